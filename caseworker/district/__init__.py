@@ -1,0 +1,1 @@
+"""The district hub: headless, same schema and services."""

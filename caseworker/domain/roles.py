@@ -1,0 +1,96 @@
+"""Staff roles and what each may do. The UI hides what a role may not do; services enforce it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    CASEWORKER = "caseworker"
+    CHILD_SUPERVISOR = "child_supervisor"
+    CHILD_DIRECTOR = "child_director"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "系统管理员",
+    Role.SUPERVISOR: "科长（审批）",
+    Role.CASEWORKER: "民政专干/社工",
+    Role.CHILD_SUPERVISOR: "儿童督导员",
+    Role.CHILD_DIRECTOR: "儿童主任",
+}
+
+
+class Permission(StrEnum):
+    MANAGE_STAFF = "manage_staff"
+    VIEW_AUDIT = "view_audit"
+    EDIT_SETTINGS = "edit_settings"
+    BACKUP_RESTORE = "backup_restore"
+    ELDERLY_EDIT = "elderly_edit"
+    ELDERLY_VIEW = "elderly_view"
+    RETROFIT_EDIT = "retrofit_edit"
+    RETROFIT_APPROVE = "retrofit_approve"
+    CHILD_VIEW = "child_view"
+    CHILD_EDIT = "child_edit"
+    SYNC = "sync"
+    RESOLVE_CONFLICTS = "resolve_conflicts"
+
+
+_P = Permission
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {
+            _P.MANAGE_STAFF,
+            _P.VIEW_AUDIT,
+            _P.EDIT_SETTINGS,
+            _P.BACKUP_RESTORE,
+            _P.SYNC,
+            _P.ELDERLY_VIEW,
+        }
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            _P.ELDERLY_EDIT,
+            _P.ELDERLY_VIEW,
+            _P.RETROFIT_EDIT,
+            _P.RETROFIT_APPROVE,
+            _P.SYNC,
+            _P.RESOLVE_CONFLICTS,
+            _P.VIEW_AUDIT,
+            _P.BACKUP_RESTORE,
+        }
+    ),
+    Role.CASEWORKER: frozenset({_P.ELDERLY_EDIT, _P.ELDERLY_VIEW, _P.RETROFIT_EDIT, _P.SYNC}),
+    # Child-protection records are seen only by child-protection roles (DOMAIN.md).
+    Role.CHILD_SUPERVISOR: frozenset({_P.CHILD_VIEW, _P.CHILD_EDIT, _P.SYNC}),
+    Role.CHILD_DIRECTOR: frozenset({_P.CHILD_VIEW, _P.CHILD_EDIT}),
+}
+
+# Roles whose data view is limited to one community.
+COMMUNITY_SCOPED: frozenset[Role] = frozenset({Role.CHILD_DIRECTOR})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: carried into every service call and every journal row."""
+
+    staff_id: str | None
+    username: str
+    display_name: str
+    role: Role | None
+    community_id: str | None = None
+
+    def can(self, permission: Permission) -> bool:
+        if self.role is None:  # the system actor (migrations, demo generation)
+            return True
+        return permission in PERMISSIONS[self.role]
+
+    @staticmethod
+    def system(reason: str = "system") -> Actor:
+        return Actor(None, reason, "系统", None)

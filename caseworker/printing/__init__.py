@@ -1,0 +1,1 @@
+"""PDF forms with reportlab: plain dataclasses in, PDF bytes or file out."""

@@ -1,0 +1,1 @@
+"""Bundles: export from the journal, import, merge, crypto, manifest."""

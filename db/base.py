@@ -1,0 +1,50 @@
+"""Declarative base and the mixin every travelling record uses (UUID key, timestamps, tombstone)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.ids import new_id
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Naive UTC now; every stored timestamp is UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Journaled:
+    """Mixin: the record travels between replicas and every change to it is journaled.
+
+    Records are never deleted; `deleted_at` is the tombstone. Columns named in
+    `__journal_exclude__` are local bookkeeping (not journaled, not synced); columns in
+    `__journal_redact__` are journaled as changed without their value (password hashes).
+    """
+
+    __journal_exclude__: ClassVar[frozenset[str]] = frozenset()
+    __journal_redact__: ClassVar[frozenset[str]] = frozenset()
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+    def merge_locked(self) -> bool:
+        """True when a sync merge must never overwrite this record (e.g. a completed visit);
+        a remote change to it goes to the conflicts list instead."""
+        return False

@@ -1,0 +1,195 @@
+"""Journal capture: every insert, update and tombstone of a Journaled record becomes journal rows.
+
+It hangs on the Session's flush, so no service can forget it: `before_flush` stamps ids and
+timestamps and refuses hard deletes, `after_flush` reads each object's attribute history and writes
+the rows with one Core insert inside the same transaction (a rollback takes them away too).
+A session that writes Journaled records must carry a JournalContext in `session.info["journal"]`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.orm import Session, attributes
+
+from caseworker.domain.hlc import ZERO, Hlc
+from caseworker.domain.roles import Actor
+from db.base import Journaled, utcnow
+from db.ids import new_id
+from db.models import JournalEntry, LocalMeta
+
+_NOT_JOURNALED = frozenset({"id", "created_at", "updated_at"})
+HLC_KEY = "hlc"
+
+
+def _wall_ms() -> int:
+    return int(datetime.now().timestamp() * 1000)
+
+
+@dataclass
+class JournalContext:
+    """Who acts, on which device, and the clock; set on every writing session."""
+
+    actor: Actor
+    device_id: str
+    now_ms: Callable[[], int] = field(default=_wall_ms)
+    source: str = "local"
+    # Set by sync when it writes rows from a bundle itself: the listener then records nothing.
+    suspended: bool = False
+
+
+class JournalMissing(RuntimeError):
+    """A Journaled record was flushed by a session without a JournalContext (a programming error)."""
+
+
+def encode(value: Any) -> str | None:
+    """A column value as JSON text (dates and datetimes as ISO strings)."""
+    if value is None:
+        return None
+    return json.dumps(to_plain(value), ensure_ascii=False)
+
+
+def to_plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def journaled_columns(obj: Journaled) -> list[str]:
+    mapper = inspect(type(obj))
+    skip = _NOT_JOURNALED | type(obj).__journal_exclude__
+    return [c.key for c in mapper.column_attrs if c.key not in skip]
+
+
+def _plain_or_redacted(obj: Journaled, key: str, value: Any) -> Any:
+    if key in type(obj).__journal_redact__ and value is not None:
+        return "<已隐去>"
+    return to_plain(value)
+
+
+def next_clock(session: Session, ctx: JournalContext) -> Hlc:
+    """Tick this replica's hybrid clock, persisted in local_meta within the current transaction."""
+    conn = session.connection()
+    stored = conn.execute(select(LocalMeta.value).where(LocalMeta.key == HLC_KEY)).scalar()
+    current = Hlc.decode(stored) if stored else ZERO
+    nxt = current.tick(ctx.now_ms())
+    if stored is None:
+        conn.execute(insert(LocalMeta).values(key=HLC_KEY, value=nxt.encode()))
+    else:
+        conn.execute(update(LocalMeta).where(LocalMeta.key == HLC_KEY).values(value=nxt.encode()))
+    return nxt
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp(session: Session, flush_context: Any, instances: Any) -> None:
+    ctx: JournalContext | None = session.info.get("journal")
+    now = utcnow()
+    for obj in session.new:
+        if isinstance(obj, Journaled):
+            if ctx is None:
+                raise JournalMissing(f"{type(obj).__name__} written without a JournalContext")
+            if obj.id is None:
+                obj.id = new_id()
+            if obj.created_at is None:
+                obj.created_at = now
+            obj.updated_at = now
+    for obj in session.dirty:
+        if isinstance(obj, Journaled) and session.is_modified(obj, include_collections=False):
+            if ctx is None:
+                raise JournalMissing(f"{type(obj).__name__} changed without a JournalContext")
+            obj.updated_at = now
+    for obj in session.deleted:
+        if isinstance(obj, Journaled):
+            raise RuntimeError(
+                f"{type(obj).__name__} records are never deleted: set deleted_at (a tombstone)"
+            )
+
+
+@event.listens_for(Session, "after_flush")
+def _record(session: Session, flush_context: Any) -> None:
+    ctx: JournalContext | None = session.info.get("journal")
+    if ctx is None or ctx.suspended:
+        return
+    rows: list[dict[str, Any]] = []
+    for obj in session.new:
+        if isinstance(obj, Journaled):
+            values = {
+                key: _plain_or_redacted(obj, key, getattr(obj, key))
+                for key in journaled_columns(obj)
+            }
+            rows.append(_row(obj, "insert", None, None, json.dumps(values, ensure_ascii=False)))
+    for obj in session.dirty:
+        if not isinstance(obj, Journaled):
+            continue
+        for key in journaled_columns(obj):
+            hist = attributes.get_history(obj, key)
+            if not hist.has_changes():
+                continue
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if old == new:
+                continue
+            op = "delete" if key == "deleted_at" and new is not None else "update"
+            rows.append(
+                _row(
+                    obj,
+                    op,
+                    key,
+                    encode(_plain_or_redacted(obj, key, old)),
+                    encode(_plain_or_redacted(obj, key, new)),
+                )
+            )
+    if not rows:
+        return
+    clock = next_clock(session, ctx).encode()
+    tx_id = new_id()
+    now = utcnow()
+    for row in rows:
+        row.update(
+            tx_id=tx_id,
+            hlc=clock,
+            device_id=ctx.device_id,
+            actor_id=ctx.actor.staff_id,
+            actor_name=ctx.actor.display_name,
+            recorded_at=now,
+            source=ctx.source,
+        )
+    session.connection().execute(insert(JournalEntry), rows)
+
+
+def _row(
+    obj: Journaled, op: str, key: str | None, old: str | None, new: str | None
+) -> dict[str, Any]:
+    return {
+        "change_id": new_id(),
+        "table_name": type(obj).__tablename__,
+        "record_id": obj.id,
+        "op": op,
+        "field": key,
+        "old_value": old,
+        "new_value": new,
+    }
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk(state: Any) -> None:
+    """ORM bulk UPDATE/DELETE skips the flush and so the journal: refuse it on Journaled tables."""
+    if not (state.is_update or state.is_delete):
+        return
+    ctx: JournalContext | None = state.session.info.get("journal")
+    if ctx is not None and ctx.suspended:
+        return
+    for mapper in state.all_mappers:
+        if issubclass(mapper.class_, Journaled):
+            raise RuntimeError(
+                f"bulk {'UPDATE' if state.is_update else 'DELETE'} of {mapper.class_.__name__} "
+                "would bypass the journal: load the objects and change them instead"
+            )

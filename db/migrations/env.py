@@ -1,0 +1,15 @@
+"""Alembic environment: always run programmatically by db.schema with an open connection."""
+
+from alembic import context
+
+from db.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

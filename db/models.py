@@ -1,0 +1,123 @@
+"""Reference data and bookkeeping tables: office, communities, staff, settings, local meta, journal.
+
+Programme tables live in their own modules (db/elderly.py, ...); `db.schema` imports them all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base, Journaled
+
+
+class Office(Journaled, Base):
+    """The street office (街道办事处/镇) this installation serves."""
+
+    __tablename__ = "office"
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    district_name: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Community(Journaled, Base):
+    """A community (社区) or village (村) with its own committee."""
+
+    __tablename__ = "community"
+    __table_args__ = (UniqueConstraint("office_id", "name"),)
+    office_id: Mapped[str] = mapped_column(ForeignKey("office.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), default="")
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8), default="社区")  # 社区 or 村
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Staff(Journaled, Base):
+    """A staff account. Disabled accounts cannot log in; their journal entries keep their name."""
+
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("office_id", "username"),)
+    __journal_exclude__: ClassVar[frozenset[str]] = frozenset(
+        {"failed_logins", "locked_until", "last_login_at"}
+    )
+    __journal_redact__: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+
+    office_id: Mapped[str] = mapped_column(ForeignKey("office.id"), index=True)
+    username: Mapped[str] = mapped_column(String(40))
+    display_name: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(24))
+    community_id: Mapped[str | None] = mapped_column(ForeignKey("community.id"), default=None)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+    community: Mapped[Community | None] = relationship(lazy="joined")
+
+
+class Setting(Journaled, Base):
+    """A district setting that differs from its default (see caseworker.domain.settings_catalog).
+
+    The id is `stable_id("setting", key)` so every replica agrees on it.
+    """
+
+    __tablename__ = "setting"
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class LocalMeta(Base):
+    """Facts about this replica only (device id, clock state). Never journaled, never synced."""
+
+    __tablename__ = "local_meta"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class JournalEntry(Base):
+    """One change to one record: who, when (hybrid logical clock), which device, what.
+
+    An insert is one row with all initial values as a JSON object in `new_value`; an update is one
+    row per changed field; a tombstone is an update of `deleted_at` recorded with op "delete".
+    """
+
+    __tablename__ = "journal"
+    __table_args__ = (
+        Index("ix_journal_record", "table_name", "record_id"),
+        Index("ix_journal_device_hlc", "device_id", "hlc"),
+        Index("ix_journal_actor", "actor_name"),
+        Index("ix_journal_recorded_at", "recorded_at"),
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    change_id: Mapped[str] = mapped_column(String(36), unique=True)
+    tx_id: Mapped[str] = mapped_column(String(36))
+    hlc: Mapped[str] = mapped_column(String(24))
+    device_id: Mapped[str] = mapped_column(String(36))
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str] = mapped_column(String(60))
+    table_name: Mapped[str] = mapped_column(String(60))
+    record_id: Mapped[str] = mapped_column(String(36))
+    op: Mapped[str] = mapped_column(String(8))  # insert / update / delete
+    field: Mapped[str | None] = mapped_column(String(60))
+    old_value: Mapped[str | None] = mapped_column(Text)  # JSON
+    new_value: Mapped[str | None] = mapped_column(Text)  # JSON
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(40), default="local")  # "local" or a bundle id

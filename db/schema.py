@@ -1,0 +1,102 @@
+"""Schema version handling: create a new database, migrate an old one, refuse a newer one.
+
+Alembic is imported only when the file is not already at HEAD, which keeps start-up fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, MetaData, inspect, text
+
+import db.models  # noqa: F401  (registers the reference tables)
+from caseworker.domain.errors import SchemaTooNew
+from db.base import Base
+
+metadata: MetaData = Base.metadata
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest migration; a test checks it equals Alembic's head.
+HEAD = "0001"
+
+
+def current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def revision_of_file(path: Path) -> str | None:
+    """The schema revision of a database file, read without changing the file."""
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        has = con.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).fetchone()
+        if not has:
+            return None
+        row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
+def is_empty(conn: Connection) -> bool:
+    return not inspect(conn).get_table_names()
+
+
+def _alembic_config(conn: Connection):  # -> alembic.config.Config
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def known_revisions() -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return {s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()}
+
+
+def alembic_head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def ensure_schema(engine: Engine, backup: Callable[[str], object]) -> str:
+    """Bring the database to HEAD. Returns "current", "created" or "migrated".
+
+    `backup(reason)` is called before migrating an existing database. A database whose revision
+    this program does not know (written by a newer version) is refused untouched.
+    """
+    with engine.connect() as conn:
+        revision = current_revision(conn)
+        empty = is_empty(conn)
+    if revision == HEAD:
+        return "current"
+    if revision is None and not empty:
+        raise SchemaTooNew("这个文件不是工作台的数据库（没有版本信息），未做任何改动。")
+    if revision is not None and revision not in known_revisions():
+        raise SchemaTooNew(
+            f"数据库版本（{revision}）比本程序新，请安装新版本的工作台后再打开。数据未做任何改动。"
+        )
+    if not empty:
+        backup("pre-migration")
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    return "created" if empty else "migrated"

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""One entry point for a fresh machine: `python3 dev.py run` starts the app, `python3 dev.py test`
+runs the whole suite. Both create `.venv` and install the project into it when needed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".caseworker-installed"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _fingerprint() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create the virtual environment and (re)install when pyproject.toml changed."""
+    if not PY.exists():
+        print("· creating .venv", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if STAMP.exists() and STAMP.read_text() == _fingerprint():
+        return
+    print("· installing caseworker and its dependencies into .venv", flush=True)
+    subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"])
+    subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"])
+    STAMP.write_text(_fingerprint())
+
+
+def run_tests(extra: list[str]) -> int:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    steps = [
+        [str(PY), "-m", "ruff", "check", "."],
+        [str(PY), "-m", "ruff", "format", "--check", "."],
+        [str(BIN / "lint-imports")],
+        [str(PY), "-m", "pytest", *extra],
+    ]
+    for step in steps:
+        print(
+            "·",
+            " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)),
+            flush=True,
+        )
+        rc = subprocess.call(step, cwd=ROOT, env=env)
+        if rc != 0:
+            return rc
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test", "bench", "build"}:
+        print(__doc__)
+        print("usage: python3 dev.py run [caseworker args] | test [pytest args] | bench | build")
+        return 2
+    ensure_venv()
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "run":
+        return subprocess.call([str(PY), "-m", "caseworker", *(rest or ["gui"])], cwd=ROOT)
+    if cmd == "test":
+        return run_tests(rest)
+    if cmd == "bench":
+        return subprocess.call([str(PY), "-m", "benchmarks", *rest], cwd=ROOT)
+    return subprocess.call([str(PY), str(ROOT / "build_installer.py"), *rest], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,72 @@
+"""Shared fixtures: real workspaces on temporary folders, an office with staff, actors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from caseworker.domain.roles import Actor, Role
+from caseworker.services import accounts
+from caseworker.workspace import Workspace
+
+ADMIN_PASSWORD = "Admin2026"
+STAFF_PASSWORD = "Staff2026"
+
+
+@pytest.fixture
+def system() -> Actor:
+    return Actor.system("test")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """An empty workspace (schema created, no office yet)."""
+    ws = Workspace.open(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def office_ws(workspace: Workspace, system: Actor) -> Workspace:
+    """A workspace with an office, three communities, an administrator and a caseworker."""
+    with workspace.writer(system) as s:
+        accounts.initialise_office(
+            s,
+            system,
+            office_code="110105001",
+            office_name="测试街道办事处",
+            district_name="测试区",
+            community_names=["和平里社区", "安贞社区", "柳芳村"],
+            admin=accounts.StaffDraft("admin", "张管理", Role.ADMIN),
+            admin_password=ADMIN_PASSWORD,
+        )
+        accounts.create_staff(
+            s,
+            system,
+            accounts.StaffDraft("worker", "李专干", Role.CASEWORKER),
+            STAFF_PASSWORD,
+            force_password_change=False,
+        )
+    return workspace
+
+
+def login(ws: Workspace, username: str, password: str) -> Actor:
+    with ws.writer(Actor.system("login")) as s:
+        result = accounts.authenticate(s, username, password)
+    assert result.actor is not None, result.message
+    return result.actor
+
+
+@pytest.fixture
+def admin(office_ws: Workspace) -> Actor:
+    return login(office_ws, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def worker(office_ws: Workspace) -> Actor:
+    return login(office_ws, "worker", STAFF_PASSWORD)

@@ -1,0 +1,116 @@
+"""Every change through any service lands in the journal; a rolled-back one leaves nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select, update
+
+from caseworker.domain.roles import Actor, Role
+from caseworker.services import accounts, settings
+from caseworker.workspace import Workspace
+from db.journal import JournalMissing
+from db.models import Community, JournalEntry, Staff
+
+
+def journal(ws: Workspace) -> list[JournalEntry]:
+    with ws.reader() as s:
+        return list(s.scalars(select(JournalEntry).order_by(JournalEntry.seq)))
+
+
+def test_setup_journals_every_insert_with_actor_and_device(office_ws: Workspace) -> None:
+    rows = journal(office_ws)
+    inserted = {(r.table_name, r.op) for r in rows}
+    assert ("office", "insert") in inserted
+    assert ("community", "insert") in inserted
+    assert ("staff", "insert") in inserted
+    assert all(r.device_id == office_ws.device_id for r in rows)
+    with office_ws.reader() as s:
+        record_ids = set(s.scalars(select(Community.id)))
+    assert record_ids <= {r.record_id for r in rows}
+
+
+def test_password_hash_is_redacted_in_the_journal(office_ws: Workspace) -> None:
+    staff_rows = [r for r in journal(office_ws) if r.table_name == "staff"]
+    values = json.loads(staff_rows[0].new_value)
+    assert values["password_hash"] == "<已隐去>"
+    assert "failed_logins" not in values  # local bookkeeping is not journaled
+
+
+def test_update_records_field_old_and_new_value(office_ws: Workspace, admin: Actor) -> None:
+    with office_ws.reader() as s:
+        worker = s.scalar(select(Staff).where(Staff.username == "worker"))
+        assert worker is not None
+    with office_ws.writer(admin) as s:
+        accounts.update_staff(
+            s,
+            admin,
+            worker.id,
+            accounts.StaffDraft("worker", "李专干", Role.SUPERVISOR, phone="13800000000"),
+        )
+    changes = [r for r in journal(office_ws) if r.record_id == worker.id and r.op == "update"]
+    by_field = {r.field: r for r in changes}
+    assert json.loads(by_field["role"].old_value) == "caseworker"
+    assert json.loads(by_field["role"].new_value) == "supervisor"
+    assert json.loads(by_field["phone"].new_value) == "13800000000"
+    assert by_field["role"].actor_name == "张管理"
+    assert by_field["role"].actor_id == admin.staff_id
+    assert "display_name" not in by_field  # unchanged fields are not journaled
+
+
+def test_rolled_back_transaction_leaves_nothing(office_ws: Workspace, admin: Actor) -> None:
+    before = len(journal(office_ws))
+    with pytest.raises(RuntimeError, match="boom"), office_ws.writer(admin) as s:
+        settings.set_value(s, admin, "visit.interval_days.key", 20)
+        assert s.scalar(select(func.count()).select_from(JournalEntry)) == before + 1
+        raise RuntimeError("boom")
+    assert len(journal(office_ws)) == before
+    with office_ws.reader() as s:
+        assert settings.get(s, "visit.interval_days.key") == 30
+
+
+def test_clock_increases_across_transactions(office_ws: Workspace, admin: Actor) -> None:
+    for days in (10, 11, 12):
+        with office_ws.writer(admin) as s:
+            settings.set_value(s, admin, "visit.interval_days.high_risk", days)
+    clocks = [r.hlc for r in journal(office_ws)]
+    assert clocks == sorted(clocks)
+    assert len(set(clocks[-3:])) == 3
+
+
+def test_clock_survives_a_pc_clock_going_backwards(office_ws: Workspace, admin: Actor) -> None:
+    office_ws.now_ms = lambda: 1_000  # 1970: far behind the changes already made
+    with office_ws.writer(admin) as s:
+        settings.set_value(s, admin, "visit.interval_days.high_risk", 5)
+    rows = journal(office_ws)
+    assert rows[-1].hlc > max(r.hlc for r in rows[:-1])
+
+
+def test_tombstone_is_journaled_as_delete(office_ws: Workspace, admin: Actor) -> None:
+    with office_ws.writer(admin) as s:
+        c = s.scalar(select(Community).where(Community.name == "柳芳村"))
+        assert c is not None
+        from db.base import utcnow
+
+        c.deleted_at = utcnow()
+    last = journal(office_ws)[-1]
+    assert (last.table_name, last.op, last.field) == ("community", "delete", "deleted_at")
+
+
+def test_hard_delete_is_refused(office_ws: Workspace, admin: Actor) -> None:
+    with pytest.raises(RuntimeError, match="never deleted"), office_ws.writer(admin) as s:
+        s.delete(s.scalar(select(Community).limit(1)))
+    with office_ws.reader() as s:
+        assert s.scalar(select(func.count()).select_from(Community)) == 3
+
+
+def test_bulk_update_cannot_bypass_the_journal(office_ws: Workspace, admin: Actor) -> None:
+    with pytest.raises(RuntimeError, match="bypass the journal"), office_ws.writer(admin) as s:
+        s.execute(update(Community).values(active=False))
+
+
+def test_writing_without_journal_context_is_refused(office_ws: Workspace) -> None:
+    with pytest.raises(JournalMissing), office_ws.reader() as s:
+        s.add(Community(office_id="x", name="无名社区"))
+        s.flush()
