@@ -1,9 +1,405 @@
-"""Application entry: QApplication, font, workspace, login, main window."""
+"""Composition root: QApplication, bundled font, workspace, first-start wizard, login, main window,
+idle lock, restore. Heavy modules are imported after the login window is on screen."""
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QLockFile, QObject, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ui.login import LoginDialog
+from ui.resources import register_font
+from ui.tasks import Runner, TaskRunner
+
+if TYPE_CHECKING:
+    from caseworker.domain.roles import Actor
+    from caseworker.workspace import Workspace
+    from ui.context import AppContext
+    from ui.idle import IdleWatcher, LockDialog
+    from ui.login import ChangePasswordDialog
+    from ui.main_window import MainWindow
+    from ui.setup_wizard import SetupChoice, SetupWizard
+
+# Start-up measurement (benchmarks/bench_startup.py): print when a window is on screen, then quit.
+PROBE_ENV = "CASEWORKER_STARTUP_PROBE"  # "login" or "main"
+PROBE_LOGIN_ENV = "CASEWORKER_PROBE_LOGIN"  # "user:password" for the "main" probe
+
+
+class Controller(QObject):
+    """Moves the person through: open workspace → wizard or login → main window ⇄ lock."""
+
+    def __init__(self, root: Path | None, runner: Runner, settings: QSettings) -> None:
+        super().__init__()
+        self.root = root
+        self.runner = runner
+        self.settings = settings
+        self.ws: Workspace | None = None
+        self.ctx: AppContext | None = None
+        self.window: MainWindow | None = None
+        self.wizard: SetupWizard | None = None
+        self.idle: IdleWatcher | None = None
+        self.lock_dialog: LockDialog | None = None
+        self.password_dialog: ChangePasswordDialog | None = None
+        self.login = LoginDialog(settings)
+        self.login.submitted.connect(self._authenticate)
+        self.login.rejected.connect(self.quit)
+        self.probe = os.environ.get(PROBE_ENV, "")
+        self.demo_residents = 2000
+
+    # -- start -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.login.show()
+        if self.probe == "login":
+            QTimer.singleShot(0, lambda: self._probe_done("login"))
+            return
+        root = self.root
+
+        def open_ws() -> Workspace:
+            from caseworker.workspace import Workspace
+
+            return Workspace.open(root)
+
+        self.runner.submit(open_ws, on_done=self._opened, on_error=self._open_failed)
+
+    def _open_failed(self, exc: BaseException) -> None:
+        from caseworker.domain.errors import CaseworkerError
+
+        text = str(exc) if isinstance(exc, CaseworkerError) else f"{type(exc).__name__}: {exc}"
+        self.login.hide()
+        QMessageBox.critical(None, self.tr("无法打开工作区"), text)
+        self.quit()
+
+    def _opened(self, ws: Workspace) -> None:
+        from ui.context import AppContext
+
+        self.ws = ws
+        self.ctx = AppContext(ws, self.runner)
+        if not ws.is_initialised() or not self._has_staff():
+            self.login.hide()
+            self._run_wizard()
+            return
+        self._ready_for_login()
+
+    def _has_staff(self) -> bool:
+        from sqlalchemy import select
+
+        from db.models import Staff
+
+        assert self.ctx is not None
+        return self.ctx.read(lambda s: s.scalar(select(Staff.id).limit(1))) is not None
+
+    def _ready_for_login(self) -> None:
+        from caseworker.services import accounts
+        from db.models import LocalMeta
+
+        assert self.ctx is not None
+        office = self.ctx.read(accounts.office)
+        demo = self.ctx.read(lambda s: s.get(LocalMeta, "demo")) is not None
+        hint = (
+            self.tr("演示工作区：账号 admin（管理员）、zhuangan1（专干）等，密码均为 demo1234")
+            if demo
+            else ""
+        )
+        self.login.set_ready(office.name if office else "", hint)
+        self.login.show()
+        self.login.raise_()
+        if self.probe == "main":
+            user, _, password = os.environ.get(PROBE_LOGIN_ENV, "admin:demo1234").partition(":")
+            self._authenticate(user, password)
+
+    # -- first start -----------------------------------------------------------------------------
+    def _run_wizard(self) -> None:
+        from ui.setup_wizard import SetupWizard
+
+        self.wizard = SetupWizard(self._apply_setup)
+        self.wizard.finished.connect(self._wizard_finished)
+        self.wizard.show()
+
+    def _wizard_finished(self, _result: int) -> None:
+        applied = self.wizard is not None and self.wizard.applied
+        self.wizard = None
+        if applied:
+            self._ready_for_login()
+        else:
+            self.quit()
+
+    def _apply_setup(self, choice: SetupChoice) -> str | None:
+        from caseworker.domain.errors import CaseworkerError
+        from caseworker.domain.roles import Actor
+        from ui.progress import run_with_progress
+
+        ws = self.ws
+        assert ws is not None
+        if choice.demo:
+            from caseworker import demo
+
+            residents = self.demo_residents
+
+            def job(progress: Any = None) -> object:
+                return demo.build(ws, residents=residents, seed=1)
+
+            label = self.tr("正在生成演示数据，约需半分钟…")
+        else:
+            from caseworker.services import accounts
+
+            def job(progress: Any = None) -> object:
+                system = Actor.system("setup")
+                with ws.writer(system) as s:
+                    return accounts.initialise_office(
+                        s,
+                        system,
+                        office_code=choice.office_code,
+                        office_name=choice.office_name,
+                        district_name=choice.district_name,
+                        community_names=choice.communities,
+                        admin=choice.admin,  # type: ignore[arg-type]
+                        admin_password=choice.password,
+                    )
+
+            label = self.tr("正在保存…")
+        try:
+            run_with_progress(self.runner, job, self.wizard, label)
+        except CaseworkerError as exc:
+            return str(exc)
+        return None
+
+    # -- login -----------------------------------------------------------------------------------
+    def _authenticate(self, username: str, password: str) -> None:
+        ws = self.ws
+        if ws is None:
+            self.login.show_message(self.tr("工作区尚未打开，请稍候"))
+            return
+
+        def job() -> Any:
+            from caseworker.domain.roles import Actor
+            from caseworker.services import accounts
+
+            with ws.writer(Actor.system("login")) as s:
+                return accounts.authenticate(s, username, password)
+
+        self.runner.submit(job, on_done=self._authenticated, on_error=self._open_failed)
+
+    def _authenticated(self, result: Any) -> None:
+        if result.actor is None:
+            self.login.show_message(result.message)
+            return
+        if result.must_change_password:
+            dialog = self._password_dialog(result.actor, forced=True)
+            dialog.accepted.connect(lambda: self._logged_in(result.actor))
+            dialog.rejected.connect(
+                lambda: self.login.show_message(self.tr("必须先修改密码才能使用"))
+            )
+            dialog.open()
+            return
+        self._logged_in(result.actor)
+
+    def _logged_in(self, actor: Actor) -> None:
+        self.login.password.clear()
+        self.login.message.clear()
+        self.login.hide()
+        self._open_main(actor)
+
+    def _password_dialog(self, actor: Actor, *, forced: bool = False) -> ChangePasswordDialog:
+        from caseworker.domain.errors import CaseworkerError
+        from caseworker.services import accounts
+        from ui.login import ChangePasswordDialog
+        from ui.progress import run_with_progress
+
+        ws = self.ws
+        assert ws is not None
+
+        def apply(old: str, new: str) -> str | None:
+            def job() -> None:
+                with ws.writer(actor) as s:
+                    accounts.change_own_password(s, actor, old, new)
+
+            try:
+                run_with_progress(self.runner, job, self.password_dialog, self.tr("正在保存…"))
+            except CaseworkerError as exc:
+                return str(exc)
+            return None
+
+        self.password_dialog = ChangePasswordDialog(self.window, apply, forced=forced)
+        return self.password_dialog
+
+    # -- main window -----------------------------------------------------------------------------
+    def _open_main(self, actor: Actor) -> None:
+        from caseworker.services import settings
+        from ui.idle import IdleWatcher
+        from ui.main_window import MainWindow
+        from ui.sections import build_sections
+
+        assert self.ctx is not None and self.ws is not None
+        self.ctx.actor = actor
+        self.window = MainWindow(self.ctx, build_sections(self), self.settings)
+        self.window.lock_requested.connect(self.lock)
+        self.window.switch_user_requested.connect(self.switch_user)
+        self.window.show()
+        minutes = self.ctx.read(lambda s: settings.get(s, "security.idle_lock_minutes"))
+        self.idle = IdleWatcher(minutes)
+        self.idle.idle.connect(self.lock)
+        self._auto_backup()
+        if self.probe == "main":
+            QTimer.singleShot(0, lambda: self._probe_done("main"))
+
+    def _auto_backup(self) -> None:
+        from caseworker.services import settings
+
+        ctx, ws = self.ctx, self.ws
+        assert ctx is not None and ws is not None
+        keep = ctx.read(
+            lambda s: (settings.get(s, "backup.keep_daily"), settings.get(s, "backup.keep_weekly"))
+        )
+        self.runner.submit(
+            lambda: ws.auto_backup_if_due(*keep),
+            on_done=lambda taken: ctx.backup_taken.emit() if taken else None,
+        )
+
+    def change_password(self) -> None:
+        assert self.ctx is not None and self.ctx.actor is not None
+        dialog = self._password_dialog(self.ctx.actor)
+        dialog.accepted.connect(
+            lambda: QMessageBox.information(
+                self.window, self.tr("修改密码"), self.tr("密码已修改。")
+            )
+        )
+        dialog.open()
+
+    def lock(self) -> None:
+        if self.lock_dialog is not None:
+            return
+        from caseworker.services import accounts
+        from ui.idle import LockDialog
+
+        ctx, window = self.ctx, self.window
+        if ctx is None or window is None or ctx.actor is None:
+            return
+        actor = ctx.actor
+        if self.idle is not None:
+            self.idle.paused = True
+        window.hide()
+        self.lock_dialog = LockDialog(
+            actor.display_name,
+            window.office_name,
+            lambda pw: ctx.read(lambda s: accounts.verify_actor_password(s, actor, pw)),
+        )
+        self.lock_dialog.switch_user.connect(self.switch_user)
+        self.lock_dialog.accepted.connect(self._unlocked)
+        self.lock_dialog.show()
+
+    def _unlocked(self) -> None:
+        self.lock_dialog = None
+        if self.window is not None:
+            self.window.show()
+        if self.idle is not None:
+            self.idle.resume()
+
+    def switch_user(self) -> None:
+        self._close_main()
+        self._ready_for_login()
+
+    def _close_main(self) -> None:
+        if self.idle is not None:
+            self.idle.stop()
+            self.idle = None
+        if self.window is not None:
+            self.window.close()
+            self.window.deleteLater()
+            self.window = None
+        if self.ctx is not None:
+            self.ctx.actor = None
+
+    def restore(self, path: Path) -> None:
+        """Close everything, restore the backup (which keeps a copy of the current file), reopen."""
+        from caseworker.workspace import Workspace, restore
+        from ui.progress import run_with_progress
+
+        ws = self.ws
+        assert ws is not None
+        root = ws.paths.root
+
+        def job() -> Workspace:
+            ws.close()
+            try:
+                restore(root, path)
+            finally:
+                reopened = Workspace.open(root)
+            return reopened
+
+        parent = self.window
+        new_ws = run_with_progress(self.runner, job, parent, self.tr("正在恢复…"))
+        self._close_main()
+        QMessageBox.information(None, self.tr("恢复完成"), self.tr("已恢复备份，请重新登录。"))
+        self._opened(new_ws)
+
+    # -- end -------------------------------------------------------------------------------------
+    def _probe_done(self, what: str) -> None:
+        print(f"PROBE {what} {time.time():.6f}", flush=True)
+        self.quit()
+
+    def quit(self) -> None:
+        if self.window is not None:
+            self.settings.setValue("main/geometry", self.window.saveGeometry())
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def shutdown(self) -> None:
+        """After the event loop: let queued writes finish, then close the database."""
+        self.runner.shutdown()
+        if self.ws is not None:
+            self.ws.close()
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Caseworker")
+    app.setOrganizationName("Caseworker")
+    app.setApplicationDisplayName("街道民政工作台")
+    register_font(app)
+    return app  # type: ignore[return-value]
+
+
+def _install_excepthook() -> None:
+    """An unexpected error in a slot is logged and shown; the application keeps running."""
+    import logging
+
+    from ui.context import show_error
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        logging.getLogger("caseworker.ui").error("uncaught", exc_info=(kind, exc, tb))
+        show_error(QApplication.activeWindow(), exc)
+
+    sys.excepthook = hook
 
 
 def run(workspace: Path | None) -> int:
-    raise NotImplementedError("the GUI arrives in the next commit")
+    app = make_app()
+    _install_excepthook()
+    root = Path(workspace) if workspace is not None else None
+    if root is None:
+        from caseworker.workspace import default_root
+
+        root = default_root()
+    root.mkdir(parents=True, exist_ok=True)
+    lock = QLockFile(str(root / "caseworker.lock"))
+    lock.setStaleLockTime(0)
+    if not lock.tryLock(200):
+        QMessageBox.warning(
+            None,
+            "街道民政工作台",
+            f"工作台已经在本机打开了这个工作区：\n{root}\n\n请切换到已打开的窗口。",
+        )
+        return 2
+    controller = Controller(root, TaskRunner(), QSettings())
+    controller.start()
+    try:
+        return app.exec()
+    finally:
+        controller.shutdown()
+        lock.unlock()

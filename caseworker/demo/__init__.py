@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from caseworker.domain.roles import Actor
 from caseworker.workspace import Workspace
+from db.models import LocalMeta
 
 DEMO_PASSWORD = "demo1234"
 
@@ -37,6 +38,8 @@ def build(ws: Workspace, residents: int = 2000, seed: int = 1) -> DemoReport:
     report = DemoReport()
     with ws.writer(Actor.system("demo")) as session:
         reference.fill(session, rng, report)
+        # Marks the workspace as a demo one (the login window then shows the demo accounts).
+        session.merge(LocalMeta(key="demo", value=str(seed)))
     for filler in _fillers():
         filler(ws, rng, residents, report)
     return report

@@ -93,4 +93,15 @@ class Actor:
 
     @staticmethod
     def system(reason: str = "system") -> Actor:
-        return Actor(None, reason, "系统", None)
+        """Changes made by the program itself; `reason` says on whose behalf (audit shows it)."""
+        return Actor(None, reason, f"系统（{SYSTEM_REASONS.get(reason, reason)}）", None)
+
+
+SYSTEM_REASONS = {
+    "demo": "演示数据",
+    "setup": "首次设置",
+    "login": "登录",
+    "sync": "数据同步",
+    "migration": "升级",
+    "test": "测试",
+}

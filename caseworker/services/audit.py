@@ -32,6 +32,7 @@ FIELD_LABELS: dict[str, str] = {
     "must_change_password": "须改密码",
     "deleted_at": "删除",
     "value": "值",
+    "key": "设置项",
     "active": "启用",
 }
 OP_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}

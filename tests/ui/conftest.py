@@ -1,0 +1,80 @@
+"""GUI fixtures: the real controller and widgets, offscreen, with the synchronous runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from caseworker import demo
+from caseworker.workspace import Workspace
+from ui.app import Controller
+from ui.resources import register_font
+from ui.tasks import SyncRunner
+
+
+@pytest.fixture(autouse=True)
+def _font(qapp: QApplication) -> str:
+    return register_font(qapp)
+
+
+@pytest.fixture
+def qsettings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_controller(qsettings: QSettings, qtbot) -> Iterator:
+    made: list[Controller] = []
+
+    def make(root: Path) -> Controller:
+        c = Controller(root, SyncRunner(), qsettings)
+        c.demo_residents = 30
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c._close_main()
+        c.login.close()
+        c.shutdown()
+
+
+@pytest.fixture
+def demo_root(tmp_path: Path) -> Path:
+    root = tmp_path / "demo-ws"
+    with Workspace.open(root) as ws:
+        demo.build(ws, residents=30, seed=3)
+    return root
+
+
+def log_in(
+    controller: Controller, qtbot, username: str = "admin", password: str = "demo1234"
+) -> None:
+    from PySide6.QtCore import Qt
+
+    login = controller.login
+    login.username.clear()
+    qtbot.keyClicks(login.username, username)
+    login.password.clear()
+    qtbot.keyClicks(login.password, password)
+    qtbot.keyClick(login.password, Qt.Key.Key_Return)
+
+
+def type_text(qtbot, widget, text: str) -> None:
+    """Type like a person: key events per character (QTest's keyClicks is ASCII-only, so
+    Chinese characters arrive as key events carrying their text, as an input method sends)."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    widget.setFocus()
+    for ch in text:
+        if ch.isascii():
+            qtbot.keyClicks(widget, ch)
+            continue
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, ch))

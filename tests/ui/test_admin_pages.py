@@ -1,0 +1,163 @@
+"""系统设置 pages driven like an administrator would: accounts, audit, parameters, backups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from caseworker.domain.roles import Actor, Role
+from caseworker.services import accounts, settings
+from caseworker.workspace import Workspace
+from tests.ui.conftest import log_in, type_text
+from ui.admin.audit import AuditPage
+from ui.admin.backups import BackupsPage
+from ui.admin.parameters import ParametersPage
+from ui.admin.staff import StaffDialog, StaffPage
+
+
+@pytest.fixture
+def admin_session(demo_root: Path, make_controller, qtbot):
+    controller = make_controller(demo_root)
+    controller.start()
+    log_in(controller, qtbot)
+    return controller
+
+
+@pytest.fixture
+def no_popups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Message boxes answer Yes and record their text instead of blocking the test."""
+    shown: list[str] = []
+
+    def record(*args, **kwargs):
+        shown.append(str(args[2]) if len(args) > 2 else "")
+        return QMessageBox.StandardButton.Yes
+
+    for name in ("information", "warning", "critical", "question"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(record))
+    return shown
+
+
+def when_dialog_opens(qtbot, act) -> None:
+    """Run `act(dialog)` on the next modal dialog once it is shown."""
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QDialog) and dialog.isVisible():
+            act(dialog)
+        else:
+            QTimer.singleShot(10, poll)
+
+    QTimer.singleShot(0, poll)
+
+
+def test_add_a_caseworker_through_the_dialog(admin_session, qtbot, no_popups) -> None:
+    page = admin_session.window.page("system").findChild(StaffPage)
+    before = page.model.rowCount()
+
+    def fill(dialog: StaffDialog) -> None:
+        qtbot.keyClicks(dialog.username, "wangli")
+        type_text(qtbot, dialog.display, "王丽")
+        dialog.role.setCurrentIndex(list(Role).index(Role.CASEWORKER))
+        qtbot.keyClicks(dialog.password, "Start2026")
+        dialog.accept()
+
+    when_dialog_opens(qtbot, fill)
+    page.add()
+    assert page.model.rowCount() == before + 1
+    added = next(r for r in page.model.rows if r.username == "wangli")
+    assert added.display_name == "王丽" and added.must_change_password
+    admin_session.switch_user()
+    log_in(admin_session, qtbot, "wangli", "Start2026")
+    assert admin_session.password_dialog is not None  # must set an own password first
+
+
+def test_refused_account_keeps_the_dialog_open_with_the_reason(
+    admin_session, qtbot, no_popups
+) -> None:
+    page = admin_session.window.page("system").findChild(StaffPage)
+    attempts: list[int] = []
+
+    def fill(dialog: StaffDialog) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            qtbot.keyClicks(dialog.username, "admin")  # taken
+            type_text(qtbot, dialog.display, "重名")
+            qtbot.keyClicks(dialog.password, "Start2026")
+            when_dialog_opens(qtbot, fill)  # the dialog comes back after the refusal
+            dialog.accept()
+        else:
+            dialog.reject()
+
+    when_dialog_opens(qtbot, fill)
+    page.add()
+    assert len(attempts) == 2
+    assert any("已被使用" in text for text in no_popups)
+
+
+def test_disable_account_from_the_list(admin_session, qtbot, no_popups) -> None:
+    page = admin_session.window.page("system").findChild(StaffPage)
+    row = next(i for i, r in enumerate(page.model.rows) if r.username == "zhuangan3")
+    page.view.selectRow(row)
+    page.toggle()
+    assert next(r for r in page.model.rows if r.username == "zhuangan3").disabled
+    admin_session.switch_user()
+    log_in(admin_session, qtbot, "zhuangan3")
+    assert "已停用" in admin_session.login.message.text()
+
+
+def test_audit_filters_by_person_and_record(admin_session, qtbot) -> None:
+    ws: Workspace = admin_session.ws
+    actor = admin_session.ctx.actor
+    with ws.writer(actor) as s:
+        settings.set_value(s, actor, "visit.interval_days.key", 28)
+    page = admin_session.window.page("system").findChild(AuditPage)
+    page.reload_people()
+    page.search()
+    everything = page.model.total
+    assert everything > 10
+    page.person.setCurrentIndex(page.person.findData(actor.display_name))
+    assert page.model.total == 1
+    first_change = page.model.row(0)
+    assert first_change.op_label == "新建" and "值=28" in first_change.new_value
+    page.person.setCurrentIndex(0)
+    first = page.model.row(0)
+    page.record.setText(first.record_id)
+    page.search()
+    assert 1 <= page.model.total < everything
+    assert all(r.record_id == first.record_id for r in page.model.rows)
+
+
+def test_parameters_save_typed_values(admin_session, qtbot, no_popups) -> None:
+    page = admin_session.window.page("system").findChild(ParametersPage)
+    page.editors["visit.interval_days.general"].setValue(60)
+    page.save()
+    assert "已保存 1 项修改" in no_popups[-1]
+    with admin_session.ws.reader() as s:
+        assert settings.get(s, "visit.interval_days.general") == 60
+
+
+def test_backup_then_restore_through_the_ui(admin_session, qtbot, no_popups) -> None:
+    page = admin_session.window.page("system").findChild(BackupsPage)
+    count = page.model.rowCount()
+    page.backup_now()
+    assert page.model.rowCount() == count + 1
+    saved = page.model.row(0)
+    ws = admin_session.ws
+    system = Actor.system("test")
+    with ws.writer(system) as s:
+        accounts.create_staff(
+            s, system, accounts.StaffDraft("later", "后来者", Role.CASEWORKER), "Later2026"
+        )
+    page.view.selectRow(0)
+    assert page.model.row(0) == saved
+    page.restore_selected()
+    assert admin_session.window is None  # everyone logs in again after a restore
+    assert admin_session.login.isVisible()
+    with admin_session.ws.reader() as s:
+        names = {x.username for x in accounts.list_staff(s, system)}
+    assert "later" not in names
+    kept = list(admin_session.ws.paths.backups.glob("*-pre-restore.sqlite3"))
+    assert len(kept) == 1

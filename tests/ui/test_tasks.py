@@ -1,0 +1,71 @@
+"""The background runner: one worker thread, order kept, results on the UI thread, cancel."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QThread
+
+from ui.tasks import Cancelled, TaskRunner
+
+
+def test_jobs_run_in_order_off_the_ui_thread_and_report_on_it(qtbot) -> None:
+    runner = TaskRunner()
+    ui_thread = QThread.currentThread()
+    seen: list[tuple[int, bool]] = []
+    worker_threads: set[int] = set()
+
+    def job(n: int):
+        def run() -> int:
+            worker_threads.add(threading.get_ident())
+            return n
+
+        return run
+
+    for n in range(20):
+        runner.submit(
+            job(n), on_done=lambda r: seen.append((r, QThread.currentThread() is ui_thread))
+        )
+    qtbot.waitUntil(lambda: len(seen) == 20, timeout=5000)
+    runner.shutdown()
+    assert [r for r, _ in seen] == list(range(20))
+    assert all(on_ui for _, on_ui in seen)
+    assert len(worker_threads) == 1 and threading.get_ident() not in worker_threads
+
+
+def test_errors_come_back_to_the_error_callback(qtbot) -> None:
+    runner = TaskRunner()
+    errors: list[BaseException] = []
+
+    def boom() -> None:
+        raise ValueError("坏数据")
+
+    runner.submit(boom, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    runner.shutdown()
+    assert str(errors[0]) == "坏数据"
+
+
+def test_progress_and_cancel(qtbot) -> None:
+    runner = TaskRunner()
+    gate = threading.Event()
+    progress_seen: list[int] = []
+    errors: list[BaseException] = []
+
+    def long_job(progress) -> int:
+        for i in range(1000):
+            progress(i, 1000, "")
+            if i == 5:
+                gate.set()
+            threading.Event().wait(0.002)
+        return 1000
+
+    job = runner.submit(
+        long_job, on_progress=lambda d, t, _x: progress_seen.append(d), on_error=errors.append
+    )
+    assert gate.wait(5)
+    job.cancel()
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    runner.shutdown()
+    assert isinstance(errors[0], Cancelled)
+    assert progress_seen and max(progress_seen) < 999

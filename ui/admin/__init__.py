@@ -1,0 +1,1 @@
+"""系统设置: staff accounts, audit trail, parameters, communities, backups."""

@@ -1,0 +1,118 @@
+"""操作日志: the journal filtered by person, record and date, newest first, paged from SQL."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.services import audit
+from caseworker.services.audit import AuditFilter, AuditRow
+from ui.context import AppContext
+from ui.widgets.table_models import Column, PagedTableModel, configure_view
+
+
+class AuditPage(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.person = QComboBox()
+        self.record = QLineEdit()
+        self.record.setPlaceholderText(self.tr("记录编号（可选）"))
+        self.record.setClearButtonEnabled(True)
+        self.use_from = QCheckBox(self.tr("从"))
+        self.date_from = QDateEdit(QDate.currentDate().addDays(-30))
+        self.use_to = QCheckBox(self.tr("到"))
+        self.date_to = QDateEdit(QDate.currentDate())
+        for d in (self.date_from, self.date_to):
+            d.setCalendarPopup(True)
+            d.setDisplayFormat("yyyy-MM-dd")
+        self.search_button = QPushButton(self.tr("查询"))
+        self.count_label = QLabel()
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel(self.tr("操作人：")))
+        filters.addWidget(self.person)
+        filters.addWidget(self.record, 1)
+        filters.addWidget(self.use_from)
+        filters.addWidget(self.date_from)
+        filters.addWidget(self.use_to)
+        filters.addWidget(self.date_to)
+        filters.addWidget(self.search_button)
+        self.model: PagedTableModel[AuditRow] = PagedTableModel(
+            [
+                Column(self.tr("时间"), lambda r: r.recorded_at),
+                Column(self.tr("操作人"), lambda r: r.actor_name),
+                Column(self.tr("操作"), lambda r: r.op_label),
+                Column(self.tr("对象"), lambda r: r.table_label),
+                Column(self.tr("字段"), lambda r: r.field_label),
+                Column(self.tr("原值"), lambda r: r.old_value),
+                Column(self.tr("新值"), lambda r: r.new_value),
+                Column(self.tr("记录编号"), lambda r: r.record_id),
+                Column(
+                    self.tr("来源"), lambda r: self.tr("本机") if r.source == "local" else r.source
+                ),
+            ],
+            count=lambda: 0,
+            fetch=lambda o, n: [],
+        )
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        configure_view(self.view)
+        for col, width in enumerate((140, 80, 50, 70, 80, 160, 220, 120)):
+            self.view.setColumnWidth(col, width)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.view)
+        self.search_button.clicked.connect(self.search)
+        self.record.returnPressed.connect(self.search)
+        self.person.currentIndexChanged.connect(lambda _i: self.search())
+        self.view.doubleClicked.connect(self._filter_by_record)
+        self.reload_people()
+        self.search()
+
+    def reload_people(self) -> None:
+        current = self.person.currentData()
+        self.person.blockSignals(True)
+        self.person.clear()
+        self.person.addItem(self.tr("（全部）"), None)
+        for name in self.ctx.read(audit.actor_names):
+            self.person.addItem(name, name)
+        if current:
+            self.person.setCurrentIndex(max(0, self.person.findData(current)))
+        self.person.blockSignals(False)
+
+    def current_filter(self) -> AuditFilter:
+        return AuditFilter(
+            actor_name=self.person.currentData(),
+            record_id=self.record.text().strip() or None,
+            date_from=self.date_from.date().toPython() if self.use_from.isChecked() else None,
+            date_to=self.date_to.date().toPython() if self.use_to.isChecked() else None,
+        )
+
+    def search(self) -> None:
+        flt, actor = self.current_filter(), self.ctx.actor
+        assert actor is not None
+        self.model.reload(
+            count=lambda: self.ctx.read(lambda s: audit.count(s, actor, flt)),
+            fetch=lambda offset, limit: self.ctx.read(
+                lambda s: audit.page(s, actor, flt, offset, limit)
+            ),
+        )
+        self.count_label.setText(
+            self.tr("共 {0} 条记录（双击一行只看该记录的历史）").format(self.model.total)
+        )
+
+    def _filter_by_record(self, index) -> None:
+        self.record.setText(self.model.row(index.row()).record_id)
+        self.search()

@@ -1,0 +1,100 @@
+"""参数设置: district settings (visit frequencies, security, backups) and the communities list."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.roles import Permission
+from caseworker.services import accounts, settings
+from ui.context import AppContext
+
+
+class ParametersPage(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.editors: dict[str, QSpinBox] = {}
+        box = QGroupBox(self.tr("参数"))
+        form = QFormLayout(box)
+        for item in ctx.read(settings.get_all):
+            spin = QSpinBox()
+            spin.setRange(item.minimum or 0, item.maximum or 1_000_000)
+            spin.setValue(int(item.value))
+            spin.setSuffix(f" {item.unit}" if item.unit else "")
+            spin.setToolTip(self.tr("默认值：{0}").format(item.default))
+            spin.setEnabled(ctx.can(Permission.EDIT_SETTINGS))
+            self.editors[item.key] = spin
+            form.addRow(item.label + "：", spin)
+        self.save_button = QPushButton(self.tr("保存参数"))
+        self.save_button.setEnabled(ctx.can(Permission.EDIT_SETTINGS))
+        self.save_button.clicked.connect(self.save)
+        form.addRow(self.save_button)
+
+        communities = QGroupBox(self.tr("社区和村"))
+        self.community_list = QListWidget()
+        self.add_community_button = QPushButton(self.tr("添加社区/村"))
+        self.add_community_button.setEnabled(ctx.can(Permission.MANAGE_STAFF))
+        self.add_community_button.clicked.connect(self.add_community)
+        c_layout = QVBoxLayout(communities)
+        c_layout.addWidget(self.community_list)
+        c_layout.addWidget(self.add_community_button)
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(box, 1)
+        layout.addWidget(communities, 1)
+        if not ctx.can(Permission.EDIT_SETTINGS):
+            form.addRow(QLabel(self.tr("只有系统管理员可以修改参数。")))
+        ctx.changed.connect(lambda t: self.refresh() if t & {"setting", "community"} else None)
+        self.refresh()
+
+    def refresh(self) -> None:
+        for item in self.ctx.read(settings.get_all):
+            if item.key in self.editors:
+                self.editors[item.key].setValue(int(item.value))
+        self.community_list.clear()
+        for c in self.ctx.read(accounts.communities):
+            self.community_list.addItem(f"{c.name}（{c.kind}）")
+
+    def save(self) -> None:
+        values = {key: spin.value() for key, spin in self.editors.items()}
+
+        def apply(s, a) -> int:
+            changed = 0
+            for key, value in values.items():
+                if settings.get(s, key) != value:
+                    settings.set_value(s, a, key, value)
+                    changed += 1
+            return changed
+
+        try:
+            changed = self.ctx.write_wait(apply, tables={"setting"}, parent=self)
+        except CaseworkerError as exc:
+            QMessageBox.warning(self, self.tr("无法保存"), str(exc))
+            return
+        QMessageBox.information(
+            self, self.tr("参数"), self.tr("已保存 {0} 项修改。").format(changed)
+        )
+
+    def add_community(self) -> None:
+        name, ok = QInputDialog.getText(
+            self, self.tr("添加社区/村"), self.tr("名称（以“村”结尾的记为村）：")
+        )
+        if not ok or not name.strip():
+            return
+        kind = "村" if name.strip().endswith("村") else "社区"
+        self.ctx.write(
+            lambda s, a: accounts.add_community(s, a, name, kind), tables={"community"}, parent=self
+        )

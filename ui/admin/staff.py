@@ -1,0 +1,216 @@
+"""账号管理: add, edit, disable/enable staff and reset passwords (administrators only)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.roles import COMMUNITY_SCOPED, Role
+from caseworker.services import accounts
+from caseworker.services.accounts import CommunityInfo, StaffDraft, StaffInfo
+from ui.context import AppContext
+from ui.widgets.table_models import Column, ListTableModel, configure_view
+
+STAFF_TABLES = frozenset({"staff"})
+
+
+class StaffDialog(QDialog):
+    """New account (with a first password) or an existing one's name, role and community."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        communities: list[CommunityInfo],
+        staff: StaffInfo | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("编辑账号") if staff else self.tr("新增账号"))
+        self.username = QLineEdit(staff.username if staff else "")
+        self.username.setEnabled(staff is None)
+        self.display = QLineEdit(staff.display_name if staff else "")
+        self.phone = QLineEdit(staff.phone if staff else "")
+        self.role = QComboBox()
+        for role in Role:
+            self.role.addItem(role.label, role)
+        if staff:
+            self.role.setCurrentIndex(list(Role).index(staff.role))
+        else:
+            self.role.setCurrentIndex(list(Role).index(Role.CASEWORKER))
+        self.community = QComboBox()
+        self.community.addItem(self.tr("（不限）"), None)
+        for c in communities:
+            self.community.addItem(c.name, c.id)
+        if staff and staff.community_id:
+            self.community.setCurrentIndex(max(0, self.community.findData(staff.community_id)))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.addRow(self.tr("登录名*："), self.username)
+        form.addRow(self.tr("姓名*："), self.display)
+        form.addRow(self.tr("角色*："), self.role)
+        form.addRow(self.tr("所在社区："), self.community)
+        form.addRow(self.tr("电话："), self.phone)
+        if staff is None:
+            form.addRow(self.tr("初始密码*："), self.password)
+            form.addRow(QLabel(self.tr("首次登录时本人须修改密码。")))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("保存"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.role.currentIndexChanged.connect(self._role_changed)
+        self._role_changed()
+
+    def _role_changed(self) -> None:
+        scoped = self.role.currentData() in COMMUNITY_SCOPED
+        self.community.setToolTip(self.tr("儿童主任只能看到本社区的儿童") if scoped else "")
+
+    def draft(self) -> StaffDraft:
+        return StaffDraft(
+            self.username.text(),
+            self.display.text(),
+            Role(self.role.currentData()),  # Qt hands the enum back as its plain value
+            self.community.currentData(),
+            self.phone.text(),
+        )
+
+
+class StaffPage(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.model: ListTableModel[StaffInfo] = ListTableModel(
+            [
+                Column(self.tr("登录名"), lambda s: s.username),
+                Column(self.tr("姓名"), lambda s: s.display_name),
+                Column(self.tr("角色"), lambda s: s.role.label),
+                Column(self.tr("所在社区"), lambda s: s.community_name or ""),
+                Column(
+                    self.tr("状态"), lambda s: self.tr("已停用") if s.disabled else self.tr("在用")
+                ),
+                Column(self.tr("最近登录"), lambda s: s.last_login_at),
+            ]
+        )
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        configure_view(self.view)
+        self.view.doubleClicked.connect(lambda _i: self.edit())
+        self.add_button = QPushButton(self.tr("新增账号"))
+        self.edit_button = QPushButton(self.tr("编辑"))
+        self.toggle_button = QPushButton(self.tr("停用/启用"))
+        self.reset_button = QPushButton(self.tr("重置密码"))
+        self.add_button.clicked.connect(self.add)
+        self.edit_button.clicked.connect(self.edit)
+        self.toggle_button.clicked.connect(self.toggle)
+        self.reset_button.clicked.connect(self.reset)
+        buttons = QHBoxLayout()
+        for b in (self.add_button, self.edit_button, self.toggle_button, self.reset_button):
+            buttons.addWidget(b)
+        buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.view)
+        ctx.changed.connect(lambda t: self.refresh() if t & STAFF_TABLES else None)
+        self.refresh()
+
+    def refresh(self) -> None:
+        actor = self.ctx.actor
+        assert actor is not None
+        self.model.set_rows(self.ctx.read(lambda s: accounts.list_staff(s, actor)))
+        self.view.resizeColumnsToContents()
+
+    def selected(self) -> StaffInfo | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.row(rows[0].row()) if rows else None
+
+    def _communities(self) -> list[CommunityInfo]:
+        return self.ctx.read(accounts.communities)
+
+    def add(self) -> None:
+        dialog = StaffDialog(self, self._communities())
+        while dialog.exec():
+            draft, password = dialog.draft(), dialog.password.text()
+            try:
+                self.ctx.write_wait(
+                    lambda s, a, d=draft, p=password: accounts.create_staff(s, a, d, p),
+                    tables=STAFF_TABLES,
+                    parent=self,
+                )
+                return
+            except CaseworkerError as exc:
+                QMessageBox.warning(self, self.tr("无法保存"), str(exc))
+
+    def edit(self) -> None:
+        staff = self.selected()
+        if staff is None:
+            return
+        dialog = StaffDialog(self, self._communities(), staff)
+        while dialog.exec():
+            draft = dialog.draft()
+            try:
+                self.ctx.write_wait(
+                    lambda s, a, d=draft: accounts.update_staff(s, a, staff.id, d),
+                    tables=STAFF_TABLES,
+                    parent=self,
+                )
+                return
+            except CaseworkerError as exc:
+                QMessageBox.warning(self, self.tr("无法保存"), str(exc))
+
+    def toggle(self) -> None:
+        staff = self.selected()
+        if staff is None:
+            return
+        verb = self.tr("启用") if staff.disabled else self.tr("停用")
+        answer = QMessageBox.question(
+            self,
+            verb,
+            self.tr("确定要{0}账号“{1}”（{2}）吗？").format(
+                verb, staff.display_name, staff.username
+            ),
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.ctx.write(
+                lambda s, a: accounts.set_disabled(s, a, staff.id, not staff.disabled),
+                tables=STAFF_TABLES,
+                parent=self,
+            )
+
+    def reset(self) -> None:
+        staff = self.selected()
+        if staff is None:
+            return
+        password, ok = QInputDialog.getText(
+            self,
+            self.tr("重置密码"),
+            self.tr("为“{0}”设置临时密码（本人下次登录须修改）：").format(staff.display_name),
+            QLineEdit.EchoMode.Password,
+        )
+        if ok:
+            self.ctx.write(
+                lambda s, a: accounts.reset_password(s, a, staff.id, password),
+                tables=STAFF_TABLES,
+                on_done=lambda _r: QMessageBox.information(
+                    self, self.tr("重置密码"), self.tr("密码已重置。")
+                ),
+                parent=self,
+            )

@@ -1,0 +1,115 @@
+"""What every view shares: the open workspace, the logged-in person, the runner, change signals.
+
+Views read through `ctx.read(fn)` (short indexed queries on the UI thread) and write through
+`ctx.write(fn, ...)` (on the single DB worker); after a write, `changed` names the tables that
+changed so each view refreshes only when it concerns it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+from sqlalchemy.orm import Session
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.roles import Actor, Permission
+from caseworker.workspace import Workspace
+from ui.progress import run_with_progress
+from ui.tasks import Cancelled, Job, Runner
+
+log = logging.getLogger("caseworker.ui")
+T = TypeVar("T")
+
+
+class AppContext(QObject):
+    changed = Signal(object)  # frozenset of table names
+    actor_changed = Signal(object)
+    backup_taken = Signal()
+
+    def __init__(self, ws: Workspace, runner: Runner, actor: Actor | None = None) -> None:
+        super().__init__()
+        self.ws = ws
+        self.runner = runner
+        self.actor: Actor | None = actor
+
+    def can(self, permission: Permission) -> bool:
+        return self.actor is not None and self.actor.can(permission)
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        with self.ws.reader() as session:
+            return fn(session)
+
+    def write(
+        self,
+        fn: Callable[[Session, Actor], T],
+        *,
+        tables: Iterable[str] = (),
+        on_done: Callable[[T], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> Job:
+        """Run `fn(session, actor)` in one journaled transaction on the DB worker."""
+        actor = self.actor
+        if actor is None:
+            raise RuntimeError("write without a logged-in actor")
+        changed = frozenset(tables)
+
+        def job() -> T:
+            with self.ws.writer(actor) as session:
+                return fn(session, actor)
+
+        def done(result: T) -> None:
+            if changed:
+                self.changed.emit(changed)
+            if on_done is not None:
+                on_done(result)
+
+        return self.runner.submit(
+            job, on_done=done, on_error=on_error or (lambda exc: show_error(parent, exc))
+        )
+
+    def write_wait(
+        self,
+        fn: Callable[[Session, Actor], T],
+        *,
+        tables: Iterable[str] = (),
+        parent: QWidget | None = None,
+        label: str = "",
+    ) -> T:
+        """Like `write`, but wait for the result (a modal dialog keeps the UI alive) and raise
+        the job's error here: for dialogs that stay open when the service refuses."""
+        actor = self.actor
+        if actor is None:
+            raise RuntimeError("write without a logged-in actor")
+
+        def job() -> T:
+            with self.ws.writer(actor) as session:
+                return fn(session, actor)
+
+        result = run_with_progress(self.runner, job, parent, label or _tr("正在保存…"))
+        if tables:
+            self.changed.emit(frozenset(tables))
+        return result
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    """A caseworker-facing message for an error from a job."""
+    if isinstance(exc, Cancelled):
+        return
+    if isinstance(exc, CaseworkerError):
+        QMessageBox.warning(parent, _tr("无法完成"), str(exc))
+        return
+    log.error("unexpected error", exc_info=exc)
+    QMessageBox.critical(
+        parent,
+        _tr("意外错误"),
+        _tr("发生了意外错误，操作没有完成，数据未改动。详情已写入日志。\n\n{0}").format(exc),
+    )
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Caseworker", text)

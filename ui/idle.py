@@ -1,0 +1,131 @@
+"""Idle lock: after the configured minutes without keyboard or mouse input, the window is hidden
+behind a lock dialog that needs the same person's password (or a switch of user)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+)
+
+_INPUT_EVENTS = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseMove,
+    QEvent.Type.Wheel,
+}
+
+
+class IdleWatcher(QObject):
+    idle = Signal()
+
+    def __init__(self, minutes: float, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.limit_s = minutes * 60
+        self._clock = clock
+        self.last_input = clock()
+        self.paused = False
+        self.timer = QTimer(self)
+        self.timer.setInterval(5_000)
+        self.timer.timeout.connect(self.check)
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
+        self.timer.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _INPUT_EVENTS:
+            self.last_input = self._clock()
+        return False
+
+    def check(self) -> None:
+        if not self.paused and self._clock() - self.last_input >= self.limit_s:
+            self.paused = True
+            self.idle.emit()
+
+    def resume(self) -> None:
+        self.last_input = self._clock()
+        self.paused = False
+
+    def stop(self) -> None:
+        self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+
+class LockDialog(QDialog):
+    """`unlock(password) -> bool` checks the password; `switch_user` leaves to the login."""
+
+    switch_user = Signal()
+
+    def __init__(self, user_name: str, office_name: str, unlock: Callable[[str], bool]) -> None:
+        super().__init__()
+        self._unlock = unlock
+        self._switching = False
+        self.setWindowTitle(self.tr("街道民政工作台 — 已锁定"))
+        self.setMinimumWidth(360)
+        title = QLabel(self.tr("屏幕已锁定"))
+        title.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        who = QLabel(
+            self.tr("{0} · {1}\n长时间无操作，为保护居民信息已自动锁定。").format(
+                user_name, office_name
+            )
+        )
+        who.setWordWrap(True)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(self.tr("输入密码解锁"))
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #b00020;")
+        unlock_button = QPushButton(self.tr("解锁"))
+        unlock_button.setDefault(True)
+        switch_button = QPushButton(self.tr("切换用户"))
+        switch_button.setAutoDefault(False)
+        unlock_button.clicked.connect(self._try)
+        self.password.returnPressed.connect(self._try)
+        switch_button.clicked.connect(self._switch)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(switch_button)
+        buttons.addWidget(unlock_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(who)
+        layout.addWidget(self.password)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+
+    def _try(self) -> None:
+        if self._unlock(self.password.text()):
+            self.accept()
+        else:
+            self.message.setText(self.tr("密码不正确"))
+            self.password.selectAll()
+
+    def _switch(self) -> None:
+        self._switching = True
+        self.switch_user.emit()
+        self.done(QDialog.DialogCode.Rejected)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Esc must not close the lock: only the password or "switch user" may.
+        if event.key() == Qt.Key.Key_Escape:
+            return
+        super().keyPressEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.result() == QDialog.DialogCode.Accepted or self._switching:
+            super().closeEvent(event)
+        else:
+            event.ignore()

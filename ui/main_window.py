@@ -1,0 +1,168 @@
+"""The main window: section navigation, the pages, menus, and the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from caseworker.services import accounts
+from ui.context import AppContext
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    build: Callable[[], QWidget]
+
+
+class MainWindow(QMainWindow):
+    lock_requested = Signal()
+    switch_user_requested = Signal()
+
+    def __init__(self, ctx: AppContext, sections: list[Section], settings: QSettings) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.settings = settings
+        self.sections = sections
+        self._pages: dict[int, QWidget] = {}
+        office = ctx.read(accounts.office)
+        self.office_name = office.name if office else ""
+        self.setWindowTitle(self.tr("街道民政工作台 — {0}").format(self.office_name))
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(132)
+        self.nav.setStyleSheet(
+            "#nav { font-size: 12pt; background: #f3f5f8; border: none; }"
+            "#nav::item { padding: 10px 8px; }"
+            "#nav::item:selected { background: #1f5fa8; color: white; }"
+        )
+        for i, section in enumerate(sections):
+            self.nav.addItem(section.title)
+            self.nav.item(i).setToolTip(f"Ctrl+{i + 1}")
+        self.stack = QStackedWidget()
+        for _ in sections:
+            self.stack.addWidget(QWidget())  # real pages are built on first visit
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.nav.currentRowChanged.connect(self.show_section)
+        self._build_menus()
+        self._build_status_bar()
+        ctx.backup_taken.connect(self.update_status)
+        geometry = settings.value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            # Office PCs are often 1366x768: use the whole screen the first time.
+            self.resize(1280, 720)
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+        self.nav.setCurrentRow(0)
+
+    # -- sections --------------------------------------------------------------------------------
+    def show_section(self, row: int) -> None:
+        if row < 0:
+            return
+        if row not in self._pages:
+            page = self.sections[row].build()
+            placeholder = self.stack.widget(row)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self.stack.insertWidget(row, page)
+            self._pages[row] = page
+        self.stack.setCurrentIndex(row)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)
+
+    def section_index(self, key: str) -> int:
+        return next(i for i, s in enumerate(self.sections) if s.key == key)
+
+    def page(self, key: str) -> QWidget:
+        index = self.section_index(key)
+        self.show_section(index)
+        return self._pages[index]
+
+    # -- chrome ----------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
+        self.lock_action = QAction(self.tr("锁定屏幕"), self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock_requested)
+        self.switch_action = QAction(self.tr("切换用户"), self)
+        self.switch_action.triggered.connect(self.switch_user_requested)
+        quit_action = QAction(self.tr("退出"), self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        for action in (self.lock_action, self.switch_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        go_menu = self.menuBar().addMenu(self.tr("转到(&G)"))
+        for i, section in enumerate(self.sections):
+            action = QAction(section.title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _c=False, row=i: self.show_section(row))
+            go_menu.addAction(action)
+        help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
+        about = QAction(self.tr("关于"), self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _about(self) -> None:
+        from caseworker import __version__
+
+        QMessageBox.about(
+            self,
+            self.tr("关于"),
+            self.tr(
+                "街道民政工作台 {0}\n\n老年人探访关爱、居家适老化改造、困境儿童关爱保护。\n"
+                "数据保存在本机，通过 U 盘与区民政局交换。\n字体：文泉驿微米黑（Apache-2.0）"
+            ).format(__version__),
+        )
+
+    def _build_status_bar(self) -> None:
+        self.user_label = QLabel()
+        self.office_label = QLabel()
+        self.path_label = QLabel()
+        self.backup_label = QLabel()
+        bar = self.statusBar()
+        for label in (self.user_label, self.office_label, self.path_label):
+            bar.addWidget(label)
+        bar.addPermanentWidget(self.backup_label)
+        self.update_status()
+
+    def update_status(self) -> None:
+        actor = self.ctx.actor
+        role = actor.role.label if actor and actor.role else ""
+        self.user_label.setText(
+            self.tr("用户：{0}（{1}）").format(actor.display_name if actor else "", role)
+        )
+        self.office_label.setText(self.tr("街道：{0}").format(self.office_name))
+        self.path_label.setText(self.tr("工作区：{0}").format(self.ctx.ws.paths.root))
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        last = self.ctx.ws.last_backup()
+        self.backup_label.setText(
+            self.tr("最近备份：{0:%Y-%m-%d %H:%M}").format(last.taken_at)
+            if last
+            else self.tr("最近备份：无")
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("main/geometry", self.saveGeometry())
+        super().closeEvent(event)

@@ -1,0 +1,64 @@
+"""工作台 (home): the office at a glance. Programme modules add their work lists here."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from caseworker.services import accounts
+from db.models import Staff
+from ui.context import AppContext
+
+
+class HomePage(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.greeting = QLabel()
+        self.greeting.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.office_box = QGroupBox(self.tr("本街道"))
+        grid = QGridLayout(self.office_box)
+        self.office_name = QLabel()
+        self.community_count = QLabel()
+        self.staff_count = QLabel()
+        grid.addWidget(QLabel(self.tr("街道：")), 0, 0)
+        grid.addWidget(self.office_name, 0, 1)
+        grid.addWidget(QLabel(self.tr("社区/村：")), 1, 0)
+        grid.addWidget(self.community_count, 1, 1)
+        grid.addWidget(QLabel(self.tr("工作人员：")), 2, 0)
+        grid.addWidget(self.staff_count, 2, 1)
+        grid.setColumnStretch(1, 1)
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.layout_.addWidget(self.greeting)
+        self.layout_.addWidget(self.office_box)
+        ctx.changed.connect(self._on_changed)
+        self.refresh()
+
+    def add_panel(self, widget: QWidget) -> None:
+        """Programme modules put their work lists on the home page."""
+        self.layout_.addWidget(widget)
+
+    def _on_changed(self, tables: frozenset[str]) -> None:
+        if tables & {"office", "community", "staff"}:
+            self.refresh()
+
+    def refresh(self) -> None:
+        def load(s: Session) -> tuple[str, list[accounts.CommunityInfo], int]:
+            office = accounts.office(s)
+            staff = s.scalar(
+                select(func.count()).where(Staff.disabled.is_(False), Staff.deleted_at.is_(None))
+            )
+            return (office.name if office else "", accounts.communities(s), staff or 0)
+
+        name, communities, staff = self.ctx.read(load)
+        who = self.ctx.actor.display_name if self.ctx.actor else ""
+        self.greeting.setText(self.tr("{0}，您好").format(who))
+        self.office_name.setText(name)
+        self.community_count.setText(
+            self.tr("{0} 个：").format(len(communities)) + "、".join(c.name for c in communities)
+        )
+        self.community_count.setWordWrap(True)
+        self.staff_count.setText(self.tr("{0} 人（在用账号）").format(staff))

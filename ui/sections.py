@@ -1,0 +1,58 @@
+"""The main window's sections in order; each programme replaces its placeholder here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ui.main_window import Section
+from ui.pages.not_built import NotBuiltPage
+
+if TYPE_CHECKING:
+    from ui.app import Controller
+
+
+def build_sections(controller: Controller) -> list[Section]:
+    ctx = controller.ctx
+    assert ctx is not None
+
+    def home() -> NotBuiltPage:
+        from ui.pages.home import HomePage
+
+        return HomePage(ctx)  # type: ignore[return-value]
+
+    def system() -> NotBuiltPage:
+        from ui.admin.system_page import SystemPage
+
+        return SystemPage(ctx, controller.restore, controller.change_password)  # type: ignore[return-value]
+
+    return [
+        Section("home", "工作台", home),
+        Section(
+            "elderly",
+            "老年人探访",
+            lambda: NotBuiltPage("老年人探访", "老年人台账、探访计划、探访记录和打印探访表。"),
+        ),
+        Section(
+            "retrofit",
+            "适老化改造",
+            lambda: NotBuiltPage("适老化改造", "改造户从申请到验收的全过程、改造项目目录和补贴。"),
+        ),
+        Section(
+            "children",
+            "儿童关爱",
+            lambda: NotBuiltPage(
+                "儿童关爱", "困境儿童台账、风险评估、帮扶计划和回访（严格保密）。"
+            ),
+        ),
+        Section(
+            "sync",
+            "数据同步",
+            lambda: NotBuiltPage("数据同步", "用 U 盘与区民政局交换数据包。"),
+        ),
+        Section(
+            "reports",
+            "统计报表",
+            lambda: NotBuiltPage("统计报表", "探访率、改造户数、儿童关爱等报送区民政局的统计。"),
+        ),
+        Section("system", "系统设置", system),
+    ]

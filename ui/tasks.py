@@ -1,0 +1,176 @@
+"""The one background runner: every database write and every long job runs on a single worker
+thread, in submission order; results come back to the UI thread through queued signals.
+
+`SyncRunner` has the same interface and runs jobs at once; tests use it to be deterministic.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger("caseworker.ui")
+
+
+class Cancelled(Exception):
+    """Raised inside a job by `Progress.check()` when the user cancelled it."""
+
+
+@dataclass
+class Progress:
+    """Passed to jobs that take a `progress` argument: report and check for cancellation."""
+
+    report: Callable[[int, int, str], None] = field(default=lambda done, total, text: None)
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, done: int, total: int, text: str = "") -> None:
+        self.check()
+        self.report(done, total, text)
+
+    def check(self) -> None:
+        if self.cancel_event.is_set():
+            raise Cancelled()
+
+
+@dataclass
+class Job:
+    fn: Callable[..., Any]
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+    on_progress: Callable[[int, int, str], None] | None
+    progress: Progress = field(default_factory=Progress)
+
+    def cancel(self) -> None:
+        self.progress.cancel_event.set()
+
+    def run(self) -> Any:
+        if "progress" in inspect.signature(self.fn).parameters:
+            return self.fn(progress=self.progress)
+        return self.fn()
+
+
+class Runner(Protocol):
+    """What TaskRunner and SyncRunner both offer."""
+
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
+    ) -> Job: ...
+
+    def shutdown(self, wait_ms: int = ...) -> None: ...
+
+
+class _Bridge(QObject):
+    """Lives on the UI thread; the worker emits, the UI thread's slots run the callbacks."""
+
+    finished = Signal(object, object)  # job, result
+    failed = Signal(object, object)  # job, exception
+    progressed = Signal(object, int, int, str)
+
+    @Slot(object, object)
+    def _finished(self, job: Job, result: Any) -> None:
+        if job.on_done is not None:
+            job.on_done(result)
+
+    @Slot(object, object)
+    def _failed(self, job: Job, exc: BaseException) -> None:
+        if job.on_error is not None:
+            job.on_error(exc)
+        elif not isinstance(exc, Cancelled):
+            log.error("background job failed", exc_info=exc)
+
+    @Slot(object, int, int, str)
+    def _progressed(self, job: Job, done: int, total: int, text: str) -> None:
+        if job.on_progress is not None:
+            job.on_progress(done, total, text)
+
+
+class _Worker(QThread):
+    def __init__(self, jobs: queue.Queue[Job | None], bridge: _Bridge) -> None:
+        super().__init__()
+        self._jobs = jobs
+        self._bridge = bridge
+
+    def run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                result = job.run()
+            except BaseException as exc:
+                self._bridge.failed.emit(job, exc)
+            else:
+                self._bridge.finished.emit(job, result)
+
+
+class TaskRunner(QObject):
+    """Submit work: `submit(fn, on_done=..., on_error=..., on_progress=...)`."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = _Bridge()
+        self._bridge.finished.connect(self._bridge._finished)
+        self._bridge.failed.connect(self._bridge._failed)
+        self._bridge.progressed.connect(self._bridge._progressed)
+        self._jobs: queue.Queue[Job | None] = queue.Queue()
+        self._worker = _Worker(self._jobs, self._bridge)
+        self._worker.start()
+
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
+    ) -> Job:
+        job = Job(fn, on_done, on_error, on_progress)
+        job.progress.report = lambda d, t, text: self._bridge.progressed.emit(job, d, t, text)
+        self._jobs.put(job)
+        return job
+
+    def shutdown(self, wait_ms: int = 30_000) -> None:
+        """Finish queued jobs (writes must complete), then stop the worker."""
+        self._jobs.put(None)
+        self._worker.wait(wait_ms)
+
+
+class SyncRunner:
+    """The same interface, run at once on the calling thread (for tests)."""
+
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
+    ) -> Job:
+        job = Job(fn, on_done, on_error, on_progress)
+        if on_progress is not None:
+            job.progress.report = on_progress
+        try:
+            result = job.run()
+        except BaseException as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+        else:
+            if on_done is not None:
+                on_done(result)
+        return job
+
+    def shutdown(self, wait_ms: int = 0) -> None:
+        pass
