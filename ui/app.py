@@ -369,7 +369,7 @@ def _install_excepthook() -> None:
     """An unexpected error in a slot is logged and shown; the application keeps running."""
     import logging
 
-    from ui.context import show_error
+    from ui.messages import show_error
 
     def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
         logging.getLogger("caseworker.ui").error("uncaught", exc_info=(kind, exc, tb))

@@ -7,21 +7,23 @@ changed so each view refreshes only when it concerns it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
-from sqlalchemy.orm import Session
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
-from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.roles import Actor, Permission
-from caseworker.workspace import Workspace
+from ui.messages import show_error
+from ui.messages import tr as _tr
 from ui.progress import run_with_progress
-from ui.tasks import Cancelled, Job, Runner
+from ui.tasks import Job, Runner
 
-log = logging.getLogger("caseworker.ui")
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from caseworker.workspace import Workspace
+
 T = TypeVar("T")
 
 
@@ -94,22 +96,3 @@ class AppContext(QObject):
         if tables:
             self.changed.emit(frozenset(tables))
         return result
-
-
-def show_error(parent: QWidget | None, exc: BaseException) -> None:
-    """A caseworker-facing message for an error from a job."""
-    if isinstance(exc, Cancelled):
-        return
-    if isinstance(exc, CaseworkerError):
-        QMessageBox.warning(parent, _tr("无法完成"), str(exc))
-        return
-    log.error("unexpected error", exc_info=exc)
-    QMessageBox.critical(
-        parent,
-        _tr("意外错误"),
-        _tr("发生了意外错误，操作没有完成，数据未改动。详情已写入日志。\n\n{0}").format(exc),
-    )
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Caseworker", text)

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.errors import CaseworkerError
 from db.backup import BackupInfo, list_backups
-from ui.context import AppContext, show_error
+from ui.context import AppContext
+from ui.messages import show_error
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 REASONS = {
