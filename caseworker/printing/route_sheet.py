@@ -92,7 +92,7 @@ def render_route_sheet(sheet: RouteSheetData) -> bytes:
     """The route sheet as PDF bytes."""
     font = register()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1)
+    c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1, initialFontName=font)
     c.setTitle(f"{sheet.community_name}{sheet.month_label}探访路线表")
     pages = page_count(len(sheet.rows))
     for p in range(pages):

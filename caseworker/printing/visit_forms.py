@@ -316,7 +316,7 @@ def render_visit_forms(forms: Sequence[VisitFormData]) -> bytes:
     """A PDF with one visit form per entry (A4, font embedded as a subset); bytes."""
     font = register()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4, pageCompression=1)
+    c = Canvas(buf, pagesize=A4, pageCompression=1, initialFontName=font)
     c.setTitle(TITLE)
     c.setAuthor("街道民政工作台")
     cells = _draw_template(c, font)
