@@ -68,7 +68,10 @@ SORT_COLUMNS: dict[str, tuple[str, object]] = {
     "sex": ("性别", R.sex),
     "age": ("年龄", R.birth_date),  # ascending age = descending birth date; flipped below
     "id_number": ("身份证号", R.id_number),
-    "community": ("社区/村", Community.name),
+    "community": (
+        "社区/村",
+        select(Community.name).where(Community.id == R.community_id).scalar_subquery(),
+    ),
     "address": ("住址", R.address),
     "phone": ("电话", R.phone),
     "categories": ("类别", R.categories),
@@ -76,7 +79,10 @@ SORT_COLUMNS: dict[str, tuple[str, object]] = {
     "status": ("状态", R.status),
     "last_visit_on": ("上次探访", R.last_visit_on),
     "next_due": ("下次应访", R.next_due),
-    "assigned": ("责任人", Staff.display_name),
+    "assigned": (
+        "责任人",
+        select(Staff.display_name).where(Staff.id == R.assigned_staff_id).scalar_subquery(),
+    ),
 }
 
 
@@ -86,6 +92,11 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:
         return day.replace(year=day.year - years, day=28)
+
+
+def _is_number_search(text: str) -> bool:
+    compact = idnumber.normalise(text)
+    return bool(compact) and (compact.isdigit() or (compact[:-1].isdigit() and compact[-1] == "X"))
 
 
 def _search_clause(text: str) -> object | None:
@@ -98,7 +109,7 @@ def _search_clause(text: str) -> object | None:
             return R.id_number == idnumber.parse(compact).value
         except idnumber.InvalidIdNumber:
             pass
-    if compact.rstrip("X").isdigit() or (compact.endswith("X") and compact[:-1].isdigit()):
+    if _is_number_search(compact):
         pattern = like_escape(compact)
         clauses = [
             R.id_number.like(f"%{pattern}", escape="\\"),
@@ -164,29 +175,32 @@ def page(
     if q.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {q.sort!r}")
     day = today_or(today)
-    base = (
-        select(
-            R.id,
-            R.name,
-            R.sex,
-            R.birth_date,
-            R.id_number,
-            Community.name,
-            R.address,
-            R.phone,
-            R.categories,
-            R.tier,
-            R.status,
-            R.last_visit_on,
-            R.next_due,
-            Staff.display_name,
-        )
-        .select_from(ElderlyResident)
-        .join(Community, Community.id == R.community_id)
-        .outerjoin(Staff, Staff.id == R.assigned_staff_id)
-    )
+    base = select(
+        R.id,
+        R.name,
+        R.sex,
+        R.birth_date,
+        R.id_number,
+        R.community_id,
+        R.address,
+        R.phone,
+        R.categories,
+        R.tier,
+        R.status,
+        R.last_visit_on,
+        R.next_due,
+        R.assigned_staff_id,
+    ).select_from(ElderlyResident)
+    # Names come from small lookup tables, not joins: a join lets the planner walk the
+    # roster community by community, which is slow for a search (measured at 100,000).
+    communities = dict(session.execute(select(Community.id, Community.name)).all())
+    staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
     stmt = _filtered(q, day, base)
     key = SORT_COLUMNS[q.sort][1]
+    if q.text.strip() and not (q.sort == "name" and not _is_number_search(q.text)):
+        # Sort the matches rather than walk another index in order: a selective search would
+        # otherwise look up every row (measured: 180 ms against 35 ms at 100,000 residents).
+        key = key.op("||")("")  # type: ignore[attr-defined]
     descending = q.descending != (q.sort == "age")
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
     tie = R.id.desc() if descending else R.id.asc()
@@ -198,7 +212,7 @@ def page(
             sex,
             birth,
             idnumber.mask(idn),
-            cname,
+            communities.get(cid, ""),
             address,
             phone,
             "、".join(p for p in cats.split(",") if p),
@@ -206,7 +220,7 @@ def page(
             status,
             last,
             due,
-            staff,
+            staff.get(sid) if sid else None,
         )
         for (
             rid,
@@ -214,7 +228,7 @@ def page(
             sex,
             birth,
             idn,
-            cname,
+            cid,
             address,
             phone,
             cats,
@@ -222,6 +236,6 @@ def page(
             status,
             last,
             due,
-            staff,
+            sid,
         ) in session.execute(stmt)
     ]

@@ -57,7 +57,8 @@ def upgrade() -> None:
     with op.batch_alter_table('elderly_resident', schema=None) as batch_op:
         batch_op.create_index('ix_elderly_resident_assigned', ['assigned_staff_id', 'next_due'], unique=False)
         batch_op.create_index('ix_elderly_resident_community_due', ['community_id', 'next_due'], unique=False)
-        batch_op.create_index('ix_elderly_resident_name', ['name'], unique=False)
+        batch_op.create_index('ix_elderly_resident_name_address', ['name', 'address', 'deleted_at'], unique=False)
+        batch_op.create_index('ix_elderly_resident_numbers', ['id_number', 'phone', 'supporter_phone', 'emergency_phone', 'deleted_at'], unique=False)
         batch_op.create_index('ix_elderly_resident_next_due', ['next_due'], unique=False)
 
     op.create_table('elderly_visit',
@@ -171,7 +172,8 @@ def downgrade() -> None:
     op.drop_table('elderly_visit')
     with op.batch_alter_table('elderly_resident', schema=None) as batch_op:
         batch_op.drop_index('ix_elderly_resident_next_due')
-        batch_op.drop_index('ix_elderly_resident_name')
+        batch_op.drop_index('ix_elderly_resident_numbers')
+        batch_op.drop_index('ix_elderly_resident_name_address')
         batch_op.drop_index('ix_elderly_resident_community_due')
         batch_op.drop_index('ix_elderly_resident_assigned')
 
