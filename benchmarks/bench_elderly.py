@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from benchmarks import Result
 
@@ -298,17 +298,15 @@ def run() -> list[Result]:
         rss = _rss_mb()
         sample = search.page(s, actor, search.RosterQuery(sort="name"), 5000, 1)[0]
         suffix = s.execute(
-            __import__("sqlalchemy").text(
-                "SELECT substr(id_number, 15) FROM elderly_resident LIMIT 1 OFFSET 777"
-            )
+            text("SELECT substr(id_number, 15) FROM elderly_resident LIMIT 1 OFFSET 777")
         ).scalar()
-        for label, text in (
+        for label, needle in (
             ("search 1 char (surname)", sample.name[0]),
             ("search 2 chars", sample.name[:2]),
             ("search 3+ chars (address part)", sample.address[2:7]),
             ("search ID suffix (4 digits)", suffix),
         ):
-            list_case(f"{label} '{text}'", roster_call(text), 100)
+            list_case(f"{label} '{needle}'", roster_call(needle), 100)
         list_case(
             "overdue list: count + first page",
             lambda: (

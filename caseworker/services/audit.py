@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import PermissionDenied
 from caseworker.domain.roles import Actor, Permission
+from caseworker.domain.visit_form import CHOICE_FIELDS, TEXT_FIELDS
 from db.models import JournalEntry
 
 # Chinese names of tables and fields for the audit view; programme modules add theirs.
@@ -82,6 +83,9 @@ FIELD_LABELS: dict[str, str] = {
     "outcome": "办理结果",
     "closed_on": "办结日期",
 }
+# The visit form's structured and free-text fields, labelled as on the paper form.
+FIELD_LABELS.update({f.name: f.label for f in CHOICE_FIELDS})
+FIELD_LABELS.update({name: label for name, _area, label in TEXT_FIELDS if name not in FIELD_LABELS})
 OP_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
 
 
