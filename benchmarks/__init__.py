@@ -1,2 +1,25 @@
-"""Benchmarks: `python -m benchmarks` runs every `bench_*.py` module's `main()` and prints figures
-beside their floors (raw sqlite3, plain reportlab, a bare PySide6 window)."""
+"""Performance benchmarks: `python -m benchmarks` runs every `bench_*` module and prints a table.
+
+Each measurement stands beside its floor measured in the same run (the same SQL through raw
+sqlite3, or plain reportlab pages with the same font), with the ratio and the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    ms: float
+    floor_ms: float | None  # None: no floor for this figure
+    target: str  # e.g. "< 100 ms"
+    ok: bool
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.floor_ms is None or self.floor_ms <= 0:
+            return None
+        return self.ms / self.floor_ms

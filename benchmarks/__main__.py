@@ -1,27 +1,50 @@
-"""Run all benchmarks, or those named: `python -m benchmarks [startup elderly sync ...]`."""
+"""Run all benchmark modules and print one table. Exit 1 when a target is missed."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import pkgutil
 import sys
+from pathlib import Path
 
-import benchmarks
+from benchmarks import Result
 
 
-def main(argv: list[str]) -> int:
-    names = sorted(
-        m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_")
-    )
-    wanted = [f"bench_{a}" if not a.startswith("bench_") else a for a in argv]
-    for name in wanted or names:
-        if name not in names:
-            print(f"no such benchmark: {name} (have: {', '.join(names)})")
-            return 2
-        print(f"\n=== {name} ===", flush=True)
-        importlib.import_module(f"benchmarks.{name}").main()
-    return 0
+def _modules(only: str | None) -> list[str]:
+    here = Path(__file__).resolve().parent
+    names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    return [n for n in names if only is None or only in n]
+
+
+def _table(results: list[Result]) -> str:
+    lines = [
+        f"{'measurement':<44} {'ms':>10} {'floor ms':>10} {'ratio':>7}  {'target':<22} ok",
+        "-" * 102,
+    ]
+    for r in results:
+        floor = "" if r.floor_ms is None else f"{r.floor_ms:10.1f}"
+        ratio = "" if r.ratio is None else f"{r.ratio:6.2f}x"
+        lines.append(
+            f"{r.name:<44} {r.ms:10.1f} {floor:>10} {ratio:>7}  {r.target:<22} "
+            f"{'yes' if r.ok else 'NO'}" + (f"  ({r.note})" if r.note else "")
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--only", help="run only modules whose name contains this")
+    args = parser.parse_args(argv)
+    results: list[Result] = []
+    for name in _modules(args.only):
+        module = importlib.import_module(f"benchmarks.{name}")
+        print(f"· {name}", flush=True)
+        results.extend(module.run())
+    print()
+    print(_table(results))
+    return 0 if all(r.ok for r in results) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

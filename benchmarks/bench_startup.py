@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import Result
+
 RUNS = 7
 BARE = """
 import time
@@ -37,7 +39,7 @@ def _median(cmd: list[str], env: dict[str, str]) -> float:
     return statistics.median(_once(cmd, env) for _ in range(RUNS))
 
 
-def main() -> None:
+def run() -> list[Result]:
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen" if not env.get("DISPLAY") else "xcb")
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,20 +59,25 @@ def main() -> None:
             capture_output=True,
         )
         gui = [sys.executable, "-m", "caseworker", "gui", "--workspace", str(ws)]
-        bare = _median([sys.executable, "-c", BARE], env)
-        login = _median(gui, dict(env, CASEWORKER_STARTUP_PROBE="login"))
-        main_window = _median(
-            gui, dict(env, CASEWORKER_STARTUP_PROBE="main", CASEWORKER_PROBE_LOGIN="admin:demo1234")
+        bare = _median([sys.executable, "-c", BARE], env) * 1000
+        login = _median(gui, dict(env, CASEWORKER_STARTUP_PROBE="login")) * 1000
+        main_window = (
+            _median(
+                gui,
+                dict(env, CASEWORKER_STARTUP_PROBE="main", CASEWORKER_PROBE_LOGIN="admin:demo1234"),
+            )
+            * 1000
         )
-    print(f"platform: {env['QT_QPA_PLATFORM']}, median of {RUNS} runs after one warm-up")
-    print(f"{'what':<36}{'ms':>8}{'× floor':>10}")
-    print(f"{'bare PySide6 window (floor)':<36}{bare * 1000:>8.0f}{1:>10.2f}")
-    print(f"{'login window':<36}{login * 1000:>8.0f}{login / bare:>10.2f}")
-    print(
-        f"{'main window (login included)':<36}{main_window * 1000:>8.0f}{main_window / bare:>10.2f}"
-    )
-    print("target: login window within 3x the floor")
-
-
-if __name__ == "__main__":
-    main()
+    note = f"{env['QT_QPA_PLATFORM']}, median of {RUNS}"
+    return [
+        Result("start: bare PySide6 window (floor)", bare, None, "", True, note),
+        Result("start: login window", login, bare, "<= 3x floor", login <= 3 * bare, note),
+        Result(
+            "start: main window (2,000-resident demo, login included)",
+            main_window,
+            bare,
+            "",
+            True,
+            note,
+        ),
+    ]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import PermissionDenied
 from caseworker.domain.roles import Actor, Permission
+from caseworker.domain.visit_form import CHOICE_FIELDS, TEXT_FIELDS
 from db.models import JournalEntry
 
 # Chinese names of tables and fields for the audit view; programme modules add theirs.
@@ -19,6 +20,10 @@ TABLE_LABELS: dict[str, str] = {
     "community": "社区/村",
     "staff": "账号",
     "setting": "设置",
+    "elderly_resident": "老年人台账",
+    "elderly_visit": "探访记录",
+    "elderly_visit_amendment": "探访记录更正",
+    "elderly_referral": "转介",
 }
 FIELD_LABELS: dict[str, str] = {
     "name": "名称",
@@ -34,7 +39,54 @@ FIELD_LABELS: dict[str, str] = {
     "value": "值",
     "key": "设置项",
     "active": "启用",
+    # Programme 1 (elderly roster, visits, referrals).
+    "id_number": "身份证号",
+    "birth_date": "出生日期",
+    "sex": "性别",
+    "address": "住址",
+    "assigned_staff_id": "责任人",
+    "categories": "类别",
+    "living_arrangement": "居住情况",
+    "health_notes": "健康状况",
+    "supporter_name": "赡养人",
+    "supporter_relation": "与老人关系",
+    "supporter_phone": "赡养人电话",
+    "emergency_name": "紧急联系人",
+    "emergency_phone": "紧急联系人电话",
+    "status": "状态",
+    "status_date": "状态日期",
+    "status_note": "状态说明",
+    "tier": "探访等级",
+    "tier_reason": "等级调整原因",
+    "enrolled_on": "登记日期",
+    "notes": "备注",
+    "resident_id": "老人",
+    "visit_date": "探访日期",
+    "visitors": "探访人",
+    "visitor_staff_id": "探访人账号",
+    "method": "探访方式",
+    "completed_at": "完成时间",
+    "completed_by": "完成人",
+    "next_visit_on": "下次探访日期",
+    "problems": "发现的问题",
+    "actions": "采取的措施",
+    "visit_id": "探访记录",
+    "field": "更正项目",
+    "old_value": "原值",
+    "new_value": "新值",
+    "reason": "原因",
+    "amended_by_name": "更正人",
+    "amended_at": "更正时间",
+    "target": "转介去向",
+    "description": "事项",
+    "due_on": "办理期限",
+    "owner_name": "跟进人",
+    "outcome": "办理结果",
+    "closed_on": "办结日期",
 }
+# The visit form's structured and free-text fields, labelled as on the paper form.
+FIELD_LABELS.update({f.name: f.label for f in CHOICE_FIELDS})
+FIELD_LABELS.update({name: label for name, _area, label in TEXT_FIELDS if name not in FIELD_LABELS})
 OP_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
 
 

@@ -1,0 +1,133 @@
+"""`caseworker print visit-forms|blank-visit-form|route-sheet`: programme 1 paper forms."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.roles import Actor
+
+EXIT_OK = 0
+
+
+class _Refused(CaseworkerError):
+    pass
+
+
+def _print_group(subparsers: Any) -> Any:
+    """The `print` command's sub-commands, shared with other programmes' print commands."""
+    existing = subparsers.choices.get("print")
+    if existing is not None:
+        return existing._caseworker_print_sub
+    p = subparsers.add_parser("print", help="打印表格（PDF）")
+    sub = p.add_subparsers(dest="print_command", metavar="表格", required=True)
+    p._caseworker_print_sub = sub
+    return sub
+
+
+def _out_path(args: argparse.Namespace) -> Path:
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        raise _Refused(f"输出文件应以 .pdf 结尾：{out}")
+    if not out.parent.exists():
+        raise _Refused(f"文件夹不存在：{out.parent}")
+    return out
+
+
+def _month(text: str | None) -> date:
+    from caseworker.domain.schedule import parse_month
+
+    if text is None:
+        return date.today().replace(day=1)
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _community_id(session: Any, name: str | None) -> str | None:
+    if not name:
+        return None
+    from caseworker.services import accounts
+
+    for c in accounts.communities(session, include_inactive=True):
+        if c.name == name.strip():
+            return c.id
+    names = "、".join(c.name for c in accounts.communities(session))
+    raise _Refused(f"没有名为“{name}”的社区/村。现有：{names}")
+
+
+def _cmd_blank(args: argparse.Namespace) -> int:
+    from caseworker.printing.visit_forms import render_blank_form, write
+
+    out = write(render_blank_form(), _out_path(args))
+    print(f"空白探访记录表已保存到 {out}")
+    return EXIT_OK
+
+
+def _cmd_forms(args: argparse.Namespace) -> int:
+    from caseworker.cli import open_workspace
+    from caseworker.printing.visit_forms import render_visit_forms, write
+    from caseworker.services.elderly import forms
+
+    out = _out_path(args)
+    month = _month(args.month)
+    with open_workspace(args) as ws, ws.reader() as session:
+        data = forms.month_forms(
+            session,
+            Actor.system("cli"),
+            month,
+            community_id=_community_id(session, args.community),
+        )
+    if not data:
+        raise _Refused(f"{month.year}年{month.month}月没有应探访的老人，未生成文件")
+    write(render_visit_forms(data), out)
+    print(f"已生成 {len(data)} 份探访记录表（每人一页）：{out}")
+    return EXIT_OK
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    from caseworker.cli import open_workspace
+    from caseworker.printing.route_sheet import render_route_sheet
+    from caseworker.printing.visit_forms import write
+    from caseworker.services.elderly import forms
+
+    out = _out_path(args)
+    month = _month(args.month)
+    with open_workspace(args) as ws, ws.reader() as session:
+        sheets = forms.route_sheets(
+            session,
+            Actor.system("cli"),
+            month,
+            community_id=_community_id(session, args.community),
+        )
+    if not sheets:
+        raise _Refused(f"{month.year}年{month.month}月没有应探访的老人，未生成文件")
+    if len(sheets) > 1:
+        raise _Refused("请用 --community 指定一个社区/村（每个社区一张路线表）")
+    write(render_route_sheet(sheets[0]), out)
+    print(f"已生成 {sheets[0].community_name} 的路线表（{len(sheets[0].rows)} 人）：{out}")
+    return EXIT_OK
+
+
+def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+    sub = _print_group(subparsers)
+
+    p = sub.add_parser("blank-visit-form", help="空白探访记录表")
+    p.add_argument("--out", required=True, help="输出 PDF 文件")
+    p.set_defaults(func=_cmd_blank)
+
+    for name, helptext, func in (
+        ("visit-forms", "本月应探访老人的预填探访记录表（每人一页）", _cmd_forms),
+        ("route-sheet", "一个社区本月的探访路线表", _cmd_route),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        add_workspace_arg(p)
+        p.add_argument("--month", help="月份 YYYY-MM（默认本月）")
+        p.add_argument("--community", help="社区/村名称（默认全部）")
+        p.add_argument("--out", required=True, help="输出 PDF 文件")
+        p.set_defaults(func=func)

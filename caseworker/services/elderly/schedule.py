@@ -1,0 +1,478 @@
+"""Who must be visited when: the stored next due date, work lists, and the month's visit rate.
+
+`next_due` and `last_visit_on` on the resident and `effective_date` on the visit are derived,
+local columns (not journaled). Every service that changes a fact they depend on calls
+`recompute(session, [resident_id])`; sync must call it for the residents an import touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Integer, Select, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from caseworker.domain import schedule as rules
+from caseworker.domain.elderly import SCHEDULED_STATUSES, Status, Tier
+from caseworker.domain.errors import NotFound
+from caseworker.domain.roles import Actor
+from caseworker.domain.visit_form import ReferralStatus, VisitStatus
+from caseworker.services import settings
+from caseworker.services.elderly._common import can_view, today_or
+from db.elderly import ElderlyReferral, ElderlyResident, ElderlyVisit, ElderlyVisitAmendment
+from db.models import Community, Staff
+
+R = ElderlyResident.__table__.c
+V = ElderlyVisit.__table__.c
+COMPLETED = VisitStatus.COMPLETED.value
+
+
+def intervals(session: Session) -> dict[str, int]:
+    """Visit interval in days per tier (district settings)."""
+    return {t.value: int(settings.get(session, t.setting_key)) for t in Tier}
+
+
+def propose_next_visit(session: Session, actor: Actor, resident_id: str, visit_on: date) -> date:
+    """The next visit date to propose on a visit of `visit_on`: the resident's tier interval."""
+    can_view(actor)
+    tier = session.scalar(select(ElderlyResident.tier).where(ElderlyResident.id == resident_id))
+    if tier is None:
+        raise NotFound("找不到这位老人，可能已被删除")
+    return rules.propose_next_visit(visit_on, intervals(session)[tier])
+
+
+def _amended(session: Session, visit_ids: Sequence[str], field: str) -> dict[str, str]:
+    """The newest amended value of `field` per visit (only visits that have one)."""
+    if not visit_ids:
+        return {}
+    out: dict[str, str] = {}
+    A = ElderlyVisitAmendment
+    for chunk_start in range(0, len(visit_ids), 500):
+        chunk = visit_ids[chunk_start : chunk_start + 500]
+        rows = session.execute(
+            select(A.visit_id, A.new_value)
+            .where(A.visit_id.in_(chunk), A.field == field, A.deleted_at.is_(None))
+            .order_by(A.amended_at, A.id)
+        )
+        for visit_id, value in rows:
+            out[visit_id] = value
+    return out
+
+
+def _as_date(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> int:
+    """Bring the derived schedule columns up to date; all residents when `resident_ids` is None.
+
+    Returns how many residents' next due date changed. Writes only local, non-journaled columns,
+    through Core statements (no ORM objects are touched, so nothing is journaled twice).
+    """
+    session.flush()
+    conn = session.connection()
+    ids = None if resident_ids is None else list(dict.fromkeys(resident_ids))
+    visit_scope = [] if ids is None else [V.resident_id.in_(ids)]
+    conn.execute(
+        update(ElderlyVisit.__table__)
+        .where(V.effective_date.is_(None), *visit_scope)
+        .values(effective_date=V.visit_date)
+    )
+    amended_visits = list(
+        session.scalars(
+            select(ElderlyVisitAmendment.visit_id)
+            .join(ElderlyVisit, ElderlyVisit.id == ElderlyVisitAmendment.visit_id)
+            .where(ElderlyVisitAmendment.field == "visit_date", *visit_scope)
+            .distinct()
+        )
+    )
+    for visit_id, value in _amended(session, amended_visits, "visit_date").items():
+        conn.execute(
+            update(ElderlyVisit.__table__)
+            .where(V.id == visit_id)
+            .values(effective_date=date.fromisoformat(value))
+        )
+
+    last_visit = (
+        select(V.id)
+        .where(
+            V.resident_id == R.id,
+            V.status == COMPLETED,
+            V.deleted_at.is_(None),
+        )
+        .order_by(V.effective_date.desc(), V.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    q = select(R.id, R.tier, R.status, R.enrolled_on, R.next_due, R.last_visit_on, last_visit)
+    if ids is not None:
+        q = q.where(R.id.in_(ids))
+    residents = conn.execute(q).all()
+    last_ids = [row[6] for row in residents if row[6] is not None]
+    visit_facts: dict[str, tuple[date, date | None]] = {}
+    for chunk_start in range(0, len(last_ids), 900):
+        chunk = last_ids[chunk_start : chunk_start + 900]
+        for vid, eff, nxt in conn.execute(
+            select(V.id, V.effective_date, V.next_visit_on).where(V.id.in_(chunk))
+        ):
+            visit_facts[vid] = (eff, nxt)
+    for vid, value in _amended(session, last_ids, "next_visit_on").items():
+        visit_facts[vid] = (visit_facts[vid][0], _as_date(value))
+
+    days = intervals(session)
+    changes: list[dict[str, object]] = []
+    for rid, tier, status, enrolled, old_due, old_last, last_id in residents:
+        last_on, proposed = visit_facts.get(last_id, (None, None)) if last_id else (None, None)
+        due = rules.next_due(
+            scheduled=Status(status).schedules,
+            enrolled_on=enrolled,
+            last_visit_on=last_on,
+            interval_days=days[tier],
+            proposed_next=proposed,
+        )
+        if due != old_due or last_on != old_last:
+            changes.append({"rid": rid, "due": due, "last": last_on})
+    if changes:
+        conn.execute(
+            update(ElderlyResident.__table__)
+            .where(R.id == bindparam("rid"))
+            .values(next_due=bindparam("due"), last_visit_on=bindparam("last")),
+            changes,
+        )
+    return len(changes)
+
+
+# -- work lists ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueRow:
+    resident_id: str
+    name: str
+    community_name: str
+    address: str
+    phone: str
+    tier: str
+    status: str
+    last_visit_on: date | None
+    next_due: date
+    days_overdue: int
+    assigned_staff_name: str | None
+
+
+def _due_query(
+    until: date | None,
+    before: date | None,
+    community_id: str | None,
+    visitor_id: str | None,
+) -> Select:
+    q = (
+        select(
+            R.id,
+            R.name,
+            Community.name,
+            R.address,
+            R.phone,
+            R.tier,
+            R.status,
+            R.last_visit_on,
+            R.next_due,
+            Staff.display_name,
+        )
+        .select_from(ElderlyResident.__table__)
+        .join(Community, Community.id == R.community_id)
+        .outerjoin(Staff, Staff.id == R.assigned_staff_id)
+        .where(R.next_due.is_not(None), R.deleted_at.is_(None))
+    )
+    if until is not None:
+        q = q.where(R.next_due <= until)
+    if before is not None:
+        q = q.where(R.next_due < before)
+    if community_id:
+        q = q.where(R.community_id == community_id)
+    if visitor_id:
+        q = q.where(R.assigned_staff_id == visitor_id)
+    return q
+
+
+def _rows(session: Session, q: Select, today: date) -> list[DueRow]:
+    return [
+        DueRow(
+            rid,
+            name,
+            cname,
+            address,
+            phone,
+            tier,
+            status,
+            last,
+            due,
+            rules.days_overdue(due, today),
+            staff,
+        )
+        for rid, name, cname, address, phone, tier, status, last, due, staff in session.execute(q)
+    ]
+
+
+def due_list(
+    session: Session,
+    actor: Actor,
+    until: date,
+    *,
+    community_id: str | None = None,
+    visitor_id: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    today: date | None = None,
+) -> list[DueRow]:
+    """Residents whose visit is due on or before `until` (overdue ones included), most overdue
+    first. "My visits due this week": `until=week_of(today)[1], visitor_id=my staff id`."""
+    can_view(actor)
+    q = _due_query(until, None, community_id, visitor_id).order_by(R.next_due, R.name, R.id)
+    return _rows(session, q.offset(offset).limit(limit), today_or(today))
+
+
+def due_count(
+    session: Session,
+    actor: Actor,
+    until: date,
+    *,
+    community_id: str | None = None,
+    visitor_id: str | None = None,
+) -> int:
+    can_view(actor)
+    q = _due_query(until, None, community_id, visitor_id)
+    return session.scalar(select(func.count()).select_from(q.subquery())) or 0
+
+
+def overdue_list(
+    session: Session,
+    actor: Actor,
+    *,
+    community_id: str | None = None,
+    visitor_id: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    today: date | None = None,
+) -> list[DueRow]:
+    """Residents whose due date has passed (due before today), most overdue first."""
+    can_view(actor)
+    day = today_or(today)
+    q = _due_query(None, day, community_id, visitor_id).order_by(R.next_due, R.name, R.id)
+    return _rows(session, q.offset(offset).limit(limit), day)
+
+
+def overdue_count(
+    session: Session,
+    actor: Actor,
+    *,
+    community_id: str | None = None,
+    visitor_id: str | None = None,
+    today: date | None = None,
+) -> int:
+    can_view(actor)
+    q = _due_query(None, today_or(today), community_id, visitor_id)
+    return session.scalar(select(func.count()).select_from(q.subquery())) or 0
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    referral_id: str
+    resident_id: str
+    resident_name: str
+    community_name: str
+    target: str
+    description: str
+    due_on: date
+    owner_name: str
+    status: str
+    days_overdue: int
+
+
+def open_referrals(
+    session: Session,
+    actor: Actor,
+    *,
+    community_id: str | None = None,
+    owner_id: str | None = None,
+    today: date | None = None,
+) -> list[ReferralRow]:
+    """Referrals not yet closed, the earliest due first (follow-ups to chase)."""
+    can_view(actor)
+    day = today_or(today)
+    F = ElderlyReferral
+    q = (
+        select(
+            F.id,
+            F.resident_id,
+            ElderlyResident.name,
+            Community.name,
+            F.target,
+            F.description,
+            F.due_on,
+            F.owner_name,
+            F.status,
+        )
+        .join(ElderlyResident, ElderlyResident.id == F.resident_id)
+        .join(Community, Community.id == ElderlyResident.community_id)
+        .where(F.status != ReferralStatus.CLOSED.value, F.deleted_at.is_(None))
+        .order_by(F.due_on, F.id)
+    )
+    if community_id:
+        q = q.where(ElderlyResident.community_id == community_id)
+    if owner_id:
+        q = q.where(F.owner_staff_id == owner_id)
+    return [
+        ReferralRow(*row, days_overdue=rules.days_overdue(row[6], day))
+        for row in session.execute(q)
+    ]
+
+
+# -- the month's visit rate ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommunityRate:
+    community_id: str | None  # None for the office total
+    community_name: str
+    due: int
+    visited: int
+
+    @property
+    def rate(self) -> float | None:
+        """visited / due, or None when nobody was due."""
+        return None if self.due == 0 else self.visited / self.due
+
+    @property
+    def rate_text(self) -> str:
+        return "—" if self.rate is None else f"{self.rate * 100:.1f}%"
+
+
+def visit_rates(
+    session: Session, actor: Actor, month: date, *, today: date | None = None
+) -> list[CommunityRate]:
+    """The month's visit rate (月探访率) per community, and the office total as the last row.
+
+    Definition (the figure reported to the district), for calendar month M:
+
+    - A resident is *due in M* when they are on the roster for M (enrolled on or before M's
+      last day, not deleted, and scheduled — 在册 or 住院 — or left the roster (迁出/去世)
+      only after M ended) **and** either (a) their due date as it stood at the start of M
+      fell on or before M's last day, or (b) they had a completed visit dated in M (an early
+      visit counts them in: they were visited in M).
+    - A resident is *visited in M* when they have at least one completed visit dated in M
+      (with amendments applied). Several visits in M count once; method does not matter.
+    - Rate = visited ÷ due. 100% means everyone who needed a visit in M got one.
+
+    The current month is computed from the stored `last_visit_on`/`next_due` (one pass over
+    the roster); any other month from the visit history (slower). Both give the same figure
+    for the current month (a test checks it).
+    """
+    can_view(actor)
+    first, last = rules.month_of(month)
+    day = today_or(today)
+    if rules.month_of(day)[0] == first:
+        rows = _rates_current(session, first, last)
+    else:
+        rows = _rates_history(session, first, last)
+    names = dict(
+        session.execute(
+            select(Community.id, Community.name)
+            .where(Community.deleted_at.is_(None))
+            .order_by(Community.sort_order, Community.name)
+        ).all()
+    )
+    per = {cid: (0, 0) for cid in names}
+    for cid, due, visited in rows:
+        per[cid] = (int(due or 0), int(visited or 0))
+    out = [CommunityRate(cid, names[cid], *per[cid]) for cid in names]
+    out.append(CommunityRate(None, "合计", sum(r.due for r in out), sum(r.visited for r in out)))
+    return out
+
+
+def _on_roster_in(first: date, last: date) -> list:
+    return [
+        R.deleted_at.is_(None),
+        R.enrolled_on <= last,
+        or_(R.status.in_(SCHEDULED_STATUSES), R.status_date > last),
+    ]
+
+
+def _rates_current(session: Session, first: date, last: date) -> list[tuple[str, int, int]]:
+    # No visit yet in M: the stored next_due is the due date as it stood at the start of M.
+    # Visited in M: last_visit_on is in M (visits dated after M cannot exist in the current
+    # month, future dates are refused).
+    visited = R.last_visit_on >= first
+    due = or_(visited, R.next_due <= last)
+    q = (
+        select(
+            R.community_id,
+            func.sum(cast(due, Integer)),
+            func.sum(cast(and_(visited, R.last_visit_on <= last), Integer)),
+        )
+        .where(*_on_roster_in(first, last))
+        .group_by(R.community_id)
+    )
+    return [tuple(r) for r in session.execute(q)]  # type: ignore[misc]
+
+
+def _rates_history(session: Session, first: date, last: date) -> list[tuple[str, int, int]]:
+    conn = session.connection()
+    days = intervals(session)
+    visited_ids = set(
+        conn.execute(
+            select(V.resident_id)
+            .where(
+                V.status == COMPLETED,
+                V.deleted_at.is_(None),
+                V.effective_date >= first,
+                V.effective_date <= last,
+            )
+            .distinct()
+        ).scalars()
+    )
+    last_before = (
+        select(V.id)
+        .where(
+            V.resident_id == R.id,
+            V.status == COMPLETED,
+            V.deleted_at.is_(None),
+            V.effective_date < first,
+        )
+        .order_by(V.effective_date.desc(), V.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    residents = conn.execute(
+        select(R.id, R.community_id, R.tier, R.enrolled_on, last_before).where(
+            *_on_roster_in(first, last)
+        )
+    ).all()
+    last_ids = [r[4] for r in residents if r[4] is not None]
+    facts: dict[str, tuple[date, date | None]] = {}
+    for start in range(0, len(last_ids), 900):
+        chunk = last_ids[start : start + 900]
+        for vid, eff, nxt in conn.execute(
+            select(V.id, V.effective_date, V.next_visit_on).where(V.id.in_(chunk))
+        ):
+            facts[vid] = (eff, nxt)
+    for vid, value in _amended(session, last_ids, "next_visit_on").items():
+        facts[vid] = (facts[vid][0], _as_date(value))
+    per: dict[str, list[int]] = {}
+    for rid, cid, tier, enrolled, last_id in residents:
+        last_on, proposed = facts.get(last_id, (None, None)) if last_id else (None, None)
+        due_at_start = rules.next_due(
+            scheduled=True,
+            enrolled_on=enrolled,
+            last_visit_on=last_on,
+            interval_days=days[tier],
+            proposed_next=proposed,
+        )
+        was_visited = rid in visited_ids
+        is_due = was_visited or (due_at_start is not None and due_at_start <= last)
+        counts = per.setdefault(cid, [0, 0])
+        counts[0] += int(is_due)
+        counts[1] += int(was_visited)
+    return [(cid, d, v) for cid, (d, v) in per.items()]
