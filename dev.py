@@ -63,7 +63,11 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     cmd, rest = argv[0], argv[1:]
     if cmd == "run":
-        return subprocess.call([str(PY), "-m", "caseworker", *(rest or ["gui"])], cwd=ROOT)
+        args = rest or ["gui"]
+        # From a checkout, the app works on ./workspace unless told otherwise.
+        if "--workspace" not in args and not os.environ.get("CASEWORKER_WORKSPACE"):
+            args += ["--workspace", str(ROOT / "workspace")]
+        return subprocess.call([str(PY), "-m", "caseworker", *args], cwd=ROOT)
     if cmd == "test":
         return run_tests(rest)
     if cmd == "bench":

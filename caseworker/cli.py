@@ -21,12 +21,14 @@ class Refused(CaseworkerError):
     """A command-line refusal with a one-line reason."""
 
 
-def add_workspace_arg(p: argparse.ArgumentParser) -> None:
+def add_workspace_arg(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """`--workspace` may stand before or after the sub-command. Sub-commands leave it unset when
+    not given (SUPPRESS), or their default would overwrite a value given before them."""
     p.add_argument(
         "--workspace",
         metavar="DIR",
         type=Path,
-        default=None,
+        default=None if top else argparse.SUPPRESS,
         help="工作区文件夹（默认：环境变量 CASEWORKER_WORKSPACE 或本机用户数据目录）",
     )
 
@@ -107,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="caseworker",
         description="街道民政工作台：老年人探访、适老化改造、儿童关爱（离线，U 盘同步）",
     )
-    add_workspace_arg(parser)
+    add_workspace_arg(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="命令")
 
     p = sub.add_parser("gui", help="打开工作台（默认）")

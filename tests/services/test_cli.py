@@ -68,3 +68,15 @@ def test_demo_same_seed_same_data(tmp_path: Path) -> None:
         return [tuple(r) for r in rows]
 
     assert content(tmp_path / "a") == content(tmp_path / "b")
+
+
+def test_workspace_option_before_or_after_the_command(tmp_path: Path) -> None:
+    for args in (
+        ["--workspace", str(tmp_path / "a"), "check"],
+        ["check", "--workspace", str(tmp_path / "b")],
+    ):
+        r = cw(*args)
+        assert r.returncode == 0, r.stderr
+        assert f"工作区：{args[1] if args[0] == '--workspace' else args[2]}" in r.stdout
+    assert (tmp_path / "a" / "caseworker.sqlite3").exists()
+    assert (tmp_path / "b" / "caseworker.sqlite3").exists()
