@@ -129,3 +129,21 @@ def test_bundled_font_renders_chinese(qapp: QApplication) -> None:
     metrics = QFontMetrics(qapp.font())
     for ch in "街道民政工作台老年人探访适老化改造儿童关爱":
         assert metrics.inFontUcs4(ord(ch)), ch
+
+
+def test_corrupt_workspace_is_explained_and_left_alone(
+    tmp_path: Path, make_controller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    root = tmp_path / "broken"
+    root.mkdir()
+    junk = b"definitely not sqlite" * 200
+    (root / "caseworker.sqlite3").write_bytes(junk)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda *a, **k: shown.append(a[2])))
+    controller = make_controller(root)
+    controller.start()
+    assert shown and "不是有效的数据库文件" in shown[0]
+    assert controller.window is None and controller.wizard is None
+    assert (root / "caseworker.sqlite3").read_bytes() == junk
