@@ -7,7 +7,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -16,6 +15,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ui.widgets.dialogs import ok_cancel
 
 
 class LoginDialog(QDialog):
@@ -137,13 +138,7 @@ class ChangePasswordDialog(QDialog):
         form.addRow(self.tr("新密码："), self.new)
         form.addRow(self.tr("再输一次："), self.again)
         form.addRow(self.message)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("确定"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, on_ok=self._check)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -23,6 +22,7 @@ from caseworker.domain.roles import COMMUNITY_SCOPED, Role
 from caseworker.services import accounts
 from caseworker.services.accounts import CommunityInfo, StaffDraft, StaffInfo
 from ui.context import AppContext
+from ui.widgets.dialogs import ok_cancel
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 STAFF_TABLES = frozenset({"staff"})
@@ -67,13 +67,7 @@ class StaffDialog(QDialog):
         if staff is None:
             form.addRow(self.tr("初始密码*："), self.password)
             form.addRow(QLabel(self.tr("首次登录时本人须修改密码。")))
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("保存"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, self.tr("保存"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
