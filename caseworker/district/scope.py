@@ -1,0 +1,84 @@
+"""Which office a record belongs to, found generically by following foreign keys to `office`.
+
+`community.office_id` → office; `elderly_resident.community_id` → community → office; a table with
+no path to `office` (settings) is district-wide and goes to every office.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, select
+
+from db.base import Base
+
+OFFICE = "office"
+CHUNK = 500
+
+
+@functools.cache
+def office_path(table_name: str) -> tuple[tuple[str, str], ...] | None:
+    """The shortest chain of (fk column, referred table) from `table_name` to office; () for the
+    office table itself; None when there is none (a district-wide table)."""
+    if table_name == OFFICE:
+        return ()
+    tables = Base.metadata.tables
+    queue: deque[tuple[str, tuple[tuple[str, str], ...]]] = deque([(table_name, ())])
+    seen = {table_name}
+    while queue:
+        name, path = queue.popleft()
+        fks = sorted((fk.parent.name, fk.column.table.name) for fk in tables[name].foreign_keys)
+        for col, ref in fks:
+            if ref == OFFICE:
+                return (*path, (col, ref))
+            if ref not in seen:
+                seen.add(ref)
+                queue.append((ref, (*path, (col, ref))))
+    return None
+
+
+def owners(conn: Connection, table_name: str, ids: Iterable[str]) -> dict[str, str | None]:
+    """record id → owning office id (None when the chain is broken); only for scoped tables."""
+    path = office_path(table_name)
+    ids = list(ids)
+    if path is None:
+        return dict.fromkeys(ids)
+    start = Base.metadata.tables[table_name]
+    if not path:
+        return {i: i for i in ids}
+    cur = start
+    joined = start
+    for col, ref in path[:-1]:
+        nxt = Base.metadata.tables[ref].alias()
+        joined = joined.outerjoin(nxt, cur.c[col] == nxt.c.id)
+        cur = nxt
+    owner_col = cur.c[path[-1][0]]
+    found: dict[str, str | None] = dict.fromkeys(ids)
+    for i in range(0, len(ids), CHUNK):
+        part = ids[i : i + CHUNK]
+        q = select(start.c.id, owner_col).select_from(joined).where(start.c.id.in_(part))
+        for rid, owner in conn.execute(q):
+            found[rid] = owner
+    return found
+
+
+def dependents(conn: Connection, table_name: str, record_id: str) -> list[tuple[str, str]]:
+    """The record and every record that refers to it, directly or through others."""
+    out = [(table_name, record_id)]
+    queue = deque(out)
+    seen = set(out)
+    while queue:
+        tname, rid = queue.popleft()
+        for child in Base.metadata.sorted_tables:
+            for fk in child.foreign_keys:
+                if fk.column.table.name != tname or "id" not in child.c:
+                    continue
+                for cid in conn.execute(select(child.c.id).where(fk.parent == rid)).scalars():
+                    item = (child.name, cid)
+                    if item not in seen:
+                        seen.add(item)
+                        out.append(item)
+                        queue.append(item)
+    return out

@@ -1,0 +1,477 @@
+"""District hub use cases: enroll offices, ingest their bundles, export to them, transfer records,
+report status and conflicts. Each takes an open Hub and returns plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from caseworker.district import scope
+from caseworker.district.hub import Hub
+from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.roles import Actor
+from caseworker.services import accounts
+from caseworker.sync import bundle, enrollment, exchange, merge, tables
+from caseworker.sync.conflicts import ConflictInfo, list_conflicts
+from caseworker.sync.crypto import KeyPair
+from caseworker.sync.errors import SyncRefused
+from caseworker.sync.identity import (
+    Identity,
+    Peer,
+    add_peer,
+    devices_of,
+    find_identity,
+    load_identity,
+    owner_of_device,
+    peers,
+    save_identity,
+)
+from db.ids import new_id
+from db.models import Community, JournalEntry, Office, Setting
+from db.schema import HEAD
+from db.sync_models import SyncBundle, SyncConflict, SyncPush
+
+DISTRICT = Actor.system("district")
+
+
+@dataclass(frozen=True)
+class OfficeAdded:
+    code: str
+    name: str
+    device_id: str
+    passphrase: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Ingested:
+    path: Path
+    office: str
+    already: bool
+    changes: int
+    applied: int
+    skipped: int
+    conflicts: int
+    added: dict[str, int]
+    updated: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    bundle_id: str
+    changes: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class OfficeStatus:
+    code: str
+    name: str
+    last_received: datetime | None
+    last_sent: datetime | None
+    pending: int
+    unacknowledged: int
+    conflicts: int
+
+
+def init(hub: Hub, name: str) -> Identity:
+    with hub.engine.begin() as conn:
+        if find_identity(conn, hub.key_file) is not None:
+            raise ValidationError("区级平台已经初始化过了。")
+        return save_identity(
+            conn,
+            hub.key_file,
+            device_id=hub.device_id,
+            role="district",
+            name=name,
+            office_code="",
+            keys=KeyPair.generate(),
+        )
+
+
+def _me(conn: Connection, hub: Hub) -> Identity:
+    me = find_identity(conn, hub.key_file)
+    if me is None:
+        raise ValidationError("区级平台还没有初始化，请先运行 caseworker-district init。")
+    return me
+
+
+def _office_peer(conn: Connection, code: str) -> Peer:
+    for p in peers(conn, "office"):
+        if p.office_code == code:
+            return p
+    raise NotFound(f"没有登记代码为 {code} 的街道。")
+
+
+def add_office(
+    hub: Hub,
+    *,
+    code: str,
+    name: str,
+    communities: list[str],
+    out: Path,
+    existing: bool = False,
+    passphrase: str | None = None,
+) -> OfficeAdded:
+    """Register an office and write its enrollment file; returns the passphrase to tell it."""
+    out = Path(out)
+    if out.exists():
+        raise ValidationError(f"{out} 已存在，不会覆盖。")
+    code = code.strip()
+    with hub.engine.connect() as conn:
+        me = _me(conn, hub)
+        if any(p.office_code == code for p in peers(conn, "office")):
+            raise ValidationError(f"代码为 {code} 的街道已经登记过了。")
+    record_ids: list[str] = []
+    if not existing:
+        names = [n.strip() for n in communities if n.strip()]
+        if not names:
+            raise ValidationError("请至少填写一个社区或村（--communities）")
+        with hub.writer(DISTRICT) as s:
+            if s.scalar(select(Office.id).where(Office.code == code)):
+                raise ValidationError(f"代码为 {code} 的街道已存在。")
+            row = Office(code=code, name=name.strip(), district_name=me.name)
+            s.add(row)
+            s.flush()
+            record_ids.append(row.id)
+            for i, n in enumerate(names):
+                c = Community(
+                    office_id=row.id,
+                    name=n,
+                    kind="村" if n.endswith("村") else "社区",
+                    sort_order=i,
+                )
+                s.add(c)
+                s.flush()
+                record_ids.append(c.id)
+    keys = KeyPair.generate()
+    device_id = new_id()
+    passphrase = passphrase or enrollment.new_passphrase()
+    j = JournalEntry.__table__
+    with hub.engine.begin() as conn:
+        where = j.c.table_name == Setting.__tablename__
+        if record_ids:
+            where = or_(where, j.c.record_id.in_(record_ids))
+        changes = exchange.fetch_changes(conn, where)
+        district = {
+            "device_id": me.device_id,
+            "name": me.name,
+            "sign_pub": me.keys.sign_pub,
+            "box_pub": me.keys.box_pub,
+        }
+        office = {
+            "device_id": device_id,
+            "code": code,
+            "name": name.strip(),
+            "sign_pub": keys.sign_pub,
+            "box_pub": keys.box_pub,
+        }
+        data = enrollment.build(
+            me.keys,
+            district,
+            office,
+            keys,
+            existing=existing,
+            changes=changes,
+            passphrase=passphrase,
+            schema=HEAD,
+        )
+        add_peer(
+            conn,
+            device_id=device_id,
+            role="office",
+            name=name.strip(),
+            office_code=code,
+            sign_pub=keys.sign_pub,
+            box_pub=keys.box_pub,
+        )
+        bundle.write_verified(out, data)
+    return OfficeAdded(code, name.strip(), device_id, passphrase, out)
+
+
+# -- ingest --------------------------------------------------------------------------------------
+
+
+def _register_devices(conn: Connection, sender: Peer, devices: Any) -> set[str]:
+    if isinstance(devices, list):
+        for d in devices:
+            if not isinstance(d, str) or not d:
+                continue
+            owner = owner_of_device(conn, d)
+            if owner is None:
+                add_peer(
+                    conn, device_id=d, role="device", name=sender.name, alias_of=sender.device_id
+                )
+            elif owner != sender.device_id:
+                raise SyncRefused(
+                    f"“{sender.name}”的数据包声称使用另一个单位的设备编号，不能导入。未做任何改动。"
+                )
+    return devices_of(conn, sender.device_id)
+
+
+def ingest(hub: Hub, paths: list[Path]) -> list[Ingested]:
+    """Import office bundles, each in its own transaction (a backup is taken first)."""
+    results: list[Ingested] = []
+    backed_up = False
+    for path in paths:
+        path = Path(path)
+        with hub.engine.connect() as conn:
+            me = _me(conn, hub)
+            rec = exchange.receive(conn, me, path)
+        if rec.sender.role != "office":
+            raise SyncRefused(f"{path.name} 不是街道发来的数据包，未做任何改动。")
+        if rec.already:
+            results.append(
+                Ingested(path, rec.sender.name, True, int(rec.manifest["changes"]), 0, 0, 0, {}, {})
+            )
+            continue
+        if not backed_up:
+            hub.backup("pre-import")
+            backed_up = True
+        now = hub.now()
+        with hub.engine.begin() as conn:
+            allowed = _register_devices(conn, rec.sender, rec.payload.get("devices"))
+            bad = {c[3] for c in rec.payload["changes"] if c[3] not in allowed}
+            if bad:
+                raise SyncRefused(
+                    f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。未做任何改动。"
+                )
+            plan = merge.plan(
+                conn, rec.payload["changes"], now_ms=now, bundle_id=rec.manifest["bundle_id"]
+            )
+            merge.write(conn, plan, now_ms=now)
+            have = rec.payload.get("have")
+            if isinstance(have, dict):
+                exchange.store_acks(conn, rec.sender.device_id, have)
+            imported = rec.payload.get("imported")
+            if isinstance(imported, list):
+                acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
+                if acked:
+                    p = SyncPush.__table__
+                    conn.execute(
+                        delete(p).where(
+                            p.c.office_device == rec.sender.device_id, p.c.bundle_id.in_(acked)
+                        )
+                    )
+            exchange.record_received(conn, rec, plan)
+        results.append(
+            Ingested(
+                path,
+                rec.sender.name,
+                False,
+                int(rec.manifest["changes"]),
+                len(plan.journal),
+                plan.skipped,
+                len(plan.conflicts),
+                dict(plan.added),
+                dict(plan.updated),
+            )
+        )
+    return results
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def _office_record_id(conn: Connection, code: str) -> str | None:
+    t = Office.__table__
+    return conn.execute(select(t.c.id).where(t.c.code == code)).scalar()
+
+
+def _changes_for(conn: Connection, office: Peer) -> tuple[list[list[Any]], list[tuple[str, str]]]:
+    """Every change the office lacks that concerns it, and the pushed records included."""
+    j = JournalEntry.__table__
+    mine = devices_of(conn, office.device_id)
+    acks = exchange.acks_of(conn, office.device_id)
+    origins = [d for d in conn.execute(select(j.c.device_id).distinct()).scalars() if d not in mine]
+    office_id = _office_record_id(conn, office.office_code)
+    rows: list[list[Any]] = []
+    if origins:
+        where = or_(*(and_(j.c.device_id == d, j.c.hlc > acks.get(d, "")) for d in origins))
+        candidates = exchange.fetch_changes(conn, where)
+        by_table: dict[str, set[str]] = {}
+        for c in candidates:
+            by_table.setdefault(c[6], set()).add(c[7])
+        keep: dict[str, set[str]] = {}
+        for tname, ids in by_table.items():
+            if scope.office_path(tname) is None:
+                keep[tname] = ids
+            else:
+                owned = scope.owners(conn, tname, ids)
+                keep[tname] = {i for i, o in owned.items() if o is not None and o == office_id}
+        rows = [c for c in candidates if c[7] in keep.get(c[6], ())]
+    p = SyncPush.__table__
+    pushed = [
+        (r.table_name, r.record_id)
+        for r in conn.execute(
+            select(p.c.table_name, p.c.record_id).where(p.c.office_device == office.device_id)
+        )
+    ]
+    if pushed:
+        have = {r[0] for r in rows}
+        for tname, rid in pushed:
+            extra = exchange.fetch_changes(
+                conn,
+                and_(
+                    j.c.table_name == tname,
+                    j.c.record_id == rid,
+                    j.c.device_id.not_in(sorted(mine)),
+                ),
+            )
+            rows.extend(c for c in extra if c[0] not in have)
+    return rows, pushed
+
+
+def export_for(hub: Hub, code: str, out: Path) -> Exported:
+    """The bundle for one office: acknowledgements, district changes and corrections, settings,
+    changes other offices made to its records, and records transferred to it."""
+    out = Path(out)
+    if out.exists():
+        raise ValidationError(f"{out} 已存在，不会覆盖。")
+    with hub.engine.begin() as conn:
+        me = _me(conn, hub)
+        office = _office_peer(conn, code)
+        rows, pushed = _changes_for(conn, office)
+        extras = {
+            "acks": exchange.have_vector(conn, devices_of(conn, office.device_id)),
+            "imported": exchange.received_ids(conn, office.device_id),
+        }
+        data, manifest = exchange.make_bundle(
+            conn, me, office, rows, extras, created_ms=hub.now(), kind="district"
+        )
+        bundle.write_verified(out, data)
+        exchange.record_sent(conn, manifest, out.name)
+        if pushed:
+            p = SyncPush.__table__
+            conn.execute(
+                update(p)
+                .where(p.c.office_device == office.device_id)
+                .values(bundle_id=manifest["bundle_id"])
+            )
+    return Exported(out, manifest["bundle_id"], manifest["changes"], manifest["counts"])
+
+
+# -- transfer ------------------------------------------------------------------------------------
+
+
+def transfer(
+    hub: Hub, table_name: str, record_id: str, to_code: str, community: str | None = None
+) -> list[tuple[str, str]]:
+    """Move a record (e.g. a resident who moved to another street) to another office; its whole
+    history and the records that depend on it go to the new office in its next bundle."""
+    t = tables.info(table_name)
+    path = scope.office_path(table_name)
+    if t is None or not path:
+        raise ValidationError(f"数据表“{table_name}”的记录不能在街道之间转移。")
+    col, ref = path[0]
+    with hub.engine.connect() as conn:
+        target = _office_peer(conn, to_code)
+        target_office = _office_record_id(conn, to_code)
+        if target_office is None:
+            raise NotFound(f"区级平台上还没有街道 {to_code} 的数据。")
+        old_owner = scope.owners(conn, table_name, [record_id]).get(record_id)
+    with hub.writer(DISTRICT) as s:
+        record = s.get(t.cls, record_id)
+        if record is None:
+            raise NotFound("找不到要转移的记录。")
+        if ref == "office":
+            setattr(record, col, target_office)
+        elif ref == "community":
+            if not community:
+                raise ValidationError("请用 --community 指定转入街道的社区或村。")
+            cid = s.scalar(
+                select(Community.id).where(
+                    Community.office_id == target_office, Community.name == community
+                )
+            )
+            if cid is None:
+                raise NotFound(f"街道 {to_code} 没有名为“{community}”的社区或村。")
+            setattr(record, col, cid)
+        else:
+            raise ValidationError(f"“{table_name}”的记录随其上级记录转移，不能单独转移。")
+        s.flush()
+    with hub.engine.begin() as conn:
+        items = scope.dependents(conn, table_name, record_id)
+        targets = {target.device_id}
+        if old_owner is not None:
+            code = conn.execute(
+                select(Office.__table__.c.code).where(Office.__table__.c.id == old_owner)
+            ).scalar()
+            for p in peers(conn, "office"):
+                if p.office_code == code:
+                    targets.add(p.device_id)
+        pt = SyncPush.__table__
+        for dev in targets:
+            for tname, rid in items:
+                exists = conn.execute(
+                    select(pt.c.record_id).where(
+                        pt.c.office_device == dev, pt.c.table_name == tname, pt.c.record_id == rid
+                    )
+                ).first()
+                if exists is None:
+                    conn.execute(
+                        insert(pt).values(office_device=dev, table_name=tname, record_id=rid)
+                    )
+    return items
+
+
+# -- status --------------------------------------------------------------------------------------
+
+
+def status(hub: Hub) -> list[OfficeStatus]:
+    b, c = SyncBundle.__table__, SyncConflict.__table__
+    out: list[OfficeStatus] = []
+    with hub.engine.connect() as conn:
+        load_identity(conn, hub.key_file)
+        for p in peers(conn, "office"):
+            last_in = conn.execute(
+                select(func.max(b.c.recorded_at)).where(
+                    b.c.peer == p.device_id, b.c.direction == "received"
+                )
+            ).scalar()
+            last_out = conn.execute(
+                select(func.max(b.c.recorded_at)).where(
+                    b.c.peer == p.device_id, b.c.direction == "sent"
+                )
+            ).scalar()
+            unacked = (
+                conn.execute(
+                    select(func.count()).where(
+                        b.c.peer == p.device_id,
+                        b.c.direction == "sent",
+                        b.c.acknowledged_at.is_(None),
+                    )
+                ).scalar()
+                or 0
+            )
+            rows, _ = _changes_for(conn, p)
+            devs = sorted(devices_of(conn, p.device_id))
+            n_conf = (
+                conn.execute(
+                    select(func.count()).where(
+                        c.c.status == "open",
+                        or_(c.c.lost_device.in_(devs), c.c.kept_device.in_(devs)),
+                    )
+                ).scalar()
+                or 0
+            )
+            out.append(
+                OfficeStatus(p.office_code, p.name, last_in, last_out, len(rows), unacked, n_conf)
+            )
+    return out
+
+
+def conflicts(hub: Hub, status_filter: str | None = "open") -> list[ConflictInfo]:
+    with hub.reader() as s:
+        return list_conflicts(s, status_filter)
+
+
+def offices_on_record(hub: Hub) -> list[accounts.OfficeInfo]:
+    with hub.reader() as s:
+        rows = s.scalars(select(Office).where(Office.deleted_at.is_(None)).order_by(Office.code))
+        return [accounts.OfficeInfo(r.id, r.code, r.name, r.district_name) for r in rows]
