@@ -30,8 +30,10 @@ def test_enrolled_office_has_its_office_and_communities(tmp_path: Path) -> None:
         w.close()
 
 
-def test_changes_travel_both_ways_and_reimport_is_nothing_new(tmp_path: Path) -> None:
-    w = make_world(tmp_path, ["A", "B"])
+def test_changes_travel_both_ways_and_reimport_is_nothing_new(
+    tmp_path: Path, district_db: str | None
+) -> None:
+    w = make_world(tmp_path, ["A", "B"], db_url=district_db)
     try:
         a = w.offices["A"]
         with a.writer(ADMIN) as s:
@@ -67,8 +69,10 @@ def test_changes_travel_both_ways_and_reimport_is_nothing_new(tmp_path: Path) ->
         w.close()
 
 
-def test_same_field_edited_on_both_sides_converges_and_keeps_the_loser(tmp_path: Path) -> None:
-    w = make_world(tmp_path, ["A"])
+def test_same_field_edited_on_both_sides_converges_and_keeps_the_loser(
+    tmp_path: Path, district_db: str | None
+) -> None:
+    w = make_world(tmp_path, ["A"], db_url=district_db)
     try:
         a = w.offices["A"]
         with a.writer(ADMIN) as s:
