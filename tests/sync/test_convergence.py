@@ -95,7 +95,7 @@ def _edit(r: Replicas, ids: dict[str, str], who: str, target: str) -> None:
             value = json.dumps(1 + r.n % 300)
             settings_service.set_value(s, ADMIN, SETTING, 1 + r.n % 300)
         else:
-            kind, code = target.split("-")
+            kind = target.split("-")[0]
             cls, fname = (Community, "code") if kind == "community" else (Office, "phone")
             obj = s.get(cls, ids[target])
             key = (cls.__tablename__, obj.id, fname)
