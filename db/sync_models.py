@@ -110,3 +110,18 @@ class SyncPush(Base):
     table_name: Mapped[str] = mapped_column(String(60), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     bundle_id: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class SyncTransfer(Base):
+    """A record that moved to another office. At the district: a notice still to be sent to the
+    office it left (`bundle_id` = the bundle that carried it). At that office: the notice received,
+    so that its screens can show the record as moved out (已迁出)."""
+
+    __tablename__ = "sync_transfer"
+    office_device: Mapped[str] = mapped_column(String(36), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    to_office_code: Mapped[str] = mapped_column(String(32))
+    to_office_name: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    bundle_id: Mapped[str | None] = mapped_column(String(36), default=None)

@@ -10,7 +10,7 @@ import functools
 from collections import deque
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select
 
 from db.base import Base
 
@@ -69,9 +69,12 @@ def dependents(conn: Connection, table_name: str, record_id: str) -> list[tuple[
     out = [(table_name, record_id)]
     queue = deque(out)
     seen = set(out)
+    present = set(inspect(conn).get_table_names())
     while queue:
         tname, rid = queue.popleft()
         for child in Base.metadata.sorted_tables:
+            if child.name not in present:
+                continue
             for fk in child.foreign_keys:
                 if fk.column.table.name != tname or "id" not in child.c:
                     continue

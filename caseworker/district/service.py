@@ -30,10 +30,11 @@ from caseworker.sync.identity import (
     peers,
     save_identity,
 )
+from db.base import utcnow
 from db.ids import new_id
 from db.models import Community, JournalEntry, Office, Setting
 from db.schema import HEAD
-from db.sync_models import SyncBundle, SyncConflict, SyncPush
+from db.sync_models import SyncBundle, SyncConflict, SyncPush, SyncTransfer
 
 DISTRICT = Actor.system("district")
 
@@ -252,12 +253,13 @@ def ingest(hub: Hub, paths: list[Path]) -> list[Ingested]:
             if isinstance(imported, list):
                 acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
                 if acked:
-                    p = SyncPush.__table__
-                    conn.execute(
-                        delete(p).where(
-                            p.c.office_device == rec.sender.device_id, p.c.bundle_id.in_(acked)
+                    for p in (SyncPush.__table__, SyncTransfer.__table__):
+                        conn.execute(
+                            delete(p).where(
+                                p.c.office_device == rec.sender.device_id,
+                                p.c.bundle_id.in_(acked),
+                            )
                         )
-                    )
             exchange.record_received(conn, rec, plan)
         results.append(
             Ingested(
@@ -336,18 +338,23 @@ def export_for(hub: Hub, code: str, out: Path) -> Exported:
     with hub.engine.begin() as conn:
         me = _me(conn, hub)
         office = _office_peer(conn, code)
-        rows, pushed = _changes_for(conn, office)
+        rows, _ = _changes_for(conn, office)
+        tt = SyncTransfer.__table__
+        moved = [
+            [r.table_name, r.record_id, r.to_office_code, r.to_office_name]
+            for r in conn.execute(select(tt).where(tt.c.office_device == office.device_id))
+        ]
         extras = {
             "acks": exchange.have_vector(conn, devices_of(conn, office.device_id)),
             "imported": exchange.received_ids(conn, office.device_id),
+            "transferred_out": moved,
         }
         data, manifest = exchange.make_bundle(
             conn, me, office, rows, extras, created_ms=hub.now(), kind="district"
         )
         bundle.write_verified(out, data)
         exchange.record_sent(conn, manifest, out.name)
-        if pushed:
-            p = SyncPush.__table__
+        for p in (SyncPush.__table__, SyncTransfer.__table__):
             conn.execute(
                 update(p)
                 .where(p.c.office_device == office.device_id)
@@ -363,7 +370,8 @@ def transfer(
     hub: Hub, table_name: str, record_id: str, to_code: str, community: str | None = None
 ) -> list[tuple[str, str]]:
     """Move a record (e.g. a resident who moved to another street) to another office; its whole
-    history and the records that depend on it go to the new office in its next bundle."""
+    history and the records that depend on it go to the new office in its next bundle. The office
+    it left gets a notice (it keeps its copy as it was; see docs/sync.md)."""
     t = tables.info(table_name)
     path = scope.office_path(table_name)
     if t is None or not path:
@@ -397,27 +405,40 @@ def transfer(
         s.flush()
     with hub.engine.begin() as conn:
         items = scope.dependents(conn, table_name, record_id)
-        targets = {target.device_id}
-        if old_owner is not None:
+        _upsert_keys(conn, SyncPush.__table__, target.device_id, items, {})
+        if old_owner is not None and old_owner != target_office:
             code = conn.execute(
                 select(Office.__table__.c.code).where(Office.__table__.c.id == old_owner)
             ).scalar()
             for p in peers(conn, "office"):
                 if p.office_code == code:
-                    targets.add(p.device_id)
-        pt = SyncPush.__table__
-        for dev in targets:
-            for tname, rid in items:
-                exists = conn.execute(
-                    select(pt.c.record_id).where(
-                        pt.c.office_device == dev, pt.c.table_name == tname, pt.c.record_id == rid
-                    )
-                ).first()
-                if exists is None:
-                    conn.execute(
-                        insert(pt).values(office_device=dev, table_name=tname, record_id=rid)
-                    )
+                    notice = {
+                        "to_office_code": target.office_code,
+                        "to_office_name": target.name,
+                        "recorded_at": utcnow(),
+                        "bundle_id": None,
+                    }
+                    _upsert_keys(conn, SyncTransfer.__table__, p.device_id, items, notice)
     return items
+
+
+def _upsert_keys(
+    conn: Connection, table: Any, device: str, items: list[tuple[str, str]], values: dict
+) -> None:
+    for tname, rid in items:
+        key = (
+            (table.c.office_device == device)
+            & (table.c.table_name == tname)
+            & (table.c.record_id == rid)
+        )
+        if conn.execute(select(table.c.record_id).where(key)).first() is None:
+            conn.execute(
+                insert(table).values(
+                    office_device=device, table_name=tname, record_id=rid, **values
+                )
+            )
+        elif values:
+            conn.execute(update(table).where(key).values(**values))
 
 
 # -- status --------------------------------------------------------------------------------------

@@ -36,10 +36,11 @@ from caseworker.sync.identity import (
     save_identity,
 )
 from caseworker.workspace import Workspace
+from db.base import utcnow
 from db.journal import HLC_KEY
 from db.models import JournalEntry, LocalMeta, Office
 from db.schema import known_revisions
-from db.sync_models import SyncBundle
+from db.sync_models import SyncBundle, SyncTransfer
 
 DAY_MS = 86_400_000
 DISTRICT_TIME = "sync.district_time_ms"
@@ -317,6 +318,7 @@ def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
         imported = rec.payload.get("imported")
         if isinstance(imported, list):
             exchange.mark_acknowledged(conn, imported, district)
+        _store_transfers(conn, ws.device_id, rec.payload.get("transferred_out"))
         exchange.record_received(conn, rec, plan)
         created = int(rec.manifest["created_ms"])
         previous = _meta(conn, DISTRICT_TIME)
@@ -324,6 +326,54 @@ def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
             _set_meta(conn, DISTRICT_TIME, str(created))
             _set_meta(conn, CLOCK_SKEW, str(now - created))
     return ImportResult(**_preview(rec, plan), backup=taken)
+
+
+def _store_transfers(conn: Connection, device: str, moved: object) -> None:
+    if not isinstance(moved, list):
+        return
+    t = SyncTransfer.__table__
+    for item in moved:
+        if not (
+            isinstance(item, list) and len(item) == 4 and all(isinstance(x, str) for x in item)
+        ):
+            continue
+        tname, rid, code, name = item
+        key = (t.c.office_device == device) & (t.c.table_name == tname) & (t.c.record_id == rid)
+        if conn.execute(select(t.c.record_id).where(key)).first() is None:
+            conn.execute(
+                insert(t).values(
+                    office_device=device,
+                    table_name=tname,
+                    record_id=rid,
+                    to_office_code=code,
+                    to_office_name=name,
+                    recorded_at=utcnow(),
+                )
+            )
+
+
+@dataclass(frozen=True)
+class TransferredOut:
+    table_name: str
+    record_id: str
+    to_office_code: str
+    to_office_name: str
+    recorded_at: datetime
+
+
+def transferred_out(ws: Workspace, table_name: str | None = None) -> list[TransferredOut]:
+    """Records the district moved to another office (show them as 已迁出)."""
+    t = SyncTransfer.__table__
+    q = select(t).where(t.c.office_device == ws.device_id)
+    if table_name:
+        q = q.where(t.c.table_name == table_name)
+    with ws.engine.connect() as conn:
+        return [
+            TransferredOut(
+                r.table_name, r.record_id, r.to_office_code, r.to_office_name, r.recorded_at
+            )
+            for r in conn.execute(q.order_by(t.c.recorded_at))
+        ]
 
 
 # -- what the sync screen shows ------------------------------------------------------------------

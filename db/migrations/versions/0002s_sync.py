@@ -102,9 +102,23 @@ def upgrade() -> None:
             "office_device", "table_name", "record_id", name=op.f("pk_sync_push")
         ),
     )
+    op.create_table(
+        "sync_transfer",
+        sa.Column("office_device", sa.String(36), nullable=False),
+        sa.Column("table_name", sa.String(60), nullable=False),
+        sa.Column("record_id", sa.String(36), nullable=False),
+        sa.Column("to_office_code", sa.String(32), nullable=False),
+        sa.Column("to_office_name", sa.String(100), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("bundle_id", sa.String(36), nullable=True),
+        sa.PrimaryKeyConstraint(
+            "office_device", "table_name", "record_id", name=op.f("pk_sync_transfer")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sync_transfer")
     op.drop_table("sync_push")
     op.drop_index("ix_sync_conflict_record", table_name="sync_conflict")
     op.drop_table("sync_conflict")
