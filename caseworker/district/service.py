@@ -235,7 +235,7 @@ def ingest(hub: Hub, paths: list[Path]) -> list[Ingested]:
             hub.backup("pre-import")
             backed_up = True
         now = hub.now()
-        with hub.engine.begin() as conn:
+        with merge.integrity_guard(), hub.engine.begin() as conn:
             allowed = _register_devices(conn, rec.sender, rec.payload.get("devices"))
             bad = {c[3] for c in rec.payload["changes"] if c[3] not in allowed}
             if bad:
@@ -245,7 +245,7 @@ def ingest(hub: Hub, paths: list[Path]) -> list[Ingested]:
             plan = merge.plan(
                 conn, rec.payload["changes"], now_ms=now, bundle_id=rec.manifest["bundle_id"]
             )
-            merge.write(conn, plan, now_ms=now)
+            merge.write(conn, plan, now_ms=now, source=rec.manifest["bundle_id"])
             have = rec.payload.get("have")
             if isinstance(have, dict):
                 exchange.store_acks(conn, rec.sender.device_id, have)

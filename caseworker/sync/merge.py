@@ -15,13 +15,16 @@ clock is more than a day ahead of this replica's clock.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.sync import tables
@@ -32,7 +35,7 @@ from db.models import JournalEntry, LocalMeta
 from db.sync_models import SyncConflict
 
 DAY_MS = 86_400_000
-CHUNK = 500
+CHUNK = 5000
 COLUMNS = (
     "change_id",
     "tx_id",
@@ -89,7 +92,7 @@ class MergePlan:
     updated: Counter[str] = field(default_factory=Counter)
     conflicted: Counter[str] = field(default_factory=Counter)
     refused: int = 0  # merge-locked or future-clock changes, kept in conflicts only
-    journal: list[dict[str, Any]] = field(default_factory=list)
+    journal: list[Change] = field(default_factory=list)
     inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     updates: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = field(default_factory=dict)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
@@ -133,12 +136,26 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def _seen(conn: Connection, ids: list[str]) -> set[str]:
-    found: set[str] = set()
+def _seen(conn: Connection, changes: Iterable[Change]) -> set[str]:
+    """Change ids already applied (journal) or already refused (conflicts list).
+
+    A device's clock only grows, so a change newer than the newest we hold from its device cannot
+    be in the journal: only the others are looked up."""
     j, c = JournalEntry.__table__, SyncConflict.__table__
-    for part in _chunks(ids):
+    changes = list(changes)
+    devices = sorted({ch.device_id for ch in changes})
+    newest = dict(
+        conn.execute(
+            select(j.c.device_id, func.max(j.c.hlc))
+            .where(j.c.device_id.in_(devices))
+            .group_by(j.c.device_id)
+        ).all()
+    )
+    maybe = [ch.change_id for ch in changes if ch.hlc <= newest.get(ch.device_id, "")]
+    found: set[str] = set()
+    for part in _chunks(maybe):
         found.update(conn.execute(select(j.c.change_id).where(j.c.change_id.in_(part))).scalars())
-        found.update(conn.execute(select(c.c.change_id).where(c.c.change_id.in_(part))).scalars())
+    found.update(conn.execute(select(c.c.change_id).where(c.c.change_id.is_not(None))).scalars())
     return found
 
 
@@ -216,7 +233,7 @@ def plan(
     unique: dict[str, Change] = {}
     for c in changes:
         unique.setdefault(c.change_id, c)
-    seen = _seen(conn, list(unique))
+    seen = _seen(conn, unique.values())
     fresh = [c for c in unique.values() if c.change_id not in seen]
     result.skipped = len(rows) - len(fresh)
     if not fresh:
@@ -249,10 +266,9 @@ class _Ctx:
     future: str
 
     def journal(self, c: Change) -> None:
-        row = c._asdict()
-        row["recorded_at"] = datetime.fromisoformat(c.recorded_at)
-        row["source"] = self.bundle_id
-        self.result.journal.append(row)
+        self.result.journal.append(c)
+        if c.hlc > self.result.max_hlc:
+            self.result.max_hlc = c.hlc
         if c.hlc > self.result.max_hlc:
             self.result.max_hlc = c.hlc
 
@@ -390,40 +406,110 @@ class _Ctx:
 
     def finish(self, t: tables.TableInfo, rid: str, rec: _Record) -> None:
         if rec.fresh:
-            row = t.decode(rec.values)
+            row = dict(t.defaults)  # local-only columns start at their defaults
+            row.update(rec.values)
             row["id"] = rid
             row["created_at"] = row["updated_at"] = self.now
             self.result.inserts.setdefault(t.name, []).append(row)
         elif rec.changed:
             names = tuple(sorted(rec.changed))
-            row = t.decode({n: rec.values[n] for n in names})
+            row = {n: rec.values[n] for n in names}
             row["_id"] = rid
             row["_updated_at"] = self.now
             self.result.updates.setdefault((t.name, names), []).append(row)
             self.result.updated[t.name] += 1
 
 
-def write(conn: Connection, result: MergePlan, *, now_ms: int) -> None:
-    """Carry out a plan in the caller's open transaction."""
-    reg = tables.registry()
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-    for tname in sorted(result.inserts, key=lambda n: reg[n].order):
-        conn.execute(insert(reg[tname].table), result.inserts[tname])
-    for (tname, names), rows in result.updates.items():
-        table = reg[tname].table
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({n: bindparam(n) for n in names} | {"updated_at": bindparam("_updated_at")})
-        )
-        conn.execute(stmt, rows)
-    if result.journal:
-        conn.execute(insert(JournalEntry.__table__), result.journal)
+@contextmanager
+def integrity_guard() -> Iterator[None]:
+    """A constraint the merged rows break (a duplicate name, a missing parent) refuses the whole
+    bundle with a message; wrap the transaction too, since SQLite checks deferred keys at COMMIT."""
+    try:
+        yield
+    except (sqlite3.IntegrityError, IntegrityError) as exc:
+        raise SyncRefused(
+            f"数据包中的记录与本机已有的记录相抵触（{str(exc).splitlines()[0]}），"
+            "整个数据包未导入，未做任何改动。请把这个数据包交给区里处理。"
+        ) from None
+
+
+def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> None:
+    """Carry out a plan in the caller's open transaction (`source`: the bundle id)."""
+    with integrity_guard():
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            _write_sqlite(conn, result, source)
+        else:
+            _write_core(conn, result, source)
     if result.conflicts:
         conn.execute(insert(SyncConflict.__table__), result.conflicts)
     if result.max_hlc:
         receive_clock(conn, result.max_hlc, now_ms)
+
+
+def _write_core(conn: Connection, result: MergePlan, source: str) -> None:
+    """Any database: SQLAlchemy Core executemany."""
+    reg = tables.registry()
+    for tname in sorted(result.inserts, key=lambda n: reg[n].order):
+        t = reg[tname]
+        conn.execute(insert(t.table), [t.decode(r) for r in result.inserts[tname]])
+    for (tname, names), rows in result.updates.items():
+        t = reg[tname]
+        stmt = (
+            update(t.table)
+            .where(t.table.c.id == bindparam("_id"))
+            .values({n: bindparam(n) for n in names} | {"updated_at": bindparam("_updated_at")})
+        )
+        conn.execute(stmt, [t.decode(r) for r in rows])
+    if result.journal:
+        rows = []
+        for c in result.journal:
+            row = c._asdict()
+            row["recorded_at"] = datetime.fromisoformat(c.recorded_at)
+            row["source"] = source
+            rows.append(row)
+        conn.execute(insert(JournalEntry.__table__), rows)
+
+
+def _write_sqlite(conn: Connection, result: MergePlan, source: str) -> None:
+    """SQLite: the same rows straight through the driver's executemany (the import's hot path),
+    values encoded the way SQLAlchemy stores them."""
+    reg = tables.registry()
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    for tname in sorted(result.inserts, key=lambda n: reg[n].order):
+        t = reg[tname]
+        rows = result.inserts[tname]
+        cols = list(rows[0])
+        enc = [t.sqlite_encoders.get(c) for c in cols]
+        names = ", ".join('"' + c + '"' for c in cols)
+        sql = f'INSERT INTO "{tname}" ({names}) VALUES ({", ".join("?" * len(cols))})'
+        cur.executemany(
+            sql,
+            [
+                tuple(r[c] if e is None else e(r[c]) for c, e in zip(cols, enc, strict=True))
+                for r in rows
+            ],
+        )
+    for (tname, names), rows in result.updates.items():
+        t = reg[tname]
+        cols = [*names, "_updated_at", "_id"]
+        enc = [t.sqlite_encoders.get(c) for c in names] + [tables.sqlite_datetime, None]
+        sets = ", ".join(f'"{n}" = ?' for n in names)
+        cur.executemany(
+            f'UPDATE "{tname}" SET {sets}, "updated_at" = ? WHERE id = ?',
+            [
+                tuple(r[c] if e is None else e(r[c]) for c, e in zip(cols, enc, strict=True))
+                for r in rows
+            ],
+        )
+    if result.journal:
+        conv = tables.sqlite_datetime
+        cur.executemany(
+            f"INSERT INTO journal ({', '.join(COLUMNS)}, source) "
+            f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
+            [(*c[:12], conv(c.recorded_at), source) for c in result.journal],
+        )
+    cur.close()
 
 
 def receive_clock(conn: Connection, remote: str, now_ms: int) -> None:

@@ -161,7 +161,7 @@ def _district(conn: Connection) -> str:
 def enroll(ws: Workspace, path: Path, passphrase: str) -> EnrollResult:
     """Join the district with its enrollment file: new workspace, or one with its own data."""
     info = enrollment.read(path, passphrase, known_revisions())
-    with ws.engine.begin() as conn:
+    with merge.integrity_guard(), ws.engine.begin() as conn:
         if find_identity(conn, _key_file(ws)) is not None:
             raise ValidationError("本工作区已经登记过，不需要再登记。")
         offices = conn.execute(
@@ -182,7 +182,7 @@ def enroll(ws: Workspace, path: Path, passphrase: str) -> EnrollResult:
                 "这是给已有数据的街道的登记文件，而本工作区是空的。请先设置街道信息，或请区里重新生成。"
             )
         plan = merge.plan(conn, info.changes, now_ms=_now(ws), bundle_id="enrollment")
-        merge.write(conn, plan, now_ms=_now(ws))
+        merge.write(conn, plan, now_ms=_now(ws), source="enrollment")
         save_identity(
             conn,
             _key_file(ws),
@@ -306,11 +306,11 @@ def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
         return ImportResult(**_preview(rec, None))
     taken = ws.backup("pre-import")
     now = _now(ws)
-    with ws.engine.begin() as conn:
+    with merge.integrity_guard(), ws.engine.begin() as conn:
         plan = merge.plan(
             conn, rec.payload["changes"], now_ms=now, bundle_id=rec.manifest["bundle_id"]
         )
-        merge.write(conn, plan, now_ms=now)
+        merge.write(conn, plan, now_ms=now, source=rec.manifest["bundle_id"])
         district = rec.sender.device_id
         acks = rec.payload.get("acks")
         if isinstance(acks, dict):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table
+from sqlalchemy import Boolean, Date, DateTime, Table
 
 import db.schema  # noqa: F401  (registers every model module)
 from db.base import Base, Journaled
@@ -34,6 +34,24 @@ def _to_date(value: Any) -> Any:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def sqlite_datetime(value: Any) -> Any:
+    """An ISO datetime (str or datetime) in the text form SQLAlchemy stores in SQLite."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    text = value.replace("T", " ", 1)
+    if len(text) == 19:
+        return text + ".000000"
+    if len(text) == 26:
+        return text
+    return _to_datetime(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_bool(value: Any) -> Any:
+    return None if value is None else int(bool(value))
+
+
 @dataclass(frozen=True)
 class TableInfo:
     name: str
@@ -44,15 +62,14 @@ class TableInfo:
     decoders: dict[str, Callable[[Any], Any]]
     lockable: bool  # the class overrides Journaled.merge_locked
     order: int
+    defaults: dict[str, Any]
+    sqlite_encoders: dict[str, Callable[[Any], Any]]
 
     def decode(self, values: dict[str, Any]) -> dict[str, Any]:
         return {k: self.decoders.get(k, _identity)(v) for k, v in values.items()}
 
     def default(self, field: str) -> Any:
-        col = self.table.c[field]
-        if col.default is not None and getattr(col.default, "is_scalar", False):
-            return col.default.arg
-        return None
+        return self.defaults.get(field)
 
     def is_locked(self, values: dict[str, Any]) -> bool:
         if not self.lockable:
@@ -76,11 +93,18 @@ def registry() -> dict[str, TableInfo]:
         skip = NOT_TRAVELLING | cls.__journal_exclude__
         fields = frozenset(c.key for c in mapper.column_attrs if c.key not in skip)
         decoders: dict[str, Callable[[Any], Any]] = {}
+        encoders: dict[str, Callable[[Any], Any]] = {}
+        defaults: dict[str, Any] = {}
         for col in table.columns:
             if isinstance(col.type, DateTime):
                 decoders[col.name] = _to_datetime
+                encoders[col.name] = sqlite_datetime
             elif isinstance(col.type, Date):
                 decoders[col.name] = _to_date
+            elif isinstance(col.type, Boolean):
+                encoders[col.name] = _sqlite_bool
+            if col.default is not None and getattr(col.default, "is_scalar", False):
+                defaults[col.name] = col.default.arg
         found[table.name] = TableInfo(
             table.name,
             table,
@@ -90,6 +114,8 @@ def registry() -> dict[str, TableInfo]:
             decoders,
             cls.merge_locked is not Journaled.merge_locked,
             order[table.name],
+            defaults,
+            encoders,
         )
     return found
 

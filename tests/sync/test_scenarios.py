@@ -3,6 +3,7 @@ that started on its own, passphrases, clocks, export progress and cancel, keys a
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from caseworker.sync.errors import NotEnrolled, SyncCancelled, SyncRefused
 from caseworker.workspace import Workspace
 from db.models import Community
 from tests.sync import models_for_tests
-from tests.sync.helpers import ADMIN, PASSPHRASE, make_world, table_rows
+from tests.sync.helpers import ADMIN, PASSPHRASE, make_world, snapshot, table_rows
 from tests.sync.models_for_tests import ProgResident, ProgVisit
 
 
@@ -239,3 +240,40 @@ def test_private_keys_are_not_in_the_database_and_need_the_key_file(tmp_path: Pa
             office.export_bundle(ws, ADMIN, tmp_path / "x.cwbundle")
     finally:
         ws.close()
+
+
+def test_a_tombstone_travels_and_reads_back_as_a_datetime(tmp_path: Path) -> None:
+    w = make_world(tmp_path, ["A"])
+    try:
+        a = w.offices["A"]
+        with a.writer(ADMIN) as s:
+            c = s.query(Community).filter_by(name="A柳村").one()
+            cid = c.id
+            c.deleted_at = datetime(2026, 11, 29, 8, 30, 0)
+        service.ingest(w.hub, [w.office_to_district("A")])
+        with w.hub.reader() as s:
+            assert s.get(Community, cid).deleted_at == datetime(2026, 11, 29, 8, 30, 0)
+        assert table_rows(w.hub.engine, "community", f"WHERE id='{cid}'", "deleted_at") == (
+            table_rows(a.engine, "community", f"WHERE id='{cid}'", "deleted_at")
+        )
+    finally:
+        w.close()
+
+
+def test_a_clash_on_a_unique_name_refuses_the_whole_bundle_cleanly(tmp_path: Path) -> None:
+    w = make_world(tmp_path, ["A"])
+    try:
+        a = w.offices["A"]
+        with a.writer(ADMIN) as s:
+            accounts.add_community(s, ADMIN, "同名社区")
+        oid = table_rows(w.hub.engine, "office", "WHERE code='A'", "id")[0][0]
+        with w.hub.writer(ADMIN) as s:
+            s.add(Community(office_id=oid, name="同名社区"))
+        before = snapshot(w.hub.engine)
+        with pytest.raises(SyncRefused, match="相抵触"):
+            service.ingest(w.hub, [w.office_to_district("A")])
+        after = snapshot(w.hub.engine)
+        # only the pre-import backup bookkeeping may differ: no row of any table changed
+        assert after == before
+    finally:
+        w.close()

@@ -1,0 +1,1 @@
+"""Benchmarks: `python3 dev.py bench` runs every `benchmarks/bench_*.py` module's `main()`."""

@@ -1,0 +1,160 @@
+"""Sync speed: export and import of 100,000 changes beside the floor of inserting the same journal
+rows with raw sqlite3 executemany in one transaction; and a district ingest of 20 offices'
+monthly bundles.
+
+    python3 dev.py bench sync            (or: python -m benchmarks sync)
+    CASEWORKER_BENCH_CHANGES=20000 ...   (a smaller run)
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from caseworker.district import service
+from caseworker.district.hub import Hub
+from caseworker.domain.roles import Actor
+from caseworker.sync import office
+from caseworker.workspace import Workspace
+from db.models import Community, Office
+
+ACTOR = Actor.system("bench")
+PASSPHRASE = "bench-pass"
+
+
+def _fill(ws: Workspace, changes: int) -> None:
+    """`changes` journal changes: one insert and two field updates per community."""
+    with ws.reader() as s:
+        office_id = s.query(Office.id).scalar()
+    records = changes // 3
+    batch = 5000
+    for start in range(0, records, batch):
+        with ws.writer(ACTOR) as s:
+            rows = [
+                Community(office_id=office_id, name=f"基准社区{i:07d}", code=f"C{i}")
+                for i in range(start, min(records, start + batch))
+            ]
+            s.add_all(rows)
+            s.flush()
+            for r in rows:
+                r.code = f"D{r.name[-7:]}"
+            s.flush()
+            for r in rows:
+                r.sort_order = 7
+    left = changes - records * 3
+    if left:
+        with ws.writer(ACTOR) as s:
+            for i in range(left):
+                s.add(Community(office_id=office_id, name=f"补充社区{i}"))
+
+
+def _district(root: Path, codes: list[str]) -> tuple[Hub, dict[str, Workspace]]:
+    hub = Hub.open(root / "district")
+    service.init(hub, "基准区民政局")
+    offices = {}
+    for code in codes:
+        f = root / f"{code}.cwenroll"
+        service.add_office(
+            hub, code=code, name=f"街道{code}", communities=["一社区"], out=f, passphrase=PASSPHRASE
+        )
+        ws = Workspace.open(root / f"office-{code}")
+        office.enroll(ws, f, PASSPHRASE)
+        offices[code] = ws
+    return hub, offices
+
+
+def _floor(ws: Workspace, root: Path) -> float:
+    """Raw sqlite3: the same journal rows, executemany, one transaction, same pragmas."""
+    with sqlite3.connect(ws.paths.db) as src:
+        rows = src.execute("SELECT * FROM journal WHERE source='local' ORDER BY seq").fetchall()
+    target = Workspace.open(root / "floor")
+    target.close()
+    con = sqlite3.connect(target.paths.db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("DELETE FROM journal")
+    marks = ",".join("?" * len(rows[0]))
+    start = time.perf_counter()
+    con.execute("BEGIN")
+    con.executemany(f"INSERT INTO journal VALUES ({marks})", rows)
+    con.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def bench_100k(root: Path, changes: int) -> None:
+    hub, offices = _district(root, ["B100"])
+    ws = offices["B100"]
+    t0 = time.perf_counter()
+    _fill(ws, changes)
+    print(f"  setup: {changes} changes written through the ORM in {time.perf_counter() - t0:.1f}s")
+    out = root / "up.cwbundle"
+    t0 = time.perf_counter()
+    r = office.export_bundle(ws, ACTOR, out)
+    export_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    [ing] = service.ingest(hub, [out])
+    ingest_s = time.perf_counter() - t0
+    assert ing.applied == r.changes, (ing.applied, r.changes)
+    backup_t0 = time.perf_counter()
+    hub.backup("manual")
+    backup_s = time.perf_counter() - backup_t0
+    floor_s = _floor(ws, root)
+    down = root / "down.cwbundle"
+    fresh = Workspace.open(root / "office-B100-copy")
+    fresh.close()
+    print(f"  bundle: {out.stat().st_size / 1e6:.1f} MB for {r.changes} changes")
+    print(f"  floor (raw sqlite3 executemany of the journal rows): {floor_s:.2f}s")
+    print(f"  export:  {export_s:.2f}s  = {export_s / floor_s:.1f}x floor")
+    print(
+        f"  import:  {ingest_s:.2f}s  = {ingest_s / floor_s:.1f}x floor "
+        f"(includes a pre-import backup of ~{backup_s:.2f}s; "
+        f"without it {(ingest_s - backup_s) / floor_s:.1f}x)"
+    )
+    del down
+    ws.close()
+    hub.close()
+
+
+def bench_20_offices(root: Path, per_office: int) -> None:
+    codes = [f"O{i:02d}" for i in range(20)]
+    hub, offices = _district(root, codes)
+    files = []
+    for code, ws in offices.items():
+        _fill(ws, per_office)
+        out = root / f"{code}.cwbundle"
+        office.export_bundle(ws, ACTOR, out)
+        files.append(out)
+        ws.close()
+    t0 = time.perf_counter()
+    results = service.ingest(hub, files)
+    elapsed = time.perf_counter() - t0
+    total = sum(r.applied for r in results)
+    print(
+        f"  district ingest of 20 offices x {per_office} changes ({total} in all): {elapsed:.1f}s "
+        f"(target < 60s)"
+    )
+    t0 = time.perf_counter()
+    for code in codes[:5]:
+        service.export_for(hub, code, root / f"{code}-down.cwbundle")
+    print(f"  district export to an office (5 offices): {(time.perf_counter() - t0) / 5:.2f}s each")
+    hub.close()
+
+
+def main() -> None:
+    changes = int(os.environ.get("CASEWORKER_BENCH_CHANGES", "100000"))
+    per_office = int(os.environ.get("CASEWORKER_BENCH_PER_OFFICE", "5000"))
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"export/import of {changes} changes")
+        bench_100k(Path(tmp) / "a", changes)
+    with tempfile.TemporaryDirectory() as tmp:
+        print("20 offices' monthly bundles")
+        bench_20_offices(Path(tmp) / "b", per_office)
+
+
+if __name__ == "__main__":
+    main()
