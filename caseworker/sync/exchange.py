@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, String, func, insert, select, type_coerce, update
 
 from caseworker.sync import bundle, crypto, merge
 from caseworker.sync.errors import SyncCancelled, SyncRefused
@@ -28,6 +28,8 @@ from db.sync_models import SyncAck, SyncBundle
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 FETCH_CHUNK = 5000
+# recorded_at travels as ISO 8601 with a space: the text SQLite already holds
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,10 @@ def fetch_changes(
     """Journal rows matching `where`, in journal order, as lists in merge.COLUMNS order."""
     j = JournalEntry.__table__
     total = conn.execute(select(func.count()).select_from(j).where(where)).scalar() or 0
-    cols = [j.c[name] for name in merge.COLUMNS]
+    cols: list[Any] = [j.c[name] for name in merge.COLUMNS]
+    raw_text = conn.dialect.name == "sqlite"
+    if raw_text:  # SQLite already stores "YYYY-MM-DD HH:MM:SS.ffffff": send it as it is
+        cols[12] = type_coerce(j.c.recorded_at, String)
     out: list[list[Any]] = []
     result = conn.execute(select(*cols).where(where).order_by(j.c.seq))
     while True:
@@ -58,10 +63,13 @@ def fetch_changes(
         part = result.fetchmany(FETCH_CHUNK)
         if not part:
             break
-        for r in part:
-            row = list(r)
-            row[12] = row[12].isoformat()
-            out.append(row)
+        if raw_text:
+            out.extend(list(r) for r in part)
+        else:
+            for r in part:
+                row = list(r)
+                row[12] = row[12].strftime(TIME_FORMAT)
+                out.append(row)
         if progress is not None:
             progress(len(out), total)
     return out

@@ -52,7 +52,7 @@ def _sqlite_bool(value: Any) -> Any:
     return None if value is None else int(bool(value))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TableInfo:
     name: str
     table: Table
@@ -64,6 +64,11 @@ class TableInfo:
     order: int
     defaults: dict[str, Any]
     sqlite_encoders: dict[str, Callable[[Any], Any]]
+
+    @functools.cached_property
+    def field_defaults(self) -> dict[str, Any]:
+        """Every travelling field with its default (None when it has none)."""
+        return {f: self.defaults.get(f) for f in self.fields}
 
     def decode(self, values: dict[str, Any]) -> dict[str, Any]:
         return {k: self.decoders.get(k, _identity)(v) for k, v in values.items()}
