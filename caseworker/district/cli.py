@@ -104,6 +104,13 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
     with _hub(args) as hub:
+        for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
+            if cid is not None:
+                done = service.resolve_conflict(hub, cid, action)
+                print(
+                    f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
+                )
+                return EXIT_OK
         rows = service.conflicts(hub, None if args.all else "open")
     print(f"冲突：{len(rows)} 条")
     for c in rows:
@@ -154,8 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="各街道的同步状态")
     p.set_defaults(func=_cmd_status)
 
-    p = sub.add_parser("conflicts", help="冲突列表")
-    p.add_argument("--all", action="store_true")
+    p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")
+    p.add_argument("--all", action="store_true", help="包括已处理的")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
+    g.add_argument(
+        "--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步出去）"
+    )
     p.set_defaults(func=_cmd_conflicts)
     return parser
 

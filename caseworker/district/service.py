@@ -16,7 +16,7 @@ from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
 from caseworker.services import accounts
 from caseworker.sync import bundle, enrollment, exchange, merge, tables
-from caseworker.sync.conflicts import ConflictInfo, list_conflicts
+from caseworker.sync.conflicts import ConflictInfo, list_conflicts, resolve
 from caseworker.sync.crypto import KeyPair
 from caseworker.sync.errors import SyncRefused
 from caseworker.sync.identity import (
@@ -485,6 +485,12 @@ def status(hub: Hub) -> list[OfficeStatus]:
                 OfficeStatus(p.office_code, p.name, last_in, last_out, len(rows), unacked, n_conf)
             )
     return out
+
+
+def resolve_conflict(hub: Hub, conflict_id: int, action: str) -> ConflictInfo:
+    """Keep or reverse a conflict at the district; a reversal travels as a district change."""
+    with hub.writer(DISTRICT) as s:
+        return resolve(s, DISTRICT, conflict_id, action)
 
 
 def conflicts(hub: Hub, status_filter: str | None = "open") -> list[ConflictInfo]:

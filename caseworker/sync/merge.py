@@ -257,9 +257,11 @@ def plan(
         for rid, incoming in records.items():
             incoming.sort(key=lambda c: c.key)
             rec = state[rid]
+            first_conflict = len(result.conflicts)
             for c in incoming:
                 ctx.merge(t, rec, c)
             ctx.finish(t, rid, rec)
+            ctx.drop_moot(t, rec, first_conflict)
     return result
 
 
@@ -422,6 +424,22 @@ class _Ctx:
                     refused=False,
                 )
         self.journal(c)
+
+    def drop_moot(self, t: tables.TableInfo, rec: _Record, first: int) -> None:
+        """A value that lost on the way but is current once the whole bundle is merged was not
+        lost after all (a reversal, or the same value written twice): drop its entry."""
+        found = self.result.conflicts
+        keep = [
+            c
+            for c in found[first:]
+            if c["reason"] != "clock"
+            or c["lost_value"] is None
+            or json.loads(c["lost_value"]) != rec.values.get(c["field"])
+        ]
+        if len(keep) != len(found) - first:
+            self.result.conflicted[t.name] -= len(found) - first - len(keep)
+            del found[first:]
+            found.extend(keep)
 
     def finish(self, t: tables.TableInfo, rid: str, rec: _Record) -> None:
         if rec.fresh:

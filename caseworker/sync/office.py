@@ -268,7 +268,7 @@ def _preview(rec: exchange.Received, plan: merge.MergePlan | None) -> dict:
         "skipped": plan.skipped if plan else int(m["changes"]),
         "added": dict(plan.added) if plan else {},
         "updated": dict(plan.updated) if plan else {},
-        "conflicts": dict(plan.conflicted) if plan else {},
+        "conflicts": {k: v for k, v in plan.conflicted.items() if v} if plan else {},
         "refused": plan.refused if plan else 0,
     }
 

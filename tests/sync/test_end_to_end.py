@@ -107,6 +107,7 @@ def test_two_offices_and_the_district_by_command_line(
         assert "等待区里确认的变更：0 条" in r.stdout
     status = run(*d, "status").stdout
     assert "110105001" in status and "110105002" in status
+    assert "冲突：0 条" in run(*d, "conflicts").stdout
 
     hub_url = (
         normalise_url(district_db) if district_db else f"sqlite:///{home / 'district.sqlite3'}"

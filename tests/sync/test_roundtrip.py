@@ -111,3 +111,27 @@ def test_reverse_needs_the_supervisor_permission(tmp_path: Path) -> None:
             resolve(s, caseworker, 1, "keep")
     finally:
         w.close()
+
+
+def test_district_conflict_reversal_travels_to_the_office(tmp_path: Path) -> None:
+    w = make_world(tmp_path, ["A"])
+    try:
+        a = w.offices["A"]
+        with w.hub.writer(ADMIN) as s:
+            cid = s.query(Community).filter_by(name="A柳村").one().id
+            s.get(Community, cid).code = "district-first"
+        with a.writer(ADMIN) as s:
+            s.get(Community, cid).code = "office-later"  # later clock: wins at the district
+        service.ingest(w.hub, [w.office_to_district("A")])
+        [c] = service.conflicts(w.hub)
+        assert (c.lost_value, c.kept_value) == ("district-first", "office-later")
+        service.resolve_conflict(w.hub, c.id, "reverse")
+        assert service.conflicts(w.hub) == []
+        office.import_bundle(a, ADMIN, w.district_to_office("A"))
+        assert table_rows(a.engine, "community", f"WHERE id='{cid}'", "code") == [
+            ("district-first",)
+        ]
+        with a.reader() as s:
+            assert list_conflicts(s) == []  # nothing was lost at the office in the end
+    finally:
+        w.close()
