@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 from collections import deque
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import Connection, Select, inspect, select
 
 from db.base import Base
 
@@ -62,6 +63,27 @@ def owners(conn: Connection, table_name: str, ids: Iterable[str]) -> dict[str, s
         for rid, owner in conn.execute(q):
             found[rid] = owner
     return found
+
+
+def owned_ids(table_name: str, office_id: str) -> Select[Any]:
+    """A SELECT of the ids of `table_name` records that belong to office `office_id`."""
+    path = office_path(table_name)
+    if path is None:
+        raise ValueError(f"{table_name} is district-wide")
+    start = Base.metadata.tables[table_name]
+    if not path:
+        return select(start.c.id).where(start.c.id == office_id)
+    cur = start
+    joined: Any = start
+    for col, ref in path[:-1]:
+        nxt = Base.metadata.tables[ref].alias()
+        joined = joined.join(nxt, cur.c[col] == nxt.c.id)
+        cur = nxt
+    return select(start.c.id).select_from(joined).where(cur.c[path[-1][0]] == office_id)
+
+
+def existing_tables(conn: Connection) -> list[str]:
+    return list(inspect(conn).get_table_names())
 
 
 def dependents(conn: Connection, table_name: str, record_id: str) -> list[tuple[str, str]]:

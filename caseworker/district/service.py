@@ -286,27 +286,32 @@ def _office_record_id(conn: Connection, code: str) -> str | None:
 
 
 def _changes_for(conn: Connection, office: Peer) -> tuple[list[list[Any]], list[tuple[str, str]]]:
-    """Every change the office lacks that concerns it, and the pushed records included."""
+    """Every change the office lacks that concerns it, and the pushed records included.
+
+    Selected in SQL: changes not written by the office, later than what it holds from their
+    device, to a district-wide table or to a record the office owns (through the foreign-key
+    chain), so the cost follows the office's own data, not the whole district's."""
     j = JournalEntry.__table__
-    mine = devices_of(conn, office.device_id)
-    acks = exchange.acks_of(conn, office.device_id)
-    origins = [d for d in conn.execute(select(j.c.device_id).distinct()).scalars() if d not in mine]
+    mine = sorted(devices_of(conn, office.device_id))
+    acks = {d: h for d, h in exchange.acks_of(conn, office.device_id).items() if d not in mine}
     office_id = _office_record_id(conn, office.office_code)
-    rows: list[list[Any]] = []
-    if origins:
-        where = or_(*(and_(j.c.device_id == d, j.c.hlc > acks.get(d, "")) for d in origins))
-        candidates = exchange.fetch_changes(conn, where)
-        by_table: dict[str, set[str]] = {}
-        for c in candidates:
-            by_table.setdefault(c[6], set()).add(c[7])
-        keep: dict[str, set[str]] = {}
-        for tname, ids in by_table.items():
-            if scope.office_path(tname) is None:
-                keep[tname] = ids
-            else:
-                owned = scope.owners(conn, tname, ids)
-                keep[tname] = {i for i, o in owned.items() if o is not None and o == office_id}
-        rows = [c for c in candidates if c[7] in keep.get(c[6], ())]
+    newer = or_(
+        j.c.device_id.not_in(sorted(acks)) if acks else j.c.device_id.is_not(None),
+        *(and_(j.c.device_id == d, j.c.hlc > h) for d, h in acks.items()),
+    )
+    present = set(scope.existing_tables(conn))
+    global_tables = [t for t in tables.registry() if t in present and scope.office_path(t) is None]
+    in_scope = [j.c.table_name.in_(global_tables)]
+    if office_id is not None:
+        for tname in tables.registry():
+            if tname in present and scope.office_path(tname) is not None:
+                in_scope.append(
+                    and_(
+                        j.c.table_name == tname,
+                        j.c.record_id.in_(scope.owned_ids(tname, office_id)),
+                    )
+                )
+    rows = exchange.fetch_changes(conn, and_(j.c.device_id.not_in(mine), newer, or_(*in_scope)))
     p = SyncPush.__table__
     pushed = [
         (r.table_name, r.record_id)
@@ -322,7 +327,7 @@ def _changes_for(conn: Connection, office: Peer) -> tuple[list[list[Any]], list[
                 and_(
                     j.c.table_name == tname,
                     j.c.record_id == rid,
-                    j.c.device_id.not_in(sorted(mine)),
+                    j.c.device_id.not_in(mine),
                 ),
             )
             rows.extend(c for c in extra if c[0] not in have)
