@@ -14,6 +14,7 @@ clock is more than a day ahead of this replica's clock.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import sqlite3
@@ -233,6 +234,26 @@ def plan(
     conn: Connection, rows: Sequence[Sequence[Any]], *, now_ms: int, bundle_id: str
 ) -> MergePlan:
     """Decide, without writing, what merging `rows` (changes in COLUMNS order) would do."""
+    with _no_gc():
+        return _plan(conn, rows, now_ms=now_ms, bundle_id=bundle_id)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The plan allocates a few objects per change and frees none: the cyclic collector would
+    rescan them over and over (a third of the time at 100,000 changes)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _plan(
+    conn: Connection, rows: Sequence[Sequence[Any]], *, now_ms: int, bundle_id: str
+) -> MergePlan:
     result = MergePlan(received=len(rows))
     changes = parse_changes(rows)
     unique: dict[str, Change] = {}
@@ -429,6 +450,8 @@ class _Ctx:
         """A value that lost on the way but is current once the whole bundle is merged was not
         lost after all (a reversal, or the same value written twice): drop its entry."""
         found = self.result.conflicts
+        if len(found) == first:
+            return
         keep = [
             c
             for c in found[first:]
@@ -472,7 +495,7 @@ def integrity_guard() -> Iterator[None]:
 
 def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> None:
     """Carry out a plan in the caller's open transaction (`source`: the bundle id)."""
-    with integrity_guard():
+    with integrity_guard(), _no_gc():
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             _write_sqlite(conn, result, source)

@@ -10,7 +10,6 @@ caseworker.sync.conflicts.list_conflicts / resolve   the conflicts list
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -454,5 +453,51 @@ def clock_status(ws: Workspace) -> ClockStatus:
     return ClockStatus(True, "")
 
 
-def bundle_summary(counts: dict[str, int]) -> str:
-    return json.dumps(counts, ensure_ascii=False)
+@dataclass(frozen=True)
+class StickBundle:
+    path: Path
+    bundle_id: str
+    sender_name: str
+    recipient_name: str
+    created_at: datetime | None
+    changes: int
+    for_us: bool
+    already_imported: bool
+    problem: str  # why it cannot be imported here, "" when it can
+
+
+def bundles_in(ws: Workspace, folder: Path) -> list[StickBundle]:
+    """The bundle files in a folder (the stick), newest first, each with what the import screen
+    needs to offer it: who sent it, for whom, and whether it can be imported here."""
+    found: list[StickBundle] = []
+    with ws.engine.connect() as conn:
+        me = find_identity(conn, _key_file(ws))
+        received = set(exchange.received_ids(conn, _district(conn), limit=100_000)) if me else set()
+    for path in sorted(Path(folder).glob("*.cwbundle")):
+        try:
+            raw = bundle.parse(path.read_bytes())
+            m = raw.manifest
+            problem = ""
+            if me is None:
+                problem = "本工作区还没有登记"
+            elif m.get("recipient") != me.device_id:
+                problem = f"这个数据包是发给“{m.get('recipient_name', '?')}”的"
+            found.append(
+                StickBundle(
+                    path,
+                    str(m.get("bundle_id", "")),
+                    str(m.get("sender_name", "")),
+                    str(m.get("recipient_name", "")),
+                    datetime.fromtimestamp(int(m["created_ms"]) / 1000)
+                    if "created_ms" in m
+                    else None,
+                    int(m.get("changes", 0)),
+                    not problem,
+                    m.get("bundle_id") in received,
+                    problem,
+                )
+            )
+        except (SyncRefused, OSError, ValueError, TypeError) as exc:
+            found.append(StickBundle(path, "", "", "", None, 0, False, False, str(exc)))
+    found.sort(key=lambda b: b.created_at or datetime.min, reverse=True)
+    return found

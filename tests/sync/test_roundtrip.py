@@ -135,3 +135,23 @@ def test_district_conflict_reversal_travels_to_the_office(tmp_path: Path) -> Non
             assert list_conflicts(s) == []  # nothing was lost at the office in the end
     finally:
         w.close()
+
+
+def test_the_stick_listing_tells_which_bundles_can_be_imported(tmp_path: Path) -> None:
+    w = make_world(tmp_path, ["A", "B"])
+    try:
+        for_a = w.district_to_office("A")
+        w.district_to_office("B")
+        (w.root / "stick" / "junk.cwbundle").write_bytes(b"junk")
+        listing = office.bundles_in(w.offices["A"], w.root / "stick")
+        by_path = {b.path: b for b in listing}
+        assert by_path[for_a].for_us and not by_path[for_a].already_imported
+        assert [b.for_us for b in listing].count(True) == 1
+        assert "不是工作台的数据包" in by_path[w.root / "stick" / "junk.cwbundle"].problem
+        office.import_bundle(w.offices["A"], ADMIN, for_a)
+        assert {b.path: b for b in office.bundles_in(w.offices["A"], w.root / "stick")}[
+            for_a
+        ].already_imported
+        assert not list((w.root / "stick").glob("*.partial"))
+    finally:
+        w.close()
