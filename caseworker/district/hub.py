@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from caseworker.domain.errors import WorkspaceError
@@ -77,6 +78,10 @@ class Hub:
                 else (lambda reason: None),
             )
             device_id = cls._device_id(engine)
+        except OperationalError as exc:
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise WorkspaceError(f"无法打开区级平台的数据库：{reason}") from None
         except BaseException:
             engine.dispose()
             raise

@@ -226,7 +226,7 @@ def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[s
             else:
                 w = rec.wins.get(fname)
                 if w is None or key > w.key:
-                    rec.wins[fname] = _Win(key, actor, old is not None, _loads(old), _loads(new))
+                    rec.wins[fname] = _Win(key, actor, True, _loads(old), _loads(new))
     return state
 
 
@@ -359,8 +359,8 @@ class _Ctx:
                 )
             assignments = [(k, v, False, None) for k, v in values.items()]
         else:
-            has_old = c.change_id in self.old
-            assignments = [(c.field, self.new.get(c.change_id), has_old, self.old.get(c.change_id))]
+            # an update's old_value is JSON null exactly when the old value was NULL
+            assignments = [(c.field, self.new.get(c.change_id), True, self.old.get(c.change_id))]
         if c.hlc > self.future:
             for name, value, _has_old, _old in assignments:
                 self.conflict(

@@ -135,3 +135,44 @@ def test_two_offices_and_the_district_by_command_line(
     assert count(hub_url, "SELECT count(*) FROM journal") == office_journal + district_local
     r = run("caseworker", "check", "--workspace", str(tmp_path / "110105001"))
     assert "完整性检查：通过" in r.stdout
+
+
+def test_district_refuses_an_unreachable_database_with_one_line(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "caseworker.district",
+            "--home",
+            str(tmp_path),
+            "--db",
+            "postgresql://nobody@127.0.0.1:9/none",
+            "status",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "无法打开区级平台的数据库" in r.stderr
+
+
+def test_district_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "caseworker.district",
+            "--home",
+            str(tmp_path),
+            "export",
+            "--office",
+            "X",
+            "--out",
+            str(tmp_path / "x.cwbundle"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "caseworker-district init" in r.stderr
