@@ -15,6 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
 
 from caseworker.district import service
 from caseworker.district.hub import Hub
@@ -263,3 +266,30 @@ def test_manifest_counts_match_the_payload(world) -> None:
     assert raw.manifest["changes"] == len(payload["changes"])
     assert sum(raw.manifest["counts"].values()) == len(payload["changes"])
     assert json.loads(crypto.canonical(raw.manifest)) == raw.manifest
+
+
+@pytest.fixture(scope="module")
+def bundle_case(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("flip")
+    w = make_world(root, ["A"])
+    with w.hub.writer(ADMIN) as s:
+        settings.set_value(s, ADMIN, "visit.interval_days.general", 45)
+    good = w.district_to_office("A")
+    yield w, good
+    w.close()
+
+
+@settings_h(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_flipped_bit_or_cut_is_refused(bundle_case, tmp_path_factory, data) -> None:
+    w, good = bundle_case
+    raw = bytearray(good.read_bytes())
+    if data.draw(st.booleans(), label="cut"):
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1), label="length")]
+    else:
+        pos = data.draw(st.integers(0, len(raw) - 1), label="position")
+        raw[pos] ^= 1 << data.draw(st.integers(0, 7), label="bit")
+    bad = tmp_path_factory.mktemp("bad") / "bad.cwbundle"
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(SyncRefused):
+        office.preview_bundle(w.offices["A"], bad)
