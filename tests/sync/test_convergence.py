@@ -44,6 +44,7 @@ class Replicas:
     transit: dict[tuple[str, str], list[Path]] = field(default_factory=dict)
     written: list[tuple[tuple[str, str, str], Any]] = field(default_factory=list)
     superseded: set[tuple[tuple[str, str, str], Any]] = field(default_factory=set)
+    created: dict[str, list[str]] = field(default_factory=lambda: {"A": [], "B": []})
     n: int = 0
 
     def engine(self, name: str):
@@ -85,10 +86,29 @@ def _writer(r: Replicas, name: str):
     return r.hub.writer(ADMIN) if name == "D" else r.ws[name].writer(ADMIN)
 
 
+def _create(r: Replicas, ids: dict[str, str], who: str) -> None:
+    """An office adds a community; later edits may target it (once the editor holds it)."""
+    r.n += 1
+    with _writer(r, who) as s:
+        c = Community(office_id=ids[f"office-{who}"], name=f"新社区{r.n}", code=f"{who}{r.n}")
+        s.add(c)
+        s.flush()
+        r.created[who].append(c.id)
+        ids[c.id] = c.id
+    r.written.append((("community", c.id, "code"), f"{who}{r.n}"))
+
+
 def _edit(r: Replicas, ids: dict[str, str], who: str, target: str) -> None:
     r.n += 1
     with _writer(r, who) as s:
-        if target == "setting":
+        if target in r.created["A"] or target in r.created["B"]:
+            obj = s.get(Community, target)
+            if obj is None:  # this replica has not received it yet
+                return
+            key = ("community", obj.id, "code")
+            old, value = obj.code, f"{who}{r.n}"
+            obj.code = value
+        elif target == "setting":
             key = ("setting", stable_id("setting", SETTING), "value")
             row = s.get(settings_service.Setting, key[1])
             old = None if row is None else row.value
@@ -173,7 +193,8 @@ TARGETS = {"A": ["setting", "community-A", "office-A"], "B": ["setting", "commun
 TARGETS["D"] = ["setting", "community-A", "community-B", "office-A"]
 
 op = st.one_of(
-    st.tuples(st.just("edit"), st.sampled_from("ABD"), st.integers(0, 3)),
+    st.tuples(st.just("edit"), st.sampled_from("ABD"), st.integers(0, 7)),
+    st.tuples(st.just("create"), st.sampled_from("AB"), st.just(0)),
     st.tuples(st.just("send"), st.sampled_from(LINKS), st.just(0)),
     st.tuples(st.just("deliver"), st.sampled_from(LINKS), st.integers(0, 5), st.booleans()),
     st.tuples(st.just("tick"), st.sampled_from("ABD"), st.integers(0, 5000)),
@@ -198,7 +219,12 @@ def test_replicas_converge_and_lose_nothing(
         for step in ops:
             if step[0] == "edit":
                 _, who, i = step
-                _edit(r, ids, who, TARGETS[who][i % len(TARGETS[who])])
+                pool = TARGETS[who] + (
+                    r.created["A"] + r.created["B"] if who == "D" else r.created[who]
+                )
+                _edit(r, ids, who, pool[i % len(pool)])
+            elif step[0] == "create":
+                _create(r, ids, step[1])
             elif step[0] == "send":
                 _send(r, step[1])
             elif step[0] == "deliver":
