@@ -25,7 +25,7 @@ from db.sync_models import SyncConflict
 REASONS = {
     "clock": "两处同时修改，较晚的修改生效",
     "locked": "记录已完成（锁定），不接受同步修改",
-    "future": "对方电脑时钟超前，修改未采用",
+    "future": "对方电脑时钟超前，修改暂不采用（时钟追上后自动采用）",
 }
 
 

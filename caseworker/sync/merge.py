@@ -95,6 +95,7 @@ class MergePlan:
     updated: Counter[str] = field(default_factory=Counter)
     conflicted: Counter[str] = field(default_factory=Counter)
     refused: int = 0  # merge-locked or future-clock changes, kept in conflicts only
+    released: list[str] = field(default_factory=list)  # held-back changes now in the past
     journal: list[Change] = field(default_factory=list)
     inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     updates: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = field(default_factory=dict)
@@ -142,8 +143,9 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def _seen(conn: Connection, changes: Iterable[Change]) -> set[str]:
-    """Change ids already applied (journal) or already refused (conflicts list).
+def _seen(conn: Connection, changes: Iterable[Change]) -> tuple[set[str], set[str]]:
+    """Change ids already applied (journal) or refused for good (conflicts list), and those held
+    back because their clock was in the future.
 
     A device's clock only grows, so a change newer than the newest we hold from its device cannot
     be in the journal: only the others are looked up."""
@@ -161,8 +163,15 @@ def _seen(conn: Connection, changes: Iterable[Change]) -> set[str]:
     found: set[str] = set()
     for part in _chunks(maybe):
         found.update(conn.execute(select(j.c.change_id).where(j.c.change_id.in_(part))).scalars())
-    found.update(conn.execute(select(c.c.change_id).where(c.c.change_id.is_not(None))).scalars())
-    return found
+    quarantined: set[str] = set()
+    for cid, reason, status in conn.execute(
+        select(c.c.change_id, c.c.reason, c.c.status).where(c.c.change_id.is_not(None))
+    ):
+        if reason == "future" and status == "open":
+            quarantined.add(cid)  # looked at again: its clock may no longer be in the future
+        else:
+            found.add(cid)
+    return found, quarantined
 
 
 def _loads(text: str | None) -> Any:
@@ -259,7 +268,7 @@ def _plan(
     unique: dict[str, Change] = {}
     for c in changes:
         unique.setdefault(c.change_id, c)
-    seen = _seen(conn, unique.values())
+    seen, quarantined = _seen(conn, unique.values())
     fresh = [c for c in unique.values() if c.change_id not in seen]
     result.skipped = len(rows) - len(fresh)
     if not fresh:
@@ -270,7 +279,15 @@ def _plan(
         by_table[c.table_name][c.record_id].append(c)
     reg = tables.registry()
     now = utcnow()
-    ctx = _Ctx(result, bundle_id, now, future, _bulk_loads(fresh, 11), _bulk_loads(fresh, 10))
+    ctx = _Ctx(
+        result,
+        bundle_id,
+        now,
+        future,
+        _bulk_loads(fresh, 11),
+        _bulk_loads(fresh, 10),
+        quarantined,
+    )
     for tname in sorted(by_table, key=lambda n: reg[n].order):
         t = reg[tname]
         records = by_table[tname]
@@ -307,6 +324,8 @@ class _Ctx:
     future: str
     new: dict[str, Any]
     old: dict[str, Any]
+    quarantined: set[str]
+    refused_ids: set[str] = field(default_factory=set)
 
     def journal(self, c: Change) -> None:
         self.result.journal.append(c)
@@ -341,13 +360,20 @@ class _Ctx:
                 "kept_hlc": kept_by[0],
                 "kept_device": kept_by[1],
                 "kept_actor": kept_by[2],
-                "change_id": c.change_id if refused else None,
+                "change_id": c.change_id if refused and self._first_refusal(c) else None,
                 "bundle_id": self.bundle_id,
                 "detected_at": self.now,
                 "status": "open",
             }
         )
         self.result.conflicted[t.name] += 1
+
+    def _first_refusal(self, c: Change) -> bool:
+        """A refused change is remembered (by id) once, on the first of its conflict rows."""
+        if c.change_id in self.refused_ids:
+            return False
+        self.refused_ids.add(c.change_id)
+        return True
 
     def merge(self, t: tables.TableInfo, rec: _Record, c: Change) -> None:
         me = (c.hlc, c.device_id, c.actor_name)
@@ -362,6 +388,9 @@ class _Ctx:
             # an update's old_value is JSON null exactly when the old value was NULL
             assignments = [(c.field, self.new.get(c.change_id), True, self.old.get(c.change_id))]
         if c.hlc > self.future:
+            if c.change_id in self.quarantined:  # still in the future: keep holding it back
+                self.result.skipped += 1
+                return
             for name, value, _has_old, _old in assignments:
                 self.conflict(
                     t,
@@ -376,6 +405,8 @@ class _Ctx:
                 )
             self.result.refused += 1
             return
+        if c.change_id in self.quarantined:
+            self.result.released.append(c.change_id)
         if not rec.exists:
             if c.op == "insert":
                 rec.exists = rec.fresh = True
@@ -503,6 +534,13 @@ def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> N
             _write_core(conn, result, source)
     if result.conflicts:
         conn.execute(insert(SyncConflict.__table__), result.conflicts)
+    sc = SyncConflict.__table__
+    for part in _chunks(result.released):
+        conn.execute(
+            update(sc)
+            .where(sc.c.change_id.in_(part))
+            .values(status="released", resolved_by="同步（时钟已正常）", resolved_at=utcnow())
+        )
     if result.max_hlc:
         receive_clock(conn, result.max_hlc, now_ms)
 

@@ -196,6 +196,20 @@ def test_a_clock_far_ahead_is_warned_and_cannot_win(tmp_path: Path) -> None:
         ]
         with w.hub.reader() as s:
             assert [(c.reason, c.lost_value) for c in list_conflicts(s)] == [("future", "future")]
+        # sent again while still in the future: held back once, not listed twice
+        assert service.ingest(w.hub, [w.office_to_district("A")])[0].conflicts == 0
+        with w.hub.reader() as s:
+            assert len(list_conflicts(s, None)) == 1
+        # four days later the district's clock has caught up: the change is applied
+        w.clock.now += 4 * 86_400_000
+        service.ingest(w.hub, [w.office_to_district("A")])
+        assert table_rows(w.hub.engine, "community", f"WHERE id='{cid}'", "code") == [("future",)]
+        with w.hub.reader() as s:
+            # now an ordinary later-clock win: the district's value is the one kept aside
+            assert [(c.reason, c.lost_value) for c in list_conflicts(s)] == [
+                ("clock", "district-now")
+            ]
+            assert sorted(c.status for c in list_conflicts(s, None)) == ["open", "released"]
         # the PC's clock set back: a clock behind the last change is warned too
         a.now_ms = lambda: real - 86_400_000
         assert "还早" in office.clock_status(a).message
