@@ -47,8 +47,13 @@ def owners(conn: Connection, table_name: str, ids: Iterable[str]) -> dict[str, s
     if path is None:
         return dict.fromkeys(ids)
     start = Base.metadata.tables[table_name]
-    if not path:
-        return {i: i for i in ids}
+    found: dict[str, str | None] = dict.fromkeys(ids)
+    if not path:  # the office table: a record is its own owner, if it exists
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i : i + CHUNK]
+            for rid in conn.execute(select(start.c.id).where(start.c.id.in_(part))).scalars():
+                found[rid] = rid
+        return found
     cur = start
     joined = start
     for col, ref in path[:-1]:
@@ -56,7 +61,6 @@ def owners(conn: Connection, table_name: str, ids: Iterable[str]) -> dict[str, s
         joined = joined.outerjoin(nxt, cur.c[col] == nxt.c.id)
         cur = nxt
     owner_col = cur.c[path[-1][0]]
-    found: dict[str, str | None] = dict.fromkeys(ids)
     for i in range(0, len(ids), CHUNK):
         part = ids[i : i + CHUNK]
         q = select(start.c.id, owner_col).select_from(joined).where(start.c.id.in_(part))

@@ -3,6 +3,7 @@ report status and conflicts. Each takes an open Hub and returns plain dataclasse
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -243,7 +244,11 @@ def ingest(hub: Hub, paths: list[Path]) -> list[Ingested]:
                     f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。未做任何改动。"
                 )
             plan = merge.plan(
-                conn, rec.payload["changes"], now_ms=now, bundle_id=rec.manifest["bundle_id"]
+                conn,
+                rec.payload["changes"],
+                now_ms=now,
+                bundle_id=rec.manifest["bundle_id"],
+                refuse=functools.partial(_foreign, conn, rec.sender, allowed),
             )
             merge.write(conn, plan, now_ms=now, source=rec.manifest["bundle_id"])
             have = rec.payload.get("have")
@@ -275,6 +280,39 @@ def ingest(hub: Hub, paths: list[Path]) -> list[Ingested]:
             )
         )
     return results
+
+
+def _foreign(
+    conn: Connection, sender: Peer, devices: set[str], changes: list[merge.Change]
+) -> dict[str, str]:
+    """Changes an office made to records that belong to another office at the district (and
+    that it never wrote to before, as it would have if the record had been transferred away
+    from it): kept out, into the conflicts list."""
+    office_id = _office_record_id(conn, sender.office_code)
+    j = JournalEntry.__table__
+    by_table: dict[str, set[str]] = {}
+    for c in changes:
+        if scope.office_path(c.table_name) is not None:
+            by_table.setdefault(c.table_name, set()).add(c.record_id)
+    foreign: set[tuple[str, str]] = set()
+    for tname, ids in by_table.items():
+        owners = scope.owners(conn, tname, ids)
+        suspect = sorted(i for i, o in owners.items() if o is not None and o != office_id)
+        if not suspect:
+            continue
+        touched = set(
+            conn.execute(
+                select(j.c.record_id)
+                .where(
+                    j.c.table_name == tname,
+                    j.c.record_id.in_(suspect),
+                    j.c.device_id.in_(sorted(devices)),
+                )
+                .distinct()
+            ).scalars()
+        )
+        foreign.update((tname, i) for i in suspect if i not in touched)
+    return {c.change_id: "scope" for c in changes if (c.table_name, c.record_id) in foreign}
 
 
 # -- export --------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import json
 import re
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -240,11 +240,19 @@ def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[s
 
 
 def plan(
-    conn: Connection, rows: Sequence[Sequence[Any]], *, now_ms: int, bundle_id: str
+    conn: Connection,
+    rows: Sequence[Sequence[Any]],
+    *,
+    now_ms: int,
+    bundle_id: str,
+    refuse: Callable[[list[Change]], dict[str, str]] | None = None,
 ) -> MergePlan:
-    """Decide, without writing, what merging `rows` (changes in COLUMNS order) would do."""
+    """Decide, without writing, what merging `rows` (changes in COLUMNS order) would do.
+
+    `refuse(new_changes)` may name changes (change id → reason) to keep out, into the
+    conflicts list: the district uses it for changes to records of another office."""
     with _no_gc():
-        return _plan(conn, rows, now_ms=now_ms, bundle_id=bundle_id)
+        return _plan(conn, rows, now_ms=now_ms, bundle_id=bundle_id, refuse=refuse)
 
 
 @contextmanager
@@ -261,7 +269,12 @@ def _no_gc() -> Iterator[None]:
 
 
 def _plan(
-    conn: Connection, rows: Sequence[Sequence[Any]], *, now_ms: int, bundle_id: str
+    conn: Connection,
+    rows: Sequence[Sequence[Any]],
+    *,
+    now_ms: int,
+    bundle_id: str,
+    refuse: Callable[[list[Change]], dict[str, str]] | None,
 ) -> MergePlan:
     result = MergePlan(received=len(rows))
     changes = parse_changes(rows)
@@ -287,6 +300,7 @@ def _plan(
         _bulk_loads(fresh, 11),
         _bulk_loads(fresh, 10),
         quarantined,
+        refuse(fresh) if refuse is not None else {},
     )
     for tname in sorted(by_table, key=lambda n: reg[n].order):
         t = reg[tname]
@@ -325,6 +339,7 @@ class _Ctx:
     new: dict[str, Any]
     old: dict[str, Any]
     quarantined: set[str]
+    refusals: dict[str, str]
     refused_ids: set[str] = field(default_factory=set)
 
     def journal(self, c: Change) -> None:
@@ -387,6 +402,22 @@ class _Ctx:
         else:
             # an update's old_value is JSON null exactly when the old value was NULL
             assignments = [(c.field, self.new.get(c.change_id), True, self.old.get(c.change_id))]
+        reason = self.refusals.get(c.change_id)
+        if reason is not None:
+            for name, value, _has_old, _old in assignments:
+                self.conflict(
+                    t,
+                    c,
+                    str(name),
+                    reason,
+                    rec.values.get(str(name)),
+                    value,
+                    me,
+                    ("", "", ""),
+                    refused=True,
+                )
+            self.result.refused += 1
+            return
         if c.hlc > self.future:
             if c.change_id in self.quarantined:  # still in the future: keep holding it back
                 self.result.skipped += 1

@@ -291,3 +291,49 @@ def test_a_clash_on_a_unique_name_refuses_the_whole_bundle_cleanly(tmp_path: Pat
         assert after == before
     finally:
         w.close()
+
+
+def test_an_office_cannot_change_another_offices_records(tmp_path: Path) -> None:
+    from sqlalchemy import insert
+
+    from db.ids import new_id
+    from db.models import JournalEntry
+
+    w = make_world(tmp_path, ["A", "B"])
+    try:
+        a = w.offices["A"]
+        b_comm = table_rows(w.hub.engine, "community", "WHERE name='B柳村'", "id, code")[0]
+        # A forges a journal change to one of B's communities (it cannot get one by the screens)
+        with a.engine.begin() as conn:
+            conn.execute(
+                insert(JournalEntry.__table__).values(
+                    change_id=new_id(),
+                    tx_id=new_id(),
+                    hlc=f"{w.clock():015d}-000000",
+                    device_id=a.device_id,
+                    actor_id=None,
+                    actor_name="冒名",
+                    table_name="community",
+                    record_id=b_comm[0],
+                    op="update",
+                    field="code",
+                    old_value='""',
+                    new_value='"hijacked"',
+                    recorded_at=datetime(2026, 11, 29),
+                    source="local",
+                )
+            )
+        with a.writer(ADMIN) as s:
+            accounts.add_community(s, ADMIN, "A正常新增社区")
+        service.ingest(w.hub, [w.office_to_district("A")])
+        assert table_rows(w.hub.engine, "community", f"WHERE id='{b_comm[0]}'", "code") == [
+            (b_comm[1],)
+        ]
+        assert table_rows(w.hub.engine, "community", "WHERE name='A正常新增社区'", "name")
+        with w.hub.reader() as s:
+            assert [(c.reason, c.lost_value) for c in list_conflicts(s)] == [("scope", "hijacked")]
+        # sent again: not refused twice
+        [again] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert again.conflicts == 0
+    finally:
+        w.close()
