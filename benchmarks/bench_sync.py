@@ -25,16 +25,17 @@ ACTOR = Actor.system("bench")
 PASSPHRASE = "bench-pass"
 
 
-def _fill(ws: Workspace, changes: int) -> None:
+def _fill(ws: Workspace | Hub, changes: int, code: str = "", prefix: str = "基准社区") -> None:
     """`changes` journal changes: one insert and two field updates per community."""
     with ws.reader() as s:
-        office_id = s.query(Office.id).scalar()
+        q = s.query(Office.id)
+        office_id = (q.filter(Office.code == code) if code else q).scalar()
     records = changes // 3
     batch = 5000
     for start in range(0, records, batch):
         with ws.writer(ACTOR) as s:
             rows = [
-                Community(office_id=office_id, name=f"基准社区{i:07d}", code=f"C{i}")
+                Community(office_id=office_id, name=f"{prefix}{i:07d}", code=f"C{i}")
                 for i in range(start, min(records, start + batch))
             ]
             s.add_all(rows)
@@ -48,7 +49,7 @@ def _fill(ws: Workspace, changes: int) -> None:
     if left:
         with ws.writer(ACTOR) as s:
             for i in range(left):
-                s.add(Community(office_id=office_id, name=f"补充社区{i}"))
+                s.add(Community(office_id=office_id, name=f"补充{prefix}{i}"))
 
 
 def _district(root: Path, codes: list[str]) -> tuple[Hub, dict[str, Workspace]]:
@@ -133,6 +134,21 @@ def bench_100k(root: Path, changes: int) -> None:
     print(
         f"  import:  {ingest_s:.2f}s = {ingest_s / journal_floor:.1f}x floor A, "
         f"{ingest_s / full_floor:.1f}x floor B (includes the pre-import backup, ~{backup_s:.2f}s)"
+    )
+    # the other way: the district writes as many changes to the office's records
+    _fill(hub, changes, "B100", prefix="区里的社区")
+    down = root / "down.cwbundle"
+    t0 = time.perf_counter()
+    service.export_for(hub, "B100", down)
+    d_export_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = office.import_bundle(ws, ACTOR, down)
+    o_import_s = time.perf_counter() - t0
+    assert result.new_changes >= changes, result.new_changes
+    print(
+        f"  district -> office: export {d_export_s:.2f}s, office import {o_import_s:.2f}s "
+        f"= {o_import_s / journal_floor:.1f}x floor A, {o_import_s / full_floor:.1f}x floor B "
+        f"(including its pre-import backup of the office database)"
     )
     ws.close()
     hub.close()
