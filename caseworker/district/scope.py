@@ -21,16 +21,27 @@ CHUNK = 500
 
 @functools.cache
 def office_path(table_name: str) -> tuple[tuple[str, str], ...] | None:
-    """The shortest chain of (fk column, referred table) from `table_name` to office; () for the
-    office table itself; None when there is none (a district-wide table)."""
+    """The chain of (fk column, referred table) from `table_name` to office; () for the office
+    table itself; None when there is none (a district-wide table).
+
+    A chain of required (NOT NULL) keys is preferred to a shorter one through an optional key:
+    a visit belongs to its resident's office even when its optional visitor is unset."""
     if table_name == OFFICE:
         return ()
+    return _shortest(table_name, required_only=True) or _shortest(table_name, required_only=False)
+
+
+def _shortest(table_name: str, *, required_only: bool) -> tuple[tuple[str, str], ...] | None:
     tables = Base.metadata.tables
     queue: deque[tuple[str, tuple[tuple[str, str], ...]]] = deque([(table_name, ())])
     seen = {table_name}
     while queue:
         name, path = queue.popleft()
-        fks = sorted((fk.parent.name, fk.column.table.name) for fk in tables[name].foreign_keys)
+        fks = sorted(
+            (fk.parent.name, fk.column.table.name)
+            for fk in tables[name].foreign_keys
+            if not (required_only and fk.parent.nullable)
+        )
         for col, ref in fks:
             if ref == OFFICE:
                 return (*path, (col, ref))

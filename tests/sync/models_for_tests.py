@@ -19,6 +19,7 @@ class ProgResident(Journaled, Base):
 class ProgVisit(Journaled, Base):
     __tablename__ = "synctest_visit"
     resident_id: Mapped[str] = mapped_column(ForeignKey("synctest_resident.id"))
+    visitor_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"), default=None)
     note: Mapped[str] = mapped_column(String(200), default="")
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
 
