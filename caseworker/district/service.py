@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from caseworker.district import scope
 from caseworker.district.hub import Hub
@@ -446,8 +447,9 @@ def transfer(
         else:
             raise ValidationError(f"“{table_name}”的记录随其上级记录转移，不能单独转移。")
         s.flush()
-    with hub.engine.begin() as conn:
+        conn = s.connection()
         items = scope.dependents(conn, table_name, record_id)
+        _cut_outside_links(s, items, target_office)
         _upsert_keys(conn, SyncPush.__table__, target.device_id, items, {})
         if old_owner is not None and old_owner != target_office:
             code = conn.execute(
@@ -463,6 +465,32 @@ def transfer(
                     }
                     _upsert_keys(conn, SyncTransfer.__table__, p.device_id, items, notice)
     return items
+
+
+def _cut_outside_links(s: Session, items: list[tuple[str, str]], target_office: str) -> None:
+    """The moved records may point to records the new office will not have (a visit's visitor,
+    a staff member of the old office): an optional link is cleared, as a journaled district
+    change (the journal keeps the old value); a required one refuses the transfer."""
+    moved = set(items)
+    conn = s.connection()
+    for tname, rid in items:
+        t = tables.info(tname)
+        if t is None:
+            continue
+        obj = s.get(t.cls, rid)
+        for fk in t.table.foreign_keys:
+            col, ref = fk.parent.name, fk.column.table.name
+            value = getattr(obj, col)
+            if value is None or (ref, value) in moved or scope.office_path(ref) is None:
+                continue
+            if scope.owners(conn, ref, [value]).get(value) == target_office:
+                continue
+            if not fk.parent.nullable:
+                raise ValidationError(
+                    f"“{tname}”的记录引用了原街道的“{ref}”记录，不能随之转移。未做任何改动。"
+                )
+            setattr(obj, col, None)
+    s.flush()
 
 
 def _upsert_keys(

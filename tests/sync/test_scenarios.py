@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from caseworker.district import service
 from caseworker.domain.errors import ValidationError
@@ -75,8 +76,18 @@ def test_transfer_sends_the_resident_and_its_visits_to_the_new_office(tmp_path: 
             s.add(r)
             s.flush()
             rid = r.id
+            visitor_id = accounts.create_staff(
+                s, ADMIN, accounts.StaffDraft("zhuangan", "李专干", Role.CASEWORKER), "Staff2026"
+            ).id
             for i in range(3):
-                s.add(ProgVisit(resident_id=rid, note=f"第{i + 1}次探访", completed=True))
+                s.add(
+                    ProgVisit(
+                        resident_id=rid,
+                        note=f"第{i + 1}次探访",
+                        completed=True,
+                        visitor_id=visitor_id if i == 0 else None,
+                    )
+                )
         service.ingest(w.hub, [w.office_to_district("A")])
         items = service.transfer(w.hub, "synctest_resident", rid, "B", community="B光明社区")
         assert len(items) == 4
@@ -87,6 +98,18 @@ def test_transfer_sends_the_resident_and_its_visits_to_the_new_office(tmp_path: 
             ("李奶奶", "13800000000")
         ]
         assert len(table_rows(b.engine, "synctest_visit", columns="id")) == 3
+        # A's staff member does not travel to B: the optional link is cleared, journaled
+        assert {r[0] for r in table_rows(b.engine, "synctest_visit", columns="visitor_id")} == {
+            None
+        }
+        with w.hub.engine.connect() as conn:
+            cleared = conn.execute(
+                text(
+                    "SELECT old_value, new_value FROM journal "
+                    "WHERE table_name='synctest_visit' AND field='visitor_id'"
+                )
+            ).all()
+        assert [tuple(r) for r in cleared] == [(f'"{visitor_id}"', None)]
         b_comm = table_rows(b.engine, "community", "WHERE name='B光明社区'", "id")[0][0]
         for engine in (b.engine, w.hub.engine):
             assert table_rows(engine, "synctest_resident", columns="community_id") == [(b_comm,)]
