@@ -115,8 +115,16 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_conflicts(args: argparse.Namespace) -> int:
-    from caseworker.sync.conflicts import list_conflicts
+    from caseworker.sync.conflicts import list_conflicts, resolve
 
+    for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
+        if cid is not None:
+            with _open(args) as ws, ws.writer(CLI_ACTOR) as s:
+                done = resolve(s, CLI_ACTOR, cid, action)
+            print(
+                f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
+            )
+            return 0
     with _open(args) as ws, ws.reader() as s:
         rows = list_conflicts(s, None if args.all else "open")
     print(f"冲突：{len(rows)} 条")
@@ -155,4 +163,7 @@ def register(
     c = ss.add_parser("conflicts", help="冲突列表")
     add_workspace_arg(c)
     c.add_argument("--all", action="store_true", help="包括已处理的")
+    g = c.add_mutually_exclusive_group()
+    g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
+    g.add_argument("--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步）")
     c.set_defaults(func=_cmd_conflicts)

@@ -394,7 +394,7 @@ def export_for(hub: Hub, code: str, out: Path) -> Exported:
             "transferred_out": moved,
         }
         data, manifest = exchange.make_bundle(
-            conn, me, office, rows, extras, created_ms=hub.now(), kind="district"
+            me, office, rows, extras, created_ms=hub.now(), kind="district"
         )
         bundle.write_verified(out, data)
         exchange.record_sent(conn, manifest, out.name)

@@ -76,7 +76,6 @@ def fetch_changes(
 
 
 def make_bundle(
-    conn: Connection,
     me: Identity,
     to: Peer,
     changes: Sequence[Sequence[Any]],

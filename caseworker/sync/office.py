@@ -243,7 +243,7 @@ def export_bundle(
             "devices": [ws.device_id],
         }
         data, manifest = exchange.make_bundle(
-            conn, me, to, changes, extras, created_ms=_now(ws), kind="office"
+            me, to, changes, extras, created_ms=_now(ws), kind="office"
         )
         if cancelled is not None and cancelled():
             raise SyncCancelled("已取消导出，没有写出任何文件。")

@@ -12,6 +12,7 @@ from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts, settings
 from caseworker.sync import office
 from caseworker.sync.conflicts import list_conflicts, resolve
+from caseworker.workspace import Workspace
 from db.models import Community
 from tests.sync.helpers import ADMIN, SUPERVISOR, journal_count, make_world, table_rows
 
@@ -155,3 +156,45 @@ def test_the_stick_listing_tells_which_bundles_can_be_imported(tmp_path: Path) -
         assert not list((w.root / "stick").glob("*.partial"))
     finally:
         w.close()
+
+
+def test_office_conflicts_by_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    w = make_world(tmp_path, ["A"])
+    a = w.offices["A"]
+    with a.writer(ADMIN) as s:
+        cid = s.query(Community).filter_by(name="A柳村").one().id
+        s.get(Community, cid).code = "office-value"
+    with w.hub.writer(ADMIN) as s:
+        s.get(Community, cid).code = "district-value"
+    service.ingest(w.hub, [w.office_to_district("A")])
+    down = w.district_to_office("A")
+    root = a.paths.root
+    w.close()
+
+    def cw(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "caseworker", "sync", *args, "--workspace", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    r = cw("import", str(down), "--dry-run")
+    assert r.returncode == 0 and "预览" in r.stdout and "冲突" in r.stdout
+    assert "冲突：0 条" in cw("conflicts").stdout  # the dry run changed nothing
+    assert cw("import", str(down)).returncode == 0
+    listing = cw("conflicts").stdout
+    assert "冲突：1 条" in listing and "office-value" in listing
+    conflict_id = listing.split("#", 1)[1].split()[0]
+    r = cw("conflicts", "--reverse", conflict_id)
+    assert r.returncode == 0, r.stderr
+    assert "冲突：0 条" in cw("conflicts").stdout
+    with Workspace.open(root) as again:
+        assert table_rows(again.engine, "community", f"WHERE id='{cid}'", "code") == [
+            ("office-value",)
+        ]
+    r = cw("conflicts", "--reverse", conflict_id)
+    assert r.returncode == 2 and "已经处理过" in r.stderr
