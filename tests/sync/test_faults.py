@@ -293,3 +293,29 @@ def test_any_flipped_bit_or_cut_is_refused(bundle_case, tmp_path_factory, data) 
     bad.write_bytes(bytes(raw))
     with pytest.raises(SyncRefused):
         office.preview_bundle(w.offices["A"], bad)
+
+
+def test_a_full_stick_leaves_no_file_and_records_nothing(
+    world, tmp_path: Path, monkeypatch
+) -> None:
+    import errno
+
+    from caseworker.sync import bundle as bundle_module
+
+    real_fsync = os.fsync
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    a = world.offices["A"]
+    before = office.history(a)
+    monkeypatch.setattr(bundle_module.os, "fsync", full)
+    out = tmp_path / "usb" / "up.cwbundle"
+    out.parent.mkdir()
+    with pytest.raises(SyncRefused, match="U 盘是否已满"):
+        office.export_bundle(a, ADMIN, out)
+    monkeypatch.setattr(bundle_module.os, "fsync", real_fsync)
+    assert list(out.parent.iterdir()) == []
+    assert office.history(a) == before
+    office.export_bundle(a, ADMIN, out)  # with room on the stick it works
+    assert out.exists()
