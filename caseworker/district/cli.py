@@ -56,7 +56,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
     with _hub(args) as hub:
-        for r in service.ingest(hub, args.files):
+        results = service.ingest(hub, args.files)
+        for r in results:
+            if r.refused:
+                print(f"{r.path.name}：未导入 — {r.refused}")
+                continue
             if r.already:
                 print(f"{r.path.name}：{r.office}，已导入过，没有新内容")
                 continue
@@ -64,6 +68,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 f"{r.path.name}：{r.office}，{r.changes} 条变更，新 {r.applied} 条，"
                 f"跳过 {r.skipped} 条，冲突 {r.conflicts} 条"
             )
+    refused = [r for r in results if r.refused]
+    if refused:
+        raise CaseworkerError(
+            f"{len(refused)} 个数据包未导入（见上面的原因），其余 {len(results) - len(refused)} 个已处理"
+        )
     return EXIT_OK
 
 

@@ -61,6 +61,7 @@ class Ingested:
     conflicts: int
     added: dict[str, int]
     updated: dict[str, int]
+    refused: str = ""  # why this file was refused (nothing of it was imported)
 
 
 @dataclass(frozen=True)
@@ -218,69 +219,72 @@ def _register_devices(conn: Connection, sender: Peer, devices: Any) -> set[str]:
 
 
 def ingest(hub: Hub, paths: list[Path]) -> list[Ingested]:
-    """Import office bundles, each in its own transaction (a backup is taken first)."""
+    """Import office bundles, each in its own transaction (a backup is taken first). A refused
+    file is reported in its result (`refused`) and the others are still imported."""
     results: list[Ingested] = []
-    backed_up = False
+    state = {"backed_up": False}
     for path in paths:
         path = Path(path)
-        with hub.engine.connect() as conn:
-            me = _me(conn, hub)
-            rec = exchange.receive(conn, me, path)
-        if rec.sender.role != "office":
-            raise SyncRefused(f"{path.name} 不是街道发来的数据包，未做任何改动。")
-        if rec.already:
-            results.append(
-                Ingested(path, rec.sender.name, True, int(rec.manifest["changes"]), 0, 0, 0, {}, {})
-            )
-            continue
-        if not backed_up:
-            hub.backup("pre-import")
-            backed_up = True
-        now = hub.now()
-        with merge.integrity_guard(), hub.engine.begin() as conn:
-            allowed = _register_devices(conn, rec.sender, rec.payload.get("devices"))
-            bad = {c[3] for c in rec.payload["changes"] if c[3] not in allowed}
-            if bad:
-                raise SyncRefused(
-                    f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。未做任何改动。"
-                )
-            plan = merge.plan(
-                conn,
-                rec.payload["changes"],
-                now_ms=now,
-                bundle_id=rec.manifest["bundle_id"],
-                refuse=functools.partial(_foreign, conn, rec.sender, allowed),
-            )
-            merge.write(conn, plan, now_ms=now, source=rec.manifest["bundle_id"])
-            have = rec.payload.get("have")
-            if isinstance(have, dict):
-                exchange.store_acks(conn, rec.sender.device_id, have)
-            imported = rec.payload.get("imported")
-            if isinstance(imported, list):
-                acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
-                if acked:
-                    for p in (SyncPush.__table__, SyncTransfer.__table__):
-                        conn.execute(
-                            delete(p).where(
-                                p.c.office_device == rec.sender.device_id,
-                                p.c.bundle_id.in_(acked),
-                            )
-                        )
-            exchange.record_received(conn, rec, plan)
-        results.append(
-            Ingested(
-                path,
-                rec.sender.name,
-                False,
-                int(rec.manifest["changes"]),
-                len(plan.journal),
-                plan.skipped,
-                len(plan.conflicts),
-                dict(plan.added),
-                dict(plan.updated),
-            )
-        )
+        try:
+            results.append(_ingest_one(hub, path, state))
+        except SyncRefused as exc:
+            results.append(Ingested(path, "", False, 0, 0, 0, 0, {}, {}, refused=str(exc)))
     return results
+
+
+def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
+    with hub.engine.connect() as conn:
+        me = _me(conn, hub)
+        rec = exchange.receive(conn, me, path)
+    if rec.sender.role != "office":
+        raise SyncRefused(f"{path.name} 不是街道发来的数据包，未做任何改动。")
+    if rec.already:
+        return Ingested(path, rec.sender.name, True, int(rec.manifest["changes"]), 0, 0, 0, {}, {})
+    if not state["backed_up"]:
+        hub.backup("pre-import")
+        state["backed_up"] = True
+    now = hub.now()
+    with merge.integrity_guard(), hub.engine.begin() as conn:
+        allowed = _register_devices(conn, rec.sender, rec.payload.get("devices"))
+        bad = {c[3] for c in rec.payload["changes"] if c[3] not in allowed}
+        if bad:
+            raise SyncRefused(
+                f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。未做任何改动。"
+            )
+        plan = merge.plan(
+            conn,
+            rec.payload["changes"],
+            now_ms=now,
+            bundle_id=rec.manifest["bundle_id"],
+            refuse=functools.partial(_foreign, conn, rec.sender, allowed),
+        )
+        merge.write(conn, plan, now_ms=now, source=rec.manifest["bundle_id"])
+        have = rec.payload.get("have")
+        if isinstance(have, dict):
+            exchange.store_acks(conn, rec.sender.device_id, have)
+        imported = rec.payload.get("imported")
+        if isinstance(imported, list):
+            acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
+            if acked:
+                for p in (SyncPush.__table__, SyncTransfer.__table__):
+                    conn.execute(
+                        delete(p).where(
+                            p.c.office_device == rec.sender.device_id,
+                            p.c.bundle_id.in_(acked),
+                        )
+                    )
+        exchange.record_received(conn, rec, plan)
+    return Ingested(
+        path,
+        rec.sender.name,
+        False,
+        int(rec.manifest["changes"]),
+        len(plan.journal),
+        plan.skipped,
+        len(plan.conflicts),
+        dict(plan.added),
+        dict(plan.updated),
+    )
 
 
 def _foreign(

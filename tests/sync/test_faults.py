@@ -319,3 +319,30 @@ def test_a_full_stick_leaves_no_file_and_records_nothing(
     assert office.history(a) == before
     office.export_bundle(a, ADMIN, out)  # with room on the stick it works
     assert out.exists()
+
+
+def test_district_ingest_imports_the_good_files_and_names_the_bad(world, tmp_path: Path) -> None:
+    good = world.office_to_district("A")
+    junk = tmp_path / "junk.cwbundle"
+    junk.write_bytes(good.read_bytes()[:-50])
+    world.hub.close()
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "caseworker.district",
+            "--home",
+            str(world.hub.home),
+            "ingest",
+            str(junk),
+            str(good),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert "junk.cwbundle：未导入" in r.stdout and "新" in r.stdout
+    assert r.stderr.strip().count("\n") == 0 and "1 个数据包未导入" in r.stderr
+    world.hub = Hub.open(world.hub.home)
+    assert service.ingest(world.hub, [good])[0].already
