@@ -94,6 +94,22 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_correct(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    values: dict[str, str] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CaseworkerError(f"--set 应写成 字段=值，收到“{item}”")
+        values[key.strip()] = value
+    with _hub(args) as hub:
+        stored = service.correct(hub, args.table, args.id, values)
+    print("已更正：" + "，".join(f"{k} = {v!r}" for k, v in stored.items()))
+    print("更正将随下一个数据包发给该记录所属的街道。")
+    return EXIT_OK
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
@@ -166,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", required=True, help="转入街道代码")
     p.add_argument("--community", default=None, help="转入的社区或村")
     p.set_defaults(func=_cmd_transfer)
+
+    p = sub.add_parser("correct", help="更正一条记录的字段（随数据包发给所属街道）")
+    p.add_argument("--table", required=True)
+    p.add_argument("--id", required=True)
+    p.add_argument("--set", action="append", default=[], metavar="字段=值", required=True)
+    p.set_defaults(func=_cmd_correct)
 
     p = sub.add_parser("status", help="各街道的同步状态")
     p.set_defaults(func=_cmd_status)

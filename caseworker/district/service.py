@@ -4,6 +4,7 @@ report status and conflicts. Each takes an open Hub and returns plain dataclasse
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -409,6 +410,38 @@ def export_for(hub: Hub, code: str, out: Path) -> Exported:
                 .values(bundle_id=manifest["bundle_id"])
             )
     return Exported(out, manifest["bundle_id"], manifest["changes"], manifest["counts"])
+
+
+# -- corrections ---------------------------------------------------------------------------------
+
+
+def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -> dict[str, Any]:
+    """The district corrects fields of a record (a journaled change that goes to its office).
+
+    Values are given as text and read as JSON when they parse (numbers, true/false, null),
+    else taken as text. Returns the fields as now stored."""
+    t = tables.info(table_name)
+    if t is None:
+        raise ValidationError(f"没有名为“{table_name}”的数据表。")
+    unknown = sorted(set(values) - t.fields)
+    if unknown or not values:
+        raise ValidationError(
+            f"“{table_name}”没有这些可修改的字段：{'、'.join(unknown) or '（未给出字段）'}"
+        )
+    plain: dict[str, Any] = {}
+    for key, raw in values.items():
+        try:
+            plain[key] = json.loads(raw)
+        except ValueError:
+            plain[key] = raw
+    with hub.writer(DISTRICT) as s:
+        record = s.get(t.cls, record_id)
+        if record is None:
+            raise NotFound("找不到这条记录。")
+        for key, value in t.decode(plain).items():
+            setattr(record, key, value)
+        s.flush()
+        return {k: getattr(record, k) for k in plain}
 
 
 # -- transfer ------------------------------------------------------------------------------------

@@ -135,6 +135,34 @@ def test_two_offices_and_the_district_by_command_line(
     assert count(hub_url, "SELECT count(*) FROM journal") == office_journal + district_local
     r = run("caseworker", "check", "--workspace", str(tmp_path / "110105001"))
     assert "完整性检查：通过" in r.stdout
+    # the district corrects a record; the correction reaches its office
+    engine = create_engine(hub_url)
+    with engine.connect() as conn:
+        cid = conn.execute(
+            text(
+                "SELECT c.id FROM community c JOIN office o ON o.id = c.office_id "
+                "WHERE o.code = '110105002' AND c.name = '二社区'"
+            )
+        ).scalar()
+    engine.dispose()
+    run(*d, "correct", "--table", "community", "--id", cid, "--set", "code=110105002-02")
+    run(*d, "export", "--office", "110105002", "--out", str(stick / "fix.cwbundle"))
+    r = run(
+        "caseworker",
+        "sync",
+        "import",
+        "--workspace",
+        str(tmp_path / "110105002"),
+        str(stick / "fix.cwbundle"),
+    )
+    assert "更新：community 1" in r.stdout
+    assert (
+        count(
+            f"sqlite:///{tmp_path / '110105002' / 'caseworker.sqlite3'}",
+            f"SELECT count(*) FROM community WHERE id='{cid}' AND code='110105002-02'",
+        )
+        == 1
+    )
 
 
 def test_district_refuses_an_unreachable_database_with_one_line(tmp_path: Path) -> None:

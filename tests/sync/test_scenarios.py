@@ -309,9 +309,15 @@ def test_a_clash_on_a_unique_name_refuses_the_whole_bundle_cleanly(tmp_path: Pat
         before = snapshot(w.hub.engine)
         [r] = service.ingest(w.hub, [w.office_to_district("A")])
         assert "相抵触" in r.refused and r.applied == 0
-        after = snapshot(w.hub.engine)
-        # only the pre-import backup bookkeeping may differ: no row of any table changed
-        assert after == before
+        assert snapshot(w.hub.engine) == before
+        # the way out: the district renames its own record, and the bundle goes through
+        district_copy = table_rows(w.hub.engine, "community", "WHERE name='同名社区'", "id")[0][0]
+        service.correct(w.hub, "community", district_copy, {"name": "同名社区（区）"})
+        [r] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert not r.refused and r.applied > 0
+        office.import_bundle(a, ADMIN, w.district_to_office("A"))
+        names = {n for (n,) in table_rows(a.engine, "community", columns="name")}
+        assert {"同名社区", "同名社区（区）"} <= names
     finally:
         w.close()
 
