@@ -1,4 +1,4 @@
 """Sub-commands of programmes, one module each, each with `register(subparsers)`."""
 
 # Modules listed here add their sub-commands to `caseworker --help`.
-MODULES: list[str] = ["caseworker.commands.elderly_print"]
+MODULES: list[str] = ["caseworker.commands.elderly_print", "caseworker.commands.sync"]

@@ -1,0 +1,169 @@
+"""`caseworker init --enrollment FILE` and `caseworker sync export|import|status|conflicts`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.roles import Actor
+
+PASSPHRASE_ENV = "CASEWORKER_ENROLL_PASSPHRASE"
+# The command line is run by the office's administrator at the PC itself.
+CLI_ACTOR = Actor.system("sync-cli")
+
+
+class Refused(CaseworkerError):
+    pass
+
+
+def _open(args: argparse.Namespace):  # -> Workspace
+    from caseworker.workspace import Workspace
+
+    return Workspace.open(args.workspace)
+
+
+def _passphrase(args: argparse.Namespace) -> str:
+    if args.passphrase:
+        return args.passphrase
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env
+    if sys.stdin.isatty():
+        return getpass.getpass("登记口令（区里告诉您的）：")
+    raise Refused(f"请用 --passphrase 或环境变量 {PASSPHRASE_ENV} 给出登记口令")
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from caseworker.sync import office
+
+    if args.enrollment is None:
+        raise Refused("请用 --enrollment 指定区里给的登记文件")
+    with _open(args) as ws:
+        result = office.enroll(ws, args.enrollment, _passphrase(args))
+        print(
+            f"已登记：{result.office_name}（{result.office_code}），区级平台：{result.district_name}"
+        )
+        print(f"  收到记录：{result.records} 条")
+        print(f"工作区：{ws.paths.root}")
+    return 0
+
+
+def _counts(title: str, counts: dict[str, int]) -> None:
+    if counts:
+        print(f"  {title}：" + "，".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from caseworker.sync import office
+
+    with _open(args) as ws:
+        status = office.clock_status(ws)
+        if not status.ok:
+            print(f"警告：{status.message}", file=sys.stderr)
+        r = office.export_bundle(ws, CLI_ACTOR, args.out)
+        print(f"已导出数据包：{r.path}")
+        print(f"  变更：{r.changes} 条")
+        _counts("按数据表", r.counts)
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from caseworker.sync import office
+
+    with _open(args) as ws:
+        r: Any = (
+            office.preview_bundle(ws, args.file)
+            if args.dry_run
+            else office.import_bundle(ws, CLI_ACTOR, args.file)
+        )
+        verb = "预览（未做任何改动）" if args.dry_run else "已导入"
+        print(
+            f"{verb}：来自 {r.sender_name}，{r.created_at:%Y-%m-%d %H:%M} 生成，共 {r.changes} 条变更"
+        )
+        if r.nothing_new:
+            print("  没有新内容" + ("（这个数据包已经导入过）" if r.already_imported else ""))
+            return 0
+        print(f"  新变更：{r.new_changes} 条，已有而跳过：{r.skipped} 条")
+        _counts("新增", r.added)
+        _counts("更新", r.updated)
+        _counts("冲突（已记入冲突列表）", r.conflicts)
+        if r.refused:
+            print(f"  未采用（记录已锁定或时钟超前）：{r.refused} 条")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from caseworker.sync import office
+
+    with _open(args) as ws:
+        p = office.pending(ws)
+        print(f"等待区里确认的变更：{p.changes} 条；未确认的数据包：{p.unacknowledged_bundles} 个")
+        _counts("按数据表", p.by_table)
+        for b in office.history(ws, limit=10):
+            kind = "发出" if b.direction == "sent" else "收到"
+            ack = "，已确认" if b.acknowledged_at else ""
+            print(f"  {b.recorded_at:%Y-%m-%d %H:%M} {kind} {b.peer_name} {b.changes} 条{ack}")
+        c = office.clock_status(ws)
+        print("时钟：正常" if c.ok else f"时钟：{c.message}")
+    return 0
+
+
+def _cmd_conflicts(args: argparse.Namespace) -> int:
+    from caseworker.sync.conflicts import list_conflicts, resolve
+
+    for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
+        if cid is not None:
+            with _open(args) as ws, ws.writer(CLI_ACTOR) as s:
+                done = resolve(s, CLI_ACTOR, cid, action)
+            print(
+                f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
+            )
+            return 0
+    with _open(args) as ws, ws.reader() as s:
+        rows = list_conflicts(s, None if args.all else "open")
+    print(f"冲突：{len(rows)} 条")
+    for c in rows:
+        print(
+            f"  #{c.id} {c.table_name}.{c.field} 保留 {c.kept_value!r}，"
+            f"被覆盖 {c.lost_value!r}（{c.lost_actor}）— {c.reason_label} [{c.status}]"
+        )
+    return 0
+
+
+def register(
+    sub: argparse._SubParsersAction, add_workspace_arg: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    p = sub.add_parser("init", help="用区里的登记文件登记本工作区")
+    add_workspace_arg(p)
+    p.add_argument("--enrollment", type=Path, metavar="FILE", help="区里给的登记文件")
+    p.add_argument("--passphrase", default=None, help="登记口令（也可用环境变量或交互输入）")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("sync", help="与区级平台交换数据包（U 盘）")
+    add_workspace_arg(p)
+    ss = p.add_subparsers(dest="sync_command", metavar="操作", required=True)
+    e = ss.add_parser("export", help="导出发给区里的数据包")
+    add_workspace_arg(e)
+    e.add_argument("--out", type=Path, required=True, help="数据包文件（或 U 盘上的文件夹）")
+    e.set_defaults(func=_cmd_export)
+    i = ss.add_parser("import", help="导入区里发来的数据包")
+    add_workspace_arg(i)
+    i.add_argument("file", type=Path)
+    i.add_argument("--dry-run", action="store_true", help="只预览，不做任何改动")
+    i.set_defaults(func=_cmd_import)
+    s = ss.add_parser("status", help="同步状态：等待确认的变更、最近的数据包")
+    add_workspace_arg(s)
+    s.set_defaults(func=_cmd_status)
+    c = ss.add_parser("conflicts", help="冲突列表")
+    add_workspace_arg(c)
+    c.add_argument("--all", action="store_true", help="包括已处理的")
+    g = c.add_mutually_exclusive_group()
+    g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
+    g.add_argument("--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步）")
+    c.set_defaults(func=_cmd_conflicts)

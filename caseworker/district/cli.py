@@ -1,0 +1,220 @@
+"""`caseworker-district`: the district hub's command line (headless; SQLite or PostgreSQL).
+
+Exit 0 on success, 2 with a one-line reason on refusal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from caseworker.domain.errors import CaseworkerError
+
+EXIT_OK = 0
+EXIT_REFUSED = 2
+
+
+def _hub(args: argparse.Namespace):  # -> Hub
+    from caseworker.district.hub import Hub
+
+    return Hub.open(args.home, args.db)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    with _hub(args) as hub:
+        me = service.init(hub, args.name)
+        print(f"区级平台已初始化：{me.name}（设备 {me.device_id}）")
+        print(f"数据库：{hub.engine.url.render_as_string(hide_password=True)}")
+    return EXIT_OK
+
+
+def _cmd_office_add(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    communities = [c for c in (args.communities or "").replace("，", ",").split(",") if c.strip()]
+    with _hub(args) as hub:
+        r = service.add_office(
+            hub,
+            code=args.code,
+            name=args.name,
+            communities=communities,
+            out=args.out,
+            existing=args.existing,
+            passphrase=args.passphrase,
+        )
+    print(f"已登记街道：{r.name}（{r.code}），登记文件：{r.path}")
+    print(f"登记口令：{r.passphrase}")
+    print("请把登记文件和口令分开交给街道（口令当面或电话告知，不要写在 U 盘上）。")
+    return EXIT_OK
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    with _hub(args) as hub:
+        results = service.ingest(hub, args.files)
+        for r in results:
+            if r.refused:
+                print(f"{r.path.name}：未导入 — {r.refused}")
+                continue
+            if r.already:
+                print(f"{r.path.name}：{r.office}，已导入过，没有新内容")
+                continue
+            print(
+                f"{r.path.name}：{r.office}，{r.changes} 条变更，新 {r.applied} 条，"
+                f"跳过 {r.skipped} 条，冲突 {r.conflicts} 条"
+            )
+    refused = [r for r in results if r.refused]
+    if refused:
+        raise CaseworkerError(
+            f"{len(refused)} 个数据包未导入（见上面的原因），其余 {len(results) - len(refused)} 个已处理"
+        )
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    with _hub(args) as hub:
+        r = service.export_for(hub, args.office, args.out)
+    print(f"已导出发给 {args.office} 的数据包：{r.path}（{r.changes} 条变更）")
+    return EXIT_OK
+
+
+def _cmd_transfer(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    with _hub(args) as hub:
+        items = service.transfer(hub, args.table, args.id, args.to, args.community)
+    print(f"已转移到 {args.to}：{len(items)} 条记录（含下属记录），将随下一个数据包发出")
+    return EXIT_OK
+
+
+def _cmd_correct(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    values: dict[str, str] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CaseworkerError(f"--set 应写成 字段=值，收到“{item}”")
+        values[key.strip()] = value
+    with _hub(args) as hub:
+        stored = service.correct(hub, args.table, args.id, values)
+    print("已更正：" + "，".join(f"{k} = {v!r}" for k, v in stored.items()))
+    print("更正将随下一个数据包发给该记录所属的街道。")
+    return EXIT_OK
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    with _hub(args) as hub:
+        rows = service.status(hub)
+    print(f"街道：{len(rows)} 个")
+    for s in rows:
+        last_in = f"{s.last_received:%Y-%m-%d %H:%M}" if s.last_received else "从未"
+        print(
+            f"  {s.code} {s.name}：最近收到 {last_in}，待发 {s.pending} 条，"
+            f"未确认数据包 {s.unacknowledged} 个，冲突 {s.conflicts} 条"
+        )
+    return EXIT_OK
+
+
+def _cmd_conflicts(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    with _hub(args) as hub:
+        for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
+            if cid is not None:
+                done = service.resolve_conflict(hub, cid, action)
+                print(
+                    f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
+                )
+                return EXIT_OK
+        rows = service.conflicts(hub, None if args.all else "open")
+    print(f"冲突：{len(rows)} 条")
+    for c in rows:
+        print(
+            f"  #{c.id} {c.table_name}.{c.field} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
+            f"（{c.lost_actor}）— {c.reason_label} [{c.status}]"
+        )
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
+    parser.add_argument("--home", type=Path, default=None, help="平台文件夹（密钥、默认数据库）")
+    parser.add_argument("--db", default=None, help="数据库 URL，例如 postgresql://user@host/db")
+    sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
+
+    p = sub.add_parser("init", help="初始化区级平台（生成密钥）")
+    p.add_argument("--name", required=True, help="区民政局名称")
+    p.set_defaults(func=_cmd_init)
+
+    office = sub.add_parser("office", help="街道登记")
+    osub = office.add_subparsers(dest="office_command", metavar="操作", required=True)
+    p = osub.add_parser("add", help="登记一个街道，写出它的登记文件")
+    p.add_argument("--code", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--communities", default="", help="社区/村名称，用逗号分隔")
+    p.add_argument("--existing", action="store_true", help="街道已经在用工作台、已有数据")
+    p.add_argument("--passphrase", default=None, help="登记口令（默认随机生成）")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_cmd_office_add)
+
+    p = sub.add_parser("ingest", help="导入街道发来的数据包")
+    p.add_argument("files", type=Path, nargs="+")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("export", help="导出发给一个街道的数据包")
+    p.add_argument("--office", required=True, help="街道代码")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("transfer", help="把一条记录（如迁居的老人）转到另一个街道")
+    p.add_argument("--table", required=True)
+    p.add_argument("--id", required=True)
+    p.add_argument("--to", required=True, help="转入街道代码")
+    p.add_argument("--community", default=None, help="转入的社区或村")
+    p.set_defaults(func=_cmd_transfer)
+
+    p = sub.add_parser("correct", help="更正一条记录的字段（随数据包发给所属街道）")
+    p.add_argument("--table", required=True)
+    p.add_argument("--id", required=True)
+    p.add_argument("--set", action="append", default=[], metavar="字段=值", required=True)
+    p.set_defaults(func=_cmd_correct)
+
+    p = sub.add_parser("status", help="各街道的同步状态")
+    p.set_defaults(func=_cmd_status)
+
+    p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")
+    p.add_argument("--all", action="store_true", help="包括已处理的")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
+    g.add_argument(
+        "--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步出去）"
+    )
+    p.set_defaults(func=_cmd_conflicts)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CaseworkerError as exc:
+        print(f"caseworker-district: {exc}".replace("\n", " "), file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("caseworker-district: 已取消", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""The district hub's home: a folder with its key file and (by default) a SQLite database, or a
+PostgreSQL database given by URL. Same schema, same migrations, same journal as an office."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from caseworker.domain.errors import WorkspaceError
+from caseworker.domain.roles import Actor
+from caseworker.sync.identity import KEY_FILE
+from db import backup as backups
+from db.engine import make_engine
+from db.ids import new_id
+from db.journal import JournalContext
+from db.models import LocalMeta
+from db.schema import ensure_schema
+
+HOME_ENV = "CASEWORKER_DISTRICT_HOME"
+DB_ENV = "CASEWORKER_DISTRICT_DB"
+DB_NAME = "district.sqlite3"
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here (the driver we install)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    return url
+
+
+class Hub:
+    """An open district hub. `Hub.open(home, db_url)`; close with `close()`."""
+
+    def __init__(self, home: Path, engine: Engine, device_id: str) -> None:
+        self.home = home
+        self.engine = engine
+        self.device_id = device_id
+        self.now_ms: Callable[[], int] | None = None
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / KEY_FILE
+
+    @property
+    def backups(self) -> Path:
+        return self.home / "backups"
+
+    @classmethod
+    def open(cls, home: Path | str | None = None, db_url: str | None = None) -> Hub:
+        home = Path(home or os.environ.get(HOME_ENV) or "district").expanduser()
+        db_url = db_url or os.environ.get(DB_ENV) or None
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"无法创建区级平台文件夹 {home}：{exc.strerror}") from None
+        if db_url:
+            engine = create_engine(normalise_url(db_url), pool_pre_ping=True)
+            backup = None
+        else:
+            path = home / DB_NAME
+            engine = make_engine(path)
+            backup = path
+        try:
+            ensure_schema(
+                engine,
+                (lambda reason: backups.take(backup, home / "backups", reason))
+                if backup is not None
+                else (lambda reason: None),
+            )
+            device_id = cls._device_id(engine)
+        except OperationalError as exc:
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise WorkspaceError(f"无法打开区级平台的数据库：{reason}") from None
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(home, engine, device_id)
+
+    @staticmethod
+    def _device_id(engine: Engine) -> str:
+        t = LocalMeta.__table__
+        with engine.begin() as conn:
+            found = conn.execute(select(t.c.value).where(t.c.key == "device_id")).scalar()
+            if found:
+                return found
+            device_id = new_id()
+            conn.execute(insert(t).values(key="device_id", value=device_id))
+            return device_id
+
+    def now(self) -> int:
+        return self.now_ms() if self.now_ms is not None else int(time.time() * 1000)
+
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def backup(self, reason: str) -> Path | None:
+        """A backup of a SQLite hub; a PostgreSQL hub is backed up by its own server tools."""
+        if not self.is_sqlite():
+            return None
+        return backups.take(self.home / DB_NAME, self.backups, reason)
+
+    @contextmanager
+    def writer(self, actor: Actor) -> Iterator[Session]:
+        ctx = JournalContext(actor=actor, device_id=self.device_id)
+        if self.now_ms is not None:
+            ctx.now_ms = self.now_ms
+        with self._sessions() as session:
+            session.info["journal"] = ctx
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,613 @@
+"""District hub use cases: enroll offices, ingest their bundles, export to them, transfer records,
+report status and conflicts. Each takes an open Hub and returns plain dataclasses."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from caseworker.district import scope
+from caseworker.district.hub import Hub
+from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.roles import Actor
+from caseworker.services import accounts
+from caseworker.sync import bundle, derived, enrollment, exchange, merge, tables
+from caseworker.sync.conflicts import ConflictInfo, list_conflicts, resolve
+from caseworker.sync.crypto import KeyPair
+from caseworker.sync.errors import SyncRefused
+from caseworker.sync.identity import (
+    Identity,
+    Peer,
+    add_peer,
+    devices_of,
+    find_identity,
+    load_identity,
+    owner_of_device,
+    peers,
+    save_identity,
+)
+from db.base import utcnow
+from db.ids import new_id
+from db.models import Community, JournalEntry, Office, Setting
+from db.schema import HEAD
+from db.sync_models import SyncBundle, SyncConflict, SyncPush, SyncTransfer
+
+DISTRICT = Actor.system("district")
+
+
+@dataclass(frozen=True)
+class OfficeAdded:
+    code: str
+    name: str
+    device_id: str
+    passphrase: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Ingested:
+    path: Path
+    office: str
+    already: bool
+    changes: int
+    applied: int
+    skipped: int
+    conflicts: int
+    added: dict[str, int]
+    updated: dict[str, int]
+    refused: str = ""  # why this file was refused (nothing of it was imported)
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    bundle_id: str
+    changes: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class OfficeStatus:
+    code: str
+    name: str
+    last_received: datetime | None
+    last_sent: datetime | None
+    pending: int
+    unacknowledged: int
+    conflicts: int
+
+
+def init(hub: Hub, name: str) -> Identity:
+    with hub.engine.begin() as conn:
+        if find_identity(conn, hub.key_file) is not None:
+            raise ValidationError("区级平台已经初始化过了。")
+        return save_identity(
+            conn,
+            hub.key_file,
+            device_id=hub.device_id,
+            role="district",
+            name=name,
+            office_code="",
+            keys=KeyPair.generate(),
+        )
+
+
+def _me(conn: Connection, hub: Hub) -> Identity:
+    me = find_identity(conn, hub.key_file)
+    if me is None:
+        raise ValidationError("区级平台还没有初始化，请先运行 caseworker-district init。")
+    return me
+
+
+def _office_peer(conn: Connection, code: str) -> Peer:
+    for p in peers(conn, "office"):
+        if p.office_code == code:
+            return p
+    raise NotFound(f"没有登记代码为 {code} 的街道。")
+
+
+def add_office(
+    hub: Hub,
+    *,
+    code: str,
+    name: str,
+    communities: list[str],
+    out: Path,
+    existing: bool = False,
+    passphrase: str | None = None,
+) -> OfficeAdded:
+    """Register an office and write its enrollment file; returns the passphrase to tell it."""
+    out = Path(out)
+    if out.exists():
+        raise ValidationError(f"{out} 已存在，不会覆盖。")
+    code = code.strip()
+    with hub.engine.connect() as conn:
+        me = _me(conn, hub)
+        if any(p.office_code == code for p in peers(conn, "office")):
+            raise ValidationError(f"代码为 {code} 的街道已经登记过了。")
+    record_ids: list[str] = []
+    if not existing:
+        names = [n.strip() for n in communities if n.strip()]
+        if not names:
+            raise ValidationError("请至少填写一个社区或村（--communities）")
+        with hub.writer(DISTRICT) as s:
+            if s.scalar(select(Office.id).where(Office.code == code)):
+                raise ValidationError(f"代码为 {code} 的街道已存在。")
+            row = Office(code=code, name=name.strip(), district_name=me.name)
+            s.add(row)
+            s.flush()
+            record_ids.append(row.id)
+            for i, n in enumerate(names):
+                c = Community(
+                    office_id=row.id,
+                    name=n,
+                    kind="村" if n.endswith("村") else "社区",
+                    sort_order=i,
+                )
+                s.add(c)
+                s.flush()
+                record_ids.append(c.id)
+    keys = KeyPair.generate()
+    device_id = new_id()
+    passphrase = passphrase or enrollment.new_passphrase()
+    j = JournalEntry.__table__
+    with hub.engine.begin() as conn:
+        where = j.c.table_name == Setting.__tablename__
+        if record_ids:
+            where = or_(where, j.c.record_id.in_(record_ids))
+        changes = exchange.fetch_changes(conn, where)
+        district = {
+            "device_id": me.device_id,
+            "name": me.name,
+            "sign_pub": me.keys.sign_pub,
+            "box_pub": me.keys.box_pub,
+        }
+        office = {
+            "device_id": device_id,
+            "code": code,
+            "name": name.strip(),
+            "sign_pub": keys.sign_pub,
+            "box_pub": keys.box_pub,
+        }
+        data = enrollment.build(
+            me.keys,
+            district,
+            office,
+            keys,
+            existing=existing,
+            changes=changes,
+            passphrase=passphrase,
+            schema=HEAD,
+        )
+        add_peer(
+            conn,
+            device_id=device_id,
+            role="office",
+            name=name.strip(),
+            office_code=code,
+            sign_pub=keys.sign_pub,
+            box_pub=keys.box_pub,
+        )
+        bundle.write_verified(out, data)
+    return OfficeAdded(code, name.strip(), device_id, passphrase, out)
+
+
+# -- ingest --------------------------------------------------------------------------------------
+
+
+def _register_devices(conn: Connection, sender: Peer, devices: Any) -> set[str]:
+    if isinstance(devices, list):
+        for d in devices:
+            if not isinstance(d, str) or not d:
+                continue
+            owner = owner_of_device(conn, d)
+            if owner is None:
+                add_peer(
+                    conn, device_id=d, role="device", name=sender.name, alias_of=sender.device_id
+                )
+            elif owner != sender.device_id:
+                raise SyncRefused(
+                    f"“{sender.name}”的数据包声称使用另一个单位的设备编号，不能导入。未做任何改动。"
+                )
+    return devices_of(conn, sender.device_id)
+
+
+def ingest(hub: Hub, paths: list[Path]) -> list[Ingested]:
+    """Import office bundles, each in its own transaction (a backup is taken first). A refused
+    file is reported in its result (`refused`) and the others are still imported."""
+    results: list[Ingested] = []
+    state = {"backed_up": False}
+    for path in paths:
+        path = Path(path)
+        try:
+            results.append(_ingest_one(hub, path, state))
+        except SyncRefused as exc:
+            results.append(Ingested(path, "", False, 0, 0, 0, 0, {}, {}, refused=str(exc)))
+    return results
+
+
+def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
+    with hub.engine.connect() as conn:
+        me = _me(conn, hub)
+        rec = exchange.receive(conn, me, path)
+    if rec.sender.role != "office":
+        raise SyncRefused(f"{path.name} 不是街道发来的数据包，未做任何改动。")
+    if rec.already:
+        return Ingested(path, rec.sender.name, True, int(rec.manifest["changes"]), 0, 0, 0, {}, {})
+    if not state["backed_up"]:
+        hub.backup("pre-import")
+        state["backed_up"] = True
+    now = hub.now()
+    with merge.integrity_guard(), hub.engine.begin() as conn:
+        allowed = _register_devices(conn, rec.sender, rec.payload.get("devices"))
+        bad = {c[3] for c in rec.payload["changes"] if c[3] not in allowed}
+        if bad:
+            raise SyncRefused(
+                f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。未做任何改动。"
+            )
+        plan = merge.plan(
+            conn,
+            rec.payload["changes"],
+            now_ms=now,
+            bundle_id=rec.manifest["bundle_id"],
+            refuse=functools.partial(_foreign, conn, rec.sender, allowed),
+        )
+        merge.write(conn, plan, now_ms=now, source=rec.manifest["bundle_id"])
+        derived.refresh(conn, plan.journal)
+        have = rec.payload.get("have")
+        if isinstance(have, dict):
+            exchange.store_acks(conn, rec.sender.device_id, have)
+        imported = rec.payload.get("imported")
+        if isinstance(imported, list):
+            acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
+            if acked:
+                for p in (SyncPush.__table__, SyncTransfer.__table__):
+                    conn.execute(
+                        delete(p).where(
+                            p.c.office_device == rec.sender.device_id,
+                            p.c.bundle_id.in_(acked),
+                        )
+                    )
+        exchange.record_received(conn, rec, plan)
+    return Ingested(
+        path,
+        rec.sender.name,
+        False,
+        int(rec.manifest["changes"]),
+        len(plan.journal),
+        plan.skipped,
+        len(plan.conflicts),
+        dict(plan.added),
+        dict(plan.updated),
+    )
+
+
+def _foreign(
+    conn: Connection, sender: Peer, devices: set[str], changes: list[merge.Change]
+) -> dict[str, str]:
+    """Changes an office made to records that belong to another office at the district (and
+    that it never wrote to before, as it would have if the record had been transferred away
+    from it): kept out, into the conflicts list."""
+    office_id = _office_record_id(conn, sender.office_code)
+    j = JournalEntry.__table__
+    by_table: dict[str, set[str]] = {}
+    for c in changes:
+        if scope.office_path(c.table_name) is not None:
+            by_table.setdefault(c.table_name, set()).add(c.record_id)
+    foreign: set[tuple[str, str]] = set()
+    for tname, ids in by_table.items():
+        owners = scope.owners(conn, tname, ids)
+        suspect = sorted(i for i, o in owners.items() if o is not None and o != office_id)
+        if not suspect:
+            continue
+        touched = set(
+            conn.execute(
+                select(j.c.record_id)
+                .where(
+                    j.c.table_name == tname,
+                    j.c.record_id.in_(suspect),
+                    j.c.device_id.in_(sorted(devices)),
+                )
+                .distinct()
+            ).scalars()
+        )
+        foreign.update((tname, i) for i in suspect if i not in touched)
+    return {c.change_id: "scope" for c in changes if (c.table_name, c.record_id) in foreign}
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def _office_record_id(conn: Connection, code: str) -> str | None:
+    t = Office.__table__
+    return conn.execute(select(t.c.id).where(t.c.code == code)).scalar()
+
+
+def _changes_for(conn: Connection, office: Peer) -> tuple[list[list[Any]], list[tuple[str, str]]]:
+    """Every change the office lacks that concerns it, and the pushed records included.
+
+    Selected in SQL: changes not written by the office, later than what it holds from their
+    device, to a district-wide table or to a record the office owns (through the foreign-key
+    chain), so the cost follows the office's own data, not the whole district's."""
+    j = JournalEntry.__table__
+    mine = sorted(devices_of(conn, office.device_id))
+    acks = {d: h for d, h in exchange.acks_of(conn, office.device_id).items() if d not in mine}
+    office_id = _office_record_id(conn, office.office_code)
+    newer = or_(
+        j.c.device_id.not_in(sorted(acks)) if acks else j.c.device_id.is_not(None),
+        *(and_(j.c.device_id == d, j.c.hlc > h) for d, h in acks.items()),
+    )
+    present = set(scope.existing_tables(conn))
+    global_tables = [t for t in tables.registry() if t in present and scope.office_path(t) is None]
+    in_scope = [j.c.table_name.in_(global_tables)]
+    if office_id is not None:
+        for tname in tables.registry():
+            if tname in present and scope.office_path(tname) is not None:
+                in_scope.append(
+                    and_(
+                        j.c.table_name == tname,
+                        j.c.record_id.in_(scope.owned_ids(tname, office_id)),
+                    )
+                )
+    rows = exchange.fetch_changes(conn, and_(j.c.device_id.not_in(mine), newer, or_(*in_scope)))
+    p = SyncPush.__table__
+    pushed = [
+        (r.table_name, r.record_id)
+        for r in conn.execute(
+            select(p.c.table_name, p.c.record_id).where(p.c.office_device == office.device_id)
+        )
+    ]
+    if pushed:
+        have = {r[0] for r in rows}
+        for tname, rid in pushed:
+            extra = exchange.fetch_changes(
+                conn,
+                and_(
+                    j.c.table_name == tname,
+                    j.c.record_id == rid,
+                    j.c.device_id.not_in(mine),
+                ),
+            )
+            rows.extend(c for c in extra if c[0] not in have)
+    return rows, pushed
+
+
+def export_for(hub: Hub, code: str, out: Path) -> Exported:
+    """The bundle for one office: acknowledgements, district changes and corrections, settings,
+    changes other offices made to its records, and records transferred to it."""
+    out = Path(out)
+    if out.exists():
+        raise ValidationError(f"{out} 已存在，不会覆盖。")
+    with hub.engine.begin() as conn:
+        me = _me(conn, hub)
+        office = _office_peer(conn, code)
+        rows, _ = _changes_for(conn, office)
+        tt = SyncTransfer.__table__
+        moved = [
+            [r.table_name, r.record_id, r.to_office_code, r.to_office_name]
+            for r in conn.execute(select(tt).where(tt.c.office_device == office.device_id))
+        ]
+        extras = {
+            "acks": exchange.have_vector(conn, devices_of(conn, office.device_id)),
+            "imported": exchange.received_ids(conn, office.device_id),
+            "transferred_out": moved,
+        }
+        data, manifest = exchange.make_bundle(
+            me, office, rows, extras, created_ms=hub.now(), kind="district"
+        )
+        bundle.write_verified(out, data)
+        exchange.record_sent(conn, manifest, out.name)
+        for p in (SyncPush.__table__, SyncTransfer.__table__):
+            conn.execute(
+                update(p)
+                .where(p.c.office_device == office.device_id)
+                .values(bundle_id=manifest["bundle_id"])
+            )
+    return Exported(out, manifest["bundle_id"], manifest["changes"], manifest["counts"])
+
+
+# -- corrections ---------------------------------------------------------------------------------
+
+
+def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -> dict[str, Any]:
+    """The district corrects fields of a record (a journaled change that goes to its office).
+
+    Values are given as text and read as JSON when they parse (numbers, true/false, null),
+    else taken as text. Returns the fields as now stored."""
+    t = tables.info(table_name)
+    if t is None:
+        raise ValidationError(f"没有名为“{table_name}”的数据表。")
+    unknown = sorted(set(values) - t.fields)
+    if unknown or not values:
+        raise ValidationError(
+            f"“{table_name}”没有这些可修改的字段：{'、'.join(unknown) or '（未给出字段）'}"
+        )
+    plain: dict[str, Any] = {}
+    for key, raw in values.items():
+        try:
+            plain[key] = json.loads(raw)
+        except ValueError:
+            plain[key] = raw
+    with hub.writer(DISTRICT) as s:
+        record = s.get(t.cls, record_id)
+        if record is None:
+            raise NotFound("找不到这条记录。")
+        for key, value in t.decode(plain).items():
+            setattr(record, key, value)
+        s.flush()
+        return {k: getattr(record, k) for k in plain}
+
+
+# -- transfer ------------------------------------------------------------------------------------
+
+
+def transfer(
+    hub: Hub, table_name: str, record_id: str, to_code: str, community: str | None = None
+) -> list[tuple[str, str]]:
+    """Move a record (e.g. a resident who moved to another street) to another office; its whole
+    history and the records that depend on it go to the new office in its next bundle. The office
+    it left gets a notice (it keeps its copy as it was; see docs/sync.md)."""
+    t = tables.info(table_name)
+    path = scope.office_path(table_name)
+    if t is None or not path:
+        raise ValidationError(f"数据表“{table_name}”的记录不能在街道之间转移。")
+    col, ref = path[0]
+    with hub.engine.connect() as conn:
+        target = _office_peer(conn, to_code)
+        target_office = _office_record_id(conn, to_code)
+        if target_office is None:
+            raise NotFound(f"区级平台上还没有街道 {to_code} 的数据。")
+        old_owner = scope.owners(conn, table_name, [record_id]).get(record_id)
+    with hub.writer(DISTRICT) as s:
+        record = s.get(t.cls, record_id)
+        if record is None:
+            raise NotFound("找不到要转移的记录。")
+        if ref == "office":
+            setattr(record, col, target_office)
+        elif ref == "community":
+            if not community:
+                raise ValidationError("请用 --community 指定转入街道的社区或村。")
+            cid = s.scalar(
+                select(Community.id).where(
+                    Community.office_id == target_office, Community.name == community
+                )
+            )
+            if cid is None:
+                raise NotFound(f"街道 {to_code} 没有名为“{community}”的社区或村。")
+            setattr(record, col, cid)
+        else:
+            raise ValidationError(f"“{table_name}”的记录随其上级记录转移，不能单独转移。")
+        s.flush()
+        conn = s.connection()
+        items = scope.dependents(conn, table_name, record_id)
+        _cut_outside_links(s, items, target_office)
+        _upsert_keys(conn, SyncPush.__table__, target.device_id, items, {})
+        if old_owner is not None and old_owner != target_office:
+            code = conn.execute(
+                select(Office.__table__.c.code).where(Office.__table__.c.id == old_owner)
+            ).scalar()
+            for p in peers(conn, "office"):
+                if p.office_code == code:
+                    notice = {
+                        "to_office_code": target.office_code,
+                        "to_office_name": target.name,
+                        "recorded_at": utcnow(),
+                        "bundle_id": None,
+                    }
+                    _upsert_keys(conn, SyncTransfer.__table__, p.device_id, items, notice)
+    return items
+
+
+def _cut_outside_links(s: Session, items: list[tuple[str, str]], target_office: str) -> None:
+    """The moved records may point to records the new office will not have (a visit's visitor,
+    a staff member of the old office): an optional link is cleared, as a journaled district
+    change (the journal keeps the old value); a required one refuses the transfer."""
+    moved = set(items)
+    conn = s.connection()
+    for tname, rid in items:
+        t = tables.info(tname)
+        if t is None:
+            continue
+        obj = s.get(t.cls, rid)
+        for fk in t.table.foreign_keys:
+            col, ref = fk.parent.name, fk.column.table.name
+            value = getattr(obj, col)
+            if value is None or (ref, value) in moved or scope.office_path(ref) is None:
+                continue
+            if scope.owners(conn, ref, [value]).get(value) == target_office:
+                continue
+            if not fk.parent.nullable:
+                raise ValidationError(
+                    f"“{tname}”的记录引用了原街道的“{ref}”记录，不能随之转移。未做任何改动。"
+                )
+            setattr(obj, col, None)
+    s.flush()
+
+
+def _upsert_keys(
+    conn: Connection, table: Any, device: str, items: list[tuple[str, str]], values: dict
+) -> None:
+    for tname, rid in items:
+        key = (
+            (table.c.office_device == device)
+            & (table.c.table_name == tname)
+            & (table.c.record_id == rid)
+        )
+        if conn.execute(select(table.c.record_id).where(key)).first() is None:
+            conn.execute(
+                insert(table).values(
+                    office_device=device, table_name=tname, record_id=rid, **values
+                )
+            )
+        elif values:
+            conn.execute(update(table).where(key).values(**values))
+
+
+# -- status --------------------------------------------------------------------------------------
+
+
+def status(hub: Hub) -> list[OfficeStatus]:
+    b, c = SyncBundle.__table__, SyncConflict.__table__
+    out: list[OfficeStatus] = []
+    with hub.engine.connect() as conn:
+        load_identity(conn, hub.key_file)
+        for p in peers(conn, "office"):
+            last_in = conn.execute(
+                select(func.max(b.c.recorded_at)).where(
+                    b.c.peer == p.device_id, b.c.direction == "received"
+                )
+            ).scalar()
+            last_out = conn.execute(
+                select(func.max(b.c.recorded_at)).where(
+                    b.c.peer == p.device_id, b.c.direction == "sent"
+                )
+            ).scalar()
+            unacked = (
+                conn.execute(
+                    select(func.count()).where(
+                        b.c.peer == p.device_id,
+                        b.c.direction == "sent",
+                        b.c.acknowledged_at.is_(None),
+                    )
+                ).scalar()
+                or 0
+            )
+            rows, _ = _changes_for(conn, p)
+            devs = sorted(devices_of(conn, p.device_id))
+            n_conf = (
+                conn.execute(
+                    select(func.count()).where(
+                        c.c.status == "open",
+                        or_(c.c.lost_device.in_(devs), c.c.kept_device.in_(devs)),
+                    )
+                ).scalar()
+                or 0
+            )
+            out.append(
+                OfficeStatus(p.office_code, p.name, last_in, last_out, len(rows), unacked, n_conf)
+            )
+    return out
+
+
+def resolve_conflict(hub: Hub, conflict_id: int, action: str) -> ConflictInfo:
+    """Keep or reverse a conflict at the district; a reversal travels as a district change."""
+    with hub.writer(DISTRICT) as s:
+        return resolve(s, DISTRICT, conflict_id, action)
+
+
+def conflicts(hub: Hub, status_filter: str | None = "open") -> list[ConflictInfo]:
+    with hub.reader() as s:
+        return list_conflicts(s, status_filter)
+
+
+def offices_on_record(hub: Hub) -> list[accounts.OfficeInfo]:
+    with hub.reader() as s:
+        rows = s.scalars(select(Office).where(Office.deleted_at.is_(None)).order_by(Office.code))
+        return [accounts.OfficeInfo(r.id, r.code, r.name, r.district_name) for r in rows]

@@ -1,0 +1,114 @@
+"""The conflicts list: values a merge overwrote or refused, for a supervisor to review.
+
+Keeping the current value closes the entry. Reversing writes the lost value back as an ordinary,
+journaled change of the record (with this replica's clock), so the decision travels by the next
+bundle like any other edit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
+from caseworker.domain.hlc import Hlc
+from caseworker.domain.roles import Actor, Permission
+from caseworker.sync import tables
+from db.base import utcnow
+from db.sync_models import SyncConflict
+
+REASONS = {
+    "clock": "两处同时修改，较晚的修改生效",
+    "locked": "记录已完成（锁定），不接受同步修改",
+    "future": "对方电脑时钟超前，修改暂不采用（时钟追上后自动采用）",
+    "scope": "记录不属于发来修改的街道，修改未采用",
+}
+
+
+@dataclass(frozen=True)
+class ConflictInfo:
+    id: int
+    table_name: str
+    record_id: str
+    field: str
+    reason: str
+    reason_label: str
+    kept_value: Any
+    lost_value: Any
+    lost_actor: str
+    lost_at: datetime | None
+    kept_actor: str
+    detected_at: datetime
+    status: str
+
+
+def _when(hlc: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(Hlc.decode(hlc).wall_ms / 1000)
+    except ValueError:
+        return None
+
+
+def _info(row: SyncConflict) -> ConflictInfo:
+    return ConflictInfo(
+        row.id,
+        row.table_name,
+        row.record_id,
+        row.field,
+        row.reason,
+        REASONS.get(row.reason, row.reason),
+        None if row.kept_value is None else json.loads(row.kept_value),
+        None if row.lost_value is None else json.loads(row.lost_value),
+        row.lost_actor,
+        _when(row.lost_hlc),
+        row.kept_actor,
+        row.detected_at,
+        row.status,
+    )
+
+
+def list_conflicts(session: Session, status: str | None = "open") -> list[ConflictInfo]:
+    q = select(SyncConflict).order_by(SyncConflict.id.desc())
+    if status is not None:
+        q = q.where(SyncConflict.status == status)
+    return [_info(r) for r in session.scalars(q)]
+
+
+def resolve(session: Session, actor: Actor, conflict_id: int, action: str) -> ConflictInfo:
+    """`action` is "keep" (close the entry) or "reverse" (write the lost value back)."""
+    if not actor.can(Permission.RESOLVE_CONFLICTS):
+        raise PermissionDenied("只有科长可以处理同步冲突")
+    row = session.get(SyncConflict, conflict_id)
+    if row is None:
+        raise NotFound("找不到这条冲突记录")
+    if row.status != "open":
+        raise ValidationError("这条冲突已经处理过了")
+    if action == "reverse":
+        t = tables.info(row.table_name)
+        if t is None or row.field not in t.fields:
+            raise ValidationError("本程序不认识这条冲突涉及的数据表或字段")
+        if row.field in t.redacted:
+            raise ValidationError("这个字段的内容不随同步传送，不能恢复")
+        record = session.get(t.cls, row.record_id)
+        if record is None:
+            raise NotFound("冲突涉及的记录已不存在")
+        if record.merge_locked():
+            raise ValidationError("这条记录已完成（锁定），不能直接修改；请用更正记录的方式处理")
+        lost = None if row.lost_value is None else json.loads(row.lost_value)
+        value = t.decode({row.field: lost})[row.field]
+        setattr(record, row.field, value)
+        session.flush()
+        row.status = "reversed"
+    elif action == "keep":
+        row.status = "kept"
+    else:
+        raise ValidationError(f"未知的处理方式：{action}")
+    row.resolved_by = actor.display_name
+    row.resolved_at = utcnow()
+    session.flush()
+    return _info(row)

@@ -1,0 +1,58 @@
+"""Local derived columns that a merge must bring up to date (they are not journaled, so they do
+not travel): today the elderly visit schedule (next due date, last visit, effective visit date)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from caseworker.services.elderly import schedule
+from db.elderly import ElderlyVisit, ElderlyVisitAmendment
+
+_SCHEDULE_SETTINGS = ("visit.interval_days.",)
+
+
+def refresh(conn: Connection, changes: Iterable[object]) -> int:
+    """Recompute what the merged `changes` (merge.Change rows) affect, in the caller's
+    transaction. Returns how many residents' due dates changed."""
+    touched: dict[str, set[str]] = {}
+    settings_changed = False
+    for c in changes:
+        touched.setdefault(c.table_name, set()).add(c.record_id)  # type: ignore[attr-defined]
+        if c.table_name == "setting":  # type: ignore[attr-defined]
+            settings_changed = True
+    residents = set(touched.get("elderly_resident", ()))
+    visits = set(touched.get("elderly_visit", ()))
+    amendments = touched.get("elderly_visit_amendment", set())
+    if amendments:
+        visits |= set(
+            conn.execute(
+                select(ElderlyVisitAmendment.visit_id).where(
+                    ElderlyVisitAmendment.id.in_(list(amendments))
+                )
+            ).scalars()
+        )
+    if visits:
+        residents |= set(
+            conn.execute(
+                select(ElderlyVisit.resident_id).where(ElderlyVisit.id.in_(list(visits)))
+            ).scalars()
+        )
+    # A changed visit interval moves every resident's due date; only then recompute them all.
+    everyone = settings_changed and _interval_setting_changed(conn, touched.get("setting", set()))
+    if not residents and not everyone:
+        return 0
+    # A savepoint inside the import's transaction: all of it still commits or rolls back as one.
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+        changed = schedule.recompute(session, None if everyone else residents)
+        session.commit()
+    return changed
+
+
+def _interval_setting_changed(conn: Connection, setting_ids: set[str]) -> bool:
+    from db.models import Setting
+
+    keys = conn.execute(select(Setting.key).where(Setting.id.in_(list(setting_ids)))).scalars()
+    return any(k.startswith(_SCHEDULE_SETTINGS) for k in keys)

@@ -1,0 +1,504 @@
+"""Sync services of a street office, for the 数据同步 screen and `caseworker sync`.
+
+enroll(ws, path, passphrase)                    start from (or join) the district
+export_bundle(ws, actor, out, progress=, cancelled=)   everything the district lacks
+preview_bundle(ws, path)                        what an import would do (changes nothing)
+import_bundle(ws, actor, path)                  apply, all or nothing, backup first
+history(ws) / pending(ws) / clock_status(ws)    bundles sent and received, waiting for ack
+caseworker.sync.conflicts.list_conflicts / resolve   the conflicts list
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from caseworker.domain.errors import PermissionDenied, ValidationError
+from caseworker.domain.hlc import Hlc
+from caseworker.domain.roles import Actor, Permission
+from caseworker.sync import bundle, derived, enrollment, exchange, merge
+from caseworker.sync.errors import SyncCancelled, SyncRefused
+from caseworker.sync.exchange import Cancelled, Progress
+from caseworker.sync.identity import (
+    KEY_FILE,
+    Identity,
+    add_peer,
+    find_identity,
+    load_identity,
+    peer,
+    peers,
+    save_identity,
+)
+from caseworker.workspace import Workspace
+from db.base import utcnow
+from db.journal import HLC_KEY
+from db.models import JournalEntry, LocalMeta, Office
+from db.schema import known_revisions
+from db.sync_models import SyncBundle, SyncTransfer
+
+DAY_MS = 86_400_000
+DISTRICT_TIME = "sync.district_time_ms"
+CLOCK_SKEW = "sync.clock_skew_ms"
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    office_code: str
+    office_name: str
+    district_name: str
+    records: int
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    bundle_id: str
+    changes: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    bundle_id: str
+    sender_name: str
+    created_at: datetime
+    changes: int
+    already_imported: bool
+    new_changes: int
+    skipped: int
+    added: dict[str, int]
+    updated: dict[str, int]
+    conflicts: dict[str, int]
+    refused: int
+
+    @property
+    def nothing_new(self) -> bool:
+        return self.already_imported or self.new_changes == 0
+
+
+@dataclass(frozen=True)
+class ImportResult(ImportPreview):
+    backup: Path | None = None
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    bundle_id: str
+    direction: str  # sent / received
+    peer_name: str
+    created_at: datetime
+    recorded_at: datetime
+    changes: int
+    applied: int
+    conflicts: int
+    file_name: str
+    acknowledged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PendingInfo:
+    changes: int
+    by_table: dict[str, int] = field(default_factory=dict)
+    oldest: datetime | None = None
+    unacknowledged_bundles: int = 0
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    ok: bool
+    message: str
+    ahead_ms: int = 0
+    behind_ms: int = 0
+
+
+def _now(ws: Workspace) -> int:
+    return ws.now_ms() if ws.now_ms is not None else int(time.time() * 1000)
+
+
+def _key_file(ws: Workspace) -> Path:
+    return ws.paths.root / KEY_FILE
+
+
+def _require(actor: Actor) -> None:
+    if not actor.can(Permission.SYNC):
+        raise PermissionDenied("您的账号没有数据同步权限")
+
+
+def _meta(conn: Connection, key: str) -> str | None:
+    t = LocalMeta.__table__
+    return conn.execute(select(t.c.value).where(t.c.key == key)).scalar()
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    t = LocalMeta.__table__
+    if _meta(conn, key) is None:
+        conn.execute(insert(t).values(key=key, value=value))
+    else:
+        conn.execute(update(t).where(t.c.key == key).values(value=value))
+
+
+def identity(ws: Workspace) -> Identity | None:
+    with ws.engine.connect() as conn:
+        return find_identity(conn, _key_file(ws))
+
+
+def _district(conn: Connection) -> str:
+    found = peers(conn, "district")
+    if not found:
+        raise SyncRefused("本工作区还没有登记区级平台，不能同步。")
+    return found[0].device_id
+
+
+# -- enrollment ----------------------------------------------------------------------------------
+
+
+def enroll(ws: Workspace, path: Path, passphrase: str) -> EnrollResult:
+    """Join the district with its enrollment file: new workspace, or one with its own data."""
+    info = enrollment.read(path, passphrase, known_revisions())
+    with merge.integrity_guard(), ws.engine.begin() as conn:
+        if find_identity(conn, _key_file(ws)) is not None:
+            raise ValidationError("本工作区已经登记过，不需要再登记。")
+        offices = conn.execute(
+            select(Office.__table__.c.code).where(Office.__table__.c.deleted_at.is_(None))
+        ).scalars()
+        codes = list(offices)
+        if codes and not info.existing:
+            raise ValidationError(
+                "这个工作区已经有街道数据，不能用新街道的登记文件登记。"
+                "请区里用“已有数据的街道”方式（office add --existing）重新生成登记文件。"
+            )
+        if codes and codes[0] != info.office["code"]:
+            raise ValidationError(
+                f"登记文件是给街道代码 {info.office['code']} 的，本工作区的街道代码是 {codes[0]}。"
+            )
+        if not codes and info.existing:
+            raise ValidationError(
+                "这是给已有数据的街道的登记文件，而本工作区是空的。请先设置街道信息，或请区里重新生成。"
+            )
+        plan = merge.plan(conn, info.changes, now_ms=_now(ws), bundle_id="enrollment")
+        merge.write(conn, plan, now_ms=_now(ws), source="enrollment")
+        save_identity(
+            conn,
+            _key_file(ws),
+            device_id=info.office["device_id"],
+            role="office",
+            name=info.office["name"],
+            office_code=info.office["code"],
+            keys=info.keys,
+        )
+        d = info.district
+        add_peer(
+            conn,
+            device_id=d["device_id"],
+            role="district",
+            name=d["name"],
+            sign_pub=d["sign_pub"],
+            box_pub=d["box_pub"],
+        )
+    return EnrollResult(
+        info.office["code"], info.office["name"], info.district["name"], len(plan.journal)
+    )
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def _pending_where(conn: Connection, ws: Workspace, district: str):  # -> ColumnElement[bool]
+    j = JournalEntry.__table__
+    acked = exchange.acks_of(conn, district).get(ws.device_id, "")
+    return and_(j.c.device_id == ws.device_id, j.c.hlc > acked)
+
+
+def export_bundle(
+    ws: Workspace,
+    actor: Actor,
+    out: Path,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ExportResult:
+    """Write every change the district has not acknowledged yet into one bundle file."""
+    _require(actor)
+    out = Path(out)
+    if out.is_dir():
+        out = out / f"caseworker-{datetime.now():%Y%m%d-%H%M%S}.cwbundle"
+    if out.exists():
+        raise ValidationError(f"{out} 已存在，不会覆盖。请换一个文件名。")
+    with ws.engine.begin() as conn:
+        me = load_identity(conn, _key_file(ws))
+        district = _district(conn)
+        to = peer(conn, district)
+        assert to is not None
+        changes = exchange.fetch_changes(
+            conn, _pending_where(conn, ws, district), progress=progress, cancelled=cancelled
+        )
+        extras = {
+            "have": exchange.have_vector(conn),
+            "imported": exchange.received_ids(conn, district),
+            "devices": [ws.device_id],
+        }
+        data, manifest = exchange.make_bundle(
+            me, to, changes, extras, created_ms=_now(ws), kind="office"
+        )
+        if cancelled is not None and cancelled():
+            raise SyncCancelled("已取消导出，没有写出任何文件。")
+        bundle.write_verified(out, data)
+        exchange.record_sent(conn, manifest, out.name)
+    return ExportResult(out, manifest["bundle_id"], manifest["changes"], manifest["counts"])
+
+
+# -- import --------------------------------------------------------------------------------------
+
+
+def _preview(rec: exchange.Received, plan: merge.MergePlan | None) -> dict:
+    m = rec.manifest
+    return {
+        "bundle_id": m["bundle_id"],
+        "sender_name": str(m.get("sender_name", "")),
+        "created_at": datetime.fromtimestamp(int(m["created_ms"]) / 1000),
+        "changes": int(m["changes"]),
+        "already_imported": rec.already,
+        "new_changes": plan.new_changes if plan else 0,
+        "skipped": plan.skipped if plan else int(m["changes"]),
+        "added": dict(plan.added) if plan else {},
+        "updated": dict(plan.updated) if plan else {},
+        "conflicts": {k: v for k, v in plan.conflicted.items() if v} if plan else {},
+        "refused": plan.refused if plan else 0,
+    }
+
+
+def _check_sender(rec: exchange.Received) -> None:
+    if rec.sender.role != "district":
+        raise SyncRefused("街道只能导入区级平台发来的数据包，未做任何改动。")
+
+
+def preview_bundle(ws: Workspace, path: Path) -> ImportPreview:
+    """Check a bundle and say what importing it would add, update and put in conflict."""
+    with ws.engine.connect() as conn:
+        me = load_identity(conn, _key_file(ws))
+        rec = exchange.receive(conn, me, path)
+        _check_sender(rec)
+        plan = None
+        if not rec.already:
+            plan = merge.plan(
+                conn, rec.payload["changes"], now_ms=_now(ws), bundle_id=rec.manifest["bundle_id"]
+            )
+        conn.rollback()
+    return ImportPreview(**_preview(rec, plan))
+
+
+def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
+    """Apply a district bundle in one transaction after a "pre-import" backup.
+
+    Importing a bundle a second time changes nothing and says so (`nothing_new`)."""
+    _require(actor)
+    with ws.engine.connect() as conn:
+        me = load_identity(conn, _key_file(ws))
+        rec = exchange.receive(conn, me, path)
+        _check_sender(rec)
+    if rec.already:
+        return ImportResult(**_preview(rec, None))
+    taken = ws.backup("pre-import")
+    now = _now(ws)
+    with merge.integrity_guard(), ws.engine.begin() as conn:
+        plan = merge.plan(
+            conn, rec.payload["changes"], now_ms=now, bundle_id=rec.manifest["bundle_id"]
+        )
+        merge.write(conn, plan, now_ms=now, source=rec.manifest["bundle_id"])
+        derived.refresh(conn, plan.journal)
+        district = rec.sender.device_id
+        acks = rec.payload.get("acks")
+        if isinstance(acks, dict):
+            exchange.store_acks(conn, district, acks)
+        imported = rec.payload.get("imported")
+        if isinstance(imported, list):
+            exchange.mark_acknowledged(conn, imported, district)
+        _store_transfers(conn, ws.device_id, rec.payload.get("transferred_out"))
+        exchange.record_received(conn, rec, plan)
+        created = int(rec.manifest["created_ms"])
+        previous = _meta(conn, DISTRICT_TIME)
+        if previous is None or created >= int(previous):
+            _set_meta(conn, DISTRICT_TIME, str(created))
+            _set_meta(conn, CLOCK_SKEW, str(now - created))
+    return ImportResult(**_preview(rec, plan), backup=taken)
+
+
+def _store_transfers(conn: Connection, device: str, moved: object) -> None:
+    if not isinstance(moved, list):
+        return
+    t = SyncTransfer.__table__
+    for item in moved:
+        if not (
+            isinstance(item, list) and len(item) == 4 and all(isinstance(x, str) for x in item)
+        ):
+            continue
+        tname, rid, code, name = item
+        key = (t.c.office_device == device) & (t.c.table_name == tname) & (t.c.record_id == rid)
+        if conn.execute(select(t.c.record_id).where(key)).first() is None:
+            conn.execute(
+                insert(t).values(
+                    office_device=device,
+                    table_name=tname,
+                    record_id=rid,
+                    to_office_code=code,
+                    to_office_name=name,
+                    recorded_at=utcnow(),
+                )
+            )
+
+
+@dataclass(frozen=True)
+class TransferredOut:
+    table_name: str
+    record_id: str
+    to_office_code: str
+    to_office_name: str
+    recorded_at: datetime
+
+
+def transferred_out(ws: Workspace, table_name: str | None = None) -> list[TransferredOut]:
+    """Records the district moved to another office (show them as 已迁出)."""
+    t = SyncTransfer.__table__
+    q = select(t).where(t.c.office_device == ws.device_id)
+    if table_name:
+        q = q.where(t.c.table_name == table_name)
+    with ws.engine.connect() as conn:
+        return [
+            TransferredOut(
+                r.table_name, r.record_id, r.to_office_code, r.to_office_name, r.recorded_at
+            )
+            for r in conn.execute(q.order_by(t.c.recorded_at))
+        ]
+
+
+# -- what the sync screen shows ------------------------------------------------------------------
+
+
+def history(ws: Workspace, limit: int = 200) -> list[BundleInfo]:
+    t = SyncBundle.__table__
+    with ws.engine.connect() as conn:
+        names = {p.device_id: p.name for p in peers(conn)}
+        rows = conn.execute(select(t).order_by(t.c.recorded_at.desc()).limit(limit)).all()
+    return [
+        BundleInfo(
+            r.bundle_id,
+            r.direction,
+            names.get(r.peer, r.peer[:8]),
+            datetime.fromtimestamp(r.created_ms / 1000),
+            r.recorded_at,
+            r.changes,
+            r.applied,
+            r.conflicts,
+            r.file_name,
+            r.acknowledged_at,
+        )
+        for r in rows
+    ]
+
+
+def pending(ws: Workspace) -> PendingInfo:
+    """Changes of this office that the district has not acknowledged yet."""
+    j, b = JournalEntry.__table__, SyncBundle.__table__
+    with ws.engine.connect() as conn:
+        if find_identity(conn, _key_file(ws)) is None:
+            where = j.c.device_id == ws.device_id
+            district = None
+        else:
+            district = _district(conn)
+            where = _pending_where(conn, ws, district)
+        by_table = Counter(
+            {
+                t: n
+                for t, n in conn.execute(
+                    select(j.c.table_name, func.count()).where(where).group_by(j.c.table_name)
+                )
+            }
+        )
+        oldest = conn.execute(select(func.min(j.c.recorded_at)).where(where)).scalar()
+        unacked = (
+            conn.execute(
+                select(func.count()).where(b.c.direction == "sent", b.c.acknowledged_at.is_(None))
+            ).scalar()
+            or 0
+        )
+    return PendingInfo(sum(by_table.values()), dict(by_table), oldest, unacked)
+
+
+def clock_status(ws: Workspace) -> ClockStatus:
+    """Warn before writing when this PC's clock is far off (see docs/sync.md)."""
+    now = _now(ws)
+    with ws.engine.connect() as conn:
+        stored = _meta(conn, HLC_KEY)
+        skew = _meta(conn, CLOCK_SKEW)
+    last = Hlc.decode(stored).wall_ms if stored else 0
+    if now < last - 60_000:
+        behind = last - now
+        return ClockStatus(
+            False,
+            f"本机时钟比已记录的最新修改还早 {behind / 3_600_000:.1f} 小时，请先校正电脑的日期和时间再录入。",
+            behind_ms=behind,
+        )
+    if skew is not None and int(skew) > DAY_MS:
+        ahead = int(skew)
+        return ClockStatus(
+            False,
+            f"本机时钟比区级平台快约 {ahead / DAY_MS:.1f} 天，请先校正电脑的日期和时间再录入；"
+            "时钟超前的修改在同步时不会被采用。",
+            ahead_ms=ahead,
+        )
+    return ClockStatus(True, "")
+
+
+@dataclass(frozen=True)
+class StickBundle:
+    path: Path
+    bundle_id: str
+    sender_name: str
+    recipient_name: str
+    created_at: datetime | None
+    changes: int
+    for_us: bool
+    already_imported: bool
+    problem: str  # why it cannot be imported here, "" when it can
+
+
+def bundles_in(ws: Workspace, folder: Path) -> list[StickBundle]:
+    """The bundle files in a folder (the stick), newest first, each with what the import screen
+    needs to offer it: who sent it, for whom, and whether it can be imported here."""
+    found: list[StickBundle] = []
+    with ws.engine.connect() as conn:
+        me = find_identity(conn, _key_file(ws))
+        received = set(exchange.received_ids(conn, _district(conn), limit=100_000)) if me else set()
+    for path in sorted(Path(folder).glob("*.cwbundle")):
+        try:
+            raw = bundle.parse(path.read_bytes())
+            m = raw.manifest
+            problem = ""
+            if me is None:
+                problem = "本工作区还没有登记"
+            elif m.get("recipient") != me.device_id:
+                problem = f"这个数据包是发给“{m.get('recipient_name', '?')}”的"
+            found.append(
+                StickBundle(
+                    path,
+                    str(m.get("bundle_id", "")),
+                    str(m.get("sender_name", "")),
+                    str(m.get("recipient_name", "")),
+                    datetime.fromtimestamp(int(m["created_ms"]) / 1000)
+                    if "created_ms" in m
+                    else None,
+                    int(m.get("changes", 0)),
+                    not problem,
+                    m.get("bundle_id") in received,
+                    problem,
+                )
+            )
+        except (SyncRefused, OSError, ValueError, TypeError) as exc:
+            found.append(StickBundle(path, "", "", "", None, 0, False, False, str(exc)))
+    found.sort(key=lambda b: b.created_at or datetime.min, reverse=True)
+    return found

@@ -1,0 +1,129 @@
+"""What sync knows about the schema, read from `Base.metadata`: generic over every Journaled table.
+
+For each journaled table: its SQLAlchemy Table, mapped class, the fields that travel, how to turn
+a JSON value back into a column value, whether records can be merge-locked, and its place in
+foreign-key order (parents before children).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, DateTime, Table
+
+import db.schema  # noqa: F401  (registers every model module)
+from db.base import Base, Journaled
+
+NOT_TRAVELLING = frozenset({"id", "created_at", "updated_at"})
+REDACTED = "<已隐去>"
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _to_datetime(value: Any) -> Any:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _to_date(value: Any) -> Any:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def sqlite_datetime(value: Any) -> Any:
+    """An ISO datetime (str or datetime) in the text form SQLAlchemy stores in SQLite."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    text = value.replace("T", " ", 1)
+    if len(text) == 19:
+        return text + ".000000"
+    if len(text) == 26:
+        return text
+    return _to_datetime(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_bool(value: Any) -> Any:
+    return None if value is None else int(bool(value))
+
+
+@dataclass(frozen=True, eq=False)
+class TableInfo:
+    name: str
+    table: Table
+    cls: type
+    fields: frozenset[str]
+    redacted: frozenset[str]
+    decoders: dict[str, Callable[[Any], Any]]
+    lockable: bool  # the class overrides Journaled.merge_locked
+    order: int
+    defaults: dict[str, Any]
+    sqlite_encoders: dict[str, Callable[[Any], Any]]
+
+    @functools.cached_property
+    def field_defaults(self) -> dict[str, Any]:
+        """Every travelling field with its default (None when it has none)."""
+        return {f: self.defaults.get(f) for f in self.fields}
+
+    def decode(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {k: self.decoders.get(k, _identity)(v) for k, v in values.items()}
+
+    def default(self, field: str) -> Any:
+        return self.defaults.get(field)
+
+    def is_locked(self, values: dict[str, Any]) -> bool:
+        if not self.lockable:
+            return False
+        obj = self.cls.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+        for key, value in self.decode(values).items():
+            setattr(obj, key, value)
+        return bool(obj.merge_locked())
+
+
+@functools.cache
+def registry() -> dict[str, TableInfo]:
+    order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
+    found: dict[str, TableInfo] = {}
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if not issubclass(cls, Journaled):
+            continue
+        table = mapper.local_table
+        assert isinstance(table, Table)
+        skip = NOT_TRAVELLING | cls.__journal_exclude__
+        fields = frozenset(c.key for c in mapper.column_attrs if c.key not in skip)
+        decoders: dict[str, Callable[[Any], Any]] = {}
+        encoders: dict[str, Callable[[Any], Any]] = {}
+        defaults: dict[str, Any] = {}
+        for col in table.columns:
+            if isinstance(col.type, DateTime):
+                decoders[col.name] = _to_datetime
+                encoders[col.name] = sqlite_datetime
+            elif isinstance(col.type, Date):
+                decoders[col.name] = _to_date
+            elif isinstance(col.type, Boolean):
+                encoders[col.name] = _sqlite_bool
+            if col.default is not None and getattr(col.default, "is_scalar", False):
+                defaults[col.name] = col.default.arg
+        found[table.name] = TableInfo(
+            table.name,
+            table,
+            cls,
+            fields,
+            frozenset(cls.__journal_redact__),
+            decoders,
+            cls.merge_locked is not Journaled.merge_locked,
+            order[table.name],
+            defaults,
+            encoders,
+        )
+    return found
+
+
+def info(name: str) -> TableInfo | None:
+    return registry().get(name)

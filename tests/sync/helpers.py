@@ -1,0 +1,114 @@
+"""A small district with offices, built through the real services on real files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from caseworker.district import service
+from caseworker.district.hub import Hub
+from caseworker.domain.roles import Actor, Role
+from caseworker.sync import office
+from caseworker.workspace import Workspace
+
+PASSPHRASE = "test-pass-2026"
+SUPERVISOR = Actor("sup", "kezhang", "王科长", Role.SUPERVISOR)
+ADMIN = Actor.system("test")
+
+
+class Clock:
+    """A controllable wall clock in milliseconds."""
+
+    def __init__(self, start: int = 1_790_000_000_000) -> None:
+        self.now = start
+
+    def __call__(self) -> int:
+        self.now += 7
+        return self.now
+
+
+@dataclass
+class World:
+    root: Path
+    hub: Hub
+    offices: dict[str, Workspace]
+    clock: Clock
+    _n: int = 0
+
+    def path(self, stem: str) -> Path:
+        self._n += 1
+        return self.root / "stick" / f"{self._n:04d}-{stem}.cwbundle"
+
+    def office_to_district(self, code: str) -> Path:
+        out = self.path(f"{code}-up")
+        office.export_bundle(self.offices[code], ADMIN, out)
+        return out
+
+    def district_to_office(self, code: str) -> Path:
+        out = self.path(f"{code}-down")
+        service.export_for(self.hub, code, out)
+        return out
+
+    def close(self) -> None:
+        for ws in self.offices.values():
+            ws.close()
+        self.hub.close()
+
+
+def make_world(
+    root: Path, codes: list[str], *, db_url: str | None = None, clock: Clock | None = None
+) -> World:
+    clock = clock or Clock()
+    (root / "stick").mkdir(parents=True, exist_ok=True)
+    hub = Hub.open(root / "district", db_url)
+    hub.now_ms = clock
+    service.init(hub, "测试区民政局")
+    offices: dict[str, Workspace] = {}
+    for i, code in enumerate(codes):
+        enroll_file = root / "stick" / f"enroll-{code}.cwenroll"
+        service.add_office(
+            hub,
+            code=code,
+            name=f"第{i + 1}街道办事处",
+            communities=[f"{code}和平社区", f"{code}光明社区", f"{code}柳村"],
+            out=enroll_file,
+            passphrase=PASSPHRASE,
+        )
+        ws = Workspace.open(root / f"office-{code}")
+        ws.now_ms = clock
+        office.enroll(ws, enroll_file, PASSPHRASE)
+        offices[code] = ws
+    return World(root, hub, offices, clock)
+
+
+def table_rows(engine, table: str, where: str = "", columns: str = "*") -> list[tuple]:
+    sql = f"SELECT {columns} FROM {table} {where} ORDER BY id"
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def journal_count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM journal")).scalar()
+
+
+def snapshot(engine) -> dict[str, list[tuple]]:
+    """Every row of every table (sqlite): to prove a refused import changed nothing."""
+    with engine.connect() as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+            )
+        ]
+        return {n: [tuple(r) for r in conn.execute(text(f'SELECT * FROM "{n}"'))] for n in names}
+
+
+def writer_for(ws: Workspace) -> Callable:
+    return lambda: ws.writer(ADMIN)
+
+
+__all__ = ["select"]

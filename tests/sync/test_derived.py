@@ -1,0 +1,57 @@
+"""Derived schedule columns are not journaled, so an import must recompute them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from caseworker.district import service
+from caseworker.domain import idnumber
+from caseworker.domain.elderly import Category
+from caseworker.services import accounts, settings
+from caseworker.services.elderly import roster, visits
+from caseworker.sync import office
+from db.elderly import ElderlyResident
+from tests.sync.helpers import ADMIN, make_world
+
+
+def _due(engine_owner, resident_id: str) -> date | None:
+    with engine_owner.reader() as s:
+        return s.scalar(select(ElderlyResident.next_due).where(ElderlyResident.id == resident_id))
+
+
+def test_visit_and_interval_changes_move_due_dates_on_the_receiving_side(tmp_path: Path) -> None:
+    w = make_world(tmp_path, ["A"])
+    try:
+        a = w.offices["A"]
+        today = date.today()
+        with a.writer(ADMIN) as s:
+            community = accounts.communities(s)[0]
+            number = idnumber.make("110105", date(1940, 3, 1), 11)
+            resident = roster.register(
+                s,
+                ADMIN,
+                roster.ResidentDraft(
+                    "测试老人", number, community.id, categories=frozenset({Category.LIVING_ALONE})
+                ),
+                today=today,
+            ).resident
+        with a.writer(ADMIN) as s:
+            visits.complete(
+                s, ADMIN, visits.VisitDraft(resident.id, today, visitors=("李专干",)), today=today
+            )
+        due_at_office = _due(a, resident.id)
+        assert due_at_office is not None and due_at_office > today
+        service.ingest(w.hub, [w.office_to_district("A")])
+        assert _due(w.hub, resident.id) == due_at_office  # recomputed at the district
+
+        # The district lengthens the interval for this tier: the office's due date moves.
+        with w.hub.writer(ADMIN) as s:
+            current = settings.get(s, "visit.interval_days.key")
+            settings.set_value(s, ADMIN, "visit.interval_days.key", current + 30)
+        office.import_bundle(a, ADMIN, w.district_to_office("A"))
+        assert _due(a, resident.id) == due_at_office + timedelta(days=30)
+    finally:
+        w.close()

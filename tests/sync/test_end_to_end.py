@@ -1,0 +1,206 @@
+"""End to end through the command lines only: the district enrolls two offices, they fill
+themselves with demo data, bundles go both ways on a "stick" folder, and the counts agree."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from caseworker.district.hub import normalise_url
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    r = subprocess.run(
+        [sys.executable, "-m", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
+    assert r.returncode == 0, f"{args}: {r.stderr}"
+    return r
+
+
+def count(url: str, sql: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_two_offices_and_the_district_by_command_line(
+    tmp_path: Path, district_db: str | None
+) -> None:
+    home, stick = tmp_path / "district", tmp_path / "stick"
+    stick.mkdir()
+    d = ["caseworker.district", "--home", str(home)] + (
+        ["--db", district_db] if district_db else []
+    )
+    run(*d, "init", "--name", "示范区民政局")
+    offices = {"110105001": "和平里街道", "110105002": "安贞街道"}
+    for code, name in offices.items():
+        r = run(
+            *d,
+            "office",
+            "add",
+            "--code",
+            code,
+            "--name",
+            name,
+            "--communities",
+            "一社区,二社区,三村",
+            "--out",
+            str(stick / f"{code}.cwenroll"),
+        )
+        passphrase = re.search(r"登记口令：(\S+)", r.stdout).group(1)
+        ws = str(tmp_path / code)
+        run(
+            "caseworker",
+            "init",
+            "--workspace",
+            ws,
+            "--enrollment",
+            str(stick / f"{code}.cwenroll"),
+            env={"CASEWORKER_ENROLL_PASSPHRASE": passphrase},
+        )
+        run("caseworker", "demo", "--workspace", ws, "--residents", "30", "--seed", code[-1])
+        run(
+            "caseworker",
+            "sync",
+            "export",
+            "--workspace",
+            ws,
+            "--out",
+            str(stick / f"{code}-up.cwbundle"),
+        )
+    r = run(*d, "ingest", *(str(stick / f"{c}-up.cwbundle") for c in offices))
+    assert "新" in r.stdout
+    for code in offices:
+        run(*d, "export", "--office", code, "--out", str(stick / f"{code}-down.cwbundle"))
+        r = run(
+            "caseworker",
+            "sync",
+            "import",
+            "--workspace",
+            str(tmp_path / code),
+            str(stick / f"{code}-down.cwbundle"),
+        )
+        r = run(
+            "caseworker",
+            "sync",
+            "import",
+            "--workspace",
+            str(tmp_path / code),
+            str(stick / f"{code}-down.cwbundle"),
+        )
+        assert "没有新内容" in r.stdout
+        r = run("caseworker", "sync", "status", "--workspace", str(tmp_path / code))
+        assert "等待区里确认的变更：0 条" in r.stdout
+    status = run(*d, "status").stdout
+    assert "110105001" in status and "110105002" in status
+    assert "冲突：0 条" in run(*d, "conflicts").stdout
+
+    hub_url = (
+        normalise_url(district_db) if district_db else f"sqlite:///{home / 'district.sqlite3'}"
+    )
+    tables = ["office", "community", "staff"]
+    for table in tables:
+        at_offices = sum(
+            count(
+                f"sqlite:///{tmp_path / c / 'caseworker.sqlite3'}", f"SELECT count(*) FROM {table}"
+            )
+            for c in offices
+        )
+        assert count(hub_url, f"SELECT count(*) FROM {table}") == at_offices, table
+    office_journal = sum(
+        count(
+            f"sqlite:///{tmp_path / c / 'caseworker.sqlite3'}",
+            "SELECT count(*) FROM journal WHERE source='local'",
+        )
+        for c in offices
+    )
+    district_local = count(
+        hub_url,
+        "SELECT count(*) FROM journal WHERE device_id=(SELECT value FROM local_meta WHERE key='device_id')",
+    )
+    assert count(hub_url, "SELECT count(*) FROM journal") == office_journal + district_local
+    r = run("caseworker", "check", "--workspace", str(tmp_path / "110105001"))
+    assert "完整性检查：通过" in r.stdout
+    # the district corrects a record; the correction reaches its office
+    engine = create_engine(hub_url)
+    with engine.connect() as conn:
+        cid = conn.execute(
+            text(
+                "SELECT c.id FROM community c JOIN office o ON o.id = c.office_id "
+                "WHERE o.code = '110105002' AND c.name = '二社区'"
+            )
+        ).scalar()
+    engine.dispose()
+    run(*d, "correct", "--table", "community", "--id", cid, "--set", "code=110105002-02")
+    run(*d, "export", "--office", "110105002", "--out", str(stick / "fix.cwbundle"))
+    r = run(
+        "caseworker",
+        "sync",
+        "import",
+        "--workspace",
+        str(tmp_path / "110105002"),
+        str(stick / "fix.cwbundle"),
+    )
+    assert "更新：community 1" in r.stdout
+    assert (
+        count(
+            f"sqlite:///{tmp_path / '110105002' / 'caseworker.sqlite3'}",
+            f"SELECT count(*) FROM community WHERE id='{cid}' AND code='110105002-02'",
+        )
+        == 1
+    )
+
+
+def test_district_refuses_an_unreachable_database_with_one_line(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "caseworker.district",
+            "--home",
+            str(tmp_path),
+            "--db",
+            "postgresql://nobody@127.0.0.1:9/none",
+            "status",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "无法打开区级平台的数据库" in r.stderr
+
+
+def test_district_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "caseworker.district",
+            "--home",
+            str(tmp_path),
+            "export",
+            "--office",
+            "X",
+            "--out",
+            str(tmp_path / "x.cwbundle"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "caseworker-district init" in r.stderr
