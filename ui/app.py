@@ -81,7 +81,7 @@ class Controller(QObject):
         self.ctx = AppContext(ws, self.runner)
         if not ws.is_initialised() or not self._has_staff():
             self.login.hide()
-            self._run_wizard()
+            self._run_wizard(enrolled=ws.is_initialised())
             return
         self._ready_for_login()
 
@@ -113,10 +113,10 @@ class Controller(QObject):
             self._authenticate(user, password)
 
     # -- first start -----------------------------------------------------------------------------
-    def _run_wizard(self) -> None:
+    def _run_wizard(self, *, enrolled: bool = False) -> None:
         from ui.setup_wizard import SetupWizard
 
-        self.wizard = SetupWizard(self._apply_setup)
+        self.wizard = SetupWizard(self._apply_setup, enrolled=enrolled)
         self.wizard.finished.connect(self._wizard_finished)
         self.wizard.show()
 
@@ -135,7 +135,8 @@ class Controller(QObject):
 
         ws = self.ws
         assert ws is not None
-        if choice.demo:
+        system = Actor.system("setup")
+        if choice.kind == "demo":
             from caseworker import demo
 
             residents = self.demo_residents
@@ -144,11 +145,29 @@ class Controller(QObject):
                 return demo.build(ws, residents=residents, seed=1)
 
             label = self.tr("正在生成演示数据，约需半分钟…")
+        elif choice.kind == "enroll":
+            from caseworker.sync import office
+
+            def job(progress: Any = None) -> object:
+                assert choice.enrollment is not None
+                return office.enroll(ws, choice.enrollment, choice.passphrase)
+
+            label = self.tr("正在登记…")
+        elif choice.kind == "admin":
+            from caseworker.services import accounts
+
+            def job(progress: Any = None) -> object:
+                assert choice.admin is not None
+                with ws.writer(system) as s:
+                    return accounts.create_staff(
+                        s, system, choice.admin, choice.password, force_password_change=False
+                    )
+
+            label = self.tr("正在保存…")
         else:
             from caseworker.services import accounts
 
             def job(progress: Any = None) -> object:
-                system = Actor.system("setup")
                 with ws.writer(system) as s:
                     return accounts.initialise_office(
                         s,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtWidgets import QWidget
+
 from ui.main_window import Section
 from ui.pages.not_built import NotBuiltPage
 
@@ -15,15 +17,20 @@ def build_sections(controller: Controller) -> list[Section]:
     ctx = controller.ctx
     assert ctx is not None
 
-    def home() -> NotBuiltPage:
+    def home() -> QWidget:
         from ui.pages.home import HomePage
 
-        return HomePage(ctx)  # type: ignore[return-value]
+        return HomePage(ctx)
 
-    def system() -> NotBuiltPage:
+    def system() -> QWidget:
         from ui.admin.system_page import SystemPage
 
-        return SystemPage(ctx, controller.restore, controller.change_password)  # type: ignore[return-value]
+        return SystemPage(ctx, controller.restore, controller.change_password)
+
+    def sync() -> QWidget:
+        from ui.sync.page import SyncPage
+
+        return SyncPage(ctx, controller.settings)
 
     return [
         Section("home", "工作台", home),
@@ -44,11 +51,7 @@ def build_sections(controller: Controller) -> list[Section]:
                 "儿童关爱", "困境儿童台账、风险评估、帮扶计划和回访（严格保密）。"
             ),
         ),
-        Section(
-            "sync",
-            "数据同步",
-            lambda: NotBuiltPage("数据同步", "用 U 盘与区民政局交换数据包。"),
-        ),
+        Section("sync", "数据同步", sync),
         Section(
             "reports",
             "统计报表",

@@ -1,16 +1,21 @@
-"""First start with an empty workspace: create the office, its communities and the first
-administrator, or try the product with demo data."""
+"""First start: create the office, its communities and the first administrator; or start from the
+district's enrollment file (then create the first administrator); or try the product with demo
+data. A workspace that was enrolled but has no account yet starts at the administrator page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWizard,
@@ -23,16 +28,25 @@ from caseworker.services.accounts import StaffDraft
 
 @dataclass
 class SetupChoice:
-    demo: bool
+    """What to do now. kind: "office" (office, communities and admin), "demo", "enroll" (join
+    the district with an enrollment file), "admin" (first admin of an enrolled workspace)."""
+
+    kind: str
     office_name: str = ""
     office_code: str = ""
     district_name: str = ""
     communities: list[str] = field(default_factory=list)
     admin: StaffDraft | None = None
     password: str = ""
+    enrollment: Path | None = None
+    passphrase: str = ""
+
+    @property
+    def demo(self) -> bool:
+        return self.kind == "demo"
 
 
-PAGE_CHOICE, PAGE_OFFICE, PAGE_COMMUNITIES, PAGE_ADMIN, PAGE_DEMO = range(5)
+PAGE_CHOICE, PAGE_OFFICE, PAGE_COMMUNITIES, PAGE_ADMIN, PAGE_DEMO, PAGE_ENROLL = range(6)
 
 
 class _ChoicePage(QWizardPage):
@@ -40,10 +54,12 @@ class _ChoicePage(QWizardPage):
         super().__init__()
         self.setTitle(self.tr("欢迎使用街道民政工作台"))
         self.setSubTitle(self.tr("这个工作区还是空的。请选择怎样开始。"))
-        self.new = QRadioButton(self.tr("新建：填写本街道、社区和管理员账号（正式使用）"))
+        self.enroll = QRadioButton(self.tr("登记：使用区民政局发来的登记文件（推荐）"))
+        self.new = QRadioButton(self.tr("新建：自己填写本街道、社区和管理员账号，以后再登记"))
         self.demo = QRadioButton(self.tr("试用：生成演示数据（全部为虚构的合成数据）"))
         self.new.setChecked(True)
         group = QButtonGroup(self)
+        group.addButton(self.enroll)
         group.addButton(self.new)
         group.addButton(self.demo)
         note = QLabel(
@@ -54,13 +70,16 @@ class _ChoicePage(QWizardPage):
         )
         note.setWordWrap(True)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.enroll)
         layout.addWidget(self.new)
         layout.addWidget(self.demo)
         layout.addSpacing(12)
         layout.addWidget(note)
 
     def nextId(self) -> int:
-        return PAGE_DEMO if self.demo.isChecked() else PAGE_OFFICE
+        if self.demo.isChecked():
+            return PAGE_DEMO
+        return PAGE_ENROLL if self.enroll.isChecked() else PAGE_OFFICE
 
 
 class _DemoPage(QWizardPage):
@@ -89,10 +108,64 @@ class _DemoPage(QWizardPage):
     def validatePage(self) -> bool:
         wizard = self.wizard()
         assert isinstance(wizard, SetupWizard)
-        error = wizard.apply_choice(SetupChoice(demo=True))
+        error = wizard.apply_choice(SetupChoice("demo"))
         if error:
             self.message.setText(error)
             return False
+        return True
+
+
+class _EnrollPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle(self.tr("使用登记文件"))
+        self.setSubTitle(
+            self.tr("区民政局为本街道生成的登记文件（.cwenroll）带有街道、社区和区里的参数。")
+        )
+        self.path = QLineEdit()
+        self.path.setPlaceholderText(self.tr("登记文件路径"))
+        browse = QPushButton(self.tr("选择文件…"))
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setWordWrap(True)
+        form = QFormLayout(self)
+        form.addRow(self.tr("登记文件*："), row)
+        form.addRow(self.tr("口令*："), self.passphrase)
+        form.addRow(QLabel(self.tr("口令由区民政局另行告知（不要和登记文件放在同一个 U 盘上）。")))
+        form.addRow(self.message)
+        self.registerField("enroll_path*", self.path)
+        self.registerField("enroll_passphrase*", self.passphrase)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("选择登记文件"), "", self.tr("登记文件 (*.cwenroll);;所有文件 (*)")
+        )
+        if path:
+            self.path.setText(path)
+
+    def nextId(self) -> int:
+        return PAGE_ADMIN
+
+    def validatePage(self) -> bool:
+        wizard = self.wizard()
+        assert isinstance(wizard, SetupWizard)
+        if wizard.enrolled:
+            return True  # went back after enrolling: nothing to do again
+        choice = SetupChoice(
+            "enroll", enrollment=Path(self.path.text().strip()), passphrase=self.passphrase.text()
+        )
+        error = wizard.apply_choice(choice)
+        if error:
+            self.message.setText(error)
+            return False
+        wizard.enrolled = True
+        wizard.applied = False  # the administrator is still to come
         return True
 
 
@@ -194,8 +267,10 @@ class SetupWizard(QWizard):
     """Collects a SetupChoice; `apply` (set by the controller) performs it and returns an error
     message or None, so a refusal keeps the wizard open at the page that can fix it."""
 
-    def __init__(self, apply) -> None:  # apply: Callable[[SetupChoice], str | None]
+    def __init__(self, apply, *, enrolled: bool = False) -> None:
+        # apply: Callable[[SetupChoice], str | None]
         super().__init__()
+        self.enrolled = enrolled
         self._apply = apply
         self.setWindowTitle(self.tr("街道民政工作台 — 首次设置"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
@@ -205,11 +280,21 @@ class SetupWizard(QWizard):
         self.communities_page = _CommunitiesPage()
         self.admin_page = _AdminPage()
         self.demo_page = _DemoPage()
+        self.enroll_page = _EnrollPage()
         self.setPage(PAGE_CHOICE, self.choice_page)
         self.setPage(PAGE_OFFICE, self.office_page)
         self.setPage(PAGE_COMMUNITIES, self.communities_page)
         self.setPage(PAGE_ADMIN, self.admin_page)
         self.setPage(PAGE_DEMO, self.demo_page)
+        self.setPage(PAGE_ENROLL, self.enroll_page)
+        if enrolled:
+            # Enrolled earlier (e.g. from the command line) but no account yet.
+            self.setStartId(PAGE_ADMIN)
+            self.admin_page.setSubTitle(
+                self.tr(
+                    "本工作区已在区民政局登记。请创建第一个管理员账号，他负责添加其他工作人员。"
+                )
+            )
         self.setButtonText(QWizard.WizardButton.NextButton, self.tr("下一步 >"))
         self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< 上一步"))
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("完成"))
@@ -218,9 +303,9 @@ class SetupWizard(QWizard):
 
     def choice(self) -> SetupChoice:
         if self.choice_page.demo.isChecked():
-            return SetupChoice(demo=True)
+            return SetupChoice("demo")
         return SetupChoice(
-            demo=False,
+            "admin" if self.enrolled else "office",
             office_name=self.office_page.name.text(),
             office_code=self.office_page.code.text(),
             district_name=self.office_page.district.text(),

@@ -1,0 +1,140 @@
+"""Enrolling through the first-start wizard, then exchanging real bundles on the 数据同步 page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard
+
+from caseworker.district import service
+from caseworker.district.hub import Hub
+from caseworker.domain.roles import Actor
+from caseworker.services import settings
+from tests.ui.conftest import log_in, type_text
+from tests.ui.test_admin_pages import no_popups, when_dialog_opens  # noqa: F401 (fixture)
+from ui.sync.dialogs import ImportPreviewDialog
+from ui.sync.page import SyncPage
+
+PASSPHRASE = "kou-ling-2026"
+DISTRICT = Actor.system("test")
+
+
+@pytest.fixture
+def hub(tmp_path: Path):
+    h = Hub.open(tmp_path / "district", None)
+    service.init(h, "示范区民政局")
+    yield h
+    h.close()
+
+
+def enroll_through_wizard(controller, qtbot, enroll_file: Path) -> None:
+    wizard = controller.wizard
+    wizard.choice_page.enroll.setChecked(True)
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    page = wizard.enroll_page
+    qtbot.keyClicks(page.path, str(enroll_file))
+    qtbot.keyClicks(page.passphrase, "wrong-passphrase")
+    qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    assert wizard.currentPage() is page and page.message.text()  # refused, stays here
+    page.passphrase.setText(PASSPHRASE)
+    qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    assert wizard.currentPage() is wizard.admin_page
+    admin = wizard.admin_page
+    type_text(qtbot, admin.display, "赵管理")
+    qtbot.keyClicks(admin.password, "Office2026")
+    qtbot.keyClicks(admin.again, "Office2026")
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
+
+
+def test_enroll_in_the_wizard_then_exchange_bundles(
+    tmp_path: Path,
+    hub: Hub,
+    make_controller,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    enroll_file = tmp_path / "stick" / "E01.cwenroll"
+    enroll_file.parent.mkdir()
+    service.add_office(
+        hub,
+        code="E01",
+        name="东湖街道办事处",
+        communities=["东湖社区", "西岸村"],
+        out=enroll_file,
+        passphrase=PASSPHRASE,
+    )
+    controller = make_controller(tmp_path / "office")
+    controller.start()
+    enroll_through_wizard(controller, qtbot, enroll_file)
+    qtbot.waitUntil(lambda: controller.login.isVisible())
+    assert controller.login.office.text() == "东湖街道办事处"
+    log_in(controller, qtbot, "admin", "Office2026")
+    page = controller.window.page("sync")
+    assert isinstance(page, SyncPage)
+    assert "已登记" in page.banner.text() and page.export_button.isEnabled()
+    assert "等待区里确认的修改" in page.pending_label.text()  # the new admin account
+
+    # Office → district
+    result = page.export_to(tmp_path / "stick")
+    assert result is not None and result.path.exists() and result.changes >= 1
+    [ingested] = service.ingest(hub, [result.path])
+    assert ingested.applied >= 1
+    assert page.history.rowCount() == 1 and page.history.row(0).direction == "sent"
+
+    # District → office: a changed visit interval, previewed then imported
+    with hub.writer(DISTRICT) as s:
+        settings.set_value(s, DISTRICT, "visit.interval_days.general", 45)
+    down = tmp_path / "stick" / "down.cwbundle"
+    service.export_for(hub, "E01", down)
+    seen: list[str] = []
+
+    def accept(dialog) -> None:
+        assert isinstance(dialog, ImportPreviewDialog)
+        seen.append(dialog.windowTitle())
+        dialog.accept()
+
+    when_dialog_opens(qtbot, accept)
+    imported = page.import_from(down)
+    assert seen and imported is not None
+    with controller.ws.reader() as s:
+        assert settings.get(s, "visit.interval_days.general") == 45
+    assert imported.backup is not None and imported.backup.exists()
+    assert "所有修改都已被区里确认" in page.pending_label.text()
+    # The same bundle again: nothing new, nothing changed.
+    assert page.import_from(down) is None
+    assert any("都已经导入过" in text for text in no_popups)
+
+
+def test_a_bundle_for_another_office_is_refused_with_a_reason(
+    tmp_path: Path,
+    hub: Hub,
+    make_controller,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    files = {}
+    for code in ("F01", "F02"):
+        files[code] = tmp_path / f"{code}.cwenroll"
+        service.add_office(
+            hub,
+            code=code,
+            name=f"{code}街道",
+            communities=["一社区"],
+            out=files[code],
+            passphrase=PASSPHRASE,
+        )
+    controller = make_controller(tmp_path / "office")
+    controller.start()
+    enroll_through_wizard(controller, qtbot, files["F01"])
+    qtbot.waitUntil(lambda: controller.login.isVisible())
+    log_in(controller, qtbot, "admin", "Office2026")
+    page = controller.window.page("sync")
+    other = tmp_path / "for-f02.cwbundle"
+    service.export_for(hub, "F02", other)
+    before = page.history.rowCount()
+    assert page.import_from(other) is None
+    assert no_popups and "不是发给本机" in no_popups[-1]
+    assert page.history.rowCount() == before

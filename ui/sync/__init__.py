@@ -1,0 +1,1 @@
+"""数据同步: exchanging bundle files with the district on a USB stick."""

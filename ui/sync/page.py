@@ -1,0 +1,310 @@
+"""数据同步: export to the stick, import from it with a preview, the history of bundles, what
+waits for the district's acknowledgement, and the conflicts list (supervisors review them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.roles import Permission
+from caseworker.services.audit import FIELD_LABELS, TABLE_LABELS
+from caseworker.sync import conflicts, office
+from caseworker.sync.conflicts import ConflictInfo
+from caseworker.sync.office import BundleInfo
+from ui.context import AppContext
+from ui.progress import run_with_progress
+from ui.sync.dialogs import EnrollDialog, ImportPreviewDialog, counts_text
+from ui.widgets.table_models import Column, ListTableModel, configure_view
+
+# An import can touch any table: every view refreshes after one.
+ALL_TABLES = frozenset(TABLE_LABELS) | {"sync"}
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return "（空）"
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    return str(v)
+
+
+class SyncPage(QWidget):
+    def __init__(self, ctx: AppContext, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.settings = settings or QSettings()
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.clock = QLabel()
+        self.clock.setWordWrap(True)
+        self.clock.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.pending_label = QLabel()
+        self.pending_label.setWordWrap(True)
+        self.export_button = QPushButton(self.tr("导出数据包到 U 盘…"))
+        self.import_button = QPushButton(self.tr("导入区里发来的数据包…"))
+        self.enroll_button = QPushButton(self.tr("用登记文件登记…"))
+        for b in (self.export_button, self.import_button):
+            b.setMinimumHeight(36)
+        self.export_button.clicked.connect(self.choose_export)
+        self.import_button.clicked.connect(self.choose_import)
+        self.enroll_button.clicked.connect(self.choose_enroll)
+        actions = QHBoxLayout()
+        actions.addWidget(self.export_button)
+        actions.addWidget(self.import_button)
+        actions.addWidget(self.enroll_button)
+        actions.addStretch()
+        status = QGroupBox(self.tr("同步状态"))
+        s_layout = QVBoxLayout(status)
+        s_layout.addWidget(self.banner)
+        s_layout.addWidget(self.clock)
+        s_layout.addWidget(self.pending_label)
+        s_layout.addLayout(actions)
+
+        self.history: ListTableModel[BundleInfo] = ListTableModel(
+            [
+                Column(
+                    self.tr("方向"),
+                    lambda b: self.tr("发出") if b.direction == "sent" else self.tr("收到"),
+                ),
+                Column(self.tr("对方"), lambda b: b.peer_name),
+                Column(self.tr("生成时间"), lambda b: f"{b.created_at:%Y-%m-%d %H:%M}"),
+                Column(self.tr("修改条数"), lambda b: b.changes, align_right=True),
+                Column(self.tr("采用"), lambda b: b.applied, align_right=True),
+                Column(self.tr("冲突"), lambda b: b.conflicts, align_right=True),
+                Column(
+                    self.tr("区里确认"),
+                    lambda b: (
+                        ""
+                        if b.direction != "sent"
+                        else (self.tr("已确认") if b.acknowledged_at else self.tr("待确认"))
+                    ),
+                ),
+                Column(self.tr("文件"), lambda b: b.file_name),
+            ]
+        )
+        self.history_view = QTableView()
+        self.history_view.setModel(self.history)
+        configure_view(self.history_view)
+
+        self.conflicts: ListTableModel[ConflictInfo] = ListTableModel(
+            [
+                Column(self.tr("对象"), lambda c: TABLE_LABELS.get(c.table_name, c.table_name)),
+                Column(self.tr("字段"), lambda c: FIELD_LABELS.get(c.field, c.field)),
+                Column(self.tr("现在的值"), lambda c: _value(c.kept_value)),
+                Column(self.tr("被覆盖/未采用的值"), lambda c: _value(c.lost_value)),
+                Column(self.tr("原因"), lambda c: c.reason_label),
+                Column(self.tr("未采用的修改人"), lambda c: c.lost_actor),
+                Column(self.tr("发现时间"), lambda c: c.detected_at),
+                Column(self.tr("记录编号"), lambda c: c.record_id),
+            ]
+        )
+        self.conflicts_view = QTableView()
+        self.conflicts_view.setModel(self.conflicts)
+        configure_view(self.conflicts_view)
+        self.keep_button = QPushButton(self.tr("保留现在的值"))
+        self.reverse_button = QPushButton(self.tr("恢复被覆盖的值"))
+        self.keep_button.clicked.connect(lambda: self.resolve("keep"))
+        self.reverse_button.clicked.connect(lambda: self.resolve("reverse"))
+        may_resolve = ctx.can(Permission.RESOLVE_CONFLICTS)
+        for b in (self.keep_button, self.reverse_button):
+            b.setEnabled(may_resolve)
+            b.setToolTip("" if may_resolve else self.tr("由科长处理冲突"))
+        c_buttons = QHBoxLayout()
+        c_buttons.addWidget(self.keep_button)
+        c_buttons.addWidget(self.reverse_button)
+        c_buttons.addStretch()
+        conflicts_tab = QWidget()
+        c_layout = QVBoxLayout(conflicts_tab)
+        c_layout.addLayout(c_buttons)
+        c_layout.addWidget(self.conflicts_view)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.history_view, self.tr("收发记录"))
+        self.tabs.addTab(conflicts_tab, self.tr("冲突"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(status)
+        layout.addWidget(self.tabs, 1)
+        ctx.changed.connect(lambda _t: self.refresh())
+        self.refresh()
+
+    # -- state -----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        ws = self.ctx.ws
+        me = office.identity(ws)
+        enrolled = me is not None
+        self.enroll_button.setVisible(not enrolled and self.ctx.can(Permission.MANAGE_STAFF))
+        self.export_button.setEnabled(enrolled and self.ctx.can(Permission.SYNC))
+        self.import_button.setEnabled(enrolled and self.ctx.can(Permission.SYNC))
+        if not enrolled:
+            self.banner.setText(
+                self.tr(
+                    "本工作区尚未在区民政局登记，还不能交换数据。请区民政局为本街道生成登记文件，"
+                    "由管理员点“用登记文件登记”。已录入的数据都会保留。"
+                )
+            )
+        else:
+            self.banner.setText(
+                self.tr("已登记：{0}（街道代码 {1}）").format(me.name, me.office_code)
+            )
+        clock = office.clock_status(ws)
+        self.clock.setText("" if clock.ok else clock.message)
+        self.clock.setVisible(not clock.ok)
+        pending = office.pending(ws)
+        if pending.changes:
+            self.pending_label.setText(
+                self.tr(
+                    "等待区里确认的修改：{0} 条（{1}）。导出数据包带到区里，导入回执后即确认。"
+                ).format(pending.changes, counts_text(pending.by_table))
+            )
+        else:
+            self.pending_label.setText(self.tr("所有修改都已被区里确认。"))
+        self.history.set_rows(office.history(ws))
+        self.conflicts.set_rows(self.ctx.read(conflicts.list_conflicts))
+        self.tabs.setTabText(1, self.tr("冲突（{0}）").format(self.conflicts.rowCount()))
+
+    # -- export ----------------------------------------------------------------------------------
+    def choose_export(self) -> None:
+        start = str(self.settings.value("sync/folder", str(self.ctx.ws.paths.exports)))
+        folder = QFileDialog.getExistingDirectory(self, self.tr("选择 U 盘或文件夹"), start)
+        if folder:
+            self.settings.setValue("sync/folder", folder)
+            self.export_to(Path(folder))
+
+    def export_to(self, folder: Path) -> office.ExportResult | None:
+        ws, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
+
+        def job(progress: Any) -> office.ExportResult:
+            return office.export_bundle(
+                ws,
+                actor,
+                folder,
+                progress=lambda done, total: progress.report(done, total, ""),
+                cancelled=progress.cancel_event.is_set,
+            )
+
+        try:
+            result = run_with_progress(
+                self.ctx.runner, job, self, self.tr("正在导出数据包…"), cancellable=True
+            )
+        except CaseworkerError as exc:
+            QMessageBox.warning(self, self.tr("没有导出"), str(exc))
+            return None
+        self.refresh()
+        QMessageBox.information(
+            self,
+            self.tr("已导出"),
+            self.tr(
+                "已写出并核对数据包：\n{0}\n\n共 {1} 条修改（{2}）。请把它交给区民政局。"
+            ).format(result.path, result.changes, counts_text(result.counts)),
+        )
+        return result
+
+    # -- import ----------------------------------------------------------------------------------
+    def choose_import(self) -> None:
+        start = str(self.settings.value("sync/folder", ""))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("选择数据包"), start, self.tr("数据包 (*.cwbundle);;所有文件 (*)")
+        )
+        if path:
+            self.import_from(Path(path))
+
+    def import_from(self, path: Path) -> office.ImportResult | None:
+        ws, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
+        try:
+            preview = run_with_progress(
+                self.ctx.runner,
+                lambda: office.preview_bundle(ws, path),
+                self,
+                self.tr("正在检查数据包…"),
+            )
+        except CaseworkerError as exc:
+            QMessageBox.warning(self, self.tr("不能导入"), str(exc))
+            return None
+        if preview.nothing_new:
+            QMessageBox.information(
+                self,
+                self.tr("没有新内容"),
+                self.tr("这个数据包的内容都已经导入过，没有做任何改动。"),
+            )
+            return None
+        if not ImportPreviewDialog(self, path, preview).exec():
+            return None
+        try:
+            result = run_with_progress(
+                self.ctx.runner,
+                lambda: office.import_bundle(ws, actor, path),
+                self,
+                self.tr("正在导入…"),
+            )
+        except CaseworkerError as exc:
+            QMessageBox.warning(self, self.tr("没有导入"), str(exc))
+            return None
+        self.ctx.changed.emit(ALL_TABLES)
+        QMessageBox.information(
+            self,
+            self.tr("已导入"),
+            self.tr("新增：{0}\n更新：{1}\n列入冲突：{2}").format(
+                counts_text(result.added),
+                counts_text(result.updated),
+                counts_text(result.conflicts),
+            ),
+        )
+        return result
+
+    # -- enrollment and conflicts ----------------------------------------------------------------
+    def choose_enroll(self) -> None:
+        dialog = EnrollDialog(self)
+        if dialog.exec():
+            self.enroll(Path(dialog.path.text().strip()), dialog.passphrase.text())
+
+    def enroll(self, path: Path, passphrase: str) -> bool:
+        ws = self.ctx.ws
+        try:
+            result = run_with_progress(
+                self.ctx.runner,
+                lambda: office.enroll(ws, path, passphrase),
+                self,
+                self.tr("正在登记…"),
+            )
+        except CaseworkerError as exc:
+            QMessageBox.warning(self, self.tr("没有登记"), str(exc))
+            return False
+        self.ctx.changed.emit(ALL_TABLES)
+        QMessageBox.information(
+            self,
+            self.tr("已登记"),
+            self.tr("已在{0}登记为“{1}”。").format(result.district_name, result.office_name),
+        )
+        return True
+
+    def resolve(self, action: str) -> None:
+        rows = self.conflicts_view.selectionModel().selectedRows()
+        if not rows:
+            QMessageBox.information(self, self.tr("冲突"), self.tr("请先选中一条冲突。"))
+            return
+        item = self.conflicts.row(rows[0].row())
+        try:
+            self.ctx.write_wait(
+                lambda s, a: conflicts.resolve(s, a, item.id, action),
+                tables={item.table_name, "sync"},
+                parent=self,
+            )
+        except CaseworkerError as exc:
+            QMessageBox.warning(self, self.tr("无法处理"), str(exc))
