@@ -55,8 +55,13 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _counts(title: str, counts: dict[str, int]) -> None:
+    from caseworker.services.audit import TABLE_LABELS
+
     if counts:
-        print(f"  {title}：" + "，".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        print(
+            f"  {title}："
+            + "，".join(f"{TABLE_LABELS.get(k, k)} {v}" for k, v in sorted(counts.items()))
+        )
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -102,6 +102,7 @@ SYSTEM_REASONS = {
     "setup": "首次设置",
     "login": "登录",
     "sync": "数据同步",
+    "district": "区民政局",
     "migration": "升级",
     "test": "测试",
 }

@@ -175,6 +175,8 @@ class SyncPage(QWidget):
             self.pending_label.setText(self.tr("所有修改都已被区里确认。"))
         self.history.set_rows(office.history(ws))
         self.conflicts.set_rows(self.ctx.read(conflicts.list_conflicts))
+        for view in (self.history_view, self.conflicts_view):  # short lists: fit the columns
+            view.resizeColumnsToContents()
         self.tabs.setTabText(1, self.tr("冲突（{0}）").format(self.conflicts.rowCount()))
 
     # -- export ----------------------------------------------------------------------------------
