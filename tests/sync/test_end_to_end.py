@@ -155,7 +155,7 @@ def test_two_offices_and_the_district_by_command_line(
         str(tmp_path / "110105002"),
         str(stick / "fix.cwbundle"),
     )
-    assert "更新：community 1" in r.stdout
+    assert "更新：社区/村 1" in r.stdout
     assert (
         count(
             f"sqlite:///{tmp_path / '110105002' / 'caseworker.sqlite3'}",
