@@ -45,6 +45,7 @@ class Controller(QObject):
         self.idle: IdleWatcher | None = None
         self.lock_dialog: LockDialog | None = None
         self.password_dialog: ChangePasswordDialog | None = None
+        self.clock_warning = ""
         self.login = LoginDialog(settings)
         self.login.submitted.connect(self._authenticate)
         self.login.rejected.connect(self.quit)
@@ -263,8 +264,19 @@ class Controller(QObject):
         self.idle = IdleWatcher(minutes)
         self.idle.idle.connect(self.lock)
         self._auto_backup()
+        self._warn_about_clock()
         if self.probe == "main":
             QTimer.singleShot(0, lambda: self._probe_done("main"))
+
+    def _warn_about_clock(self) -> None:
+        """A PC clock far off is told before anyone types (its changes would sort wrongly)."""
+        from caseworker.sync import office
+
+        assert self.ws is not None
+        status = office.clock_status(self.ws)
+        if not status.ok:
+            self.clock_warning = status.message
+            QMessageBox.warning(self.window, self.tr("电脑时钟不准"), status.message)
 
     def _auto_backup(self) -> None:
         from caseworker.services import settings

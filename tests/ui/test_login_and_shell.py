@@ -147,3 +147,21 @@ def test_corrupt_workspace_is_explained_and_left_alone(
     assert shown and "不是有效的数据库文件" in shown[0]
     assert controller.window is None and controller.wizard is None
     assert (root / "caseworker.sqlite3").read_bytes() == junk
+
+
+def test_a_pc_clock_behind_the_last_change_is_warned_at_login(
+    started, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: shown.append(a[2])))
+    started.ws.now_ms = lambda: 946_684_800_000  # the PC thinks it is 2000-01-01
+    log_in(started, qtbot)
+    assert started.window is not None
+    assert shown and "本机时钟比已记录的最新修改还早" in shown[0]
+
+
+def test_a_correct_clock_gives_no_warning(started, qtbot) -> None:
+    log_in(started, qtbot)
+    assert started.clock_warning == ""
