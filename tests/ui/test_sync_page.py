@@ -138,3 +138,46 @@ def test_a_bundle_for_another_office_is_refused_with_a_reason(
     assert page.import_from(other) is None
     assert no_popups and "不是发给本机" in no_popups[-1]
     assert page.history.rowCount() == before
+
+
+def test_a_resident_moved_to_another_street_shows_as_transferred_out(tmp_path: Path, qtbot) -> None:
+    from datetime import date
+
+    from caseworker.domain import idnumber
+    from caseworker.services import accounts
+    from caseworker.services.elderly import roster, visits
+    from caseworker.sync import office
+    from db.elderly import ElderlyResident
+    from tests.sync.helpers import ADMIN, make_world
+    from ui.context import AppContext
+    from ui.tasks import SyncRunner
+
+    w = make_world(tmp_path, ["A", "B"])
+    try:
+        a, b = w.offices["A"], w.offices["B"]
+        today = date.today()
+        with a.writer(ADMIN) as s:
+            community = accounts.communities(s)[0]
+            number = idnumber.make("110105", date(1938, 5, 6), 21)
+            rid = roster.register(
+                s, ADMIN, roster.ResidentDraft("钱奶奶", number, community.id), today=today
+            ).resident.id
+        with a.writer(ADMIN) as s:
+            visits.complete(
+                s, ADMIN, visits.VisitDraft(rid, today, visitors=("孙专干",)), today=today
+            )
+        service.ingest(w.hub, [w.office_to_district("A")])
+        service.transfer(w.hub, "elderly_resident", rid, "B", community="B光明社区")
+        page = SyncPage(AppContext(a, SyncRunner(), ADMIN))
+        assert page.transfers.rowCount() == 0
+        office.import_bundle(a, ADMIN, w.district_to_office("A"))
+        page.refresh()
+        moved = {(t.table_name, t.to_office_code) for t in page.transfers.rows}
+        assert moved == {("elderly_resident", "B"), ("elderly_visit", "B")}
+        office.import_bundle(b, ADMIN, w.district_to_office("B"))
+        with b.reader() as s:
+            arrived = s.get(ElderlyResident, rid)
+            assert arrived is not None and arrived.name == "钱奶奶"
+            assert arrived.next_due is not None and arrived.next_due > today  # recomputed at B
+    finally:
+        w.close()

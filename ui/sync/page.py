@@ -25,7 +25,7 @@ from caseworker.domain.roles import Permission
 from caseworker.services.audit import FIELD_LABELS, TABLE_LABELS
 from caseworker.sync import conflicts, office
 from caseworker.sync.conflicts import ConflictInfo
-from caseworker.sync.office import BundleInfo
+from caseworker.sync.office import BundleInfo, TransferredOut
 from ui.context import AppContext
 from ui.progress import run_with_progress
 from ui.sync.dialogs import EnrollDialog, ImportPreviewDialog, counts_text
@@ -133,9 +133,22 @@ class SyncPage(QWidget):
         c_layout.addLayout(c_buttons)
         c_layout.addWidget(self.conflicts_view)
 
+        self.transfers: ListTableModel[TransferredOut] = ListTableModel(
+            [
+                Column(self.tr("对象"), lambda t: TABLE_LABELS.get(t.table_name, t.table_name)),
+                Column(self.tr("转往街道"), lambda t: f"{t.to_office_name}（{t.to_office_code}）"),
+                Column(self.tr("区里办理时间"), lambda t: t.recorded_at),
+                Column(self.tr("记录编号"), lambda t: t.record_id),
+            ]
+        )
+        self.transfers_view = QTableView()
+        self.transfers_view.setModel(self.transfers)
+        configure_view(self.transfers_view)
+
         self.tabs = QTabWidget()
         self.tabs.addTab(self.history_view, self.tr("收发记录"))
         self.tabs.addTab(conflicts_tab, self.tr("冲突"))
+        self.tabs.addTab(self.transfers_view, self.tr("已转出"))
         layout = QVBoxLayout(self)
         layout.addWidget(status)
         layout.addWidget(self.tabs, 1)
@@ -175,7 +188,8 @@ class SyncPage(QWidget):
             self.pending_label.setText(self.tr("所有修改都已被区里确认。"))
         self.history.set_rows(office.history(ws))
         self.conflicts.set_rows(self.ctx.read(conflicts.list_conflicts))
-        for view in (self.history_view, self.conflicts_view):  # short lists: fit the columns
+        self.transfers.set_rows(office.transferred_out(ws))
+        for view in (self.history_view, self.conflicts_view, self.transfers_view):  # short lists
             view.resizeColumnsToContents()
         self.tabs.setTabText(1, self.tr("冲突（{0}）").format(self.conflicts.rowCount()))
 
