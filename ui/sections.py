@@ -8,30 +8,50 @@ from ui.main_window import Section
 from ui.pages.not_built import NotBuiltPage
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from ui.app import Controller
+    from ui.elderly.page import ElderlyPage
 
 
 def build_sections(controller: Controller) -> list[Section]:
     ctx = controller.ctx
     assert ctx is not None
 
-    def home() -> NotBuiltPage:
+    def elderly() -> QWidget:
+        from ui.elderly.page import ElderlyPage
+
+        return ElderlyPage(ctx)
+
+    def elderly_page() -> ElderlyPage:
+        window = controller.window
+        assert window is not None
+        return window.page("elderly")  # type: ignore[return-value]
+
+    def open_resident(resident_id: str) -> None:
+        elderly_page().open_resident(resident_id)
+
+    def home() -> QWidget:
+        from caseworker.domain.roles import Permission
         from ui.pages.home import HomePage
 
-        return HomePage(ctx)  # type: ignore[return-value]
+        page = HomePage(ctx)
+        if ctx.can(Permission.ELDERLY_VIEW):
+            from ui.elderly.work_lists import WorkListsPanel
 
-    def system() -> NotBuiltPage:
+            page.add_panel(
+                WorkListsPanel(ctx, open_resident, lambda kind: elderly_page().print_(kind, []))
+            )
+        return page
+
+    def system() -> QWidget:
         from ui.admin.system_page import SystemPage
 
         return SystemPage(ctx, controller.restore, controller.change_password)  # type: ignore[return-value]
 
     return [
         Section("home", "工作台", home),
-        Section(
-            "elderly",
-            "老年人探访",
-            lambda: NotBuiltPage("老年人探访", "老年人台账、探访计划、探访记录和打印探访表。"),
-        ),
+        Section("elderly", "老年人探访", elderly),
         Section(
             "retrofit",
             "适老化改造",
