@@ -154,7 +154,7 @@ class RosterPage(QWidget):
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         header.setSectionsClickable(True)
         header.sectionClicked.connect(self._sort_by)
-        for col, width in enumerate((80, 44, 44, 150, 100, 200, 110, 150, 56, 50, 90, 90)):
+        for col, width in enumerate((70, 40, 40, 140, 96, 180, 100, 130, 50, 44, 86, 86)):
             self.view.setColumnWidth(col, width)
         self.view.doubleClicked.connect(lambda i: self._open_row(i.row()))
         self.view.activated_row.connect(self._open_row)

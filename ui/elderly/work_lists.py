@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QTableView,
     QTabWidget,
@@ -114,7 +116,7 @@ class WorkListsPanel(QGroupBox):
         self.rates_view = QTableView()
         self.rates_view.setModel(self.rates_model)
         configure_view(self.rates_view)
-        for col, width in enumerate((110, 56, 56, 70)):
+        for col, width in enumerate((96, 48, 48)):
             self.rates_view.setColumnWidth(col, width)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.week_view, self.tr("本周应访"))
@@ -127,7 +129,8 @@ class WorkListsPanel(QGroupBox):
         rates_col.setContentsMargins(0, 0, 0, 0)
         rates_col.addWidget(self.rates_title)
         rates_col.addWidget(self.rates_view, 1)
-        rates_box.setFixedWidth(330)
+        rates_box.setFixedWidth(300)
+        self.rates_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         filters = QHBoxLayout()
         filters.addWidget(QLabel(self.tr("社区/村：")))
@@ -136,12 +139,13 @@ class WorkListsPanel(QGroupBox):
         filters.addWidget(self.visitor)
         filters.addStretch()
         if print_flow is not None:
-            forms_button = QPushButton(self.tr("打印本月应访探访表"))
-            route_button = QPushButton(self.tr("打印本月路线表"))
-            forms_button.clicked.connect(lambda: print_flow("month"))
-            route_button.clicked.connect(lambda: print_flow("route"))
-            filters.addWidget(forms_button)
-            filters.addWidget(route_button)
+            print_button = QPushButton(self.tr("打印…"))
+            menu = QMenu(print_button)
+            menu.addAction(self.tr("本月应访老人的探访记录表"), lambda: print_flow("month"))
+            menu.addAction(self.tr("本月探访路线表"), lambda: print_flow("route"))
+            menu.addAction(self.tr("空白探访记录表"), lambda: print_flow("blank"))
+            print_button.setMenu(menu)
+            filters.addWidget(print_button)
         body = QHBoxLayout()
         body.addWidget(self.tabs, 1)
         body.addWidget(rates_box)
