@@ -19,6 +19,10 @@ def build_sections(controller: Controller) -> list[Section]:
     assert ctx is not None
 
     def elderly() -> QWidget:
+        from caseworker.domain.roles import Permission
+
+        if not ctx.can(Permission.ELDERLY_VIEW):
+            return NotBuiltPage("老年人探访", "您的账号没有查看老年人台账的权限。")
         from ui.elderly.page import ElderlyPage
 
         return ElderlyPage(ctx)

@@ -194,7 +194,8 @@ def test_draft_then_complete_then_amend_keeps_the_original(
         when_dialog_opens(qtbot, in_amend)
         form.amend()
         assert form.problems.text() == "电线老化，插座松动"
-        assert form.problems.property("amended") is True
+        assert form.amended_fields == {"problems"}
+        assert form.problems.styleSheet()  # marked on screen
         assert "电线老化" in form.problems.toolTip()
         form.reject()
 

@@ -4,7 +4,7 @@ errors shown next to the field at fault, and the set of tables a view listens to
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
@@ -31,6 +31,13 @@ ERROR_STYLE = "color: #b00020;"
 
 def fmt_date(value: date | None) -> str:
     return "" if value is None else value.isoformat()
+
+
+def fmt_local(value: datetime | None) -> str:
+    """A stored timestamp (naive UTC) as local time, as people read it."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 class DateField(QLineEdit):
@@ -190,6 +197,7 @@ def with_error(field: QWidget, error: ErrorLabel) -> QWidget:
     col.setSpacing(1)
     col.addWidget(field)
     col.addWidget(error)
+    col.addStretch()
     return box
 
 

@@ -54,6 +54,7 @@ from ui.elderly.common import (
     FieldErrors,
     MultiLineField,
     fmt_date,
+    fmt_local,
 )
 
 AMENDED_STYLE = "background: #fff3c4;"
@@ -332,6 +333,8 @@ class VisitForm(QDialog):
         ro = self.read_only
         for w in (self.visit_date, self.visitors, self.next_visit, self.ref_text):
             w.setReadOnly(ro)
+        for w in (self.next_visit, self.ref_due, self.ref_text):
+            w.setPlaceholderText("" if ro else w.placeholderText())
         for field in self.texts.values():
             field.setReadOnly(ro)
         for row in [self.method, *self.choices.values()]:
@@ -351,6 +354,7 @@ class VisitForm(QDialog):
 
     def _mark_amendments(self) -> None:
         self.amend_list.clear()
+        self.amended_fields: set[str] = set()  # fields shown marked as amended
         if self.visit is None:
             return
         by_field: dict[str, list[visits.AmendmentInfo]] = {}
@@ -363,7 +367,7 @@ class VisitForm(QDialog):
                     a.new_value,
                     a.reason,
                     a.amended_by,
-                    f"{a.amended_at:%Y-%m-%d %H:%M}" if a.amended_at else "",
+                    fmt_local(a.amended_at),  # type: ignore[arg-type]
                 )
             )
         for field, items in by_field.items():
@@ -379,7 +383,7 @@ class VisitForm(QDialog):
                     "\n".join(f"→ {a.new_value}（{a.reason}）" for a in items),
                 )
             )
-            widget.setProperty("amended", True)
+            self.amended_fields.add(field)
 
     # -- values ----------------------------------------------------------------------------------
     def _date(self, field: DateField, name: str) -> date | None:
