@@ -393,3 +393,76 @@ def test_roster_search_filters_the_paged_model(worker_session, page, qtbot) -> N
     roster_page.view.horizontalHeader().sectionClicked.emit(age_column)
     ages = [r.age_on(today) for r in roster_page.model.rows]
     assert ages == sorted(ages, reverse=True)
+
+
+# -- keyboard --------------------------------------------------------------------------------
+
+
+def test_keyboard_only_type_back_with_a_referral(
+    worker_session,
+    page,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    """Search by the ID's last digits, Ctrl+N, tick with digits, add a referral, Ctrl+Shift+N:
+    the visit is completed with its referral and the search box is ready for the next form."""
+    resident = _any_resident(worker_session, status="在册")
+    actor = worker_session.ctx.actor
+    roster_page = page.roster
+    worker_session.window.activateWindow()
+    roster_page.focus_search()
+    qtbot.keyClicks(roster_page.search, resident.id_number[-6:])
+    roster_page.reload()  # what the debounce timer does a moment later
+    assert roster_page.current_id() == resident.id
+    due = (date.today() + timedelta(days=7)).isoformat()
+    problems: list[str] = []
+
+    def type_back(form: VisitForm) -> None:
+        qtbot.keyClick(form.method, Qt.Key.Key_2)  # 电话
+        qtbot.keyClick(form.choices["needs_services"], Qt.Key.Key_6)  # 助餐
+        form.ref_target.setCurrentIndex(form.ref_target.findData("社会救助"))
+        qtbot.keyClicks(form.ref_due, due)
+        type_text(qtbot, form.ref_text, "申请临时救助")
+        qtbot.keyClick(form.ref_text, Qt.Key.Key_Return)  # Enter here adds the referral
+        assert form.ref_list.count() == 1 and form.pending
+        qtbot.keyClick(
+            form.choices["needs_services"],
+            Qt.Key.Key_N,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+        if form.isVisible():  # should have closed; fail with what it says instead of hanging
+            problems.append(form.general_error.text() or form.ref_error.text() or "still open")
+            form.done(0)
+
+    when_dialog_opens(qtbot, type_back)
+    qtbot.keyClick(roster_page.view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert problems == []
+    assert page.last_saved is not None
+    saved = worker_session.ctx.read(lambda s: visits.get(s, actor, page.last_saved.id))
+    assert saved.locked and saved.values.method.value == "电话"
+    assert saved.values.needs_services == "助餐"
+    assert [(r.target, r.description) for r in saved.referrals] == [("社会救助", "申请临时救助")]
+    refs = worker_session.ctx.read(lambda s: schedule.open_referrals(s, actor, today=date.today()))
+    assert any(r.resident_id == resident.id and r.target == "社会救助" for r in refs)
+    assert page.stack.currentWidget() is roster_page
+    assert worker_session.window.focusWidget() is roster_page.search  # ready for the next one
+
+
+def test_escape_asks_before_throwing_typing_away(
+    worker_session,
+    page,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    resident = _any_resident(worker_session, status="在册")
+    before = worker_session.ctx.read(lambda s: s.scalar(select(func.count(ElderlyVisit.id))))
+
+    def type_then_escape(form: VisitForm) -> None:
+        type_text(qtbot, form.problems, "未保存的内容")
+        qtbot.keyClick(form.visitors, Qt.Key.Key_Escape)
+
+    when_dialog_opens(qtbot, type_then_escape)
+    page.new_visit(resident.id)
+    assert any("还没有保存" in text for text in no_popups)  # asked (and the answer was Yes)
+    after = worker_session.ctx.read(lambda s: s.scalar(select(func.count(ElderlyVisit.id))))
+    assert after == before

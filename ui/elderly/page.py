@@ -33,7 +33,7 @@ class ElderlyPage(QWidget):
         self.resident.open_visit.connect(self.open_visit)
         self.resident.edit_requested.connect(self.edit_resident)
         self.resident.print_form.connect(lambda rid: self.print_("selection", [rid]))
-        self.last_form = None  # the last visit form shown (tests and screenshots look at it)
+        self.last_saved: visits.VisitInfo | None = None  # what the last visit form stored
 
     # -- navigation ------------------------------------------------------------------------------
     def open_resident(self, resident_id: str) -> None:
@@ -89,9 +89,10 @@ class ElderlyPage(QWidget):
         from ui.elderly.visit_form import VisitForm
 
         form = VisitForm(self.ctx, self, info, visit)
-        self.last_form = form
         form.exec()
-        if form.next_requested:
+        self.last_saved, next_requested = form.saved, form.next_requested
+        form.deleteLater()  # a day's typing back opens hundreds of forms
+        if next_requested:
             # Typing back a stack of paper forms: straight back to the search for the next one.
             self.show_roster()
             self.roster.focus_search()

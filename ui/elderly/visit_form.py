@@ -15,7 +15,7 @@ import itertools
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -276,9 +276,6 @@ class VisitForm(QDialog):
         layout.addWidget(self.general_error)
         layout.addLayout(buttons)
 
-        QShortcut(QKeySequence("Ctrl+S"), self, self.save_draft)
-        QShortcut(QKeySequence("Ctrl+Shift+S"), self, lambda: self.complete())
-        QShortcut(QKeySequence("Ctrl+Shift+N"), self, lambda: self.complete(next_form=True))
         for field in self.texts.values():
             field.submit.connect(self.save_draft)
         self.visit_date.editingFinished.connect(self._propose_next)
@@ -554,6 +551,19 @@ class VisitForm(QDialog):
 
     # -- keys ------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Handled here rather than with QShortcut: key events the fields do not use come up to
+        # the form whichever field has focus, and this works the same in tests (offscreen).
+        ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        shift = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        if ctrl and event.key() == Qt.Key.Key_S:
+            if shift:
+                self.complete()
+            else:
+                self.save_draft()
+            return
+        if ctrl and shift and event.key() == Qt.Key.Key_N:
+            self.complete(next_form=True)
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if self.focusWidget() is self.ref_add or self.focusWidget() in (
                 self.ref_text,
