@@ -109,8 +109,10 @@ def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
     actor = ctx.actor
     assert actor is not None
     if job.kind == "blank":
-        return Printout((render_blank_form(),), "空白探访记录表", "空白探访记录表.pdf", "")
-    step("正在读取名单…")
+        return Printout(
+            (render_blank_form(),), tr("空白探访记录表"), tr("空白探访记录表") + ".pdf", ""
+        )
+    step(tr("正在读取名单…"))
     with ctx.ws.reader() as s:
         if job.kind == "selection":
             data = forms.selection_forms(s, actor, job.resident_ids)
@@ -120,37 +122,46 @@ def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
         else:
             assert job.month is not None
             sheets = forms.route_sheets(s, actor, job.month, community_id=job.community_id)
-    where = job.community_name or "全部社区"
-    month = f"{job.month.year}年{job.month.month}月" if job.month else ""
+    where = job.community_name or tr("全部社区")
+    month = tr("{0}年{1}月").format(job.month.year, job.month.month) if job.month else ""
     if job.kind == "route":
         if not sheets:
-            raise CaseworkerError(f"{month}{where}没有应探访的老人，没有路线表可打印")
+            raise CaseworkerError(
+                tr("{0}{1}没有应探访的老人，没有路线表可打印").format(month, where)
+            )
         parts = []
         for i, sheet in enumerate(sheets):
             if progress is not None:
-                progress(i, len(sheets), f"正在生成 {sheet.community_name} 的路线表…")
+                progress(i, len(sheets), tr("正在生成 {0} 的路线表…").format(sheet.community_name))
             parts.append(render_route_sheet(sheet))
         people = sum(len(sheet.rows) for sheet in sheets)
         return Printout(
             tuple(parts),
-            f"{month}探访路线表",
-            f"探访路线表-{month}-{where}.pdf",
-            f"{len(sheets)} 个社区，{people} 人",
+            tr("{0}探访路线表").format(month),
+            tr("探访路线表-{0}-{1}").format(month, where) + ".pdf",
+            tr("{0} 个社区，{1} 人").format(len(sheets), people),
         )
     if not data:
         raise CaseworkerError(
-            "没有选中老人" if job.kind == "selection" else f"{month}{where}没有应探访的老人"
+            tr("没有选中老人")
+            if job.kind == "selection"
+            else tr("{0}{1}没有应探访的老人").format(month, where)
         )
-    step(f"正在生成 {len(data)} 份探访记录表…")
+    step(tr("正在生成 {0} 份探访记录表…").format(len(data)))
     pdf = render_visit_forms(data)
     if job.kind == "selection":
-        names = "、".join(f.resident_name for f in data[:3]) + ("等" if len(data) > 3 else "")
-        return Printout((pdf,), "探访记录表", f"探访记录表-{names}.pdf", f"{len(data)} 人：{names}")
+        names = "、".join(f.resident_name for f in data[:3]) + (tr("等") if len(data) > 3 else "")
+        return Printout(
+            (pdf,),
+            tr("探访记录表"),
+            tr("探访记录表-{0}").format(names) + ".pdf",
+            tr("{0} 人：{1}").format(len(data), names),
+        )
     return Printout(
         (pdf,),
-        f"{month}探访记录表",
-        f"探访记录表-{month}-{where}.pdf",
-        f"{where}，{len(data)} 人（每人一页）",
+        tr("{0}探访记录表").format(month),
+        tr("探访记录表-{0}-{1}").format(month, where) + ".pdf",
+        tr("{0}，{1} 人（每人一页）").format(where, len(data)),
     )
 
 

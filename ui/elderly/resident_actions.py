@@ -145,7 +145,11 @@ class ReferralDialog(_FormDialog):
         self.closed_on = DateField(referral.closed_on or date.today())
         self.form.addRow(
             self.tr("转介："),
-            QLabel(f"{referral.target}　{referral.description}　期限 {referral.due_on}"),
+            QLabel(
+                self.tr("{0}　{1}　期限 {2}").format(
+                    referral.target, referral.description, referral.due_on
+                )
+            ),
         )
         self.form.addRow(self.tr("状态："), self.errors.add("status", self.status))
         self.form.addRow(self.tr("办理结果："), self.errors.add("outcome", self.outcome))

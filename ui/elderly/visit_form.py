@@ -132,14 +132,16 @@ class VisitForm(QDialog):
                     row = ChoiceRow(cf.choices, cf.multi)
                     self.choices[cf.name] = row
                     form.addRow(
-                        cf.label + ("（可多选）" if cf.multi else "") + "：",
+                        (self.tr("{0}（可多选）：") if cf.multi else self.tr("{0}：")).format(
+                            cf.label
+                        ),
                         self.errors.add(cf.name, row),
                     )
             for name, area, text_label in TEXT_FIELDS:
                 if area == key:
                     field = MultiLineField(lines=1)
                     self.texts[name] = field
-                    form.addRow(text_label + "：", self.errors.add(name, field))
+                    form.addRow(self.tr("{0}：").format(text_label), self.errors.add(name, field))
             area_boxes[key] = box
         self.problems = MultiLineField(lines=2)
         self.actions = MultiLineField(lines=2)
@@ -237,6 +239,7 @@ class VisitForm(QDialog):
         self.amend_list.setMaximumHeight(80)
         QVBoxLayout(self.amend_box).addWidget(self.amend_list)
         body_layout.addWidget(self.amend_box)
+        body_layout.addStretch(1)  # spare height goes below the form, not between its rows
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
