@@ -466,3 +466,56 @@ def test_escape_asks_before_throwing_typing_away(
     assert any("还没有保存" in text for text in no_popups)  # asked (and the answer was Yes)
     after = worker_session.ctx.read(lambda s: s.scalar(select(func.count(ElderlyVisit.id))))
     assert after == before
+
+
+# -- tier and status -------------------------------------------------------------------------
+
+
+def test_tier_change_needs_a_reason_and_status_change_stops_scheduling(
+    worker_session,
+    page,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    from caseworker.domain.elderly import Tier
+    from ui.elderly.resident_actions import StatusDialog, TierDialog
+
+    resident = _any_resident(worker_session, status="在册", tier_reason="")
+    page.open_resident(resident.id)
+    other = next(t for t in Tier if t is not resident.suggested_tier)
+    said: list[str] = []
+    changes_before = page.resident.history_model.rowCount()
+
+    def change_tier(dialog: TierDialog) -> None:
+        dialog.tier.setCurrentIndex(dialog.tier.findData(other.value))
+        dialog.reason.clear()
+        dialog.save()
+        said.append(dialog.errors.message("tier_reason"))
+        type_text(qtbot, dialog.reason, "独居且近期摔倒")
+        dialog.save()
+
+    when_dialog_opens(qtbot, change_tier)
+    page.resident.change_tier()
+    assert "请写明原因" in said[0]
+    shown = page.resident.resident
+    assert shown.tier is other and shown.tier_reason == "独居且近期摔倒"
+    assert "独居且近期摔倒" in page.resident.fields["tier"].text()
+
+    def move_away(dialog: StatusDialog) -> None:
+        dialog.status.setCurrentIndex(dialog.status.findData("迁出"))
+        dialog.on.setText("2099-01-01")  # the future: refused at the date
+        dialog.save()
+        said.append(dialog.errors.message("status_date"))
+        dialog.on.setText(date.today().strftime("%Y/%m/%d"))
+        type_text(qtbot, dialog.note, "随子女迁往外省")
+        dialog.save()
+
+    when_dialog_opens(qtbot, move_away)
+    page.resident.change_status()
+    assert "不能晚于今天" in said[1]
+    moved = page.resident.resident
+    assert moved.status.value == "迁出" and moved.next_due is None
+    assert "不安排" in page.resident.fields["schedule"].text()
+    new = page.resident.history_model.rows[changes_before:]
+    changed = {h.field for h in new}
+    assert {"tier", "tier_reason", "status", "status_date"} <= changed  # in the record's history
