@@ -269,6 +269,15 @@ def test_completing_a_visit_updates_due_list_and_rate(
     assert rate_after.due == rate_before.due
     total = panel.rate_of(None)
     assert total.visited == sum(r.visited for r in panel.rates_model.rows[:-1])
+    # while the home page is hidden the panel waits, and catches up when shown again
+    worker_session.window.page("elderly")
+    second = panel.overdue_model.row(0)
+
+    when_dialog_opens(qtbot, fill)
+    page.new_visit(second.resident_id)
+    assert second.resident_id in {r.resident_id for r in panel.overdue_model.rows}  # not yet
+    worker_session.window.page("home")
+    assert second.resident_id not in {r.resident_id for r in panel.overdue_model.rows}
     # the panel opens the resident on double-click/Enter
     panel.overdue_view.activated.emit(panel.overdue_model.index(0, 0))
     assert worker_session.window.stack.currentWidget() is page

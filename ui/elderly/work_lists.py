@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -56,6 +57,7 @@ class WorkListsPanel(QGroupBox):
         self.ctx = ctx
         self.open_resident = open_resident
         self.fixed_today = today
+        self._stale = False
         actor = ctx.actor
         assert actor is not None
         self.community = QComboBox()
@@ -172,9 +174,20 @@ class WorkListsPanel(QGroupBox):
 
     def _on_changed(self, tables: frozenset[str]) -> None:
         if tables & (ELDERLY_TABLES | {"community", "staff"}):
+            # Typing back forms changes the tables often while the home page is hidden:
+            # refresh now only when seen, else when next shown.
+            if self.isVisible():
+                self.refresh()
+            else:
+                self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._stale:
             self.refresh()
+        super().showEvent(event)
 
     def refresh(self) -> None:
+        self._stale = False
         actor = self.ctx.actor
         assert actor is not None
         today = self.today
