@@ -139,6 +139,32 @@ def test_wrong_id_is_refused_at_the_field_and_nothing_saved(
     assert _count_residents(worker_session) == before
 
 
+def test_impossible_enrolment_date_is_refused_at_the_field(
+    worker_session,
+    page,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    before = _count_residents(worker_session)
+    said: list[str] = []
+
+    def fill(dialog: ResidentDialog) -> None:
+        qtbot.keyClicks(dialog.id_number, idnumber.make("110105", date(1950, 7, 1), 41))
+        type_text(qtbot, dialog.name, "钱日期")
+        dialog.enrolled_on.setText("2026-02-30")
+        dialog.save()
+        said.append(dialog.errors.message("enrolled_on"))
+        assert _count_residents(worker_session) == before  # nothing saved half-way
+        dialog.enrolled_on.setText("2026年1月5日")
+        dialog.save()
+
+    when_dialog_opens(qtbot, fill)
+    page.add_resident()
+    assert "不存在" in said[0]
+    assert _count_residents(worker_session) == before + 1
+    assert page.resident.resident.enrolled_on == date(2026, 1, 5)
+
+
 # -- visits ----------------------------------------------------------------------------------
 
 
@@ -528,3 +554,36 @@ def test_tier_change_needs_a_reason_and_status_change_stops_scheduling(
     new = page.resident.history_model.rows[changes_before:]
     changed = {h.field for h in new}
     assert {"tier", "tier_reason", "status", "status_date"} <= changed  # in the record's history
+
+
+def test_month_forms_for_one_community(worker_session, page, qtbot, no_popups) -> None:  # noqa: F811
+    from caseworker.services.elderly import forms
+    from ui.elderly.print_jobs import PrintOptions
+
+    actor = worker_session.ctx.actor
+    seen: dict[str, object] = {}
+
+    def options(dialog: PrintOptions) -> None:
+        dialog.community.setCurrentIndex(1)
+        seen["community"] = (dialog.community.currentData(), dialog.community.currentText())
+
+        def preview(p: PrintPreview) -> None:
+            reader = PdfReader(BytesIO(p.pdf))
+            seen["pages"] = [pg.extract_text().replace(" ", "") for pg in reader.pages]
+            p.accept()
+
+        when_dialog_opens(qtbot, preview)
+        dialog._ok()
+
+    when_dialog_opens(qtbot, options)
+    page.print_("month", [])
+    cid, cname = seen["community"]
+    expected = worker_session.ctx.read(
+        lambda s: forms.month_forms(s, actor, date.today(), community_id=cid)
+    )
+    pages = seen["pages"]
+    assert len(pages) == len(expected) > 0  # one page per person due, in that community only
+    assert all(cname in text for text in pages)
+    assert [f.resident_name in text for f, text in zip(expected, pages, strict=True)] == [
+        True
+    ] * len(pages)
