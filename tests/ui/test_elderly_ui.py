@@ -587,3 +587,51 @@ def test_month_forms_for_one_community(worker_session, page, qtbot, no_popups) -
     assert [f.resident_name in text for f, text in zip(expected, pages, strict=True)] == [
         True
     ] * len(pages)
+
+
+def test_closing_a_referral_takes_it_off_the_follow_up_list(
+    worker_session,
+    page,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    from ui.elderly.resident_actions import ReferralDialog
+
+    panel = worker_session.window.page("home").findChild(WorkListsPanel)
+    panel.visitor.setCurrentIndex(0)
+    assert panel.referral_model.rowCount() > 0
+    chase = panel.referral_model.row(0)
+    panel.referral_view.activated.emit(panel.referral_model.index(0, 0))
+    assert page.resident.resident_id == chase.resident_id
+    row = next(
+        i for i, r in enumerate(page.resident.referrals_model.rows) if r.id == chase.referral_id
+    )
+    said: list[str] = []
+
+    def close_it(dialog: ReferralDialog) -> None:
+        dialog.status.setCurrentIndex(dialog.status.findData("已办结"))
+        dialog.outcome.clear()
+        dialog.save()  # closing needs the outcome
+        said.append(dialog.errors.message("outcome"))
+        type_text(qtbot, dialog.outcome, "已联系社区养老服务站上门")
+        dialog.save()
+
+    when_dialog_opens(qtbot, close_it)
+    page.resident.referrals_view.doubleClicked.emit(page.resident.referrals_model.index(row, 0))
+    assert "办理结果" in said[0]
+    closed = next(r for r in page.resident.referrals_model.rows if r.id == chase.referral_id)
+    assert closed.status.value == "已办结" and closed.closed_on is not None
+    worker_session.window.page("home")
+    assert chase.referral_id not in {r.referral_id for r in panel.referral_model.rows}
+
+
+def test_child_protection_staff_do_not_see_the_elderly_roster(
+    demo_root: Path, make_controller, qtbot
+) -> None:
+    controller = make_controller(demo_root)
+    controller.start()
+    log_in(controller, qtbot, "ertong01")
+    window = controller.window
+    assert window is not None
+    assert window.page("home").findChild(WorkListsPanel) is None
+    assert not isinstance(window.page("elderly"), ElderlyPage)
