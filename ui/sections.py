@@ -7,20 +7,46 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QWidget
 
 from ui.main_window import Section
-from ui.pages.not_built import NotBuiltPage
+from ui.pages.not_built import NoAccessPage, NotBuiltPage
 
 if TYPE_CHECKING:
     from ui.app import Controller
+    from ui.elderly.page import ElderlyPage
 
 
 def build_sections(controller: Controller) -> list[Section]:
     ctx = controller.ctx
     assert ctx is not None
 
+    def elderly() -> QWidget:
+        from caseworker.domain.roles import Permission
+
+        if not ctx.can(Permission.ELDERLY_VIEW):
+            return NoAccessPage("老年人探访", "您的账号没有查看老年人台账的权限。")
+        from ui.elderly.page import ElderlyPage
+
+        return ElderlyPage(ctx)
+
+    def elderly_page() -> ElderlyPage:
+        window = controller.window
+        assert window is not None
+        return window.page("elderly")  # type: ignore[return-value]
+
+    def open_resident(resident_id: str) -> None:
+        elderly_page().open_resident(resident_id)
+
     def home() -> QWidget:
+        from caseworker.domain.roles import Permission
         from ui.pages.home import HomePage
 
-        return HomePage(ctx)
+        page = HomePage(ctx)
+        if ctx.can(Permission.ELDERLY_VIEW):
+            from ui.elderly.work_lists import WorkListsPanel
+
+            page.add_panel(
+                WorkListsPanel(ctx, open_resident, lambda kind: elderly_page().print_(kind, []))
+            )
+        return page
 
     def system() -> QWidget:
         from ui.admin.system_page import SystemPage
@@ -34,11 +60,7 @@ def build_sections(controller: Controller) -> list[Section]:
 
     return [
         Section("home", "工作台", home),
-        Section(
-            "elderly",
-            "老年人探访",
-            lambda: NotBuiltPage("老年人探访", "老年人台账、探访计划、探访记录和打印探访表。"),
-        ),
+        Section("elderly", "老年人探访", elderly),
         Section(
             "retrofit",
             "适老化改造",

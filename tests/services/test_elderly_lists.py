@@ -127,6 +127,8 @@ def test_filters(office_ws: Workspace, worker: Actor, people: dict) -> None:
         assert find(status=Status.MOVED) == ["李和平"]
         assert find(scheduled_only=True) == ["欧阳春花", "王建国", "王秀英"]
         assert find(overdue_only=True) == ["欧阳春花", "王建国", "王秀英"]  # never visited
+        assert find(due_by=TODAY) == ["欧阳春花", "王建国", "王秀英"]  # not the one moved away
+        assert find(due_by=date(2026, 1, 4)) == []  # all enrolled (so due) on 2026-01-05
         assert find(assigned_staff_id=worker.staff_id) == ["欧阳春花", "王秀英"]
         assert find(text="王", community_id=cids["和平里社区"]) == ["王秀英"]
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from caseworker.domain.elderly import Category, Status, Tier
 from caseworker.domain.errors import PermissionDenied, ValidationError
-from caseworker.domain.roles import Actor
+from caseworker.domain.roles import Actor, Role
 from caseworker.services.elderly import roster
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident
@@ -203,3 +203,14 @@ def test_phone_with_letters_is_refused(office_ws: Workspace, worker: Actor) -> N
             today=TODAY,
         )
     assert err.value.field == "phone"
+
+
+def test_staff_choices_list_active_staff_for_anyone_who_may_view(
+    office_ws: Workspace, worker: Actor
+) -> None:
+    with office_ws.reader() as s:
+        names = [c.name for c in roster.staff_choices(s, worker)]
+    assert worker.display_name in names
+    outsider = Actor("x", "x", "x", Role.CHILD_DIRECTOR)
+    with office_ws.reader() as s, pytest.raises(PermissionDenied):
+        roster.staff_choices(s, outsider)

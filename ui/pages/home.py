@@ -38,8 +38,8 @@ class HomePage(QWidget):
         self.refresh()
 
     def add_panel(self, widget: QWidget) -> None:
-        """Programme modules put their work lists on the home page."""
-        self.layout_.addWidget(widget)
+        """Programme modules put their work lists on the home page (they take the free height)."""
+        self.layout_.addWidget(widget, 1)
 
     def _on_changed(self, tables: frozenset[str]) -> None:
         if tables & {"office", "community", "staff"}:

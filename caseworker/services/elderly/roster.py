@@ -372,3 +372,21 @@ def detail(
         tuple(visit_service.referrals_of(session, actor, resident_id)),
         tuple(record_history(session, ElderlyResident.__tablename__, resident_id)),
     )
+
+
+@dataclass(frozen=True)
+class StaffChoice:
+    id: str
+    name: str
+
+
+def staff_choices(session: Session, actor: Actor) -> list[StaffChoice]:
+    """Active staff who can be a visitor, referral owner or assigned caseworker (for the pickers
+    and the work lists' visitor filter; the account list itself is for administrators only)."""
+    can_view(actor)
+    rows = session.execute(
+        select(Staff.id, Staff.display_name)
+        .where(Staff.deleted_at.is_(None), Staff.disabled.is_(False))
+        .order_by(Staff.display_name)
+    )
+    return [StaffChoice(sid, name) for sid, name in rows]

@@ -33,6 +33,7 @@ class RosterQuery:
     status: Status | None = None  # None: everyone; see `scheduled_only`
     scheduled_only: bool = False  # 在册 and 住院 only
     overdue_only: bool = False
+    due_by: date | None = None  # due on or before this day (e.g. the month's end)
     assigned_staff_id: str | None = None
     sort: str = "name"  # a key of SORT_COLUMNS
     descending: bool = False
@@ -148,6 +149,8 @@ def _filtered(q: RosterQuery, today: date, select_from: Select) -> Select:
         stmt = stmt.where(R.next_due.is_not(None))
     if q.overdue_only:
         stmt = stmt.where(R.next_due < today)
+    if q.due_by is not None:
+        stmt = stmt.where(R.next_due <= q.due_by)
     if q.assigned_staff_id:
         stmt = stmt.where(R.assigned_staff_id == q.assigned_staff_id)
     return stmt

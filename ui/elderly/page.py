@@ -1,0 +1,108 @@
+"""The 老年人探访 section: the roster, and a resident's page in front of it when one is opened.
+Opens the dialogs (new resident, visit form, printing) and routes their results."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
+
+from caseworker.domain.errors import NotFound
+from caseworker.services.elderly import roster, visits
+from ui.context import AppContext
+from ui.elderly.resident_page import ResidentPage
+from ui.elderly.roster_page import RosterPage
+
+
+class ElderlyPage(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.roster = RosterPage(ctx)
+        self.resident = ResidentPage(ctx)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.roster)
+        self.stack.addWidget(self.resident)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addWidget(self.stack)
+        self.roster.open_resident.connect(self.open_resident)
+        self.roster.new_visit.connect(self.new_visit)
+        self.roster.add_resident.connect(self.add_resident)
+        self.roster.print_requested.connect(self._print_from_roster)
+        self.resident.back.connect(self.show_roster)
+        self.resident.new_visit.connect(self.new_visit)
+        self.resident.open_visit.connect(self.open_visit)
+        self.resident.edit_requested.connect(self.edit_resident)
+        self.resident.print_form.connect(lambda rid: self.print_("selection", [rid]))
+        self.last_saved: visits.VisitInfo | None = None  # what the last visit form stored
+
+    # -- navigation ------------------------------------------------------------------------------
+    def open_resident(self, resident_id: str) -> None:
+        self.resident.show_resident(resident_id)
+        self.stack.setCurrentWidget(self.resident)
+
+    def show_roster(self) -> None:
+        if self.resident.resident_id:
+            self.roster.select_id(self.resident.resident_id)
+        self.stack.setCurrentWidget(self.roster)
+        self.roster.view.setFocus()
+
+    # -- dialogs ---------------------------------------------------------------------------------
+    def add_resident(self) -> None:
+        from ui.elderly.resident_dialog import ResidentDialog
+
+        dialog = ResidentDialog(self.ctx, self)
+        if dialog.exec() and dialog.result_info is not None:
+            self.roster.reload()
+            self.open_resident(dialog.result_info.id)
+
+    def edit_resident(self, resident_id: str) -> None:
+        from ui.elderly.resident_dialog import ResidentDialog
+
+        info = self.resident.resident
+        if info is None or info.id != resident_id:
+            return
+        ResidentDialog(self.ctx, self, info).exec()
+
+    def _resident_info(self, resident_id: str) -> roster.ResidentInfo | None:
+        actor = self.ctx.actor
+        assert actor is not None
+        try:
+            return self.ctx.read(lambda s: roster.get(s, actor, resident_id))
+        except NotFound:
+            return None
+
+    def new_visit(self, resident_id: str) -> None:
+        info = self._resident_info(resident_id)
+        if info is not None:
+            self._run_form(info, None)
+
+    def open_visit(self, resident_id: str, visit_id: str) -> None:
+        actor = self.ctx.actor
+        assert actor is not None
+        info = self._resident_info(resident_id)
+        if info is None:
+            return
+        visit = self.ctx.read(lambda s: visits.get(s, actor, visit_id))
+        self._run_form(info, visit)
+
+    def _run_form(self, info: roster.ResidentInfo, visit: visits.VisitInfo | None) -> None:
+        from ui.elderly.visit_form import VisitForm
+
+        form = VisitForm(self.ctx, self, info, visit)
+        form.exec()
+        self.last_saved, next_requested = form.saved, form.next_requested
+        form.deleteLater()  # a day's typing back opens hundreds of forms
+        if next_requested:
+            # Typing back a stack of paper forms: straight back to the search for the next one.
+            self.show_roster()
+            self.roster.focus_search()
+
+    # -- printing --------------------------------------------------------------------------------
+    def _print_from_roster(self, kind: str) -> None:
+        ids = self.roster.selected_ids() if kind == "selection" else []
+        self.print_(kind, ids)
+
+    def print_(self, kind: str, resident_ids: list[str]) -> None:
+        from ui.elderly.print_jobs import print_flow
+
+        print_flow(self.ctx, self, kind, resident_ids)

@@ -1,0 +1,204 @@
+"""What to print and building the PDF on the background runner (with progress and cancel):
+pre-filled forms for a selection or for everyone due in a month (per community), the blank
+form, and the month's route sheets. The result opens in the in-app preview."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.schedule import parse_month
+from caseworker.services import accounts
+from ui.context import AppContext
+from ui.elderly.common import ErrorLabel
+from ui.messages import tr
+from ui.progress import run_with_progress
+
+KINDS = ("selection", "month", "route", "blank")
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    kind: str
+    month: date | None = None
+    community_id: str | None = None
+    community_name: str = ""
+    resident_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Printout:
+    parts: tuple[bytes, ...]  # one PDF, or one per community (route sheets), merged for preview
+    title: str
+    filename: str
+    summary: str
+
+
+class PrintOptions(QDialog):
+    """Month and community for the month's forms or route sheets."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None, kind: str) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.setWindowTitle(
+            self.tr("打印本月探访路线表") if kind == "route" else self.tr("打印应访老人探访记录表")
+        )
+        self.month = QLineEdit(f"{date.today():%Y-%m}")
+        self.community = QComboBox()
+        self.community.addItem(self.tr("全部社区/村"), None)
+        for c in ctx.read(accounts.communities):
+            self.community.addItem(c.name, c.id)
+        self.error = ErrorLabel()
+        form = QFormLayout()
+        form.addRow(self.tr("月份（YYYY-MM）："), self.month)
+        form.addRow(self.tr("社区/村："), self.community)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("生成预览"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
+        buttons.accepted.connect(self._ok)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _ok(self) -> None:
+        try:
+            parse_month(self.month.text())
+        except ValueError as exc:
+            self.error.say(str(exc))
+            self.month.setFocus()
+            return
+        self.accept()
+
+    def job(self) -> PrintJob:
+        return PrintJob(
+            self.kind,
+            month=parse_month(self.month.text()),
+            community_id=self.community.currentData(),
+            community_name=self.community.currentText() if self.community.currentData() else "",
+        )
+
+
+def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
+    """Read the data and render the PDF (runs on the background runner)."""
+    from caseworker.printing.route_sheet import render_route_sheet
+    from caseworker.printing.visit_forms import render_blank_form, render_visit_forms
+    from caseworker.services.elderly import forms
+
+    def step(text: str) -> None:
+        if progress is not None:
+            progress(0, 0, text)
+
+    actor = ctx.actor
+    assert actor is not None
+    if job.kind == "blank":
+        return Printout(
+            (render_blank_form(),), tr("空白探访记录表"), tr("空白探访记录表") + ".pdf", ""
+        )
+    step(tr("正在读取名单…"))
+    with ctx.ws.reader() as s:
+        if job.kind == "selection":
+            data = forms.selection_forms(s, actor, job.resident_ids)
+        elif job.kind == "month":
+            assert job.month is not None
+            data = forms.month_forms(s, actor, job.month, community_id=job.community_id)
+        else:
+            assert job.month is not None
+            sheets = forms.route_sheets(s, actor, job.month, community_id=job.community_id)
+    where = job.community_name or tr("全部社区")
+    month = tr("{0}年{1}月").format(job.month.year, job.month.month) if job.month else ""
+    if job.kind == "route":
+        if not sheets:
+            raise CaseworkerError(
+                tr("{0}{1}没有应探访的老人，没有路线表可打印").format(month, where)
+            )
+        parts = []
+        for i, sheet in enumerate(sheets):
+            if progress is not None:
+                progress(i, len(sheets), tr("正在生成 {0} 的路线表…").format(sheet.community_name))
+            parts.append(render_route_sheet(sheet))
+        people = sum(len(sheet.rows) for sheet in sheets)
+        return Printout(
+            tuple(parts),
+            tr("{0}探访路线表").format(month),
+            tr("探访路线表-{0}-{1}").format(month, where) + ".pdf",
+            tr("{0} 个社区，{1} 人").format(len(sheets), people),
+        )
+    if not data:
+        raise CaseworkerError(
+            tr("没有选中老人")
+            if job.kind == "selection"
+            else tr("{0}{1}没有应探访的老人").format(month, where)
+        )
+    step(tr("正在生成 {0} 份探访记录表…").format(len(data)))
+    pdf = render_visit_forms(data)
+    if job.kind == "selection":
+        names = "、".join(f.resident_name for f in data[:3]) + (tr("等") if len(data) > 3 else "")
+        return Printout(
+            (pdf,),
+            tr("探访记录表"),
+            tr("探访记录表-{0}").format(names) + ".pdf",
+            tr("{0} 人：{1}").format(len(data), names),
+        )
+    return Printout(
+        (pdf,),
+        tr("{0}探访记录表").format(month),
+        tr("探访记录表-{0}-{1}").format(month, where) + ".pdf",
+        tr("{0}，{1} 人（每人一页）").format(where, len(data)),
+    )
+
+
+def generate(ctx: AppContext, parent: QWidget | None, job: PrintJob) -> Printout | None:
+    """Build on the runner behind a cancellable progress dialog; None when refused/cancelled."""
+    from ui.tasks import Cancelled
+
+    def run(progress: Any = None) -> Printout:
+        return build(ctx, job, progress)
+
+    try:
+        return run_with_progress(ctx.runner, run, parent, tr("正在生成 PDF…"), cancellable=True)
+    except Cancelled:
+        return None
+    except CaseworkerError as exc:
+        QMessageBox.information(parent, tr("无法打印"), str(exc))
+        return None
+
+
+def print_flow(
+    ctx: AppContext,
+    parent: QWidget | None,
+    kind: str,
+    resident_ids: Sequence[str] = (),
+) -> None:
+    """Ask what is needed, build the PDF, open the preview (print or save from there)."""
+    from ui.elderly.print_preview import PrintPreview, merge_pdfs
+
+    if kind in ("month", "route"):
+        options = PrintOptions(ctx, parent, kind)
+        if not options.exec():
+            return
+        job = options.job()
+    else:
+        job = PrintJob(kind, resident_ids=tuple(resident_ids))
+    out = generate(ctx, parent, job)
+    if out is None:
+        return
+    pdf = merge_pdfs(out.parts)
+    PrintPreview(parent, pdf, out.title, out.filename, out.summary).exec()

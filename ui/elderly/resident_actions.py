@@ -1,0 +1,169 @@
+"""Small dialogs on a resident's page: change the tier (with a reason), change the status (with
+its date), and move a referral along. Each stays open with the service's reason on refusal."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.domain.dates import InvalidDate
+from caseworker.domain.elderly import Status, Tier
+from caseworker.domain.errors import CaseworkerError, ValidationError
+from caseworker.domain.visit_form import ReferralStatus
+from caseworker.services.elderly import roster, visits
+from caseworker.services.elderly.roster import ResidentInfo
+from caseworker.services.elderly.visits import ReferralInfo
+from ui.context import AppContext
+from ui.elderly.common import ELDERLY_TABLES, DateField, ErrorLabel, FieldErrors
+
+
+class _FormDialog(QDialog):
+    """A form with Save/Cancel, field errors and a general error line."""
+
+    def __init__(self, parent: QWidget | None, title: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.errors = FieldErrors()
+        self.general = ErrorLabel()
+        self.form = QFormLayout()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.addLayout(self.form)
+        self.layout_.addWidget(self.general)
+        self.layout_.addWidget(buttons)
+        self.setMinimumWidth(520)
+
+    def save(self) -> None:
+        self.errors.clear()
+        self.general.say("")
+        try:
+            self.apply()
+        except ValidationError as exc:
+            if not self.errors.show_error(exc):
+                self.general.say(str(exc))
+            return
+        except CaseworkerError as exc:
+            self.general.say(str(exc))
+            return
+        self.accept()
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+
+class TierDialog(_FormDialog):
+    def __init__(self, ctx: AppContext, parent: QWidget | None, resident: ResidentInfo) -> None:
+        super().__init__(parent, self.tr("调整探访等级"))
+        self.ctx = ctx
+        self.resident = resident
+        self.tier = QComboBox()
+        for t in Tier:
+            self.tier.addItem(t.value, t.value)
+        self.tier.setCurrentIndex(self.tier.findData(resident.tier.value))
+        self.reason = QLineEdit(resident.tier_reason)
+        self.reason.setPlaceholderText(self.tr("与系统建议不同时必须写明原因"))
+        suggestion = QLabel(
+            self.tr("系统建议：{0}（{1}）").format(
+                resident.suggested_tier.value, resident.suggested_reason
+            )
+        )
+        suggestion.setWordWrap(True)
+        self.form.addRow(self.tr("当前等级："), QLabel(resident.tier.value))
+        self.form.addRow("", suggestion)
+        self.form.addRow(self.tr("调整为："), self.errors.add("tier", self.tier))
+        self.form.addRow(self.tr("调整原因："), self.errors.add("tier_reason", self.reason))
+
+    def apply(self) -> None:
+        tier, reason, rid = Tier(self.tier.currentData()), self.reason.text(), self.resident.id
+        self.ctx.write_wait(
+            lambda s, a: roster.set_tier(s, a, rid, tier, reason),
+            tables=ELDERLY_TABLES,
+            parent=self,
+        )
+
+
+class StatusDialog(_FormDialog):
+    def __init__(self, ctx: AppContext, parent: QWidget | None, resident: ResidentInfo) -> None:
+        super().__init__(parent, self.tr("变更状态"))
+        self.ctx = ctx
+        self.resident = resident
+        self.status = QComboBox()
+        for s in Status:
+            self.status.addItem(s.value, s.value)
+        self.status.setCurrentIndex(self.status.findData(resident.status.value))
+        self.on = DateField(date.today())
+        self.note = QLineEdit(resident.status_note)
+        self.note.setPlaceholderText(self.tr("如：住院医院、迁往何处"))
+        self.form.addRow(self.tr("状态："), self.errors.add("status", self.status))
+        self.form.addRow(self.tr("日期*："), self.errors.add("status_date", self.on))
+        self.form.addRow(self.tr("说明："), self.errors.add("status_note", self.note))
+        self.form.addRow("", QLabel(self.tr("迁出、去世后不再安排探访，历史记录保留。")))
+
+    def apply(self) -> None:
+        try:
+            on = self.on.value()
+        except InvalidDate as exc:
+            raise ValidationError(str(exc), field="status_date") from None
+        if on is None:
+            raise ValidationError(self.tr("请填写日期"), field="status_date")
+        status, note, rid = Status(self.status.currentData()), self.note.text(), self.resident.id
+        self.ctx.write_wait(
+            lambda s, a: roster.set_status(s, a, rid, status, on, note),
+            tables=ELDERLY_TABLES,
+            parent=self,
+        )
+
+
+class ReferralDialog(_FormDialog):
+    """待办 → 办理中 → 已办结 (closing needs the outcome)."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None, referral: ReferralInfo) -> None:
+        super().__init__(parent, self.tr("转介办理"))
+        self.ctx = ctx
+        self.referral = referral
+        self.status = QComboBox()
+        for s in ReferralStatus:
+            self.status.addItem(s.value, s.value)
+        self.status.setCurrentIndex(self.status.findData(referral.status.value))
+        self.outcome = QLineEdit(referral.outcome)
+        self.closed_on = DateField(referral.closed_on or date.today())
+        self.form.addRow(
+            self.tr("转介："),
+            QLabel(
+                self.tr("{0}　{1}　期限 {2}").format(
+                    referral.target, referral.description, referral.due_on
+                )
+            ),
+        )
+        self.form.addRow(self.tr("状态："), self.errors.add("status", self.status))
+        self.form.addRow(self.tr("办理结果："), self.errors.add("outcome", self.outcome))
+        self.form.addRow(self.tr("办结日期："), self.errors.add("closed_on", self.closed_on))
+
+    def apply(self) -> None:
+        try:
+            closed = self.closed_on.value()
+        except InvalidDate as exc:
+            raise ValidationError(str(exc), field="closed_on") from None
+        status, outcome = ReferralStatus(self.status.currentData()), self.outcome.text()
+        rid = self.referral.id
+        self.ctx.write_wait(
+            lambda s, a: visits.update_referral(s, a, rid, status, outcome, closed_on=closed),
+            tables=ELDERLY_TABLES,
+            parent=self,
+        )

@@ -1,0 +1,322 @@
+"""老年人台账: the roster list. Search as you type, filters, SQL sort on header click, paged rows.
+
+Keyboard: Ctrl+F focuses the search box; Down (or Enter) moves into the list; Enter opens the
+resident; Ctrl+N starts a visit for the current row; Ctrl+Shift+A adds a resident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.domain import schedule as rules
+from caseworker.domain.elderly import Category, Status, Tier
+from caseworker.services import accounts
+from caseworker.services.elderly import search
+from caseworker.services.elderly.search import RosterQuery, RosterRow
+from ui.context import AppContext
+from ui.elderly.common import ELDERLY_TABLES
+from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
+
+SEARCH_DEBOUNCE_MS = 250
+
+
+class RosterModel(PagedTableModel[RosterRow]):
+    """The paged roster; overdue due dates in red."""
+
+    today: date = date.today()
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and index.isValid():
+            row = self.rows[index.row()]
+            if row.next_due is not None and row.next_due < self.today:
+                return QBrush(QColor("#b00020"))
+            return None
+        return super().data(index, role)
+
+
+class _SearchBox(QLineEdit):
+    """Down arrow moves into the list, as in a browser's address bar."""
+
+    down = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Down:
+            self.down.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class _RosterView(QTableView):
+    """Enter opens the current row (QTableView alone would do nothing)."""
+
+    activated_row = Signal(int)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.activated_row.emit(self.currentIndex().row())
+            return
+        super().keyPressEvent(event)
+
+
+class RosterPage(QWidget):
+    open_resident = Signal(str)
+    new_visit = Signal(str)
+    add_resident = Signal()
+    print_requested = Signal(str)  # "selection" | "month" | "blank" | "route"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.today = date.today()
+        heading = QLabel(self.tr("老年人台账"))
+        heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        self.search = _SearchBox()
+        self.search.setPlaceholderText(
+            self.tr("搜索：姓名或住址的任意部分、身份证号（或后几位）、电话　Ctrl+F")
+        )
+        self.search.setClearButtonEnabled(True)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self.timer.timeout.connect(self.reload)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.returnPressed.connect(self._search_enter)
+        self.search.down.connect(self._into_list)
+
+        self.community = QComboBox()
+        self.community.addItem(self.tr("全部社区/村"), None)
+        for c in ctx.read(accounts.communities):
+            self.community.addItem(c.name, c.id)
+        self.tier = QComboBox()
+        self.tier.addItem(self.tr("全部等级"), None)
+        for t in Tier:
+            self.tier.addItem(t.value, t.value)
+        self.category = QComboBox()
+        self.category.addItem(self.tr("全部类别"), None)
+        for c in Category:
+            self.category.addItem(c.value, c.value)
+        self.status = QComboBox()
+        self.status.addItem(self.tr("在册和住院"), "scheduled")
+        self.status.addItem(self.tr("全部状态"), None)
+        for s in Status:
+            self.status.addItem(s.value, s.value)
+        self.overdue = QCheckBox(self.tr("只看逾期"))
+        self.due_month = QCheckBox(self.tr("本月应访"))
+        for combo in (self.community, self.tier, self.category, self.status):
+            combo.currentIndexChanged.connect(lambda _i: self.reload())
+        for box in (self.overdue, self.due_month):
+            box.toggled.connect(lambda _on: self.reload())
+        self.count_label = QLabel()
+        self.count_label.setStyleSheet("color: #333;")
+
+        self.columns: list[Column[RosterRow]] = [
+            Column(self.tr("姓名"), lambda r: r.name, sort_key="name"),
+            Column(self.tr("性别"), lambda r: r.sex, sort_key="sex"),
+            Column(self.tr("年龄"), lambda r: r.age_on(self.today), True, sort_key="age"),
+            Column(self.tr("身份证号"), lambda r: r.id_number_masked, sort_key="id_number"),
+            Column(self.tr("社区/村"), lambda r: r.community_name, sort_key="community"),
+            Column(self.tr("住址"), lambda r: r.address, sort_key="address"),
+            Column(self.tr("电话"), lambda r: r.phone, sort_key="phone"),
+            Column(self.tr("类别"), lambda r: r.categories, sort_key="categories"),
+            Column(self.tr("等级"), lambda r: r.tier, sort_key="tier"),
+            Column(self.tr("状态"), lambda r: r.status, sort_key="status"),
+            Column(self.tr("上次探访"), lambda r: r.last_visit_on, sort_key="last_visit_on"),
+            Column(self.tr("下次应访"), lambda r: r.next_due, sort_key="next_due"),
+            Column(self.tr("责任人"), lambda r: r.assigned_staff_name, sort_key="assigned"),
+        ]
+        self.sort_key = "name"
+        self.descending = False
+        self.model = RosterModel(self.columns, lambda: 0, lambda _o, _l: [])
+        self.view = _RosterView()
+        self.view.setModel(self.model)
+        configure_view(self.view)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        header = self.view.horizontalHeader()
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        header.setSectionsClickable(True)
+        header.sectionClicked.connect(self._sort_by)
+        for col, width in enumerate((70, 40, 40, 140, 96, 180, 100, 130, 50, 44, 86, 86)):
+            self.view.setColumnWidth(col, width)
+        self.view.doubleClicked.connect(lambda i: self._open_row(i.row()))
+        self.view.activated_row.connect(self._open_row)
+
+        self.add_button = QPushButton(self.tr("新增老人"))
+        self.add_button.setToolTip("Ctrl+Shift+A")
+        self.add_button.clicked.connect(self.add_resident)
+        self.open_button = QPushButton(self.tr("打开"))
+        self.open_button.clicked.connect(lambda: self._open_row(self.view.currentIndex().row()))
+        self.visit_button = QPushButton(self.tr("登记探访"))
+        self.visit_button.setToolTip("Ctrl+N")
+        self.visit_button.clicked.connect(self._new_visit)
+        self.print_button = QPushButton(self.tr("打印"))
+        menu = QMenu(self.print_button)
+        for key, text in (
+            ("selection", self.tr("选中老人的探访记录表（预填）")),
+            ("month", self.tr("本月应访老人的探访记录表（按社区）")),
+            ("route", self.tr("本月探访路线表（按社区）")),
+            ("blank", self.tr("空白探访记录表")),
+        ):
+            menu.addAction(text, lambda k=key: self.print_requested.emit(k))
+        self.print_button.setMenu(menu)
+
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addSpacing(12)
+        top.addWidget(self.search, 1)
+        filters = QHBoxLayout()
+        for w in (self.community, self.tier, self.category, self.status):
+            filters.addWidget(w)
+        filters.addWidget(self.overdue)
+        filters.addWidget(self.due_month)
+        filters.addStretch()
+        filters.addWidget(self.count_label)
+        buttons = QHBoxLayout()
+        for b in (self.add_button, self.open_button, self.visit_button, self.print_button):
+            buttons.addWidget(b)
+        buttons.addStretch()
+        hint = QLabel(self.tr("Enter 打开　Ctrl+N 登记探访　点击表头排序　按住 Ctrl/Shift 多选"))
+        hint.setStyleSheet("color: #777;")
+        buttons.addWidget(hint)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+
+        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
+        QShortcut(QKeySequence("Ctrl+N"), self, self._new_visit)
+        QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.add_resident)
+        ctx.changed.connect(self._on_changed)
+        self.can_edit = ctx.actor is not None and _can_edit(ctx)
+        self.add_button.setEnabled(self.can_edit)
+        self.visit_button.setEnabled(self.can_edit)
+        self.reload()
+
+    # -- query -----------------------------------------------------------------------------------
+    def query(self) -> RosterQuery:
+        status = self.status.currentData()
+        q = RosterQuery(
+            text=self.search.text(),
+            community_id=self.community.currentData(),
+            tier=self.tier.currentData(),
+            category=self.category.currentData(),
+            status=None if status in (None, "scheduled") else status,
+            scheduled_only=status == "scheduled",
+            overdue_only=self.overdue.isChecked(),
+            sort=self.sort_key,
+            descending=self.descending,
+        )
+        if self.due_month.isChecked():
+            q = replace(q, due_by=rules.month_of(self.today)[1])
+        return q
+
+    def reload(self) -> None:
+        self.timer.stop()
+        self.today = date.today()
+        self.model.today = self.today
+        actor = self.ctx.actor
+        assert actor is not None
+        q = self.query()
+        today = self.today
+        keep = self.current_id()
+        self.model.reload(
+            count=lambda: self.ctx.read(lambda s: search.count(s, actor, q, today=today)),
+            fetch=lambda offset, limit: self.ctx.read(
+                lambda s: search.page(s, actor, q, offset, limit, today=today)
+            ),
+        )
+        self.count_label.setText(self.tr("共 {0} 人").format(self.model.total))
+        row = next((i for i, r in enumerate(self.model.rows) if r.id == keep), 0)
+        if self.model.rows:
+            self.view.setCurrentIndex(self.model.index(row, 0))
+
+    def _on_changed(self, tables: frozenset[str]) -> None:
+        if tables & ELDERLY_TABLES:
+            self.reload()
+
+    def _sort_by(self, column: int) -> None:
+        key = self.columns[column].sort_key
+        if key is None:
+            return
+        if key == self.sort_key:
+            self.descending = not self.descending
+        else:
+            self.sort_key, self.descending = key, False
+        self.view.horizontalHeader().setSortIndicator(
+            column, Qt.SortOrder.DescendingOrder if self.descending else Qt.SortOrder.AscendingOrder
+        )
+        self.reload()
+
+    # -- rows ------------------------------------------------------------------------------------
+    def current_id(self) -> str | None:
+        index = self.view.currentIndex()
+        if not index.isValid() or index.row() >= len(self.model.rows):
+            return None
+        return self.model.row(index.row()).id
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        return [self.model.row(r).id for r in rows if r < len(self.model.rows)]
+
+    def _open_row(self, row: int) -> None:
+        if 0 <= row < len(self.model.rows):
+            self.open_resident.emit(self.model.row(row).id)
+
+    def _new_visit(self) -> None:
+        rid = self.current_id()
+        if rid is not None and self.can_edit:
+            self.new_visit.emit(rid)
+
+    def _search_enter(self) -> None:
+        if self.timer.isActive():
+            self.reload()
+        if self.model.total == 1:
+            self._open_row(0)
+        else:
+            self._into_list()
+
+    def _into_list(self) -> None:
+        if self.timer.isActive():
+            self.reload()
+        if self.model.rows:
+            self.view.setFocus()
+            if not self.view.currentIndex().isValid():
+                self.view.setCurrentIndex(self.model.index(0, 0))
+            self.view.selectRow(self.view.currentIndex().row())
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def select_id(self, resident_id: str) -> None:
+        for i, r in enumerate(self.model.rows):
+            if r.id == resident_id:
+                self.view.setCurrentIndex(self.model.index(i, 0))
+                self.view.scrollTo(self.model.index(i, 0), QTableView.ScrollHint.PositionAtCenter)
+                return
+        self.view.setCurrentIndex(QModelIndex())
+
+
+def _can_edit(ctx: AppContext) -> bool:
+    from caseworker.domain.roles import Permission
+
+    return ctx.can(Permission.ELDERLY_EDIT)

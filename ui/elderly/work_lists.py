@@ -1,0 +1,231 @@
+"""The 工作台 panel for programme 1: my visits due this week, overdue (with days), open referral
+follow-ups, and the month's visit rate per community. Filters by community and visitor; a
+double-click (or Enter) opens the resident; refreshes when an elderly table changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.domain import schedule as rules
+from caseworker.services import accounts
+from caseworker.services.elderly import roster, schedule
+from caseworker.services.elderly.schedule import CommunityRate, DueRow, ReferralRow
+from ui.context import AppContext
+from ui.elderly.common import ELDERLY_TABLES
+from ui.widgets.table_models import Column, ListTableModel, configure_view
+
+LIST_LIMIT = 500  # a work list longer than this is read from the roster's filters instead
+
+
+class _List(QTableView):
+    def __init__(self, model, widths: tuple[int, ...], open_row: Callable[[int], None]) -> None:
+        super().__init__()
+        self.setModel(model)
+        configure_view(self)
+        for col, width in enumerate(widths):
+            self.setColumnWidth(col, width)
+        self.doubleClicked.connect(lambda i: open_row(i.row()))
+        self.activated.connect(lambda i: open_row(i.row()))
+
+
+class WorkListsPanel(QGroupBox):
+    def __init__(
+        self,
+        ctx: AppContext,
+        open_resident: Callable[[str], None],
+        print_flow: Callable[[str], None] | None = None,
+        *,
+        today: date | None = None,
+    ) -> None:
+        super().__init__(self.tr("老年人探访"))
+        self.ctx = ctx
+        self.open_resident = open_resident
+        self.fixed_today = today
+        self._stale = False
+        actor = ctx.actor
+        assert actor is not None
+        self.community = QComboBox()
+        self.community.addItem(self.tr("全部社区/村"), None)
+        for c in ctx.read(accounts.communities):
+            self.community.addItem(c.name, c.id)
+        self.visitor = QComboBox()
+        self.visitor.addItem(self.tr("全部责任人"), None)
+        for s in ctx.read(lambda s: roster.staff_choices(s, actor)):
+            self.visitor.addItem(s.name, s.id)
+        if actor.staff_id is not None:
+            mine = self.visitor.findData(actor.staff_id)
+            if mine >= 0:
+                self.visitor.setItemText(mine, self.tr("我（{0}）").format(actor.display_name))
+                self.visitor.setCurrentIndex(mine)
+        self.community.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.visitor.currentIndexChanged.connect(lambda _i: self.refresh())
+
+        due_cols: list[Column[DueRow]] = [
+            Column(self.tr("姓名"), lambda r: r.name),
+            Column(self.tr("社区/村"), lambda r: r.community_name),
+            Column(self.tr("住址"), lambda r: r.address),
+            Column(self.tr("电话"), lambda r: r.phone),
+            Column(self.tr("等级"), lambda r: r.tier),
+            Column(self.tr("上次探访"), lambda r: r.last_visit_on),
+            Column(self.tr("应访日期"), lambda r: r.next_due),
+            Column(self.tr("逾期天数"), lambda r: r.days_overdue or "", align_right=True),
+            Column(self.tr("责任人"), lambda r: r.assigned_staff_name),
+        ]
+        widths = (70, 90, 170, 100, 50, 86, 86, 64)
+        self.week_model: ListTableModel[DueRow] = ListTableModel(due_cols)
+        self.overdue_model: ListTableModel[DueRow] = ListTableModel(due_cols)
+        self.referral_model: ListTableModel[ReferralRow] = ListTableModel(
+            [
+                Column(self.tr("姓名"), lambda r: r.resident_name),
+                Column(self.tr("社区/村"), lambda r: r.community_name),
+                Column(self.tr("转介去向"), lambda r: r.target),
+                Column(self.tr("期限"), lambda r: r.due_on),
+                Column(self.tr("逾期天数"), lambda r: r.days_overdue or "", align_right=True),
+                Column(self.tr("状态"), lambda r: r.status),
+                Column(self.tr("跟进人"), lambda r: r.owner_name),
+                Column(self.tr("事项"), lambda r: r.description),
+            ]
+        )
+        self.rates_model: ListTableModel[CommunityRate] = ListTableModel(
+            [
+                Column(self.tr("社区/村"), lambda r: r.community_name),
+                Column(self.tr("应访"), lambda r: r.due, align_right=True),
+                Column(self.tr("已访"), lambda r: r.visited, align_right=True),
+                Column(self.tr("探访率"), lambda r: r.rate_text, align_right=True),
+            ]
+        )
+        self.week_view = _List(self.week_model, widths, self._open_due(self.week_model))
+        self.overdue_view = _List(self.overdue_model, widths, self._open_due(self.overdue_model))
+        self.referral_view = _List(
+            self.referral_model, (70, 90, 110, 86, 64, 60, 70), self._open_referral
+        )
+        self.rates_view = QTableView()
+        self.rates_view.setModel(self.rates_model)
+        configure_view(self.rates_view)
+        for col, width in enumerate((96, 48, 48)):
+            self.rates_view.setColumnWidth(col, width)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.week_view, self.tr("本周应访"))
+        self.tabs.addTab(self.overdue_view, self.tr("逾期未访"))
+        self.tabs.addTab(self.referral_view, self.tr("转介待跟进"))
+        self.rates_title = QLabel()
+        self.rates_title.setStyleSheet("font-weight: bold;")
+        rates_box = QWidget()
+        rates_col = QVBoxLayout(rates_box)
+        rates_col.setContentsMargins(0, 0, 0, 0)
+        rates_col.addWidget(self.rates_title)
+        rates_col.addWidget(self.rates_view, 1)
+        rates_box.setFixedWidth(300)
+        self.rates_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel(self.tr("社区/村：")))
+        filters.addWidget(self.community)
+        filters.addWidget(QLabel(self.tr("责任人：")))
+        filters.addWidget(self.visitor)
+        filters.addStretch()
+        if print_flow is not None:
+            print_button = QPushButton(self.tr("打印…"))
+            menu = QMenu(print_button)
+            menu.addAction(self.tr("本月应访老人的探访记录表"), lambda: print_flow("month"))
+            menu.addAction(self.tr("本月探访路线表"), lambda: print_flow("route"))
+            menu.addAction(self.tr("空白探访记录表"), lambda: print_flow("blank"))
+            print_button.setMenu(menu)
+            filters.addWidget(print_button)
+        body = QHBoxLayout()
+        body.addWidget(self.tabs, 1)
+        body.addWidget(rates_box)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addLayout(body, 1)
+        ctx.changed.connect(self._on_changed)
+        self.refresh()
+
+    @property
+    def today(self) -> date:
+        return self.fixed_today or date.today()
+
+    def _open_due(self, model: ListTableModel[DueRow]) -> Callable[[int], None]:
+        def open_row(row: int) -> None:
+            if 0 <= row < model.rowCount():
+                self.open_resident(model.row(row).resident_id)
+
+        return open_row
+
+    def _open_referral(self, row: int) -> None:
+        if 0 <= row < self.referral_model.rowCount():
+            self.open_resident(self.referral_model.row(row).resident_id)
+
+    def _on_changed(self, tables: frozenset[str]) -> None:
+        if tables & (ELDERLY_TABLES | {"community", "staff"}):
+            # Typing back forms changes the tables often while the home page is hidden:
+            # refresh now only when seen, else when next shown.
+            if self.isVisible():
+                self.refresh()
+            else:
+                self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._stale:
+            self.refresh()
+        super().showEvent(event)
+
+    def refresh(self) -> None:
+        self._stale = False
+        actor = self.ctx.actor
+        assert actor is not None
+        today = self.today
+        week_end = rules.week_of(today)[1]
+        cid, vid = self.community.currentData(), self.visitor.currentData()
+
+        def load(s):  # one read session for the whole panel
+            return (
+                schedule.due_list(
+                    s,
+                    actor,
+                    week_end,
+                    community_id=cid,
+                    visitor_id=vid,
+                    limit=LIST_LIMIT,
+                    today=today,
+                ),
+                schedule.due_count(s, actor, week_end, community_id=cid, visitor_id=vid),
+                schedule.overdue_list(
+                    s, actor, community_id=cid, visitor_id=vid, limit=LIST_LIMIT, today=today
+                ),
+                schedule.overdue_count(s, actor, community_id=cid, visitor_id=vid, today=today),
+                schedule.open_referrals(s, actor, community_id=cid, owner_id=vid, today=today),
+                schedule.visit_rates(s, actor, today, today=today),
+            )
+
+        week, week_n, overdue, overdue_n, refs, rates = self.ctx.read(load)
+        self.week_model.set_rows(week)
+        self.overdue_model.set_rows(overdue)
+        self.referral_model.set_rows(refs)
+        if cid:
+            rates = [r for r in rates if r.community_id in (cid, None)][:1]
+        self.rates_model.set_rows(rates)
+        self.tabs.setTabText(0, self.tr("本周应访（{0}）").format(week_n))
+        self.tabs.setTabText(1, self.tr("逾期未访（{0}）").format(overdue_n))
+        late = sum(1 for r in refs if r.days_overdue)
+        self.tabs.setTabText(2, self.tr("转介待跟进（{0}，超期 {1}）").format(len(refs), late))
+        self.rates_title.setText(self.tr("{0}年{1}月探访率").format(today.year, today.month))
+
+    def rate_of(self, community_id: str | None) -> CommunityRate | None:
+        return next((r for r in self.rates_model.rows if r.community_id == community_id), None)
