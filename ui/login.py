@@ -81,13 +81,17 @@ class LoginDialog(QDialog):
         self.login_button.setEnabled(True)
 
     def set_busy(self, busy: bool) -> None:
+        # Keys typed while the password is being checked would land in a field that is about
+        # to be selected for retyping: hold the fields until the answer is back.
         self.login_button.setEnabled(not busy)
+        self.username.setReadOnly(busy)
+        self.password.setReadOnly(busy)
         if busy:
             self.message.setText(self.tr("正在验证…"))
 
     def show_message(self, text: str) -> None:
+        self.set_busy(False)
         self.message.setText(text)
-        self.login_button.setEnabled(True)
         self.password.selectAll()
         self.password.setFocus()
 

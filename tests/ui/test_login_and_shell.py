@@ -165,3 +165,11 @@ def test_a_pc_clock_behind_the_last_change_is_warned_at_login(
 def test_a_correct_clock_gives_no_warning(started, qtbot) -> None:
     log_in(started, qtbot)
     assert started.clock_warning == ""
+
+
+def test_fields_are_held_while_the_password_is_checked(started) -> None:
+    login = started.login
+    login.set_busy(True)
+    assert login.password.isReadOnly() and login.username.isReadOnly()
+    login.show_message("用户名或密码错误")
+    assert not login.password.isReadOnly() and login.login_button.isEnabled()
