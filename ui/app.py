@@ -219,6 +219,7 @@ class Controller(QObject):
         self._logged_in(result.actor)
 
     def _logged_in(self, actor: Actor) -> None:
+        self.login.set_busy(False)
         self.login.password.clear()
         self.login.message.clear()
         self.login.hide()
