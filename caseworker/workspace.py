@@ -11,14 +11,11 @@ import logging
 import logging.handlers
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, select, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from caseworker.domain.errors import (
     SchemaTooNew,
@@ -26,12 +23,10 @@ from caseworker.domain.errors import (
     WorkspaceError,
     WorkspaceLocked,
 )
-from caseworker.domain.roles import Actor
 from db import backup as backups
-from db.engine import make_engine, make_session_factory
-from db.ids import new_id
-from db.journal import JournalContext
-from db.models import LocalMeta, Office
+from db.engine import make_engine
+from db.models import Office
+from db.replica import Replica, ensure_device_id
 from db.schema import ensure_schema, known_revisions, revision_of_file
 
 DB_NAME = "caseworker.sqlite3"
@@ -127,17 +122,13 @@ def _probe_write_lock(db_path: Path) -> None:
         con.close()
 
 
-class Workspace:
+class Workspace(Replica):
     """An open workspace. Create with `Workspace.open(root)`; close with `close()`."""
 
     def __init__(self, paths: Paths, engine: Engine, device_id: str, schema_status: str) -> None:
+        super().__init__(engine, device_id)
         self.paths = paths
-        self.engine = engine
-        self.device_id = device_id
         self.schema_status = schema_status  # "current", "created" or "migrated"
-        self._sessions: sessionmaker[Session] = make_session_factory(engine)
-        # Tests and sync override the wall clock used for journal timestamps.
-        self.now_ms: Callable[[], int] | None = None
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -159,52 +150,12 @@ class Workspace:
             status = ensure_schema(
                 engine, lambda reason: backups.take(paths.db, paths.backups, reason)
             )
-            device_id = cls._ensure_device_id(engine)
+            device_id = ensure_device_id(engine)
         except BaseException:
             engine.dispose()
             raise
         log.info("opened workspace %s (schema %s, device %s)", paths.root, status, device_id)
         return cls(paths, engine, device_id, status)
-
-    @staticmethod
-    def _ensure_device_id(engine: Engine) -> str:
-        with Session(engine) as s, s.begin():
-            found = s.get(LocalMeta, "device_id")
-            if found:
-                return found.value
-            device_id = new_id()
-            s.add(LocalMeta(key="device_id", value=device_id))
-            return device_id
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def __enter__(self) -> Workspace:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- sessions ------------------------------------------------------------------------------
-    @contextmanager
-    def writer(self, actor: Actor, *, source: str = "local") -> Iterator[Session]:
-        """One transaction, journaled as `actor`: commits on success, rolls back on any error."""
-        ctx = JournalContext(actor=actor, device_id=self.device_id, source=source)
-        if self.now_ms is not None:
-            ctx.now_ms = self.now_ms
-        with self._sessions() as session:
-            session.info["journal"] = ctx
-            with session.begin():
-                yield session
-
-    @contextmanager
-    def reader(self) -> Iterator[Session]:
-        """A session for reading; it cannot write journaled records (no journal context).
-
-        Closing it ends the read transaction; loaded objects stay readable (detached).
-        """
-        with self._sessions() as session:
-            yield session
 
     def is_initialised(self) -> bool:
         with self.reader() as s:

@@ -4,23 +4,16 @@ PostgreSQL database given by URL. Same schema, same migrations, same journal as 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from caseworker.domain.errors import WorkspaceError
-from caseworker.domain.roles import Actor
 from caseworker.sync.identity import KEY_FILE
 from db import backup as backups
 from db.engine import make_engine
-from db.ids import new_id
-from db.journal import JournalContext
-from db.models import LocalMeta
+from db.replica import Replica, ensure_device_id
 from db.schema import ensure_schema
 
 HOME_ENV = "CASEWORKER_DISTRICT_HOME"
@@ -37,15 +30,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-class Hub:
+class Hub(Replica):
     """An open district hub. `Hub.open(home, db_url)`; close with `close()`."""
 
     def __init__(self, home: Path, engine: Engine, device_id: str) -> None:
+        super().__init__(engine, device_id)
         self.home = home
-        self.engine = engine
-        self.device_id = device_id
-        self.now_ms: Callable[[], int] | None = None
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @property
     def key_file(self) -> Path:
@@ -77,7 +67,7 @@ class Hub:
                 if backup is not None
                 else (lambda reason: None),
             )
-            device_id = cls._device_id(engine)
+            device_id = ensure_device_id(engine)
         except OperationalError as exc:
             engine.dispose()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -87,20 +77,6 @@ class Hub:
             raise
         return cls(home, engine, device_id)
 
-    @staticmethod
-    def _device_id(engine: Engine) -> str:
-        t = LocalMeta.__table__
-        with engine.begin() as conn:
-            found = conn.execute(select(t.c.value).where(t.c.key == "device_id")).scalar()
-            if found:
-                return found
-            device_id = new_id()
-            conn.execute(insert(t).values(key="device_id", value=device_id))
-            return device_id
-
-    def now(self) -> int:
-        return self.now_ms() if self.now_ms is not None else int(time.time() * 1000)
-
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
@@ -109,27 +85,3 @@ class Hub:
         if not self.is_sqlite():
             return None
         return backups.take(self.home / DB_NAME, self.backups, reason)
-
-    @contextmanager
-    def writer(self, actor: Actor) -> Iterator[Session]:
-        ctx = JournalContext(actor=actor, device_id=self.device_id)
-        if self.now_ms is not None:
-            ctx.now_ms = self.now_ms
-        with self._sessions() as session:
-            session.info["journal"] = ctx
-            with session.begin():
-                yield session
-
-    @contextmanager
-    def reader(self) -> Iterator[Session]:
-        with self._sessions() as session:
-            yield session
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def __enter__(self) -> Hub:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

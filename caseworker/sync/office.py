@@ -10,7 +10,6 @@ caseworker.sync.conflicts.list_conflicts / resolve   the conflicts list
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,10 +115,6 @@ class ClockStatus:
     behind_ms: int = 0
 
 
-def _now(ws: Workspace) -> int:
-    return ws.now_ms() if ws.now_ms is not None else int(time.time() * 1000)
-
-
 def _key_file(ws: Workspace) -> Path:
     return ws.paths.root / KEY_FILE
 
@@ -180,8 +175,8 @@ def enroll(ws: Workspace, path: Path, passphrase: str) -> EnrollResult:
             raise ValidationError(
                 "这是给已有数据的街道的登记文件，而本工作区是空的。请先设置街道信息，或请区里重新生成。"
             )
-        plan = merge.plan(conn, info.changes, now_ms=_now(ws), bundle_id="enrollment")
-        merge.write(conn, plan, now_ms=_now(ws), source="enrollment")
+        plan = merge.plan(conn, info.changes, now_ms=ws.now(), bundle_id="enrollment")
+        merge.write(conn, plan, now_ms=ws.now(), source="enrollment")
         save_identity(
             conn,
             _key_file(ws),
@@ -243,7 +238,7 @@ def export_bundle(
             "devices": [ws.device_id],
         }
         data, manifest = exchange.make_bundle(
-            me, to, changes, extras, created_ms=_now(ws), kind="office"
+            me, to, changes, extras, created_ms=ws.now(), kind="office"
         )
         if cancelled is not None and cancelled():
             raise SyncCancelled("已取消导出，没有写出任何文件。")
@@ -286,7 +281,7 @@ def preview_bundle(ws: Workspace, path: Path) -> ImportPreview:
         plan = None
         if not rec.already:
             plan = merge.plan(
-                conn, rec.payload["changes"], now_ms=_now(ws), bundle_id=rec.manifest["bundle_id"]
+                conn, rec.payload["changes"], now_ms=ws.now(), bundle_id=rec.manifest["bundle_id"]
             )
         conn.rollback()
     return ImportPreview(**_preview(rec, plan))
@@ -304,7 +299,7 @@ def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
     if rec.already:
         return ImportResult(**_preview(rec, None))
     taken = ws.backup("pre-import")
-    now = _now(ws)
+    now = ws.now()
     with merge.integrity_guard(), ws.engine.begin() as conn:
         plan = merge.plan(
             conn, rec.payload["changes"], now_ms=now, bundle_id=rec.manifest["bundle_id"]
@@ -431,7 +426,7 @@ def pending(ws: Workspace) -> PendingInfo:
 
 def clock_status(ws: Workspace) -> ClockStatus:
     """Warn before writing when this PC's clock is far off (see docs/sync.md)."""
-    now = _now(ws)
+    now = ws.now()
     with ws.engine.connect() as conn:
         stored = _meta(conn, HLC_KEY)
         skew = _meta(conn, CLOCK_SKEW)

@@ -65,6 +65,21 @@ def _as_date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
+def _visit_facts(session: Session, visit_ids: list[str]) -> dict[str, tuple[date, date | None]]:
+    """Each visit's effective date and proposed next visit, amendments applied."""
+    conn = session.connection()
+    facts: dict[str, tuple[date, date | None]] = {}
+    for start in range(0, len(visit_ids), 900):  # SQLite's bound-parameter limit
+        chunk = visit_ids[start : start + 900]
+        for vid, eff, nxt in conn.execute(
+            select(V.id, V.effective_date, V.next_visit_on).where(V.id.in_(chunk))
+        ):
+            facts[vid] = (eff, nxt)
+    for vid, value in _amended(session, visit_ids, "next_visit_on").items():
+        facts[vid] = (facts[vid][0], _as_date(value))
+    return facts
+
+
 def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> int:
     """Bring the derived schedule columns up to date; all residents when `resident_ids` is None.
 
@@ -110,16 +125,7 @@ def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> in
     if ids is not None:
         q = q.where(R.id.in_(ids))
     residents = conn.execute(q).all()
-    last_ids = [row[6] for row in residents if row[6] is not None]
-    visit_facts: dict[str, tuple[date, date | None]] = {}
-    for chunk_start in range(0, len(last_ids), 900):
-        chunk = last_ids[chunk_start : chunk_start + 900]
-        for vid, eff, nxt in conn.execute(
-            select(V.id, V.effective_date, V.next_visit_on).where(V.id.in_(chunk))
-        ):
-            visit_facts[vid] = (eff, nxt)
-    for vid, value in _amended(session, last_ids, "next_visit_on").items():
-        visit_facts[vid] = (visit_facts[vid][0], _as_date(value))
+    visit_facts = _visit_facts(session, [row[6] for row in residents if row[6] is not None])
 
     days = intervals(session)
     changes: list[dict[str, object]] = []
@@ -450,16 +456,7 @@ def _rates_history(session: Session, first: date, last: date) -> list[tuple[str,
             *_on_roster_in(first, last)
         )
     ).all()
-    last_ids = [r[4] for r in residents if r[4] is not None]
-    facts: dict[str, tuple[date, date | None]] = {}
-    for start in range(0, len(last_ids), 900):
-        chunk = last_ids[start : start + 900]
-        for vid, eff, nxt in conn.execute(
-            select(V.id, V.effective_date, V.next_visit_on).where(V.id.in_(chunk))
-        ):
-            facts[vid] = (eff, nxt)
-    for vid, value in _amended(session, last_ids, "next_visit_on").items():
-        facts[vid] = (facts[vid][0], _as_date(value))
+    facts = _visit_facts(session, [r[4] for r in residents if r[4] is not None])
     per: dict[str, list[int]] = {}
     for rid, cid, tier, enrolled, last_id in residents:
         last_on, proposed = facts.get(last_id, (None, None)) if last_id else (None, None)

@@ -1,0 +1,70 @@
+"""What an office workspace and the district hub have in common: one database that writes
+journaled changes under its own device id, with a clock tests and sync can override."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
+
+from caseworker.domain.roles import Actor
+from db.engine import make_session_factory
+from db.ids import new_id
+from db.journal import JournalContext
+from db.models import LocalMeta
+
+
+def ensure_device_id(engine: Engine) -> str:
+    """This replica's device id (made once, kept in local_meta, never synced)."""
+    t = LocalMeta.__table__
+    with engine.begin() as conn:
+        found = conn.execute(select(t.c.value).where(t.c.key == "device_id")).scalar()
+        if found:
+            return found
+        device_id = new_id()
+        conn.execute(insert(t).values(key="device_id", value=device_id))
+        return device_id
+
+
+class Replica:
+    def __init__(self, engine: Engine, device_id: str) -> None:
+        self.engine = engine
+        self.device_id = device_id
+        self._sessions = make_session_factory(engine)
+        # Tests and sync override the wall clock used for journal timestamps.
+        self.now_ms: Callable[[], int] | None = None
+
+    def now(self) -> int:
+        return self.now_ms() if self.now_ms is not None else int(time.time() * 1000)
+
+    @contextmanager
+    def writer(self, actor: Actor, *, source: str = "local") -> Iterator[Session]:
+        """One transaction, journaled as `actor`: commits on success, rolls back on any error."""
+        ctx = JournalContext(actor=actor, device_id=self.device_id, source=source)
+        if self.now_ms is not None:
+            ctx.now_ms = self.now_ms
+        with self._sessions() as session:
+            session.info["journal"] = ctx
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A session for reading; it cannot write journaled records (no journal context).
+
+        Closing it ends the read transaction; loaded objects stay readable (detached).
+        """
+        with self._sessions() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self):  # -> Self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
