@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.hlc import Hlc
 from caseworker.domain.roles import Actor, Permission
-from caseworker.sync import tables
+from caseworker.sync import derived, tables
 from db.base import utcnow
 from db.sync_models import SyncConflict
 
@@ -103,6 +103,8 @@ def resolve(session: Session, actor: Actor, conflict_id: int, action: str) -> Co
         value = t.decode({row.field: lost})[row.field]
         setattr(record, row.field, value)
         session.flush()
+        # Local derived columns (e.g. a resident's next due date) follow the restored value.
+        derived.refresh_records(session.connection(), {row.table_name: {row.record_id}})
         row.status = "reversed"
     elif action == "keep":
         row.status = "kept"

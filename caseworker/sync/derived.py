@@ -18,11 +18,14 @@ def refresh(conn: Connection, changes: Iterable[object]) -> int:
     """Recompute what the merged `changes` (merge.Change rows) affect, in the caller's
     transaction. Returns how many residents' due dates changed."""
     touched: dict[str, set[str]] = {}
-    settings_changed = False
     for c in changes:
         touched.setdefault(c.table_name, set()).add(c.record_id)  # type: ignore[attr-defined]
-        if c.table_name == "setting":  # type: ignore[attr-defined]
-            settings_changed = True
+    return refresh_records(conn, touched)
+
+
+def refresh_records(conn: Connection, touched: dict[str, set[str]]) -> int:
+    """The same for records named by table: {"elderly_resident": {id, ...}, ...}."""
+    settings_changed = "setting" in touched
     residents = set(touched.get("elderly_resident", ()))
     visits = set(touched.get("elderly_visit", ()))
     amendments = touched.get("elderly_visit_amendment", set())

@@ -55,3 +55,49 @@ def test_visit_and_interval_changes_move_due_dates_on_the_receiving_side(tmp_pat
         assert _due(a, resident.id) == due_at_office + timedelta(days=30)
     finally:
         w.close()
+
+
+def test_reversing_a_conflict_moves_the_due_date_back(tmp_path: Path) -> None:
+    from caseworker.domain.elderly import Tier
+    from caseworker.sync.conflicts import list_conflicts, resolve
+    from tests.sync.helpers import SUPERVISOR
+
+    w = make_world(tmp_path, ["A"])
+    try:
+        a = w.offices["A"]
+        today = date.today()
+        with a.writer(ADMIN) as s:
+            community = accounts.communities(s)[0]
+            number = idnumber.make("110105", date(1941, 7, 2), 13)
+            rid = roster.register(
+                s,
+                ADMIN,
+                roster.ResidentDraft(
+                    "周爷爷", number, community.id, categories=frozenset({Category.LIVING_ALONE})
+                ),
+                today=today,
+            ).resident.id
+        with a.writer(ADMIN) as s:
+            visits.complete(
+                s, ADMIN, visits.VisitDraft(rid, today, visitors=("李专干",)), today=today
+            )
+        service.ingest(w.hub, [w.office_to_district("A")])
+        # The office lowers the tier; the district, later, raises it.
+        with a.writer(ADMIN) as s:
+            roster.set_tier(s, ADMIN, rid, Tier.GENERAL, "家属已回家同住", today=today)
+        general_due = _due(a, rid)
+        with w.hub.writer(ADMIN) as s:
+            resident = s.get(ElderlyResident, rid)
+            resident.tier = Tier.HIGH_RISK.value
+        office.import_bundle(a, ADMIN, w.district_to_office("A"))
+        high_risk_due = _due(a, rid)
+        assert high_risk_due is not None and general_due is not None
+        assert high_risk_due < general_due  # the district's later change won
+        with a.reader() as s:
+            [conflict] = [c for c in list_conflicts(s) if c.field == "tier"]
+        assert conflict.lost_value == Tier.GENERAL.value
+        with a.writer(SUPERVISOR) as s:
+            resolve(s, SUPERVISOR, conflict.id, "reverse")
+        assert _due(a, rid) == general_due  # recomputed with the restored tier
+    finally:
+        w.close()
