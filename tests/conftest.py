@@ -7,19 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+from caseworker.domain.roles import Actor, Role
+from caseworker.services import accounts
+from caseworker.workspace import Workspace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from hypothesis import settings  # noqa: E402
 
 # Property tests check rules, not speed (benchmarks/ does that): no per-example deadline, which
 # would make them flaky on a busy 2-core CI machine.
 settings.register_profile("caseworker", deadline=None)
 settings.load_profile("caseworker")
-
-from caseworker.domain.roles import Actor, Role
-from caseworker.services import accounts
-from caseworker.workspace import Workspace
 
 ADMIN_PASSWORD = "Admin2026"
 STAFF_PASSWORD = "Staff2026"
