@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ui.tasks import Runner
@@ -53,6 +53,9 @@ def run_with_progress(
     if cancellable:
         dialog.canceled.connect(job.cancel)
     if not outcome:
+        # QProgressDialog shows itself only when progress is reported; a job that reports none
+        # (demo generation, an import) still gets the dialog after a short while.
+        QTimer.singleShot(400, lambda: None if outcome else dialog.show())
         loop.exec()
     dialog.close()
     dialog.deleteLater()

@@ -69,3 +69,27 @@ def test_progress_and_cancel(qtbot) -> None:
     runner.shutdown()
     assert isinstance(errors[0], Cancelled)
     assert progress_seen and max(progress_seen) < 999
+
+
+def test_a_long_job_without_progress_reports_still_shows_the_dialog(qtbot) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QProgressDialog
+
+    from ui.progress import run_with_progress
+
+    runner = TaskRunner()
+    seen: list[bool] = []
+
+    def look() -> None:
+        seen.append(
+            any(
+                isinstance(w, QProgressDialog) and w.isVisible()
+                for w in QApplication.topLevelWidgets()
+            )
+        )
+
+    QTimer.singleShot(800, look)
+    result = run_with_progress(runner, lambda: threading.Event().wait(1.2) or 42, None, "正在处理…")
+    runner.shutdown()
+    assert result == 42
+    assert seen == [True]
