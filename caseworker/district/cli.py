@@ -110,6 +110,30 @@ def _cmd_correct(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_settings(args: argparse.Namespace) -> int:
+    from caseworker.domain.roles import Actor
+    from caseworker.services import settings
+
+    actor = Actor.system("district")
+    with _hub(args) as hub:
+        for item in args.set:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise CaseworkerError(f"--set 应写成 参数=值，收到“{item}”")
+            with hub.writer(actor) as s:
+                try:
+                    stored = settings.set_value(s, actor, key.strip(), value)
+                except KeyError as exc:
+                    raise CaseworkerError(str(exc.args[0])) from None
+            print(f"已设置：{key.strip()} = {stored}（随下一个数据包发给各街道）")
+        with hub.reader() as s:
+            rows = settings.get_all(s)
+    for r in rows:
+        mark = "" if r.value == r.default else f"（默认 {r.default}）"
+        print(f"  {r.key:<32} {r.label}：{r.value}{r.unit}{mark}")
+    return EXIT_OK
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
@@ -188,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id", required=True)
     p.add_argument("--set", action="append", default=[], metavar="字段=值", required=True)
     p.set_defaults(func=_cmd_correct)
+
+    p = sub.add_parser("settings", help="全区参数（探访间隔等）；--set 参数=值 修改")
+    p.add_argument("--set", action="append", default=[], metavar="参数=值")
+    p.set_defaults(func=_cmd_settings)
 
     p = sub.add_parser("status", help="各街道的同步状态")
     p.set_defaults(func=_cmd_status)

@@ -14,6 +14,7 @@ from caseworker.domain.roles import Actor, Permission
 from caseworker.domain.settings_catalog import CATALOG, get_def
 from db.ids import stable_id
 from db.models import Setting
+from db.sync_models import SyncIdentity
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,19 @@ def get_all(session: Session) -> list[SettingValue]:
     return result
 
 
+def managed_by_district(session: Session) -> bool:
+    """An enrolled office receives its settings from the district and does not edit them:
+    otherwise one office's change would spread to every office through the district."""
+    return session.scalar(select(SyncIdentity.role)) == "office"
+
+
 def set_value(session: Session, actor: Actor, key: str, raw: Any) -> Any:
     if not actor.can(Permission.EDIT_SETTINGS):
         raise PermissionDenied("只有系统管理员可以修改设置")
+    if managed_by_district(session):
+        raise PermissionDenied(
+            "本街道已在区民政局登记，参数由区民政局统一设置，会随数据包发来；如需调整请联系区民政局。"
+        )
     definition = get_def(key)
     try:
         value = definition.coerce(raw)

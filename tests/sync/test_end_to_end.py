@@ -27,6 +27,13 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return r
 
 
+def _run_raw(*args: str) -> subprocess.CompletedProcess[str]:
+    """Like run(), for calls that are meant to be refused."""
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=600
+    )
+
+
 def count(url: str, sql: str) -> int:
     engine = create_engine(url)
     try:
@@ -204,3 +211,15 @@ def test_district_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
         timeout=120,
     )
     assert r.returncode == 2 and "caseworker-district init" in r.stderr
+
+
+def test_district_settings_command_sets_and_refuses(tmp_path: Path) -> None:
+    d = ["caseworker.district", "--home", str(tmp_path / "hub")]
+    assert _run_raw(*d, "init", "--name", "测试区民政局").returncode == 0
+    r = _run_raw(*d, "settings", "--set", "visit.interval_days.key=21")
+    assert r.returncode == 0, r.stderr
+    assert "重点老人探访间隔：21天（默认 30）" in r.stdout
+    for bad, why in (("visit.interval_days.key=0", "不能小于"), ("nonsense=1", "未知的设置项")):
+        r = _run_raw(*d, "settings", "--set", bad)
+        assert r.returncode == 2 and why in r.stderr and r.stderr.count("\n") == 1
+    assert "21天" in _run_raw(*d, "settings").stdout

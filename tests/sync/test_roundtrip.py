@@ -198,3 +198,18 @@ def test_office_conflicts_by_command_line(tmp_path: Path) -> None:
         ]
     r = cw("conflicts", "--reverse", conflict_id)
     assert r.returncode == 2 and "已经处理过" in r.stderr
+
+
+def test_an_enrolled_office_takes_settings_from_the_district_only(tmp_path: Path) -> None:
+    w = make_world(tmp_path, ["A"])
+    try:
+        a = w.offices["A"]
+        with pytest.raises(PermissionDenied, match="由区民政局统一设置"), a.writer(ADMIN) as s:
+            settings.set_value(s, ADMIN, "security.idle_lock_minutes", 3)
+        with a.reader() as s:
+            assert settings.managed_by_district(s)
+            assert settings.get(s, "security.idle_lock_minutes") == 10
+        with w.hub.reader() as s:
+            assert not settings.managed_by_district(s)
+    finally:
+        w.close()

@@ -181,3 +181,31 @@ def test_a_resident_moved_to_another_street_shows_as_transferred_out(tmp_path: P
             assert arrived.next_due is not None and arrived.next_due > today  # recomputed at B
     finally:
         w.close()
+
+
+def test_parameters_are_read_only_once_enrolled(
+    tmp_path: Path,
+    hub: Hub,
+    make_controller,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    from ui.admin.parameters import ParametersPage
+
+    enroll_file = tmp_path / "P01.cwenroll"
+    service.add_office(
+        hub,
+        code="P01",
+        name="P01街道",
+        communities=["一社区"],
+        out=enroll_file,
+        passphrase=PASSPHRASE,
+    )
+    controller = make_controller(tmp_path / "office")
+    controller.start()
+    enroll_through_wizard(controller, qtbot, enroll_file)
+    qtbot.waitUntil(lambda: controller.login.isVisible())
+    log_in(controller, qtbot, "admin", "Office2026")
+    page = controller.window.page("system").findChild(ParametersPage)
+    assert not page.save_button.isEnabled()
+    assert not any(spin.isEnabled() for spin in page.editors.values())

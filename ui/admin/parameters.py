@@ -29,17 +29,19 @@ class ParametersPage(QWidget):
         self.editors: dict[str, QSpinBox] = {}
         box = QGroupBox(self.tr("参数"))
         form = QFormLayout(box)
+        district = ctx.read(settings.managed_by_district)
+        editable = ctx.can(Permission.EDIT_SETTINGS) and not district
         for item in ctx.read(settings.get_all):
             spin = QSpinBox()
             spin.setRange(item.minimum or 0, item.maximum or 1_000_000)
             spin.setValue(int(item.value))
             spin.setSuffix(f" {item.unit}" if item.unit else "")
             spin.setToolTip(self.tr("默认值：{0}").format(item.default))
-            spin.setEnabled(ctx.can(Permission.EDIT_SETTINGS))
+            spin.setEnabled(editable)
             self.editors[item.key] = spin
             form.addRow(item.label + "：", spin)
         self.save_button = QPushButton(self.tr("保存参数"))
-        self.save_button.setEnabled(ctx.can(Permission.EDIT_SETTINGS))
+        self.save_button.setEnabled(editable)
         self.save_button.clicked.connect(self.save)
         form.addRow(self.save_button)
 
@@ -55,7 +57,11 @@ class ParametersPage(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(box, 1)
         layout.addWidget(communities, 1)
-        if not ctx.can(Permission.EDIT_SETTINGS):
+        if district:
+            note = QLabel(self.tr("本街道已在区民政局登记：参数由区民政局统一设置，随数据包发来。"))
+            note.setWordWrap(True)
+            form.addRow(note)
+        elif not ctx.can(Permission.EDIT_SETTINGS):
             form.addRow(QLabel(self.tr("只有系统管理员可以修改参数。")))
         ctx.changed.connect(lambda t: self.refresh() if t & {"setting", "community"} else None)
         self.refresh()
