@@ -22,37 +22,40 @@ def _due(engine_owner, resident_id: str) -> date | None:
         return s.scalar(select(ElderlyResident.next_due).where(ElderlyResident.id == resident_id))
 
 
+def _living_alone_visited_today(ws, name: str, birth: date) -> str:
+    """A 独居 (key tier) resident of the office's first community, visited today; returns the id."""
+    today = date.today()
+    with ws.writer(ADMIN) as s:
+        community = accounts.communities(s)[0]
+        draft = roster.ResidentDraft(
+            name,
+            idnumber.make("110105", birth, 11),
+            community.id,
+            categories=frozenset({Category.LIVING_ALONE}),
+        )
+        rid = roster.register(s, ADMIN, draft, today=today).resident.id
+    with ws.writer(ADMIN) as s:
+        visits.complete(s, ADMIN, visits.VisitDraft(rid, today, visitors=("李专干",)), today=today)
+    return rid
+
+
 def test_visit_and_interval_changes_move_due_dates_on_the_receiving_side(tmp_path: Path) -> None:
     w = make_world(tmp_path, ["A"])
     try:
         a = w.offices["A"]
         today = date.today()
-        with a.writer(ADMIN) as s:
-            community = accounts.communities(s)[0]
-            number = idnumber.make("110105", date(1940, 3, 1), 11)
-            resident = roster.register(
-                s,
-                ADMIN,
-                roster.ResidentDraft(
-                    "测试老人", number, community.id, categories=frozenset({Category.LIVING_ALONE})
-                ),
-                today=today,
-            ).resident
-        with a.writer(ADMIN) as s:
-            visits.complete(
-                s, ADMIN, visits.VisitDraft(resident.id, today, visitors=("李专干",)), today=today
-            )
-        due_at_office = _due(a, resident.id)
+        rid = _living_alone_visited_today(a, "测试老人", date(1940, 3, 1))
+        due_at_office = _due(a, rid)
         assert due_at_office is not None and due_at_office > today
         service.ingest(w.hub, [w.office_to_district("A")])
-        assert _due(w.hub, resident.id) == due_at_office  # recomputed at the district
+        assert _due(w.hub, rid) == due_at_office  # recomputed at the district
 
         # The district lengthens the interval for this tier: the office's due date moves.
         with w.hub.writer(ADMIN) as s:
             current = settings.get(s, "visit.interval_days.key")
             settings.set_value(s, ADMIN, "visit.interval_days.key", current + 30)
         office.import_bundle(a, ADMIN, w.district_to_office("A"))
-        assert _due(a, resident.id) == due_at_office + timedelta(days=30)
+        assert _due(a, rid) == due_at_office + timedelta(days=30)
     finally:
         w.close()
 
@@ -66,21 +69,7 @@ def test_reversing_a_conflict_moves_the_due_date_back(tmp_path: Path) -> None:
     try:
         a = w.offices["A"]
         today = date.today()
-        with a.writer(ADMIN) as s:
-            community = accounts.communities(s)[0]
-            number = idnumber.make("110105", date(1941, 7, 2), 13)
-            rid = roster.register(
-                s,
-                ADMIN,
-                roster.ResidentDraft(
-                    "周爷爷", number, community.id, categories=frozenset({Category.LIVING_ALONE})
-                ),
-                today=today,
-            ).resident.id
-        with a.writer(ADMIN) as s:
-            visits.complete(
-                s, ADMIN, visits.VisitDraft(rid, today, visitors=("李专干",)), today=today
-            )
+        rid = _living_alone_visited_today(a, "周爷爷", date(1941, 7, 2))
         service.ingest(w.hub, [w.office_to_district("A")])
         # The office lowers the tier; the district, later, raises it.
         with a.writer(ADMIN) as s:
