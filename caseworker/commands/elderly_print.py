@@ -6,10 +6,12 @@ import argparse
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.roles import Actor
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 
@@ -61,6 +63,24 @@ def _community_id(session: Any, name: str | None) -> str | None:
     raise _Refused(f"没有名为“{name}”的社区/村。现有：{names}")
 
 
+def _due_in_month(args: argparse.Namespace, gather: Callable[..., list[T]]) -> list[T]:
+    """What `gather` (forms.month_forms or forms.route_sheets) finds for --month and
+    --community; refused when nobody is due, so no empty file is written."""
+    from caseworker.cli import open_workspace
+
+    month = _month(args.month)
+    with open_workspace(args) as ws, ws.reader() as session:
+        found = gather(
+            session,
+            Actor.system("cli"),
+            month,
+            community_id=_community_id(session, args.community),
+        )
+    if not found:
+        raise _Refused(f"{month.year}年{month.month}月没有应探访的老人，未生成文件")
+    return found
+
+
 def _cmd_blank(args: argparse.Namespace) -> int:
     from caseworker.printing.visit_forms import render_blank_form, write
 
@@ -70,43 +90,23 @@ def _cmd_blank(args: argparse.Namespace) -> int:
 
 
 def _cmd_forms(args: argparse.Namespace) -> int:
-    from caseworker.cli import open_workspace
     from caseworker.printing.visit_forms import render_visit_forms, write
     from caseworker.services.elderly import forms
 
     out = _out_path(args)
-    month = _month(args.month)
-    with open_workspace(args) as ws, ws.reader() as session:
-        data = forms.month_forms(
-            session,
-            Actor.system("cli"),
-            month,
-            community_id=_community_id(session, args.community),
-        )
-    if not data:
-        raise _Refused(f"{month.year}年{month.month}月没有应探访的老人，未生成文件")
+    data = _due_in_month(args, forms.month_forms)
     write(render_visit_forms(data), out)
     print(f"已生成 {len(data)} 份探访记录表（每人一页）：{out}")
     return EXIT_OK
 
 
 def _cmd_route(args: argparse.Namespace) -> int:
-    from caseworker.cli import open_workspace
     from caseworker.printing.route_sheet import render_route_sheet
     from caseworker.printing.visit_forms import write
     from caseworker.services.elderly import forms
 
     out = _out_path(args)
-    month = _month(args.month)
-    with open_workspace(args) as ws, ws.reader() as session:
-        sheets = forms.route_sheets(
-            session,
-            Actor.system("cli"),
-            month,
-            community_id=_community_id(session, args.community),
-        )
-    if not sheets:
-        raise _Refused(f"{month.year}年{month.month}月没有应探访的老人，未生成文件")
+    sheets = _due_in_month(args, forms.route_sheets)
     if len(sheets) > 1:
         raise _Refused("请用 --community 指定一个社区/村（每个社区一张路线表）")
     write(render_route_sheet(sheets[0]), out)

@@ -22,6 +22,7 @@ from caseworker.sync import bundle, derived, enrollment, exchange, merge, tables
 from caseworker.sync.conflicts import ConflictInfo, list_conflicts, resolve
 from caseworker.sync.crypto import KeyPair
 from caseworker.sync.errors import SyncRefused
+from caseworker.sync.exchange import ExportResult
 from caseworker.sync.identity import (
     Identity,
     Peer,
@@ -63,14 +64,6 @@ class Ingested:
     added: dict[str, int]
     updated: dict[str, int]
     refused: str = ""  # why this file was refused (nothing of it was imported)
-
-
-@dataclass(frozen=True)
-class Exported:
-    path: Path
-    bundle_id: str
-    changes: int
-    counts: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -379,7 +372,7 @@ def _changes_for(conn: Connection, office: Peer) -> tuple[list[list[Any]], list[
     return rows, pushed
 
 
-def export_for(hub: Hub, code: str, out: Path) -> Exported:
+def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
     """The bundle for one office: acknowledgements, district changes and corrections, settings,
     changes other offices made to its records, and records transferred to it."""
     out = Path(out)
@@ -410,7 +403,7 @@ def export_for(hub: Hub, code: str, out: Path) -> Exported:
                 .where(p.c.office_device == office.device_id)
                 .values(bundle_id=manifest["bundle_id"])
             )
-    return Exported(out, manifest["bundle_id"], manifest["changes"], manifest["counts"])
+    return ExportResult.of(out, manifest)
 
 
 # -- corrections ---------------------------------------------------------------------------------

@@ -33,6 +33,20 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 @dataclass(frozen=True)
+class ExportResult:
+    """A bundle written and verified on the stick (either direction)."""
+
+    path: Path
+    bundle_id: str
+    changes: int
+    counts: dict[str, int]
+
+    @staticmethod
+    def of(path: Path, manifest: dict[str, Any]) -> ExportResult:
+        return ExportResult(path, manifest["bundle_id"], manifest["changes"], manifest["counts"])
+
+
+@dataclass(frozen=True)
 class Received:
     manifest: dict[str, Any]
     payload: dict[str, Any]

@@ -22,7 +22,7 @@ from caseworker.domain.hlc import Hlc
 from caseworker.domain.roles import Actor, Permission
 from caseworker.sync import bundle, derived, enrollment, exchange, merge
 from caseworker.sync.errors import SyncCancelled, SyncRefused
-from caseworker.sync.exchange import Cancelled, Progress
+from caseworker.sync.exchange import Cancelled, ExportResult, Progress
 from caseworker.sync.identity import (
     KEY_FILE,
     Identity,
@@ -51,14 +51,6 @@ class EnrollResult:
     office_name: str
     district_name: str
     records: int
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    path: Path
-    bundle_id: str
-    changes: int
-    counts: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -244,7 +236,7 @@ def export_bundle(
             raise SyncCancelled("已取消导出，没有写出任何文件。")
         bundle.write_verified(out, data)
         exchange.record_sent(conn, manifest, out.name)
-    return ExportResult(out, manifest["bundle_id"], manifest["changes"], manifest["counts"])
+    return ExportResult.of(out, manifest)
 
 
 # -- import --------------------------------------------------------------------------------------

@@ -144,6 +144,14 @@ def _info(session: Session, r: ElderlyResident, today: date) -> ResidentInfo:
     )
 
 
+def _saved(session: Session, row: ElderlyResident, day: date) -> ResidentInfo:
+    """After a change: write it, bring the derived schedule up to date, return the new view."""
+    session.flush()
+    schedule.recompute(session, [row.id])
+    session.refresh(row)
+    return _info(session, row, day)
+
+
 def _load(session: Session, resident_id: str) -> ElderlyResident:
     row = session.get(ElderlyResident, resident_id)
     if row is None or row.deleted_at is not None:
@@ -240,10 +248,7 @@ def register(
         **values,
     )
     session.add(row)
-    session.flush()
-    schedule.recompute(session, [row.id])
-    session.refresh(row)
-    return RegisterResult(_info(session, row, day), created=True)
+    return RegisterResult(_saved(session, row, day), created=True)
 
 
 def update(
@@ -283,10 +288,7 @@ def update(
         suggested = suggest_tier(with_derived(draft.categories, row.birth_date, day)).tier.value
         if row.tier != suggested:
             row.tier = suggested
-    session.flush()
-    schedule.recompute(session, [row.id])
-    session.refresh(row)
-    return _info(session, row, day)
+    return _saved(session, row, day)
 
 
 def set_tier(
@@ -313,10 +315,7 @@ def set_tier(
         )
     row.tier = Tier(tier).value
     row.tier_reason = text if Tier(tier) != suggested.tier else ""
-    session.flush()
-    schedule.recompute(session, [row.id])
-    session.refresh(row)
-    return _info(session, row, day)
+    return _saved(session, row, day)
 
 
 def set_status(
@@ -340,10 +339,7 @@ def set_status(
     row.status = Status(status).value
     row.status_date = on
     row.status_note = clean(note, "说明", "status_note", 200)
-    session.flush()
-    schedule.recompute(session, [row.id])
-    session.refresh(row)
-    return _info(session, row, day)
+    return _saved(session, row, day)
 
 
 def get(
