@@ -38,6 +38,10 @@ class Journaled:
 
     __journal_exclude__: ClassVar[frozenset[str]] = frozenset()
     __journal_redact__: ClassVar[frozenset[str]] = frozenset()
+    # Optional links a merge may clear (set to NULL) even on a merge-locked record: a link to a
+    # record the receiving office cannot hold (another office's staff) is not part of what was
+    # signed on paper, and clearing it is what lets the record travel (see docs/sync.md).
+    __merge_unlocked__: ClassVar[frozenset[str]] = frozenset()
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

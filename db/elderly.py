@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseworker.domain.visit_form import VisitStatus
@@ -36,11 +36,23 @@ class ElderlyResident(Journaled, Base):
             "deleted_at",
         ),
         Index("ix_elderly_resident_assigned", "assigned_staff_id", "next_due"),
+        # The ID number is the district-wide key: unique among the records not held as a
+        # cross-office duplicate (see caseworker/district/duplicates.py).
+        Index(
+            "uq_elderly_resident_id_number",
+            "id_number",
+            unique=True,
+            sqlite_where=text("duplicate_of IS NULL"),
+            postgresql_where=text("duplicate_of IS NULL"),
+        ),
     )
-    __journal_exclude__: ClassVar[frozenset[str]] = frozenset({"last_visit_on", "next_due"})
+    __journal_exclude__: ClassVar[frozenset[str]] = frozenset(
+        {"last_visit_on", "next_due", "duplicate_of"}
+    )
+    __district_key__: ClassVar[str] = "id_number"
 
     name: Mapped[str] = mapped_column(String(60))
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    id_number: Mapped[str] = mapped_column(String(18))
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(2))
     phone: Mapped[str] = mapped_column(String(40), default="")
@@ -65,6 +77,9 @@ class ElderlyResident(Journaled, Base):
     # Local, derived (see module docstring).
     last_visit_on: Mapped[date | None] = mapped_column(Date, default=None)
     next_due: Mapped[date | None] = mapped_column(Date, default=None)
+    # Local: set when a merge brought in a second record with an ID number another record
+    # already holds (a person on two offices' rosters); the id of that earlier record.
+    duplicate_of: Mapped[str | None] = mapped_column(String(36), default=None)
 
 
 class ElderlyVisit(Journaled, Base):
@@ -77,6 +92,8 @@ class ElderlyVisit(Journaled, Base):
         Index("ix_elderly_visit_visitor", "visitor_staff_id", "effective_date"),
     )
     __journal_exclude__: ClassVar[frozenset[str]] = frozenset({"effective_date"})
+    # the visitor's name stays in `visitors`; the link to their account may be cleared in transit
+    __merge_unlocked__: ClassVar[frozenset[str]] = frozenset({"visitor_staff_id"})
 
     resident_id: Mapped[str] = mapped_column(ForeignKey("elderly_resident.id"))
     visit_date: Mapped[date] = mapped_column(Date)

@@ -125,3 +125,20 @@ class SyncTransfer(Base):
     to_office_name: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
     bundle_id: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class SyncDuplicate(Base):
+    """A person on two offices' rosters: a merged record whose district-wide key (the ID number)
+    another record already held. At the district: the case to settle (keep the earlier, or
+    transfer one); at an office: the notice that one of its records is such a case."""
+
+    __tablename__ = "sync_duplicate"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(60))
+    record_id: Mapped[str] = mapped_column(String(36), index=True)  # the later record, held
+    other_id: Mapped[str] = mapped_column(String(36))  # the earlier record, which keeps the key
+    other_office: Mapped[str] = mapped_column(String(100), default="")  # at an office: who
+    detected_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open / kept / transferred
+    resolved_by: Mapped[str | None] = mapped_column(String(60), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

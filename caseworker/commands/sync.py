@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +49,28 @@ def _cmd_init(args: argparse.Namespace) -> int:
         raise Refused("请用 --enrollment 指定区里给的登记文件")
     with _open(args) as ws:
         result = office.enroll(ws, args.enrollment, _passphrase(args))
+        if args.json:
+            emit_json({**asdict(result), "workspace": ws.paths.root})
+            return 0
         print(
             f"已登记：{result.office_name}（{result.office_code}），区级平台：{result.district_name}"
         )
         print(f"  收到记录：{result.records} 条")
         print(f"工作区：{ws.paths.root}")
     return 0
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    """One machine-readable object on standard output (for `--json`): dates as ISO text."""
+    print(json.dumps(obj, ensure_ascii=False, default=_plain, sort_keys=True))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(type(value).__name__)
 
 
 def _counts(title: str, counts: dict[str, int]) -> None:
@@ -72,6 +91,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if not status.ok:
             print(f"警告：{status.message}", file=sys.stderr)
         r = office.export_bundle(ws, CLI_ACTOR, args.out)
+        if args.json:
+            emit_json(asdict(r))
+            return 0
         print(f"已导出数据包：{r.path}")
         print(f"  变更：{r.changes} 条")
         _counts("按数据表", r.counts)
@@ -87,6 +109,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
             if args.dry_run
             else office.import_bundle(ws, CLI_ACTOR, args.file)
         )
+        if args.json:
+            emit_json({**asdict(r), "dry_run": args.dry_run, "nothing_new": r.nothing_new})
+            return 0
         verb = "预览（未做任何改动）" if args.dry_run else "已导入"
         print(
             f"{verb}：来自 {r.sender_name}，{r.created_at:%Y-%m-%d %H:%M} 生成，共 {r.changes} 条变更"
@@ -99,8 +124,22 @@ def _cmd_import(args: argparse.Namespace) -> int:
         _counts("更新", r.updated)
         _counts("冲突（已记入冲突列表）", r.conflicts)
         if r.refused:
-            print(f"  未采用（记录已锁定或时钟超前）：{r.refused} 条")
+            print(f"  未采用（已记入冲突列表，可由科长处理）：{r.refused} 条")
+            _counts("未采用的原因", _reasons(r.refused_reasons))
     return 0
+
+
+def _reasons(by: dict[str, int]) -> dict[str, int]:
+    """ "table:reason" counts as "表名（原因）" counts, for people."""
+    from caseworker.services.audit import TABLE_LABELS
+    from caseworker.sync.conflicts import REASONS
+
+    out: dict[str, int] = {}
+    for key, n in by.items():
+        table, _, reason = key.partition(":")
+        label = f"{TABLE_LABELS.get(table, table)}（{REASONS.get(reason, reason)}）"
+        out[label] = out.get(label, 0) + n
+    return out
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -108,13 +147,34 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
     with _open(args) as ws:
         p = office.pending(ws)
+        in_sync = p.changes == 0 and p.unacknowledged_bundles == 0
+        dups = office.duplicate_notices(ws)
+        c = office.clock_status(ws)
+        if args.json:
+            emit_json(
+                {
+                    "pending": p.changes,
+                    "by_table": p.by_table,
+                    "oldest": p.oldest,
+                    "unacknowledged_bundles": p.unacknowledged_bundles,
+                    "in_sync": in_sync,
+                    "clock_ok": c.ok,
+                    "clock_message": c.message,
+                    "duplicates": [asdict(d) for d in dups],
+                    "recent": [asdict(b) for b in office.history(ws, limit=10)],
+                }
+            )
+            return 0
+        if in_sync:
+            print("已同步，无待发：区里已确认收到本机的全部修改。")
         print(f"等待区里确认的变更：{p.changes} 条；未确认的数据包：{p.unacknowledged_bundles} 个")
         _counts("按数据表", p.by_table)
         for b in office.history(ws, limit=10):
             kind = "发出" if b.direction == "sent" else "收到"
             ack = "，已确认" if b.acknowledged_at else ""
             print(f"  {b.recorded_at:%Y-%m-%d %H:%M} {kind} {b.peer_name} {b.changes} 条{ack}")
-        c = office.clock_status(ws)
+        for d in dups:
+            print(f"  重复人员：本街道的一条记录也在“{d.other_office}”的台账上，待区里处理")
         print("时钟：正常" if c.ok else f"时钟：{c.message}")
     return 0
 
@@ -132,6 +192,9 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
             return 0
     with _open(args) as ws, ws.reader() as s:
         rows = list_conflicts(s, None if args.all else "open")
+    if args.json:
+        emit_json({"conflicts": [asdict(c) for c in rows]})
+        return 0
     print(f"冲突：{len(rows)} 条")
     for c in rows:
         print(
@@ -141,6 +204,10 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="输出一个 JSON 对象（供脚本使用）")
+
+
 def register(
     sub: argparse._SubParsersAction, add_workspace_arg: Callable[[argparse.ArgumentParser], None]
 ) -> None:
@@ -148,6 +215,7 @@ def register(
     add_workspace_arg(p)
     p.add_argument("--enrollment", type=Path, metavar="FILE", help="区里给的登记文件")
     p.add_argument("--passphrase", default=None, help="登记口令（也可用环境变量或交互输入）")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("sync", help="与区级平台交换数据包（U 盘）")
@@ -156,14 +224,17 @@ def register(
     e = ss.add_parser("export", help="导出发给区里的数据包")
     add_workspace_arg(e)
     e.add_argument("--out", type=Path, required=True, help="数据包文件（或 U 盘上的文件夹）")
+    add_json_arg(e)
     e.set_defaults(func=_cmd_export)
     i = ss.add_parser("import", help="导入区里发来的数据包")
     add_workspace_arg(i)
     i.add_argument("file", type=Path)
     i.add_argument("--dry-run", action="store_true", help="只预览，不做任何改动")
+    add_json_arg(i)
     i.set_defaults(func=_cmd_import)
     s = ss.add_parser("status", help="同步状态：等待确认的变更、最近的数据包")
     add_workspace_arg(s)
+    add_json_arg(s)
     s.set_defaults(func=_cmd_status)
     c = ss.add_parser("conflicts", help="冲突列表")
     add_workspace_arg(c)
@@ -171,4 +242,5 @@ def register(
     g = c.add_mutually_exclusive_group()
     g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
     g.add_argument("--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步）")
+    add_json_arg(c)
     c.set_defaults(func=_cmd_conflicts)

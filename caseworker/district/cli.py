@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
+from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
 
 EXIT_OK = 0
@@ -57,7 +59,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     with _hub(args) as hub:
         results = service.ingest(hub, args.files)
-        for r in results:
+        if args.json:
+            emit_json({"bundles": [asdict(r) for r in results]})
+        for r in [] if args.json else results:
             if r.refused:
                 print(f"{r.path.name}：未导入 — {r.refused}")
                 continue
@@ -67,6 +71,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             print(
                 f"{r.path.name}：{r.office}，{r.changes} 条变更，新 {r.applied} 条，"
                 f"跳过 {r.skipped} 条，冲突 {r.conflicts} 条"
+                + (f"，未采用 {r.refused_changes} 条（见冲突列表）" if r.refused_changes else "")
             )
     refused = [r for r in results if r.refused]
     if refused:
@@ -81,6 +86,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     with _hub(args) as hub:
         r = service.export_for(hub, args.office, args.out)
+    if args.json:
+        emit_json(asdict(r))
+        return EXIT_OK
     print(f"已导出发给 {args.office} 的数据包：{r.path}（{r.changes} 条变更）")
     return EXIT_OK
 
@@ -139,13 +147,24 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
     with _hub(args) as hub:
         rows = service.status(hub)
+    if args.json:
+        emit_json(
+            {
+                "offices": [
+                    {**asdict(s), "in_sync": not s.pending and not s.unacknowledged} for s in rows
+                ]
+            }
+        )
+        return EXIT_OK
     print(f"街道：{len(rows)} 个")
     for s in rows:
         last_in = f"{s.last_received:%Y-%m-%d %H:%M}" if s.last_received else "从未"
-        print(
-            f"  {s.code} {s.name}：最近收到 {last_in}，待发 {s.pending} 条，"
-            f"未确认数据包 {s.unacknowledged} 个，冲突 {s.conflicts} 条"
+        state = (
+            "已同步，无待发"
+            if not s.pending and not s.unacknowledged
+            else f"待发 {s.pending} 条，未确认数据包 {s.unacknowledged} 个"
         )
+        print(f"  {s.code} {s.name}：最近收到 {last_in}，{state}，冲突 {s.conflicts} 条")
     return EXIT_OK
 
 
@@ -161,12 +180,45 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
                 )
                 return EXIT_OK
         rows = service.conflicts(hub, None if args.all else "open")
+    if args.json:
+        emit_json({"conflicts": [asdict(c) for c in rows]})
+        return EXIT_OK
     print(f"冲突：{len(rows)} 条")
     for c in rows:
         print(
             f"  #{c.id} {c.table_name}.{c.field} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
             f"（{c.lost_actor}）— {c.reason_label} [{c.status}]"
         )
+    return EXIT_OK
+
+
+def _cmd_duplicates(args: argparse.Namespace) -> int:
+    from caseworker.district import duplicates
+
+    with _hub(args) as hub:
+        for keep, cid in (("earlier", args.keep_earlier), ("later", args.keep_later)):
+            if cid is not None:
+                done = duplicates.resolve(hub, cid, keep)
+                if args.json:
+                    emit_json(asdict(done))
+                    return EXIT_OK
+                kept = done.earlier_office if keep == "earlier" else done.later_office
+                print(
+                    f"重复人员 #{done.id} 已处理：保留 {kept} 的记录，另一条已注销（随数据包通知两个街道）"
+                )
+                return EXIT_OK
+        rows = duplicates.list_cases(hub, open_only=not args.all)
+    if args.json:
+        emit_json({"duplicates": [asdict(r) for r in rows]})
+        return EXIT_OK
+    print(f"重复人员（同一身份证号在两个街道的台账上）：{len(rows)} 条")
+    for r in rows:
+        print(
+            f"  #{r.id} {r.name} {r.id_number_masked}：先登记于 {r.earlier_office}，"
+            f"后登记于 {r.later_office} [{r.status}]"
+        )
+    if rows and not args.all:
+        print("处理：--keep-earlier ID 保留先登记的记录，--keep-later ID 保留后登记的记录")
     return EXIT_OK
 
 
@@ -193,11 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="导入街道发来的数据包")
     p.add_argument("files", type=Path, nargs="+")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("export", help="导出发给一个街道的数据包")
     p.add_argument("--office", required=True, help="街道代码")
     p.add_argument("--out", type=Path, required=True)
+    add_json_arg(p)
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("transfer", help="把一条记录（如迁居的老人）转到另一个街道")
@@ -218,16 +272,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_settings)
 
     p = sub.add_parser("status", help="各街道的同步状态")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")
     p.add_argument("--all", action="store_true", help="包括已处理的")
+    add_json_arg(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
     g.add_argument(
         "--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步出去）"
     )
     p.set_defaults(func=_cmd_conflicts)
+
+    p = sub.add_parser("duplicates", help="重复人员（同一身份证号在两个街道）；处理一条")
+    p.add_argument("--all", action="store_true", help="包括已处理的")
+    add_json_arg(p)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--keep-earlier", type=int, metavar="ID", help="保留先登记的记录")
+    g.add_argument("--keep-later", type=int, metavar="ID", help="保留后登记的记录")
+    p.set_defaults(func=_cmd_duplicates)
     return parser
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from caseworker.domain.errors import WorkspaceError
 from caseworker.sync.identity import KEY_FILE
@@ -28,6 +28,19 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgres://"):
         return "postgresql+psycopg://" + url[len("postgres://") :]
     return url
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite:///…` URL (None for any other database)."""
+    if not url.startswith("sqlite"):
+        return None
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise WorkspaceError("数据库 URL 无法识别，请写成 sqlite:///文件路径。") from None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        raise WorkspaceError("区级平台不能使用内存数据库，请给出 sqlite:///文件路径。")
+    return Path(parsed.database).expanduser()
 
 
 class Hub(Replica):
@@ -53,13 +66,20 @@ class Hub(Replica):
             home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WorkspaceError(f"无法创建区级平台文件夹 {home}：{exc.strerror}") from None
-        if db_url:
-            engine = create_engine(normalise_url(db_url), pool_pre_ping=True)
-            backup = None
+        sqlite_path = _sqlite_path(db_url) if db_url else home / DB_NAME
+        if sqlite_path is not None:
+            # Any SQLite hub, at the default place or at a URL's path, gets the same pragmas
+            # (WAL, synchronous=FULL, foreign keys) and backups of that very file.
+            engine = make_engine(sqlite_path)
+            backup = sqlite_path
         else:
-            path = home / DB_NAME
-            engine = make_engine(path)
-            backup = path
+            try:
+                engine = create_engine(normalise_url(str(db_url)), pool_pre_ping=True)
+            except (ArgumentError, ImportError, ValueError):
+                raise WorkspaceError(
+                    "数据库 URL 无法识别，请写成 postgresql://用户@主机/库名 或 sqlite:///文件路径。"
+                ) from None
+            backup = None
         try:
             ensure_schema(
                 engine,
@@ -80,8 +100,14 @@ class Hub(Replica):
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        db = self.engine.url.database
+        return Path(db) if self.is_sqlite() and db else None
+
     def backup(self, reason: str) -> Path | None:
         """A backup of a SQLite hub; a PostgreSQL hub is backed up by its own server tools."""
-        if not self.is_sqlite():
+        path = self.sqlite_file
+        if path is None:
             return None
-        return backups.take(self.home / DB_NAME, self.backups, reason)
+        return backups.take(path, self.backups, reason)

@@ -4,16 +4,17 @@ report status and conflicts. Each takes an open Hub and returns plain dataclasse
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from caseworker.district import scope
+from caseworker.district import duplicates, links, scope
 from caseworker.district.hub import Hub
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
@@ -64,6 +65,8 @@ class Ingested:
     added: dict[str, int]
     updated: dict[str, int]
     refused: str = ""  # why this file was refused (nothing of it was imported)
+    refused_changes: int = 0  # changes kept out (scope, locked, future), in the conflicts list
+    refused_reasons: dict[str, int] = field(default_factory=dict)  # "table:reason" → changes
 
 
 @dataclass(frozen=True)
@@ -239,25 +242,33 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
         state["backed_up"] = True
     now = hub.now()
     with merge.integrity_guard(), hub.engine.begin() as conn:
-        allowed = _register_devices(conn, rec.sender, rec.payload.get("devices"))
-        bad = {c[3] for c in rec.payload["changes"] if c[3] not in allowed}
-        if bad:
-            raise SyncRefused(
-                f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。未做任何改动。"
-            )
-        plan = merge.plan(
+        allowed = _register_devices(conn, rec.sender, rec.extras.get("devices"))
+
+        def checked() -> Iterator[list[Any]]:
+            for rows in rec.change_chunks():
+                if any(_device_of(r) not in allowed for r in rows):
+                    raise SyncRefused(
+                        f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。"
+                        "未做任何改动。"
+                    )
+                yield rows
+
+        def after(p: merge.MergePlan) -> None:
+            derived.refresh(conn, p.journal)
+            links.repair(hub, conn, p.journal)
+
+        done = merge.apply_stream(
             conn,
-            rec.payload["changes"],
+            checked(),
             now_ms=now,
             bundle_id=rec.manifest["bundle_id"],
             refuse=functools.partial(_foreign, conn, rec.sender, allowed),
+            after=after,
         )
-        merge.write(conn, plan, now_ms=now, source=rec.manifest["bundle_id"])
-        derived.refresh(conn, plan.journal)
-        have = rec.payload.get("have")
+        have = rec.extras.get("have")
         if isinstance(have, dict):
             exchange.store_acks(conn, rec.sender.device_id, have)
-        imported = rec.payload.get("imported")
+        imported = rec.extras.get("imported")
         if isinstance(imported, list):
             acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
             if acked:
@@ -268,18 +279,24 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
                             p.c.bundle_id.in_(acked),
                         )
                     )
-        exchange.record_received(conn, rec, plan)
+        exchange.record_received(conn, rec, done)
     return Ingested(
         path,
         rec.sender.name,
         False,
         int(rec.manifest["changes"]),
-        len(plan.journal),
-        plan.skipped,
-        len(plan.conflicts),
-        dict(plan.added),
-        dict(plan.updated),
+        done.applied,
+        done.skipped,
+        done.conflicts,
+        dict(done.added),
+        dict(done.updated),
+        refused_changes=done.refused,
+        refused_reasons=dict(done.refused_reasons),
     )
+
+
+def _device_of(row: Any) -> Any:
+    return row[3] if isinstance(row, list) and len(row) == len(merge.COLUMNS) else None
 
 
 def _foreign(
@@ -323,12 +340,14 @@ def _office_record_id(conn: Connection, code: str) -> str | None:
     return conn.execute(select(t.c.id).where(t.c.code == code)).scalar()
 
 
-def _changes_for(conn: Connection, office: Peer) -> tuple[list[list[Any]], list[tuple[str, str]]]:
-    """Every change the office lacks that concerns it, and the pushed records included.
+def _office_where(conn: Connection, office: Peer) -> Any:
+    """Every change the office lacks that concerns it, as one WHERE over the journal.
 
-    Selected in SQL: changes not written by the office, later than what it holds from their
-    device, to a district-wide table or to a record the office owns (through the foreign-key
-    chain), so the cost follows the office's own data, not the whole district's."""
+    Changes not written by the office, later than what it holds from their device, to a
+    district-wide table or to a record the office owns (through the foreign-key chain); and the
+    whole history of records pushed to it (transferred in), whatever their age. Set-based (joins
+    and EXISTS, no id lists), so the cost follows the office's own data and the statement's size
+    does not grow with it."""
     j = JournalEntry.__table__
     mine = sorted(devices_of(conn, office.device_id))
     acks = {d: h for d, h in exchange.acks_of(conn, office.device_id).items() if d not in mine}
@@ -349,39 +368,36 @@ def _changes_for(conn: Connection, office: Peer) -> tuple[list[list[Any]], list[
                         j.c.record_id.in_(scope.owned_ids(tname, office_id)),
                     )
                 )
-    rows = exchange.fetch_changes(conn, and_(j.c.device_id.not_in(mine), newer, or_(*in_scope)))
     p = SyncPush.__table__
-    pushed = [
-        (r.table_name, r.record_id)
+    pushed = exists(
+        select(p.c.record_id).where(
+            p.c.office_device == office.device_id,
+            p.c.table_name == j.c.table_name,
+            p.c.record_id == j.c.record_id,
+        )
+    )
+    return and_(j.c.device_id.not_in(mine), or_(and_(newer, or_(*in_scope)), pushed))
+
+
+def _pushed(conn: Connection, office: Peer) -> list[list[str]]:
+    p = SyncPush.__table__
+    return [
+        [r.table_name, r.record_id]
         for r in conn.execute(
             select(p.c.table_name, p.c.record_id).where(p.c.office_device == office.device_id)
         )
     ]
-    if pushed:
-        have = {r[0] for r in rows}
-        for tname, rid in pushed:
-            extra = exchange.fetch_changes(
-                conn,
-                and_(
-                    j.c.table_name == tname,
-                    j.c.record_id == rid,
-                    j.c.device_id.not_in(mine),
-                ),
-            )
-            rows.extend(c for c in extra if c[0] not in have)
-    return rows, pushed
 
 
 def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
     """The bundle for one office: acknowledgements, district changes and corrections, settings,
-    changes other offices made to its records, and records transferred to it."""
+    changes other offices made to its records, and records transferred to it (streamed)."""
     out = Path(out)
     if out.exists():
         raise ValidationError(f"{out} 已存在，不会覆盖。")
     with hub.engine.begin() as conn:
         me = _me(conn, hub)
         office = _office_peer(conn, code)
-        rows, _ = _changes_for(conn, office)
         tt = SyncTransfer.__table__
         moved = [
             [r.table_name, r.record_id, r.to_office_code, r.to_office_name]
@@ -391,11 +407,18 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
             "acks": exchange.have_vector(conn, devices_of(conn, office.device_id)),
             "imported": exchange.received_ids(conn, office.device_id),
             "transferred_out": moved,
+            "transferred_in": _pushed(conn, office),
+            "duplicates": duplicates.notices_for(conn, office),
         }
-        data, manifest = exchange.make_bundle(
-            me, office, rows, extras, created_ms=hub.now(), kind="district"
+        manifest = exchange.write_bundle(
+            out,
+            me,
+            office,
+            exchange.iter_changes(conn, _office_where(conn, office)),
+            extras,
+            created_ms=hub.now(),
+            kind="district",
         )
-        bundle.write_verified(out, data)
         exchange.record_sent(conn, manifest, out.name)
         for p in (SyncPush.__table__, SyncTransfer.__table__):
             conn.execute(
@@ -412,8 +435,10 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
 def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -> dict[str, Any]:
     """The district corrects fields of a record (a journaled change that goes to its office).
 
-    Values are given as text and read as JSON when they parse (numbers, true/false, null),
-    else taken as text. Returns the fields as now stored."""
+    Values are given as text and read by their column's type (see `TableInfo.from_text`). A
+    completed visit (a merge-locked record) is a signed legal record: the district does not edit
+    it either — it is corrected at its office by an amendment that keeps the original. Returns
+    the fields as now stored."""
     t = tables.info(table_name)
     if t is None:
         raise ValidationError(f"没有名为“{table_name}”的数据表。")
@@ -422,20 +447,35 @@ def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -
         raise ValidationError(
             f"“{table_name}”没有这些可修改的字段：{'、'.join(unknown) or '（未给出字段）'}"
         )
-    plain: dict[str, Any] = {}
+    typed: dict[str, Any] = {}
     for key, raw in values.items():
         try:
-            plain[key] = json.loads(raw)
-        except ValueError:
-            plain[key] = raw
-    with hub.writer(DISTRICT) as s:
-        record = s.get(t.cls, record_id)
-        if record is None:
-            raise NotFound("找不到这条记录。")
-        for key, value in t.decode(plain).items():
-            setattr(record, key, value)
-        s.flush()
-        return {k: getattr(record, k) for k in plain}
+            typed[key] = t.from_text(key, raw)
+        except ValueError as exc:
+            raise ValidationError(str(exc), field=key) from None
+        if typed[key] is None and not t.table.c[key].nullable:
+            raise ValidationError(f"字段 {key} 不能为空。", field=key)
+    try:
+        with hub.writer(DISTRICT) as s:
+            record = s.get(t.cls, record_id)
+            if record is None:
+                raise NotFound("找不到这条记录。")
+            if record.merge_locked() and not all(
+                k in t.unlocked and v is None for k, v in typed.items()
+            ):
+                raise ValidationError(
+                    "这条记录已完成（锁定），是有签字的正式记录，区里也不能直接修改；"
+                    "请由所属街道以“修正”方式更正（原始内容会保留）。未做任何改动。"
+                )
+            for key, value in typed.items():
+                setattr(record, key, value)
+            s.flush()
+            return {k: getattr(record, k) for k in typed}
+    except IntegrityError:
+        # never echo the values: a duplicate ID number is personal data
+        raise ValidationError(
+            "更正后的值与已有记录冲突（例如身份证号已被另一条记录使用），未做任何改动。"
+        ) from None
 
 
 # -- transfer ------------------------------------------------------------------------------------
@@ -482,6 +522,9 @@ def transfer(
         items = scope.dependents(conn, table_name, record_id)
         _cut_outside_links(s, items, target_office)
         _upsert_keys(conn, SyncPush.__table__, target.device_id, items, {})
+        # Coming back to an office it had left (A→B→A): the notice that it moved out is
+        # withdrawn (the office is told by `transferred_in` in its next bundle).
+        _drop_keys(conn, SyncTransfer.__table__, target.device_id, items)
         if old_owner is not None and old_owner != target_office:
             code = conn.execute(
                 select(Office.__table__.c.code).where(Office.__table__.c.id == old_owner)
@@ -495,7 +538,19 @@ def transfer(
                         "bundle_id": None,
                     }
                     _upsert_keys(conn, SyncTransfer.__table__, p.device_id, items, notice)
+                    _drop_keys(conn, SyncPush.__table__, p.device_id, items)
     return items
+
+
+def _drop_keys(conn: Connection, table: Any, device: str, items: list[tuple[str, str]]) -> None:
+    for tname, rid in items:
+        conn.execute(
+            delete(table).where(
+                table.c.office_device == device,
+                table.c.table_name == tname,
+                table.c.record_id == rid,
+            )
+        )
 
 
 def _cut_outside_links(s: Session, items: list[tuple[str, str]], target_office: str) -> None:
@@ -519,6 +574,11 @@ def _cut_outside_links(s: Session, items: list[tuple[str, str]], target_office: 
             if not fk.parent.nullable:
                 raise ValidationError(
                     f"“{tname}”的记录引用了原街道的“{ref}”记录，不能随之转移。未做任何改动。"
+                )
+            if obj.merge_locked() and col not in t.unlocked:
+                raise ValidationError(
+                    f"“{tname}”的一条已完成（锁定）的记录引用了原街道的“{ref}”记录，"
+                    "不能随之转移。未做任何改动。"
                 )
             setattr(obj, col, None)
     s.flush()
@@ -568,11 +628,19 @@ def status(hub: Hub) -> list[OfficeStatus]:
                         b.c.peer == p.device_id,
                         b.c.direction == "sent",
                         b.c.acknowledged_at.is_(None),
+                        b.c.changes > 0,
                     )
                 ).scalar()
                 or 0
             )
-            rows, _ = _changes_for(conn, p)
+            waiting = (
+                conn.execute(
+                    select(func.count())
+                    .select_from(JournalEntry.__table__)
+                    .where(_office_where(conn, p))
+                ).scalar()
+                or 0
+            )
             devs = sorted(devices_of(conn, p.device_id))
             n_conf = (
                 conn.execute(
@@ -584,7 +652,7 @@ def status(hub: Hub) -> list[OfficeStatus]:
                 or 0
             )
             out.append(
-                OfficeStatus(p.office_code, p.name, last_in, last_out, len(rows), unacked, n_conf)
+                OfficeStatus(p.office_code, p.name, last_in, last_out, waiting, unacked, n_conf)
             )
     return out
 

@@ -86,4 +86,9 @@ def set_value(session: Session, actor: Actor, key: str, raw: Any) -> Any:
         row.value = encoded
         row.deleted_at = None
     session.flush()
+    if key.startswith("visit.interval_days."):
+        # every resident's next due date follows the interval of their tier
+        from caseworker.services.elderly import schedule
+
+        schedule.recompute(session)
     return value

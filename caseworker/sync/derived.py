@@ -3,7 +3,7 @@ not travel): today the elderly visit schedule (next due date, last visit, effect
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -24,27 +24,17 @@ def refresh(conn: Connection, changes: Iterable[object]) -> int:
 
 
 def refresh_records(conn: Connection, touched: dict[str, set[str]]) -> int:
-    """The same for records named by table: {"elderly_resident": {id, ...}, ...}."""
-    settings_changed = "setting" in touched
+    """The same for records named by table: {"elderly_resident": {id, ...}, ...}. Every lookup
+    goes in chunks, so a bundle's worth of ids never makes a statement too large."""
     residents = set(touched.get("elderly_resident", ()))
     visits = set(touched.get("elderly_visit", ()))
-    amendments = touched.get("elderly_visit_amendment", set())
-    if amendments:
-        visits |= set(
-            conn.execute(
-                select(ElderlyVisitAmendment.visit_id).where(
-                    ElderlyVisitAmendment.id.in_(list(amendments))
-                )
-            ).scalars()
-        )
-    if visits:
-        residents |= set(
-            conn.execute(
-                select(ElderlyVisit.resident_id).where(ElderlyVisit.id.in_(list(visits)))
-            ).scalars()
-        )
+    A, V = ElderlyVisitAmendment, ElderlyVisit
+    for part in _chunks(touched.get("elderly_visit_amendment", ())):
+        visits.update(conn.execute(select(A.visit_id).where(A.id.in_(part))).scalars())
+    for part in _chunks(visits):
+        residents.update(conn.execute(select(V.resident_id).where(V.id.in_(part))).scalars())
     # A changed visit interval moves every resident's due date; only then recompute them all.
-    everyone = settings_changed and _interval_setting_changed(conn, touched.get("setting", set()))
+    everyone = _interval_setting_changed(conn, touched.get("setting", set()))
     if not residents and not everyone:
         return 0
     # A savepoint inside the import's transaction: all of it still commits or rolls back as one.
@@ -54,8 +44,17 @@ def refresh_records(conn: Connection, touched: dict[str, set[str]]) -> int:
     return changed
 
 
+def _chunks(ids: Iterable[str], size: int = schedule.PAGE) -> Iterator[list[str]]:
+    items = sorted(ids)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
 def _interval_setting_changed(conn: Connection, setting_ids: set[str]) -> bool:
     from db.models import Setting
 
-    keys = conn.execute(select(Setting.key).where(Setting.id.in_(list(setting_ids)))).scalars()
-    return any(k.startswith(_SCHEDULE_SETTINGS) for k in keys)
+    for part in _chunks(setting_ids):
+        keys = conn.execute(select(Setting.key).where(Setting.id.in_(part))).scalars()
+        if any(k.startswith(_SCHEDULE_SETTINGS) for k in keys):
+            return True
+    return False

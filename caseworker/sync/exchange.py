@@ -1,15 +1,17 @@
 """Building, checking and recording bundles: the part shared by offices and the district hub.
 
 A received bundle is checked in this order, and refused with a message at the first failure:
-file shape → format and schema version → sender known → signature → recipient is us →
-payload digest → decryption. Only then is anything read from the payload.
+file shape → manifest types → format and schema version → sender known → signature → recipient
+is us → payload size and digest → decryption of each frame. Only then is anything read from the
+payload, a frame at a time.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,6 @@ from db.sync_models import SyncAck, SyncBundle
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
-FETCH_CHUNK = 5000
 # recorded_at travels as ISO 8601 with a space: the text SQLite already holds
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -48,76 +49,141 @@ class ExportResult:
 
 @dataclass(frozen=True)
 class Received:
+    """A bundle file whose envelope, signature and digest have been checked; its change frames
+    are read (and authenticated) one at a time by `change_chunks()`."""
+
+    envelope: bundle.Envelope
     manifest: dict[str, Any]
-    payload: dict[str, Any]
+    extras: dict[str, Any]
     sender: Peer
     already: bool  # this bundle id was imported before
     file_name: str
+    keys: crypto.KeyPair
+    frame_count: int
+
+    def change_chunks(self) -> Iterator[list[Any]]:
+        """The change rows, a frame at a time; refuses (SyncRefused) a frame that is not a list
+        of rows or a stream whose row count differs from the signed manifest."""
+        frames = bundle.frames(self.envelope, self.keys, _bound(self.manifest), self.frame_count)
+        next(frames)  # the extras, read already
+        total = 0
+        for index, value in enumerate(frames, start=1):
+            if index == self.frame_count - 1:
+                if value is not None:
+                    raise SyncRefused(_MALFORMED)
+                break
+            if not isinstance(value, list):
+                raise SyncRefused(_MALFORMED)
+            total += len(value)
+            if total > self.manifest["changes"]:
+                raise SyncRefused("数据包中的变更条数与清单不符，未做任何改动。")
+            yield value
+        if total != self.manifest["changes"]:
+            raise SyncRefused("数据包中的变更条数与清单不符，未做任何改动。")
 
 
-def fetch_changes(
+_MALFORMED = "数据包内容格式不对，未做任何改动。"
+
+
+def iter_changes(
     conn: Connection,
     where: Any,
     *,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
-) -> list[list[Any]]:
-    """Journal rows matching `where`, in journal order, as lists in merge.COLUMNS order."""
+    size: int = bundle.FRAME_ROWS,
+) -> Iterator[list[list[Any]]]:
+    """Journal rows matching `where`, in journal order, as lists in merge.COLUMNS order, a chunk
+    of `size` at a time (memory stays flat whatever the journal holds)."""
     j = JournalEntry.__table__
     total = conn.execute(select(func.count()).select_from(j).where(where)).scalar() or 0
     cols: list[Any] = [j.c[name] for name in merge.COLUMNS]
     raw_text = conn.dialect.name == "sqlite"
     if raw_text:  # SQLite already stores "YYYY-MM-DD HH:MM:SS.ffffff": send it as it is
         cols[12] = type_coerce(j.c.recorded_at, String)
-    out: list[list[Any]] = []
-    result = conn.execute(select(*cols).where(where).order_by(j.c.seq))
-    while True:
-        if cancelled is not None and cancelled():
-            raise SyncCancelled("已取消导出，没有写出任何文件。")
-        part = result.fetchmany(FETCH_CHUNK)
-        if not part:
-            break
-        if raw_text:
-            out.extend(list(r) for r in part)
-        else:
-            for r in part:
-                row = list(r)
-                row[12] = row[12].strftime(TIME_FORMAT)
-                out.append(row)
-        if progress is not None:
-            progress(len(out), total)
-    return out
+    done = 0
+    # yield_per on the statement (not the connection): rows stream from a server-side cursor
+    # on PostgreSQL, in fetchmany batches on SQLite
+    result = conn.execute(
+        select(*cols).where(where).order_by(j.c.seq).execution_options(yield_per=size)
+    )
+    try:
+        while True:
+            if cancelled is not None and cancelled():
+                raise SyncCancelled("已取消导出，没有写出任何文件。")
+            part = result.fetchmany(size)
+            if not part:
+                break
+            if raw_text:
+                rows = [list(r) for r in part]
+            else:
+                rows = []
+                for r in part:
+                    row = list(r)
+                    row[12] = row[12].strftime(TIME_FORMAT)
+                    rows.append(row)
+            done += len(rows)
+            if progress is not None:
+                progress(done, total)
+            yield rows
+    finally:
+        result.close()
 
 
-def make_bundle(
+def fetch_changes(conn: Connection, where: Any) -> list[list[Any]]:
+    """All matching rows in one list: only for what is small by nature (an enrollment file)."""
+    return [row for part in iter_changes(conn, where) for row in part]
+
+
+def write_bundle(
+    path: Path,
     me: Identity,
     to: Peer,
-    changes: Sequence[Sequence[Any]],
+    chunks: Iterable[Sequence[Sequence[Any]]],
     extras: dict[str, Any],
     *,
     created_ms: int,
     kind: str,
-) -> tuple[bytes, dict[str, Any]]:
-    counts = Counter(row[6] for row in changes)
-    hlcs = [row[2] for row in changes]
-    manifest = {
-        "format": bundle.FORMAT,
-        "schema": HEAD,
-        "bundle_id": new_id(),
-        "kind": kind,
-        "sender": me.device_id,
-        "sender_name": me.name,
-        "sender_office": me.office_code,
-        "recipient": to.device_id,
-        "recipient_name": to.name,
-        "created_ms": created_ms,
-        "hlc_min": min(hlcs) if hlcs else "",
-        "hlc_max": max(hlcs) if hlcs else "",
-        "changes": len(changes),
-        "counts": dict(sorted(counts.items())),
-    }
-    payload = bundle.encode_payload({"changes": list(changes), **extras})
-    return bundle.build(manifest, payload, me.keys, to.box_pub), manifest
+    cancelled: Cancelled | None = None,
+) -> dict[str, Any]:
+    """Stream `chunks` of changes into a verified bundle file at `path`; returns its manifest."""
+    bundle_id = new_id()
+    counts: Counter[str] = Counter()
+    n = 0
+    hlc_min = hlc_max = ""
+    with bundle.BundleWriter(
+        path, me.keys, to.box_pub, bundle.binding(bundle_id, me.device_id, to.device_id)
+    ) as w:
+        w.frame(extras)
+        for chunk in chunks:
+            if not chunk:
+                continue
+            counts.update(row[6] for row in chunk)
+            n += len(chunk)
+            lo = min(row[2] for row in chunk)
+            hi = max(row[2] for row in chunk)
+            hlc_min = lo if not hlc_min or lo < hlc_min else hlc_min
+            hlc_max = max(hi, hlc_max)
+            w.frame([list(row) for row in chunk])
+        if cancelled is not None and cancelled():
+            raise SyncCancelled("已取消导出，没有写出任何文件。")
+        return w.finish(
+            {
+                "schema": HEAD,
+                "bundle_id": bundle_id,
+                "kind": kind,
+                "sender": me.device_id,
+                "sender_name": me.name,
+                "sender_office": me.office_code,
+                "recipient": to.device_id,
+                "recipient_name": to.name,
+                "created_ms": created_ms,
+                "hlc_min": hlc_min,
+                "hlc_max": hlc_max,
+                "changes": n,
+                "counts": dict(sorted(counts.items())),
+            }
+        )
 
 
 def record_sent(conn: Connection, manifest: dict[str, Any], file_name: str) -> None:
@@ -139,40 +205,75 @@ def record_sent(conn: Connection, manifest: dict[str, Any], file_name: str) -> N
     )
 
 
+def _bound(manifest: dict[str, Any]) -> bytes:
+    return bundle.binding(manifest["bundle_id"], manifest["sender"], manifest["recipient"])
+
+
+_ID = re.compile(r"[0-9a-fA-F-]{1,64}")
+
+
+def check_manifest(m: dict[str, Any]) -> None:
+    """The manifest's fields have the types and sizes this program writes; nothing else is
+    trusted (it is read before the signature is checked)."""
+
+    def text(key: str, limit: int, pattern: re.Pattern[str] | None = None) -> None:
+        v = m.get(key)
+        if not isinstance(v, str) or len(v) > limit or (pattern and not pattern.fullmatch(v)):
+            raise SyncRefused(f"数据包清单的“{key}”一项格式不对，未做任何改动。")
+
+    for key in ("bundle_id", "sender", "recipient"):
+        text(key, 64, _ID)
+    for key in ("sender_name", "recipient_name", "sender_office", "kind"):
+        if key in m:
+            text(key, 200)
+    for key in ("hlc_min", "hlc_max"):
+        if key in m:
+            text(key, 32)
+    for key, top in (("created_ms", 2**53), ("changes", 2**40)):
+        v = m.get(key)
+        if type(v) is not int or not 0 <= v < top:
+            raise SyncRefused(f"数据包清单的“{key}”一项格式不对，未做任何改动。")
+    counts = m.get("counts")
+    if not isinstance(counts, dict) or not all(
+        isinstance(k, str) and len(k) <= 64 and type(v) is int and v >= 0 for k, v in counts.items()
+    ):
+        raise SyncRefused("数据包清单的“counts”一项格式不对，未做任何改动。")
+
+
+def peek(path: Path) -> bundle.Envelope:
+    """A bundle's envelope with a well-formed manifest (no signature check): for listing what
+    is on a stick."""
+    env = bundle.read_envelope(path)
+    check_manifest(env.manifest)
+    return env
+
+
 def receive(conn: Connection, me: Identity, path: Path) -> Received:
-    """Read and check a bundle file; refuse it (SyncRefused) unless every check passes."""
+    """Check a bundle file; refuse it (SyncRefused) unless every check passes. Only the extras
+    frame is decrypted here; the change frames are read by `Received.change_chunks()`."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SyncRefused(f"无法读取 {path}：{exc.strerror}。") from None
-    raw = bundle.parse(data)
-    bundle.check_format(raw.manifest, known_revisions())
-    m = raw.manifest
-    for key in ("bundle_id", "sender", "recipient", "created_ms", "changes", "counts"):
-        if key not in m:
-            raise SyncRefused("数据包清单不完整，未做任何改动。")
+    env = peek(path)
+    bundle.check_format(env.manifest, known_revisions())
+    m = env.manifest
     sender = peer(conn, str(m["sender"]))
     if sender is None or not sender.sign_pub:
         raise SyncRefused(
-            f"数据包来自未登记的单位或设备（{m.get('sender_name', '?')}，"
+            f"数据包来自未登记的单位或设备（{str(m.get('sender_name', '?'))[:60]}，"
             f"{str(m['sender'])[:8]}…），不能导入。未做任何改动。"
         )
-    if not crypto.verify(sender.sign_pub, raw.signature, bundle.MAGIC + raw.manifest_bytes):
+    if not crypto.verify(sender.sign_pub, env.signature, bundle.MAGIC + env.manifest_bytes):
         raise SyncRefused(
             f"数据包签名不对：它不是由“{sender.name}”签发的，或者已被改动。未做任何改动。"
         )
     if m["recipient"] != me.device_id:
         raise SyncRefused(
-            f"这个数据包是发给“{m.get('recipient_name', '?')}”的，不是发给本机（{me.name}）的。"
-            "未做任何改动。"
+            f"这个数据包是发给“{str(m.get('recipient_name', '?'))[:60]}”的，不是发给本机"
+            f"（{me.name}）的。未做任何改动。"
         )
-    bundle.check_parts(raw)
-    payload = bundle.open_payload(raw, me.keys)
-    if not isinstance(payload.get("changes"), list):
-        raise SyncRefused("数据包内容格式不对，未做任何改动。")
-    if len(payload["changes"]) != m["changes"]:
-        raise SyncRefused("数据包中的变更条数与清单不符，未做任何改动。")
+    count = bundle.check_parts(env)
+    extras = next(bundle.frames(env, me.keys, _bound(m), count))
+    if not isinstance(extras, dict):
+        raise SyncRefused(_MALFORMED)
     t = SyncBundle.__table__
     already = (
         conn.execute(
@@ -182,10 +283,10 @@ def receive(conn: Connection, me: Identity, path: Path) -> Received:
         ).first()
         is not None
     )
-    return Received(m, payload, sender, already, path.name)
+    return Received(env, m, extras, sender, already, path.name, me.keys, count)
 
 
-def record_received(conn: Connection, rec: Received, result: merge.MergePlan) -> None:
+def record_received(conn: Connection, rec: Received, result: merge.MergeSummary) -> None:
     m = rec.manifest
     conn.execute(
         insert(SyncBundle.__table__).values(
@@ -195,8 +296,8 @@ def record_received(conn: Connection, rec: Received, result: merge.MergePlan) ->
             created_ms=int(m["created_ms"]),
             recorded_at=utcnow(),
             changes=int(m["changes"]),
-            applied=len(result.journal),
-            conflicts=len(result.conflicts),
+            applied=result.applied,
+            conflicts=result.conflicts,
             counts=json.dumps(m["counts"], ensure_ascii=False),
             hlc_min=str(m.get("hlc_min", "")),
             hlc_max=str(m.get("hlc_max", "")),

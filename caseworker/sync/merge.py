@@ -34,7 +34,7 @@ from caseworker.sync.errors import SyncRefused
 from db.base import utcnow
 from db.journal import HLC_KEY
 from db.models import JournalEntry, LocalMeta
-from db.sync_models import SyncConflict
+from db.sync_models import SyncConflict, SyncDuplicate
 
 DAY_MS = 86_400_000
 CHUNK = 5000
@@ -83,6 +83,7 @@ class _Win(NamedTuple):
     has_old: bool
     old: Any
     value: Any
+    tx: str
 
 
 @dataclass
@@ -95,11 +96,13 @@ class MergePlan:
     updated: Counter[str] = field(default_factory=Counter)
     conflicted: Counter[str] = field(default_factory=Counter)
     refused: int = 0  # merge-locked or future-clock changes, kept in conflicts only
+    refused_reasons: Counter[str] = field(default_factory=Counter)  # "table:reason" → changes
     released: list[str] = field(default_factory=list)  # held-back changes now in the past
     journal: list[Change] = field(default_factory=list)
     inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     updates: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = field(default_factory=dict)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # table, held, holder
     max_hlc: str = ""
 
     @property
@@ -109,6 +112,60 @@ class MergePlan:
     @property
     def nothing_new(self) -> bool:
         return self.new_changes == 0
+
+
+@dataclass
+class MergeSummary:
+    """What a whole bundle did, added up over its frames (each merged and written in turn)."""
+
+    received: int = 0
+    skipped: int = 0
+    applied: int = 0  # changes journaled (new to this replica and not refused)
+    conflicts: int = 0  # rows added to the conflicts list
+    refused: int = 0
+    added: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    conflicted: Counter[str] = field(default_factory=Counter)
+    refused_reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, p: MergePlan) -> None:
+        self.received += p.received
+        self.skipped += p.skipped
+        self.applied += len(p.journal)
+        self.conflicts += len(p.conflicts)
+        self.refused += p.refused
+        self.added.update(p.added)
+        self.updated.update(p.updated)
+        self.conflicted.update({k: v for k, v in p.conflicted.items() if v})
+        self.refused_reasons.update(p.refused_reasons)
+
+    @property
+    def nothing_new(self) -> bool:
+        return self.applied == 0 and self.refused == 0
+
+
+def apply_stream(
+    conn: Connection,
+    chunks: Iterable[Sequence[Sequence[Any]]],
+    *,
+    now_ms: int,
+    bundle_id: str,
+    refuse: Callable[[list[Change]], dict[str, str]] | None = None,
+    after: Callable[[MergePlan], None] | None = None,
+) -> MergeSummary:
+    """Merge and write a bundle a frame at a time inside the caller's transaction.
+
+    Merging is order-independent (the journal decides every field), so a bundle merged frame by
+    frame ends exactly where merging it whole would, with memory bounded by one frame. `after`
+    runs on each frame's plan once it is written (derived columns, scope repairs)."""
+    summary = MergeSummary()
+    for rows in chunks:
+        p = plan(conn, rows, now_ms=now_ms, bundle_id=bundle_id, refuse=refuse)
+        write(conn, p, now_ms=now_ms, source=bundle_id)
+        if after is not None:
+            after(p)
+        summary.add(p)
+    return summary
 
 
 def parse_changes(rows: Sequence[Sequence[Any]]) -> list[Change]:
@@ -164,13 +221,14 @@ def _seen(conn: Connection, changes: Iterable[Change]) -> tuple[set[str], set[st
     for part in _chunks(maybe):
         found.update(conn.execute(select(j.c.change_id).where(j.c.change_id.in_(part))).scalars())
     quarantined: set[str] = set()
-    for cid, reason, status in conn.execute(
-        select(c.c.change_id, c.c.reason, c.c.status).where(c.c.change_id.is_not(None))
-    ):
-        if reason == "future" and status == "open":
-            quarantined.add(cid)  # looked at again: its clock may no longer be in the future
-        else:
-            found.add(cid)
+    for part in _chunks([ch.change_id for ch in changes]):
+        for cid, reason, status in conn.execute(
+            select(c.c.change_id, c.c.reason, c.c.status).where(c.c.change_id.in_(part))
+        ):
+            if reason == "future" and status == "open":
+                quarantined.add(cid)  # looked at again: its clock may no longer be in the future
+            else:
+                found.add(cid)
     return found, quarantined
 
 
@@ -186,8 +244,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class _Event(NamedTuple):
+    """One change of a lockable record, for the replay (see `_Ctx.replay`)."""
+
+    key: tuple[str, str, str]
+    tx: str
+    insert: bool
+    assignments: list[tuple[str, Any, bool, Any]]  # field, value, has_old, old
+    actor: str
+    incoming: Change | None  # None for a change already in the journal
+
+
 class _Record:
-    __slots__ = ("base", "changed", "exists", "fresh", "values", "wins")
+    __slots__ = ("base", "changed", "exists", "fresh", "history", "values", "wins")
 
     def __init__(self) -> None:
         self.exists = False
@@ -196,6 +265,7 @@ class _Record:
         self.base: _Win | None = None
         self.wins: dict[str, _Win] = {}
         self.changed: set[str] = set()
+        self.history: list[_Event] = []  # lockable tables only: every journaled change
 
     def winner(self, name: str) -> _Win | None:
         w = self.wins.get(name)
@@ -225,17 +295,31 @@ def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[s
             j.c.actor_name,
             j.c.old_value,
             j.c.new_value,
+            j.c.tx_id,
         ).where(j.c.table_name == t.name, j.c.record_id.in_(part))
-        for rid, op, fname, hlc, dev, cid, actor, old, new in conn.execute(q):
+        for rid, op, fname, hlc, dev, cid, actor, old, new, tx in conn.execute(q):
             rec = state[rid]
             key = (hlc, dev, cid)
+            if t.lockable:
+                if op == "insert":
+                    inserted = _loads(new)
+                    items = list(inserted.items()) if isinstance(inserted, dict) else []
+                    rec.history.append(
+                        _Event(key, tx, True, [(k, v, False, None) for k, v in items], actor, None)
+                    )
+                elif op == "update":
+                    rec.history.append(
+                        _Event(
+                            key, tx, False, [(fname, _loads(new), True, _loads(old))], actor, None
+                        )
+                    )
             if op == "insert":
                 if rec.base is None or key > rec.base.key:
-                    rec.base = _Win(key, actor, False, None, None)
+                    rec.base = _Win(key, actor, False, None, None, tx)
             else:
                 w = rec.wins.get(fname)
                 if w is None or key > w.key:
-                    rec.wins[fname] = _Win(key, actor, True, _loads(old), _loads(new))
+                    rec.wins[fname] = _Win(key, actor, True, _loads(old), _loads(new), tx)
     return state
 
 
@@ -310,8 +394,12 @@ def _plan(
             incoming.sort(key=lambda c: c.key)
             rec = state[rid]
             first_conflict = len(result.conflicts)
-            for c in incoming:
-                ctx.merge(t, rec, c)
+            if t.lockable:
+                events = [e for c in incoming if (e := ctx.gate(t, rec, c)) is not None]
+                ctx.replay(t, rid, rec, events)
+            else:
+                for c in incoming:
+                    ctx.merge(t, rec, c)
             ctx.finish(t, rid, rec)
             ctx.drop_moot(t, rec, first_conflict)
     return result
@@ -346,8 +434,6 @@ class _Ctx:
         self.result.journal.append(c)
         if c.hlc > self.result.max_hlc:
             self.result.max_hlc = c.hlc
-        if c.hlc > self.result.max_hlc:
-            self.result.max_hlc = c.hlc
 
     def conflict(
         self,
@@ -361,10 +447,26 @@ class _Ctx:
         kept_by: tuple[str, str, str],
         refused: bool,
     ) -> None:
+        self.row(t, c.record_id, name, reason, kept, lost, lost_by, kept_by)
+        if refused and self._first_refusal(c):
+            self.result.conflicts[-1]["change_id"] = c.change_id
+
+    def row(
+        self,
+        t: tables.TableInfo,
+        record_id: str,
+        name: str,
+        reason: str,
+        kept: Any,
+        lost: Any,
+        lost_by: tuple[str, str, str],
+        kept_by: tuple[str, str, str],
+    ) -> None:
+        """One entry of the conflicts list (no change id: see `conflict`)."""
         self.result.conflicts.append(
             {
                 "table_name": t.name,
-                "record_id": c.record_id,
+                "record_id": record_id,
                 "field": name,
                 "reason": reason,
                 "kept_value": None if kept is None else json.dumps(kept, ensure_ascii=False),
@@ -375,7 +477,7 @@ class _Ctx:
                 "kept_hlc": kept_by[0],
                 "kept_device": kept_by[1],
                 "kept_actor": kept_by[2],
-                "change_id": c.change_id if refused and self._first_refusal(c) else None,
+                "change_id": None,
                 "bundle_id": self.bundle_id,
                 "detected_at": self.now,
                 "status": "open",
@@ -390,18 +492,29 @@ class _Ctx:
         self.refused_ids.add(c.change_id)
         return True
 
-    def merge(self, t: tables.TableInfo, rec: _Record, c: Change) -> None:
-        me = (c.hlc, c.device_id, c.actor_name)
+    def gate(self, t: tables.TableInfo, rec: _Record, c: Change) -> _Event | None:
+        """The checks every change passes before it is merged: kept out by the caller (scope),
+        held back (a clock from the future) or released. None when the change stops here."""
+        assignments = self._assignments(t, c)
+        if not self._admitted(t, rec, c, assignments):
+            return None
+        return _Event(c.key, c.tx_id, c.op == "insert", assignments, c.actor_name, c)
+
+    def _assignments(self, t: tables.TableInfo, c: Change) -> list[tuple[str, Any, bool, Any]]:
         if c.op == "insert":
             values = self.new.get(c.change_id)
             if not isinstance(values, dict) or not set(values) <= t.fields:
                 raise SyncRefused(
                     f"数据包中“{t.name}”的新增记录字段不对，请先升级工作台。未做任何改动。"
                 )
-            assignments = [(k, v, False, None) for k, v in values.items()]
-        else:
-            # an update's old_value is JSON null exactly when the old value was NULL
-            assignments = [(c.field, self.new.get(c.change_id), True, self.old.get(c.change_id))]
+            return [(k, v, False, None) for k, v in values.items()]
+        # an update's old_value is JSON null exactly when the old value was NULL
+        return [(str(c.field), self.new.get(c.change_id), True, self.old.get(c.change_id))]
+
+    def _admitted(
+        self, t: tables.TableInfo, rec: _Record, c: Change, assignments: list[Any]
+    ) -> bool:
+        me = (c.hlc, c.device_id, c.actor_name)
         reason = self.refusals.get(c.change_id)
         if reason is not None:
             for name, value, _has_old, _old in assignments:
@@ -417,11 +530,12 @@ class _Ctx:
                     refused=True,
                 )
             self.result.refused += 1
-            return
+            self.result.refused_reasons[f"{t.name}:{reason}"] += 1
+            return False
         if c.hlc > self.future:
             if c.change_id in self.quarantined:  # still in the future: keep holding it back
                 self.result.skipped += 1
-                return
+                return False
             for name, value, _has_old, _old in assignments:
                 self.conflict(
                     t,
@@ -435,9 +549,123 @@ class _Ctx:
                     refused=True,
                 )
             self.result.refused += 1
-            return
+            self.result.refused_reasons[f"{t.name}:future"] += 1
+            return False
         if c.change_id in self.quarantined:
             self.result.released.append(c.change_id)
+        return True
+
+    def replay(self, t: tables.TableInfo, rid: str, rec: _Record, incoming: list[_Event]) -> None:
+        """A lockable record's value, replayed from every change it has (journal and incoming) in
+        clock order. A change is refused when the record was locked before the change's own
+        transaction began — judged in clock order, not arrival order, so a correction the
+        district made to a draft that its office had already completed (earlier clock) is undone
+        where it was applied first, and every replica ends with the signed values. Completing a
+        draft sets the status and the answers in one transaction: all of it lands."""
+        events = sorted([*rec.history, *incoming], key=lambda e: e.key)
+        # a record held without its insert in the journal starts from its stored values
+        exists = rec.exists and not any(e.insert for e in rec.history)
+        values: dict[str, Any] = dict(rec.values) if exists else {}
+        setter: dict[str, _Event] = {}
+        locked_at_start: dict[str, bool] = {}
+        refused: list[tuple[_Event, list[tuple[str, Any, bool, Any]]]] = []
+        for e in events:
+            if e.tx not in locked_at_start:
+                locked_at_start[e.tx] = exists and t.is_locked(values)
+            if e.insert:
+                if not exists:
+                    exists = True
+                    values = {**t.field_defaults, **{n: v for n, v, _h, _o in e.assignments}}
+                    for n, _v, _h, _o in e.assignments:
+                        setter[n] = e
+                continue
+            if not exists:
+                continue  # an update whose insert has not arrived: it waits in the journal
+            if locked_at_start[e.tx]:
+                differing = [
+                    a
+                    for a in e.assignments
+                    if a[1] != values.get(a[0]) and not (a[0] in t.unlocked and a[1] is None)
+                ]
+                if differing:
+                    refused.append((e, differing))
+                    continue
+            for name, value, has_old, old in e.assignments:
+                if name in t.redacted and value == tables.REDACTED:
+                    continue
+                prev = setter.get(name)
+                current = values.get(name)
+                if (
+                    prev is not None
+                    and current != value
+                    and not (has_old and old == current)
+                    and (e.incoming is not None or prev.incoming is not None)
+                ):
+                    # the value replaced had not been seen by the writer of the one that wins
+                    self.row(
+                        t,
+                        rid,
+                        name,
+                        "clock",
+                        value,
+                        current,
+                        (prev.key[0], prev.key[1], prev.actor),
+                        (e.key[0], e.key[1], e.actor),
+                    )
+                    self.result.conflicted[t.name] += 1
+                values[name] = value
+                setter[name] = e
+        refused_ids = {id(e) for e, _ in refused}
+        for e in incoming:
+            c = e.incoming
+            assert c is not None
+            if id(e) in refused_ids:
+                continue
+            self.journal(c)
+        for e, differing in refused:
+            me = (e.key[0], e.key[1], e.actor)
+            if e.incoming is not None:
+                for name, value, _h, _o in differing:
+                    self.conflict(
+                        t,
+                        e.incoming,
+                        name,
+                        "locked",
+                        values.get(name),
+                        value,
+                        me,
+                        ("", "", ""),
+                        refused=True,
+                    )
+                self.result.refused += 1
+                self.result.refused_reasons[f"{t.name}:locked"] += 1
+            else:
+                # applied here before the change that locks the record (an earlier clock)
+                # arrived: undone now; the undone value goes to the list, once
+                for name, value, _h, _o in differing:
+                    if rec.values.get(name) == value and values.get(name) != value:
+                        self.row(t, rid, name, "locked", values.get(name), value, me, ("", "", ""))
+                        self.result.conflicted[t.name] += 1
+        if not exists:
+            # updates that arrived before their insert: journaled, applied when it comes
+            return
+        if not rec.exists:
+            rec.exists = rec.fresh = True
+            rec.values = values
+            self.result.added[t.name] += 1
+            return
+        for name, value in values.items():
+            if rec.values.get(name) != value:
+                rec.changed.add(name)
+        rec.values = {**rec.values, **values}
+
+    def merge(self, t: tables.TableInfo, rec: _Record, c: Change) -> None:
+        """Merge one change of a record that cannot be locked: the latest clock wins per field."""
+        me = (c.hlc, c.device_id, c.actor_name)
+        assignments = self._assignments(t, c)
+        if not self._admitted(t, rec, c, assignments):
+            return
+        values = dict((n, v) for n, v, _h, _o in assignments) if c.op == "insert" else {}
         if not rec.exists:
             if c.op == "insert":
                 rec.exists = rec.fresh = True
@@ -445,33 +673,21 @@ class _Ctx:
                 for name, w in rec.wins.items():  # updates that arrived before their insert
                     if w.key > c.key:
                         rec.values[name] = w.value
-                rec.base = _Win(c.key, c.actor_name, False, None, None)
+                rec.base = _Win(c.key, c.actor_name, False, None, None, c.tx_id)
                 self.result.added[t.name] += 1
             else:  # an update whose insert has not arrived yet: remember it, apply later
                 w = rec.wins.get(str(c.field))
                 if w is None or c.key > w.key:
                     rec.wins[str(c.field)] = _Win(
-                        c.key, c.actor_name, assignments[0][2], assignments[0][3], assignments[0][1]
+                        c.key,
+                        c.actor_name,
+                        assignments[0][2],
+                        assignments[0][3],
+                        assignments[0][1],
+                        c.tx_id,
                     )
             self.journal(c)
             return
-        if t.lockable and not rec.fresh and t.is_locked(rec.values):
-            differing = [a for a in assignments if a[1] != rec.values.get(a[0])]
-            if differing:
-                for name, value, _h, _o in differing:
-                    self.conflict(
-                        t,
-                        c,
-                        name,
-                        "locked",
-                        rec.values.get(name),
-                        value,
-                        me,
-                        ("", "", ""),
-                        refused=True,
-                    )
-                self.result.refused += 1
-                return
         for name, value, has_old, old in assignments:
             w = rec.winner(name)
             cur = rec.values.get(name)
@@ -493,7 +709,7 @@ class _Ctx:
                         )
                     rec.values[name] = value
                     rec.changed.add(name)
-                rec.wins[name] = _Win(c.key, c.actor_name, has_old, old, value)
+                rec.wins[name] = _Win(c.key, c.actor_name, has_old, old, value, c.tx_id)
             elif value != cur and not (w.has_old and w.old == value):
                 self.conflict(
                     t,
@@ -558,6 +774,7 @@ def integrity_guard() -> Iterator[None]:
 def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> None:
     """Carry out a plan in the caller's open transaction (`source`: the bundle id)."""
     with integrity_guard(), _no_gc():
+        hold_duplicates(conn, result)
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             _write_sqlite(conn, result, source)
@@ -565,6 +782,22 @@ def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> N
             _write_core(conn, result, source)
     if result.conflicts:
         conn.execute(insert(SyncConflict.__table__), result.conflicts)
+    if result.duplicates:
+        now = utcnow()
+        conn.execute(
+            insert(SyncDuplicate.__table__),
+            [
+                {
+                    "table_name": tname,
+                    "record_id": held,
+                    "other_id": holder,
+                    "other_office": "",
+                    "detected_at": now,
+                    "status": "open",
+                }
+                for tname, held, holder in result.duplicates
+            ],
+        )
     sc = SyncConflict.__table__
     for part in _chunks(result.released):
         conn.execute(
@@ -574,6 +807,35 @@ def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> N
         )
     if result.max_hlc:
         receive_clock(conn, result.max_hlc, now_ms)
+
+
+def hold_duplicates(conn: Connection, result: MergePlan) -> None:
+    """New records whose district-wide key (the ID number) another record already holds — one
+    person on two offices' rosters — are written as held duplicates (`duplicate_of` set, outside
+    the key's unique index) instead of refusing the whole bundle; each becomes a case for the
+    district to settle (caseworker/district/duplicates.py)."""
+    reg = tables.registry()
+    for tname, rows in result.inserts.items():
+        t = reg[tname]
+        key = t.district_key
+        if key is None:
+            continue
+        col = t.table.c[key]
+        holder: dict[Any, str] = {}
+        wanted = sorted({r[key] for r in rows if r.get(key) is not None})
+        for part in _chunks(wanted):
+            for rid, value in conn.execute(
+                select(t.table.c.id, col).where(col.in_(part), t.table.c.duplicate_of.is_(None))
+            ):
+                holder[value] = rid
+        for r in rows:
+            value = r.get(key)
+            other = holder.get(value) if value is not None else None
+            r["duplicate_of"] = other
+            if other is not None:
+                result.duplicates.append((tname, r["id"], other))
+            elif value is not None:
+                holder[value] = r["id"]  # the first of the bundle keeps it; a second is held
 
 
 def _write_core(conn: Connection, result: MergePlan, source: str) -> None:

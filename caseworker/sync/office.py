@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.hlc import Hlc
 from caseworker.domain.roles import Actor, Permission
-from caseworker.sync import bundle, derived, enrollment, exchange, merge
-from caseworker.sync.errors import SyncCancelled, SyncRefused
+from caseworker.sync import derived, enrollment, exchange, merge, tables
+from caseworker.sync.errors import SyncRefused
 from caseworker.sync.exchange import Cancelled, ExportResult, Progress
 from caseworker.sync.identity import (
     KEY_FILE,
@@ -38,7 +38,7 @@ from db.base import utcnow
 from db.journal import HLC_KEY
 from db.models import JournalEntry, LocalMeta, Office
 from db.schema import known_revisions
-from db.sync_models import SyncBundle, SyncTransfer
+from db.sync_models import SyncBundle, SyncDuplicate, SyncTransfer
 
 DAY_MS = 86_400_000
 DISTRICT_TIME = "sync.district_time_ms"
@@ -60,16 +60,17 @@ class ImportPreview:
     created_at: datetime
     changes: int
     already_imported: bool
-    new_changes: int
+    new_changes: int  # changes this workspace did not hold and takes (refused ones not counted)
     skipped: int
     added: dict[str, int]
     updated: dict[str, int]
     conflicts: dict[str, int]
     refused: int
+    refused_reasons: dict[str, int] = field(default_factory=dict)  # "table:reason" → changes
 
     @property
     def nothing_new(self) -> bool:
-        return self.already_imported or self.new_changes == 0
+        return self.already_imported or (self.new_changes == 0 and self.refused == 0)
 
 
 @dataclass(frozen=True)
@@ -221,20 +222,17 @@ def export_bundle(
         district = _district(conn)
         to = peer(conn, district)
         assert to is not None
-        changes = exchange.fetch_changes(
-            conn, _pending_where(conn, ws, district), progress=progress, cancelled=cancelled
-        )
         extras = {
             "have": exchange.have_vector(conn),
             "imported": exchange.received_ids(conn, district),
             "devices": [ws.device_id],
         }
-        data, manifest = exchange.make_bundle(
-            me, to, changes, extras, created_ms=ws.now(), kind="office"
+        changes = exchange.iter_changes(
+            conn, _pending_where(conn, ws, district), progress=progress, cancelled=cancelled
         )
-        if cancelled is not None and cancelled():
-            raise SyncCancelled("已取消导出，没有写出任何文件。")
-        bundle.write_verified(out, data)
+        manifest = exchange.write_bundle(
+            out, me, to, changes, extras, created_ms=ws.now(), kind="office", cancelled=cancelled
+        )
         exchange.record_sent(conn, manifest, out.name)
     return ExportResult.of(out, manifest)
 
@@ -242,7 +240,7 @@ def export_bundle(
 # -- import --------------------------------------------------------------------------------------
 
 
-def _preview(rec: exchange.Received, plan: merge.MergePlan | None) -> dict:
+def _preview(rec: exchange.Received, done: merge.MergeSummary | None) -> dict:
     m = rec.manifest
     return {
         "bundle_id": m["bundle_id"],
@@ -250,12 +248,13 @@ def _preview(rec: exchange.Received, plan: merge.MergePlan | None) -> dict:
         "created_at": datetime.fromtimestamp(int(m["created_ms"]) / 1000),
         "changes": int(m["changes"]),
         "already_imported": rec.already,
-        "new_changes": plan.new_changes if plan else 0,
-        "skipped": plan.skipped if plan else int(m["changes"]),
-        "added": dict(plan.added) if plan else {},
-        "updated": dict(plan.updated) if plan else {},
-        "conflicts": {k: v for k, v in plan.conflicted.items() if v} if plan else {},
-        "refused": plan.refused if plan else 0,
+        "new_changes": done.applied if done else 0,
+        "skipped": done.skipped if done else int(m["changes"]),
+        "added": dict(done.added) if done else {},
+        "updated": dict(done.updated) if done else {},
+        "conflicts": {k: v for k, v in done.conflicted.items() if v} if done else {},
+        "refused": done.refused if done else 0,
+        "refused_reasons": dict(done.refused_reasons) if done else {},
     }
 
 
@@ -266,17 +265,22 @@ def _check_sender(rec: exchange.Received) -> None:
 
 def preview_bundle(ws: Workspace, path: Path) -> ImportPreview:
     """Check a bundle and say what importing it would add, update and put in conflict."""
-    with ws.engine.connect() as conn:
-        me = load_identity(conn, _key_file(ws))
-        rec = exchange.receive(conn, me, path)
-        _check_sender(rec)
-        plan = None
-        if not rec.already:
-            plan = merge.plan(
-                conn, rec.payload["changes"], now_ms=ws.now(), bundle_id=rec.manifest["bundle_id"]
-            )
-        conn.rollback()
-    return ImportPreview(**_preview(rec, plan))
+    # The real merge, frame by frame, in a transaction that is always rolled back: what the
+    # import would do, with memory bounded like the import itself.
+    with ws.engine.connect() as conn, merge.integrity_guard():
+        tx = conn.begin()
+        try:
+            me = load_identity(conn, _key_file(ws))
+            rec = exchange.receive(conn, me, path)
+            _check_sender(rec)
+            done = None
+            if not rec.already:
+                done = merge.apply_stream(
+                    conn, rec.change_chunks(), now_ms=ws.now(), bundle_id=rec.manifest["bundle_id"]
+                )
+        finally:
+            tx.rollback()
+    return ImportPreview(**_preview(rec, done))
 
 
 def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
@@ -293,26 +297,30 @@ def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
     taken = ws.backup("pre-import")
     now = ws.now()
     with merge.integrity_guard(), ws.engine.begin() as conn:
-        plan = merge.plan(
-            conn, rec.payload["changes"], now_ms=now, bundle_id=rec.manifest["bundle_id"]
+        done = merge.apply_stream(
+            conn,
+            rec.change_chunks(),
+            now_ms=now,
+            bundle_id=rec.manifest["bundle_id"],
+            after=lambda p: derived.refresh(conn, p.journal),
         )
-        merge.write(conn, plan, now_ms=now, source=rec.manifest["bundle_id"])
-        derived.refresh(conn, plan.journal)
         district = rec.sender.device_id
-        acks = rec.payload.get("acks")
+        acks = rec.extras.get("acks")
         if isinstance(acks, dict):
             exchange.store_acks(conn, district, acks)
-        imported = rec.payload.get("imported")
+        imported = rec.extras.get("imported")
         if isinstance(imported, list):
             exchange.mark_acknowledged(conn, imported, district)
-        _store_transfers(conn, ws.device_id, rec.payload.get("transferred_out"))
-        exchange.record_received(conn, rec, plan)
+        _store_transfers(conn, ws.device_id, rec.extras.get("transferred_out"))
+        _withdraw_transfers(conn, ws.device_id, rec.extras.get("transferred_in"))
+        _store_duplicate_notices(conn, rec.extras.get("duplicates"))
+        exchange.record_received(conn, rec, done)
         created = int(rec.manifest["created_ms"])
         previous = _meta(conn, DISTRICT_TIME)
         if previous is None or created >= int(previous):
             _set_meta(conn, DISTRICT_TIME, str(created))
             _set_meta(conn, CLOCK_SKEW, str(now - created))
-    return ImportResult(**_preview(rec, plan), backup=taken)
+    return ImportResult(**_preview(rec, done), backup=taken)
 
 
 def _store_transfers(conn: Connection, device: str, moved: object) -> None:
@@ -337,6 +345,66 @@ def _store_transfers(conn: Connection, device: str, moved: object) -> None:
                     recorded_at=utcnow(),
                 )
             )
+
+
+def _withdraw_transfers(conn: Connection, device: str, returned: object) -> None:
+    """Records the district moved (back) to this office: a notice that they left is withdrawn."""
+    if not isinstance(returned, list):
+        return
+    t = SyncTransfer.__table__
+    for item in returned:
+        if isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item):
+            conn.execute(
+                delete(t).where(
+                    t.c.office_device == device,
+                    t.c.table_name == item[0],
+                    t.c.record_id == item[1],
+                )
+            )
+
+
+def _store_duplicate_notices(conn: Connection, notices: object) -> None:
+    """Replace the list of this office's records the district holds as cross-office duplicates
+    (the district sends the whole current list in every bundle)."""
+    if not isinstance(notices, list):
+        return
+    d = SyncDuplicate.__table__
+    conn.execute(delete(d).where(d.c.status == "notice"))
+    now = utcnow()
+    for item in notices[:10_000]:
+        if (
+            isinstance(item, list)
+            and len(item) == 3
+            and all(isinstance(x, str) and len(x) <= 100 for x in item)
+            and tables.info(item[0]) is not None
+        ):
+            conn.execute(
+                insert(d).values(
+                    table_name=item[0],
+                    record_id=item[1],
+                    other_id="",
+                    other_office=item[2],
+                    detected_at=now,
+                    status="notice",
+                )
+            )
+
+
+@dataclass(frozen=True)
+class DuplicateNotice:
+    table_name: str
+    record_id: str
+    other_office: str
+
+
+def duplicate_notices(ws: Workspace) -> list[DuplicateNotice]:
+    """This office's records that another office also holds (the district settles them)."""
+    d = SyncDuplicate.__table__
+    with ws.engine.connect() as conn:
+        return [
+            DuplicateNotice(r.table_name, r.record_id, r.other_office)
+            for r in conn.execute(select(d).where(d.c.status == "notice").order_by(d.c.id))
+        ]
 
 
 @dataclass(frozen=True)
@@ -409,7 +477,10 @@ def pending(ws: Workspace) -> PendingInfo:
         oldest = conn.execute(select(func.min(j.c.recorded_at)).where(where)).scalar()
         unacked = (
             conn.execute(
-                select(func.count()).where(b.c.direction == "sent", b.c.acknowledged_at.is_(None))
+                # a bundle that carried no change leaves nothing waiting
+                select(func.count()).where(
+                    b.c.direction == "sent", b.c.acknowledged_at.is_(None), b.c.changes > 0
+                )
             ).scalar()
             or 0
         )
@@ -463,8 +534,7 @@ def bundles_in(ws: Workspace, folder: Path) -> list[StickBundle]:
         received = set(exchange.received_ids(conn, _district(conn), limit=100_000)) if me else set()
     for path in sorted(Path(folder).glob("*.cwbundle")):
         try:
-            raw = bundle.parse(path.read_bytes())
-            m = raw.manifest
+            m = exchange.peek(path).manifest
             problem = ""
             if me is None:
                 problem = "本工作区还没有登记"

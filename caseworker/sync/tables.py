@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Table
+from sqlalchemy import Boolean, Date, DateTime, Integer, String, Table
 
 import db.schema  # noqa: F401  (registers every model module)
 from db.base import Base, Journaled
@@ -64,6 +64,8 @@ class TableInfo:
     order: int
     defaults: dict[str, Any]
     sqlite_encoders: dict[str, Callable[[Any], Any]]
+    unlocked: frozenset[str] = frozenset()  # fields a merge may clear on a locked record
+    district_key: str | None = None  # the district-wide natural key (see merge.hold_duplicates)
 
     @functools.cached_property
     def field_defaults(self) -> dict[str, Any]:
@@ -75,6 +77,43 @@ class TableInfo:
 
     def default(self, field: str) -> Any:
         return self.defaults.get(field)
+
+    def from_text(self, name: str, raw: str) -> Any:
+        """A value typed at a command line, read by its column's type: text stays text (a phone
+        number is never a number), integers, true/false, dates and times are parsed, and an
+        empty value clears a column that may be empty. Raises ValueError with a Chinese reason."""
+        col = self.table.c[name]
+        ctype = col.type
+        if raw == "" and col.nullable and not isinstance(ctype, String):
+            return None
+        if isinstance(ctype, Boolean):
+            lowered = raw.strip().lower()
+            if lowered in {"true", "1", "是", "yes"}:
+                return True
+            if lowered in {"false", "0", "否", "no"}:
+                return False
+            raise ValueError(f"字段 {name} 应为 是/否（true/false），收到“{raw}”")
+        if isinstance(ctype, DateTime):
+            try:
+                return datetime.fromisoformat(raw.strip())
+            except ValueError:
+                raise ValueError(
+                    f"字段 {name} 应为日期时间（如 2026-11-29 09:30），收到“{raw}”"
+                ) from None
+        if isinstance(ctype, Date):
+            try:
+                return date.fromisoformat(raw.strip())
+            except ValueError:
+                raise ValueError(f"字段 {name} 应为日期（如 2026-11-29），收到“{raw}”") from None
+        if isinstance(ctype, Integer):
+            try:
+                return int(raw.strip())
+            except ValueError:
+                raise ValueError(f"字段 {name} 应为整数，收到“{raw}”") from None
+        length = getattr(ctype, "length", None)
+        if length is not None and len(raw) > length:
+            raise ValueError(f"字段 {name} 最多 {length} 个字，收到 {len(raw)} 个")
+        return raw
 
     def is_locked(self, values: dict[str, Any]) -> bool:
         if not self.lockable:
@@ -121,6 +160,8 @@ def registry() -> dict[str, TableInfo]:
             order[table.name],
             defaults,
             encoders,
+            frozenset(cls.__merge_unlocked__),
+            getattr(cls, "__district_key__", None),
         )
     return found
 

@@ -3,6 +3,8 @@ a resident, where a completed visit is merge-locked (like the elderly-visits tab
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlalchemy import Boolean, Engine, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +20,7 @@ class ProgResident(Journaled, Base):
 
 class ProgVisit(Journaled, Base):
     __tablename__ = "synctest_visit"
+    __merge_unlocked__: ClassVar[frozenset[str]] = frozenset({"visitor_id"})
     resident_id: Mapped[str] = mapped_column(ForeignKey("synctest_resident.id"))
     visitor_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"), default=None)
     note: Mapped[str] = mapped_column(String(200), default="")

@@ -38,21 +38,17 @@ def world(tmp_path: Path):
     w.close()
 
 
-def _resign(data: bytes, manifest_edit, keys: crypto.KeyPair) -> bytes:
-    raw = bundle.parse(data)
-    m = dict(raw.manifest)
+def _resign(data: bytes, manifest_edit, keys: crypto.KeyPair, path: Path) -> bytes:
+    """The same payload under an edited manifest, signed with `keys`."""
+    path.write_bytes(data)
+    env = bundle.read_envelope(path)
+    m = dict(env.manifest)
     manifest_edit(m)
     mbytes = crypto.canonical(m)
     sig = crypto.sign(keys, bundle.MAGIC + mbytes)
+    body = data[env.body_start : env.body_start + env.body_size]
     return b"".join(
-        [
-            bundle.MAGIC,
-            struct.pack(">I", len(mbytes)),
-            mbytes,
-            struct.pack(">H", len(sig)),
-            sig,
-            raw.sealed,
-        ]
+        [bundle.MAGIC, body, mbytes, struct.pack(">I", len(mbytes)), sig, struct.pack(">H", 64)]
     )
 
 
@@ -63,27 +59,27 @@ def _district_keys(w) -> crypto.KeyPair:
         return load_identity(conn, w.hub.key_file).keys
 
 
-def _variants(w, good: Path) -> dict[str, tuple[bytes, str]]:
+def _variants(w, good: Path, scratch: Path) -> dict[str, tuple[bytes, str]]:
     data = good.read_bytes()
-    raw = bundle.parse(data)
-    head = len(data) - len(raw.sealed)
+    env = bundle.read_envelope(good)
     flipped = bytearray(data)
-    flipped[head + len(raw.sealed) // 2] ^= 0x10
+    flipped[env.body_start + env.body_size // 2] ^= 0x10
     manifest_flip = bytearray(data)
-    manifest_flip[len(bundle.MAGIC) + 10] ^= 0x01
+    manifest_flip[env.body_start + env.body_size + 10] ^= 0x01
     stranger = crypto.KeyPair.generate()
+    keys = _district_keys(w)
     return {
         "truncated": (data[: len(data) - 100], "不完整"),
         "truncated-head": (data[:40], "不完整"),
         "bit-flip-payload": (bytes(flipped), "校验和不符"),
         "bit-flip-manifest": (bytes(manifest_flip), ""),
-        "re-signed": (_resign(data, lambda m: None, stranger), "签名不对"),
+        "re-signed": (_resign(data, lambda m: None, stranger, scratch), "签名不对"),
         "newer-format": (
-            _resign(data, lambda m: m.update(format=99), _district_keys(w)),
+            _resign(data, lambda m: m.update(format=99), keys, scratch),
             "格式版本",
         ),
         "newer-schema": (
-            _resign(data, lambda m: m.update(schema="9999"), _district_keys(w)),
+            _resign(data, lambda m: m.update(schema="9999"), keys, scratch),
             "版本",
         ),
         "not-a-bundle": (b"PK\x03\x04" + os.urandom(500), "不是工作台的数据包"),
@@ -95,7 +91,7 @@ def test_damaged_and_forged_bundles_are_refused_and_change_nothing(world, tmp_pa
     a = world.offices["A"]
     before = snapshot(a.engine)
     backups_before = sorted(a.paths.backups.iterdir())
-    for name, (data, expected) in _variants(world, good).items():
+    for name, (data, expected) in _variants(world, good, tmp_path / "scratch").items():
         bad = tmp_path / f"{name}.cwbundle"
         bad.write_bytes(data)
         with pytest.raises(SyncRefused) as exc:
@@ -258,14 +254,42 @@ def test_import_killed_at_random_points_is_all_or_nothing(tmp_path: Path) -> Non
     print("kill outcomes (True = import had completed):", outcomes, f"import took {duration:.1f}s")
 
 
-def test_manifest_counts_match_the_payload(world) -> None:
+def test_a_signed_manifest_that_miscounts_its_changes_is_refused(world, tmp_path: Path) -> None:
+    """The count is checked while the frames are read (inside the import's transaction): the
+    refusal comes after the pre-import backup, but nothing of the bundle is kept."""
     good = world.district_to_office("A")
-    raw = bundle.parse(good.read_bytes())
+    a = world.offices["A"]
+    before = snapshot(a.engine)
+    for delta in (-1, 1):
+        bad = tmp_path / f"miscount{delta}.cwbundle"
+        bad.write_bytes(
+            _resign(
+                good.read_bytes(),
+                lambda m, d=delta: m.update(changes=m["changes"] + d),
+                _district_keys(world),
+                tmp_path / "scratch",
+            )
+        )
+        with pytest.raises(SyncRefused, match="条数"):
+            office.import_bundle(a, ADMIN, bad)
+        assert snapshot(a.engine) == before
+
+
+def test_manifest_counts_match_the_payload(world) -> None:
+    world.hub.now()
+    good = world.district_to_office("A")
+    env = bundle.read_envelope(good)
     ident = office.identity(world.offices["A"])
-    payload = bundle.open_payload(raw, ident.keys)
-    assert raw.manifest["changes"] == len(payload["changes"])
-    assert sum(raw.manifest["counts"].values()) == len(payload["changes"])
-    assert json.loads(crypto.canonical(raw.manifest)) == raw.manifest
+    assert ident is not None
+    count = bundle.check_parts(env)
+    bound = bundle.binding(env.manifest["bundle_id"], env.manifest["sender"], ident.device_id)
+    frames = list(bundle.frames(env, ident.keys, bound, count))
+    extras, rows, closing = frames[0], frames[1:-1], frames[-1]
+    assert isinstance(extras, dict) and closing is None
+    changes = [r for frame in rows for r in frame]
+    assert changes and env.manifest["changes"] == len(changes)
+    assert sum(env.manifest["counts"].values()) == len(changes)
+    assert json.loads(crypto.canonical(env.manifest)) == env.manifest
 
 
 @pytest.fixture(scope="module")

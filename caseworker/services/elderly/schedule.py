@@ -80,6 +80,9 @@ def _visit_facts(session: Session, visit_ids: list[str]) -> dict[str, tuple[date
     return facts
 
 
+PAGE = 2000  # residents per statement: far below SQLite's stock 32,766-parameter limit
+
+
 def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> int:
     """Bring the derived schedule columns up to date; all residents when `resident_ids` is None.
 
@@ -88,8 +91,22 @@ def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> in
     """
     session.flush()
     conn = session.connection()
-    ids = None if resident_ids is None else list(dict.fromkeys(resident_ids))
-    visit_scope = [] if ids is None else [V.resident_id.in_(ids)]
+    if resident_ids is None:  # everyone, a page at a time (memory stays flat at 100,000)
+        total, after = 0, ""
+        while page := list(
+            conn.execute(select(R.id).where(R.id > after).order_by(R.id).limit(PAGE)).scalars()
+        ):
+            total += _recompute(session, page)
+            after = page[-1]
+        return total
+    ids = list(dict.fromkeys(resident_ids))
+    return sum(_recompute(session, ids[i : i + PAGE]) for i in range(0, len(ids), PAGE))
+
+
+def _recompute(session: Session, ids: list[str]) -> int:
+    """`recompute` for at most PAGE residents (every statement's size stays bounded)."""
+    conn = session.connection()
+    visit_scope = [V.resident_id.in_(ids)]
     conn.execute(
         update(ElderlyVisit.__table__)
         .where(V.effective_date.is_(None), *visit_scope)
@@ -122,8 +139,7 @@ def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> in
         .scalar_subquery()
     )
     q = select(R.id, R.tier, R.status, R.enrolled_on, R.next_due, R.last_visit_on, last_visit)
-    if ids is not None:
-        q = q.where(R.id.in_(ids))
+    q = q.where(R.id.in_(ids))
     residents = conn.execute(q).all()
     visit_facts = _visit_facts(session, [row[6] for row in residents if row[6] is not None])
 

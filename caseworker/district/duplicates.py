@@ -1,0 +1,150 @@
+"""One person on two offices' rosters: the cross-office duplicates the hub holds, and their ways out.
+
+The ID number is the district-wide key. When an office sends a person another office already
+holds (an elderly person who moved in with a child across the street boundary), the merge keeps
+the new record as a held duplicate instead of refusing the bundle (`merge.hold_duplicates`).
+District staff settle each case with `caseworker-district duplicates`:
+
+- keep the earlier record: the later one is tombstoned (a journaled district change that reaches
+  its office), its history stays readable there;
+- keep the later record: the earlier one is tombstoned and the later one takes the key.
+
+Either way both offices are told: every district bundle carries the open cases that concern the
+office it goes to (`notices_for`), and the office shows them until they are settled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select, update
+
+from caseworker.district import scope
+from caseworker.domain import idnumber
+from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.roles import Actor
+from caseworker.sync import tables
+from db.base import utcnow
+from db.models import Office
+from db.sync_models import SyncDuplicate
+
+if TYPE_CHECKING:
+    from caseworker.district.hub import Hub
+    from caseworker.sync.identity import Peer
+
+DISTRICT = Actor.system("district")
+
+
+@dataclass(frozen=True)
+class DuplicateCase:
+    id: int
+    table_name: str
+    later_id: str
+    later_office: str
+    earlier_id: str
+    earlier_office: str
+    name: str
+    id_number_masked: str
+    detected_at: datetime
+    status: str
+
+
+def _office_names(conn: Connection) -> dict[str, str]:
+    t = Office.__table__
+    return {r.id: f"{r.name}（{r.code}）" for r in conn.execute(select(t.c.id, t.c.code, t.c.name))}
+
+
+def list_cases(hub: Hub, *, open_only: bool = True) -> list[DuplicateCase]:
+    d = SyncDuplicate.__table__
+    q = select(d).order_by(d.c.id)
+    if open_only:
+        q = q.where(d.c.status == "open")
+    out: list[DuplicateCase] = []
+    with hub.engine.connect() as conn:
+        names = _office_names(conn)
+        for r in conn.execute(q):
+            t = tables.info(r.table_name)
+            if t is None:
+                continue
+            owners = scope.owners(conn, r.table_name, [r.record_id, r.other_id])
+            row = conn.execute(
+                select(t.table.c.name, t.table.c[t.district_key or "id"]).where(
+                    t.table.c.id == r.record_id
+                )
+            ).first()
+            out.append(
+                DuplicateCase(
+                    r.id,
+                    r.table_name,
+                    r.record_id,
+                    names.get(owners.get(r.record_id) or "", "?"),
+                    r.other_id,
+                    names.get(owners.get(r.other_id) or "", "?"),
+                    row[0] if row else "",
+                    idnumber.mask(row[1]) if row else "",
+                    r.detected_at,
+                    r.status,
+                )
+            )
+    return out
+
+
+def resolve(hub: Hub, case_id: int, keep: str) -> DuplicateCase:
+    """Settle a case: `keep` is "earlier" or "later"; the other record is tombstoned."""
+    if keep not in {"earlier", "later"}:
+        raise ValidationError("请选择保留较早的记录（earlier）或较晚的记录（later）。")
+    d = SyncDuplicate.__table__
+    with hub.writer(DISTRICT) as s:
+        conn = s.connection()
+        case = conn.execute(select(d).where(d.c.id == case_id)).first()
+        if case is None:
+            raise NotFound(f"没有编号为 {case_id} 的重复人员记录。")
+        if case.status != "open":
+            raise ValidationError(f"重复人员记录 #{case_id} 已经处理过了。")
+        t = tables.info(case.table_name)
+        assert t is not None
+        drop, stay = (
+            (case.record_id, case.other_id)
+            if keep == "earlier"
+            else (case.other_id, case.record_id)
+        )
+        gone = s.get(t.cls, drop)
+        kept = s.get(t.cls, stay)
+        if gone is None or kept is None:
+            raise NotFound("重复人员记录所指的记录已不存在。")
+        now = utcnow()
+        gone.deleted_at = now
+        s.flush()
+        # The key moves to the record that stays (local bookkeeping, not journaled).
+        t_ = t.table
+        conn.execute(update(t_).where(t_.c.id == drop).values(duplicate_of=stay))
+        conn.execute(update(t_).where(t_.c.id == stay).values(duplicate_of=None))
+        conn.execute(
+            update(d)
+            .where(d.c.id == case_id)
+            .values(status=f"kept-{keep}", resolved_by="区级平台", resolved_at=now)
+        )
+    found = [c for c in list_cases(hub, open_only=False) if c.id == case_id]
+    return found[0]
+
+
+def notices_for(conn: Connection, office: Peer) -> list[list[Any]]:
+    """The open cases that concern `office`, for its next bundle: [table, its record, the other
+    office's name]. The list is the whole current set: the office replaces what it had."""
+    d = SyncDuplicate.__table__
+    t = Office.__table__
+    office_id = conn.execute(select(t.c.id).where(t.c.code == office.office_code)).scalar()
+    if office_id is None:
+        return []
+    names = _office_names(conn)
+    out: list[list[Any]] = []
+    for r in conn.execute(select(d).where(d.c.status == "open")):
+        owners = scope.owners(conn, r.table_name, [r.record_id, r.other_id])
+        mine, theirs = owners.get(r.record_id), owners.get(r.other_id)
+        if mine == office_id and theirs != office_id:
+            out.append([r.table_name, r.record_id, names.get(theirs or "", "")])
+        elif theirs == office_id and mine != office_id:
+            out.append([r.table_name, r.other_id, names.get(mine or "", "")])
+    return out

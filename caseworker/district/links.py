@@ -1,0 +1,105 @@
+"""Optional links that point out of a record's own office, cleared at the hub as they arrive.
+
+A record travels only to the office that owns it. When it links (through an optional foreign
+key) to a record of another office — a visit typed at the old office after the district moved
+its resident away, with the old office's caseworker as visitor — the new office cannot hold the
+target, and the change would fail its foreign-key check there and block every later bundle. The
+hub clears such a link as it routes the change: a journaled district change (the journal keeps
+the old value), allowed even on a merge-locked record (`Journaled.__merge_unlocked__`), so the
+office that receives the record receives the cleared link with it. See docs/sync.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from caseworker.district import scope
+from caseworker.domain.roles import Actor
+from caseworker.sync import tables
+from db.journal import JournalContext
+
+if TYPE_CHECKING:
+    from caseworker.district.hub import Hub
+
+DISTRICT = Actor.system("district")
+CHUNK = 2000
+
+
+def _optional_links(table_name: str) -> list[tuple[str, str]]:
+    """(column, referred table) of the optional foreign keys to office-owned tables."""
+    t = tables.info(table_name)
+    if t is None or scope.office_path(table_name) is None:
+        return []
+    return sorted(
+        (fk.parent.name, fk.column.table.name)
+        for fk in t.table.foreign_keys
+        if fk.parent.nullable
+        and fk.parent.name in t.fields
+        and scope.office_path(fk.column.table.name) is not None
+    )
+
+
+def outside_links(conn: Connection, table_name: str, ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(record id, column) pairs whose optional link points to another office's record."""
+    links = _optional_links(table_name)
+    if not links:
+        return []
+    ids = sorted(set(ids))
+    t = tables.info(table_name)
+    assert t is not None
+    found: list[tuple[str, str]] = []
+    for i in range(0, len(ids), CHUNK):
+        part = ids[i : i + CHUNK]
+        owner = scope.owners(conn, table_name, part)
+        for col, ref in links:
+            linked = dict(
+                conn.execute(
+                    select(t.table.c.id, t.table.c[col]).where(
+                        t.table.c.id.in_(part), t.table.c[col].is_not(None)
+                    )
+                ).all()
+            )
+            if not linked:
+                continue
+            target_owner = scope.owners(conn, ref, sorted(set(linked.values())))
+            for rid, target in linked.items():
+                mine, theirs = owner.get(rid), target_owner.get(target)
+                if mine is not None and theirs is not None and mine != theirs:
+                    found.append((rid, col))
+    return found
+
+
+def repair(hub: Hub, conn: Connection, changes: Iterable[object]) -> int:
+    """Clear, as journaled district changes, the outside links among the records `changes`
+    (merge.Change rows) touched; returns how many were cleared."""
+    touched: dict[str, set[str]] = {}
+    for c in changes:
+        if _optional_links(c.table_name):  # type: ignore[attr-defined]
+            touched.setdefault(c.table_name, set()).add(c.record_id)  # type: ignore[attr-defined]
+    todo = [
+        (tname, found)
+        for tname, ids in touched.items()
+        if (found := outside_links(conn, tname, ids))
+    ]
+    if not todo:
+        return 0
+    ctx = JournalContext(actor=DISTRICT, device_id=hub.device_id, source="district-links")
+    if hub.now_ms is not None:
+        ctx.now_ms = hub.now_ms
+    cleared = 0
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+        s.info["journal"] = ctx
+        for tname, found in todo:
+            t = tables.info(tname)
+            assert t is not None
+            for rid, col in found:
+                obj = s.get(t.cls, rid)
+                if obj is not None:
+                    setattr(obj, col, None)
+                    cleared += 1
+        s.commit()
+    return cleared
