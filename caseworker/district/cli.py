@@ -29,6 +29,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
     with _hub(args) as hub:
         me = service.init(hub, args.name)
+        if args.json:
+            emit_json({"name": me.name, "device_id": me.device_id})
+            return EXIT_OK
         print(f"区级平台已初始化：{me.name}（设备 {me.device_id}）")
         print(f"数据库：{hub.engine.url.render_as_string(hide_password=True)}")
     return EXIT_OK
@@ -48,6 +51,9 @@ def _cmd_office_add(args: argparse.Namespace) -> int:
             existing=args.existing,
             passphrase=args.passphrase,
         )
+    if args.json:
+        emit_json(asdict(r))
+        return EXIT_OK
     print(f"已登记街道：{r.name}（{r.code}），登记文件：{r.path}")
     print(f"登记口令：{r.passphrase}")
     print("请把登记文件和口令分开交给街道（口令当面或电话告知，不要写在 U 盘上）。")
@@ -98,6 +104,9 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
 
     with _hub(args) as hub:
         items = service.transfer(hub, args.table, args.id, args.to, args.community)
+    if args.json:
+        emit_json({"to": args.to, "records": [list(i) for i in items]})
+        return EXIT_OK
     print(f"已转移到 {args.to}：{len(items)} 条记录（含下属记录），将随下一个数据包发出")
     return EXIT_OK
 
@@ -113,6 +122,9 @@ def _cmd_correct(args: argparse.Namespace) -> int:
         values[key.strip()] = value
     with _hub(args) as hub:
         stored = service.correct(hub, args.table, args.id, values)
+    if args.json:
+        emit_json({"table": args.table, "id": args.id, "stored": stored})
+        return EXIT_OK
     print("已更正：" + "，".join(f"{k} = {v!r}" for k, v in stored.items()))
     print("更正将随下一个数据包发给该记录所属的街道。")
     return EXIT_OK
@@ -133,9 +145,13 @@ def _cmd_settings(args: argparse.Namespace) -> int:
                     stored = settings.set_value(s, actor, key.strip(), value)
                 except KeyError as exc:
                     raise CaseworkerError(str(exc.args[0])) from None
-            print(f"已设置：{key.strip()} = {stored}（随下一个数据包发给各街道）")
+            if not args.json:
+                print(f"已设置：{key.strip()} = {stored}（随下一个数据包发给各街道）")
         with hub.reader() as s:
             rows = settings.get_all(s)
+    if args.json:
+        emit_json({"settings": [asdict(r) for r in rows]})
+        return EXIT_OK
     for r in rows:
         mark = "" if r.value == r.default else f"（默认 {r.default}）"
         print(f"  {r.key:<32} {r.label}：{r.value}{r.unit}{mark}")
@@ -187,7 +203,7 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
     for c in rows:
         print(
             f"  #{c.id} {c.table_name}.{c.field} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
-            f"（{c.lost_actor}）— {c.reason_label} [{c.status}]"
+            f"（{c.source or '?'} {c.lost_actor}）— {c.reason_label} [{c.status}]"
         )
     return EXIT_OK
 
@@ -230,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="初始化区级平台（生成密钥）")
     p.add_argument("--name", required=True, help="区民政局名称")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_init)
 
     office = sub.add_parser("office", help="街道登记")
@@ -241,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--existing", action="store_true", help="街道已经在用工作台、已有数据")
     p.add_argument("--passphrase", default=None, help="登记口令（默认随机生成）")
     p.add_argument("--out", type=Path, required=True)
+    add_json_arg(p)
     p.set_defaults(func=_cmd_office_add)
 
     p = sub.add_parser("ingest", help="导入街道发来的数据包")
@@ -259,16 +277,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id", required=True)
     p.add_argument("--to", required=True, help="转入街道代码")
     p.add_argument("--community", default=None, help="转入的社区或村")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_transfer)
 
     p = sub.add_parser("correct", help="更正一条记录的字段（随数据包发给所属街道）")
     p.add_argument("--table", required=True)
     p.add_argument("--id", required=True)
     p.add_argument("--set", action="append", default=[], metavar="字段=值", required=True)
+    add_json_arg(p)
     p.set_defaults(func=_cmd_correct)
 
     p = sub.add_parser("settings", help="全区参数（探访间隔等）；--set 参数=值 修改")
     p.add_argument("--set", action="append", default=[], metavar="参数=值")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_settings)
 
     p = sub.add_parser("status", help="各街道的同步状态")

@@ -122,3 +122,144 @@ def dependents(conn: Connection, table_name: str, record_id: str) -> list[tuple[
                         out.append(item)
                         queue.append(item)
     return out
+
+
+# -- what an office may write (the hub decides) --------------------------------------------------
+
+SCOPE = "scope"
+# Columns of the office's own record that only the district sets.
+OFFICE_LOCKED_FIELDS = frozenset({"code", "district_name"})
+
+
+def refusals(
+    conn: Connection,
+    office_code: str,
+    devices: set[str],
+    changes: list[Any],
+    new_values: dict[str, Any],
+) -> dict[str, str]:
+    """The changes of an office's bundle that fall outside what it may write, each mapped to
+    the reason `scope` (kept out, into the district's conflicts list; they never reach anyone).
+
+    The rule, per table (docs/sync.md has it as a table):
+    - a district-wide table (no path to `office`: settings): nothing;
+    - `office`: only its own record, never its code or district name; inserted only by an
+      office that started on its own (enrolled with `--existing`), with its own code, while the
+      district holds no office of that code;
+    - every other table (reaching `office` through foreign keys): records of its own office.
+      An insert belongs where its parent leads (a parent inserted earlier in the same bundle
+      counts); an update or tombstone, where the record is at the district. A record the
+      district moved to another office while this office was still working on it stays
+      writable by this office if its devices wrote it before (its late edits follow the record
+      to its new office, with links out of that office cleared: see `links`). A change of the
+      column that leads to the owner must keep the record in this office. An update of a
+      record the district has never seen, and this bundle does not insert, is refused.
+    """
+    office_id = _office_id(conn, office_code)
+    first_record: str | None = None
+    if office_id is None:  # enrolled with --existing: its own office record comes first
+        for c in changes:
+            values = new_values.get(c.change_id)
+            if (
+                c.table_name == OFFICE
+                and c.op == "insert"
+                and isinstance(values, dict)
+                and values.get("code") == office_code
+            ):
+                office_id = first_record = c.record_id
+                break
+    if office_id is None:
+        return {c.change_id: SCOPE for c in changes}
+    parents: dict[str, tuple[str, str | None]] = {}  # insert change id → (parent table, id)
+    for c in changes:
+        path = office_path(c.table_name)
+        if c.op == "insert" and path:
+            values = new_values.get(c.change_id)
+            parent = values.get(path[0][0]) if isinstance(values, dict) else None
+            parents[c.change_id] = (path[0][1], parent if isinstance(parent, str) else None)
+    wanted: dict[str, set[str]] = {}
+    for c in changes:
+        wanted.setdefault(c.table_name, set()).add(c.record_id)
+    for table, parent in parents.values():
+        if parent is not None and table != OFFICE:
+            wanted.setdefault(table, set()).add(parent)
+    at_district = {t: owners(conn, t, sorted(ids)) for t, ids in wanted.items() if office_path(t)}
+    touched = _touched(conn, devices, wanted)
+    inserted: dict[tuple[str, str], str | None] = {}
+
+    def owner_of(table: str, record: str | None) -> str | None:
+        if record is None:
+            return None
+        if table == OFFICE:
+            return record
+        if (table, record) in inserted:
+            return inserted[(table, record)]
+        if table in at_district and record in at_district[table]:
+            return at_district[table][record]
+        return owners(conn, table, [record]).get(record)
+
+    def ours(table: str, record: str | None) -> bool:
+        return owner_of(table, record) == office_id or (table, record) in touched
+
+    refused: dict[str, str] = {}
+    for c in sorted(changes, key=lambda c: (_ORDER.get(c.table_name, 0), c.op != "insert")):
+        path = office_path(c.table_name)
+        if path is None:  # district-wide
+            refused[c.change_id] = SCOPE
+        elif not path:  # the office table
+            if c.op == "insert":
+                if c.record_id != first_record:
+                    refused[c.change_id] = SCOPE
+            elif c.record_id != office_id or c.field in OFFICE_LOCKED_FIELDS:
+                refused[c.change_id] = SCOPE
+        elif c.op == "insert":
+            table, parent = parents[c.change_id]
+            inserted[(c.table_name, c.record_id)] = owner_of(table, parent)
+            if not ours(table, parent):
+                refused[c.change_id] = SCOPE
+        elif (
+            owner_of(c.table_name, c.record_id) is None
+            and (
+                c.table_name,
+                c.record_id,
+            )
+            not in touched
+        ):
+            refused[c.change_id] = SCOPE  # a record the district has never seen
+        elif not ours(c.table_name, c.record_id):
+            refused[c.change_id] = SCOPE
+        elif c.field == path[0][0]:  # moving the record: it must stay in this office
+            target = new_values.get(c.change_id)
+            if owner_of(path[0][1], target if isinstance(target, str) else None) != office_id:
+                refused[c.change_id] = SCOPE
+    return refused
+
+
+def _office_id(conn: Connection, code: str) -> str | None:
+    t = Base.metadata.tables[OFFICE]
+    return conn.execute(select(t.c.id).where(t.c.code == code)).scalar()
+
+
+_ORDER = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
+
+
+def _touched(
+    conn: Connection, devices: set[str], wanted: dict[str, set[str]]
+) -> set[tuple[str, str]]:
+    """Of the records named, those the office's devices wrote before this bundle."""
+    from db.models import JournalEntry
+
+    j = JournalEntry.__table__
+    found: set[tuple[str, str]] = set()
+    devs = sorted(devices)
+    for tname, ids in wanted.items():
+        ordered = sorted(ids)
+        for i in range(0, len(ordered), CHUNK):
+            part = ordered[i : i + CHUNK]
+            q = (
+                select(j.c.record_id)
+                .where(j.c.table_name == tname, j.c.record_id.in_(part), j.c.device_id.in_(devs))
+                .distinct()
+            )
+            found.update((tname, rid) for rid in conn.execute(q).scalars())
+    return found

@@ -3,6 +3,7 @@ report status and conflicts. Each takes an open Hub and returns plain dataclasse
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from db.base import utcnow
 from db.ids import new_id
 from db.models import Community, JournalEntry, Office, Setting
 from db.schema import HEAD
-from db.sync_models import SyncBundle, SyncConflict, SyncPush, SyncTransfer
+from db.sync_models import SyncBundle, SyncConflict, SyncPeer, SyncPush, SyncTransfer
 
 DISTRICT = Actor.system("district")
 
@@ -198,20 +199,35 @@ def add_office(
 # -- ingest --------------------------------------------------------------------------------------
 
 
-def _register_devices(conn: Connection, sender: Peer, devices: Any) -> set[str]:
+MAX_DEVICES = 16  # an office's PCs over the years; more in one bundle is not an office's doing
+
+
+def _register_devices(conn: Connection, hub: Hub, sender: Peer, devices: Any) -> set[str]:
+    """The device ids an office writes with: new ones are registered to it, but only ids that no
+    one else holds — never the hub's own, never one another peer has, never one the journal
+    already has from another writer."""
+    refused = SyncRefused(
+        f"“{sender.name}”的数据包声称使用另一个单位的设备编号，不能导入。未做任何改动。"
+    )
     if isinstance(devices, list):
+        if len(devices) > MAX_DEVICES:
+            raise refused
+        j = JournalEntry.__table__
         for d in devices:
-            if not isinstance(d, str) or not d:
+            if not isinstance(d, str) or not d or len(d) > 36:
                 continue
+            if d == hub.device_id:
+                raise refused
             owner = owner_of_device(conn, d)
             if owner is None:
+                used = conn.execute(select(j.c.device_id).where(j.c.device_id == d).limit(1))
+                if used.first() is not None:
+                    raise refused
                 add_peer(
                     conn, device_id=d, role="device", name=sender.name, alias_of=sender.device_id
                 )
             elif owner != sender.device_id:
-                raise SyncRefused(
-                    f"“{sender.name}”的数据包声称使用另一个单位的设备编号，不能导入。未做任何改动。"
-                )
+                raise refused
     return devices_of(conn, sender.device_id)
 
 
@@ -242,7 +258,7 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
         state["backed_up"] = True
     now = hub.now()
     with merge.integrity_guard(), hub.engine.begin() as conn:
-        allowed = _register_devices(conn, rec.sender, rec.extras.get("devices"))
+        allowed = _register_devices(conn, hub, rec.sender, rec.extras.get("devices"))
 
         def checked() -> Iterator[list[Any]]:
             for rows in rec.change_chunks():
@@ -262,7 +278,7 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
             checked(),
             now_ms=now,
             bundle_id=rec.manifest["bundle_id"],
-            refuse=functools.partial(_foreign, conn, rec.sender, allowed),
+            refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
             after=after,
         )
         have = rec.extras.get("have")
@@ -297,39 +313,6 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
 
 def _device_of(row: Any) -> Any:
     return row[3] if isinstance(row, list) and len(row) == len(merge.COLUMNS) else None
-
-
-def _foreign(
-    conn: Connection, sender: Peer, devices: set[str], changes: list[merge.Change]
-) -> dict[str, str]:
-    """Changes an office made to records that belong to another office at the district (and
-    that it never wrote to before, as it would have if the record had been transferred away
-    from it): kept out, into the conflicts list."""
-    office_id = _office_record_id(conn, sender.office_code)
-    j = JournalEntry.__table__
-    by_table: dict[str, set[str]] = {}
-    for c in changes:
-        if scope.office_path(c.table_name) is not None:
-            by_table.setdefault(c.table_name, set()).add(c.record_id)
-    foreign: set[tuple[str, str]] = set()
-    for tname, ids in by_table.items():
-        owners = scope.owners(conn, tname, ids)
-        suspect = sorted(i for i, o in owners.items() if o is not None and o != office_id)
-        if not suspect:
-            continue
-        touched = set(
-            conn.execute(
-                select(j.c.record_id)
-                .where(
-                    j.c.table_name == tname,
-                    j.c.record_id.in_(suspect),
-                    j.c.device_id.in_(sorted(devices)),
-                )
-                .distinct()
-            ).scalars()
-        )
-        foreign.update((tname, i) for i in suspect if i not in touched)
-    return {c.change_id: "scope" for c in changes if (c.table_name, c.record_id) in foreign}
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -664,8 +647,14 @@ def resolve_conflict(hub: Hub, conflict_id: int, action: str) -> ConflictInfo:
 
 
 def conflicts(hub: Hub, status_filter: str | None = "open") -> list[ConflictInfo]:
+    """The district's conflicts list, each entry with the office whose change lost or was kept
+    out (`source`)."""
     with hub.reader() as s:
-        return list_conflicts(s, status_filter)
+        found = list_conflicts(s, status_filter)
+        p = SyncPeer.__table__
+        names = dict(s.execute(select(p.c.device_id, p.c.name)).all())
+    names[hub.device_id] = "区级平台"
+    return [dataclasses.replace(c, source=names.get(c.lost_device, "")) for c in found]
 
 
 def offices_on_record(hub: Hub) -> list[accounts.OfficeInfo]:

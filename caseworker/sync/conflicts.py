@@ -45,6 +45,8 @@ class ConflictInfo:
     kept_actor: str
     detected_at: datetime
     status: str
+    lost_device: str = ""  # the device that wrote the value that lost (or was kept out)
+    source: str = ""  # at the district: the office that device belongs to
 
 
 def _when(hlc: str) -> datetime | None:
@@ -69,6 +71,7 @@ def _info(row: SyncConflict) -> ConflictInfo:
         row.kept_actor,
         row.detected_at,
         row.status,
+        row.lost_device,
     )
 
 

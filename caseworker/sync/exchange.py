@@ -29,6 +29,8 @@ from db.sync_models import SyncAck, SyncBundle
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
+ACK_CHUNK = 1000
+MAX_ORIGINS = 5000
 # recorded_at travels as ISO 8601 with a space: the text SQLite already holds
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -309,6 +311,8 @@ def record_received(conn: Connection, rec: Received, result: merge.MergeSummary)
 def store_acks(conn: Connection, peer_id: str, vector: dict[str, str]) -> None:
     """Remember that `peer_id` holds every change of each origin up to the given clock."""
     t = SyncAck.__table__
+    if len(vector) > MAX_ORIGINS:  # a replica per device: thousands would be a crafted file
+        raise SyncRefused("数据包中的确认信息不对（设备过多），未做任何改动。")
     current = {
         r.origin: r.hlc
         for r in conn.execute(select(t.c.origin, t.c.hlc).where(t.c.peer == peer_id))
@@ -342,21 +346,23 @@ def have_vector(conn: Connection, devices: set[str] | None = None) -> dict[str, 
 def mark_acknowledged(conn: Connection, bundle_ids: Sequence[str], peer_id: str) -> list[str]:
     """Sent bundles the peer reports as imported; returns those newly acknowledged."""
     t = SyncBundle.__table__
-    ids = [b for b in bundle_ids if isinstance(b, str)]
-    if not ids:
-        return []
-    newly = list(
-        conn.execute(
-            select(t.c.bundle_id).where(
-                t.c.bundle_id.in_(ids),
-                t.c.direction == "sent",
-                t.c.peer == peer_id,
-                t.c.acknowledged_at.is_(None),
-            )
-        ).scalars()
-    )
-    if newly:
-        conn.execute(update(t).where(t.c.bundle_id.in_(newly)).values(acknowledged_at=utcnow()))
+    ids = sorted({b for b in bundle_ids if isinstance(b, str) and len(b) <= 64})
+    newly: list[str] = []
+    for i in range(0, len(ids), ACK_CHUNK):  # the list comes from the peer: any length
+        part = ids[i : i + ACK_CHUNK]
+        found = list(
+            conn.execute(
+                select(t.c.bundle_id).where(
+                    t.c.bundle_id.in_(part),
+                    t.c.direction == "sent",
+                    t.c.peer == peer_id,
+                    t.c.acknowledged_at.is_(None),
+                )
+            ).scalars()
+        )
+        if found:
+            conn.execute(update(t).where(t.c.bundle_id.in_(found)).values(acknowledged_at=utcnow()))
+        newly.extend(found)
     return newly
 
 

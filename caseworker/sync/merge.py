@@ -86,6 +86,9 @@ class _Win(NamedTuple):
     tx: str
 
 
+Refuse = Callable[[list[Change], dict[str, Any]], dict[str, str]]
+
+
 @dataclass
 class MergePlan:
     """What importing would do; `write()` carries it out."""
@@ -150,7 +153,7 @@ def apply_stream(
     *,
     now_ms: int,
     bundle_id: str,
-    refuse: Callable[[list[Change]], dict[str, str]] | None = None,
+    refuse: Refuse | None = None,
     after: Callable[[MergePlan], None] | None = None,
 ) -> MergeSummary:
     """Merge and write a bundle a frame at a time inside the caller's transaction.
@@ -329,12 +332,13 @@ def plan(
     *,
     now_ms: int,
     bundle_id: str,
-    refuse: Callable[[list[Change]], dict[str, str]] | None = None,
+    refuse: Refuse | None = None,
 ) -> MergePlan:
     """Decide, without writing, what merging `rows` (changes in COLUMNS order) would do.
 
-    `refuse(new_changes)` may name changes (change id → reason) to keep out, into the
-    conflicts list: the district uses it for changes to records of another office."""
+    `refuse(new_changes, new_values)` may name changes (change id → reason) to keep out, into
+    the conflicts list: the district uses it for what an office may not write
+    (`caseworker.district.scope.refusals`). `new_values` maps change id → decoded new value."""
     with _no_gc():
         return _plan(conn, rows, now_ms=now_ms, bundle_id=bundle_id, refuse=refuse)
 
@@ -358,7 +362,7 @@ def _plan(
     *,
     now_ms: int,
     bundle_id: str,
-    refuse: Callable[[list[Change]], dict[str, str]] | None,
+    refuse: Refuse | None,
 ) -> MergePlan:
     result = MergePlan(received=len(rows))
     changes = parse_changes(rows)
@@ -376,15 +380,16 @@ def _plan(
         by_table[c.table_name][c.record_id].append(c)
     reg = tables.registry()
     now = utcnow()
+    new_values = _bulk_loads(fresh, 11)
     ctx = _Ctx(
         result,
         bundle_id,
         now,
         future,
-        _bulk_loads(fresh, 11),
+        new_values,
         _bulk_loads(fresh, 10),
         quarantined,
-        refuse(fresh) if refuse is not None else {},
+        refuse(fresh, new_values) if refuse is not None else {},
     )
     for tname in sorted(by_table, key=lambda n: reg[n].order):
         t = reg[tname]
@@ -507,9 +512,17 @@ class _Ctx:
                 raise SyncRefused(
                     f"数据包中“{t.name}”的新增记录字段不对，请先升级工作台。未做任何改动。"
                 )
-            return [(k, v, False, None) for k, v in values.items()]
-        # an update's old_value is JSON null exactly when the old value was NULL
-        return [(str(c.field), self.new.get(c.change_id), True, self.old.get(c.change_id))]
+            out = [(k, v, False, None) for k, v in values.items()]
+        else:
+            # an update's old_value is JSON null exactly when the old value was NULL
+            out = [(str(c.field), self.new.get(c.change_id), True, self.old.get(c.change_id))]
+        bad = t.bad_value((name, value) for name, value, _h, _o in out)
+        if bad is not None:
+            raise SyncRefused(
+                f"数据包中“{t.name}”的字段“{bad}”的值不合要求（类型、长度或不能为空），"
+                "整个数据包未导入，未做任何改动。"
+            )
+        return out
 
     def _admitted(
         self, t: tables.TableInfo, rec: _Record, c: Change, assignments: list[Any]

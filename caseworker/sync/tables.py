@@ -8,12 +8,13 @@ foreign-key order (parents before children).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, String, Table
+from sqlalchemy import Boolean, Column, Date, DateTime, Integer, String, Table
 
 import db.schema  # noqa: F401  (registers every model module)
 from db.base import Base, Journaled
@@ -78,6 +79,21 @@ class TableInfo:
     def default(self, field: str) -> Any:
         return self.defaults.get(field)
 
+    @functools.cached_property
+    def checks(self) -> dict[str, Callable[[Any], bool]]:
+        """Per travelling field: does a value received for it fit the column (type, length,
+        NULL)? Applied to every value of every bundle before anything is written."""
+        return {f: _check_for(self.table.c[f]) for f in self.fields}
+
+    def bad_value(self, values: Iterable[tuple[str, Any]]) -> str | None:
+        """The first field whose value does not fit its column, or None."""
+        checks = self.checks
+        for name, value in values:
+            check = checks.get(name)
+            if check is None or not check(value):
+                return name
+        return None
+
     def from_text(self, name: str, raw: str) -> Any:
         """A value typed at a command line, read by its column's type: text stays text (a phone
         number is never a number), integers, true/false, dates and times are parsed, and an
@@ -122,6 +138,47 @@ class TableInfo:
         for key, value in self.decode(values).items():
             setattr(obj, key, value)
         return bool(obj.merge_locked())
+
+
+MAX_TEXT = 200_000  # a Text column's longest value from a bundle (a visit's notes are far less)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _check_for(col: Column[Any]) -> Callable[[Any], bool]:
+    nullable = bool(col.nullable)
+    ctype = col.type
+
+    def base(value: Any) -> bool:
+        return value is None and nullable
+
+    if isinstance(ctype, Boolean):
+        return lambda v: base(v) or isinstance(v, bool) or (type(v) is int and v in (0, 1))
+    if isinstance(ctype, Integer):  # BigInteger too
+        return lambda v: base(v) or (type(v) is int and -(2**63) <= v < 2**63)
+    if isinstance(ctype, DateTime):
+        return lambda v: base(v) or (isinstance(v, str) and len(v) <= 32 and _is_datetime(v))
+    if isinstance(ctype, Date):
+        return lambda v: (
+            base(v) or (isinstance(v, str) and _DATE.fullmatch(v) is not None and _is_date(v))
+        )
+    limit = getattr(ctype, "length", None) or MAX_TEXT
+    return lambda v: base(v) or (isinstance(v, str) and len(v) <= limit)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 @functools.cache

@@ -199,7 +199,9 @@ def _current(r: Replicas, key: tuple[str, str, str]) -> Any:
     return table_rows(r.hub.engine, t, f"WHERE id='{rid}'", f)[0][0]
 
 
-TARGETS = {"A": ["setting", "community-A", "office-A"], "B": ["setting", "community-B"]}
+# Offices do not write district-wide settings (the hub keeps such changes out: scope); the
+# district does, and they reach every office.
+TARGETS = {"A": ["community-A", "office-A"], "B": ["community-B"]}
 TARGETS["D"] = ["setting", "community-A", "community-B", "office-A"]
 
 op = st.one_of(

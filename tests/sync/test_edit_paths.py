@@ -260,3 +260,44 @@ def test_quiet_exchange_is_visible_and_machine_readable(world) -> None:
     assert state["B"]["in_sync"] is False
     text_out = _district(home, "status")
     assert "已同步，无待发" in text_out.stdout
+
+
+def _office_cli(ws_root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "caseworker", *args, "--workspace", str(ws_root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_office_sync_commands_answer_in_json(world, tmp_path: Path) -> None:
+    a = world.offices["A"]
+    rid = _resident(a, "何奶奶", 25)
+    with a.writer(ADMIN) as s:
+        vid = visits.complete(
+            s, ADMIN, visits.VisitDraft(rid, TODAY, visitors=("李专干",)), today=TODAY
+        ).id
+    service.ingest(world.hub, [world.office_to_district("A")])
+    # the district tries to edit the completed visit through a raw write: refused at the office
+    with world.hub.writer(ADMIN) as s:
+        s.get(ElderlyVisit, vid).problems = "区里直接改的"
+    down = world.district_to_office("A")
+    root = a.paths.root
+    a.close()
+    preview = _office_cli(root, "sync", "import", str(down), "--dry-run", "--json")
+    assert preview.returncode == 0, preview.stderr
+    seen = json.loads(preview.stdout)
+    assert seen["dry_run"] is True and seen["refused"] == 1
+    assert seen["refused_reasons"] == {"elderly_visit:locked": 1}
+    assert seen["new_changes"] == seen["changes"] - 1  # the refused change is not "new"
+    done = json.loads(_office_cli(root, "sync", "import", str(down), "--json").stdout)
+    assert done["refused"] == 1 and done["bundle_id"] == seen["bundle_id"]
+    again = json.loads(_office_cli(root, "sync", "import", str(down), "--json").stdout)
+    assert again["already_imported"] is True and again["nothing_new"] is True
+    status = _office_cli(root, "sync", "status", "--json")
+    state = json.loads(status.stdout)
+    assert state["pending"] == 0 and state["in_sync"] is True
+    assert "已同步，无待发" in _office_cli(root, "sync", "status").stdout
+    bad = _office_cli(root, "sync", "import", str(tmp_path / "nope.cwbundle"), "--json")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
