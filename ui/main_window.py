@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.services import accounts
 from ui.context import AppContext
+from ui.messages import connect_while_alive
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self.show_section)
         self._build_menus()
         self._build_status_bar()
-        ctx.backup_taken.connect(self.update_status)
+        connect_while_alive(ctx.backup_taken, self, self.update_status)
         geometry = settings.value("main/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)

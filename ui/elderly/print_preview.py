@@ -8,6 +8,7 @@ pdfium is not thread-safe: every call into it happens on the UI thread.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
 
 PREVIEW_DPI = 96
 PRINT_DPI_MAX = 300
+
+log = logging.getLogger("caseworker.ui")
 
 
 def merge_pdfs(parts: Sequence[bytes]) -> bytes:
@@ -187,16 +190,22 @@ class PrintPreview(QDialog):
         if path:
             self.save_to(Path(path))
 
-    def save_to(self, path: Path) -> Path:
+    def save_to(self, path: Path) -> Path | None:
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
         try:
             path.write_bytes(self.pdf)
-        except OSError as exc:
+        except OSError:
+            log.warning("could not write a PDF", exc_info=True)
             QMessageBox.warning(
-                self, self.tr("无法保存"), self.tr("无法写入 {0}：{1}").format(path, exc)
+                self,
+                self.tr("无法保存"),
+                self.tr(
+                    "无法写入 {0}。\n文件可能正在被其他程序打开，或这个文件夹不能写入；"
+                    "请关闭该文件或换一个文件夹再保存。"
+                ).format(path),
             )
-            raise
+            return None
         self.saved_to = path
         return path
 

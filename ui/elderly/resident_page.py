@@ -166,7 +166,7 @@ class ResidentPage(QWidget):
         QShortcut(QKeySequence("Ctrl+N"), self, self._new_visit)
         QShortcut(QKeySequence("Alt+Left"), self, self.back.emit)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.back.emit)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
 
     @staticmethod
     def _table(model, widths: tuple[int, ...]) -> QTableView:

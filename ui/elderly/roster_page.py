@@ -205,7 +205,7 @@ class RosterPage(QWidget):
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("Ctrl+N"), self, self._new_visit)
         QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.add_resident)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
         self.can_edit = ctx.actor is not None and _can_edit(ctx)
         self.add_button.setEnabled(self.can_edit)
         self.visit_button.setEnabled(self.can_edit)

@@ -154,7 +154,7 @@ class WorkListsPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addLayout(body, 1)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
         self.refresh()
 
     @property

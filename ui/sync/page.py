@@ -152,7 +152,7 @@ class SyncPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(status)
         layout.addWidget(self.tabs, 1)
-        ctx.changed.connect(lambda _t: self.refresh())
+        ctx.on_changed(self, lambda _t: self.refresh())
         self.refresh()
 
     # -- state -----------------------------------------------------------------------------------
