@@ -222,3 +222,13 @@ def test_visit_rates_definition_and_both_paths_agree(
     # October: 王秀英 and 王建国 visited; 李和平 and 欧阳春花 never visited before -> due.
     assert (october["和平里社区"].due, october["和平里社区"].visited) == (2, 1)
     assert (october["合计"].due, october["合计"].visited) == (4, 2)
+
+
+def test_an_id_suffix_lists_those_whose_number_ends_in_it_first(
+    office_ws: Workspace, worker: Actor, people: dict
+) -> None:
+    last4 = make_id(date(1950, 1, 9), 13)[-4:]  # 王建国's
+    add(office_ws, worker, "丁德华", date(1949, 2, 2), seq=17, phone=f"1390{last4}111")
+    with office_ws.reader() as s:
+        rows = search.page(s, worker, q(text=last4), 0, 50, today=TODAY)
+    assert names(rows) == ["王建国", "丁德华"]  # by name 丁 would come first

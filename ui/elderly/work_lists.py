@@ -143,9 +143,11 @@ class WorkListsPanel(QGroupBox):
         if print_flow is not None:
             print_button = QPushButton(self.tr("打印…"))
             menu = QMenu(print_button)
-            menu.addAction(self.tr("本月应访老人的探访记录表"), lambda: print_flow("month"))
-            menu.addAction(self.tr("本月探访路线表"), lambda: print_flow("route"))
-            menu.addAction(self.tr("空白探访记录表"), lambda: print_flow("blank"))
+            # Printed from here with this panel's filters (责任人=我 prints my forms only) and
+            # this page as parent: the window stays on 工作台.
+            menu.addAction(self.tr("本月应访老人的探访记录表"), lambda: self.print_("month"))
+            menu.addAction(self.tr("本月探访路线表"), lambda: self.print_("route"))
+            menu.addAction(self.tr("空白探访记录表"), lambda: self.print_("blank"))
             print_button.setMenu(menu)
             filters.addWidget(print_button)
         body = QHBoxLayout()
@@ -156,6 +158,17 @@ class WorkListsPanel(QGroupBox):
         layout.addLayout(body, 1)
         ctx.on_changed(self, self._on_changed)
         self.refresh()
+
+    def print_(self, kind: str) -> None:
+        from ui.elderly.print_jobs import print_flow
+
+        print_flow(
+            self.ctx,
+            self,
+            kind,
+            community_id=self.community.currentData(),
+            visitor_id=self.visitor.currentData(),
+        )
 
     @property
     def today(self) -> date:

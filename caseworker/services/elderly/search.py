@@ -128,6 +128,14 @@ def _search_clause(text: str) -> object | None:
     )
 
 
+def _id_suffix_match(text: str) -> object | None:
+    """For a digit search: "the ID number ends in these digits" (to list those first)."""
+    compact = idnumber.normalise(" ".join(text.split()))
+    if not _is_number_search(compact) or len(compact) >= 15:
+        return None
+    return R.id_number.like(f"%{like_escape(compact)}", escape="\\")
+
+
 def _filtered(q: RosterQuery, today: date, select_from: Select) -> Select:
     stmt = select_from.where(R.deleted_at.is_(None))
     clause = _search_clause(q.text)
@@ -207,6 +215,9 @@ def page(
     descending = q.descending != (q.sort == "age")
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
     tie = R.id.desc() if descending else R.id.asc()
+    suffix = _id_suffix_match(q.text)
+    if suffix is not None:  # people whose ID ends in the digits first, then phone matches
+        stmt = stmt.order_by(case((suffix, 0), else_=1))
     stmt = stmt.order_by(order, tie).offset(max(0, offset)).limit(max(0, limit))
     return [
         RosterRow(
