@@ -114,3 +114,88 @@ def test_printing_from_home_keeps_its_filter_and_stays_on_home(session, qtbot, n
     assert seen["visitor"] == me.staff_id
     assert seen["pages"] == len(mine) < len(everyone)
     assert window.stack.currentWidget() is home
+
+
+def _complete_twice(session, qtbot, monkeypatch, answer):
+    """Complete a visit for someone, then type the same form again; return what was asked."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from caseworker.services.elderly import visits
+    from ui.elderly.visit_form import VisitForm
+
+    page = session.window.page("elderly")
+    rid = page.roster.model.row(0).id
+    asked: list[tuple[str, object]] = []
+
+    def warning(parent, title, text, buttons, default):
+        asked.append((text, default))
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a: QMessageBox.StandardButton.Yes)
+    )
+
+    def fill(form: VisitForm) -> None:
+        for name in ("health_mental", "living_food", "family_contact", "safety_hazards"):
+            qtbot.keyClick(form.choices[name], Qt.Key.Key_1)
+        qtbot.keyClick(form.choices["needs_services"], Qt.Key.Key_1)
+        form.complete()
+        if form.isVisible():
+            form.done(0)
+
+    for _ in range(2):
+        when_dialog_opens(qtbot, fill)
+        page.new_visit(rid)
+    actor = session.ctx.actor
+    history = session.ctx.read(lambda s: visits.history(s, actor, rid))
+    return asked, history, rid
+
+
+def test_the_same_form_typed_twice_is_stopped_by_default(session, qtbot, monkeypatch) -> None:
+    from datetime import date
+
+    from PySide6.QtWidgets import QMessageBox
+
+    asked, history, _rid = _complete_twice(
+        session, qtbot, monkeypatch, QMessageBox.StandardButton.No
+    )
+    assert len(asked) == 1  # the first completion had nothing to warn about
+    text, default = asked[0]
+    assert "同一天" in text and default == QMessageBox.StandardButton.No
+    assert [h.visit_date for h in history].count(date.today()) == 1  # the second was not saved
+
+
+def test_a_supervisor_voids_the_duplicate_from_the_form(
+    demo_root: Path, make_controller, qtbot, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    from ui.elderly.visit_form import VisitForm
+
+    controller = make_controller(demo_root)
+    controller.start()
+    log_in(controller, qtbot, "kezhang")
+    _asked, history, rid = _complete_twice(
+        controller, qtbot, monkeypatch, QMessageBox.StandardButton.Yes
+    )
+    duplicate = history[0]
+    page = controller.window.page("elderly")
+    page.open_resident(rid)
+    monkeypatch.setattr(
+        QInputDialog, "getText", staticmethod(lambda *a, **k: ("同一张纸质表录入了两次", True))
+    )
+    seen: dict[str, object] = {}
+
+    def void(form: VisitForm) -> None:
+        assert form.void_button.isVisible()
+        form.void()
+        seen["title"] = form.windowTitle()
+        seen["void_visible"] = form.void_button.isVisible()
+        form.done(0)
+
+    when_dialog_opens(qtbot, void)
+    page.open_visit(rid, duplicate.id)
+    assert "已作废" in seen["title"] and seen["void_visible"] is False
+    statuses = [page.resident.visits_model.row(i).status_text for i in range(2)]
+    assert statuses == ["已作废", "已完成"]

@@ -120,7 +120,7 @@ class ResidentPage(QWidget):
                 Column(self.tr("探访日期"), lambda v: v.visit_date),
                 Column(self.tr("方式"), lambda v: v.method),
                 Column(self.tr("探访人"), lambda v: v.visitors),
-                Column(self.tr("状态"), lambda v: v.status.value),
+                Column(self.tr("状态"), lambda v: v.status_text),
                 Column(self.tr("更正"), lambda v: self.tr("有更正") if v.amended else ""),
                 Column(self.tr("下次探访"), lambda v: v.next_visit_on),
                 Column(self.tr("发现的问题"), lambda v: v.problems.replace("\n", " ")),

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, Select, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from caseworker.domain import schedule as rules
@@ -27,6 +38,15 @@ from db.models import Community, Staff
 R = ElderlyResident.__table__.c
 V = ElderlyVisit.__table__.c
 COMPLETED = VisitStatus.COMPLETED.value
+# The amendment "field" that voids a completed visit entered in error (see visits.void).
+VOID_FIELD = "voided"
+
+
+def not_voided() -> object:
+    """SQL: the visit (V, correlated) has not been voided. A voided visit stays in the history
+    but counts for nothing: not as the last visit, not in any visit rate."""
+    A = ElderlyVisitAmendment.__table__.c
+    return ~exists().where(A.visit_id == V.id, A.field == VOID_FIELD, A.deleted_at.is_(None))
 
 
 def intervals(session: Session) -> dict[str, int]:
@@ -116,6 +136,7 @@ def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> in
             V.resident_id == R.id,
             V.status == COMPLETED,
             V.deleted_at.is_(None),
+            not_voided(),
         )
         .order_by(V.effective_date.desc(), V.id.desc())
         .limit(1)
@@ -433,6 +454,7 @@ def _rates_history(session: Session, first: date, last: date) -> list[tuple[str,
             .where(
                 V.status == COMPLETED,
                 V.deleted_at.is_(None),
+                not_voided(),
                 V.effective_date >= first,
                 V.effective_date <= last,
             )
@@ -445,6 +467,7 @@ def _rates_history(session: Session, first: date, last: date) -> list[tuple[str,
             V.resident_id == R.id,
             V.status == COMPLETED,
             V.deleted_at.is_(None),
+            not_voided(),
             V.effective_date < first,
         )
         .order_by(V.effective_date.desc(), V.id.desc())
