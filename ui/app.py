@@ -13,7 +13,7 @@ from PySide6.QtCore import QLockFile, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ui.login import LoginDialog
-from ui.resources import register_font
+from ui.resources import install_qt_translations, register_font
 from ui.tasks import Runner, TaskRunner
 
 if TYPE_CHECKING:
@@ -411,6 +411,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("Caseworker")
     app.setApplicationDisplayName("街道民政工作台")
     register_font(app)
+    install_qt_translations(app)
     return app  # type: ignore[return-value]
 
 
