@@ -412,6 +412,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName("街道民政工作台")
     register_font(app)
     install_qt_translations(app)
+    from ui.widgets import screen
+
+    screen.install(app)
     return app  # type: ignore[return-value]
 
 

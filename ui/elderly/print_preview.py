@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PySide6.QtCore import QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import QRectF, QSizeF, Qt
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ui.widgets.screen import fit_to_screen
 
 PREVIEW_DPI = 96
 PRINT_DPI_MAX = 300
@@ -122,7 +124,7 @@ class PrintPreview(QDialog):
         QShortcut(QKeySequence("Ctrl+S"), self, self.save_as)
         QShortcut(QKeySequence(Qt.Key.Key_PageDown), self, lambda: self.page.stepUp())
         QShortcut(QKeySequence(Qt.Key.Key_PageUp), self, lambda: self.page.stepDown())
-        self.resize(QSize(900, 720))
+        fit_to_screen(self, 900, 1000)  # a whole A4 page when the screen allows
         self.show_page()
 
     def set_zoom(self, zoom: float) -> None:

@@ -58,6 +58,7 @@ from ui.elderly.common import (
     fmt_date,
     fmt_local,
 )
+from ui.widgets.screen import fit_to_screen
 
 AMENDED_STYLE = "background: #fff3c4;"
 VISITOR_SEPARATORS = ("、", "，", ",", " ", "　", ";", "；")
@@ -307,7 +308,7 @@ class VisitForm(QDialog):
         self._set_tab_order()
         self.load(visit)
         self._clean = self._snapshot()
-        self.resize(1300, 700)
+        fit_to_screen(self, 1300, 900)
 
     # -- loading and state -----------------------------------------------------------------------
     def _set_tab_order(self) -> None:
