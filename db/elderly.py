@@ -36,10 +36,24 @@ class ElderlyResident(Journaled, Base):
             "deleted_at",
         ),
         Index("ix_elderly_resident_assigned", "assigned_staff_id", "next_due"),
+        # Sorting by name (pinyin order, homophones grouped by name) and covering every column
+        # a search checks, so a search sorted by name walks this one index.
+        Index(
+            "ix_elderly_resident_pinyin",
+            "name_pinyin",
+            "name",
+            "name_initials",
+            "address",
+            "deleted_at",
+        ),
     )
     __journal_exclude__: ClassVar[frozenset[str]] = frozenset({"last_visit_on", "next_due"})
 
     name: Mapped[str] = mapped_column(String(60))
+    # Kept by the roster service with the name (caseworker/services/pinyin.py); journaled, so it
+    # travels with the name and every replica sorts alike.
+    name_pinyin: Mapped[str] = mapped_column(String(200), default="")  # "wang xiao hong"
+    name_initials: Mapped[str] = mapped_column(String(60), default="")  # "wxh"
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(2))
