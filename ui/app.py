@@ -428,7 +428,23 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
+def no_display_reason() -> str | None:
+    """On Linux without a display, Qt would abort with a misleading xcb message: say it plainly."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "没有找到图形显示（DISPLAY 和 WAYLAND_DISPLAY 都未设置）：请在桌面环境中启动，"
+        "或在远程终端中使用 ssh -X；只想试运行可设置 QT_QPA_PLATFORM=offscreen。"
+    )
+
+
 def run(workspace: Path | None) -> int:
+    reason = no_display_reason()
+    if reason is not None:
+        print(reason, file=sys.stderr)
+        return 2
     app = make_app()
     _install_excepthook()
     root = Path(workspace) if workspace is not None else None

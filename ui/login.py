@@ -27,7 +27,7 @@ class LoginDialog(QDialog):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self._settings = settings
-        self.setWindowTitle(self.tr("街道民政工作台 — 登录"))
+        self.setWindowTitle(self.tr("登录"))  # Qt adds the application name
         self.setMinimumWidth(380)
         self.title = QLabel(self.tr("街道民政工作台"))
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)

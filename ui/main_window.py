@@ -41,7 +41,7 @@ class MainWindow(QMainWindow):
         self._pages: dict[int, QWidget] = {}
         office = ctx.read(accounts.office)
         self.office_name = office.name if office else ""
-        self.setWindowTitle(self.tr("街道民政工作台 — {0}").format(self.office_name))
+        self.setWindowTitle(self.office_name)  # Qt adds " — 街道民政工作台" (the display name)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(132)

@@ -145,3 +145,17 @@ def test_switching_user_from_the_lock_screen_then_locking_again(
     controller.window.lock_action.trigger()
     assert controller.lock_dialog is not None and controller.lock_dialog.isVisible()
     assert not controller.window.isVisible()
+
+
+def test_without_a_display_the_gui_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    from ui import app
+
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert app.run(tmp_path / "ws") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "没有找到图形显示" in err[0]
+    assert not (tmp_path / "ws").exists()  # nothing was created
