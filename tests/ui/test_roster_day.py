@@ -199,3 +199,22 @@ def test_a_supervisor_voids_the_duplicate_from_the_form(
     assert "已作废" in seen["title"] and seen["void_visible"] is False
     statuses = [page.resident.visits_model.row(i).status_text for i in range(2)]
     assert statuses == ["已作废", "已完成"]
+
+
+def test_a_short_date_is_read_back_and_dates_have_one_spelling(session, qtbot) -> None:
+    from datetime import date
+
+    from ui.elderly.common import DateField
+
+    field = DateField()
+    qtbot.addWidget(field)
+    qtbot.keyClicks(field, "1.5")
+    this_year = date(date.today().year, 1, 5)
+    weekday = "一二三四五六日"[this_year.weekday()]
+    assert field.reading() == f"即 {this_year:%Y-%m-%d}（星期{weekday}）"
+    assert field.toolTip() == field.reading()
+    assert field.value() == this_year
+    page = session.window.page("elderly")
+    row = page.roster.model.row(0)
+    page.open_resident(row.id)
+    assert page.resident.fields["birth"].text() == f"{row.birth_date:%Y-%m-%d}"

@@ -215,11 +215,7 @@ class ResidentPage(QWidget):
         )
         f = self.fields
         f["id_number"].setText(r.id_number)
-        f["birth"].setText(
-            self.tr("{0}年{1:02d}月{2:02d}日").format(
-                r.birth_date.year, r.birth_date.month, r.birth_date.day
-            )
-        )
+        f["birth"].setText(fmt_date(r.birth_date))  # one date spelling everywhere
         f["sex_age"].setText(self.tr("{0}　{1} 岁").format(r.sex, r.age))
         f["community"].setText(r.community_name)
         f["address"].setText(r.address)
