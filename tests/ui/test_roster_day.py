@@ -218,3 +218,55 @@ def test_a_short_date_is_read_back_and_dates_have_one_spelling(session, qtbot) -
     row = page.roster.model.row(0)
     page.open_resident(row.id)
     assert page.resident.fields["birth"].text() == f"{row.birth_date:%Y-%m-%d}"
+
+
+def test_the_already_on_roster_box_appears_once(session, qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    page = session.window.page("elderly")
+    existing = session.ctx.read(lambda s: roster_get(s, session, page.roster.model.row(0).id))
+    dialog = ResidentDialog(session.ctx, page)
+    boxes: list[str] = []
+
+    def information(parent, title, text, *rest):
+        boxes.append(text)
+        dialog.check_id()  # leaving the field while the box is open calls it again
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(information))
+    qtbot.keyClicks(dialog.id_number, existing.id_number)
+    assert len(boxes) == 1 and dialog.result_info.id == existing.id
+
+
+def roster_get(s, session, rid):
+    from caseworker.services.elderly import roster
+
+    return roster.get(s, session.ctx.actor, rid)
+
+
+def test_an_odd_phone_number_is_questioned_and_may_be_kept(session, qtbot, monkeypatch) -> None:
+    from datetime import date
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from caseworker.domain import idnumber
+    from tests.ui.conftest import type_text
+
+    page = session.window.page("elderly")
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def warning(parent, title, text, *rest):
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(warning))
+    dialog = ResidentDialog(session.ctx, page)
+    qtbot.keyClicks(dialog.id_number, idnumber.make("110105", date(1950, 7, 7), 41))
+    type_text(qtbot, dialog.name, "韩立秋")
+    dialog.categories[next(iter(dialog.categories))].setChecked(True)
+    qtbot.keyClicks(dialog.phone, "1381234567")  # ten digits
+    dialog.save()
+    assert dialog.result_info is None and "11 位" in asked[0]  # "No": nothing saved
+    dialog.save()
+    assert dialog.result_info is not None and dialog.result_info.phone == "1381234567"
