@@ -185,6 +185,10 @@ def test_work_lists(office_ws: Workspace, worker: Actor, people: dict) -> None:
         ]
         cid = community_ids(office_ws)["柳芳村"]
         assert schedule.due_count(s, worker, date(2026, 12, 31), community_id=cid) == 1
+        # "本周应访" on 工作台: from today, the overdue ones being on their own list
+        ahead = schedule.due_list(s, worker, date(2026, 12, 1), since=TODAY, today=TODAY)
+        assert [r.name for r in ahead] == ["欧阳春花"]
+        assert schedule.due_count(s, worker, date(2026, 12, 1), since=TODAY) == 1
 
 
 def test_visit_rates_definition_and_both_paths_agree(

@@ -209,16 +209,20 @@ class WorkListsPanel(QGroupBox):
 
         def load(s):  # one read session for the whole panel
             return (
+                # Due from today to Sunday: the overdue ones are on their own tab.
                 schedule.due_list(
                     s,
                     actor,
                     week_end,
                     community_id=cid,
                     visitor_id=vid,
+                    since=today,
                     limit=LIST_LIMIT,
                     today=today,
                 ),
-                schedule.due_count(s, actor, week_end, community_id=cid, visitor_id=vid),
+                schedule.due_count(
+                    s, actor, week_end, community_id=cid, visitor_id=vid, since=today
+                ),
                 schedule.overdue_list(
                     s, actor, community_id=cid, visitor_id=vid, limit=LIST_LIMIT, today=today
                 ),
@@ -234,7 +238,15 @@ class WorkListsPanel(QGroupBox):
         if cid:
             rates = [r for r in rates if r.community_id in (cid, None)][:1]
         self.rates_model.set_rows(rates)
-        self.tabs.setTabText(0, self.tr("本周应访（{0}）").format(week_n))
+        self.tabs.setTabText(
+            0, self.tr("本周应访（{0:%m-%d}至{1:%m-%d}：{2}）").format(today, week_end, week_n)
+        )
+        self.tabs.setTabToolTip(
+            0,
+            self.tr(
+                "今天到本周日（{0:%Y-%m-%d}）应探访、尚未逾期的老人；逾期的见“逾期未访”"
+            ).format(week_end),
+        )
         self.tabs.setTabText(1, self.tr("逾期未访（{0}）").format(overdue_n))
         late = sum(1 for r in refs if r.days_overdue)
         self.tabs.setTabText(2, self.tr("转介待跟进（{0}，超期 {1}）").format(len(refs), late))

@@ -194,6 +194,7 @@ def _due_query(
     before: date | None,
     community_id: str | None,
     visitor_id: str | None,
+    since: date | None = None,
 ) -> Select:
     q = (
         select(
@@ -217,6 +218,8 @@ def _due_query(
         q = q.where(R.next_due <= until)
     if before is not None:
         q = q.where(R.next_due < before)
+    if since is not None:
+        q = q.where(R.next_due >= since)
     if community_id:
         q = q.where(R.community_id == community_id)
     if visitor_id:
@@ -250,14 +253,17 @@ def due_list(
     *,
     community_id: str | None = None,
     visitor_id: str | None = None,
+    since: date | None = None,
     offset: int = 0,
     limit: int | None = None,
     today: date | None = None,
 ) -> list[DueRow]:
-    """Residents whose visit is due on or before `until` (overdue ones included), most overdue
-    first. "My visits due this week": `until=week_of(today)[1], visitor_id=my staff id`."""
+    """Residents whose visit is due on or before `until` (and on or after `since` when given;
+    without it overdue ones are included), most overdue first. The 工作台's "本周应访" (not
+    yet overdue): `until=week_of(today)[1], since=today, visitor_id=my staff id`."""
     can_view(actor)
-    q = _due_query(until, None, community_id, visitor_id).order_by(R.next_due, R.name, R.id)
+    q = _due_query(until, None, community_id, visitor_id, since)
+    q = q.order_by(R.next_due, R.name, R.id)
     return _rows(session, q.offset(offset).limit(limit), today_or(today))
 
 
@@ -268,9 +274,10 @@ def due_count(
     *,
     community_id: str | None = None,
     visitor_id: str | None = None,
+    since: date | None = None,
 ) -> int:
     can_view(actor)
-    q = _due_query(until, None, community_id, visitor_id)
+    q = _due_query(until, None, community_id, visitor_id, since)
     return session.scalar(select(func.count()).select_from(q.subquery())) or 0
 
 
