@@ -58,6 +58,10 @@ class _ColumnsModel(QAbstractTableModel, Generic[T]):
         col = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return _display(col.value(self.rows[index.row()]))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # A cell too narrow for its text shows it whole on hover.
+            text = _display(col.value(self.rows[index.row()]))
+            return text if len(text) > 8 else None
         if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
