@@ -253,7 +253,16 @@ class Controller(QObject):
                 return str(exc)
             return None
 
-        self.password_dialog = ChangePasswordDialog(self.window, apply, forced=forced)
+        from caseworker.services import settings
+
+        minimum = int(
+            self.ctx.read(lambda s: settings.get(s, "security.min_password_length"))
+            if self.ctx is not None
+            else 8
+        )
+        self.password_dialog = ChangePasswordDialog(
+            self.window, apply, forced=forced, min_length=minimum
+        )
         return self.password_dialog
 
     # -- main window -----------------------------------------------------------------------------

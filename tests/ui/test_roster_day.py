@@ -270,3 +270,42 @@ def test_an_odd_phone_number_is_questioned_and_may_be_kept(session, qtbot, monke
     assert dialog.result_info is None and "11 位" in asked[0]  # "No": nothing saved
     dialog.save()
     assert dialog.result_info is not None and dialog.result_info.phone == "1381234567"
+
+
+def test_clicking_the_section_again_returns_to_the_roster(session, qtbot) -> None:
+    window = session.window
+    page = window.page("elderly")
+    page.open_resident(page.roster.model.row(0).id)
+    assert page.stack.currentWidget() is page.resident
+    row = window.section_index("elderly")
+    item = window.nav.item(row)
+    qtbot.mouseClick(
+        window.nav.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=window.nav.visualItemRect(item).center(),
+    )
+    assert page.stack.currentWidget() is page.roster
+    # coming from another section keeps the resident's page where it was
+    page.open_resident(page.roster.model.row(0).id)
+    home_row = window.section_index("home")
+    qtbot.mouseClick(
+        window.nav.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=window.nav.visualItemRect(window.nav.item(home_row)).center(),
+    )
+    qtbot.mouseClick(
+        window.nav.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=window.nav.visualItemRect(item).center(),
+    )
+    assert window.stack.currentWidget() is page and page.stack.currentWidget() is page.resident
+
+
+def test_the_change_password_dialog_states_the_rule(session) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    session.change_password()
+    dialog = session.password_dialog
+    said = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert "至少 8 位" in said and "字母和数字" in said
+    dialog.reject()
