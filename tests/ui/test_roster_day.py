@@ -309,3 +309,20 @@ def test_the_change_password_dialog_states_the_rule(session) -> None:
     said = " ".join(label.text() for label in dialog.findChildren(QLabel))
     assert "至少 8 位" in said and "字母和数字" in said
     dialog.reject()
+
+
+def test_ctrl_end_reaches_the_last_resident_of_the_whole_list(session, qtbot, monkeypatch) -> None:
+    from caseworker.services.elderly import search
+
+    roster_page = session.window.page("elderly").roster
+    roster_page.status.setCurrentIndex(roster_page.status.findData(None))  # everyone
+    monkeypatch.setattr(roster_page.model, "PAGE", 7)  # 30 demo residents: several pages
+    roster_page.reload()
+    assert len(roster_page.model.rows) == 7 < roster_page.model.total
+    actor = session.ctx.actor
+    q = roster_page.query()
+    last = session.ctx.read(lambda s: search.page(s, actor, q, roster_page.model.total - 1, 1))[0]
+    roster_page.view.setFocus()
+    qtbot.keyClick(roster_page.view, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    assert len(roster_page.model.rows) == roster_page.model.total
+    assert roster_page.current_id() == last.id

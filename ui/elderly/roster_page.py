@@ -66,13 +66,21 @@ class _SearchBox(QLineEdit):
 
 
 class _RosterView(QTableView):
-    """Enter opens the current row (QTableView alone would do nothing)."""
+    """Enter opens the current row (QTableView alone would do nothing); Ctrl+End goes to the
+    last resident of the whole list, not only of the rows loaded so far."""
 
     activated_row = Signal(int)
+    to_end = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.activated_row.emit(self.currentIndex().row())
+            return
+        if (
+            event.key() == Qt.Key.Key_End
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.to_end.emit()
             return
         super().keyPressEvent(event)
 
@@ -161,6 +169,7 @@ class RosterPage(QWidget):
             self.view.setColumnWidth(col, width)
         self.view.doubleClicked.connect(lambda i: self._open_row(i.row()))
         self.view.activated_row.connect(self._open_row)
+        self.view.to_end.connect(self.go_to_end)
 
         self.add_button = QPushButton(self.tr("新增老人"))
         self.add_button.setToolTip("Ctrl+Shift+A")
@@ -292,6 +301,33 @@ class RosterPage(QWidget):
             column, Qt.SortOrder.DescendingOrder if self.descending else Qt.SortOrder.AscendingOrder
         )
         self.reload()
+
+    def go_to_end(self) -> None:
+        """Load the rest of the list on the background runner, then select its last row."""
+        model = self.model
+        if not model.canFetchMore():
+            self._select_last()
+            return
+        actor = self.ctx.actor
+        assert actor is not None
+        q, today, offset = self.query(), self.today, len(model.rows)
+        rest, generation, ws = model.total - offset, model.generation, self.ctx.ws
+
+        def job() -> list[RosterRow]:
+            with ws.reader() as s:
+                return search.page(s, actor, q, offset, rest, today=today)
+
+        def done(rows: list[RosterRow]) -> None:
+            model.append_rows(rows, generation)
+            self._select_last()
+
+        self.ctx.runner.submit(job, on_done=done)
+
+    def _select_last(self) -> None:
+        if self.model.rows:
+            last = self.model.index(len(self.model.rows) - 1, 0)
+            self.view.setCurrentIndex(last)
+            self.view.scrollTo(last)
 
     # -- rows ------------------------------------------------------------------------------------
     def current_id(self) -> str | None:

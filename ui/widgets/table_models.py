@@ -101,6 +101,7 @@ class PagedTableModel(_ColumnsModel[T]):
         self._count = count
         self._fetch = fetch
         self.total = 0
+        self.generation = 0  # bumped by reload: rows fetched for an older query are dropped
 
     def reload(
         self,
@@ -111,6 +112,7 @@ class PagedTableModel(_ColumnsModel[T]):
             self._count = count
         if fetch is not None:
             self._fetch = fetch
+        self.generation += 1
         self.beginResetModel()
         self.total = self._count()
         self.rows = self._fetch(0, self.PAGE) if self.total else []
@@ -128,6 +130,15 @@ class PagedTableModel(_ColumnsModel[T]):
             return
         self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
         self.rows.extend(more)
+        self.endInsertRows()
+
+    def append_rows(self, rows: Sequence[T], generation: int) -> None:
+        """Add rows fetched elsewhere (e.g. the rest of the list, on the background runner)
+        when they belong to the current query."""
+        if generation != self.generation or not rows:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+        self.rows.extend(rows)
         self.endInsertRows()
 
 
