@@ -105,6 +105,7 @@ REFERENCE_FIELDS: dict[str, str] = {
     "visitor_staff_id": "staff",
     "owner_staff_id": "staff",
     "resident_id": "elderly_resident",
+    "visit_id": "elderly_visit",
 }
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
 
@@ -184,7 +185,7 @@ def _show(table: str, field: str | None, raw: str | None, names: dict[str, str])
 
 def _referenced_names(session: Session, entries: list[JournalEntry]) -> dict[str, str]:
     """Names of the records the page's values point at (bounded by the page size)."""
-    from db.elderly import ElderlyResident
+    from db.elderly import ElderlyResident, ElderlyVisit
     from db.models import Community, Staff
 
     wanted: dict[str, set[str]] = {}
@@ -204,8 +205,17 @@ def _referenced_names(session: Session, entries: list[JournalEntry]) -> dict[str
         "elderly_resident": (ElderlyResident.id, ElderlyResident.name),
     }
     for table, ids in wanted.items():
-        key, name = sources[table]
         listed = sorted(ids)
+        if table == "elderly_visit":  # a visit is named by its resident and date
+            for start in range(0, len(listed), 500):
+                rows = session.execute(
+                    select(ElderlyVisit.id, ElderlyResident.name, ElderlyVisit.visit_date)
+                    .join(ElderlyResident, ElderlyResident.id == ElderlyVisit.resident_id)
+                    .where(ElderlyVisit.id.in_(listed[start : start + 500]))
+                )
+                names.update({vid: f"{who} {day:%Y-%m-%d}" for vid, who, day in rows})
+            continue
+        key, name = sources[table]
         for start in range(0, len(listed), 500):
             names.update(
                 session.execute(select(key, name).where(key.in_(listed[start : start + 500]))).all()

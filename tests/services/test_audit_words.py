@@ -35,3 +35,12 @@ def test_a_new_resident_and_a_visit_in_the_audit_trail(
     stamp = re.search(r"完成时间=([^；]+)", visit.new_value)
     assert stamp and re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", stamp.group(1))
     assert "老人=王小红" in visit.new_value
+    with office_ws.writer(worker) as s:
+        (v,) = visits.history(s, worker, person.id)
+        visits.add_referral(
+            s, worker, v.id, visits.ReferralDraft("医疗机构", date(2026, 11, 20), "复查")
+        )
+    with office_ws.reader() as s:
+        rows = audit.page(s, admin, audit.AuditFilter(), 0, 200)
+    referral = next(r for r in rows if r.table_name == "elderly_referral")
+    assert "探访记录=王小红 2026-11-10" in referral.new_value

@@ -189,6 +189,10 @@ def test_a_supervisor_voids_the_duplicate_from_the_form(
 
     def void(form: VisitForm) -> None:
         assert form.void_button.isVisible()
+        # read-only fields look read-only: grey, not the white of a box waiting for typing
+        field = form.texts["health_notes"]
+        assert field.isReadOnly()
+        assert field.grab().toImage().pixelColor(field.width() // 2, 6).name() != "#ffffff"
         form.void()
         seen["title"] = form.windowTitle()
         seen["void_visible"] = form.void_button.isVisible()

@@ -68,7 +68,7 @@ class AuditPage(QWidget):
         self.view = QTableView()
         self.view.setModel(self.model)
         configure_view(self.view)
-        for col, width in enumerate((118, 80, 44, 90, 90, 200, 320, 90)):
+        for col, width in enumerate((118, 110, 44, 90, 90, 190, 310, 90)):
             self.view.setColumnWidth(col, width)
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)

@@ -371,6 +371,7 @@ class VisitForm(QDialog):
         self.void_button.setVisible(ro and not voided and self.ctx.can(Permission.ELDERLY_VOID))
         self.cancel_button.setText(self.tr("关闭") if ro else self.tr("取消"))
         self.amend_box.setVisible(bool(self.visit and self.visit.amendments))
+        self.setStyleSheet(self.styleSheet())  # re-apply: the read-only look follows the state
 
     def widget_for(self, field: str) -> QWidget | None:
         entry = self.errors.fields.get(field)
