@@ -28,7 +28,7 @@ from benchmarks import Result
 
 RESIDENTS = 100_000
 VISITS = 1_000_000
-VERSION = "v3"  # v3: name_pinyin / name_initials
+VERSION = "v4"  # v4: name_pinyin / name_letters
 TODAY = date.today()
 
 
@@ -118,7 +118,7 @@ def _generate(root: Path) -> None:
                 "id": rid,
                 "name": name,
                 "name_pinyin": spoken.sort_key,
-                "name_initials": spoken.initials,
+                "name_letters": spoken.letters,
                 "id_number": idn,
                 "birth_date": birth.isoformat(),
                 "sex": "男" if int(idn[16]) % 2 else "女",

@@ -42,7 +42,7 @@ class ElderlyResident(Journaled, Base):
             "ix_elderly_resident_pinyin",
             "name_pinyin",
             "name",
-            "name_initials",
+            "name_letters",
             "address",
             "deleted_at",
         ),
@@ -53,7 +53,7 @@ class ElderlyResident(Journaled, Base):
     # Kept by the roster service with the name (caseworker/services/pinyin.py); journaled, so it
     # travels with the name and every replica sorts alike.
     name_pinyin: Mapped[str] = mapped_column(String(200), default="")  # "wang xiao hong"
-    name_initials: Mapped[str] = mapped_column(String(60), default="")  # "wxh"
+    name_letters: Mapped[str] = mapped_column(String(260), default="")  # "wxh wangxiaohong"
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(2))

@@ -132,7 +132,7 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
                 id=new_id(),
                 name=name,
                 name_pinyin=spoken.sort_key,
-                name_initials=spoken.initials,
+                name_letters=spoken.letters,
                 id_number=idn,
                 birth_date=birth,
                 sex=sex,

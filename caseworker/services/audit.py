@@ -96,7 +96,7 @@ TABLE_FIELD_LABELS: dict[tuple[str, str], str] = {
 }
 # Bookkeeping not worth a line in the audit view (ids, timestamps, derived sort keys).
 HIDDEN_FIELDS = frozenset(
-    {"id", "created_at", "updated_at", "name_pinyin", "name_initials", "amended_by_id"}
+    {"id", "created_at", "updated_at", "name_pinyin", "name_letters", "amended_by_id"}
 )
 # Fields holding another record's id: shown by that record's name.
 REFERENCE_FIELDS: dict[str, str] = {

@@ -103,6 +103,12 @@ class NamePinyin:
     def compact(self) -> str:
         return self.sort_key.replace(" ", "")
 
+    @property
+    def letters(self) -> str:
+        """What a Latin-letter search is matched against, in one column: "wxh wangxiaohong"
+        (one LIKE instead of two; a typed query has no space, so it cannot span both)."""
+        return f"{self.initials} {self.compact}"
+
 
 def _syllables(text: str) -> list[str]:
     from pypinyin import Style, lazy_pinyin

@@ -91,7 +91,7 @@ def test_renaming_keeps_the_pinyin(office_ws: Workspace, worker: Actor, people: 
         roster.update(s, worker, person.id, draft, today=TODAY)
     with office_ws.reader() as s:
         row = s.get(ElderlyResident, person.id)
-        assert (row.name_pinyin, row.name_initials) == ("xie dong", "xd")
+        assert (row.name_pinyin, row.name_letters) == ("xie dong", "xd xiedong")
 
 
 def test_the_migration_fills_the_pinyin_of_residents_on_file(
@@ -114,6 +114,6 @@ def test_the_migration_fills_the_pinyin_of_residents_on_file(
     with Workspace.open(root) as ws:
         assert ws.schema_status == "migrated"
         with ws.reader() as s:
-            got = dict(s.execute(select(ElderlyResident.name, ElderlyResident.name_initials)).all())
-        assert got["单雄信"] == "sxx" and got["王小红"] == "wxh"
+            got = dict(s.execute(select(ElderlyResident.name, ElderlyResident.name_letters)).all())
+        assert got["单雄信"] == "sxx shanxiongxin" and got["王小红"] == "wxh wangxiaohong"
         assert ws.integrity_problems() == []

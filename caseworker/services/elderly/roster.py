@@ -193,7 +193,7 @@ def _check_fields(session: Session, d: ResidentDraft) -> dict[str, object]:
     return {
         "name": name,
         "name_pinyin": spoken.sort_key,
-        "name_initials": spoken.initials,
+        "name_letters": spoken.letters,
         "community_id": d.community_id,
         "phone": clean_phone(d.phone, "联系电话", "phone"),
         "address": clean(d.address, "住址", "address", 200),

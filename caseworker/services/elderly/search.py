@@ -126,17 +126,17 @@ def _search_clause(text: str) -> object | None:
             ]
         return or_(*clauses)
     pattern = like_escape(raw)
-    clauses = [
-        R.name.like(f"%{pattern}%", escape="\\"),
-        R.address.like(f"%{pattern}%", escape="\\"),
-    ]
     if pinyin.is_pinyin_query(raw):
+        # Latin letters: the name's pinyin (initials or full, one column) or the address
+        # (3号楼B座); Chinese names hold no Latin letters, so their LIKE is left out.
         letters = like_escape("".join(raw.split()).lower())
-        clauses += [
-            R.name_initials.like(f"%{letters}%", escape="\\"),
-            func.replace(R.name_pinyin, " ", "").like(f"%{letters}%", escape="\\"),
-        ]
-    return or_(*clauses)
+        return or_(
+            R.name_letters.like(f"%{letters}%", escape="\\"),
+            R.address.like(f"%{pattern}%", escape="\\"),
+        )
+    return or_(
+        R.name.like(f"%{pattern}%", escape="\\"), R.address.like(f"%{pattern}%", escape="\\")
+    )
 
 
 def _id_suffix_match(text: str) -> object | None:

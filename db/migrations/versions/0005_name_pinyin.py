@@ -1,4 +1,4 @@
-"""elderly_resident.name_pinyin / name_initials: pinyin sort order and pinyin search
+"""elderly_resident.name_pinyin / name_letters: pinyin sort order and pinyin search
 
 Revision ID: 0005
 Revises: 0003
@@ -26,7 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table("elderly_resident") as batch:
         batch.add_column(sa.Column("name_pinyin", sa.String(200), nullable=False, server_default=""))
         batch.add_column(
-            sa.Column("name_initials", sa.String(60), nullable=False, server_default="")
+            sa.Column("name_letters", sa.String(260), nullable=False, server_default="")
         )
     conn = op.get_bind()
     table = sa.table(
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.column("id", sa.String),
         sa.column("name", sa.String),
         sa.column("name_pinyin", sa.String),
-        sa.column("name_initials", sa.String),
+        sa.column("name_letters", sa.String),
     )
     last = ""
     while True:  # in pages of 2,000 (bounded statements, bounded memory)
@@ -46,23 +46,23 @@ def upgrade() -> None:
         values = []
         for rid, name in rows:
             p = of_name(name)
-            values.append({"rid": rid, "p": p.sort_key, "i": p.initials})
+            values.append({"rid": rid, "p": p.sort_key, "i": p.letters})
         conn.execute(
             table.update()
             .where(table.c.id == sa.bindparam("rid"))
-            .values(name_pinyin=sa.bindparam("p"), name_initials=sa.bindparam("i")),
+            .values(name_pinyin=sa.bindparam("p"), name_letters=sa.bindparam("i")),
             values,
         )
         last = rows[-1][0]
     op.create_index(
         "ix_elderly_resident_pinyin",
         "elderly_resident",
-        ["name_pinyin", "name", "name_initials", "address", "deleted_at"],
+        ["name_pinyin", "name", "name_letters", "address", "deleted_at"],
     )
 
 
 def downgrade() -> None:
     op.drop_index("ix_elderly_resident_pinyin", table_name="elderly_resident")
     with op.batch_alter_table("elderly_resident") as batch:
-        batch.drop_column("name_initials")
+        batch.drop_column("name_letters")
         batch.drop_column("name_pinyin")
