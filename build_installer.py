@@ -42,6 +42,10 @@ SPEC = textwrap.dedent(
         (r"{root}/resources", "resources"),
         (r"{root}/db/migrations", "db/migrations"),
     ]
+    # Qt's own Chinese strings (message-box buttons, context menus, file/print dialogs).
+    import os, PySide6
+    datas.append((os.path.join(os.path.dirname(PySide6.__file__), "Qt", "translations",
+                               "qtbase_zh_CN.qm"), "resources/translations"))
     excludes = ["tkinter", "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "pytest",
                 "hypothesis", "IPython", "numpy"]
 
@@ -100,6 +104,8 @@ def folder_size(path: Path) -> int:
 
 
 def verify(folder: Path) -> None:
+    if not any(folder.rglob("resources/translations/qtbase_zh_CN.qm")):
+        raise SystemExit("Qt's Chinese translation (qtbase_zh_CN.qm) is missing from the build")
     exe = folder / (f"{APP}.exe" if os.name == "nt" else APP)
     gui = folder / (f"{APP}-gui.exe" if os.name == "nt" else f"{APP}-gui")
     with tempfile.TemporaryDirectory() as tmp:

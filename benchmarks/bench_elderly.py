@@ -28,7 +28,7 @@ from benchmarks import Result
 
 RESIDENTS = 100_000
 VISITS = 1_000_000
-VERSION = "v2"
+VERSION = "v4"  # v4: name_pinyin / name_letters
 TODAY = date.today()
 
 
@@ -53,6 +53,7 @@ def _generate(root: Path) -> None:
     from caseworker.domain.roles import Actor, Role
     from caseworker.services import accounts
     from caseworker.services.elderly.schedule import recompute
+    from caseworker.services.pinyin import of_name
     from caseworker.workspace import Workspace
     from db.elderly import ElderlyResident, ElderlyVisit
     from db.ids import new_id
@@ -111,9 +112,13 @@ def _generate(root: Path) -> None:
             sid, _sname = rng.choice(staff)
             rid = new_id()
             residents.append((rid, tier, sid))
+            name = person_name(rng, sex)
+            spoken = of_name(name)
             values = {
                 "id": rid,
-                "name": person_name(rng, sex),
+                "name": name,
+                "name_pinyin": spoken.sort_key,
+                "name_letters": spoken.letters,
                 "id_number": idn,
                 "birth_date": birth.isoformat(),
                 "sex": "男" if int(idn[16]) % 2 else "女",
@@ -267,6 +272,7 @@ def run() -> list[Result]:
     root = ensure_db()
     from caseworker.domain.roles import Actor
     from caseworker.services.elderly import forms, schedule, search
+    from caseworker.services.pinyin import of_name
     from caseworker.workspace import Workspace
 
     actor = Actor.system("bench")
@@ -305,6 +311,9 @@ def run() -> list[Result]:
             ("search 2 chars", sample.name[:2]),
             ("search 3+ chars (address part)", sample.address[2:7]),
             ("search ID suffix (4 digits)", suffix),
+            ("search pinyin initials", of_name(sample.name).initials),
+            ("search full pinyin", of_name(sample.name).compact),
+            ("search pinyin, 1 letter", of_name(sample.name).initials[0]),
         ):
             list_case(f"{label} '{needle}'", roster_call(needle), 100)
         list_case(

@@ -179,7 +179,8 @@ class Workspace(Replica):
         return found[0] if found else None
 
     def auto_backup_if_due(self, keep_daily: int, keep_weekly: int) -> Path | None:
-        """The daily backup at start when the newest is older than a day; then retention."""
+        """The daily backup (the GUI calls it after each login) when the newest is older than a
+        day; then retention."""
         last = self.last_backup()
         taken = None
         if last is None or datetime.now() - last.taken_at > timedelta(days=1):

@@ -13,7 +13,7 @@ from PySide6.QtCore import QLockFile, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ui.login import LoginDialog
-from ui.resources import register_font
+from ui.resources import install_qt_translations, register_font
 from ui.tasks import Runner, TaskRunner
 
 if TYPE_CHECKING:
@@ -70,7 +70,15 @@ class Controller(QObject):
     def _open_failed(self, exc: BaseException) -> None:
         from caseworker.domain.errors import CaseworkerError
 
-        text = str(exc) if isinstance(exc, CaseworkerError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, CaseworkerError):
+            text = str(exc)
+        else:
+            import logging
+
+            logging.getLogger("caseworker.ui").error("workspace did not open", exc_info=exc)
+            text = self.tr(
+                "打开工作区时发生了意外错误，数据没有改动。请联系技术支持（详情已写入日志）。"
+            )
         self.login.hide()
         QMessageBox.critical(None, self.tr("无法打开工作区"), text)
         self.quit()
@@ -245,7 +253,16 @@ class Controller(QObject):
                 return str(exc)
             return None
 
-        self.password_dialog = ChangePasswordDialog(self.window, apply, forced=forced)
+        from caseworker.services import settings
+
+        minimum = int(
+            self.ctx.read(lambda s: settings.get(s, "security.min_password_length"))
+            if self.ctx is not None
+            else 8
+        )
+        self.password_dialog = ChangePasswordDialog(
+            self.window, apply, forced=forced, min_length=minimum
+        )
         return self.password_dialog
 
     # -- main window -----------------------------------------------------------------------------
@@ -258,7 +275,7 @@ class Controller(QObject):
         assert self.ctx is not None and self.ws is not None
         self.ctx.actor = actor
         self.window = MainWindow(self.ctx, build_sections(self), self.settings)
-        self.window.lock_requested.connect(self.lock)
+        self.window.lock_requested.connect(lambda: self.lock(automatic=False))
         self.window.switch_user_requested.connect(self.switch_user)
         self.window.show()
         minutes = self.ctx.read(lambda s: settings.get(s, "security.idle_lock_minutes"))
@@ -302,7 +319,7 @@ class Controller(QObject):
         )
         dialog.open()
 
-    def lock(self) -> None:
+    def lock(self, *, automatic: bool = True) -> None:
         if self.lock_dialog is not None:
             return
         from caseworker.services import accounts
@@ -319,6 +336,7 @@ class Controller(QObject):
             actor.display_name,
             window.office_name,
             lambda pw: ctx.read(lambda s: accounts.verify_actor_password(s, actor, pw)),
+            automatic=automatic,
         )
         self.lock_dialog.switch_user.connect(self.switch_user)
         self.lock_dialog.accepted.connect(self._unlocked)
@@ -336,6 +354,9 @@ class Controller(QObject):
         self._ready_for_login()
 
     def _close_main(self) -> None:
+        if self.lock_dialog is not None:  # 切换用户 from the lock screen
+            self.lock_dialog.deleteLater()
+            self.lock_dialog = None
         if self.idle is not None:
             self.idle.stop()
             self.idle = None
@@ -343,8 +364,13 @@ class Controller(QObject):
             self.window.close()
             self.window.deleteLater()
             self.window = None
-        if self.ctx is not None:
-            self.ctx.actor = None
+        if self.ctx is not None and self.ws is not None:
+            # Each session gets a context of its own: nothing the old window connected to the
+            # old one can be reached by the next person's writes.
+            self.ctx.end_session()
+            from ui.context import AppContext
+
+            self.ctx = AppContext(self.ws, self.runner)
 
     def restore(self, path: Path) -> None:
         """Close everything, restore the backup (which keeps a copy of the current file), reopen."""
@@ -394,23 +420,40 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("Caseworker")
     app.setApplicationDisplayName("街道民政工作台")
     register_font(app)
+    install_qt_translations(app)
+    from ui.widgets import screen
+
+    screen.install(app)
     return app  # type: ignore[return-value]
 
 
 def _install_excepthook() -> None:
     """An unexpected error in a slot is logged and shown; the application keeps running."""
-    import logging
-
-    from ui.messages import show_error
+    from ui.messages import show_unexpected
 
     def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
-        logging.getLogger("caseworker.ui").error("uncaught", exc_info=(kind, exc, tb))
-        show_error(QApplication.activeWindow(), exc)
+        show_unexpected(QApplication.activeWindow(), exc)
 
     sys.excepthook = hook
 
 
+def no_display_reason() -> str | None:
+    """On Linux without a display, Qt would abort with a misleading xcb message: say it plainly."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "没有找到图形显示（DISPLAY 和 WAYLAND_DISPLAY 都未设置）：请在桌面环境中启动，"
+        "或在远程终端中使用 ssh -X；只想试运行可设置 QT_QPA_PLATFORM=offscreen。"
+    )
+
+
 def run(workspace: Path | None) -> int:
+    reason = no_display_reason()
+    if reason is not None:
+        print(reason, file=sys.stderr)
+        return 2
     app = make_app()
     _install_excepthook()
     root = Path(workspace) if workspace is not None else None

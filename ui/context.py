@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from caseworker.domain.roles import Actor, Permission
-from ui.messages import show_error
+from ui.messages import after_commit, connect_while_alive, show_error, show_error_after_save
 from ui.messages import tr as _tr
 from ui.progress import run_with_progress
 from ui.tasks import Job, Runner
@@ -37,6 +37,16 @@ class AppContext(QObject):
         self.ws = ws
         self.runner = runner
         self.actor: Actor | None = actor
+
+    def on_changed(self, receiver: QObject, slot: Callable[[frozenset[str]], None]) -> None:
+        """Call `slot(tables)` after each write, for as long as `receiver` lives."""
+        connect_while_alive(self.changed, receiver, slot)
+
+    def end_session(self) -> None:
+        """Silence this context for good: the window of the session that used it is going
+        away, and a write still queued must not call into its deleted pages."""
+        self.blockSignals(True)
+        self.actor = None
 
     def can(self, permission: Permission) -> bool:
         return self.actor is not None and self.actor.can(permission)
@@ -65,10 +75,15 @@ class AppContext(QObject):
                 return fn(session, actor)
 
         def done(result: T) -> None:
-            if changed:
-                self.changed.emit(changed)
-            if on_done is not None:
-                on_done(result)
+            # The transaction has committed: an error from here on must not say "not saved".
+            with after_commit():
+                try:
+                    if changed:
+                        self.changed.emit(changed)
+                    if on_done is not None:
+                        on_done(result)
+                except Exception as exc:
+                    show_error_after_save(parent, exc)
 
         return self.runner.submit(
             job, on_done=done, on_error=on_error or (lambda exc: show_error(parent, exc))
@@ -94,5 +109,6 @@ class AppContext(QObject):
 
         result = run_with_progress(self.runner, job, parent, label or _tr("正在保存…"))
         if tables:
-            self.changed.emit(frozenset(tables))
+            with after_commit():
+                self.changed.emit(frozenset(tables))
         return result

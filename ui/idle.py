@@ -69,19 +69,27 @@ class LockDialog(QDialog):
 
     switch_user = Signal()
 
-    def __init__(self, user_name: str, office_name: str, unlock: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        user_name: str,
+        office_name: str,
+        unlock: Callable[[str], bool],
+        *,
+        automatic: bool = True,
+    ) -> None:
         super().__init__()
         self._unlock = unlock
         self._switching = False
-        self.setWindowTitle(self.tr("街道民政工作台 — 已锁定"))
+        self.setWindowTitle(self.tr("已锁定"))
         self.setMinimumWidth(360)
         title = QLabel(self.tr("屏幕已锁定"))
         title.setStyleSheet("font-size: 16pt; font-weight: bold;")
-        who = QLabel(
-            self.tr("{0} · {1}\n长时间无操作，为保护居民信息已自动锁定。").format(
-                user_name, office_name
-            )
+        why = (
+            self.tr("长时间无操作，为保护居民信息已自动锁定。")
+            if automatic
+            else self.tr("屏幕已锁定，输入密码继续工作。")
         )
+        who = QLabel(f"{user_name} · {office_name}\n{why}")
         who.setWordWrap(True)
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)

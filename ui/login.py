@@ -27,7 +27,7 @@ class LoginDialog(QDialog):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self._settings = settings
-        self.setWindowTitle(self.tr("街道民政工作台 — 登录"))
+        self.setWindowTitle(self.tr("登录"))  # Qt adds the application name
         self.setMinimumWidth(380)
         self.title = QLabel(self.tr("街道民政工作台"))
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -121,10 +121,13 @@ class ChangePasswordDialog(QDialog):
         apply: Callable[[str, str], str | None],
         *,
         forced: bool = False,
+        min_length: int = 8,
     ) -> None:
         super().__init__(parent)
         self._apply = apply
         self.setWindowTitle(self.tr("修改密码"))
+        self.rule = QLabel(self.tr("新密码至少 {0} 位，须同时包含字母和数字。").format(min_length))
+        self.rule.setWordWrap(True)
         self.old = QLineEdit()
         self.new = QLineEdit()
         self.again = QLineEdit()
@@ -138,6 +141,7 @@ class ChangePasswordDialog(QDialog):
             note = QLabel(self.tr("首次登录或密码被重置后，请先设置自己的新密码。"))
             note.setWordWrap(True)
             form.addRow(note)
+        form.addRow(self.rule)
         form.addRow(self.tr("原密码："), self.old)
         form.addRow(self.tr("新密码："), self.new)
         form.addRow(self.tr("再输一次："), self.again)

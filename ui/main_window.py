@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.services import accounts
 from ui.context import AppContext
+from ui.messages import connect_while_alive
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class MainWindow(QMainWindow):
         self._pages: dict[int, QWidget] = {}
         office = ctx.read(accounts.office)
         self.office_name = office.name if office else ""
-        self.setWindowTitle(self.tr("街道民政工作台 — {0}").format(self.office_name))
+        self.setWindowTitle(self.office_name)  # Qt adds " — 街道民政工作台" (the display name)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(132)
@@ -63,9 +65,14 @@ class MainWindow(QMainWindow):
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.nav.currentRowChanged.connect(self.show_section)
+        # Clicking the section already shown takes it back to its start (a resident's page
+        # back to the roster): pages that have one offer `section_home()`.
+        self._row_at_press = -1
+        self.nav.viewport().installEventFilter(self)
+        self.nav.itemClicked.connect(self._nav_clicked)
         self._build_menus()
         self._build_status_bar()
-        ctx.backup_taken.connect(self.update_status)
+        connect_while_alive(ctx.backup_taken, self, self.update_status)
         geometry = settings.value("main/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -89,6 +96,27 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(row)
         if self.nav.currentRow() != row:
             self.nav.setCurrentRow(row)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.nav.viewport() and event.type() == QEvent.Type.MouseButtonPress:
+            self._row_at_press = self.nav.currentRow()
+        return super().eventFilter(watched, event)
+
+    def _nav_clicked(self, item: QListWidgetItem) -> None:
+        row = self.nav.row(item)
+        if row == self._row_at_press:
+            self._section_home(row)
+
+    def _go_to(self, row: int) -> None:
+        if row == self.stack.currentIndex() and row in self._pages:
+            self._section_home(row)
+        else:
+            self.show_section(row)
+
+    def _section_home(self, row: int) -> None:
+        home = getattr(self._pages.get(row), "section_home", None)
+        if callable(home):
+            home()
 
     def section_index(self, key: str) -> int:
         return next(i for i, s in enumerate(self.sections) if s.key == key)
@@ -117,7 +145,7 @@ class MainWindow(QMainWindow):
         for i, section in enumerate(self.sections):
             action = QAction(section.title, self)
             action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            action.triggered.connect(lambda _c=False, row=i: self.show_section(row))
+            action.triggered.connect(lambda _c=False, row=i: self._go_to(row))
             go_menu.addAction(action)
         help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
         about = QAction(self.tr("关于"), self)

@@ -57,7 +57,7 @@ class _ChoicePage(QWizardPage):
         self.enroll = QRadioButton(self.tr("登记：使用区民政局发来的登记文件（推荐）"))
         self.new = QRadioButton(self.tr("新建：自己填写本街道、社区和管理员账号，以后再登记"))
         self.demo = QRadioButton(self.tr("试用：生成演示数据（全部为虚构的合成数据）"))
-        self.new.setChecked(True)
+        self.enroll.setChecked(True)  # the recommended way, so the default
         group = QButtonGroup(self)
         group.addButton(self.enroll)
         group.addButton(self.new)
@@ -272,7 +272,7 @@ class SetupWizard(QWizard):
         super().__init__()
         self.enrolled = enrolled
         self._apply = apply
-        self.setWindowTitle(self.tr("街道民政工作台 — 首次设置"))
+        self.setWindowTitle(self.tr("首次设置"))  # Qt adds the application name
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setMinimumSize(560, 420)
         self.choice_page = _ChoicePage()

@@ -27,7 +27,7 @@ from caseworker.domain.elderly import (
 )
 from caseworker.domain.roles import Actor, Role
 from caseworker.domain.visit_form import CHOICE_FIELDS, REFERRAL_TARGETS, Method, VisitStatus
-from caseworker.services import accounts
+from caseworker.services import accounts, pinyin
 from caseworker.services.elderly.schedule import intervals, recompute
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyReferral, ElderlyResident, ElderlyVisit
@@ -126,9 +126,13 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
                 enrolled = status_date - timedelta(days=30)
             worker = rng.choice(workers) if workers else None
             sup_name = person_name(rng, rng.choice("男女"))
+            name = person_name(rng, sex)
+            spoken = pinyin.of_name(name)
             resident = ElderlyResident(
                 id=new_id(),
-                name=person_name(rng, sex),
+                name=name,
+                name_pinyin=spoken.sort_key,
+                name_letters=spoken.letters,
                 id_number=idn,
                 birth_date=birth,
                 sex=sex,

@@ -40,6 +40,7 @@ class Permission(StrEnum):
     CHILD_EDIT = "child_edit"
     SYNC = "sync"
     RESOLVE_CONFLICTS = "resolve_conflicts"
+    ELDERLY_VOID = "elderly_void"  # void a completed visit entered in error (supervisors)
 
 
 _P = Permission
@@ -64,6 +65,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.RESOLVE_CONFLICTS,
             _P.VIEW_AUDIT,
             _P.BACKUP_RESTORE,
+            _P.ELDERLY_VOID,
         }
     ),
     Role.CASEWORKER: frozenset({_P.ELDERLY_EDIT, _P.ELDERLY_VIEW, _P.RETROFIT_EDIT, _P.SYNC}),

@@ -40,3 +40,18 @@ def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> lis
         kept[-1] = last + "…"
         return kept
     return lines
+
+
+def wrap_balanced(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
+    """Like `wrap`, but a label that needs several lines is cut into lines of even length
+    (生活与/经济, not 生活与经/济): a short label never leaves one character alone."""
+    lines = wrap(text, font, size, width, max_lines)
+    chars = "".join(text.split())
+    if len(lines) < 2 or "\n" in text or lines[-1].endswith("…"):
+        return lines
+    count = len(lines)
+    per = -(-len(chars) // count)  # ceiling
+    even = [chars[i : i + per] for i in range(0, len(chars), per)]
+    if len(even) == count and all(stringWidth(ln, font, size) <= width for ln in even):
+        return even
+    return lines

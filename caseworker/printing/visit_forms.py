@@ -17,7 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from caseworker.domain.visit_form import AREAS, CHOICE_FIELDS, REFERRAL_TARGETS, TEXT_FIELDS, Method
 from caseworker.printing.fonts import register
-from caseworker.printing.text import fit, wrap
+from caseworker.printing.text import fit, wrap, wrap_balanced
 
 TITLE = "特殊困难老年人探访记录表"
 PAGE_W, PAGE_H = A4
@@ -78,7 +78,7 @@ class _Layout:
         c.rect(x, top - h, w, h, stroke=1, fill=1)
         c.setFillGray(0)
         c.setFont(self.font, LABEL_SIZE)
-        lines = wrap(label, self.font, LABEL_SIZE, w - 6, 3)
+        lines = wrap_balanced(label, self.font, LABEL_SIZE, w - 6, 3)
         line_h = LABEL_SIZE + 2
         start = top - h / 2 + (len(lines) * line_h) / 2 - LABEL_SIZE
         for i, line in enumerate(lines):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import PermissionDenied
@@ -88,6 +89,29 @@ FIELD_LABELS: dict[str, str] = {
 FIELD_LABELS.update({f.name: f.label for f in CHOICE_FIELDS})
 FIELD_LABELS.update({name: label for name, _area, label in TEXT_FIELDS if name not in FIELD_LABELS})
 OP_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
+# Where a field means something else in one table ("name" of a person is 姓名).
+TABLE_FIELD_LABELS: dict[tuple[str, str], str] = {
+    ("elderly_resident", "name"): "姓名",
+    ("staff", "name"): "姓名",
+}
+# Bookkeeping not worth a line in the audit view (ids, timestamps, derived sort keys).
+HIDDEN_FIELDS = frozenset(
+    {"id", "created_at", "updated_at", "name_pinyin", "name_letters", "amended_by_id"}
+)
+# Fields holding another record's id: shown by that record's name.
+REFERENCE_FIELDS: dict[str, str] = {
+    "community_id": "community",
+    "assigned_staff_id": "staff",
+    "visitor_staff_id": "staff",
+    "owner_staff_id": "staff",
+    "resident_id": "elderly_resident",
+    "visit_id": "elderly_visit",
+}
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+def field_label(table: str, field: str) -> str:
+    return TABLE_FIELD_LABELS.get((table, field)) or FIELD_LABELS.get(field, field)
 
 
 @dataclass(frozen=True)
@@ -117,7 +141,9 @@ class AuditRow:
 
 
 def _query(flt: AuditFilter) -> Select:
-    q = select(JournalEntry)
+    q = select(JournalEntry).where(
+        or_(JournalEntry.field.is_(None), JournalEntry.field.not_in(HIDDEN_FIELDS))
+    )
     if flt.actor_name:
         q = q.where(JournalEntry.actor_name == flt.actor_name)
     if flt.record_id:
@@ -133,20 +159,71 @@ def _query(flt: AuditFilter) -> Select:
     return q
 
 
-def _show(raw: str | None) -> str:
+def _value(field: str, value: object, names: dict[str, str]) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if field in REFERENCE_FIELDS and isinstance(value, str):
+        return names.get(value, "（已删除的记录）")
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        stamp = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone()
+        return f"{stamp:%Y-%m-%d %H:%M}"  # stored UTC, shown local, no microseconds
+    return str(value)
+
+
+def _show(table: str, field: str | None, raw: str | None, names: dict[str, str]) -> str:
     if raw is None:
         return ""
     value = json.loads(raw)
     if isinstance(value, dict):
         return "；".join(
-            f"{FIELD_LABELS.get(k, k)}={v}" for k, v in value.items() if v not in (None, "")
+            f"{field_label(table, k)}={_value(k, v, names)}"
+            for k, v in value.items()
+            if v not in (None, "") and k not in HIDDEN_FIELDS
         )
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
+    return _value(field or "", value, names)
 
 
-def _row(e: JournalEntry) -> AuditRow:
+def _referenced_names(session: Session, entries: list[JournalEntry]) -> dict[str, str]:
+    """Names of the records the page's values point at (bounded by the page size)."""
+    from db.elderly import ElderlyResident, ElderlyVisit
+    from db.models import Community, Staff
+
+    wanted: dict[str, set[str]] = {}
+    for e in entries:
+        for raw, field in ((e.old_value, e.field), (e.new_value, e.field)):
+            if raw is None:
+                continue
+            value = json.loads(raw)
+            pairs = value.items() if isinstance(value, dict) else [(field or "", value)]
+            for k, v in pairs:
+                if k in REFERENCE_FIELDS and isinstance(v, str) and v:
+                    wanted.setdefault(REFERENCE_FIELDS[k], set()).add(v)
+    names: dict[str, str] = {}
+    sources = {
+        "community": (Community.id, Community.name),
+        "staff": (Staff.id, Staff.display_name),
+        "elderly_resident": (ElderlyResident.id, ElderlyResident.name),
+    }
+    for table, ids in wanted.items():
+        listed = sorted(ids)
+        if table == "elderly_visit":  # a visit is named by its resident and date
+            for start in range(0, len(listed), 500):
+                rows = session.execute(
+                    select(ElderlyVisit.id, ElderlyResident.name, ElderlyVisit.visit_date)
+                    .join(ElderlyResident, ElderlyResident.id == ElderlyVisit.resident_id)
+                    .where(ElderlyVisit.id.in_(listed[start : start + 500]))
+                )
+                names.update({vid: f"{who} {day:%Y-%m-%d}" for vid, who, day in rows})
+            continue
+        key, name = sources[table]
+        for start in range(0, len(listed), 500):
+            names.update(
+                session.execute(select(key, name).where(key.in_(listed[start : start + 500]))).all()
+            )
+    return names
+
+
+def _row(e: JournalEntry, names: dict[str, str]) -> AuditRow:
     return AuditRow(
         e.seq,
         e.recorded_at,
@@ -157,11 +234,16 @@ def _row(e: JournalEntry) -> AuditRow:
         e.op,
         OP_LABELS.get(e.op, e.op),
         e.field,
-        FIELD_LABELS.get(e.field or "", e.field or ""),
-        _show(e.old_value),
-        _show(e.new_value),
+        field_label(e.table_name, e.field or ""),
+        _show(e.table_name, e.field, e.old_value, names),
+        _show(e.table_name, e.field, e.new_value, names),
         e.source,
     )
+
+
+def _rows(session: Session, entries: list[JournalEntry]) -> list[AuditRow]:
+    names = _referenced_names(session, entries)
+    return [_row(e, names) for e in entries]
 
 
 def count(session: Session, actor: Actor, flt: AuditFilter) -> int:
@@ -177,7 +259,7 @@ def page(
     if not actor.can(Permission.VIEW_AUDIT):
         raise PermissionDenied("没有查看操作日志的权限")
     q = _query(flt).order_by(JournalEntry.seq.desc()).offset(offset).limit(limit)
-    return [_row(e) for e in session.scalars(q)]
+    return _rows(session, list(session.scalars(q)))
 
 
 def actor_names(session: Session) -> list[str]:
@@ -192,7 +274,11 @@ def record_history(session: Session, table_name: str, record_id: str) -> list[Au
     """Every change to one record, oldest first (for a record's page)."""
     q = (
         select(JournalEntry)
-        .where(JournalEntry.table_name == table_name, JournalEntry.record_id == record_id)
+        .where(
+            JournalEntry.table_name == table_name,
+            JournalEntry.record_id == record_id,
+            or_(JournalEntry.field.is_(None), JournalEntry.field.not_in(HIDDEN_FIELDS)),
+        )
         .order_by(JournalEntry.seq)
     )
-    return [_row(e) for e in session.scalars(q)]
+    return _rows(session, list(session.scalars(q)))

@@ -144,3 +144,33 @@ def test_parse_month() -> None:
 def test_all_chosen_categories_exclude_advanced_age() -> None:
     assert C.ADVANCED_AGE not in CHOSEN_CATEGORIES
     assert len(CHOSEN_CATEGORIES) == len(Category) - 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "13812345678",
+        "+86 138 1234 5678",
+        "010-12345678",
+        "0571 8765432",
+        "62345678",
+        "021-61234567-808",
+        "１３８１２３４５６７８",
+    ],
+)
+def test_plausible_phone_numbers(text: str) -> None:
+    from caseworker.domain.phones import oddity
+
+    assert oddity(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("1381234567", "11 位"), ("138123456789", "11 位"), ("0101234", "区号"), ("12345", "不像")],
+)
+def test_odd_phone_numbers_are_explained(text: str, says: str) -> None:
+    from caseworker.domain.phones import oddity
+
+    problem = oddity(text)
+    assert problem is not None and says in problem and text in problem

@@ -185,6 +185,10 @@ def test_work_lists(office_ws: Workspace, worker: Actor, people: dict) -> None:
         ]
         cid = community_ids(office_ws)["柳芳村"]
         assert schedule.due_count(s, worker, date(2026, 12, 31), community_id=cid) == 1
+        # "本周应访" on 工作台: from today, the overdue ones being on their own list
+        ahead = schedule.due_list(s, worker, date(2026, 12, 1), since=TODAY, today=TODAY)
+        assert [r.name for r in ahead] == ["欧阳春花"]
+        assert schedule.due_count(s, worker, date(2026, 12, 1), since=TODAY) == 1
 
 
 def test_visit_rates_definition_and_both_paths_agree(
@@ -222,3 +226,13 @@ def test_visit_rates_definition_and_both_paths_agree(
     # October: 王秀英 and 王建国 visited; 李和平 and 欧阳春花 never visited before -> due.
     assert (october["和平里社区"].due, october["和平里社区"].visited) == (2, 1)
     assert (october["合计"].due, october["合计"].visited) == (4, 2)
+
+
+def test_an_id_suffix_lists_those_whose_number_ends_in_it_first(
+    office_ws: Workspace, worker: Actor, people: dict
+) -> None:
+    last4 = make_id(date(1950, 1, 9), 13)[-4:]  # 王建国's
+    add(office_ws, worker, "丁德华", date(1949, 2, 2), seq=17, phone=f"1390{last4}111")
+    with office_ws.reader() as s:
+        rows = search.page(s, worker, q(text=last4), 0, 50, today=TODAY)
+    assert names(rows) == ["王建国", "丁德华"]  # by name 丁 would come first

@@ -52,7 +52,7 @@ def test_blank_form_has_every_area_and_an_embedded_subset_font() -> None:
     for needle in (
         "特殊困难老年人探访记录表",
         "健康状况",
-        "生活与经",  # the label wraps after 经
+        "生活与",  # the label breaks evenly: 生活与 / 经济
         "家庭赡养",
         "居家安全",
         "服务需求",

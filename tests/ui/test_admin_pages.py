@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
 
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts, settings
@@ -45,7 +45,12 @@ def when_dialog_opens(qtbot, act) -> None:
 
     def poll() -> None:
         dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, QDialog) and dialog.isVisible():
+        # A progress dialog (a long job) is never the one a test drives: wait past it.
+        if (
+            isinstance(dialog, QDialog)
+            and not isinstance(dialog, QProgressDialog)
+            and dialog.isVisible()
+        ):
             act(dialog)
         else:
             QTimer.singleShot(10, poll)

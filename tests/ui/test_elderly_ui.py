@@ -280,7 +280,9 @@ def test_completing_a_visit_updates_due_list_and_rate(
     )
     rate_before = panel.rate_of(community.community_id)
     week_ids = {r.resident_id for r in panel.week_model.rows}
-    assert late.resident_id in week_ids  # overdue is due this week too
+    assert late.resident_id not in week_ids  # overdue ones are on their own tab
+    assert all(r.next_due >= date.today() for r in panel.week_model.rows)
+    assert f"{date.today():%m-%d}至" in panel.tabs.tabText(0)
 
     def fill(form: VisitForm) -> None:
         qtbot.keyClick(form.choices["health_mental"], Qt.Key.Key_1)

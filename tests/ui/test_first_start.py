@@ -21,7 +21,9 @@ def test_wizard_creates_office_and_admin_then_login(tmp_path: Path, make_control
     wizard = controller.wizard
     assert wizard is not None and wizard.isVisible()
     assert not controller.login.isVisible()
-    press_next(qtbot, wizard)  # "new office" is the default choice
+    assert wizard.choice_page.enroll.isChecked()  # 登记 (recommended) is the default choice
+    wizard.choice_page.new.setChecked(True)
+    press_next(qtbot, wizard)
     type_text(qtbot, wizard.office_page.name, "和平街道办事处")
     qtbot.keyClicks(wizard.office_page.code, "110105002")
     type_text(qtbot, wizard.office_page.district, "朝阳区")

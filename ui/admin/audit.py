@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -68,8 +68,10 @@ class AuditPage(QWidget):
         self.view = QTableView()
         self.view.setModel(self.model)
         configure_view(self.view)
-        for col, width in enumerate((140, 80, 50, 70, 80, 160, 220, 120)):
+        for col, width in enumerate((118, 110, 44, 90, 90, 190, 310, 90)):
             self.view.setColumnWidth(col, width)
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.count_label)

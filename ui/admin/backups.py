@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from caseworker.domain.errors import CaseworkerError
 from db.backup import BackupInfo, list_backups
 from ui.context import AppContext
-from ui.messages import show_error
+from ui.messages import connect_while_alive, show_error
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 REASONS = {
@@ -68,13 +68,14 @@ class BackupsPage(QWidget):
         layout.addWidget(self.view)
         note = QLabel(
             self.tr(
+                "每天第一次登录后自动备份一次（距上次备份超过一天时）。"
                 "备份使用数据库的在线备份功能，工作时也可以备份。恢复前会自动再备份一次当前数据库，"
                 "不会丢失现有数据。"
             )
         )
         note.setWordWrap(True)
         layout.addWidget(note)
-        ctx.backup_taken.connect(self.refresh)
+        connect_while_alive(ctx.backup_taken, self, self.refresh)
         self.refresh()
 
     def refresh(self) -> None:

@@ -63,7 +63,7 @@ class ParametersPage(QWidget):
             form.addRow(note)
         elif not ctx.can(Permission.EDIT_SETTINGS):
             form.addRow(QLabel(self.tr("只有系统管理员可以修改参数。")))
-        ctx.changed.connect(lambda t: self.refresh() if t & {"setting", "community"} else None)
+        ctx.on_changed(self, lambda t: self.refresh() if t & {"setting", "community"} else None)
         self.refresh()
 
     def refresh(self) -> None:

@@ -123,7 +123,7 @@ class StaffPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.view)
-        ctx.changed.connect(lambda t: self.refresh() if t & STAFF_TABLES else None)
+        ctx.on_changed(self, lambda t: self.refresh() if t & STAFF_TABLES else None)
         self.refresh()
 
     def refresh(self) -> None:

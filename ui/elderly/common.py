@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -40,14 +41,38 @@ def fmt_local(value: datetime | None) -> str:
     return value.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+WEEKDAYS = "一二三四五六日"
+
+
 class DateField(QLineEdit):
-    """A date typed as people write it (2026-11-29, 2026/11/29, 2026年11月29日, 20261129)."""
+    """A date typed as people write it (2026-11-29, 2026/11/29, 2026年11月29日, 20261129, or
+    this year's 11.29 / 11-29 / 1129). While typing, the date understood is shown beside the
+    field (with the weekday); on leaving the field it is written back as 2026-11-29."""
 
     def __init__(self, value: date | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setPlaceholderText(tr("如 2026-11-29"))
+        self.setPlaceholderText(tr("如 2026-11-29 或 11.29"))
         self.setMaximumWidth(160)
         self.set_value(value)
+        self.textEdited.connect(self._show_reading)
+
+    def reading(self) -> str:
+        """What the typed text is understood as ("" when empty or not a date)."""
+        try:
+            value = self.value()
+        except InvalidDate:
+            return ""
+        if value is None:
+            return ""
+        return tr("即 {0}（星期{1}）").format(fmt_date(value), WEEKDAYS[value.weekday()])
+
+    def _show_reading(self, _text: str) -> None:
+        text = self.reading()
+        self.setToolTip(text)
+        if text and self.isVisible():
+            QToolTip.showText(self.mapToGlobal(self.rect().bottomLeft()), text, self)
+        else:
+            QToolTip.hideText()
 
     def set_value(self, value: date | None) -> None:
         self.setText(fmt_date(value))

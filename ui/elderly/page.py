@@ -40,6 +40,10 @@ class ElderlyPage(QWidget):
         self.resident.show_resident(resident_id)
         self.stack.setCurrentWidget(self.resident)
 
+    def section_home(self) -> None:
+        """老年人探访 clicked again in the navigation: back to the roster."""
+        self.show_roster()
+
     def show_roster(self) -> None:
         if self.resident.resident_id:
             self.roster.select_id(self.resident.resident_id)

@@ -38,6 +38,8 @@ class PrintJob:
     community_id: str | None = None
     community_name: str = ""
     resident_ids: tuple[str, ...] = ()
+    assigned_staff_id: str | None = None
+    assigned_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,15 @@ class Printout:
 class PrintOptions(QDialog):
     """Month and community for the month's forms or route sheets."""
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None, kind: str) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        parent: QWidget | None,
+        kind: str,
+        *,
+        community_id: str | None = None,
+        visitor_id: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.kind = kind
         self.setWindowTitle(
@@ -62,10 +72,21 @@ class PrintOptions(QDialog):
         self.community.addItem(self.tr("全部社区/村"), None)
         for c in ctx.read(accounts.communities):
             self.community.addItem(c.name, c.id)
+        self.community.setCurrentIndex(max(0, self.community.findData(community_id)))
+        from caseworker.services.elderly import roster
+
+        actor = ctx.actor
+        assert actor is not None
+        self.visitor = QComboBox()
+        self.visitor.addItem(self.tr("全部责任人"), None)
+        for person in ctx.read(lambda s: roster.staff_choices(s, actor)):
+            self.visitor.addItem(person.name, person.id)
+        self.visitor.setCurrentIndex(max(0, self.visitor.findData(visitor_id)))
         self.error = ErrorLabel()
         form = QFormLayout()
         form.addRow(self.tr("月份（YYYY-MM）："), self.month)
         form.addRow(self.tr("社区/村："), self.community)
+        form.addRow(self.tr("责任人："), self.visitor)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -93,6 +114,8 @@ class PrintOptions(QDialog):
             month=parse_month(self.month.text()),
             community_id=self.community.currentData(),
             community_name=self.community.currentText() if self.community.currentData() else "",
+            assigned_staff_id=self.visitor.currentData(),
+            assigned_name=self.visitor.currentText() if self.visitor.currentData() else "",
         )
 
 
@@ -118,11 +141,25 @@ def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
             data = forms.selection_forms(s, actor, job.resident_ids)
         elif job.kind == "month":
             assert job.month is not None
-            data = forms.month_forms(s, actor, job.month, community_id=job.community_id)
+            data = forms.month_forms(
+                s,
+                actor,
+                job.month,
+                community_id=job.community_id,
+                assigned_staff_id=job.assigned_staff_id,
+            )
         else:
             assert job.month is not None
-            sheets = forms.route_sheets(s, actor, job.month, community_id=job.community_id)
+            sheets = forms.route_sheets(
+                s,
+                actor,
+                job.month,
+                community_id=job.community_id,
+                assigned_staff_id=job.assigned_staff_id,
+            )
     where = job.community_name or tr("全部社区")
+    if job.assigned_name:
+        where += tr("（责任人 {0}）").format(job.assigned_name)
     month = tr("{0}年{1}月").format(job.month.year, job.month.month) if job.month else ""
     if job.kind == "route":
         if not sheets:
@@ -186,12 +223,16 @@ def print_flow(
     parent: QWidget | None,
     kind: str,
     resident_ids: Sequence[str] = (),
+    *,
+    community_id: str | None = None,
+    visitor_id: str | None = None,
 ) -> None:
-    """Ask what is needed, build the PDF, open the preview (print or save from there)."""
+    """Ask what is needed (month, community, person responsible: defaults from the caller's
+    filters), build the PDF, open the preview (print or save from there)."""
     from ui.elderly.print_preview import PrintPreview, merge_pdfs
 
     if kind in ("month", "route"):
-        options = PrintOptions(ctx, parent, kind)
+        options = PrintOptions(ctx, parent, kind, community_id=community_id, visitor_id=visitor_id)
         if not options.exec():
             return
         job = options.job()

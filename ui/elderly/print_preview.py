@@ -8,11 +8,12 @@ pdfium is not thread-safe: every call into it happens on the UI thread.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PySide6.QtCore import QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import QRectF, QSizeF, Qt
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -29,8 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.widgets.screen import fit_to_screen
+
 PREVIEW_DPI = 96
 PRINT_DPI_MAX = 300
+
+log = logging.getLogger("caseworker.ui")
 
 
 def merge_pdfs(parts: Sequence[bytes]) -> bytes:
@@ -119,7 +124,7 @@ class PrintPreview(QDialog):
         QShortcut(QKeySequence("Ctrl+S"), self, self.save_as)
         QShortcut(QKeySequence(Qt.Key.Key_PageDown), self, lambda: self.page.stepUp())
         QShortcut(QKeySequence(Qt.Key.Key_PageUp), self, lambda: self.page.stepDown())
-        self.resize(QSize(900, 720))
+        fit_to_screen(self, 900, 1000)  # a whole A4 page when the screen allows
         self.show_page()
 
     def set_zoom(self, zoom: float) -> None:
@@ -187,16 +192,22 @@ class PrintPreview(QDialog):
         if path:
             self.save_to(Path(path))
 
-    def save_to(self, path: Path) -> Path:
+    def save_to(self, path: Path) -> Path | None:
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
         try:
             path.write_bytes(self.pdf)
-        except OSError as exc:
+        except OSError:
+            log.warning("could not write a PDF", exc_info=True)
             QMessageBox.warning(
-                self, self.tr("无法保存"), self.tr("无法写入 {0}：{1}").format(path, exc)
+                self,
+                self.tr("无法保存"),
+                self.tr(
+                    "无法写入 {0}。\n文件可能正在被其他程序打开，或这个文件夹不能写入；"
+                    "请关闭该文件或换一个文件夹再保存。"
+                ).format(path),
             )
-            raise
+            return None
         self.saved_to = path
         return path
 

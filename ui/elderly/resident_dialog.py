@@ -202,6 +202,9 @@ class ResidentDialog(QDialog):
         found = self.ctx.read(lambda s: roster.find_by_id_number(s, actor, text))
         if found is None:
             return False
+        # Set before the box: while it is open, leaving the field calls this again (editing
+        # finished), which must not show the box a second time.
+        self.result_info, self.existing = found, True
         QMessageBox.information(
             self,
             self.tr("已在台账中"),
@@ -209,7 +212,6 @@ class ResidentDialog(QDialog):
                 found.id_number_masked, found.name, found.community_name
             ),
         )
-        self.result_info, self.existing = found, True
         self.accept()
         return True
 
@@ -246,11 +248,35 @@ class ResidentDialog(QDialog):
             enrolled_on=enrolled,
         )
 
+    def odd_phones(self) -> list[str]:
+        """Phone numbers that do not look like a mobile or landline number."""
+        from caseworker.domain.phones import oddity
+
+        fields = (
+            (self.tr("联系电话"), self.phone),
+            (self.tr("赡养人电话"), self.supporter_phone),
+            (self.tr("紧急联系电话"), self.emergency_phone),
+        )
+        return [f"{label}：{problem}" for label, w in fields if (problem := oddity(w.text()))]
+
     def save(self) -> None:
         self.errors.clear()
         self.general_error.setText("")
         if self.resident is None and self.check_id():
             return
+        odd = self.odd_phones()
+        if odd:
+            answer = QMessageBox.warning(
+                self,
+                self.tr("电话号码请核对"),
+                self.tr("{0}\n\n号码确实如此（如外地或老式号码）可以照样保存。仍然保存吗？").format(
+                    "\n".join(odd)
+                ),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         try:
             draft = self.draft()
             if self.resident is None:

@@ -120,7 +120,7 @@ class ResidentPage(QWidget):
                 Column(self.tr("探访日期"), lambda v: v.visit_date),
                 Column(self.tr("方式"), lambda v: v.method),
                 Column(self.tr("探访人"), lambda v: v.visitors),
-                Column(self.tr("状态"), lambda v: v.status.value),
+                Column(self.tr("状态"), lambda v: v.status_text),
                 Column(self.tr("更正"), lambda v: self.tr("有更正") if v.amended else ""),
                 Column(self.tr("下次探访"), lambda v: v.next_visit_on),
                 Column(self.tr("发现的问题"), lambda v: v.problems.replace("\n", " ")),
@@ -166,7 +166,7 @@ class ResidentPage(QWidget):
         QShortcut(QKeySequence("Ctrl+N"), self, self._new_visit)
         QShortcut(QKeySequence("Alt+Left"), self, self.back.emit)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.back.emit)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
 
     @staticmethod
     def _table(model, widths: tuple[int, ...]) -> QTableView:
@@ -215,11 +215,7 @@ class ResidentPage(QWidget):
         )
         f = self.fields
         f["id_number"].setText(r.id_number)
-        f["birth"].setText(
-            self.tr("{0}年{1:02d}月{2:02d}日").format(
-                r.birth_date.year, r.birth_date.month, r.birth_date.day
-            )
-        )
+        f["birth"].setText(fmt_date(r.birth_date))  # one date spelling everywhere
         f["sex_age"].setText(self.tr("{0}　{1} 岁").format(r.sex, r.age))
         f["community"].setText(r.community_name)
         f["address"].setText(r.address)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -65,13 +66,21 @@ class _SearchBox(QLineEdit):
 
 
 class _RosterView(QTableView):
-    """Enter opens the current row (QTableView alone would do nothing)."""
+    """Enter opens the current row (QTableView alone would do nothing); Ctrl+End goes to the
+    last resident of the whole list, not only of the rows loaded so far."""
 
     activated_row = Signal(int)
+    to_end = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.activated_row.emit(self.currentIndex().row())
+            return
+        if (
+            event.key() == Qt.Key.Key_End
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.to_end.emit()
             return
         super().keyPressEvent(event)
 
@@ -120,9 +129,11 @@ class RosterPage(QWidget):
             self.status.addItem(s.value, s.value)
         self.overdue = QCheckBox(self.tr("只看逾期"))
         self.due_month = QCheckBox(self.tr("本月应访"))
+        self.mine = QCheckBox(self.tr("我负责的"))
+        self.mine.setToolTip(self.tr("只看责任人是我的老人"))
         for combo in (self.community, self.tier, self.category, self.status):
             combo.currentIndexChanged.connect(lambda _i: self.reload())
-        for box in (self.overdue, self.due_month):
+        for box in (self.overdue, self.due_month, self.mine):
             box.toggled.connect(lambda _on: self.reload())
         self.count_label = QLabel()
         self.count_label.setStyleSheet("color: #333;")
@@ -158,10 +169,11 @@ class RosterPage(QWidget):
             self.view.setColumnWidth(col, width)
         self.view.doubleClicked.connect(lambda i: self._open_row(i.row()))
         self.view.activated_row.connect(self._open_row)
+        self.view.to_end.connect(self.go_to_end)
 
         self.add_button = QPushButton(self.tr("新增老人"))
         self.add_button.setToolTip("Ctrl+Shift+A")
-        self.add_button.clicked.connect(self.add_resident)
+        self.add_button.clicked.connect(self._add_resident)
         self.open_button = QPushButton(self.tr("打开"))
         self.open_button.clicked.connect(lambda: self._open_row(self.view.currentIndex().row()))
         self.visit_button = QPushButton(self.tr("登记探访"))
@@ -187,6 +199,7 @@ class RosterPage(QWidget):
             filters.addWidget(w)
         filters.addWidget(self.overdue)
         filters.addWidget(self.due_month)
+        filters.addWidget(self.mine)
         filters.addStretch()
         filters.addWidget(self.count_label)
         buttons = QHBoxLayout()
@@ -204,8 +217,28 @@ class RosterPage(QWidget):
 
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("Ctrl+N"), self, self._new_visit)
-        QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.add_resident)
-        ctx.changed.connect(self._on_changed)
+        QShortcut(QKeySequence("Ctrl+Shift+A"), self, self._add_resident)
+        # Tab leaves the table (instead of walking it cell by cell) and reaches the buttons in
+        # reading order: search, filters, list, buttons.
+        self.view.setTabKeyNavigation(False)
+        chain: list[QWidget] = [
+            self.search,
+            self.community,
+            self.tier,
+            self.category,
+            self.status,
+            self.overdue,
+            self.due_month,
+            self.mine,
+            self.view,
+            self.add_button,
+            self.open_button,
+            self.visit_button,
+            self.print_button,
+        ]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
+        ctx.on_changed(self, self._on_changed)
         self.can_edit = ctx.actor is not None and _can_edit(ctx)
         self.add_button.setEnabled(self.can_edit)
         self.visit_button.setEnabled(self.can_edit)
@@ -224,6 +257,9 @@ class RosterPage(QWidget):
             overdue_only=self.overdue.isChecked(),
             sort=self.sort_key,
             descending=self.descending,
+            assigned_staff_id=self.ctx.actor.staff_id
+            if self.mine.isChecked() and self.ctx.actor is not None
+            else None,
         )
         if self.due_month.isChecked():
             q = replace(q, due_by=rules.month_of(self.today)[1])
@@ -266,6 +302,33 @@ class RosterPage(QWidget):
         )
         self.reload()
 
+    def go_to_end(self) -> None:
+        """Load the rest of the list on the background runner, then select its last row."""
+        model = self.model
+        if not model.canFetchMore():
+            self._select_last()
+            return
+        actor = self.ctx.actor
+        assert actor is not None
+        q, today, offset = self.query(), self.today, len(model.rows)
+        rest, generation, ws = model.total - offset, model.generation, self.ctx.ws
+
+        def job() -> list[RosterRow]:
+            with ws.reader() as s:
+                return search.page(s, actor, q, offset, rest, today=today)
+
+        def done(rows: list[RosterRow]) -> None:
+            model.append_rows(rows, generation)
+            self._select_last()
+
+        self.ctx.runner.submit(job, on_done=done)
+
+    def _select_last(self) -> None:
+        if self.model.rows:
+            last = self.model.index(len(self.model.rows) - 1, 0)
+            self.view.setCurrentIndex(last)
+            self.view.scrollTo(last)
+
     # -- rows ------------------------------------------------------------------------------------
     def current_id(self) -> str | None:
         index = self.view.currentIndex()
@@ -280,6 +343,10 @@ class RosterPage(QWidget):
     def _open_row(self, row: int) -> None:
         if 0 <= row < len(self.model.rows):
             self.open_resident.emit(self.model.row(row).id)
+
+    def _add_resident(self) -> None:
+        if self.can_edit:
+            self.add_resident.emit()
 
     def _new_visit(self) -> None:
         rid = self.current_id()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.dates import InvalidDate
 from caseworker.domain.errors import CaseworkerError, ValidationError
+from caseworker.domain.roles import Permission
 from caseworker.domain.visit_form import (
     AREAS,
     CHOICE_FIELDS,
@@ -56,6 +58,7 @@ from ui.elderly.common import (
     fmt_date,
     fmt_local,
 )
+from ui.widgets.screen import fit_to_screen
 
 AMENDED_STYLE = "background: #fff3c4;"
 VISITOR_SEPARATORS = ("、", "，", ",", " ", "　", ";", "；")
@@ -110,9 +113,16 @@ class VisitForm(QDialog):
         assert actor is not None
         self.staff = ctx.read(lambda s: roster.staff_choices(s, actor))
         title = self.tr("探访记录 — {0}").format(resident.name)
-        if visit is not None:
+        if visit is not None and visit.voided:
+            title += self.tr("（已作废）")
+        elif visit is not None:
             title += self.tr("（已完成，只读）") if self.read_only else self.tr("（草稿）")
         self.setWindowTitle(title)
+        # Read-only fields look read-only (grey), not like empty boxes waiting for typing.
+        self.setStyleSheet(
+            'QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"]'
+            " { background: #eef0f3; color: #222; }"
+        )
 
         # -- fields, created in paper order (which is also the tab order) ----------------------
         self.visit_date = DateField(self.today)
@@ -252,6 +262,12 @@ class VisitForm(QDialog):
         self.next_button = QPushButton(self.tr("完成并录下一份"))
         self.next_button.setToolTip("Ctrl+Shift+N")
         self.amend_button = QPushButton(self.tr("更正…"))
+        self.void_button = QPushButton(self.tr("作废…"))
+        self.void_button.setToolTip(
+            self.tr("录入有误（如重复录入、录错老人）时由科长作废，记录保留")
+        )
+        self.void_button.clicked.connect(self.void)
+        self.void_button.setAutoDefault(False)
         self.cancel_button = QPushButton(self.tr("关闭") if self.read_only else self.tr("取消"))
         for b in (self.draft_button, self.complete_button, self.next_button, self.amend_button):
             b.setAutoDefault(False)
@@ -269,7 +285,13 @@ class VisitForm(QDialog):
         )
         hint.setStyleSheet("color: #666;")
         buttons.addWidget(hint, 1)
-        for b in (self.draft_button, self.complete_button, self.next_button, self.amend_button):
+        for b in (
+            self.draft_button,
+            self.complete_button,
+            self.next_button,
+            self.amend_button,
+            self.void_button,
+        ):
             buttons.addWidget(b)
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
@@ -286,7 +308,7 @@ class VisitForm(QDialog):
         self._set_tab_order()
         self.load(visit)
         self._clean = self._snapshot()
-        self.resize(1300, 700)
+        fit_to_screen(self, 1300, 900)
 
     # -- loading and state -----------------------------------------------------------------------
     def _set_tab_order(self) -> None:
@@ -344,9 +366,12 @@ class VisitForm(QDialog):
         self.draft_button.setVisible(not ro)
         self.complete_button.setVisible(not ro)
         self.next_button.setVisible(not ro)
-        self.amend_button.setVisible(ro)
+        voided = bool(self.visit and self.visit.voided)
+        self.amend_button.setVisible(ro and not voided)
+        self.void_button.setVisible(ro and not voided and self.ctx.can(Permission.ELDERLY_VOID))
         self.cancel_button.setText(self.tr("关闭") if ro else self.tr("取消"))
         self.amend_box.setVisible(bool(self.visit and self.visit.amendments))
+        self.setStyleSheet(self.styleSheet())  # re-apply: the read-only look follows the state
 
     def widget_for(self, field: str) -> QWidget | None:
         entry = self.errors.fields.get(field)
@@ -522,19 +547,43 @@ class VisitForm(QDialog):
         if self._write(complete=False):
             self.accept()
 
+    def warnings(self) -> list[str]:
+        """What looks like a mistake (a visit already on file that day or week, blank areas)."""
+        try:
+            draft = self.draft()
+        except CaseworkerError:
+            return []  # the save itself will point at the field
+        actor = self.ctx.actor
+        assert actor is not None
+        vid = self.visit.id if self.visit else None
+        return self.ctx.read(
+            lambda s: visits.warnings(s, actor, draft, visit_id=vid, today=self.today)
+        )
+
     def complete(self, *, next_form: bool = False) -> None:
         if self.read_only:
             return
-        answer = QMessageBox.question(
-            self,
-            self.tr("完成探访记录"),
-            self.tr(
-                "完成后这条探访记录将锁定，以后只能通过“更正”修改（原记录保留）。\n"
-                "请确认已按签字的纸质表录入无误。确定完成吗？"
-            ),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.Yes,
-        )
+        lock = self.tr("完成后这条探访记录将锁定，以后只能通过“更正”修改（原记录保留）。")
+        found = self.warnings()
+        if found:
+            # Something looks wrong: say it, and make "No" the default (Enter does not lock).
+            answer = QMessageBox.warning(
+                self,
+                self.tr("完成探访记录 — 请先核对"),
+                self.tr("请注意：\n{0}\n\n{1}\n仍然完成吗？").format(
+                    "\n".join(f"• {w}" for w in found), lock
+                ),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+        else:
+            answer = QMessageBox.question(
+                self,
+                self.tr("完成探访记录"),
+                lock + self.tr("\n请确认已按签字的纸质表录入无误。确定完成吗？"),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes,
+            )
         if answer != QMessageBox.StandardButton.Yes:
             return
         if self._write(complete=True):
@@ -551,6 +600,35 @@ class VisitForm(QDialog):
             self.saved = dialog.result_info
             self.load(dialog.result_info)
             self.amended.emit()
+
+    def void(self) -> None:
+        """A supervisor voids a completed visit entered in error; the reason is kept."""
+        if self.visit is None or not self.ctx.can(Permission.ELDERLY_VOID):
+            return
+        vid = self.visit.id
+        reason, ok = QInputDialog.getText(
+            self,
+            self.tr("作废探访记录"),
+            self.tr(
+                "作废后这条记录保留在历史中，标为“已作废”，不再计入探访率和下次应访日期。\n"
+                "请写明作废原因（例如“同一张纸质表重复录入”）："
+            ),
+        )
+        if not ok:
+            return
+        try:
+            info = self.ctx.write_wait(
+                lambda s, a: visits.void(s, a, vid, reason, today=self.today),
+                tables=ELDERLY_TABLES,
+                parent=self,
+            )
+        except CaseworkerError as exc:
+            QMessageBox.warning(self, self.tr("没有作废"), str(exc))
+            return
+        self.saved = info
+        self.load(info)
+        self.setWindowTitle(self.tr("探访记录 — {0}（已作废）").format(self.resident.name))
+        self.amended.emit()
 
     # -- keys ------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:

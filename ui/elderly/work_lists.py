@@ -143,9 +143,11 @@ class WorkListsPanel(QGroupBox):
         if print_flow is not None:
             print_button = QPushButton(self.tr("打印…"))
             menu = QMenu(print_button)
-            menu.addAction(self.tr("本月应访老人的探访记录表"), lambda: print_flow("month"))
-            menu.addAction(self.tr("本月探访路线表"), lambda: print_flow("route"))
-            menu.addAction(self.tr("空白探访记录表"), lambda: print_flow("blank"))
+            # Printed from here with this panel's filters (责任人=我 prints my forms only) and
+            # this page as parent: the window stays on 工作台.
+            menu.addAction(self.tr("本月应访老人的探访记录表"), lambda: self.print_("month"))
+            menu.addAction(self.tr("本月探访路线表"), lambda: self.print_("route"))
+            menu.addAction(self.tr("空白探访记录表"), lambda: self.print_("blank"))
             print_button.setMenu(menu)
             filters.addWidget(print_button)
         body = QHBoxLayout()
@@ -154,8 +156,19 @@ class WorkListsPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addLayout(body, 1)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
         self.refresh()
+
+    def print_(self, kind: str) -> None:
+        from ui.elderly.print_jobs import print_flow
+
+        print_flow(
+            self.ctx,
+            self,
+            kind,
+            community_id=self.community.currentData(),
+            visitor_id=self.visitor.currentData(),
+        )
 
     @property
     def today(self) -> date:
@@ -196,16 +209,20 @@ class WorkListsPanel(QGroupBox):
 
         def load(s):  # one read session for the whole panel
             return (
+                # Due from today to Sunday: the overdue ones are on their own tab.
                 schedule.due_list(
                     s,
                     actor,
                     week_end,
                     community_id=cid,
                     visitor_id=vid,
+                    since=today,
                     limit=LIST_LIMIT,
                     today=today,
                 ),
-                schedule.due_count(s, actor, week_end, community_id=cid, visitor_id=vid),
+                schedule.due_count(
+                    s, actor, week_end, community_id=cid, visitor_id=vid, since=today
+                ),
                 schedule.overdue_list(
                     s, actor, community_id=cid, visitor_id=vid, limit=LIST_LIMIT, today=today
                 ),
@@ -221,7 +238,15 @@ class WorkListsPanel(QGroupBox):
         if cid:
             rates = [r for r in rates if r.community_id in (cid, None)][:1]
         self.rates_model.set_rows(rates)
-        self.tabs.setTabText(0, self.tr("本周应访（{0}）").format(week_n))
+        self.tabs.setTabText(
+            0, self.tr("本周应访（{0:%m-%d}至{1:%m-%d}：{2}）").format(today, week_end, week_n)
+        )
+        self.tabs.setTabToolTip(
+            0,
+            self.tr(
+                "今天到本周日（{0:%Y-%m-%d}）应探访、尚未逾期的老人；逾期的见“逾期未访”"
+            ).format(week_end),
+        )
         self.tabs.setTabText(1, self.tr("逾期未访（{0}）").format(overdue_n))
         late = sum(1 for r in refs if r.days_overdue)
         self.tabs.setTabText(2, self.tr("转介待跟进（{0}，超期 {1}）").format(len(refs), late))

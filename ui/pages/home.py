@@ -34,7 +34,7 @@ class HomePage(QWidget):
         self.layout_.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.layout_.addWidget(self.greeting)
         self.layout_.addWidget(self.office_box)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
         self.refresh()
 
     def add_panel(self, widget: QWidget) -> None:

@@ -152,7 +152,7 @@ class SyncPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(status)
         layout.addWidget(self.tabs, 1)
-        ctx.changed.connect(lambda _t: self.refresh())
+        ctx.on_changed(self, lambda _t: self.refresh())
         self.refresh()
 
     # -- state -----------------------------------------------------------------------------------
@@ -191,6 +191,9 @@ class SyncPage(QWidget):
         self.transfers.set_rows(office.transferred_out(ws))
         for view in (self.history_view, self.conflicts_view, self.transfers_view):  # short lists
             view.resizeColumnsToContents()
+            # An empty or short list would squeeze columns to their header: keep them readable.
+            for col in range(view.model().columnCount()):
+                view.setColumnWidth(col, min(max(view.columnWidth(col), 96), 360))
         self.tabs.setTabText(1, self.tr("冲突（{0}）").format(self.conflicts.rowCount()))
 
     # -- export ----------------------------------------------------------------------------------

@@ -58,6 +58,10 @@ class _ColumnsModel(QAbstractTableModel, Generic[T]):
         col = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return _display(col.value(self.rows[index.row()]))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # A cell too narrow for its text shows it whole on hover.
+            text = _display(col.value(self.rows[index.row()]))
+            return text if len(text) > 8 else None
         if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -97,6 +101,7 @@ class PagedTableModel(_ColumnsModel[T]):
         self._count = count
         self._fetch = fetch
         self.total = 0
+        self.generation = 0  # bumped by reload: rows fetched for an older query are dropped
 
     def reload(
         self,
@@ -107,6 +112,7 @@ class PagedTableModel(_ColumnsModel[T]):
             self._count = count
         if fetch is not None:
             self._fetch = fetch
+        self.generation += 1
         self.beginResetModel()
         self.total = self._count()
         self.rows = self._fetch(0, self.PAGE) if self.total else []
@@ -124,6 +130,15 @@ class PagedTableModel(_ColumnsModel[T]):
             return
         self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(more) - 1)
         self.rows.extend(more)
+        self.endInsertRows()
+
+    def append_rows(self, rows: Sequence[T], generation: int) -> None:
+        """Add rows fetched elsewhere (e.g. the rest of the list, on the background runner)
+        when they belong to the current query."""
+        if generation != self.generation or not rows:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+        self.rows.extend(rows)
         self.endInsertRows()
 
 

@@ -56,11 +56,13 @@ def _base() -> Select:
     )
 
 
-def _due_in(month: date, community_id: str | None) -> Select:
+def _due_in(month: date, community_id: str | None, assigned_staff_id: str | None = None) -> Select:
     _first, last = rules.month_of(month)
     q = _base().where(R.next_due.is_not(None), R.next_due <= last)
     if community_id:
         q = q.where(R.community_id == community_id)
+    if assigned_staff_id:
+        q = q.where(R.assigned_staff_id == assigned_staff_id)
     return q.order_by(Community.sort_order, Community.name, R.address, R.name, R.id)
 
 
@@ -156,11 +158,14 @@ def month_forms(
     month: date,
     *,
     community_id: str | None = None,
+    assigned_staff_id: str | None = None,
     today: date | None = None,
 ) -> list[VisitFormData]:
-    """Pre-filled forms for everyone due by the end of `month`, in route order."""
+    """Pre-filled forms for everyone due by the end of `month` (in one community, with one
+    person responsible, when given), in route order."""
     can_view(actor)
-    return [f for _rid, f in _forms(session, _due_in(month, community_id), month, today_or(today))]
+    due = _due_in(month, community_id, assigned_staff_id)
+    return [f for _rid, f in _forms(session, due, month, today_or(today))]
 
 
 def selection_forms(
@@ -188,6 +193,7 @@ def route_sheets(
     month: date,
     *,
     community_id: str | None = None,
+    assigned_staff_id: str | None = None,
     today: date | None = None,
 ) -> list[RouteSheetData]:
     """One route sheet per community (only communities with someone due)."""
@@ -195,7 +201,7 @@ def route_sheets(
     day = today_or(today)
     office = accounts.office(session)
     sheets: dict[str, list[RouteRow]] = {}
-    for row in session.execute(_due_in(month, community_id)):
+    for row in session.execute(_due_in(month, community_id, assigned_staff_id)):
         (_rid, name, sex, birth, _idn, phone, address, *_rest) = row
         tier, last, due, cname = row[8], row[16], row[17], row[18]
         sheets.setdefault(cname, []).append(

@@ -23,6 +23,7 @@ from caseworker.domain.elderly import (
 )
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
+from caseworker.services import pinyin
 from caseworker.services.audit import AuditRow, record_history
 from caseworker.services.elderly import schedule
 from caseworker.services.elderly import visits as visit_service
@@ -187,8 +188,12 @@ def _check_fields(session: Session, d: ResidentDraft) -> dict[str, object]:
         raise ValidationError(
             f"居住情况只能选 {'、'.join(LIVING_ARRANGEMENTS)}", field="living_arrangement"
         )
+    name = clean(d.name, "姓名", "name", 60, required=True)
+    spoken = pinyin.of_name(name)
     return {
-        "name": clean(d.name, "姓名", "name", 60, required=True),
+        "name": name,
+        "name_pinyin": spoken.sort_key,
+        "name_letters": spoken.letters,
         "community_id": d.community_id,
         "phone": clean_phone(d.phone, "联系电话", "phone"),
         "address": clean(d.address, "住址", "address", 200),

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, Select, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from caseworker.domain import schedule as rules
@@ -27,6 +38,15 @@ from db.models import Community, Staff
 R = ElderlyResident.__table__.c
 V = ElderlyVisit.__table__.c
 COMPLETED = VisitStatus.COMPLETED.value
+# The amendment "field" that voids a completed visit entered in error (see visits.void).
+VOID_FIELD = "voided"
+
+
+def not_voided() -> object:
+    """SQL: the visit (V, correlated) has not been voided. A voided visit stays in the history
+    but counts for nothing: not as the last visit, not in any visit rate."""
+    A = ElderlyVisitAmendment.__table__.c
+    return ~exists().where(A.visit_id == V.id, A.field == VOID_FIELD, A.deleted_at.is_(None))
 
 
 def intervals(session: Session) -> dict[str, int]:
@@ -133,6 +153,7 @@ def _recompute(session: Session, ids: list[str]) -> int:
             V.resident_id == R.id,
             V.status == COMPLETED,
             V.deleted_at.is_(None),
+            not_voided(),
         )
         .order_by(V.effective_date.desc(), V.id.desc())
         .limit(1)
@@ -189,6 +210,7 @@ def _due_query(
     before: date | None,
     community_id: str | None,
     visitor_id: str | None,
+    since: date | None = None,
 ) -> Select:
     q = (
         select(
@@ -212,6 +234,8 @@ def _due_query(
         q = q.where(R.next_due <= until)
     if before is not None:
         q = q.where(R.next_due < before)
+    if since is not None:
+        q = q.where(R.next_due >= since)
     if community_id:
         q = q.where(R.community_id == community_id)
     if visitor_id:
@@ -245,14 +269,17 @@ def due_list(
     *,
     community_id: str | None = None,
     visitor_id: str | None = None,
+    since: date | None = None,
     offset: int = 0,
     limit: int | None = None,
     today: date | None = None,
 ) -> list[DueRow]:
-    """Residents whose visit is due on or before `until` (overdue ones included), most overdue
-    first. "My visits due this week": `until=week_of(today)[1], visitor_id=my staff id`."""
+    """Residents whose visit is due on or before `until` (and on or after `since` when given;
+    without it overdue ones are included), most overdue first. The 工作台's "本周应访" (not
+    yet overdue): `until=week_of(today)[1], since=today, visitor_id=my staff id`."""
     can_view(actor)
-    q = _due_query(until, None, community_id, visitor_id).order_by(R.next_due, R.name, R.id)
+    q = _due_query(until, None, community_id, visitor_id, since)
+    q = q.order_by(R.next_due, R.name, R.id)
     return _rows(session, q.offset(offset).limit(limit), today_or(today))
 
 
@@ -263,9 +290,10 @@ def due_count(
     *,
     community_id: str | None = None,
     visitor_id: str | None = None,
+    since: date | None = None,
 ) -> int:
     can_view(actor)
-    q = _due_query(until, None, community_id, visitor_id)
+    q = _due_query(until, None, community_id, visitor_id, since)
     return session.scalar(select(func.count()).select_from(q.subquery())) or 0
 
 
@@ -449,6 +477,7 @@ def _rates_history(session: Session, first: date, last: date) -> list[tuple[str,
             .where(
                 V.status == COMPLETED,
                 V.deleted_at.is_(None),
+                not_voided(),
                 V.effective_date >= first,
                 V.effective_date <= last,
             )
@@ -461,6 +490,7 @@ def _rates_history(session: Session, first: date, last: date) -> list[tuple[str,
             V.resident_id == R.id,
             V.status == COMPLETED,
             V.deleted_at.is_(None),
+            not_voided(),
             V.effective_date < first,
         )
         .order_by(V.effective_date.desc(), V.id.desc())

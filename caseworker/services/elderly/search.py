@@ -3,7 +3,9 @@
 Search text is matched against any part of the name or address (LIKE '%…%', so 1-2 Chinese
 characters work; measured fast enough at 100,000 residents, see benchmarks/bench_elderly.py,
 so no FTS index is kept), against the whole ID number (any accepted spelling) or its last
-digits, and against the phone numbers.
+digits (those listed first), and against the phone numbers. Latin letters are matched against
+the name's pinyin too: `wxh` (initials) or `wangxiaohong` / `xiaohong` (full) find 王小红.
+Names sort by pinyin, as Excel sorts Chinese names (the stored `name_pinyin`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain import idnumber
 from caseworker.domain.elderly import ADVANCED_AGE, Category, Status, Tier
 from caseworker.domain.roles import Actor
+from caseworker.services import pinyin
 from caseworker.services.elderly._common import can_view, like_escape, today_or
 from db.elderly import ElderlyResident
 from db.models import Community, Staff
@@ -65,7 +68,7 @@ class RosterRow:
 # Column key → (Chinese header, SQL expression to sort by).
 _TIER_RANK = case({t.value: t.rank for t in Tier}, value=R.tier, else_=9)
 SORT_COLUMNS: dict[str, tuple[str, object]] = {
-    "name": ("姓名", R.name),
+    "name": ("姓名", R.name_pinyin),  # pinyin order; homophones by name (see `page`)
     "sex": ("性别", R.sex),
     "age": ("年龄", R.birth_date),  # ascending age = descending birth date; flipped below
     "id_number": ("身份证号", R.id_number),
@@ -123,9 +126,25 @@ def _search_clause(text: str) -> object | None:
             ]
         return or_(*clauses)
     pattern = like_escape(raw)
+    if pinyin.is_pinyin_query(raw):
+        # Latin letters: the name's pinyin (initials or full, one column) or the address
+        # (3号楼B座); Chinese names hold no Latin letters, so their LIKE is left out.
+        letters = like_escape("".join(raw.split()).lower())
+        return or_(
+            R.name_letters.like(f"%{letters}%", escape="\\"),
+            R.address.like(f"%{pattern}%", escape="\\"),
+        )
     return or_(
         R.name.like(f"%{pattern}%", escape="\\"), R.address.like(f"%{pattern}%", escape="\\")
     )
+
+
+def _id_suffix_match(text: str) -> object | None:
+    """For a digit search: "the ID number ends in these digits" (to list those first)."""
+    compact = idnumber.normalise(" ".join(text.split()))
+    if not _is_number_search(compact) or len(compact) >= 15:
+        return None
+    return R.id_number.like(f"%{like_escape(compact)}", escape="\\")
 
 
 def _filtered(q: RosterQuery, today: date, select_from: Select) -> Select:
@@ -206,8 +225,13 @@ def page(
         key = key.op("||")("")  # type: ignore[attr-defined]
     descending = q.descending != (q.sort == "age")
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
-    tie = R.id.desc() if descending else R.id.asc()
-    stmt = stmt.order_by(order, tie).offset(max(0, offset)).limit(max(0, limit))
+    ties = [R.id.desc() if descending else R.id.asc()]
+    if q.sort == "name":  # same pinyin (王小红, 王晓红): by the characters, then stable
+        ties.insert(0, R.name.desc() if descending else R.name.asc())
+    suffix = _id_suffix_match(q.text)
+    if suffix is not None:  # people whose ID ends in the digits first, then phone matches
+        stmt = stmt.order_by(case((suffix, 0), else_=1))
+    stmt = stmt.order_by(order, *ties).offset(max(0, offset)).limit(max(0, limit))
     return [
         RosterRow(
             rid,

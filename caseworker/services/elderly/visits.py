@@ -2,7 +2,13 @@
 
 A completed visit is a legal record: its row never changes again. A correction is an
 amendment row (field, old value, new value, reason, who, when); what a visit *shows* is the
-original with its amendments applied, newest last. Every write validates first and changes
+original with its amendments applied, newest last. A visit entered in error (typed twice, the
+wrong person) is voided by a supervisor: one more amendment (field "voided", with the reason),
+so the record stays in the history, marked 已作废, and counts for nothing in schedules or rates.
+
+`warnings()` tells the form, before completing, what looks like a mistake but may be right: a
+visit already on file for the same day (or the same week, for tiers visited less than weekly)
+and areas of the form left entirely blank. Every write validates first and changes
 nothing when it refuses (the caller's writer transaction rolls back on the exception).
 """
 
@@ -10,15 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caseworker.domain.elderly import Status
-from caseworker.domain.errors import NotFound, ValidationError
-from caseworker.domain.roles import Actor
+from caseworker.domain.elderly import Status, Tier
+from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
+from caseworker.domain.roles import Actor, Permission
 from caseworker.domain.visit_form import (
+    AREAS,
     CHOICE_FIELDS,
     REFERRAL_TARGETS,
     TEXT_FIELDS,
@@ -57,7 +64,9 @@ FIELD_LABELS: dict[str, str] = {
     "actions": "采取的措施",
     **{f.name: f.label for f in CHOICE_FIELDS},
     **{name: label for name, _area, label in TEXT_FIELDS},
+    schedule.VOID_FIELD: "作废",
 }
+VOIDED_TEXT = "已作废"
 
 
 @dataclass(frozen=True)
@@ -142,7 +151,16 @@ class VisitInfo:
 
     @property
     def amended_fields(self) -> frozenset[str]:
-        return frozenset(a.field for a in self.amendments)
+        return frozenset(a.field for a in self.amendments if a.field != schedule.VOID_FIELD)
+
+    @property
+    def void(self) -> AmendmentInfo | None:
+        """The voiding amendment (who, when, why) when the visit was voided."""
+        return next((a for a in self.amendments if a.field == schedule.VOID_FIELD), None)
+
+    @property
+    def voided(self) -> bool:
+        return self.void is not None
 
 
 @dataclass(frozen=True)
@@ -155,6 +173,11 @@ class VisitSummary:
     amended: bool
     problems: str
     next_visit_on: date | None
+    voided: bool = False
+
+    @property
+    def status_text(self) -> str:
+        return VOIDED_TEXT if self.voided else self.status.value
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -226,7 +249,8 @@ def _info(session: Session, v: ElderlyVisit) -> VisitInfo:
     amendments = _amendments(session, v.id)
     effective = original
     for a in amendments:
-        effective = replace(effective, **{a.field: _from_text(a.field, a.new_value)})
+        if a.field != schedule.VOID_FIELD:
+            effective = replace(effective, **{a.field: _from_text(a.field, a.new_value)})
     refs = session.scalars(
         select(ElderlyReferral)
         .where(ElderlyReferral.visit_id == v.id, ElderlyReferral.deleted_at.is_(None))
@@ -290,6 +314,7 @@ def history(session: Session, actor: Actor, resident_id: str) -> list[VisitSumma
                 bool(info.amendments),
                 vals.problems,
                 vals.next_visit_on,
+                info.voided,
             )
         )
     return out
@@ -497,7 +522,10 @@ def amend(
     unknown = [k for k in changes if k not in AMENDABLE]
     if unknown:
         raise ValidationError(f"不能更正的项目：{'、'.join(unknown)}", field=unknown[0])
-    current = _info(session, v).values
+    info = _info(session, v)
+    if info.voided:
+        raise ValidationError("这条探访记录已作废，不能再更正", field=None)
+    current = info.values
     proposed = replace(current, **dict(changes))
     _validate(session, proposed, day, complete=True)
     changed = [k for k in changes if _text(getattr(proposed, k)) != _text(getattr(current, k))]
@@ -521,6 +549,98 @@ def amend(
     schedule.recompute(session, [v.resident_id])
     session.refresh(v)
     return _info(session, v)
+
+
+def void(
+    session: Session, actor: Actor, visit_id: str, reason: str, *, today: date | None = None
+) -> VisitInfo:
+    """Void a completed visit entered in error (supervisors only). The record and its
+    amendments stay; the void is one more amendment with the reason, shown in the history.
+    The visit no longer counts as the resident's last visit nor in any month's rate."""
+    if not actor.can(Permission.ELDERLY_VOID):
+        raise PermissionDenied("只有科长可以作废已完成的探访记录")
+    v = _load_visit(session, visit_id)
+    if not v.merge_locked():
+        raise ValidationError("草稿还没有完成，不需要作废；不要的草稿可以不完成", field=None)
+    if _info(session, v).voided:
+        raise ValidationError("这条探访记录已经作废了", field=None)
+    why = clean(reason, "作废原因", "reason", 300, required=True)
+    if len(why) < 4:
+        raise ValidationError("请写明作废原因（例如“重复录入”），至少 4 个字", field="reason")
+    session.add(
+        ElderlyVisitAmendment(
+            visit_id=v.id,
+            field=schedule.VOID_FIELD,
+            old_value="",
+            new_value=VOIDED_TEXT,
+            reason=why,
+            amended_by_id=actor.staff_id,
+            amended_by_name=actor.display_name,
+            amended_at=utcnow(),
+        )
+    )
+    session.flush()
+    schedule.recompute(session, [v.resident_id])
+    session.refresh(v)
+    return _info(session, v)
+
+
+def _blank_areas(d: VisitDraft) -> list[str]:
+    """The titles of the form's areas where nothing at all was filled in."""
+    blank = []
+    for area, title in AREAS:
+        names = [cf.name for cf in CHOICE_FIELDS if cf.area == area]
+        names += [name for name, a, _label in TEXT_FIELDS if a == area]
+        if not any(str(getattr(d, name) or "").strip() for name in names):
+            blank.append(title)
+    return blank
+
+
+def warnings(
+    session: Session,
+    actor: Actor,
+    draft: VisitDraft,
+    *,
+    visit_id: str | None = None,
+    today: date | None = None,
+) -> list[str]:
+    """What looks like a mistake before completing (each may be right: the person decides).
+
+    - a completed visit for the same resident already on file on the same day, or in the
+      same week for tiers visited less often than weekly (typing the same paper form twice);
+    - whole areas of the form left blank.
+    """
+    can_view(actor)
+    out: list[str] = []
+    r = _resident(session, draft.resident_id)
+    if isinstance(draft.visit_date, date):
+        window = 0 if r.tier == Tier.HIGH_RISK.value else 6
+        first = draft.visit_date - timedelta(days=window)
+        last = draft.visit_date + timedelta(days=window)
+        V = ElderlyVisit
+        rows = session.execute(
+            select(V.id, V.effective_date, V.visitors)
+            .where(
+                V.resident_id == r.id,
+                V.status == VisitStatus.COMPLETED.value,
+                V.deleted_at.is_(None),
+                V.effective_date >= first,
+                V.effective_date <= last,
+                V.id != (visit_id or ""),
+                schedule.not_voided(),
+            )
+            .order_by(V.effective_date)
+        ).all()
+        for _vid, when, who in rows:
+            same = "同一天" if when == draft.visit_date else "同一周内"
+            out.append(
+                f"{r.name} {same}已有一条完成的探访记录（{when:%Y-%m-%d}，探访人 {who or '未填'}）。"
+                "如果是同一张纸质表，请不要重复录入。"
+            )
+    blank = _blank_areas(draft)
+    if blank:
+        out.append(f"以下部分全部空白：{'、'.join(blank)}。请对照纸质表核对是否漏填。")
+    return out
 
 
 def add_referral(

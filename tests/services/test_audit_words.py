@@ -1,0 +1,46 @@
+"""The audit trail reads like a ledger: 姓名 (not 名称) for a person, names instead of record
+ids, local times to the minute, no internal bookkeeping fields."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from caseworker.domain.roles import Actor
+from caseworker.services import audit
+from caseworker.services.elderly import visits
+from caseworker.workspace import Workspace
+from tests.services._elderly import TODAY, add
+
+
+def test_a_new_resident_and_a_visit_in_the_audit_trail(
+    office_ws: Workspace, worker: Actor, admin: Actor
+) -> None:
+    person = add(office_ws, worker, "王小红", date(1944, 5, 6), assigned_staff_id=worker.staff_id)
+    with office_ws.writer(worker) as s:
+        visits.complete(
+            s,
+            worker,
+            visits.VisitDraft(person.id, date(2026, 11, 10), visitors=("李专干",)),
+            today=TODAY,
+        )
+    with office_ws.reader() as s:
+        rows = audit.page(s, admin, audit.AuditFilter(), 0, 200)
+    resident = next(r for r in rows if r.table_name == "elderly_resident" and r.op == "insert")
+    assert "姓名=王小红" in resident.new_value and "名称=" not in resident.new_value
+    assert "所在社区=和平里社区" in resident.new_value  # not the community's id
+    assert "责任人=李专干" in resident.new_value
+    assert "wang" not in resident.new_value  # the pinyin sort key is bookkeeping
+    visit = next(r for r in rows if r.table_name == "elderly_visit" and r.op == "insert")
+    stamp = re.search(r"完成时间=([^；]+)", visit.new_value)
+    assert stamp and re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", stamp.group(1))
+    assert "老人=王小红" in visit.new_value
+    with office_ws.writer(worker) as s:
+        (v,) = visits.history(s, worker, person.id)
+        visits.add_referral(
+            s, worker, v.id, visits.ReferralDraft("医疗机构", date(2026, 11, 20), "复查")
+        )
+    with office_ws.reader() as s:
+        rows = audit.page(s, admin, audit.AuditFilter(), 0, 200)
+    referral = next(r for r in rows if r.table_name == "elderly_referral")
+    assert "探访记录=王小红 2026-11-10" in referral.new_value
