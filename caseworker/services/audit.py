@@ -116,8 +116,15 @@ class AuditRow:
     source: str
 
 
+# Child-protection records are shown to child-protection roles only (on the child's own page),
+# never in the general audit trail that administrators and supervisors read.
+CONFIDENTIAL_TABLE_PREFIX = "child"
+
+
 def _query(flt: AuditFilter) -> Select:
-    q = select(JournalEntry)
+    q = select(JournalEntry).where(
+        JournalEntry.table_name.not_like(f"{CONFIDENTIAL_TABLE_PREFIX}%")
+    )
     if flt.actor_name:
         q = q.where(JournalEntry.actor_name == flt.actor_name)
     if flt.record_id:
