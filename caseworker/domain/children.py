@@ -637,5 +637,9 @@ def mask_address(address: str) -> str:
     text = address.strip()
     if not text:
         return ""
-    keep = min(4, max(1, len(text) // 3))
-    return text[:keep] + "****"
+    prefix = ""
+    for ch in text[:4]:
+        if ch.isdigit():
+            break
+        prefix += ch
+    return prefix + "****"
