@@ -242,7 +242,7 @@ def attempt(ws: Workspace, actor: Actor, fn: Callable[[Any, Actor], Any]) -> Any
         with ws.writer(actor) as s:
             try:
                 box.append(fn(s, actor))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 box.append(exc)
             raise _Rollback
     except _Rollback:

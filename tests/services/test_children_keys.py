@@ -142,16 +142,15 @@ def test_first_child_login_creates_the_key_later_accounts_wait_for_a_grant(
     assert keys.unlocked(sup) is not None
     director = login(ws, "ertong1", STAFF_PASSWORD)
     assert keys.unlocked(director) is None
-    with ws.writer(director) as s:
-        with pytest.raises(keys.KeyLocked, match="请儿童督导员"):
-            register.register(
-                s,
-                director,
-                register.ChildDraft(
-                    "孙小一", child_id_number(date(2015, 1, 1)), community, notes="保密"
-                ),
-                today=TODAY,
-            )
+    with ws.writer(director) as s, pytest.raises(keys.KeyLocked, match="请儿童督导员"):
+        register.register(
+            s,
+            director,
+            register.ChildDraft(
+                "孙小一", child_id_number(date(2015, 1, 1)), community, notes="保密"
+            ),
+            today=TODAY,
+        )
     child = add_child(ws, sup, "孙小二", date(2015, 2, 2), notes="只有授权的人能看")
     with ws.writer(director) as s:
         assert register.detail(s, director, child.id, today=TODAY).child.notes == keys.LOCKED_TEXT
