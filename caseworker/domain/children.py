@@ -371,6 +371,17 @@ def _facts(conds: Sequence[Condition], kinds: frozenset[ChildFact], today: date)
     return _Option(since, "、".join(sorted({k for _, k in held})))
 
 
+def _lapsed(who: str, conds: Sequence[Condition], today: date) -> list[str]:
+    """The conditions that held once and no longer do, in words (for a review's reason)."""
+    out = []
+    for c in conds:
+        st = condition_status(c)
+        lapse, since = st.lapses_on, st.eligible_from
+        if st.counts and lapse is not None and since is not None and since < lapse <= today:
+            out.append(f"{who}{c.kind}已于 {lapse - timedelta(days=1):%Y-%m-%d} 结束")
+    return out
+
+
 def evaluate(facts: ChildFacts, today: date) -> tuple[Finding, ...]:
     """Every category with whether it holds today, since when (or from when), and why."""
     adult = birthday(facts.birth, CHILD_MAX_AGE)
@@ -410,13 +421,22 @@ def evaluate(facts: ChildFacts, today: date) -> tuple[Finding, ...]:
         left_f = Finding(
             ChildCategory.LEFT_BEHIND, False, None, f"已于 {sixteen:%Y-%m-%d} 年满 16 周岁"
         )
+    lapsed_parents = _lapsed("父亲", f, today) + _lapsed("母亲", m, today)
+    if lapsed_parents:
+        gone = "不再符合：" + "；".join(lapsed_parents)
+        orphan_f, de_facto_f, left_f = (
+            x if x.holds or x.eligible_from else Finding(x.category, False, None, gone)
+            for x in (orphan_f, de_facto_f, left_f)
+        )
     out = [orphan_f, de_facto_f]
     for cat, kinds, label in (
         (ChildCategory.DIFFICULTY_ECONOMIC, ECONOMIC_FACTS, "家庭经济困难"),
         (ChildCategory.DIFFICULTY_OWN, OWN_FACTS, "本人重病或残疾"),
         (ChildCategory.DIFFICULTY_SAFETY, SAFETY_FACTS, "监护缺失/不当、虐待、遗弃或伤害"),
     ):
-        out.append(_finding(cat, _facts(facts.child, kinds, today), adult, today, f"无{label}"))
+        lapsed = _lapsed("", [c for c in facts.child if c.kind in {k.value for k in kinds}], today)
+        none = "不再符合：" + "；".join(lapsed) if lapsed else f"无{label}"
+        out.append(_finding(cat, _facts(facts.child, kinds, today), adult, today, none))
     out.append(left_f)
     if today >= adult:
         return tuple(

@@ -173,6 +173,7 @@ def test_release_lapses_the_category_and_review_flags_it() -> None:
     after = r.evaluate(released, date(2026, 10, 1))
     rev = r.review({ChildCategory.DE_FACTO}, after, date(2026, 10, 1))
     assert [f.category for f in rev.to_review] == [ChildCategory.DE_FACTO]
+    assert "父亲服刑在押已于 2026-09-30 结束" in rev.to_review[0].reason
     assert rev.to_add == ()
 
 
