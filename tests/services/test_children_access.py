@@ -19,7 +19,7 @@ from caseworker.domain.children import CloseReason, Risk, ServiceStatus
 from caseworker.domain.errors import NotFound, PermissionDenied
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts
-from caseworker.services.children import cases, keys, register, search, worklists
+from caseworker.services.children import cases, forms, keys, register, search, worklists
 from caseworker.workspace import Workspace
 from tests.conftest import STAFF_PASSWORD, login
 from tests.services._children import SECRET, TODAY, add_child, add_child_staff, child_id_number
@@ -231,6 +231,12 @@ def calls(ids: dict[str, str]) -> dict[str, tuple[Callable[[Any, Actor], Any], s
         "worklists.figures": (lambda s, a: worklists.figures(s, a, today=TODAY), "figures"),
         "worklists.view_log": (lambda s, a: worklists.view_log(s, a), "supervisor-list"),
         "keys.holders": (lambda s, a: keys.holders(s, a), "supervisor-list"),
+        "forms.child_file_pdf": (lambda s, a: forms.child_file_pdf(s, a, child), "read"),
+        "forms.case_summary_pdf": (lambda s, a: forms.case_summary_pdf(s, a, case), "read"),
+        "forms.visit_forms_pdf": (
+            lambda s, a: forms.visit_forms_pdf(s, a, date(2026, 11, 1), today=TODAY)[1],
+            "list",
+        ),
         "keys.grant": (lambda s, a: keys.grant(s, a, ids["ertong1"]), "supervisor"),
     }
 
@@ -265,7 +271,7 @@ def test_every_public_children_service_is_in_the_matrix() -> None:
     ids |= {k: "x" for k in ("verified", "assessed", "service", "closed", "ertong1")}
     listed = set(calls(ids))
     public = set()
-    for module in (register, cases, search, worklists, keys):
+    for module in (register, cases, search, worklists, keys, forms):
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or name.startswith("_"):
                 continue
