@@ -344,6 +344,10 @@ class Controller(QObject):
             self.window.deleteLater()
             self.window = None
         if self.ctx is not None:
+            if self.ctx.actor is not None:
+                from caseworker.services.children import keys
+
+                keys.forget(self.ctx.actor.staff_id)  # the child-data key leaves with the person
             self.ctx.actor = None
 
     def restore(self, path: Path) -> None:

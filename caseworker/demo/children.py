@@ -312,6 +312,13 @@ def _case(
     )
 
 
+def _school(community: str, age: int) -> str:
+    if age < 3:
+        return ""
+    kind = "幼儿园" if age < 6 else "小学" if age < 12 else "中学"
+    return f"{community[:2]}{kind}"
+
+
 def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) -> None:
     today = date.today()
     system = Actor.system("demo")
@@ -347,7 +354,7 @@ def _fill(
     directors = {c: (i, n) for i, n, r, c in child_staff if r == Role.CHILD_DIRECTOR.value}
     comms = accounts.communities(s)
     scenarios = _scenarios(today)
-    total = max(len(scenarios) * 2, residents // 40)
+    total = max(len(scenarios), residents // 40)
     seen: set[str] = set()
     case_count = 0
     for n in range(total):
@@ -375,7 +382,7 @@ def _fill(
                 community_id=community.id,
                 address=address(rng, community.name),
                 phone=phone(rng) if rng.random() < 0.5 else "",
-                school=f"{community.name[:2]}{'小学' if rules.check_age(birth, today).age < 12 else '中学'}",
+                school=_school(community.name, rules.check_age(birth, today).age),
                 grade="",
                 living_arrangement=rng.choice(rules.LIVING_ARRANGEMENTS[:7]),
                 director_staff_id=director_id,

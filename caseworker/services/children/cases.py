@@ -574,11 +574,15 @@ def cases_of(session: Session, actor: Actor, child_id: str) -> list[CaseSummary]
     return [_summary(session, c, child.name) for c in rows]
 
 
-def detail(session: Session, actor: Actor, case_id: str) -> CaseDetail:
-    """A case's page with its narrative decrypted; writes a view-log row for the child."""
+def detail(
+    session: Session, actor: Actor, case_id: str, *, action: str | None = "打开个案"
+) -> CaseDetail:
+    """A case's page with its narrative decrypted; writes a view-log row for the child
+    (`action=None` only to refresh a page already opened and logged)."""
     can_view(actor)
     case = load_case(session, actor, case_id)
-    log_view(session, actor, case.child_id, "打开个案")
+    if action is not None:
+        log_view(session, actor, case.child_id, action)
     events = session.scalars(
         select(ChildCaseEvent)
         .where(ChildCaseEvent.case_id == case.id)

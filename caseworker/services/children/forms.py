@@ -114,7 +114,7 @@ def case_summary_pdf(
     day = today_or(today)
     case = load_case(session, actor, case_id)
     log_view(session, actor, case.child_id, "打印个案摘要")
-    d = case_service.detail(session, actor, case_id)
+    d = case_service.detail(session, actor, case_id, action=None)
     child = register.get(session, actor, case.child_id, today=day)
     head = (
         pf.Field("儿童姓名", child.name, half=True),

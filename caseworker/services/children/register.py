@@ -669,15 +669,17 @@ def detail(
     child_id: str,
     *,
     today: date | None = None,
-    action: str = "打开档案",
+    action: str | None = "打开档案",
 ) -> ChildDetail:
     """A child's page: details, guardians, conditions with evidence, categories, cases, visits,
-    the record's history. Writes a view-log row (call it inside a writer session)."""
+    the record's history. Writes a view-log row (call it inside a writer session); `action=None`
+    only for refreshing a page already opened (and logged) in the same session."""
     from caseworker.services.children import cases as case_service
 
     day = today_or(today)
     child = load_child(session, actor, child_id)
-    log_view(session, actor, child.id, action)
+    if action is not None:
+        log_view(session, actor, child.id, action)
     facts, labelled = _facts(session, child)
     findings = rules.evaluate(facts, day)
     recorded = rules.decode_categories(child.categories)
