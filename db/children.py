@@ -24,6 +24,7 @@ class Child(Journaled, Base):
     __table_args__ = (
         Index("ix_child_name_address", "name", "address", "deleted_at"),
         Index("ix_child_community_name", "community_id", "name"),
+        Index("ix_child_numbers", "id_number", "phone", "deleted_at"),
     )
 
     name: Mapped[str] = mapped_column(String(60))

@@ -302,3 +302,26 @@ def test_migration_creates_every_child_table_and_each_travels_only_to_its_office
         for column, ref in path:  # every step a required key
             assert not current.c[column].nullable, (table.name, column)
             current = Base.metadata.tables[ref]
+
+
+def test_migration_0008_goes_down_to_0003_and_up_again(tmp_path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from db.schema import MIGRATIONS
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+
+    def go(action: str, target: str) -> set[str]:
+        with engine.begin() as conn:
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            getattr(command, action)(cfg, target)
+            return {t for t in inspect(conn).get_table_names() if t.startswith("child")}
+
+    assert "child_view_log" in go("upgrade", "head")
+    assert go("downgrade", "0003") == set()
+    assert len(go("upgrade", "0008")) == 10
+    engine.dispose()

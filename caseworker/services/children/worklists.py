@@ -218,14 +218,18 @@ def category_items(
     day = today_or(today)
     from caseworker.services.children import register
 
-    recent = rules.add_months(day, -rules.SIX_MONTHS) - timedelta(days=ahead_days + 31)
+    # A category can change without anything being typed only when a date passes: a condition
+    # ended or its term ran out (review), or a 6-month day comes (new / soon).
+    six_ago = rules.add_months(day, -rules.SIX_MONTHS)
+    pending = ChildCondition.kind.in_([ParentCondition.UNREACHABLE.value, *TERM_CONDITIONS])
     dated = or_(
-        ChildCondition.ended_on.is_not(None),
+        ChildCondition.ended_on <= day,
         ChildCondition.end_on < day,
-        (ChildCondition.kind.in_([ParentCondition.UNREACHABLE.value, *TERM_CONDITIONS]))
-        & (ChildCondition.start_on >= recent),
-        ChildCondition.created_at
-        >= datetime.combine(day - timedelta(days=ahead_days), datetime.min.time()),
+        pending
+        & ChildCondition.end_on.is_(None)
+        & ChildCondition.ended_on.is_(None)
+        & (ChildCondition.start_on > six_ago - timedelta(days=ahead_days))
+        & (ChildCondition.start_on <= six_ago + timedelta(days=ahead_days)),
     )
     ids = list(
         session.scalars(
@@ -246,42 +250,27 @@ def category_items(
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     out: list[CategoryItem] = []
     for i in range(0, len(ids), CHUNK):
-        for child in session.scalars(select(Child).where(Child.id.in_(ids[i : i + CHUNK]))):
-            facts, _ = register._facts(session, child)
-            findings = rules.evaluate(facts, day)
+        chunk = list(session.scalars(select(Child).where(Child.id.in_(ids[i : i + CHUNK]))))
+        all_facts = register.facts_of_many(session, chunk)
+        for child in chunk:
+            findings = rules.evaluate(all_facts[child.id], day)
             rev = rules.review(rules.decode_categories(child.categories), findings, day)
             where = communities.get(child.community_id, "")
-            for f in rev.to_review:
-                out.append(
-                    CategoryItem(
-                        child.id, child.name, where, f.category.value, "待复核", None, f.reason
-                    )
-                )
-            for f in rev.to_add:
-                out.append(
-                    CategoryItem(
-                        child.id,
-                        child.name,
-                        where,
-                        f.category.value,
-                        "新符合",
-                        f.eligible_from,
-                        f.reason,
-                    )
-                )
-            for f in rev.upcoming:
-                if f.eligible_from and f.eligible_from <= day + timedelta(days=ahead_days):
-                    out.append(
-                        CategoryItem(
-                            child.id,
-                            child.name,
-                            where,
-                            f.category.value,
-                            "即将符合",
-                            f.eligible_from,
-                            f.reason,
-                        )
-                    )
+
+            soon = day + timedelta(days=ahead_days)
+            picked = [
+                *((f, "待复核", None) for f in rev.to_review),
+                *((f, "新符合", f.eligible_from) for f in rev.to_add),
+                *(
+                    (f, "即将符合", f.eligible_from)
+                    for f in rev.upcoming
+                    if f.eligible_from and f.eligible_from <= soon
+                ),
+            ]
+            out.extend(
+                CategoryItem(child.id, child.name, where, f.category.value, kind, on, f.reason)
+                for f, kind, on in picked
+            )
     order = {"待复核": 0, "新符合": 1, "即将符合": 2}
     out.sort(key=lambda x: (order[x.kind], x.on or day, x.child_name))
     return out
@@ -320,16 +309,12 @@ def figures(session: Session, actor: Actor, *, today: date | None = None) -> Fig
                 or ""
             )
     total = session.scalar(select(func.count()).select_from(Child).where(*where)) or 0
-    by_category: Counter[str] = Counter()
-    for cat in ChildCategory:
-        by_category[cat.value] = (
-            session.scalar(
-                select(func.count())
-                .select_from(Child)
-                .where(*where, Child.categories.like(f"%,{cat.value},%"))
-            )
-            or 0
-        )
+    by_category: Counter[str] = Counter({cat.value: 0 for cat in ChildCategory})
+    for stored, n in session.execute(
+        select(Child.categories, func.count()).where(*where).group_by(Child.categories)
+    ):
+        for cat in rules.decode_categories(stored):
+            by_category[cat.value] += n
     by_community = dict(
         session.execute(
             select(Community.name, func.count())

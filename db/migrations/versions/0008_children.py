@@ -77,6 +77,7 @@ def upgrade() -> None:
     with op.batch_alter_table('child', schema=None) as batch_op:
         batch_op.create_index('ix_child_community_name', ['community_id', 'name'], unique=False)
         batch_op.create_index('ix_child_name_address', ['name', 'address', 'deleted_at'], unique=False)
+        batch_op.create_index('ix_child_numbers', ['id_number', 'phone', 'deleted_at'], unique=False)
 
     op.create_table('child_case',
     sa.Column('child_id', sa.String(length=36), nullable=False),
@@ -278,6 +279,7 @@ def downgrade() -> None:
 
     op.drop_table('child_case')
     with op.batch_alter_table('child', schema=None) as batch_op:
+        batch_op.drop_index('ix_child_numbers')
         batch_op.drop_index('ix_child_name_address')
         batch_op.drop_index('ix_child_community_name')
 
