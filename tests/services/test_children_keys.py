@@ -154,6 +154,15 @@ def test_first_child_login_creates_the_key_later_accounts_wait_for_a_grant(
     child = add_child(ws, sup, "孙小二", date(2015, 2, 2), notes="只有授权的人能看")
     with ws.writer(director) as s:
         assert register.detail(s, director, child.id, today=TODAY).child.notes == keys.LOCKED_TEXT
+        # A locked session may still correct the address; the notes stay as they were.
+        changed = register.update(
+            s,
+            director,
+            child.id,
+            register.ChildDraft("孙小二", child.id_number, community, address="新地址"),
+            today=TODAY,
+        )
+        assert changed.address == "新地址" and changed.notes == keys.LOCKED_TEXT
         states = {h.display_name: h.state for h in keys.holders(s, sup)}
         assert states == {"王督导": "已授权", "赵主任": "待授权"}
         keys.grant(s, sup, director.staff_id or "")

@@ -223,7 +223,11 @@ def update(
         if getattr(row, key) != value:
             setattr(row, key, value)
     notes = clean_multiline(draft.notes, "备注", "notes")
-    if notes != keys.read_text(actor, "child", "notes", row.id, row.notes):
+    current = keys.read_text(actor, "child", "notes", row.id, row.notes)
+    locked = keys.unlocked(actor) is None
+    if locked and notes not in ("", keys.LOCKED_TEXT):
+        keys.require(actor)  # refuses: a locked session cannot write narrative
+    if not locked and notes != current:
         row.notes = keys.seal_text(keys.require(actor), "child", "notes", row.id, notes)
     session.flush()
     return _info(session, actor, row, day)

@@ -162,6 +162,11 @@ def page(
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
     key = SORT_COLUMNS[q.sort][1]
+    compact = idnumber.normalise(q.text)
+    number = bool(compact) and (compact.isdigit() or compact[:-1].isdigit())
+    if q.text.strip() and (q.sort != "name" or number):
+        # Sort the matches rather than walk another index in order (as the elderly roster).
+        key = key.op("||")("")  # type: ignore[attr-defined]
     descending = q.descending != (q.sort == "age")
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
     tie = C.id.desc() if descending else C.id.asc()

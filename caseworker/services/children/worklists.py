@@ -145,8 +145,13 @@ def work_lists(
     today: date | None = None,
     horizon_days: int = 7,
     limit: int = 200,
+    with_categories: bool = True,
 ) -> WorkLists:
-    """The child-role 工作台: every list scoped to what the actor may see, urgent first."""
+    """The child-role 工作台: every list scoped to what the actor may see, urgent first.
+
+    `with_categories=False` leaves out the category review list, which evaluates the rules for
+    the children whose dates changed something (up to REVIEW_CANDIDATES): the GUI reads it on
+    the background runner with `category_items`."""
     day = today_or(today)
     scope(actor)  # refuses other roles
     urgent_first = (ChildCase.urgent.desc(), ChildCase.reported_on, ChildCase.id)
@@ -205,7 +210,7 @@ def work_lists(
         step_list(CaseStep.ASSESSED),
         tuple(_item(r, day) for r in visit_rows),
         tuple(ServiceItem(*r, (day - r[6]).days) for r in service_rows),
-        tuple(category_items(session, actor, today=day)),
+        tuple(category_items(session, actor, today=day)) if with_categories else (),
     )
 
 
