@@ -4,6 +4,8 @@ child roles' 工作台, counts only for other roles, and the confidential print 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +24,12 @@ from ui.children.page import ChildrenPage, FiguresPage
 from ui.children.work_lists import ChildWorkLists
 from ui.elderly.print_preview import PrintPreview
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to docs/screenshots/ only when asked (CASEWORKER_SHOTS=1), else to a temp folder.
+SHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("CASEWORKER_SHOTS")
+    else Path(tempfile.mkdtemp(prefix="children-shots-"))
+)
 
 
 def _session(demo_root: Path, make_controller, qtbot, user: str):
