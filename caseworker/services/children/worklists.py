@@ -443,3 +443,63 @@ def view_log(
         stmt = stmt.where(ChildViewLog.child_id == child_id)
     stmt = stmt.order_by(ChildViewLog.viewed_at.desc(), ChildViewLog.id.desc())
     return [ViewRow(*r) for r in session.execute(stmt.offset(offset).limit(limit))]
+
+
+# -- per office (the district) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeFigures:
+    """One office's counts, for the district's roll-up: never a name, never a record."""
+
+    office_code: str
+    office_name: str
+    children: int
+    by_category: dict[str, int]
+    open_cases: int
+    urgent_open: int
+    open_by_risk: dict[str, int]
+
+
+def office_figures(session: Session) -> list[OfficeFigures]:
+    """Counts per office, as the district holds them (every office's rows reach it by sync)."""
+    from db.models import Office
+
+    offices = session.execute(
+        select(Office.id, Office.code, Office.name).where(Office.deleted_at.is_(None))
+    ).all()
+    out = []
+    for office_id, code, name in sorted(offices, key=lambda o: o[1]):
+        mine = [
+            Child.deleted_at.is_(None),
+            Child.community_id.in_(select(Community.id).where(Community.office_id == office_id)),
+        ]
+        total = session.scalar(select(func.count()).select_from(Child).where(*mine)) or 0
+        cats: Counter[str] = Counter({c.value: 0 for c in ChildCategory})
+        for stored, n in session.execute(
+            select(Child.categories, func.count()).where(*mine).group_by(Child.categories)
+        ):
+            for cat in rules.decode_categories(stored):
+                cats[cat.value] += n
+        open_rows = session.execute(
+            select(ChildCase.risk, ChildCase.urgent, func.count())
+            .join(Child, Child.id == ChildCase.child_id)
+            .where(*mine, ChildCase.step != CaseStep.CLOSED.value, ChildCase.deleted_at.is_(None))
+            .group_by(ChildCase.risk, ChildCase.urgent)
+        ).all()
+        by_risk = {r.value: 0 for r in Risk}
+        for risk, _urgent, n in open_rows:
+            if risk:
+                by_risk[risk] = by_risk.get(risk, 0) + n
+        out.append(
+            OfficeFigures(
+                code,
+                name,
+                total,
+                dict(cats),
+                sum(n for _r, _u, n in open_rows),
+                sum(n for _r, u, n in open_rows if u),
+                by_risk,
+            )
+        )
+    return out
