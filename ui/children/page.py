@@ -9,6 +9,7 @@ from datetime import date, datetime
 from PySide6.QtWidgets import (
     QDialog,
     QGroupBox,
+    QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -163,8 +164,18 @@ class ChildrenPage(QWidget):
             if sid:
                 self._run(dialogs.finish_service_dialog(self.ctx, self, sid))
         elif key == "print_summary":
+            target, ok = QInputDialog.getItem(
+                self,
+                tr("打印个案摘要"),
+                tr("转介给（可改写，可留空）："),
+                ["", "公安机关", "学校", "人民法院", "医院"],
+                0,
+                True,
+            )
+            if not ok:
+                return
             self._print(
-                lambda s, a: forms.case_summary_pdf(s, a, case_id),
+                lambda s, a: forms.case_summary_pdf(s, a, case_id, referral_to=target.strip()),
                 "个案摘要",
                 tr("个案摘要（保密）"),
             )
