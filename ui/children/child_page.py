@@ -199,6 +199,14 @@ class ChildPage(QWidget):
         layout.addLayout(bar)
         QShortcut(QKeySequence("Esc"), self, self.back)
         QShortcut(QKeySequence("Alt+Left"), self, self.back)
+        for key, seq in (
+            ("edit", "Ctrl+E"),
+            ("report", "Ctrl+Shift+R"),
+            ("visit", "Ctrl+N"),
+            ("print_file", "Ctrl+P"),
+        ):
+            self.buttons[key].setToolTip(seq)
+            QShortcut(QKeySequence(seq), self, lambda k=key: self._act(k))
         ctx.changed.connect(self._on_changed)
 
     def show_child(self, child_id: str) -> None:
