@@ -204,3 +204,51 @@ def test_print_the_file_confidential_no_name_in_the_file_name(
     assert preview.filename.startswith("儿童档案-") and name not in preview.filename
     assert name not in preview.windowTitle() and "保密" in preview.windowTitle()
     assert preview.pages >= 1
+
+
+def test_supervisor_grants_a_waiting_director_and_reads_the_view_log(
+    supervisor,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    from caseworker.services import accounts
+    from caseworker.services.children import keys as key_service
+    from ui.children.page import KeysDialog, ViewLogDialog
+
+    ctx = supervisor.ctx
+    director = ctx.read(
+        lambda s: next(
+            h for h in key_service.holders(s, ctx.actor) if h.role.value == "child_director"
+        )
+    )
+    admin = ctx.read(
+        lambda s: accounts.actor_for(
+            s.scalar(select(accounts.Staff).where(accounts.Staff.username == "admin"))
+        )
+    )
+    with ctx.ws.writer(admin) as s:  # an administrator resets the director's password
+        accounts.reset_password(s, admin, director.staff_id, "Reset2027x")
+    page: ChildrenPage = supervisor.window.page("children")
+    seen: list[str] = []
+
+    def grant(d: KeysDialog) -> None:
+        row = next(i for i, h in enumerate(d.model.rows) if h.staff_id == director.staff_id)
+        seen.append(d.model.rows[row].state)
+        d.view.setCurrentIndex(d.model.index(row, 0))
+        d.grant()
+        seen.append(next(h.state for h in d.model.rows if h.staff_id == director.staff_id))
+        d.accept()
+
+    when_dialog_opens(qtbot, grant)
+    page.show_keys()
+    assert seen == ["待授权", "已授权"]
+    page.open_child(page.register.model.rows[0].id)
+    rows: list[object] = []
+
+    def read_log(d: ViewLogDialog) -> None:
+        rows.extend(d.model.rows)
+        d.accept()
+
+    when_dialog_opens(qtbot, read_log)
+    page.show_view_log()
+    assert rows and rows[0].action == "打开档案" and rows[0].staff_name == ctx.actor.display_name
