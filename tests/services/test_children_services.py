@@ -325,3 +325,25 @@ def test_migration_0008_goes_down_to_0003_and_up_again(tmp_path) -> None:
     assert go("downgrade", "0003") == set()
     assert len(go("upgrade", "0008")) == 10
     engine.dispose()
+
+
+def test_visits_due_come_by_risk_then_date(office_ws: Workspace, staff: dict[str, Actor]) -> None:
+    sup = staff["dudao"]
+    day = date(2026, 11, 2)
+    planned = {}
+    for seq, (name, risk) in enumerate(
+        (("低一", Risk.LOW), ("高二", Risk.HIGH), ("中三", Risk.MEDIUM))
+    ):
+        child = add_child(office_ws, sup, name, date(2013, 1, 1), seq=61 + 2 * seq)
+        with office_ws.writer(sup) as s:
+            c = cases.report(s, sup, cases.ReportDraft(child.id, "学校", day, "情况"), today=TODAY)
+            cases.verify(s, sup, c.id, day, True, "属实", today=TODAY)
+            cases.assess(s, sup, c.id, day, risk, [], "评估", today=TODAY)
+            cases.plan(
+                s, sup, c.id, day, [cases.ServiceDraft("救助帮扶", "x", "王督导", day)], today=TODAY
+            )
+        planned[name] = c.id
+    with office_ws.reader() as s:
+        due = worklists.work_lists(s, sup, today=date(2027, 3, 1)).visits_due
+    assert [i.child_name for i in due] == ["高二", "中三", "低一"]
+    assert [i.due for i in due] == [date(2026, 11, 9), date(2026, 12, 2), date(2027, 1, 31)]

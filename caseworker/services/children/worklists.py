@@ -35,6 +35,7 @@ from caseworker.services.children._common import (
 from db.children import Child, ChildCase, ChildCondition, ChildPlanService, ChildViewLog, ChildVisit
 from db.models import Community
 
+_RISK_RANK = case({r.value: r.rank for r in Risk}, value=ChildCase.risk, else_=9)
 CHUNK = 400  # ids per IN (...) when loading conditions of review candidates
 REVIEW_CANDIDATES = 2000  # at most this many children are re-evaluated per refresh
 
@@ -178,7 +179,7 @@ def work_lists(
             ChildCase.risk != "",
             due <= horizon,
         ],
-        (due, ChildCase.id),
+        (_RISK_RANK, due, ChildCase.id),  # by risk: 高 first, then the earliest due
         limit,
         due,
     )
