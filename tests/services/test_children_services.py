@@ -347,3 +347,21 @@ def test_visits_due_come_by_risk_then_date(office_ws: Workspace, staff: dict[str
         due = worklists.work_lists(s, sup, today=date(2027, 3, 1)).visits_due
     assert [i.child_name for i in due] == ["高二", "中三", "低一"]
     assert [i.due for i in due] == [date(2026, 11, 9), date(2026, 12, 2), date(2027, 1, 31)]
+
+
+def test_open_cases_of_children_turning_18_are_listed_with_the_day(
+    office_ws: Workspace, staff: dict[str, Actor]
+) -> None:
+    sup = staff["dudao"]
+    soon = add_child(office_ws, sup, "将成年", date(2009, 1, 10), seq=71)  # 18 on 2027-01-10
+    later = add_child(office_ws, sup, "还早", date(2009, 6, 10), seq=73)
+    for child in (soon, later):
+        with office_ws.writer(sup) as s:
+            cases.report(s, sup, cases.ReportDraft(child.id, "学校", TODAY, "情况"), today=TODAY)
+    with office_ws.reader() as s:
+        before = worklists.work_lists(s, sup, today=TODAY).turning_18  # 53 days before
+        after = worklists.work_lists(s, sup, today=date(2027, 1, 12)).turning_18
+    assert [(i.child_name, i.due, i.days_overdue) for i in before] == [
+        ("将成年", date(2027, 1, 10), 0)
+    ]
+    assert [(i.child_name, i.days_overdue) for i in after] == [("将成年", 2)]

@@ -54,6 +54,12 @@ class ChildWorkLists(QGroupBox):
             Column(self.tr("期限"), lambda i: i.due_on),
             Column(self.tr("逾期天数"), lambda i: i.days_overdue, True),
         ]
+        adult_cols = [
+            *case_cols[:2],
+            Column(self.tr("阶段"), lambda i: i.step),
+            Column(self.tr("满18岁日期"), lambda i: i.due),
+            Column(self.tr("已满天数"), lambda i: i.days_overdue or "", True),
+        ]
         category_cols = [
             Column(self.tr("儿童"), lambda i: i.child_name),
             Column(self.tr("社区/村"), lambda i: i.community_name),
@@ -71,6 +77,7 @@ class ChildWorkLists(QGroupBox):
             ("visits_due", "回访到期/逾期", visit_cols, True),
             ("services_overdue", "服务逾期", service_cols, True),
             ("categories", "类别复核", category_cols, False),
+            ("turning_18", "将满18岁", adult_cols, True),
         ):
             model: ListTableModel = ListTableModel(cols)
             view = QTableView()

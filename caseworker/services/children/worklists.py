@@ -84,9 +84,10 @@ class WorkLists:
     to_verify: tuple[CaseItem, ...]
     to_assess: tuple[CaseItem, ...]
     to_plan: tuple[CaseItem, ...]
-    visits_due: tuple[CaseItem, ...]  # due within the horizon or overdue, by due date
+    visits_due: tuple[CaseItem, ...]  # due within the horizon or overdue, by risk then date
     services_overdue: tuple[ServiceItem, ...]
     categories: tuple[CategoryItem, ...]
+    turning_18: tuple[CaseItem, ...] = ()  # open cases of children 18 within 60 days (or already)
 
 
 def _due_expr(intervals: dict[str, int]):  # -> SQL date text
@@ -204,6 +205,27 @@ def work_lists(
         .order_by(ChildPlanService.due_on, ChildPlanService.id)
         .limit(limit)
     ).all()
+    # 18 within 60 days, or already: the case is to be closed as 年满18周岁. `due` = the birthday.
+    limit_birth = rules.add_months(day + timedelta(days=60), -12 * rules.CHILD_MAX_AGE)
+    adult_rows = _case_rows(
+        session,
+        actor,
+        [ChildCase.step != CaseStep.CLOSED.value, Child.birth_date <= limit_birth],
+        (Child.birth_date, ChildCase.id),
+        limit,
+    )
+    births = dict(  # at most `limit` ids
+        session.execute(
+            select(Child.id, Child.birth_date).where(Child.id.in_([r[1] for r in adult_rows]))
+        ).all()
+    )
+    turning = []
+    for r in adult_rows:
+        on = rules.birthday(births[r[1]], rules.CHILD_MAX_AGE)
+        item = _item(r, day)
+        turning.append(
+            CaseItem(**{**item.__dict__, "due": on, "days_overdue": max(0, (day - on).days)})
+        )
     return WorkLists(
         tuple(_item(r, day) for r in urgent),
         step_list(CaseStep.REPORTED),
@@ -212,6 +234,7 @@ def work_lists(
         tuple(_item(r, day) for r in visit_rows),
         tuple(ServiceItem(*r, (day - r[6]).days) for r in service_rows),
         tuple(category_items(session, actor, today=day)) if with_categories else (),
+        tuple(turning),
     )
 
 
