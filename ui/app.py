@@ -364,6 +364,10 @@ class Controller(QObject):
             self.window.close()
             self.window.deleteLater()
             self.window = None
+        if self.ctx is not None and self.ctx.actor is not None:
+            from caseworker.services.children import keys
+
+            keys.forget(self.ctx.actor.staff_id)  # the child-data key leaves with the person
         if self.ctx is not None and self.ws is not None:
             # Each session gets a context of its own: nothing the old window connected to the
             # old one can be reached by the next person's writes.

@@ -11,6 +11,7 @@ from ui.pages.not_built import NoAccessPage, NotBuiltPage
 
 if TYPE_CHECKING:
     from ui.app import Controller
+    from ui.children.page import ChildrenPage
     from ui.elderly.page import ElderlyPage
 
 
@@ -46,7 +47,33 @@ def build_sections(controller: Controller) -> list[Section]:
             page.add_panel(
                 WorkListsPanel(ctx, open_resident, lambda kind: elderly_page().print_(kind, []))
             )
+        if ctx.can(Permission.CHILD_VIEW):
+            from ui.children.work_lists import ChildWorkLists
+
+            page.add_panel(
+                ChildWorkLists(
+                    ctx,
+                    lambda cid: children_page().open_child(cid),
+                    lambda cid: children_page().open_case(cid),
+                )
+            )
         return page
+
+    def children() -> QWidget:
+        from caseworker.domain.roles import Permission
+
+        if not ctx.can(Permission.CHILD_VIEW):
+            from ui.children.page import FiguresPage
+
+            return FiguresPage(ctx)
+        from ui.children.page import ChildrenPage
+
+        return ChildrenPage(ctx)
+
+    def children_page() -> ChildrenPage:
+        window = controller.window
+        assert window is not None
+        return window.page("children")  # type: ignore[return-value]
 
     def system() -> QWidget:
         from ui.admin.system_page import SystemPage
@@ -66,13 +93,7 @@ def build_sections(controller: Controller) -> list[Section]:
             "适老化改造",
             lambda: NotBuiltPage("适老化改造", "改造户从申请到验收的全过程、改造项目目录和补贴。"),
         ),
-        Section(
-            "children",
-            "儿童关爱",
-            lambda: NotBuiltPage(
-                "儿童关爱", "困境儿童台账、风险评估、帮扶计划和回访（严格保密）。"
-            ),
-        ),
+        Section("children", "儿童关爱", children),
         Section("sync", "数据同步", sync),
         Section(
             "reports",

@@ -184,6 +184,22 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_children(args: argparse.Namespace) -> int:
+    from caseworker.services.children.worklists import office_figures
+
+    with _hub(args) as hub, hub.reader() as session:
+        rows = office_figures(session)
+    print(f"儿童关爱（仅统计数字）：{len(rows)} 个街道")
+    for r in rows:
+        cats = "，".join(f"{k} {v}" for k, v in r.by_category.items())
+        risks = "，".join(f"{k}风险 {v}" for k, v in r.open_by_risk.items())
+        print(
+            f"  {r.office_code} {r.office_name}：登记儿童 {r.children} 名（{cats}）；"
+            f"在办个案 {r.open_cases} 件，紧急 {r.urgent_open} 件（{risks}）"
+        )
+    return EXIT_OK
+
+
 def _cmd_conflicts(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
@@ -295,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="各街道的同步状态")
     add_json_arg(p)
     p.set_defaults(func=_cmd_status)
+
+    p = sub.add_parser("children", help="各街道儿童关爱统计（只有数字）")
+    p.set_defaults(func=_cmd_children)
 
     p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")
     p.add_argument("--all", action="store_true", help="包括已处理的")

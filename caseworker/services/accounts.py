@@ -13,6 +13,7 @@ from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import COMMUNITY_SCOPED, Actor, Permission, Role
 from caseworker.passwords import hash_password, verify_password
 from caseworker.services import settings
+from caseworker.services.children import keys as child_keys
 from db.base import utcnow
 from db.models import Community, Office, Staff
 
@@ -240,6 +241,7 @@ def create_staff(
     )
     session.add(row)
     session.flush()
+    child_keys.on_account_created(session, row, password)
     return _info(row)
 
 
@@ -279,6 +281,7 @@ def update_staff(session: Session, actor: Actor, staff_id: str, draft: StaffDraf
     row.community_id = _validate_scope(session, draft.role, draft.community_id)
     row.phone = draft.phone.strip()
     session.flush()
+    child_keys.on_role_changed(session, row)
     return _info(row)
 
 
@@ -313,6 +316,7 @@ def reset_password(session: Session, actor: Actor, staff_id: str, new_password: 
     row.failed_logins = 0
     row.locked_until = None
     session.flush()
+    child_keys.on_password_reset(session, row, new_password)
     return _info(row)
 
 
@@ -328,6 +332,7 @@ def change_own_password(session: Session, actor: Actor, old: str, new: str) -> N
     row.password_hash = hash_password(new)
     row.must_change_password = False
     session.flush()
+    child_keys.on_password_changed(session, row, old, new)
 
 
 # -- login -----------------------------------------------------------------------------------
@@ -372,6 +377,7 @@ def authenticate(
     row.locked_until = None
     row.last_login_at = now
     session.flush()
+    child_keys.on_login(session, row, password)
     return LoginResult(actor_for(row), "", row.must_change_password)
 
 

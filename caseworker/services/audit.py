@@ -25,6 +25,15 @@ TABLE_LABELS: dict[str, str] = {
     "elderly_visit": "探访记录",
     "elderly_visit_amendment": "探访记录更正",
     "elderly_referral": "转介",
+    # Programme 3 (shown only on a child's own page, to child-protection roles).
+    "child": "儿童档案",
+    "child_guardian": "父母/监护人",
+    "child_condition": "情形与证明",
+    "child_case": "个案",
+    "child_case_event": "个案经过",
+    "child_plan_service": "帮扶服务",
+    "child_visit": "儿童回访",
+    "child_view_log": "档案查阅",
 }
 FIELD_LABELS: dict[str, str] = {
     "name": "名称",
@@ -84,6 +93,12 @@ FIELD_LABELS: dict[str, str] = {
     "owner_name": "跟进人",
     "outcome": "办理结果",
     "closed_on": "办结日期",
+    # Programme 3.
+    "school": "学校",
+    "grade": "年级",
+    "registered_on": "登记日期",
+    "categories_note": "类别复核说明",
+    "director_staff_id": "儿童主任",
 }
 # The visit form's structured and free-text fields, labelled as on the paper form.
 FIELD_LABELS.update({f.name: f.label for f in CHOICE_FIELDS})
@@ -140,9 +155,15 @@ class AuditRow:
     source: str
 
 
+# Child-protection records are shown to child-protection roles only (on the child's own page),
+# never in the general audit trail that administrators and supervisors read.
+CONFIDENTIAL_TABLE_PREFIX = "child"
+
+
 def _query(flt: AuditFilter) -> Select:
     q = select(JournalEntry).where(
-        or_(JournalEntry.field.is_(None), JournalEntry.field.not_in(HIDDEN_FIELDS))
+        or_(JournalEntry.field.is_(None), JournalEntry.field.not_in(HIDDEN_FIELDS)),
+        JournalEntry.table_name.not_like(f"{CONFIDENTIAL_TABLE_PREFIX}%"),
     )
     if flt.actor_name:
         q = q.where(JournalEntry.actor_name == flt.actor_name)

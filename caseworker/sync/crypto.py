@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -85,6 +85,29 @@ def seal_key(
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=eph_pub + recipient_pub, info=info
     ).derive(shared)
+
+
+def seal(plaintext: bytes, recipient_box_pub_hex: str, aad: bytes) -> bytes:
+    """Encrypt to the recipient's X25519 key: eph_pub(32) | nonce(12) | ciphertext."""
+    recipient = bytes.fromhex(recipient_box_pub_hex)
+    eph = X25519PrivateKey.generate()
+    eph_pub = eph.public_key().public_bytes(_RAW, _PUB)
+    key = seal_key(eph.exchange(X25519PublicKey.from_public_bytes(recipient)), eph_pub, recipient)
+    nonce = os.urandom(12)
+    return eph_pub + nonce + ChaCha20Poly1305(key).encrypt(nonce, plaintext, aad)
+
+
+def open_sealed(blob: bytes, keys: KeyPair, aad: bytes) -> bytes:
+    """Open what `seal` made for this key pair (refused when altered or not ours)."""
+    if len(blob) < 44 + 16:
+        raise SyncRefused("加密内容不完整（太短），未做任何改动。")
+    eph_pub, nonce, ct = blob[:32], blob[32:44], blob[44:]
+    own_pub = bytes.fromhex(keys.box_pub)
+    key = seal_key(keys.box.exchange(X25519PublicKey.from_public_bytes(eph_pub)), eph_pub, own_pub)
+    try:
+        return ChaCha20Poly1305(key).decrypt(nonce, ct, aad)
+    except InvalidTag:
+        raise SyncRefused("无法解密：它不是发给本机的，或者内容已被改动。未做任何改动。") from None
 
 
 # -- private keys at rest ------------------------------------------------------------------------

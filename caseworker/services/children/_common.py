@@ -1,0 +1,96 @@
+"""Helpers shared by the programme 3 services: permission checks and the confidentiality scope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy.orm import Session
+
+from caseworker.domain.errors import NotFound, PermissionDenied
+from caseworker.domain.roles import Actor, Permission, Role
+from caseworker.services.elderly._common import (  # noqa: F401  (re-exported for the modules)
+    clean,
+    clean_multiline,
+    clean_phone,
+    like_escape,
+    today_or,
+)
+from db.base import utcnow
+from db.children import Child, ChildCase, ChildViewLog
+
+NOT_FOUND = "找不到这个儿童档案，或它不在您负责的社区"
+
+
+def can_view(actor: Actor) -> None:
+    if not actor.can(Permission.CHILD_VIEW):
+        raise PermissionDenied("儿童关爱档案只有儿童督导员和儿童主任可以查看")
+
+
+def can_edit(actor: Actor) -> None:
+    if not actor.can(Permission.CHILD_EDIT):
+        raise PermissionDenied("儿童关爱档案只有儿童督导员和儿童主任可以修改")
+
+
+def supervisor_only(actor: Actor, what: str) -> None:
+    """Assessment, plans, closure and the view log belong to the child supervisor."""
+    can_edit(actor)
+    if actor.role is not None and actor.role is not Role.CHILD_SUPERVISOR:
+        raise PermissionDenied(f"{what}由儿童督导员负责，儿童主任不能操作")
+
+
+def scope(actor: Actor) -> ColumnElement[bool]:
+    """The rows of `child` this actor may see, as a WHERE clause (never a filter after loading)."""
+    can_view(actor)
+    if actor.role is Role.CHILD_DIRECTOR:
+        if not actor.community_id:
+            return false()
+        return Child.community_id == actor.community_id
+    return true()
+
+
+def scoped_children(actor: Actor) -> Select:
+    return select(Child).where(scope(actor), Child.deleted_at.is_(None))
+
+
+def load_child(session: Session, actor: Actor, child_id: str) -> Child:
+    row = session.scalar(scoped_children(actor).where(Child.id == child_id))
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return row
+
+
+def load_case(session: Session, actor: Actor, case_id: str) -> ChildCase:
+    row = session.scalar(
+        select(ChildCase)
+        .join(Child, Child.id == ChildCase.child_id)
+        .where(ChildCase.id == case_id, ChildCase.deleted_at.is_(None), scope(actor))
+    )
+    if row is None:
+        raise NotFound("找不到这个个案，或它不在您负责的社区")
+    return row
+
+
+def check_community(actor: Actor, community_id: str) -> None:
+    """A child director writes only in their own community."""
+    if actor.role is Role.CHILD_DIRECTOR and community_id != actor.community_id:
+        raise PermissionDenied("儿童主任只能登记和修改本社区的儿童")
+
+
+def log_view(session: Session, actor: Actor, child_id: str, action: str) -> None:
+    """Every open or print of a child's record leaves a row (journaled, so it travels)."""
+    session.add(
+        ChildViewLog(
+            child_id=child_id,
+            staff_id=actor.staff_id,
+            staff_name=actor.display_name,
+            role=actor.role.value if actor.role else "",
+            action=action,
+            viewed_at=utcnow(),
+        )
+    )
+    session.flush()
+
+
+def now() -> datetime:
+    return utcnow()

@@ -1,0 +1,529 @@
+"""What waits for child-protection staff, the figures every role may see, and the view log.
+
+Work lists (scoped like every child query): urgent reports first, 待核实, 待评估, 待制定计划,
+follow-up visits due or overdue by risk (the interval is a district setting, the due date is
+computed in SQL), services overdue, categories to review and children who become eligible on a
+known day. Figures are counts only, which is all that other roles may see.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from caseworker.domain import children as rules
+from caseworker.domain.children import (
+    TERM_CONDITIONS,
+    CaseStep,
+    ChildCategory,
+    ParentCondition,
+    Risk,
+    ServiceStatus,
+)
+from caseworker.domain.roles import Actor, Permission, Role
+from caseworker.services.children import cases as case_service
+from caseworker.services.children._common import (
+    load_child,
+    scope,
+    supervisor_only,
+    today_or,
+)
+from db.children import Child, ChildCase, ChildCondition, ChildPlanService, ChildViewLog, ChildVisit
+from db.models import Community
+
+_RISK_RANK = case({r.value: r.rank for r in Risk}, value=ChildCase.risk, else_=9)
+CHUNK = 400  # ids per IN (...) when loading conditions of review candidates
+REVIEW_CANDIDATES = 2000  # at most this many children are re-evaluated per refresh
+
+
+@dataclass(frozen=True)
+class CaseItem:
+    case_id: str
+    child_id: str
+    child_name: str
+    community_name: str
+    step: str
+    urgent: bool
+    urgent_reasons: str
+    risk: str
+    reported_on: date
+    due: date | None  # next visit due (visit lists)
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class ServiceItem:
+    service_id: str
+    case_id: str
+    child_id: str
+    child_name: str
+    kind: str
+    owner_name: str
+    due_on: date
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class CategoryItem:
+    child_id: str
+    child_name: str
+    community_name: str
+    category: str
+    kind: str  # 待复核 / 新符合 / 即将符合
+    on: date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class WorkLists:
+    urgent: tuple[CaseItem, ...]
+    to_verify: tuple[CaseItem, ...]
+    to_assess: tuple[CaseItem, ...]
+    to_plan: tuple[CaseItem, ...]
+    visits_due: tuple[CaseItem, ...]  # due within the horizon or overdue, by risk then date
+    services_overdue: tuple[ServiceItem, ...]
+    categories: tuple[CategoryItem, ...]
+    turning_18: tuple[CaseItem, ...] = ()  # open cases of children 18 within 60 days (or already)
+
+
+def _due_expr(intervals: dict[str, int]):  # -> SQL date text
+    modifier = case(
+        *((ChildCase.risk == r, f"+{intervals[r]} days") for r in intervals),
+        else_="+30 days",
+    )
+    base = func.coalesce(ChildCase.last_visit_on, ChildCase.planned_on)
+    return func.date(base, modifier)
+
+
+def _case_rows(session: Session, actor: Actor, where, order, limit: int, due=None):
+    cols = [
+        ChildCase.id,
+        ChildCase.child_id,
+        Child.name,
+        Community.name,
+        ChildCase.step,
+        ChildCase.urgent,
+        ChildCase.urgent_reasons,
+        ChildCase.risk,
+        ChildCase.reported_on,
+        due if due is not None else literal(None),
+    ]
+    stmt = (
+        select(*cols)
+        .join(Child, Child.id == ChildCase.child_id)
+        .join(Community, Community.id == Child.community_id)
+        .where(scope(actor), Child.deleted_at.is_(None), ChildCase.deleted_at.is_(None), *where)
+        .order_by(*order)
+        .limit(limit)
+    )
+    return session.execute(stmt).all()
+
+
+def _item(r, today: date) -> CaseItem:
+    due = date.fromisoformat(r[9]) if isinstance(r[9], str) else r[9]
+    return CaseItem(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        bool(r[5]),
+        (r[6] or "").replace(",", "、"),
+        r[7] or "",
+        r[8],
+        due,
+        max(0, (today - due).days) if due else 0,
+    )
+
+
+def work_lists(
+    session: Session,
+    actor: Actor,
+    *,
+    today: date | None = None,
+    horizon_days: int = 7,
+    limit: int = 200,
+    with_categories: bool = True,
+) -> WorkLists:
+    """The child-role 工作台: every list scoped to what the actor may see, urgent first.
+
+    `with_categories=False` leaves out the category review list, which evaluates the rules for
+    the children whose dates changed something (up to REVIEW_CANDIDATES): the GUI reads it on
+    the background runner with `category_items`."""
+    day = today_or(today)
+    scope(actor)  # refuses other roles
+    urgent_first = (ChildCase.urgent.desc(), ChildCase.reported_on, ChildCase.id)
+
+    def step_list(step: CaseStep) -> tuple[CaseItem, ...]:
+        rows = _case_rows(session, actor, [ChildCase.step == step.value], urgent_first, limit)
+        return tuple(_item(r, day) for r in rows)
+
+    urgent = _case_rows(
+        session,
+        actor,
+        [ChildCase.urgent.is_(True), ChildCase.step != CaseStep.CLOSED.value],
+        (ChildCase.reported_on, ChildCase.id),
+        limit,
+    )
+    intervals = {r.value: case_service.interval_for(session, r.value) for r in Risk}
+    due = _due_expr(intervals)
+    horizon = (day + timedelta(days=horizon_days)).isoformat()
+    visit_rows = _case_rows(
+        session,
+        actor,
+        [
+            ChildCase.step.in_([CaseStep.PLANNED.value, CaseStep.FOLLOW_UP.value]),
+            ChildCase.risk != "",
+            due <= horizon,
+        ],
+        (_RISK_RANK, due, ChildCase.id),  # by risk: 高 first, then the earliest due
+        limit,
+        due,
+    )
+    service_rows = session.execute(
+        select(
+            ChildPlanService.id,
+            ChildPlanService.case_id,
+            Child.id,
+            Child.name,
+            ChildPlanService.kind,
+            ChildPlanService.owner_name,
+            ChildPlanService.due_on,
+        )
+        .join(ChildCase, ChildCase.id == ChildPlanService.case_id)
+        .join(Child, Child.id == ChildCase.child_id)
+        .where(
+            scope(actor),
+            ChildPlanService.status == ServiceStatus.OPEN.value,
+            ChildPlanService.due_on < day,
+            ChildCase.step != CaseStep.CLOSED.value,
+        )
+        .order_by(ChildPlanService.due_on, ChildPlanService.id)
+        .limit(limit)
+    ).all()
+    # 18 within 60 days, or already: the case is to be closed as 年满18周岁. `due` = the birthday.
+    limit_birth = rules.add_months(day + timedelta(days=60), -12 * rules.CHILD_MAX_AGE)
+    adult_rows = _case_rows(
+        session,
+        actor,
+        [ChildCase.step != CaseStep.CLOSED.value, Child.birth_date <= limit_birth],
+        (Child.birth_date, ChildCase.id),
+        limit,
+    )
+    births = dict(  # at most `limit` ids
+        session.execute(
+            select(Child.id, Child.birth_date).where(Child.id.in_([r[1] for r in adult_rows]))
+        ).all()
+    )
+    turning = []
+    for r in adult_rows:
+        on = rules.birthday(births[r[1]], rules.CHILD_MAX_AGE)
+        item = _item(r, day)
+        turning.append(
+            CaseItem(**{**item.__dict__, "due": on, "days_overdue": max(0, (day - on).days)})
+        )
+    return WorkLists(
+        tuple(_item(r, day) for r in urgent),
+        step_list(CaseStep.REPORTED),
+        step_list(CaseStep.VERIFIED),
+        step_list(CaseStep.ASSESSED),
+        tuple(_item(r, day) for r in visit_rows),
+        tuple(ServiceItem(*r, (day - r[6]).days) for r in service_rows),
+        tuple(category_items(session, actor, today=day)) if with_categories else (),
+        tuple(turning),
+    )
+
+
+def category_items(
+    session: Session, actor: Actor, *, today: date | None = None, ahead_days: int = 60
+) -> list[CategoryItem]:
+    """Categories to review (a condition lapsed), newly holding, or holding soon (within
+    `ahead_days`): the children whose conditions have a date that can change a category are
+    found in SQL, then the rules decide."""
+    day = today_or(today)
+    from caseworker.services.children import register
+
+    # A category can change without anything being typed only when a date passes: a condition
+    # ended or its term ran out (review), or a 6-month day comes (new / soon).
+    six_ago = rules.add_months(day, -rules.SIX_MONTHS)
+    pending = ChildCondition.kind.in_([ParentCondition.UNREACHABLE.value, *TERM_CONDITIONS])
+    dated = or_(
+        ChildCondition.ended_on <= day,
+        ChildCondition.end_on < day,
+        pending
+        & ChildCondition.end_on.is_(None)
+        & ChildCondition.ended_on.is_(None)
+        & (ChildCondition.start_on > six_ago - timedelta(days=ahead_days))
+        & (ChildCondition.start_on <= six_ago + timedelta(days=ahead_days)),
+    )
+    ids = list(
+        session.scalars(
+            select(Child.id)
+            .where(
+                scope(actor),
+                Child.deleted_at.is_(None),
+                Child.id.in_(
+                    select(ChildCondition.child_id).where(
+                        dated, ChildCondition.deleted_at.is_(None)
+                    )
+                ),
+            )
+            .order_by(Child.name, Child.id)
+            .limit(REVIEW_CANDIDATES)
+        )
+    )
+    communities = dict(session.execute(select(Community.id, Community.name)).all())
+    out: list[CategoryItem] = []
+    for i in range(0, len(ids), CHUNK):
+        chunk = list(session.scalars(select(Child).where(Child.id.in_(ids[i : i + CHUNK]))))
+        all_facts = register.facts_of_many(session, chunk)
+        for child in chunk:
+            findings = rules.evaluate(all_facts[child.id], day)
+            rev = rules.review(rules.decode_categories(child.categories), findings, day)
+            where = communities.get(child.community_id, "")
+
+            soon = day + timedelta(days=ahead_days)
+            picked = [
+                *((f, "待复核", None) for f in rev.to_review),
+                *((f, "新符合", f.eligible_from) for f in rev.to_add),
+                *(
+                    (f, "即将符合", f.eligible_from)
+                    for f in rev.upcoming
+                    if f.eligible_from and f.eligible_from <= soon
+                ),
+            ]
+            out.extend(
+                CategoryItem(child.id, child.name, where, f.category.value, kind, on, f.reason)
+                for f, kind, on in picked
+            )
+    order = {"待复核": 0, "新符合": 1, "即将符合": 2}
+    out.sort(key=lambda x: (order[x.kind], x.on or day, x.child_name))
+    return out
+
+
+# -- figures -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts only: what any logged-in role may see (child roles: within their scope)."""
+
+    children: int
+    by_category: dict[str, int]
+    by_community: dict[str, int]
+    open_cases_by_step: dict[str, int]
+    open_cases_by_risk: dict[str, int]
+    urgent_open: int
+    visits_done_in_month: int
+    visits_due_in_month: int
+    scoped_to: str  # "全街道" or the community's name
+
+
+def figures(session: Session, actor: Actor, *, today: date | None = None) -> Figures:
+    """Children by category and community, cases by step and risk, the month's visits done and
+    due. Other roles get the whole office's counts, never a record."""
+    day = today_or(today)
+    child_roles = actor.can(Permission.CHILD_VIEW)
+    where = [Child.deleted_at.is_(None)]
+    label = "全街道"
+    if child_roles:
+        where.append(scope(actor))
+        if actor.role is Role.CHILD_DIRECTOR:
+            label = (
+                session.scalar(select(Community.name).where(Community.id == actor.community_id))
+                or ""
+            )
+    total = session.scalar(select(func.count()).select_from(Child).where(*where)) or 0
+    by_category: Counter[str] = Counter({cat.value: 0 for cat in ChildCategory})
+    for stored, n in session.execute(
+        select(Child.categories, func.count()).where(*where).group_by(Child.categories)
+    ):
+        for cat in rules.decode_categories(stored):
+            by_category[cat.value] += n
+    by_community = dict(
+        session.execute(
+            select(Community.name, func.count())
+            .select_from(Child)
+            .join(Community, Community.id == Child.community_id)
+            .where(*where)
+            .group_by(Community.name)
+            .order_by(Community.name)
+        ).all()
+    )
+    open_where = [*where, ChildCase.step != CaseStep.CLOSED.value, ChildCase.deleted_at.is_(None)]
+    by_step = dict(
+        session.execute(
+            select(ChildCase.step, func.count())
+            .join(Child, Child.id == ChildCase.child_id)
+            .where(*open_where)
+            .group_by(ChildCase.step)
+        ).all()
+    )
+    by_risk = dict(
+        session.execute(
+            select(ChildCase.risk, func.count())
+            .join(Child, Child.id == ChildCase.child_id)
+            .where(*open_where, ChildCase.risk != "")
+            .group_by(ChildCase.risk)
+        ).all()
+    )
+    urgent = (
+        session.scalar(
+            select(func.count())
+            .select_from(ChildCase)
+            .join(Child, Child.id == ChildCase.child_id)
+            .where(*open_where, ChildCase.urgent.is_(True))
+        )
+        or 0
+    )
+    first = day.replace(day=1)
+    nxt = rules.add_months(first, 1)
+    done = (
+        session.scalar(
+            select(func.count(func.distinct(ChildVisit.case_id)))
+            .join(Child, Child.id == ChildVisit.child_id)
+            .where(
+                *where,
+                ChildVisit.case_id.is_not(None),
+                ChildVisit.visit_date >= first,
+                ChildVisit.visit_date < nxt,
+            )
+        )
+        or 0
+    )
+    intervals = {r.value: case_service.interval_for(session, r.value) for r in Risk}
+    due_expr = _due_expr(intervals)
+    due_count = (
+        session.scalar(
+            select(func.count())
+            .select_from(ChildCase)
+            .join(Child, Child.id == ChildCase.child_id)
+            .where(
+                *where,
+                ChildCase.step.in_([CaseStep.PLANNED.value, CaseStep.FOLLOW_UP.value]),
+                ChildCase.risk != "",
+                or_(
+                    due_expr < nxt.isoformat(),
+                    ChildCase.last_visit_on >= first,
+                ),
+            )
+        )
+        or 0
+    )
+    return Figures(
+        total,
+        dict(by_category),
+        by_community,
+        {s.value: by_step.get(s.value, 0) for s in CaseStep if s is not CaseStep.CLOSED},
+        {r.value: by_risk.get(r.value, 0) for r in Risk},
+        urgent,
+        done,
+        due_count,
+        label,
+    )
+
+
+# -- the view log --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewRow:
+    child_id: str
+    child_name: str
+    staff_name: str
+    role: str
+    action: str
+    viewed_at: datetime
+
+
+def view_log(
+    session: Session,
+    actor: Actor,
+    *,
+    child_id: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> list[ViewRow]:
+    """Who opened or printed which child's record, newest first (child supervisor only)."""
+    supervisor_only(actor, "查看档案查阅记录")
+    stmt = (
+        select(
+            ChildViewLog.child_id,
+            Child.name,
+            ChildViewLog.staff_name,
+            ChildViewLog.role,
+            ChildViewLog.action,
+            ChildViewLog.viewed_at,
+        )
+        .join(Child, Child.id == ChildViewLog.child_id)
+        .where(scope(actor))
+    )
+    if child_id:
+        load_child(session, actor, child_id)
+        stmt = stmt.where(ChildViewLog.child_id == child_id)
+    stmt = stmt.order_by(ChildViewLog.viewed_at.desc(), ChildViewLog.id.desc())
+    return [ViewRow(*r) for r in session.execute(stmt.offset(offset).limit(limit))]
+
+
+# -- per office (the district) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeFigures:
+    """One office's counts, for the district's roll-up: never a name, never a record."""
+
+    office_code: str
+    office_name: str
+    children: int
+    by_category: dict[str, int]
+    open_cases: int
+    urgent_open: int
+    open_by_risk: dict[str, int]
+
+
+def office_figures(session: Session) -> list[OfficeFigures]:
+    """Counts per office, as the district holds them (every office's rows reach it by sync)."""
+    from db.models import Office
+
+    offices = session.execute(
+        select(Office.id, Office.code, Office.name).where(Office.deleted_at.is_(None))
+    ).all()
+    out = []
+    for office_id, code, name in sorted(offices, key=lambda o: o[1]):
+        mine = [
+            Child.deleted_at.is_(None),
+            Child.community_id.in_(select(Community.id).where(Community.office_id == office_id)),
+        ]
+        total = session.scalar(select(func.count()).select_from(Child).where(*mine)) or 0
+        cats: Counter[str] = Counter({c.value: 0 for c in ChildCategory})
+        for stored, n in session.execute(
+            select(Child.categories, func.count()).where(*mine).group_by(Child.categories)
+        ):
+            for cat in rules.decode_categories(stored):
+                cats[cat.value] += n
+        open_rows = session.execute(
+            select(ChildCase.risk, ChildCase.urgent, func.count())
+            .join(Child, Child.id == ChildCase.child_id)
+            .where(*mine, ChildCase.step != CaseStep.CLOSED.value, ChildCase.deleted_at.is_(None))
+            .group_by(ChildCase.risk, ChildCase.urgent)
+        ).all()
+        by_risk = {r.value: 0 for r in Risk}
+        for risk, _urgent, n in open_rows:
+            if risk:
+                by_risk[risk] = by_risk.get(risk, 0) + n
+        out.append(
+            OfficeFigures(
+                code,
+                name,
+                total,
+                dict(cats),
+                sum(n for _r, _u, n in open_rows),
+                sum(n for _r, u, n in open_rows if u),
+                by_risk,
+            )
+        )
+    return out

@@ -1,0 +1,225 @@
+"""儿童台账: the child register. Search as you type, filters, SQL sort on header click, paged rows
+with the ID number and address masked; only the children the person may see are ever queried.
+
+Keyboard: Ctrl+F search; Down moves into the list; Enter opens the child (straight away when one
+child matches); Ctrl+Shift+A adds a child.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.domain.children import ChildCategory
+from caseworker.domain.roles import Role
+from caseworker.services import accounts
+from caseworker.services.children import search
+from caseworker.services.children.search import ChildQuery, ChildRow
+from ui.children.common import CHILD_TABLES
+from ui.context import AppContext
+from ui.elderly.roster_page import SEARCH_DEBOUNCE_MS, _RosterView, _SearchBox
+from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
+
+
+class RegisterModel(PagedTableModel[ChildRow]):
+    """Children with an open urgent case in red."""
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and index.isValid():
+            return QBrush(QColor("#b00020")) if self.rows[index.row()].urgent else None
+        return super().data(index, role)
+
+
+class RegisterPage(QWidget):
+    open_child = Signal(str)
+    add_child = Signal()
+    keys_requested = Signal()
+    view_log_requested = Signal()
+    print_blank = Signal()
+    print_month = Signal()
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        actor = ctx.actor
+        assert actor is not None
+        from datetime import date
+
+        self.today = date.today()
+        heading = QLabel(self.tr("儿童台账"))
+        heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        secret = QLabel(self.tr("保密"))
+        secret.setStyleSheet("color: #b00020; border: 1px solid #b00020; padding: 1px 6px;")
+        self.search = _SearchBox()
+        self.search.setPlaceholderText(
+            self.tr("搜索：姓名或住址的任意部分、身份证号（或后几位）、电话　Ctrl+F")
+        )
+        self.search.setClearButtonEnabled(True)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self.timer.timeout.connect(self.reload)
+        self.search.textChanged.connect(lambda _t: self.timer.start())
+        self.search.returnPressed.connect(self._search_enter)
+        self.search.down.connect(self._into_list)
+        self.community = QComboBox()
+        communities = ctx.read(accounts.communities)
+        if actor.community_id:
+            communities = [c for c in communities if c.id == actor.community_id]
+        else:
+            self.community.addItem(self.tr("全部社区/村"), None)
+        for c in communities:
+            self.community.addItem(c.name, c.id)
+        self.category = QComboBox()
+        self.category.addItem(self.tr("全部类别"), None)
+        for cat in ChildCategory:
+            self.category.addItem(cat.value, cat.value)
+        self.open_only = QCheckBox(self.tr("只看有在办个案"))
+        for box in (self.community, self.category):
+            box.currentIndexChanged.connect(lambda _i: self.reload())
+        self.open_only.toggled.connect(lambda _on: self.reload())
+        self.count_label = QLabel()
+        self.columns: list[Column[ChildRow]] = [
+            Column(self.tr("姓名"), lambda r: r.name, sort_key="name"),
+            Column(self.tr("性别"), lambda r: r.sex, sort_key="sex"),
+            Column(self.tr("年龄"), lambda r: r.age_on(self.today), True, sort_key="age"),
+            Column(self.tr("身份证号"), lambda r: r.id_number_masked, sort_key="id_number"),
+            Column(self.tr("社区/村"), lambda r: r.community_name, sort_key="community"),
+            Column(self.tr("住址"), lambda r: r.address_masked, sort_key="address"),
+            Column(self.tr("类别"), lambda r: r.categories, sort_key="categories"),
+            Column(self.tr("学校"), lambda r: r.school, sort_key="school"),
+            Column(self.tr("在办个案"), lambda r: r.open_cases or "", True, sort_key="open_cases"),
+            Column(self.tr("紧急"), lambda r: "紧急" if r.urgent else ""),
+            Column(self.tr("儿童主任"), lambda r: r.director_name),
+        ]
+        self.sort_key, self.descending = "name", False
+        self.model = RegisterModel(self.columns, lambda: 0, lambda _o, _l: [])
+        self.view = _RosterView()
+        self.view.setModel(self.model)
+        configure_view(self.view)
+        header = self.view.horizontalHeader()
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        header.sectionClicked.connect(self._sort_by)
+        for col, width in enumerate((70, 40, 40, 140, 96, 110, 210, 110, 60, 40)):
+            self.view.setColumnWidth(col, width)
+        self.view.doubleClicked.connect(lambda i: self._open_row(i.row()))
+        self.view.activated_row.connect(self._open_row)
+
+        self.add_button = QPushButton(self.tr("新增儿童"))
+        self.add_button.setToolTip("Ctrl+Shift+A")
+        self.add_button.clicked.connect(self.add_child)
+        open_button = QPushButton(self.tr("打开"))
+        open_button.clicked.connect(lambda: self._open_row(self.view.currentIndex().row()))
+        blank = QPushButton(self.tr("空白回访表"))
+        blank.clicked.connect(self.print_blank)
+        month = QPushButton(self.tr("本月回访表"))
+        month.clicked.connect(self.print_month)
+        buttons = QHBoxLayout()
+        for b in (self.add_button, open_button, blank, month):
+            buttons.addWidget(b)
+        if actor.role is Role.CHILD_SUPERVISOR:
+            keys_button = QPushButton(self.tr("密钥授权"))
+            keys_button.clicked.connect(self.keys_requested)
+            log_button = QPushButton(self.tr("档案查阅记录"))
+            log_button.clicked.connect(self.view_log_requested)
+            buttons.addWidget(keys_button)
+            buttons.addWidget(log_button)
+        buttons.addStretch()
+        hint = QLabel(
+            self.tr("Enter 打开　列表中身份证号和住址已隐去，打开档案可见全文（会记录查阅）")
+        )
+        hint.setStyleSheet("color: #777;")
+        buttons.addWidget(hint)
+
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addWidget(secret)
+        top.addSpacing(12)
+        top.addWidget(self.search, 1)
+        filters = QHBoxLayout()
+        filters.addWidget(self.community)
+        filters.addWidget(self.category)
+        filters.addWidget(self.open_only)
+        filters.addStretch()
+        filters.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
+        QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.add_child)
+        ctx.changed.connect(self._on_changed)
+        self.reload()
+
+    def query(self) -> ChildQuery:
+        return ChildQuery(
+            text=self.search.text(),
+            community_id=self.community.currentData(),
+            category=self.category.currentData(),
+            open_case_only=self.open_only.isChecked(),
+            sort=self.sort_key,
+            descending=self.descending,
+        )
+
+    def reload(self) -> None:
+        self.timer.stop()
+        actor = self.ctx.actor
+        assert actor is not None
+        q = self.query()
+        self.model.reload(
+            count=lambda: self.ctx.read(lambda s: search.count(s, actor, q)),
+            fetch=lambda o, n: self.ctx.read(lambda s: search.page(s, actor, q, o, n)),
+        )
+        self.count_label.setText(self.tr("共 {0} 名儿童").format(self.model.total))
+        if self.model.rows:
+            self.view.setCurrentIndex(self.model.index(0, 0))
+
+    def _on_changed(self, tables: frozenset[str]) -> None:
+        if tables & CHILD_TABLES:
+            self.reload()
+
+    def _sort_by(self, column: int) -> None:
+        key = self.columns[column].sort_key
+        if key is None:
+            return
+        if key == self.sort_key:
+            self.descending = not self.descending
+        else:
+            self.sort_key, self.descending = key, False
+        self.reload()
+
+    def _open_row(self, row: int) -> None:
+        if 0 <= row < len(self.model.rows):
+            self.open_child.emit(self.model.row(row).id)
+
+    def _search_enter(self) -> None:
+        if self.timer.isActive():
+            self.reload()
+        if self.model.total == 1:
+            self._open_row(0)
+        else:
+            self._into_list()
+
+    def _into_list(self) -> None:
+        if self.timer.isActive():
+            self.reload()
+        if self.model.rows:
+            self.view.setFocus()
+            self.view.selectRow(max(0, self.view.currentIndex().row()))
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
