@@ -120,12 +120,13 @@ class XlsxWriter:
         bold = Font(bold=True)
         header_fill = PatternFill("solid", fgColor="DDE6F0")
         mark_fill = PatternFill("solid", fgColor="F8CBAD")
-        header_row = 1
+        header_row = 2 if title else 1
+        # Write-only sheets write their view with the first row: freeze before appending.
+        ws.freeze_panes = f"A{header_row + 1}"
         if title:
             cell = WriteOnlyCell(ws, value=title)
             cell.font = Font(bold=True, size=13)
             ws.append([cell])
-            header_row = 2
         head = []
         for col in columns:
             cell = WriteOnlyCell(ws, value=col.header)
@@ -134,7 +135,6 @@ class XlsxWriter:
             cell.alignment = Alignment(vertical="center", wrap_text=True)
             head.append(cell)
         ws.append(head)
-        ws.freeze_panes = f"A{header_row + 1}"
         formats = {
             "date": "yyyy-mm-dd",
             "datetime": "yyyy-mm-dd hh:mm",
