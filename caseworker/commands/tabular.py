@@ -172,6 +172,50 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _period(args: argparse.Namespace) -> Any:
+    from caseworker.domain import periods
+
+    given = [t for t in (args.month, args.quarter, args.year) if t]
+    if len(given) > 1:
+        raise _Refused("--month、--quarter、--year 只能选一个")
+    try:
+        if args.quarter:
+            return periods.parse(args.quarter)
+        if args.year:
+            return periods.parse(args.year)
+        if args.month:
+            return periods.parse(args.month)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from None
+    return periods.month(date.today())
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from caseworker.cli import open_workspace
+    from caseworker.services import reports
+    from caseworker.services.reports.output import write_xlsx
+
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise _Refused(f"输出文件应以 .pdf 或 .xlsx 结尾：{out}")
+    if not out.parent.exists():
+        raise _Refused(f"文件夹不存在：{out.parent}")
+    period = _period(args)
+    with open_workspace(args) as ws, ws.reader() as session:
+        report = reports.build(session, Actor.system("cli"), period)
+    if suffix == ".pdf":
+        from caseworker.printing.report_pdf import write_pdf
+
+        write_pdf(report, out)
+    else:
+        write_xlsx(report, out)
+    print(f"已生成{report.title}：{out}")
+    for section in report.sections:
+        print(f"  {section.title}：" + "，".join(f"{k} {v}" for k, v in section.headline))
+    return EXIT_OK
+
+
 def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
     p = subparsers.add_parser("import", help="导入 Excel 台账")
     sub = p.add_subparsers(dest="import_command", metavar="内容", required=True)
@@ -206,3 +250,11 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
     p.add_argument("--from", dest="date_from", help="探访记录、操作日志：起始日期")
     p.add_argument("--to", dest="date_to", help="探访记录、操作日志：截止日期")
     p.set_defaults(func=_cmd_export)
+
+    p = subparsers.add_parser("report", help="统计报表（月报、季报、年报）：PDF 或 Excel")
+    add_workspace_arg(p)
+    p.add_argument("--month", help="月份 YYYY-MM（默认本月）")
+    p.add_argument("--quarter", help="季度 YYYY-Q1..Q4")
+    p.add_argument("--year", help="年份 YYYY")
+    p.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
+    p.set_defaults(func=_cmd_report)

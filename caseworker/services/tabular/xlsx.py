@@ -9,7 +9,7 @@ write-only mode), so 100,000 rows do not sit in memory; widths are measured on t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain, islice
@@ -113,7 +113,12 @@ class XlsxWriter:
             if width is None:
                 measured = max(
                     [_display_width(col.header)]
-                    + [_display_width(r[i - 1]) for r in sample if i - 1 < len(r)]
+                    # A one-cell row (a note under a table) runs across: not measured.
+                    + [
+                        _display_width(r[i - 1])
+                        for r in sample
+                        if i - 1 < len(r) and (len(r) > 1 or len(columns) == 1)
+                    ]
                 )
                 width = min(MAX_WIDTH, max(6, measured + 2))
             ws.column_dimensions[get_column_letter(i)].width = width
@@ -175,12 +180,3 @@ def _sheet_name(name: str) -> str:
     bad = "[]:*?/\\"
     cleaned = "".join("_" if ch in bad else ch for ch in name).strip() or "Sheet"
     return cleaned[:31]
-
-
-def chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    """Rows in lists of `size` (for progress reporting)."""
-    while True:
-        part = list(islice(rows, size))
-        if not part:
-            return
-        yield part
