@@ -182,7 +182,7 @@ def render_report(report: Report) -> bytes:
     story: list[Any] = [
         Paragraph(report.title, title),
         Paragraph(
-            f"统计期：{report.period.first:%Y-%m-%d} 至 {report.period.last:%Y-%m-%d}　"
+            f"统计期：{report.period.first:%Y-%m-%d} 至 {report.until:%Y-%m-%d}　"
             f"制表日期：{report.generated_on:%Y-%m-%d}",
             sub,
         ),

@@ -60,6 +60,11 @@ class Report:
     sections: tuple[ReportSection, ...]
 
     @property
+    def until(self) -> date:
+        """The last day counted: the period's end, or today while the period is running."""
+        return min(self.period.last, self.generated_on)
+
+    @property
     def title(self) -> str:
         return f"{self.office_name}民政工作统计{self.period.report_name}（{self.period.label}）"
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
@@ -251,8 +251,10 @@ def build(
     session: Session, actor: Actor, period: Period, today: date, progress: Progress | None
 ) -> ReportSection:
     can_view(actor)
+    # A period still running is counted up to today: its months yet to come are left out.
+    period = replace(period, last=min(period.last, today))
     communities = _communities(session)
-    trend_months = periods.last_months(min(period.last, today), TREND_MONTHS)
+    trend_months = periods.last_months(period.last, TREND_MONTHS)
     counts = visit_counts(
         session, actor, set(period.months) | set(trend_months), today=today, progress=progress
     )
