@@ -148,6 +148,16 @@ class WorkListsPanel(QGroupBox):
             menu.addAction(self.tr("空白探访记录表"), lambda: print_flow("blank"))
             print_button.setMenu(menu)
             filters.addWidget(print_button)
+        self.export_button = QPushButton(self.tr("导出Excel"))
+        export_menu = QMenu(self.export_button)
+        for key, text in (
+            ("elderly-due", self.tr("本月应访名单")),
+            ("elderly-overdue", self.tr("逾期未访名单")),
+            ("elderly-referrals", self.tr("转介待跟进")),
+        ):
+            export_menu.addAction(text, lambda k=key: self.export_excel(k))
+        self.export_button.setMenu(export_menu)
+        filters.addWidget(self.export_button)
         body = QHBoxLayout()
         body.addWidget(self.tabs, 1)
         body.addWidget(rates_box)
@@ -156,6 +166,16 @@ class WorkListsPanel(QGroupBox):
         layout.addLayout(body, 1)
         ctx.changed.connect(self._on_changed)
         self.refresh()
+
+    def export_excel(self, key: str) -> object:
+        """导出Excel: a work list for the community chosen above."""
+        from caseworker.services.exports import ExportFilter
+        from ui.export import export_list
+
+        cid = self.community.currentData()
+        words = self.community.currentText() if cid else ""
+        flt = ExportFilter(community_id=cid, description=words)
+        return export_list(self.ctx, self, key, flt)
 
     @property
     def today(self) -> date:

@@ -54,7 +54,7 @@ from caseworker.services.elderly import schedule
 from caseworker.services.elderly._common import can_edit, today_or
 from caseworker.services.elderly.roster import ResidentDraft, _check_fields, parse_roster_id
 from caseworker.services.tabular import readers
-from caseworker.services.tabular.headers import ColumnReading, Layout, locate
+from caseworker.services.tabular.headers import ColumnReading, Layout, guess, locate
 from caseworker.services.tabular.xlsx import Column, XlsxWriter
 from db.elderly import ElderlyResident
 from db.models import Community
@@ -528,7 +528,11 @@ def _read_file(
         layout = locate(sheet.rows, ELDERLY, overrides)
         if layout is None:
             note = "空工作表" if not sheet.rows else "没有找到表头（姓名、身份证号等），未导入"
-            sheets.append(SheetReading(sheet.name, None, (), None, 0, note))
+            guessed = guess(sheet.rows)
+            columns = guessed.columns if guessed else ()
+            if guessed:
+                note += "；请在“列对应”中指定各栏"
+            sheets.append(SheetReading(sheet.name, None, columns, None, 0, note))
             done += len(sheet.rows)
             continue
         missing = [ELDERLY.label_of(f) for f in ELDERLY.required if f not in layout.fields]

@@ -111,3 +111,13 @@ def locate(rows: list[list[Cell]], spec: RosterSpec, overrides: dict[str, str]) 
                 continue  # same score further down (a repeated header): keep the first
             best = (hits, h, Layout(h, tuple(columns)))
     return None if best is None else best[2]
+
+
+def guess(rows: list[list[Cell]]) -> Layout | None:
+    """When no header is recognised: the first row with two or more labels, nothing mapped,
+    so the person can say what each column is."""
+    for h in range(min(SCAN_ROWS, len(rows))):
+        labels = [cell_text(v) for v in rows[h]]
+        if sum(1 for t in labels if t) >= 2:
+            return Layout(h, tuple(ColumnReading(i, t, None) for i, t in enumerate(labels) if t))
+    return None
