@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -45,10 +45,16 @@ from caseworker.services import settings
 from caseworker.services.elderly import schedule
 from caseworker.services.elderly._common import can_view, like_escape
 from caseworker.services.elderly.search import _years_before
-from caseworker.services.reports import Chart, Progress, ReportSection, ReportTable, SectionSpec
+from caseworker.services.reports import (
+    Chart,
+    Progress,
+    ReportSection,
+    ReportTable,
+    SectionSpec,
+    Unit,
+)
 from caseworker.services.tabular.xlsx import Column
 from db.elderly import ElderlyReferral, ElderlyResident, ElderlyVisit, ElderlyVisitAmendment
-from db.models import Community
 
 R = ElderlyResident.__table__.c
 V = ElderlyVisit.__table__.c
@@ -74,17 +80,6 @@ class VisitCounts:
     @property
     def rate(self) -> float | None:
         return None if self.due == 0 else self.visited / self.due
-
-
-def _communities(session: Session) -> list[tuple[str, str]]:
-    return [
-        (cid, name)
-        for cid, name in session.execute(
-            select(Community.id, Community.name)
-            .where(Community.deleted_at.is_(None))
-            .order_by(Community.sort_order, Community.name)
-        )
-    ]
 
 
 def visit_counts(
@@ -248,58 +243,61 @@ def referral_counts(session: Session, actor: Actor, period: Period) -> dict[str,
 
 
 def build(
-    session: Session, actor: Actor, period: Period, today: date, progress: Progress | None
+    session: Session,
+    actor: Actor,
+    period: Period,
+    today: date,
+    units: Sequence[Unit],
+    progress: Progress | None,
 ) -> ReportSection:
     can_view(actor)
     # A period still running is counted up to today: its months yet to come are left out.
     period = replace(period, last=min(period.last, today))
-    communities = _communities(session)
     trend_months = periods.last_months(period.last, TREND_MONTHS)
     counts = visit_counts(
         session, actor, set(period.months) | set(trend_months), today=today, progress=progress
     )
     target = int(settings.get(session, TARGET_KEY)) / 100
+    label = "街道" if any(len(u.community_ids) > 1 for u in units) else "社区/村"
+    wanted = {cid for u in units for cid in u.community_ids}
 
-    per: dict[str, VisitCounts] = {cid: VisitCounts() for cid, _ in communities}
-    for m in period.months:
-        for cid, _ in communities:
-            if (m, cid) in counts:
-                per[cid].add(counts[(m, cid)])
-    total = VisitCounts()
-    for c in per.values():
-        total.add(c)
+    def visits_of(unit_ids: Iterable[str], months: Iterable[date]) -> VisitCounts:
+        c = VisitCounts()
+        for m in months:
+            for cid in unit_ids:
+                if (m, cid) in counts:
+                    c.add(counts[(m, cid)])
+        return c
+
+    total = visits_of(wanted, period.months)
     visit_rows: list[tuple[object, ...]] = []
-    for cid, name in communities:
-        c = per[cid]
-        visit_rows.append((name, c.due, c.visited, c.on_time, c.overdue, c.rate))
+    for u in units:
+        c = visits_of(u.community_ids, period.months)
+        visit_rows.append((u.name, c.due, c.visited, c.on_time, c.overdue, c.rate))
     visit_rows.append(("合计", total.due, total.visited, total.on_time, total.overdue, total.rate))
 
     roster = roster_counts(session, actor, period)
-    empty = dict.fromkeys(next(iter(roster.values()), {}), 0)
     keys = ["在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少"]
     roster_rows = []
     sums = dict.fromkeys(keys, 0)
-    for cid, name in communities:
-        figures = roster.get(cid, empty)
-        roster_rows.append((name, *(figures.get(k, 0) for k in keys)))
-        for k in keys:
-            sums[k] += figures.get(k, 0)
+    for u in units:
+        figures = [sum(roster.get(cid, {}).get(k, 0) for cid in u.community_ids) for k in keys]
+        roster_rows.append((u.name, *figures))
+        for k, v in zip(keys, figures, strict=True):
+            sums[k] += v
     roster_rows.append(("合计", *(sums[k] for k in keys)))
 
     refs = referral_counts(session, actor, period)
     ref_keys = ["转介", "办结", "未办结"]
     ref_rows = [
-        (name, *(refs.get(cid, {}).get(k, 0) for k in ref_keys)) for cid, name in communities
+        (u.name, *(sum(refs.get(cid, {}).get(k, 0) for cid in u.community_ids) for k in ref_keys))
+        for u in units
     ]
     ref_rows.append(("合计", *(sum(r[i + 1] for r in ref_rows) for i in range(len(ref_keys)))))
 
-    trend: list[tuple[str, float | None]] = []
-    for m in trend_months:
-        c = VisitCounts()
-        for cid, _ in communities:
-            if (m, cid) in counts:
-                c.add(counts[(m, cid)])
-        trend.append((f"{m.year % 100:02d}年{m.month}月", c.rate))
+    trend = [
+        (f"{m.year % 100:02d}年{m.month}月", visits_of(wanted, [m]).rate) for m in trend_months
+    ]
 
     rate_text = "—" if total.rate is None else f"{total.rate * 100:.1f}%"
     headline = (
@@ -310,7 +308,7 @@ def build(
         ("逾期未访", f"{total.overdue} 人次"),
         ("在册老人", f"{sums['在册']} 人"),
     )
-    community = Column("社区/村")
+    community = Column(label)
     return ReportSection(
         "老年人探访关爱",
         headline,
@@ -357,7 +355,7 @@ def build(
         (
             Chart(
                 "bar",
-                "各社区探访率",
+                f"各{label}探访率",
                 tuple(name for name, *_ in visit_rows[:-1]),
                 tuple(r[5] for r in visit_rows[:-1]),
                 target,
