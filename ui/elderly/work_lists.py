@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.domain import schedule as rules
-from caseworker.services import accounts
+from caseworker.services import accounts, settings
 from caseworker.services.elderly import roster, schedule
 from caseworker.services.elderly.schedule import CommunityRate, DueRow, ReferralRow
 from ui.context import AppContext
@@ -130,6 +130,13 @@ class WorkListsPanel(QGroupBox):
         rates_col = QVBoxLayout(rates_box)
         rates_col.setContentsMargins(0, 0, 0, 0)
         rates_col.addWidget(self.rates_title)
+        from ui.reports.charts import ChartWidget
+
+        # This month's rate per community against the district's target, at a glance.
+        self.rates_chart = ChartWidget()
+        self.rates_chart.setMinimumSize(280, 170)
+        self.rates_chart.setMaximumHeight(200)
+        rates_col.addWidget(self.rates_chart)
         rates_col.addWidget(self.rates_view, 1)
         rates_box.setFixedWidth(300)
         self.rates_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -232,9 +239,22 @@ class WorkListsPanel(QGroupBox):
                 schedule.overdue_count(s, actor, community_id=cid, visitor_id=vid, today=today),
                 schedule.open_referrals(s, actor, community_id=cid, owner_id=vid, today=today),
                 schedule.visit_rates(s, actor, today, today=today),
+                int(settings.get(s, "report.visit_rate_target")) / 100,
             )
 
-        week, week_n, overdue, overdue_n, refs, rates = self.ctx.read(load)
+        week, week_n, overdue, overdue_n, refs, rates, target = self.ctx.read(load)
+        from caseworker.services.reports import Chart
+
+        shown = [r for r in rates if r.community_id is not None]
+        self.rates_chart.set_chart(
+            Chart(
+                "bar",
+                self.tr("本月各社区探访率"),
+                tuple(r.community_name for r in shown),
+                tuple(r.rate for r in shown),
+                target,
+            )
+        )
         self.week_model.set_rows(week)
         self.overdue_model.set_rows(overdue)
         self.referral_model.set_rows(refs)
