@@ -167,3 +167,27 @@ def test_reports_section_shows_the_hand_count_and_saves(
     save_to.append(tmp_path / "月报.xlsx")
     page.xlsx_button.click()
     assert load_workbook(tmp_path / "月报.xlsx").sheetnames[0] == "探访情况"
+
+
+def test_work_list_and_audit_export_buttons(
+    office_ws: Workspace, worker: Actor, admin: Actor, qtbot, tmp_path: Path, popups, save_to
+) -> None:
+    from ui.admin.audit import AuditPage
+    from ui.elderly.work_lists import WorkListsPanel
+
+    add(office_ws, worker, "王秀英", date(1944, 5, 6), seq=12, enrolled_on=date(2026, 1, 5))
+    panel = WorkListsPanel(_ctx(office_ws, worker), lambda _rid: None)
+    qtbot.addWidget(panel)
+    actions = panel.export_button.menu().actions()
+    assert [a.text() for a in actions] == ["本月应访名单", "逾期未访名单", "转介待跟进"]
+    save_to.append(tmp_path / "逾期.xlsx")
+    actions[1].trigger()
+    rows = list(load_workbook(tmp_path / "逾期.xlsx").active.iter_rows(min_row=3, values_only=True))
+    assert [r[0] for r in rows] == ["王秀英"] and rows[0][8] > 0  # days overdue, a number
+    assert panel.rates_chart.chart is not None and panel.rates_chart.chart.target == 1.0
+    audit_page = AuditPage(_ctx(office_ws, admin))
+    qtbot.addWidget(audit_page)
+    save_to.append(tmp_path / "日志.xlsx")
+    audit_page.export_button.click()
+    ws = load_workbook(tmp_path / "日志.xlsx").active
+    assert ws.max_row - 2 == audit_page.model.total
