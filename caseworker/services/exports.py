@@ -76,7 +76,7 @@ def _paged(fetch: Callable[[int, int], list[Any]]) -> Iterator[Any]:
 
 
 def _roster_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Sequence[Any]]:
-    for r in _paged(lambda o, n: search.page(s, a, f.roster, o, n, today=day)):
+    for r in search.stream(s, a, f.roster, today=day):
         yield (
             r.name,
             r.sex,

@@ -134,8 +134,8 @@ class WorkListsPanel(QGroupBox):
 
         # This month's rate per community against the district's target, at a glance.
         self.rates_chart = ChartWidget()
-        self.rates_chart.setMinimumSize(280, 170)
-        self.rates_chart.setMaximumHeight(200)
+        self.rates_chart.setMinimumSize(200, 110)
+        self.rates_chart.setMaximumHeight(190)
         rates_col.addWidget(self.rates_chart)
         rates_col.addWidget(self.rates_view, 1)
         rates_box.setFixedWidth(300)

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber
 from caseworker.domain.elderly import (
     LIVING_ARRANGEMENTS,
     Category,
@@ -795,7 +794,3 @@ def save_report(p: ImportPreview, out: Path | str) -> Path:
             title=f"逐行结果：{p.file_name}{REPORT_ONLY}",
         )
     return Path(out)
-
-
-def masked(r: RowReading) -> str:
-    return idnumber.mask(r.id_number) if r.id_number else ""
