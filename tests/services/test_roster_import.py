@@ -252,3 +252,16 @@ def test_cell_rules() -> None:
     assert ym is not None and ym.month_only and ym.value == date(1947, 3, 1)
     with pytest.raises(CellRefused, match="不存在"):
         cell_date("2026-02-30")
+
+
+def test_a_file_changed_after_its_preview_is_refused(
+    office_ws: Workspace, worker: Actor, tmp_path: Path
+) -> None:
+    path = m.write_xlsx(tmp_path / "台账.xlsx")
+    p = _preview(office_ws, worker, path)
+    m.write_xlsx(path, [("和平里社区", [["姓名", "身份证号"], ["钱大爷", m.ZHAO]])])
+    with pytest.raises(ValidationError, match="预览之后被修改过"):
+        ri.apply_file(
+            office_ws, worker, path, today=TODAY, expect_fingerprint=p.fingerprint, previewed=p
+        )
+    assert _count(office_ws) == 0

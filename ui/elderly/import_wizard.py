@@ -353,11 +353,7 @@ class ImportWizard(QDialog):
         assert self.preview is not None
         actor = self.ctx.actor
         assert actor is not None
-        path, options, fingerprint = (
-            self.path(),
-            self.options(self.mapping),
-            self.preview.fingerprint,
-        )
+        path, options, previewed = self.path(), self.options(self.mapping), self.preview
 
         def job(progress=None) -> ri.ImportResult:  # type: ignore[no-untyped-def]
             return ri.apply_file(
@@ -366,7 +362,8 @@ class ImportWizard(QDialog):
                 path,
                 options,
                 progress=progress,
-                expect_fingerprint=fingerprint,
+                expect_fingerprint=previewed.fingerprint,
+                previewed=previewed,
             )
 
         try:

@@ -242,6 +242,9 @@ class _Reader:
         self.session = session
         self.options = options
         self.today = today
+        # Held so the rule checks' `session.get(Community, …)` find them in the (weak)
+        # identity map instead of querying once per row.
+        self._loaded = list(session.scalars(select(Community)))
         self.community_ids = _communities(session)
         self.community_names = {
             cid: name for name, cid in session.execute(select(Community.name, Community.id)).all()
@@ -675,12 +678,17 @@ def apply_file(
     today: date | None = None,
     progress: Progress | None = None,
     expect_fingerprint: str | None = None,
+    previewed: ImportPreview | None = None,
 ) -> ImportResult:
-    """Preview; when something would be written, back up the database, then apply in one
+    """Preview (or take the preview the person just saw, `previewed`, when the file is still
+    the same); when something would be written, back up the database, then apply in one
     transaction. Nothing to write: no backup, nothing changed, and the result says so."""
     can_edit(actor)
-    with ws.reader() as session:
-        first = preview(session, actor, path, options, today=today, progress=progress)
+    if previewed is not None and previewed.fingerprint == _fingerprint(Path(path)):
+        first = previewed
+    else:
+        with ws.reader() as session:
+            first = preview(session, actor, path, options, today=today, progress=progress)
     if expect_fingerprint is not None and first.fingerprint != expect_fingerprint:
         raise ValidationError("文件在预览之后被修改过，请重新预览后再导入")
     if first.to_write == 0:

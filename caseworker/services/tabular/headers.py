@@ -9,6 +9,7 @@ group header (赡养人 over 姓名 | 电话) is read as the two together (赡�
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from caseworker.domain.roster_columns import GROUP_PREFIXES, RosterSpec
 from caseworker.domain.tabular import Cell, cell_text, header_key
@@ -30,9 +31,13 @@ class Layout:
     columns: tuple[ColumnReading, ...]
 
     def column_of(self, field: str) -> int | None:
-        return next((c.index for c in self.columns if c.field == field), None)
+        return self._columns.get(field)
 
-    @property
+    @cached_property
+    def _columns(self) -> dict[str, int]:
+        return {c.field: c.index for c in reversed(self.columns) if c.field}
+
+    @cached_property
     def fields(self) -> frozenset[str]:
         return frozenset(c.field for c in self.columns if c.field)
 
