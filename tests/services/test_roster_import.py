@@ -71,6 +71,7 @@ def test_messy_workbook_is_read_row_by_row(
     assert wang.values["enrolled_on"] == date(2026, 1, 5)  # an Excel date cell
     assert wang.values["supporter_name"] == "王强"
     li = rows[(m.SHEET1, 5)]
+    assert li.name == "李建国"  # the ideographic space that lined names up is gone
     assert li.values is not None and li.values["enrolled_on"] == date(2026, 3, 5)
     assert li.values["phone"] == "010-64001234"
     old = rows[(m.SHEET1, 6)]

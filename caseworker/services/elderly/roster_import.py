@@ -300,6 +300,8 @@ def _read_row(
     if cell_text(name_cell) == "" and cell_text(id_cell) == "":
         return replace(base, reason="没有姓名和身份证号的行（说明或备注）")
     name = cell_text(name_cell)
+    if not any("a" <= ch.lower() <= "z" for ch in name):
+        name = name.replace(" ", "")  # "王　英" padded to line up with three-character names
     rejected = replace(base, status=RowStatus.REJECTED, name=name)
     try:
         id_text = id_number_text(id_cell)
@@ -348,6 +350,7 @@ def _read_row(
                     warnings.append(f"居住情况“{text}”无法识别，未导入该项")
                 text = mapped_text or ""
             values[f] = text
+    values["name"] = name
     categories: frozenset[Category] | None = None
     if "categories" in layout.fields:
         words = split_words(_value(cells, layout, "categories"))
