@@ -284,8 +284,10 @@ class ImportWizard(QDialog):
         self.mapping_table.setRowCount(len(rows))
         self.mapping_combos: list[tuple[str, QComboBox]] = []
         for i, (sheet, col) in enumerate(rows):
-            self.mapping_table.setItem(i, 0, QTableWidgetItem(sheet))
-            self.mapping_table.setItem(i, 1, QTableWidgetItem(col.label))
+            for c, text in ((0, sheet), (1, col.label)):
+                item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                self.mapping_table.setItem(i, c, item)
             combo = QComboBox()
             combo.addItem(self.tr("（不导入）"), "")
             for spec in ELDERLY.columns:
