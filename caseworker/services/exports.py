@@ -190,7 +190,7 @@ def _visit_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Se
 
 
 def _audit_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Sequence[Any]]:
-    for r in _paged(lambda o, n: audit.page(s, a, f.audit, o, n)):
+    for r in audit.stream(s, a, f.audit):
         yield (
             r.recorded_at,
             r.actor_name,
