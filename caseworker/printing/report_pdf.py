@@ -215,6 +215,14 @@ def render_report(report: Report) -> bytes:
             story.append(KeepTogether(block) if len(t.rows) < 25 else block[0])
             if len(t.rows) >= 25:
                 story += block[1:]
+    sign = ParagraphStyle("sign", fontName=font, fontSize=10, leading=16, spaceBefore=18)
+    story.append(
+        Paragraph(
+            f"填报单位：{report.office_name}　　填表人：＿＿＿＿＿＿　　"
+            "审核人（科长）：＿＿＿＿＿＿　　报送日期：＿＿＿＿年＿＿月＿＿日",
+            sign,
+        )
+    )
     canvas_cls = type(
         "_ReportCanvas",
         (_NumberedCanvas,),
