@@ -62,6 +62,8 @@ class _RowsModel(ListTableModel[ri.RowReading]):
         if role == Qt.ItemDataRole.BackgroundRole and index.isValid():
             color = ROW_COLORS.get(self.rows[index.row()].status)
             return QBrush(QColor(color)) if color else None
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid():
+            return super().data(index, Qt.ItemDataRole.DisplayRole) or None  # long reasons
         return super().data(index, role)
 
 
