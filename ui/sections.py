@@ -85,6 +85,15 @@ def build_sections(controller: Controller) -> list[Section]:
 
         return SyncPage(ctx, controller.settings)
 
+    def reports() -> QWidget:
+        from caseworker.domain.roles import Permission
+
+        if not ctx.can(Permission.ELDERLY_VIEW):
+            return NoAccessPage("统计报表", "您的账号没有可查看的统计报表。")
+        from ui.reports.page import ReportsPage
+
+        return ReportsPage(ctx)
+
     return [
         Section("home", "工作台", home),
         Section("elderly", "老年人探访", elderly),
@@ -95,10 +104,6 @@ def build_sections(controller: Controller) -> list[Section]:
         ),
         Section("children", "儿童关爱", children),
         Section("sync", "数据同步", sync),
-        Section(
-            "reports",
-            "统计报表",
-            lambda: NotBuiltPage("统计报表", "探访率、改造户数、儿童关爱等报送区民政局的统计。"),
-        ),
+        Section("reports", "统计报表", reports),
         Section("system", "系统设置", system),
     ]

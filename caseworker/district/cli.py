@@ -332,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--keep-earlier", type=int, metavar="ID", help="保留先登记的记录")
     g.add_argument("--keep-later", type=int, metavar="ID", help="保留后登记的记录")
     p.set_defaults(func=_cmd_duplicates)
+    from caseworker.district.report import register as register_report
+
+    register_report(sub)
     return parser
 
 

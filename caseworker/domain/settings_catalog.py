@@ -55,6 +55,7 @@ CATALOG: dict[str, SettingDef] = {
         SettingDef("child.visit_interval_days.high", int, 7, "高风险儿童回访间隔", 1, 92, "天"),
         SettingDef("child.visit_interval_days.medium", int, 30, "中风险儿童回访间隔", 1, 366, "天"),
         SettingDef("child.visit_interval_days.low", int, 90, "低风险儿童回访间隔", 1, 366, "天"),
+        SettingDef("report.visit_rate_target", int, 100, "月探访率目标", 1, 100, "%"),
         SettingDef("security.idle_lock_minutes", int, 10, "无操作自动锁屏", 1, 240, "分钟"),
         SettingDef("security.max_failed_logins", int, 5, "连续输错密码上限", 3, 20, "次"),
         SettingDef("security.lockout_minutes", int, 15, "输错密码后锁定", 1, 1440, "分钟"),

@@ -189,6 +189,11 @@ class RosterPage(QWidget):
         ):
             menu.addAction(text, lambda k=key: self.print_requested.emit(k))
         self.print_button.setMenu(menu)
+        self.export_button = QPushButton(self.tr("导出Excel"))
+        self.export_button.setToolTip(self.tr("按当前的查找和筛选条件导出"))
+        self.export_button.clicked.connect(self.export_excel)
+        self.import_button = QPushButton(self.tr("导入台账"))
+        self.import_button.clicked.connect(self.import_roster)
 
         top = QHBoxLayout()
         top.addWidget(heading)
@@ -205,6 +210,8 @@ class RosterPage(QWidget):
         buttons = QHBoxLayout()
         for b in (self.add_button, self.open_button, self.visit_button, self.print_button):
             buttons.addWidget(b)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.import_button)
         buttons.addStretch()
         hint = QLabel(self.tr("Enter 打开　Ctrl+N 登记探访　点击表头排序　按住 Ctrl/Shift 多选"))
         hint.setStyleSheet("color: #777;")
@@ -242,7 +249,33 @@ class RosterPage(QWidget):
         self.can_edit = ctx.actor is not None and _can_edit(ctx)
         self.add_button.setEnabled(self.can_edit)
         self.visit_button.setEnabled(self.can_edit)
+        self.import_button.setEnabled(self.can_edit)
         self.reload()
+
+    # -- Excel -------------------------------------------------------------------------------
+    def export_excel(self) -> Any:
+        """导出Excel: the roster as filtered and searched now (IDs masked as on screen)."""
+        from caseworker.services.exports import ExportFilter
+        from ui.export import export_list
+
+        words = [
+            combo.currentText()
+            for combo in (self.community, self.tier, self.category, self.status)
+            if combo.currentIndex() > 0
+        ]
+        if self.search.text().strip():
+            words.insert(0, self.tr("查找“{0}”").format(self.search.text().strip()))
+        if self.overdue.isChecked():
+            words.append(self.overdue.text())
+        if self.due_month.isChecked():
+            words.append(self.due_month.text())
+        flt = ExportFilter(roster=self.query(), description="，".join(words))
+        return export_list(self.ctx, self, "elderly-roster", flt)
+
+    def import_roster(self) -> None:
+        from ui.elderly.import_wizard import ImportWizard
+
+        ImportWizard(self.ctx, self).exec()
 
     # -- query -----------------------------------------------------------------------------------
     def query(self) -> RosterQuery:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.domain import schedule as rules
-from caseworker.services import accounts
+from caseworker.services import accounts, settings
 from caseworker.services.elderly import roster, schedule
 from caseworker.services.elderly.schedule import CommunityRate, DueRow, ReferralRow
 from ui.context import AppContext
@@ -130,6 +130,13 @@ class WorkListsPanel(QGroupBox):
         rates_col = QVBoxLayout(rates_box)
         rates_col.setContentsMargins(0, 0, 0, 0)
         rates_col.addWidget(self.rates_title)
+        from ui.reports.charts import ChartWidget
+
+        # This month's rate per community against the district's target, at a glance.
+        self.rates_chart = ChartWidget()
+        self.rates_chart.setMinimumSize(200, 110)
+        self.rates_chart.setMaximumHeight(190)
+        rates_col.addWidget(self.rates_chart)
         rates_col.addWidget(self.rates_view, 1)
         rates_box.setFixedWidth(300)
         self.rates_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -150,6 +157,16 @@ class WorkListsPanel(QGroupBox):
             menu.addAction(self.tr("空白探访记录表"), lambda: self.print_("blank"))
             print_button.setMenu(menu)
             filters.addWidget(print_button)
+        self.export_button = QPushButton(self.tr("导出Excel"))
+        export_menu = QMenu(self.export_button)
+        for key, text in (
+            ("elderly-due", self.tr("本月应访名单")),
+            ("elderly-overdue", self.tr("逾期未访名单")),
+            ("elderly-referrals", self.tr("转介待跟进")),
+        ):
+            export_menu.addAction(text, lambda k=key: self.export_excel(k))
+        self.export_button.setMenu(export_menu)
+        filters.addWidget(self.export_button)
         body = QHBoxLayout()
         body.addWidget(self.tabs, 1)
         body.addWidget(rates_box)
@@ -169,6 +186,16 @@ class WorkListsPanel(QGroupBox):
             community_id=self.community.currentData(),
             visitor_id=self.visitor.currentData(),
         )
+
+    def export_excel(self, key: str) -> object:
+        """导出Excel: a work list for the community chosen above."""
+        from caseworker.services.exports import ExportFilter
+        from ui.export import export_list
+
+        cid = self.community.currentData()
+        words = self.community.currentText() if cid else ""
+        flt = ExportFilter(community_id=cid, description=words)
+        return export_list(self.ctx, self, key, flt)
 
     @property
     def today(self) -> date:
@@ -229,9 +256,22 @@ class WorkListsPanel(QGroupBox):
                 schedule.overdue_count(s, actor, community_id=cid, visitor_id=vid, today=today),
                 schedule.open_referrals(s, actor, community_id=cid, owner_id=vid, today=today),
                 schedule.visit_rates(s, actor, today, today=today),
+                int(settings.get(s, "report.visit_rate_target")) / 100,
             )
 
-        week, week_n, overdue, overdue_n, refs, rates = self.ctx.read(load)
+        week, week_n, overdue, overdue_n, refs, rates, target = self.ctx.read(load)
+        from caseworker.services.reports import Chart
+
+        shown = [r for r in rates if r.community_id is not None]
+        self.rates_chart.set_chart(
+            Chart(
+                "bar",
+                self.tr("本月各社区探访率"),
+                tuple(r.community_name for r in shown),
+                tuple(r.rate for r in shown),
+                target,
+            )
+        )
         self.week_model.set_rows(week)
         self.overdue_model.set_rows(overdue)
         self.referral_model.set_rows(refs)

@@ -128,6 +128,9 @@ class SyncPage(QWidget):
         c_buttons.addWidget(self.keep_button)
         c_buttons.addWidget(self.reverse_button)
         c_buttons.addStretch()
+        self.conflicts_export_button = QPushButton(self.tr("导出Excel"))
+        self.conflicts_export_button.clicked.connect(self._export_conflicts)
+        c_buttons.addWidget(self.conflicts_export_button)
         conflicts_tab = QWidget()
         c_layout = QVBoxLayout(conflicts_tab)
         c_layout.addLayout(c_buttons)
@@ -327,3 +330,9 @@ class SyncPage(QWidget):
             )
         except CaseworkerError as exc:
             QMessageBox.warning(self, self.tr("无法处理"), str(exc))
+
+    def _export_conflicts(self) -> object:
+        """导出Excel: every conflict, open and resolved."""
+        from ui.export import export_list
+
+        return export_list(self.ctx, self, "conflicts")

@@ -10,8 +10,10 @@ Names sort by pinyin, as Excel sorts Chinese names (the stored `name_pinyin`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -182,21 +184,10 @@ def count(session: Session, actor: Actor, q: RosterQuery, *, today: date | None 
     return session.scalar(stmt) or 0
 
 
-def page(
-    session: Session,
-    actor: Actor,
-    q: RosterQuery,
-    offset: int,
-    limit: int,
-    *,
-    today: date | None = None,
-) -> list[RosterRow]:
-    """Rows `offset` .. `offset+limit-1` in the chosen order (ties broken by id, so pages are
-    stable)."""
-    can_view(actor)
+def _ordered(session: Session, q: RosterQuery, day: date) -> tuple[Select, dict, dict]:
+    """The filtered, sorted statement of roster rows, and the community and staff names."""
     if q.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {q.sort!r}")
-    day = today_or(today)
     base = select(
         R.id,
         R.name,
@@ -231,38 +222,55 @@ def page(
     suffix = _id_suffix_match(q.text)
     if suffix is not None:  # people whose ID ends in the digits first, then phone matches
         stmt = stmt.order_by(case((suffix, 0), else_=1))
-    stmt = stmt.order_by(order, *ties).offset(max(0, offset)).limit(max(0, limit))
-    return [
-        RosterRow(
-            rid,
-            name,
-            sex,
-            birth,
-            idnumber.mask(idn),
-            communities.get(cid, ""),
-            address,
-            phone,
-            "、".join(p for p in cats.split(",") if p),
-            tier,
-            status,
-            last,
-            due,
-            staff.get(sid) if sid else None,
-        )
-        for (
-            rid,
-            name,
-            sex,
-            birth,
-            idn,
-            cid,
-            address,
-            phone,
-            cats,
-            tier,
-            status,
-            last,
-            due,
-            sid,
-        ) in session.execute(stmt)
-    ]
+    return stmt.order_by(order, *ties), communities, staff
+
+
+def _row(values: Any, communities: dict, staff: dict) -> RosterRow:
+    rid, name, sex, birth, idn, cid, address, phone, cats, tier, status, last, due, sid = values
+    return RosterRow(
+        rid,
+        name,
+        sex,
+        birth,
+        idnumber.mask(idn),
+        communities.get(cid, ""),
+        address,
+        phone,
+        "、".join(p for p in cats.split(",") if p),
+        tier,
+        status,
+        last,
+        due,
+        staff.get(sid) if sid else None,
+    )
+
+
+def page(
+    session: Session,
+    actor: Actor,
+    q: RosterQuery,
+    offset: int,
+    limit: int,
+    *,
+    today: date | None = None,
+) -> list[RosterRow]:
+    """Rows `offset` .. `offset+limit-1` in the chosen order (ties broken by id, so pages are
+    stable)."""
+    can_view(actor)
+    stmt, communities, staff = _ordered(session, q, today_or(today))
+    stmt = stmt.offset(max(0, offset)).limit(max(0, limit))
+    return [_row(v, communities, staff) for v in session.execute(stmt)]
+
+
+def stream(
+    session: Session, actor: Actor, q: RosterQuery, *, today: date | None = None
+) -> Iterator[RosterRow]:
+    """Every matching row in order, read as one streamed statement (an export of the whole
+    roster: paging with OFFSET would re-read the skipped rows for every page)."""
+    can_view(actor)
+    stmt, communities, staff = _ordered(session, q, today_or(today))
+    # options on the statement: on the connection they would outlive this export
+    streamed = stmt.execution_options(stream_results=True, yield_per=2000)
+    for part in session.connection().execute(streamed).partitions():
+        for v in part:
+            yield _row(v, communities, staff)

@@ -1,0 +1,215 @@
+"""Rosters in, figures out, at scale: importing a 20,000-row workbook (preview and apply) and
+the monthly report at 100,000 residents and 1,000,000 visits (figures, PDF, .xlsx), plus the
+roster exported to .xlsx.
+
+Floors: reading every cell of the same workbook with openpyxl alone (import); reading the
+roster and every completed visit in order through raw sqlite3 (report).
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from benchmarks import Result
+
+IMPORT_ROWS = 20_000
+
+
+def _ms(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, (time.perf_counter() - t) * 1000)
+    return best, out
+
+
+def _workbook(path: Path, communities: list[str]) -> Path:
+    from openpyxl import Workbook
+
+    from caseworker.demo.names import address, birth_for_age, person_name, phone
+    from caseworker.domain import idnumber
+
+    rng = random.Random(13)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("台账")
+    ws.append(["某街道特殊困难老年人台账"])
+    ws.append(["序号", "老人姓名", "公民身份号码", "所属社区", "家庭住址", "联系电话", "老人类别",
+               "登记日期", "赡养人", "赡养人电话"])  # fmt: skip
+    seen: set[str] = set()
+    today = date.today()
+    for i in range(IMPORT_ROWS):
+        sex = rng.choice("男女")
+        birth = birth_for_age(rng, today, 60, 99)
+        while True:
+            idn = idnumber.make("110105", birth, rng.randrange(1000))
+            if idn not in seen:
+                seen.add(idn)
+                break
+        c = rng.choice(communities)
+        ws.append([i + 1, person_name(rng, sex), idn, c, address(rng, c), phone(rng),
+                   rng.choice(["独居", "空巢、低保", "失能", "特困", "重残、独居"]),
+                   f"2025年{rng.randint(1, 12)}月{rng.randint(1, 28)}日",
+                   person_name(rng, "男"), phone(rng)])  # fmt: skip
+    wb.save(path)
+    return path
+
+
+def _import() -> list[Result]:
+    from openpyxl import load_workbook
+
+    from caseworker.domain.roles import Actor, Role
+    from caseworker.services import accounts
+    from caseworker.services.elderly import roster_import as ri
+    from caseworker.workspace import Workspace
+
+    tmp = Path(tempfile.mkdtemp(prefix="cw-bench-import-"))
+    communities = [f"第{i + 1}社区" for i in range(18)] + ["东村", "西村"]
+    path = _workbook(tmp / "台账.xlsx", communities)
+    system = Actor.system("bench")
+    with Workspace.open(tmp / "ws") as ws:
+        with ws.writer(system) as s:
+            accounts.initialise_office(
+                s,
+                system,
+                office_code="110105001",
+                office_name="基准测试街道",
+                district_name="基准区",
+                community_names=communities,
+                admin=accounts.StaffDraft("admin", "管理员", Role.ADMIN),
+                admin_password="Bench2026x",
+            )
+
+        def floor() -> int:
+            wb = load_workbook(path, read_only=True)
+            n = sum(1 for _ in wb.active.iter_rows(values_only=True))
+            wb.close()
+            return n
+
+        floor_ms, _ = _ms(floor)
+
+        def preview() -> ri.ImportPreview:
+            with ws.reader() as s:
+                return ri.preview(s, system, path)
+
+        preview_ms, p = _ms(preview)
+        apply_ms, result = _ms(lambda: ri.apply_file(ws, system, path))
+        again_ms, again = _ms(lambda: ri.apply_file(ws, system, path))
+    ok_counts = p.counts[ri.RowStatus.NEW] == IMPORT_ROWS and result.created == IMPORT_ROWS
+    return [
+        Result(
+            f"import preview {IMPORT_ROWS:,} rows",
+            preview_ms,
+            floor_ms,
+            "< 3x floor",
+            preview_ms < 3 * floor_ms and ok_counts,
+            "floor: openpyxl reads the cells",
+        ),
+        Result(
+            f"import apply {IMPORT_ROWS:,} rows (backup, journal)",
+            apply_ms,
+            floor_ms,
+            "< 6x floor",
+            apply_ms < 6 * floor_ms and ok_counts,
+        ),
+        Result(
+            "import the same file again (no change)",
+            again_ms,
+            floor_ms,
+            "< 3x floor",
+            again_ms < 3 * floor_ms and not again.changed,
+        ),
+    ]
+
+
+def _report() -> list[Result]:
+    from benchmarks.bench_elderly import ensure_db
+    from caseworker.domain import periods
+    from caseworker.domain.roles import Actor
+    from caseworker.printing.report_pdf import render_report
+    from caseworker.services import exports, reports
+    from caseworker.services.reports.output import write_xlsx
+    from caseworker.workspace import Workspace
+
+    root = ensure_db()
+    system = Actor.system("bench")
+    out = Path(tempfile.mkdtemp(prefix="cw-bench-report-"))
+
+    def floor() -> int:
+        con = sqlite3.connect(root / "caseworker.sqlite3")
+        n = sum(
+            1
+            for _ in con.execute("SELECT id, community_id, tier, enrolled_on FROM elderly_resident")
+        )
+        n += sum(
+            1
+            for _ in con.execute(
+                "SELECT resident_id, effective_date, next_visit_on, id FROM elderly_visit "
+                "WHERE status = '已完成' ORDER BY resident_id, effective_date, id"
+            )
+        )
+        con.close()
+        return n
+
+    floor_ms, _ = _ms(floor)
+    results: list[Result] = []
+    with Workspace.open(root) as ws:
+        month = periods.month(date.today())
+
+        def build(period: periods.Period) -> reports.Report:
+            with ws.reader() as s:
+                return reports.build(s, system, period)
+
+        build_ms, report = _ms(lambda: build(month))
+        results.append(
+            Result(
+                "monthly report figures (100k, 1M visits)",
+                build_ms,
+                floor_ms,
+                "< 30 s",
+                build_ms < 30_000,
+                "screen: the same Report",
+            )
+        )
+        year_ms, _ = _ms(lambda: build(periods.year(date.today().year)))
+        results.append(
+            Result(
+                "yearly report figures (100k, 1M visits)",
+                year_ms,
+                floor_ms,
+                "< 60 s",
+                year_ms < 60_000,
+            )
+        )
+        pdf_ms, pdf = _ms(lambda: render_report(report), repeat=3)
+        results.append(Result("monthly report PDF", pdf_ms, None, "< 3 s", pdf_ms < 3000,
+                              f"{len(pdf) // 1024} KiB"))  # fmt: skip
+        xlsx_ms, _ = _ms(lambda: write_xlsx(report, out / "r.xlsx"), repeat=3)
+        results.append(Result("monthly report xlsx", xlsx_ms, None, "< 2 s", xlsx_ms < 2000))
+
+        def export() -> int:
+            with ws.reader() as s:
+                return exports.export(s, system, "elderly-roster", out / "roster.xlsx").rows
+
+        export_ms, rows = _ms(export)
+        results.append(
+            Result(
+                "export roster 100,000 rows to xlsx",
+                export_ms,
+                None,
+                "< 90 s",
+                export_ms < 90_000 and rows == 100_000,
+            )
+        )
+    return results
+
+
+def run() -> list[Result]:
+    return _import() + _report()

@@ -1,0 +1,260 @@
+"""`caseworker import roster FILE`, `caseworker export LIST --out F.xlsx`: rosters in, lists out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.roles import Actor
+
+EXIT_OK = 0
+PROGRAMMES = ("elderly",)  # retrofit and children add theirs as they land
+
+
+class _Refused(CaseworkerError):
+    pass
+
+
+def _cmd_import_roster(args: argparse.Namespace) -> int:
+    from caseworker.cli import open_workspace
+    from caseworker.services.elderly import roster_import as ri
+
+    if args.report is not None and Path(args.report).suffix.lower() != ".xlsx":
+        raise _Refused(f"报告文件应以 .xlsx 结尾：{args.report}")
+    options = ri.ImportOptions(policy=ri.ExistingPolicy(args.existing))
+    actor = Actor.system("cli")
+    with open_workspace(args) as ws:
+        if args.dry_run:
+            with ws.reader() as session:
+                p = ri.preview(session, actor, args.file, options)
+            result = ri.ImportResult(p, 0, 0)
+        else:
+            result = ri.apply_file(ws, actor, args.file, options)
+    p = result.preview
+    if args.report is not None:
+        ri.save_report(p, args.report)
+    if args.json:
+        print(json.dumps(_as_json(result, args.dry_run), ensure_ascii=False, indent=1))
+        return EXIT_OK
+    print(f"文件：{p.file_name}（{p.kind}{'，' + p.encoding if p.encoding else ''}）")
+    for s in p.sheets:
+        where = f"表头在第 {s.header_row} 行，{s.rows} 行数据" if s.header_row else ""
+        print(f"  工作表“{s.name}”：{where}{'；' if where and s.note else ''}{s.note}")
+        cols = [f"{c.label}→{ri.ELDERLY.label_of(c.field)}" for c in s.columns if c.field]
+        if cols:
+            print(f"    列：{'，'.join(cols)}")
+    print(f"结果：{p.summary()}")
+    for r in p.rows:
+        if r.status in (ri.RowStatus.REJECTED, ri.RowStatus.DUPLICATE):
+            print(f"  {r.sheet} 第 {r.row} 行 {r.name}：{r.status.value}，{r.reason}")
+        elif r.changes and r.status is not ri.RowStatus.SAME:
+            diff = "；".join(f"{c.label} {c.old or '（空）'} → {c.new}" for c in r.changes)
+            print(f"  {r.sheet} 第 {r.row} 行 {r.name}：{r.status.value}，{diff}")
+    if args.dry_run:
+        print(
+            f"预览（未写入）：将新增 {p.counts[ri.RowStatus.NEW]} 人，"
+            f"更新 {p.counts[ri.RowStatus.UPDATE]} 人"
+        )
+    else:
+        print(result.message())
+        if result.backup is not None:
+            print(f"导入前已备份：{result.backup}")
+    if args.report is not None:
+        print(f"导入报告已保存：{args.report}")
+    return EXIT_OK
+
+
+def _as_json(result: Any, dry_run: bool) -> dict[str, Any]:
+    p = result.preview
+    return {
+        "file": p.file_name,
+        "kind": p.kind,
+        "encoding": p.encoding,
+        "dry_run": dry_run,
+        "created": result.created,
+        "updated": result.updated,
+        "counts": {s.value: n for s, n in p.counts.items()},
+        "sheets": [
+            {
+                "name": s.name,
+                "header_row": s.header_row,
+                "rows": s.rows,
+                "note": s.note,
+                "columns": {c.label: c.field for c in s.columns},
+            }
+            for s in p.sheets
+        ],
+        "rows": [
+            {
+                "sheet": r.sheet,
+                "row": r.row,
+                "status": r.status.value,
+                "reason": r.reason,
+                "name": r.name,
+                "id_number": r.id_number,
+                "community": r.community_name,
+                "changes": [[c.label, c.old, c.new] for c in r.changes],
+                "warnings": list(r.warnings),
+            }
+            for r in p.rows
+            if r.reason != "空行"
+        ],
+    }
+
+
+def _month(text: str | None) -> date | None:
+    if text is None:
+        return None
+    from caseworker.domain.schedule import parse_month
+
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    from caseworker.domain.dates import InvalidDate, parse_date
+
+    try:
+        return parse_date(text)
+    except InvalidDate as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from caseworker.cli import open_workspace
+    from caseworker.commands.elderly_print import _community_id
+    from caseworker.domain.elderly import Category, Status, Tier
+    from caseworker.services import exports
+    from caseworker.services.audit import AuditFilter
+    from caseworker.services.elderly.search import RosterQuery
+
+    if args.list not in exports.LISTS:
+        raise _Refused(f"没有名为“{args.list}”的列表。可导出：{'、'.join(exports.LISTS)}")
+
+    def choice(kind: Callable[[str], Any], text: str | None, label: str) -> Any:
+        if text is None:
+            return None
+        try:
+            return kind(text)
+        except ValueError:
+            raise _Refused(f"{label}“{text}”不存在") from None
+
+    with open_workspace(args) as ws, ws.reader() as session:
+        cid = _community_id(session, args.community)
+        words = [w for w in (args.community, args.text, args.tier, args.category, args.status) if w]
+        flt = exports.ExportFilter(
+            roster=RosterQuery(
+                text=args.text or "",
+                community_id=cid,
+                tier=choice(Tier, args.tier, "探访等级"),
+                category=choice(Category, args.category, "类别"),
+                status=choice(Status, args.status, "状态"),
+                overdue_only=args.overdue,
+            ),
+            audit=AuditFilter(date_from=_day(args.date_from), date_to=_day(args.date_to)),
+            community_id=cid,
+            month=_month(args.month),
+            date_from=_day(args.date_from),
+            date_to=_day(args.date_to),
+            description="，".join(words),
+        )
+        result = exports.export(session, Actor.system("cli"), args.list, args.out, flt)
+    print(f"已导出“{result.title}” {result.rows} 行：{result.path}")
+    return EXIT_OK
+
+
+def _period(args: argparse.Namespace) -> Any:
+    from caseworker.domain import periods
+
+    given = [t for t in (args.month, args.quarter, args.year) if t]
+    if len(given) > 1:
+        raise _Refused("--month、--quarter、--year 只能选一个")
+    try:
+        if args.quarter:
+            return periods.parse(args.quarter)
+        if args.year:
+            return periods.parse(args.year)
+        if args.month:
+            return periods.parse(args.month)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from None
+    return periods.month(date.today())
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from caseworker.cli import open_workspace
+    from caseworker.services import reports
+    from caseworker.services.reports.output import write_xlsx
+
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise _Refused(f"输出文件应以 .pdf 或 .xlsx 结尾：{out}")
+    if not out.parent.exists():
+        raise _Refused(f"文件夹不存在：{out.parent}")
+    period = _period(args)
+    with open_workspace(args) as ws, ws.reader() as session:
+        report = reports.build(session, Actor.system("cli"), period)
+    if suffix == ".pdf":
+        from caseworker.printing.report_pdf import write_pdf
+
+        write_pdf(report, out)
+    else:
+        write_xlsx(report, out)
+    print(f"已生成{report.title}：{out}")
+    for section in report.sections:
+        print(f"  {section.title}：" + "，".join(f"{k} {v}" for k, v in section.headline))
+    return EXIT_OK
+
+
+def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = subparsers.add_parser("import", help="导入 Excel 台账")
+    sub = p.add_subparsers(dest="import_command", metavar="内容", required=True)
+    q = sub.add_parser("roster", help="导入台账（.xlsx / .xls / .csv），先预览，全部成功或全部不写")
+    add_workspace_arg(q)
+    q.add_argument("file", type=Path, help="台账文件")
+    q.add_argument("--programme", choices=PROGRAMMES, default="elderly", help="哪个项目的台账")
+    q.add_argument("--dry-run", action="store_true", help="只预览，不写入")
+    q.add_argument("--report", type=Path, help="把逐行报告保存为 .xlsx（未导入的行标红）")
+    q.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    q.add_argument(
+        "--existing",
+        choices=("update", "skip", "mark"),
+        default="update",
+        help="已在台账的人：update 更新（默认）、skip 跳过、mark 不改只标出差异",
+    )
+    q.set_defaults(func=_cmd_import_roster)
+
+    from caseworker.services.exports import LISTS
+
+    p = subparsers.add_parser("export", help="把列表导出为 Excel（.xlsx）")
+    add_workspace_arg(p)
+    p.add_argument("list", help="列表：" + "、".join(LISTS))
+    p.add_argument("--out", required=True, help="输出 .xlsx 文件")
+    p.add_argument("--community", help="社区/村名称")
+    p.add_argument("--text", help="台账：按姓名、住址、身份证号、电话查找")
+    p.add_argument("--tier", help="台账：探访等级（高风险/重点/一般）")
+    p.add_argument("--category", help="台账：类别")
+    p.add_argument("--status", help="台账：状态（在册/住院/迁出/去世）")
+    p.add_argument("--overdue", action="store_true", help="台账：只导出逾期未访的人")
+    p.add_argument("--month", help="应探访名单：月份 YYYY-MM（默认本月）")
+    p.add_argument("--from", dest="date_from", help="探访记录、操作日志：起始日期")
+    p.add_argument("--to", dest="date_to", help="探访记录、操作日志：截止日期")
+    p.set_defaults(func=_cmd_export)
+
+    p = subparsers.add_parser("report", help="统计报表（月报、季报、年报）：PDF 或 Excel")
+    add_workspace_arg(p)
+    p.add_argument("--month", help="月份 YYYY-MM（默认本月）")
+    p.add_argument("--quarter", help="季度 YYYY-Q1..Q4")
+    p.add_argument("--year", help="年份 YYYY")
+    p.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
+    p.set_defaults(func=_cmd_report)

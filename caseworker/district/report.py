@@ -1,0 +1,60 @@
+"""`caseworker-district report`: the district's 统计报表, every office side by side with the
+district total (or one office with `--office`), from the same code as an office's report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.roles import Actor
+
+EXIT_OK = 0
+
+
+class _Refused(CaseworkerError):
+    pass
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from caseworker.commands.tabular import _period
+    from caseworker.district.hub import Hub
+    from caseworker.services import reports
+    from caseworker.services.reports.output import write_xlsx
+
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise _Refused(f"输出文件应以 .pdf 或 .xlsx 结尾：{out}")
+    if not out.parent.exists():
+        raise _Refused(f"文件夹不存在：{out.parent}")
+    period = _period(args)
+    with Hub.open(args.home, args.db) as hub, hub.reader() as session:
+        report = reports.build(
+            session,
+            Actor.system("district"),
+            period,
+            by_office=args.office is None,
+            office_code=args.office,
+        )
+    if suffix == ".pdf":
+        from caseworker.printing.report_pdf import write_pdf
+
+        write_pdf(report, out)
+    else:
+        write_xlsx(report, out)
+    print(f"已生成{report.title}：{out}")
+    for section in report.sections:
+        print(f"  {section.title}：" + "，".join(f"{k} {v}" for k, v in section.headline))
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("report", help="全区统计报表：各街道并列及全区合计（PDF 或 Excel）")
+    p.add_argument("--month", help="月份 YYYY-MM（默认本月）")
+    p.add_argument("--quarter", help="季度 YYYY-Q1..Q4")
+    p.add_argument("--year", help="年份 YYYY")
+    p.add_argument("--office", help="只统计一个街道（街道代码），按社区列出")
+    p.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
+    p.set_defaults(func=_cmd_report)
