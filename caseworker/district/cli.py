@@ -228,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步出去）"
     )
     p.set_defaults(func=_cmd_conflicts)
+
+    from caseworker.district import catalogue as retrofit_catalogue
+
+    retrofit_catalogue.register(sub)
     return parser
 
 
