@@ -35,6 +35,20 @@ def build_sections(controller: Controller) -> list[Section]:
     def open_resident(resident_id: str) -> None:
         elderly_page().open_resident(resident_id)
 
+    def retrofit() -> QWidget:
+        from caseworker.domain.roles import Permission
+
+        if not ctx.can(Permission.RETROFIT_VIEW):
+            return NoAccessPage("适老化改造", "您的账号没有查看适老化改造档案的权限。")
+        from ui.retrofit.page import RetrofitPage
+
+        return RetrofitPage(ctx)
+
+    def open_case(case_id: str) -> None:
+        window = controller.window
+        assert window is not None
+        window.page("retrofit").open_case(case_id)  # type: ignore[attr-defined]
+
     def home() -> QWidget:
         from caseworker.domain.roles import Permission
         from ui.pages.home import HomePage
@@ -46,6 +60,10 @@ def build_sections(controller: Controller) -> list[Section]:
             page.add_panel(
                 WorkListsPanel(ctx, open_resident, lambda kind: elderly_page().print_(kind, []))
             )
+        if ctx.can(Permission.RETROFIT_VIEW):
+            from ui.retrofit.work_lists import RetrofitWorkListsPanel
+
+            page.add_panel(RetrofitWorkListsPanel(ctx, open_case))
         return page
 
     def system() -> QWidget:
@@ -61,11 +79,7 @@ def build_sections(controller: Controller) -> list[Section]:
     return [
         Section("home", "工作台", home),
         Section("elderly", "老年人探访", elderly),
-        Section(
-            "retrofit",
-            "适老化改造",
-            lambda: NotBuiltPage("适老化改造", "改造户从申请到验收的全过程、改造项目目录和补贴。"),
-        ),
+        Section("retrofit", "适老化改造", retrofit),
         Section(
             "children",
             "儿童关爱",
