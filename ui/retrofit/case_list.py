@@ -126,7 +126,7 @@ class CaseListPage(QWidget):
         header.setSortIndicator(8, Qt.SortOrder.DescendingOrder)
         header.setSectionsClickable(True)
         header.sectionClicked.connect(self._sort_by)
-        for col, width in enumerate((150, 64, 140, 90, 190, 120, 60, 70, 86, 150, 86, 60)):
+        for col, width in enumerate((150, 64, 140, 90, 190, 120, 60, 84, 86, 150, 86, 60)):
             self.view.setColumnWidth(col, width)
         self.view.doubleClicked.connect(lambda i: self._open_row(i.row()))
         self.view.activated_row.connect(self._open_row)

@@ -160,7 +160,8 @@ class CasePage(QWidget):
         self.steps_bar.setTextFormat(Qt.TextFormat.RichText)
         self.action_row = QHBoxLayout()
         self.action_buttons: dict[Action, QPushButton] = {}
-        self.action_row.addWidget(QLabel(self.tr("办理：")))
+        self.action_label = QLabel(self.tr("办理："))
+        self.action_row.addWidget(self.action_label)
         for action in BUTTON_ORDER:
             b = QPushButton(action.value)
             b.clicked.connect(lambda _c=False, a=action: self.take_step(a))
@@ -237,13 +238,15 @@ class CasePage(QWidget):
 
         self.strip = QListWidget()
         self.strip.setViewMode(QListView.ViewMode.IconMode)
-        self.strip.setIconSize(QSize(160, 120))
+        self.strip.setIconSize(QSize(96, 72))
         self.strip.setFlow(QListView.Flow.LeftToRight)
         self.strip.setWrapping(False)
-        self.strip.setFixedHeight(172)
+        self.strip.setFixedHeight(112)
         self.strip.itemActivated.connect(self._view_photo)
         photos_box = QGroupBox(self.tr("照片（双击或 Enter 查看）"))
         QVBoxLayout(photos_box).addWidget(self.strip)
+        photos_box.setMaximumHeight(146)
+        self.items.setMinimumHeight(112)
 
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(info_box)
@@ -253,7 +256,7 @@ class CasePage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.steps_bar)
         layout.addLayout(self.action_row)
-        layout.addWidget(upper, 3)
+        layout.addWidget(upper, 2)
         layout.addWidget(items_box, 3)
         layout.addWidget(photos_box)
         ctx.changed.connect(self._on_changed)
@@ -332,6 +335,12 @@ class CasePage(QWidget):
         self.totals.setText(text)
         for action, button in self.action_buttons.items():
             button.setVisible(action in d.actions)
+        if d.actions:
+            self.action_label.setText(self.tr("办理："))
+        elif c.step.closed:
+            self.action_label.setText(self.tr("已结案（{0}），不再办理。").format(c.step.value))
+        else:
+            self.action_label.setText(self.tr("这一步由其他岗位办理（如审批由科长办理）。"))
         self.edit_button.setEnabled(
             self.can_edit and c.step in (Step.APPLIED, Step.ELIGIBLE, Step.ASSESSED)
         )

@@ -297,7 +297,7 @@ def detail(
     photos = session.scalars(
         select(RetrofitPhoto)
         .where(RetrofitPhoto.case_id == case_id, RetrofitPhoto.deleted_at.is_(None))
-        .order_by(RetrofitPhoto.stage.desc(), RetrofitPhoto.created_at, RetrofitPhoto.id)
+        .order_by(RetrofitPhoto.stage, RetrofitPhoto.created_at, RetrofitPhoto.id)  # 改造前 first
     )
     return CaseDetail(
         _info(session, row, today_or(today)),

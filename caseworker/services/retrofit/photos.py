@@ -115,7 +115,7 @@ def of_case(session: Session, actor: Actor, case_id: str) -> list[PhotoInfo]:
     rows = session.scalars(
         select(RetrofitPhoto)
         .where(RetrofitPhoto.case_id == case_id, RetrofitPhoto.deleted_at.is_(None))
-        .order_by(RetrofitPhoto.stage.desc(), RetrofitPhoto.created_at, RetrofitPhoto.id)
+        .order_by(RetrofitPhoto.stage, RetrofitPhoto.created_at, RetrofitPhoto.id)  # 改造前 first
     )
     return [_info(p) for p in rows]
 
