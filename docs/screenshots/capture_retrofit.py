@@ -39,10 +39,10 @@ def main() -> None:
     from caseworker.services.retrofit import cases, search
     from caseworker.workspace import Workspace
     from ui.app import Controller
+    from ui.elderly.print_preview import PrintPreview
     from ui.resources import register_font
     from ui.retrofit.assessment_editor import AssessmentEditor
     from ui.retrofit.printing import build_pdf
-    from ui.elderly.print_preview import PrintPreview
     from ui.tasks import SyncRunner
 
     register_font(app)
