@@ -150,9 +150,13 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
     basic = [i for i in items if i.basic]
     optional = [i for i in items if not i.basic]
     counts = dict.fromkeys(Step, 0)
-    photo_count = 0
     for n in range(n_cases):
-        end = rng.choices([e for e, _ in ENDS], weights=[w for _, w in ENDS])[0]
+        # The first cases visit every step once (a small demo still shows each list).
+        end = (
+            ENDS[n][0]
+            if n < len(ENDS)
+            else rng.choices([e for e, _ in ENDS], [w for _, w in ENDS])[0]
+        )
         worker = workers[n % len(workers)]
         applied = today - timedelta(
             days=rng.randint(45, 300) if end is not Step.APPLIED else rng.randint(0, 12)
@@ -198,10 +202,9 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
             optional,
             today,
             n < MAX_WITH_PHOTOS,
+            n < len(ENDS),
         )
         counts[end] += 1
-        if n < MAX_WITH_PHOTOS and end not in (Step.APPLIED, Step.REJECTED):
-            photo_count += 1
     report.counts["改造户"] = sum(counts.values())
     for st in (Step.COMPLETED, Step.CONSTRUCTION, Step.REJECTED, Step.WITHDRAWN):
         report.counts[f"改造户（{st.value}）"] = counts[st]
@@ -209,7 +212,19 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
 
 
 def _walk(
-    ws, rng, store, case, end, worker, chief, firms, basic, optional, today, with_photos
+    ws,
+    rng,
+    store,
+    case,
+    end,
+    worker,
+    chief,
+    firms,
+    basic,
+    optional,
+    today,
+    with_photos,
+    first_round,
 ) -> None:
     """Take the case along the path to `end`, with dates in order and never after today."""
     day = case.applied_on
@@ -268,7 +283,7 @@ def _walk(
         act(chief, Action.TERMINATE, on=later(3, 15), reason="老人入住养老机构，终止改造")
         return
     start = later(3, 12)
-    overdue = end is Step.CONSTRUCTION and rng.random() < 0.5
+    overdue = end is Step.CONSTRUCTION and (first_round or rng.random() < 0.5)
     planned = start + timedelta(days=rng.randint(10, 25))
     if end is Step.CONSTRUCTION and not overdue:
         planned = max(planned, today + timedelta(days=rng.randint(2, 20)))

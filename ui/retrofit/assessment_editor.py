@@ -167,6 +167,12 @@ class AssessmentEditor(QDialog):
         self.resize(1180, 640)
         self.search.setFocus()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter belongs to the search, the list and the table: it never saves (Ctrl+S does).
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return
+        super().keyPressEvent(event)
+
     # -- catalogue side ----------------------------------------------------------------------------
     def _pick_part(self, n: int) -> None:
         self.part.setCurrentIndex(n)
