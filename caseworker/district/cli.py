@@ -232,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     from caseworker.district import catalogue as retrofit_catalogue
 
     retrofit_catalogue.register(sub)
+    from caseworker.district import retrofit_figures
+
+    retrofit_figures.register(sub)
     return parser
 
 
