@@ -179,3 +179,43 @@ def test_acceptance_form_prints_with_photos(worker) -> None:
     assert filename.endswith("验收单.pdf")
     images = sum(len(p.images) for p in reader.pages)
     assert images >= 2
+
+
+def test_contractor_register(worker, qtbot) -> None:
+    from ui.retrofit.contractors_page import ContractorDialog
+
+    page = worker.window.page("retrofit")
+    before = page.contractors.model.rowCount()
+    dialog = ContractorDialog(worker.ctx, page)
+    qtbot.addWidget(dialog)
+    dialog.save()
+    assert "请填写施工单位名称" in dialog.error.text() and dialog.result_info is None
+    type_text(qtbot, dialog.name, "平安适老改造工程队")
+    qtbot.keyClicks(dialog.phone, "0571-8888 1234")
+    dialog.save()
+    assert dialog.result_info is not None and dialog.result_info.phone == "0571-88881234"
+    assert page.contractors.model.rowCount() == before + 1
+    again = ContractorDialog(worker.ctx, page)
+    type_text(qtbot, again.name, "平安适老改造工程队")
+    again.save()
+    assert "已登记" in again.error.text()
+
+
+def test_photos_are_added_and_viewed(worker, qtbot, tmp_path) -> None:
+    from tests.services.test_retrofit_photos import phone_photo
+    from ui.retrofit.case_page import PhotoViewer
+
+    page = worker.window.page("retrofit")
+    page.cases.step.setCurrentIndex(page.cases.step.findData(Step.ELIGIBLE.value))
+    page.open_case(page.cases.model.row(0).id)
+    case_page = page.case_page
+    assert case_page.photo_button.isEnabled()
+    before = case_page.strip.count()
+    case_page.add_photos([str(phone_photo(tmp_path / "IMG_1.jpg", (2400, 1800), 6))])
+    assert case_page.strip.count() == before + 1
+    added = case_page.detail.photos[-1]
+    assert (added.width, added.height) == (1200, 1600) and added.stage == "改造前"
+    viewer = PhotoViewer(case_page.store, list(case_page.detail.photos), before, case_page)
+    qtbot.addWidget(viewer)
+    assert viewer.image.pixmap() is not None and not viewer.image.pixmap().isNull()
+    assert viewer.caption.text().startswith(f"{before + 1}/{before + 1}")

@@ -24,6 +24,10 @@ class RetrofitPage(QWidget):
             self.queue = CaseListPage(ctx, work_list="approve", title=self.tr("待审批"))
             self.tabs.addTab(self.queue, self.tr("审批队列"))
             self.queue.open_case.connect(self.open_case)
+        from ui.retrofit.contractors_page import ContractorsPage
+
+        self.contractors = ContractorsPage(ctx)
+        self.tabs.addTab(self.contractors, self.tr("施工单位"))
         self.case_page = CasePage(ctx)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.tabs)
