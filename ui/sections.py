@@ -25,7 +25,12 @@ def build_sections(controller: Controller) -> list[Section]:
             return NoAccessPage("老年人探访", "您的账号没有查看老年人台账的权限。")
         from ui.elderly.page import ElderlyPage
 
-        return ElderlyPage(ctx)
+        page = ElderlyPage(ctx)
+        if ctx.can(Permission.RETROFIT_VIEW):
+            from ui.retrofit.elderly_link import attach
+
+            attach(ctx, page, open_case, apply_for_retrofit)
+        return page
 
     def elderly_page() -> ElderlyPage:
         window = controller.window
@@ -48,6 +53,14 @@ def build_sections(controller: Controller) -> list[Section]:
         window = controller.window
         assert window is not None
         window.page("retrofit").open_case(case_id)  # type: ignore[attr-defined]
+
+    def apply_for_retrofit(resident_id: str) -> None:
+        from caseworker.services.retrofit import cases
+
+        actor = ctx.actor
+        assert actor is not None and controller.window is not None
+        draft = ctx.read(lambda s: cases.prefill_from_resident(s, actor, resident_id))
+        controller.window.page("retrofit").new_application(draft)  # type: ignore[attr-defined]
 
     def home() -> QWidget:
         from caseworker.domain.roles import Permission

@@ -219,3 +219,59 @@ def test_photos_are_added_and_viewed(worker, qtbot, tmp_path) -> None:
     qtbot.addWidget(viewer)
     assert viewer.image.pixmap() is not None and not viewer.image.pixmap().isNull()
     assert viewer.caption.text().startswith(f"{before + 1}/{before + 1}")
+
+
+def test_resident_page_shows_the_case_and_a_visit_offers_an_application(
+    worker,
+    qtbot,
+    no_popups: list[str],  # noqa: F811
+) -> None:
+    from caseworker.domain.visit_form import VisitStatus
+    from caseworker.services.elderly.visits import VisitDraft, VisitInfo
+    from db.elderly import ElderlyResident
+    from tests.ui.test_admin_pages import when_dialog_opens
+    from ui.retrofit.elderly_link import RetrofitResidentBox
+
+    linked = worker.ctx.read(
+        lambda s: s.execute(
+            select(RetrofitCase.resident_id, RetrofitCase.case_no)
+            .where(RetrofitCase.resident_id.is_not(None))
+            .limit(1)
+        ).one()
+    )
+    elderly = worker.window.page("elderly")
+    box = elderly.resident.findChild(RetrofitResidentBox)
+    elderly.open_resident(linked[0])
+    assert linked[1] in box.label.text() and box.open_button.isVisibleTo(elderly.resident)
+    box.open_button.click()
+    retrofit = worker.window.page("retrofit")
+    assert retrofit.case_page.detail.case.case_no == linked[1]
+
+    without = worker.ctx.read(
+        lambda s: s.scalar(
+            select(ElderlyResident.id)
+            .where(
+                ElderlyResident.id.not_in(
+                    select(RetrofitCase.resident_id).where(RetrofitCase.resident_id.is_not(None))
+                )
+            )
+            .order_by(ElderlyResident.id)
+            .limit(1)
+        )
+    )
+    elderly = worker.window.page("elderly")
+    elderly.open_resident(without)
+    assert box.label.text() == "适老化改造：无" and box.apply_button.isVisibleTo(elderly.resident)
+    seen: list[str] = []
+
+    def look(dialog) -> None:
+        seen.append(dialog.name.text())
+        dialog.reject()
+
+    draft = VisitDraft(resident_id=without, visit_date=date.today(), needs_services="适老化改造")
+    visit = VisitInfo("v1", VisitStatus.COMPLETED, True, draft, draft, "李专干")
+    when_dialog_opens(qtbot, look)
+    elderly.visit_saved.emit(visit)
+    name = worker.ctx.read(lambda s: s.get(ElderlyResident, without).name)
+    assert seen == [name]  # the application opened, prefilled with the person
+    assert any("适老化改造" in text for text in no_popups)
