@@ -132,6 +132,12 @@ class PhotoStore:
                 if img.width * img.height > MAX_SOURCE_PIXELS:
                     raise ValidationError(f"{label} 像素太多，不像是照片，未导入")
                 taken = _taken_at(img)
+                if img.format == "JPEG":
+                    # Decode at the smallest 1/2, 1/4 or 1/8 scale still at least 1600 px on
+                    # the long edge (libjpeg's DCT scaling): several times faster for a phone
+                    # photo, and the result is scaled down to 1600 anyway.
+                    ratio = LONG_EDGE / max(img.size)
+                    img.draft("RGB", (int(img.width * ratio) + 1, int(img.height * ratio) + 1))
                 img.load()
                 upright = ImageOps.exif_transpose(img)
                 rgb = upright.convert("RGB")
@@ -139,7 +145,7 @@ class PhotoStore:
             kinds = "JPEG、PNG" + ("、HEIC" if HEIC else "")
             raise ValidationError(f"{label} 不是能识别的图片（支持 {kinds}）：{exc}") from None
         full = _scaled(rgb, LONG_EDGE)
-        thumb = _scaled(rgb, THUMB_EDGE)
+        thumb = _scaled(full, THUMB_EDGE)
         full_bytes = _jpeg(full, JPEG_QUALITY)
         thumb_bytes = _jpeg(thumb, THUMB_QUALITY)
         sha = self.put_bytes(full_bytes)
@@ -148,13 +154,15 @@ class PhotoStore:
 
 
 def _scaled(img, edge: int):  # PIL.Image.Image -> PIL.Image.Image
+    """`img` with its long edge at most `edge` (bicubic; from a near size it is as sharp as
+    Lanczos and half the time); the same object when it is small enough already."""
     from PIL import Image
 
     if max(img.size) <= edge:
-        return img.copy()
-    out = img.copy()
-    out.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-    return out
+        return img
+    ratio = edge / max(img.size)
+    size = (max(1, round(img.width * ratio)), max(1, round(img.height * ratio)))
+    return img.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
 def _jpeg(img, quality: int) -> bytes:
