@@ -57,6 +57,7 @@ class RetrofitWorkListsPanel(QGroupBox):
             configure_view(view)
             for col, width in enumerate((150, 70, 90, 200, 100, 86, 150, 86)):
                 view.setColumnWidth(col, width)
+            view.setMinimumHeight(48)  # the home page must fit small screens with both panels
             view.doubleClicked.connect(lambda i, m=model: self._open(m, i.row()))
             view.activated.connect(lambda i, m=model: self._open(m, i.row()))
             self.models[key] = model
