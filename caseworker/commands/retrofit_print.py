@@ -33,6 +33,11 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
                 pdf.write(pdf.render_blank_assessment(lines, office), out)
                 print(f"空白入户评估表（含 {len(lines)} 个目录项目）已保存到 {out}")
                 return EXIT_OK
+            if kind == "retrofit-acceptance" and args.blank:
+                office, _lines = forms.blank_catalogue(s, actor)
+                pdf.write(pdf.render_acceptance(pdf.RetrofitFormData(office_name=office)), out)
+                print(f"空白验收单已保存到 {out}")
+                return EXIT_OK
             if not args.case:
                 raise _Refused("请用 --case 指定档案号（或用 --blank 打印空白表）")
             case_id = forms.case_id_by_number(s, actor, args.case)
@@ -52,13 +57,13 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
     sub = _print_group(subparsers)
     for kind, helptext in (
         ("retrofit-assessment", "适老化改造入户评估表（--blank 空白表）"),
-        ("retrofit-acceptance", "适老化改造验收单（含照片）"),
+        ("retrofit-acceptance", "适老化改造验收单（含照片；--blank 空白表）"),
         ("retrofit-file", "一户的改造档案（全部内容）"),
     ):
         p = sub.add_parser(kind, help=helptext)
         add_workspace_arg(p)
         p.add_argument("--case", help="档案号")
-        if kind == "retrofit-assessment":
-            p.add_argument("--blank", action="store_true", help="空白表（带目录和单价）")
+        if kind != "retrofit-file":
+            p.add_argument("--blank", action="store_true", help="空白表（评估表带目录和单价）")
         p.add_argument("--out", required=True, help="输出 PDF 文件")
         p.set_defaults(func=_cmd(kind))

@@ -22,7 +22,7 @@ from tests.ui.test_admin_pages import no_popups  # noqa: F401  (a fixture)
 from ui.retrofit.application_dialog import ApplicationDialog
 from ui.retrofit.assessment_editor import AssessmentEditor
 from ui.retrofit.page import RetrofitPage
-from ui.retrofit.printing import build_pdf
+from ui.retrofit.printing import build_blank, build_pdf
 from ui.retrofit.step_dialog import StepDialog
 from ui.retrofit.work_lists import RetrofitWorkListsPanel
 
@@ -275,3 +275,23 @@ def test_resident_page_shows_the_case_and_a_visit_offers_an_application(
     name = worker.ctx.read(lambda s: s.get(ElderlyResident, without).name)
     assert seen == [name]  # the application opened, prefilled with the person
     assert any("适老化改造" in text for text in no_popups)
+
+
+def test_blank_forms_from_the_list(worker, qtbot) -> None:
+    from tests.ui.test_admin_pages import when_dialog_opens
+    from ui.elderly.print_preview import PrintPreview
+
+    page = worker.window.page("retrofit")
+    pages: list[int] = []
+
+    def look(dialog) -> None:
+        assert isinstance(dialog, PrintPreview)
+        pages.append(dialog.pages)
+        dialog.done(0)
+
+    when_dialog_opens(qtbot, look)
+    page.cases.print_blank.emit("assessment")
+    assert pages and pages[0] >= 1
+    data = build_blank(worker.ctx, "acceptance")[0]
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(data)).pages)
+    assert "居家适老化改造验收单" in text and "老年人或家属" in text

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -51,6 +52,7 @@ class CaseModel(PagedTableModel[CaseRow]):
 class CaseListPage(QWidget):
     open_case = Signal(str)
     new_application = Signal()
+    print_blank = Signal(str)  # "assessment" | "acceptance"
 
     def __init__(self, ctx: AppContext, *, work_list: str | None = None, title: str = "") -> None:
         super().__init__()
@@ -137,6 +139,13 @@ class CaseListPage(QWidget):
         self.new_button.setEnabled(ctx.can(Permission.RETROFIT_EDIT))
         self.open_button = QPushButton(self.tr("打开"))
         self.open_button.clicked.connect(lambda: self._open_row(self.view.currentIndex().row()))
+        self.print_button = QPushButton(self.tr("打印空白表"))
+        menu = QMenu(self.print_button)
+        menu.addAction(
+            self.tr("空白入户评估表（含目录和单价）"), lambda: self.print_blank.emit("assessment")
+        )
+        menu.addAction(self.tr("空白验收单"), lambda: self.print_blank.emit("acceptance"))
+        self.print_button.setMenu(menu)
 
         top = QHBoxLayout()
         top.addWidget(heading)
@@ -151,6 +160,7 @@ class CaseListPage(QWidget):
         if work_list is None:
             buttons.addWidget(self.new_button)
         buttons.addWidget(self.open_button)
+        buttons.addWidget(self.print_button)
         buttons.addStretch()
         hint = QLabel(self.tr("Enter 打开　Ctrl+Shift+A 新的申请　点击表头排序"))
         hint.setStyleSheet("color: #777;")

@@ -37,6 +37,7 @@ class RetrofitPage(QWidget):
         layout.addWidget(self.stack)
         self.cases.open_case.connect(self.open_case)
         self.cases.new_application.connect(lambda: self.new_application())
+        self.cases.print_blank.connect(self.print_blank)
         self.case_page.back.connect(self.show_list)
         self.case_page.print_requested.connect(self.print_)
 
@@ -64,6 +65,11 @@ class RetrofitPage(QWidget):
         if dialog.exec() and dialog.result_info is not None:
             self.cases.reload()
             self.open_case(dialog.result_info.id)
+
+    def print_blank(self, kind: str) -> None:
+        from ui.retrofit.printing import print_blank
+
+        print_blank(self.ctx, self, kind)
 
     def print_(self, kind: str, case_id: str) -> None:
         from ui.retrofit.printing import print_case

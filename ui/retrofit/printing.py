@@ -32,6 +32,29 @@ def build_pdf(ctx: AppContext, kind: str, case_id: str) -> tuple[bytes, str]:
     return render(data), f"{data.case_no}-{TITLES[kind]}.pdf"
 
 
+def build_blank(ctx: AppContext, kind: str) -> tuple[bytes, str]:
+    """A blank assessment checklist (the catalogue with prices) or a blank acceptance form."""
+    from caseworker.printing import retrofit_forms as pdf
+    from caseworker.services.retrofit import forms
+
+    actor = ctx.actor
+    assert actor is not None
+    with ctx.ws.reader() as s:
+        office, lines = forms.blank_catalogue(s, actor)
+    if kind == "assessment":
+        return pdf.render_blank_assessment(lines, office), "空白入户评估表.pdf"
+    return pdf.render_acceptance(pdf.RetrofitFormData(office_name=office)), "空白验收单.pdf"
+
+
+def print_blank(ctx: AppContext, parent: QWidget, kind: str) -> PrintPreview:
+    data, filename = run_with_progress(
+        ctx.runner, lambda: build_blank(ctx, kind), parent, tr("正在生成…")
+    )
+    preview = PrintPreview(parent, data, tr("空白表"), filename)
+    preview.exec()
+    return preview
+
+
 def print_case(ctx: AppContext, parent: QWidget, kind: str, case_id: str) -> PrintPreview | None:
     try:
         result = run_with_progress(

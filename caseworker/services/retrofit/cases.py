@@ -599,7 +599,9 @@ def _apply_effects(
 def _start(session: Session, row: RetrofitCase, r: StepRequest, on: date) -> None:
     contractor = session.get(RetrofitContractor, r.contractor_id) if r.contractor_id else None
     if contractor is None or contractor.deleted_at is not None:
-        raise ValidationError("请选择施工单位", field="contractor_id")
+        raise ValidationError(
+            "请选择施工单位（没有可选的单位时，请先在“施工单位”页登记）", field="contractor_id"
+        )
     start = r.start or on
     if r.planned_end is None:
         raise ValidationError("请填写计划完工日期", field="planned_end")
