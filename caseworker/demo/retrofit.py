@@ -52,7 +52,6 @@ ENDS: tuple[tuple[Step, int], ...] = (
     (Step.WITHDRAWN, 3),
     (Step.TERMINATED, 2),
 )
-PATH = (Step.APPLIED, Step.ELIGIBLE, Step.ASSESSED, Step.APPROVED, Step.CONSTRUCTION)
 ROOMS = {
     "地面": "过道",
     "通道/门": "门口/楼道",

@@ -38,6 +38,8 @@ def test_fresh_database_upgrades_to_head_and_back(tmp_path: Path) -> None:
     assert set(inspect(engine).get_table_names()) >= RETROFIT_TABLES
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    # The sync tests register tables of their own (synctest_*) in the same metadata.
+    diff = [d for d in diff if "synctest_" not in repr(d)]
     assert diff == []  # the migration creates exactly what the models declare
     _run(engine, command.downgrade, "0003")
     assert not RETROFIT_TABLES & set(inspect(engine).get_table_names())

@@ -30,13 +30,23 @@ SUFFIX = ".jpg"
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_IFD = 0x8769
 
-try:  # HEIC/HEIF from iPhones, where the library installed (it ships wheels for Windows)
-    from pillow_heif import register_heif_opener
 
-    register_heif_opener()
-    HEIC = True
-except ImportError:  # pragma: no cover - depends on the machine
-    HEIC = False
+def heic_supported() -> bool:
+    """Register the HEIC/HEIF reader (iPhone photos) once, where pillow-heif is installed; it
+    is loaded on the first import of a photo, not when the program starts."""
+    global _HEIC
+    if _HEIC is None:
+        try:
+            from pillow_heif import register_heif_opener
+
+            register_heif_opener()
+            _HEIC = True
+        except ImportError:  # pragma: no cover - depends on the machine
+            _HEIC = False
+    return _HEIC
+
+
+_HEIC: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,7 @@ class PhotoStore:
         """Normalise an image (orientation, size, JPEG, no EXIF) and store it with a thumbnail."""
         from PIL import Image, ImageOps, UnidentifiedImageError
 
+        heic = heic_supported()
         label = name or "照片"
         try:
             with Image.open(io.BytesIO(data)) as img:
@@ -142,7 +153,7 @@ class PhotoStore:
                 upright = ImageOps.exif_transpose(img)
                 rgb = upright.convert("RGB")
         except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            kinds = "JPEG、PNG" + ("、HEIC" if HEIC else "")
+            kinds = "JPEG、PNG" + ("、HEIC" if heic else "")
             raise ValidationError(f"{label} 不是能识别的图片（支持 {kinds}）：{exc}") from None
         full = _scaled(rgb, LONG_EDGE)
         thumb = _scaled(full, THUMB_EDGE)
