@@ -23,7 +23,7 @@ from benchmarks import Result
 
 CASES = 10_000
 ITEMS_PER_CASE = 5
-VERSION = "v1"
+VERSION = "v2"
 TODAY = date.today()
 
 
@@ -132,7 +132,7 @@ def _generate(root: Path) -> None:
             raw.executemany(  # type: ignore[union-attr]
                 "INSERT INTO retrofit_assessment_item (id, case_id, item_code, part, name, unit,"
                 " basic, quantity_centi, unit_price_fen, unit_cap_fen, sort_order, created_at,"
-                " updated_at, room, note, installed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'','',0)",
+                " updated_at, room, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'','')",
                 item_rows,
             )
         with ws.engine.begin() as conn:

@@ -142,7 +142,6 @@ class RetrofitAssessmentItem(Journaled, Base):
     room: Mapped[str] = mapped_column(String(20), default="")
     note: Mapped[str] = mapped_column(String(300), default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
-    installed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RetrofitPhoto(Journaled, Base):

@@ -201,7 +201,12 @@ def test_contractor_register(worker, qtbot) -> None:
     assert "已登记" in again.error.text()
 
 
-def test_photos_are_added_and_viewed(worker, qtbot, tmp_path) -> None:
+def test_photos_are_added_viewed_and_removed(
+    worker,
+    qtbot,
+    tmp_path,
+    no_popups: list[str],  # noqa: F811
+) -> None:
     from tests.services.test_retrofit_photos import phone_photo
     from ui.retrofit.case_page import PhotoViewer
 
@@ -219,6 +224,11 @@ def test_photos_are_added_and_viewed(worker, qtbot, tmp_path) -> None:
     qtbot.addWidget(viewer)
     assert viewer.image.pixmap() is not None and not viewer.image.pixmap().isNull()
     assert viewer.caption.text().startswith(f"{before + 1}/{before + 1}")
+    case_page.strip.setCurrentRow(before)
+    case_page.strip.setFocus()
+    case_page.remove_photo_action.trigger()
+    assert case_page.strip.count() == before
+    assert added.id not in [p.id for p in case_page.detail.photos]
 
 
 def test_resident_page_shows_the_case_and_a_visit_offers_an_application(

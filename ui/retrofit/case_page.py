@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -243,6 +244,12 @@ class CasePage(QWidget):
         self.strip.setWrapping(False)
         self.strip.setFixedHeight(112)
         self.strip.itemActivated.connect(self._view_photo)
+        self.strip.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.remove_photo_action = QAction(self.tr("删除这张照片"), self.strip)
+        self.remove_photo_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
+        self.remove_photo_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_photo_action.triggered.connect(self.remove_photo)
+        self.strip.addAction(self.remove_photo_action)
         photos_box = QGroupBox(self.tr("照片（双击或 Enter 查看）"))
         QVBoxLayout(photos_box).addWidget(self.strip)
         photos_box.setMaximumHeight(146)
@@ -349,6 +356,7 @@ class CasePage(QWidget):
         )
         self.assess_button.setEnabled(c.step is not Step.APPLIED)
         self.photo_button.setEnabled(self.can_edit and self._photo_stage() is not None)
+        self.remove_photo_action.setEnabled(self.can_edit and not c.step.closed)
         self._fill_strip(d.photos)
 
     def _steps_html(self, current: Step) -> str:
@@ -429,6 +437,23 @@ class CasePage(QWidget):
 
         if self.detail is not None:
             ApplicationDialog(self.ctx, self, case=self.detail.case).exec()
+
+    def remove_photo(self) -> None:
+        row = self.strip.currentItem()
+        if row is None or not self.remove_photo_action.isEnabled():
+            return
+        photo_id = row.data(Qt.ItemDataRole.UserRole)
+        answer = QMessageBox.question(
+            self, self.tr("删除照片"), self.tr("从这户的档案中删除这张照片吗？")
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.ctx.write_wait(
+                lambda s, a: photos.remove(s, a, photo_id), tables=RETROFIT_TABLES, parent=self
+            )
+        except CaseworkerError as exc:
+            show_error(self, exc)
 
     def add_photos(self, paths: list[str] | None = None) -> None:
         stage = self._photo_stage()

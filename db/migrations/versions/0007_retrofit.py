@@ -122,7 +122,6 @@ def upgrade() -> None:
     sa.Column('room', sa.String(length=20), nullable=False),
     sa.Column('note', sa.String(length=300), nullable=False),
     sa.Column('sort_order', sa.Integer(), nullable=False),
-    sa.Column('installed', sa.Boolean(), nullable=False),
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
