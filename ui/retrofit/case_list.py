@@ -162,7 +162,11 @@ class CaseListPage(QWidget):
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.print_button)
         buttons.addStretch()
-        hint = QLabel(self.tr("Enter 打开　Ctrl+Shift+A 新的申请　点击表头排序"))
+        hint = QLabel(
+            self.tr("Enter 打开　点击表头排序")
+            if work_list
+            else self.tr("Enter 打开　Ctrl+Shift+A 新的申请　点击表头排序")
+        )
         hint.setStyleSheet("color: #777;")
         buttons.addWidget(hint)
         layout = QVBoxLayout(self)
