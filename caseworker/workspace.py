@@ -64,6 +64,11 @@ class Paths:
     def logs(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def photos(self) -> Path:
+        """Retrofit photos, content-addressed (caseworker.services.retrofit.photo_store)."""
+        return self.root / "photos"
+
 
 def _setup_logging(logs: Path) -> None:
     target = str(logs / "caseworker.log")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QWidget
 
 from ui.main_window import Section
-from ui.pages.not_built import NoAccessPage, NotBuiltPage
+from ui.pages.not_built import NoAccessPage
 
 if TYPE_CHECKING:
     from ui.app import Controller
@@ -26,7 +26,12 @@ def build_sections(controller: Controller) -> list[Section]:
             return NoAccessPage("老年人探访", "您的账号没有查看老年人台账的权限。")
         from ui.elderly.page import ElderlyPage
 
-        return ElderlyPage(ctx)
+        page = ElderlyPage(ctx)
+        if ctx.can(Permission.RETROFIT_VIEW):
+            from ui.retrofit.elderly_link import attach
+
+            attach(ctx, page, open_case, apply_for_retrofit)
+        return page
 
     def elderly_page() -> ElderlyPage:
         window = controller.window
@@ -35,6 +40,28 @@ def build_sections(controller: Controller) -> list[Section]:
 
     def open_resident(resident_id: str) -> None:
         elderly_page().open_resident(resident_id)
+
+    def retrofit() -> QWidget:
+        from caseworker.domain.roles import Permission
+
+        if not ctx.can(Permission.RETROFIT_VIEW):
+            return NoAccessPage("适老化改造", "您的账号没有查看适老化改造档案的权限。")
+        from ui.retrofit.page import RetrofitPage
+
+        return RetrofitPage(ctx)
+
+    def open_case(case_id: str) -> None:
+        window = controller.window
+        assert window is not None
+        window.page("retrofit").open_case(case_id)  # type: ignore[attr-defined]
+
+    def apply_for_retrofit(resident_id: str) -> None:
+        from caseworker.services.retrofit import cases
+
+        actor = ctx.actor
+        assert actor is not None and controller.window is not None
+        draft = ctx.read(lambda s: cases.prefill_from_resident(s, actor, resident_id))
+        controller.window.page("retrofit").new_application(draft)  # type: ignore[attr-defined]
 
     def home() -> QWidget:
         from caseworker.domain.roles import Permission
@@ -47,6 +74,10 @@ def build_sections(controller: Controller) -> list[Section]:
             page.add_panel(
                 WorkListsPanel(ctx, open_resident, lambda kind: elderly_page().print_(kind, []))
             )
+        if ctx.can(Permission.RETROFIT_VIEW):
+            from ui.retrofit.work_lists import RetrofitWorkListsPanel
+
+            page.add_panel(RetrofitWorkListsPanel(ctx, open_case))
         if ctx.can(Permission.CHILD_VIEW):
             from ui.children.work_lists import ChildWorkLists
 
@@ -97,11 +128,7 @@ def build_sections(controller: Controller) -> list[Section]:
     return [
         Section("home", "工作台", home),
         Section("elderly", "老年人探访", elderly),
-        Section(
-            "retrofit",
-            "适老化改造",
-            lambda: NotBuiltPage("适老化改造", "改造户从申请到验收的全过程、改造项目目录和补贴。"),
-        ),
+        Section("retrofit", "适老化改造", retrofit),
         Section("children", "儿童关爱", children),
         Section("sync", "数据同步", sync),
         Section("reports", "统计报表", reports),

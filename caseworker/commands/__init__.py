@@ -5,4 +5,5 @@ MODULES: list[str] = [
     "caseworker.commands.elderly_print",
     "caseworker.commands.sync",
     "caseworker.commands.tabular",
+    "caseworker.commands.retrofit_print",
 ]

@@ -49,7 +49,7 @@ def _fillers() -> list[Filler]:
     # Programme modules are imported here so that each registers its filler.
     import importlib
 
-    for name in ("caseworker.demo.elderly", "caseworker.demo.children"):
+    for name in ("caseworker.demo.elderly", "caseworker.demo.retrofit", "caseworker.demo.children"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

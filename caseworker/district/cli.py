@@ -335,6 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
     from caseworker.district.report import register as register_report
 
     register_report(sub)
+    from caseworker.district import catalogue as retrofit_catalogue
+
+    retrofit_catalogue.register(sub)
+    from caseworker.district import retrofit_figures
+
+    retrofit_figures.register(sub)
     return parser
 
 

@@ -36,6 +36,7 @@ class Permission(StrEnum):
     ELDERLY_VIEW = "elderly_view"
     RETROFIT_EDIT = "retrofit_edit"
     RETROFIT_APPROVE = "retrofit_approve"
+    RETROFIT_VIEW = "retrofit_view"
     CHILD_VIEW = "child_view"
     CHILD_EDIT = "child_edit"
     SYNC = "sync"
@@ -53,6 +54,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.BACKUP_RESTORE,
             _P.SYNC,
             _P.ELDERLY_VIEW,
+            _P.RETROFIT_VIEW,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -61,6 +63,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.ELDERLY_VIEW,
             _P.RETROFIT_EDIT,
             _P.RETROFIT_APPROVE,
+            _P.RETROFIT_VIEW,
             _P.SYNC,
             _P.RESOLVE_CONFLICTS,
             _P.VIEW_AUDIT,
@@ -68,7 +71,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.ELDERLY_VOID,
         }
     ),
-    Role.CASEWORKER: frozenset({_P.ELDERLY_EDIT, _P.ELDERLY_VIEW, _P.RETROFIT_EDIT, _P.SYNC}),
+    Role.CASEWORKER: frozenset(
+        {_P.ELDERLY_EDIT, _P.ELDERLY_VIEW, _P.RETROFIT_EDIT, _P.RETROFIT_VIEW, _P.SYNC}
+    ),
     # Child-protection records are seen only by child-protection roles (DOMAIN.md).
     Role.CHILD_SUPERVISOR: frozenset({_P.CHILD_VIEW, _P.CHILD_EDIT, _P.SYNC}),
     Role.CHILD_DIRECTOR: frozenset({_P.CHILD_VIEW, _P.CHILD_EDIT}),

@@ -62,6 +62,9 @@ CATALOG: dict[str, SettingDef] = {
         SettingDef("security.min_password_length", int, 8, "密码最短长度", 6, 64, "位"),
         SettingDef("backup.keep_daily", int, 14, "保留每日备份", 1, 365, "份"),
         SettingDef("backup.keep_weekly", int, 8, "保留每周备份", 0, 520, "份"),
+        SettingDef(
+            "retrofit.household_cap_yuan", int, 3000, "适老化改造每户补贴上限", 0, 100000, "元"
+        ),
     ]
 }
 

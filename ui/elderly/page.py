@@ -3,6 +3,7 @@ Opens the dialogs (new resident, visit form, printing) and routes their results.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from caseworker.domain.errors import NotFound
@@ -13,6 +14,9 @@ from ui.elderly.roster_page import RosterPage
 
 
 class ElderlyPage(QWidget):
+    resident_opened = Signal(str)  # resident id (other programmes show their part of the person)
+    visit_saved = Signal(object)  # VisitInfo, after the visit form stored a visit
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -39,6 +43,7 @@ class ElderlyPage(QWidget):
     def open_resident(self, resident_id: str) -> None:
         self.resident.show_resident(resident_id)
         self.stack.setCurrentWidget(self.resident)
+        self.resident_opened.emit(resident_id)
 
     def section_home(self) -> None:
         """老年人探访 clicked again in the navigation: back to the roster."""
@@ -96,6 +101,8 @@ class ElderlyPage(QWidget):
         form.exec()
         self.last_saved, next_requested = form.saved, form.next_requested
         form.deleteLater()  # a day's typing back opens hundreds of forms
+        if self.last_saved is not None:
+            self.visit_saved.emit(self.last_saved)
         if next_requested:
             # Typing back a stack of paper forms: straight back to the search for the next one.
             self.show_roster()

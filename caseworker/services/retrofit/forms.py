@@ -1,0 +1,142 @@
+"""What goes on the printed retrofit forms: plain data for caseworker.printing.retrofit_forms."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.retrofit import HouseholdCategory, PhotoStage, quantity_text, yuan
+from caseworker.domain.roles import Actor
+from caseworker.printing.retrofit_forms import FormEvent, FormLine, FormPhoto, RetrofitFormData
+from caseworker.services import accounts
+from caseworker.services.retrofit import cases, catalogue
+from caseworker.services.retrofit._common import can_view
+from caseworker.services.retrofit.photo_store import PhotoStore
+from db.retrofit import RetrofitContractor
+
+
+def _d(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def case_form(
+    session: Session,
+    actor: Actor,
+    case_id: str,
+    store: PhotoStore | None = None,
+    *,
+    full_id: bool = False,
+) -> RetrofitFormData:
+    """A case as printed. Photos are read from `store` (a missing file is left out and named in
+    the caption of the others: the form still prints). The ID number is masked unless
+    `full_id` (the archive copy)."""
+    d = cases.detail(session, actor, case_id)
+    c = d.case
+    office = accounts.office(session)
+    firm = session.get(RetrofitContractor, c.contractor_id) if c.contractor_id else None
+    t = d.totals
+    lines = tuple(
+        FormLine(
+            part=i.part,
+            name=i.name,
+            unit=i.unit,
+            quantity=quantity_text(i.quantity_centi),
+            unit_price=yuan(i.unit_price_fen),
+            cost=yuan(m.cost_fen),
+            subsidy=yuan(m.subsidy_fen),
+            household=yuan(m.household_fen),
+            room=i.room,
+            note=i.note,
+            basic=i.basic,
+        )
+        for i, m in zip(d.items, t.lines, strict=True)
+    )
+    cap_note = f"每户政府补贴上限 {yuan(t.household_cap_fen)} 元"
+    if t.moved_to_household_fen:
+        cap_note += f"，超出的 {yuan(t.moved_to_household_fen)} 元由家庭承担"
+    before: list[FormPhoto] = []
+    after: list[FormPhoto] = []
+    if store is not None:
+        for p in d.photos:
+            try:
+                data = store.read_bytes(p.sha256)
+            except CaseworkerError:
+                continue
+            target = before if p.stage == PhotoStage.BEFORE.value else after
+            target.append(FormPhoto(data, p.caption or p.original_name, p.stage))
+    construction = ""
+    if c.construction_start:
+        construction = f"{c.construction_start} 至 {c.construction_done_on or c.planned_end}"
+        construction += "" if c.construction_done_on else "（计划）"
+    closed = ""
+    if c.closed_on:
+        closed = f"{c.closed_on} {c.step.value}" + (
+            f"：{c.closed_reason}" if c.closed_reason else ""
+        )
+    return RetrofitFormData(
+        office_name=office.name if office else "",
+        case_no=c.case_no,
+        name=c.name,
+        sex=c.sex,
+        age=str(c.age),
+        id_number=c.id_number if full_id else c.id_number_masked,
+        community=c.community_name,
+        address=c.address,
+        phone=c.phone,
+        contact=" ".join(x for x in (c.contact_name, c.contact_phone) if x),
+        categories="、".join(h.value for h in HouseholdCategory if h in c.categories) or "无",
+        eligibility=("符合：" if c.eligible else "不符合：") + c.eligibility_reason,
+        step=c.step.value,
+        applied_on=_d(c.applied_on),
+        assessed_on=_d(c.assessed_on),
+        assessed_by=c.assessed_by_name,
+        assessment_note=c.assessment_note,
+        approved_on=_d(c.approved_on),
+        approved_by=c.approved_by_name,
+        contractor=firm.name if firm else "",
+        contractor_contact=" ".join(x for x in (firm.contact_name, firm.phone) if x)
+        if firm
+        else "",
+        construction=construction,
+        accepted_on=_d(c.accepted_on),
+        signed_by=c.signed_by,
+        closed=closed,
+        lines=lines,
+        total_cost=yuan(t.cost_fen),
+        total_subsidy=yuan(t.subsidy_fen),
+        total_household=yuan(t.household_fen),
+        cap_note=cap_note,
+        prices_note=f"按 {c.approved_on} 审批时的价格" if c.approved_on else "",
+        events=tuple(
+            FormEvent(
+                str(e.on),
+                e.action,
+                f"{e.from_step} → {e.to_step}" if e.from_step else e.to_step,
+                e.actor_name,
+                e.note,
+            )
+            for e in d.events
+        ),
+        photos_before=tuple(before),
+        photos_after=tuple(after),
+    )
+
+
+def blank_catalogue(session: Session, actor: Actor) -> tuple[str, list[FormLine]]:
+    """(office name, the catalogue as lines) for the blank assessment checklist."""
+    can_view(actor)
+    office = accounts.office(session)
+    lines = [
+        FormLine(i.part.value, i.name, i.unit, unit_price=yuan(i.price_fen), basic=i.basic)
+        for i in catalogue.items(session)
+    ]
+    return (office.name if office else "", lines)
+
+
+def case_id_by_number(session: Session, actor: Actor, case_no: str) -> str | None:
+    """The id of the case with this number (for the command line)."""
+    from db.retrofit import RetrofitCase
+
+    can_view(actor)
+    return session.scalar(select(RetrofitCase.id).where(RetrofitCase.case_no == case_no.strip()))

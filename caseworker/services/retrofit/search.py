@@ -1,0 +1,233 @@
+"""The case list and the work lists: filter, search, sort, count and page in SQL.
+
+Search matches any part of the applicant's name or address (1-2 Chinese characters work), the
+case number, the whole ID number or its last digits, and the phone numbers, as the roster does.
+The work lists on 工作台 are the same query with one of `WORK_LISTS`' filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from caseworker.domain import idnumber
+from caseworker.domain.retrofit import HouseholdCategory, Step, days_overdue
+from caseworker.domain.roles import Actor
+from caseworker.services.elderly._common import like_escape, today_or
+from caseworker.services.retrofit._common import can_view
+from db.models import Community
+from db.retrofit import RetrofitCase, RetrofitContractor
+
+C = RetrofitCase.__table__.c
+
+# Work list key → (Chinese title, the step it shows).
+WORK_LISTS: dict[str, tuple[str, Step]] = {
+    "assess": ("待评估", Step.ELIGIBLE),
+    "approve": ("待审批", Step.ASSESSED),
+    "overdue": ("施工逾期", Step.CONSTRUCTION),
+    "inspect": ("待验收", Step.INSPECTION),
+}
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    text: str = ""
+    step: Step | None = None
+    open_only: bool = False  # every step but the closed ones
+    community_id: str | None = None
+    year: int | None = None  # year of application
+    category: HouseholdCategory | None = None
+    work_list: str | None = None  # a key of WORK_LISTS
+    sort: str = "applied_on"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: str
+    case_no: str
+    name: str
+    id_number_masked: str
+    community_name: str
+    address: str
+    phone: str
+    categories: str
+    eligible: bool
+    step: str
+    applied_on: date
+    planned_end: date | None
+    contractor_name: str
+    subsidy_fen: int
+    days_overdue: int
+
+
+SORT_COLUMNS: dict[str, tuple[str, object]] = {
+    "case_no": ("档案号", C.case_no),
+    "name": ("姓名", C.applicant_name),
+    "community": (
+        "社区/村",
+        select(Community.name).where(Community.id == C.community_id).scalar_subquery(),
+    ),
+    "address": ("住址", C.address),
+    "step": ("环节", C.step),
+    "applied_on": ("申请日期", C.applied_on),
+    "planned_end": ("计划完工", C.planned_end),
+    "subsidy": ("政府补贴", C.subsidy_fen),
+}
+
+
+def _search_clause(text: str) -> object | None:
+    raw = " ".join(text.split())
+    if not raw:
+        return None
+    compact = idnumber.normalise(raw)
+    if len(compact) in (15, 18) and compact[:-1].isdigit():
+        try:
+            return C.id_number == idnumber.parse(compact).value
+        except idnumber.InvalidIdNumber:
+            pass
+    pattern = like_escape(raw)
+    clauses = [
+        C.applicant_name.like(f"%{pattern}%", escape="\\"),
+        C.address.like(f"%{pattern}%", escape="\\"),
+        C.case_no.like(f"%{pattern}%", escape="\\"),
+    ]
+    if compact.isdigit() or (compact[:-1].isdigit() and compact[-1:] == "X"):
+        digits = like_escape(compact)
+        clauses += [
+            C.id_number.like(f"%{digits}", escape="\\"),
+            C.phone.like(f"%{digits}%", escape="\\"),
+            C.contact_phone.like(f"%{digits}%", escape="\\"),
+        ]
+    return or_(*clauses)
+
+
+def _filtered(q: CaseQuery, today: date, stmt: Select) -> Select:
+    stmt = stmt.where(C.deleted_at.is_(None))
+    clause = _search_clause(q.text)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    if q.step is not None:
+        stmt = stmt.where(C.step == Step(q.step).value)
+    elif q.open_only:
+        stmt = stmt.where(C.step.not_in([s.value for s in Step if s.closed]))
+    if q.community_id:
+        stmt = stmt.where(C.community_id == q.community_id)
+    if q.year:
+        stmt = stmt.where(C.applied_on >= date(q.year, 1, 1), C.applied_on <= date(q.year, 12, 31))
+    if q.category:
+        cat = HouseholdCategory(q.category)
+        stmt = stmt.where(C.categories.like(f"%,{like_escape(cat.value)},%", escape="\\"))
+    if q.work_list:
+        _title, step = WORK_LISTS[q.work_list]
+        stmt = stmt.where(C.step == step.value)
+        if q.work_list == "overdue":
+            stmt = stmt.where(C.planned_end < today)
+    return stmt
+
+
+def count(session: Session, actor: Actor, q: CaseQuery, *, today: date | None = None) -> int:
+    can_view(actor)
+    stmt = _filtered(q, today_or(today), select(func.count()).select_from(RetrofitCase))
+    return session.scalar(stmt) or 0
+
+
+def page(
+    session: Session,
+    actor: Actor,
+    q: CaseQuery,
+    offset: int,
+    limit: int,
+    *,
+    today: date | None = None,
+) -> list[CaseRow]:
+    """Rows `offset` .. `offset+limit-1` in the chosen order (ties by id: stable pages)."""
+    can_view(actor)
+    if q.sort not in SORT_COLUMNS:
+        raise ValueError(f"unknown sort column {q.sort!r}")
+    day = today_or(today)
+    communities = dict(session.execute(select(Community.id, Community.name)).all())
+    contractors = dict(
+        session.execute(select(RetrofitContractor.id, RetrofitContractor.name)).all()
+    )
+    base = select(
+        C.id,
+        C.case_no,
+        C.applicant_name,
+        C.id_number,
+        C.community_id,
+        C.address,
+        C.phone,
+        C.categories,
+        C.eligible,
+        C.step,
+        C.applied_on,
+        C.planned_end,
+        C.contractor_id,
+        C.subsidy_fen,
+    ).select_from(RetrofitCase)
+    stmt = _filtered(q, day, base)
+    key = SORT_COLUMNS[q.sort][1]
+    if q.work_list == "overdue" and q.sort == "applied_on":
+        key, descending = C.planned_end, False  # the longest overdue first
+    else:
+        descending = q.descending
+    order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
+    tie = C.id.desc() if descending else C.id.asc()
+    stmt = stmt.order_by(order, tie).offset(max(0, offset)).limit(max(0, limit))
+    return [
+        CaseRow(
+            rid,
+            no,
+            name,
+            idnumber.mask(idn),
+            communities.get(cid, ""),
+            address,
+            phone,
+            "、".join(p for p in cats.split(",") if p),
+            bool(eligible),
+            step,
+            applied,
+            planned,
+            contractors.get(kid, "") if kid else "",
+            subsidy,
+            days_overdue(planned, day) if step == Step.CONSTRUCTION.value else 0,
+        )
+        for (
+            rid,
+            no,
+            name,
+            idn,
+            cid,
+            address,
+            phone,
+            cats,
+            eligible,
+            step,
+            applied,
+            planned,
+            kid,
+            subsidy,
+        ) in session.execute(stmt)
+    ]
+
+
+def work_list_counts(
+    session: Session, actor: Actor, *, today: date | None = None
+) -> dict[str, int]:
+    """How many cases wait on each work list (one small query each, indexed by step)."""
+    day = today_or(today)
+    return {k: count(session, actor, CaseQuery(work_list=k), today=day) for k in WORK_LISTS}
+
+
+def years(session: Session, actor: Actor) -> list[int]:
+    """The application years present, newest first (for the year filter)."""
+    can_view(actor)
+    first = session.scalar(select(func.min(C.applied_on)).where(C.deleted_at.is_(None)))
+    last = session.scalar(select(func.max(C.applied_on)).where(C.deleted_at.is_(None)))
+    if first is None or last is None:
+        return [date.today().year]
+    return list(range(max(last.year, date.today().year), first.year - 1, -1))

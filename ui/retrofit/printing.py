@@ -1,0 +1,69 @@
+"""Printing a case: the PDF is built on the background runner, then opens in the preview."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+from caseworker.domain.errors import CaseworkerError
+from caseworker.services.retrofit.photo_store import PhotoStore
+from ui.context import AppContext
+from ui.elderly.print_preview import PrintPreview
+from ui.messages import show_error, tr
+from ui.progress import run_with_progress
+
+TITLES = {"assessment": "入户评估表", "acceptance": "验收单", "file": "改造档案"}
+
+
+def build_pdf(ctx: AppContext, kind: str, case_id: str) -> tuple[bytes, str]:
+    """(PDF bytes, file name) for one case; runs in a read session."""
+    from caseworker.printing import retrofit_forms as pdf
+    from caseworker.services.retrofit import forms
+
+    actor = ctx.actor
+    assert actor is not None
+    store = PhotoStore(ctx.ws.paths.photos)
+    with ctx.ws.reader() as s:
+        data = forms.case_form(s, actor, case_id, store, full_id=kind == "file")
+    render = {
+        "assessment": pdf.render_assessment,
+        "acceptance": pdf.render_acceptance,
+        "file": pdf.render_file,
+    }[kind]
+    return render(data), f"{data.case_no}-{TITLES[kind]}.pdf"
+
+
+def build_blank(ctx: AppContext, kind: str) -> tuple[bytes, str]:
+    """A blank assessment checklist (the catalogue with prices) or a blank acceptance form."""
+    from caseworker.printing import retrofit_forms as pdf
+    from caseworker.services.retrofit import forms
+
+    actor = ctx.actor
+    assert actor is not None
+    with ctx.ws.reader() as s:
+        office, lines = forms.blank_catalogue(s, actor)
+    if kind == "assessment":
+        return pdf.render_blank_assessment(lines, office), "空白入户评估表.pdf"
+    return pdf.render_acceptance(pdf.RetrofitFormData(office_name=office)), "空白验收单.pdf"
+
+
+def print_blank(ctx: AppContext, parent: QWidget, kind: str) -> PrintPreview:
+    data, filename = run_with_progress(
+        ctx.runner, lambda: build_blank(ctx, kind), parent, tr("正在生成…")
+    )
+    preview = PrintPreview(parent, data, tr("空白表"), filename)
+    preview.exec()
+    return preview
+
+
+def print_case(ctx: AppContext, parent: QWidget, kind: str, case_id: str) -> PrintPreview | None:
+    try:
+        result = run_with_progress(
+            ctx.runner, lambda: build_pdf(ctx, kind, case_id), parent, tr("正在生成…")
+        )
+    except CaseworkerError as exc:
+        show_error(parent, exc)
+        return None
+    data, filename = result
+    preview = PrintPreview(parent, data, tr(TITLES[kind]), filename)
+    preview.exec()
+    return preview

@@ -1,0 +1,111 @@
+"""The 工作台 panel for programme 2: 待评估, 待审批, 施工逾期 (with days), 待验收. Each tab says
+how many; a double-click (or Enter) opens the case; refreshes when a retrofit table changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QGroupBox, QTableView, QTabWidget, QVBoxLayout
+
+from caseworker.services.retrofit import search
+from caseworker.services.retrofit.search import WORK_LISTS, CaseQuery, CaseRow
+from ui.context import AppContext
+from ui.retrofit.common import RETROFIT_TABLES
+from ui.widgets.table_models import Column, ListTableModel, configure_view
+
+LIST_LIMIT = 200  # longer lists are read in the 适老化改造 section's filters
+
+
+class RetrofitWorkListsPanel(QGroupBox):
+    def __init__(
+        self,
+        ctx: AppContext,
+        open_case: Callable[[str], None],
+        *,
+        today: date | None = None,
+    ) -> None:
+        super().__init__(self.tr("适老化改造"))
+        self.ctx = ctx
+        self.open_case = open_case
+        self.fixed_today = today
+        self._stale = False
+        self.tabs = QTabWidget()
+        self.models: dict[str, ListTableModel[CaseRow]] = {}
+        for key in WORK_LISTS:
+            cols: list[Column[CaseRow]] = [
+                Column(self.tr("档案号"), lambda r: r.case_no),
+                Column(self.tr("姓名"), lambda r: r.name),
+                Column(self.tr("社区/村"), lambda r: r.community_name),
+                Column(self.tr("住址"), lambda r: r.address),
+                Column(self.tr("电话"), lambda r: r.phone),
+                Column(self.tr("申请日期"), lambda r: r.applied_on),
+            ]
+            if key in ("overdue", "inspect"):
+                cols += [
+                    Column(self.tr("施工单位"), lambda r: r.contractor_name),
+                    Column(self.tr("计划完工"), lambda r: r.planned_end),
+                ]
+            if key == "overdue":
+                cols.append(Column(self.tr("逾期天数"), lambda r: r.days_overdue, True))
+            if key in ("approve",):
+                cols.append(Column(self.tr("补贴资格"), lambda r: "符合" if r.eligible else "自费"))
+            model: ListTableModel[CaseRow] = ListTableModel(cols)
+            view = QTableView()
+            view.setModel(model)
+            configure_view(view)
+            for col, width in enumerate((150, 70, 90, 200, 100, 86, 150, 86)):
+                view.setColumnWidth(col, width)
+            view.setMinimumHeight(48)  # the home page must fit small screens with both panels
+            view.doubleClicked.connect(lambda i, m=model: self._open(m, i.row()))
+            view.activated.connect(lambda i, m=model: self._open(m, i.row()))
+            self.models[key] = model
+            self.tabs.addTab(view, WORK_LISTS[key][0])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        ctx.changed.connect(self._on_changed)
+        self.refresh()
+
+    @property
+    def today(self) -> date:
+        return self.fixed_today or date.today()
+
+    def _open(self, model: ListTableModel[CaseRow], row: int) -> None:
+        if 0 <= row < model.rowCount():
+            self.open_case(model.row(row).id)
+
+    def _on_changed(self, tables: frozenset[str]) -> None:
+        if tables & RETROFIT_TABLES:
+            if self.isVisible():
+                self.refresh()
+            else:
+                self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._stale:
+            self.refresh()
+        super().showEvent(event)
+
+    def refresh(self) -> None:
+        self._stale = False
+        actor = self.ctx.actor
+        assert actor is not None
+        today = self.today
+
+        def load(s):  # one read session for the whole panel
+            out = {}
+            for key in WORK_LISTS:
+                q = CaseQuery(work_list=key, sort="applied_on", descending=False)
+                out[key] = (
+                    search.page(s, actor, q, 0, LIST_LIMIT, today=today),
+                    search.count(s, actor, q, today=today),
+                )
+            return out
+
+        lists = self.ctx.read(load)
+        for n, key in enumerate(WORK_LISTS):
+            rows, total = lists[key]
+            self.models[key].set_rows(rows)
+            title = WORK_LISTS[key][0]
+            self.tabs.setTabText(n, self.tr("{0}（{1}）").format(title, total))
