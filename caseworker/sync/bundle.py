@@ -297,15 +297,7 @@ def check_format(manifest: dict[str, Any], known_schemas: set[str]) -> None:
 def check_parts(env: Envelope) -> int:
     """The payload's size and digest match the signed manifest (one streaming pass); returns
     the number of frames the manifest announces."""
-    part = env.manifest.get("parts")
-    part = part.get("payload") if isinstance(part, dict) else None
-    if not isinstance(part, dict):
-        raise SyncRefused("数据包清单不完整，未做任何改动。")
-    size, digest, frames = part.get("size"), part.get("sha256"), part.get("frames")
-    if type(size) is not int or size != env.body_size:
-        raise SyncRefused("数据包长度与清单不符（文件被截断或拷贝不完整），未做任何改动。")
-    if type(frames) is not int or not 2 <= frames <= size // (4 + _TAG) + 1:
-        raise SyncRefused("数据包清单不完整，未做任何改动。")
+    frames, digest = parts_shape(env)
     h = hashlib.sha256()
     try:
         with open(env.path, "rb") as f:
@@ -322,6 +314,23 @@ def check_parts(env: Envelope) -> int:
     if h.hexdigest() != digest:
         raise SyncRefused("数据包校验和不符（内容已损坏或被改动），未做任何改动。")
     return frames
+
+
+def parts_shape(env: Envelope) -> tuple[int, str]:
+    """The manifest's payload part is well formed and its size matches the file (no reading
+    of the payload): the frame count and the expected digest."""
+    part = env.manifest.get("parts")
+    part = part.get("payload") if isinstance(part, dict) else None
+    if not isinstance(part, dict):
+        raise SyncRefused("数据包清单不完整，未做任何改动。")
+    size, digest, frames = part.get("size"), part.get("sha256"), part.get("frames")
+    if type(size) is not int or size != env.body_size:
+        raise SyncRefused("数据包长度与清单不符（文件被截断或拷贝不完整），未做任何改动。")
+    if type(frames) is not int or not 2 <= frames <= size // (4 + _TAG) + 1:
+        raise SyncRefused("数据包清单不完整，未做任何改动。")
+    if not isinstance(digest, str) or len(digest) != 64:
+        raise SyncRefused("数据包清单不完整，未做任何改动。")
+    return frames, digest
 
 
 def frames(env: Envelope, keys: crypto.KeyPair, bound: bytes, count: int) -> Iterator[Any]:

@@ -163,14 +163,27 @@ def passphrase_protect(secret: bytes, passphrase: str, aad: bytes) -> dict[str, 
     }
 
 
-def passphrase_unprotect(box: dict[str, str | int], passphrase: str, aad: bytes) -> bytes:
+# The work factors a file may ask for: a crafted file cannot make scrypt run for minutes or
+# take gigabytes (n = 2**22 costs 30 s and 4 GB), nor pass a nonsense value.
+SCRYPT_ALLOWED_N = frozenset({2**14, 2**15, 2**16})
+
+
+def passphrase_unprotect(box: object, passphrase: str, aad: bytes) -> bytes:
+    refused = SyncRefused("登记口令不对，或登记文件已被改动。未做任何改动。")
+    if not isinstance(box, dict) or box.get("kdf") != "scrypt":
+        raise refused
+    n = box.get("n")
+    if type(n) is not int or n not in SCRYPT_ALLOWED_N:
+        raise SyncRefused("登记文件要求的口令计算强度不在允许范围内，未做任何改动。")
     try:
-        key = _scrypt(passphrase, bytes.fromhex(str(box["salt"])), int(box["n"]))
-        return ChaCha20Poly1305(key).decrypt(
-            bytes.fromhex(str(box["nonce"])), base64.b64decode(str(box["ct"])), aad
-        )
-    except (InvalidTag, KeyError, ValueError):
-        raise SyncRefused("登记口令不对，或登记文件已被改动。未做任何改动。") from None
+        salt = bytes.fromhex(str(box["salt"]))
+        nonce = bytes.fromhex(str(box["nonce"]))
+        if len(salt) != 16 or len(nonce) != 12:
+            raise ValueError
+        key = _scrypt(passphrase, salt, n)
+        return ChaCha20Poly1305(key).decrypt(nonce, base64.b64decode(str(box["ct"])), aad)
+    except (InvalidTag, KeyError, ValueError, TypeError):
+        raise refused from None
 
 
 def canonical(obj: object) -> bytes:

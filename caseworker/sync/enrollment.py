@@ -10,7 +10,6 @@ identities, so a file with a swapped district key cannot be opened with the righ
 
 from __future__ import annotations
 
-import json
 import secrets
 import struct
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from caseworker.sync import crypto
+from caseworker.sync.bundle import loads_bounded
 from caseworker.sync.errors import SyncRefused
 
 MAGIC = b"CWENROLL\n"
@@ -70,11 +70,24 @@ def build(
     return MAGIC + struct.pack(">I", len(body)) + body + crypto.sign(district_keys, MAGIC + body)
 
 
+MAX_FILE = 64 * 1024 * 1024
+DAMAGED = "登记文件不完整或已损坏，未做任何改动。"
+_PEER_KEYS = {
+    "district": ("device_id", "name", "sign_pub", "box_pub"),
+    "office": ("device_id", "code", "name", "sign_pub", "box_pub"),
+}
+
+
 def read(path: Path, passphrase: str, known_schemas: set[str]) -> Enrollment:
+    """Read and check an enrollment file; every malformed part is refused (SyncRefused) with
+    one message, before any of it is used."""
     try:
-        data = Path(path).read_bytes()
+        path = Path(path)
+        if path.stat().st_size > MAX_FILE:
+            raise SyncRefused(DAMAGED)
+        data = path.read_bytes()
     except OSError as exc:
-        raise SyncRefused(f"无法读取登记文件 {path}：{exc.strerror}。") from None
+        raise SyncRefused(f"无法读取登记文件 {path}：{exc.strerror or exc}。") from None
     if not data.startswith(MAGIC):
         raise SyncRefused("这不是工作台的登记文件，未做任何改动。")
     try:
@@ -83,18 +96,32 @@ def read(path: Path, passphrase: str, known_schemas: set[str]) -> Enrollment:
         sig = data[len(MAGIC) + 4 + n :]
         if len(body) != n or len(sig) != 64:
             raise ValueError
-        doc = json.loads(body)
-    except (struct.error, ValueError):
-        raise SyncRefused("登记文件不完整或已损坏，未做任何改动。") from None
-    if not isinstance(doc.get("format"), int) or doc["format"] > FORMAT:
+        doc = loads_bounded(body)
+    except (struct.error, ValueError, UnicodeDecodeError, RecursionError):
+        raise SyncRefused(DAMAGED) from None
+    if not isinstance(doc, dict):
+        raise SyncRefused(DAMAGED)
+    fmt = doc.get("format")
+    if type(fmt) is not int or fmt > FORMAT:
         raise SyncRefused("登记文件的格式比本程序新，请先升级工作台。未做任何改动。")
-    if doc.get("schema") not in known_schemas:
+    if not isinstance(doc.get("schema"), str) or doc["schema"] not in known_schemas:
         raise SyncRefused("登记文件来自更新版本的区级平台，请先升级工作台。未做任何改动。")
-    district, office = doc["district"], doc["office"]
+    district, office = doc.get("district"), doc.get("office")
+    for name, part in (("district", district), ("office", office)):
+        if not isinstance(part, dict) or not all(
+            isinstance(part.get(k), str) and 0 < len(part[k]) <= 200 for k in _PEER_KEYS[name]
+        ):
+            raise SyncRefused(DAMAGED)
+    if not isinstance(doc.get("existing"), bool) or not isinstance(doc.get("changes"), list):
+        raise SyncRefused(DAMAGED)
+    assert isinstance(district, dict) and isinstance(office, dict)
     if not crypto.verify(district["sign_pub"], sig, MAGIC + body):
         raise SyncRefused("登记文件的签名不对（文件已被改动），未做任何改动。")
-    raw = crypto.passphrase_unprotect(doc["secret"], passphrase, _bound(district, office))
-    keys = crypto.KeyPair.from_private_bytes(raw)
+    raw = crypto.passphrase_unprotect(doc.get("secret"), passphrase, _bound(district, office))
+    try:
+        keys = crypto.KeyPair.from_private_bytes(raw)
+    except ValueError:
+        raise SyncRefused(DAMAGED) from None
     if keys.sign_pub != office["sign_pub"] or keys.box_pub != office["box_pub"]:
         raise SyncRefused("登记文件中的密钥不一致，未做任何改动。")
-    return Enrollment(district, office, bool(doc["existing"]), doc["changes"], keys, doc["schema"])
+    return Enrollment(district, office, doc["existing"], doc["changes"], keys, doc["schema"])

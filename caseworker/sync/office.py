@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.hlc import Hlc
 from caseworker.domain.roles import Actor, Permission
-from caseworker.sync import derived, enrollment, exchange, merge, tables
+from caseworker.sync import bundle, derived, enrollment, exchange, merge, tables
 from caseworker.sync.errors import SyncRefused
 from caseworker.sync.exchange import Cancelled, ExportResult, Progress
 from caseworker.sync.identity import (
@@ -534,7 +534,10 @@ def bundles_in(ws: Workspace, folder: Path) -> list[StickBundle]:
         received = set(exchange.received_ids(conn, _district(conn), limit=100_000)) if me else set()
     for path in sorted(Path(folder).glob("*.cwbundle")):
         try:
-            m = exchange.peek(path).manifest
+            env = exchange.peek(path)
+            bundle.check_format(env.manifest, known_revisions())
+            bundle.parts_shape(env)
+            m = env.manifest
             problem = ""
             if me is None:
                 problem = "本工作区还没有登记"

@@ -288,7 +288,7 @@ def test_migration_creates_every_child_table_and_each_travels_only_to_its_office
     from db.base import Base
     from db.schema import HEAD, alembic_head
 
-    assert HEAD == alembic_head()
+    assert alembic_head() == HEAD
     with office_ws.reader() as s:
         present = set(inspect(s.connection()).get_table_names())
     child_tables = [t for t in Base.metadata.tables.values() if t.name.startswith("child")]
