@@ -290,8 +290,8 @@ def stream(session: Session, actor: Actor, flt: AuditFilter) -> Iterator[AuditRo
     if not actor.can(Permission.VIEW_AUDIT):
         raise PermissionDenied("没有查看操作日志的权限")
     q = _query(flt).order_by(JournalEntry.seq.desc()).execution_options(yield_per=2000)
-    for e in session.scalars(q):
-        yield _row(e)
+    for part in session.scalars(q).partitions():
+        yield from _rows(session, list(part))  # names looked up a batch at a time
 
 
 def actor_names(session: Session) -> list[str]:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,10 +38,20 @@ class HomePage(QWidget):
         grid.addWidget(QLabel(self.tr("工作人员：")), 2, 0)
         grid.addWidget(self.staff_count, 2, 1)
         grid.setColumnStretch(1, 1)
-        self.layout_ = QVBoxLayout(self)
+        # Everything scrolls inside the page: each programme adds its panels, and a supervisor
+        # who sees three programmes must not make the window taller than an office screen.
+        content = QWidget()
+        self.layout_ = QVBoxLayout(content)
         self.layout_.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.layout_.addWidget(self.greeting)
         self.layout_.addWidget(self.office_box)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         ctx.on_changed(self, self._on_changed)
         self.refresh()
 
