@@ -253,7 +253,7 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
         raise SyncRefused(f"{path.name} 不是街道发来的数据包，未做任何改动。")
     if rec.already:
         return Ingested(path, rec.sender.name, True, int(rec.manifest["changes"]), 0, 0, 0, {}, {})
-    if not state["backed_up"]:
+    if not state["backed_up"] and rec.manifest["changes"]:
         hub.backup("pre-import")
         state["backed_up"] = True
     now = hub.now()

@@ -301,3 +301,14 @@ def test_office_sync_commands_answer_in_json(world, tmp_path: Path) -> None:
     assert "已同步，无待发" in _office_cli(root, "sync", "status").stdout
     bad = _office_cli(root, "sync", "import", str(tmp_path / "nope.cwbundle"), "--json")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_bundle_with_no_change_takes_no_backup(world) -> None:
+    a = world.offices["A"]
+    office.import_bundle(a, ADMIN, world.district_to_office("A"))  # settings: a real change
+    service.ingest(world.hub, [world.office_to_district("A")])
+    taken = sorted(a.paths.backups.glob("*pre-import*"))
+    quiet = world.district_to_office("A")  # acknowledgements only
+    done = office.import_bundle(a, ADMIN, quiet)
+    assert done.changes == 0 and done.backup is None
+    assert sorted(a.paths.backups.glob("*pre-import*")) == taken
