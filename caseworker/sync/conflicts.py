@@ -75,10 +75,27 @@ def _info(row: SyncConflict) -> ConflictInfo:
     )
 
 
-def list_conflicts(session: Session, status: str | None = "open") -> list[ConflictInfo]:
+# A programme's records appear in the conflicts list only to those who may read that programme
+# (a child director never sees an elderly person's health note, a caseworker no child's record).
+PROGRAMME_TABLES = {
+    "elderly_": Permission.ELDERLY_VIEW,
+    "retrofit_": Permission.RETROFIT_VIEW,
+    "child": Permission.CHILD_VIEW,
+}
+
+
+def list_conflicts(
+    session: Session, status: str | None = "open", *, actor: Actor | None = None
+) -> list[ConflictInfo]:
+    """The conflicts list, newest first; given an `actor`, only the programmes it may read
+    (filtered in the query). The district's own tools list everything (no actor)."""
     q = select(SyncConflict).order_by(SyncConflict.id.desc())
     if status is not None:
         q = q.where(SyncConflict.status == status)
+    if actor is not None:
+        for prefix, permission in PROGRAMME_TABLES.items():
+            if not actor.can(permission):
+                q = q.where(SyncConflict.table_name.not_like(f"{prefix}%"))
     return [_info(r) for r in session.scalars(q)]
 
 

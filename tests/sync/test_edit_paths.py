@@ -312,3 +312,29 @@ def test_a_bundle_with_no_change_takes_no_backup(world) -> None:
     done = office.import_bundle(a, ADMIN, quiet)
     assert done.changes == 0 and done.backup is None
     assert sorted(a.paths.backups.glob("*pre-import*")) == taken
+
+
+def test_the_conflicts_list_shows_each_person_only_the_programmes_they_may_read(world) -> None:
+    """A conflict on an elderly visit is listed to a caseworker, not to a child director."""
+    from caseworker.domain.roles import Actor
+    from caseworker.sync.conflicts import list_conflicts
+
+    a = world.offices["A"]
+    rid = _resident(a, "邓奶奶", 27)
+    with a.writer(ADMIN) as s:
+        vid = visits.complete(
+            s, ADMIN, visits.VisitDraft(rid, TODAY, visitors=("李专干",)), today=TODAY
+        ).id
+    service.ingest(world.hub, [world.office_to_district("A")])
+    with world.hub.writer(ADMIN) as s:
+        s.get(ElderlyVisit, vid).health_notes = "有高血压（保密）"
+    office.import_bundle(a, ADMIN, world.district_to_office("A"))  # refused: locked
+    caseworker = Actor("c", "zg", "张专干", Role.CASEWORKER)
+    director = Actor("d", "er", "刘主任", Role.CHILD_DIRECTOR)
+    with a.reader() as s:
+        everything = list_conflicts(s)
+        for_caseworker = list_conflicts(s, actor=caseworker)
+        for_director = list_conflicts(s, actor=director)
+    assert [c.table_name for c in everything] == ["elderly_visit"]
+    assert for_caseworker == everything
+    assert for_director == []

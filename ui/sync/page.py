@@ -190,7 +190,8 @@ class SyncPage(QWidget):
         else:
             self.pending_label.setText(self.tr("所有修改都已被区里确认。"))
         self.history.set_rows(office.history(ws))
-        self.conflicts.set_rows(self.ctx.read(conflicts.list_conflicts))
+        actor = self.ctx.actor
+        self.conflicts.set_rows(self.ctx.read(lambda s: conflicts.list_conflicts(s, actor=actor)))
         self.transfers.set_rows(office.transferred_out(ws))
         for view in (self.history_view, self.conflicts_view, self.transfers_view):  # short lists
             view.resizeColumnsToContents()
