@@ -12,7 +12,7 @@ office that receives the record receives the cleared link with it. See docs/sync
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from caseworker.district import scope
 from caseworker.domain.roles import Actor
 from caseworker.sync import tables
+from db.base import Base
 from db.journal import JournalContext
 
 if TYPE_CHECKING:
@@ -44,33 +45,45 @@ def _optional_links(table_name: str) -> list[tuple[str, str]]:
 
 
 def outside_links(conn: Connection, table_name: str, ids: Iterable[str]) -> list[tuple[str, str]]:
-    """(record id, column) pairs whose optional link points to another office's record."""
+    """(record id, column) pairs whose optional link points to another office's record: one
+    statement per link and chunk, joining both records' ownership chains to their offices."""
     links = _optional_links(table_name)
     if not links:
         return []
     ids = sorted(set(ids))
-    t = tables.info(table_name)
-    assert t is not None
     found: list[tuple[str, str]] = []
-    for i in range(0, len(ids), CHUNK):
-        part = ids[i : i + CHUNK]
-        owner = scope.owners(conn, table_name, part)
-        for col, ref in links:
-            linked = dict(
-                conn.execute(
-                    select(t.table.c.id, t.table.c[col]).where(
-                        t.table.c.id.in_(part), t.table.c[col].is_not(None)
-                    )
-                ).all()
+    start = Base.metadata.tables[table_name].alias("rec")
+    from_rec, owner_rec = _owner(start, table_name)
+    for col, ref in links:
+        target = Base.metadata.tables[ref].alias("target")
+        from_both, owner_target = _owner(
+            target, ref, from_rec.join(target, start.c[col] == target.c.id)
+        )
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i : i + CHUNK]
+            q = (
+                select(start.c.id)
+                .select_from(from_both)
+                .where(start.c.id.in_(part), owner_rec != owner_target)
             )
-            if not linked:
-                continue
-            target_owner = scope.owners(conn, ref, sorted(set(linked.values())))
-            for rid, target in linked.items():
-                mine, theirs = owner.get(rid), target_owner.get(target)
-                if mine is not None and theirs is not None and mine != theirs:
-                    found.append((rid, col))
+            found.extend((rid, col) for rid in conn.execute(q).scalars())
     return found
+
+
+def _owner(start: Any, table_name: str, joined: Any = None) -> tuple[Any, Any]:
+    """`joined` extended along `table_name`'s ownership chain from `start`, and the column
+    holding the owning office id."""
+    path = scope.office_path(table_name)
+    assert path is not None
+    joined = start if joined is None else joined
+    if not path:
+        return joined, start.c.id
+    cur = start
+    for col, ref in path[:-1]:
+        nxt = Base.metadata.tables[ref].alias()
+        joined = joined.join(nxt, cur.c[col] == nxt.c.id)
+        cur = nxt
+    return joined, cur.c[path[-1][0]]
 
 
 def repair(hub: Hub, conn: Connection, changes: Iterable[object]) -> int:

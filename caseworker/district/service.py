@@ -269,8 +269,10 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
                     )
                 yield rows
 
+        touched = derived.Pending()
+
         def after(p: merge.MergePlan) -> None:
-            derived.refresh(conn, p.journal)
+            touched.add(conn, p.journal)
             links.repair(hub, conn, p.journal)
 
         done = merge.apply_stream(
@@ -281,6 +283,7 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
             refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
             after=after,
         )
+        touched.flush(conn)
         have = rec.extras.get("have")
         if isinstance(have, dict):
             exchange.store_acks(conn, rec.sender.device_id, have)

@@ -14,34 +14,54 @@ from db.elderly import ElderlyVisit, ElderlyVisitAmendment
 _SCHEDULE_SETTINGS = ("visit.interval_days.",)
 
 
-def refresh(conn: Connection, changes: Iterable[object]) -> int:
-    """Recompute what the merged `changes` (merge.Change rows) affect, in the caller's
-    transaction. Returns how many residents' due dates changed."""
-    touched: dict[str, set[str]] = {}
-    for c in changes:
-        touched.setdefault(c.table_name, set()).add(c.record_id)  # type: ignore[attr-defined]
-    return refresh_records(conn, touched)
-
-
 def refresh_records(conn: Connection, touched: dict[str, set[str]]) -> int:
     """The same for records named by table: {"elderly_resident": {id, ...}, ...}. Every lookup
     goes in chunks, so a bundle's worth of ids never makes a statement too large."""
-    residents = set(touched.get("elderly_resident", ()))
-    visits = set(touched.get("elderly_visit", ()))
-    A, V = ElderlyVisitAmendment, ElderlyVisit
-    for part in _chunks(touched.get("elderly_visit_amendment", ())):
-        visits.update(conn.execute(select(A.visit_id).where(A.id.in_(part))).scalars())
-    for part in _chunks(visits):
-        residents.update(conn.execute(select(V.resident_id).where(V.id.in_(part))).scalars())
-    # A changed visit interval moves every resident's due date; only then recompute them all.
-    everyone = _interval_setting_changed(conn, touched.get("setting", set()))
-    if not residents and not everyone:
-        return 0
-    # A savepoint inside the import's transaction: all of it still commits or rolls back as one.
-    with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
-        changed = schedule.recompute(session, None if everyone else residents)
-        session.commit()
-    return changed
+    pending = Pending()
+    pending.add_records(conn, touched)
+    return pending.flush(conn)
+
+
+class Pending:
+    """What the frames of one import touched, recomputed once at its end: a first bundle's
+    frames touch the same residents over and over (a visit per frame), and recomputing them
+    per frame cost five times the work. Holds resident ids only (bounded by the roster)."""
+
+    def __init__(self) -> None:
+        self.residents: set[str] = set()
+        self.everyone = False
+
+    def add(self, conn: Connection, changes: Iterable[object]) -> None:
+        touched: dict[str, set[str]] = {}
+        for c in changes:
+            touched.setdefault(c.table_name, set()).add(c.record_id)  # type: ignore[attr-defined]
+        self.add_records(conn, touched)
+
+    def add_records(self, conn: Connection, touched: dict[str, set[str]]) -> None:
+        self.residents.update(touched.get("elderly_resident", ()))
+        visits = set(touched.get("elderly_visit", ()))
+        A, V = ElderlyVisitAmendment, ElderlyVisit
+        for part in _chunks(touched.get("elderly_visit_amendment", ())):
+            visits.update(conn.execute(select(A.visit_id).where(A.id.in_(part))).scalars())
+        for part in _chunks(visits):
+            self.residents.update(
+                conn.execute(select(V.resident_id).where(V.id.in_(part))).scalars()
+            )
+        # A changed visit interval moves every resident's due date: then recompute them all.
+        if not self.everyone:
+            self.everyone = _interval_setting_changed(conn, touched.get("setting", set()))
+
+    def flush(self, conn: Connection) -> int:
+        """Recompute in the caller's transaction; returns how many due dates changed."""
+        if not self.residents and not self.everyone:
+            return 0
+        # A savepoint inside the import's transaction: all of it commits or rolls back as one.
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+            changed = schedule.recompute(session, None if self.everyone else self.residents)
+            session.commit()
+        self.residents.clear()
+        self.everyone = False
+        return changed
 
 
 def _chunks(ids: Iterable[str], size: int = schedule.PAGE) -> Iterator[list[str]]:

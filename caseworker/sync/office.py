@@ -299,13 +299,15 @@ def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
     taken = ws.backup("pre-import") if rec.manifest["changes"] else None
     now = ws.now()
     with merge.integrity_guard(), ws.engine.begin() as conn:
+        touched = derived.Pending()
         done = merge.apply_stream(
             conn,
             rec.change_chunks(),
             now_ms=now,
             bundle_id=rec.manifest["bundle_id"],
-            after=lambda p: derived.refresh(conn, p.journal),
+            after=lambda p: touched.add(conn, p.journal),
         )
+        touched.flush(conn)
         district = rec.sender.device_id
         acks = rec.extras.get("acks")
         if isinstance(acks, dict):

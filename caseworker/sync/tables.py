@@ -80,17 +80,29 @@ class TableInfo:
         return self.defaults.get(field)
 
     @functools.cached_property
-    def checks(self) -> dict[str, Callable[[Any], bool]]:
-        """Per travelling field: does a value received for it fit the column (type, length,
-        NULL)? Applied to every value of every bundle before anything is written."""
-        return {f: _check_for(self.table.c[f]) for f in self.fields}
+    def specs(self) -> dict[str, tuple[int, int, bool]]:
+        """Per travelling field: (kind, longest text, may be NULL), for `bad_value`."""
+        return {f: _spec(self.table.c[f]) for f in self.fields}
 
     def bad_value(self, values: Iterable[tuple[str, Any]]) -> str | None:
-        """The first field whose value does not fit its column, or None."""
-        checks = self.checks
+        """The first field whose value does not fit its column (type, length, NULL; dates and
+        times must parse), or None. Runs on every value of every bundle before anything is
+        written, so the common case (short text) is checked inline."""
+        specs = self.specs
         for name, value in values:
-            check = checks.get(name)
-            if check is None or not check(value):
+            spec = specs.get(name)
+            if spec is None:
+                return name
+            kind, limit, nullable = spec
+            if value is None:
+                if nullable:
+                    continue
+                return name
+            if kind == _TEXT:
+                if type(value) is str and len(value) <= limit:
+                    continue
+                return name
+            if not _fits(kind, value):
                 return name
         return None
 
@@ -144,25 +156,32 @@ MAX_TEXT = 200_000  # a Text column's longest value from a bundle (a visit's not
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _check_for(col: Column[Any]) -> Callable[[Any], bool]:
-    nullable = bool(col.nullable)
+_TEXT, _BOOL, _INT, _DATETIME, _DATE_KIND = range(5)
+
+
+def _spec(col: Column[Any]) -> tuple[int, int, bool]:
     ctype = col.type
-
-    def base(value: Any) -> bool:
-        return value is None and nullable
-
     if isinstance(ctype, Boolean):
-        return lambda v: base(v) or isinstance(v, bool) or (type(v) is int and v in (0, 1))
-    if isinstance(ctype, Integer):  # BigInteger too
-        return lambda v: base(v) or (type(v) is int and -(2**63) <= v < 2**63)
-    if isinstance(ctype, DateTime):
-        return lambda v: base(v) or (isinstance(v, str) and len(v) <= 32 and _is_datetime(v))
-    if isinstance(ctype, Date):
-        return lambda v: (
-            base(v) or (isinstance(v, str) and _DATE.fullmatch(v) is not None and _is_date(v))
-        )
-    limit = getattr(ctype, "length", None) or MAX_TEXT
-    return lambda v: base(v) or (isinstance(v, str) and len(v) <= limit)
+        kind = _BOOL
+    elif isinstance(ctype, Integer):  # BigInteger too
+        kind = _INT
+    elif isinstance(ctype, DateTime):
+        kind = _DATETIME
+    elif isinstance(ctype, Date):
+        kind = _DATE_KIND
+    else:
+        kind = _TEXT
+    return kind, getattr(ctype, "length", None) or MAX_TEXT, bool(col.nullable)
+
+
+def _fits(kind: int, v: Any) -> bool:
+    if kind == _BOOL:
+        return isinstance(v, bool) or (type(v) is int and v in (0, 1))
+    if kind == _INT:
+        return type(v) is int and -(2**63) <= v < 2**63
+    if kind == _DATETIME:
+        return isinstance(v, str) and len(v) <= 32 and _is_datetime(v)
+    return isinstance(v, str) and _DATE.fullmatch(v) is not None and _is_date(v)
 
 
 def _is_date(text: str) -> bool:
