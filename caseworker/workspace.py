@@ -22,6 +22,7 @@ from caseworker.domain.errors import (
     WorkspaceCorrupt,
     WorkspaceError,
     WorkspaceLocked,
+    os_reason,
 )
 from db import backup as backups
 from db.engine import make_engine
@@ -143,7 +144,7 @@ class Workspace(Replica):
             for folder in (paths.root, paths.backups, paths.exports, paths.logs):
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WorkspaceError(f"无法创建工作区文件夹 {paths.root}：{exc.strerror}") from None
+            raise WorkspaceError(f"无法创建工作区文件夹 {paths.root}：{os_reason(exc)}") from None
         _setup_logging(paths.logs)
         existed = paths.db.exists() and paths.db.stat().st_size > 0
         if existed:

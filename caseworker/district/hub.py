@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from caseworker.domain.errors import WorkspaceError
+from caseworker.domain.errors import WorkspaceError, os_reason
 from caseworker.sync.identity import KEY_FILE
 from db import backup as backups
 from db.engine import make_engine
@@ -65,7 +65,7 @@ class Hub(Replica):
         try:
             home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WorkspaceError(f"无法创建区级平台文件夹 {home}：{exc.strerror}") from None
+            raise WorkspaceError(f"无法创建区级平台文件夹 {home}：{os_reason(exc)}") from None
         sqlite_path = _sqlite_path(db_url) if db_url else home / DB_NAME
         if sqlite_path is not None:
             # Any SQLite hub, at the default place or at a URL's path, gets the same pragmas

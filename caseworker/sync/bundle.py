@@ -35,6 +35,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from caseworker.domain.errors import os_reason
 from caseworker.sync import crypto
 from caseworker.sync.errors import SyncRefused
 
@@ -185,7 +186,7 @@ class BundleWriter:
 
 def _write_error(path: Path, exc: OSError) -> SyncRefused:
     return SyncRefused(
-        f"无法写入 {path}：{exc.strerror or exc}。请检查 U 盘是否已满或写保护。未写出任何文件。"
+        f"无法写入 {path}：{os_reason(exc)}。请检查 U 盘是否已满或写保护。未写出任何文件。"
     )
 
 
@@ -269,7 +270,7 @@ def read_envelope(path: Path) -> Envelope:
             f.seek(size - _TAIL - mlen)
             mbytes = f.read(mlen)
     except OSError as exc:
-        raise SyncRefused(f"无法读取 {path}：{exc.strerror or exc}。未做任何改动。") from None
+        raise SyncRefused(f"无法读取 {path}：{os_reason(exc)}。未做任何改动。") from None
     try:
         manifest = loads_bounded(mbytes)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -310,7 +311,7 @@ def check_parts(env: Envelope) -> int:
                 h.update(chunk)
                 left -= len(chunk)
     except OSError as exc:
-        raise SyncRefused(f"无法读取 {env.path}：{exc.strerror or exc}。未做任何改动。") from None
+        raise SyncRefused(f"无法读取 {env.path}：{os_reason(exc)}。未做任何改动。") from None
     if h.hexdigest() != digest:
         raise SyncRefused("数据包校验和不符（内容已损坏或被改动），未做任何改动。")
     return frames

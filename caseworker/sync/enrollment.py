@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from caseworker.domain.errors import os_reason
 from caseworker.sync import crypto
 from caseworker.sync.bundle import loads_bounded
 from caseworker.sync.errors import SyncRefused
@@ -87,7 +88,7 @@ def read(path: Path, passphrase: str, known_schemas: set[str]) -> Enrollment:
             raise SyncRefused(DAMAGED)
         data = path.read_bytes()
     except OSError as exc:
-        raise SyncRefused(f"无法读取登记文件 {path}：{exc.strerror or exc}。") from None
+        raise SyncRefused(f"无法读取登记文件 {path}：{os_reason(exc)}。") from None
     if not data.startswith(MAGIC):
         raise SyncRefused("这不是工作台的登记文件，未做任何改动。")
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from caseworker.domain.errors import ValidationError
+from caseworker.domain.errors import ValidationError, os_reason
 
 LONG_EDGE = 1600
 THUMB_EDGE = 320
@@ -125,7 +125,7 @@ class PhotoStore:
         try:
             size = source.stat().st_size
         except OSError as exc:
-            raise ValidationError(f"无法读取照片 {source.name}：{exc.strerror}") from None
+            raise ValidationError(f"无法读取照片 {source.name}：{os_reason(exc)}") from None
         if size > MAX_SOURCE_BYTES:
             raise ValidationError(
                 f"照片 {source.name} 太大（{size // 1_000_000} MB），请选择手机原图"

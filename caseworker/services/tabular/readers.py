@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from caseworker.domain.errors import ValidationError
+from caseworker.domain.errors import ValidationError, os_reason
 from caseworker.domain.tabular import Cell
 
 _ZIP = b"PK\x03\x04"
@@ -57,7 +57,7 @@ def read(path: Path | str, progress: Progress | None = None) -> Workbook:
     except FileNotFoundError:
         raise ValidationError(f"找不到文件 {path}") from None
     except OSError as exc:
-        raise ValidationError(f"无法打开文件 {path}：{exc.strerror}") from None
+        raise ValidationError(f"无法打开文件 {path}：{os_reason(exc)}") from None
     kind = detect_kind(head)
     if kind == "xlsx":
         return Workbook(path, kind, "", _read_xlsx(path, progress))

@@ -16,7 +16,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from caseworker.domain.errors import ValidationError
+from caseworker.domain.errors import ValidationError, os_reason
 
 WIDTH_SAMPLE = 300  # rows measured for column widths
 MAX_WIDTH = 60
@@ -83,7 +83,7 @@ class XlsxWriter:
         except OSError as exc:
             self._tmp.unlink(missing_ok=True)
             raise ValidationError(
-                f"无法写入 {self.path}：{exc.strerror}（文件是否正在 Excel 中打开？）"
+                f"无法写入 {self.path}：{os_reason(exc)}（文件是否正在 Excel 中打开？）"
             ) from None
         return self.path
 
