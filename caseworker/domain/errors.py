@@ -21,6 +21,11 @@ class PermissionDenied(CaseworkerError):
     pass
 
 
+class AccountChanged(PermissionDenied):
+    """The logged-in account was disabled, deleted, or given another role or community since
+    the login: nothing more is written under it; the person must log in again."""
+
+
 class NotFound(CaseworkerError):
     pass
 

@@ -14,7 +14,7 @@ from caseworker.sync import office
 from caseworker.sync.conflicts import list_conflicts, resolve
 from caseworker.workspace import Workspace
 from db.models import Community
-from tests.sync.helpers import ADMIN, SUPERVISOR, journal_count, make_world, table_rows
+from tests.sync.helpers import ADMIN, journal_count, make_world, supervisor, table_rows
 
 
 def test_enrolled_office_has_its_office_and_communities(tmp_path: Path) -> None:
@@ -94,8 +94,9 @@ def test_same_field_edited_on_both_sides_converges_and_keeps_the_loser(
         with w.hub.reader() as s:
             assert [c.lost_value for c in list_conflicts(s)] == ["from-office"]
         # the supervisor reverses it at the office: a journaled change that travels
-        with a.writer(SUPERVISOR) as s:
-            resolve(s, SUPERVISOR, conf.id, "reverse")
+        chief = supervisor(a)
+        with a.writer(chief) as s:
+            resolve(s, chief, conf.id, "reverse")
         service.ingest(w.hub, [w.office_to_district("A")])
         assert table_rows(w.hub.engine, "community", f"WHERE id='{cid}'", "code") == [
             ("from-office",)
