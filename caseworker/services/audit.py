@@ -287,11 +287,15 @@ def page(
 def stream(session: Session, actor: Actor, flt: AuditFilter) -> Iterator[AuditRow]:
     """Every matching entry, newest first, read as one streamed statement (an export: OFFSET
     pages would re-read the skipped entries of a long journal for every page)."""
-    if not actor.can(Permission.VIEW_AUDIT):
+    if not actor.can(Permission.VIEW_AUDIT):  # checked now, not at the first row read
         raise PermissionDenied("没有查看操作日志的权限")
     q = _query(flt).order_by(JournalEntry.seq.desc()).execution_options(yield_per=2000)
-    for part in session.scalars(q).partitions():
-        yield from _rows(session, list(part))  # names looked up a batch at a time
+
+    def rows() -> Iterator[AuditRow]:
+        for part in session.scalars(q).partitions():
+            yield from _rows(session, list(part))  # names looked up a batch at a time
+
+    return rows()
 
 
 def actor_names(session: Session) -> list[str]:

@@ -29,6 +29,7 @@ from caseworker.services.audit import AuditRow, record_history
 from caseworker.services.children import keys
 from caseworker.services.children._common import (
     can_edit,
+    can_view,
     check_community,
     clean,
     clean_multiline,
@@ -242,6 +243,7 @@ def find_by_id_number(
     session: Session, actor: Actor, text: str, *, today: date | None = None
 ) -> ChildInfo | None:
     """The child with this ID number within the actor's scope, or None."""
+    can_view(actor)
     try:
         value = idnumber.parse(text).value
     except idnumber.InvalidIdNumber:
@@ -426,7 +428,7 @@ def _condition_info(actor: Actor, c: ChildCondition, subject: str) -> ConditionI
     )
 
 
-def facts_of_many(session: Session, children: list[Child]) -> dict[str, rules.ChildFacts]:
+def _facts_of_many(session: Session, children: list[Child]) -> dict[str, rules.ChildFacts]:
     """The rules' facts for several children in two queries (ids bounded by the caller)."""
     ids = [c.id for c in children]
     relations = dict(

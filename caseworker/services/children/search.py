@@ -17,7 +17,7 @@ from caseworker.domain import children as rules
 from caseworker.domain import idnumber
 from caseworker.domain.children import CaseStep, ChildCategory
 from caseworker.domain.roles import Actor
-from caseworker.services.children._common import like_escape, scope, today_or
+from caseworker.services.children._common import can_view, like_escape, scope, today_or
 from db.children import Child, ChildCase
 from db.models import Community, Staff
 
@@ -140,6 +140,7 @@ def page(
     today: date | None = None,
 ) -> list[ChildRow]:
     """Rows `offset` .. `offset+limit-1` in the chosen order (ties broken by id)."""
+    can_view(actor)
     if q.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {q.sort!r}")
     today_or(today)

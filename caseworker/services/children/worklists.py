@@ -280,7 +280,7 @@ def category_items(
     out: list[CategoryItem] = []
     for i in range(0, len(ids), CHUNK):
         chunk = list(session.scalars(select(Child).where(Child.id.in_(ids[i : i + CHUNK]))))
-        all_facts = register.facts_of_many(session, chunk)
+        all_facts = register._facts_of_many(session, chunk)
         for child in chunk:
             findings = rules.evaluate(all_facts[child.id], day)
             rev = rules.review(rules.decode_categories(child.categories), findings, day)

@@ -267,10 +267,14 @@ def stream(
 ) -> Iterator[RosterRow]:
     """Every matching row in order, read as one streamed statement (an export of the whole
     roster: paging with OFFSET would re-read the skipped rows for every page)."""
-    can_view(actor)
+    can_view(actor)  # checked now, not at the first row read
     stmt, communities, staff = _ordered(session, q, today_or(today))
     # options on the statement: on the connection they would outlive this export
     streamed = stmt.execution_options(stream_results=True, yield_per=2000)
-    for part in session.connection().execute(streamed).partitions():
-        for v in part:
-            yield _row(v, communities, staff)
+
+    def rows() -> Iterator[RosterRow]:
+        for part in session.connection().execute(streamed).partitions():
+            for v in part:
+                yield _row(v, communities, staff)
+
+    return rows()
