@@ -40,6 +40,8 @@ def _cell(value: object, kind: str) -> str:
         return "—" if kind == "percent" else ""
     if kind == "percent":
         return f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]
+    if kind == "float":
+        return f"{float(value):,.2f}"  # type: ignore[arg-type]
     return str(value)
 
 
