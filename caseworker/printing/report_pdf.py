@@ -44,6 +44,24 @@ def _cell(value: Any, kind: str) -> str:
     return str(value)
 
 
+def _gaps(rates: tuple[float | None, ...]) -> list[float | None]:
+    """A line's points in percent with None as gaps, unless a run of one point would be left
+    (reportlab cannot draw a line of fewer than two points): then the months without figures
+    are drawn at 0."""
+    points = [None if v is None else round(v * 100, 1) for v in rates]
+    runs, run = [], 0
+    for p in [*points, None]:
+        if p is None:
+            if run:
+                runs.append(run)
+            run = 0
+        else:
+            run += 1
+    if not runs or any(r < 2 for r in runs):
+        return [0 if p is None else p for p in points]
+    return points
+
+
 def chart_drawing(chart: Chart, width: float, height: float, font: str) -> Drawing:
     """One chart as a reportlab Drawing: rates in percent, the target as a dashed line."""
     d = Drawing(width, height)
@@ -76,10 +94,7 @@ def chart_drawing(chart: Chart, width: float, height: float, font: str) -> Drawi
 
         c.lines[0].symbol = makeMarker("FilledCircle", size=3.5)
     c.x, c.y, c.width, c.height = left, bottom, cw, ch
-    if chart.kind == "bar":
-        c.data = [values]
-    else:
-        c.data = [[None if v is None else round(v * 100, 1) for v in chart.values]]
+    c.data = [values if chart.kind == "bar" else _gaps(chart.values)]
     c.valueAxis.valueMin = 0
     c.valueAxis.valueMax = 100
     c.valueAxis.valueStep = 20

@@ -202,3 +202,16 @@ def test_each_role_sees_what_it_may(
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages).replace(" ", "")
     assert "居家适老化改造" in text and "儿童关爱保护（仅统计数）" in text
     assert not any(n in text for n in child_names)
+
+
+def test_a_line_with_gaps_is_drawn_and_an_empty_one_too() -> None:
+    from reportlab.graphics import renderPDF
+
+    from caseworker.printing.report_pdf import _gaps, chart_drawing
+
+    assert _gaps((None, 0.5, 0.6, None)) == [None, 50.0, 60.0, None]
+    assert _gaps((None, 0.5, None, 0.6, 0.7)) == [0, 50.0, 0, 60.0, 70.0]
+    assert _gaps((None, None)) == [0, 0]
+    for values in ((None, 0.5, 0.6, None), (None,) * 12, (None, 0.5, None)):
+        chart = reports.Chart("line", "t", tuple(str(i) for i in range(len(values))), values)
+        assert renderPDF.drawToString(chart_drawing(chart, 300, 200, "Helvetica"))
