@@ -12,11 +12,13 @@ Definitions:
   period); 期末在办 (reported by the period's end and not closed by then), by step and by risk
   as recorded today.
 - **回访** (`visit_counts`): for each month, a case with a help plan (帮扶计划) by the month's
-  end that is open at the month's end, or was visited in the month, is 应访 when it was visited
-  in the month or its next visit fell due by the month's end (last visit before the month, else
-  the plan date, plus the risk level's interval, a district setting); 已访 when a follow-up
-  visit was recorded in the month. For the current month this is the 工作台's 本月回访 figure
-  (a test checks it). A quarter or a year adds its months (case-months).
+  end is 应访 when it was visited in the month, or when it was still on its plan at the month's
+  end (not closed by then; a case reopened since is back before its plan and not counted) and
+  its next visit fell due by the month's end (last visit before the month, else the plan date,
+  plus the risk level's interval, a district setting); 已访 when a follow-up visit was recorded
+  in the month, so 已访 never exceeds 应访. A quarter or a year adds its months (case-months).
+  The current month's 已访 is the 工作台's 本月回访; its 应访 also counts a case visited this
+  month and closed since (the 工作台 counts only cases still on a plan).
 """
 
 from __future__ import annotations
@@ -132,9 +134,10 @@ def visit_counts(
     end = spans[-1][1]
     intervals = {r.value: interval_for(session, r.value) for r in Risk}
     K = ChildCase
+    on_plan = {CaseStep.PLANNED.value, CaseStep.FOLLOW_UP.value}
     cases: dict[str, tuple[str, int, date, date | None]] = {}
-    for cid, community, risk, planned, closed in session.execute(
-        select(K.id, Child.community_id, K.risk, K.planned_on, K.closed_on)
+    for cid, community, risk, planned, closed, step in session.execute(
+        select(K.id, Child.community_id, K.risk, K.planned_on, K.closed_on, K.step)
         .join(Child, Child.id == K.child_id)
         .where(
             *_visible(actor),
@@ -144,6 +147,8 @@ def visit_counts(
             K.risk != "",
         )
     ):
+        if closed is None and step not in on_plan:
+            closed = date.min  # reopened and back before its plan: no follow-up is due
         cases[cid] = (community, intervals.get(risk, 30), planned, closed)
     visits: dict[str, list[date]] = {}
     for case_id, on in session.execute(
