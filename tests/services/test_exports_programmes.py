@@ -220,6 +220,13 @@ def test_cli_exports_children_only_as_a_child_role(
     assert not (tmp_path / "a.xlsx").exists() and not (tmp_path / "b.xlsx").exists()
     assert main(["export", "retrofit-catalogue", "--workspace", root,
                  "--out", str(tmp_path / "cat.xlsx")]) == 0  # fmt: skip
+    monkeypatch.setenv("CASEWORKER_PASSWORD", STAFF_PASSWORD)
+    retro = ["export", "retrofit-cases", "--workspace", root, "--out", str(tmp_path / "r.xlsx")]
+    assert main([*retro, "--status", "施工中", "--year", "2026", "--user", "worker"]) == 0
+    assert "施工中，2026年申请" in load_workbook(tmp_path / "r.xlsx").active["A1"].value
+    assert main([*retro, "--status", "乱写"]) == 2
+    assert "环节“乱写”不存在" in capsys.readouterr().err
+    assert main([*retro, "--user", "ertong2"]) == 2  # no retrofit rights
     ws = Workspace.open(Path(root))
     try:
         with ws.reader() as s:
