@@ -224,6 +224,14 @@ def calls(ids: dict[str, str]) -> dict[str, tuple[Callable[[Any, Actor], Any], s
             lambda s, a: worklists.work_lists(s, a, today=TODAY),
             "list",
         ),
+        "worklists.case_list": (
+            lambda s, a: worklists.case_list(s, a, "urgent", today=TODAY),
+            "list",
+        ),
+        "worklists.services_overdue": (
+            lambda s, a: worklists.services_overdue(s, a, today=TODAY),
+            "list",
+        ),
         "worklists.category_items": (
             lambda s, a: worklists.category_items(s, a, today=TODAY),
             "list",
