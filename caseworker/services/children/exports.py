@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from caseworker.domain import idnumber
 from caseworker.domain.children import CaseStep
 from caseworker.domain.roles import Actor
+from caseworker.services.checked import rows_checked_first
 from caseworker.services.children import search, worklists
-from caseworker.services.children._common import scope
+from caseworker.services.children._common import can_view, scope
 from caseworker.services.tabular.xlsx import Column
 from db.base import utcnow
 from db.children import Child, ChildCase, ChildViewLog
@@ -92,6 +93,7 @@ REGISTER_COLUMNS = (
 )
 
 
+@rows_checked_first(can_view)
 def register_rows(
     session: Session,
     actor: Actor,
@@ -139,6 +141,7 @@ CASE_COLUMNS = (
 )
 
 
+@rows_checked_first(can_view)
 def case_rows(
     session: Session,
     actor: Actor,
@@ -235,6 +238,7 @@ CATEGORY_COLUMNS = (
 )
 
 
+@rows_checked_first(can_view)
 def work_case_rows(
     session: Session,
     actor: Actor,
@@ -268,6 +272,7 @@ def work_case_rows(
     log.flush()
 
 
+@rows_checked_first(can_view)
 def service_rows(
     session: Session, actor: Actor, community_id: str | None, day: date, log: ViewLogger
 ) -> Iterator[Sequence[Any]]:
@@ -282,6 +287,7 @@ def service_rows(
     log.flush()
 
 
+@rows_checked_first(can_view)
 def category_rows(
     session: Session, actor: Actor, community_id: str | None, day: date, log: ViewLogger
 ) -> Iterator[Sequence[Any]]:

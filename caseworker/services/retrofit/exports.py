@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from caseworker.domain.roles import Actor
+from caseworker.services.checked import rows_checked_first
 from caseworker.services.retrofit import catalogue, contractors, search
+from caseworker.services.retrofit._common import can_view
 from caseworker.services.tabular.xlsx import Column
 
 PAGE = 2000
@@ -55,6 +57,7 @@ def yuan(fen: int | None) -> float | None:
     return None if fen is None else fen / 100
 
 
+@rows_checked_first(can_view)
 def case_rows(
     session: Session, actor: Actor, query: search.CaseQuery, day: date
 ) -> Iterator[Sequence[Any]]:
@@ -84,11 +87,13 @@ def case_rows(
         offset += PAGE
 
 
+@rows_checked_first(can_view)
 def contractor_rows(session: Session, actor: Actor) -> Iterator[Sequence[Any]]:
     for c in contractors.listing(session, actor, include_inactive=True):
         yield (c.name, c.contact_name, c.phone, c.licence_no, "在用" if c.active else "停用")
 
 
+@rows_checked_first(can_view)
 def catalogue_rows(session: Session, actor: Actor) -> Iterator[Sequence[Any]]:
     for i in catalogue.listing(session, actor, include_retired=True):
         yield (
