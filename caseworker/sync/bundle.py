@@ -131,9 +131,9 @@ class BundleWriter:
         self._whole.update(data)
         self._size += len(data)
 
-    def frame(self, value: Any, *, last: bool = False) -> None:
+    def frame(self, value: Any, *, last: bool = False, level: int = 3) -> None:
         plain = zlib.compress(
-            json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 3
+            json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), level
         )
         sealed = self._aead.encrypt(_nonce(self._index, last), plain, self._aad)
         self._index += 1
