@@ -123,9 +123,10 @@ class Source:
         store: PhotoStore,
         peer: str,
         owned: Any = None,
-        budget: int = BUDGET,
+        budget: int | None = None,
     ) -> None:
-        self.conn, self.store, self.peer, self.owned, self.budget = conn, store, peer, owned, budget
+        self.conn, self.store, self.peer, self.owned = conn, store, peer, owned
+        self.budget = BUDGET if budget is None else budget
         self.sent = Sent()
 
     def write(self, frame: Callable[[Any], None], bundle_id: str) -> Sent:
