@@ -47,6 +47,7 @@ MAX_FRAME = 64 * 1024 * 1024  # a compressed frame on disk
 MAX_FRAME_PLAIN = 128 * 1024 * 1024  # a frame once inflated
 MAX_DEPTH = 32  # nesting of any JSON value read from a bundle
 _EPH = 32
+RAW = b"\x00"  # first byte of a raw frame; a zlib stream never starts with it (CM must be 8)
 _TAG = 16
 _HEAD = len(MAGIC) + 1 + _EPH
 _TAIL = 4 + 64 + 2
@@ -131,11 +132,20 @@ class BundleWriter:
         self._whole.update(data)
         self._size += len(data)
 
-    def frame(self, value: Any, *, last: bool = False, level: int = 3) -> None:
+    def frame(self, value: Any, *, last: bool = False) -> None:
         plain = zlib.compress(
-            json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), level
+            json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 3
         )
         sealed = self._aead.encrypt(_nonce(self._index, last), plain, self._aad)
+        self._index += 1
+        self._body(struct.pack(">I", len(sealed)) + sealed)
+
+    def raw_frame(self, header: dict[str, Any], data: bytes) -> None:
+        """A frame of bytes that zlib and JSON would only slow down (a part of a JPEG): RAW, the
+        header's length and JSON, then the bytes; read back as the header with "data" added."""
+        head = json.dumps(header, separators=(",", ":")).encode()
+        plain = RAW + struct.pack(">H", len(head)) + head + data
+        sealed = self._aead.encrypt(_nonce(self._index, False), plain, self._aad)
         self._index += 1
         self._body(struct.pack(">I", len(sealed)) + sealed)
 
@@ -376,6 +386,8 @@ def frames(env: Envelope, keys: crypto.KeyPair, bound: bytes, count: int) -> Ite
 
 
 def _inflate(compressed: bytes) -> Any:
+    if compressed[:1] == RAW:
+        return _raw(compressed)
     d = zlib.decompressobj()
     try:
         raw = d.decompress(compressed, MAX_FRAME_PLAIN)
@@ -386,3 +398,16 @@ def _inflate(compressed: bytes) -> Any:
         return loads_bounded(raw)
     except (zlib.error, ValueError, UnicodeDecodeError, RecursionError):
         raise SyncRefused("数据包内容无法读取（格式错误），未做任何改动。") from None
+
+
+def _raw(plain: bytes) -> dict[str, Any]:
+    """A raw frame: its JSON header (an object) with the bytes that follow it as "data"."""
+    try:
+        (n,) = struct.unpack_from(">H", plain, 1)
+        header = loads_bounded(plain[3 : 3 + n])
+    except (struct.error, ValueError, UnicodeDecodeError, RecursionError):
+        raise SyncRefused("数据包内容无法读取（格式错误），未做任何改动。") from None
+    if not isinstance(header, dict) or len(plain) < 3 + n:
+        raise SyncRefused("数据包内容无法读取（格式错误），未做任何改动。")
+    header["data"] = plain[3 + n :]
+    return header

@@ -193,8 +193,8 @@ def write_bundle(
             hlc_max = max(hi, hlc_max)
             w.frame([list(row) for row in chunk])
         sent = photos.Sent()
-        if photo_source is not None:  # JPEG does not compress: the cheapest zlib level
-            sent = photo_source.write(lambda v: w.frame(v, level=1), bundle_id)
+        if photo_source is not None:
+            sent = photo_source.write(w.raw_frame, bundle_id)
         if cancelled is not None and cancelled():
             raise SyncCancelled("已取消导出，没有写出任何文件。")
         return w.finish(

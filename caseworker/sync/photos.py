@@ -2,10 +2,11 @@
 
 Photo files live outside the database, named by their sha256 (services/retrofit/photo_store).
 They travel after a bundle's change frames, each file cut into frames of at most `CHUNK` bytes
-(`{"photo": sha, "size": n, "at": offset, "data": base64}`), inside the same authenticated,
-numbered frame stream as the changes. A sender sends the files of live photo rows the receiver
-may see that the receiver has not acknowledged (table `sync_photo`, acknowledged with the
-bundle that carried them) up to `BUDGET` bytes a bundle; the rest wait for the next one.
+(raw frames: a small JSON header `{"photo": sha, "size": n, "at": offset}` and the bytes, not
+compressed), inside the same authenticated, numbered frame stream as the changes. A sender
+sends the files of live photo rows the receiver may see that the receiver has not acknowledged
+(table `sync_photo`, acknowledged with the bundle that carried them) up to `BUDGET` bytes a
+bundle; the rest wait for the next one.
 
 The receiver trusts nothing: a file is rebuilt in a staging folder (`.partial`, then renamed),
 its sha256 must equal its name, it must be a JPEG whose dimensions are bounded (checked from the
@@ -17,8 +18,6 @@ Memory holds one frame (and, on the sending side, one photo file) at a time.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import os
 import shutil
@@ -37,7 +36,7 @@ from db.base import utcnow
 from db.retrofit import RetrofitPhoto
 from db.sync_models import SyncPhoto
 
-CHUNK = 1024 * 1024  # raw bytes of a photo per frame (about 1.4 MB once base64 in JSON)
+CHUNK = 1024 * 1024  # bytes of a photo per frame
 BUDGET = 200 * 1024 * 1024  # photo bytes per bundle: a few minutes of USB 2 copying
 MAX_BYTES = 16 * 1024 * 1024  # a stored photo is 150-400 KB; a thumbnail about 20 KB
 MAX_EDGE = 4096  # stored photos are at most 1600 px on the long edge
@@ -129,7 +128,7 @@ class Source:
         self.budget = BUDGET if budget is None else budget
         self.sent = Sent()
 
-    def write(self, frame: Callable[[Any], None], bundle_id: str) -> Sent:
+    def write(self, frame: Callable[[dict[str, Any], bytes], None], bundle_id: str) -> Sent:
         for page in _pages(candidates(self.conn, self.owned)):
             acked = _acked(self.conn, self.peer, sorted(set(page)), bundle_id)
             seen: set[str] = set()  # a file two rows of the page share goes once
@@ -150,15 +149,7 @@ class Source:
                     self.sent.waiting += 1
                     continue
                 for at in range(0, max(len(data), 1), CHUNK):
-                    part = data[at : at + CHUNK]
-                    frame(
-                        {
-                            "photo": sha,
-                            "size": len(data),
-                            "at": at,
-                            "data": base64.b64encode(part).decode("ascii"),
-                        }
-                    )
+                    frame({"photo": sha, "size": len(data), "at": at}, data[at : at + CHUNK])
                 self._mark_sent(sha, bundle_id)
                 self.sent.photos += 1
                 self.sent.size += len(data)
@@ -255,19 +246,15 @@ class Receiver:
     def feed(self, value: Any) -> None:
         if not isinstance(value, dict) or set(value) != {"photo", "size", "at", "data"}:
             raise SyncRefused("数据包内容格式不对，未做任何改动。")
-        sha, size, at, text = value["photo"], value["size"], value["at"], value["data"]
+        sha, size, at, data = value["photo"], value["size"], value["at"], value["data"]
         if (
             not _hex64(sha)
             or type(size) is not int
             or type(at) is not int
-            or not isinstance(text, str)
+            or not isinstance(data, bytes)
             or not 0 < size <= MAX_BYTES
         ):
             raise SyncRefused(BAD_IMAGE)
-        try:
-            data = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise SyncRefused(BAD_HASH) from None
         if at == 0:
             if self._sha is not None:
                 raise SyncRefused(INCOMPLETE)  # the previous file stopped short

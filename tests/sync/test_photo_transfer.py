@@ -5,7 +5,6 @@ photo is refused whole, leaving the district's database and photo folder as they
 
 from __future__ import annotations
 
-import base64
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -177,9 +176,9 @@ class _Frames:
     def __init__(self, frames: list[dict[str, Any]], count: int) -> None:
         self.frames, self.count = frames, count
 
-    def write(self, frame: Callable[[Any], None], bundle_id: str) -> sync_photos.Sent:
+    def write(self, frame: Callable[[dict, bytes], None], bundle_id: str) -> sync_photos.Sent:
         for f in self.frames:
-            frame(f)
+            frame({k: v for k, v in f.items() if k != "data"}, f["data"])
         return sync_photos.Sent(self.count, sum(f["size"] for f in self.frames if not f["at"]))
 
 
@@ -188,7 +187,7 @@ def _frame(sha: str, data: bytes, size: int | None = None, at: int = 0) -> dict[
         "photo": sha,
         "size": len(data) if size is None else size,
         "at": at,
-        "data": base64.b64encode(data).decode(),
+        "data": data,
     }
 
 
@@ -321,3 +320,13 @@ def test_preview_checks_photos_and_writes_none(world: World) -> None:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.parametrize(
+    "plain", [b"\x00", b"\x00\x00\x07[1,2,3]data", b"\x00\xff\xff{}", b"\x00\x00\x02{"]
+)
+def test_a_raw_frame_with_a_bad_header_is_refused(plain: bytes) -> None:
+    from caseworker.sync import bundle
+
+    with pytest.raises(SyncRefused, match="格式错误"):
+        bundle._inflate(plain)
