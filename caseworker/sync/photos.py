@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from caseworker.domain.errors import ValidationError
+from caseworker.domain.errors import ValidationError, os_reason
 from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.sync.errors import SyncRefused
 from db.base import utcnow
@@ -244,6 +244,15 @@ class Receiver:
         shutil.rmtree(store.root / INCOMING, ignore_errors=True)
 
     def feed(self, value: Any) -> None:
+        """One photo frame; refuses (SyncRefused) anything out of order or that fails a check."""
+        try:
+            self._feed(value)
+        except OSError as exc:  # a full disk, a folder that cannot be written
+            raise SyncRefused(
+                f"无法写入收到的照片：{os_reason(exc)}。请检查磁盘空间。未做任何改动。"
+            ) from None
+
+    def _feed(self, value: Any) -> None:
         if not isinstance(value, dict) or set(value) != {"photo", "size", "at", "data"}:
             raise SyncRefused("数据包内容格式不对，未做任何改动。")
         sha, size, at, data = value["photo"], value["size"], value["at"], value["data"]
@@ -307,13 +316,20 @@ class Receiver:
         moved = 0
         if not self.staging.is_dir():
             return 0
-        for entry in os.scandir(self.staging):
-            if not _hex64(entry.name):
-                continue
-            target = self.store.path_of(entry.name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(entry.path, target)
-            moved += 1
+        try:
+            for entry in os.scandir(self.staging):
+                if not _hex64(entry.name):
+                    continue
+                if self.store.verify(entry.name):
+                    continue  # held already (and maybe open in the viewer: not replaced)
+                target = self.store.path_of(entry.name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(entry.path, target)
+                moved += 1
+        except OSError as exc:
+            raise SyncRefused(
+                f"无法保存收到的照片：{os_reason(exc)}。请检查磁盘空间。数据未改动。"
+            ) from None
         self.discard()
         return moved
 

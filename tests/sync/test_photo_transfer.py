@@ -330,3 +330,21 @@ def test_a_raw_frame_with_a_bad_header_is_refused(plain: bytes) -> None:
 
     with pytest.raises(SyncRefused, match="格式错误"):
         bundle._inflate(plain)
+
+
+def test_a_full_disk_while_receiving_photos_refuses_the_bundle(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    _case_with_photos(world, "A", n=1)
+    path = world.office_to_district("A")
+
+    def full(self: sync_photos.Receiver, sha: str, size: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sync_photos.Receiver, "_start", full)
+    _refused_and_unchanged(world, path, "无法写入收到的照片")
+    monkeypatch.undo()
+    [got] = service.ingest(world.hub, [path])  # space freed: the same file goes in whole
+    assert got.refused == "" and got.photos == 2
