@@ -5,10 +5,11 @@
 
 Each frame is `u32 length | ChaCha20-Poly1305 ciphertext` of a zlib-compressed JSON value: frame 0
 holds the extras (acknowledgements, have-vector…), the frames after it hold up to `FRAME_ROWS`
-changes each, and a last, empty frame closes the stream. The key comes from an ephemeral X25519
-key and the recipient's key (HKDF); frame i's nonce is i with a flag on the closing frame, and
-every frame's associated data binds the bundle id, sender and recipient, so frames cannot be
-reordered, dropped, cut short or moved to another bundle unnoticed. The manifest at the end
+changes each, then the photo files (raw frames: 0x00, a u16-long JSON header, the bytes; see
+caseworker.sync.photos), and a last, empty frame closes the stream. The key comes from an
+ephemeral X25519 key and the recipient's key (HKDF); frame i's nonce is i with a flag on the
+closing frame, and every frame's associated data binds the bundle id, sender and recipient, so
+frames cannot be reordered, dropped, cut short or moved to another bundle unnoticed. The manifest at the end
 carries the sha256 and size of everything between MAGIC and the manifest; the signature covers
 MAGIC and the manifest bytes.
 
