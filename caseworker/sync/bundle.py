@@ -9,9 +9,9 @@ changes each, then the photo files (raw frames: 0x00, a u16-long JSON header, th
 caseworker.sync.photos), and a last, empty frame closes the stream. The key comes from an
 ephemeral X25519 key and the recipient's key (HKDF); frame i's nonce is i with a flag on the
 closing frame, and every frame's associated data binds the bundle id, sender and recipient, so
-frames cannot be reordered, dropped, cut short or moved to another bundle unnoticed. The manifest at the end
-carries the sha256 and size of everything between MAGIC and the manifest; the signature covers
-MAGIC and the manifest bytes.
+frames cannot be reordered, dropped, cut short or moved to another bundle unnoticed. The
+manifest at the end carries the sha256 and size of everything between MAGIC and the manifest;
+the signature covers MAGIC and the manifest bytes.
 
 A bundle is never held whole in memory: the writer sends each frame to a temporary file as it is
 made (then flush, fsync, rename, read back and compare digests) and the reader checks the digest
