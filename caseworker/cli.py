@@ -85,7 +85,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 print(f"问题：{p}", file=sys.stderr)
             raise Refused(f"完整性检查发现 {len(problems)} 个问题")
         print("完整性检查：通过")
+    if getattr(args, "photo", None):
+        print(_photo_check(args.photo))
     return EXIT_OK
+
+
+def _photo_check(path: Path) -> str:
+    """Import a photo into a throwaway store: proves this program reads its format (HEIC)."""
+    import tempfile
+
+    from caseworker.services.retrofit.photo_store import PhotoStore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = PhotoStore(Path(tmp)).import_file(path)
+    return f"照片可以导入：{Path(path).name}（存为 {stored.width}×{stored.height} JPEG）"
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
@@ -124,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="检查数据库完整性和版本")
     add_workspace_arg(p)
+    p.add_argument(
+        "--photo", type=Path, default=None, help="再检查一张照片（JPEG/PNG/HEIC）能否导入"
+    )
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("backup", help="立即备份数据库")

@@ -97,6 +97,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"已导出数据包：{r.path}")
         print(f"  变更：{r.changes} 条")
         _counts("按数据表", r.counts)
+        if r.photos or r.photos_waiting:
+            print(
+                f"  照片：{r.photos} 张（{r.photo_bytes / 1e6:.1f} MB），下次再发：{r.photos_waiting} 张"
+            )
     return 0
 
 
@@ -126,6 +130,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         if r.refused:
             print(f"  未采用（已记入冲突列表，可由科长处理）：{r.refused} 条")
             _counts("未采用的原因", _reasons(r.refused_reasons))
+        if r.photos:
+            print(f"  照片：{r.photos} 张，均已核对")
     return 0
 
 

@@ -78,6 +78,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 f"{r.path.name}：{r.office}，{r.changes} 条变更，新 {r.applied} 条，"
                 f"跳过 {r.skipped} 条，冲突 {r.conflicts} 条"
                 + (f"，未采用 {r.refused_changes} 条（见冲突列表）" if r.refused_changes else "")
+                + (f"，照片 {r.photos} 张" if r.photos else "")
             )
     refused = [r for r in results if r.refused]
     if refused:
@@ -96,6 +97,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         emit_json(asdict(r))
         return EXIT_OK
     print(f"已导出发给 {args.office} 的数据包：{r.path}（{r.changes} 条变更）")
+    if r.photos or r.photos_waiting:
+        print(f"另附照片 {r.photos} 张；还有 {r.photos_waiting} 张下次发送")
     return EXIT_OK
 
 

@@ -20,7 +20,8 @@ from caseworker.district.hub import Hub
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
 from caseworker.services import accounts
-from caseworker.sync import bundle, derived, enrollment, exchange, merge, tables
+from caseworker.services.retrofit.photo_store import PhotoStore
+from caseworker.sync import bundle, derived, enrollment, exchange, merge, photos, tables
 from caseworker.sync.conflicts import ConflictInfo, list_conflicts, resolve
 from caseworker.sync.crypto import KeyPair
 from caseworker.sync.errors import SyncRefused
@@ -68,6 +69,7 @@ class Ingested:
     refused: str = ""  # why this file was refused (nothing of it was imported)
     refused_changes: int = 0  # changes kept out (scope, locked, future), in the conflicts list
     refused_reasons: dict[str, int] = field(default_factory=dict)  # "table:reason" → changes
+    photos: int = 0  # photo files received (each checked)
 
 
 @dataclass(frozen=True)
@@ -257,48 +259,15 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
         hub.backup("pre-import")
         state["backed_up"] = True
     now = hub.now()
-    with merge.integrity_guard(), hub.engine.begin() as conn:
-        allowed = _register_devices(conn, hub, rec.sender, rec.extras.get("devices"))
-
-        def checked() -> Iterator[list[Any]]:
-            for rows in rec.change_chunks():
-                if any(_device_of(r) not in allowed for r in rows):
-                    raise SyncRefused(
-                        f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。"
-                        "未做任何改动。"
-                    )
-                yield rows
-
-        touched = derived.Pending()
-
-        def after(p: merge.MergePlan) -> None:
-            touched.add(conn, p.journal)
-            links.repair(hub, conn, p.journal)
-
-        done = merge.apply_stream(
-            conn,
-            checked(),
-            now_ms=now,
-            bundle_id=rec.manifest["bundle_id"],
-            refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
-            after=after,
-        )
-        touched.flush(conn)
-        have = rec.extras.get("have")
-        if isinstance(have, dict):
-            exchange.store_acks(conn, rec.sender.device_id, have)
-        imported = rec.extras.get("imported")
-        if isinstance(imported, list):
-            acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
-            if acked:
-                for p in (SyncPush.__table__, SyncTransfer.__table__):
-                    conn.execute(
-                        delete(p).where(
-                            p.c.office_device == rec.sender.device_id,
-                            p.c.bundle_id.in_(acked),
-                        )
-                    )
-        exchange.record_received(conn, rec, done)
+    store = photo_store(hub)
+    photos.Receiver.clean(store)
+    received = photos.Receiver(store, rec.manifest["bundle_id"])
+    try:
+        with merge.integrity_guard(), hub.engine.begin() as conn:
+            done = _merge_office_bundle(hub, conn, rec, path, received, now)
+            received.publish()  # every photo and change passed: files in, then COMMIT
+    finally:
+        received.discard()
     return Ingested(
         path,
         rec.sender.name,
@@ -311,7 +280,70 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
         dict(done.updated),
         refused_changes=done.refused,
         refused_reasons=dict(done.refused_reasons),
+        photos=received.count,
     )
+
+
+def photo_store(hub: Hub) -> PhotoStore:
+    """The hub's copy of every office's retrofit photo files."""
+    return PhotoStore(hub.home / "photos")
+
+
+def _merge_office_bundle(
+    hub: Hub,
+    conn: Connection,
+    rec: exchange.Received,
+    path: Path,
+    received: photos.Receiver,
+    now: int,
+) -> merge.MergeSummary:
+    """One office bundle inside the ingest transaction: changes (each checked against the
+    office's scope), photo files (staged), acknowledgements."""
+    sender = rec.sender.device_id
+    received.on_photo = lambda sha: photos.received_from(conn, sender, sha)
+    allowed = _register_devices(conn, hub, rec.sender, rec.extras.get("devices"))
+
+    def checked(received: photos.Receiver) -> Iterator[list[Any]]:
+        for rows in rec.change_chunks(received):
+            if any(_device_of(r) not in allowed for r in rows):
+                raise SyncRefused(
+                    f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。"
+                    "未做任何改动。"
+                )
+            yield rows
+
+    touched = derived.Pending()
+
+    def after(p: merge.MergePlan) -> None:
+        touched.add(conn, p.journal)
+        links.repair(hub, conn, p.journal)
+
+    done = merge.apply_stream(
+        conn,
+        checked(received),
+        now_ms=now,
+        bundle_id=rec.manifest["bundle_id"],
+        refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
+        after=after,
+    )
+    touched.flush(conn)
+    have = rec.extras.get("have")
+    if isinstance(have, dict):
+        exchange.store_acks(conn, rec.sender.device_id, have)
+    imported = rec.extras.get("imported")
+    if isinstance(imported, list):
+        acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
+        if acked:
+            for p in (SyncPush.__table__, SyncTransfer.__table__):
+                conn.execute(
+                    delete(p).where(
+                        p.c.office_device == rec.sender.device_id,
+                        p.c.bundle_id.in_(acked),
+                    )
+                )
+    photos.forget(conn, sender, rec.extras.get("photos_missing"))
+    exchange.record_received(conn, rec, done)
+    return done
 
 
 def _device_of(row: Any) -> Any:
@@ -396,6 +428,19 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
             "transferred_in": _pushed(conn, office),
             "duplicates": duplicates.notices_for(conn, office),
         }
+        # the photo files of the office's cases (its own, transferred in, or asked for again
+        # after a restore) that it has not acknowledged; never another office's
+        office_id = _office_record_id(conn, office.office_code)
+        source = (
+            photos.Source(
+                conn,
+                photo_store(hub),
+                office.device_id,
+                owned=scope.owned_ids("retrofit_photo", office_id),
+            )
+            if office_id is not None
+            else None
+        )
         manifest = exchange.write_bundle(
             out,
             me,
@@ -404,6 +449,7 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
             extras,
             created_ms=hub.now(),
             kind="district",
+            photo_source=source,
         )
         exchange.record_sent(conn, manifest, out.name)
         for p in (SyncPush.__table__, SyncTransfer.__table__):
@@ -412,7 +458,7 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
                 .where(p.c.office_device == office.device_id)
                 .values(bundle_id=manifest["bundle_id"])
             )
-    return ExportResult.of(out, manifest)
+    return ExportResult.of(out, manifest, source.sent.waiting if source else 0)
 
 
 # -- corrections ---------------------------------------------------------------------------------

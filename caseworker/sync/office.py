@@ -20,7 +20,8 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.hlc import Hlc
 from caseworker.domain.roles import Actor, Permission
-from caseworker.sync import bundle, derived, enrollment, exchange, merge, tables
+from caseworker.services.retrofit.photo_store import PhotoStore
+from caseworker.sync import bundle, derived, enrollment, exchange, merge, photos, tables
 from caseworker.sync.errors import SyncRefused
 from caseworker.sync.exchange import Cancelled, ExportResult, Progress
 from caseworker.sync.identity import (
@@ -67,10 +68,13 @@ class ImportPreview:
     conflicts: dict[str, int]
     refused: int
     refused_reasons: dict[str, int] = field(default_factory=dict)  # "table:reason" → changes
+    photos: int = 0  # photo files the bundle carries (each checked)
 
     @property
     def nothing_new(self) -> bool:
-        return self.already_imported or (self.new_changes == 0 and self.refused == 0)
+        return self.already_imported or (
+            self.new_changes == 0 and self.refused == 0 and self.photos == 0
+        )
 
 
 @dataclass(frozen=True)
@@ -222,19 +226,31 @@ def export_bundle(
         district = _district(conn)
         to = peer(conn, district)
         assert to is not None
+        store = PhotoStore(ws.paths.photos)
         extras = {
             "have": exchange.have_vector(conn),
             "imported": exchange.received_ids(conn, district),
             "devices": [ws.device_id],
+            # photo files this office's rows reference but its store lacks (a restored PC)
+            "photos_missing": photos.missing(conn, store),
         }
         changes = exchange.iter_changes(
             conn, _pending_where(conn, ws, district), progress=progress, cancelled=cancelled
         )
+        source = photos.Source(conn, store, district)
         manifest = exchange.write_bundle(
-            out, me, to, changes, extras, created_ms=ws.now(), kind="office", cancelled=cancelled
+            out,
+            me,
+            to,
+            changes,
+            extras,
+            created_ms=ws.now(),
+            kind="office",
+            cancelled=cancelled,
+            photo_source=source,
         )
         exchange.record_sent(conn, manifest, out.name)
-    return ExportResult.of(out, manifest)
+    return ExportResult.of(out, manifest, source.sent.waiting)
 
 
 # -- import --------------------------------------------------------------------------------------
@@ -255,6 +271,7 @@ def _preview(rec: exchange.Received, done: merge.MergeSummary | None) -> dict:
         "conflicts": {k: v for k, v in done.conflicted.items() if v} if done else {},
         "refused": done.refused if done else 0,
         "refused_reasons": dict(done.refused_reasons) if done else {},
+        "photos": int(m.get("photos", 0)) if done else 0,
     }
 
 
@@ -267,6 +284,7 @@ def preview_bundle(ws: Workspace, path: Path) -> ImportPreview:
     """Check a bundle and say what importing it would add, update and put in conflict."""
     # The real merge, frame by frame, in a transaction that is always rolled back: what the
     # import would do, with memory bounded like the import itself.
+    received: photos.Receiver | None = None
     with ws.engine.connect() as conn, merge.integrity_guard():
         tx = conn.begin()
         try:
@@ -275,11 +293,20 @@ def preview_bundle(ws: Workspace, path: Path) -> ImportPreview:
             _check_sender(rec)
             done = None
             if not rec.already:
+                # photos are checked as the import would, in a staging folder then removed
+                received = photos.Receiver(
+                    PhotoStore(ws.paths.photos), "preview-" + rec.manifest["bundle_id"]
+                )
                 done = merge.apply_stream(
-                    conn, rec.change_chunks(), now_ms=ws.now(), bundle_id=rec.manifest["bundle_id"]
+                    conn,
+                    rec.change_chunks(received),
+                    now_ms=ws.now(),
+                    bundle_id=rec.manifest["bundle_id"],
                 )
         finally:
             tx.rollback()
+            if received is not None:
+                received.discard()
     return ImportPreview(**_preview(rec, done))
 
 
@@ -298,33 +325,55 @@ def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
     # the whole database for it (16 s at 100,000 residents).
     taken = ws.backup("pre-import") if rec.manifest["changes"] else None
     now = ws.now()
-    with merge.integrity_guard(), ws.engine.begin() as conn:
-        touched = derived.Pending()
-        done = merge.apply_stream(
-            conn,
-            rec.change_chunks(),
-            now_ms=now,
-            bundle_id=rec.manifest["bundle_id"],
-            after=lambda p: touched.add(conn, p.journal),
-        )
-        touched.flush(conn)
-        district = rec.sender.device_id
-        acks = rec.extras.get("acks")
-        if isinstance(acks, dict):
-            exchange.store_acks(conn, district, acks)
-        imported = rec.extras.get("imported")
-        if isinstance(imported, list):
-            exchange.mark_acknowledged(conn, imported, district)
-        _store_transfers(conn, ws.device_id, rec.extras.get("transferred_out"))
-        _withdraw_transfers(conn, ws.device_id, rec.extras.get("transferred_in"))
-        _store_duplicate_notices(conn, rec.extras.get("duplicates"))
-        exchange.record_received(conn, rec, done)
-        created = int(rec.manifest["created_ms"])
-        previous = _meta(conn, DISTRICT_TIME)
-        if previous is None or created >= int(previous):
-            _set_meta(conn, DISTRICT_TIME, str(created))
-            _set_meta(conn, CLOCK_SKEW, str(now - created))
+    store = PhotoStore(ws.paths.photos)
+    photos.Receiver.clean(store)  # what a killed import left
+    received = photos.Receiver(store, rec.manifest["bundle_id"])
+    try:
+        with merge.integrity_guard(), ws.engine.begin() as conn:
+            done = _apply(conn, ws, rec, received, now)
+            # the files move into the store only once every photo and change has passed, just
+            # before COMMIT (content-addressed: a file left by a failed commit is harmless)
+            received.publish()
+    finally:
+        received.discard()
     return ImportResult(**_preview(rec, done), backup=taken)
+
+
+def _apply(
+    conn: Connection,
+    ws: Workspace,
+    rec: exchange.Received,
+    received: photos.Receiver,
+    now: int,
+) -> merge.MergeSummary:
+    """Merge the changes, stage the photos, store acknowledgements and notices (one transaction)."""
+    district = rec.sender.device_id
+    received.on_photo = lambda sha: photos.received_from(conn, district, sha)
+    touched = derived.Pending()
+    done = merge.apply_stream(
+        conn,
+        rec.change_chunks(received),
+        now_ms=now,
+        bundle_id=rec.manifest["bundle_id"],
+        after=lambda p: touched.add(conn, p.journal),
+    )
+    touched.flush(conn)
+    acks = rec.extras.get("acks")
+    if isinstance(acks, dict):
+        exchange.store_acks(conn, district, acks)
+    imported = rec.extras.get("imported")
+    if isinstance(imported, list):
+        exchange.mark_acknowledged(conn, imported, district)
+    _store_transfers(conn, ws.device_id, rec.extras.get("transferred_out"))
+    _withdraw_transfers(conn, ws.device_id, rec.extras.get("transferred_in"))
+    _store_duplicate_notices(conn, rec.extras.get("duplicates"))
+    exchange.record_received(conn, rec, done)
+    created = int(rec.manifest["created_ms"])
+    previous = _meta(conn, DISTRICT_TIME)
+    if previous is None or created >= int(previous):
+        _set_meta(conn, DISTRICT_TIME, str(created))
+        _set_meta(conn, CLOCK_SKEW, str(now - created))
+    return done
 
 
 def _store_transfers(conn: Connection, device: str, moved: object) -> None:

@@ -234,9 +234,20 @@ class SyncPage(QWidget):
             self.tr("已导出"),
             self.tr(
                 "已写出并核对数据包：\n{0}\n\n共 {1} 条修改（{2}）。请把它交给区民政局。"
-            ).format(result.path, result.changes, counts_text(result.counts)),
+            ).format(result.path, result.changes, counts_text(result.counts))
+            + self._photos_sent(result),
         )
         return result
+
+    def _photos_sent(self, result: office.ExportResult) -> str:
+        if not result.photos and not result.photos_waiting:
+            return ""
+        text = self.tr("\n另附照片 {0} 张（约 {1:.1f} MB）。").format(
+            result.photos, result.photo_bytes / 1e6
+        )
+        if result.photos_waiting:
+            text += self.tr("还有 {0} 张照片下次导出时发送。").format(result.photos_waiting)
+        return text
 
     # -- import ----------------------------------------------------------------------------------
     def choose_import(self) -> None:
@@ -287,7 +298,8 @@ class SyncPage(QWidget):
                 counts_text(result.added),
                 counts_text(result.updated),
                 counts_text(result.conflicts),
-            ),
+            )
+            + (self.tr("\n收到照片：{0} 张").format(result.photos) if result.photos else ""),
         )
         return result
 
