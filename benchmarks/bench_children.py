@@ -26,7 +26,7 @@ from benchmarks import Result
 
 CHILDREN = 20_000
 CASES = 4_000
-VERSION = "v2"
+VERSION = "v3"
 PASSWORD = "Bench2026x"
 TODAY = date.today()
 
@@ -44,6 +44,7 @@ def _generate(root: Path) -> None:
     from caseworker.domain.roles import Actor, Role
     from caseworker.services import accounts
     from caseworker.services.children import keys
+    from caseworker.services.pinyin import of_name
     from caseworker.workspace import Workspace
     from db.children import (
         Child,
@@ -108,9 +109,12 @@ def _generate(root: Path) -> None:
                         idn = idnumber.make("110108", birth, rng.randrange(0, 999))
                     seen.add(idn)
                     community = comms[n % len(comms)]
+                    name = person_name(rng, sex)
                     child = Child(
                         id=new_id(),
-                        name=person_name(rng, sex),
+                        name=name,
+                        name_pinyin=of_name(name).sort_key,
+                        name_letters=of_name(name).letters,
                         id_number=idn,
                         birth_date=birth,
                         sex=sex,
@@ -126,8 +130,13 @@ def _generate(root: Path) -> None:
                     )
                     s.add(child)
                     child_ids.append(child.id)
+                    father_name, mother_name = person_name(rng, "男"), person_name(rng, "女")
                     father = ChildGuardian(
-                        id=new_id(), child_id=child.id, relation="父亲", name=person_name(rng, "男")
+                        id=new_id(),
+                        child_id=child.id,
+                        relation="父亲",
+                        name=father_name,
+                        name_letters=of_name(father_name).letters,
                     )
                     s.add(father)
                     s.add(
@@ -135,7 +144,8 @@ def _generate(root: Path) -> None:
                             id=new_id(),
                             child_id=child.id,
                             relation="母亲",
-                            name=person_name(rng, "女"),
+                            name=mother_name,
+                            name_letters=of_name(mother_name).letters,
                         )
                     )
                     cond = ChildCondition(
@@ -301,6 +311,9 @@ def run() -> list[Result]:
             ("register: search 1 character", search.ChildQuery(text="王"), sup, 150),
             ("register: search 2 characters", search.ChildQuery(text="和平"), sup, 150),
             ("register: ID last 4 digits", search.ChildQuery(text="1234"), sup, 150),
+            ("register: pinyin initials (wxh)", search.ChildQuery(text="wxh"), sup, 150),
+            ("register: full pinyin (wangxiao)", search.ChildQuery(text="wangxiao"), sup, 150),
+            ("register: pinyin, child director", search.ChildQuery(text="wxh"), director, 60),
             ("register: sort by community", search.ChildQuery(sort="community"), sup, 200),
         ):
             ms = _median_ms(page(q, actor))
