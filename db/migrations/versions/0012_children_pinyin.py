@@ -70,9 +70,15 @@ def upgrade() -> None:
         "ix_child_pinyin", "child", ["name_pinyin", "name", "name_letters", "address", "deleted_at"]
     )
     op.create_index("ix_child_community_pinyin", "child", ["community_id", "name_pinyin", "name"])
+    op.create_index(
+        "ix_child_guardian_search",
+        "child_guardian",
+        ["name", "name_letters", "phone", "deleted_at", "child_id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_child_guardian_search", table_name="child_guardian")
     op.drop_index("ix_child_community_pinyin", table_name="child")
     op.drop_index("ix_child_pinyin", table_name="child")
     # ALTER TABLE … DROP COLUMN (SQLite 3.35+, PostgreSQL), not a batch copy: recreating `child`
