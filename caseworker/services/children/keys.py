@@ -96,6 +96,19 @@ def _remember(staff_id: str | None, key: DataKey) -> None:
         _UNLOCKED[staff_id or ""] = key
 
 
+def replace_unlocked(old_key_id: str, new: DataKey, keep: set[str]) -> None:
+    """After a rotation: sessions holding the old key switch to the new one if their account
+    was granted it (`keep`, staff ids; the system's demo session too), others lose it."""
+    with _LOCK:
+        for staff_id, key in list(_UNLOCKED.items()):
+            if key.key_id != old_key_id:
+                continue
+            if staff_id in keep or staff_id == "":
+                _UNLOCKED[staff_id] = new
+            else:
+                del _UNLOCKED[staff_id]
+
+
 # -- fields --------------------------------------------------------------------------------------
 
 
@@ -239,7 +252,7 @@ def _district_pub(session: Session) -> str | None:
     ).scalar()
 
 
-def _ensure_district_wrap(session: Session, office_key: ChildOfficeKey, data_key: DataKey) -> None:
+def ensure_district_wrap(session: Session, office_key: ChildOfficeKey, data_key: DataKey) -> None:
     pub = _district_pub(session)
     if pub and office_key.district_pub != pub:
         office_key.district_wrap = _seal_key(data_key, pub)
@@ -280,7 +293,7 @@ def on_login(session: Session, staff: Staff, password: str) -> None:
     if data_key is None:
         forget(staff.id)
         return
-    _ensure_district_wrap(session, office_key, data_key)
+    ensure_district_wrap(session, office_key, data_key)
     _remember(staff.id, data_key)
 
 
