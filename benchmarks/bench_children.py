@@ -3,8 +3,9 @@
 Generated once (cached under the temp folder, or $CASEWORKER_BENCH_CACHE) through the ORM with
 real encryption, then measured as a child supervisor and a child director see it: the register
 (count + first page, searches, a sort), the work lists, opening a child's page including its
-view-log write, and a case page with its narrative decrypted. The register's first page stands
-beside the same SQL replayed through raw sqlite3.
+view-log write, a case page with its narrative decrypted, and (once, on a copy) a rotation of
+the office key. The register's first page stands beside the same SQL replayed through raw
+sqlite3.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from benchmarks import Result
 
 CHILDREN = 20_000
 CASES = 4_000
-VERSION = "v3"
+VERSION = "v4"
 PASSWORD = "Bench2026x"
 TODAY = date.today()
 
@@ -389,4 +390,35 @@ def run() -> list[Result]:
         )
         raw.close()
         keys.forget_all()
+    results.append(_rotation(root))
     return results
+
+
+def _rotation(root: Path) -> Result:
+    """Key rotation on a copy of the workspace (once: it rewrites every narrative value)."""
+    import shutil
+
+    from caseworker.domain.roles import Actor
+    from caseworker.services import accounts
+    from caseworker.services.children import keys, rotation
+    from caseworker.workspace import Workspace
+
+    with tempfile.TemporaryDirectory(prefix="cw-rotate-") as tmp:
+        copy = Path(tmp) / "ws"
+        shutil.copytree(root, copy, ignore=shutil.ignore_patterns("backups", "logs"))
+        with Workspace.open(copy) as ws:
+            with ws.writer(Actor.system("login")) as s:
+                sup = accounts.authenticate(s, "dudao", PASSWORD).actor
+            assert sup is not None
+            started = time.perf_counter()
+            result = rotation.rotate_office_key(ws, sup)
+            ms = (time.perf_counter() - started) * 1000
+        keys.forget_all()
+    return Result(
+        "rotate the key (backup + re-encrypt, once)",
+        ms,
+        None,
+        "< 300000 ms",
+        ms < 300_000,
+        f"{result.values} values, {result.seconds:.0f} s in the transaction",
+    )
