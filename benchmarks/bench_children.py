@@ -27,7 +27,7 @@ from benchmarks import Result
 
 CHILDREN = 20_000
 CASES = 4_000
-VERSION = "v4"
+VERSION = "v5"
 PASSWORD = "Bench2026x"
 TODAY = date.today()
 

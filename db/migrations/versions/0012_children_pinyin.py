@@ -67,7 +67,9 @@ def upgrade() -> None:
     _backfill("child", True)
     _backfill("child_guardian", False)
     op.create_index(
-        "ix_child_pinyin", "child", ["name_pinyin", "name", "name_letters", "address", "deleted_at"]
+        "ix_child_pinyin",
+        "child",
+        ["name_pinyin", "name", "name_letters", "address", "deleted_at", "id"],
     )
     op.create_index("ix_child_community_pinyin", "child", ["community_id", "name_pinyin", "name"])
     op.create_index(
