@@ -11,6 +11,7 @@
   (`child_office_key.district_wrap`, which travels), so the district can read and can recover.
 - The unwrapped key lives only in this process's memory (`_UNLOCKED`), from a child-role login
   until log-out or switch of user (`forget`). See docs/children.md for the design and its limits.
+- Changing the key is `rotation.py`; the district sending a lost key back is `recovery.py`.
 """
 
 from __future__ import annotations
