@@ -196,3 +196,20 @@ def test_a_file_for_another_office_or_altered_or_foreign_is_refused(
     assert _granted(world, "A", staff_id) is None
     assert _office(world, "A", str(good), "--to", "dudao") == 0
     assert _granted(world, "A", staff_id)
+
+
+def test_only_the_administrator_takes_a_recovery_file_in(lost, tmp_path: Path, capsys) -> None:
+    from caseworker.domain.errors import PermissionDenied
+    from caseworker.services.children.recovery import take_recovery_file
+    from caseworker.sync.identity import KEY_FILE, load_identity
+
+    world, _child_id, staff_id = lost
+    good = tmp_path / "a.cwchildkey"
+    assert _district(world, "recover", "--office", "A", "--out", str(good)) == 0
+    ws = world.offices["A"]
+    sup = _login(ws, "dudao", NEW_PASSWORD)
+    with ws.writer(sup) as s:
+        me = load_identity(s.connection(), ws.paths.root / KEY_FILE)
+        with pytest.raises(PermissionDenied):
+            take_recovery_file(s, sup, me, good)
+    assert _granted(world, "A", staff_id) is None
