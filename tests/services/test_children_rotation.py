@@ -134,3 +134,26 @@ def test_only_a_supervisor_holding_the_key_rotates_and_a_bad_value_changes_nothi
     keys.forget(sup.staff_id)
     with pytest.raises(PermissionDenied):
         rotation.rotate_office_key(ws, sup)
+
+
+def test_a_rotation_stopped_half_way_changes_nothing(filled) -> None:
+    ws, staff, child_id = filled
+    sup = staff["dudao"]
+    old = keys.unlocked(sup)
+
+    class Stop(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        assert 0 < done <= total
+        raise Stop  # as the progress dialog's 取消 does, after the first page was re-encrypted
+
+    with ws.reader() as s:
+        before = s.execute(select(Child.id, Child.notes).order_by(Child.id)).all()
+    with pytest.raises(Stop):
+        rotation.rotate_office_key(ws, sup, progress=stop)
+    with ws.reader() as s:
+        assert s.execute(select(Child.id, Child.notes).order_by(Child.id)).all() == before
+        assert s.scalar(select(func.count()).select_from(ChildOfficeKey)) == 1
+    assert keys.unlocked(sup) == old
+    assert _page(ws, sup, child_id) == tuple(SECRETS[:8])
