@@ -203,6 +203,18 @@ def _cmd_children(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_children_recover(args: argparse.Namespace) -> int:
+    from caseworker.services.children.recovery import write_recovery_file
+    from caseworker.sync.identity import load_identity
+
+    with _hub(args) as hub, hub.reader() as session:
+        me = load_identity(session.connection(), hub.key_file)
+        r = write_recovery_file(session, me, args.office, args.out)
+    print(f"已生成 {r.office_name}（{r.office_code}）的儿童档案密钥恢复文件：{r.path}")
+    print("只有该街道的电脑能打开它。请由街道的系统管理员用 caseworker children recover 导入。")
+    return EXIT_OK
+
+
 def _cmd_conflicts(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
@@ -315,8 +327,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_json_arg(p)
     p.set_defaults(func=_cmd_status)
 
-    p = sub.add_parser("children", help="各街道儿童关爱统计（只有数字）")
+    p = sub.add_parser("children", help="各街道儿童关爱统计（只有数字）；recover 恢复街道密钥")
     p.set_defaults(func=_cmd_children)
+    csub = p.add_subparsers(dest="children_command", metavar="操作")
+    r = csub.add_parser("recover", help="为丢失全部儿童岗位密码的街道生成密钥恢复文件")
+    r.add_argument("--office", required=True, metavar="CODE", help="街道代码")
+    r.add_argument("--out", type=Path, required=True, help="恢复文件（或 U 盘上的文件夹）")
+    r.set_defaults(func=_cmd_children_recover)
 
     p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")
     p.add_argument("--all", action="store_true", help="包括已处理的")

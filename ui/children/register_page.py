@@ -64,7 +64,10 @@ class RegisterPage(QWidget):
         secret.setStyleSheet("color: #b00020; border: 1px solid #b00020; padding: 1px 6px;")
         self.search = _SearchBox()
         self.search.setPlaceholderText(
-            self.tr("搜索：姓名或住址的任意部分、身份证号（或后几位）、电话　Ctrl+F")
+            self.tr(
+                "搜索：姓名（或拼音、首字母）、父母/监护人姓名、住址、身份证号（或后几位）、电话"
+                "　Ctrl+F"
+            )
         )
         self.search.setClearButtonEnabled(True)
         self.timer = QTimer(self)

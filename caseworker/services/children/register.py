@@ -25,6 +25,7 @@ from caseworker.domain.children import (
 )
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
+from caseworker.services import pinyin
 from caseworker.services.audit import AuditRow, record_history
 from caseworker.services.children import keys
 from caseworker.services.children._common import (
@@ -160,8 +161,12 @@ def _check_fields(session: Session, actor: Actor, d: ChildDraft) -> dict[str, ob
         raise ValidationError(
             f"居住情况只能选 {'、'.join(rules.LIVING_ARRANGEMENTS)}", field="living_arrangement"
         )
+    name = clean(d.name, "姓名", "name", 60, required=True)
+    spoken = pinyin.of_name(name)
     return {
-        "name": clean(d.name, "姓名", "name", 60, required=True),
+        "name": name,
+        "name_pinyin": spoken.sort_key,
+        "name_letters": spoken.letters,
         "community_id": d.community_id,
         "address": clean(d.address, "住址", "address", 200),
         "phone": clean_phone(d.phone, "联系电话", "phone"),
@@ -304,9 +309,11 @@ def _guardian_values(session: Session, child_id: str, d: GuardianDraft, own: str
             id_value = idnumber.parse(d.id_number).value
         except idnumber.InvalidIdNumber as exc:
             raise ValidationError(str(exc), field="guardian_id_number") from None
+    name = clean(d.name, "姓名", "guardian_name", 60, required=True)
     return {
         "relation": d.relation,
-        "name": clean(d.name, "姓名", "guardian_name", 60, required=True),
+        "name": name,
+        "name_letters": pinyin.of_name(name).letters,
         "id_number": id_value,
         "phone": clean_phone(d.phone, "电话", "guardian_phone"),
         "address": clean(d.address, "住址", "guardian_address", 200),
