@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
+from caseworker.clikit import ArgumentParser, run
 from caseworker.domain.errors import CaseworkerError
 
 EXIT_OK = 0
@@ -89,6 +89,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        from caseworker.outfile import check_out
+
+        check_out(args.out, overwrite=False)  # a missing folder is not created silently
     with open_workspace(args) as ws:
         path = ws.backup("manual", out=args.out)
         print(f"已备份到 {path}")
@@ -105,7 +109,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="caseworker",
         description="街道民政工作台：老年人探访、适老化改造、儿童关爱（离线，U 盘同步）",
     )
@@ -144,15 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    # `--workspace` may stand before or after the sub-command.
-    func: Callable[[argparse.Namespace], int] = getattr(args, "func", _cmd_gui)
-    try:
-        return func(args)
-    except CaseworkerError as exc:
-        print(f"caseworker: {exc}".replace("\n", " "), file=sys.stderr)
-        return EXIT_REFUSED
-    except KeyboardInterrupt:
-        print("caseworker: 已取消", file=sys.stderr)
-        return EXIT_REFUSED
+    # `--workspace` may stand before or after the sub-command; no command opens the GUI. Every
+    # failure is exit 2 and one Chinese line (caseworker.clikit).
+    return run("caseworker", build_parser(), argv, default=_cmd_gui)

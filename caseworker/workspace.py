@@ -8,7 +8,6 @@ journal context so that every change is journaled and commits or rolls back as o
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from caseworker.domain.errors import (
     WorkspaceLocked,
     os_reason,
 )
+from caseworker.logs import attach_file_log
 from db import backup as backups
 from db.engine import make_engine
 from db.models import Office
@@ -72,16 +72,8 @@ class Paths:
 
 
 def _setup_logging(logs: Path) -> None:
-    target = str(logs / "caseworker.log")
-    for handler in log.handlers:
-        if getattr(handler, "baseFilename", None) == target:
-            return
-    handler = logging.handlers.RotatingFileHandler(
-        target, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    # A read-only workspace has no file log rather than a crash (caseworker.logs).
+    attach_file_log(logs)
 
 
 def _check_existing(db_path: Path) -> None:

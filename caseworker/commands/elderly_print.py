@@ -32,12 +32,10 @@ def _print_group(subparsers: Any) -> Any:
 
 
 def _out_path(args: argparse.Namespace) -> Path:
-    out = Path(args.out)
-    if out.suffix.lower() != ".pdf":
-        raise _Refused(f"输出文件应以 .pdf 结尾：{out}")
-    if not out.parent.exists():
-        raise _Refused(f"文件夹不存在：{out.parent}")
-    return out
+    """--out checked before any work: .pdf, an existing folder that can be written."""
+    from caseworker.outfile import check_out
+
+    return check_out(args.out, (".pdf",))
 
 
 def _month(text: str | None) -> date:

@@ -192,15 +192,12 @@ def _period(args: argparse.Namespace) -> Any:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from caseworker.cli import open_workspace
+    from caseworker.outfile import check_out
     from caseworker.services import reports
     from caseworker.services.reports.output import write_xlsx
 
-    out = Path(args.out)
+    out = check_out(args.out, (".pdf", ".xlsx"))
     suffix = out.suffix.lower()
-    if suffix not in (".pdf", ".xlsx"):
-        raise _Refused(f"输出文件应以 .pdf 或 .xlsx 结尾：{out}")
-    if not out.parent.exists():
-        raise _Refused(f"文件夹不存在：{out.parent}")
     period = _period(args)
     with open_workspace(args) as ws, ws.reader() as session:
         report = reports.build(session, Actor.system("cli"), period)

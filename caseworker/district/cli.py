@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from caseworker.clikit import ArgumentParser, run
 from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
 
@@ -255,7 +255,7 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
+    parser = ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
     parser.add_argument("--home", type=Path, default=None, help="平台文件夹（密钥、默认数据库）")
     parser.add_argument("--db", default=None, help="数据库 URL，例如 postgresql://user@host/db")
     sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
@@ -345,16 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
-    try:
-        return func(args)
-    except CaseworkerError as exc:
-        print(f"caseworker-district: {exc}".replace("\n", " "), file=sys.stderr)
-        return EXIT_REFUSED
-    except KeyboardInterrupt:
-        print("caseworker-district: 已取消", file=sys.stderr)
-        return EXIT_REFUSED
+    # Every failure is exit 2 and one Chinese line (caseworker.clikit).
+    return run("caseworker-district", build_parser(), argv)
 
 
 if __name__ == "__main__":

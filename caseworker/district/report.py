@@ -4,7 +4,6 @@ district total (or one office with `--office`), from the same code as an office'
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from caseworker.domain.errors import CaseworkerError
@@ -20,15 +19,12 @@ class _Refused(CaseworkerError):
 def _cmd_report(args: argparse.Namespace) -> int:
     from caseworker.commands.tabular import _period
     from caseworker.district.hub import Hub
+    from caseworker.outfile import check_out
     from caseworker.services import reports
     from caseworker.services.reports.output import write_xlsx
 
-    out = Path(args.out)
+    out = check_out(args.out, (".pdf", ".xlsx"))
     suffix = out.suffix.lower()
-    if suffix not in (".pdf", ".xlsx"):
-        raise _Refused(f"输出文件应以 .pdf 或 .xlsx 结尾：{out}")
-    if not out.parent.exists():
-        raise _Refused(f"文件夹不存在：{out.parent}")
     period = _period(args)
     with Hub.open(args.home, args.db) as hub, hub.reader() as session:
         report = reports.build(

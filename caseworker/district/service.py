@@ -19,6 +19,7 @@ from caseworker.district import duplicates, links, scope
 from caseworker.district.hub import Hub
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
+from caseworker.outfile import check_out
 from caseworker.services import accounts
 from caseworker.sync import bundle, derived, enrollment, exchange, merge, tables
 from caseworker.sync.conflicts import ConflictInfo, list_conflicts, resolve
@@ -121,9 +122,8 @@ def add_office(
     passphrase: str | None = None,
 ) -> OfficeAdded:
     """Register an office and write its enrollment file; returns the passphrase to tell it."""
-    out = Path(out)
-    if out.exists():
-        raise ValidationError(f"{out} 已存在，不会覆盖。")
+    # The file's folder is checked before the office is committed, so a bad --out leaves nothing.
+    out = check_out(out, overwrite=False)
     code = code.strip()
     with hub.engine.connect() as conn:
         me = _me(conn, hub)
@@ -135,13 +135,23 @@ def add_office(
         if not names:
             raise ValidationError("请至少填写一个社区或村（--communities）")
         with hub.writer(DISTRICT) as s:
-            if s.scalar(select(Office.id).where(Office.code == code)):
-                raise ValidationError(f"代码为 {code} 的街道已存在。")
-            row = Office(code=code, name=name.strip(), district_name=me.name)
-            s.add(row)
-            s.flush()
-            record_ids.append(row.id)
-            for i, n in enumerate(names):
+            row = s.scalar(select(Office).where(Office.code == code))
+            if row is not None:
+                # No peer holds the code (checked above): an earlier `office add` committed the
+                # office but could not write its file (a full stick). Finish that one.
+                have = dict(
+                    s.execute(
+                        select(Community.name, Community.id).where(Community.office_id == row.id)
+                    ).tuples()
+                )
+                record_ids += [row.id, *have.values()]
+                names = [n for n in names if n not in have]
+            else:
+                row = Office(code=code, name=name.strip(), district_name=me.name)
+                s.add(row)
+                s.flush()
+                record_ids.append(row.id)
+            for i, n in enumerate(names, start=len(record_ids) - 1):
                 c = Community(
                     office_id=row.id,
                     name=n,
@@ -474,7 +484,7 @@ def transfer(
     history and the records that depend on it go to the new office in its next bundle. The office
     it left gets a notice (it keeps its copy as it was; see docs/sync.md)."""
     t = tables.info(table_name)
-    path = scope.office_path(table_name)
+    path = scope.office_path(table_name) if t is not None else None
     if t is None or not path:
         raise ValidationError(f"数据表“{table_name}”的记录不能在街道之间转移。")
     col, ref = path[0]

@@ -53,6 +53,10 @@ def os_reason(exc: OSError) -> str:
         return "没有权限（文件可能只读或被其他程序占用）"
     if isinstance(exc, IsADirectoryError):
         return "这是一个文件夹，不是文件"
+    if isinstance(exc, NotADirectoryError):
+        return "路径中有一段是文件而不是文件夹"
+    if isinstance(exc, FileExistsError):
+        return "已有同名的文件，不是文件夹"
     if exc.errno == errno.ENOSPC:
         return "磁盘或 U 盘已满"
     if exc.errno == errno.EROFS:
