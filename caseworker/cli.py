@@ -100,9 +100,11 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from caseworker.workspace import default_root, restore
+    from caseworker.outfile import check_room, database_size
+    from caseworker.workspace import DB_NAME, default_root, restore
 
     root = args.workspace if args.workspace is not None else default_root()
+    check_room(Path(root), database_size(Path(root) / DB_NAME), "恢复前的备份")
     kept = restore(root, args.file)
     print(f"已从 {args.file} 恢复；原数据库已另存为 {kept}")
     return EXIT_OK

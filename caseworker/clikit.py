@@ -20,8 +20,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from caseworker.domain.errors import CaseworkerError, os_reason
-from caseworker.logs import LOGGER, file_log
+from caseworker.domain.errors import CaseworkerError, os_reason, sqlite_reason
+from caseworker.logs import LOGGER, capture_library_logs, file_log
 
 EXIT_OK = 0
 EXIT_REFUSED = 2
@@ -129,24 +129,7 @@ def _sqlite_error(exc: BaseException) -> sqlite3.Error | None:
 def _database_message(exc: BaseException) -> str | None:
     """Chinese for SQLite's failures a person can act on (no SQL, no parameters)."""
     err = _sqlite_error(exc)
-    if err is None:
-        return None
-    text = str(err).lower()
-    if "disk is full" in text:
-        return "磁盘已满，操作未完成，数据库未改动。请腾出空间后再试。"
-    if "disk i/o error" in text:
-        return "读写磁盘出错（磁盘已满、U 盘被拔出或已损坏），操作未完成。"
-    if "readonly" in text or "read-only" in text:
-        return "数据库或工作区文件夹是只读的，无法写入。操作未完成，数据库未改动。"
-    if "unable to open" in text:
-        return "无法打开数据库文件：文件夹不存在、是只读的或没有权限。未做任何改动。"
-    if "locked" in text or "busy" in text:
-        return "数据库正被另一个程序占用。请关闭其他打开它的工作台后再试。"
-    if "not a database" in text or "malformed" in text:
-        return "数据库文件已损坏或不是工作台的数据库。未做任何改动；可以从备份恢复。"
-    if "no such table" in text or "no such column" in text:
-        return "数据库缺少应有的表或列，不是完整的工作台数据库。请用“恢复备份”恢复。"
-    return None
+    return None if err is None else sqlite_reason(str(err))
 
 
 def failure_message(exc: BaseException) -> tuple[str, bool]:
@@ -189,8 +172,10 @@ def run(
     if not sys.warnoptions:
         # A library's warning on stderr would break "one line"; they are not for the person.
         warnings.simplefilter("ignore")
-    # Nor is "Exception ignored in …" (a library's generator collected after a failed write).
+    # Nor is "Exception ignored in …" (a library's generator collected after a failed write),
+    # nor a library's logged error: both go to the scrubbed log file only.
     sys.unraisablehook = _log_unraisable
+    capture_library_logs()
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help (0) or a usage error (2, already said)

@@ -71,6 +71,25 @@ def attach_file_log(folder: Path, *, name: str = LOG_NAME) -> Path | None:
     return target
 
 
+class _Forward(logging.Handler):
+    """Hands other libraries' records (SQLAlchemy's "Error closing cursor", …) to the
+    caseworker log's handlers: into the scrubbed file, never onto stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == LOGGER or record.name.startswith(LOGGER + "."):
+            return  # already handled by its own logger
+        for handler in logging.getLogger(LOGGER).handlers:
+            if record.levelno >= handler.level:
+                handler.handle(record)
+
+
+def capture_library_logs() -> None:
+    """Records of other loggers go to the file log only (idempotent)."""
+    root = logging.getLogger()
+    if not any(isinstance(h, _Forward) for h in root.handlers):
+        root.addHandler(_Forward(logging.WARNING))
+
+
 def file_log() -> Path | None:
     """The log file currently attached (the most recent), if any."""
     for handler in reversed(logging.getLogger(LOGGER).handlers):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,3 +89,33 @@ def write_bytes(out: Path | str, data: bytes) -> Path:
 def _remove(tmp: Path) -> None:
     with contextlib.suppress(OSError):
         tmp.unlink(missing_ok=True)
+
+
+ROOM_MARGIN = 1_000_000  # bytes beyond the estimate: SQLite's journal, the file system's own
+
+
+def database_size(db_path: Path) -> int:
+    """Bytes a backup of `db_path` may take: the file and its write-ahead log."""
+    total = 0
+    for p in (db_path, Path(f"{db_path}-wal")):
+        with contextlib.suppress(OSError):
+            total += p.stat().st_size
+    return total
+
+
+def check_room(folder: Path, needed: int, what: str) -> None:
+    """Refuse, before anything changes, when `folder`'s disk has less than `needed` bytes free
+    (plus a margin): a backup that fails half-way is worse than a clear refusal first."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # the folder is created later; the backup itself still fails cleanly
+    if free < needed + ROOM_MARGIN:
+        raise ValidationError(
+            f"{folder} 所在的磁盘空间不足：{what}约需 {_mb(needed + ROOM_MARGIN)}，"
+            f"只剩 {_mb(free)}。未做任何改动；请腾出空间后再试。"
+        )
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"

@@ -89,6 +89,11 @@ def _check_existing(db_path: Path) -> None:
             raise WorkspaceLocked(
                 f"数据库正被另一个程序占用（{db_path}）。请关闭其他打开它的工作台后再试。"
             ) from None
+        if "readonly" in str(exc) or "unable to open" in str(exc):
+            raise WorkspaceError(
+                f"工作区 {db_path.parent} 是只读的（或没有权限），工作台需要写入它。"
+                "请把工作区放到可以写入的位置或取消只读。未做任何改动。"
+            ) from None
         raise WorkspaceCorrupt(
             f"无法读取数据库 {db_path}（{exc}）。未做任何改动；可以从 backups 文件夹恢复备份。"
         ) from None

@@ -31,6 +31,14 @@ def _open(args: argparse.Namespace):  # -> Workspace
     return Workspace.open(args.workspace)
 
 
+def room_for_backup(ws: Any, what: str) -> None:
+    """Refuse before anything changes when the backups folder's disk cannot take a copy of the
+    database (the backup a step takes first would fail half-way)."""
+    from caseworker.outfile import check_room, database_size
+
+    check_room(ws.paths.backups, database_size(ws.paths.db), what)
+
+
 def _passphrase(args: argparse.Namespace) -> str:
     if args.passphrase:
         return args.passphrase
@@ -104,6 +112,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from caseworker.sync import office
 
     with _open(args) as ws:
+        if not args.dry_run:
+            room_for_backup(ws, "导入前的备份")
         r: Any = (
             office.preview_bundle(ws, args.file)
             if args.dry_run

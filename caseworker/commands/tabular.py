@@ -24,8 +24,10 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
     from caseworker.cli import open_workspace
     from caseworker.services.elderly import roster_import as ri
 
-    if args.report is not None and Path(args.report).suffix.lower() != ".xlsx":
-        raise _Refused(f"报告文件应以 .xlsx 结尾：{args.report}")
+    if args.report is not None:  # checked before anything is imported
+        from caseworker.outfile import check_out
+
+        check_out(args.report, (".xlsx",))
     options = ri.ImportOptions(policy=ri.ExistingPolicy(args.existing))
     actor = Actor.system("cli")
     with open_workspace(args) as ws:
@@ -34,8 +36,13 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
                 p = ri.preview(session, actor, args.file, options)
             result = ri.ImportResult(p, 0, 0)
         else:
+            from caseworker.commands.sync import room_for_backup
+
+            room_for_backup(ws, "导入前的备份")
             result = ri.apply_file(ws, actor, args.file, options)
     p = result.preview
+    if not any(s.header_row for s in p.sheets):
+        raise _Refused(f"{p.file_name} 中没有找到表头（姓名、身份证号等），未导入任何内容。")
     if args.report is not None:
         ri.save_report(p, args.report)
     if args.json:

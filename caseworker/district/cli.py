@@ -64,6 +64,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
     with _hub(args) as hub:
+        if hub.sqlite_file is not None:
+            from caseworker.outfile import check_room, database_size
+
+            check_room(hub.home, database_size(hub.sqlite_file), "导入前的备份")
         results = service.ingest(hub, args.files)
         if args.json:
             emit_json({"bundles": [asdict(r) for r in results]})

@@ -77,6 +77,8 @@ class XlsxWriter:
             with writing(self.path) as tmp:
                 self._wb.save(tmp)
         except ValidationError as exc:
+            if "没有权限" not in str(exc):
+                raise
             raise ValidationError(f"{exc}（文件是否正在 Excel 中打开？）") from None
         return self.path
 
