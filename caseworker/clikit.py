@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import errno
 import logging
+import os
 import re
 import sqlite3
 import sys
@@ -140,6 +141,8 @@ def failure_message(exc: BaseException) -> tuple[str, bool]:
         return "已取消", False
     if isinstance(exc, MemoryError):
         return "内存不足，操作未完成。请关闭其他程序后再试。", True
+    if isinstance(exc, BrokenPipeError):
+        return "输出已中断：接收输出的程序先关闭了。", False
     if isinstance(exc, OSError):
         where = exc.filename if exc.filename is not None else ""
         if exc.errno == errno.ENOSPC:
@@ -190,6 +193,10 @@ def run(
         if isinstance(exc, SystemExit):
             raise
         message, unexpected = failure_message(exc)
+        if isinstance(exc, BrokenPipeError):
+            # stdout's reader is gone: point stdout at nowhere so the exit's flush stays quiet
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         if unexpected:
             command = " ".join(
                 str(v) for k, v in sorted(vars(args).items()) if k.endswith("command")

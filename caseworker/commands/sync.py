@@ -196,6 +196,9 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
         if cid is not None:
             with _open(args) as ws, ws.writer(CLI_ACTOR) as s:
                 done = resolve(s, CLI_ACTOR, cid, action)
+            if args.json:
+                emit_json(asdict(done))
+                return 0
             print(
                 f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
             )

@@ -175,6 +175,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
             description="，".join(words),
         )
         result = exports.export(session, Actor.system("cli"), args.list, args.out, flt)
+    if args.json:
+        from caseworker.commands.sync import emit_json
+
+        emit_json(
+            {"list": args.list, "title": result.title, "rows": result.rows, "path": result.path}
+        )
+        return EXIT_OK
     print(f"已导出“{result.title}” {result.rows} 行：{result.path}")
     return EXIT_OK
 
@@ -214,10 +221,27 @@ def _cmd_report(args: argparse.Namespace) -> int:
         write_pdf(report, out)
     else:
         write_xlsx(report, out)
+    if args.json:
+        from caseworker.commands.sync import emit_json
+
+        emit_json(report_json(report, out))
+        return EXIT_OK
     print(f"已生成{report.title}：{out}")
     for section in report.sections:
         print(f"  {section.title}：" + "，".join(f"{k} {v}" for k, v in section.headline))
     return EXIT_OK
+
+
+def report_json(report: Any, out: Path) -> dict[str, Any]:
+    """统计报表's headline figures as one object (for --json)."""
+    return {
+        "title": report.title,
+        "path": out,
+        "sections": [
+            {"title": s.title, "headline": {str(k): v for k, v in s.headline}}
+            for s in report.sections
+        ],
+    }
 
 
 def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -253,6 +277,7 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
     p.add_argument("--month", help="应探访名单：月份 YYYY-MM（默认本月）")
     p.add_argument("--from", dest="date_from", help="探访记录、操作日志：起始日期")
     p.add_argument("--to", dest="date_to", help="探访记录、操作日志：截止日期")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(func=_cmd_export)
 
     p = subparsers.add_parser("report", help="统计报表（月报、季报、年报）：PDF 或 Excel")
@@ -261,4 +286,5 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
     p.add_argument("--quarter", help="季度 YYYY-Q1..Q4")
     p.add_argument("--year", help="年份 YYYY")
     p.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(func=_cmd_report)

@@ -193,6 +193,9 @@ def _cmd_children(args: argparse.Namespace) -> int:
 
     with _hub(args) as hub, hub.reader() as session:
         rows = office_figures(session)
+    if args.json:
+        emit_json({"offices": [asdict(r) for r in rows]})
+        return EXIT_OK
     print(f"儿童关爱（仅统计数字）：{len(rows)} 个街道")
     for r in rows:
         cats = "，".join(f"{k} {v}" for k, v in r.by_category.items())
@@ -211,6 +214,9 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
         for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
             if cid is not None:
                 done = service.resolve_conflict(hub, cid, action)
+                if args.json:
+                    emit_json(asdict(done))
+                    return EXIT_OK
                 print(
                     f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
                 )
@@ -317,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("children", help="各街道儿童关爱统计（只有数字）")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_children)
 
     p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")

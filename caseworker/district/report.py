@@ -40,6 +40,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         write_pdf(report, out)
     else:
         write_xlsx(report, out)
+    if args.json:
+        from caseworker.commands.sync import emit_json
+        from caseworker.commands.tabular import report_json
+
+        emit_json(report_json(report, out))
+        return EXIT_OK
     print(f"已生成{report.title}：{out}")
     for section in report.sections:
         print(f"  {section.title}：" + "，".join(f"{k} {v}" for k, v in section.headline))
@@ -53,4 +59,5 @@ def register(sub: Any) -> None:
     p.add_argument("--year", help="年份 YYYY")
     p.add_argument("--office", help="只统计一个街道（街道代码），按社区列出")
     p.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(func=_cmd_report)

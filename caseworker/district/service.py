@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.district import duplicates, links, scope
 from caseworker.district.hub import Hub
+from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
 from caseworker.outfile import check_out
@@ -451,6 +452,14 @@ def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -
             raise ValidationError(str(exc), field=key) from None
         if typed[key] is None and not t.table.c[key].nullable:
             raise ValidationError(f"字段 {key} 不能为空。", field=key)
+        if key == "id_number" and typed[key]:
+            try:
+                typed[key] = idnumber.parse(typed[key]).value
+            except idnumber.InvalidIdNumber:
+                # never echo the number: the message may end up in a script's log
+                raise ValidationError(
+                    "身份证号不正确（位数、出生日期或校验位不对），未做任何改动。", field=key
+                ) from None
     try:
         with hub.writer(DISTRICT) as s:
             record = s.get(t.cls, record_id)
@@ -467,8 +476,12 @@ def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -
                 setattr(record, key, value)
             s.flush()
             return {k: getattr(record, k) for k in typed}
-    except IntegrityError:
+    except IntegrityError as exc:
         # never echo the values: a duplicate ID number is personal data
+        if "FOREIGN KEY" in str(exc.orig):
+            raise ValidationError(
+                "更正后的值引用了不存在的记录（例如社区编号不对），未做任何改动。"
+            ) from None
         raise ValidationError(
             "更正后的值与已有记录冲突（例如身份证号已被另一条记录使用），未做任何改动。"
         ) from None
