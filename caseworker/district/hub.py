@@ -74,7 +74,9 @@ class Hub(Replica):
             backup = sqlite_path
         else:
             try:
-                engine = create_engine(normalise_url(str(db_url)), pool_pre_ping=True)
+                engine = create_engine(
+                    normalise_url(str(db_url)), pool_pre_ping=True, hide_parameters=True
+                )
             except (ArgumentError, ImportError, ValueError):
                 raise WorkspaceError(
                     "数据库 URL 无法识别，请写成 postgresql://用户@主机/库名 或 sqlite:///文件路径。"

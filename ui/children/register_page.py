@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.children import ChildCategory
 from caseworker.domain.roles import Role
+from caseworker.domain.search import MAX_SEARCH
 from caseworker.services import accounts
 from caseworker.services.children import search
 from caseworker.services.children.search import ChildQuery, ChildRow
@@ -62,6 +63,7 @@ class RegisterPage(QWidget):
         secret = QLabel(self.tr("保密"))
         secret.setStyleSheet("color: #b00020; border: 1px solid #b00020; padding: 1px 6px;")
         self.search = _SearchBox()
+        self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(
             self.tr("搜索：姓名或住址的任意部分、身份证号（或后几位）、电话　Ctrl+F")
         )
