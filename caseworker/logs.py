@@ -58,6 +58,7 @@ def attach_file_log(folder: Path, *, name: str = LOG_NAME) -> Path | None:
         if getattr(handler, "baseFilename", None) == str(target):
             return target
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
             str(target), maxBytes=2_000_000, backupCount=5, encoding="utf-8"
         )

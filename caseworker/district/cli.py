@@ -20,8 +20,11 @@ EXIT_REFUSED = 2
 
 def _hub(args: argparse.Namespace):  # -> Hub
     from caseworker.district.hub import Hub
+    from caseworker.logs import attach_file_log
 
-    return Hub.open(args.home, args.db)
+    hub = Hub.open(args.home, args.db)
+    attach_file_log(hub.home / "logs", name="caseworker-district.log")  # skipped if read-only
+    return hub
 
 
 def _cmd_init(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from caseworker.domain.errors import WorkspaceError, os_reason, sqlite_reason
 from caseworker.sync.identity import KEY_FILE
@@ -90,7 +90,7 @@ class Hub(Replica):
                 else (lambda reason: None),
             )
             device_id = ensure_device_id(engine)
-        except OperationalError as exc:
+        except DatabaseError as exc:  # OperationalError, "file is not a database", …
             engine.dispose()
             if sqlite_path is not None:
                 reason = sqlite_reason(str(exc.orig)) or "文件无法打开或已损坏。未做任何改动。"

@@ -18,7 +18,7 @@ class _Refused(CaseworkerError):
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from caseworker.commands.tabular import _period
-    from caseworker.district.hub import Hub
+    from caseworker.district.cli import _hub
     from caseworker.outfile import check_out
     from caseworker.services import reports
     from caseworker.services.reports.output import write_xlsx
@@ -26,7 +26,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     out = check_out(args.out, (".pdf", ".xlsx"))
     suffix = out.suffix.lower()
     period = _period(args)
-    with Hub.open(args.home, args.db) as hub, hub.reader() as session:
+    with _hub(args) as hub, hub.reader() as session:
         report = reports.build(
             session,
             Actor.system("district"),
