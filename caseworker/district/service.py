@@ -140,11 +140,10 @@ def add_office(
             if row is not None:
                 # No peer holds the code (checked above): an earlier `office add` committed the
                 # office but could not write its file (a full stick). Finish that one.
-                have = dict(
-                    s.execute(
-                        select(Community.name, Community.id).where(Community.office_id == row.id)
-                    ).tuples()
+                found = s.execute(
+                    select(Community.name, Community.id).where(Community.office_id == row.id)
                 )
+                have = {cname: cid for cname, cid in found}
                 record_ids += [row.id, *have.values()]
                 names = [n for n in names if n not in have]
             else:
