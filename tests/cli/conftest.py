@@ -3,7 +3,9 @@ through the commands themselves, then copied afresh for each case."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -113,11 +115,41 @@ def unprivileged_prefix() -> list[str]:
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
+@contextlib.contextmanager
+def own_log_handlers() -> Iterator[None]:
+    """Each workspace opened in this process attaches its log file to the `caseworker` logger
+    for the life of the process (one process, one workspace, in real use); here the handlers a
+    case attached are taken off again, so one case's records never land in another's file."""
+    log = logging.getLogger("caseworker")
+    before = list(log.handlers)
+    try:
+        yield
+    finally:
+        for handler in [h for h in log.handlers if h not in before]:
+            log.removeHandler(handler)
+            handler.close()
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     base = tmp_path_factory.mktemp("built")
     ws, hub, enroll = base / "ws", base / "hub", base / "e.cwenroll"
+    with own_log_handlers():
+        _build(ws, hub, enroll, base)
+    con = sqlite3.connect(hub / "district.sqlite3")
+    rows = con.execute("SELECT id, id_number FROM elderly_resident ORDER BY id LIMIT 3").fetchall()
+    con.close()
+    return Built(
+        ws,
+        hub,
+        enroll,
+        base / "down.cwbundle",
+        tuple(r[1] for r in rows),
+        tuple(r[0] for r in rows),
+    )
 
+
+def _build(ws: Path, hub: Path, enroll: Path, base: Path) -> None:
     def ok(main, *argv: str) -> None:
         assert main(list(argv)) == 0, argv
 
@@ -144,10 +176,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     ok(district_cli.main, "--home", str(hub), "settings", "--set", "visit.interval_days.key=20")
     down = base / "down.cwbundle"
     ok(district_cli.main, "--home", str(hub), "export", "--office", "110105001", "--out", str(down))
-    con = sqlite3.connect(hub / "district.sqlite3")
-    rows = con.execute("SELECT id, id_number FROM elderly_resident ORDER BY id LIMIT 3").fetchall()
-    con.close()
-    return Built(ws, hub, enroll, down, tuple(r[1] for r in rows), tuple(r[0] for r in rows))
 
 
 @pytest.fixture
@@ -156,7 +184,10 @@ def case(built: Built, tmp_path: Path) -> Iterator[Case]:
     shutil.copytree(built.ws, ws)
     shutil.copytree(built.hub, hub)
     (tmp_path / "out").mkdir()
-    yield Case(tmp_path, ws, hub, built)
+    for old in [*(ws / "logs").iterdir(), *(hub / "logs").glob("*")]:
+        old.unlink()
+    with own_log_handlers():
+        yield Case(tmp_path, ws, hub, built)
     for p in tmp_path.rglob("*"):  # give back what a test made read-only
         if p.is_dir() and not p.is_symlink():
             p.chmod(0o755)
