@@ -33,7 +33,6 @@ from caseworker.sync.identity import (
     add_peer,
     devices_of,
     find_identity,
-    load_identity,
     owner_of_device,
     peers,
     save_identity,
@@ -618,7 +617,7 @@ def status(hub: Hub) -> list[OfficeStatus]:
     b, c = SyncBundle.__table__, SyncConflict.__table__
     out: list[OfficeStatus] = []
     with hub.engine.connect() as conn:
-        load_identity(conn, hub.key_file)
+        _me(conn, hub)
         for p in peers(conn, "office"):
             last_in = conn.execute(
                 select(func.max(b.c.recorded_at)).where(

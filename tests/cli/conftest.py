@@ -184,6 +184,8 @@ def case(built: Built, tmp_path: Path) -> Iterator[Case]:
     shutil.copytree(built.ws, ws)
     shutil.copytree(built.hub, hub)
     (tmp_path / "out").mkdir()
+    (tmp_path / "empty").touch()
+    (tmp_path / "garbage.sqlite3").write_bytes(b"not a database at all " * 100)
     for old in [*(ws / "logs").iterdir(), *(hub / "logs").glob("*")]:
         old.unlink()
     with own_log_handlers():

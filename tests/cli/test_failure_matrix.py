@@ -77,6 +77,27 @@ ROWS = [
         sub=True,
     ),
     Row("--workspace in a file", (CW, "check", "--workspace", "{enroll}/ws"), "不是文件夹", None),
+    Row(
+        "--workspace an empty file",
+        (CW, "check", "--workspace", "{root}/empty"),
+        "已有同名的文件",
+        None,
+    ),
+    Row(
+        "--db an empty file", (DI, "--db", "sqlite:///{root}/empty", "status"), "还没有初始化", None
+    ),
+    Row(
+        "--db a garbage file",
+        (DI, "--db", "sqlite:///{root}/garbage.sqlite3", "status"),
+        "无法打开区级平台的数据库",
+        None,
+        sub=True,
+    ),
+    Row(
+        "restore garbage",
+        (CW, "restore", "--workspace", "{ws}", "{root}/garbage.sqlite3"),
+        "不是有效的数据库",
+    ),
     # output to a folder that does not exist: refused before any work, never created
     Row(
         "backup --out missing folder",
@@ -302,6 +323,23 @@ ROWS = [
         "hub",
     ),
 ]
+
+
+def test_workspace_whose_database_is_not_sqlite(
+    case: Case, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = case.ws / "caseworker.sqlite3"
+    db.write_bytes(b"not a database at all " * 100)
+    for argv in (
+        ["check"],
+        ["backup"],
+        ["sync", "status"],
+        ["print", "visit-forms", "--out", f"{case.root}/out/f.pdf"],
+    ):
+        code, out, err = run_main(cli.main, [*argv, "--workspace", str(case.ws)], capsys)
+        assert_clean_refusal(code, out, err, case=case)
+        assert "不是有效的数据库文件" in err
+    assert db.read_bytes() == b"not a database at all " * 100
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
