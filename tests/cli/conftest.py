@@ -179,10 +179,11 @@ def _build(ws: Path, hub: Path, enroll: Path, base: Path) -> None:
 
 
 @pytest.fixture
-def case(built: Built, tmp_path: Path) -> Iterator[Case]:
+def case(built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Case]:
     ws, hub = tmp_path / "ws", tmp_path / "hub"
     shutil.copytree(built.ws, ws)
     shutil.copytree(built.hub, hub)
+    monkeypatch.chdir(tmp_path)  # a default folder (`district/`) lands here, not in the checkout
     (tmp_path / "out").mkdir()
     (tmp_path / "empty").touch()
     (tmp_path / "garbage.sqlite3").write_bytes(b"not a database at all " * 100)

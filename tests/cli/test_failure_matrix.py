@@ -55,16 +55,22 @@ ROWS = [
     Row("district bad int", (DI, "--home", "{hub}", "conflicts", "--keep", "x"), "应为整数", "hub"),
     Row("mutually exclusive", (CW, "sync", "conflicts", "--keep", "1", "--reverse", "2"), "不能与"),
     # where the data is
-    Row("--db garbage", (DI, "--db", "garbage", "status"), "数据库 URL 无法识别", None, sub=True),
+    Row(
+        "--db garbage",
+        (DI, "--home", "{root}/h", "--db", "garbage", "status"),
+        "数据库 URL 无法识别",
+        None,
+        sub=True,
+    ),
     Row(
         "--db not SQLite",
-        (DI, "--db", "sqlite:///{enroll}", "status"),
+        (DI, "--home", "{root}/h", "--db", "sqlite:///{enroll}", "status"),
         "无法打开区级平台的数据库",
         None,
     ),
     Row(
         "--db a folder",
-        (DI, "--db", "sqlite:///{root}", "status"),
+        (DI, "--home", "{root}/h", "--db", "sqlite:///{root}", "status"),
         "无法打开区级平台的数据库",
         None,
     ),
@@ -84,11 +90,14 @@ ROWS = [
         None,
     ),
     Row(
-        "--db an empty file", (DI, "--db", "sqlite:///{root}/empty", "status"), "还没有初始化", None
+        "--db an empty file",
+        (DI, "--home", "{root}/h", "--db", "sqlite:///{root}/empty", "status"),
+        "还没有初始化",
+        None,
     ),
     Row(
         "--db a garbage file",
-        (DI, "--db", "sqlite:///{root}/garbage.sqlite3", "status"),
+        (DI, "--home", "{root}/h", "--db", "sqlite:///{root}/garbage.sqlite3", "status"),
         "无法打开区级平台的数据库",
         None,
         sub=True,
