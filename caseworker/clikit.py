@@ -96,6 +96,13 @@ class _Formatter(argparse.HelpFormatter):
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
 
+    def format_help(self) -> str:
+        # argparse ends a heading with an ASCII colon
+        text = super().format_help()
+        for heading in ("位置参数", "选项"):
+            text = text.replace(f"\n{heading}:\n", f"\n{heading}：\n")
+        return text
+
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse with Chinese headings, and usage errors as one Chinese line and exit 2.

@@ -104,7 +104,7 @@ def test_help_is_chinese() -> None:
     for argv in (["caseworker", "--help"], ["caseworker-district", "office", "add", "--help"]):
         code, out, err = run_sub(argv)
         assert code == 0 and err == ""
-        assert out.startswith("用法：") and "选项" in out and "显示这份帮助并退出" in out
+        assert out.startswith("用法：") and "\n选项：\n" in out and "显示这份帮助并退出" in out
         assert "usage:" not in out and "options:" not in out
 
 
