@@ -74,6 +74,7 @@ def take(db_path: Path, backups_dir: Path, reason: str, now: datetime | None = N
         partial.replace(dest)
     except BaseException:
         partial.unlink(missing_ok=True)
+        Path(f"{partial}-journal").unlink(missing_ok=True)  # left by a copy cut off (full disk)
         raise
     return dest
 

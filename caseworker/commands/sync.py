@@ -31,6 +31,14 @@ def _open(args: argparse.Namespace):  # -> Workspace
     return Workspace.open(args.workspace)
 
 
+def room_for_backup(ws: Any, what: str) -> None:
+    """Refuse before anything changes when the backups folder's disk cannot take a copy of the
+    database (the backup a step takes first would fail half-way)."""
+    from caseworker.outfile import check_room, database_size
+
+    check_room(ws.paths.backups, database_size(ws.paths.db), what)
+
+
 def _passphrase(args: argparse.Namespace) -> str:
     if args.passphrase:
         return args.passphrase
@@ -108,6 +116,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from caseworker.sync import office
 
     with _open(args) as ws:
+        if not args.dry_run:
+            room_for_backup(ws, "导入前的备份")
         r: Any = (
             office.preview_bundle(ws, args.file)
             if args.dry_run
@@ -192,6 +202,9 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
         if cid is not None:
             with _open(args) as ws, ws.writer(CLI_ACTOR) as s:
                 done = resolve(s, CLI_ACTOR, cid, action)
+            if args.json:
+                emit_json(asdict(done))
+                return 0
             print(
                 f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
             )

@@ -26,8 +26,10 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
     from caseworker.cli import open_workspace
     from caseworker.services.elderly import roster_import as ri
 
-    if args.report is not None and Path(args.report).suffix.lower() != ".xlsx":
-        raise _Refused(f"报告文件应以 .xlsx 结尾：{args.report}")
+    if args.report is not None:  # checked before anything is imported
+        from caseworker.outfile import check_out
+
+        check_out(args.report, (".xlsx",))
     options = ri.ImportOptions(policy=ri.ExistingPolicy(args.existing))
     actor = Actor.system("cli")
     with open_workspace(args) as ws:
@@ -36,8 +38,13 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
                 p = ri.preview(session, actor, args.file, options)
             result = ri.ImportResult(p, 0, 0)
         else:
+            from caseworker.commands.sync import room_for_backup
+
+            room_for_backup(ws, "导入前的备份")
             result = ri.apply_file(ws, actor, args.file, options)
     p = result.preview
+    if not any(s.header_row for s in p.sheets):
+        raise _Refused(f"{p.file_name} 中没有找到表头（姓名、身份证号等），未导入任何内容。")
     if args.report is not None:
         ri.save_report(p, args.report)
     if args.json:
@@ -172,6 +179,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
         else:
             with ws.reader() as session:
                 result = exports.export(session, actor, args.list, args.out, flt)
+    if args.json:
+        from caseworker.commands.sync import emit_json
+
+        emit_json(
+            {"list": args.list, "title": result.title, "rows": result.rows, "path": result.path}
+        )
+        return EXIT_OK
     print(f"已导出“{result.title}” {result.rows} 行：{result.path}")
     return EXIT_OK
 
@@ -263,15 +277,12 @@ def _period(args: argparse.Namespace) -> Any:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from caseworker.cli import open_workspace
+    from caseworker.outfile import check_out
     from caseworker.services import reports
     from caseworker.services.reports.output import write_xlsx
 
-    out = Path(args.out)
+    out = check_out(args.out, (".pdf", ".xlsx"))
     suffix = out.suffix.lower()
-    if suffix not in (".pdf", ".xlsx"):
-        raise _Refused(f"输出文件应以 .pdf 或 .xlsx 结尾：{out}")
-    if not out.parent.exists():
-        raise _Refused(f"文件夹不存在：{out.parent}")
     period = _period(args)
     with open_workspace(args) as ws:
         actor = _actor(ws, args)
@@ -283,10 +294,27 @@ def _cmd_report(args: argparse.Namespace) -> int:
         write_pdf(report, out)
     else:
         write_xlsx(report, out)
+    if args.json:
+        from caseworker.commands.sync import emit_json
+
+        emit_json(report_json(report, out))
+        return EXIT_OK
     print(f"已生成{report.title}：{out}")
     for section in report.sections:
         print(f"  {section.title}：" + "，".join(f"{k} {v}" for k, v in section.headline))
     return EXIT_OK
+
+
+def report_json(report: Any, out: Path) -> dict[str, Any]:
+    """统计报表's headline figures as one object (for --json)."""
+    return {
+        "title": report.title,
+        "path": out,
+        "sections": [
+            {"title": s.title, "headline": {str(k): v for k, v in s.headline}}
+            for s in report.sections
+        ],
+    }
 
 
 def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -329,6 +357,7 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
         help=f"以此账号导出（按其权限；密码取自环境变量 {PASSWORD_ENV}，否则提示输入）；"
         "儿童关爱名单必须指定",
     )
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(func=_cmd_export)
 
     p = subparsers.add_parser("report", help="统计报表（月报、季报、年报）：PDF 或 Excel")
@@ -338,4 +367,5 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
     p.add_argument("--year", help="年份 YYYY")
     p.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
     p.add_argument("--user", help=f"以此账号的权限统计（密码取自环境变量 {PASSWORD_ENV}）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(func=_cmd_report)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from caseworker.clikit import ArgumentParser, run
 from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
 
@@ -20,8 +20,11 @@ EXIT_REFUSED = 2
 
 def _hub(args: argparse.Namespace):  # -> Hub
     from caseworker.district.hub import Hub
+    from caseworker.logs import attach_file_log
 
-    return Hub.open(args.home, args.db)
+    hub = Hub.open(args.home, args.db)
+    attach_file_log(hub.home / "logs", name="caseworker-district.log")  # skipped if read-only
+    return hub
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -64,6 +67,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
     with _hub(args) as hub:
+        if hub.sqlite_file is not None:
+            from caseworker.outfile import check_room, database_size
+
+            check_room(hub.home, database_size(hub.sqlite_file), "导入前的备份")
         results = service.ingest(hub, args.files)
         if args.json:
             emit_json({"bundles": [asdict(r) for r in results]})
@@ -192,6 +199,9 @@ def _cmd_children(args: argparse.Namespace) -> int:
 
     with _hub(args) as hub, hub.reader() as session:
         rows = office_figures(session)
+    if args.json:
+        emit_json({"offices": [asdict(r) for r in rows]})
+        return EXIT_OK
     print(f"儿童关爱（仅统计数字）：{len(rows)} 个街道")
     for r in rows:
         cats = "，".join(f"{k} {v}" for k, v in r.by_category.items())
@@ -222,6 +232,9 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
         for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
             if cid is not None:
                 done = service.resolve_conflict(hub, cid, action)
+                if args.json:
+                    emit_json(asdict(done))
+                    return EXIT_OK
                 print(
                     f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
                 )
@@ -270,7 +283,7 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
+    parser = ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
     parser.add_argument("--home", type=Path, default=None, help="平台文件夹（密钥、默认数据库）")
     parser.add_argument("--db", default=None, help="数据库 URL，例如 postgresql://user@host/db")
     sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
@@ -328,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("children", help="各街道儿童关爱统计（只有数字）；recover 恢复街道密钥")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_children)
     csub = p.add_subparsers(dest="children_command", metavar="操作")
     r = csub.add_parser("recover", help="为丢失全部儿童岗位密码的街道生成密钥恢复文件")
@@ -365,16 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
-    try:
-        return func(args)
-    except CaseworkerError as exc:
-        print(f"caseworker-district: {exc}".replace("\n", " "), file=sys.stderr)
-        return EXIT_REFUSED
-    except KeyboardInterrupt:
-        print("caseworker-district: 已取消", file=sys.stderr)
-        return EXIT_REFUSED
+    # Every failure is exit 2 and one Chinese line (caseworker.clikit).
+    return run("caseworker-district", build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from caseworker.district import duplicates, links, scope
 from caseworker.district.hub import Hub
+from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
+from caseworker.outfile import check_out
 from caseworker.services import accounts
 from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.sync import bundle, derived, enrollment, exchange, merge, photos, tables
@@ -32,7 +34,6 @@ from caseworker.sync.identity import (
     add_peer,
     devices_of,
     find_identity,
-    load_identity,
     owner_of_device,
     peers,
     save_identity,
@@ -123,9 +124,8 @@ def add_office(
     passphrase: str | None = None,
 ) -> OfficeAdded:
     """Register an office and write its enrollment file; returns the passphrase to tell it."""
-    out = Path(out)
-    if out.exists():
-        raise ValidationError(f"{out} 已存在，不会覆盖。")
+    # The file's folder is checked before the office is committed, so a bad --out leaves nothing.
+    out = check_out(out, overwrite=False)
     code = code.strip()
     with hub.engine.connect() as conn:
         me = _me(conn, hub)
@@ -137,13 +137,22 @@ def add_office(
         if not names:
             raise ValidationError("请至少填写一个社区或村（--communities）")
         with hub.writer(DISTRICT) as s:
-            if s.scalar(select(Office.id).where(Office.code == code)):
-                raise ValidationError(f"代码为 {code} 的街道已存在。")
-            row = Office(code=code, name=name.strip(), district_name=me.name)
-            s.add(row)
-            s.flush()
-            record_ids.append(row.id)
-            for i, n in enumerate(names):
+            row = s.scalar(select(Office).where(Office.code == code))
+            if row is not None:
+                # No peer holds the code (checked above): an earlier `office add` committed the
+                # office but could not write its file (a full stick). Finish that one.
+                found = s.execute(
+                    select(Community.name, Community.id).where(Community.office_id == row.id)
+                )
+                have = {cname: cid for cname, cid in found}
+                record_ids += [row.id, *have.values()]
+                names = [n for n in names if n not in have]
+            else:
+                row = Office(code=code, name=name.strip(), district_name=me.name)
+                s.add(row)
+                s.flush()
+                record_ids.append(row.id)
+            for i, n in enumerate(names, start=len(record_ids) - 1):
                 c = Community(
                     office_id=row.id,
                     name=n,
@@ -487,6 +496,14 @@ def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -
             raise ValidationError(str(exc), field=key) from None
         if typed[key] is None and not t.table.c[key].nullable:
             raise ValidationError(f"字段 {key} 不能为空。", field=key)
+        if key == "id_number" and typed[key]:
+            try:
+                typed[key] = idnumber.parse(typed[key]).value
+            except idnumber.InvalidIdNumber:
+                # never echo the number: the message may end up in a script's log
+                raise ValidationError(
+                    "身份证号不正确（位数、出生日期或校验位不对），未做任何改动。", field=key
+                ) from None
     try:
         with hub.writer(DISTRICT) as s:
             record = s.get(t.cls, record_id)
@@ -503,8 +520,12 @@ def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -
                 setattr(record, key, value)
             s.flush()
             return {k: getattr(record, k) for k in typed}
-    except IntegrityError:
+    except IntegrityError as exc:
         # never echo the values: a duplicate ID number is personal data
+        if "FOREIGN KEY" in str(exc.orig):
+            raise ValidationError(
+                "更正后的值引用了不存在的记录（例如社区编号不对），未做任何改动。"
+            ) from None
         raise ValidationError(
             "更正后的值与已有记录冲突（例如身份证号已被另一条记录使用），未做任何改动。"
         ) from None
@@ -520,7 +541,7 @@ def transfer(
     history and the records that depend on it go to the new office in its next bundle. The office
     it left gets a notice (it keeps its copy as it was; see docs/sync.md)."""
     t = tables.info(table_name)
-    path = scope.office_path(table_name)
+    path = scope.office_path(table_name) if t is not None else None
     if t is None or not path:
         raise ValidationError(f"数据表“{table_name}”的记录不能在街道之间转移。")
     col, ref = path[0]
@@ -642,7 +663,7 @@ def status(hub: Hub) -> list[OfficeStatus]:
     b, c = SyncBundle.__table__, SyncConflict.__table__
     out: list[OfficeStatus] = []
     with hub.engine.connect() as conn:
-        load_identity(conn, hub.key_file)
+        _me(conn, hub)
         for p in peers(conn, "office"):
             last_in = conn.execute(
                 select(func.max(b.c.recorded_at)).where(

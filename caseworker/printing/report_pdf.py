@@ -256,9 +256,6 @@ def render_report(report: Report) -> bytes:
 
 def write_pdf(report: Report, out: Path | str) -> Path:
     """Render and write (to a temporary name, then renamed: no half-written file)."""
-    path = Path(out)
-    data = render_report(report)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
+    from caseworker.outfile import write_bytes
+
+    return write_bytes(Path(out), render_report(report))

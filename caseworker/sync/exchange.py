@@ -8,6 +8,7 @@ payload, a frame at a time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections import Counter
@@ -178,9 +179,14 @@ def write_bundle(
     counts: Counter[str] = Counter()
     n = 0
     hlc_min = hlc_max = ""
-    with bundle.BundleWriter(
-        path, me.keys, to.box_pub, bundle.binding(bundle_id, me.device_id, to.device_id)
-    ) as w:
+    # A generator of rows is closed here, while its connection is open, even when the write
+    # fails (a full stick): collected later, it would close a cursor on a closed database.
+    with (
+        contextlib.closing(chunks) if hasattr(chunks, "close") else contextlib.nullcontext(),
+        bundle.BundleWriter(
+            path, me.keys, to.box_pub, bundle.binding(bundle_id, me.device_id, to.device_id)
+        ) as w,
+    ):
         w.frame(extras)
         for chunk in chunks:
             if not chunk:

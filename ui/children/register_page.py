@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.children import ChildCategory
 from caseworker.domain.roles import Role
+from caseworker.domain.search import MAX_SEARCH
 from caseworker.services import accounts
 from caseworker.services.children import search
 from caseworker.services.children.search import ChildQuery, ChildRow
@@ -63,6 +64,7 @@ class RegisterPage(QWidget):
         secret = QLabel(self.tr("保密"))
         secret.setStyleSheet("color: #b00020; border: 1px solid #b00020; padding: 1px 6px;")
         self.search = _SearchBox()
+        self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(
             self.tr(
                 "搜索：姓名（或拼音、首字母）、父母/监护人姓名、住址、身份证号（或后几位）、电话"

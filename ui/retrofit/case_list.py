@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.retrofit import HouseholdCategory, Step
 from caseworker.domain.roles import Permission
+from caseworker.domain.search import MAX_SEARCH
 from caseworker.services import accounts
 from caseworker.services.retrofit import search
 from caseworker.services.retrofit.search import CaseQuery, CaseRow
@@ -61,6 +62,7 @@ class CaseListPage(QWidget):
         heading = QLabel(title or self.tr("适老化改造户"))
         heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
         self.search = _SearchBox()
+        self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(
             self.tr("搜索：姓名或住址的任意部分、档案号、身份证号（或后几位）、电话　Ctrl+F")
         )

@@ -20,6 +20,7 @@ from caseworker.domain import children as rules
 from caseworker.domain import idnumber
 from caseworker.domain.children import CaseStep, ChildCategory
 from caseworker.domain.roles import Actor
+from caseworker.domain.search import cap_search
 from caseworker.services import person_search
 from caseworker.services.children._common import can_view, like_escape, scope, today_or
 from db.children import Child, ChildCase, ChildGuardian
@@ -36,6 +37,10 @@ class ChildQuery:
     open_case_only: bool = False
     sort: str = "name"  # a key of SORT_COLUMNS
     descending: bool = False
+
+    def __post_init__(self) -> None:
+        # a search string is capped here, for every caller (caseworker.domain.search)
+        object.__setattr__(self, "text", cap_search(self.text))
 
 
 @dataclass(frozen=True)

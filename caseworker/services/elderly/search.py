@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain import idnumber
 from caseworker.domain.elderly import ADVANCED_AGE, Category, Status, Tier
 from caseworker.domain.roles import Actor
+from caseworker.domain.search import cap_search
 from caseworker.services import person_search
 from caseworker.services.elderly._common import can_view, like_escape, today_or
 from db.elderly import ElderlyResident
@@ -42,6 +43,10 @@ class RosterQuery:
     assigned_staff_id: str | None = None
     sort: str = "name"  # a key of SORT_COLUMNS
     descending: bool = False
+
+    def __post_init__(self) -> None:
+        # a search string is capped here, for every caller (caseworker.domain.search)
+        object.__setattr__(self, "text", cap_search(self.text))
 
 
 @dataclass(frozen=True)
