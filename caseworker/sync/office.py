@@ -4,7 +4,7 @@ enroll(ws, path, passphrase)                    start from (or join) the distric
 export_bundle(ws, actor, out, progress=, cancelled=)   everything the district lacks
 preview_bundle(ws, path)                        what an import would do (changes nothing)
 import_bundle(ws, actor, path)                  apply, all or nothing, backup first
-history(ws) / pending(ws) / clock_status(ws)    bundles sent and received, waiting for ack
+history(ws, actor) / pending(ws, actor) / clock_status(ws)   bundles sent and received, waiting
 caseworker.sync.conflicts.list_conflicts / resolve   the conflicts list
 """
 
@@ -438,11 +438,14 @@ def transferred_out(ws: Workspace, table_name: str | None = None) -> list[Transf
 # -- what the sync screen shows ------------------------------------------------------------------
 
 
-def history(ws: Workspace, limit: int = 200) -> list[BundleInfo]:
+def history(ws: Workspace, actor: Actor, limit: int = 200, offset: int = 0) -> list[BundleInfo]:
+    """Bundles sent and received, newest first, a page of `limit` from `offset`."""
+    _require(actor)
     t = SyncBundle.__table__
     with ws.engine.connect() as conn:
         names = {p.device_id: p.name for p in peers(conn)}
-        rows = conn.execute(select(t).order_by(t.c.recorded_at.desc()).limit(limit)).all()
+        q = select(t).order_by(t.c.recorded_at.desc(), t.c.bundle_id).limit(limit)
+        rows = conn.execute(q.offset(offset or None)).all()
     return [
         BundleInfo(
             r.bundle_id,
@@ -460,8 +463,17 @@ def history(ws: Workspace, limit: int = 200) -> list[BundleInfo]:
     ]
 
 
-def pending(ws: Workspace) -> PendingInfo:
-    """Changes of this office that the district has not acknowledged yet."""
+def history_count(ws: Workspace, actor: Actor) -> int:
+    _require(actor)
+    t = SyncBundle.__table__
+    with ws.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(t)).scalar() or 0
+
+
+def pending(ws: Workspace, actor: Actor) -> PendingInfo:
+    """Changes of this office that the district has not acknowledged yet (one aggregate over
+    the journal's device index: it grows with what waits, so callers run it off the UI)."""
+    _require(actor)
     j, b = JournalEntry.__table__, SyncBundle.__table__
     with ws.engine.connect() as conn:
         if find_identity(conn, _key_file(ws)) is None:

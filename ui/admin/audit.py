@@ -1,4 +1,8 @@
-"""操作日志: the journal filtered by person, record and date, newest first, paged from SQL."""
+"""操作日志: the journal filtered by person, record and date, newest first, paged from SQL.
+
+A search runs on the background runner (a busy office's journal holds millions of rows) with a
+busy note over the list; the count stops at `audit.COUNT_CAP`; scrolling reads the next page
+from the last row shown (keyset), one indexed page at a time."""
 
 from __future__ import annotations
 
@@ -19,7 +23,10 @@ from PySide6.QtWidgets import (
 from caseworker.services import audit
 from caseworker.services.audit import AuditFilter, AuditRow
 from ui.context import AppContext
+from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.table_models import Column, PagedTableModel, configure_view
+
+UNKNOWN_TOTAL = 2**31 - 1  # more than COUNT_CAP: the list ends when a page comes back empty
 
 
 class AuditPage(QWidget):
@@ -79,6 +86,9 @@ class AuditPage(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.count_label)
         layout.addWidget(self.view)
+        self.busy = BusyOverlay(self.view, self.tr("正在查询，请稍候…"))
+        self.loader = BackgroundRead(ctx, self, self.busy.set_busy)
+        self.people_loader = BackgroundRead(ctx, self)
         self.search_button.clicked.connect(self.search)
         self.record.returnPressed.connect(self.search)
         self.person.currentIndexChanged.connect(lambda _i: self.search())
@@ -87,11 +97,16 @@ class AuditPage(QWidget):
         self.search()
 
     def reload_people(self) -> None:
+        actor = self.ctx.actor
+        assert actor is not None
+        self.people_loader.start(lambda s: audit.actor_names(s, actor), self._show_people)
+
+    def _show_people(self, names: list[str]) -> None:
         current = self.person.currentData()
         self.person.blockSignals(True)
         self.person.clear()
         self.person.addItem(self.tr("（全部）"), None)
-        for name in self.ctx.read(audit.actor_names):
+        for name in names:
             self.person.addItem(name, name)
         if current:
             self.person.setCurrentIndex(max(0, self.person.findData(current)))
@@ -108,15 +123,29 @@ class AuditPage(QWidget):
     def search(self) -> None:
         flt, actor = self.current_filter(), self.ctx.actor
         assert actor is not None
-        self.model.reload(
-            count=lambda: self.ctx.read(lambda s: audit.count(s, actor, flt)),
-            fetch=lambda offset, limit: self.ctx.read(
-                lambda s: audit.page(s, actor, flt, offset, limit)
-            ),
+        self.count_label.setText(self.tr("正在查询…"))
+        limit = self.model.PAGE
+        self.loader.start(
+            lambda s: audit.first_page(s, actor, flt, limit),
+            lambda result: self._show(flt, result),
         )
-        self.count_label.setText(
-            self.tr("共 {0} 条记录（双击一行只看该记录的历史）").format(self.model.total)
-        )
+
+    def _show(self, flt: AuditFilter, result: audit.AuditResult) -> None:
+        actor = self.ctx.actor
+        assert actor is not None
+
+        def more(_offset: int, limit: int) -> list[AuditRow]:
+            # The next page starts after the last row shown: one indexed range, however far
+            # down the list (OFFSET would re-read every row above it).
+            last = audit.after_key(self.model.rows[-1])
+            return self.ctx.read(lambda s: audit.page(s, actor, flt, limit=limit, after=last))
+
+        self.model.show(UNKNOWN_TOTAL if result.capped else result.total, result.rows, more)
+        if result.capped:
+            text = self.tr("超过 {0} 条记录，向下滚动继续显示；可按操作人、日期或记录编号缩小范围")
+        else:
+            text = self.tr("共 {0} 条记录（双击一行只看该记录的历史）")
+        self.count_label.setText(text.format(audit.COUNT_CAP if result.capped else result.total))
 
     def _filter_by_record(self, index) -> None:
         self.record.setText(self.model.row(index.row()).record_id)
