@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select, text
+from sqlalchemy import Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import PermissionDenied
@@ -337,11 +337,11 @@ def page(
     q = _query(flt)
     if after is not None:
         at, seq = after
+        # The `<=` bounds the index range (an OR alone would make SQLite scan from the
+        # lower end); the OR then skips the rows already shown at the same instant.
         q = q.where(
-            or_(
-                JournalEntry.recorded_at < at,
-                and_(JournalEntry.recorded_at == at, JournalEntry.seq < seq),
-            )
+            JournalEntry.recorded_at <= at,
+            or_(JournalEntry.recorded_at < at, JournalEntry.seq < seq),
         )
     q = q.order_by(*NEWEST_FIRST).offset(offset or None).limit(limit)
     return _rows(session, list(session.scalars(q)))
