@@ -32,7 +32,7 @@ def _run(engine, fn, target: str) -> None:
 
 
 def test_fresh_database_upgrades_to_head_and_back(tmp_path: Path) -> None:
-    assert HEAD == alembic_head()
+    assert alembic_head() == HEAD
     engine = create_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
     _run(engine, command.upgrade, "head")
     assert set(inspect(engine).get_table_names()) >= RETROFIT_TABLES
