@@ -96,7 +96,7 @@ def test_the_audit_view_searches_on_the_runner(ws: Workspace, qtbot) -> None:
     assert page.model.rowCount() == 0 and page.count_label.text().startswith("共 0 条")
 
 
-def test_scrolling_the_audit_view_continues_after_the_last_row(ws: Workspace, qtbot) -> None:
+def test_scrolling_the_audit_view_reads_the_next_page_on_the_runner(ws: Workspace, qtbot) -> None:
     from ui.admin.audit import AuditPage
 
     ctx, runner = _ctx(ws, SUPERVISOR)
@@ -108,6 +108,8 @@ def test_scrolling_the_audit_view_continues_after_the_last_row(ws: Workspace, qt
     first = list(page.model.rows)
     assert len(first) == 50 and page.model.canFetchMore()
     page.model.fetchMore()
+    page.model.fetchMore()  # the view asks again while the page is on its way: one read
+    assert len(page.model.rows) == 50 and runner.run_all() == 1
     seqs = [r.seq for r in page.model.rows]
     assert len(seqs) == 100 and len(set(seqs)) == 100  # no row twice, none skipped below
     keys = [(r.recorded_at, r.seq) for r in page.model.rows]

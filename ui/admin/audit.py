@@ -6,7 +6,10 @@ from the last row shown (keyset), one indexed page at a time."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QDate, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,9 +27,43 @@ from caseworker.services import audit
 from caseworker.services.audit import AuditFilter, AuditRow
 from ui.context import AppContext
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.table_models import Column, PagedTableModel, configure_view
+from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 UNKNOWN_TOTAL = 2**31 - 1  # more than COUNT_CAP: the list ends when a page comes back empty
+
+
+class _AuditModel(PagedTableModel[AuditRow]):
+    """Scrolling down asks the runner for the next page (once at a time); it is added below
+    when it arrives, if the search it belongs to is still the one shown."""
+
+    def __init__(
+        self, columns: list[Column[AuditRow]], loader: BackgroundRead | None = None
+    ) -> None:
+        super().__init__(columns, count=lambda: 0, fetch=lambda o, n: [])
+        self.loader = loader
+        self.next_page: Callable[[AuditRow], Callable[[Session], list[AuditRow]]] | None = None
+        self._asked = -1  # the generation a page is on its way for
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or not self.rows or self.next_page is None or self.loader is None:
+            return
+        if self._asked == self.generation:
+            return  # one page at a time
+        generation = self._asked = self.generation
+        read = self.next_page(self.rows[-1])
+
+        def arrived(more: list[AuditRow]) -> None:
+            if generation != self.generation:
+                return
+            self._asked = -1
+            if not more:
+                self.total = len(self.rows)  # the end of the list
+            self.append_rows(more, generation)
+
+        self.loader.start(read, arrived)
 
 
 class AuditPage(QWidget):
@@ -58,7 +95,7 @@ class AuditPage(QWidget):
         self.export_button = QPushButton(self.tr("导出Excel"))
         self.export_button.clicked.connect(self.export_excel)
         filters.addWidget(self.export_button)
-        self.model: PagedTableModel[AuditRow] = PagedTableModel(
+        self.model = _AuditModel(
             [
                 Column(self.tr("时间"), lambda r: r.recorded_at),
                 Column(self.tr("操作人"), lambda r: r.actor_name),
@@ -72,8 +109,6 @@ class AuditPage(QWidget):
                     self.tr("来源"), lambda r: self.tr("本机") if r.source == "local" else r.source
                 ),
             ],
-            count=lambda: 0,
-            fetch=lambda o, n: [],
         )
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -89,6 +124,7 @@ class AuditPage(QWidget):
         self.busy = BusyOverlay(self.view, self.tr("正在查询，请稍候…"))
         self.loader = BackgroundRead(ctx, self, self.busy.set_busy)
         self.people_loader = BackgroundRead(ctx, self)
+        self.model.loader = BackgroundRead(ctx, self)
         self.search_button.clicked.connect(self.search)
         self.record.returnPressed.connect(self.search)
         self.person.currentIndexChanged.connect(lambda _i: self.search())
@@ -133,14 +169,16 @@ class AuditPage(QWidget):
     def _show(self, flt: AuditFilter, result: audit.AuditResult) -> None:
         actor = self.ctx.actor
         assert actor is not None
+        limit = self.model.PAGE
 
-        def more(_offset: int, limit: int) -> list[AuditRow]:
+        def next_page(last: AuditRow) -> Callable[[Session], list[AuditRow]]:
             # The next page starts after the last row shown: one indexed range, however far
             # down the list (OFFSET would re-read every row above it).
-            last = audit.after_key(self.model.rows[-1])
-            return self.ctx.read(lambda s: audit.page(s, actor, flt, limit=limit, after=last))
+            after = audit.after_key(last)
+            return lambda s: audit.page(s, actor, flt, limit=limit, after=after)
 
-        self.model.show(UNKNOWN_TOTAL if result.capped else result.total, result.rows, more)
+        self.model.next_page = next_page
+        self.model.show(UNKNOWN_TOTAL if result.capped else result.total, result.rows)
         if result.capped:
             text = self.tr("超过 {0} 条记录，向下滚动继续显示；可按操作人、日期或记录编号缩小范围")
         else:

@@ -263,6 +263,7 @@ class SyncPage(QWidget):
         self.conflicts_total = state.conflicts_total
         self.transfers.set_rows(state.transfers)
         for view in (self.history_view, self.conflicts_view, self.transfers_view):  # one page
+            view.horizontalHeader().setResizeContentsPrecision(40)  # sized by the first rows
             view.resizeColumnsToContents()
             # An empty or short list would squeeze columns to their header: keep them readable.
             for col in range(view.model().columnCount()):
