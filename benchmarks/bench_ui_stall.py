@@ -74,7 +74,7 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
     """Start the application on `root` offscreen and walk the day; returns per-step figures."""
     from datetime import date, timedelta
 
-    from PySide6.QtCore import QDate, QEvent, QSettings, Qt, QTimer
+    from PySide6.QtCore import QDate, QEvent, QEventLoop, QSettings, Qt, QTimer
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -87,7 +87,7 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
     Workspace.auto_backup_if_due = lambda self, *a, **k: None  # type: ignore[method-assign]
     if os.environ.get("CASEWORKER_BENCH_UI_SWITCH"):
         sys.setswitchinterval(float(os.environ["CASEWORKER_BENCH_UI_SWITCH"]))
-    app = make_app([])
+    _app = make_app([])  # kept alive for the whole run
     in_flight = [0]
 
     class CountingRunner(TaskRunner):
@@ -124,10 +124,9 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
     ticker.start()
 
     def wait(ms: int) -> None:
-        end = time.perf_counter() + ms / 1000
-        while time.perf_counter() < end:
-            app.processEvents()
-            time.sleep(0.001)
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
 
     def settled(window_needed: bool) -> bool:
         if in_flight[0]:
@@ -158,19 +157,30 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
         state["last"], state["gap"] = time.perf_counter(), 0.0
         t0, cpu0 = time.perf_counter(), time.thread_time()
         QTimer.singleShot(0, action)  # the input arrives through the event loop, like a key
-        quiet_since = None
-        while True:
-            app.processEvents()
-            time.sleep(0.001)
+        # The application's own event loop runs meanwhile; a 20 ms check ends it once settled.
+        loop = QEventLoop()
+        quiet = {"since": 0.0}
+
+        def check() -> None:
             now = time.perf_counter()
             if settled(window_needed) and not pending():
-                quiet_since = quiet_since or now
-                if now - quiet_since >= SETTLE_MS / 1000:
-                    break
+                quiet["since"] = quiet["since"] or now
+                if now - quiet["since"] >= SETTLE_MS / 1000:
+                    loop.quit()
             else:
-                quiet_since = None
+                quiet["since"] = 0.0
             if now - t0 > 600:
-                raise RuntimeError(f"{name} did not settle")
+                loop.quit()
+
+        checker = QTimer()
+        checker.setInterval(20)
+        checker.timeout.connect(check)
+        checker.start()
+        loop.exec()
+        checker.stop()
+        if not quiet["since"]:
+            raise RuntimeError(f"{name} did not settle")
+        quiet_since = quiet["since"]
         done_ms = (quiet_since - t0) * 1000
         # The UI thread's own processor time in the interaction (the ticker's and this loop's
         # share included): unlike the stall, it does not grow when other programs take the CPU.
@@ -215,6 +225,7 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
     measure("log in (工作台 shown)", log_in)
     window = controller.window
     assert window is not None, "login failed"
+    measure("nothing (idle main window)", lambda: None)
     measure("open 老年人台账", lambda: window.page("elderly"))
     elderly = window.page("elderly")
     roster = elderly.roster

@@ -183,6 +183,11 @@ class SyncPage(QWidget):
         h_layout.addWidget(self.history_more)
         self.history_total = 0
         self.conflicts_total = 0
+        # Until the state is read: nothing offered that the state may forbid.
+        for hidden in (self.history_more, self.conflicts_more, self.enroll_button):
+            hidden.setVisible(False)
+        for b in (self.export_button, self.import_button):
+            b.setEnabled(False)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(history_tab, self.tr("收发记录"))
@@ -191,7 +196,7 @@ class SyncPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(status)
         layout.addWidget(self.tabs, 1)
-        self.busy = BusyOverlay(self)
+        self.busy = BusyOverlay(self.tabs)
         self.loader = BackgroundRead(ctx, self, self._set_busy)
         self.more_loader = BackgroundRead(ctx, self)
         ctx.on_changed(self, lambda _t: self.refresh())
