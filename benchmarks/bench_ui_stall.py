@@ -10,6 +10,8 @@ shown), so work handed to the runner that comes back to the UI thread is counted
     python -m benchmarks --only ui_stall                     # 20,000 residents
     CASEWORKER_BENCH_UI_RESIDENTS=100000 python -m benchmarks --only ui_stall
     python -m benchmarks.bench_ui_stall --residents 100000   # the same, on its own
+    python -m benchmarks.bench_ui_stall --residents 100000 --repeat 1 \
+        --source ~/.cache/caseworker-bench/sync-100000/office  # bench_sync_scale's office
 
 The demo workspace of each size is built once with `caseworker demo` (minutes at 100,000) and
 kept in ~/.cache/caseworker-bench/ui-N (CASEWORKER_BENCH_CACHE), as bench_sync_scale does; each
@@ -42,9 +44,14 @@ _MIGRATE = (
 )
 
 
-def workspace_for(residents: int) -> Path:
-    """The cached demo workspace of this size, built on first use."""
+def workspace_for(residents: int, source: Path | None = None) -> Path:
+    """The cached demo workspace of this size, built on first use (or copied from `source`,
+    e.g. bench_sync_scale's office of that size, which is much quicker than a new demo)."""
     cached = CACHE / f"ui-{residents}"
+    if source is not None and not (cached / "done").exists():
+        shutil.rmtree(cached, ignore_errors=True)
+        shutil.copytree(source, cached, ignore=shutil.ignore_patterns("backups", "*-wal", "*-shm"))
+        (cached / "done").write_text(f"copied from {source}\n")
     if (cached / "done").exists():
         # A cache of an older schema is migrated here once, unmeasured (its pre-migration
         # backup is dropped: the cache is rebuilt from the demo when in doubt).
@@ -285,8 +292,8 @@ def _child(root: str) -> None:
 # -- the benchmark ----------------------------------------------------------------------------
 
 
-def measure_size(residents: int) -> dict[str, dict[str, float]]:
-    cached = workspace_for(residents)
+def measure_size(residents: int, source: Path | None = None) -> dict[str, dict[str, float]]:
+    cached = workspace_for(residents, source)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
         shutil.copytree(cached, root, ignore=shutil.ignore_patterns("done", "backups"))
@@ -310,12 +317,12 @@ def measure_size(residents: int) -> dict[str, dict[str, float]]:
         return json.loads(line[len("RESULT ") :])
 
 
-def results_for(residents: int, repeat: int = 3) -> list[Result]:
+def results_for(residents: int, repeat: int = 3, source: Path | None = None) -> list[Result]:
     """Each interaction's median stall over `repeat` runs (this machine is shared: one run's
     worst moment is often another program's), with the worst run and the UI thread's time."""
     import statistics
 
-    runs = [measure_size(residents) for _ in range(repeat)]
+    runs = [measure_size(residents, source) for _ in range(repeat)]
     for r in runs:
         r.pop("_counts", None)
     floors = [r.pop("floor (empty event loop)")["stall_ms"] for r in runs]
@@ -357,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_ui_stall")
     parser.add_argument("--residents", type=int, default=20000, help="20000; 100000 is optional")
     parser.add_argument("--repeat", type=int, default=3, help="runs; the median is reported")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        help="a workspace of that size to copy into the cache instead of building the demo",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -364,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from benchmarks.__main__ import _table
 
-    results = results_for(args.residents, args.repeat)
+    results = results_for(args.residents, args.repeat, args.source)
     print(_table(results))
     return 0 if all(r.ok for r in results) else 1
 
