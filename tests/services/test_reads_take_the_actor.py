@@ -239,3 +239,14 @@ def test_migration_0010_swaps_the_actor_index(tmp_path) -> None:
     before = run(command.downgrade, "0009")
     assert "ix_journal_actor" in before and "ix_journal_actor_time" not in before
     engine.dispose()
+
+
+def test_pending_counts_up_to_a_cap(office_ws: Workspace) -> None:
+    supervisor = ROLES["supervisor"]
+    exact = office.pending(office_ws, supervisor)
+    roomy = office.pending(office_ws, supervisor, cap=exact.changes)
+    small = office.pending(office_ws, supervisor, cap=2)
+    assert exact.changes > 2 and not exact.capped and exact.by_table
+    assert roomy == exact  # a cap not reached changes nothing
+    assert small.capped and small.changes == 2 and small.by_table == {}
+    assert small.oldest == exact.oldest  # the first changes in clock order are the oldest

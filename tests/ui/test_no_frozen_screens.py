@@ -178,3 +178,14 @@ def test_open_referrals_come_a_page_at_a_time(ws: Workspace, qtbot, monkeypatch)
     runner.run_all()
     shown = [r.referral_id for r in panel.referral_model.rows]
     assert shown == [r.referral_id for r in everything[:2]]
+
+
+def test_the_sync_page_says_more_than_the_cap(ws: Workspace, qtbot, monkeypatch) -> None:
+    from ui.sync import page as sync_page
+
+    monkeypatch.setattr(sync_page, "PENDING_CAP", 3)
+    ctx, runner = _ctx(ws, SUPERVISOR)
+    page = sync_page.SyncPage(ctx)
+    qtbot.addWidget(page)
+    runner.run_all()
+    assert page.pending_label.text().startswith("等待区里确认的修改：超过 3 条。")

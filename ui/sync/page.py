@@ -42,6 +42,7 @@ ALL_TABLES = frozenset(TABLE_LABELS) | {"sync"}
 
 
 PAGE = 200  # bundles and conflicts per page; 加载更多 reads the next one
+PENDING_CAP = 10_000  # "more than 10,000 changes wait" instead of counting 1.5 M of them
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ class SyncPage(QWidget):
             return _State(
                 office.identity(ws),
                 office.clock_status(ws),
-                office.pending(ws, actor) if may_sync else None,
+                office.pending(ws, actor, cap=PENDING_CAP) if may_sync else None,
                 office.history(ws, actor, limit=PAGE) if may_sync else [],
                 office.history_count(ws, actor) if may_sync else 0,
                 conflicts.list_conflicts(s, actor, limit=PAGE) if may_list else [],
@@ -253,6 +254,12 @@ class SyncPage(QWidget):
         if pending is None:
             self.pending_label.setText(
                 self.tr("您的账号没有数据同步权限，数据同步由民政专干或科长办理。")
+            )
+        elif pending.capped:
+            self.pending_label.setText(
+                self.tr(
+                    "等待区里确认的修改：超过 {0} 条。导出数据包带到区里，导入回执后即确认。"
+                ).format(pending.changes)
             )
         elif pending.changes:
             self.pending_label.setText(
