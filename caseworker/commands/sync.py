@@ -162,7 +162,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from caseworker.sync import office
 
     with _open(args) as ws:
-        p = office.pending(ws)
+        p = office.pending(ws, CLI_ACTOR)
         in_sync = p.changes == 0 and p.unacknowledged_bundles == 0
         dups = office.duplicate_notices(ws)
         c = office.clock_status(ws)
@@ -177,7 +177,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
                     "clock_ok": c.ok,
                     "clock_message": c.message,
                     "duplicates": [asdict(d) for d in dups],
-                    "recent": [asdict(b) for b in office.history(ws, limit=10)],
+                    "recent": [asdict(b) for b in office.history(ws, CLI_ACTOR, limit=10)],
                 }
             )
             return 0
@@ -185,7 +185,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print("已同步，无待发：区里已确认收到本机的全部修改。")
         print(f"等待区里确认的变更：{p.changes} 条；未确认的数据包：{p.unacknowledged_bundles} 个")
         _counts("按数据表", p.by_table)
-        for b in office.history(ws, limit=10):
+        for b in office.history(ws, CLI_ACTOR, limit=10):
             kind = "发出" if b.direction == "sent" else "收到"
             ack = "，已确认" if b.acknowledged_at else ""
             print(f"  {b.recorded_at:%Y-%m-%d %H:%M} {kind} {b.peer_name} {b.changes} 条{ack}")
@@ -210,7 +210,7 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
             )
             return 0
     with _open(args) as ws, ws.reader() as s:
-        rows = list_conflicts(s, None if args.all else "open")
+        rows = list_conflicts(s, CLI_ACTOR, None if args.all else "open")
     if args.json:
         emit_json({"conflicts": [asdict(c) for c in rows]})
         return 0

@@ -720,7 +720,7 @@ def conflicts(hub: Hub, status_filter: str | None = "open") -> list[ConflictInfo
     """The district's conflicts list, each entry with the office whose change lost or was kept
     out (`source`)."""
     with hub.reader() as s:
-        found = list_conflicts(s, status_filter)
+        found = list_conflicts(s, DISTRICT, status_filter)
         p = SyncPeer.__table__
         names = dict(s.execute(select(p.c.device_id, p.c.name)).all())
     names[hub.device_id] = "区级平台"

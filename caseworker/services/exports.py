@@ -219,7 +219,7 @@ def _conflict_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator
 
     if not (a.can(Permission.SYNC) or a.can(Permission.RESOLVE_CONFLICTS)):
         raise PermissionDenied("没有查看同步冲突的权限")
-    for c in conflicts.list_conflicts(s, status=None, actor=a):
+    for c in conflicts.list_conflicts(s, a, status=None):
         yield (
             c.detected_at,
             audit.TABLE_LABELS.get(c.table_name, c.table_name),

@@ -83,7 +83,7 @@ def test_reversing_a_conflict_moves_the_due_date_back(tmp_path: Path) -> None:
         assert high_risk_due is not None and general_due is not None
         assert high_risk_due < general_due  # the district's later change won
         with a.reader() as s:
-            [conflict] = [c for c in list_conflicts(s) if c.field == "tier"]
+            [conflict] = [c for c in list_conflicts(s, ADMIN) if c.field == "tier"]
         assert conflict.lost_value == Tier.GENERAL.value
         chief = supervisor(a)
         with a.writer(chief) as s:

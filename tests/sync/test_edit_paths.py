@@ -250,7 +250,10 @@ def test_quiet_exchange_is_visible_and_machine_readable(world) -> None:
     office.import_bundle(a, ADMIN, world.district_to_office("A"))
     service.ingest(world.hub, [world.office_to_district("A")])
     office.import_bundle(a, ADMIN, world.district_to_office("A"))
-    assert office.pending(a).changes == 0 and office.pending(a).unacknowledged_bundles == 0
+    assert (
+        office.pending(a, ADMIN).changes == 0
+        and office.pending(a, ADMIN).unacknowledged_bundles == 0
+    )
     home = world.hub.home
     world.hub.close()
     out = _district(home, "status", "--json")
@@ -316,6 +319,7 @@ def test_a_bundle_with_no_change_takes_no_backup(world) -> None:
 
 def test_the_conflicts_list_shows_each_person_only_the_programmes_they_may_read(world) -> None:
     """A conflict on an elderly visit is listed to a caseworker, not to a child director."""
+    from caseworker.domain.errors import PermissionDenied
     from caseworker.domain.roles import Actor
     from caseworker.sync.conflicts import list_conflicts
 
@@ -330,11 +334,14 @@ def test_the_conflicts_list_shows_each_person_only_the_programmes_they_may_read(
         s.get(ElderlyVisit, vid).health_notes = "有高血压（保密）"
     office.import_bundle(a, ADMIN, world.district_to_office("A"))  # refused: locked
     caseworker = Actor("c", "zg", "张专干", Role.CASEWORKER)
+    child_supervisor = Actor("s", "dd", "王督导", Role.CHILD_SUPERVISOR)
     director = Actor("d", "er", "刘主任", Role.CHILD_DIRECTOR)
     with a.reader() as s:
-        everything = list_conflicts(s)
-        for_caseworker = list_conflicts(s, actor=caseworker)
-        for_director = list_conflicts(s, actor=director)
+        everything = list_conflicts(s, ADMIN)
+        for_caseworker = list_conflicts(s, caseworker)
+        for_child_supervisor = list_conflicts(s, child_supervisor)
+        with pytest.raises(PermissionDenied):  # no sync permission at all: refused first
+            list_conflicts(s, director)
     assert [c.table_name for c in everything] == ["elderly_visit"]
     assert for_caseworker == everything
-    assert for_director == []
+    assert for_child_supervisor == []

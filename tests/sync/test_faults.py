@@ -332,7 +332,7 @@ def test_a_full_stick_leaves_no_file_and_records_nothing(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     a = world.offices["A"]
-    before = office.history(a)
+    before = office.history(a, ADMIN)
     monkeypatch.setattr(bundle_module.os, "fsync", full)
     out = tmp_path / "usb" / "up.cwbundle"
     out.parent.mkdir()
@@ -340,7 +340,7 @@ def test_a_full_stick_leaves_no_file_and_records_nothing(
         office.export_bundle(a, ADMIN, out)
     monkeypatch.setattr(bundle_module.os, "fsync", real_fsync)
     assert list(out.parent.iterdir()) == []
-    assert office.history(a) == before
+    assert office.history(a, ADMIN) == before
     office.export_bundle(a, ADMIN, out)  # with room on the stick it works
     assert out.exists()
 

@@ -65,7 +65,7 @@ def test_changes_travel_both_ways_and_reimport_is_nothing_new(
         names = [r[0] for r in table_rows(w.offices["B"].engine, "community", columns="name")]
         assert all(not n.startswith("A") for n in names)
         # after A imports the district bundle, its earlier change is acknowledged
-        assert office.pending(a).changes == 0
+        assert office.pending(a, ADMIN).changes == 0
     finally:
         w.close()
 
@@ -89,10 +89,10 @@ def test_same_field_edited_on_both_sides_converges_and_keeps_the_loser(
                 ("from-district",)
             ]
         with a.reader() as s:
-            [conf] = list_conflicts(s)
+            [conf] = list_conflicts(s, ADMIN)
         assert conf.lost_value == "from-office" and conf.kept_value == "from-district"
         with w.hub.reader() as s:
-            assert [c.lost_value for c in list_conflicts(s)] == ["from-office"]
+            assert [c.lost_value for c in list_conflicts(s, ADMIN)] == ["from-office"]
         # the supervisor reverses it at the office: a journaled change that travels
         chief = supervisor(a)
         with a.writer(chief) as s:
@@ -134,7 +134,7 @@ def test_district_conflict_reversal_travels_to_the_office(tmp_path: Path) -> Non
             ("district-first",)
         ]
         with a.reader() as s:
-            assert list_conflicts(s) == []  # nothing was lost at the office in the end
+            assert list_conflicts(s, ADMIN) == []  # nothing was lost at the office in the end
     finally:
         w.close()
 

@@ -687,10 +687,10 @@ class ChildDetail:
     opened_at: datetime
 
 
-def _history(session: Session, table: str, record_id: str) -> list[AuditRow]:
+def _history(session: Session, actor: Actor, table: str, record_id: str) -> list[AuditRow]:
     hidden = ENCRYPTED_COLUMNS.get(table, frozenset())
     out = []
-    for row in record_history(session, table, record_id):
+    for row in record_history(session, actor, table, record_id):
         if row.field in hidden:
             row = replace(row, old_value="（保密）" if row.old_value else "", new_value="（保密）")
         elif row.op == "insert":
@@ -730,6 +730,6 @@ def detail(
         CategoryState(recorded, findings, rules.review(recorded, findings, day)),
         tuple(case_service.cases_of(session, actor, child.id)),
         tuple(case_service.visits_of(session, actor, child.id)),
-        tuple(_history(session, "child", child.id)),
+        tuple(_history(session, actor, "child", child.id)),
         datetime.now(),
     )
