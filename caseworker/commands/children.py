@@ -21,6 +21,11 @@ def _cmd_recover(args: argparse.Namespace) -> int:
     with Workspace.open(args.workspace) as ws, ws.writer(CLI_ACTOR) as session:
         me = load_identity(session.connection(), ws.paths.root / KEY_FILE)
         result = take_recovery_file(session, CLI_ACTOR, me, args.file, to=args.to)
+    if args.json:
+        from caseworker.commands.sync import emit_json
+
+        emit_json({"granted": list(result.granted)})
+        return 0
     print(f"已导入儿童档案密钥，已授权给：{'、'.join(result.granted)}")
     print("请这些账号重新登录，即可查看保密内容；其他儿童岗位账号由儿童督导员在“密钥授权”中授权。")
     return 0
@@ -38,4 +43,7 @@ def register(
     r.add_argument(
         "--to", default=None, metavar="LOGIN", help="只授权给这个账号（默认：全部儿童督导员）"
     )
+    from caseworker.commands.sync import add_json_arg
+
+    add_json_arg(r)
     r.set_defaults(func=_cmd_recover)

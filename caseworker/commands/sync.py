@@ -119,7 +119,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         if not args.dry_run:
             room_for_backup(ws, "导入前的备份")
         r: Any = (
-            office.preview_bundle(ws, args.file)
+            office.preview_bundle(ws, CLI_ACTOR, args.file)
             if args.dry_run
             else office.import_bundle(ws, CLI_ACTOR, args.file)
         )
@@ -164,7 +164,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     with _open(args) as ws:
         p = office.pending(ws, CLI_ACTOR)
         in_sync = p.changes == 0 and p.unacknowledged_bundles == 0
-        dups = office.duplicate_notices(ws)
+        dups = office.duplicate_notices(ws, CLI_ACTOR)
         c = office.clock_status(ws)
         if args.json:
             emit_json(

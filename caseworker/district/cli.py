@@ -220,6 +220,9 @@ def _cmd_children_recover(args: argparse.Namespace) -> int:
     with _hub(args) as hub, hub.reader() as session:
         me = load_identity(session.connection(), hub.key_file)
         r = write_recovery_file(session, me, args.office, args.out)
+    if args.json:
+        emit_json({"office": r.office_code, "path": r.path})
+        return EXIT_OK
     print(f"已生成 {r.office_name}（{r.office_code}）的儿童档案密钥恢复文件：{r.path}")
     print("只有该街道的电脑能打开它。请由街道的系统管理员用 caseworker children recover 导入。")
     return EXIT_OK
@@ -347,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = csub.add_parser("recover", help="为丢失全部儿童岗位密码的街道生成密钥恢复文件")
     r.add_argument("--office", required=True, metavar="CODE", help="街道代码")
     r.add_argument("--out", type=Path, required=True, help="恢复文件（或 U 盘上的文件夹）")
+    add_json_arg(r)
     r.set_defaults(func=_cmd_children_recover)
 
     p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")

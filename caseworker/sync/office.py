@@ -2,7 +2,7 @@
 
 enroll(ws, path, passphrase)                    start from (or join) the district
 export_bundle(ws, actor, out, progress=, cancelled=)   everything the district lacks
-preview_bundle(ws, path)                        what an import would do (changes nothing)
+preview_bundle(ws, actor, path)                 what an import would do (changes nothing)
 import_bundle(ws, actor, path)                  apply, all or nothing, backup first
 history(ws, actor) / pending(ws, actor) / clock_status(ws)   bundles sent and received, waiting
 caseworker.sync.conflicts.list_conflicts / resolve   the conflicts list
@@ -281,8 +281,9 @@ def _check_sender(rec: exchange.Received) -> None:
         raise SyncRefused("街道只能导入区级平台发来的数据包，未做任何改动。")
 
 
-def preview_bundle(ws: Workspace, path: Path) -> ImportPreview:
+def preview_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportPreview:
     """Check a bundle and say what importing it would add, update and put in conflict."""
+    _require(actor)
     # The real merge, frame by frame, in a transaction that is always rolled back: what the
     # import would do, with memory bounded like the import itself.
     received: photos.Receiver | None = None
@@ -451,8 +452,9 @@ class DuplicateNotice:
     other_office: str
 
 
-def duplicate_notices(ws: Workspace) -> list[DuplicateNotice]:
+def duplicate_notices(ws: Workspace, actor: Actor) -> list[DuplicateNotice]:
     """This office's records that another office also holds (the district settles them)."""
+    _require(actor)
     d = SyncDuplicate.__table__
     with ws.engine.connect() as conn:
         return [
@@ -470,8 +472,11 @@ class TransferredOut:
     recorded_at: datetime
 
 
-def transferred_out(ws: Workspace, table_name: str | None = None) -> list[TransferredOut]:
+def transferred_out(
+    ws: Workspace, actor: Actor, table_name: str | None = None
+) -> list[TransferredOut]:
     """Records the district moved to another office (show them as 已迁出)."""
+    _require(actor)
     t = SyncTransfer.__table__
     q = select(t).where(t.c.office_device == ws.device_id)
     if table_name:

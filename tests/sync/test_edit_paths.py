@@ -159,12 +159,12 @@ def test_a_transferred_out_notice_is_withdrawn_when_the_record_comes_back(world)
     service.ingest(world.hub, [world.office_to_district("A")])
     service.transfer(world.hub, "elderly_resident", rid, "B", community="B光明社区")
     office.import_bundle(a, ADMIN, world.district_to_office("A"))
-    assert [m.record_id for m in office.transferred_out(a)] == [rid]
+    assert [m.record_id for m in office.transferred_out(a, ADMIN)] == [rid]
     service.transfer(world.hub, "elderly_resident", rid, "A", community="A和平社区")
     office.import_bundle(a, ADMIN, world.district_to_office("A"))
     office.import_bundle(b, ADMIN, world.district_to_office("B"))
-    assert office.transferred_out(a) == []
-    assert [m.record_id for m in office.transferred_out(b)] == [rid]
+    assert office.transferred_out(a, ADMIN) == []
+    assert [m.record_id for m in office.transferred_out(b, ADMIN)] == [rid]
 
 
 def test_district_interval_setting_moves_due_dates_at_the_district(world) -> None:
@@ -209,14 +209,14 @@ def test_one_person_on_two_rosters_is_held_not_refused(world) -> None:
     # both offices are told
     for code, ws in (("A", a), ("B", b)):
         office.import_bundle(ws, ADMIN, world.district_to_office(code))
-        notices = office.duplicate_notices(ws)
+        notices = office.duplicate_notices(ws, ADMIN)
         assert [n.record_id for n in notices] == [ids[code]]
     # the district keeps the earlier record; B's record is tombstoned there, notices withdrawn
     duplicates.resolve(world.hub, cases[0].id, "earlier")
     assert duplicates.list_cases(world.hub) == []
     for code, ws in (("A", a), ("B", b)):
         office.import_bundle(ws, ADMIN, world.district_to_office(code))
-        assert office.duplicate_notices(ws) == []
+        assert office.duplicate_notices(ws, ADMIN) == []
     gone = table_rows(b.engine, "elderly_resident", f"WHERE id='{ids['B']}'", "deleted_at")
     assert gone[0][0] is not None
 

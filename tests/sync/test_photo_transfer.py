@@ -309,7 +309,7 @@ def test_preview_checks_photos_and_writes_none(world: World) -> None:
     service.ingest(world.hub, [world.office_to_district("A")])
     down = world.path("A-down")
     service.export_for(world.hub, "A", down)
-    preview = office.preview_bundle(world.offices["A"], down)
+    preview = office.preview_bundle(world.offices["A"], ADMIN, down)
     assert preview.photos == 4 and not preview.nothing_new
     assert _files(world.offices["A"].paths.photos) == set()
     assert not (world.offices["A"].paths.photos / sync_photos.INCOMING).exists()

@@ -49,7 +49,7 @@ def test_changes_travel_both_ways_and_reimport_is_nothing_new(
             settings.set_value(s, ADMIN, "visit.interval_days.key", 20)
         for code in ("A", "B"):
             down = w.district_to_office(code)
-            preview = office.preview_bundle(w.offices[code], down)
+            preview = office.preview_bundle(w.offices[code], ADMIN, down)
             assert preview.new_changes >= 1
             before = journal_count(w.offices[code].engine)
             result = office.import_bundle(w.offices[code], ADMIN, down)

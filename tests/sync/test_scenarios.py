@@ -114,7 +114,7 @@ def test_transfer_sends_the_resident_and_its_visits_to_the_new_office(tmp_path: 
         for engine in (b.engine, w.hub.engine):
             assert table_rows(engine, "synctest_resident", columns="community_id") == [(b_comm,)]
         # the office it left keeps its copy, told that it moved out
-        moved = office.transferred_out(a)
+        moved = office.transferred_out(a, ADMIN)
         assert {(m.table_name, m.to_office_code) for m in moved} == {
             ("synctest_resident", "B"),
             ("synctest_visit", "B"),
@@ -123,7 +123,7 @@ def test_transfer_sends_the_resident_and_its_visits_to_the_new_office(tmp_path: 
         # once B acknowledges, the push is done
         service.ingest(w.hub, [w.office_to_district("B")])
         again = w.district_to_office("B")
-        assert office.preview_bundle(b, again).new_changes == 0
+        assert office.preview_bundle(b, ADMIN, again).new_changes == 0
     finally:
         w.close()
 

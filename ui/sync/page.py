@@ -225,7 +225,7 @@ class SyncPage(QWidget):
                 office.history_count(ws, actor) if may_sync else 0,
                 conflicts.list_conflicts(s, actor, limit=PAGE) if may_list else [],
                 conflicts.count_conflicts(s, actor) if may_list else 0,
-                office.transferred_out(ws) if may_sync else [],
+                office.transferred_out(ws, actor) if may_sync else [],
             )
 
         self.loader.start(load, self._show)
@@ -380,7 +380,7 @@ class SyncPage(QWidget):
         try:
             preview = run_with_progress(
                 self.ctx.runner,
-                lambda: office.preview_bundle(ws, path),
+                lambda: office.preview_bundle(ws, actor, path),
                 self,
                 self.tr("正在检查数据包…"),
             )
