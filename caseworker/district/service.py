@@ -11,7 +11,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -274,7 +286,15 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
     try:
         with merge.integrity_guard(), hub.engine.begin() as conn:
             done = _merge_office_bundle(hub, conn, rec, path, received, now)
-            received.publish()  # every photo and change passed: files in, then COMMIT
+            # every photo and change passed: files in, then COMMIT; only the files the
+            # office's own photo records name (a signed bundle still writes only its own)
+            office_id = _office_record_id(conn, rec.sender.office_code)
+            received.publish(
+                conn,
+                owned=scope.owned_ids("retrofit_photo", office_id)
+                if office_id is not None
+                else select(literal(None)).where(false()),
+            )
     finally:
         received.discard()
     return Ingested(

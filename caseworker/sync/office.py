@@ -335,7 +335,7 @@ def import_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportResult:
             done = _apply(conn, ws, rec, received, now)
             # the files move into the store only once every photo and change has passed, just
             # before COMMIT (content-addressed: a file left by a failed commit is harmless)
-            received.publish()
+            received.publish(conn)  # only files a live photo record names
     finally:
         received.discard()
     return ImportResult(**_preview(rec, done), backup=taken)

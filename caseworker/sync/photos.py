@@ -19,6 +19,7 @@ Memory holds one frame (and, on the sending side, one photo file) at a time.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import warnings
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from caseworker.domain.errors import ValidationError, os_reason
 from caseworker.services.retrofit.photo_store import PhotoStore
@@ -43,6 +44,7 @@ MAX_EDGE = 4096  # stored photos are at most 1600 px on the long edge
 MAX_PIXELS = 16_000_000
 MAX_MISSING = 1000  # hashes one bundle may ask for again
 PAGE = 500
+log = logging.getLogger(__name__)
 INCOMING = ".incoming"
 
 BAD_HASH = "数据包中的照片与其校验值不符（内容已损坏或被改动），未做任何改动。"
@@ -229,6 +231,8 @@ class Receiver:
         self, store: PhotoStore, bundle_id: str, on_photo: Callable[[str], None] | None = None
     ) -> None:
         self.store = store
+        self.bundle_id = bundle_id
+        self.unclaimed = 0  # files no photo record (of the sender's) names: not stored
         self.staging = store.root / INCOMING / bundle_id
         self.on_photo = on_photo
         self.count = 0
@@ -310,26 +314,40 @@ class Receiver:
         if self.count != expected:
             raise SyncRefused(MISCOUNT)
 
-    def publish(self) -> int:
+    def publish(self, conn: Connection, owned: Any = None) -> int:
         """Move every staged file into the store (content-addressed: one already there is
-        simply replaced by the same bytes). Returns how many files were moved."""
+        simply replaced by the same bytes). Returns how many files were moved.
+
+        A file is taken only when a live photo row in `conn` (the import's own transaction,
+        this bundle's changes included) names it, and when `owned` (a SELECT of photo ids,
+        the sender's own at the district) is given, a row among those: a signed bundle may
+        still not park unrelated files in the store. Others are left out (`self.unclaimed`)."""
         moved = 0
         if not self.staging.is_dir():
             return 0
         try:
-            for entry in os.scandir(self.staging):
-                if not _hex64(entry.name):
+            staged = sorted(e.name for e in os.scandir(self.staging) if _hex64(e.name))
+            claimed = _claimed(conn, staged, owned)
+            for name in staged:
+                if name not in claimed:
+                    self.unclaimed += 1
                     continue
-                if self.store.verify(entry.name):
+                if self.store.verify(name):
                     continue  # held already (and maybe open in the viewer: not replaced)
-                target = self.store.path_of(entry.name)
+                target = self.store.path_of(name)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(entry.path, target)
+                os.replace(self.staging / name, target)
                 moved += 1
         except OSError as exc:
             raise SyncRefused(
                 f"无法保存收到的照片：{os_reason(exc)}。请检查磁盘空间。数据未改动。"
             ) from None
+        if self.unclaimed:
+            log.warning(
+                "bundle %s: %d photo files named by no photo record left out",
+                self.bundle_id,
+                self.unclaimed,
+            )
         self.discard()
         return moved
 
@@ -341,6 +359,22 @@ class Receiver:
         shutil.rmtree(self.staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             (self.store.root / INCOMING).rmdir()  # only when empty
+
+
+def _claimed(conn: Connection, hashes: list[str], owned: Any) -> set[str]:
+    """Which of `hashes` a live photo row names (as photo or thumbnail), a page at a time."""
+    t = RetrofitPhoto.__table__
+    found: set[str] = set()
+    for i in range(0, len(hashes), PAGE):
+        page = hashes[i : i + PAGE]
+        q = select(t.c.sha256, t.c.thumb_sha256).where(
+            t.c.deleted_at.is_(None), or_(t.c.sha256.in_(page), t.c.thumb_sha256.in_(page))
+        )
+        if owned is not None:
+            q = q.where(t.c.id.in_(owned))
+        for full, thumb in conn.execute(q):
+            found.update((full, thumb))
+    return found & set(hashes)
 
 
 def check_image(path: Path) -> None:

@@ -25,9 +25,18 @@ from caseworker.sync.errors import SyncRefused
 from caseworker.sync.identity import KEY_FILE, find_identity, peers
 from caseworker.workspace import Workspace
 from tests.services._elderly import TODAY, make_id
-from tests.sync.helpers import ADMIN, World, make_world, snapshot, table_rows
+from tests.sync.helpers import ADMIN, World, account, make_world, snapshot, table_rows
 
-WORKER = Actor("w1", "worker", "李专干", Role.CASEWORKER)
+
+def _worker(ws: Workspace) -> Actor:
+    """The office's caseworker account (made on first use; writes check the account)."""
+    from db.models import Staff
+
+    with ws.reader() as s:
+        row = s.query(Staff).filter(Staff.username == "worker").one_or_none()
+        if row is not None:
+            return accounts.actor_for(row)
+    return account(ws, "worker", "李专干", Role.CASEWORKER)
 
 
 @pytest.fixture
@@ -48,11 +57,12 @@ def _case_with_photos(w: World, code: str, n: int = 2) -> tuple[str, set[str]]:
     """A case at office `code` with `n` before photos; returns its id and its file hashes."""
     ws = w.offices[code]
     store = PhotoStore(ws.paths.photos)
-    with ws.writer(WORKER) as s:
+    worker = _worker(ws)
+    with ws.writer(worker) as s:
         community = accounts.communities(s)[0].id
         case = cases.apply(
             s,
-            WORKER,
+            worker,
             cases.ApplicationDraft(
                 "陈桂兰", make_id(TODAY.replace(year=1944), 22), community, address="和平里1号"
             ),
@@ -61,7 +71,7 @@ def _case_with_photos(w: World, code: str, n: int = 2) -> tuple[str, set[str]]:
         for i in range(n):
             src = _picture(w.root / f"{code}-{i}.jpg", (40 * i + 20, 90, 160))
             photos.add(
-                s, WORKER, store, case.id, photos.PhotoRequest(src, PhotoStage.BEFORE, caption="")
+                s, worker, store, case.id, photos.PhotoRequest(src, PhotoStage.BEFORE, caption="")
             )
         hashes = photos.hashes_of_case(s, case.id)
     return case.id, hashes
@@ -348,3 +358,22 @@ def test_a_full_disk_while_receiving_photos_refuses_the_bundle(
     monkeypatch.undo()
     [got] = service.ingest(world.hub, [path])  # space freed: the same file goes in whole
     assert got.refused == "" and got.photos == 2
+
+
+def test_a_valid_photo_no_record_names_is_not_stored(world: World) -> None:
+    """A signed bundle cannot park files in the district's store: a photo file is kept only
+    when one of the sending office's own photo records names it."""
+    _, hashes = _case_with_photos(world, "A", n=1)
+    service.ingest(world.hub, [world.office_to_district("A")])
+    stray = _jpeg((70, 50))
+    path = _craft(world, _Frames([_frame(sha256_of(stray), stray)], 1), "stray")
+    [got] = service.ingest(world.hub, [path])
+    assert not got.refused
+    assert _files(_hub_photos(world)) == hashes  # the case's files, not the stray one
+    # and an office's own files reach the district only through its own records: B's case
+    # photos sent under A's keys are left out too
+    _, b_hashes = _case_with_photos(world, "B", n=1)
+    b_store = PhotoStore(world.offices["B"].paths.photos)
+    frames = [_frame(h, b_store.path_of(h).read_bytes()) for h in sorted(b_hashes)]
+    [got] = service.ingest(world.hub, [_craft(world, _Frames(frames, len(frames)), "theft")])
+    assert not got.refused and _files(_hub_photos(world)) == hashes
