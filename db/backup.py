@@ -1,23 +1,44 @@
-"""Backups of the live database through SQLite's online backup API, retention, and restore.
+"""Backups of the live database: SQLite online backup, gzip-streamed, retention by count and space.
 
-Never a file copy of a live database: the backup API copies a consistent snapshot even with WAL
-and other readers. Restore checks the file first and keeps a copy of the database it replaces.
+A backup is taken with SQLite's online backup API into a temporary file beside the backups (a
+consistent snapshot even with WAL and other writers), checked (`quick_check`), then streamed
+through gzip (level 1: about 7× smaller, ~120 MB/s) into `<name>.sqlite3.gz.partial`, fsynced and
+renamed; memory does not grow with the file. Before writing, the free space is checked: when the
+backup would leave less than `MARGIN_BYTES` free, the oldest automatic backups are pruned first,
+and if that is not enough the backup is refused with nothing written. Retention (`prune`) runs
+after every backup. `unpack` turns a backup (compressed or the old plain `.sqlite3`) back into a
+plain database file for restore, streamed and bounded by the free space.
 """
 
 from __future__ import annotations
 
+import gzip
+import os
 import re
+import shutil
 import sqlite3
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from caseworker.domain.errors import WorkspaceCorrupt, WorkspaceError
+from caseworker.domain.errors import WorkspaceCorrupt, WorkspaceError, os_reason
 
-SUFFIX = ".sqlite3"
-_NAME = re.compile(r"^caseworker-(\d{8}-\d{6})(?:-\d+)?-([a-z-]+)\.sqlite3$")
+SUFFIX = ".sqlite3.gz"
+PLAIN_SUFFIX = ".sqlite3"
+_NAME = re.compile(r"^caseworker-(\d{8}-\d{6})(?:-\d+)?-([a-z-]+)\.sqlite3(?:\.gz)?$")
 # Reasons whose copies are pruned to the most recent few; "manual" ones are never pruned.
 KEEP_RECENT = {"pre-migration": 10, "pre-import": 20, "pre-restore": 10}
+DEFAULT_RETENTION = (14, 8)  # daily, weekly: the settings catalog's defaults
+# Never leave less than this free on the disk that holds the backups.
+MARGIN_BYTES = 512 * 1024 * 1024
+# Below this much free space (after a backup) the person is warned.
+LOW_BYTES = 2 * 1024 * 1024 * 1024
+CHUNK = 1024 * 1024
+LEVEL = 1
+# A compressed backup is assumed to take up to this share of the database when checking space.
+COMPRESSED_SHARE = 0.5
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -26,6 +47,28 @@ class BackupInfo:
     taken_at: datetime
     reason: str
     size: int
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:,.0f} MB"
+
+
+def free_bytes(folder: Path) -> int:
+    """Free space on the disk holding `folder` (or its nearest existing parent)."""
+    probe = Path(folder)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return shutil.disk_usage(probe).free
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name == "nt":
+        return  # Windows cannot open a directory for fsync; NTFS journals the rename
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _copy(src_path: Path, dest_path: Path) -> None:
@@ -40,7 +83,7 @@ def _copy(src_path: Path, dest_path: Path) -> None:
 
 
 def check_file(path: Path) -> None:
-    """Raise WorkspaceCorrupt unless `path` is an intact SQLite database."""
+    """Raise WorkspaceCorrupt unless `path` is an intact SQLite database (quick_check)."""
     if not path.is_file():
         raise WorkspaceCorrupt(f"找不到文件：{path}")
     try:
@@ -49,37 +92,117 @@ def check_file(path: Path) -> None:
             result = con.execute("PRAGMA quick_check").fetchall()
         finally:
             con.close()
-    except sqlite3.DatabaseError as exc:
-        raise WorkspaceCorrupt(f"{path.name} 不是有效的数据库文件（{exc}）") from None
+    except sqlite3.DatabaseError:
+        raise WorkspaceCorrupt(f"{path.name} 不是有效的数据库文件或已损坏") from None
     if result != [("ok",)]:
         detail = "; ".join(str(r[0]) for r in result[:3])
         raise WorkspaceCorrupt(f"{path.name} 已损坏：{detail}")
 
 
-def take(db_path: Path, backups_dir: Path, reason: str, now: datetime | None = None) -> Path:
-    """Write a verified backup of `db_path` into `backups_dir`; returns its path."""
+def _compress(raw: Path, partial: Path) -> None:
+    with open(raw, "rb") as src, open(partial, "wb") as out:
+        with gzip.GzipFile(
+            filename="caseworker.sqlite3", mode="wb", fileobj=out, compresslevel=LEVEL, mtime=0
+        ) as gz:
+            while chunk := src.read(CHUNK):
+                gz.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def space_needed(db_path: Path, *, compress: bool = True) -> int:
+    """Bytes a backup of `db_path` may take while it is written (snapshot plus compressed copy)."""
+    size = db_path.stat().st_size
+    wal = Path(str(db_path) + "-wal")
+    if wal.exists():
+        size += wal.stat().st_size
+    return size + (int(size * COMPRESSED_SHARE) if compress else 0)
+
+
+def ensure_room(folder: Path, needed: int, *, prunable: Path | None = None) -> None:
+    """Make sure writing `needed` bytes into `folder` leaves `MARGIN_BYTES` free: prune the oldest
+    automatic backups in `prunable` first; refuse (nothing written) when that is not enough."""
+    free = free_bytes(folder)
+    if free - needed >= MARGIN_BYTES:
+        return
+    if prunable is not None:
+        for b in reversed(list_backups(prunable)):  # oldest first
+            if free - needed >= MARGIN_BYTES:
+                break
+            if b.reason == "manual":
+                continue
+            newest = list_backups(prunable)
+            if newest and newest[0].path == b.path:
+                break  # the newest backup is never given up for space
+            b.path.unlink(missing_ok=True)
+            free = free_bytes(folder)
+    if free - needed < MARGIN_BYTES:
+        raise WorkspaceError(
+            f"磁盘空间不足，无法备份：需要约 {_mb(needed)}，可用 {_mb(free)}"
+            f"（另须保留 {_mb(MARGIN_BYTES)} 余量）。请清理磁盘或把旧备份移到别处后再试。未做任何改动。"
+        )
+
+
+def space_warning(folder: Path, db_path: Path | None = None) -> str | None:
+    """A warning when the disk holding the backups is low (the next backup may not fit)."""
+    free = free_bytes(folder)
+    low = LOW_BYTES
+    if db_path is not None and db_path.exists():
+        low = max(low, space_needed(db_path) + MARGIN_BYTES)
+    if free >= low:
+        return None
+    return f"磁盘剩余空间不多（{_mb(free)}）：请清理磁盘或把旧备份移到别处，否则以后可能无法备份。"
+
+
+def take(
+    db_path: Path,
+    backups_dir: Path,
+    reason: str,
+    now: datetime | None = None,
+    *,
+    retention: tuple[int, int] | None = DEFAULT_RETENTION,
+    compress: bool = True,
+) -> Path:
+    """Write a verified backup of `db_path` into `backups_dir`, then apply retention; returns it."""
     if not re.fullmatch(r"[a-z-]+", reason):
         raise ValueError(f"bad backup reason {reason!r}")
-    backups_dir.mkdir(parents=True, exist_ok=True)
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    dest = backups_dir / f"caseworker-{stamp}-{reason}{SUFFIX}"
-    n = 1
-    while dest.exists():
-        dest = backups_dir / f"caseworker-{stamp}-{n}-{reason}{SUFFIX}"
-        n += 1
-    partial = dest.with_suffix(".partial")
     try:
-        _copy(db_path, partial)
-        check_file(partial)
+        backups_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"无法创建备份文件夹 {backups_dir}：{os_reason(exc)}") from None
+    ensure_room(backups_dir, space_needed(db_path, compress=compress), prunable=backups_dir)
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    suffix = SUFFIX if compress else PLAIN_SUFFIX
+    dest = backups_dir / f"caseworker-{stamp}-{reason}{suffix}"
+    n = 1
+    while dest.exists() or Path(str(dest)[: -len(suffix)] + PLAIN_SUFFIX).exists():
+        dest = backups_dir / f"caseworker-{stamp}-{n}-{reason}{suffix}"
+        n += 1
+    raw = Path(str(dest) + ".raw.partial")
+    partial = Path(str(dest) + ".partial")
+    try:
+        _copy(db_path, raw)
+        check_file(raw)
+        if compress:
+            _compress(raw, partial)
+        else:
+            with open(raw, "rb+") as f:
+                os.fsync(f.fileno())
+            raw.replace(partial)
         partial.replace(dest)
-    except BaseException:
+        _fsync_dir(backups_dir)
+    except OSError as exc:
+        raise WorkspaceError(f"备份没有写成：{os_reason(exc)}。未留下不完整的文件。") from None
+    finally:
+        raw.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
-        raise
+    if retention is not None:
+        prune(backups_dir, *retention)
     return dest
 
 
 def list_backups(backups_dir: Path) -> list[BackupInfo]:
-    """Newest first."""
+    """Newest first (compressed and the older plain ones alike)."""
     found: list[BackupInfo] = []
     if not backups_dir.is_dir():
         return found
@@ -87,7 +210,11 @@ def list_backups(backups_dir: Path) -> list[BackupInfo]:
         m = _NAME.match(path.name)
         if m:
             taken = datetime.strptime(m.group(1), "%Y%m%d-%H%M%S")
-            found.append(BackupInfo(path, taken, m.group(2), path.stat().st_size))
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue
+            found.append(BackupInfo(path, taken, m.group(2), size))
     found.sort(key=lambda b: (b.taken_at, b.path.name), reverse=True)
     return found
 
@@ -127,19 +254,54 @@ def prune(backups_dir: Path, keep_daily: int, keep_weekly: int) -> list[Path]:
     return removed
 
 
-def restore_into(source: Path, db_path: Path) -> None:
-    """Overwrite the database at `db_path` with `source` through the backup API.
+def is_compressed(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == GZIP_MAGIC
 
-    The caller has checked `source` and taken a pre-restore backup, and holds no open connection.
-    """
-    check_file(source)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(db_path)
+
+def unpack(source: Path, dest: Path) -> None:
+    """Write `source` (a gzip backup or a plain database file) to `dest` as a plain database file,
+    streamed; refuse a damaged archive, or one that would fill the disk, leaving no `dest`."""
+    from db.verify import header_problem
+
+    if not source.is_file():
+        raise WorkspaceError(f"找不到文件：{source}")
     try:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.Error as exc:
-        raise WorkspaceError(f"恢复失败：{exc}") from None
-    finally:
-        dst.close()
-        src.close()
+        compressed = is_compressed(source)
+    except OSError as exc:
+        raise WorkspaceError(f"无法读取 {source.name}：{os_reason(exc)}") from None
+    try:
+        if compressed:
+            limit = free_bytes(dest.parent) - MARGIN_BYTES
+            written = 0
+            with gzip.open(source, "rb") as gz, open(dest, "wb") as out:
+                while chunk := gz.read(CHUNK):
+                    written += len(chunk)
+                    if written > limit:
+                        raise WorkspaceError(
+                            f"磁盘空间不足，无法解压备份 {source.name}（已解出 {_mb(written)}，"
+                            f"可用 {_mb(max(limit, 0))}）。未做任何改动。"
+                        )
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            return
+        bad = header_problem(source)
+        if bad:
+            raise WorkspaceCorrupt(bad)
+        ensure_room(dest.parent, source.stat().st_size)
+        _copy(source, dest)
+    except (EOFError, gzip.BadGzipFile, zlib.error):
+        dest.unlink(missing_ok=True)
+        raise WorkspaceCorrupt(
+            f"{source.name} 不完整或已损坏（压缩数据有误），可能复制时被中断"
+        ) from None
+    except sqlite3.DatabaseError:
+        dest.unlink(missing_ok=True)
+        raise WorkspaceCorrupt(f"{source.name} 不是有效的数据库文件或已损坏") from None
+    except OSError as exc:
+        dest.unlink(missing_ok=True)
+        raise WorkspaceError(f"无法读取或写入备份：{os_reason(exc)}。未做任何改动。") from None
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
