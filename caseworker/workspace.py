@@ -326,6 +326,12 @@ class Workspace(Replica):
             self._write_check_state(datetime.now(), None)
         return problems
 
+    def mark_checked(self) -> list[str]:
+        """Record a full check that passed just now (run by the caller before opening)."""
+        self.unclean = False
+        self._write_check_state(datetime.now(), None)
+        return []
+
     def integrity_problems(self) -> list[str]:
         """The full check; empty when all is well."""
         return self.run_full_check()

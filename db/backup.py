@@ -26,7 +26,7 @@ from caseworker.domain.errors import WorkspaceCorrupt, WorkspaceError, os_reason
 
 SUFFIX = ".sqlite3.gz"
 PLAIN_SUFFIX = ".sqlite3"
-_NAME = re.compile(r"^caseworker-(\d{8}-\d{6})(?:-\d+)?-([a-z-]+)\.sqlite3(?:\.gz)?$")
+_NAME = re.compile(r"^caseworker-(\d{8}-\d{6})(?:-(\d+))?-([a-z-]+)\.sqlite3(?:\.gz)?$")
 # Reasons whose copies are pruned to the most recent few; "manual" ones are never pruned.
 KEEP_RECENT = {"pre-migration": 10, "pre-import": 20, "pre-restore": 10}
 DEFAULT_RETENTION = (14, 8)  # daily, weekly: the settings catalog's defaults
@@ -203,9 +203,9 @@ def take(
 
 def list_backups(backups_dir: Path) -> list[BackupInfo]:
     """Newest first (compressed and the older plain ones alike)."""
-    found: list[BackupInfo] = []
+    found: list[tuple[int, BackupInfo]] = []
     if not backups_dir.is_dir():
-        return found
+        return []
     for path in backups_dir.iterdir():
         m = _NAME.match(path.name)
         if m:
@@ -214,9 +214,10 @@ def list_backups(backups_dir: Path) -> list[BackupInfo]:
                 size = path.stat().st_size
             except OSError:
                 continue
-            found.append(BackupInfo(path, taken, m.group(2), size))
-    found.sort(key=lambda b: (b.taken_at, b.path.name), reverse=True)
-    return found
+            found.append((int(m.group(2) or 0), BackupInfo(path, taken, m.group(3), size)))
+    # within one second, "-1-", "-2-"… were taken after the unnumbered one
+    found.sort(key=lambda f: (f[1].taken_at, f[0]), reverse=True)
+    return [b for _, b in found]
 
 
 def prune(backups_dir: Path, keep_daily: int, keep_weekly: int) -> list[Path]:
@@ -265,7 +266,7 @@ def unpack(source: Path, dest: Path) -> None:
     from db.verify import header_problem
 
     if not source.is_file():
-        raise WorkspaceError(f"找不到文件：{source}")
+        raise WorkspaceError(f"找不到文件：{source}。未做任何改动。")
     try:
         compressed = is_compressed(source)
     except OSError as exc:
@@ -288,17 +289,19 @@ def unpack(source: Path, dest: Path) -> None:
             return
         bad = header_problem(source)
         if bad:
-            raise WorkspaceCorrupt(bad)
+            raise WorkspaceCorrupt(f"{bad}。未做任何改动。")
         ensure_room(dest.parent, source.stat().st_size)
         _copy(source, dest)
     except (EOFError, gzip.BadGzipFile, zlib.error):
         dest.unlink(missing_ok=True)
         raise WorkspaceCorrupt(
-            f"{source.name} 不完整或已损坏（压缩数据有误），可能复制时被中断"
+            f"{source.name} 不完整或已损坏（压缩数据有误），可能复制时被中断。未做任何改动。"
         ) from None
     except sqlite3.DatabaseError:
         dest.unlink(missing_ok=True)
-        raise WorkspaceCorrupt(f"{source.name} 不是有效的数据库文件或已损坏") from None
+        raise WorkspaceCorrupt(
+            f"{source.name} 不是有效的数据库文件或已损坏。未做任何改动。"
+        ) from None
     except OSError as exc:
         dest.unlink(missing_ok=True)
         raise WorkspaceError(f"无法读取或写入备份：{os_reason(exc)}。未做任何改动。") from None
