@@ -216,6 +216,12 @@ class Workspace(Replica):
             self._lock.release()
             self._lock = None
 
+    def relock(self) -> None:
+        """Take the workspace lock again after `close()` (a refused restore changed nothing, and
+        the same database is used on)."""
+        if self._lock is None:
+            self._lock, _stale = lockfile.acquire_user(self.paths.root)
+
     def is_initialised(self) -> bool:
         with self.reader() as s:
             return (

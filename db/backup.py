@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import sqlite3
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,8 @@ LEVEL = 1
 # A compressed backup is assumed to take up to this share of the database when checking space.
 COMPRESSED_SHARE = 0.5
 GZIP_MAGIC = b"\x1f\x8b"
+# A temporary file of a backup untouched this long belongs to no running backup.
+STALE_PARTIAL_S = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,15 @@ def prune(backups_dir: Path, keep_daily: int, keep_weekly: int) -> list[Path]:
     removed = [b.path for b in backups if b.path not in keep]
     for path in removed:
         path.unlink(missing_ok=True)
+    # Half-written files of a backup whose process ended (the program closed mid-backup).
+    cutoff = time.time() - STALE_PARTIAL_S
+    for path in backups_dir.glob("caseworker-*.partial"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        except OSError:
+            continue
     return removed
 
 

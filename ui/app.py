@@ -428,12 +428,13 @@ class Controller(QObject):
         root = ws.paths.root
 
         def job() -> Workspace:
-            ws.close()
+            ws.close()  # releases this process's lock: restore refuses while anyone holds one
             try:
                 restore(root, path)
-            finally:
-                reopened = Workspace.open(root)
-            return reopened
+            except BaseException:
+                ws.relock()  # refused, nothing changed: keep working on the same database
+                raise
+            return Workspace.open(root)
 
         parent = self.window
         new_ws = run_with_progress(self.runner, job, parent, self.tr("正在恢复…"))

@@ -323,3 +323,14 @@ def test_a_backup_that_would_fill_the_disk_is_refused(
         office_ws.backup("pre-import")
     assert sorted(os.listdir(office_ws.paths.backups)) == before and manual.exists()
     assert "磁盘剩余空间不多" in (office_ws.space_warning() or "")
+
+
+def test_half_written_files_of_an_ended_backup_are_cleaned(office_ws: Workspace) -> None:
+    folder = office_ws.paths.backups
+    old = folder / "caseworker-20260101-090000-daily.sqlite3.gz.raw.partial"
+    fresh = folder / "caseworker-20260101-090001-daily.sqlite3.gz.partial"
+    for p in (old, fresh):
+        p.write_bytes(b"x" * 100)
+    os.utime(old, (1, 1))
+    office_ws.backup("pre-import")
+    assert not old.exists() and fresh.exists()  # a fresh one may be another backup's

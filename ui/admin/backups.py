@@ -89,7 +89,8 @@ class BackupsPage(QWidget):
             self.ctx.backup_taken.emit()
             QMessageBox.information(self, self.tr("备份"), self.tr("已备份到：\n{0}").format(path))
 
-        self.ctx.runner.submit(
+        # Beside the writer thread, like the daily backup: saving never waits for it.
+        self.ctx.runner.spawn(
             lambda: ws.backup("manual"), on_done=done, on_error=lambda e: show_error(self, e)
         )
 
@@ -105,7 +106,7 @@ class BackupsPage(QWidget):
             self,
             self.tr("选择备份文件"),
             str(self.ctx.ws.paths.backups),
-            self.tr("数据库备份 (*.sqlite3)"),
+            self.tr("数据库备份 (*.sqlite3.gz *.sqlite3)"),
         )
         if path:
             self._confirm_and_restore(Path(path))
