@@ -374,8 +374,15 @@ def restore(root: Path, source: Path) -> Path:
         kept = _keep_current(paths)
         for side in ("-wal", "-shm"):
             Path(str(paths.db) + side).unlink(missing_ok=True)
-        staged.replace(paths.db)
+        try:
+            staged.replace(paths.db)
+        except OSError as exc:
+            if kept is not None and not paths.db.exists():
+                kept.replace(paths.db)  # put the database back where it was
+            raise WorkspaceError(f"恢复没有完成：{os_reason(exc)}。数据库未改动。") from None
         backups._fsync_dir(paths.root)
+        # only the pre-step copies are pruned here (the kept file counts among them)
+        backups.prune(paths.backups, keep_daily=10**6, keep_weekly=10**6)
     finally:
         staged.unlink(missing_ok=True)
         held.release()
@@ -387,21 +394,29 @@ def restore(root: Path, source: Path) -> Path:
 
 
 def _keep_current(paths: Paths) -> Path | None:
-    """Back up the database about to be replaced (byte for byte if it cannot be read)."""
+    """Keep the database about to be replaced, by renaming it into backups/ (instant, and no
+    extra disk: nobody has it open, the restore holds the exclusive lock). Its WAL is merged
+    first so the kept file stands alone; a file that cannot be read is kept byte for byte."""
+    paths.backups.mkdir(parents=True, exist_ok=True)
     if not paths.db.exists():
-        paths.backups.mkdir(parents=True, exist_ok=True)
         return None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    kept = paths.backups / f"caseworker-{stamp}-pre-restore{backups.PLAIN_SUFFIX}"
+    n = 1
+    while kept.exists() or kept.with_name(kept.name + ".gz").exists():
+        kept = paths.backups / f"caseworker-{stamp}-{n}-pre-restore{backups.PLAIN_SUFFIX}"
+        n += 1
     if verify.header_problem(paths.db) is None:
         try:
-            con = sqlite3.connect(paths.db)
+            con = sqlite3.connect(paths.db, isolation_level=None)
             try:
                 con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                con.execute("PRAGMA journal_mode=DELETE")
             finally:
                 con.close()
-            return backups.take(paths.db, paths.backups, "pre-restore")
-        except (sqlite3.DatabaseError, WorkspaceCorrupt):
-            pass  # damaged: kept as it is below
-    paths.backups.mkdir(parents=True, exist_ok=True)
-    kept = paths.backups / f"damaged-{datetime.now():%Y%m%d-%H%M%S}.sqlite3"
+        except sqlite3.DatabaseError:
+            kept = paths.backups / f"damaged-{stamp}.sqlite3"
+    else:
+        kept = paths.backups / f"damaged-{stamp}.sqlite3"
     paths.db.replace(kept)
     return kept

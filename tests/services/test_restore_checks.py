@@ -164,7 +164,7 @@ def test_restore_reads_the_compressed_and_the_old_plain_form(
     office_ws.close()
     for source in (packed, plain):
         kept = restore(root, source)
-        assert kept.name.endswith("-pre-restore.sqlite3.gz")
+        assert kept.name.endswith("-pre-restore.sqlite3")
         with Workspace.open(root) as ws:
             assert ws.is_initialised()
     assert not list(root.glob("*.partial"))

@@ -164,7 +164,7 @@ def test_backup_then_restore_through_the_ui(admin_session, qtbot, no_popups) -> 
     with admin_session.ws.reader() as s:
         names = {x.username for x in accounts.list_staff(s, system)}
     assert "later" not in names
-    kept = list(admin_session.ws.paths.backups.glob("*-pre-restore.sqlite3.gz"))
+    kept = list(admin_session.ws.paths.backups.glob("*-pre-restore.sqlite3"))
     assert len(kept) == 1
 
 
