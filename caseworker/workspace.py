@@ -253,7 +253,14 @@ class Workspace(Replica):
             if not out.parent.is_dir():
                 raise WorkspaceError(f"文件夹 {out.parent} 不存在。请换一个位置。")
             compress = out.suffix.lower() not in (".sqlite3", ".sqlite", ".db")
-            tmp = backups.take(self.paths.db, out.parent, reason, retention=None, compress=compress)
+            tmp = backups.take(
+                self.paths.db,
+                out.parent,
+                reason,
+                retention=None,
+                compress=compress,
+                scratch_dir=self.paths.backups,
+            )
             try:
                 tmp.replace(out)
             except OSError as exc:

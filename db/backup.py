@@ -166,15 +166,29 @@ def take(
     *,
     retention: tuple[int, int] | None = DEFAULT_RETENTION,
     compress: bool = True,
+    scratch_dir: Path | None = None,
 ) -> Path:
-    """Write a verified backup of `db_path` into `backups_dir`, then apply retention; returns it."""
+    """Write a verified backup of `db_path` into `backups_dir`, then apply retention; returns it.
+
+    The uncompressed snapshot is written in `scratch_dir` (default: `backups_dir`; the workspace's
+    own backups/ when the destination is a USB stick). With `retention` None (a copy somewhere
+    else) nothing in `backups_dir` is ever pruned, for retention or for space."""
     if not re.fullmatch(r"[a-z-]+", reason):
         raise ValueError(f"bad backup reason {reason!r}")
+    scratch = scratch_dir if scratch_dir is not None else backups_dir
     try:
         backups_dir.mkdir(parents=True, exist_ok=True)
+        scratch.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WorkspaceError(f"无法创建备份文件夹 {backups_dir}：{os_reason(exc)}") from None
-    ensure_room(backups_dir, space_needed(db_path, compress=compress), prunable=backups_dir)
+    prunable = backups_dir if retention is not None else None
+    needed = space_needed(db_path, compress=compress)
+    if scratch == backups_dir:
+        ensure_room(backups_dir, needed, prunable=prunable)
+    else:
+        snapshot = space_needed(db_path, compress=False)
+        ensure_room(scratch, snapshot)
+        ensure_room(backups_dir, needed - snapshot if compress else snapshot, prunable=prunable)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     suffix = SUFFIX if compress else PLAIN_SUFFIX
     dest = backups_dir / f"caseworker-{stamp}-{reason}{suffix}"
@@ -182,7 +196,7 @@ def take(
     while dest.exists() or Path(str(dest)[: -len(suffix)] + PLAIN_SUFFIX).exists():
         dest = backups_dir / f"caseworker-{stamp}-{n}-{reason}{suffix}"
         n += 1
-    raw = Path(str(dest) + ".raw.partial")
+    raw = scratch / (dest.name + ".raw.partial")
     partial = Path(str(dest) + ".partial")
     try:
         _copy(db_path, raw)
@@ -190,9 +204,10 @@ def take(
         if compress:
             _compress(raw, partial)
         else:
-            with open(raw, "rb+") as f:
-                os.fsync(f.fileno())
-            raw.replace(partial)
+            with open(raw, "rb") as src, open(partial, "wb") as out:
+                shutil.copyfileobj(src, out, CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
         partial.replace(dest)
         _fsync_dir(backups_dir)
     except OSError as exc:

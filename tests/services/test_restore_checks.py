@@ -334,3 +334,31 @@ def test_half_written_files_of_an_ended_backup_are_cleaned(office_ws: Workspace)
     os.utime(old, (1, 1))
     office_ws.backup("pre-import")
     assert not old.exists() and fresh.exists()  # a fresh one may be another backup's
+
+
+def test_a_copy_elsewhere_never_prunes_there_and_snapshots_locally(
+    office_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    theirs = stick / "caseworker-20200101-000000-daily.sqlite3.gz"
+    theirs.write_bytes(b"someone else's file")
+    seen: list[Path] = []
+    real_copy = backup._copy
+
+    def copy(src: Path, dest: Path) -> None:
+        seen.append(dest.parent)
+        real_copy(src, dest)
+
+    monkeypatch.setattr(backup, "_copy", copy)
+    out = office_ws.backup(out=stick / "今天.sqlite3.gz")
+    assert out.exists() and backup.is_compressed(out)
+    assert seen == [office_ws.paths.backups]  # the uncompressed snapshot stayed on the PC
+    real_free = backup.free_bytes
+    monkeypatch.setattr(
+        backup, "free_bytes", lambda f: 1 if Path(f) == stick else real_free(Path(f))
+    )
+    with pytest.raises(WorkspaceError, match="磁盘空间不足"):
+        office_ws.backup(out=stick / "明天.sqlite3.gz")
+    assert theirs.exists()
+    assert sorted(p.name for p in stick.iterdir()) == [theirs.name, "今天.sqlite3.gz"]
