@@ -187,8 +187,12 @@ class Workspace(Replica):
                     engine, lambda reason: backups.take(paths.db, paths.backups, reason)
                 )
                 device_id = ensure_device_id(engine)
-            except DBAPIError:
+            except DBAPIError as exc:
                 engine.dispose()
+                if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                    raise WorkspaceLocked(
+                        "数据库正被另一个程序写入。请关闭其他打开此工作区的工作台后再试。"
+                    ) from None
                 raise WorkspaceCorrupt(
                     f"数据库 {paths.db} 的结构不完整，无法打开。未做任何改动；"
                     "请用“恢复备份”从 backups 文件夹恢复。"

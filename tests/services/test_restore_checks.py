@@ -362,3 +362,23 @@ def test_a_copy_elsewhere_never_prunes_there_and_snapshots_locally(
         office_ws.backup(out=stick / "明天.sqlite3.gz")
     assert theirs.exists()
     assert sorted(p.name for p in stick.iterdir()) == [theirs.name, "今天.sqlite3.gz"]
+
+
+@pytest.mark.parametrize("kind", ["trigger", "hollow", "column-dropped", "truncated", "not-sqlite"])
+def test_any_command_refuses_an_altered_workspace_at_open(
+    kind: str, office_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cheap checks at open: a command on such a file says so in one line (no traceback)."""
+    good = _plain_copy(office_ws, tmp_path / "good.sqlite3")
+    root = office_ws.paths.root
+    office_ws.close()
+    db = root / "caseworker.sqlite3"
+    for side in ("-wal", "-shm"):
+        Path(str(db) + side).unlink(missing_ok=True)
+    db.unlink()
+    BAD[kind][0](good, db)
+    before = db.read_bytes()
+    code = cli.main(["backup", "--workspace", str(root)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip().count("\n") == 0 and "未做任何改动" in err
+    assert db.read_bytes() == before
