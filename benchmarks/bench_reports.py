@@ -1,6 +1,8 @@
 """Rosters in, figures out, at scale: importing a 20,000-row workbook (preview and apply) and
 the monthly report at 100,000 residents and 1,000,000 visits (figures, PDF, .xlsx), plus the
-roster exported to .xlsx.
+roster exported to .xlsx; the children register (20,000 children, 4,000 cases: the
+bench_children workspace) and the retrofit case list (10,000 cases, 50,000 items: the
+bench_retrofit workspace) exported, and their report sections counted.
 
 Floors: reading every cell of the same workbook with openpyxl alone (import); reading the
 roster and every completed visit in order through raw sqlite3 (report).
@@ -211,5 +213,102 @@ def _report() -> list[Result]:
     return results
 
 
+class _Rollback(Exception):
+    pass
+
+
+def _programmes() -> list[Result]:
+    """Children and retrofit lists out and their report sections, on the cached workspaces
+    of bench_children and bench_retrofit (the export's view-log rows are rolled back, so
+    the cached workspace stays as generated)."""
+    from benchmarks import bench_children, bench_retrofit
+    from caseworker.domain import periods
+    from caseworker.domain.roles import Actor
+    from caseworker.services import accounts, exports
+    from caseworker.services.reports import children as child_report
+    from caseworker.services.reports import retrofit as retrofit_report
+    from caseworker.services.reports import units
+    from caseworker.workspace import Workspace
+
+    out = Path(tempfile.mkdtemp(prefix="cw-bench-programmes-"))
+    results: list[Result] = []
+    month, year = periods.month(date.today()), periods.year(date.today().year)
+    with Workspace.open(bench_children.ensure_workspace()) as ws:
+        with ws.writer(Actor.system("login")) as s:
+            sup = accounts.authenticate(s, "dudao", bench_children.PASSWORD).actor
+        assert sup is not None
+        box: list[int] = []
+
+        def export_children() -> None:
+            try:
+                with ws.writer(sup) as s:
+                    r = exports.export(s, sup, "children-register", out / "children.xlsx")
+                    box.append(r.rows)
+                    raise _Rollback
+            except _Rollback:
+                pass
+
+        ms, _ = _ms(export_children)
+        results.append(
+            Result(
+                f"export children register {bench_children.CHILDREN:,} rows (logged)",
+                ms,
+                None,
+                "< 60 s",
+                ms < 60_000 and box[-1] == bench_children.CHILDREN,
+                "each child's view-log row written",
+            )
+        )
+        for label, period, limit in (("monthly", month, 10_000), ("yearly", year, 30_000)):
+
+            def figures(p: periods.Period = period) -> object:
+                with ws.reader() as s:
+                    return child_report.build(s, sup, p, date.today(), units(s), None)
+
+            ms, _ = _ms(figures)
+            results.append(
+                Result(
+                    f"children report section, {label} (20k children)",
+                    ms,
+                    None,
+                    f"< {limit // 1000} s",
+                    ms < limit,
+                )
+            )
+    with bench_retrofit._workspace() as ws:
+        system = Actor.system("bench")
+
+        def export_retrofit() -> int:
+            with ws.reader() as s:
+                return exports.export(s, system, "retrofit-cases", out / "retrofit.xlsx").rows
+
+        ms, rows = _ms(export_retrofit)
+        results.append(
+            Result(
+                f"export retrofit cases {bench_retrofit.CASES:,} rows",
+                ms,
+                None,
+                "< 30 s",
+                ms < 30_000 and rows == bench_retrofit.CASES,
+            )
+        )
+
+        def retrofit_figures() -> object:
+            with ws.reader() as s:
+                return retrofit_report.build(s, system, year, date.today(), units(s), None)
+
+        ms, _ = _ms(retrofit_figures)
+        results.append(
+            Result(
+                "retrofit report section, yearly (10k cases, 50k items)",
+                ms,
+                None,
+                "< 10 s",
+                ms < 10_000,
+            )
+        )
+    return results
+
+
 def run() -> list[Result]:
-    return _import() + _report()
+    return _import() + _report() + _programmes()

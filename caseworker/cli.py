@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
+from caseworker.clikit import ArgumentParser, run
+from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
 
 EXIT_OK = 0
@@ -27,10 +27,17 @@ def add_workspace_arg(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     p.add_argument(
         "--workspace",
         metavar="DIR",
-        type=Path,
+        type=_folder,
         default=None if top else argparse.SUPPRESS,
         help="工作区文件夹（默认：环境变量 CASEWORKER_WORKSPACE 或本机用户数据目录）",
     )
+
+
+def _folder(text: str) -> Path:
+    """A folder argument; an empty one would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("不能为空")
+    return Path(text)
 
 
 def open_workspace(args: argparse.Namespace):  # -> Workspace
@@ -53,6 +60,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         raise Refused("--residents 应在 0 到 1000000 之间")
     with open_workspace(args) as ws:
         report = demo.build(ws, residents=args.residents, seed=args.seed)
+        if args.json:
+            emit_json(
+                {
+                    "office": report.office_name,
+                    "communities": report.communities,
+                    "counts": dict(report.counts),
+                    "staff": [list(s) for s in report.staff],
+                    "password": demo.DEMO_PASSWORD,
+                    "workspace": ws.paths.root,
+                }
+            )
+            return EXIT_OK
         print(f"演示数据已生成：{report.office_name}，{report.communities} 个社区/村")
         for key, value in report.counts.items():
             print(f"  {key}: {value}")
@@ -79,28 +98,63 @@ def _cmd_check(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         problems = ws.mark_checked() if verified else ws.integrity_problems()
         last = ws.last_backup()
-        print(f"工作区：{ws.paths.root}")
-        print(
-            f"数据库版本：{HEAD}（{ {'current': '已是最新', 'created': '新建', 'migrated': '已升级'}[ws.schema_status] }）"
-        )
-        print(f"设备编号：{ws.device_id}")
-        print(f"已设置街道：{'是' if ws.is_initialised() else '否'}")
-        print(
-            f"最近备份：{last.taken_at:%Y-%m-%d %H:%M}（{last.path.name}）"
-            if last
-            else "最近备份：无"
-        )
-        if problems:
+        if args.json:
+            emit_json(
+                {
+                    "workspace": ws.paths.root,
+                    "schema": HEAD,
+                    "schema_status": ws.schema_status,
+                    "device_id": ws.device_id,
+                    "initialised": ws.is_initialised(),
+                    "last_backup": last.path if last else None,
+                    "problems": problems,
+                    "ok": not problems,
+                }
+            )
+        else:
+            print(f"工作区：{ws.paths.root}")
+            print(
+                f"数据库版本：{HEAD}（{ {'current': '已是最新', 'created': '新建', 'migrated': '已升级'}[ws.schema_status] }）"
+            )
+            print(f"设备编号：{ws.device_id}")
+            print(f"已设置街道：{'是' if ws.is_initialised() else '否'}")
+            print(
+                f"最近备份：{last.taken_at:%Y-%m-%d %H:%M}（{last.path.name}）"
+                if last
+                else "最近备份：无"
+            )
             for p in problems:
-                print(f"问题：{p}", file=sys.stderr)
+                print(f"问题：{p}")  # stdout: stderr holds the refusal's one line
+        if problems:
             raise Refused(f"完整性检查发现 {len(problems)} 个问题")
-        print("完整性检查：通过")
+        if not args.json:
+            print("完整性检查：通过")
+    if getattr(args, "photo", None):
+        print(_photo_check(args.photo))
     return EXIT_OK
 
 
+def _photo_check(path: Path) -> str:
+    """Import a photo into a throwaway store: proves this program reads its format (HEIC)."""
+    import tempfile
+
+    from caseworker.services.retrofit.photo_store import PhotoStore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = PhotoStore(Path(tmp)).import_file(path)
+    return f"照片可以导入：{Path(path).name}（存为 {stored.width}×{stored.height} JPEG）"
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        from caseworker.outfile import check_out
+
+        check_out(args.out, overwrite=False)  # a missing folder is not created silently
     with open_workspace(args) as ws:
         path = ws.backup("manual", out=args.out)
+        if args.json:
+            emit_json({"path": path, "size": path.stat().st_size})
+            return EXIT_OK
         print(f"已备份到 {path}")
         warning = ws.space_warning()
         if warning:
@@ -109,16 +163,21 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from caseworker.workspace import default_root, restore
+    from caseworker.outfile import check_room, database_size
+    from caseworker.workspace import DB_NAME, default_root, restore
 
     root = args.workspace if args.workspace is not None else default_root()
+    check_room(Path(root), database_size(Path(root) / DB_NAME), "恢复前的备份")
     kept = restore(root, args.file)
+    if args.json:
+        emit_json({"restored_from": args.file, "previous_kept_at": kept})
+        return EXIT_OK
     print(f"已从 {args.file} 恢复；原数据库已另存为 {kept}")
     return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="caseworker",
         description="街道民政工作台：老年人探访、适老化改造、儿童关爱（离线，U 盘同步）",
     )
@@ -133,20 +192,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_workspace_arg(p)
     p.add_argument("--residents", type=int, default=2000, help="老年人数量（默认 2000）")
     p.add_argument("--seed", type=int, default=1, help="随机种子：种子相同，数据相同")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("check", help="检查数据库完整性和版本")
     add_workspace_arg(p)
+    p.add_argument(
+        "--photo", type=Path, default=None, help="再检查一张照片（JPEG/PNG/HEIC）能否导入"
+    )
+    add_json_arg(p)
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("backup", help="立即备份数据库")
     add_workspace_arg(p)
     p.add_argument("--out", type=Path, default=None, help="备份文件路径（默认：工作区 backups/）")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_backup)
 
     p = sub.add_parser("restore", help="从备份文件恢复（先自动备份当前数据库）")
     add_workspace_arg(p)
     p.add_argument("file", type=Path, help="备份文件")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_restore)
 
     from caseworker.commands import MODULES
@@ -157,15 +223,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    # `--workspace` may stand before or after the sub-command.
-    func: Callable[[argparse.Namespace], int] = getattr(args, "func", _cmd_gui)
-    try:
-        return func(args)
-    except CaseworkerError as exc:
-        print(f"caseworker: {exc}".replace("\n", " "), file=sys.stderr)
-        return EXIT_REFUSED
-    except KeyboardInterrupt:
-        print("caseworker: 已取消", file=sys.stderr)
-        return EXIT_REFUSED
+    # `--workspace` may stand before or after the sub-command; no command opens the GUI. Every
+    # failure is exit 2 and one Chinese line (caseworker.clikit).
+    return run("caseworker", build_parser(), argv, default=_cmd_gui)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import logging.handlers
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from caseworker.domain.errors import (
     WorkspaceLocked,
     os_reason,
 )
+from caseworker.logs import attach_file_log
 from db import backup as backups
 from db import verify
 from db.engine import make_engine
@@ -79,16 +79,8 @@ class Paths:
 
 
 def _setup_logging(logs: Path) -> None:
-    target = str(logs / "caseworker.log")
-    for handler in log.handlers:
-        if getattr(handler, "baseFilename", None) == target:
-            return
-    handler = logging.handlers.RotatingFileHandler(
-        target, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    # A read-only workspace has no file log rather than a crash (caseworker.logs).
+    attach_file_log(logs)
 
 
 def _check_existing(db_path: Path) -> None:
@@ -121,6 +113,11 @@ def _check_existing(db_path: Path) -> None:
         if "locked" in str(exc) or "busy" in str(exc):
             raise WorkspaceLocked(
                 f"数据库正被另一个程序占用（{db_path}）。请关闭其他打开它的工作台后再试。"
+            ) from None
+        if "readonly" in str(exc) or "unable to open" in str(exc):
+            raise WorkspaceError(
+                f"工作区 {db_path.parent} 是只读的（或没有权限），工作台需要写入它。"
+                "请把工作区放到可以写入的位置或取消只读。未做任何改动。"
             ) from None
         raise WorkspaceCorrupt(
             f"无法读取数据库 {db_path}。未做任何改动；可以从 backups 文件夹恢复备份。"

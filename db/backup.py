@@ -215,6 +215,7 @@ def take(
     finally:
         raw.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
+        Path(f"{raw}-journal").unlink(missing_ok=True)  # left by a copy cut off (full disk)
     if retention is not None:
         prune(backups_dir, *retention)
     return dest

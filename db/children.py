@@ -24,10 +24,21 @@ class Child(Journaled, Base):
     __table_args__ = (
         Index("ix_child_name_address", "name", "address", "deleted_at"),
         Index("ix_child_community_name", "community_id", "name"),
+        # Sorting by name in pinyin order (homophones by name), covering what a search checks
+        # (the id too: a guardian's match is `id IN (…)`, else every row is read from the table);
+        # a child director's register walks the second one (their community only).
+        Index(
+            "ix_child_pinyin", "name_pinyin", "name", "name_letters", "address", "deleted_at", "id"
+        ),
+        Index("ix_child_community_pinyin", "community_id", "name_pinyin", "name"),
         Index("ix_child_numbers", "id_number", "phone", "deleted_at"),
     )
 
     name: Mapped[str] = mapped_column(String(60))
+    # Kept with the name by the register service (caseworker/services/pinyin.py); journaled, so
+    # every replica sorts and searches alike.
+    name_pinyin: Mapped[str] = mapped_column(String(200), default="")  # "han xiao xue"
+    name_letters: Mapped[str] = mapped_column(String(260), default="")  # "hxx hanxiaoxue"
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(2))
@@ -50,9 +61,16 @@ class ChildGuardian(Journaled, Base):
     """A parent or guardian of a child, with the relation."""
 
     __tablename__ = "child_guardian"
+    __table_args__ = (
+        # The register's search by a parent's name, pinyin or phone reads only this index.
+        Index(
+            "ix_child_guardian_search", "name", "name_letters", "phone", "deleted_at", "child_id"
+        ),
+    )
     child_id: Mapped[str] = mapped_column(ForeignKey("child.id"), index=True)
     relation: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(60))
+    name_letters: Mapped[str] = mapped_column(String(260), default="")  # the register's search
     id_number: Mapped[str] = mapped_column(String(18), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     address: Mapped[str] = mapped_column(String(200), default="")

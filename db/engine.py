@@ -33,6 +33,9 @@ def make_engine(db_path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Eng
     engine = create_engine(
         f"sqlite:///{db_path}",
         connect_args={"check_same_thread": False, "isolation_level": None},
+        # A database error's text never carries the statement's values (an ID number, a
+        # search string): that text can reach a log file.
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")

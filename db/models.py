@@ -103,7 +103,8 @@ class JournalEntry(Base):
     __table_args__ = (
         Index("ix_journal_record", "table_name", "record_id"),
         Index("ix_journal_device_hlc", "device_id", "hlc"),
-        Index("ix_journal_actor", "actor_name"),
+        # The audit view filters by person newest first (migration 0010).
+        Index("ix_journal_actor_time", "actor_name", "recorded_at"),
         Index("ix_journal_recorded_at", "recorded_at"),
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

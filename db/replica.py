@@ -10,11 +10,12 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from caseworker.domain.errors import AccountChanged
 from caseworker.domain.roles import Actor
 from db.engine import make_session_factory
 from db.ids import new_id
 from db.journal import JournalContext
-from db.models import LocalMeta
+from db.models import LocalMeta, Staff
 
 
 def ensure_device_id(engine: Engine) -> str:
@@ -27,6 +28,27 @@ def ensure_device_id(engine: Engine) -> str:
         device_id = new_id()
         conn.execute(insert(t).values(key="device_id", value=device_id))
         return device_id
+
+
+def check_account(session: Session, actor: Actor) -> None:
+    """Refuse an account that is no longer what it was at login (disabled, deleted, another
+    role or community): powers end when an administrator takes them, not at logout.
+
+    Checked at the start of every write transaction (one primary-key read), so every service
+    that writes sees the account's current state; the UI also polls it to end a stale session.
+    """
+    row = session.execute(
+        select(Staff.disabled, Staff.deleted_at, Staff.role, Staff.community_id).where(
+            Staff.id == actor.staff_id
+        )
+    ).first()
+    if row is None or row.deleted_at is not None:
+        raise AccountChanged("此账号已被删除，未保存。请切换用户后重新登录")
+    if row.disabled:
+        raise AccountChanged("此账号已被管理员停用，未保存。请联系系统管理员")
+    role = actor.role.value if actor.role is not None else None
+    if row.role != role or row.community_id != actor.community_id:
+        raise AccountChanged("管理员已更改此账号的角色或负责社区，未保存。请重新登录后再操作")
 
 
 class Replica:
@@ -49,6 +71,8 @@ class Replica:
         with self._sessions() as session:
             session.info["journal"] = ctx
             with session.begin():
+                if actor.staff_id is not None:
+                    check_account(session, actor)
                 yield session
 
     @contextmanager

@@ -142,3 +142,16 @@ class SyncDuplicate(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")  # open / kept / transferred
     resolved_by: Mapped[str | None] = mapped_column(String(60), default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class SyncPhoto(Base):
+    """A photo file (by its sha256) sent to or received from `peer`. Sent: `bundle_id` is the
+    last bundle that carried it and `acked_at` is set once the peer reports that bundle imported;
+    received: the peer obviously has it, so it is acknowledged at once. A file acknowledged is
+    never sent to that peer again unless the peer reports it missing (`photos_missing`)."""
+
+    __tablename__ = "sync_photo"
+    peer: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bundle_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

@@ -3,6 +3,8 @@ idle lock, restore. Heavy modules are imported after the login window is on scre
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
 import time
@@ -10,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLockFile, QObject, QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ui.login import LoginDialog
 from ui.resources import install_qt_translations, register_font
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from caseworker.domain.roles import Actor
     from caseworker.workspace import Workspace
     from ui.context import AppContext
-    from ui.idle import IdleWatcher, LockDialog
+    from ui.idle import Cover, IdleWatcher, LockDialog
     from ui.login import ChangePasswordDialog
     from ui.main_window import MainWindow
     from ui.setup_wizard import SetupChoice, SetupWizard
@@ -44,6 +46,12 @@ class Controller(QObject):
         self.wizard: SetupWizard | None = None
         self.idle: IdleWatcher | None = None
         self.lock_dialog: LockDialog | None = None
+        self.covers: list[Cover] = []
+        self._ending_session = False
+        # Asks every minute whether an administrator changed the logged-in account.
+        self.account_watch = QTimer(self)
+        self.account_watch.setInterval(60_000)
+        self.account_watch.timeout.connect(self._watch_account)
         self.password_dialog: ChangePasswordDialog | None = None
         self.clock_warning = ""
         self.login = LoginDialog(settings)
@@ -285,6 +293,8 @@ class Controller(QObject):
         minutes = self.ctx.read(lambda s: settings.get(s, "security.idle_lock_minutes"))
         self.idle = IdleWatcher(minutes)
         self.idle.idle.connect(self.lock)
+        self.ctx.account_changed.connect(self._account_changed)
+        self.account_watch.start()
         self._auto_backup()
         self._warn_about_clock()
         if self.probe == "main":
@@ -367,41 +377,104 @@ class Controller(QObject):
     def lock(self, *, automatic: bool = True) -> None:
         if self.lock_dialog is not None:
             return
+        from caseworker.domain.roles import Actor as _Actor
         from caseworker.services import accounts
-        from ui.idle import LockDialog
+        from ui.idle import LockDialog, cover_windows
+        from ui.progress import run_with_progress
 
-        ctx, window = self.ctx, self.window
-        if ctx is None or window is None or ctx.actor is None:
+        ctx, window, ws = self.ctx, self.window, self.ws
+        if ctx is None or window is None or ctx.actor is None or ws is None:
             return
         actor = ctx.actor
         if self.idle is not None:
             self.idle.paused = True
         window.hide()
+        self.covers = cover_windows(keep=window)
+
+        def unlock(password: str) -> str | None:
+            def job() -> accounts.LoginResult:
+                # The login's rules: failed tries count towards the same lockout.
+                with ws.writer(_Actor.system("login")) as s:
+                    return accounts.unlock(s, actor, password)
+
+            result = run_with_progress(self.runner, job, self.lock_dialog, self.tr("正在验证…"))
+            return None if result.actor is not None else result.message
+
         self.lock_dialog = LockDialog(
-            actor.display_name,
-            window.office_name,
-            lambda pw: ctx.read(lambda s: accounts.verify_actor_password(s, actor, pw)),
-            automatic=automatic,
+            actor.display_name, window.office_name, unlock, automatic=automatic
         )
         self.lock_dialog.switch_user.connect(self.switch_user)
         self.lock_dialog.accepted.connect(self._unlocked)
         self.lock_dialog.show()
 
+    def _uncover(self) -> None:
+        for cover in self.covers:
+            with contextlib.suppress(RuntimeError):  # its window may have gone meanwhile
+                cover.remove()
+        self.covers = []
+
     def _unlocked(self) -> None:
         self.lock_dialog = None
+        self._uncover()
         if self.window is not None:
             self.window.show()
         if self.idle is not None:
             self.idle.resume()
+
+    # -- the account's current state ---------------------------------------------------------
+    def _watch_account(self) -> None:
+        """Every so often, end a session whose account an administrator has changed: writes
+        are refused at once (db.replica.check_account); this ends the reading too."""
+        from caseworker.domain.errors import AccountChanged
+        from caseworker.services import accounts
+
+        ctx = self.ctx
+        if ctx is None or ctx.actor is None or self.window is None:
+            return
+        actor = ctx.actor
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, AccountChanged):
+                self._account_changed(str(exc))
+            else:
+                logging.getLogger("caseworker.ui").warning(
+                    "account check failed: %s", type(exc).__name__
+                )
+
+        self.runner.submit(
+            lambda: ctx.read(lambda s: accounts.ensure_current(s, actor)), on_error=failed
+        )
+
+    def _account_changed(self, message: str) -> None:
+        if self.window is None or self._ending_session:
+            return
+        self._ending_session = True
+
+        def end() -> None:  # after the slot that noticed it has returned
+            self._ending_session = False
+            if self.window is None:
+                return
+            self._close_main()
+            self._ready_for_login()
+            self.login.show_message(message)
+
+        QTimer.singleShot(0, end)
 
     def switch_user(self) -> None:
         self._close_main()
         self._ready_for_login()
 
     def _close_main(self) -> None:
+        self.account_watch.stop()
         if self.lock_dialog is not None:  # 切换用户 from the lock screen
             self.lock_dialog.deleteLater()
             self.lock_dialog = None
+        self._uncover()
+        # A dialog still open (a visit form behind the lock screen) is cancelled, not left
+        # running over the next person's login.
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible() and widget is not self.login:
+                widget.reject()
         if self.idle is not None:
             self.idle.stop()
             self.idle = None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from caseworker.domain.errors import AccountChanged
 from caseworker.domain.roles import Actor, Permission
 from ui.messages import after_commit, connect_while_alive, show_error, show_error_after_save
 from ui.messages import tr as _tr
@@ -31,6 +32,9 @@ class AppContext(QObject):
     changed = Signal(object)  # frozenset of table names
     actor_changed = Signal(object)
     backup_taken = Signal()
+    # The account was disabled, deleted or changed by an administrator (message): the app ends
+    # the session; a write under it has been refused (caseworker.domain.errors.AccountChanged).
+    account_changed = Signal(str)
 
     def __init__(self, ws: Workspace, runner: Runner, actor: Actor | None = None) -> None:
         super().__init__()
@@ -85,9 +89,15 @@ class AppContext(QObject):
                 except Exception as exc:
                     show_error_after_save(parent, exc)
 
-        return self.runner.submit(
-            job, on_done=done, on_error=on_error or (lambda exc: show_error(parent, exc))
-        )
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, AccountChanged):
+                self.account_changed.emit(str(exc))
+            if on_error is not None:
+                on_error(exc)
+            else:
+                show_error(parent, exc)
+
+        return self.runner.submit(job, on_done=done, on_error=failed)
 
     def write_wait(
         self,
@@ -107,7 +117,11 @@ class AppContext(QObject):
             with self.ws.writer(actor) as session:
                 return fn(session, actor)
 
-        result = run_with_progress(self.runner, job, parent, label or _tr("正在保存…"))
+        try:
+            result = run_with_progress(self.runner, job, parent, label or _tr("正在保存…"))
+        except AccountChanged as exc:
+            self.account_changed.emit(str(exc))
+            raise
         if tables:
             with after_commit():
                 self.changed.emit(frozenset(tables))

@@ -39,6 +39,9 @@ def export_list(
         path = path.with_name(path.name + ".xlsx")
 
     def job(progress=None) -> exports.ExportResult:  # type: ignore[no-untyped-def]
+        if spec.logged:  # a child list: the export is a view, logged per child
+            with ctx.ws.writer(actor) as session:
+                return exports.export(session, actor, key, path, flt, progress=progress)
         with ctx.ws.reader() as session:
             return exports.export(session, actor, key, path, flt, progress=progress)
 

@@ -1,5 +1,10 @@
 """Idle lock: after the configured minutes without keyboard or mouse input, the window is hidden
-behind a lock dialog that needs the same person's password (or a switch of user)."""
+behind a lock dialog that needs the same person's password (or a switch of user).
+
+Every other window of the application (a visit form open in a modal dialog, a message box) is
+covered by an opaque sheet and loses its title while locked: it cannot be hidden without ending
+its `exec()` (which would discard what was typed), and the lock dialog, application-modal and
+opened last, takes all input."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 _INPUT_EVENTS = {
@@ -64,8 +70,55 @@ class IdleWatcher(QObject):
             app.removeEventFilter(self)
 
 
+class Cover(QWidget):
+    """An opaque sheet over a window's whole contents, with a neutral title, while locked."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.title = window.windowTitle()
+        self.setObjectName("lockCover")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet("#lockCover { background: #3c4a5c; } QLabel { color: white; }")
+        label = QLabel(self.tr("已锁定"), self)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        window.setWindowTitle(self.tr("街道民政工作台（已锁定）"))
+        window.installEventFilter(self)
+        self.setGeometry(window.rect())
+        self.raise_()
+        self.show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window_ and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self.setGeometry(self.window_.rect())
+            self.raise_()
+        elif watched is self.window_ and event.type() == QEvent.Type.ChildAdded:
+            QTimer.singleShot(0, self.raise_)  # a widget added later stays underneath
+        return False
+
+    def remove(self) -> None:
+        self.window_.removeEventFilter(self)
+        self.window_.setWindowTitle(self.title)
+        self.hide()
+        self.deleteLater()
+
+
+def cover_windows(keep: QWidget | None = None) -> list[Cover]:
+    """Close open popups and cover every visible top-level window except `keep`."""
+    while (popup := QApplication.activePopupWidget()) is not None:
+        popup.close()
+    return [
+        Cover(w)
+        for w in QApplication.topLevelWidgets()
+        if w.isVisible() and w is not keep and not isinstance(w, LockDialog)
+    ]
+
+
 class LockDialog(QDialog):
-    """`unlock(password) -> bool` checks the password; `switch_user` leaves to the login."""
+    """`unlock(password)` returns None when the password opens the lock, else the message to
+    show (wrong password, account locked out or changed); `switch_user` leaves to the login."""
 
     switch_user = Signal()
 
@@ -73,13 +126,16 @@ class LockDialog(QDialog):
         self,
         user_name: str,
         office_name: str,
-        unlock: Callable[[str], bool],
+        unlock: Callable[[str], str | None],
         *,
         automatic: bool = True,
     ) -> None:
         super().__init__()
         self._unlock = unlock
         self._switching = False
+        # Application-modal and opened last: it takes input from every other window, including
+        # a modal dialog that was open when the screen locked.
+        self.setWindowModality(Qt.WindowModality.ApplicationModal)
         self.setWindowTitle(self.tr("已锁定"))
         self.setMinimumWidth(360)
         title = QLabel(self.tr("屏幕已锁定"))
@@ -115,10 +171,11 @@ class LockDialog(QDialog):
         layout.addLayout(buttons)
 
     def _try(self) -> None:
-        if self._unlock(self.password.text()):
+        message = self._unlock(self.password.text())
+        if message is None:
             self.accept()
         else:
-            self.message.setText(self.tr("密码不正确"))
+            self.message.setText(message)
             self.password.selectAll()
 
     def _switch(self) -> None:

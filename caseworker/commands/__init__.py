@@ -6,4 +6,5 @@ MODULES: list[str] = [
     "caseworker.commands.sync",
     "caseworker.commands.tabular",
     "caseworker.commands.retrofit_print",
+    "caseworker.commands.children",
 ]

@@ -32,12 +32,10 @@ def _print_group(subparsers: Any) -> Any:
 
 
 def _out_path(args: argparse.Namespace) -> Path:
-    out = Path(args.out)
-    if out.suffix.lower() != ".pdf":
-        raise _Refused(f"输出文件应以 .pdf 结尾：{out}")
-    if not out.parent.exists():
-        raise _Refused(f"文件夹不存在：{out.parent}")
-    return out
+    """--out checked before any work: .pdf, an existing folder that can be written."""
+    from caseworker.outfile import check_out
+
+    return check_out(args.out, (".pdf",))
 
 
 def _month(text: str | None) -> date:
@@ -81,12 +79,22 @@ def _due_in_month(args: argparse.Namespace, gather: Callable[..., list[T]]) -> l
     return found
 
 
+def said(args: argparse.Namespace, text: str, **facts: Any) -> int:
+    """The result of a print command: a line for people, or with --json one object."""
+    if getattr(args, "json", False):
+        from caseworker.commands.sync import emit_json
+
+        emit_json(facts)
+    else:
+        print(text)
+    return EXIT_OK
+
+
 def _cmd_blank(args: argparse.Namespace) -> int:
     from caseworker.printing.visit_forms import render_blank_form, write
 
     out = write(render_blank_form(), _out_path(args))
-    print(f"空白探访记录表已保存到 {out}")
-    return EXIT_OK
+    return said(args, f"空白探访记录表已保存到 {out}", path=out, pages=1)
 
 
 def _cmd_forms(args: argparse.Namespace) -> int:
@@ -96,8 +104,9 @@ def _cmd_forms(args: argparse.Namespace) -> int:
     out = _out_path(args)
     data = _due_in_month(args, forms.month_forms)
     write(render_visit_forms(data), out)
-    print(f"已生成 {len(data)} 份探访记录表（每人一页）：{out}")
-    return EXIT_OK
+    return said(
+        args, f"已生成 {len(data)} 份探访记录表（每人一页）：{out}", path=out, forms=len(data)
+    )
 
 
 def _cmd_route(args: argparse.Namespace) -> int:
@@ -110,15 +119,23 @@ def _cmd_route(args: argparse.Namespace) -> int:
     if len(sheets) > 1:
         raise _Refused("请用 --community 指定一个社区/村（每个社区一张路线表）")
     write(render_route_sheet(sheets[0]), out)
-    print(f"已生成 {sheets[0].community_name} 的路线表（{len(sheets[0].rows)} 人）：{out}")
-    return EXIT_OK
+    return said(
+        args,
+        f"已生成 {sheets[0].community_name} 的路线表（{len(sheets[0].rows)} 人）：{out}",
+        path=out,
+        community=sheets[0].community_name,
+        people=len(sheets[0].rows),
+    )
 
 
 def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+    from caseworker.commands.sync import add_json_arg
+
     sub = _print_group(subparsers)
 
     p = sub.add_parser("blank-visit-form", help="空白探访记录表")
     p.add_argument("--out", required=True, help="输出 PDF 文件")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_blank)
 
     for name, helptext, func in (
@@ -130,4 +147,5 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
         p.add_argument("--month", help="月份 YYYY-MM（默认本月）")
         p.add_argument("--community", help="社区/村名称（默认全部）")
         p.add_argument("--out", required=True, help="输出 PDF 文件")
+        add_json_arg(p)
         p.set_defaults(func=func)

@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from caseworker.commands.elderly_print import _out_path, _print_group, _Refused
+from caseworker.commands.elderly_print import _out_path, _print_group, _Refused, said
+from caseworker.commands.sync import add_json_arg
 from caseworker.domain.roles import Actor
 
 EXIT_OK = 0
@@ -31,13 +32,13 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
             if kind == "retrofit-assessment" and args.blank:
                 office, lines = forms.blank_catalogue(s, actor)
                 pdf.write(pdf.render_blank_assessment(lines, office), out)
-                print(f"空白入户评估表（含 {len(lines)} 个目录项目）已保存到 {out}")
-                return EXIT_OK
+                return said(
+                    args, f"空白入户评估表（含 {len(lines)} 个目录项目）已保存到 {out}", path=out
+                )
             if kind == "retrofit-acceptance" and args.blank:
                 office, _lines = forms.blank_catalogue(s, actor)
                 pdf.write(pdf.render_acceptance(pdf.RetrofitFormData(office_name=office)), out)
-                print(f"空白验收单已保存到 {out}")
-                return EXIT_OK
+                return said(args, f"空白验收单已保存到 {out}", path=out)
             if not args.case:
                 raise _Refused("请用 --case 指定档案号（或用 --blank 打印空白表）")
             case_id = forms.case_id_by_number(s, actor, args.case)
@@ -47,8 +48,12 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
                 s, actor, case_id, PhotoStore(ws.paths.photos), full_id=kind == "retrofit-file"
             )
         pdf.write(getattr(pdf, render)(data), out)
-        print(f"{data.name}（{data.case_no}）的{title}已保存到 {out}")
-        return EXIT_OK
+        return said(
+            args,
+            f"{data.name}（{data.case_no}）的{title}已保存到 {out}",
+            path=out,
+            case=data.case_no,
+        )
 
     return run
 
@@ -66,4 +71,5 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
         if kind != "retrofit-file":
             p.add_argument("--blank", action="store_true", help="空白表（评估表带目录和单价）")
         p.add_argument("--out", required=True, help="输出 PDF 文件")
+        add_json_arg(p)
         p.set_defaults(func=_cmd(kind))

@@ -31,6 +31,14 @@ def _open(args: argparse.Namespace):  # -> Workspace
     return Workspace.open(args.workspace)
 
 
+def room_for_backup(ws: Any, what: str) -> None:
+    """Refuse before anything changes when the backups folder's disk cannot take a copy of the
+    database (the backup a step takes first would fail half-way)."""
+    from caseworker.outfile import check_room, database_size
+
+    check_room(ws.paths.backups, database_size(ws.paths.db), what)
+
+
 def _passphrase(args: argparse.Namespace) -> str:
     if args.passphrase:
         return args.passphrase
@@ -97,6 +105,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"已导出数据包：{r.path}")
         print(f"  变更：{r.changes} 条")
         _counts("按数据表", r.counts)
+        if r.photos or r.photos_waiting:
+            print(
+                f"  照片：{r.photos} 张（{r.photo_bytes / 1e6:.1f} MB），下次再发：{r.photos_waiting} 张"
+            )
     return 0
 
 
@@ -104,8 +116,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from caseworker.sync import office
 
     with _open(args) as ws:
+        if not args.dry_run:
+            room_for_backup(ws, "导入前的备份")
         r: Any = (
-            office.preview_bundle(ws, args.file)
+            office.preview_bundle(ws, CLI_ACTOR, args.file)
             if args.dry_run
             else office.import_bundle(ws, CLI_ACTOR, args.file)
         )
@@ -126,6 +140,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         if r.refused:
             print(f"  未采用（已记入冲突列表，可由科长处理）：{r.refused} 条")
             _counts("未采用的原因", _reasons(r.refused_reasons))
+        if r.photos:
+            print(f"  照片：{r.photos} 张，均已核对")
     return 0
 
 
@@ -146,9 +162,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from caseworker.sync import office
 
     with _open(args) as ws:
-        p = office.pending(ws)
+        p = office.pending(ws, CLI_ACTOR)
         in_sync = p.changes == 0 and p.unacknowledged_bundles == 0
-        dups = office.duplicate_notices(ws)
+        dups = office.duplicate_notices(ws, CLI_ACTOR)
         c = office.clock_status(ws)
         if args.json:
             emit_json(
@@ -161,7 +177,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
                     "clock_ok": c.ok,
                     "clock_message": c.message,
                     "duplicates": [asdict(d) for d in dups],
-                    "recent": [asdict(b) for b in office.history(ws, limit=10)],
+                    "recent": [asdict(b) for b in office.history(ws, CLI_ACTOR, limit=10)],
                 }
             )
             return 0
@@ -169,7 +185,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print("已同步，无待发：区里已确认收到本机的全部修改。")
         print(f"等待区里确认的变更：{p.changes} 条；未确认的数据包：{p.unacknowledged_bundles} 个")
         _counts("按数据表", p.by_table)
-        for b in office.history(ws, limit=10):
+        for b in office.history(ws, CLI_ACTOR, limit=10):
             kind = "发出" if b.direction == "sent" else "收到"
             ack = "，已确认" if b.acknowledged_at else ""
             print(f"  {b.recorded_at:%Y-%m-%d %H:%M} {kind} {b.peer_name} {b.changes} 条{ack}")
@@ -186,12 +202,15 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
         if cid is not None:
             with _open(args) as ws, ws.writer(CLI_ACTOR) as s:
                 done = resolve(s, CLI_ACTOR, cid, action)
+            if args.json:
+                emit_json(asdict(done))
+                return 0
             print(
                 f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
             )
             return 0
     with _open(args) as ws, ws.reader() as s:
-        rows = list_conflicts(s, None if args.all else "open")
+        rows = list_conflicts(s, CLI_ACTOR, None if args.all else "open")
     if args.json:
         emit_json({"conflicts": [asdict(c) for c in rows]})
         return 0

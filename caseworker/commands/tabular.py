@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -24,8 +26,10 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
     from caseworker.cli import open_workspace
     from caseworker.services.elderly import roster_import as ri
 
-    if args.report is not None and Path(args.report).suffix.lower() != ".xlsx":
-        raise _Refused(f"报告文件应以 .xlsx 结尾：{args.report}")
+    if args.report is not None:  # checked before anything is imported
+        from caseworker.outfile import check_out
+
+        check_out(args.report, (".xlsx",))
     options = ri.ImportOptions(policy=ri.ExistingPolicy(args.existing))
     actor = Actor.system("cli")
     with open_workspace(args) as ws:
@@ -34,8 +38,13 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
                 p = ri.preview(session, actor, args.file, options)
             result = ri.ImportResult(p, 0, 0)
         else:
+            from caseworker.commands.sync import room_for_backup
+
+            room_for_backup(ws, "导入前的备份")
             result = ri.apply_file(ws, actor, args.file, options)
     p = result.preview
+    if not any(s.header_row for s in p.sheets):
+        raise _Refused(f"{p.file_name} 中没有找到表头（姓名、身份证号等），未导入任何内容。")
     if args.report is not None:
         ri.save_report(p, args.report)
     if args.json:
@@ -129,16 +138,68 @@ def _day(text: str | None) -> date | None:
         raise _Refused(str(exc)) from None
 
 
+PASSWORD_ENV = "CASEWORKER_PASSWORD"
+
+
+def _actor(ws: Any, args: argparse.Namespace) -> Actor:
+    """The system actor, or with `--user` that account after its password (from the
+    CASEWORKER_PASSWORD environment variable, else asked): its rights then apply."""
+    if not getattr(args, "user", None):
+        return Actor.system("cli")
+    from caseworker.services import accounts
+
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        password = getpass.getpass(f"{args.user} 的密码：")
+    with ws.writer(Actor.system("login")) as session:
+        result = accounts.authenticate(session, args.user, password)
+    if result.actor is None:
+        raise _Refused(result.message)
+    return result.actor
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from caseworker.cli import open_workspace
-    from caseworker.commands.elderly_print import _community_id
-    from caseworker.domain.elderly import Category, Status, Tier
     from caseworker.services import exports
-    from caseworker.services.audit import AuditFilter
-    from caseworker.services.elderly.search import RosterQuery
 
     if args.list not in exports.LISTS:
         raise _Refused(f"没有名为“{args.list}”的列表。可导出：{'、'.join(exports.LISTS)}")
+    spec = exports.LISTS[args.list]
+    with open_workspace(args) as ws:
+        actor = _actor(ws, args)
+        if spec.logged and actor.role is None:
+            raise _Refused(
+                "儿童关爱名单是保密的，须用儿童督导员或儿童主任的账号导出：--user 用户名"
+            )
+        with ws.reader() as session:
+            flt = _export_filter(session, args)
+        if spec.logged:  # a child list is a view: logged per child, in one transaction
+            with ws.writer(actor) as session:
+                result = exports.export(session, actor, args.list, args.out, flt)
+        else:
+            with ws.reader() as session:
+                result = exports.export(session, actor, args.list, args.out, flt)
+    if args.json:
+        from caseworker.commands.sync import emit_json
+
+        emit_json(
+            {"list": args.list, "title": result.title, "rows": result.rows, "path": result.path}
+        )
+        return EXIT_OK
+    print(f"已导出“{result.title}” {result.rows} 行：{result.path}")
+    return EXIT_OK
+
+
+def _export_filter(session: Any, args: argparse.Namespace) -> Any:
+    from caseworker.commands.elderly_print import _community_id
+    from caseworker.domain.children import ChildCategory
+    from caseworker.domain.elderly import Category, Status, Tier
+    from caseworker.domain.retrofit import HouseholdCategory, Step
+    from caseworker.services import exports
+    from caseworker.services.audit import AuditFilter
+    from caseworker.services.children.search import ChildQuery
+    from caseworker.services.elderly.search import RosterQuery
+    from caseworker.services.retrofit.search import CaseQuery
 
     def choice(kind: Callable[[str], Any], text: str | None, label: str) -> Any:
         if text is None:
@@ -148,28 +209,52 @@ def _cmd_export(args: argparse.Namespace) -> int:
         except ValueError:
             raise _Refused(f"{label}“{text}”不存在") from None
 
-    with open_workspace(args) as ws, ws.reader() as session:
-        cid = _community_id(session, args.community)
-        words = [w for w in (args.community, args.text, args.tier, args.category, args.status) if w]
-        flt = exports.ExportFilter(
-            roster=RosterQuery(
-                text=args.text or "",
-                community_id=cid,
-                tier=choice(Tier, args.tier, "探访等级"),
-                category=choice(Category, args.category, "类别"),
-                status=choice(Status, args.status, "状态"),
-                overdue_only=args.overdue,
-            ),
-            audit=AuditFilter(date_from=_day(args.date_from), date_to=_day(args.date_to)),
+    programme = args.list.split("-", 1)[0]
+    cid = _community_id(session, args.community)
+    words = [w for w in (args.community, args.text, args.tier, args.category, args.status) if w]
+    if args.year:
+        words.append(f"{args.year}年申请")
+    return exports.ExportFilter(
+        roster=RosterQuery(
+            text=args.text or "",
             community_id=cid,
-            month=_month(args.month),
-            date_from=_day(args.date_from),
-            date_to=_day(args.date_to),
-            description="，".join(words),
-        )
-        result = exports.export(session, Actor.system("cli"), args.list, args.out, flt)
-    print(f"已导出“{result.title}” {result.rows} 行：{result.path}")
-    return EXIT_OK
+            tier=choice(Tier, args.tier, "探访等级"),
+            category=choice(Category, args.category, "类别") if programme == "elderly" else None,
+            status=choice(Status, args.status, "状态") if programme == "elderly" else None,
+            overdue_only=args.overdue,
+        ),
+        audit=AuditFilter(date_from=_day(args.date_from), date_to=_day(args.date_to)),
+        community_id=cid,
+        retrofit=CaseQuery(
+            text=args.text or "",
+            community_id=cid,
+            step=choice(Step, args.status, "环节") if programme == "retrofit" else None,
+            category=choice(HouseholdCategory, args.category, "类别")
+            if programme == "retrofit"
+            else None,
+            year=_year(args.year),
+        ),
+        children=ChildQuery(
+            text=args.text or "",
+            community_id=cid,
+            category=choice(ChildCategory, args.category, "类别")
+            if programme == "children"
+            else None,
+            open_case_only=args.open_only,
+        ),
+        month=_month(args.month),
+        date_from=_day(args.date_from),
+        date_to=_day(args.date_to),
+        description="，".join(words),
+    )
+
+
+def _year(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not (text.isdigit() and len(text) == 4):
+        raise _Refused(f"年份应为四位数字，例如 2026：{text}")
+    return int(text)
 
 
 def _period(args: argparse.Namespace) -> Any:
@@ -192,28 +277,44 @@ def _period(args: argparse.Namespace) -> Any:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from caseworker.cli import open_workspace
+    from caseworker.outfile import check_out
     from caseworker.services import reports
     from caseworker.services.reports.output import write_xlsx
 
-    out = Path(args.out)
+    out = check_out(args.out, (".pdf", ".xlsx"))
     suffix = out.suffix.lower()
-    if suffix not in (".pdf", ".xlsx"):
-        raise _Refused(f"输出文件应以 .pdf 或 .xlsx 结尾：{out}")
-    if not out.parent.exists():
-        raise _Refused(f"文件夹不存在：{out.parent}")
     period = _period(args)
-    with open_workspace(args) as ws, ws.reader() as session:
-        report = reports.build(session, Actor.system("cli"), period)
+    with open_workspace(args) as ws:
+        actor = _actor(ws, args)
+        with ws.reader() as session:
+            report = reports.build(session, actor, period)
     if suffix == ".pdf":
         from caseworker.printing.report_pdf import write_pdf
 
         write_pdf(report, out)
     else:
         write_xlsx(report, out)
+    if args.json:
+        from caseworker.commands.sync import emit_json
+
+        emit_json(report_json(report, out))
+        return EXIT_OK
     print(f"已生成{report.title}：{out}")
     for section in report.sections:
         print(f"  {section.title}：" + "，".join(f"{k} {v}" for k, v in section.headline))
     return EXIT_OK
+
+
+def report_json(report: Any, out: Path) -> dict[str, Any]:
+    """统计报表's headline figures as one object (for --json)."""
+    return {
+        "title": report.title,
+        "path": out,
+        "sections": [
+            {"title": s.title, "headline": {str(k): v for k, v in s.headline}}
+            for s in report.sections
+        ],
+    }
 
 
 def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -243,12 +344,20 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
     p.add_argument("--community", help="社区/村名称")
     p.add_argument("--text", help="台账：按姓名、住址、身份证号、电话查找")
     p.add_argument("--tier", help="台账：探访等级（高风险/重点/一般）")
-    p.add_argument("--category", help="台账：类别")
-    p.add_argument("--status", help="台账：状态（在册/住院/迁出/去世）")
+    p.add_argument("--category", help="类别（老年人台账、改造档案、儿童台账各按本项目的类别）")
+    p.add_argument("--status", help="老年人台账：状态（在册/住院/迁出/去世）；改造档案：环节")
     p.add_argument("--overdue", action="store_true", help="台账：只导出逾期未访的人")
     p.add_argument("--month", help="应探访名单：月份 YYYY-MM（默认本月）")
     p.add_argument("--from", dest="date_from", help="探访记录、操作日志：起始日期")
     p.add_argument("--to", dest="date_to", help="探访记录、操作日志：截止日期")
+    p.add_argument("--year", help="适老化改造档案：申请年份 YYYY")
+    p.add_argument("--open-only", action="store_true", help="儿童台账、个案：只导出有在办个案的")
+    p.add_argument(
+        "--user",
+        help=f"以此账号导出（按其权限；密码取自环境变量 {PASSWORD_ENV}，否则提示输入）；"
+        "儿童关爱名单必须指定",
+    )
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(func=_cmd_export)
 
     p = subparsers.add_parser("report", help="统计报表（月报、季报、年报）：PDF 或 Excel")
@@ -257,4 +366,6 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
     p.add_argument("--quarter", help="季度 YYYY-Q1..Q4")
     p.add_argument("--year", help="年份 YYYY")
     p.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
+    p.add_argument("--user", help=f"以此账号的权限统计（密码取自环境变量 {PASSWORD_ENV}）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(func=_cmd_report)

@@ -79,6 +79,9 @@ def _write(args: argparse.Namespace, change) -> int:  # change: (session, actor)
     actor = Actor.system("district")
     with _hub(args) as hub, hub.writer(actor) as s:
         item = change(s, actor)
+    if args.json:
+        print(json.dumps(_as_json(item), ensure_ascii=False, indent=1))
+        return EXIT_OK
     print("已保存（随下一个数据包发给各街道；已审批的改造户保持审批时的价格）：")
     print(_line(item))
     return EXIT_OK
@@ -141,6 +144,7 @@ def register(sub: Any) -> None:
     p.add_argument("code", help="项目编号，如 R01")
     p.add_argument("--price", required=True, help="单价（元）")
     p.add_argument("--cap", default=None, help="基础项目每单位补贴上限（元）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(func=_cmd_set_price)
 
     p = csub.add_parser("add", help="新增一个项目")
@@ -151,9 +155,11 @@ def register(sub: Any) -> None:
     p.add_argument("--price", required=True, help="单价（元）")
     p.add_argument("--basic", action="store_true", help="基础项目（政府补贴）")
     p.add_argument("--cap", default=None, help="基础项目每单位补贴上限（元）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(func=_cmd_add)
 
     p = csub.add_parser("retire", help="停用一个项目（已用过它的改造户不受影响）")
     p.add_argument("code")
     p.add_argument("--restore", action="store_true", help="恢复已停用的项目")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(func=_cmd_retire)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from caseworker.clikit import ArgumentParser, run
 from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
 
@@ -20,8 +20,11 @@ EXIT_REFUSED = 2
 
 def _hub(args: argparse.Namespace):  # -> Hub
     from caseworker.district.hub import Hub
+    from caseworker.logs import attach_file_log
 
-    return Hub.open(args.home, args.db)
+    hub = Hub.open(args.home, args.db)
+    attach_file_log(hub.home / "logs", name="caseworker-district.log")  # skipped if read-only
+    return hub
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -64,6 +67,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
     with _hub(args) as hub:
+        if hub.sqlite_file is not None:
+            from caseworker.outfile import check_room, database_size
+
+            check_room(hub.home, database_size(hub.sqlite_file), "导入前的备份")
         results = service.ingest(hub, args.files)
         if args.json:
             emit_json({"bundles": [asdict(r) for r in results]})
@@ -78,6 +85,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                 f"{r.path.name}：{r.office}，{r.changes} 条变更，新 {r.applied} 条，"
                 f"跳过 {r.skipped} 条，冲突 {r.conflicts} 条"
                 + (f"，未采用 {r.refused_changes} 条（见冲突列表）" if r.refused_changes else "")
+                + (f"，照片 {r.photos} 张" if r.photos else "")
             )
     refused = [r for r in results if r.refused]
     if refused:
@@ -96,6 +104,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         emit_json(asdict(r))
         return EXIT_OK
     print(f"已导出发给 {args.office} 的数据包：{r.path}（{r.changes} 条变更）")
+    if r.photos or r.photos_waiting:
+        print(f"另附照片 {r.photos} 张；还有 {r.photos_waiting} 张下次发送")
     return EXIT_OK
 
 
@@ -189,6 +199,9 @@ def _cmd_children(args: argparse.Namespace) -> int:
 
     with _hub(args) as hub, hub.reader() as session:
         rows = office_figures(session)
+    if args.json:
+        emit_json({"offices": [asdict(r) for r in rows]})
+        return EXIT_OK
     print(f"儿童关爱（仅统计数字）：{len(rows)} 个街道")
     for r in rows:
         cats = "，".join(f"{k} {v}" for k, v in r.by_category.items())
@@ -200,6 +213,21 @@ def _cmd_children(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_children_recover(args: argparse.Namespace) -> int:
+    from caseworker.services.children.recovery import write_recovery_file
+    from caseworker.sync.identity import load_identity
+
+    with _hub(args) as hub, hub.reader() as session:
+        me = load_identity(session.connection(), hub.key_file)
+        r = write_recovery_file(session, me, args.office, args.out)
+    if args.json:
+        emit_json({"office": r.office_code, "path": r.path})
+        return EXIT_OK
+    print(f"已生成 {r.office_name}（{r.office_code}）的儿童档案密钥恢复文件：{r.path}")
+    print("只有该街道的电脑能打开它。请由街道的系统管理员用 caseworker children recover 导入。")
+    return EXIT_OK
+
+
 def _cmd_conflicts(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
@@ -207,6 +235,9 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
         for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
             if cid is not None:
                 done = service.resolve_conflict(hub, cid, action)
+                if args.json:
+                    emit_json(asdict(done))
+                    return EXIT_OK
                 print(
                     f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
                 )
@@ -255,7 +286,7 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
+    parser = ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
     parser.add_argument("--home", type=Path, default=None, help="平台文件夹（密钥、默认数据库）")
     parser.add_argument("--db", default=None, help="数据库 URL，例如 postgresql://user@host/db")
     sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
@@ -312,8 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_json_arg(p)
     p.set_defaults(func=_cmd_status)
 
-    p = sub.add_parser("children", help="各街道儿童关爱统计（只有数字）")
+    p = sub.add_parser("children", help="各街道儿童关爱统计（只有数字）；recover 恢复街道密钥")
+    add_json_arg(p)
     p.set_defaults(func=_cmd_children)
+    csub = p.add_subparsers(dest="children_command", metavar="操作")
+    r = csub.add_parser("recover", help="为丢失全部儿童岗位密码的街道生成密钥恢复文件")
+    r.add_argument("--office", required=True, metavar="CODE", help="街道代码")
+    r.add_argument("--out", type=Path, required=True, help="恢复文件（或 U 盘上的文件夹）")
+    add_json_arg(r)
+    r.set_defaults(func=_cmd_children_recover)
 
     p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")
     p.add_argument("--all", action="store_true", help="包括已处理的")
@@ -345,16 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
-    try:
-        return func(args)
-    except CaseworkerError as exc:
-        print(f"caseworker-district: {exc}".replace("\n", " "), file=sys.stderr)
-        return EXIT_REFUSED
-    except KeyboardInterrupt:
-        print("caseworker-district: 已取消", file=sys.stderr)
-        return EXIT_REFUSED
+    # Every failure is exit 2 and one Chinese line (caseworker.clikit).
+    return run("caseworker-district", build_parser(), argv)
 
 
 if __name__ == "__main__":

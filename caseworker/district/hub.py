@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
-from caseworker.domain.errors import WorkspaceError, os_reason
+from caseworker.domain.errors import WorkspaceError, os_reason, sqlite_reason
 from caseworker.sync.identity import KEY_FILE
 from db import backup as backups
 from db.engine import make_engine
@@ -74,7 +74,9 @@ class Hub(Replica):
             backup = sqlite_path
         else:
             try:
-                engine = create_engine(normalise_url(str(db_url)), pool_pre_ping=True)
+                engine = create_engine(
+                    normalise_url(str(db_url)), pool_pre_ping=True, hide_parameters=True
+                )
             except (ArgumentError, ImportError, ValueError):
                 raise WorkspaceError(
                     "数据库 URL 无法识别，请写成 postgresql://用户@主机/库名 或 sqlite:///文件路径。"
@@ -88,9 +90,12 @@ class Hub(Replica):
                 else (lambda reason: None),
             )
             device_id = ensure_device_id(engine)
-        except OperationalError as exc:
+        except DatabaseError as exc:  # OperationalError, "file is not a database", …
             engine.dispose()
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if sqlite_path is not None:
+                reason = sqlite_reason(str(exc.orig)) or "文件无法打开或已损坏。未做任何改动。"
+            else:
+                reason = "无法连接数据库服务器，请检查地址、端口、用户名和密码。"
             raise WorkspaceError(f"无法打开区级平台的数据库：{reason}") from None
         except BaseException:
             engine.dispose()

@@ -4,7 +4,6 @@ district total (or one office with `--office`), from the same code as an office'
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from caseworker.domain.errors import CaseworkerError
@@ -19,18 +18,15 @@ class _Refused(CaseworkerError):
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from caseworker.commands.tabular import _period
-    from caseworker.district.hub import Hub
+    from caseworker.district.cli import _hub
+    from caseworker.outfile import check_out
     from caseworker.services import reports
     from caseworker.services.reports.output import write_xlsx
 
-    out = Path(args.out)
+    out = check_out(args.out, (".pdf", ".xlsx"))
     suffix = out.suffix.lower()
-    if suffix not in (".pdf", ".xlsx"):
-        raise _Refused(f"输出文件应以 .pdf 或 .xlsx 结尾：{out}")
-    if not out.parent.exists():
-        raise _Refused(f"文件夹不存在：{out.parent}")
     period = _period(args)
-    with Hub.open(args.home, args.db) as hub, hub.reader() as session:
+    with _hub(args) as hub, hub.reader() as session:
         report = reports.build(
             session,
             Actor.system("district"),
@@ -44,6 +40,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         write_pdf(report, out)
     else:
         write_xlsx(report, out)
+    if args.json:
+        from caseworker.commands.sync import emit_json
+        from caseworker.commands.tabular import report_json
+
+        emit_json(report_json(report, out))
+        return EXIT_OK
     print(f"已生成{report.title}：{out}")
     for section in report.sections:
         print(f"  {section.title}：" + "，".join(f"{k} {v}" for k, v in section.headline))
@@ -57,4 +59,5 @@ def register(sub: Any) -> None:
     p.add_argument("--year", help="年份 YYYY")
     p.add_argument("--office", help="只统计一个街道（街道代码），按社区列出")
     p.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(func=_cmd_report)

@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session
 
 from caseworker.district import duplicates, links, scope
 from caseworker.district.hub import Hub
+from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
+from caseworker.outfile import check_out
 from caseworker.services import accounts
-from caseworker.sync import bundle, derived, enrollment, exchange, merge, tables
+from caseworker.services.retrofit.photo_store import PhotoStore
+from caseworker.sync import bundle, derived, enrollment, exchange, merge, photos, tables
 from caseworker.sync.conflicts import ConflictInfo, list_conflicts, resolve
 from caseworker.sync.crypto import KeyPair
 from caseworker.sync.errors import SyncRefused
@@ -31,7 +34,6 @@ from caseworker.sync.identity import (
     add_peer,
     devices_of,
     find_identity,
-    load_identity,
     owner_of_device,
     peers,
     save_identity,
@@ -68,6 +70,7 @@ class Ingested:
     refused: str = ""  # why this file was refused (nothing of it was imported)
     refused_changes: int = 0  # changes kept out (scope, locked, future), in the conflicts list
     refused_reasons: dict[str, int] = field(default_factory=dict)  # "table:reason" → changes
+    photos: int = 0  # photo files received (each checked)
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,8 @@ def add_office(
     passphrase: str | None = None,
 ) -> OfficeAdded:
     """Register an office and write its enrollment file; returns the passphrase to tell it."""
-    out = Path(out)
-    if out.exists():
-        raise ValidationError(f"{out} 已存在，不会覆盖。")
+    # The file's folder is checked before the office is committed, so a bad --out leaves nothing.
+    out = check_out(out, overwrite=False)
     code = code.strip()
     with hub.engine.connect() as conn:
         me = _me(conn, hub)
@@ -135,13 +137,22 @@ def add_office(
         if not names:
             raise ValidationError("请至少填写一个社区或村（--communities）")
         with hub.writer(DISTRICT) as s:
-            if s.scalar(select(Office.id).where(Office.code == code)):
-                raise ValidationError(f"代码为 {code} 的街道已存在。")
-            row = Office(code=code, name=name.strip(), district_name=me.name)
-            s.add(row)
-            s.flush()
-            record_ids.append(row.id)
-            for i, n in enumerate(names):
+            row = s.scalar(select(Office).where(Office.code == code))
+            if row is not None:
+                # No peer holds the code (checked above): an earlier `office add` committed the
+                # office but could not write its file (a full stick). Finish that one.
+                found = s.execute(
+                    select(Community.name, Community.id).where(Community.office_id == row.id)
+                )
+                have = {cname: cid for cname, cid in found}
+                record_ids += [row.id, *have.values()]
+                names = [n for n in names if n not in have]
+            else:
+                row = Office(code=code, name=name.strip(), district_name=me.name)
+                s.add(row)
+                s.flush()
+                record_ids.append(row.id)
+            for i, n in enumerate(names, start=len(record_ids) - 1):
                 c = Community(
                     office_id=row.id,
                     name=n,
@@ -257,48 +268,15 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
         hub.backup("pre-import")
         state["backed_up"] = True
     now = hub.now()
-    with merge.integrity_guard(), hub.engine.begin() as conn:
-        allowed = _register_devices(conn, hub, rec.sender, rec.extras.get("devices"))
-
-        def checked() -> Iterator[list[Any]]:
-            for rows in rec.change_chunks():
-                if any(_device_of(r) not in allowed for r in rows):
-                    raise SyncRefused(
-                        f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。"
-                        "未做任何改动。"
-                    )
-                yield rows
-
-        touched = derived.Pending()
-
-        def after(p: merge.MergePlan) -> None:
-            touched.add(conn, p.journal)
-            links.repair(hub, conn, p.journal)
-
-        done = merge.apply_stream(
-            conn,
-            checked(),
-            now_ms=now,
-            bundle_id=rec.manifest["bundle_id"],
-            refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
-            after=after,
-        )
-        touched.flush(conn)
-        have = rec.extras.get("have")
-        if isinstance(have, dict):
-            exchange.store_acks(conn, rec.sender.device_id, have)
-        imported = rec.extras.get("imported")
-        if isinstance(imported, list):
-            acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
-            if acked:
-                for p in (SyncPush.__table__, SyncTransfer.__table__):
-                    conn.execute(
-                        delete(p).where(
-                            p.c.office_device == rec.sender.device_id,
-                            p.c.bundle_id.in_(acked),
-                        )
-                    )
-        exchange.record_received(conn, rec, done)
+    store = photo_store(hub)
+    photos.Receiver.clean(store)
+    received = photos.Receiver(store, rec.manifest["bundle_id"])
+    try:
+        with merge.integrity_guard(), hub.engine.begin() as conn:
+            done = _merge_office_bundle(hub, conn, rec, path, received, now)
+            received.publish()  # every photo and change passed: files in, then COMMIT
+    finally:
+        received.discard()
     return Ingested(
         path,
         rec.sender.name,
@@ -311,7 +289,70 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
         dict(done.updated),
         refused_changes=done.refused,
         refused_reasons=dict(done.refused_reasons),
+        photos=received.count,
     )
+
+
+def photo_store(hub: Hub) -> PhotoStore:
+    """The hub's copy of every office's retrofit photo files."""
+    return PhotoStore(hub.home / "photos")
+
+
+def _merge_office_bundle(
+    hub: Hub,
+    conn: Connection,
+    rec: exchange.Received,
+    path: Path,
+    received: photos.Receiver,
+    now: int,
+) -> merge.MergeSummary:
+    """One office bundle inside the ingest transaction: changes (each checked against the
+    office's scope), photo files (staged), acknowledgements."""
+    sender = rec.sender.device_id
+    received.on_photo = lambda sha: photos.received_from(conn, sender, sha)
+    allowed = _register_devices(conn, hub, rec.sender, rec.extras.get("devices"))
+
+    def checked(received: photos.Receiver) -> Iterator[list[Any]]:
+        for rows in rec.change_chunks(received):
+            if any(_device_of(r) not in allowed for r in rows):
+                raise SyncRefused(
+                    f"{path.name} 含有不属于“{rec.sender.name}”的设备写的修改，不能导入。"
+                    "未做任何改动。"
+                )
+            yield rows
+
+    touched = derived.Pending()
+
+    def after(p: merge.MergePlan) -> None:
+        touched.add(conn, p.journal)
+        links.repair(hub, conn, p.journal)
+
+    done = merge.apply_stream(
+        conn,
+        checked(received),
+        now_ms=now,
+        bundle_id=rec.manifest["bundle_id"],
+        refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
+        after=after,
+    )
+    touched.flush(conn)
+    have = rec.extras.get("have")
+    if isinstance(have, dict):
+        exchange.store_acks(conn, rec.sender.device_id, have)
+    imported = rec.extras.get("imported")
+    if isinstance(imported, list):
+        acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
+        if acked:
+            for p in (SyncPush.__table__, SyncTransfer.__table__):
+                conn.execute(
+                    delete(p).where(
+                        p.c.office_device == rec.sender.device_id,
+                        p.c.bundle_id.in_(acked),
+                    )
+                )
+    photos.forget(conn, sender, rec.extras.get("photos_missing"))
+    exchange.record_received(conn, rec, done)
+    return done
 
 
 def _device_of(row: Any) -> Any:
@@ -396,6 +437,19 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
             "transferred_in": _pushed(conn, office),
             "duplicates": duplicates.notices_for(conn, office),
         }
+        # the photo files of the office's cases (its own, transferred in, or asked for again
+        # after a restore) that it has not acknowledged; never another office's
+        office_id = _office_record_id(conn, office.office_code)
+        source = (
+            photos.Source(
+                conn,
+                photo_store(hub),
+                office.device_id,
+                owned=scope.owned_ids("retrofit_photo", office_id),
+            )
+            if office_id is not None
+            else None
+        )
         manifest = exchange.write_bundle(
             out,
             me,
@@ -404,6 +458,7 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
             extras,
             created_ms=hub.now(),
             kind="district",
+            photo_source=source,
         )
         exchange.record_sent(conn, manifest, out.name)
         for p in (SyncPush.__table__, SyncTransfer.__table__):
@@ -412,7 +467,7 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
                 .where(p.c.office_device == office.device_id)
                 .values(bundle_id=manifest["bundle_id"])
             )
-    return ExportResult.of(out, manifest)
+    return ExportResult.of(out, manifest, source.sent.waiting if source else 0)
 
 
 # -- corrections ---------------------------------------------------------------------------------
@@ -441,6 +496,14 @@ def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -
             raise ValidationError(str(exc), field=key) from None
         if typed[key] is None and not t.table.c[key].nullable:
             raise ValidationError(f"字段 {key} 不能为空。", field=key)
+        if key == "id_number" and typed[key]:
+            try:
+                typed[key] = idnumber.parse(typed[key]).value
+            except idnumber.InvalidIdNumber:
+                # never echo the number: the message may end up in a script's log
+                raise ValidationError(
+                    "身份证号不正确（位数、出生日期或校验位不对），未做任何改动。", field=key
+                ) from None
     try:
         with hub.writer(DISTRICT) as s:
             record = s.get(t.cls, record_id)
@@ -457,8 +520,12 @@ def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -
                 setattr(record, key, value)
             s.flush()
             return {k: getattr(record, k) for k in typed}
-    except IntegrityError:
+    except IntegrityError as exc:
         # never echo the values: a duplicate ID number is personal data
+        if "FOREIGN KEY" in str(exc.orig):
+            raise ValidationError(
+                "更正后的值引用了不存在的记录（例如社区编号不对），未做任何改动。"
+            ) from None
         raise ValidationError(
             "更正后的值与已有记录冲突（例如身份证号已被另一条记录使用），未做任何改动。"
         ) from None
@@ -474,7 +541,7 @@ def transfer(
     history and the records that depend on it go to the new office in its next bundle. The office
     it left gets a notice (it keeps its copy as it was; see docs/sync.md)."""
     t = tables.info(table_name)
-    path = scope.office_path(table_name)
+    path = scope.office_path(table_name) if t is not None else None
     if t is None or not path:
         raise ValidationError(f"数据表“{table_name}”的记录不能在街道之间转移。")
     col, ref = path[0]
@@ -596,7 +663,7 @@ def status(hub: Hub) -> list[OfficeStatus]:
     b, c = SyncBundle.__table__, SyncConflict.__table__
     out: list[OfficeStatus] = []
     with hub.engine.connect() as conn:
-        load_identity(conn, hub.key_file)
+        _me(conn, hub)
         for p in peers(conn, "office"):
             last_in = conn.execute(
                 select(func.max(b.c.recorded_at)).where(
@@ -653,7 +720,7 @@ def conflicts(hub: Hub, status_filter: str | None = "open") -> list[ConflictInfo
     """The district's conflicts list, each entry with the office whose change lost or was kept
     out (`source`)."""
     with hub.reader() as s:
-        found = list_conflicts(s, status_filter)
+        found = list_conflicts(s, DISTRICT, status_filter)
         p = SyncPeer.__table__
         names = dict(s.execute(select(p.c.device_id, p.c.name)).all())
     names[hub.device_id] = "区级平台"

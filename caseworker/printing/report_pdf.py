@@ -39,7 +39,27 @@ def _cell(value: Any, kind: str) -> str:
         return "—" if kind == "percent" else ""
     if kind == "percent":
         return f"{value * 100:.1f}%"
+    if kind == "float":
+        return f"{value:,.2f}"
     return str(value)
+
+
+def _gaps(rates: tuple[float | None, ...]) -> list[float | None]:
+    """A line's points in percent with None as gaps, unless a run of one point would be left
+    (reportlab cannot draw a line of fewer than two points): then the months without figures
+    are drawn at 0."""
+    points = [None if v is None else round(v * 100, 1) for v in rates]
+    runs, run = [], 0
+    for p in [*points, None]:
+        if p is None:
+            if run:
+                runs.append(run)
+            run = 0
+        else:
+            run += 1
+    if not runs or any(r < 2 for r in runs):
+        return [0 if p is None else p for p in points]
+    return points
 
 
 def chart_drawing(chart: Chart, width: float, height: float, font: str) -> Drawing:
@@ -48,13 +68,15 @@ def chart_drawing(chart: Chart, width: float, height: float, font: str) -> Drawi
     d.add(
         String(width / 2, height - 12, chart.title, fontName=font, fontSize=10, textAnchor="middle")
     )
+    # A bar with nothing to rate is drawn empty and labelled "—"; a line skips it.
     values = [0 if v is None else round(v * 100, 1) for v in chart.values]
     left, bottom = 34, 46
     cw, ch = width - left - 10, height - bottom - 24
     if chart.kind == "bar":
         c: Any = VerticalBarChart()
         c.bars[0].fillColor = BAR
-        c.barLabelFormat = "%.0f%%"
+        c.barLabelFormat = "values"
+        c.barLabelArray = [["—" if v is None else f"{v * 100:.0f}%" for v in chart.values]]
         c.barLabels.fontName = font
         c.barLabels.fontSize = 6.5
         c.barLabels.nudge = 6
@@ -72,7 +94,7 @@ def chart_drawing(chart: Chart, width: float, height: float, font: str) -> Drawi
 
         c.lines[0].symbol = makeMarker("FilledCircle", size=3.5)
     c.x, c.y, c.width, c.height = left, bottom, cw, ch
-    c.data = [values]
+    c.data = [values if chart.kind == "bar" else _gaps(chart.values)]
     c.valueAxis.valueMin = 0
     c.valueAxis.valueMax = 100
     c.valueAxis.valueStep = 20
@@ -234,9 +256,6 @@ def render_report(report: Report) -> bytes:
 
 def write_pdf(report: Report, out: Path | str) -> Path:
     """Render and write (to a temporary name, then renamed: no half-written file)."""
-    path = Path(out)
-    data = render_report(report)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
+    from caseworker.outfile import write_bytes
+
+    return write_bytes(Path(out), render_report(report))

@@ -530,5 +530,7 @@ def render_file(d: RetrofitFormData) -> bytes:
 
 
 def write(pdf: bytes, out: Path) -> Path:
-    out.write_bytes(pdf)
-    return out
+    """Write PDF bytes atomically, leaving nothing behind on failure (caseworker.outfile)."""
+    from caseworker.outfile import write_bytes
+
+    return write_bytes(out, pdf)

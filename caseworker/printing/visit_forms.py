@@ -337,9 +337,8 @@ def render_blank_form() -> bytes:
 
 
 def write(pdf: bytes, out: Path) -> Path:
-    """Write PDF bytes atomically (a half-written file never replaces a good one)."""
-    out = Path(out)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_bytes(pdf)
-    tmp.replace(out)
-    return out
+    """Write PDF bytes atomically (a half-written file never replaces a good one, and a failed
+    write leaves no `.part` with residents' data behind: caseworker.outfile)."""
+    from caseworker.outfile import write_bytes
+
+    return write_bytes(out, pdf)

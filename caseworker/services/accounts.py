@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import COMMUNITY_SCOPED, Actor, Permission, Role
-from caseworker.passwords import hash_password, verify_password
+from caseworker.passwords import hash_password, needs_rehash, verify_password
 from caseworker.services import settings
 from caseworker.services.children import keys as child_keys
 from db.base import utcnow
 from db.models import Community, Office, Staff
+from db.replica import check_account
 
 
 @dataclass(frozen=True)
@@ -342,13 +343,36 @@ def authenticate(
     session: Session, username: str, password: str, now: datetime | None = None
 ) -> LoginResult:
     """Check a login. Failed attempts are counted (commit the session either way)."""
-    now = now or utcnow()
     name = (username or "").strip().lower()
     row = session.scalar(select(Staff).where(Staff.username == name, Staff.deleted_at.is_(None)))
     if row is None:
         verify_password(password, _dummy_hash())  # same time as a real check: names don't leak
         return LoginResult(None, "用户名或密码错误")
+    return _attempt(session, row, password, now or utcnow())
+
+
+def unlock(
+    session: Session, actor: Actor, password: str, now: datetime | None = None
+) -> LoginResult:
+    """Unlocking an idle-locked screen: the same person's password, under the login's rules.
+
+    A failed try counts towards the same lockout as a failed login, a locked-out or disabled
+    account cannot unlock, and one whose role or community changed meanwhile must log in
+    again. Runs in a writer session (the attempt counter is kept); commit either way.
+    """
+    row = session.get(Staff, actor.staff_id) if actor.staff_id is not None else None
+    if row is None or row.deleted_at is not None:
+        return LoginResult(None, "此账号已被删除，请切换用户")
+    result = _attempt(session, row, password, now or utcnow())
+    if result.actor is not None and result.actor != actor:
+        return LoginResult(None, "管理员已更改此账号的角色或负责社区，请切换用户后重新登录")
+    # the name is not in question on a lock screen: only the password
+    return replace(result, message=result.message.replace("用户名或密码错误", "密码错误"))
+
+
+def _attempt(session: Session, row: Staff, password: str, now: datetime) -> LoginResult:
     if row.disabled:
+        verify_password(password, _dummy_hash())
         return LoginResult(None, "此账号已停用，请联系系统管理员")
     if row.locked_until is not None and row.locked_until > now:
         minutes = max(1, int((row.locked_until - now).total_seconds() // 60) + 1)
@@ -376,17 +400,20 @@ def authenticate(
     row.failed_logins = 0
     row.locked_until = None
     row.last_login_at = now
+    if needs_rehash(row.password_hash):
+        # The hash was made at an older, cheaper cost: the password is at hand only now.
+        row.password_hash = hash_password(password)
     session.flush()
     child_keys.on_login(session, row, password)
     return LoginResult(actor_for(row), "", row.must_change_password)
 
 
-def verify_actor_password(session: Session, actor: Actor, password: str) -> bool:
-    """Unlocking an idle-locked screen: the same person's password."""
-    if actor.staff_id is None:
-        return False
-    row = session.get(Staff, actor.staff_id)
-    return bool(row and not row.disabled and verify_password(password, row.password_hash))
+def ensure_current(session: Session, actor: Actor) -> None:
+    """Raise AccountChanged when the logged-in account is no longer what it was at login
+    (disabled, deleted, another role or community). Every write checks it (db.replica); the
+    UI also asks every so often, to end a stale session that only reads."""
+    if actor.staff_id is not None:
+        check_account(session, actor)
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import PermissionDenied
@@ -161,6 +161,20 @@ class AuditRow:
 CONFIDENTIAL_TABLE_PREFIX = "child"
 
 
+def _journaled_tables() -> list[str]:
+    """The tables the general audit trail may show: every journaled table but the confidential
+    ones (a fixed list of a few dozen names, not data)."""
+    import db.schema  # noqa: F401  (every programme's models registered)
+    from db.base import Base, Journaled
+
+    return sorted(
+        m.local_table.name
+        for m in Base.registry.mappers
+        if issubclass(m.class_, Journaled)
+        and not m.local_table.name.startswith(CONFIDENTIAL_TABLE_PREFIX)
+    )
+
+
 def _query(flt: AuditFilter) -> Select:
     q = select(JournalEntry).where(
         or_(JournalEntry.field.is_(None), JournalEntry.field.not_in(HIDDEN_FIELDS)),
@@ -170,6 +184,10 @@ def _query(flt: AuditFilter) -> Select:
         q = q.where(JournalEntry.actor_name == flt.actor_name)
     if flt.record_id:
         q = q.where(JournalEntry.record_id == flt.record_id.strip())
+        if not flt.table_name:
+            # The journal's record index leads with the table: naming the tables lets SQLite
+            # use it (a record id alone scanned all 1.5 M rows of a big office's journal).
+            q = q.where(JournalEntry.table_name.in_(_journaled_tables()))
     if flt.table_name:
         q = q.where(JournalEntry.table_name == flt.table_name)
     if flt.date_from:
@@ -268,49 +286,140 @@ def _rows(session: Session, entries: list[JournalEntry]) -> list[AuditRow]:
     return [_row(e, names) for e in entries]
 
 
-def count(session: Session, actor: Actor, flt: AuditFilter) -> int:
+COUNT_CAP = 10_000  # beyond this the audit view says "more than 10,000" (a bounded read)
+# Newest first by when the change was made (imported changes keep their own time), then by
+# sequence: the journal's time indexes give this order without sorting, and a page continues
+# from the last row shown (keyset), never by OFFSET.
+NEWEST_FIRST = (JournalEntry.recorded_at.desc(), JournalEntry.seq.desc())
+
+
+def _require_audit(actor: Actor) -> None:
     if not actor.can(Permission.VIEW_AUDIT):
         raise PermissionDenied("没有查看操作日志的权限")
-    return session.scalar(select(func.count()).select_from(_query(flt).subquery())) or 0
+
+
+def count(session: Session, actor: Actor, flt: AuditFilter, cap: int | None = None) -> int:
+    """How many entries match; with `cap`, counting stops at cap + 1 (a busy office's journal
+    holds millions of rows: the view says "more than cap" instead of counting them all)."""
+    _require_audit(actor)
+    q = _query(flt).with_only_columns(literal_column("1"))
+    if cap is not None:
+        q = q.limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(q.subquery())) or 0
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """One page of the audit trail: `rows`, and the count (capped at `COUNT_CAP`)."""
+
+    rows: list[AuditRow]
+    total: int
+    capped: bool
+
+
+def after_key(row: AuditRow) -> tuple[datetime, int]:
+    """The keyset position of a row: the next page starts after it."""
+    return (row.recorded_at, row.seq)
 
 
 def page(
-    session: Session, actor: Actor, flt: AuditFilter, offset: int, limit: int
+    session: Session,
+    actor: Actor,
+    flt: AuditFilter,
+    offset: int = 0,
+    limit: int = 200,
+    *,
+    after: tuple[datetime, int] | None = None,
 ) -> list[AuditRow]:
-    """Newest first."""
-    if not actor.can(Permission.VIEW_AUDIT):
-        raise PermissionDenied("没有查看操作日志的权限")
-    q = _query(flt).order_by(JournalEntry.seq.desc()).offset(offset).limit(limit)
+    """Newest first; `after` (the last row shown, see `after_key`) continues a list by keyset.
+    `offset` is kept for callers that page by number (small journals, tests)."""
+    _require_audit(actor)
+    q = _query(flt)
+    if after is not None:
+        at, seq = after
+        # The `<=` bounds the index range (an OR alone would make SQLite scan from the
+        # lower end); the OR then skips the rows already shown at the same instant.
+        q = q.where(
+            JournalEntry.recorded_at <= at,
+            or_(JournalEntry.recorded_at < at, JournalEntry.seq < seq),
+        )
+    q = q.order_by(*NEWEST_FIRST).offset(offset or None).limit(limit)
     return _rows(session, list(session.scalars(q)))
+
+
+def first_page(session: Session, actor: Actor, flt: AuditFilter, limit: int = 200) -> AuditResult:
+    """What the audit view shows on a search: the first page and the capped count."""
+    total = count(session, actor, flt, cap=COUNT_CAP)
+    rows = page(session, actor, flt, limit=limit) if total else []
+    return AuditResult(rows, min(total, COUNT_CAP), total > COUNT_CAP)
 
 
 def stream(session: Session, actor: Actor, flt: AuditFilter) -> Iterator[AuditRow]:
     """Every matching entry, newest first, read as one streamed statement (an export: OFFSET
     pages would re-read the skipped entries of a long journal for every page)."""
-    if not actor.can(Permission.VIEW_AUDIT):
-        raise PermissionDenied("没有查看操作日志的权限")
-    q = _query(flt).order_by(JournalEntry.seq.desc()).execution_options(yield_per=2000)
-    for part in session.scalars(q).partitions():
-        yield from _rows(session, list(part))  # names looked up a batch at a time
+    _require_audit(actor)  # checked now, not at the first row read
+    q = _query(flt).order_by(*NEWEST_FIRST).execution_options(yield_per=2000)
+
+    def rows() -> Iterator[AuditRow]:
+        for part in session.scalars(q).partitions():
+            yield from _rows(session, list(part))  # names looked up a batch at a time
+
+    return rows()
 
 
-def actor_names(session: Session) -> list[str]:
+def actor_names(session: Session, actor: Actor) -> list[str]:
+    """Everyone who appears in the journal, for the audit view's person filter. Read by
+    skipping through the actor index one name at a time (a recursive query): as many index
+    probes as there are names, however long the journal."""
+    _require_audit(actor)
     return list(
         session.scalars(
-            select(JournalEntry.actor_name).distinct().order_by(JournalEntry.actor_name)
+            text(
+                "WITH RECURSIVE names(n) AS ("
+                " SELECT min(actor_name) FROM journal"
+                " UNION ALL"
+                " SELECT (SELECT min(actor_name) FROM journal WHERE actor_name > names.n)"
+                " FROM names WHERE names.n IS NOT NULL"
+                ") SELECT n FROM names WHERE n IS NOT NULL"
+            )
         )
     )
 
 
-def record_history(session: Session, table_name: str, record_id: str) -> list[AuditRow]:
-    """Every change to one record, oldest first (for a record's page)."""
-    q = (
+# Who may read a record's history: the programme's readers (a child director never sees an
+# elderly person's health note); records of no programme (accounts, settings) need the audit
+# permission.
+HISTORY_PERMISSIONS: dict[str, Permission] = {
+    "elderly_": Permission.ELDERLY_VIEW,
+    "retrofit_": Permission.RETROFIT_VIEW,
+    CONFIDENTIAL_TABLE_PREFIX: Permission.CHILD_VIEW,
+}
+
+
+def history_permission(table_name: str) -> Permission:
+    for prefix, permission in HISTORY_PERMISSIONS.items():
+        if table_name.startswith(prefix):
+            return permission
+    return Permission.VIEW_AUDIT
+
+
+def record_history(
+    session: Session, actor: Actor, table_name: str, record_id: str, limit: int = 1000
+) -> list[AuditRow]:
+    """The changes to one record, oldest first (for a record's page), at most `limit` (the
+    newest ones when there are more). Whether the actor may see that record (a community
+    child director's own community) is the calling programme's check; this one checks the
+    programme."""
+    if not actor.can(history_permission(table_name)):
+        raise PermissionDenied("没有查看这条记录历史的权限")
+    newest = (
         select(JournalEntry)
         .where(
             JournalEntry.table_name == table_name,
             JournalEntry.record_id == record_id,
             or_(JournalEntry.field.is_(None), JournalEntry.field.not_in(HIDDEN_FIELDS)),
         )
-        .order_by(JournalEntry.seq)
+        .order_by(JournalEntry.seq.desc())
+        .limit(limit)
     )
-    return _rows(session, list(session.scalars(q)))
+    return _rows(session, sorted(session.scalars(newest), key=lambda e: e.seq))

@@ -3,7 +3,8 @@
 A list is a key (`elderly-roster`, `audit`, ...), a title, its columns and a row source that
 pages through SQL (never the whole table in memory). The person's rights are checked by the
 same services that show the list on screen, so an export can never show more than the screen;
-ID numbers are masked where the list masks them. Programmes add their lists to `LISTS`.
+ID numbers are masked where the list masks them. Programmes add their lists to `LISTS`;
+the child lists (`logged`) write the view log, so they are exported in a writer session.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Permission
 from caseworker.domain.visit_form import VisitStatus
 from caseworker.services import accounts, audit
+from caseworker.services.children import exports as child_rows
+from caseworker.services.children import search as child_search
+from caseworker.services.children import worklists as child_worklists
 from caseworker.services.elderly import schedule, search
 from caseworker.services.elderly._common import can_view, today_or
+from caseworker.services.retrofit import exports as retrofit_rows
+from caseworker.services.retrofit import search as retrofit_search
 from caseworker.services.tabular.xlsx import Column, XlsxWriter, check_out_path
 from db.elderly import ElderlyResident, ElderlyVisit
 from db.models import Community
@@ -39,6 +45,8 @@ class ExportFilter:
 
     roster: search.RosterQuery = field(default_factory=search.RosterQuery)
     audit: audit.AuditFilter = field(default_factory=audit.AuditFilter)
+    retrofit: retrofit_search.CaseQuery = field(default_factory=retrofit_search.CaseQuery)
+    children: child_search.ChildQuery = field(default_factory=child_search.ChildQuery)
     community_id: str | None = None
     month: date | None = None  # due lists: due by this month's end (default: this month)
     date_from: date | None = None
@@ -53,6 +61,8 @@ class ExportList:
     columns: tuple[Column, ...]
     rows: Callable[[Session, Actor, ExportFilter, date], Iterator[Sequence[Any]]]
     count: Callable[[Session, Actor, ExportFilter, date], int] | None = None
+    # Child lists: the export is a view, logged per child (the session must be a writer).
+    logged: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,7 +219,7 @@ def _conflict_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator
 
     if not (a.can(Permission.SYNC) or a.can(Permission.RESOLVE_CONFLICTS)):
         raise PermissionDenied("没有查看同步冲突的权限")
-    for c in conflicts.list_conflicts(s, status=None, actor=a):
+    for c in conflicts.list_conflicts(s, a, status=None):
         yield (
             c.detected_at,
             audit.TABLE_LABELS.get(c.table_name, c.table_name),
@@ -348,6 +358,142 @@ LISTS: dict[str, ExportList] = {
 }
 
 
+# -- programme 2 -------------------------------------------------------------------------------
+
+
+def _retrofit_cases(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Sequence[Any]]:
+    return retrofit_rows.case_rows(s, a, f.retrofit, day)
+
+
+def _retrofit_work(key: str) -> Callable[..., Iterator[Sequence[Any]]]:
+    def rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Sequence[Any]]:
+        q = retrofit_search.CaseQuery(work_list=key, community_id=f.community_id)
+        return retrofit_rows.case_rows(s, a, q, day)
+
+    return rows
+
+
+def _retrofit_work_count(key: str) -> Callable[[Session, Actor, ExportFilter, date], int]:
+    def count(s: Session, a: Actor, f: ExportFilter, day: date) -> int:
+        q = retrofit_search.CaseQuery(work_list=key, community_id=f.community_id)
+        return retrofit_search.count(s, a, q, today=day)
+
+    return count
+
+
+LISTS["retrofit-cases"] = ExportList(
+    "retrofit-cases",
+    "适老化改造档案",
+    retrofit_rows.CASE_COLUMNS,
+    _retrofit_cases,
+    lambda s, a, f, d: retrofit_search.count(s, a, f.retrofit, today=d),
+)
+for _key, (_title, _step) in retrofit_search.WORK_LISTS.items():
+    LISTS[f"retrofit-{_key}"] = ExportList(
+        f"retrofit-{_key}",
+        f"适老化改造{_title}",
+        retrofit_rows.CASE_COLUMNS,
+        _retrofit_work(_key),
+        _retrofit_work_count(_key),
+    )
+LISTS["retrofit-contractors"] = ExportList(
+    "retrofit-contractors",
+    "施工单位",
+    retrofit_rows.CONTRACTOR_COLUMNS,
+    lambda s, a, f, d: retrofit_rows.contractor_rows(s, a),
+)
+LISTS["retrofit-catalogue"] = ExportList(
+    "retrofit-catalogue",
+    "适老化改造项目目录",
+    retrofit_rows.CATALOGUE_COLUMNS,
+    lambda s, a, f, d: retrofit_rows.catalogue_rows(s, a),
+)
+
+
+# -- programme 3 (confidential: child-protection roles, scoped in SQL, logged) -----------------
+
+
+def _child_list(
+    title: str,
+    rows: Callable[[Session, Actor, ExportFilter, date, child_rows.ViewLogger], Iterator[Any]],
+) -> Callable[..., Iterator[Sequence[Any]]]:
+    def source(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Sequence[Any]]:
+        return rows(s, a, f, day, child_rows.ViewLogger(s, a, title))
+
+    return source
+
+
+LISTS["children-register"] = ExportList(
+    "children-register",
+    "儿童台账（保密）",
+    child_rows.REGISTER_COLUMNS,
+    _child_list(
+        "儿童台账",
+        lambda s, a, f, d, log: child_rows.register_rows(s, a, f.children, d, log),
+    ),
+    lambda s, a, f, d: child_search.count(s, a, f.children),
+    logged=True,
+)
+LISTS["children-cases"] = ExportList(
+    "children-cases",
+    "儿童个案一览（保密）",
+    child_rows.CASE_COLUMNS,
+    _child_list(
+        "个案一览",
+        lambda s, a, f, d, log: child_rows.case_rows(
+            s, a, f.community_id or f.children.community_id, f.children.open_case_only, log
+        ),
+    ),
+    logged=True,
+)
+
+
+def _child_work(key: str, title: str) -> Callable[..., Iterator[Sequence[Any]]]:
+    return _child_list(
+        title,
+        lambda s, a, f, d, log: child_rows.work_case_rows(s, a, key, f.community_id, d, log),
+    )
+
+
+_CHILD_WORK_KEYS = {
+    "urgent": "urgent",
+    "to_verify": "verify",
+    "to_assess": "assess",
+    "to_plan": "plan",
+    "visits_due": "visits",
+    "turning_18": "turning18",
+}
+for _key, _title in child_worklists.CASE_LISTS.items():
+    _name = f"children-{_CHILD_WORK_KEYS[_key]}"
+    LISTS[_name] = ExportList(
+        _name,
+        f"儿童关爱{_title.replace('/', '、')}（保密）",
+        child_rows.TURNING_COLUMNS if _key == "turning_18" else child_rows.WORK_CASE_COLUMNS,
+        _child_work(_key, _title),
+        logged=True,
+    )
+LISTS["children-services"] = ExportList(
+    "children-services",
+    "儿童关爱服务逾期（保密）",
+    child_rows.SERVICE_COLUMNS,
+    _child_list(
+        "服务逾期",
+        lambda s, a, f, d, log: child_rows.service_rows(s, a, f.community_id, d, log),
+    ),
+    logged=True,
+)
+LISTS["children-categories"] = ExportList(
+    "children-categories",
+    "儿童类别复核（保密）",
+    child_rows.CATEGORY_COLUMNS,
+    _child_list(
+        "类别复核",
+        lambda s, a, f, d, log: child_rows.category_rows(s, a, f.community_id, d, log),
+    ),
+    logged=True,
+)
+
+
 def export(
     session: Session,
     actor: Actor,
@@ -362,6 +508,8 @@ def export(
     spec = LISTS.get(key)
     if spec is None:
         raise ValidationError(f"没有名为“{key}”的列表。可导出：{'、'.join(LISTS)}")
+    if spec.logged and session.info.get("journal") is None:
+        raise RuntimeError(f"{key}: a logged export needs a writer session")
     path = check_out_path(out)
     f = flt or ExportFilter()
     day = today_or(today)

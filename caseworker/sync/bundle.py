@@ -5,12 +5,13 @@
 
 Each frame is `u32 length | ChaCha20-Poly1305 ciphertext` of a zlib-compressed JSON value: frame 0
 holds the extras (acknowledgements, have-vector…), the frames after it hold up to `FRAME_ROWS`
-changes each, and a last, empty frame closes the stream. The key comes from an ephemeral X25519
-key and the recipient's key (HKDF); frame i's nonce is i with a flag on the closing frame, and
-every frame's associated data binds the bundle id, sender and recipient, so frames cannot be
-reordered, dropped, cut short or moved to another bundle unnoticed. The manifest at the end
-carries the sha256 and size of everything between MAGIC and the manifest; the signature covers
-MAGIC and the manifest bytes.
+changes each, then the photo files (raw frames: 0x00, a u16-long JSON header, the bytes; see
+caseworker.sync.photos), and a last, empty frame closes the stream. The key comes from an
+ephemeral X25519 key and the recipient's key (HKDF); frame i's nonce is i with a flag on the
+closing frame, and every frame's associated data binds the bundle id, sender and recipient, so
+frames cannot be reordered, dropped, cut short or moved to another bundle unnoticed. The
+manifest at the end carries the sha256 and size of everything between MAGIC and the manifest;
+the signature covers MAGIC and the manifest bytes.
 
 A bundle is never held whole in memory: the writer sends each frame to a temporary file as it is
 made (then flush, fsync, rename, read back and compare digests) and the reader checks the digest
@@ -47,6 +48,7 @@ MAX_FRAME = 64 * 1024 * 1024  # a compressed frame on disk
 MAX_FRAME_PLAIN = 128 * 1024 * 1024  # a frame once inflated
 MAX_DEPTH = 32  # nesting of any JSON value read from a bundle
 _EPH = 32
+RAW = b"\x00"  # first byte of a raw frame; a zlib stream never starts with it (CM must be 8)
 _TAG = 16
 _HEAD = len(MAGIC) + 1 + _EPH
 _TAIL = 4 + 64 + 2
@@ -136,6 +138,15 @@ class BundleWriter:
             json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 3
         )
         sealed = self._aead.encrypt(_nonce(self._index, last), plain, self._aad)
+        self._index += 1
+        self._body(struct.pack(">I", len(sealed)) + sealed)
+
+    def raw_frame(self, header: dict[str, Any], data: bytes) -> None:
+        """A frame of bytes that zlib and JSON would only slow down (a part of a JPEG): RAW, the
+        header's length and JSON, then the bytes; read back as the header with "data" added."""
+        head = json.dumps(header, separators=(",", ":")).encode()
+        plain = RAW + struct.pack(">H", len(head)) + head + data
+        sealed = self._aead.encrypt(_nonce(self._index, False), plain, self._aad)
         self._index += 1
         self._body(struct.pack(">I", len(sealed)) + sealed)
 
@@ -376,6 +387,8 @@ def frames(env: Envelope, keys: crypto.KeyPair, bound: bytes, count: int) -> Ite
 
 
 def _inflate(compressed: bytes) -> Any:
+    if compressed[:1] == RAW:
+        return _raw(compressed)
     d = zlib.decompressobj()
     try:
         raw = d.decompress(compressed, MAX_FRAME_PLAIN)
@@ -386,3 +399,16 @@ def _inflate(compressed: bytes) -> Any:
         return loads_bounded(raw)
     except (zlib.error, ValueError, UnicodeDecodeError, RecursionError):
         raise SyncRefused("数据包内容无法读取（格式错误），未做任何改动。") from None
+
+
+def _raw(plain: bytes) -> dict[str, Any]:
+    """A raw frame: its JSON header (an object) with the bytes that follow it as "data"."""
+    try:
+        (n,) = struct.unpack_from(">H", plain, 1)
+        header = loads_bounded(plain[3 : 3 + n])
+    except (struct.error, ValueError, UnicodeDecodeError, RecursionError):
+        raise SyncRefused("数据包内容无法读取（格式错误），未做任何改动。") from None
+    if not isinstance(header, dict) or len(plain) < 3 + n:
+        raise SyncRefused("数据包内容无法读取（格式错误），未做任何改动。")
+    header["data"] = plain[3 + n :]
+    return header

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
@@ -84,19 +84,44 @@ PROGRAMME_TABLES = {
 }
 
 
-def list_conflicts(
-    session: Session, status: str | None = "open", *, actor: Actor | None = None
-) -> list[ConflictInfo]:
-    """The conflicts list, newest first; given an `actor`, only the programmes it may read
-    (filtered in the query). The district's own tools list everything (no actor)."""
-    q = select(SyncConflict).order_by(SyncConflict.id.desc())
+def _require(actor: Actor) -> None:
+    if not (actor.can(Permission.SYNC) or actor.can(Permission.RESOLVE_CONFLICTS)):
+        raise PermissionDenied("没有查看同步冲突的权限")
+
+
+def _visible(actor: Actor, status: str | None):  # -> Select[tuple[SyncConflict]]
+    q = select(SyncConflict)
     if status is not None:
         q = q.where(SyncConflict.status == status)
-    if actor is not None:
-        for prefix, permission in PROGRAMME_TABLES.items():
-            if not actor.can(permission):
-                q = q.where(SyncConflict.table_name.not_like(f"{prefix}%"))
+    for prefix, permission in PROGRAMME_TABLES.items():
+        if not actor.can(permission):
+            q = q.where(SyncConflict.table_name.not_like(f"{prefix}%"))
+    return q
+
+
+def list_conflicts(
+    session: Session,
+    actor: Actor,
+    status: str | None = "open",
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ConflictInfo]:
+    """The conflicts list, newest first, only the programmes `actor` may read (filtered in the
+    query); a page of `limit` from `offset` (None: all, for an export that streams them). The
+    district's own tools act as the system actor, which reads everything."""
+    _require(actor)
+    q = _visible(actor, status).order_by(SyncConflict.id.desc())
+    if limit is not None:
+        q = q.limit(limit).offset(offset or None)
     return [_info(r) for r in session.scalars(q)]
+
+
+def count_conflicts(session: Session, actor: Actor, status: str | None = "open") -> int:
+    """How many entries `list_conflicts` would give without a limit."""
+    _require(actor)
+    sub = _visible(actor, status).with_only_columns(SyncConflict.id).subquery()
+    return session.scalar(select(func.count()).select_from(sub)) or 0
 
 
 def resolve(session: Session, actor: Actor, conflict_id: int, action: str) -> ConflictInfo:

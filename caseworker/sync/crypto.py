@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from caseworker.domain.errors import os_reason
 from caseworker.sync.errors import SyncRefused
 
 _RAW = serialization.Encoding.Raw
@@ -113,8 +114,30 @@ def open_sealed(blob: bytes, keys: KeyPair, aad: bytes) -> bytes:
 # -- private keys at rest ------------------------------------------------------------------------
 
 
+def _key_file_error(path: Path, exc: OSError) -> SyncRefused:
+    return SyncRefused(
+        f"无法读写本机的同步密钥文件 {path}：{os_reason(exc)}。"
+        "请检查工作区 keys 文件夹的权限。未做任何改动。"
+    )
+
+
+def key_file_exists(path: Path) -> bool:
+    """Whether the key file is there; an unreadable keys/ folder is a Chinese refusal."""
+    try:
+        return path.exists()
+    except OSError as exc:
+        raise _key_file_error(path, exc) from None
+
+
 def load_or_create_key_file(path: Path) -> bytes:
     """The 32-byte key that protects private keys stored in the database (created once)."""
+    try:
+        return _load_or_create_key_file(path)
+    except OSError as exc:
+        raise _key_file_error(path, exc) from None
+
+
+def _load_or_create_key_file(path: Path) -> bytes:
     if path.exists():
         key = path.read_bytes()
         if len(key) != 32:

@@ -8,6 +8,7 @@ payload, a frame at a time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections import Counter
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, func, insert, select, type_coerce, update
 
-from caseworker.sync import bundle, crypto, merge
+from caseworker.sync import bundle, crypto, merge, photos
 from caseworker.sync.errors import SyncCancelled, SyncRefused
 from caseworker.sync.identity import Identity, Peer, peer
 from db.base import utcnow
@@ -43,10 +44,21 @@ class ExportResult:
     bundle_id: str
     changes: int
     counts: dict[str, int]
+    photos: int = 0  # photo files carried
+    photo_bytes: int = 0
+    photos_waiting: int = 0  # files over this bundle's photo budget: they go in the next one
 
     @staticmethod
-    def of(path: Path, manifest: dict[str, Any]) -> ExportResult:
-        return ExportResult(path, manifest["bundle_id"], manifest["changes"], manifest["counts"])
+    def of(path: Path, manifest: dict[str, Any], waiting: int = 0) -> ExportResult:
+        return ExportResult(
+            path,
+            manifest["bundle_id"],
+            manifest["changes"],
+            manifest["counts"],
+            manifest.get("photos", 0),
+            manifest.get("photo_bytes", 0),
+            waiting,
+        )
 
 
 @dataclass(frozen=True)
@@ -63,18 +75,25 @@ class Received:
     keys: crypto.KeyPair
     frame_count: int
 
-    def change_chunks(self) -> Iterator[list[Any]]:
+    def change_chunks(self, received: photos.Receiver | None = None) -> Iterator[list[Any]]:
         """The change rows, a frame at a time; refuses (SyncRefused) a frame that is not a list
-        of rows or a stream whose row count differs from the signed manifest."""
+        of rows or a stream whose row count differs from the signed manifest. The photo frames
+        that follow the changes go to `received`, which checks and stages each file, before the
+        last rows' caller sees the stream end (so a bad photo refuses the whole bundle)."""
         frames = bundle.frames(self.envelope, self.keys, _bound(self.manifest), self.frame_count)
         next(frames)  # the extras, read already
         total = 0
+        in_photos = False
         for index, value in enumerate(frames, start=1):
             if index == self.frame_count - 1:
                 if value is not None:
                     raise SyncRefused(_MALFORMED)
                 break
-            if not isinstance(value, list):
+            if isinstance(value, dict) and received is not None:
+                in_photos = True
+                received.feed(value)
+                continue
+            if in_photos or not isinstance(value, list):
                 raise SyncRefused(_MALFORMED)
             total += len(value)
             if total > self.manifest["changes"]:
@@ -82,6 +101,11 @@ class Received:
             yield value
         if total != self.manifest["changes"]:
             raise SyncRefused("数据包中的变更条数与清单不符，未做任何改动。")
+        expected = self.manifest.get("photos", 0)
+        if received is not None:
+            received.finish(expected)
+        elif expected:
+            raise SyncRefused(_MALFORMED)
 
 
 _MALFORMED = "数据包内容格式不对，未做任何改动。"
@@ -147,15 +171,22 @@ def write_bundle(
     created_ms: int,
     kind: str,
     cancelled: Cancelled | None = None,
+    photo_source: photos.Source | None = None,
 ) -> dict[str, Any]:
-    """Stream `chunks` of changes into a verified bundle file at `path`; returns its manifest."""
+    """Stream `chunks` of changes, then the photo files of `photo_source`, into a verified
+    bundle file at `path`; returns its manifest."""
     bundle_id = new_id()
     counts: Counter[str] = Counter()
     n = 0
     hlc_min = hlc_max = ""
-    with bundle.BundleWriter(
-        path, me.keys, to.box_pub, bundle.binding(bundle_id, me.device_id, to.device_id)
-    ) as w:
+    # A generator of rows is closed here, while its connection is open, even when the write
+    # fails (a full stick): collected later, it would close a cursor on a closed database.
+    with (
+        contextlib.closing(chunks) if hasattr(chunks, "close") else contextlib.nullcontext(),
+        bundle.BundleWriter(
+            path, me.keys, to.box_pub, bundle.binding(bundle_id, me.device_id, to.device_id)
+        ) as w,
+    ):
         w.frame(extras)
         for chunk in chunks:
             if not chunk:
@@ -167,6 +198,9 @@ def write_bundle(
             hlc_min = lo if not hlc_min or lo < hlc_min else hlc_min
             hlc_max = max(hi, hlc_max)
             w.frame([list(row) for row in chunk])
+        sent = photos.Sent()
+        if photo_source is not None:
+            sent = photo_source.write(w.raw_frame, bundle_id)
         if cancelled is not None and cancelled():
             raise SyncCancelled("已取消导出，没有写出任何文件。")
         return w.finish(
@@ -184,6 +218,8 @@ def write_bundle(
                 "hlc_max": hlc_max,
                 "changes": n,
                 "counts": dict(sorted(counts.items())),
+                "photos": sent.photos,
+                "photo_bytes": sent.size,
             }
         )
 
@@ -234,6 +270,10 @@ def check_manifest(m: dict[str, Any]) -> None:
     for key, top in (("created_ms", 2**53), ("changes", 2**40)):
         v = m.get(key)
         if type(v) is not int or not 0 <= v < top:
+            raise SyncRefused(f"数据包清单的“{key}”一项格式不对，未做任何改动。")
+    for key in ("photos", "photo_bytes"):
+        v = m.get(key, 0)
+        if type(v) is not int or not 0 <= v < 2**40:
             raise SyncRefused(f"数据包清单的“{key}”一项格式不对，未做任何改动。")
     counts = m.get("counts")
     if not isinstance(counts, dict) or not all(
@@ -362,6 +402,7 @@ def mark_acknowledged(conn: Connection, bundle_ids: Sequence[str], peer_id: str)
         )
         if found:
             conn.execute(update(t).where(t.c.bundle_id.in_(found)).values(acknowledged_at=utcnow()))
+            photos.acknowledge(conn, peer_id, found)
         newly.extend(found)
     return newly
 

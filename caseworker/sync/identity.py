@@ -73,7 +73,7 @@ def find_identity(conn: Connection, key_file: Path) -> Identity | None:
     row = conn.execute(select(t)).first()
     if row is None:
         return None
-    secret = crypto.load_or_create_key_file(key_file) if key_file.exists() else None
+    secret = crypto.load_or_create_key_file(key_file) if crypto.key_file_exists(key_file) else None
     if secret is None:
         raise NotEnrolled(
             f"找不到本机的同步密钥文件（{key_file}）。请找回它，或请区里重新登记本街道。"

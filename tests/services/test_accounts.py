@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Role
@@ -168,3 +168,160 @@ def test_duplicate_username_refused(office_ws: Workspace, admin: Actor) -> None:
 
 def test_admin_password_still_works(office_ws: Workspace) -> None:
     assert login(office_ws, "admin", ADMIN_PASSWORD).role is Role.ADMIN
+
+
+# -- an account's powers end when an administrator takes them (issue 8) ----------------------
+
+
+_seq = iter(range(11, 99))
+
+
+def _add_resident(ws: Workspace, actor: Actor) -> None:
+    from datetime import date
+
+    from tests.services._elderly import add
+
+    add(ws, actor, "周爷爷", date(1941, 7, 2), seq=next(_seq))
+
+
+def test_a_disabled_account_can_no_longer_write_in_its_open_session(
+    office_ws: Workspace, admin: Actor, worker: Actor
+) -> None:
+    from caseworker.domain.errors import AccountChanged
+
+    _add_resident(office_ws, worker)  # still logged in and allowed
+    with office_ws.writer(admin) as s:
+        accounts.set_disabled(s, admin, worker.staff_id, True)
+    with office_ws.reader() as s:
+        journal_before = s.scalar(select(func.count()).select_from(JournalEntry))
+    with pytest.raises(AccountChanged, match="停用"):
+        _add_resident(office_ws, worker)
+    with office_ws.reader() as s:
+        assert s.scalar(select(func.count()).select_from(JournalEntry)) == journal_before
+
+
+def test_a_demoted_or_moved_account_must_log_in_again(
+    office_ws: Workspace, admin: Actor, worker: Actor
+) -> None:
+    from caseworker.domain.errors import AccountChanged
+
+    with office_ws.writer(admin) as s:
+        accounts.update_staff(
+            s, admin, worker.staff_id, accounts.StaffDraft("worker", "李专干", Role.SUPERVISOR)
+        )
+    with pytest.raises(AccountChanged, match="重新登录"):
+        _add_resident(office_ws, worker)
+    # logging in again gives the new role, and it writes
+    promoted = login(office_ws, "worker", STAFF_PASSWORD)
+    assert promoted.role is Role.SUPERVISOR
+    _add_resident(office_ws, promoted)
+
+
+def test_a_deleted_account_is_refused(office_ws: Workspace, worker: Actor) -> None:
+    from caseworker.domain.errors import AccountChanged
+
+    with office_ws.writer(Actor.system("test")) as s:
+        s.get(Staff, worker.staff_id).deleted_at = utcnow()
+    with pytest.raises(AccountChanged, match="删除"):
+        _add_resident(office_ws, worker)
+
+
+def _unlock(ws: Workspace, actor: Actor, password: str, now=None) -> accounts.LoginResult:
+    with ws.writer(Actor.system("login")) as s:
+        return accounts.unlock(s, actor, password, now=now)
+
+
+def test_the_lock_screen_shares_the_login_attempt_limit(
+    office_ws: Workspace, worker: Actor
+) -> None:
+    assert _unlock(office_ws, worker, STAFF_PASSWORD).actor == worker
+    for i in range(4):
+        r = _unlock(office_ws, worker, "guess")
+        assert r.actor is None and f"再错 {4 - i} 次" in r.message
+    assert "已锁定" in _unlock(office_ws, worker, "guess").message
+    # locked out: the right password opens neither the lock screen nor the login
+    assert "分钟后再试" in _unlock(office_ws, worker, STAFF_PASSWORD).message
+    assert attempt(office_ws, "worker", STAFF_PASSWORD).actor is None
+    # guesses at the login count for the lock screen too
+    later = utcnow() + timedelta(minutes=16)
+    for _ in range(4):
+        attempt(office_ws, "worker", "guess", now=later)
+    assert "已锁定" in _unlock(office_ws, worker, "guess", now=later).message
+
+
+def test_the_lock_screen_refuses_a_disabled_or_changed_account(
+    office_ws: Workspace, admin: Actor, worker: Actor
+) -> None:
+    with office_ws.writer(admin) as s:
+        accounts.update_staff(
+            s,
+            admin,
+            worker.staff_id,
+            accounts.StaffDraft("worker", "李专干", Role.CHILD_SUPERVISOR),
+        )
+    r = _unlock(office_ws, worker, STAFF_PASSWORD)
+    assert r.actor is None and "切换用户" in r.message
+    with office_ws.writer(admin) as s:
+        accounts.set_disabled(s, admin, worker.staff_id, True)
+    r = _unlock(office_ws, worker, STAFF_PASSWORD)
+    assert r.actor is None and "停用" in r.message
+
+
+# -- password hashes carry their cost --------------------------------------------------------
+
+
+def test_hashes_carry_their_parameters_and_old_ones_are_upgraded_at_login(
+    office_ws: Workspace,
+) -> None:
+    import base64
+    import hashlib
+    import os
+
+    from caseworker import passwords
+
+    stored = passwords.hash_password("Abc12345")
+    scheme, n, r, p, _, _ = stored.split("$")
+    assert (scheme, int(n), int(r), int(p)) == ("scrypt", passwords.N, passwords.R, passwords.P)
+    assert passwords.verify_password("Abc12345", stored)
+    assert not passwords.verify_password("Abc12346", stored)
+    # a hash from the earlier, cheaper cost (2**14) still verifies and is re-hashed at login
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(STAFF_PASSWORD.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    b64 = base64.b64encode
+    old = f"scrypt$16384$8$1${b64(salt).decode()}${b64(digest).decode()}"
+    assert passwords.verify_password(STAFF_PASSWORD, old) and passwords.needs_rehash(old)
+    with office_ws.writer(Actor.system("test")) as s:
+        s.scalar(select(Staff).where(Staff.username == "worker")).password_hash = old
+    assert attempt(office_ws, "worker", STAFF_PASSWORD).actor is not None
+    with office_ws.reader() as s:
+        now_stored = s.scalar(select(Staff.password_hash).where(Staff.username == "worker"))
+    assert now_stored != old and not passwords.needs_rehash(now_stored)
+    assert attempt(office_ws, "worker", STAFF_PASSWORD).actor is not None
+
+
+@pytest.mark.parametrize(
+    "doctored",
+    [
+        "scrypt$4194304$8$1$c2FsdHNhbHRzYWx0c2FsdA==$ZGlnZXN0ZGlnZXN0ZGlnZXN0",  # 2**22: 4 GiB
+        "scrypt$-1$8$1$c2FsdHNhbHRzYWx0c2FsdA==$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+        "scrypt$32768$64$1$c2FsdHNhbHRzYWx0c2FsdA==$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+        "scrypt$32768$8$16$c2FsdHNhbHRzYWx0c2FsdA==$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+        "scrypt$32768$8$1$!!$ZGlnZXN0",
+        "md5$x",
+        "",
+    ],
+)
+def test_a_doctored_hash_is_refused_without_running_its_cost(
+    doctored: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from caseworker import passwords
+
+    ran: list[dict] = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: ran.append(k) or real(*a, **k))
+    assert not passwords.verify_password("anything", doctored)
+    assert not passwords.needs_rehash(doctored)
+    assert ran == []  # refused before any scrypt ran
+    assert passwords.verify_password("x", passwords.hash_password("x")) and len(ran) == 2

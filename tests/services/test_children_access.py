@@ -19,7 +19,15 @@ from caseworker.domain.children import CloseReason, Risk, ServiceStatus
 from caseworker.domain.errors import NotFound, PermissionDenied
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts
-from caseworker.services.children import cases, forms, keys, register, search, worklists
+from caseworker.services.children import (
+    cases,
+    forms,
+    keys,
+    register,
+    rotation,
+    search,
+    worklists,
+)
 from caseworker.workspace import Workspace
 from tests.conftest import STAFF_PASSWORD, login
 from tests.services._children import SECRET, TODAY, add_child, add_child_staff, child_id_number
@@ -224,6 +232,14 @@ def calls(ids: dict[str, str]) -> dict[str, tuple[Callable[[Any, Actor], Any], s
             lambda s, a: worklists.work_lists(s, a, today=TODAY),
             "list",
         ),
+        "worklists.case_list": (
+            lambda s, a: worklists.case_list(s, a, "urgent", today=TODAY),
+            "list",
+        ),
+        "worklists.services_overdue": (
+            lambda s, a: worklists.services_overdue(s, a, today=TODAY),
+            "list",
+        ),
         "worklists.category_items": (
             lambda s, a: worklists.category_items(s, a, today=TODAY),
             "list",
@@ -238,6 +254,7 @@ def calls(ids: dict[str, str]) -> dict[str, tuple[Callable[[Any, Actor], Any], s
             "list",
         ),
         "keys.grant": (lambda s, a: keys.grant(s, a, ids["ertong1"]), "supervisor"),
+        "rotation.rotate": (lambda s, a: rotation.rotate(s, a), "supervisor"),
     }
 
 
@@ -271,7 +288,7 @@ def test_every_public_children_service_is_in_the_matrix() -> None:
     ids |= {k: "x" for k in ("verified", "assessed", "service", "closed", "ertong1")}
     listed = set(calls(ids))
     public = set()
-    for module in (register, cases, search, worklists, keys, forms):
+    for module in (register, cases, search, worklists, keys, forms, rotation):
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__ or name.startswith("_"):
                 continue

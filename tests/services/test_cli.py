@@ -80,3 +80,21 @@ def test_workspace_option_before_or_after_the_command(tmp_path: Path) -> None:
         assert f"工作区：{args[1] if args[0] == '--workspace' else args[2]}" in r.stdout
     assert (tmp_path / "a" / "caseworker.sqlite3").exists()
     assert (tmp_path / "b" / "caseworker.sqlite3").exists()
+
+
+def test_check_imports_a_heic_photo_or_says_why_not(tmp_path: Path) -> None:
+    """`check --photo` proves this program reads iPhone photos (the frozen build runs it)."""
+    import pillow_heif
+    from PIL import Image
+
+    heic = tmp_path / "IMG_0001.heic"
+    pillow_heif.from_pillow(Image.new("RGB", (2400, 1200), (120, 90, 60))).save(heic, quality=60)
+    ws = str(tmp_path / "ws")
+    r = cw("check", "--workspace", ws, "--photo", str(heic))
+    assert r.returncode == 0, r.stderr
+    assert "照片可以导入：IMG_0001.heic（存为 1600×800 JPEG）" in r.stdout
+    junk = tmp_path / "IMG_0002.heic"
+    junk.write_bytes(b"not a picture" * 100)
+    r = cw("check", "--workspace", ws, "--photo", str(junk))
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "不是能识别的图片" in r.stderr

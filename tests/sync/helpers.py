@@ -15,8 +15,29 @@ from caseworker.sync import office
 from caseworker.workspace import Workspace
 
 PASSPHRASE = "test-pass-2026"
-SUPERVISOR = Actor("sup", "kezhang", "王科长", Role.SUPERVISOR)
 ADMIN = Actor.system("test")
+
+
+def account(
+    ws: Workspace, username: str, name: str, role: Role, community_id: str | None = None
+) -> Actor:
+    """A real account at an office, as a login would give it (writes check the account)."""
+    from caseworker.services import accounts
+    from db.models import Staff
+
+    with ws.writer(ADMIN) as s:
+        info = accounts.create_staff(
+            s,
+            ADMIN,
+            accounts.StaffDraft(username, name, role, community_id),
+            "test-pass-2026",
+            force_password_change=False,
+        )
+        return accounts.actor_for(s.get(Staff, info.id))
+
+
+def supervisor(ws: Workspace) -> Actor:
+    return account(ws, "kezhang", "王科长", Role.SUPERVISOR)
 
 
 class Clock:

@@ -63,7 +63,7 @@ def test_visit_and_interval_changes_move_due_dates_on_the_receiving_side(tmp_pat
 def test_reversing_a_conflict_moves_the_due_date_back(tmp_path: Path) -> None:
     from caseworker.domain.elderly import Tier
     from caseworker.sync.conflicts import list_conflicts, resolve
-    from tests.sync.helpers import SUPERVISOR
+    from tests.sync.helpers import supervisor
 
     w = make_world(tmp_path, ["A"])
     try:
@@ -83,10 +83,11 @@ def test_reversing_a_conflict_moves_the_due_date_back(tmp_path: Path) -> None:
         assert high_risk_due is not None and general_due is not None
         assert high_risk_due < general_due  # the district's later change won
         with a.reader() as s:
-            [conflict] = [c for c in list_conflicts(s) if c.field == "tier"]
+            [conflict] = [c for c in list_conflicts(s, ADMIN) if c.field == "tier"]
         assert conflict.lost_value == Tier.GENERAL.value
-        with a.writer(SUPERVISOR) as s:
-            resolve(s, SUPERVISOR, conflict.id, "reverse")
+        chief = supervisor(a)
+        with a.writer(chief) as s:
+            resolve(s, chief, conflict.id, "reverse")
         assert _due(a, rid) == general_due  # recomputed with the restored tier
     finally:
         w.close()

@@ -159,12 +159,12 @@ def test_a_transferred_out_notice_is_withdrawn_when_the_record_comes_back(world)
     service.ingest(world.hub, [world.office_to_district("A")])
     service.transfer(world.hub, "elderly_resident", rid, "B", community="B光明社区")
     office.import_bundle(a, ADMIN, world.district_to_office("A"))
-    assert [m.record_id for m in office.transferred_out(a)] == [rid]
+    assert [m.record_id for m in office.transferred_out(a, ADMIN)] == [rid]
     service.transfer(world.hub, "elderly_resident", rid, "A", community="A和平社区")
     office.import_bundle(a, ADMIN, world.district_to_office("A"))
     office.import_bundle(b, ADMIN, world.district_to_office("B"))
-    assert office.transferred_out(a) == []
-    assert [m.record_id for m in office.transferred_out(b)] == [rid]
+    assert office.transferred_out(a, ADMIN) == []
+    assert [m.record_id for m in office.transferred_out(b, ADMIN)] == [rid]
 
 
 def test_district_interval_setting_moves_due_dates_at_the_district(world) -> None:
@@ -209,14 +209,14 @@ def test_one_person_on_two_rosters_is_held_not_refused(world) -> None:
     # both offices are told
     for code, ws in (("A", a), ("B", b)):
         office.import_bundle(ws, ADMIN, world.district_to_office(code))
-        notices = office.duplicate_notices(ws)
+        notices = office.duplicate_notices(ws, ADMIN)
         assert [n.record_id for n in notices] == [ids[code]]
     # the district keeps the earlier record; B's record is tombstoned there, notices withdrawn
     duplicates.resolve(world.hub, cases[0].id, "earlier")
     assert duplicates.list_cases(world.hub) == []
     for code, ws in (("A", a), ("B", b)):
         office.import_bundle(ws, ADMIN, world.district_to_office(code))
-        assert office.duplicate_notices(ws) == []
+        assert office.duplicate_notices(ws, ADMIN) == []
     gone = table_rows(b.engine, "elderly_resident", f"WHERE id='{ids['B']}'", "deleted_at")
     assert gone[0][0] is not None
 
@@ -250,7 +250,10 @@ def test_quiet_exchange_is_visible_and_machine_readable(world) -> None:
     office.import_bundle(a, ADMIN, world.district_to_office("A"))
     service.ingest(world.hub, [world.office_to_district("A")])
     office.import_bundle(a, ADMIN, world.district_to_office("A"))
-    assert office.pending(a).changes == 0 and office.pending(a).unacknowledged_bundles == 0
+    assert (
+        office.pending(a, ADMIN).changes == 0
+        and office.pending(a, ADMIN).unacknowledged_bundles == 0
+    )
     home = world.hub.home
     world.hub.close()
     out = _district(home, "status", "--json")
@@ -316,6 +319,7 @@ def test_a_bundle_with_no_change_takes_no_backup(world) -> None:
 
 def test_the_conflicts_list_shows_each_person_only_the_programmes_they_may_read(world) -> None:
     """A conflict on an elderly visit is listed to a caseworker, not to a child director."""
+    from caseworker.domain.errors import PermissionDenied
     from caseworker.domain.roles import Actor
     from caseworker.sync.conflicts import list_conflicts
 
@@ -330,11 +334,14 @@ def test_the_conflicts_list_shows_each_person_only_the_programmes_they_may_read(
         s.get(ElderlyVisit, vid).health_notes = "有高血压（保密）"
     office.import_bundle(a, ADMIN, world.district_to_office("A"))  # refused: locked
     caseworker = Actor("c", "zg", "张专干", Role.CASEWORKER)
+    child_supervisor = Actor("s", "dd", "王督导", Role.CHILD_SUPERVISOR)
     director = Actor("d", "er", "刘主任", Role.CHILD_DIRECTOR)
     with a.reader() as s:
-        everything = list_conflicts(s)
-        for_caseworker = list_conflicts(s, actor=caseworker)
-        for_director = list_conflicts(s, actor=director)
+        everything = list_conflicts(s, ADMIN)
+        for_caseworker = list_conflicts(s, caseworker)
+        for_child_supervisor = list_conflicts(s, child_supervisor)
+        with pytest.raises(PermissionDenied):  # no sync permission at all: refused first
+            list_conflicts(s, director)
     assert [c.table_name for c in everything] == ["elderly_visit"]
     assert for_caseworker == everything
-    assert for_director == []
+    assert for_child_supervisor == []

@@ -99,7 +99,7 @@ def test_damaged_and_forged_bundles_are_refused_and_change_nothing(world, tmp_pa
         assert expected in str(exc.value), (name, str(exc.value))
         assert "未做任何改动" in str(exc.value), name
         with pytest.raises(SyncRefused):
-            office.preview_bundle(a, bad)
+            office.preview_bundle(a, ADMIN, bad)
         assert snapshot(a.engine) == before, name
     assert sorted(a.paths.backups.iterdir()) == backups_before
     # the genuine bundle still imports
@@ -316,7 +316,7 @@ def test_any_flipped_bit_or_cut_is_refused(bundle_case, tmp_path_factory, data) 
     bad = tmp_path_factory.mktemp("bad") / "bad.cwbundle"
     bad.write_bytes(bytes(raw))
     with pytest.raises(SyncRefused):
-        office.preview_bundle(w.offices["A"], bad)
+        office.preview_bundle(w.offices["A"], ADMIN, bad)
 
 
 def test_a_full_stick_leaves_no_file_and_records_nothing(
@@ -332,7 +332,7 @@ def test_a_full_stick_leaves_no_file_and_records_nothing(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     a = world.offices["A"]
-    before = office.history(a)
+    before = office.history(a, ADMIN)
     monkeypatch.setattr(bundle_module.os, "fsync", full)
     out = tmp_path / "usb" / "up.cwbundle"
     out.parent.mkdir()
@@ -340,7 +340,7 @@ def test_a_full_stick_leaves_no_file_and_records_nothing(
         office.export_bundle(a, ADMIN, out)
     monkeypatch.setattr(bundle_module.os, "fsync", real_fsync)
     assert list(out.parent.iterdir()) == []
-    assert office.history(a) == before
+    assert office.history(a, ADMIN) == before
     office.export_bundle(a, ADMIN, out)  # with room on the stick it works
     assert out.exists()
 

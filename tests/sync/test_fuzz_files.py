@@ -165,7 +165,7 @@ def test_a_signed_manifest_of_the_wrong_shape_is_refused(
     with pytest.raises(CaseworkerError):
         office.import_bundle(a, ADMIN, bad)
     with pytest.raises(CaseworkerError):
-        office.preview_bundle(a, bad)
+        office.preview_bundle(a, ADMIN, bad)
     assert snapshot(a.engine) == before
     assert office.bundles_in(a, tmp)[0].problem  # the stick's list shows it, with the reason
 

@@ -13,10 +13,7 @@ from caseworker.services import accounts, settings
 from caseworker.services.retrofit import assessment, cases, catalogue, contractors
 from caseworker.sync import office
 from tests.services._elderly import TODAY, make_id
-from tests.sync.helpers import make_world, table_rows
-
-WORKER = Actor("w1", "worker", "李专干", Role.CASEWORKER)
-CHIEF = Actor("c1", "chief", "王科长", Role.SUPERVISOR)
+from tests.sync.helpers import account, make_world, table_rows
 
 
 def test_a_case_travels_to_the_district_only_and_the_catalogue_to_everyone(
@@ -25,12 +22,14 @@ def test_a_case_travels_to_the_district_only_and_the_catalogue_to_everyone(
     w = make_world(tmp_path, ["A", "B"])
     try:
         a = w.offices["A"]
-        with a.writer(WORKER) as s:
+        worker = account(a, "worker", "李专干", Role.CASEWORKER)
+        chief = account(a, "chief", "王科长", Role.SUPERVISOR)
+        with a.writer(worker) as s:
             community = accounts.communities(s)[0].id
-            firm = contractors.add(s, WORKER, contractors.ContractorDraft("安居公司")).id
+            firm = contractors.add(s, worker, contractors.ContractorDraft("安居公司")).id
             case = cases.apply(
                 s,
-                WORKER,
+                worker,
                 cases.ApplicationDraft(
                     "陈桂兰",
                     make_id(TODAY.replace(year=1944), 22),
@@ -40,13 +39,13 @@ def test_a_case_travels_to_the_district_only_and_the_catalogue_to_everyone(
                 ),
                 today=TODAY,
             )
-            cases.act(s, WORKER, case.id, cases.StepRequest(Action.CHECK), today=TODAY)
-            assessment.save_items(s, WORKER, case.id, [assessment.ItemDraft("R13", 300)])
-            cases.act(s, WORKER, case.id, cases.StepRequest(Action.SUBMIT), today=TODAY)
-            cases.act(s, CHIEF, case.id, cases.StepRequest(Action.APPROVE), today=TODAY)
+            cases.act(s, worker, case.id, cases.StepRequest(Action.CHECK), today=TODAY)
+            assessment.save_items(s, worker, case.id, [assessment.ItemDraft("R13", 300)])
+            cases.act(s, worker, case.id, cases.StepRequest(Action.SUBMIT), today=TODAY)
+            cases.act(s, chief, case.id, cases.StepRequest(Action.APPROVE), today=TODAY)
             cases.act(
                 s,
-                WORKER,
+                worker,
                 case.id,
                 cases.StepRequest(Action.START, contractor_id=firm, planned_end=TODAY),
                 today=TODAY,
@@ -79,7 +78,7 @@ def test_a_case_travels_to_the_district_only_and_the_catalogue_to_everyone(
             assert table_rows(b.engine, table) == []
         # A's approved case keeps the price it was approved with.
         with a.reader() as s:
-            d = cases.detail(s, WORKER, case.id, today=TODAY)
+            d = cases.detail(s, worker, case.id, today=TODAY)
         assert d.items[0].unit_price_fen == 28000 and d.totals.cost_fen == 84000
     finally:
         w.close()

@@ -14,7 +14,7 @@ from caseworker.sync import office
 from caseworker.sync.conflicts import list_conflicts, resolve
 from caseworker.workspace import Workspace
 from db.models import Community
-from tests.sync.helpers import ADMIN, SUPERVISOR, journal_count, make_world, table_rows
+from tests.sync.helpers import ADMIN, journal_count, make_world, supervisor, table_rows
 
 
 def test_enrolled_office_has_its_office_and_communities(tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_changes_travel_both_ways_and_reimport_is_nothing_new(
             settings.set_value(s, ADMIN, "visit.interval_days.key", 20)
         for code in ("A", "B"):
             down = w.district_to_office(code)
-            preview = office.preview_bundle(w.offices[code], down)
+            preview = office.preview_bundle(w.offices[code], ADMIN, down)
             assert preview.new_changes >= 1
             before = journal_count(w.offices[code].engine)
             result = office.import_bundle(w.offices[code], ADMIN, down)
@@ -65,7 +65,7 @@ def test_changes_travel_both_ways_and_reimport_is_nothing_new(
         names = [r[0] for r in table_rows(w.offices["B"].engine, "community", columns="name")]
         assert all(not n.startswith("A") for n in names)
         # after A imports the district bundle, its earlier change is acknowledged
-        assert office.pending(a).changes == 0
+        assert office.pending(a, ADMIN).changes == 0
     finally:
         w.close()
 
@@ -89,13 +89,14 @@ def test_same_field_edited_on_both_sides_converges_and_keeps_the_loser(
                 ("from-district",)
             ]
         with a.reader() as s:
-            [conf] = list_conflicts(s)
+            [conf] = list_conflicts(s, ADMIN)
         assert conf.lost_value == "from-office" and conf.kept_value == "from-district"
         with w.hub.reader() as s:
-            assert [c.lost_value for c in list_conflicts(s)] == ["from-office"]
+            assert [c.lost_value for c in list_conflicts(s, ADMIN)] == ["from-office"]
         # the supervisor reverses it at the office: a journaled change that travels
-        with a.writer(SUPERVISOR) as s:
-            resolve(s, SUPERVISOR, conf.id, "reverse")
+        chief = supervisor(a)
+        with a.writer(chief) as s:
+            resolve(s, chief, conf.id, "reverse")
         service.ingest(w.hub, [w.office_to_district("A")])
         assert table_rows(w.hub.engine, "community", f"WHERE id='{cid}'", "code") == [
             ("from-office",)
@@ -133,7 +134,7 @@ def test_district_conflict_reversal_travels_to_the_office(tmp_path: Path) -> Non
             ("district-first",)
         ]
         with a.reader() as s:
-            assert list_conflicts(s) == []  # nothing was lost at the office in the end
+            assert list_conflicts(s, ADMIN) == []  # nothing was lost at the office in the end
     finally:
         w.close()
 

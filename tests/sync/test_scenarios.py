@@ -53,7 +53,7 @@ def test_completed_visit_is_never_overwritten_by_a_merge(tmp_path: Path) -> None
             ("入户探访，身体良好", 1)
         ]
         with a.reader() as s:
-            [c] = list_conflicts(s)
+            [c] = list_conflicts(s, ADMIN)
         assert (c.reason, c.lost_value, c.kept_value) == (
             "locked",
             "区里改过的内容",
@@ -114,7 +114,7 @@ def test_transfer_sends_the_resident_and_its_visits_to_the_new_office(tmp_path: 
         for engine in (b.engine, w.hub.engine):
             assert table_rows(engine, "synctest_resident", columns="community_id") == [(b_comm,)]
         # the office it left keeps its copy, told that it moved out
-        moved = office.transferred_out(a)
+        moved = office.transferred_out(a, ADMIN)
         assert {(m.table_name, m.to_office_code) for m in moved} == {
             ("synctest_resident", "B"),
             ("synctest_visit", "B"),
@@ -123,7 +123,7 @@ def test_transfer_sends_the_resident_and_its_visits_to_the_new_office(tmp_path: 
         # once B acknowledges, the push is done
         service.ingest(w.hub, [w.office_to_district("B")])
         again = w.district_to_office("B")
-        assert office.preview_bundle(b, again).new_changes == 0
+        assert office.preview_bundle(b, ADMIN, again).new_changes == 0
     finally:
         w.close()
 
@@ -191,7 +191,7 @@ def test_an_office_that_started_on_its_own_is_enrolled_without_losing_anything(
         down = tmp_path / "down.cwbundle"
         service.export_for(w.hub, "C", down)
         office.import_bundle(ws, ADMIN, down)
-        assert office.pending(ws).changes == 0
+        assert office.pending(ws, ADMIN).changes == 0
         ws.close()
     finally:
         w.close()
@@ -218,21 +218,23 @@ def test_a_clock_far_ahead_is_warned_and_cannot_win(tmp_path: Path) -> None:
             ("district-now",)
         ]
         with w.hub.reader() as s:
-            assert [(c.reason, c.lost_value) for c in list_conflicts(s)] == [("future", "future")]
+            assert [(c.reason, c.lost_value) for c in list_conflicts(s, ADMIN)] == [
+                ("future", "future")
+            ]
         # sent again while still in the future: held back once, not listed twice
         assert service.ingest(w.hub, [w.office_to_district("A")])[0].conflicts == 0
         with w.hub.reader() as s:
-            assert len(list_conflicts(s, None)) == 1
+            assert len(list_conflicts(s, ADMIN, None)) == 1
         # four days later the district's clock has caught up: the change is applied
         w.clock.now += 4 * 86_400_000
         service.ingest(w.hub, [w.office_to_district("A")])
         assert table_rows(w.hub.engine, "community", f"WHERE id='{cid}'", "code") == [("future",)]
         with w.hub.reader() as s:
             # now an ordinary later-clock win: the district's value is the one kept aside
-            assert [(c.reason, c.lost_value) for c in list_conflicts(s)] == [
+            assert [(c.reason, c.lost_value) for c in list_conflicts(s, ADMIN)] == [
                 ("clock", "district-now")
             ]
-            assert sorted(c.status for c in list_conflicts(s, None)) == ["open", "released"]
+            assert sorted(c.status for c in list_conflicts(s, ADMIN, None)) == ["open", "released"]
         # the PC's clock set back: a clock behind the last change is warned too
         a.now_ms = lambda: real - 86_400_000
         assert "还早" in office.clock_status(a).message
@@ -255,8 +257,8 @@ def test_export_reports_progress_and_can_be_cancelled(tmp_path: Path) -> None:
         with pytest.raises(SyncCancelled):
             office.export_bundle(a, ADMIN, cancelled, cancelled=lambda: True)
         assert not cancelled.exists() and not list(tmp_path.glob("c.cwbundle*"))
-        assert [b.direction for b in office.history(a)].count("sent") == 1
-        assert office.pending(a).changes == r.changes  # exported is not acknowledged
+        assert [b.direction for b in office.history(a, ADMIN)].count("sent") == 1
+        assert office.pending(a, ADMIN).changes == r.changes  # exported is not acknowledged
     finally:
         w.close()
 
@@ -360,7 +362,9 @@ def test_an_office_cannot_change_another_offices_records(tmp_path: Path) -> None
         ]
         assert table_rows(w.hub.engine, "community", "WHERE name='A正常新增社区'", "name")
         with w.hub.reader() as s:
-            assert [(c.reason, c.lost_value) for c in list_conflicts(s)] == [("scope", "hijacked")]
+            assert [(c.reason, c.lost_value) for c in list_conflicts(s, ADMIN)] == [
+                ("scope", "hijacked")
+            ]
         # sent again: not refused twice
         [again] = service.ingest(w.hub, [w.office_to_district("A")])
         assert again.conflicts == 0

@@ -252,3 +252,40 @@ def test_supervisor_grants_a_waiting_director_and_reads_the_view_log(
     when_dialog_opens(qtbot, read_log)
     page.show_view_log()
     assert rows and rows[0].action == "打开档案" and rows[0].staff_name == ctx.actor.display_name
+
+
+def test_supervisor_changes_the_key_and_still_reads_every_page(
+    supervisor,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    from ui.children.page import KeysDialog
+
+    ctx = supervisor.ctx
+    before = keys.unlocked(ctx.actor)
+    assert before is not None
+    page: ChildrenPage = supervisor.window.page("children")
+    first = page.register.model.rows[0].id
+    with ctx.ws.writer(ctx.actor) as s:
+        from caseworker.services.children import register
+
+        notes_before = register.detail(s, ctx.actor, first).child.notes
+    messages: list[str] = []
+
+    def rotate(d: KeysDialog) -> None:
+        d.rotate(confirm=False)  # the question box is the only thing skipped
+        messages.append(d.last_result)
+        d.grab().save(str(SHOTS / "children-key-rotated.png"))
+        d.accept()
+
+    when_dialog_opens(qtbot, rotate)
+    page.show_keys()
+    assert messages and messages[0].startswith("已更换密钥"), messages
+    assert "更换前的备份" in messages[0]
+    after = keys.unlocked(ctx.actor)
+    assert after is not None and after.key_id != before.key_id
+    page.open_child(first)
+    with ctx.ws.writer(ctx.actor) as s:
+        from caseworker.services.children import register
+
+        assert register.detail(s, ctx.actor, first).child.notes == notes_before

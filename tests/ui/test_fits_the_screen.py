@@ -88,7 +88,7 @@ def test_every_window_and_dialog_fits_1366x728(session, qtbot) -> None:
         lambda: PrintOptions(ctx, window, "month"),
         lambda: StaffDialog(window, []),
         lambda: ChangePasswordDialog(window, lambda old, new: None),
-        lambda: LockDialog("赵科长", "示范街道办事处", lambda pw: False),
+        lambda: LockDialog("赵科长", "示范街道办事处", lambda pw: "密码错误"),
         lambda: SetupWizard(lambda choice: None),
         lambda: EnrollDialog(window),
         lambda: session.login,

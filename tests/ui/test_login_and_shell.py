@@ -106,7 +106,7 @@ def test_idle_lock_hides_the_window_until_the_password(started, qtbot) -> None:
     assert lock.isVisible()  # Esc does not unlock
     qtbot.keyClicks(lock.password, "nope")
     qtbot.keyClick(lock.password, Qt.Key.Key_Return)
-    assert "不正确" in lock.message.text() and not window.isVisible()
+    assert "密码错误" in lock.message.text() and not window.isVisible()
     lock.password.setText("demo1234")
     qtbot.keyClick(lock.password, Qt.Key.Key_Return)
     assert window.isVisible() and started.lock_dialog is None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton
 from sqlalchemy import func, select
 
 from caseworker.domain import idnumber
@@ -145,6 +145,126 @@ def test_switching_user_from_the_lock_screen_then_locking_again(
     controller.window.lock_action.trigger()
     assert controller.lock_dialog is not None and controller.lock_dialog.isVisible()
     assert not controller.window.isVisible()
+
+
+def test_the_lock_covers_an_open_visit_form_and_keeps_what_was_typed(
+    demo_root: Path, make_controller, qtbot, boxes
+) -> None:
+    """Issue 8: a modal dialog open at lock time was left visible and usable."""
+    from ui.idle import Cover
+
+    controller = make_controller(demo_root)
+    controller.start()
+    log_in(controller, qtbot, "zhuangan1")
+    page = controller.window.page("elderly")
+    seen: dict[str, object] = {}
+
+    def while_open(dialog: ResidentDialog) -> None:
+        type_text(qtbot, dialog.name, "冯春来")
+        title = dialog.windowTitle()
+        controller.lock(automatic=True)
+        lock = controller.lock_dialog
+        assert lock is not None and lock.isVisible()
+        [cover] = dialog.findChildren(Cover)
+        seen["covered"] = cover.isVisible() and cover.geometry() == dialog.rect()
+        seen["title while locked"] = dialog.windowTitle()
+        # the form is covered: a grab of it shows the sheet's colour at its corners and middle
+        image = dialog.grab().toImage()
+        points = [(2, 2), (image.width() - 3, image.height() - 3), (image.width() // 2, 5)]
+        seen["pixels"] = {image.pixelColor(x, y).name() for x, y in points}
+        seen["modal"] = QApplication.activeModalWidget() is lock
+        seen["main hidden"] = not controller.window.isVisible()
+        lock.password.setText("demo1234")
+        qtbot.keyClick(lock.password, Qt.Key.Key_Return)
+        seen["unlocked"] = controller.lock_dialog is None and controller.window.isVisible()
+        seen["cover gone"] = not [c for c in dialog.findChildren(Cover) if c.isVisible()]
+        seen["title after"] = dialog.windowTitle() == title
+        seen["typed kept"] = dialog.name.text()
+        dialog.reject()
+
+    when_dialog_opens(qtbot, while_open)
+    page.add_resident()
+    assert seen == {
+        "covered": True,
+        "title while locked": "街道民政工作台（已锁定）",
+        "pixels": {"#3c4a5c"},
+        "modal": True,
+        "main hidden": True,
+        "unlocked": True,
+        "cover gone": True,
+        "title after": True,
+        "typed kept": "冯春来",
+    }
+
+
+def test_switching_user_from_the_lock_cancels_the_form_behind_it(
+    demo_root: Path, make_controller, qtbot, boxes
+) -> None:
+    controller = make_controller(demo_root)
+    controller.start()
+    log_in(controller, qtbot, "zhuangan1")
+    page = controller.window.page("elderly")
+    count = lambda: controller.ctx.read(  # noqa: E731
+        lambda s: s.scalar(select(func.count(ElderlyResident.id)))
+    )
+    before = count()
+
+    def while_open(dialog: ResidentDialog) -> None:
+        type_text(qtbot, dialog.name, "冯春来")
+        controller.lock()
+        switch = next(
+            b for b in controller.lock_dialog.findChildren(QPushButton) if b.text() == "切换用户"
+        )
+        qtbot.mouseClick(switch, Qt.MouseButton.LeftButton)
+
+    when_dialog_opens(qtbot, while_open)
+    page.add_resident()  # returns: the form was cancelled, not left over the login
+    _flush_deletes()
+    assert controller.window is None and controller.login.isVisible()
+    assert count() == before
+    assert [b for b in boxes if b[0] == "critical"] == []
+
+
+def test_the_lock_screen_counts_wrong_passwords_like_the_login(
+    demo_root: Path, make_controller, qtbot, boxes
+) -> None:
+    controller = make_controller(demo_root)
+    controller.start()
+    log_in(controller, qtbot, "zhuangan1")
+    controller.lock()
+    lock = controller.lock_dialog
+    for _ in range(5):
+        lock.password.setText("guess-again")
+        qtbot.keyClick(lock.password, Qt.Key.Key_Return)
+    assert "已锁定" in lock.message.text()
+    lock.password.setText("demo1234")  # the right password no longer opens it
+    qtbot.keyClick(lock.password, Qt.Key.Key_Return)
+    assert "分钟后再试" in lock.message.text() and controller.lock_dialog is lock
+    assert not controller.window.isVisible()
+
+
+@pytest.mark.parametrize("how", ["a write", "the minute's check"])
+def test_a_disabled_account_is_sent_back_to_the_login(
+    demo_root: Path, make_controller, qtbot, boxes, how: str
+) -> None:
+    from caseworker.domain.roles import Actor
+    from db.models import Staff
+
+    controller = make_controller(demo_root)
+    controller.start()
+    log_in(controller, qtbot, "zhuangan1")
+    window = controller.window
+    assert window is not None
+    staff_id = controller.ctx.actor.staff_id
+    # an administrator at another session of the same workspace disables the account
+    with controller.ws.writer(Actor.system("test")) as s:
+        s.get(Staff, staff_id).disabled = True
+    if how == "a write":
+        controller.ctx.write(lambda s, a: None, tables={"elderly_resident"})
+    else:
+        controller._watch_account()
+    qtbot.waitUntil(lambda: controller.window is None, timeout=5000)
+    assert controller.login.isVisible() and "停用" in controller.login.message.text()
 
 
 def test_without_a_display_the_gui_says_so_in_one_line(

@@ -209,3 +209,21 @@ def test_parameters_are_read_only_once_enrolled(
     page = controller.window.page("system").findChild(ParametersPage)
     assert not page.save_button.isEnabled()
     assert not any(spin.isEnabled() for spin in page.editors.values())
+
+
+def test_the_preview_says_how_many_photos_come(tmp_path: Path, qtbot) -> None:
+    from datetime import datetime
+
+    from PySide6.QtWidgets import QLabel
+
+    from caseworker.sync.office import ImportPreview
+
+    preview = ImportPreview(
+        "b1", "示范区民政局", datetime(2026, 11, 29, 9, 30), 0, False, 0, 0, {}, {}, {}, 0, photos=4
+    )
+    assert not preview.nothing_new  # photos alone are something new
+    dialog = ImportPreviewDialog(None, tmp_path / "down.cwbundle", preview)
+    qtbot.addWidget(dialog)
+    texts = [label.text() for label in dialog.findChildren(QLabel)]
+    assert "4 张（已核对）" in texts
+    dialog.grab().save(str(tmp_path / "preview.png"))

@@ -1,8 +1,15 @@
-"""操作日志: the journal filtered by person, record and date, newest first, paged from SQL."""
+"""操作日志: the journal filtered by person, record and date, newest first, paged from SQL.
+
+A search runs on the background runner (a busy office's journal holds millions of rows) with a
+busy note over the list; the count stops at `audit.COUNT_CAP`; scrolling reads the next page
+from the last row shown (keyset), one indexed page at a time."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QDate, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,7 +26,44 @@ from PySide6.QtWidgets import (
 from caseworker.services import audit
 from caseworker.services.audit import AuditFilter, AuditRow
 from ui.context import AppContext
-from ui.widgets.table_models import Column, PagedTableModel, configure_view
+from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+UNKNOWN_TOTAL = 2**31 - 1  # more than COUNT_CAP: the list ends when a page comes back empty
+
+
+class _AuditModel(PagedTableModel[AuditRow]):
+    """Scrolling down asks the runner for the next page (once at a time); it is added below
+    when it arrives, if the search it belongs to is still the one shown."""
+
+    def __init__(
+        self, columns: list[Column[AuditRow]], loader: BackgroundRead | None = None
+    ) -> None:
+        super().__init__(columns, count=lambda: 0, fetch=lambda o, n: [])
+        self.loader = loader
+        self.next_page: Callable[[AuditRow], Callable[[Session], list[AuditRow]]] | None = None
+        self._asked = -1  # the generation a page is on its way for
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or not self.rows or self.next_page is None or self.loader is None:
+            return
+        if self._asked == self.generation:
+            return  # one page at a time
+        generation = self._asked = self.generation
+        read = self.next_page(self.rows[-1])
+
+        def arrived(more: list[AuditRow]) -> None:
+            if generation != self.generation:
+                return
+            self._asked = -1
+            if not more:
+                self.total = len(self.rows)  # the end of the list
+            self.append_rows(more, generation)
+
+        self.loader.start(read, arrived)
 
 
 class AuditPage(QWidget):
@@ -51,7 +95,7 @@ class AuditPage(QWidget):
         self.export_button = QPushButton(self.tr("导出Excel"))
         self.export_button.clicked.connect(self.export_excel)
         filters.addWidget(self.export_button)
-        self.model: PagedTableModel[AuditRow] = PagedTableModel(
+        self.model = _AuditModel(
             [
                 Column(self.tr("时间"), lambda r: r.recorded_at),
                 Column(self.tr("操作人"), lambda r: r.actor_name),
@@ -65,8 +109,6 @@ class AuditPage(QWidget):
                     self.tr("来源"), lambda r: self.tr("本机") if r.source == "local" else r.source
                 ),
             ],
-            count=lambda: 0,
-            fetch=lambda o, n: [],
         )
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -79,6 +121,10 @@ class AuditPage(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.count_label)
         layout.addWidget(self.view)
+        self.busy = BusyOverlay(self.view, self.tr("正在查询，请稍候…"))
+        self.loader = BackgroundRead(ctx, self, self.busy.set_busy)
+        self.people_loader = BackgroundRead(ctx, self)
+        self.model.loader = BackgroundRead(ctx, self)
         self.search_button.clicked.connect(self.search)
         self.record.returnPressed.connect(self.search)
         self.person.currentIndexChanged.connect(lambda _i: self.search())
@@ -87,11 +133,16 @@ class AuditPage(QWidget):
         self.search()
 
     def reload_people(self) -> None:
+        actor = self.ctx.actor
+        assert actor is not None
+        self.people_loader.start(lambda s: audit.actor_names(s, actor), self._show_people)
+
+    def _show_people(self, names: list[str]) -> None:
         current = self.person.currentData()
         self.person.blockSignals(True)
         self.person.clear()
         self.person.addItem(self.tr("（全部）"), None)
-        for name in self.ctx.read(audit.actor_names):
+        for name in names:
             self.person.addItem(name, name)
         if current:
             self.person.setCurrentIndex(max(0, self.person.findData(current)))
@@ -108,15 +159,31 @@ class AuditPage(QWidget):
     def search(self) -> None:
         flt, actor = self.current_filter(), self.ctx.actor
         assert actor is not None
-        self.model.reload(
-            count=lambda: self.ctx.read(lambda s: audit.count(s, actor, flt)),
-            fetch=lambda offset, limit: self.ctx.read(
-                lambda s: audit.page(s, actor, flt, offset, limit)
-            ),
+        self.count_label.setText(self.tr("正在查询…"))
+        limit = self.model.PAGE
+        self.loader.start(
+            lambda s: audit.first_page(s, actor, flt, limit),
+            lambda result: self._show(flt, result),
         )
-        self.count_label.setText(
-            self.tr("共 {0} 条记录（双击一行只看该记录的历史）").format(self.model.total)
-        )
+
+    def _show(self, flt: AuditFilter, result: audit.AuditResult) -> None:
+        actor = self.ctx.actor
+        assert actor is not None
+        limit = self.model.PAGE
+
+        def next_page(last: AuditRow) -> Callable[[Session], list[AuditRow]]:
+            # The next page starts after the last row shown: one indexed range, however far
+            # down the list (OFFSET would re-read every row above it).
+            after = audit.after_key(last)
+            return lambda s: audit.page(s, actor, flt, limit=limit, after=after)
+
+        self.model.next_page = next_page
+        self.model.show(UNKNOWN_TOTAL if result.capped else result.total, result.rows)
+        if result.capped:
+            text = self.tr("超过 {0} 条记录，向下滚动继续显示；可按操作人、日期或记录编号缩小范围")
+        else:
+            text = self.tr("共 {0} 条记录（双击一行只看该记录的历史）")
+        self.count_label.setText(text.format(audit.COUNT_CAP if result.capped else result.total))
 
     def _filter_by_record(self, index) -> None:
         self.record.setText(self.model.row(index.row()).record_id)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.errors import CaseworkerError
 from caseworker.printing.children_forms import default_filename
-from caseworker.services.children import forms, keys, worklists
+from caseworker.services.children import forms, keys, rotation, worklists
 from ui.children import dialogs
 from ui.children.case_page import CasePage
 from ui.children.child_page import ChildPage
@@ -29,6 +29,8 @@ from ui.children.common import FormDialog
 from ui.children.register_page import RegisterPage
 from ui.context import AppContext
 from ui.messages import show_error, tr
+from ui.progress import run_with_progress
+from ui.tasks import Cancelled, Progress
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 
@@ -248,10 +250,17 @@ class KeysDialog(QDialog):
         configure_view(self.view)
         grant = QPushButton(self.tr("为选中账号授权"))
         grant.clicked.connect(self.grant)
+        self.rotate_button = QPushButton(self.tr("更换密钥…"))
+        self.rotate_button.setToolTip(
+            self.tr("有儿童岗位账号停用、调岗或离职后，更换密钥并重新加密全部保密内容")
+        )
+        self.rotate_button.clicked.connect(self.rotate)
+        self.last_result = ""
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addWidget(self.view, 1)
         layout.addWidget(grant)
+        layout.addWidget(self.rotate_button)
         self.resize(720, 420)
         self.refresh()
 
@@ -270,6 +279,54 @@ class KeysDialog(QDialog):
         except CaseworkerError as exc:
             show_error(self, exc)
         self.refresh()
+
+    def rotate(self, *, confirm: bool = True) -> None:
+        """Replace the office key and re-encrypt every narrative (backup first; cancellable:
+        a cancelled rotation rolls back and changes nothing)."""
+        actor = self.ctx.actor
+        assert actor is not None
+        if confirm:
+            answer = QMessageBox.question(
+                self,
+                self.tr("更换儿童档案密钥"),
+                self.tr(
+                    "将先备份数据库，再用新密钥重新加密全部保密内容（儿童多时需要几分钟）。\n"
+                    "仍在岗的儿童岗位账号自动获得新密钥；已停用的账号失去密钥。\n"
+                    "更换后，旧密钥打不开新写入的任何内容。是否继续？"
+                ),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        ws = self.ctx.ws
+
+        def job(progress: Progress) -> rotation.Rotated:
+            return rotation.rotate_office_key(
+                ws, actor, progress=lambda done, total: progress(done, total)
+            )
+
+        try:
+            result = run_with_progress(
+                self.ctx.runner, job, self, self.tr("正在更换密钥并重新加密…"), cancellable=True
+            )
+        except Cancelled:
+            self.last_result = self.tr("已取消，密钥未更换。")
+        except CaseworkerError as exc:
+            show_error(self, exc)
+            return
+        else:
+            self.last_result = self.tr(
+                "已更换密钥：重新加密 {n} 条保密内容，用时 {s:.0f} 秒。\n"
+                "已获得新密钥：{ok}\n需要重新授权：{lost}\n更换前的备份：{backup}"
+            ).format(
+                n=result.values,
+                s=result.seconds,
+                ok="、".join(result.regranted) or "无",
+                lost="、".join(result.dropped) or "无",
+                backup=result.backup,
+            )
+        self.refresh()
+        if confirm:
+            QMessageBox.information(self, self.tr("更换儿童档案密钥"), self.last_result)
 
 
 class ViewLogDialog(QDialog):

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.children import ChildCategory
 from caseworker.domain.roles import Role
+from caseworker.domain.search import MAX_SEARCH
 from caseworker.services import accounts
 from caseworker.services.children import search
 from caseworker.services.children.search import ChildQuery, ChildRow
@@ -62,8 +64,12 @@ class RegisterPage(QWidget):
         secret = QLabel(self.tr("保密"))
         secret.setStyleSheet("color: #b00020; border: 1px solid #b00020; padding: 1px 6px;")
         self.search = _SearchBox()
+        self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(
-            self.tr("搜索：姓名或住址的任意部分、身份证号（或后几位）、电话　Ctrl+F")
+            self.tr(
+                "搜索：姓名（或拼音、首字母）、父母/监护人姓名、住址、身份证号（或后几位）、电话"
+                "　Ctrl+F"
+            )
         )
         self.search.setClearButtonEnabled(True)
         self.timer = QTimer(self)
@@ -126,8 +132,16 @@ class RegisterPage(QWidget):
         blank.clicked.connect(self.print_blank)
         month = QPushButton(self.tr("本月回访表"))
         month.clicked.connect(self.print_month)
+        self.export_button = QPushButton(self.tr("导出Excel"))
+        self.export_button.setToolTip(
+            self.tr("身份证号和住址隐去，同列表；导出的每名儿童都记入档案查阅记录")
+        )
+        export_menu = QMenu(self.export_button)
+        export_menu.addAction(self.tr("儿童台账（按查找和筛选条件）"), self.export_excel)
+        export_menu.addAction(self.tr("个案一览"), self.export_cases)
+        self.export_button.setMenu(export_menu)
         buttons = QHBoxLayout()
-        for b in (self.add_button, open_button, blank, month):
+        for b in (self.add_button, open_button, blank, month, self.export_button):
             buttons.addWidget(b)
         if actor.role is Role.CHILD_SUPERVISOR:
             keys_button = QPushButton(self.tr("密钥授权"))
@@ -173,6 +187,32 @@ class RegisterPage(QWidget):
             sort=self.sort_key,
             descending=self.descending,
         )
+
+    def export_excel(self) -> object:
+        """导出Excel: the register as searched and filtered now (masked, logged per child)."""
+        from caseworker.services.exports import ExportFilter
+        from ui.export import export_list
+
+        words = [
+            combo.currentText()
+            for combo in (self.community, self.category)
+            if combo.currentData() is not None
+        ]
+        if self.search.text().strip():
+            words.insert(0, self.tr("查找“{0}”").format(self.search.text().strip()))
+        if self.open_only.isChecked():
+            words.append(self.open_only.text())
+        flt = ExportFilter(children=self.query(), description="，".join(words))
+        return export_list(self.ctx, self, "children-register", flt)
+
+    def export_cases(self) -> object:
+        from caseworker.services.exports import ExportFilter
+        from ui.export import export_list
+
+        cid = self.community.currentData()
+        words = self.community.currentText() if cid else ""
+        flt = ExportFilter(community_id=cid, description=words)
+        return export_list(self.ctx, self, "children-cases", flt)
 
     def reload(self) -> None:
         self.timer.stop()

@@ -8,12 +8,32 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QGroupBox, QLabel, QTableView, QTabWidget, QVBoxLayout
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+)
 
 from caseworker.services.children import worklists
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
 from ui.widgets.table_models import Column, ListTableModel, configure_view
+
+# The work lists as exported (caseworker.services.exports), in the tabs' order.
+EXPORTS: tuple[tuple[str, str], ...] = (
+    ("children-urgent", "紧急"),
+    ("children-verify", "待核实"),
+    ("children-assess", "待评估"),
+    ("children-plan", "待制定计划"),
+    ("children-visits", "回访到期/逾期"),
+    ("children-services", "服务逾期"),
+    ("children-categories", "类别复核"),
+    ("children-turning18", "将满18岁"),
+)
 
 
 class ChildWorkLists(QGroupBox):
@@ -98,11 +118,24 @@ class ChildWorkLists(QGroupBox):
             view.activated.connect(lambda i, o=opener: o(i.row()))
             self.models[key] = model
             self.tabs.addTab(view, self.tr(label))
+        self.export_button = QPushButton(self.tr("导出Excel"))
+        self.export_button.setToolTip(self.tr("导出的每名儿童都记入档案查阅记录"))
+        export_menu = QMenu(self.export_button)
+        for key, label in EXPORTS:
+            export_menu.addAction(self.tr(label), lambda k=key: self.export_excel(k))
+        self.export_button.setMenu(export_menu)
+        self.tabs.setCornerWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.figures)
         layout.addWidget(self.tabs, 1)
         ctx.changed.connect(self._on_changed)
         self.refresh()
+
+    def export_excel(self, key: str) -> object:
+        """导出Excel: the whole work list (masked as on screen, each child logged)."""
+        from ui.export import export_list
+
+        return export_list(self.ctx, self, key)
 
     @property
     def today(self) -> date:

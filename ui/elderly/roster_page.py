@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain import schedule as rules
 from caseworker.domain.elderly import Category, Status, Tier
+from caseworker.domain.search import MAX_SEARCH
 from caseworker.services import accounts
 from caseworker.services.elderly import search
 from caseworker.services.elderly.search import RosterQuery, RosterRow
@@ -98,6 +99,7 @@ class RosterPage(QWidget):
         heading = QLabel(self.tr("老年人台账"))
         heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
         self.search = _SearchBox()
+        self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(
             self.tr("搜索：姓名或住址的任意部分、身份证号（或后几位）、电话　Ctrl+F")
         )

@@ -1,6 +1,10 @@
 """The 工作台 panel for programme 1: my visits due this week, overdue (with days), open referral
 follow-ups, and the month's visit rate per community. Filters by community and visitor; a
-double-click (or Enter) opens the resident; refreshes when an elderly table changes."""
+double-click (or Enter) opens the resident; refreshes when an elderly table changes.
+
+The panel's lists are read on the background runner behind a busy note (they grow with the
+roster); each is one page from SQL with its count: 转介待跟进 shows `REFERRAL_PAGE` at a time and
+加载更多 reads the next."""
 
 from __future__ import annotations
 
@@ -28,9 +32,11 @@ from caseworker.services.elderly import roster, schedule
 from caseworker.services.elderly.schedule import CommunityRate, DueRow, ReferralRow
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
+from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 LIST_LIMIT = 500  # a work list longer than this is read from the roster's filters instead
+REFERRAL_PAGE = 200  # open referrals per page (5,623 were open at a 100,000-resident office)
 
 
 class _List(QTableView):
@@ -123,7 +129,16 @@ class WorkListsPanel(QGroupBox):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.week_view, self.tr("本周应访"))
         self.tabs.addTab(self.overdue_view, self.tr("逾期未访"))
-        self.tabs.addTab(self.referral_view, self.tr("转介待跟进"))
+        self.referral_more = QPushButton(self.tr("加载更多"))
+        self.referral_more.clicked.connect(self.more_referrals)
+        self.referral_total = 0
+        self.referral_late = 0
+        referral_tab = QWidget()
+        referral_col = QVBoxLayout(referral_tab)
+        referral_col.setContentsMargins(0, 0, 0, 0)
+        referral_col.addWidget(self.referral_view)
+        referral_col.addWidget(self.referral_more)
+        self.tabs.addTab(referral_tab, self.tr("转介待跟进"))
         self.rates_title = QLabel()
         self.rates_title.setStyleSheet("font-weight: bold;")
         rates_box = QWidget()
@@ -173,6 +188,9 @@ class WorkListsPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addLayout(body, 1)
+        self.busy = BusyOverlay(self.tabs)
+        self.loader = BackgroundRead(ctx, self, self.busy.set_busy)
+        self.more_loader = BackgroundRead(ctx, self)
         ctx.on_changed(self, self._on_changed)
         self.refresh()
 
@@ -227,6 +245,7 @@ class WorkListsPanel(QGroupBox):
         super().showEvent(event)
 
     def refresh(self) -> None:
+        """Read the panel's lists on the runner; `_show` fills them in."""
         self._stale = False
         actor = self.ctx.actor
         assert actor is not None
@@ -254,12 +273,32 @@ class WorkListsPanel(QGroupBox):
                     s, actor, community_id=cid, visitor_id=vid, limit=LIST_LIMIT, today=today
                 ),
                 schedule.overdue_count(s, actor, community_id=cid, visitor_id=vid, today=today),
-                schedule.open_referrals(s, actor, community_id=cid, owner_id=vid, today=today),
+                schedule.open_referrals(
+                    s, actor, community_id=cid, owner_id=vid, today=today, limit=REFERRAL_PAGE
+                ),
+                schedule.open_referral_counts(
+                    s, actor, community_id=cid, owner_id=vid, today=today
+                ),
                 schedule.visit_rates(s, actor, today, today=today),
                 int(settings.get(s, "report.visit_rate_target")) / 100,
             )
 
-        week, week_n, overdue, overdue_n, refs, rates, target = self.ctx.read(load)
+        self.loader.start(load, lambda result: self._show(today, week_end, cid, *result))
+
+    def _show(
+        self,
+        today: date,
+        week_end: date,
+        cid: str | None,
+        week: list[DueRow],
+        week_n: int,
+        overdue: list[DueRow],
+        overdue_n: int,
+        refs: list[ReferralRow],
+        ref_counts: tuple[int, int],
+        rates: list[CommunityRate],
+        target: float,
+    ) -> None:
         from caseworker.services.reports import Chart
 
         shown = [r for r in rates if r.community_id is not None]
@@ -275,6 +314,7 @@ class WorkListsPanel(QGroupBox):
         self.week_model.set_rows(week)
         self.overdue_model.set_rows(overdue)
         self.referral_model.set_rows(refs)
+        self.referral_total, self.referral_late = ref_counts
         if cid:
             rates = [r for r in rates if r.community_id in (cid, None)][:1]
         self.rates_model.set_rows(rates)
@@ -288,9 +328,43 @@ class WorkListsPanel(QGroupBox):
             ).format(week_end),
         )
         self.tabs.setTabText(1, self.tr("逾期未访（{0}）").format(overdue_n))
-        late = sum(1 for r in refs if r.days_overdue)
-        self.tabs.setTabText(2, self.tr("转介待跟进（{0}，超期 {1}）").format(len(refs), late))
+        self.tabs.setTabText(
+            2,
+            self.tr("转介待跟进（{0}，超期 {1}）").format(self.referral_total, self.referral_late),
+        )
+        self._referral_more_state()
         self.rates_title.setText(self.tr("{0}年{1}月探访率").format(today.year, today.month))
+
+    def _referral_more_state(self) -> None:
+        shown = self.referral_model.rowCount()
+        self.referral_more.setVisible(shown < self.referral_total)
+        self.referral_more.setText(
+            self.tr("加载更多（已显示 {0} / {1}）").format(shown, self.referral_total)
+        )
+
+    def more_referrals(self) -> None:
+        """The next page of open referrals, read on the runner, added below those shown."""
+        actor = self.ctx.actor
+        assert actor is not None
+        today, offset = self.today, self.referral_model.rowCount()
+        cid, vid = self.community.currentData(), self.visitor.currentData()
+
+        def shown(rows: list[ReferralRow]) -> None:
+            self.referral_model.set_rows(self.referral_model.rows + rows)
+            self._referral_more_state()
+
+        self.more_loader.start(
+            lambda s: schedule.open_referrals(
+                s,
+                actor,
+                community_id=cid,
+                owner_id=vid,
+                today=today,
+                limit=REFERRAL_PAGE,
+                offset=offset,
+            ),
+            shown,
+        )
 
     def rate_of(self, community_id: str | None) -> CommunityRate | None:
         return next((r for r in self.rates_model.rows if r.community_id == community_id), None)

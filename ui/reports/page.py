@@ -40,6 +40,8 @@ def _cell(value: object, kind: str) -> str:
         return "—" if kind == "percent" else ""
     if kind == "percent":
         return f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]
+    if kind == "float":
+        return f"{float(value):,.2f}"  # type: ignore[arg-type]
     return str(value)
 
 
@@ -84,6 +86,15 @@ class ReportsPage(QWidget):
 
         self.title = QLabel()
         self.title.setStyleSheet("font-size: 12pt; font-weight: bold;")
+        # One programme on screen at a time (the PDF and the .xlsx hold them all).
+        self.section = QComboBox()
+        self.section.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.section.setToolTip(self.tr("选择项目；导出的PDF和Excel包含全部项目"))
+        self.section.currentIndexChanged.connect(self._show_section)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title)
+        title_row.addStretch()
+        title_row.addWidget(self.section)
         self.headline = QGridLayout()
         self.bar = ChartWidget()
         self.line = ChartWidget()
@@ -94,7 +105,7 @@ class ReportsPage(QWidget):
         self.tables.setMinimumHeight(260)
         body = QWidget()
         body_layout = QVBoxLayout(body)
-        body_layout.addWidget(self.title)
+        body_layout.addLayout(title_row)
         body_layout.addLayout(self.headline)
         body_layout.addLayout(charts, 1)
         body_layout.addWidget(self.tables, 1)
@@ -148,6 +159,19 @@ class ReportsPage(QWidget):
         self.report = report
         self._set_enabled()
         self.title.setText(report.title)
+        self.section.blockSignals(True)
+        self.section.clear()
+        for section in report.sections:
+            self.section.addItem(section.title)
+        self.section.blockSignals(False)
+        self.section.setVisible(len(report.sections) > 1)
+        self._show_section(0)
+
+    def _show_section(self, index: int) -> None:
+        """Headline, charts and tables of one section of the report shown."""
+        report = self.report
+        if report is None or not 0 <= index < len(report.sections):
+            return
         while self.headline.count():
             item = self.headline.takeAt(0)
             widget = item.widget()
@@ -155,7 +179,7 @@ class ReportsPage(QWidget):
                 widget.hide()
                 widget.deleteLater()
         self.tables.clear()
-        for section in report.sections:
+        for section in report.sections[index : index + 1]:
             for col, (label, value) in enumerate(section.headline):
                 name = QLabel(label)
                 name.setStyleSheet("color: #777;")

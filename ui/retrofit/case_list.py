@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.retrofit import HouseholdCategory, Step
 from caseworker.domain.roles import Permission
+from caseworker.domain.search import MAX_SEARCH
 from caseworker.services import accounts
 from caseworker.services.retrofit import search
 from caseworker.services.retrofit.search import CaseQuery, CaseRow
@@ -61,6 +62,7 @@ class CaseListPage(QWidget):
         heading = QLabel(title or self.tr("适老化改造户"))
         heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
         self.search = _SearchBox()
+        self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(
             self.tr("搜索：姓名或住址的任意部分、档案号、身份证号（或后几位）、电话　Ctrl+F")
         )
@@ -146,6 +148,16 @@ class CaseListPage(QWidget):
         )
         menu.addAction(self.tr("空白验收单"), lambda: self.print_blank.emit("acceptance"))
         self.print_button.setMenu(menu)
+        self.export_button = QPushButton(self.tr("导出Excel"))
+        export_menu = QMenu(self.export_button)
+        export_menu.addAction(self.tr("当前列表（按查找和筛选条件）"), self.export_excel)
+        export_menu.addAction(
+            self.tr("施工单位"), lambda: self._export_other("retrofit-contractors")
+        )
+        export_menu.addAction(
+            self.tr("改造项目目录"), lambda: self._export_other("retrofit-catalogue")
+        )
+        self.export_button.setMenu(export_menu)
 
         top = QHBoxLayout()
         top.addWidget(heading)
@@ -161,6 +173,7 @@ class CaseListPage(QWidget):
             buttons.addWidget(self.new_button)
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.print_button)
+        buttons.addWidget(self.export_button)
         buttons.addStretch()
         hint = QLabel(
             self.tr("Enter 打开　点击表头排序")
@@ -179,6 +192,28 @@ class CaseListPage(QWidget):
             QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.new_application.emit)
         ctx.changed.connect(self._on_changed)
         self.reload()
+
+    def export_excel(self) -> object:
+        """导出Excel: the list as searched and filtered now (ID numbers masked as on screen)."""
+        from caseworker.services.exports import ExportFilter
+        from ui.export import export_list
+
+        words = [
+            combo.currentText()
+            for combo in (self.step, self.community, self.year, self.category)
+            if combo.currentIndex() > 0
+        ]
+        if self.search.text().strip():
+            words.insert(0, self.tr("查找“{0}”").format(self.search.text().strip()))
+        if self.work_list:
+            words.insert(0, search.WORK_LISTS[self.work_list][0])
+        flt = ExportFilter(retrofit=self.query(), description="，".join(words))
+        return export_list(self.ctx, self, "retrofit-cases", flt)
+
+    def _export_other(self, key: str) -> object:
+        from ui.export import export_list
+
+        return export_list(self.ctx, self, key)
 
     def query(self) -> CaseQuery:
         step = self.step.currentData()

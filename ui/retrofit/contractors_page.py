@@ -117,6 +117,9 @@ class ContractorsPage(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.edit_button)
+        self.export_button = QPushButton(self.tr("导出Excel"))
+        self.export_button.clicked.connect(self.export_excel)
+        buttons.addWidget(self.export_button)
         buttons.addStretch()
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 1)
@@ -132,6 +135,11 @@ class ContractorsPage(QWidget):
         self.model.set_rows(
             self.ctx.read(lambda s: contractors.listing(s, actor, include_inactive=True))
         )
+
+    def export_excel(self) -> object:
+        from ui.export import export_list
+
+        return export_list(self.ctx, self, "retrofit-contractors")
 
     def add(self) -> None:
         ContractorDialog(self.ctx, self).exec()

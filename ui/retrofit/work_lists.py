@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QGroupBox, QTableView, QTabWidget, QVBoxLayout
+from PySide6.QtWidgets import QGroupBox, QMenu, QPushButton, QTableView, QTabWidget, QVBoxLayout
 
 from caseworker.services.retrofit import search
 from caseworker.services.retrofit.search import WORK_LISTS, CaseQuery, CaseRow
@@ -62,10 +62,22 @@ class RetrofitWorkListsPanel(QGroupBox):
             view.activated.connect(lambda i, m=model: self._open(m, i.row()))
             self.models[key] = model
             self.tabs.addTab(view, WORK_LISTS[key][0])
+        self.export_button = QPushButton(self.tr("导出Excel"))
+        export_menu = QMenu(self.export_button)
+        for key, (title, _step) in WORK_LISTS.items():
+            export_menu.addAction(title, lambda k=key: self.export_excel(k))
+        self.export_button.setMenu(export_menu)
+        self.tabs.setCornerWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         ctx.changed.connect(self._on_changed)
         self.refresh()
+
+    def export_excel(self, key: str) -> object:
+        """导出Excel: the whole work list (not only the rows shown here)."""
+        from ui.export import export_list
+
+        return export_list(self.ctx, self, f"retrofit-{key}")
 
     @property
     def today(self) -> date:

@@ -43,6 +43,10 @@ class ImportPreviewDialog(QDialog):
         form.addRow(self.tr("将新增："), self._wrap(counts_text(preview.added)))
         form.addRow(self.tr("将更新："), self._wrap(counts_text(preview.updated)))
         form.addRow(self.tr("将列入冲突："), self._wrap(counts_text(preview.conflicts)))
+        if preview.photos:
+            form.addRow(
+                self.tr("照片："), QLabel(self.tr("{0} 张（已核对）").format(preview.photos))
+            )
         if preview.refused:
             form.addRow(
                 self.tr("不采用："), QLabel(self.tr("{0} 条（见冲突列表）").format(preview.refused))

@@ -1,8 +1,13 @@
 """数据同步: export to the stick, import from it with a preview, the history of bundles, what
-waits for the district's acknowledgement, and the conflicts list (supervisors review them)."""
+waits for the district's acknowledgement, and the conflicts list (supervisors review them).
+
+What the page shows is read on the background runner (what waits for acknowledgement is an
+aggregate over the journal: a second at 100,000 residents) behind a busy note; the history and
+the conflicts list are read a page at a time (`PAGE`) with their counts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +34,29 @@ from caseworker.sync.office import BundleInfo, TransferredOut
 from ui.context import AppContext
 from ui.progress import run_with_progress
 from ui.sync.dialogs import EnrollDialog, ImportPreviewDialog, counts_text
+from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 # An import can touch any table: every view refreshes after one.
 ALL_TABLES = frozenset(TABLE_LABELS) | {"sync"}
+
+
+PAGE = 200  # bundles and conflicts per page; 加载更多 reads the next one
+PENDING_CAP = 10_000  # "more than 10,000 changes wait" instead of counting 1.5 M of them
+
+
+@dataclass(frozen=True)
+class _State:
+    """Everything the page shows, read in one go on the runner."""
+
+    identity: Any  # Identity | None
+    clock: office.ClockStatus
+    pending: office.PendingInfo | None  # None: the actor may not sync
+    history: list[BundleInfo]
+    history_total: int
+    conflicts: list[ConflictInfo]
+    conflicts_total: int
+    transfers: list[TransferredOut]
 
 
 def _value(v: Any) -> str:
@@ -148,20 +172,66 @@ class SyncPage(QWidget):
         self.transfers_view.setModel(self.transfers)
         configure_view(self.transfers_view)
 
+        self.history_more = QPushButton(self.tr("加载更多"))
+        self.history_more.clicked.connect(self.more_history)
+        self.conflicts_more = QPushButton(self.tr("加载更多"))
+        self.conflicts_more.clicked.connect(self.more_conflicts)
+        c_layout.addWidget(self.conflicts_more)
+        history_tab = QWidget()
+        h_layout = QVBoxLayout(history_tab)
+        h_layout.setContentsMargins(0, 0, 0, 0)
+        h_layout.addWidget(self.history_view)
+        h_layout.addWidget(self.history_more)
+        self.history_total = 0
+        self.conflicts_total = 0
+        # Until the state is read: nothing offered that the state may forbid.
+        for hidden in (self.history_more, self.conflicts_more, self.enroll_button):
+            hidden.setVisible(False)
+        for b in (self.export_button, self.import_button):
+            b.setEnabled(False)
+
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.history_view, self.tr("收发记录"))
+        self.tabs.addTab(history_tab, self.tr("收发记录"))
         self.tabs.addTab(conflicts_tab, self.tr("冲突"))
         self.tabs.addTab(self.transfers_view, self.tr("已转出"))
         layout = QVBoxLayout(self)
         layout.addWidget(status)
         layout.addWidget(self.tabs, 1)
+        self.busy = BusyOverlay(self.tabs)
+        self.loader = BackgroundRead(ctx, self, self._set_busy)
+        self.more_loader = BackgroundRead(ctx, self)
         ctx.on_changed(self, lambda _t: self.refresh())
         self.refresh()
 
     # -- state -----------------------------------------------------------------------------------
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.set_busy(busy)
+        if busy:
+            self.pending_label.setText(self.tr("正在读取同步状态…"))
+
     def refresh(self) -> None:
-        ws = self.ctx.ws
-        me = office.identity(ws)
+        """Read the page's state on the runner; `_show` fills it in."""
+        ws, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
+        may_sync = actor.can(Permission.SYNC)
+        may_list = may_sync or actor.can(Permission.RESOLVE_CONFLICTS)
+
+        def load(s: Any) -> _State:
+            return _State(
+                office.identity(ws),
+                office.clock_status(ws),
+                office.pending(ws, actor, cap=PENDING_CAP) if may_sync else None,
+                office.history(ws, actor, limit=PAGE) if may_sync else [],
+                office.history_count(ws, actor) if may_sync else 0,
+                conflicts.list_conflicts(s, actor, limit=PAGE) if may_list else [],
+                conflicts.count_conflicts(s, actor) if may_list else 0,
+                office.transferred_out(ws, actor) if may_sync else [],
+            )
+
+        self.loader.start(load, self._show)
+
+    def _show(self, state: _State) -> None:
+        me = state.identity
         enrolled = me is not None
         self.enroll_button.setVisible(not enrolled and self.ctx.can(Permission.MANAGE_STAFF))
         self.export_button.setEnabled(enrolled and self.ctx.can(Permission.SYNC))
@@ -177,11 +247,21 @@ class SyncPage(QWidget):
             self.banner.setText(
                 self.tr("已登记：{0}（街道代码 {1}）").format(me.name, me.office_code)
             )
-        clock = office.clock_status(ws)
+        clock = state.clock
         self.clock.setText("" if clock.ok else clock.message)
         self.clock.setVisible(not clock.ok)
-        pending = office.pending(ws)
-        if pending.changes:
+        pending = state.pending
+        if pending is None:
+            self.pending_label.setText(
+                self.tr("您的账号没有数据同步权限，数据同步由民政专干或科长办理。")
+            )
+        elif pending.capped:
+            self.pending_label.setText(
+                self.tr(
+                    "等待区里确认的修改：超过 {0} 条。导出数据包带到区里，导入回执后即确认。"
+                ).format(pending.changes)
+            )
+        elif pending.changes:
             self.pending_label.setText(
                 self.tr(
                     "等待区里确认的修改：{0} 条（{1}）。导出数据包带到区里，导入回执后即确认。"
@@ -189,16 +269,52 @@ class SyncPage(QWidget):
             )
         else:
             self.pending_label.setText(self.tr("所有修改都已被区里确认。"))
-        self.history.set_rows(office.history(ws))
-        actor = self.ctx.actor
-        self.conflicts.set_rows(self.ctx.read(lambda s: conflicts.list_conflicts(s, actor=actor)))
-        self.transfers.set_rows(office.transferred_out(ws))
-        for view in (self.history_view, self.conflicts_view, self.transfers_view):  # short lists
+        self.history.set_rows(state.history)
+        self.history_total = state.history_total
+        self.conflicts.set_rows(state.conflicts)
+        self.conflicts_total = state.conflicts_total
+        self.transfers.set_rows(state.transfers)
+        for view in (self.history_view, self.conflicts_view, self.transfers_view):  # one page
+            view.horizontalHeader().setResizeContentsPrecision(40)  # sized by the first rows
             view.resizeColumnsToContents()
             # An empty or short list would squeeze columns to their header: keep them readable.
             for col in range(view.model().columnCount()):
                 view.setColumnWidth(col, min(max(view.columnWidth(col), 96), 360))
-        self.tabs.setTabText(1, self.tr("冲突（{0}）").format(self.conflicts.rowCount()))
+        self._counts()
+
+    def _counts(self) -> None:
+        shown_h, shown_c = self.history.rowCount(), self.conflicts.rowCount()
+        self.history_more.setVisible(shown_h < self.history_total)
+        self.history_more.setText(
+            self.tr("加载更多（已显示 {0} / {1}）").format(shown_h, self.history_total)
+        )
+        self.conflicts_more.setVisible(shown_c < self.conflicts_total)
+        self.conflicts_more.setText(
+            self.tr("加载更多（已显示 {0} / {1}）").format(shown_c, self.conflicts_total)
+        )
+        self.tabs.setTabText(1, self.tr("冲突（{0}）").format(self.conflicts_total))
+
+    def more_history(self) -> None:
+        ws, actor, offset = self.ctx.ws, self.ctx.actor, self.history.rowCount()
+        assert actor is not None
+
+        def shown(rows: list[BundleInfo]) -> None:
+            self.history.set_rows(self.history.rows + rows)
+            self._counts()
+
+        self.more_loader.start(lambda _s: office.history(ws, actor, PAGE, offset), shown)
+
+    def more_conflicts(self) -> None:
+        actor, offset = self.ctx.actor, self.conflicts.rowCount()
+        assert actor is not None
+
+        def shown(rows: list[ConflictInfo]) -> None:
+            self.conflicts.set_rows(self.conflicts.rows + rows)
+            self._counts()
+
+        self.more_loader.start(
+            lambda s: conflicts.list_conflicts(s, actor, limit=PAGE, offset=offset), shown
+        )
 
     # -- export ----------------------------------------------------------------------------------
     def choose_export(self) -> None:
@@ -234,9 +350,20 @@ class SyncPage(QWidget):
             self.tr("已导出"),
             self.tr(
                 "已写出并核对数据包：\n{0}\n\n共 {1} 条修改（{2}）。请把它交给区民政局。"
-            ).format(result.path, result.changes, counts_text(result.counts)),
+            ).format(result.path, result.changes, counts_text(result.counts))
+            + self._photos_sent(result),
         )
         return result
+
+    def _photos_sent(self, result: office.ExportResult) -> str:
+        if not result.photos and not result.photos_waiting:
+            return ""
+        text = self.tr("\n另附照片 {0} 张（约 {1:.1f} MB）。").format(
+            result.photos, result.photo_bytes / 1e6
+        )
+        if result.photos_waiting:
+            text += self.tr("还有 {0} 张照片下次导出时发送。").format(result.photos_waiting)
+        return text
 
     # -- import ----------------------------------------------------------------------------------
     def choose_import(self) -> None:
@@ -253,7 +380,7 @@ class SyncPage(QWidget):
         try:
             preview = run_with_progress(
                 self.ctx.runner,
-                lambda: office.preview_bundle(ws, path),
+                lambda: office.preview_bundle(ws, actor, path),
                 self,
                 self.tr("正在检查数据包…"),
             )
@@ -287,7 +414,8 @@ class SyncPage(QWidget):
                 counts_text(result.added),
                 counts_text(result.updated),
                 counts_text(result.conflicts),
-            ),
+            )
+            + (self.tr("\n收到照片：{0} 张").format(result.photos) if result.photos else ""),
         )
         return result
 

@@ -118,6 +118,20 @@ class PagedTableModel(_ColumnsModel[T]):
         self.rows = self._fetch(0, self.PAGE) if self.total else []
         self.endResetModel()
 
+    def show(
+        self, total: int, rows: Sequence[T], fetch: Callable[[int, int], list[T]] | None = None
+    ) -> None:
+        """Show a first page read elsewhere (on the runner): `total` rows in all (a large
+        number when only a lower bound is known: scrolling stops when a fetch comes back
+        empty), `rows` the first of them; `fetch` reads the pages after."""
+        if fetch is not None:
+            self._fetch = fetch
+        self.generation += 1
+        self.beginResetModel()
+        self.total = total
+        self.rows = list(rows)
+        self.endResetModel()
+
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and len(self.rows) < self.total
 

@@ -54,6 +54,7 @@ def scoped_children(actor: Actor) -> Select:
 
 
 def load_child(session: Session, actor: Actor, child_id: str) -> Child:
+    can_view(actor)
     row = session.scalar(scoped_children(actor).where(Child.id == child_id))
     if row is None:
         raise NotFound(NOT_FOUND)
@@ -61,6 +62,7 @@ def load_child(session: Session, actor: Actor, child_id: str) -> Child:
 
 
 def load_case(session: Session, actor: Actor, case_id: str) -> ChildCase:
+    can_view(actor)
     row = session.scalar(
         select(ChildCase)
         .join(Child, Child.id == ChildCase.child_id)

@@ -11,6 +11,7 @@
   (`child_office_key.district_wrap`, which travels), so the district can read and can recover.
 - The unwrapped key lives only in this process's memory (`_UNLOCKED`), from a child-role login
   until log-out or switch of user (`forget`). See docs/children.md for the design and its limits.
+- Changing the key is `rotation.py`; the district sending a lost key back is `recovery.py`.
 """
 
 from __future__ import annotations
@@ -94,6 +95,19 @@ def forget_all() -> None:
 def _remember(staff_id: str | None, key: DataKey) -> None:
     with _LOCK:
         _UNLOCKED[staff_id or ""] = key
+
+
+def replace_unlocked(old_key_id: str, new: DataKey, keep: set[str]) -> None:
+    """After a rotation: sessions holding the old key switch to the new one if their account
+    was granted it (`keep`, staff ids; the system's demo session too), others lose it."""
+    with _LOCK:
+        for staff_id, key in list(_UNLOCKED.items()):
+            if key.key_id != old_key_id:
+                continue
+            if staff_id in keep or staff_id == "":
+                _UNLOCKED[staff_id] = new
+            else:
+                del _UNLOCKED[staff_id]
 
 
 # -- fields --------------------------------------------------------------------------------------
@@ -193,11 +207,12 @@ def open_district_wrap(wrap: str, district_keys: crypto.KeyPair, key_id: str) ->
     return _open_key(wrap, district_keys, key_id)
 
 
-def _office_key(session: Session) -> ChildOfficeKey | None:
+def current_office_key(session: Session) -> ChildOfficeKey | None:
+    """The office's key in use (a rotation retires the one before it)."""
     return session.scalar(
         select(ChildOfficeKey)
         .where(ChildOfficeKey.deleted_at.is_(None))
-        .order_by(ChildOfficeKey.created_at)
+        .order_by(ChildOfficeKey.created_at.desc())
         .limit(1)
     )
 
@@ -223,7 +238,7 @@ def _new_holder(
     return row, keys
 
 
-def _grant_to(row: ChildKeyHolder, data_key: DataKey, by: str) -> None:
+def grant_to(row: ChildKeyHolder, data_key: DataKey, by: str) -> None:
     row.key_id = data_key.key_id
     row.data_key_sealed = _seal_key(data_key, row.public_key)
     row.granted_by = by
@@ -238,7 +253,7 @@ def _district_pub(session: Session) -> str | None:
     ).scalar()
 
 
-def _ensure_district_wrap(session: Session, office_key: ChildOfficeKey, data_key: DataKey) -> None:
+def ensure_district_wrap(session: Session, office_key: ChildOfficeKey, data_key: DataKey) -> None:
     pub = _district_pub(session)
     if pub and office_key.district_pub != pub:
         office_key.district_wrap = _seal_key(data_key, pub)
@@ -260,7 +275,7 @@ def on_login(session: Session, staff: Staff, password: str) -> None:
     keys = _unwrap_private(holder.private_wrapped, password, staff.id) if holder else None
     if holder is None or keys is None:
         holder, keys = _new_holder(session, staff.id, password)
-    office_key = _office_key(session)
+    office_key = current_office_key(session)
     data_key: DataKey | None = None
     if office_key is None:
         office_id = session.scalar(select(Office.id).where(Office.deleted_at.is_(None)).limit(1))
@@ -271,7 +286,7 @@ def on_login(session: Session, staff: Staff, password: str) -> None:
             office_id=office_id, key_id=data_key.key_id, created_by=staff.display_name
         )
         session.add(office_key)
-        _grant_to(holder, data_key, staff.display_name)
+        grant_to(holder, data_key, staff.display_name)
         session.flush()
         log.info("child-data key created for the office by account %s", staff.id)
     elif holder.data_key_sealed and holder.key_id == office_key.key_id:
@@ -279,7 +294,7 @@ def on_login(session: Session, staff: Staff, password: str) -> None:
     if data_key is None:
         forget(staff.id)
         return
-    _ensure_district_wrap(session, office_key, data_key)
+    ensure_district_wrap(session, office_key, data_key)
     _remember(staff.id, data_key)
 
 
@@ -341,7 +356,7 @@ def holders(session: Session, actor: Actor) -> list[HolderInfo]:
     """Child-role accounts and whether each holds the office key (child supervisor only)."""
     if actor.role is not None and actor.role is not Role.CHILD_SUPERVISOR:
         raise PermissionDenied("只有儿童督导员可以管理儿童档案密钥授权")
-    office_key = _office_key(session)
+    office_key = current_office_key(session)
     rows = session.execute(
         select(Staff, ChildKeyHolder)
         .outerjoin(ChildKeyHolder, ChildKeyHolder.staff_id == Staff.id)
@@ -388,7 +403,7 @@ def grant(session: Session, actor: Actor, staff_id: str) -> HolderInfo:
     holder = session.get(ChildKeyHolder, staff_id)
     if holder is None:
         raise ValidationError(f"{staff.display_name} 还没有登录过，请他/她先登录一次，再为其授权")
-    _grant_to(holder, data_key, actor.display_name)
+    grant_to(holder, data_key, actor.display_name)
     session.flush()
     log.info("child-data key granted to account %s by %s", staff_id, actor.staff_id)
     return next(h for h in holders(session, actor) if h.staff_id == staff_id)
@@ -398,7 +413,7 @@ def unlock_for_system(session: Session, data_key: DataKey | None = None) -> Data
     """Demo generation and tests acting as the system: create (or adopt) the office key in memory.
 
     Only for a workspace being filled by the program itself; a person's session unlocks at login."""
-    office_key = _office_key(session)
+    office_key = current_office_key(session)
     if office_key is None:
         office_id = session.scalar(select(Office.id).where(Office.deleted_at.is_(None)).limit(1))
         if office_id is None:
@@ -417,5 +432,5 @@ def system_grant(session: Session, staff_id: str, data_key: DataKey) -> None:
     holder = session.get(ChildKeyHolder, staff_id)
     if holder is None:
         raise NotFound("这个账号没有密钥对")
-    _grant_to(holder, data_key, "系统")
+    grant_to(holder, data_key, "系统")
     session.flush()

@@ -25,10 +25,12 @@ from caseworker.domain.children import (
 )
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
+from caseworker.services import pinyin
 from caseworker.services.audit import AuditRow, record_history
 from caseworker.services.children import keys
 from caseworker.services.children._common import (
     can_edit,
+    can_view,
     check_community,
     clean,
     clean_multiline,
@@ -159,8 +161,12 @@ def _check_fields(session: Session, actor: Actor, d: ChildDraft) -> dict[str, ob
         raise ValidationError(
             f"居住情况只能选 {'、'.join(rules.LIVING_ARRANGEMENTS)}", field="living_arrangement"
         )
+    name = clean(d.name, "姓名", "name", 60, required=True)
+    spoken = pinyin.of_name(name)
     return {
-        "name": clean(d.name, "姓名", "name", 60, required=True),
+        "name": name,
+        "name_pinyin": spoken.sort_key,
+        "name_letters": spoken.letters,
         "community_id": d.community_id,
         "address": clean(d.address, "住址", "address", 200),
         "phone": clean_phone(d.phone, "联系电话", "phone"),
@@ -242,6 +248,7 @@ def find_by_id_number(
     session: Session, actor: Actor, text: str, *, today: date | None = None
 ) -> ChildInfo | None:
     """The child with this ID number within the actor's scope, or None."""
+    can_view(actor)
     try:
         value = idnumber.parse(text).value
     except idnumber.InvalidIdNumber:
@@ -302,9 +309,11 @@ def _guardian_values(session: Session, child_id: str, d: GuardianDraft, own: str
             id_value = idnumber.parse(d.id_number).value
         except idnumber.InvalidIdNumber as exc:
             raise ValidationError(str(exc), field="guardian_id_number") from None
+    name = clean(d.name, "姓名", "guardian_name", 60, required=True)
     return {
         "relation": d.relation,
-        "name": clean(d.name, "姓名", "guardian_name", 60, required=True),
+        "name": name,
+        "name_letters": pinyin.of_name(name).letters,
         "id_number": id_value,
         "phone": clean_phone(d.phone, "电话", "guardian_phone"),
         "address": clean(d.address, "住址", "guardian_address", 200),
@@ -426,7 +435,7 @@ def _condition_info(actor: Actor, c: ChildCondition, subject: str) -> ConditionI
     )
 
 
-def facts_of_many(session: Session, children: list[Child]) -> dict[str, rules.ChildFacts]:
+def _facts_of_many(session: Session, children: list[Child]) -> dict[str, rules.ChildFacts]:
     """The rules' facts for several children in two queries (ids bounded by the caller)."""
     ids = [c.id for c in children]
     relations = dict(
@@ -678,10 +687,10 @@ class ChildDetail:
     opened_at: datetime
 
 
-def _history(session: Session, table: str, record_id: str) -> list[AuditRow]:
+def _history(session: Session, actor: Actor, table: str, record_id: str) -> list[AuditRow]:
     hidden = ENCRYPTED_COLUMNS.get(table, frozenset())
     out = []
-    for row in record_history(session, table, record_id):
+    for row in record_history(session, actor, table, record_id):
         if row.field in hidden:
             row = replace(row, old_value="（保密）" if row.old_value else "", new_value="（保密）")
         elif row.op == "insert":
@@ -721,6 +730,6 @@ def detail(
         CategoryState(recorded, findings, rules.review(recorded, findings, day)),
         tuple(case_service.cases_of(session, actor, child.id)),
         tuple(case_service.visits_of(session, actor, child.id)),
-        tuple(_history(session, "child", child.id)),
+        tuple(_history(session, actor, "child", child.id)),
         datetime.now(),
     )

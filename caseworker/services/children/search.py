@@ -1,8 +1,11 @@
 """The child register list: search, filter, sort, count and page in SQL inside the actor's scope.
 
 Rows carry the ID number and address masked; the full values are on the child's page, whose
-opening is logged. Search matches any part of the name or address, the ID number (whole, or its
-last digits) and the phone.
+opening is logged. Search (`caseworker.services.person_search`, as the elderly roster) matches
+any part of the name or address, the name's pinyin (`hxx`, `hanxiaoxue`), the ID number (whole,
+or its last digits, listed first) and the phone; a parent's or guardian's name, pinyin or phone
+(from 4 digits) finds their child. Names sort by pinyin. Every clause sits beside the actor's
+scope in one statement: a child director's search never reaches another community.
 """
 
 from __future__ import annotations
@@ -10,15 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import children as rules
 from caseworker.domain import idnumber
 from caseworker.domain.children import CaseStep, ChildCategory
 from caseworker.domain.roles import Actor
-from caseworker.services.children._common import like_escape, scope, today_or
-from db.children import Child, ChildCase
+from caseworker.domain.search import cap_search
+from caseworker.services import person_search
+from caseworker.services.children._common import can_view, like_escape, scope, today_or
+from db.children import Child, ChildCase, ChildGuardian
 from db.models import Community, Staff
 
 C = Child.__table__.c
@@ -32,6 +37,10 @@ class ChildQuery:
     open_case_only: bool = False
     sort: str = "name"  # a key of SORT_COLUMNS
     descending: bool = False
+
+    def __post_init__(self) -> None:
+        # a search string is capped here, for every caller (caseworker.domain.search)
+        object.__setattr__(self, "text", cap_search(self.text))
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,7 @@ _urgent = (
     .scalar_subquery()
 )
 SORT_COLUMNS: dict[str, tuple[str, object]] = {
-    "name": ("姓名", C.name),
+    "name": ("姓名", C.name_pinyin),  # pinyin order, as Excel sorts Chinese names
     "sex": ("性别", C.sex),
     "age": ("年龄", C.birth_date),
     "id_number": ("身份证号", C.id_number),
@@ -89,30 +98,26 @@ SORT_COLUMNS: dict[str, tuple[str, object]] = {
 }
 
 
-def _search_clause(text: str) -> object | None:
-    raw = " ".join(text.split())
-    if not raw:
-        return None
-    compact = idnumber.normalise(raw)
-    if len(compact) in (15, 18) and compact[:-1].isdigit():
-        try:
-            return C.id_number == idnumber.parse(compact).value
-        except idnumber.InvalidIdNumber:
-            pass
-    if compact and (compact.isdigit() or (compact[:-1].isdigit() and compact[-1] == "X")):
-        pattern = like_escape(compact)
-        return or_(
-            C.id_number.like(f"%{pattern}", escape="\\"), C.phone.like(f"%{pattern}%", escape="\\")
-        )
-    pattern = like_escape(raw)
-    return or_(
-        C.name.like(f"%{pattern}%", escape="\\"), C.address.like(f"%{pattern}%", escape="\\")
+_COLUMNS = person_search.PersonColumns(
+    name=C.name,
+    name_letters=C.name_letters,
+    address=C.address,
+    id_number=C.id_number,
+    phones=(C.phone,),
+)
+
+
+def _guardian_match(column: str, pattern: str) -> ColumnElement[bool]:
+    """Children one of whose parents or guardians matches (a subquery, never a list of ids)."""
+    g = ChildGuardian.__table__.c
+    return C.id.in_(
+        select(g.child_id).where(g[column].like(pattern, escape="\\"), g.deleted_at.is_(None))
     )
 
 
 def _filtered(actor: Actor, q: ChildQuery, stmt: Select) -> Select:
     stmt = stmt.where(scope(actor), C.deleted_at.is_(None))
-    clause = _search_clause(q.text)
+    clause = person_search.clause(q.text, _COLUMNS, _guardian_match)
     if clause is not None:
         stmt = stmt.where(clause)
     if q.community_id:
@@ -140,6 +145,7 @@ def page(
     today: date | None = None,
 ) -> list[ChildRow]:
     """Rows `offset` .. `offset+limit-1` in the chosen order (ties broken by id)."""
+    can_view(actor)
     if q.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {q.sort!r}")
     today_or(today)
@@ -162,15 +168,18 @@ def page(
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
     key = SORT_COLUMNS[q.sort][1]
-    compact = idnumber.normalise(q.text)
-    number = bool(compact) and (compact.isdigit() or compact[:-1].isdigit())
-    if q.text.strip() and (q.sort != "name" or number):
+    if person_search.sorts_matches(q.text, q.sort):
         # Sort the matches rather than walk another index in order (as the elderly roster).
         key = key.op("||")("")  # type: ignore[attr-defined]
     descending = q.descending != (q.sort == "age")
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
-    tie = C.id.desc() if descending else C.id.asc()
-    stmt = stmt.order_by(order, tie).offset(max(0, offset)).limit(max(0, limit))
+    ties = [C.id.desc() if descending else C.id.asc()]
+    if q.sort == "name":  # same pinyin (韩小雪, 韩晓雪): by the characters, then stable
+        ties.insert(0, C.name.desc() if descending else C.name.asc())
+    suffix = person_search.id_suffix_match(q.text, C.id_number)
+    if suffix is not None:  # children whose ID ends in the digits first, then phone matches
+        stmt = stmt.order_by(case((suffix, 0), else_=1))
+    stmt = stmt.order_by(order, *ties).offset(max(0, offset)).limit(max(0, limit))
     return [
         ChildRow(
             r[0],

@@ -99,7 +99,7 @@ def _due_expr(intervals: dict[str, int]):  # -> SQL date text
     return func.date(base, modifier)
 
 
-def _case_rows(session: Session, actor: Actor, where, order, limit: int, due=None):
+def _case_rows(session: Session, actor: Actor, where, order, limit: int, due=None, offset=0):
     cols = [
         ChildCase.id,
         ChildCase.child_id,
@@ -118,6 +118,7 @@ def _case_rows(session: Session, actor: Actor, where, order, limit: int, due=Non
         .join(Community, Community.id == Child.community_id)
         .where(scope(actor), Child.deleted_at.is_(None), ChildCase.deleted_at.is_(None), *where)
         .order_by(*order)
+        .offset(offset)
         .limit(limit)
     )
     return session.execute(stmt).all()
@@ -156,35 +157,135 @@ def work_lists(
     the background runner with `category_items`."""
     day = today_or(today)
     scope(actor)  # refuses other roles
+    lists = {
+        key: tuple(
+            case_list(session, actor, key, today=day, limit=limit, horizon_days=horizon_days)
+        )
+        for key in CASE_LISTS
+    }
+    services = tuple(services_overdue(session, actor, today=day, limit=limit))
+    return WorkLists(
+        lists["urgent"],
+        lists["to_verify"],
+        lists["to_assess"],
+        lists["to_plan"],
+        lists["visits_due"],
+        services,
+        tuple(category_items(session, actor, today=day)) if with_categories else (),
+        lists["turning_18"],
+    )
+
+
+# The work lists of cases, by key (the attribute of `WorkLists`), with their titles.
+CASE_LISTS: dict[str, str] = {
+    "urgent": "紧急",
+    "to_verify": "待核实",
+    "to_assess": "待评估",
+    "to_plan": "待制定计划",
+    "visits_due": "回访到期/逾期",
+    "turning_18": "将满18岁",
+}
+
+
+def case_list(
+    session: Session,
+    actor: Actor,
+    key: str,
+    *,
+    today: date | None = None,
+    offset: int = 0,
+    limit: int = 200,
+    horizon_days: int = 7,
+    community_id: str | None = None,
+) -> list[CaseItem]:
+    """One work list of cases (`CASE_LISTS`), a page of it in its order, within the scope."""
+    day = today_or(today)
+    scope(actor)  # refuses other roles
     urgent_first = (ChildCase.urgent.desc(), ChildCase.reported_on, ChildCase.id)
-
-    def step_list(step: CaseStep) -> tuple[CaseItem, ...]:
-        rows = _case_rows(session, actor, [ChildCase.step == step.value], urgent_first, limit)
-        return tuple(_item(r, day) for r in rows)
-
-    urgent = _case_rows(
+    where: list = [] if community_id is None else [Child.community_id == community_id]
+    steps = {
+        "to_verify": CaseStep.REPORTED,
+        "to_assess": CaseStep.VERIFIED,
+        "to_plan": CaseStep.ASSESSED,
+    }
+    if key in steps:
+        rows = _case_rows(
+            session,
+            actor,
+            [*where, ChildCase.step == steps[key].value],
+            urgent_first,
+            limit,
+            offset=offset,
+        )
+        return [_item(r, day) for r in rows]
+    if key == "urgent":
+        rows = _case_rows(
+            session,
+            actor,
+            [*where, ChildCase.urgent.is_(True), ChildCase.step != CaseStep.CLOSED.value],
+            (ChildCase.reported_on, ChildCase.id),
+            limit,
+            offset=offset,
+        )
+        return [_item(r, day) for r in rows]
+    if key == "visits_due":
+        intervals = {r.value: case_service.interval_for(session, r.value) for r in Risk}
+        due = _due_expr(intervals)
+        horizon = (day + timedelta(days=horizon_days)).isoformat()
+        rows = _case_rows(
+            session,
+            actor,
+            [
+                *where,
+                ChildCase.step.in_([CaseStep.PLANNED.value, CaseStep.FOLLOW_UP.value]),
+                ChildCase.risk != "",
+                due <= horizon,
+            ],
+            (_RISK_RANK, due, ChildCase.id),  # by risk: 高 first, then the earliest due
+            limit,
+            due,
+            offset=offset,
+        )
+        return [_item(r, day) for r in rows]
+    if key != "turning_18":
+        raise ValueError(f"unknown work list {key!r}")
+    # 18 within 60 days, or already: the case is to be closed as 年满18周岁. `due` = the birthday.
+    limit_birth = rules.add_months(day + timedelta(days=60), -12 * rules.CHILD_MAX_AGE)
+    adult_rows = _case_rows(
         session,
         actor,
-        [ChildCase.urgent.is_(True), ChildCase.step != CaseStep.CLOSED.value],
-        (ChildCase.reported_on, ChildCase.id),
+        [*where, ChildCase.step != CaseStep.CLOSED.value, Child.birth_date <= limit_birth],
+        (Child.birth_date, ChildCase.id),
         limit,
+        offset=offset,
     )
-    intervals = {r.value: case_service.interval_for(session, r.value) for r in Risk}
-    due = _due_expr(intervals)
-    horizon = (day + timedelta(days=horizon_days)).isoformat()
-    visit_rows = _case_rows(
-        session,
-        actor,
-        [
-            ChildCase.step.in_([CaseStep.PLANNED.value, CaseStep.FOLLOW_UP.value]),
-            ChildCase.risk != "",
-            due <= horizon,
-        ],
-        (_RISK_RANK, due, ChildCase.id),  # by risk: 高 first, then the earliest due
-        limit,
-        due,
+    births = dict(  # at most `limit` ids
+        session.execute(
+            select(Child.id, Child.birth_date).where(Child.id.in_([r[1] for r in adult_rows]))
+        ).all()
     )
-    service_rows = session.execute(
+    turning = []
+    for r in adult_rows:
+        on = rules.birthday(births[r[1]], rules.CHILD_MAX_AGE)
+        item = _item(r, day)
+        turning.append(
+            CaseItem(**{**item.__dict__, "due": on, "days_overdue": max(0, (day - on).days)})
+        )
+    return turning
+
+
+def services_overdue(
+    session: Session,
+    actor: Actor,
+    *,
+    today: date | None = None,
+    offset: int = 0,
+    limit: int = 200,
+    community_id: str | None = None,
+) -> list[ServiceItem]:
+    """Plan services past their due date on open cases, the oldest first, within the scope."""
+    day = today_or(today)
+    stmt = (
         select(
             ChildPlanService.id,
             ChildPlanService.case_id,
@@ -203,39 +304,12 @@ def work_lists(
             ChildCase.step != CaseStep.CLOSED.value,
         )
         .order_by(ChildPlanService.due_on, ChildPlanService.id)
+        .offset(offset)
         .limit(limit)
-    ).all()
-    # 18 within 60 days, or already: the case is to be closed as 年满18周岁. `due` = the birthday.
-    limit_birth = rules.add_months(day + timedelta(days=60), -12 * rules.CHILD_MAX_AGE)
-    adult_rows = _case_rows(
-        session,
-        actor,
-        [ChildCase.step != CaseStep.CLOSED.value, Child.birth_date <= limit_birth],
-        (Child.birth_date, ChildCase.id),
-        limit,
     )
-    births = dict(  # at most `limit` ids
-        session.execute(
-            select(Child.id, Child.birth_date).where(Child.id.in_([r[1] for r in adult_rows]))
-        ).all()
-    )
-    turning = []
-    for r in adult_rows:
-        on = rules.birthday(births[r[1]], rules.CHILD_MAX_AGE)
-        item = _item(r, day)
-        turning.append(
-            CaseItem(**{**item.__dict__, "due": on, "days_overdue": max(0, (day - on).days)})
-        )
-    return WorkLists(
-        tuple(_item(r, day) for r in urgent),
-        step_list(CaseStep.REPORTED),
-        step_list(CaseStep.VERIFIED),
-        step_list(CaseStep.ASSESSED),
-        tuple(_item(r, day) for r in visit_rows),
-        tuple(ServiceItem(*r, (day - r[6]).days) for r in service_rows),
-        tuple(category_items(session, actor, today=day)) if with_categories else (),
-        tuple(turning),
-    )
+    if community_id is not None:
+        stmt = stmt.where(Child.community_id == community_id)
+    return [ServiceItem(*r, (day - r[6]).days) for r in session.execute(stmt)]
 
 
 def category_items(
@@ -280,7 +354,7 @@ def category_items(
     out: list[CategoryItem] = []
     for i in range(0, len(ids), CHUNK):
         chunk = list(session.scalars(select(Child).where(Child.id.in_(ids[i : i + CHUNK]))))
-        all_facts = register.facts_of_many(session, chunk)
+        all_facts = register._facts_of_many(session, chunk)
         for child in chunk:
             findings = rules.evaluate(all_facts[child.id], day)
             rev = rules.review(rules.decode_categories(child.categories), findings, day)

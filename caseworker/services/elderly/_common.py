@@ -6,6 +6,7 @@ from datetime import date
 
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Permission
+from caseworker.services.person_search import like_escape  # noqa: F401  (re-exported)
 
 
 def can_view(actor: Actor) -> None:
@@ -47,8 +48,3 @@ def clean_phone(text: str | None, label: str, field: str) -> str:
     if len(value) > 40:
         raise ValidationError(f"{label}太长", field=field)
     return value
-
-
-def like_escape(text: str) -> str:
-    """Escape LIKE wildcards; use with `escape='\\\\'`."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -371,7 +371,7 @@ def detail(
         info,
         tuple(visit_service.history(session, actor, resident_id)),
         tuple(visit_service.referrals_of(session, actor, resident_id)),
-        tuple(record_history(session, ElderlyResident.__tablename__, resident_id)),
+        tuple(record_history(session, actor, ElderlyResident.__tablename__, resident_id)),
     )
 
 

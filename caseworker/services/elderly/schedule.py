@@ -341,17 +341,7 @@ class ReferralRow:
     days_overdue: int
 
 
-def open_referrals(
-    session: Session,
-    actor: Actor,
-    *,
-    community_id: str | None = None,
-    owner_id: str | None = None,
-    today: date | None = None,
-) -> list[ReferralRow]:
-    """Referrals not yet closed, the earliest due first (follow-ups to chase)."""
-    can_view(actor)
-    day = today_or(today)
+def _open_referrals_query(community_id: str | None, owner_id: str | None):  # -> Select
     F = ElderlyReferral
     q = (
         select(
@@ -368,16 +358,54 @@ def open_referrals(
         .join(ElderlyResident, ElderlyResident.id == F.resident_id)
         .join(Community, Community.id == ElderlyResident.community_id)
         .where(F.status != ReferralStatus.CLOSED.value, F.deleted_at.is_(None))
-        .order_by(F.due_on, F.id)
     )
     if community_id:
         q = q.where(ElderlyResident.community_id == community_id)
     if owner_id:
         q = q.where(F.owner_staff_id == owner_id)
+    return q
+
+
+def open_referrals(
+    session: Session,
+    actor: Actor,
+    *,
+    community_id: str | None = None,
+    owner_id: str | None = None,
+    today: date | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ReferralRow]:
+    """Referrals not yet closed, the earliest due first (follow-ups to chase); a page of
+    `limit` from `offset` (None: all, for an export that streams them)."""
+    can_view(actor)
+    day = today_or(today)
+    F = ElderlyReferral
+    q = _open_referrals_query(community_id, owner_id).order_by(F.due_on, F.id)
+    if limit is not None:
+        q = q.limit(limit).offset(offset or None)
     return [
         ReferralRow(*row, days_overdue=rules.days_overdue(row[6], day))
         for row in session.execute(q)
     ]
+
+
+def open_referral_counts(
+    session: Session,
+    actor: Actor,
+    *,
+    community_id: str | None = None,
+    owner_id: str | None = None,
+    today: date | None = None,
+) -> tuple[int, int]:
+    """How many referrals are open, and how many of them are past their due date."""
+    can_view(actor)
+    day = today_or(today)
+    sub = _open_referrals_query(community_id, owner_id).subquery()
+    total, late = session.execute(
+        select(func.count(), func.count().filter(sub.c.due_on < day)).select_from(sub)
+    ).one()
+    return total or 0, late or 0
 
 
 # -- the month's visit rate ------------------------------------------------------------------

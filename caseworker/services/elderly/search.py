@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import idnumber
 from caseworker.domain.elderly import ADVANCED_AGE, Category, Status, Tier
 from caseworker.domain.roles import Actor
-from caseworker.services import pinyin
+from caseworker.domain.search import cap_search
+from caseworker.services import person_search
 from caseworker.services.elderly._common import can_view, like_escape, today_or
 from db.elderly import ElderlyResident
 from db.models import Community, Staff
@@ -42,6 +43,10 @@ class RosterQuery:
     assigned_staff_id: str | None = None
     sort: str = "name"  # a key of SORT_COLUMNS
     descending: bool = False
+
+    def __post_init__(self) -> None:
+        # a search string is capped here, for every caller (caseworker.domain.search)
+        object.__setattr__(self, "text", cap_search(self.text))
 
 
 @dataclass(frozen=True)
@@ -100,58 +105,19 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _is_number_search(text: str) -> bool:
-    compact = idnumber.normalise(text)
-    return bool(compact) and (compact.isdigit() or (compact[:-1].isdigit() and compact[-1] == "X"))
-
-
-def _search_clause(text: str) -> object | None:
-    raw = " ".join(text.split())
-    if not raw:
-        return None
-    compact = idnumber.normalise(raw)
-    if len(compact) in (15, 18) and compact[:-1].isdigit():
-        try:
-            return R.id_number == idnumber.parse(compact).value
-        except idnumber.InvalidIdNumber:
-            pass
-    if _is_number_search(compact):
-        pattern = like_escape(compact)
-        clauses = [
-            R.id_number.like(f"%{pattern}", escape="\\"),
-            R.phone.like(f"%{pattern}%", escape="\\"),
-        ]
-        if len(compact) >= 4:
-            clauses += [
-                R.supporter_phone.like(f"%{pattern}%", escape="\\"),
-                R.emergency_phone.like(f"%{pattern}%", escape="\\"),
-            ]
-        return or_(*clauses)
-    pattern = like_escape(raw)
-    if pinyin.is_pinyin_query(raw):
-        # Latin letters: the name's pinyin (initials or full, one column) or the address
-        # (3号楼B座); Chinese names hold no Latin letters, so their LIKE is left out.
-        letters = like_escape("".join(raw.split()).lower())
-        return or_(
-            R.name_letters.like(f"%{letters}%", escape="\\"),
-            R.address.like(f"%{pattern}%", escape="\\"),
-        )
-    return or_(
-        R.name.like(f"%{pattern}%", escape="\\"), R.address.like(f"%{pattern}%", escape="\\")
-    )
-
-
-def _id_suffix_match(text: str) -> object | None:
-    """For a digit search: "the ID number ends in these digits" (to list those first)."""
-    compact = idnumber.normalise(" ".join(text.split()))
-    if not _is_number_search(compact) or len(compact) >= 15:
-        return None
-    return R.id_number.like(f"%{like_escape(compact)}", escape="\\")
+_COLUMNS = person_search.PersonColumns(
+    name=R.name,
+    name_letters=R.name_letters,
+    address=R.address,
+    id_number=R.id_number,
+    phones=(R.phone,),
+    more_phones=(R.supporter_phone, R.emergency_phone),
+)
 
 
 def _filtered(q: RosterQuery, today: date, select_from: Select) -> Select:
     stmt = select_from.where(R.deleted_at.is_(None))
-    clause = _search_clause(q.text)
+    clause = person_search.clause(q.text, _COLUMNS)
     if clause is not None:
         stmt = stmt.where(clause)
     if q.community_id:
@@ -210,16 +176,14 @@ def _ordered(session: Session, q: RosterQuery, day: date) -> tuple[Select, dict,
     staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
     stmt = _filtered(q, day, base)
     key = SORT_COLUMNS[q.sort][1]
-    if q.text.strip() and not (q.sort == "name" and not _is_number_search(q.text)):
-        # Sort the matches rather than walk another index in order: a selective search would
-        # otherwise look up every row (measured: 180 ms against 35 ms at 100,000 residents).
+    if person_search.sorts_matches(q.text, q.sort):
         key = key.op("||")("")  # type: ignore[attr-defined]
     descending = q.descending != (q.sort == "age")
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
     ties = [R.id.desc() if descending else R.id.asc()]
     if q.sort == "name":  # same pinyin (王小红, 王晓红): by the characters, then stable
         ties.insert(0, R.name.desc() if descending else R.name.asc())
-    suffix = _id_suffix_match(q.text)
+    suffix = person_search.id_suffix_match(q.text, R.id_number)
     if suffix is not None:  # people whose ID ends in the digits first, then phone matches
         stmt = stmt.order_by(case((suffix, 0), else_=1))
     return stmt.order_by(order, *ties), communities, staff
@@ -267,10 +231,14 @@ def stream(
 ) -> Iterator[RosterRow]:
     """Every matching row in order, read as one streamed statement (an export of the whole
     roster: paging with OFFSET would re-read the skipped rows for every page)."""
-    can_view(actor)
+    can_view(actor)  # checked now, not at the first row read
     stmt, communities, staff = _ordered(session, q, today_or(today))
     # options on the statement: on the connection they would outlive this export
     streamed = stmt.execution_options(stream_results=True, yield_per=2000)
-    for part in session.connection().execute(streamed).partitions():
-        for v in part:
-            yield _row(v, communities, staff)
+
+    def rows() -> Iterator[RosterRow]:
+        for part in session.connection().execute(streamed).partitions():
+            for v in part:
+                yield _row(v, communities, staff)
+
+    return rows()

@@ -114,9 +114,9 @@ def units(
 
 
 def _sections() -> list[SectionSpec]:
-    from caseworker.services.reports import elderly
+    from caseworker.services.reports import children, elderly, retrofit
 
-    return [elderly.SPEC]
+    return [elderly.SPEC, retrofit.SPEC, children.SPEC]
 
 
 def build(

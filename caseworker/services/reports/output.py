@@ -11,7 +11,8 @@ from caseworker.services.tabular.xlsx import XlsxWriter
 def write_xlsx(report: Report, out: Path | str) -> Path:
     """The report's tables, one sheet each (title row: office, report, period, date)."""
     with XlsxWriter(out) as w:
-        many = len(report.sections) > 1
+        keys = [t.key for section in report.sections for t in section.tables]
+        many = len(set(keys)) < len(keys)  # prefix with the section only when names repeat
         for section in report.sections:
             for t in section.tables:
                 rows = list(t.rows)

@@ -23,7 +23,7 @@ from caseworker.domain.roles import Actor
 from caseworker.services.elderly._common import clean
 from caseworker.services.retrofit import catalogue
 from caseworker.services.retrofit._common import can_edit, can_view
-from caseworker.services.retrofit.cases import _load, item_rows
+from caseworker.services.retrofit.cases import _item_rows, _load
 from db.base import utcnow
 from db.retrofit import RetrofitAssessmentItem
 
@@ -92,7 +92,7 @@ def save_items(
         )
     if len(drafts) > MAX_LINES:
         raise ValidationError(f"一户最多 {MAX_LINES} 个改造项目")
-    existing = {i.id: i for i in item_rows(session, case_id)}
+    existing = {i.id: i for i in _item_rows(session, case_id)}
     kept: set[str] = set()
     for n, d in enumerate(drafts, start=1):
         if not 0 < d.quantity_centi <= MAX_QUANTITY:

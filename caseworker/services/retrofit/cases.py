@@ -239,7 +239,7 @@ def _info(session: Session, r: RetrofitCase, today: date) -> CaseInfo:
     )
 
 
-def item_rows(session: Session, case_id: str) -> list[RetrofitAssessmentItem]:
+def _item_rows(session: Session, case_id: str) -> list[RetrofitAssessmentItem]:
     return list(
         session.scalars(
             select(RetrofitAssessmentItem)
@@ -268,11 +268,11 @@ def _item_info(i: RetrofitAssessmentItem) -> ItemInfo:
     )
 
 
-def totals_of(session: Session, row: RetrofitCase) -> Totals:
+def _totals_of(session: Session, row: RetrofitCase) -> Totals:
     """The case's money: as approved once approved (stored cap, frozen prices), else live."""
     lines = [
         Line(i.basic, i.quantity_centi, i.unit_price_fen, i.unit_cap_fen)
-        for i in item_rows(session, row.id)
+        for i in _item_rows(session, row.id)
     ]
     cap = row.household_cap_fen if row.approved_on else catalogue.household_cap_fen(session)
     return compute(lines, row.eligible, cap)
@@ -301,8 +301,8 @@ def detail(
     )
     return CaseDetail(
         _info(session, row, today_or(today)),
-        tuple(_item_info(i) for i in item_rows(session, case_id)),
-        totals_of(session, row),
+        tuple(_item_info(i) for i in _item_rows(session, case_id)),
+        _totals_of(session, row),
         tuple(
             EventInfo(e.action, e.from_step, e.to_step, e.on, e.at, e.actor_name, e.note)
             for e in events
@@ -559,7 +559,7 @@ def _apply_effects(
         rule = eligibility(decode_categories(row.categories), row.birth_date, on)
         row.eligible, row.eligibility_reason = rule.eligible, rule.reason
     elif a is Action.SUBMIT:
-        items = item_rows(session, row.id)
+        items = _item_rows(session, row.id)
         if not items:
             raise ValidationError("评估还没有任何改造项目，请先在评估表中添加项目", field="items")
         _refresh_prices(session, items)
@@ -573,7 +573,7 @@ def _apply_effects(
         totals = compute(
             [
                 Line(i.basic, i.quantity_centi, i.unit_price_fen, i.unit_cap_fen)
-                for i in item_rows(session, row.id)
+                for i in _item_rows(session, row.id)
             ],
             row.eligible,
             row.household_cap_fen,

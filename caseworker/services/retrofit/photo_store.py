@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 
 from caseworker.domain.errors import ValidationError, os_reason
+
+log = logging.getLogger(__name__)
 
 LONG_EDGE = 1600
 THUMB_EDGE = 320
@@ -154,7 +157,9 @@ class PhotoStore:
                 rgb = upright.convert("RGB")
         except (UnidentifiedImageError, OSError, SyntaxError) as exc:
             kinds = "JPEG、PNG" + ("、HEIC" if heic else "")
-            raise ValidationError(f"{label} 不是能识别的图片（支持 {kinds}）：{exc}") from None
+            # the decoder's own words (English, with object addresses) go to the log only
+            log.info("photo %s not readable: %s", label, exc)
+            raise ValidationError(f"{label} 不是能识别的图片（支持 {kinds}）") from None
         full = _scaled(rgb, LONG_EDGE)
         thumb = _scaled(full, THUMB_EDGE)
         full_bytes = _jpeg(full, JPEG_QUALITY)

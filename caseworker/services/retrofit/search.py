@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain import idnumber
 from caseworker.domain.retrofit import HouseholdCategory, Step, days_overdue
 from caseworker.domain.roles import Actor
+from caseworker.domain.search import cap_search
 from caseworker.services.elderly._common import like_escape, today_or
 from caseworker.services.retrofit._common import can_view
 from db.models import Community
@@ -43,6 +44,10 @@ class CaseQuery:
     work_list: str | None = None  # a key of WORK_LISTS
     sort: str = "applied_on"
     descending: bool = True
+
+    def __post_init__(self) -> None:
+        # a search string is capped here, for every caller (caseworker.domain.search)
+        object.__setattr__(self, "text", cap_search(self.text))
 
 
 @dataclass(frozen=True)

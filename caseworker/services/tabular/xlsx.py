@@ -8,7 +8,6 @@ write-only mode), so 100,000 rows do not sit in memory; widths are measured on t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +15,8 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from caseworker.domain.errors import ValidationError, os_reason
+from caseworker.domain.errors import ValidationError
+from caseworker.outfile import check_out, part_of, writing
 
 WIDTH_SAMPLE = 300  # rows measured for column widths
 MAX_WIDTH = 60
@@ -44,13 +44,9 @@ def _display_width(value: Any) -> float:
 
 
 def check_out_path(out: Path | str) -> Path:
-    """Refuse a path that is not .xlsx or whose folder does not exist (Chinese message)."""
-    path = Path(out)
-    if path.suffix.lower() != ".xlsx":
-        raise ValidationError(f"输出文件应以 .xlsx 结尾：{path}")
-    if not path.parent.exists():
-        raise ValidationError(f"文件夹不存在：{path.parent}")
-    return path
+    """Refuse a path that is not .xlsx or whose folder does not exist or cannot be written
+    (Chinese message), before any work is done."""
+    return check_out(out, (".xlsx",))
 
 
 class XlsxWriter:
@@ -61,7 +57,7 @@ class XlsxWriter:
         from openpyxl import Workbook
 
         self.path = check_out_path(path)
-        self._tmp = self.path.with_name(self.path.name + ".part")
+        self._tmp = part_of(self.path)
         self._wb = Workbook(write_only=True)
         self.rows_written = 0
 
@@ -78,13 +74,12 @@ class XlsxWriter:
         if not self._wb.worksheets:
             self._wb.create_sheet("空")
         try:
-            self._wb.save(self._tmp)
-            os.replace(self._tmp, self.path)
-        except OSError as exc:
-            self._tmp.unlink(missing_ok=True)
-            raise ValidationError(
-                f"无法写入 {self.path}：{os_reason(exc)}（文件是否正在 Excel 中打开？）"
-            ) from None
+            with writing(self.path) as tmp:
+                self._wb.save(tmp)
+        except ValidationError as exc:
+            if "没有权限" not in str(exc):
+                raise
+            raise ValidationError(f"{exc}（文件是否正在 Excel 中打开？）") from None
         return self.path
 
     def add_sheet(
