@@ -158,7 +158,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
         print(f"已备份到 {path}")
         warning = ws.space_warning()
         if warning:
-            print(f"注意：{warning}", file=sys.stderr)
+            print(f"注意：{warning}")  # stdout: stderr is for a refusal's one line
     return EXIT_OK
 
 
