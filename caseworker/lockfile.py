@@ -92,6 +92,12 @@ class Held:
             self.path.unlink(missing_ok=True)
 
 
+def _read_only(root: Path) -> bool:
+    folder = Path(root) / LOCKS
+    target = folder if folder.is_dir() else Path(root)
+    return target.is_dir() and not os.access(target, os.W_OK)
+
+
 def _folder(root: Path) -> Path:
     folder = Path(root) / LOCKS
     try:
@@ -142,7 +148,13 @@ def _exclusive_held(folder: Path) -> bool:
 
 def acquire_user(root: Path) -> tuple[Held, bool]:
     """Take a user lock on the workspace at `root`; returns it and whether a stale user lock was
-    found (a process that had the workspace open ended without closing it)."""
+    found (a process that had the workspace open ended without closing it).
+
+    A workspace this process may not write (a read-only folder or medium) gets no lock: it can
+    still be read and checked, every write is refused anyway, and a restore into it cannot be
+    started from here either."""
+    if _read_only(root):
+        return Held(Path(root) / LOCKS / "read-only", None), False
     folder = _folder(root)
     text = f"{os.getpid()}\n{socket.gethostname()}\n{Path(sys.argv[0]).name if sys.argv else ''}\n"
     for _attempt in range(20):

@@ -123,15 +123,18 @@ def space_needed(db_path: Path, *, compress: bool = True) -> int:
     return size + (int(size * COMPRESSED_SHARE) if compress else 0)
 
 
-def ensure_room(folder: Path, needed: int, *, prunable: Path | None = None) -> None:
-    """Make sure writing `needed` bytes into `folder` leaves `MARGIN_BYTES` free: prune the oldest
-    automatic backups in `prunable` first; refuse (nothing written) when that is not enough."""
+def ensure_room(
+    folder: Path, needed: int, *, prunable: Path | None = None, margin: int = MARGIN_BYTES
+) -> None:
+    """Make sure writing `needed` bytes into `folder` leaves `margin` free (the PC's disk keeps
+    `MARGIN_BYTES`; a USB stick given as `--out` needs no margin): prune the oldest automatic
+    backups in `prunable` first; refuse (nothing written) when that is not enough."""
     free = free_bytes(folder)
-    if free - needed >= MARGIN_BYTES:
+    if free - needed >= margin:
         return
     if prunable is not None:
         for b in reversed(list_backups(prunable)):  # oldest first
-            if free - needed >= MARGIN_BYTES:
+            if free - needed >= margin:
                 break
             if b.reason == "manual":
                 continue
@@ -140,10 +143,10 @@ def ensure_room(folder: Path, needed: int, *, prunable: Path | None = None) -> N
                 break  # the newest backup is never given up for space
             b.path.unlink(missing_ok=True)
             free = free_bytes(folder)
-    if free - needed < MARGIN_BYTES:
+    if free - needed < margin:
         raise WorkspaceError(
             f"磁盘空间不足，无法备份：需要约 {_mb(needed)}，可用 {_mb(free)}"
-            f"（另须保留 {_mb(MARGIN_BYTES)} 余量）。请清理磁盘或把旧备份移到别处后再试。未做任何改动。"
+            f"（另须保留 {_mb(margin)} 余量）。请清理磁盘或把旧备份移到别处后再试。未做任何改动。"
         )
 
 
@@ -188,7 +191,12 @@ def take(
     else:
         snapshot = space_needed(db_path, compress=False)
         ensure_room(scratch, snapshot)
-        ensure_room(backups_dir, needed - snapshot if compress else snapshot, prunable=prunable)
+        ensure_room(
+            backups_dir,
+            needed - snapshot if compress else snapshot,
+            prunable=prunable,
+            margin=MARGIN_BYTES if prunable is not None else 0,  # a stick: only the file's room
+        )
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     suffix = SUFFIX if compress else PLAIN_SUFFIX
     dest = backups_dir / f"caseworker-{stamp}-{reason}{suffix}"
