@@ -83,10 +83,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from caseworker.workspace import DB_NAME, default_root
     from db.schema import HEAD
+    from db.verify import verify
 
+    root = Path(args.workspace) if args.workspace is not None else default_root()
+    verified = (root / DB_NAME).exists()
+    if verified:  # the full check first: a damaged or altered file is never opened
+        found = verify(root / DB_NAME)
+        if found:
+            for p in found:
+                print(f"问题：{p}")
+            raise Refused(f"完整性检查：不通过（{len(found)} 个问题：{found[0]}）")
     with open_workspace(args) as ws:
-        problems = ws.integrity_problems()
+        problems = ws.mark_checked() if verified else ws.integrity_problems()
         last = ws.last_backup()
         if args.json:
             emit_json(
@@ -146,6 +156,9 @@ def _cmd_backup(args: argparse.Namespace) -> int:
             emit_json({"path": path, "size": path.stat().st_size})
             return EXIT_OK
         print(f"已备份到 {path}")
+        warning = ws.space_warning()
+        if warning:
+            print(f"注意：{warning}")  # stdout: stderr is for a refusal's one line
     return EXIT_OK
 
 

@@ -7,6 +7,8 @@ journal context so that every change is journaled and commits or rolls back as o
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -14,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 
+from caseworker import lockfile
 from caseworker.domain.errors import (
-    SchemaTooNew,
     WorkspaceCorrupt,
     WorkspaceError,
     WorkspaceLocked,
@@ -25,13 +28,17 @@ from caseworker.domain.errors import (
 )
 from caseworker.logs import attach_file_log
 from db import backup as backups
+from db import verify
 from db.engine import make_engine
 from db.models import Office
 from db.replica import Replica, ensure_device_id
-from db.schema import ensure_schema, known_revisions, revision_of_file
+from db.schema import HEAD, ensure_schema
 
 DB_NAME = "caseworker.sqlite3"
 ENV_VAR = "CASEWORKER_WORKSPACE"
+# When the last full check passed, and whether one is owed (after an unclean shutdown).
+CHECK_STATE = "check-state.json"
+FULL_CHECK_EVERY = timedelta(days=7)
 log = logging.getLogger("caseworker")
 
 
@@ -77,11 +84,29 @@ def _setup_logging(logs: Path) -> None:
 
 
 def _check_existing(db_path: Path) -> None:
-    """quick_check an existing file; tell a locked file from a corrupt one."""
+    """Cheap checks at every open (milliseconds, whatever the size): the file is a SQLite
+    database of full length, not locked, and (at this program's revision) has every table and
+    column and no trigger or view. The full check runs in `check`, after an unclean shutdown and
+    weekly (`Workspace.run_full_check`)."""
+    bad = verify.header_problem(db_path)
+    if bad:
+        raise WorkspaceCorrupt(f"{bad}。未做任何改动；可以用“恢复备份”从 backups 文件夹恢复。")
     try:
         con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
         try:
-            result = con.execute("PRAGMA quick_check").fetchall()
+            has_version = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+            ).fetchone()
+            revision = (
+                con.execute("SELECT version_num FROM alembic_version").fetchone()
+                if has_version
+                else None
+            )
+            problems = (
+                verify.quick_shape_problems(con)
+                if revision is not None and revision[0] == HEAD
+                else []
+            )
         finally:
             con.close()
     except sqlite3.OperationalError as exc:
@@ -95,17 +120,17 @@ def _check_existing(db_path: Path) -> None:
                 "请把工作区放到可以写入的位置或取消只读。未做任何改动。"
             ) from None
         raise WorkspaceCorrupt(
-            f"无法读取数据库 {db_path}（{exc}）。未做任何改动；可以从 backups 文件夹恢复备份。"
+            f"无法读取数据库 {db_path}。未做任何改动；可以从 backups 文件夹恢复备份。"
         ) from None
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.DatabaseError:
         raise WorkspaceCorrupt(
-            f"{db_path} 不是有效的数据库文件或已损坏（{exc}）。未做任何改动；"
+            f"{db_path} 不是有效的数据库文件或已损坏。未做任何改动；"
             "可以用“恢复备份”从 backups 文件夹恢复。"
         ) from None
-    if result != [("ok",)]:
-        detail = "; ".join(str(r[0]) for r in result[:3])
+    if problems:
         raise WorkspaceCorrupt(
-            f"数据库完整性检查未通过：{detail}。未做任何改动；请从 backups 文件夹恢复备份。"
+            f"数据库结构不完整或被改动过：{problems[0]}。未做任何改动；"
+            "请用“恢复备份”从 backups 文件夹恢复。"
         )
 
 
@@ -132,6 +157,9 @@ class Workspace(Replica):
         super().__init__(engine, device_id)
         self.paths = paths
         self.schema_status = schema_status  # "current", "created" or "migrated"
+        self._lock: lockfile.Held | None = None
+        # The last process that had this workspace open ended without closing it.
+        self.unclean = False
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -143,22 +171,57 @@ class Workspace(Replica):
         except OSError as exc:
             raise WorkspaceError(f"无法创建工作区文件夹 {paths.root}：{os_reason(exc)}") from None
         _setup_logging(paths.logs)
-        existed = paths.db.exists() and paths.db.stat().st_size > 0
-        if existed:
-            _check_existing(paths.db)
-        engine = make_engine(paths.db)
+        held, stale = lockfile.acquire_user(paths.root)
         try:
+            existed = paths.db.exists() and paths.db.stat().st_size > 0
             if existed:
-                _probe_write_lock(paths.db)
-            status = ensure_schema(
-                engine, lambda reason: backups.take(paths.db, paths.backups, reason)
-            )
-            device_id = ensure_device_id(engine)
+                _check_existing(paths.db)
+            engine = make_engine(paths.db)
+            try:
+                if existed:
+                    _probe_write_lock(paths.db)
+                status = ensure_schema(
+                    engine, lambda reason: backups.take(paths.db, paths.backups, reason)
+                )
+                device_id = ensure_device_id(engine)
+            except DBAPIError as exc:
+                engine.dispose()
+                if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                    raise WorkspaceLocked(
+                        "数据库正被另一个程序写入。请关闭其他打开此工作区的工作台后再试。"
+                    ) from None
+                raise WorkspaceCorrupt(
+                    f"数据库 {paths.db} 的结构不完整，无法打开。未做任何改动；"
+                    "请用“恢复备份”从 backups 文件夹恢复。"
+                ) from None
+            except BaseException:
+                engine.dispose()
+                raise
         except BaseException:
-            engine.dispose()
+            held.release()
             raise
+        ws = cls(paths, engine, device_id, status)
+        ws._lock = held
+        if status == "created":
+            ws._write_check_state(datetime.now(), None)
+        elif stale:
+            ws.unclean = True
+            ws._write_check_state(ws._check_state()[0], "unclean")
+            log.warning("the workspace was not closed cleanly last time: a full check is due")
         log.info("opened workspace %s (schema %s, device %s)", paths.root, status, device_id)
-        return cls(paths, engine, device_id, status)
+        return ws
+
+    def close(self) -> None:
+        super().close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def relock(self) -> None:
+        """Take the workspace lock again after `close()` (a refused restore changed nothing, and
+        the same database is used on)."""
+        if self._lock is None:
+            self._lock, _stale = lockfile.acquire_user(self.paths.root)
 
     def is_initialised(self) -> bool:
         with self.reader() as s:
@@ -167,88 +230,201 @@ class Workspace(Replica):
             )
 
     # -- backups -------------------------------------------------------------------------------
+    def retention(self) -> tuple[int, int]:
+        """(daily, weekly) copies to keep, from the settings (the catalog's defaults if unread)."""
+        from caseworker.services import settings
+
+        try:
+            with self.reader() as s:
+                return (
+                    int(settings.get(s, "backup.keep_daily")),
+                    int(settings.get(s, "backup.keep_weekly")),
+                )
+        except Exception:  # a settings table that cannot be read must not stop a backup
+            log.warning("backup retention unreadable; using the defaults")
+            return backups.DEFAULT_RETENTION
+
     def backup(self, reason: str = "manual", out: Path | None = None) -> Path:
+        """A compressed backup into backups/ (then retention), or to `out` (a name ending in
+        .sqlite3 gets a plain database file; any other name a gzip-compressed one)."""
         if out is not None:
             out = Path(out)
             if out.exists():
                 raise WorkspaceError(f"{out} 已存在，不会覆盖。请换一个文件名。")
-            tmp = backups.take(self.paths.db, out.parent, reason)
-            tmp.replace(out)
+            if not out.parent.is_dir():
+                raise WorkspaceError(f"文件夹 {out.parent} 不存在。请换一个位置。")
+            compress = out.suffix.lower() not in (".sqlite3", ".sqlite", ".db")
+            tmp = backups.take(
+                self.paths.db,
+                out.parent,
+                reason,
+                retention=None,
+                compress=compress,
+                scratch_dir=self.paths.backups,
+            )
+            try:
+                tmp.replace(out)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise WorkspaceError(f"无法写入 {out}：{os_reason(exc)}") from None
             return out
-        return backups.take(self.paths.db, self.paths.backups, reason)
+        return backups.take(self.paths.db, self.paths.backups, reason, retention=self.retention())
 
     def last_backup(self) -> backups.BackupInfo | None:
         found = backups.list_backups(self.paths.backups)
         return found[0] if found else None
 
     def auto_backup_if_due(self, keep_daily: int, keep_weekly: int) -> Path | None:
-        """The daily backup (the GUI calls it after each login) when the newest is older than a
-        day; then retention."""
+        """The daily backup (the GUI runs it on a thread of its own after each login) when the
+        newest is older than a day; then retention."""
         last = self.last_backup()
         taken = None
         if last is None or datetime.now() - last.taken_at > timedelta(days=1):
-            taken = self.backup("daily")
-        backups.prune(self.paths.backups, keep_daily, keep_weekly)
+            taken = backups.take(
+                self.paths.db, self.paths.backups, "daily", retention=(keep_daily, keep_weekly)
+            )
+        else:
+            backups.prune(self.paths.backups, keep_daily, keep_weekly)
         return taken
 
-    def integrity_problems(self) -> list[str]:
-        """`PRAGMA integrity_check` and foreign-key check; empty when all is well."""
-        problems: list[str] = []
-        with self.engine.connect() as conn:
-            rows = conn.execute(text("PRAGMA integrity_check")).fetchall()
-            if rows != [("ok",)]:
-                problems += [str(r[0]) for r in rows]
-            for row in conn.execute(text("PRAGMA foreign_key_check")).fetchall():
-                problems.append(f"外键错误：表 {row[0]} 第 {row[1]} 行引用 {row[2]} 不存在")
+    def space_warning(self) -> str | None:
+        """A Chinese warning when the disk holding the backups runs low, else None."""
+        return backups.space_warning(self.paths.backups, self.paths.db)
+
+    # -- checks --------------------------------------------------------------------------------
+    def _check_state(self) -> tuple[datetime | None, str | None]:
+        try:
+            data = json.loads((self.paths.root / CHECK_STATE).read_text(encoding="utf-8"))
+            last = (
+                datetime.fromisoformat(data["last_full_check"])
+                if data.get("last_full_check")
+                else None
+            )
+            return last, data.get("pending")
+        except (OSError, ValueError, TypeError, KeyError):
+            return None, None
+
+    def _write_check_state(self, last: datetime | None, pending: str | None) -> None:
+        path = self.paths.root / CHECK_STATE
+        tmp = path.with_suffix(".partial")
+        try:
+            tmp.write_text(
+                json.dumps(
+                    {"last_full_check": last.isoformat() if last else None, "pending": pending}
+                ),
+                encoding="utf-8",
+            )
+            tmp.replace(path)
+        except OSError:
+            log.warning("could not record the check state in %s", path)
+
+    def full_check_due(self, now: datetime | None = None) -> str | None:
+        """ "unclean" after an unclean shutdown, "weekly" when the last full check is a week old,
+        else None."""
+        last, pending = self._check_state()
+        if pending or self.unclean:
+            return "unclean"
+        if last is None or (now or datetime.now()) - last >= FULL_CHECK_EVERY:
+            return "weekly"
+        return None
+
+    def run_full_check(self) -> list[str]:
+        """The full check (structure, integrity, foreign keys, journal) on its own read-only
+        connection, safe on any thread; records the result. Empty when all is well."""
+        problems = verify.verify(self.paths.db)
+        if problems:
+            log.error("full check found %d problem(s)", len(problems))
+            self._write_check_state(self._check_state()[0], "failed")
+        else:
+            self.unclean = False
+            self._write_check_state(datetime.now(), None)
         return problems
+
+    def mark_checked(self) -> list[str]:
+        """Record a full check that passed just now (run by the caller before opening)."""
+        self.unclean = False
+        self._write_check_state(datetime.now(), None)
+        return []
+
+    def integrity_problems(self) -> list[str]:
+        """The full check; empty when all is well."""
+        return self.run_full_check()
 
 
 def restore(root: Path, source: Path) -> Path:
     """Replace the workspace's database with backup `source`; returns the pre-restore copy.
 
-    The file is checked first (intact, a caseworker database, not newer than this program); the
-    current database is backed up before it is replaced. No Workspace may be open on `root`.
+    Refused while any process has the workspace open (its lock). The backup (gzip or a plain
+    database file) is unpacked to a temporary file beside the database and fully verified
+    (`db.verify`: structure of its revision, integrity, keys, journal) before anything changes;
+    then the current database is backed up, and the verified file is renamed into place.
     """
     paths = Paths(Path(root))
     source = Path(source)
-    backups.check_file(source)
-    _refuse_foreign_or_newer(source)
-    if paths.db.exists():
-        _check_existing_or_allow_corrupt(paths.db)
-        kept = backups.take(paths.db, paths.backups, "pre-restore") if _readable(paths.db) else None
-    else:
-        paths.backups.mkdir(parents=True, exist_ok=True)
-        kept = None
-    if kept is None and paths.db.exists():
-        # The current file is unreadable: keep it byte for byte beside the backups.
-        kept = paths.backups / f"damaged-{datetime.now():%Y%m%d-%H%M%S}.sqlite3"
-        paths.db.replace(kept)
-    for side in ("-wal", "-shm"):
-        Path(str(paths.db) + side).unlink(missing_ok=True)
-    backups.restore_into(source, paths.db)
+    if not source.is_file():
+        raise WorkspaceError(f"找不到备份文件：{source}")
+    try:
+        paths.root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"无法创建工作区文件夹 {paths.root}：{os_reason(exc)}") from None
+    held = lockfile.acquire_exclusive(paths.root)
+    staged = paths.root / (DB_NAME + ".restore.partial")
+    try:
+        staged.unlink(missing_ok=True)
+        backups.unpack(source, staged)
+        problems = verify.verify(staged)
+        if problems:
+            more = f"（另有 {len(problems) - 1} 个问题）" if len(problems) > 1 else ""
+            raise WorkspaceCorrupt(
+                f"备份 {source.name} 未通过检查：{problems[0].replace(staged.name, source.name)}"
+                f"{more}。未做任何改动。"
+            )
+        kept = _keep_current(paths)
+        for side in ("-wal", "-shm"):
+            Path(str(paths.db) + side).unlink(missing_ok=True)
+        try:
+            staged.replace(paths.db)
+        except OSError as exc:
+            if kept is not None and not paths.db.exists():
+                kept.replace(paths.db)  # put the database back where it was
+            raise WorkspaceError(f"恢复没有完成：{os_reason(exc)}。数据库未改动。") from None
+        backups._fsync_dir(paths.root)
+        # only the pre-step copies are pruned here (the kept file counts among them)
+        backups.prune(paths.backups, keep_daily=10**6, keep_weekly=10**6)
+    finally:
+        staged.unlink(missing_ok=True)
+        held.release()
+    state = {"last_full_check": datetime.now().isoformat(), "pending": None}
+    with contextlib.suppress(OSError):
+        (paths.root / CHECK_STATE).write_text(json.dumps(state), encoding="utf-8")
     log.info("restored %s from %s (previous kept at %s)", paths.db, source, kept)
     return kept if kept is not None else source
 
 
-def _readable(db_path: Path) -> bool:
-    try:
-        backups.check_file(db_path)
-    except WorkspaceError:
-        return False
-    return True
-
-
-def _check_existing_or_allow_corrupt(db_path: Path) -> None:
-    try:
-        _check_existing(db_path)
-    except WorkspaceCorrupt:
-        return  # restoring over a damaged database is exactly what restore is for
-
-
-def _refuse_foreign_or_newer(source: Path) -> None:
-    """Refuse a backup that is not a caseworker database or is newer than this program."""
-    revision = revision_of_file(source)
-    if revision is None:
-        raise SchemaTooNew("这个文件不是工作台的备份（没有版本信息），未做任何改动。")
-    if revision not in known_revisions():
-        raise SchemaTooNew(f"备份的数据库版本（{revision}）比本程序新，无法恢复。未做任何改动。")
+def _keep_current(paths: Paths) -> Path | None:
+    """Keep the database about to be replaced, by renaming it into backups/ (instant, and no
+    extra disk: nobody has it open, the restore holds the exclusive lock). Its WAL is merged
+    first so the kept file stands alone; a file that cannot be read is kept byte for byte."""
+    paths.backups.mkdir(parents=True, exist_ok=True)
+    if not paths.db.exists():
+        return None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    kept = paths.backups / f"caseworker-{stamp}-pre-restore{backups.PLAIN_SUFFIX}"
+    n = 1
+    while kept.exists() or kept.with_name(kept.name + ".gz").exists():
+        kept = paths.backups / f"caseworker-{stamp}-{n}-pre-restore{backups.PLAIN_SUFFIX}"
+        n += 1
+    if verify.header_problem(paths.db) is None:
+        try:
+            con = sqlite3.connect(paths.db, isolation_level=None)
+            try:
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                con.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                con.close()
+        except sqlite3.DatabaseError:
+            kept = paths.backups / f"damaged-{stamp}.sqlite3"
+    else:
+        kept = paths.backups / f"damaged-{stamp}.sqlite3"
+    paths.db.replace(kept)
+    return kept

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ui.setup_wizard import SetupChoice, SetupWizard
 
 # Start-up measurement (benchmarks/bench_startup.py): print when a window is on screen, then quit.
-PROBE_ENV = "CASEWORKER_STARTUP_PROBE"  # "login" or "main"
+PROBE_ENV = "CASEWORKER_STARTUP_PROBE"  # "login", "ready" (login usable) or "main"
 PROBE_LOGIN_ENV = "CASEWORKER_PROBE_LOGIN"  # "user:password" for the "main" probe
 
 
@@ -96,6 +96,7 @@ class Controller(QObject):
 
         self.ws = ws
         self.ctx = AppContext(ws, self.runner)
+        self._full_check_if_due(ws)
         if not ws.is_initialised() or not self._has_staff():
             self.login.hide()
             self._run_wizard(enrolled=ws.is_initialised())
@@ -125,6 +126,9 @@ class Controller(QObject):
         self.login.set_ready(office.name if office else "", hint)
         self.login.show()
         self.login.raise_()
+        if self.probe == "ready":  # the login can be used (benchmarks/bench_backup.py)
+            QTimer.singleShot(0, lambda: self._probe_done("ready"))
+            return
         if self.probe == "main":
             user, _, password = os.environ.get(PROBE_LOGIN_ENV, "admin:demo1234").partition(":")
             self._authenticate(user, password)
@@ -314,10 +318,51 @@ class Controller(QObject):
         keep = ctx.read(
             lambda s: (settings.get(s, "backup.keep_daily"), settings.get(s, "backup.keep_weekly"))
         )
-        self.runner.submit(
-            lambda: ws.auto_backup_if_due(*keep),
-            on_done=lambda taken: ctx.backup_taken.emit() if taken else None,
-        )
+
+        def job() -> tuple[Path | None, str | None]:
+            return ws.auto_backup_if_due(*keep), ws.space_warning()
+
+        def done(result: tuple[Path | None, str | None]) -> None:
+            taken, warning = result
+            if taken:
+                ctx.backup_taken.emit()
+            if warning and self.window is not None:
+                self.window.statusBar().showMessage(warning)
+
+        def failed(exc: BaseException) -> None:
+            import logging
+
+            from caseworker.domain.errors import CaseworkerError
+
+            logging.getLogger("caseworker.ui").error("daily backup failed", exc_info=exc)
+            reason = str(exc) if isinstance(exc, CaseworkerError) else self.tr("详情已写入日志")
+            if self.window is not None:
+                self.window.statusBar().showMessage(
+                    self.tr("今日自动备份没有完成：{0}").format(reason)
+                )
+
+        # Off the writer thread: the first save of the day never waits for the backup.
+        self.runner.spawn(job, on_done=done, on_error=failed)
+
+    def _full_check_if_due(self, ws: Workspace) -> None:
+        """After an unclean shutdown, and weekly: the full check on a thread of its own (login
+        does not wait for it); a problem is shown when it is found."""
+        due = ws.full_check_due()
+        if due is None:
+            return
+
+        def done(problems: list[str]) -> None:
+            if problems:
+                QMessageBox.warning(
+                    self.window,
+                    self.tr("数据库检查发现问题"),
+                    self.tr(
+                        "后台检查发现数据库有 {0} 个问题：{1}\n\n请先不要继续录入，"
+                        "联系技术支持，或在 系统设置 → 备份与恢复 中恢复最近的备份。"
+                    ).format(len(problems), problems[0]),
+                )
+
+        self.runner.spawn(ws.run_full_check, on_done=done)
 
     def change_password(self) -> None:
         assert self.ctx is not None and self.ctx.actor is not None
@@ -459,12 +504,13 @@ class Controller(QObject):
         root = ws.paths.root
 
         def job() -> Workspace:
-            ws.close()
+            ws.close()  # releases this process's lock: restore refuses while anyone holds one
             try:
                 restore(root, path)
-            finally:
-                reopened = Workspace.open(root)
-            return reopened
+            except BaseException:
+                ws.relock()  # refused, nothing changed: keep working on the same database
+                raise
+            return Workspace.open(root)
 
         parent = self.window
         new_ws = run_with_progress(self.runner, job, parent, self.tr("正在恢复…"))

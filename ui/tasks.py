@@ -70,6 +70,14 @@ class Runner(Protocol):
 
     def shutdown(self, wait_ms: int = ...) -> None: ...
 
+    def spawn(
+        self,
+        fn: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Job: ...
+
 
 class _Bridge(QObject):
     """Lives on the UI thread; the worker emits, the UI thread's slots run the callbacks."""
@@ -146,6 +154,29 @@ class TaskRunner(QObject):
         self._jobs.put(None)
         self._worker.wait(wait_ms)
 
+    def spawn(
+        self,
+        fn: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Job:
+        """Run a long read-only job (a backup, a full check) on a thread of its own, beside the
+        writer: it opens its own SQLite connection and never waits for, nor holds up, a save.
+        Results come back on the UI thread like `submit`'s."""
+        job = Job(fn, on_done, on_error, None)
+
+        def run() -> None:
+            try:
+                result = job.run()
+            except BaseException as exc:
+                self._bridge.failed.emit(job, exc)
+            else:
+                self._bridge.finished.emit(job, result)
+
+        threading.Thread(target=run, name="caseworker-background", daemon=True).start()
+        return job
+
 
 class SyncRunner:
     """The same interface, run at once on the calling thread (for tests)."""
@@ -174,3 +205,13 @@ class SyncRunner:
 
     def shutdown(self, wait_ms: int = 0) -> None:
         pass
+
+    def spawn(
+        self,
+        fn: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Job:
+        """Run at once, like `submit` (tests stay deterministic)."""
+        return self.submit(fn, on_done=on_done, on_error=on_error)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from caseworker.domain.errors import SchemaTooNew, WorkspaceCorrupt, WorkspaceError
+from caseworker.domain.errors import WorkspaceCorrupt, WorkspaceError
 from caseworker.domain.roles import Actor
 from caseworker.services import settings
 from caseworker.workspace import Workspace, restore
@@ -19,11 +19,15 @@ def test_backup_is_a_complete_consistent_copy(office_ws: Workspace, admin: Actor
     with office_ws.writer(admin) as s:
         settings.set_value(s, admin, "visit.interval_days.key", 21)
     path = office_ws.backup()
-    backup.check_file(path)
-    con = sqlite3.connect(path)
+    assert path.name.endswith(".sqlite3.gz") and backup.is_compressed(path)
+    plain = path.parent / "unpacked.sqlite3"
+    backup.unpack(path, plain)
+    backup.check_file(plain)
+    con = sqlite3.connect(plain)
     assert con.execute("SELECT count(*) FROM staff").fetchone()[0] == 2
     assert con.execute("SELECT value FROM setting").fetchone()[0] == "21"
     con.close()
+    plain.unlink()
     assert office_ws.last_backup() is not None
     assert office_ws.last_backup().path == path
 
@@ -48,7 +52,9 @@ def test_restore_brings_back_the_old_data_and_keeps_the_replaced(
     kept = restore(root, saved)
     with Workspace.open(root) as ws, ws.reader() as s:
         assert settings.get(s, "visit.interval_days.key") == 21
-    con = sqlite3.connect(kept)
+    unpacked = root / "kept.sqlite3"
+    backup.unpack(kept, unpacked)
+    con = sqlite3.connect(unpacked)
     assert con.execute("SELECT value FROM setting").fetchone()[0] == "14"
     con.close()
 
@@ -66,7 +72,7 @@ def test_restore_refuses_a_broken_or_foreign_file(office_ws: Workspace, tmp_path
     con.execute("CREATE TABLE t(x)")
     con.commit()
     con.close()
-    with pytest.raises(SchemaTooNew, match="不是工作台的备份"):
+    with pytest.raises(WorkspaceCorrupt, match="不是工作台的数据库"):
         restore(root, other)
     assert (root / "caseworker.sqlite3").read_bytes() == before
 

@@ -99,6 +99,14 @@ def _make_0001_workspace(root: Path) -> Path:
         " updated_at) VALUES ('c1', 'o1', '', '老社区', '社区', 0, 1, ?, ?)",
         (now, now),
     )
+    for n, (table, record) in enumerate((("office", "o1"), ("community", "c1"))):
+        # as the journal of that version recorded every insert (restore and check verify it)
+        con.execute(
+            "INSERT INTO journal (change_id, tx_id, hlc, device_id, actor_name, table_name,"
+            " record_id, op, recorded_at, source) VALUES (?, 't1', ?, 'd1', '系统', ?, ?,"
+            " 'insert', ?, 'local')",
+            (f"ch{n}", f"{n:024d}", table, record, now),
+        )
     con.commit()
     con.close()
     return db
@@ -124,7 +132,10 @@ def test_a_0001_workspace_is_backed_up_then_migrated_with_its_data(tmp_path: Pat
         assert ws.integrity_problems() == []
     backups = list((root / "backups").glob("*pre-migration*"))
     assert len(backups) == 1
-    con = sqlite3.connect(backups[0])
+    from db.backup import unpack
+
+    unpack(backups[0], tmp_path / "pre-migration.sqlite3")  # backups are gzip-compressed
+    con = sqlite3.connect(tmp_path / "pre-migration.sqlite3")
     try:
         assert con.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
         assert con.execute("SELECT name FROM office").fetchone() == ("旧街道",)

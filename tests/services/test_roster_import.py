@@ -266,3 +266,17 @@ def test_a_file_changed_after_its_preview_is_refused(
             office_ws, worker, path, today=TODAY, expect_fingerprint=p.fingerprint, previewed=p
         )
     assert _count(office_ws) == 0
+
+
+def test_no_room_for_the_pre_import_backup_refuses_the_import(
+    office_ws: Workspace, worker: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caseworker.domain.errors import WorkspaceError
+    from db import backup
+
+    path = m.write_xlsx(tmp_path / "台账.xlsx")
+    monkeypatch.setattr(backup, "free_bytes", lambda folder: backup.MARGIN_BYTES // 4)
+    with pytest.raises(WorkspaceError, match="磁盘空间不足"):
+        ri.apply_file(office_ws, worker, path, today=TODAY)
+    assert _count(office_ws) == 0  # nothing imported without its backup
+    assert not list(office_ws.paths.backups.iterdir())

@@ -93,5 +93,5 @@ def test_migration_takes_a_backup_first(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(db.schema, "HEAD", "not-yet-there")  # the file is now "older"
     with Workspace.open(tmp_path / "w") as ws:
         assert ws.schema_status == "migrated"
-    taken = list((tmp_path / "w" / "backups").glob("*-pre-migration.sqlite3"))
+    taken = list((tmp_path / "w" / "backups").glob("*-pre-migration.sqlite3.gz"))
     assert len(taken) == 1

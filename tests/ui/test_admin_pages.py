@@ -166,3 +166,28 @@ def test_backup_then_restore_through_the_ui(admin_session, qtbot, no_popups) -> 
     assert "later" not in names
     kept = list(admin_session.ws.paths.backups.glob("*-pre-restore.sqlite3"))
     assert len(kept) == 1
+
+
+def test_a_refused_restore_keeps_the_session_working(
+    admin_session, qtbot, no_popups, tmp_path: Path
+) -> None:
+    page = admin_session.window.page("system").findChild(BackupsPage)
+    altered = tmp_path / "altered.sqlite3"
+    admin_session.ws.backup(out=altered)
+    import sqlite3
+
+    con = sqlite3.connect(altered)
+    con.execute("CREATE TRIGGER t AFTER INSERT ON staff BEGIN UPDATE staff SET role='admin'; END")
+    con.commit()
+    con.close()
+    page._confirm_and_restore(altered)
+    assert "触发器" in no_popups[-1] and "未做任何改动" in no_popups[-1]
+    assert admin_session.window is not None  # still logged in, same database
+    system = Actor.system("test")
+    with admin_session.ws.writer(system) as s:
+        accounts.create_staff(
+            s, system, accounts.StaffDraft("after", "之后", Role.CASEWORKER), "After2026"
+        )
+    good = admin_session.ws.backup(out=tmp_path / "good.sqlite3.gz")
+    page._confirm_and_restore(good)  # and a genuine backup is still restored (lock taken back)
+    assert admin_session.window is None

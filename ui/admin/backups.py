@@ -70,7 +70,9 @@ class BackupsPage(QWidget):
             self.tr(
                 "每天第一次登录后自动备份一次（距上次备份超过一天时）。"
                 "备份使用数据库的在线备份功能，工作时也可以备份。恢复前会自动再备份一次当前数据库，"
-                "不会丢失现有数据。"
+                "不会丢失现有数据。备份经过压缩（约为数据库的七分之一）；旧的自动备份按保留份数删除，"
+                "磁盘空间不足时先删除最早的自动备份，手动备份不会自动删除。"
+                "恢复前会完整检查备份文件，检查不通过则不做任何改动。"
             )
         )
         note.setWordWrap(True)
@@ -89,7 +91,8 @@ class BackupsPage(QWidget):
             self.ctx.backup_taken.emit()
             QMessageBox.information(self, self.tr("备份"), self.tr("已备份到：\n{0}").format(path))
 
-        self.ctx.runner.submit(
+        # Beside the writer thread, like the daily backup: saving never waits for it.
+        self.ctx.runner.spawn(
             lambda: ws.backup("manual"), on_done=done, on_error=lambda e: show_error(self, e)
         )
 
@@ -105,7 +108,7 @@ class BackupsPage(QWidget):
             self,
             self.tr("选择备份文件"),
             str(self.ctx.ws.paths.backups),
-            self.tr("数据库备份 (*.sqlite3)"),
+            self.tr("数据库备份 (*.sqlite3.gz *.sqlite3)"),
         )
         if path:
             self._confirm_and_restore(Path(path))
