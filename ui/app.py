@@ -496,14 +496,17 @@ class Controller(QObject):
 
     def restore(self, path: Path) -> None:
         """Close everything, restore the backup (which keeps a copy of the current file), reopen."""
+        from caseworker.services import backups
         from caseworker.workspace import Workspace, restore
         from ui.progress import run_with_progress
 
-        ws = self.ws
-        assert ws is not None
+        ws, ctx = self.ws, self.ctx
+        assert ws is not None and ctx is not None and ctx.actor is not None
         root = ws.paths.root
+        actor = ctx.actor
 
         def job() -> Workspace:
+            backups.check_restore_right(ws, actor)  # while it is open, before anything closes
             ws.close()  # releases this process's lock: restore refuses while anyone holds one
             try:
                 restore(root, path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from caseworker.domain.errors import WorkspaceCorrupt, WorkspaceError
-from caseworker.domain.roles import Actor
+from caseworker.domain.roles import Actor, Role
 from caseworker.services import settings
 from caseworker.workspace import Workspace, restore
 from db import backup
@@ -102,3 +102,39 @@ def test_auto_backup_only_when_due(office_ws: Workspace) -> None:
     first = office_ws.auto_backup_if_due(7, 4)
     assert first is not None
     assert office_ws.auto_backup_if_due(7, 4) is None
+
+
+def test_a_backup_by_a_person_needs_the_right_and_a_current_account(
+    office_ws: Workspace, admin, worker
+) -> None:
+    """A backup holds every record: taking one is reading all of them (issue 8)."""
+    from caseworker.domain.errors import AccountChanged, PermissionDenied
+    from caseworker.services import accounts, backups
+    from db.backup import list_backups
+
+    before = list_backups(office_ws.paths.backups)
+    with pytest.raises(PermissionDenied):
+        backups.take(office_ws, worker)
+    with pytest.raises(PermissionDenied):
+        backups.check_restore_right(office_ws, worker)
+    assert list_backups(office_ws.paths.backups) == before
+    path = backups.take(office_ws, admin)
+    assert path.exists() and path.parent == office_ws.paths.backups
+    backups.check_restore_right(office_ws, admin)
+    # a second administrator disables the first: its session may no longer take one
+    with office_ws.writer(admin) as s:
+        other = accounts.create_staff(
+            s, admin, accounts.StaffDraft("admin2", "赵管理", Role.ADMIN), "Admin2026x"
+        )
+    second = accounts.actor_for(_staff_row(office_ws, other.id))
+    with office_ws.writer(second) as s:
+        accounts.set_disabled(s, second, admin.staff_id, True)
+    with pytest.raises(AccountChanged):
+        backups.take(office_ws, admin)
+
+
+def _staff_row(ws: Workspace, staff_id: str):
+    from db.models import Staff
+
+    with ws.reader() as s:
+        return s.get(Staff, staff_id)

@@ -63,6 +63,7 @@ NEEDS: dict[str, frozenset[Permission]] = {
     "retrofit": frozenset({Permission.RETROFIT_VIEW}),
     "children": frozenset({Permission.CHILD_VIEW}),
     "audit": frozenset({Permission.VIEW_AUDIT}),
+    "backups": frozenset({Permission.BACKUP_RESTORE}),
 }
 
 

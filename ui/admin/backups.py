@@ -85,7 +85,10 @@ class BackupsPage(QWidget):
         self.view.resizeColumnsToContents()
 
     def backup_now(self) -> None:
-        ws = self.ctx.ws
+        from caseworker.services import backups
+
+        ws, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
 
         def done(path: Path) -> None:
             self.ctx.backup_taken.emit()
@@ -93,7 +96,7 @@ class BackupsPage(QWidget):
 
         # Beside the writer thread, like the daily backup: saving never waits for it.
         self.ctx.runner.spawn(
-            lambda: ws.backup("manual"), on_done=done, on_error=lambda e: show_error(self, e)
+            lambda: backups.take(ws, actor), on_done=done, on_error=lambda e: show_error(self, e)
         )
 
     def restore_selected(self) -> None:
