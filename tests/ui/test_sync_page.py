@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -226,4 +227,11 @@ def test_the_preview_says_how_many_photos_come(tmp_path: Path, qtbot) -> None:
     qtbot.addWidget(dialog)
     texts = [label.text() for label in dialog.findChildren(QLabel)]
     assert "4 张（已核对）" in texts
+    # photos alone take no backup, so the note does not promise one
+    assert not any("备份" in t for t in texts) and any("全部完成" in t for t in texts)
     dialog.grab().save(str(tmp_path / "preview.png"))
+    with_changes = ImportPreviewDialog(
+        None, tmp_path / "down.cwbundle", dataclasses.replace(preview, changes=3, new_changes=3)
+    )
+    qtbot.addWidget(with_changes)
+    assert any("自动备份" in label.text() for label in with_changes.findChildren(QLabel))

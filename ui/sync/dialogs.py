@@ -51,10 +51,11 @@ class ImportPreviewDialog(QDialog):
             form.addRow(
                 self.tr("不采用："), QLabel(self.tr("{0} 条（见冲突列表）").format(preview.refused))
             )
+        # The import backs the database up only when the bundle carries changes (photos alone
+        # or acknowledgements alone touch no record).
+        backup = self.tr("导入前会自动备份数据库；") if preview.changes else ""
         note = QLabel(
-            self.tr(
-                "导入前会自动备份数据库；导入要么全部完成，要么完全不做。被覆盖的值会保留在冲突列表中。"
-            )
+            backup + self.tr("导入要么全部完成，要么完全不做。被覆盖的值会保留在冲突列表中。")
         )
         note.setWordWrap(True)
         layout = QVBoxLayout(self)
