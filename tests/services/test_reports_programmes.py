@@ -215,6 +215,8 @@ def test_each_role_sees_what_it_may(
     mine = _table(_section(built["ertong01"], "儿童"), "儿童类别")
     assert list(mine) == [director_community, "合计"]
     assert mine[director_community] == sup[director_community] == mine["合计"]
+    assert director_community in built["ertong01"].title  # not the whole office's report
+    assert director_community not in built["dudao"].title
     # Never a name: not in the tables, not in the .xlsx, not in the PDF.
     for who in ("admin", "dudao"):
         sec = _section(built[who], "儿童")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.periods import Period
-from caseworker.domain.roles import Actor
+from caseworker.domain.roles import COMMUNITY_SCOPED, Actor
 from caseworker.services import accounts
 from caseworker.services.elderly._common import today_or
 from caseworker.services.tabular.xlsx import Column
@@ -146,6 +146,12 @@ def build(
         name = office.district_name.removesuffix("民政局") if office else ""
     else:
         name = office.name if office else ""
+        if actor.role in COMMUNITY_SCOPED and actor.community_id:
+            # a community child director's report covers their community only: so says its title
+            name += (
+                session.scalar(select(Community.name).where(Community.id == actor.community_id))
+                or ""
+            )
     return Report(
         name,
         office.district_name if office else "",
