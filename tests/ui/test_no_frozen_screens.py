@@ -189,3 +189,20 @@ def test_the_sync_page_says_more_than_the_cap(ws: Workspace, qtbot, monkeypatch)
     qtbot.addWidget(page)
     runner.run_all()
     assert page.pending_label.text().startswith("等待区里确认的修改：超过 3 条。")
+
+
+def test_the_retrofit_work_lists_read_on_the_runner(ws: Workspace, qtbot) -> None:
+    from caseworker.services.retrofit import search
+    from caseworker.services.retrofit.search import CaseQuery
+    from ui.retrofit.work_lists import RetrofitWorkListsPanel
+
+    ctx, runner = _ctx(ws, SUPERVISOR)
+    panel = RetrofitWorkListsPanel(ctx, lambda case_id: None)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.busy.isVisible() and all(m.rowCount() == 0 for m in panel.models.values())
+    assert runner.run_all() == 1  # the four lists in one read
+    assert not panel.busy.isVisible()
+    with ws.reader() as s:
+        waiting = search.count(s, SUPERVISOR, CaseQuery(work_list="approve"))
+    assert panel.tabs.tabText(1).endswith(f"（{waiting}）")

@@ -1,5 +1,6 @@
 """The 工作台 panel for programme 2: 待评估, 待审批, 施工逾期 (with days), 待验收. Each tab says
-how many; a double-click (or Enter) opens the case; refreshes when a retrofit table changes."""
+how many; a double-click (or Enter) opens the case; refreshes (off the UI thread) when a
+retrofit table changes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from caseworker.services.retrofit import search
 from caseworker.services.retrofit.search import WORK_LISTS, CaseQuery, CaseRow
 from ui.context import AppContext
 from ui.retrofit.common import RETROFIT_TABLES
+from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 LIST_LIMIT = 200  # longer lists are read in the 适老化改造 section's filters
@@ -70,7 +72,11 @@ class RetrofitWorkListsPanel(QGroupBox):
         self.tabs.setCornerWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
-        ctx.changed.connect(self._on_changed)
+        # The four lists are read on the runner behind a busy note (a big office's lists must
+        # not hold the window), the newest read winning.
+        self.busy = BusyOverlay(self.tabs)
+        self.loader = BackgroundRead(ctx, self, self.busy.set_busy)
+        ctx.on_changed(self, self._on_changed)  # not beyond this panel's life
         self.refresh()
 
     def export_excel(self, key: str) -> object:
@@ -115,7 +121,9 @@ class RetrofitWorkListsPanel(QGroupBox):
                 )
             return out
 
-        lists = self.ctx.read(load)
+        self.loader.start(load, self._show)
+
+    def _show(self, lists: dict[str, tuple[list[CaseRow], int]]) -> None:
         for n, key in enumerate(WORK_LISTS):
             rows, total = lists[key]
             self.models[key].set_rows(rows)
