@@ -242,11 +242,15 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
                     f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
                 )
                 return EXIT_OK
-        rows = service.conflicts(hub, None if args.all else "open")
+        status = None if args.all else "open"
+        limit = None if args.limit == 0 else args.limit
+        rows = service.conflicts(hub, status, limit=limit, offset=args.offset)
+        total = service.conflict_count(hub, status)
     if args.json:
-        emit_json({"conflicts": [asdict(c) for c in rows]})
+        emit_json({"total": total, "conflicts": [asdict(c) for c in rows]})
         return EXIT_OK
-    print(f"冲突：{len(rows)} 条")
+    shown = f"（显示第 {args.offset + 1}–{args.offset + len(rows)} 条，最新的在前）" if rows else ""
+    print(f"冲突：{total} 条{shown}")
     for c in rows:
         print(
             f"  #{c.id} {c.table_name}.{c.field} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
@@ -355,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")
     p.add_argument("--all", action="store_true", help="包括已处理的")
+    p.add_argument(
+        "--limit", type=int, default=200, metavar="N", help="最多列出 N 条（默认 200；0 为全部）"
+    )
+    p.add_argument("--offset", type=int, default=0, metavar="N", help="跳过最新的 N 条")
     add_json_arg(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")

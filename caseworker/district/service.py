@@ -36,7 +36,7 @@ from caseworker.outfile import check_out
 from caseworker.services import accounts
 from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.sync import bundle, derived, enrollment, exchange, merge, photos, tables
-from caseworker.sync.conflicts import ConflictInfo, list_conflicts, resolve
+from caseworker.sync.conflicts import ConflictInfo, count_conflicts, list_conflicts, resolve
 from caseworker.sync.crypto import KeyPair
 from caseworker.sync.errors import SyncRefused
 from caseworker.sync.exchange import ExportResult
@@ -736,15 +736,22 @@ def resolve_conflict(hub: Hub, conflict_id: int, action: str) -> ConflictInfo:
         return resolve(s, DISTRICT, conflict_id, action)
 
 
-def conflicts(hub: Hub, status_filter: str | None = "open") -> list[ConflictInfo]:
-    """The district's conflicts list, each entry with the office whose change lost or was kept
-    out (`source`)."""
+def conflicts(
+    hub: Hub, status_filter: str | None = "open", *, limit: int | None = None, offset: int = 0
+) -> list[ConflictInfo]:
+    """The district's conflicts list, newest first, each entry with the office whose change
+    lost or was kept out (`source`); a page of `limit` from `offset` (None: all)."""
     with hub.reader() as s:
-        found = list_conflicts(s, DISTRICT, status_filter)
+        found = list_conflicts(s, DISTRICT, status_filter, limit=limit, offset=offset)
         p = SyncPeer.__table__
         names = dict(s.execute(select(p.c.device_id, p.c.name)).all())
     names[hub.device_id] = "区级平台"
     return [dataclasses.replace(c, source=names.get(c.lost_device, "")) for c in found]
+
+
+def conflict_count(hub: Hub, status_filter: str | None = "open") -> int:
+    with hub.reader() as s:
+        return count_conflicts(s, DISTRICT, status_filter)
 
 
 def offices_on_record(hub: Hub) -> list[accounts.OfficeInfo]:

@@ -345,3 +345,38 @@ def test_the_conflicts_list_shows_each_person_only_the_programmes_they_may_read(
     assert [c.table_name for c in everything] == ["elderly_visit"]
     assert for_caseworker == everything
     assert for_child_supervisor == []
+
+
+def test_the_district_conflicts_list_comes_a_page_at_a_time(world) -> None:
+    """`caseworker-district conflicts` lists 200 by default (the list had no limit)."""
+    from db.base import utcnow
+    from db.sync_models import SyncConflict
+
+    with world.hub.writer(ADMIN) as s:
+        for n in range(5):
+            s.add(
+                SyncConflict(
+                    table_name="community",
+                    record_id=f"r{n}",
+                    field="name",
+                    reason="scope",
+                    kept_value=None,
+                    lost_value=f'"值{n}"',
+                    lost_hlc=f"{n:015d}-000000",
+                    lost_device="dev",
+                    lost_actor="某人",
+                    detected_at=utcnow(),
+                )
+            )
+    assert [c.lost_value for c in service.conflicts(world.hub, limit=2, offset=1)] == [
+        "值3",
+        "值2",
+    ]
+    home = world.hub.home
+    world.hub.close()
+    out = _district(home, "conflicts", "--limit", "2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "冲突：5 条（显示第 1–2 条，最新的在前）"
+    assert len(out.stdout.splitlines()) == 3
+    listed = json.loads(_district(home, "conflicts", "--limit", "0", "--json").stdout)
+    assert listed["total"] == 5 and len(listed["conflicts"]) == 5
