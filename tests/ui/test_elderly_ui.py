@@ -351,6 +351,39 @@ def test_print_preview_is_a_real_pdf_that_prints_and_saves(
     assert resident.name in text
 
 
+def test_a_pdf_that_cannot_be_written_whole_leaves_nothing(
+    worker_session,
+    page,
+    qtbot,
+    tmp_path: Path,
+    no_popups,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stick that fills while the PDF is saved: no partial file with residents' data."""
+    import os
+
+    resident = _any_resident(worker_session)
+    results: dict[str, object] = {}
+
+    def full(*_a: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    real_replace = os.replace
+
+    def look(preview: PrintPreview) -> None:
+        monkeypatch.setattr(os, "replace", full)
+        results["saved"] = preview.save_to(tmp_path / "stick" / "forms.pdf")
+        monkeypatch.setattr(os, "replace", real_replace)
+        preview.accept()
+
+    (tmp_path / "stick").mkdir()
+    when_dialog_opens(qtbot, look)
+    page.print_("selection", [resident.id])
+    assert results["saved"] is None
+    assert list((tmp_path / "stick").iterdir()) == []
+    assert any("无法写入" in str(p) for p in no_popups)
+
+
 def test_month_route_sheets_for_all_communities_merge_into_one_preview(
     worker_session,
     page,

@@ -195,10 +195,14 @@ class PrintPreview(QDialog):
     def save_to(self, path: Path) -> Path | None:
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
+        from caseworker.domain.errors import ValidationError
+        from caseworker.outfile import write_bytes
+
         try:
-            path.write_bytes(self.pdf)
-        except OSError:
-            log.warning("could not write a PDF", exc_info=True)
+            # through a temporary file, renamed when whole: a full stick keeps no partial PDF
+            write_bytes(path, self.pdf)
+        except ValidationError:
+            log.warning("could not write a PDF")
             QMessageBox.warning(
                 self,
                 self.tr("无法保存"),
