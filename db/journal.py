@@ -253,26 +253,24 @@ def insert_many(session: Session, model: type[Journaled], records: list[dict[str
     )
 
 
+# What one change carries, in this order (a bundle's change rows; seq and source are local).
+CHANGE_COLUMNS = (
+    "change_id",
+    "tx_id",
+    "hlc",
+    "device_id",
+    "actor_id",
+    "actor_name",
+    "table_name",
+    "record_id",
+    "op",
+    "field",
+    "old_value",
+    "new_value",
+    "recorded_at",
+)
 # The journal's columns in the order `insert_many` fills them (seq is the rowid).
-_JOURNAL_COLUMNS = [
-    JournalEntry.__table__.c[name]
-    for name in (
-        "change_id",
-        "tx_id",
-        "hlc",
-        "device_id",
-        "actor_id",
-        "actor_name",
-        "table_name",
-        "record_id",
-        "op",
-        "field",
-        "old_value",
-        "new_value",
-        "recorded_at",
-        "source",
-    )
-]
+_JOURNAL_COLUMNS = [JournalEntry.__table__.c[name] for name in (*CHANGE_COLUMNS, "source")]
 
 
 def _raw_insert(conn: Any, table: Any, columns: list[Any]) -> tuple[str, list[Any]]:

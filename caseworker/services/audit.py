@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain.errors import PermissionDenied
 from caseworker.domain.roles import Actor, Permission
 from caseworker.domain.visit_form import CHOICE_FIELDS, TEXT_FIELDS
+from caseworker.services.checked import rows_checked_first
 from db.models import JournalEntry
 
 # Chinese names of tables and fields for the audit view; programme modules add theirs.
@@ -354,17 +355,13 @@ def first_page(session: Session, actor: Actor, flt: AuditFilter, limit: int = 20
     return AuditResult(rows, min(total, COUNT_CAP), total > COUNT_CAP)
 
 
+@rows_checked_first(_require_audit)
 def stream(session: Session, actor: Actor, flt: AuditFilter) -> Iterator[AuditRow]:
     """Every matching entry, newest first, read as one streamed statement (an export: OFFSET
     pages would re-read the skipped entries of a long journal for every page)."""
-    _require_audit(actor)  # checked now, not at the first row read
     q = _query(flt).order_by(*NEWEST_FIRST).execution_options(yield_per=2000)
-
-    def rows() -> Iterator[AuditRow]:
-        for part in session.scalars(q).partitions():
-            yield from _rows(session, list(part))  # names looked up a batch at a time
-
-    return rows()
+    for part in session.scalars(q).partitions():
+        yield from _rows(session, list(part))  # names looked up a batch at a time
 
 
 def actor_names(session: Session, actor: Actor) -> list[str]:

@@ -32,27 +32,13 @@ from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.sync import tables
 from caseworker.sync.errors import SyncRefused
 from db.base import utcnow
-from db.journal import HLC_KEY
+from db.journal import CHANGE_COLUMNS, HLC_KEY
 from db.models import JournalEntry, LocalMeta
 from db.sync_models import SyncConflict, SyncDuplicate
 
 DAY_MS = 86_400_000
 CHUNK = 5000
-COLUMNS = (
-    "change_id",
-    "tx_id",
-    "hlc",
-    "device_id",
-    "actor_id",
-    "actor_name",
-    "table_name",
-    "record_id",
-    "op",
-    "field",
-    "old_value",
-    "new_value",
-    "recorded_at",
-)
+COLUMNS = CHANGE_COLUMNS
 _OPS = frozenset({"insert", "update", "delete"})
 _HLC = re.compile(r"\d{15}-\d{6}")
 

@@ -23,6 +23,7 @@ from caseworker.domain.elderly import ADVANCED_AGE, Category, Status, Tier
 from caseworker.domain.roles import Actor
 from caseworker.domain.search import cap_search
 from caseworker.services import person_search
+from caseworker.services.checked import rows_checked_first
 from caseworker.services.elderly._common import can_view, like_escape, today_or
 from db.elderly import ElderlyResident
 from db.models import Community, Staff
@@ -226,19 +227,15 @@ def page(
     return [_row(v, communities, staff) for v in session.execute(stmt)]
 
 
+@rows_checked_first(can_view)
 def stream(
     session: Session, actor: Actor, q: RosterQuery, *, today: date | None = None
 ) -> Iterator[RosterRow]:
     """Every matching row in order, read as one streamed statement (an export of the whole
     roster: paging with OFFSET would re-read the skipped rows for every page)."""
-    can_view(actor)  # checked now, not at the first row read
     stmt, communities, staff = _ordered(session, q, today_or(today))
     # options on the statement: on the connection they would outlive this export
     streamed = stmt.execution_options(stream_results=True, yield_per=2000)
-
-    def rows() -> Iterator[RosterRow]:
-        for part in session.connection().execute(streamed).partitions():
-            for v in part:
-                yield _row(v, communities, staff)
-
-    return rows()
+    for part in session.connection().execute(streamed).partitions():
+        for v in part:
+            yield _row(v, communities, staff)
