@@ -22,6 +22,7 @@ from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.domain.roles import Actor
 from db.base import Journaled, utcnow
 from db.ids import new_id
+from db.journal_packing import pack
 from db.models import JournalEntry, LocalMeta
 
 _NOT_JOURNALED = frozenset({"id", "created_at", "updated_at"})
@@ -244,7 +245,7 @@ def insert_many(session: Session, model: type[Journaled], records: list[dict[str
                 "insert",
                 None,
                 None,
-                value,
+                pack(value),  # as PackedJson stores it on SQLite
                 stamp,
                 ctx.source,
             )

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, Journaled
+from db.journal_packing import PackedJson
 
 
 class Office(Journaled, Base):
@@ -97,6 +98,7 @@ class JournalEntry(Base):
 
     An insert is one row with all initial values as a JSON object in `new_value`; an update is one
     row per changed field; a tombstone is an update of `deleted_at` recorded with op "delete".
+    Values are JSON text to every reader; on disk they are packed (`PackedJson`).
     """
 
     __tablename__ = "journal"
@@ -118,7 +120,8 @@ class JournalEntry(Base):
     record_id: Mapped[str] = mapped_column(String(36))
     op: Mapped[str] = mapped_column(String(8))  # insert / update / delete
     field: Mapped[str | None] = mapped_column(String(60))
-    old_value: Mapped[str | None] = mapped_column(Text)  # JSON
-    new_value: Mapped[str | None] = mapped_column(Text)  # JSON
+    # JSON text, stored packed (db/journal_packing.py: an insert's values take a fifth of the room)
+    old_value: Mapped[str | None] = mapped_column(PackedJson)
+    new_value: Mapped[str | None] = mapped_column(PackedJson)
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
     source: Mapped[str] = mapped_column(String(40), default="local")  # "local" or a bundle id
