@@ -176,6 +176,32 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_compact(args: argparse.Namespace) -> int:
+    from caseworker.compact import compact
+    from caseworker.workspace import default_root
+
+    root = args.workspace if args.workspace is not None else default_root()
+    done = compact(Path(root), progress=None if args.json else print)
+    if args.json:
+        emit_json(
+            {
+                "before_bytes": done.before_bytes,
+                "after_bytes": done.after_bytes,
+                "packed_rows": done.packed_rows,
+                "seconds": round(done.seconds, 1),
+                "previous_kept_at": done.kept,
+            }
+        )
+        return EXIT_OK
+    mb = 1024 * 1024
+    print(
+        f"整理完成：{done.before_bytes / mb:.0f} MB → {done.after_bytes / mb:.0f} MB，"
+        f"压缩了 {done.packed_rows} 条操作日志，用时 {done.seconds:.0f} 秒；"
+        f"原数据库已另存为 {done.kept}"
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="caseworker",
@@ -214,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, help="备份文件")
     add_json_arg(p)
     p.set_defaults(func=_cmd_restore)
+
+    p = sub.add_parser("compact", help="整理数据库：压缩旧的操作日志，收回空闲空间（先自动备份）")
+    add_workspace_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=_cmd_compact)
 
     from caseworker.commands import MODULES
 

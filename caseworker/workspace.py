@@ -379,7 +379,7 @@ def restore(root: Path, source: Path) -> Path:
                 f"备份 {source.name} 未通过检查：{problems[0].replace(staged.name, source.name)}"
                 f"{more}。未做任何改动。"
             )
-        kept = _keep_current(paths)
+        kept = keep_current(paths, "pre-restore")
         for side in ("-wal", "-shm"):
             Path(str(paths.db) + side).unlink(missing_ok=True)
         try:
@@ -401,18 +401,18 @@ def restore(root: Path, source: Path) -> Path:
     return kept if kept is not None else source
 
 
-def _keep_current(paths: Paths) -> Path | None:
+def keep_current(paths: Paths, reason: str) -> Path | None:
     """Keep the database about to be replaced, by renaming it into backups/ (instant, and no
-    extra disk: nobody has it open, the restore holds the exclusive lock). Its WAL is merged
+    extra disk: nobody has it open, the caller holds the exclusive lock). Its WAL is merged
     first so the kept file stands alone; a file that cannot be read is kept byte for byte."""
     paths.backups.mkdir(parents=True, exist_ok=True)
     if not paths.db.exists():
         return None
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    kept = paths.backups / f"caseworker-{stamp}-pre-restore{backups.PLAIN_SUFFIX}"
+    kept = paths.backups / f"caseworker-{stamp}-{reason}{backups.PLAIN_SUFFIX}"
     n = 1
     while kept.exists() or kept.with_name(kept.name + ".gz").exists():
-        kept = paths.backups / f"caseworker-{stamp}-{n}-pre-restore{backups.PLAIN_SUFFIX}"
+        kept = paths.backups / f"caseworker-{stamp}-{n}-{reason}{backups.PLAIN_SUFFIX}"
         n += 1
     if verify.header_problem(paths.db) is None:
         try:

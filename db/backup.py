@@ -29,8 +29,9 @@ SUFFIX = ".sqlite3.gz"
 PLAIN_SUFFIX = ".sqlite3"
 _NAME = re.compile(r"^caseworker-(\d{8}-\d{6})(?:-(\d+))?-([a-z-]+)\.sqlite3(?:\.gz)?$")
 # Reasons whose copies are pruned to the most recent few; "manual" ones are never pruned.
-# A pre-restore copy is the replaced database itself, moved aside uncompressed: keep only a few.
-KEEP_RECENT = {"pre-migration": 10, "pre-import": 20, "pre-restore": 3}
+# A pre-restore or pre-compact copy is the replaced database itself, moved aside uncompressed:
+# keep only a few.
+KEEP_RECENT = {"pre-migration": 10, "pre-import": 20, "pre-restore": 3, "pre-compact": 3}
 DEFAULT_RETENTION = (14, 8)  # daily, weekly: the settings catalog's defaults
 # Never leave less than this free on the disk that holds the backups.
 MARGIN_BYTES = 512 * 1024 * 1024

@@ -28,6 +28,7 @@ REASONS = {
     "pre-migration": "升级前",
     "pre-import": "导入前",
     "pre-restore": "恢复前",
+    "pre-compact": "整理前",
 }
 
 
