@@ -9,6 +9,7 @@ still open, a few residents moved away or died. Same seed, same content (relativ
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import random
 from datetime import date, datetime, timedelta
@@ -36,7 +37,7 @@ from caseworker.services.elderly.schedule import intervals, recompute
 from caseworker.workspace import Workspace
 from db.base import Journaled
 from db.elderly import ElderlyReferral, ElderlyResident, ElderlyVisit
-from db.ids import new_id
+from db.ids import new_ids
 from db.journal import insert_many
 from db.models import Staff
 
@@ -60,6 +61,8 @@ PROBLEMS = (
     "冬季取暖费用有困难",
     "燃气软管老化",
 )
+# Visits per `insert_many` call: memory stays flat whatever the number of residents.
+CHUNK = 10_000
 ACTIONS = ("现场提醒注意安全，联系赡养人", "已告知社区网格员", "协助预约社区医生上门")
 
 
@@ -72,15 +75,30 @@ def _categories(rng: random.Random) -> frozenset[Category]:
     return frozenset(cats)
 
 
-# The first choice of each field six times as likely; cumulative once (same draws as weights).
+# The first choice of each field six times as likely; cumulative once. `_answers` draws exactly
+# as `rng.choices(choices, cum_weights=cum)` would (same content), without its per-call set-up.
 _CUMULATIVE = [
     (f.name, f.choices, list(itertools.accumulate([6] + [1] * (len(f.choices) - 1))))
     for f in CHOICE_FIELDS
 ]
+_ANSWER_NAMES = tuple(name for name, _, _ in _CUMULATIVE)
+_ANSWER_DRAWS = tuple((choices, cum, cum[-1], len(cum) - 1) for _, choices, cum in _CUMULATIVE)
+_METHODS = [m.value for m in Method]
+_METHOD_CUM = list(itertools.accumulate([8, 3, 1]))
 
 
 def _answers(rng: random.Random) -> dict[str, str]:
-    return {name: rng.choices(choices, cum_weights=cum)[0] for name, choices, cum in _CUMULATIVE}
+    draw = rng.random
+    return dict(
+        zip(
+            _ANSWER_NAMES,
+            [
+                choices[bisect.bisect(cum, draw() * total, 0, hi)]
+                for choices, cum, total, hi in _ANSWER_DRAWS
+            ],
+            strict=True,
+        )
+    )
 
 
 def _flush(s: Session, *groups: tuple[type[Journaled], list[dict[str, Any]]]) -> None:
@@ -108,7 +126,10 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
         batch: list[dict[str, Any]] = []  # residents, then visits, then referrals (FK order)
         later: list[dict[str, Any]] = []
         last: list[dict[str, Any]] = []
+        ids: list[str] = []  # a batch of fresh ids, taken from the end
         for n in range(residents):
+            if len(ids) < 64:
+                ids = new_ids(CHUNK)[::-1]
             sex = "女" if rng.random() < 0.58 else "男"
             birth = birth_for_age(rng, today, 60, 70 if rng.random() < 0.4 else 99)
             idn = id_number(rng, birth, sex)
@@ -137,7 +158,7 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
             name = person_name(rng, sex)
             spoken = pinyin.of_name(name)
             resident = dict(
-                id=new_id(),
+                id=ids.pop(),
                 name=name,
                 name_pinyin=spoken.sort_key,
                 name_letters=spoken.letters,
@@ -176,24 +197,27 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
             if lapse:
                 stop = stop - timedelta(days=rng.randint(step, step * 3))
             day = max(enrolled, today - timedelta(days=365)) + timedelta(days=rng.randint(0, step))
+            same = dict(  # what every visit of this resident shares
+                resident_id=resident["id"],
+                visitors=worker[1] if worker else "社区网格员",
+                visitor_staff_id=worker[0] if worker else None,
+                status=VisitStatus.COMPLETED.value,
+                completed_at=now,
+                completed_by=worker[1] if worker else "演示",
+            )
             while day <= stop:
-                answers = _answers(rng)
+                visit = _answers(rng)
                 problem = rng.random() < 0.06
-                visit = dict(
-                    id=new_id(),
-                    resident_id=resident["id"],
+                visit.update(same)
+                visit.update(
                     visit_date=day,
                     effective_date=day,
-                    visitors=worker[1] if worker else "社区网格员",
-                    visitor_staff_id=worker[0] if worker else None,
-                    method=rng.choices([m.value for m in Method], weights=[8, 3, 1])[0],
-                    status=VisitStatus.COMPLETED.value,
-                    completed_at=now,
-                    completed_by=worker[1] if worker else "演示",
+                    method=_METHODS[bisect.bisect(_METHOD_CUM, rng.random() * 12, 0, 2)],
                     problems=rng.choice(PROBLEMS) if problem else "",
                     actions=rng.choice(ACTIONS) if problem else "",
-                    **answers,
                 )
+                if problem:  # its referral names it; other visits get theirs from insert_many
+                    visit["id"] = ids.pop() if ids else new_ids(1)[0]
                 later.append(visit)
                 visits += 1
                 if problem:
@@ -216,7 +240,7 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
                     referrals += 1
                     open_refs += 0 if closed else 1
                 day += timedelta(days=max(1, step + rng.randint(-step // 5, step // 6)))
-            if len(later) > 5000:
+            if len(later) > CHUNK:
                 _flush(s, (ElderlyResident, batch), (ElderlyVisit, later), (ElderlyReferral, last))
         _flush(s, (ElderlyResident, batch), (ElderlyVisit, later), (ElderlyReferral, last))
         recompute(s)
