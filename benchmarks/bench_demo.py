@@ -3,8 +3,9 @@ journal rows, read back from the demo's file) written by plain sqlite3 executema
 file with the same schema and indexes, 10,000 rows per call and per transaction. Both figures
 are given in seconds per 100,000 rows written (shown in the ms columns as ms per 100,000 rows).
 
-CASEWORKER_BENCH_DEMO_RESIDENTS sets the size (default 2,000; the issue's sizes are 20,000 and
-100,000: a 100,000-resident demo writes about 2.9 million rows and takes a few GB of disk).
+CASEWORKER_BENCH_DEMO_RESIDENTS sets the size (default 20,000, about 600,000 rows and 700 MB of
+disk; 100,000 writes about 2.9 million rows into 3.4 GB). At 2,000 the fixed cost of the cases
+and children made through the services weighs more (about 11x the floor).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _floor(source: Path, target: Path) -> tuple[float, int]:
 
 
 def run() -> list[Result]:
-    residents = int(os.environ.get(RESIDENTS_ENV, "2000"))
+    residents = int(os.environ.get(RESIDENTS_ENV, "20000"))
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
         demo_s, rss = _demo(ws, residents)
@@ -96,8 +97,8 @@ def run() -> list[Result]:
             "demo: caseworker demo, per 100k rows",
             demo_ms,
             floor_ms,
-            "<= 12x floor",
-            demo_ms <= 12 * floor_ms,
+            "<= 4x floor",
+            demo_ms <= 4 * floor_ms,
             note,
         ),
     ]

@@ -1,9 +1,10 @@
 """Demo filler for programme 2: contractors and retrofit households at every step, with
 synthetic before/after photos (drawn with Pillow: no real homes).
 
-Cases are made through the services, as staff would (so the rules, the journal and the money
-are the real ones): some from the elderly roster, some not; some rejected, withdrawn, stopped,
-and some construction overdue. Same seed, same content (relative to today).
+The first cases are made through the services, as staff would (so the rules, the journal and
+the money are the real ones): some from the elderly roster, some not; some rejected, withdrawn,
+stopped, and some construction overdue. A district-sized demo's other cases are copies of those
+for new applicants (`caseworker.demo.bulk`). Same seed, same content (relative to today).
 """
 
 from __future__ import annotations
