@@ -79,10 +79,16 @@ def _fillers() -> list[Filler]:
     # Programme modules are imported here so that each registers its filler.
     import importlib
 
-    for name in ("caseworker.demo.elderly", "caseworker.demo.retrofit", "caseworker.demo.children"):
+    for name in PROGRAMMES:
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
-    return FILLERS
+    # In this order whatever imported a module first (retrofit cases come from the elderly
+    # roster): a test importing `caseworker.demo.children` first must not reorder the fillers.
+    rank = {name: i for i, name in enumerate(PROGRAMMES)}
+    return sorted(FILLERS, key=lambda filler: rank.get(filler.__module__, len(rank)))
+
+
+PROGRAMMES = ("caseworker.demo.elderly", "caseworker.demo.retrofit", "caseworker.demo.children")

@@ -70,6 +70,12 @@ def test_new_ids_are_uuid7_ascending_and_unique() -> None:
     assert new_ids(1)[0] > ids[-1]  # a later batch sorts after
 
 
+def test_fillers_run_in_programme_order_whatever_was_imported_first() -> None:
+    # This module imports the children's filler before the retrofit one; retrofit cases come
+    # from the elderly roster, so the elderly filler must still run first.
+    assert [f.__module__ for f in demo._fillers()] == list(demo.PROGRAMMES)
+
+
 def test_copied_records_are_journaled_and_verify_clean(office: Workspace) -> None:
     with office.reader() as s:
         for table in _journaled_tables():
@@ -85,6 +91,8 @@ def test_copied_records_are_journaled_and_verify_clean(office: Workspace) -> Non
         numbers = s.scalar(select(func.count(func.distinct(RetrofitCase.case_no))))
     assert children == 23 and cases == 12 and numbers == 12
     assert verify(office.paths.db) == []
+    with office.engine.connect() as conn:  # the build's pragmas ended with it
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
 def test_every_list_detail_and_report_reads_the_copies(office: Workspace) -> None:
