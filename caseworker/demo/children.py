@@ -1,9 +1,12 @@
 """Synthetic children for the demo: every category and condition, dates on both sides of the
 6-month boundary, a lapsed condition waiting for review, cases at every step, urgent reports.
 
-Everything goes through the services (so the rules, the journal and the encryption are the real
-ones), as the system actor holding the office key it creates; every child-role demo account is
-granted the key, so `dudao` and `ertong01`… read the narratives with the demo password.
+The first children (three rounds of the scenarios) go through the services, so the rules, the
+journal and the encryption are the real ones, as the system actor holding the office key it
+creates; every child-role demo account is granted the key, so `dudao` and `ertong01`… read the
+narratives with the demo password. A district-sized demo's other children are copies of those
+(`caseworker.demo.bulk`): a new child and new parents, the same conditions and case, narratives
+sealed again with the services' own `keys.seal_text`.
 """
 
 from __future__ import annotations
@@ -14,14 +17,24 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caseworker.demo import FILLERS, DemoReport
+from caseworker.demo import FILLERS, DemoReport, bulk
 from caseworker.demo.names import address, birth_for_age, id_number, person_name, phone
 from caseworker.domain import children as rules
 from caseworker.domain.children import CloseReason, Risk, ServiceStatus
 from caseworker.domain.roles import Actor, Role
-from caseworker.services import accounts
+from caseworker.services import accounts, pinyin
 from caseworker.services.children import cases, keys, register
+from caseworker.services.children.register import ENCRYPTED_COLUMNS
 from caseworker.workspace import Workspace
+from db.children import Child as ChildRecord
+from db.children import (
+    ChildCase,
+    ChildCaseEvent,
+    ChildCondition,
+    ChildGuardian,
+    ChildPlanService,
+    ChildVisit,
+)
 from db.models import Staff
 
 # (father, mother, child facts) per scenario; a condition is (kind, start offset in days from
@@ -357,7 +370,8 @@ def _fill(
     total = max(len(scenarios), residents // 40)
     seen: set[str] = set()
     case_count = 0
-    for n in range(total):
+    templates: list[str] = []
+    for n in range(min(total, SERVICE_CHILDREN)):
         label, father, mother, facts = scenarios[n % len(scenarios)]
         community = comms[n % len(comms)]
         director_id, director = directors.get(community.id, (None, supervisor))
@@ -430,8 +444,93 @@ def _fill(
             stage = 0 if urgent and n < len(scenarios) else n % 7
             _case(s, system, rng, child.id, stage, urgent, supervisor, director, today)
             case_count += 1
+        templates.append(child.id)
+    if total > len(templates):
+        case_count += _copies(s, rng, data_key, templates, total - len(templates), seen)
     report.counts["儿童"] = total
     report.counts["儿童个案"] = case_count
+
+
+# The first children are made through the services (three rounds of the scenarios: every
+# scenario with and without a case, cases at every step); the rest are copies of them
+# (caseworker/demo/bulk.py) with a new child and new parents.
+SERVICE_CHILDREN = 69
+CHUNK = 10_000  # records per insert_many call
+ORDER = (ChildRecord, ChildGuardian, ChildCondition, ChildCase, ChildCaseEvent, ChildPlanService)
+ORDER += (ChildVisit,)
+
+
+def _template(s: Session, key: keys.DataKey, child_id: str) -> bulk.Tree:
+    """A child made by the services with every record hanging from it, narratives decrypted."""
+    tree: bulk.Tree = [
+        (ChildRecord, r) for r in bulk.load(s, ChildRecord, ChildRecord.id == child_id)
+    ]
+    for model in (ChildGuardian, ChildCondition, ChildCase):
+        tree += [(model, r) for r in bulk.load(s, model, model.child_id == child_id)]
+    for case_id in [r["id"] for m, r in tree if m is ChildCase]:
+        for model in (ChildCaseEvent, ChildPlanService):
+            tree += [(model, r) for r in bulk.load(s, model, model.case_id == case_id)]
+    tree += [(ChildVisit, r) for r in bulk.load(s, ChildVisit, ChildVisit.child_id == child_id)]
+    for model, record in tree:
+        table = model.__tablename__
+        for column in ENCRYPTED_COLUMNS.get(table, ()):
+            record[column] = keys.open_text(key, table, column, record["id"], record[column])
+    return tree
+
+
+def _copies(
+    s: Session,
+    rng: random.Random,
+    key: keys.DataKey,
+    templates: list[str],
+    count: int,
+    seen: set[str],
+) -> int:
+    """`count` more children, each a copy of a template with a new child and new parents (its
+    case, plan and visits as the template's); narratives sealed again for the new records
+    with the services' own `keys.seal_text`. Returns how many cases were copied."""
+    trees = [_template(s, key, child_id) for child_id in templates]
+    places = {c.id: c.name for c in accounts.communities(s)}
+    ids = bulk.IdPool()
+    out = bulk.Batches(s, ORDER, CHUNK)
+    cases_made = 0
+    for n in range(count):
+        tree = bulk.copy_tree(trees[n % len(trees)], ids)
+        child = tree[0][1]
+        sex, birth = child["sex"], child["birth_date"]
+        idn = id_number(rng, birth, sex)
+        while idn in seen:
+            idn = id_number(rng, birth, sex)
+        seen.add(idn)
+        surname = person_name(rng, "男")[0]
+        name = surname + person_name(rng, sex)[1:]
+        spoken = pinyin.of_name(name)
+        child.update(
+            name=name,
+            name_pinyin=spoken.sort_key,
+            name_letters=spoken.letters,
+            id_number=idn,
+            address=address(rng, places[child["community_id"]]),
+            phone=phone(rng) if child["phone"] else "",
+        )
+        for model, record in tree:
+            if model is ChildGuardian:
+                if record["relation"] == "父亲":
+                    record["name"] = surname + person_name(rng, "男")[1:]
+                else:
+                    record["name"] = person_name(
+                        rng, "男" if record["relation"] == "祖父" else "女"
+                    )
+                record["name_letters"] = pinyin.of_name(record["name"]).letters
+                record["phone"] = phone(rng)
+            elif model is ChildCase:
+                cases_made += 1
+            table = model.__tablename__
+            for column in ENCRYPTED_COLUMNS.get(table, ()):
+                record[column] = keys.seal_text(key, table, column, record["id"], record[column])
+        out.add(tree)
+    out.flush()
+    return cases_made
 
 
 FILLERS.append(fill)

@@ -1,9 +1,10 @@
 """Demo filler for programme 2: contractors and retrofit households at every step, with
 synthetic before/after photos (drawn with Pillow: no real homes).
 
-Cases are made through the services, as staff would (so the rules, the journal and the money
-are the real ones): some from the elderly roster, some not; some rejected, withdrawn, stopped,
-and some construction overdue. Same seed, same content (relative to today).
+The first cases are made through the services, as staff would (so the rules, the journal and
+the money are the real ones): some from the elderly roster, some not; some rejected, withdrawn,
+stopped, and some construction overdue. A district-sized demo's other cases are copies of those
+for new applicants (`caseworker.demo.bulk`). Same seed, same content (relative to today).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import random
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from caseworker.demo import FILLERS, DemoReport
+from caseworker.demo import FILLERS, DemoReport, bulk
 from caseworker.demo.names import address, birth_for_age, id_number, person_name, phone
 from caseworker.domain.elderly import Category
 from caseworker.domain.elderly import decode_categories as decode_elderly
@@ -33,6 +35,7 @@ from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident
 from db.models import Staff
+from db.retrofit import RetrofitAssessmentItem, RetrofitCase, RetrofitCaseEvent
 
 FIRMS = (
     ("安居适老装饰工程有限公司", "赵建华", "JZ-2024-0117"),
@@ -149,7 +152,8 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
     basic = [i for i in items if i.basic]
     optional = [i for i in items if not i.basic]
     counts = dict.fromkeys(Step, 0)
-    for n in range(n_cases):
+    templates: list[tuple[str, Step]] = []
+    for n in range(min(n_cases, SERVICE_CASES)):
         # The first cases visit every step once (a small demo still shows each list).
         end = (
             ENDS[n][0]
@@ -204,10 +208,88 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
             n < len(ENDS),
         )
         counts[end] += 1
+        templates.append((case.id, end))
+    if n_cases > SERVICE_CASES and templates:
+        with ws.writer(workers[0]) as s:
+            for end in _copies(s, rng, templates, n_cases - SERVICE_CASES, today):
+                counts[end] += 1
     report.counts["改造户"] = sum(counts.values())
     for st in (Step.COMPLETED, Step.CONSTRUCTION, Step.REJECTED, Step.WITHDRAWN):
         report.counts[f"改造户（{st.value}）"] = counts[st]
     report.counts["施工单位"] = len(firms)
+
+
+# The first cases go through the services (every step, photos for the first ones); the rest
+# are copies of them (caseworker/demo/bulk.py) for a new applicant, with their own case number.
+SERVICE_CASES = 40
+ORDER = (RetrofitCase, RetrofitCaseEvent, RetrofitAssessmentItem)
+
+
+def _template(s: Session, case_id: str) -> bulk.Tree:
+    """A case the services made, with its timeline and assessed items (not its photos)."""
+    tree: bulk.Tree = [
+        (RetrofitCase, r) for r in bulk.load(s, RetrofitCase, RetrofitCase.id == case_id)
+    ]
+    for model in (RetrofitCaseEvent, RetrofitAssessmentItem):
+        tree += [(model, r) for r in bulk.load(s, model, model.case_id == case_id)]
+    return tree
+
+
+def _copies(
+    s: Session, rng: random.Random, templates: list[tuple[str, Step]], count: int, today: date
+) -> list[Step]:
+    """`count` more cases, each ending where a weighted draw says, copied from a template that
+    ended there, for a new applicant (linked to the roster when on it, as `cases.apply` does)
+    and the next case number of its year. Returns the steps the copies are at."""
+    by_end: dict[Step, list[bulk.Tree]] = {}
+    for case_id, end in templates:
+        by_end.setdefault(end, []).append(_template(s, case_id))
+    ends = [e for e, _ in ENDS if e in by_end]
+    weights = [w for e, w in ENDS if e in by_end]
+    places = {c.id: c.name for c in accounts.communities(s)}
+    office = accounts.office(s)
+    prefix = f"{office.code if office else 'GZ'}-"
+    taken = set(s.scalars(select(RetrofitCase.case_no)))
+    seen = set(s.scalars(select(RetrofitCase.id_number)))
+    ids = bulk.IdPool()
+    out = bulk.Batches(s, ORDER, 5_000)
+    made: list[Step] = []
+    for n in range(count):
+        end = rng.choices(ends, weights)[0]
+        pool = by_end[end]
+        tree = bulk.copy_tree(pool[n % len(pool)], ids)
+        case = tree[0][1]
+        sex = rng.choice("男女")
+        birth = birth_for_age(rng, today, 62, 94)
+        idn = id_number(rng, birth, sex)
+        while idn in seen:
+            idn = id_number(rng, birth, sex)
+        seen.add(idn)
+        name = person_name(rng, sex)
+        year = f"{prefix}{case['applied_on'].year}-"
+        number = 1 + sum(1 for no in taken if no.startswith(year))
+        while f"{year}{number:04d}" in taken:
+            number += 1
+        taken.add(f"{year}{number:04d}")
+        case.update(
+            case_no=f"{year}{number:04d}",
+            resident_id=s.scalar(
+                select(ElderlyResident.id).where(ElderlyResident.id_number == idn)
+            ),
+            applicant_name=name,
+            id_number=idn,
+            birth_date=birth,
+            sex=sex,
+            phone=phone(rng),
+            address=address(rng, places[case["community_id"]]),
+            contact_name=person_name(rng, rng.choice("男女")),
+            contact_phone=phone(rng),
+            signed_by=name if case["signed_by"] else "",
+        )
+        out.add(tree)
+        made.append(end)
+    out.flush()
+    return made
 
 
 def _walk(
