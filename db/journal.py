@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, attributes
 from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.domain.roles import Actor
 from db.base import Journaled, utcnow
-from db.ids import new_id
+from db.ids import new_id, new_ids
 from db.journal_packing import pack
 from db.models import JournalEntry, LocalMeta
 
@@ -197,34 +197,38 @@ def insert_many(session: Session, model: type[Journaled], records: list[dict[str
     if conn.dialect.name != "sqlite":  # the raw statements below use SQLite's placeholders
         raise RuntimeError("insert_many writes an office's SQLite workspace only")
     sql, processors = _raw_insert(conn, model.__table__, [column for _, column in attrs])
+    keys = [key for key, _ in attrs]
+    # only the columns with a converter (dates, datetimes, booleans) are touched per row
+    convert = [(i, p) for i, p in enumerate(processors) if p is not None]
     journaled = journaled_columns(model)
     redacted = model.__journal_redact__
+    dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one per call
     now = utcnow()
+    fresh = iter(new_ids(sum(1 for record in records if "id" not in record)))
     encoded: list[tuple[str, str]] = []
     rows: list[tuple[Any, ...]] = []
     for record in records:
-        record.setdefault("id", new_id())
+        if "id" not in record:
+            record["id"] = next(fresh)
         record.setdefault("created_at", now)
         record["updated_at"] = now
         for key, value in defaults.items():
             record.setdefault(key, value)
         try:
-            values = [record[key] for key, _ in attrs]
+            values = [record[key] for key in keys]
         except KeyError as exc:
             raise ValueError(f"{model.__name__}: no value and no plain default for {exc}") from None
-        rows.append(
-            tuple(
-                v if p is None or v is None else p(v)
-                for v, p in zip(values, processors, strict=True)
-            )
-        )
+        for i, p in convert:
+            if values[i] is not None:
+                values[i] = p(values[i])
+        rows.append(tuple(values))
         plain = {}
         for key in journaled:
             value = record[key]
             if value is not None and type(value) is not str and type(value) is not int:
                 value = to_plain(value)
             plain[key] = "<已隐去>" if key in redacted and value is not None else value
-        encoded.append((record["id"], json.dumps(plain, ensure_ascii=False)))
+        encoded.append((record["id"], dumps(plain)))
     conn.exec_driver_sql(sql, rows)
     if ctx.suspended:
         return
@@ -238,7 +242,7 @@ def insert_many(session: Session, model: type[Journaled], records: list[dict[str
         journal_sql,
         [
             (
-                new_id(),
+                change_id,
                 *fixed,
                 table_name,
                 record_id,
@@ -249,7 +253,7 @@ def insert_many(session: Session, model: type[Journaled], records: list[dict[str
                 stamp,
                 ctx.source,
             )
-            for record_id, value in encoded
+            for change_id, (record_id, value) in zip(new_ids(len(encoded)), encoded, strict=True)
         ],
     )
 

@@ -65,6 +65,24 @@ def test_short_values_stay_plain_and_a_visit_shrinks_fivefold() -> None:
     assert unpack(stored) == text
 
 
+def test_long_values_and_any_window_size_read_back() -> None:
+    """A value far longer than the packer's 8 KiB window, and a stream made with another window
+    and memory level: the stored form is raw deflate with the dictionary, whatever made it."""
+    import zlib
+
+    from db.journal_packing import DICTIONARY_1
+
+    long_text = json.dumps(
+        {"notes": "老人独居，家中卫生间地面湿滑。" * 4000, "n": 1}, ensure_ascii=False
+    )
+    stored = pack(long_text)
+    assert isinstance(stored, bytes) and len(stored) < len(long_text.encode()) // 10
+    assert unpack(stored) == long_text
+    other = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, DICTIONARY_1)
+    raw = long_text[:3000].encode()
+    assert unpack(bytes((VERSION_1,)) + other.compress(raw) + other.flush()) == long_text[:3000]
+
+
 def _raw_journal(ws: Workspace, record_id: str) -> tuple[str, object]:
     with sqlite3.connect(ws.paths.db) as c:
         return c.execute(
