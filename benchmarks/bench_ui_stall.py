@@ -252,16 +252,16 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
     measure("back to the roster", elderly.show_roster)
 
     def open_audit() -> None:
-        from ui.admin.audit import AuditPage
-
+        # As a person does: 系统设置, then the 操作日志 tab (each tab is built when first shown).
         page = window.page("system")
-        audit = page.findChild(AuditPage)
-        page.tabs.setCurrentWidget(audit)
+        tabs = page.tabs
+        tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "操作日志"))
 
     measure("open 操作日志", open_audit)
     from ui.admin.audit import AuditPage
 
     audit = window.page("system").findChild(AuditPage)
+    assert audit is not None and audit.isVisible(), "the 操作日志 tab was not built when shown"
 
     def filter_by_date() -> None:
         audit.use_from.setChecked(True)
