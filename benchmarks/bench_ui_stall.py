@@ -198,7 +198,8 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
 
             prof.disable()
             text = io.StringIO()
-            pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(18)
+            lines = int(profile) if profile.isdigit() and int(profile) > 1 else 18
+            pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(lines)
             print(f"==== {name}\n{text.getvalue()}", file=sys.stderr, flush=True)
         stall = max(0.0, state["gap"] * 1000 - TICK_MS)
         results[name] = {"stall_ms": stall, "done_ms": done_ms, "cpu_ms": cpu_ms}

@@ -237,7 +237,12 @@ class Controller(QObject):
             from caseworker.services import accounts
 
             with ws.writer(Actor.system("login")) as s:
-                return accounts.authenticate(s, username, password)
+                result = accounts.authenticate(s, username, password)
+            if result.actor is not None:
+                from ui.warmup import warm_reads
+
+                warm_reads(ws, result.actor)
+            return result
 
         self.runner.submit(job, on_done=self._authenticated, on_error=self._open_failed)
 

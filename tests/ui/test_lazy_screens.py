@@ -109,6 +109,10 @@ def test_a_resident_is_opened_at_once_and_filled_from_the_runner(ws: Workspace, 
     page.show()
     runner.run_all()
     assert page.findChild(ResidentPage) is None  # only the roster is built at first
+    # ... and the resident's page in the quiet moment after the list has been shown.
+    qtbot.waitUntil(lambda: page.findChild(ResidentPage) is not None, timeout=2000)
+    built = page.findChild(ResidentPage)
+    assert built.resident_id is None and page.stack.currentWidget() is page.roster
     with ws.reader() as s:
         rid, name, visits = s.execute(
             select(ElderlyResident.id, ElderlyResident.name, func.count(ElderlyVisit.id))
@@ -118,7 +122,7 @@ def test_a_resident_is_opened_at_once_and_filled_from_the_runner(ws: Workspace, 
         ).one()
     page.open_resident(rid)
     resident = page.resident
-    assert page.stack.currentWidget() is resident
+    assert resident is built and page.stack.currentWidget() is resident
     assert resident.title.text() == "正在加载…" and resident.busy.isVisible()
     assert not resident.visit_button.isEnabled() and resident.visits_model.rowCount() == 0
     assert runner.run_all() == 1

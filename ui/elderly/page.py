@@ -3,7 +3,7 @@ Opens the dialogs (new resident, visit form, printing) and routes their results.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from caseworker.domain.errors import NotFound
@@ -11,6 +11,8 @@ from caseworker.services.elderly import roster, visits
 from ui.context import AppContext
 from ui.elderly.resident_page import ResidentPage
 from ui.elderly.roster_page import RosterPage
+
+PREBUILD_MS = 150  # after the roster's first rows have been painted
 
 
 class ElderlyPage(QWidget):
@@ -33,6 +35,13 @@ class ElderlyPage(QWidget):
         self.roster.add_resident.connect(self.add_resident)
         self.roster.print_requested.connect(self._print_from_roster)
         self.last_saved: visits.VisitInfo | None = None  # what the last visit form stored
+        # The resident's page is built in the quiet moment after the list first shows (about
+        # 50 ms of the UI thread), so that opening the first resident does not pay for it.
+        self.roster.list_shown.connect(self._build_resident_soon)
+
+    def _build_resident_soon(self) -> None:
+        self.roster.list_shown.disconnect(self._build_resident_soon)
+        QTimer.singleShot(PREBUILD_MS, self, lambda: self.resident)
 
     @property
     def resident(self) -> ResidentPage:

@@ -96,6 +96,7 @@ class RosterPage(QWidget):
     new_visit = Signal(str)
     add_resident = Signal()
     print_requested = Signal(str)  # "selection" | "month" | "blank" | "route"
+    list_shown = Signal()  # a read's rows are on screen
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -338,6 +339,7 @@ class RosterPage(QWidget):
             waiting, self._after_read = self._after_read, []
             for action in waiting:
                 action()
+            self.list_shown.emit()
 
         self.reader.start(read, arrived)
 
