@@ -124,6 +124,9 @@ class MainWindow(QMainWindow):
     def page(self, key: str) -> QWidget:
         index = self.section_index(key)
         self.show_section(index)
+        finish = getattr(self._pages[index], "finish_building", None)
+        if callable(finish):  # asked for by code: the parts built later are wanted now
+            finish()
         return self._pages[index]
 
     # -- chrome ----------------------------------------------------------------------------------

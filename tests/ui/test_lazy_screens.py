@@ -210,3 +210,34 @@ def test_a_module_that_fails_to_import_is_left_for_the_ui_thread(monkeypatch) ->
 
     monkeypatch.setattr(warmup, "MAIN_WINDOW_MODULES", ("ui.no_such_module", "ui.login"))
     assert warmup.import_main_window_modules() == 0  # ui.login is already imported; no raise
+
+
+def test_the_home_page_builds_its_panels_one_a_turn_after_the_window(ws: Workspace, qtbot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from ui.pages.home import HomePage
+
+    ctx, _runner = _ctx(ws, SUPERVISOR)
+    page = HomePage(ctx)
+    qtbot.addWidget(page)
+    built: list[str] = []
+
+    def panel(name: str):
+        def build() -> QLabel:
+            built.append(name)
+            return QLabel(name)
+
+        return build
+
+    page.add_panel_later(panel("elderly"))
+    page.add_panel_later(panel("retrofit"))
+    page.show()
+    assert built == [] and page.greeting.text().endswith("您好")  # the page is there at once
+    qtbot.waitUntil(lambda: built == ["elderly", "retrofit"], timeout=2000)
+    assert [w.text() for w in page.findChildren(QLabel) if w.text() in built] == built
+    # Asked for by code (window.page("home")): what is still waiting is built at once.
+    page.add_panel_later(panel("children"))
+    page.finish_building()
+    assert built == ["elderly", "retrofit", "children"]
+    qtbot.wait(50)
+    assert built.count("children") == 1  # the turn scheduled earlier finds nothing left
