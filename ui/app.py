@@ -308,7 +308,10 @@ class Controller(QObject):
 
         assert self.ctx is not None and self.ws is not None
         self.ctx.actor = actor
-        self.window = MainWindow(self.ctx, build_sections(self), self.settings)
+        from ui.widgets.app_filters import building
+
+        with building():  # made without the app's Python event filters (app_filters.py)
+            self.window = MainWindow(self.ctx, build_sections(self), self.settings)
         self.window.lock_requested.connect(lambda: self.lock(automatic=False))
         self.window.switch_user_requested.connect(self.switch_user)
         self.window.show()

@@ -87,7 +87,10 @@ class MainWindow(QMainWindow):
         if row < 0:
             return
         if row not in self._pages:
-            page = self.sections[row].build()
+            from ui.widgets.app_filters import building
+
+            with building():  # made without the app's Python event filters: 3-5x quicker
+                page = self.sections[row].build()
             placeholder = self.stack.widget(row)
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()

@@ -241,3 +241,49 @@ def test_the_home_page_builds_its_panels_one_a_turn_after_the_window(ws: Workspa
     assert built == ["elderly", "retrofit", "children"]
     qtbot.wait(50)
     assert built.count("children") == 1  # the turn scheduled earlier finds nothing left
+
+
+def test_pages_are_made_without_the_app_filters_which_watch_again_after(qtbot) -> None:
+    """app_filters.building(): the idle watcher and the screen fitter are off while a page's
+    widgets are made (thousands of events, none of them input or a window shown) and back
+    after, even when the making fails; nested building keeps them off until the outermost."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    from ui.widgets import app_filters
+
+    class Counting(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.events = 0
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            self.events += 1
+            return False
+
+    counter = Counting()
+    app_filters.install(counter)
+    try:
+
+        def make() -> QWidget:
+            page = QWidget()
+            column = QVBoxLayout(page)
+            for i in range(20):
+                column.addWidget(QLabel(str(i)))
+            return page
+
+        make().deleteLater()
+        assert counter.events > 20  # an application filter sees every widget's events
+        counter.events = 0
+        with app_filters.building():
+            with app_filters.building():
+                make().deleteLater()
+            make().deleteLater()  # still off after the inner block
+        assert counter.events == 0
+        with pytest.raises(ZeroDivisionError), app_filters.building():
+            1 / 0  # noqa: B018
+        make().deleteLater()
+        assert counter.events > 20  # watching again, after a failure too
+    finally:
+        app_filters.remove(counter)
+    assert counter not in app_filters.installed()

@@ -31,7 +31,10 @@ class LazyTab(QWidget):
 
     def ensure_built(self) -> QWidget:
         if self.content is None:
-            self.content = self._build()
+            from ui.widgets.app_filters import building
+
+            with building():
+                self.content = self._build()
             self.layout().addWidget(self.content)
             self.content.show()  # added while its tab is being shown: Qt would leave it hidden
         return self.content

@@ -48,7 +48,10 @@ class ElderlyPage(QWidget):
         """The resident's page, built the first time it is needed (opening 老年人台账 builds
         only the roster)."""
         if self._resident is None:
-            page = ResidentPage(self.ctx)
+            from ui.widgets.app_filters import building
+
+            with building():
+                page = ResidentPage(self.ctx)
             self.stack.addWidget(page)
             page.back.connect(self.show_roster)
             page.new_visit.connect(self.new_visit)

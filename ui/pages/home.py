@@ -71,7 +71,10 @@ class HomePage(QWidget):
 
     def _build_next(self) -> None:
         if self._pending:
-            self.add_panel(self._pending.pop(0)())
+            from ui.widgets.app_filters import building
+
+            with building():
+                self.add_panel(self._pending.pop(0)())
         if self._pending:
             QTimer.singleShot(0, self, self._build_next)
 
