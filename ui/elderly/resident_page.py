@@ -194,6 +194,8 @@ class ResidentPage(QWidget):
                 label.clear()
             for model in (self.visits_model, self.referrals_model, self.history_model):
                 model.set_rows([])
+            for i, text in enumerate((self.tr("探访记录"), self.tr("转介"), self.tr("变更记录"))):
+                self.tabs.setTabText(i, text)  # not the last resident's counts meanwhile
         self.resident_id = resident_id
         self._focus_first_visit = True
         self.visits_view.setFocus()
