@@ -287,3 +287,21 @@ def test_pages_are_made_without_the_app_filters_which_watch_again_after(qtbot) -
     finally:
         app_filters.remove(counter)
     assert counter not in app_filters.installed()
+
+
+def test_panels_still_waiting_when_the_session_ends_are_not_built(ws: Workspace, qtbot) -> None:
+    """切换用户 right after login: the context has no actor any more (AppContext.end_session);
+    a panel's turn coming after that builds nothing (a panel reads as the actor)."""
+    from PySide6.QtWidgets import QLabel
+
+    from ui.pages.home import HomePage
+
+    ctx, _runner = _ctx(ws, SUPERVISOR)
+    page = HomePage(ctx)
+    qtbot.addWidget(page)
+    built: list[str] = []
+    page.add_panel_later(lambda: built.append("elderly") or QLabel("x"))
+    ctx.end_session()
+    qtbot.wait(50)
+    page.finish_building()
+    assert built == []

@@ -70,6 +70,8 @@ class HomePage(QWidget):
             QTimer.singleShot(0, self, self._build_next)
 
     def _build_next(self) -> None:
+        if self.ctx.actor is None:  # the session ended before this turn came (切换用户, lock)
+            self._pending.clear()
         if self._pending:
             from ui.widgets.app_filters import building
 
@@ -80,6 +82,8 @@ class HomePage(QWidget):
 
     def finish_building(self) -> None:
         """Build at once the panels still waiting (the page was asked for by code)."""
+        if self.ctx.actor is None:
+            self._pending.clear()
         while self._pending:
             self.add_panel(self._pending.pop(0)())
 
