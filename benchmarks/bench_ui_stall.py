@@ -98,7 +98,7 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
     in_flight = [0]
 
     class CountingRunner(TaskRunner):
-        """The real runner, counting jobs not yet back on the UI thread."""
+        """The real runner, counting jobs and reads not yet back on the UI thread."""
 
         def submit(self, fn, *, on_done=None, on_error=None, on_progress=None):  # type: ignore[no-untyped-def]
             in_flight[0] += 1
@@ -116,6 +116,23 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
                     print(f"job failed: {exc!r}", file=sys.stderr)
 
             return super().submit(fn, on_done=done, on_error=failed, on_progress=on_progress)
+
+        def submit_read(self, fn, *, on_done=None, on_error=None):  # type: ignore[no-untyped-def]
+            in_flight[0] += 1
+
+            def done(result: object) -> None:
+                in_flight[0] -= 1
+                if on_done is not None:
+                    on_done(result)
+
+            def failed(exc: BaseException) -> None:
+                in_flight[0] -= 1
+                if on_error is not None:
+                    on_error(exc)
+                else:
+                    print(f"read failed: {exc!r}", file=sys.stderr)
+
+            return super().submit_read(fn, on_done=done, on_error=failed)
 
     state = {"last": time.perf_counter(), "gap": 0.0}
 

@@ -135,6 +135,12 @@ class TaskRunner(QObject):
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._worker = _Worker(self._jobs, self._bridge)
         self._worker.start()
+        # Views' reads (ui/widgets/busy.py) run on a thread of their own beside the writer:
+        # SQLite in WAL mode reads while a write is under way, so a search typed during an
+        # import or a backup's copy is not queued behind it.
+        self._reads: queue.Queue[Job | None] = queue.Queue()
+        self._reader = _Worker(self._reads, self._bridge)
+        self._reader.start()
 
     def submit(
         self,
@@ -149,10 +155,25 @@ class TaskRunner(QObject):
         self._jobs.put(job)
         return job
 
+    def submit_read(
+        self,
+        fn: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Job:
+        """Run a read-only job on the reader thread (in order with the other reads, beside the
+        writer); its result comes back on the UI thread like `submit`'s. It must not write."""
+        job = Job(fn, on_done, on_error, None)
+        self._reads.put(job)
+        return job
+
     def shutdown(self, wait_ms: int = 30_000) -> None:
-        """Finish queued jobs (writes must complete), then stop the worker."""
+        """Finish queued jobs (writes must complete), then stop the worker and the reader."""
+        self._reads.put(None)
         self._jobs.put(None)
         self._worker.wait(wait_ms)
+        self._reader.wait(wait_ms)
 
     def spawn(
         self,
