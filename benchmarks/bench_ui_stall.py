@@ -98,7 +98,7 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
     in_flight = [0]
 
     class CountingRunner(TaskRunner):
-        """The real runner, counting jobs not yet back on the UI thread."""
+        """The real runner, counting jobs and reads not yet back on the UI thread."""
 
         def submit(self, fn, *, on_done=None, on_error=None, on_progress=None):  # type: ignore[no-untyped-def]
             in_flight[0] += 1
@@ -116,6 +116,23 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
                     print(f"job failed: {exc!r}", file=sys.stderr)
 
             return super().submit(fn, on_done=done, on_error=failed, on_progress=on_progress)
+
+        def submit_read(self, fn, *, on_done=None, on_error=None):  # type: ignore[no-untyped-def]
+            in_flight[0] += 1
+
+            def done(result: object) -> None:
+                in_flight[0] -= 1
+                if on_done is not None:
+                    on_done(result)
+
+            def failed(exc: BaseException) -> None:
+                in_flight[0] -= 1
+                if on_error is not None:
+                    on_error(exc)
+                else:
+                    print(f"read failed: {exc!r}", file=sys.stderr)
+
+            return super().submit_read(fn, on_done=done, on_error=failed)
 
     state = {"last": time.perf_counter(), "gap": 0.0}
 
@@ -198,7 +215,8 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
 
             prof.disable()
             text = io.StringIO()
-            pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(18)
+            lines = int(profile) if profile.isdigit() and int(profile) > 1 else 18
+            pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(lines)
             print(f"==== {name}\n{text.getvalue()}", file=sys.stderr, flush=True)
         stall = max(0.0, state["gap"] * 1000 - TICK_MS)
         results[name] = {"stall_ms": stall, "done_ms": done_ms, "cpu_ms": cpu_ms}
@@ -252,16 +270,16 @@ def _drive(root: Path) -> dict[str, dict[str, float]]:
     measure("back to the roster", elderly.show_roster)
 
     def open_audit() -> None:
-        from ui.admin.audit import AuditPage
-
+        # As a person does: 系统设置, then the 操作日志 tab (each tab is built when first shown).
         page = window.page("system")
-        audit = page.findChild(AuditPage)
-        page.tabs.setCurrentWidget(audit)
+        tabs = page.tabs
+        tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "操作日志"))
 
     measure("open 操作日志", open_audit)
     from ui.admin.audit import AuditPage
 
     audit = window.page("system").findChild(AuditPage)
+    assert audit is not None and audit.isVisible(), "the 操作日志 tab was not built when shown"
 
     def filter_by_date() -> None:
         audit.use_from.setChecked(True)

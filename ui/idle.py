@@ -44,9 +44,9 @@ class IdleWatcher(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(5_000)
         self.timer.timeout.connect(self.check)
-        app = QApplication.instance()
-        assert app is not None
-        app.installEventFilter(self)
+        from ui.widgets import app_filters
+
+        app_filters.install(self)  # paused while pages are built (ui/widgets/app_filters.py)
         self.timer.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -65,9 +65,9 @@ class IdleWatcher(QObject):
 
     def stop(self) -> None:
         self.timer.stop()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        from ui.widgets import app_filters
+
+        app_filters.remove(self)
 
 
 class Cover(QWidget):

@@ -87,7 +87,10 @@ class MainWindow(QMainWindow):
         if row < 0:
             return
         if row not in self._pages:
-            page = self.sections[row].build()
+            from ui.widgets.app_filters import building
+
+            with building():  # made without the app's Python event filters: 3-5x quicker
+                page = self.sections[row].build()
             placeholder = self.stack.widget(row)
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
@@ -124,6 +127,9 @@ class MainWindow(QMainWindow):
     def page(self, key: str) -> QWidget:
         index = self.section_index(key)
         self.show_section(index)
+        finish = getattr(self._pages[index], "finish_building", None)
+        if callable(finish):  # asked for by code: the parts built later are wanted now
+            finish()
         return self._pages[index]
 
     # -- chrome ----------------------------------------------------------------------------------

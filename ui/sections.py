@@ -71,18 +71,20 @@ def build_sections(controller: Controller) -> list[Section]:
         if ctx.can(Permission.ELDERLY_VIEW):
             from ui.elderly.work_lists import WorkListsPanel
 
-            page.add_panel(
-                WorkListsPanel(ctx, open_resident, lambda kind: elderly_page().print_(kind, []))
+            page.add_panel_later(
+                lambda: WorkListsPanel(
+                    ctx, open_resident, lambda kind: elderly_page().print_(kind, [])
+                )
             )
         if ctx.can(Permission.RETROFIT_VIEW):
             from ui.retrofit.work_lists import RetrofitWorkListsPanel
 
-            page.add_panel(RetrofitWorkListsPanel(ctx, open_case))
+            page.add_panel_later(lambda: RetrofitWorkListsPanel(ctx, open_case))
         if ctx.can(Permission.CHILD_VIEW):
             from ui.children.work_lists import ChildWorkLists
 
-            page.add_panel(
-                ChildWorkLists(
+            page.add_panel_later(
+                lambda: ChildWorkLists(
                     ctx,
                     lambda cid: children_page().open_child(cid),
                     lambda cid: children_page().open_case(cid),

@@ -11,12 +11,14 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 log = logging.getLogger("caseworker.ui")
+READERS = 3  # threads for views' reads (TaskRunner.submit_read)
 
 
 class Cancelled(Exception):
@@ -135,6 +137,11 @@ class TaskRunner(QObject):
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._worker = _Worker(self._jobs, self._bridge)
         self._worker.start()
+        # Views' reads (ui/widgets/busy.py) run on a few reader threads beside the writer:
+        # SQLite in WAL mode reads while a write is under way, so a search typed during an
+        # import is not queued behind it, nor behind another view's long read (工作台's work
+        # lists take seconds at 100,000 residents; the roster opened meanwhile does not wait).
+        self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="caseworker-read")
 
     def submit(
         self,
@@ -149,10 +156,35 @@ class TaskRunner(QObject):
         self._jobs.put(job)
         return job
 
+    def submit_read(
+        self,
+        fn: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Job:
+        """Run a read-only job on a reader thread (beside the writer and the other reads: no
+        order between reads); its result comes back on the UI thread like `submit`'s. It must
+        not write."""
+        job = Job(fn, on_done, on_error, None)
+
+        def run() -> None:
+            try:
+                result = job.run()
+            except BaseException as exc:
+                self._bridge.failed.emit(job, exc)
+            else:
+                self._bridge.finished.emit(job, result)
+
+        self._readers.submit(run)
+        return job
+
     def shutdown(self, wait_ms: int = 30_000) -> None:
-        """Finish queued jobs (writes must complete), then stop the worker."""
+        """Finish queued jobs (writes must complete), then stop the worker and the readers
+        (reads not started yet are dropped: nobody waits for them any more)."""
         self._jobs.put(None)
         self._worker.wait(wait_ms)
+        self._readers.shutdown(wait=True, cancel_futures=True)
 
     def spawn(
         self,

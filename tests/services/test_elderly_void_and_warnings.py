@@ -151,3 +151,47 @@ def test_a_supervisor_voids_a_duplicate_and_it_stops_counting(
         visits.void(s, supervisor, old.id, "录错了老人", today=TODAY)
     with office_ws.reader() as s:
         assert schedule.visit_rates(s, worker, date(2026, 10, 1), today=TODAY)[-1].visited == 0
+
+
+def test_the_history_agrees_with_each_visit_read_alone_in_two_statements(
+    office_ws: Workspace, worker: Actor, supervisor: Actor, person: roster.ResidentInfo
+) -> None:
+    """history() reads the amendments of all the resident's visits in one join (issue 9: one
+    query per visit before); what it shows is what each visit's own read says."""
+    from sqlalchemy import event
+
+    with office_ws.writer(worker) as s:
+        made = [
+            visits.complete(s, worker, draft(person, visit_date=date(2026, 10, d)), today=TODAY)
+            for d in (6, 13, 20, 27)
+        ]
+        visits.amend(s, worker, made[0].id, {"visit_date": date(2026, 10, 7)}, "日期写错")
+        visits.amend(s, worker, made[1].id, {"problems": "腿脚不便"}, "漏写")
+        visits.amend(s, worker, made[1].id, {"problems": "腿脚不便，需扶手"}, "补充")
+    with office_ws.writer(supervisor) as s:
+        visits.void(s, supervisor, made[2].id, "重复录入", today=TODAY)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    with office_ws.reader() as s:
+        engine = s.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            history = visits.history(s, worker, person.id)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        alone = {v.id: visits.get(s, worker, v.id) for v in made}
+    assert len([q for q in statements if q.lstrip().upper().startswith("SELECT")]) == 2
+    assert [h.id for h in history] == [made[3].id, made[2].id, made[1].id, made[0].id]
+    for h in history:
+        info = alone[h.id]
+        assert (h.visit_date, h.problems, h.next_visit_on) == (
+            info.values.visit_date,
+            info.values.problems,
+            info.values.next_visit_on,
+        )
+        assert (h.amended, h.voided, h.status) == (bool(info.amendments), info.voided, info.status)
+    assert history[3].visit_date == date(2026, 10, 7) and history[2].problems == "腿脚不便，需扶手"
+    assert history[1].voided and not history[0].amended

@@ -59,7 +59,7 @@ def when_dialog_opens(qtbot, act) -> None:
 
 
 def test_add_a_caseworker_through_the_dialog(admin_session, qtbot, no_popups) -> None:
-    page = admin_session.window.page("system").findChild(StaffPage)
+    page = admin_session.window.page("system").open_tab(StaffPage)
     before = page.model.rowCount()
 
     def fill(dialog: StaffDialog) -> None:
@@ -82,7 +82,7 @@ def test_add_a_caseworker_through_the_dialog(admin_session, qtbot, no_popups) ->
 def test_refused_account_keeps_the_dialog_open_with_the_reason(
     admin_session, qtbot, no_popups
 ) -> None:
-    page = admin_session.window.page("system").findChild(StaffPage)
+    page = admin_session.window.page("system").open_tab(StaffPage)
     attempts: list[int] = []
 
     def fill(dialog: StaffDialog) -> None:
@@ -103,7 +103,7 @@ def test_refused_account_keeps_the_dialog_open_with_the_reason(
 
 
 def test_disable_account_from_the_list(admin_session, qtbot, no_popups) -> None:
-    page = admin_session.window.page("system").findChild(StaffPage)
+    page = admin_session.window.page("system").open_tab(StaffPage)
     row = next(i for i, r in enumerate(page.model.rows) if r.username == "zhuangan3")
     page.view.selectRow(row)
     page.toggle()
@@ -118,7 +118,7 @@ def test_audit_filters_by_person_and_record(admin_session, qtbot) -> None:
     actor = admin_session.ctx.actor
     with ws.writer(actor) as s:
         settings.set_value(s, actor, "visit.interval_days.key", 28)
-    page = admin_session.window.page("system").findChild(AuditPage)
+    page = admin_session.window.page("system").open_tab(AuditPage)
     page.reload_people()
     page.search()
     everything = page.model.total
@@ -136,7 +136,7 @@ def test_audit_filters_by_person_and_record(admin_session, qtbot) -> None:
 
 
 def test_parameters_save_typed_values(admin_session, qtbot, no_popups) -> None:
-    page = admin_session.window.page("system").findChild(ParametersPage)
+    page = admin_session.window.page("system").open_tab(ParametersPage)
     page.editors["visit.interval_days.general"].setValue(60)
     page.save()
     assert "已保存 1 项修改" in no_popups[-1]
@@ -145,7 +145,7 @@ def test_parameters_save_typed_values(admin_session, qtbot, no_popups) -> None:
 
 
 def test_backup_then_restore_through_the_ui(admin_session, qtbot, no_popups) -> None:
-    page = admin_session.window.page("system").findChild(BackupsPage)
+    page = admin_session.window.page("system").open_tab(BackupsPage)
     count = page.model.rowCount()
     page.backup_now()
     assert page.model.rowCount() == count + 1
@@ -171,7 +171,7 @@ def test_backup_then_restore_through_the_ui(admin_session, qtbot, no_popups) -> 
 def test_a_refused_restore_keeps_the_session_working(
     admin_session, qtbot, no_popups, tmp_path: Path
 ) -> None:
-    page = admin_session.window.page("system").findChild(BackupsPage)
+    page = admin_session.window.page("system").open_tab(BackupsPage)
     altered = tmp_path / "altered.sqlite3"
     admin_session.ws.backup(out=altered)
     import sqlite3

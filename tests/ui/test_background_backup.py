@@ -33,7 +33,8 @@ def test_a_save_right_after_login_does_not_wait_for_the_daily_backup(
     controller = Controller(demo_root, runner, qsettings)
     try:
         controller.start()
-        qtbot.waitUntil(lambda: controller.ws is not None, timeout=30_000)
+        # The login can be used once the workspace is open and its facts are read (the button).
+        qtbot.waitUntil(controller.login.login_button.isEnabled, timeout=30_000)
         log_in(controller, qtbot)
         qtbot.waitUntil(lambda: controller.window is not None, timeout=30_000)
         assert started.wait(10), "the daily backup did not start"

@@ -207,7 +207,7 @@ def test_parameters_are_read_only_once_enrolled(
     enroll_through_wizard(controller, qtbot, enroll_file)
     qtbot.waitUntil(lambda: controller.login.isVisible())
     log_in(controller, qtbot, "admin", "Office2026")
-    page = controller.window.page("system").findChild(ParametersPage)
+    page = controller.window.page("system").open_tab(ParametersPage)
     assert not page.save_button.isEnabled()
     assert not any(spin.isEnabled() for spin in page.editors.values())
 

@@ -93,3 +93,56 @@ def test_a_long_job_without_progress_reports_still_shows_the_dialog(qtbot) -> No
     runner.shutdown()
     assert result == 42
     assert seen == [True]
+
+
+def test_a_read_is_not_queued_behind_a_long_write(qtbot) -> None:
+    """Views' reads (submit_read) run on reader threads beside the writer: a search typed
+    while an import holds the writer comes back before the import ends, and reports on the UI
+    thread."""
+    runner = TaskRunner()
+    ui_thread = QThread.currentThread()
+    release = threading.Event()
+    threads: dict[str, int] = {}
+    seen: list[object] = []
+
+    def long_write() -> str:
+        threads["write"] = threading.get_ident()
+        release.wait(10)
+        return "written"
+
+    def read(n: int):
+        def run() -> int:
+            threads["read"] = threading.get_ident()
+            return n
+
+        return run
+
+    runner.submit(long_write, on_done=seen.append)
+    for n in range(3):
+        runner.submit_read(
+            read(n), on_done=lambda r: seen.append((r, QThread.currentThread() is ui_thread))
+        )
+    try:
+        qtbot.waitUntil(lambda: len(seen) == 3, timeout=5000)
+        assert sorted(seen) == [(0, True), (1, True), (2, True)]  # the write is under way
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: len(seen) == 4, timeout=5000)
+    runner.shutdown()
+    assert seen[-1] == "written" and threads["read"] != threads["write"]
+    assert threading.get_ident() not in threads.values()
+
+
+def test_a_read_is_not_queued_behind_another_long_read(qtbot) -> None:
+    """The roster opened while 工作台's work lists are still being read comes back first."""
+    runner = TaskRunner()
+    release = threading.Event()
+    seen: list[str] = []
+    runner.submit_read(lambda: release.wait(10) and "work lists", on_done=seen.append)
+    runner.submit_read(lambda: "roster", on_done=seen.append)
+    try:
+        qtbot.waitUntil(lambda: seen == ["roster"], timeout=5000)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: seen == ["roster", "work lists"], timeout=5000)
+    runner.shutdown()

@@ -3,7 +3,7 @@ Opens the dialogs (new resident, visit form, printing) and routes their results.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from caseworker.domain.errors import NotFound
@@ -12,19 +12,21 @@ from ui.context import AppContext
 from ui.elderly.resident_page import ResidentPage
 from ui.elderly.roster_page import RosterPage
 
+PREBUILD_MS = 150  # after the roster's first rows have been painted
+
 
 class ElderlyPage(QWidget):
     resident_opened = Signal(str)  # resident id (other programmes show their part of the person)
     visit_saved = Signal(object)  # VisitInfo, after the visit form stored a visit
+    resident_page_built = Signal(object)  # ResidentPage (other programmes add their part)
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
         self.roster = RosterPage(ctx)
-        self.resident = ResidentPage(ctx)
+        self._resident: ResidentPage | None = None  # built when the first resident is opened
         self.stack = QStackedWidget()
         self.stack.addWidget(self.roster)
-        self.stack.addWidget(self.resident)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addWidget(self.stack)
@@ -32,12 +34,33 @@ class ElderlyPage(QWidget):
         self.roster.new_visit.connect(self.new_visit)
         self.roster.add_resident.connect(self.add_resident)
         self.roster.print_requested.connect(self._print_from_roster)
-        self.resident.back.connect(self.show_roster)
-        self.resident.new_visit.connect(self.new_visit)
-        self.resident.open_visit.connect(self.open_visit)
-        self.resident.edit_requested.connect(self.edit_resident)
-        self.resident.print_form.connect(lambda rid: self.print_("selection", [rid]))
         self.last_saved: visits.VisitInfo | None = None  # what the last visit form stored
+        # The resident's page is built in the quiet moment after the list first shows (about
+        # 50 ms of the UI thread), so that opening the first resident does not pay for it.
+        self.roster.list_shown.connect(self._build_resident_soon)
+
+    def _build_resident_soon(self) -> None:
+        self.roster.list_shown.disconnect(self._build_resident_soon)
+        QTimer.singleShot(PREBUILD_MS, self, lambda: self.resident)
+
+    @property
+    def resident(self) -> ResidentPage:
+        """The resident's page, built the first time it is needed (opening 老年人台账 builds
+        only the roster)."""
+        if self._resident is None:
+            from ui.widgets.app_filters import building
+
+            with building():
+                page = ResidentPage(self.ctx)
+            self.stack.addWidget(page)
+            page.back.connect(self.show_roster)
+            page.new_visit.connect(self.new_visit)
+            page.open_visit.connect(self.open_visit)
+            page.edit_requested.connect(self.edit_resident)
+            page.print_form.connect(lambda rid: self.print_("selection", [rid]))
+            self._resident = page
+            self.resident_page_built.emit(page)
+        return self._resident
 
     # -- navigation ------------------------------------------------------------------------------
     def open_resident(self, resident_id: str) -> None:
@@ -50,8 +73,9 @@ class ElderlyPage(QWidget):
         self.show_roster()
 
     def show_roster(self) -> None:
-        if self.resident.resident_id:
-            self.roster.select_id(self.resident.resident_id)
+        """Back to the roster as it was (no new read: a saved change has already reloaded it)."""
+        if self._resident is not None and self._resident.resident_id:
+            self.roster.select_id(self._resident.resident_id)
         self.stack.setCurrentWidget(self.roster)
         self.roster.view.setFocus()
 

@@ -29,6 +29,8 @@ from caseworker.services.elderly.roster import ResidentDetail, ResidentInfo
 from caseworker.services.elderly.visits import ReferralInfo, VisitSummary
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES, fmt_date
+from ui.messages import show_error
+from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 
@@ -167,6 +169,10 @@ class ResidentPage(QWidget):
         QShortcut(QKeySequence("Alt+Left"), self, self.back.emit)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.back.emit)
         ctx.on_changed(self, self._on_changed)
+        self.can_edit = can_edit
+        self._focus_first_visit = False
+        self.busy = BusyOverlay(self.tabs, self.tr("正在加载，请稍候…"))
+        self.reader = BackgroundRead(ctx, self, self._set_busy)
 
     @staticmethod
     def _table(model, widths: tuple[int, ...]) -> QTableView:
@@ -179,11 +185,21 @@ class ResidentPage(QWidget):
 
     # -- data ------------------------------------------------------------------------------------
     def show_resident(self, resident_id: str) -> None:
+        """Show this resident: the page comes at once with a busy note, the details (a few
+        hundred visits and their history at most) are read on the runner."""
+        if resident_id != self.resident_id:
+            self.detail = None
+            self.title.setText(self.tr("正在加载…"))
+            for label in self.fields.values():
+                label.clear()
+            for model in (self.visits_model, self.referrals_model, self.history_model):
+                model.set_rows([])
+            for i, text in enumerate((self.tr("探访记录"), self.tr("转介"), self.tr("变更记录"))):
+                self.tabs.setTabText(i, text)  # not the last resident's counts meanwhile
         self.resident_id = resident_id
-        self.refresh()
+        self._focus_first_visit = True
         self.visits_view.setFocus()
-        if self.visits_model.rowCount():
-            self.visits_view.setCurrentIndex(self.visits_model.index(0, 0))
+        self.refresh()
 
     def _on_changed(self, tables: frozenset[str]) -> None:
         if self.resident_id and tables & ELDERLY_TABLES:
@@ -193,20 +209,37 @@ class ResidentPage(QWidget):
         actor = self.ctx.actor
         rid = self.resident_id
         assert actor is not None and rid is not None
-        try:
-            self.detail = self.ctx.read(lambda s: roster.detail(s, actor, rid))
-        except NotFound:
-            self.detail = None
-            self.title.setText(self.tr("找不到这位老人（可能已被删除）"))
+        self.reader.start(lambda s: roster.detail(s, actor, rid), self._arrived, self._not_found)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.set_busy(busy)
+        for b in (self.visit_button, self.edit_button, self.tier_button, self.status_button):
+            b.setEnabled(self.can_edit and not busy)
+        self.print_button.setEnabled(not busy)
+
+    def _not_found(self, exc: BaseException) -> None:
+        if not isinstance(exc, NotFound):
+            show_error(self, exc)
             return
-        self._show(self.detail.resident)
-        self.visits_model.set_rows(self.detail.visits)
-        self.referrals_model.set_rows(self.detail.referrals)
-        self.history_model.set_rows(self.detail.history)
-        open_refs = sum(1 for r in self.detail.referrals if r.status.is_open)
-        self.tabs.setTabText(0, self.tr("探访记录（{0}）").format(len(self.detail.visits)))
+        self.detail = None
+        self.title.setText(self.tr("找不到这位老人（可能已被删除）"))
+
+    def _arrived(self, detail: ResidentDetail) -> None:
+        if detail.resident.id != self.resident_id:
+            return
+        self.detail = detail
+        self._show(detail.resident)
+        self.visits_model.set_rows(detail.visits)
+        self.referrals_model.set_rows(detail.referrals)
+        self.history_model.set_rows(detail.history)
+        open_refs = sum(1 for r in detail.referrals if r.status.is_open)
+        self.tabs.setTabText(0, self.tr("探访记录（{0}）").format(len(detail.visits)))
         self.tabs.setTabText(1, self.tr("转介（待办 {0}）").format(open_refs))
-        self.tabs.setTabText(2, self.tr("变更记录（{0}）").format(len(self.detail.history)))
+        self.tabs.setTabText(2, self.tr("变更记录（{0}）").format(len(detail.history)))
+        if self._focus_first_visit:
+            self._focus_first_visit = False
+            if self.visits_model.rowCount():
+                self.visits_view.setCurrentIndex(self.visits_model.index(0, 0))
 
     def _show(self, r: ResidentInfo) -> None:
         today = date.today()

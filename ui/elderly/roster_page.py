@@ -6,10 +6,11 @@ resident; Ctrl+N starts a visit for the current row; Ctrl+Shift+A adds a residen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QKeySequence, QShortcut
@@ -35,7 +36,11 @@ from caseworker.services.elderly import search
 from caseworker.services.elderly.search import RosterQuery, RosterRow
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
+from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 SEARCH_DEBOUNCE_MS = 250
 
@@ -91,6 +96,7 @@ class RosterPage(QWidget):
     new_visit = Signal(str)
     add_resident = Signal()
     print_requested = Signal(str)  # "selection" | "month" | "blank" | "route"
+    list_shown = Signal()  # a read's rows are on screen
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -248,6 +254,9 @@ class RosterPage(QWidget):
         for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
         ctx.on_changed(self, self._on_changed)
+        self.busy = BusyOverlay(self.view, self.tr("正在查询，请稍候…"))
+        self.reader = BackgroundRead(ctx, self, self._set_busy)
+        self._after_read: list[Callable[[], None]] = []
         self.can_edit = ctx.actor is not None and _can_edit(ctx)
         self.add_button.setEnabled(self.can_edit)
         self.visit_button.setEnabled(self.can_edit)
@@ -301,6 +310,8 @@ class RosterPage(QWidget):
         return q
 
     def reload(self) -> None:
+        """Count and read the first page on the runner (the list keeps its rows under a busy
+        note meanwhile); a newer reload supersedes one still on its way."""
         self.timer.stop()
         self.today = date.today()
         self.model.today = self.today
@@ -309,16 +320,43 @@ class RosterPage(QWidget):
         q = self.query()
         today = self.today
         keep = self.current_id()
-        self.model.reload(
-            count=lambda: self.ctx.read(lambda s: search.count(s, actor, q, today=today)),
-            fetch=lambda offset, limit: self.ctx.read(
-                lambda s: search.page(s, actor, q, offset, limit, today=today)
-            ),
-        )
-        self.count_label.setText(self.tr("共 {0} 人").format(self.model.total))
-        row = next((i for i, r in enumerate(self.model.rows) if r.id == keep), 0)
-        if self.model.rows:
-            self.view.setCurrentIndex(self.model.index(row, 0))
+        page_size = self.model.PAGE
+
+        def read(s: Session) -> tuple[int, list[RosterRow]]:
+            total = search.count(s, actor, q, today=today)
+            return total, search.page(s, actor, q, 0, page_size, today=today) if total else []
+
+        def fetch(offset: int, limit: int) -> list[RosterRow]:
+            return self.ctx.read(lambda s: search.page(s, actor, q, offset, limit, today=today))
+
+        def arrived(result: tuple[int, list[RosterRow]]) -> None:
+            total, rows = result
+            self.model.show(total, rows, fetch)
+            self.count_label.setText(self.tr("共 {0} 人").format(total))
+            row = next((i for i, r in enumerate(self.model.rows) if r.id == keep), 0)
+            if self.model.rows:
+                self.view.setCurrentIndex(self.model.index(row, 0))
+            waiting, self._after_read = self._after_read, []
+            for action in waiting:
+                action()
+            self.list_shown.emit()
+
+        self.reader.start(read, arrived)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.set_busy(busy)
+        if busy:
+            self.count_label.setText(self.tr("正在查询…"))
+
+    def _when_read(self, action: Callable[[], None]) -> None:
+        """Run `action` now, or once the search typed is back (Enter or Down pressed while the
+        list was still on its way acts on the new list, as it did when the read was at once)."""
+        if self.timer.isActive():
+            self.reload()
+        if self.reader.busy:
+            self._after_read = [action]
+        else:
+            action()
 
     def _on_changed(self, tables: frozenset[str]) -> None:
         if tables & ELDERLY_TABLES:
@@ -389,16 +427,18 @@ class RosterPage(QWidget):
             self.new_visit.emit(rid)
 
     def _search_enter(self) -> None:
-        if self.timer.isActive():
-            self.reload()
+        self._when_read(self._enter_done)
+
+    def _enter_done(self) -> None:
         if self.model.total == 1:
             self._open_row(0)
         else:
-            self._into_list()
+            self._into_list_now()
 
     def _into_list(self) -> None:
-        if self.timer.isActive():
-            self.reload()
+        self._when_read(self._into_list_now)
+
+    def _into_list_now(self) -> None:
         if self.model.rows:
             self.view.setFocus()
             if not self.view.currentIndex().isValid():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -53,11 +55,37 @@ class HomePage(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         ctx.on_changed(self, self._on_changed)
+        self._pending: list[Callable[[], QWidget]] = []  # panels built in later turns
         self.refresh()
 
     def add_panel(self, widget: QWidget) -> None:
         """Programme modules put their work lists on the home page (they take the free height)."""
         self.layout_.addWidget(widget, 1)
+
+    def add_panel_later(self, build: Callable[[], QWidget]) -> None:
+        """Build a panel in a later turn of the event loop, one panel a turn: the window shows
+        after login without waiting for all of them (issue 9's stall when logging in)."""
+        self._pending.append(build)
+        if len(self._pending) == 1:
+            QTimer.singleShot(0, self, self._build_next)
+
+    def _build_next(self) -> None:
+        if self.ctx.actor is None:  # the session ended before this turn came (切换用户, lock)
+            self._pending.clear()
+        if self._pending:
+            from ui.widgets.app_filters import building
+
+            with building():
+                self.add_panel(self._pending.pop(0)())
+        if self._pending:
+            QTimer.singleShot(0, self, self._build_next)
+
+    def finish_building(self) -> None:
+        """Build at once the panels still waiting (the page was asked for by code)."""
+        if self.ctx.actor is None:
+            self._pending.clear()
+        while self._pending:
+            self.add_panel(self._pending.pop(0)())
 
     def _on_changed(self, tables: frozenset[str]) -> None:
         if tables & {"office", "community", "staff"}:

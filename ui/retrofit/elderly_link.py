@@ -14,6 +14,7 @@ from caseworker.services.elderly.visits import VisitInfo
 from caseworker.services.retrofit import cases
 from ui.context import AppContext
 from ui.retrofit.common import RETROFIT_TABLES, step_colour
+from ui.widgets.busy import BackgroundRead
 
 NEED = "适老化改造"
 
@@ -45,6 +46,7 @@ class RetrofitResidentBox(QWidget):
         row.addWidget(self.open_button)
         row.addWidget(self.apply_button)
         row.addStretch()
+        self.reader = BackgroundRead(ctx, self)
         ctx.changed.connect(
             lambda tables: (
                 self.show_for(self.resident_id)
@@ -54,12 +56,19 @@ class RetrofitResidentBox(QWidget):
         )
 
     def show_for(self, resident_id: str | None) -> None:
+        """The resident's case, read on the runner (the page opens without waiting for it)."""
         self.resident_id = resident_id
         actor = self.ctx.actor
         if resident_id is None or actor is None:
             return
-        self.case = self.ctx.read(lambda s: cases.case_of_resident(s, actor, resident_id))
-        c = self.case
+        self.case = None
+        self.label.setText(self.tr("适老化改造：正在查询…"))
+        self.open_button.setVisible(False)
+        self.apply_button.setVisible(False)
+        self.reader.start(lambda s: cases.case_of_resident(s, actor, resident_id), self._show)
+
+    def _show(self, case: cases.CaseInfo | None) -> None:
+        self.case = c = case
         if c is None:
             self.label.setText(self.tr("适老化改造：无"))
         else:
@@ -102,11 +111,14 @@ def attach(
     elderly: ElderlyPage,
     open_case: Callable[[str], None],
     apply_for: Callable[[str], None],
-) -> RetrofitResidentBox:
-    """Put the retrofit line on the resident page and the offer after a visit."""
-    box = RetrofitResidentBox(ctx, open_case, apply_for)
-    layout = elderly.resident.layout()
-    layout.insertWidget(1, box)  # type: ignore[attr-defined]
-    elderly.resident_opened.connect(box.show_for)
+) -> None:
+    """Put the retrofit line on the resident page (when that page is built, at the first
+    resident opened) and the offer after a visit."""
+
+    def add_box(page: QWidget) -> None:
+        box = RetrofitResidentBox(ctx, open_case, apply_for)
+        page.layout().insertWidget(1, box)  # type: ignore[attr-defined]
+        elderly.resident_opened.connect(box.show_for)
+
+    elderly.resident_page_built.connect(add_box)
     elderly.visit_saved.connect(lambda visit: offer_application(ctx, elderly, visit, apply_for))
-    return box

@@ -1,7 +1,8 @@
 """Reads that can grow run on the background runner while the view shows a busy state.
 
-`BackgroundRead.start(fn, on_done)` runs `fn(session)` in a read session on the runner; the
-result reaches `on_done` on the UI thread only if the view still lives and no newer read was
+`BackgroundRead.start(fn, on_done)` runs `fn(session)` in a read session on one of the
+runner's reader threads (beside the writer: it does not wait for a long write, nor for another
+view's long read, queued before it); the result reaches `on_done` on the UI thread only if the view still lives and no newer read was
 started since (a search typed again supersedes the last one). `BusyOverlay` is the busy state:
 a "正在加载…" note over a table (or any widget) while its data is on its way.
 """
@@ -113,4 +114,7 @@ class BackgroundRead(QObject):
             self._set_busy(False)
             (on_error or (lambda e: show_error(self.owner, e)))(exc)
 
-        self.ctx.runner.submit(job, on_done=done, on_error=failed)
+        # Beside the writer when the runner has reader threads (TaskRunner.submit_read): a
+        # read does not wait for an import, a save or another view's long read.
+        submit = getattr(self.ctx.runner, "submit_read", None) or self.ctx.runner.submit
+        submit(job, on_done=done, on_error=failed)

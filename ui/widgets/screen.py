@@ -84,6 +84,8 @@ class ScreenFitter(QObject):
 
 
 def install(app: QApplication) -> ScreenFitter:
+    from ui.widgets import app_filters
+
     fitter = ScreenFitter(app)
-    app.installEventFilter(fitter)
+    app_filters.install(fitter)  # paused while pages are built (ui/widgets/app_filters.py)
     return fitter

@@ -293,28 +293,45 @@ def get(session: Session, actor: Actor, visit_id: str) -> VisitInfo:
 
 
 def history(session: Session, actor: Actor, resident_id: str) -> list[VisitSummary]:
-    """A resident's visits, newest first, with amended dates applied."""
+    """A resident's visits, newest first, with amended dates applied. Two statements whatever
+    the number of visits (the amendments come in one join, not one query per visit: a
+    resident's page opened at 100,000 residents ran 125 statements before)."""
     can_view(actor)
     rows = session.scalars(
         select(ElderlyVisit)
         .where(ElderlyVisit.resident_id == resident_id, ElderlyVisit.deleted_at.is_(None))
         .order_by(ElderlyVisit.effective_date.desc(), ElderlyVisit.id.desc())
-    )
+    ).all()
+    amendments: dict[str, list[ElderlyVisitAmendment]] = {}
+    for a in session.scalars(
+        select(ElderlyVisitAmendment)
+        .join(ElderlyVisit, ElderlyVisit.id == ElderlyVisitAmendment.visit_id)
+        .where(
+            ElderlyVisit.resident_id == resident_id,
+            ElderlyVisit.deleted_at.is_(None),
+            ElderlyVisitAmendment.deleted_at.is_(None),
+        )
+        .order_by(ElderlyVisitAmendment.amended_at, ElderlyVisitAmendment.id)
+    ):
+        amendments.setdefault(a.visit_id, []).append(a)
     out = []
     for v in rows:
-        info = _info(session, v)
-        vals = info.values
+        mine = amendments.get(v.id, [])
+        vals = _draft_of(v)
+        for a in mine:
+            if a.field != schedule.VOID_FIELD:
+                vals = replace(vals, **{a.field: _from_text(a.field, a.new_value)})
         out.append(
             VisitSummary(
                 v.id,
                 vals.visit_date,
                 vals.method.value,
                 "、".join(vals.visitors),
-                info.status,
-                bool(info.amendments),
+                VisitStatus(v.status),
+                bool(mine),
                 vals.problems,
                 vals.next_visit_on,
-                info.voided,
+                any(a.field == schedule.VOID_FIELD for a in mine),
             )
         )
     return out
