@@ -500,33 +500,35 @@ class HourOfUse:
             self.settle()
         lap("search")
         typed = 0
-        row = 0
         while typed < VISITS_PER_CYCLE:
-            self.until(lambda r=row: roster.model.rowCount() > r, "more residents")  # type: ignore[misc]
-            resident_id = roster.model.row(row).id
-            row += 1
-            if resident_id in self.residents_done:
+            resident_id, name = self._next_resident(roster)
+            # Typing back a paper form: the name into the search, then that person's row.
+            roster.search.clear()
+            self._type(roster.search, name)
+            self.until(lambda: not roster.timer.isActive(), "the search's debounce")
+            self.settle()
+            self.residents_done.add(resident_id)
+            rows = [i for i, r in enumerate(roster.model.rows) if r.id == resident_id]
+            if not rows:
                 continue
-            roster._open_row(row - 1)
+            roster._open_row(rows[0])
             self.settle()
             page = elderly.resident
             if page.resident is None or not page.visit_button.isEnabled():
                 elderly.show_roster()
                 continue
-            self.residents_done.add(page.resident.id)
             before = len(self.saved)
             page.visit_button.click()  # the visit form, filled by the autopilot
             self.settle()
-            typed += len(self.saved) - before
-            if typed == 1 and len(self.saved) - before == 1:
-                self.next_path = self.out / f"form-{self.cycle_no}.pdf"
-                page.print_button.click()  # 打印探访表: this resident's form
-                self.settle()
-                self.pdfs.append(self.next_path)
+            if len(self.saved) > before:
+                typed += 1
+                if typed == 1:
+                    self.next_path = self.out / f"form-{self.cycle_no}.pdf"
+                    page.print_button.click()  # 打印探访表: this resident's form
+                    self.settle()
+                    self.pdfs.append(self.next_path)
             elderly.show_roster()
             self.settle()
-            if row > 400:
-                raise RuntimeError("not enough residents to visit: " + "; ".join(self.messages))
         lap("ten visits and a form printed")
         self.next_path = self.out / f"route-{self.cycle_no}.pdf"
         roster.print_requested.emit("route")  # 打印 → 本月探访路线表
@@ -554,6 +556,26 @@ class HourOfUse:
 
     next_path: Path
     next_folder: Path
+
+    def _next_resident(self, roster: Any) -> tuple[str, str]:
+        """The next person on the whole roster (in its order) not visited in this session."""
+        from caseworker.domain.elderly import Status
+
+        if roster.search.text():
+            roster.search.clear()
+            self.until(lambda: not roster.timer.isActive(), "the search's debounce")
+            self.settle()
+        i = 0
+        while True:
+            while i >= len(roster.model.rows):
+                if not roster.model.canFetchMore():
+                    raise RuntimeError("nobody left to visit: " + "; ".join(self.messages))
+                roster.model.fetchMore()  # scrolling down
+                self.settle()
+            r = roster.model.rows[i]
+            i += 1
+            if r.id not in self.residents_done and r.status == Status.ACTIVE:
+                return r.id, r.name
 
     def stop(self) -> None:
         self._pilot.stop()
@@ -608,6 +630,7 @@ def drive_hour(office: Path, out: Path, cycles: int, *, trace: bool = True) -> d
     """In this process: the application on `office`, logged in, `cycles` cycles; figures."""
     import gc
     import tracemalloc
+    from collections import Counter
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -631,17 +654,20 @@ def drive_hour(office: Path, out: Path, cycles: int, *, trace: bool = True) -> d
             figures["after_login"] = memory()
             figures["widgets_after_login"] = len(QApplication.allWidgets())
             snapshots = []
+            widget_kinds: list[Counter[str]] = []
             t0 = time.perf_counter()
             for n in range(cycles):
                 times = session.cycle()
                 gc.collect()
                 m = memory()
                 if trace and n == 1:
-                    tracemalloc.start(8)
+                    tracemalloc.start(1)
                 if tracemalloc.is_tracing():
                     m["tracemalloc_own"] = tracemalloc.get_tracemalloc_memory() / 2**20
                     snapshots.append(tracemalloc.take_snapshot())
-                m["widgets"] = len(QApplication.allWidgets())
+                kinds = Counter(type(w).__name__ for w in QApplication.allWidgets())
+                m["widgets"] = sum(kinds.values())
+                widget_kinds.append(kinds)
                 m["seconds"] = sum(times.values())
                 figures["cycles"].append({"memory": m, "times": times})
                 print(
@@ -650,6 +676,9 @@ def drive_hour(office: Path, out: Path, cycles: int, *, trace: bool = True) -> d
                     flush=True,
                 )
             figures["seconds"] = time.perf_counter() - t0
+            if len(widget_kinds) >= 2:  # widgets still alive that the first cycle did not leave
+                grown = widget_kinds[-1] - widget_kinds[0]
+                figures["widgets_grown"] = dict(grown.most_common(12))
             if len(snapshots) >= 2:
                 figures["growers"] = _growers(snapshots[0], snapshots[-1])
                 tracemalloc.stop()
