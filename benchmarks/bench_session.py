@@ -667,6 +667,7 @@ def drive_hour(office: Path, out: Path, cycles: int, *, trace: bool = True) -> d
                     snapshots.append(tracemalloc.take_snapshot())
                 kinds = Counter(type(w).__name__ for w in QApplication.allWidgets())
                 m["widgets"] = sum(kinds.values())
+                m["previews_alive"] = kinds["PrintPreview"] + kinds["PrintOptions"]
                 widget_kinds.append(kinds)
                 m["seconds"] = sum(times.values())
                 figures["cycles"].append({"memory": m, "times": times})
