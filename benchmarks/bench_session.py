@@ -192,6 +192,12 @@ def start(self):
             if roster.isVisible() and roster.model.rowCount() > 0:
                 marks["roster_shown"] = time.time()
                 timer.stop()
+                import resource
+
+                for line in open("/proc/self/io"):  # what the start fetched from the disk
+                    if line.startswith("read_bytes:"):
+                        marks["read_mb"] = int(line.split()[1]) / 1e6
+                marks["major_faults"] = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
                 maps = os.environ.get("CASEWORKER_BENCH_MAPS")
                 if maps:
                     seen = set()
@@ -230,7 +236,9 @@ def _start_once(root: Path, env: dict[str, str]) -> dict[str, float]:
     line = next((x for x in out.stdout.splitlines() if x.startswith("MARKS ")), None)
     if line is None:
         raise RuntimeError(f"the application did not reach the roster: {out.stderr[-3000:]}")
-    return {k: v - t0 for k, v in json.loads(line[len("MARKS ") :]).items()}
+    marks = json.loads(line[len("MARKS ") :])
+    counts = {k: marks.pop(k) for k in ("read_mb", "major_faults") if k in marks}
+    return {**{k: v - t0 for k, v in marks.items()}, **counts}
 
 
 def _bare_once(env: dict[str, str]) -> float:
@@ -295,6 +303,8 @@ def cold_start(residents: int, runs: int = 3) -> dict[str, Any]:
             "roster_after_login": statistics.median(
                 s["roster_shown"] - s["login_clicked"] for s in samples
             ),
+            "read_mb": statistics.median(s.get("read_mb", 0.0) for s in samples),
+            "major_faults": statistics.median(s.get("major_faults", 0) for s in samples),
             "runs": samples,
         }
     figures["bare"] = {"cold": statistics.median(bare_cold), "warm": statistics.median(bare_warm)}
@@ -329,6 +339,7 @@ def cold_results(f: dict[str, Any]) -> list[Result]:
                 None,
                 f"< {ROSTER_TARGET_S} s cold" if kind == "cold" else "",
                 kind == "warm" or c["roster_after_login"] < ROSTER_TARGET_S,
+                f"start to roster read {c['read_mb']:.0f} MB from the disk",
             ),
         ]
     return out
