@@ -672,6 +672,11 @@ def drive_hour(office: Path, out: Path, cycles: int, *, trace: bool = True) -> d
                 times = session.cycle()
                 gc.collect()
                 m = memory()
+                if os.environ.get("CASEWORKER_BENCH_TRIM"):  # a diagnosis: see "end_after_trim"
+                    import ctypes
+
+                    ctypes.CDLL("libc.so.6").malloc_trim(0)
+                    m["VmRSS_trimmed"] = memory()["VmRSS"]
                 if trace and n == 1:
                     tracemalloc.start(1)
                 if tracemalloc.is_tracing():
