@@ -33,47 +33,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import Result
+from benchmarks.workspaces import CACHE, workspace_for
 
-CACHE = Path(os.environ.get("CASEWORKER_BENCH_CACHE", Path.home() / ".cache" / "caseworker-bench"))
 TARGET_MS = 100.0
 TICK_MS = 10
 SETTLE_MS = 300  # quiet time after the last job before an interaction counts as done
 USER, PASSWORD = "kezhang", "demo1234"  # the demo's supervisor: roster, audit and sync
-_MIGRATE = (
-    "import sys; from caseworker.workspace import Workspace; Workspace.open(sys.argv[1]).close()"
-)
-
-
-def workspace_for(residents: int, source: Path | None = None) -> Path:
-    """The cached demo workspace of this size, built on first use (or copied from `source`,
-    e.g. bench_sync_scale's office of that size, which is much quicker than a new demo)."""
-    cached = CACHE / f"ui-{residents}"
-    if source is not None and not (cached / "done").exists():
-        shutil.rmtree(cached, ignore_errors=True)
-        shutil.copytree(source, cached, ignore=shutil.ignore_patterns("backups", "*-wal", "*-shm"))
-        (cached / "done").write_text(f"copied from {source}\n")
-    if (cached / "done").exists():
-        # A cache of an older schema is migrated here once, unmeasured (its pre-migration
-        # backup is dropped: the cache is rebuilt from the demo when in doubt).
-        subprocess.run(
-            [sys.executable, "-c", _MIGRATE, str(cached)], check=True, capture_output=True
-        )
-        shutil.rmtree(cached / "backups", ignore_errors=True)
-        return cached
-    shutil.rmtree(cached, ignore_errors=True)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    print(f"  building a {residents}-resident demo workspace (kept in {cached})…", flush=True)
-    t0 = time.perf_counter()
-    command = [sys.executable, "-m", "caseworker", "demo", "--residents", str(residents)]
-    subprocess.run(
-        [*command, "--workspace", str(cached)],
-        check=True,
-        capture_output=True,
-    )
-    (cached / "done").write_text(f"{time.perf_counter() - t0:.0f} s\n")
-    return cached
-
-
 # -- inside the measuring process -------------------------------------------------------------
 
 

@@ -317,6 +317,17 @@ def report_json(report: Any, out: Path) -> dict[str, Any]:
     }
 
 
+class _ListNames(str):
+    """The `list` argument's help, naming the lists only when help is shown: the registry
+    imports every service (SQLAlchemy and the models, about a second cold), and every command,
+    `caseworker gui` first, builds this parser before it starts."""
+
+    def __mod__(self, params: object) -> str:
+        from caseworker.services.exports import LISTS
+
+        return "列表：" + "、".join(LISTS)
+
+
 def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
     p = subparsers.add_parser("import", help="导入 Excel 台账")
     sub = p.add_subparsers(dest="import_command", metavar="内容", required=True)
@@ -335,11 +346,9 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
     )
     q.set_defaults(func=_cmd_import_roster)
 
-    from caseworker.services.exports import LISTS
-
     p = subparsers.add_parser("export", help="把列表导出为 Excel（.xlsx）")
     add_workspace_arg(p)
-    p.add_argument("list", help="列表：" + "、".join(LISTS))
+    p.add_argument("list", help=_ListNames("列表"))
     p.add_argument("--out", required=True, help="输出 .xlsx 文件")
     p.add_argument("--community", help="社区/村名称")
     p.add_argument("--text", help="台账：按姓名、住址、身份证号、电话查找")

@@ -233,13 +233,19 @@ def print_flow(
 
     if kind in ("month", "route"):
         options = PrintOptions(ctx, parent, kind, community_id=community_id, visitor_id=visitor_id)
-        if not options.exec():
+        accepted = options.exec()
+        job = options.job() if accepted else None
+        options.deleteLater()  # parented to the page: it would live as long as the window
+        if job is None:
             return
-        job = options.job()
     else:
         job = PrintJob(kind, resident_ids=tuple(resident_ids))
     out = generate(ctx, parent, job)
     if out is None:
         return
     pdf = merge_pdfs(out.parts)
-    PrintPreview(parent, pdf, out.title, out.filename, out.summary).exec()
+    preview = PrintPreview(parent, pdf, out.title, out.filename, out.summary)
+    preview.exec()
+    # Freed when closed: each preview kept its whole PDF (a month's forms: megabytes) and its
+    # widgets for as long as the main window lived (benchmarks/bench_session.py).
+    preview.deleteLater()
