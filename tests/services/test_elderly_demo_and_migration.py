@@ -60,9 +60,24 @@ def test_demo_roster_is_journaled_realistic_and_deterministic(tmp_path: Path) ->
             assert inserts["elderly_referral"] == report.counts["转介（合计）"]
             actor = Actor.system("t")
             assert schedule.overdue_count(s, actor, today=today) > 0
-            assert report.counts["转介（未办结）"] == len(
-                schedule.open_referrals(s, actor, today=today)
-            )
+            listed = schedule.open_referrals(s, actor, today=today)
+            assert report.counts["转介（未办结）"] == len(listed)
+            # the counts (on the status index alone) agree with the list, overall and by
+            # community and owner, and the late ones are those past their due date
+            owners = set(s.scalars(select(ElderlyReferral.owner_staff_id)))
+            for owner in [None, *owners]:
+                rows = schedule.open_referrals(s, actor, owner_id=owner, today=today)
+                late = sum(1 for r in rows if r.due_on < today)
+                assert schedule.open_referral_counts(s, actor, owner_id=owner, today=today) == (
+                    len(rows),
+                    late,
+                )
+            for community in set(s.scalars(select(ElderlyResident.community_id))):
+                rows = schedule.open_referrals(s, actor, community_id=community, today=today)
+                assert schedule.open_referral_counts(
+                    s, actor, community_id=community, today=today
+                ) == (len(rows), sum(1 for r in rows if r.due_on < today))
+            assert sum(1 for r in listed if r.due_on < today) > 0
             assert s.scalar(select(func.count()).select_from(ElderlyReferral)) > 0
             # Derived columns are consistent with what recompute would compute.
             assert schedule.recompute(s) == 0

@@ -341,6 +341,10 @@ class ReferralRow:
     days_overdue: int
 
 
+# A fixed list (two values), so the status index is searched instead of the table scanned.
+OPEN_STATUSES = tuple(s.value for s in ReferralStatus if s.is_open)
+
+
 def _open_referrals_query(community_id: str | None, owner_id: str | None):  # -> Select
     F = ElderlyReferral
     q = (
@@ -357,7 +361,7 @@ def _open_referrals_query(community_id: str | None, owner_id: str | None):  # ->
         )
         .join(ElderlyResident, ElderlyResident.id == F.resident_id)
         .join(Community, Community.id == ElderlyResident.community_id)
-        .where(F.status != ReferralStatus.CLOSED.value, F.deleted_at.is_(None))
+        .where(F.status.in_(OPEN_STATUSES), F.deleted_at.is_(None))
     )
     if community_id:
         q = q.where(ElderlyResident.community_id == community_id)
@@ -401,10 +405,20 @@ def open_referral_counts(
     """How many referrals are open, and how many of them are past their due date."""
     can_view(actor)
     day = today_or(today)
-    sub = _open_referrals_query(community_id, owner_id).subquery()
-    total, late = session.execute(
-        select(func.count(), func.count().filter(sub.c.due_on < day)).select_from(sub)
-    ).one()
+    F = ElderlyReferral
+    # On the (status, due_on) index alone: joining every open referral's resident read 300 MB
+    # of a 100,000-resident file cold for two numbers. A referral's resident always exists
+    # and has a community (foreign keys), so the joins of the list add nothing to the count.
+    q = select(func.count(), func.count().filter(F.due_on < day)).where(
+        F.status.in_(OPEN_STATUSES), F.deleted_at.is_(None)
+    )
+    if community_id:
+        q = q.join(ElderlyResident, ElderlyResident.id == F.resident_id).where(
+            ElderlyResident.community_id == community_id
+        )
+    if owner_id:
+        q = q.where(F.owner_staff_id == owner_id)
+    total, late = session.execute(q).one()
     return total or 0, late or 0
 
 
