@@ -204,6 +204,8 @@ def test_print_the_file_confidential_no_name_in_the_file_name(
     assert preview.filename.startswith("儿童档案-") and name not in preview.filename
     assert name not in preview.windowTitle() and "保密" in preview.windowTitle()
     assert preview.pages >= 1
+    # freed once closed: a preview holds the whole file's PDF
+    qtbot.waitUntil(lambda: not page.findChildren(PrintPreview), timeout=3000)
 
 
 def test_supervisor_grants_a_waiting_director_and_reads_the_view_log(

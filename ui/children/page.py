@@ -59,7 +59,6 @@ class ChildrenPage(QWidget):
         self.case.back.connect(self.back_to_child)
         self.case.action.connect(self.case_action)
         self.last_dialog: QDialog | None = None
-        self.last_preview: QDialog | None = None
 
     # -- navigation ------------------------------------------------------------------------------
     def open_child(self, child_id: str) -> None:
@@ -193,14 +192,15 @@ class ChildrenPage(QWidget):
             return
         if isinstance(pdf, tuple):
             pdf = pdf[0]
-        self.last_preview = PrintPreview(
+        preview = PrintPreview(
             self,
             pdf,
             title,
             default_filename(kind, datetime.now()),
             tr("保密：打印件每页标注打印人和时间"),
         )
-        self.last_preview.exec()
+        preview.exec()
+        preview.deleteLater()  # freed when closed: it holds the whole PDF (ui/elderly/print_jobs)
 
     def print_visit_forms(self, *, blank: bool) -> None:
         month = date.today()

@@ -46,24 +46,27 @@ def build_blank(ctx: AppContext, kind: str) -> tuple[bytes, str]:
     return pdf.render_acceptance(pdf.RetrofitFormData(office_name=office)), "空白验收单.pdf"
 
 
-def print_blank(ctx: AppContext, parent: QWidget, kind: str) -> PrintPreview:
+def print_blank(ctx: AppContext, parent: QWidget, kind: str) -> None:
     data, filename = run_with_progress(
         ctx.runner, lambda: build_blank(ctx, kind), parent, tr("正在生成…")
     )
-    preview = PrintPreview(parent, data, tr("空白表"), filename)
-    preview.exec()
-    return preview
+    _preview(PrintPreview(parent, data, tr("空白表"), filename))
 
 
-def print_case(ctx: AppContext, parent: QWidget, kind: str, case_id: str) -> PrintPreview | None:
+def print_case(ctx: AppContext, parent: QWidget, kind: str, case_id: str) -> None:
     try:
         result = run_with_progress(
             ctx.runner, lambda: build_pdf(ctx, kind, case_id), parent, tr("正在生成…")
         )
     except CaseworkerError as exc:
         show_error(parent, exc)
-        return None
+        return
     data, filename = result
-    preview = PrintPreview(parent, data, tr(TITLES[kind]), filename)
+    _preview(PrintPreview(parent, data, tr(TITLES[kind]), filename))
+
+
+def _preview(preview: PrintPreview) -> None:
+    """Show a preview, then free it: parented to the page, it would keep its whole PDF and its
+    widgets for as long as the window lives (as ui/elderly/print_jobs.py does)."""
     preview.exec()
-    return preview
+    preview.deleteLater()
