@@ -3,7 +3,7 @@
 A journal insert row carries every value of the new record as a JSON object (a visit's is about
 850 bytes, most of it the same thirty field names and a dozen stock answers). Stored with
 `PackedJson` it is deflated against `DICTIONARY_1`: the field names and typical values of every
-journaled table, so a visit's values take about 150 bytes. Packing is lossless and needs no
+journaled table, so a visit's values take about 180 bytes. Packing is lossless and needs no
 knowledge of the table: reading gives back exactly the JSON text that was written, so services,
 sync and bundles see the journal as before (bundles carry the plain JSON).
 
