@@ -3,6 +3,7 @@ unlocked only by a logged-in child-role account; password change, reset, grants,
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -76,14 +77,36 @@ def _fill(ws: Workspace, sup: Actor) -> str:
 
 
 def _bytes_of(paths: list[Path]) -> bytes:
-    """The bytes of these files, a gzip backup read as what it holds."""
+    """The bytes of these files, a gzip backup read as what it holds; for a database, also its
+    journal's values unpacked (they are stored deflated, where a byte search cannot see)."""
     import gzip
+    import tempfile
+
+    from db.journal_packing import unpack
 
     out = []
     for p in paths:
         if p.exists():
             data = p.read_bytes()
-            out.append(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+            data = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+            out.append(data)
+            if data[:16] == b"SQLite format 3\x00":
+                with tempfile.TemporaryDirectory() as tmp:
+                    copy = Path(tmp) / "copy.sqlite3"
+                    if p.suffix == ".gz":
+                        copy.write_bytes(data)
+                    else:  # the live file: read through SQLite, its WAL included
+                        src = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+                        dst = sqlite3.connect(copy)
+                        src.backup(dst)
+                        src.close()
+                        dst.close()
+                    con = sqlite3.connect(copy)
+                    rows = con.execute(
+                        "SELECT old_value FROM journal UNION ALL SELECT new_value FROM journal"
+                    ).fetchall()
+                    con.close()
+                    out.append(" ".join(unpack(v) or "" for (v,) in rows).encode())
     return b"".join(out)
 
 
@@ -107,11 +130,23 @@ def test_plaintext_is_nowhere_in_the_file_its_journal_or_a_backup(office_ws: Wor
             assert text.encode() not in blob
             assert text.encode("unicode_escape") not in blob
             assert SECRET[:8].encode() not in blob
-    # The journal rows of the narrative fields hold ciphertext, and so will any bundle.
+    # The journal rows of the narrative fields hold ciphertext, and so will any bundle. The
+    # journal's values are stored packed (deflated): the byte search above cannot see into
+    # them, so they are read back as JSON and searched here.
+    from db.journal_packing import unpack
+
     con = sqlite3.connect(backup)
-    values = " ".join(v or "" for (v,) in con.execute("SELECT new_value FROM journal"))
+    values = " ".join(
+        unpack(v) or ""
+        for (v,) in con.execute(
+            "SELECT new_value FROM journal UNION ALL SELECT old_value FROM journal"
+        )
+    )
     con.close()
-    assert keys.PREFIX in values and SECRET not in values
+    assert keys.PREFIX in values and "郑小北" in values  # the values were read, not skipped
+    for text in SECRETS:
+        assert text not in values and json.dumps(text) not in values
+    assert SECRET not in values
     # And the person who may read it still can.
     reopened = Workspace.open(ws.paths.root)
     try:
