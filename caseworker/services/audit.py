@@ -36,6 +36,15 @@ TABLE_LABELS: dict[str, str] = {
     "child_plan_service": "帮扶服务",
     "child_visit": "儿童回访",
     "child_view_log": "档案查阅",
+    "child_office_key": "儿童档案密钥",
+    "child_key_holder": "密钥授权",
+    # Programme 2.
+    "retrofit_catalogue_item": "改造目录项",
+    "retrofit_contractor": "施工单位",
+    "retrofit_case": "改造户",
+    "retrofit_case_event": "改造经过",
+    "retrofit_assessment_item": "评估改造项",
+    "retrofit_photo": "改造照片",
 }
 FIELD_LABELS: dict[str, str] = {
     "name": "名称",

@@ -44,3 +44,15 @@ def test_a_new_resident_and_a_visit_in_the_audit_trail(
         rows = audit.page(s, admin, audit.AuditFilter(), 0, 200)
     referral = next(r for r in rows if r.table_name == "elderly_referral")
     assert "探访记录=王小红 2026-11-10" in referral.new_value
+
+
+def test_every_travelling_table_has_a_chinese_name() -> None:
+    """The audit trail, the sync page and its import summary name tables in Chinese, and an
+    import refreshes every view whose table is named here (ui/sync/page.py ALL_TABLES)."""
+    from caseworker.sync.tables import registry
+
+    missing = sorted(
+        t for t in registry() if not t.startswith("synctest_") and t not in audit.TABLE_LABELS
+    )
+    assert missing == []
+    assert all(re.search(r"[\u4e00-\u9fff]", label) for label in audit.TABLE_LABELS.values())
