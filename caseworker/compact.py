@@ -27,7 +27,7 @@ from pathlib import Path
 from caseworker import lockfile
 from caseworker.domain.errors import WorkspaceCorrupt, WorkspaceError, os_reason
 from caseworker.outfile import check_room, database_size
-from caseworker.workspace import DB_NAME, Paths, keep_current
+from caseworker.workspace import DB_NAME, Paths, swap_in
 from db import backup as backups
 from db import verify
 from db.journal_packing import pack
@@ -115,16 +115,7 @@ def compact(root: Path, progress: Callable[[str], None] | None = None) -> Compac
         if _counts_of(paths.db) != _counts_of(staged):
             raise WorkspaceCorrupt("整理后的数据库记录数与原来不同。未做任何改动。")
         after = staged.stat().st_size
-        kept = keep_current(paths, "pre-compact")
-        for side in ("-wal", "-shm"):
-            Path(str(paths.db) + side).unlink(missing_ok=True)
-        try:
-            staged.replace(paths.db)
-        except OSError as exc:
-            if kept is not None and not paths.db.exists():
-                kept.replace(paths.db)
-            raise WorkspaceError(f"整理没有完成：{os_reason(exc)}。数据库未改动。") from None
-        backups._fsync_dir(paths.root)
+        kept = swap_in(paths, staged, "pre-compact", "整理没有完成")
     except OSError as exc:
         raise WorkspaceError(f"整理没有完成：{os_reason(exc)}。数据库未改动。") from None
     finally:

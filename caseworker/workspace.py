@@ -379,16 +379,7 @@ def restore(root: Path, source: Path) -> Path:
                 f"备份 {source.name} 未通过检查：{problems[0].replace(staged.name, source.name)}"
                 f"{more}。未做任何改动。"
             )
-        kept = keep_current(paths, "pre-restore")
-        for side in ("-wal", "-shm"):
-            Path(str(paths.db) + side).unlink(missing_ok=True)
-        try:
-            staged.replace(paths.db)
-        except OSError as exc:
-            if kept is not None and not paths.db.exists():
-                kept.replace(paths.db)  # put the database back where it was
-            raise WorkspaceError(f"恢复没有完成：{os_reason(exc)}。数据库未改动。") from None
-        backups._fsync_dir(paths.root)
+        kept = swap_in(paths, staged, "pre-restore", "恢复没有完成")
         # only the pre-step copies are pruned here (the kept file counts among them)
         backups.prune(paths.backups, keep_daily=10**6, keep_weekly=10**6)
     finally:
@@ -399,6 +390,24 @@ def restore(root: Path, source: Path) -> Path:
         (paths.root / CHECK_STATE).write_text(json.dumps(state), encoding="utf-8")
     log.info("restored %s from %s (previous kept at %s)", paths.db, source, kept)
     return kept if kept is not None else source
+
+
+def swap_in(paths: Paths, staged: Path, reason: str, failed: str) -> Path | None:
+    """Put the verified file `staged` in place of the workspace's database (the caller holds
+    the exclusive lock); returns where the replaced database was kept (`keep_current`). The old
+    `-wal`/`-shm` go first, so no stale WAL is replayed onto it; if the rename fails the kept
+    database goes back and `failed` starts the message."""
+    kept = keep_current(paths, reason)
+    for side in ("-wal", "-shm"):
+        Path(str(paths.db) + side).unlink(missing_ok=True)
+    try:
+        staged.replace(paths.db)
+    except OSError as exc:
+        if kept is not None and not paths.db.exists():
+            kept.replace(paths.db)  # put the database back where it was
+        raise WorkspaceError(f"{failed}：{os_reason(exc)}。数据库未改动。") from None
+    backups._fsync_dir(paths.root)
+    return kept
 
 
 def keep_current(paths: Paths, reason: str) -> Path | None:
