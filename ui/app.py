@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from ui.login import LoginDialog
 from ui.resources import install_qt_translations, register_font
 from ui.tasks import Runner, TaskRunner
+from ui.widgets.lifetime import retire
 
 if TYPE_CHECKING:
     from caseworker.domain.roles import Actor
@@ -160,6 +161,7 @@ class Controller(QObject):
 
     def _wizard_finished(self, _result: int) -> None:
         applied = self.wizard is not None and self.wizard.applied
+        retire(self.wizard)  # from its own finished signal: deleted later, not now
         self.wizard = None
         if applied:
             self._read_login_facts()
@@ -312,6 +314,7 @@ class Controller(QObject):
 
         with building():  # made without the app's Python event filters (app_filters.py)
             self.window = MainWindow(self.ctx, build_sections(self), self.settings)
+        self.window.closed.connect(self.quit)
         self.window.lock_requested.connect(lambda: self.lock(automatic=False))
         self.window.switch_user_requested.connect(self.switch_user)
         self.window.show()
@@ -439,6 +442,7 @@ class Controller(QObject):
         self.covers = []
 
     def _unlocked(self) -> None:
+        retire(self.lock_dialog)  # from its own accepted signal: deleted later, not now
         self.lock_dialog = None
         self._uncover()
         if self.window is not None:
@@ -492,7 +496,7 @@ class Controller(QObject):
     def _close_main(self) -> None:
         self.account_watch.stop()
         if self.lock_dialog is not None:  # 切换用户 from the lock screen
-            self.lock_dialog.deleteLater()
+            retire(self.lock_dialog)
             self.lock_dialog = None
         self._uncover()
         # A dialog still open (a visit form behind the lock screen) is cancelled, not left
@@ -504,8 +508,9 @@ class Controller(QObject):
             self.idle.stop()
             self.idle = None
         if self.window is not None:
+            self.window.closed.disconnect(self.quit)  # closed for the next person, not to quit
             self.window.close()
-            self.window.deleteLater()
+            retire(self.window)  # often from its own menu: deleted later, not now
             self.window = None
         if self.ctx is not None and self.ctx.actor is not None:
             from caseworker.services.children import keys
@@ -553,7 +558,7 @@ class Controller(QObject):
 
     def quit(self) -> None:
         if self.window is not None:
-            self.settings.setValue("main/geometry", self.window.saveGeometry())
+            self.window.save_geometry()
         app = QApplication.instance()
         if app is not None:
             app.quit()
@@ -597,6 +602,10 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("Caseworker")
     app.setOrganizationName("Caseworker")
     app.setApplicationDisplayName("街道民政工作台")
+    # The controller decides when the application ends (退出, the main window closed, the login
+    # or the wizard left). Qt's own rule would end it whenever no window is visible for a
+    # moment: between the wizard's 完成 and the login, or between two sessions (issue 18).
+    app.setQuitOnLastWindowClosed(False)
     register_font(app)
     install_qt_translations(app)
     from ui.widgets import screen

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.widgets.dialogs import press_focused_button
+
 _INPUT_EVENTS = {
     QEvent.Type.KeyPress,
     QEvent.Type.MouseButtonPress,
@@ -133,6 +135,7 @@ class LockDialog(QDialog):
         super().__init__()
         self._unlock = unlock
         self._switching = False
+        self._trying = False
         # Application-modal and opened last: it takes input from every other window, including
         # a modal dialog that was open when the screen locked.
         self.setWindowModality(Qt.WindowModality.ApplicationModal)
@@ -152,8 +155,11 @@ class LockDialog(QDialog):
         self.password.setPlaceholderText(self.tr("输入密码解锁"))
         self.message = QLabel()
         self.message.setStyleSheet("color: #b00020;")
+        # No default button: Enter in the password field is answered by returnPressed, and a
+        # default button would take the same Enter a second time (press_focused_button serves
+        # Enter on a focused button).
         unlock_button = QPushButton(self.tr("解锁"))
-        unlock_button.setDefault(True)
+        unlock_button.setAutoDefault(False)
         switch_button = QPushButton(self.tr("切换用户"))
         switch_button.setAutoDefault(False)
         unlock_button.clicked.connect(self._try)
@@ -171,12 +177,19 @@ class LockDialog(QDialog):
         layout.addLayout(buttons)
 
     def _try(self) -> None:
-        message = self._unlock(self.password.text())
+        if self._trying or self.result() == QDialog.DialogCode.Accepted:
+            return  # a second Enter while the password is checked
+        self._trying = True
+        try:
+            message = self._unlock(self.password.text())
+        finally:
+            self._trying = False
         if message is None:
             self.accept()
         else:
             self.message.setText(message)
             self.password.selectAll()
+            self.password.setFocus()
 
     def _switch(self) -> None:
         self._switching = True
@@ -185,7 +198,7 @@ class LockDialog(QDialog):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Esc must not close the lock: only the password or "switch user" may.
-        if event.key() == Qt.Key.Key_Escape:
+        if event.key() == Qt.Key.Key_Escape or press_focused_button(self, event):
             return
         super().keyPressEvent(event)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.widgets.dialogs import ok_cancel
+from ui.widgets.dialogs import ok_cancel, press_focused_button
 
 
 class LoginDialog(QDialog):
@@ -94,6 +95,10 @@ class LoginDialog(QDialog):
         self.message.setText(text)
         self.password.selectAll()
         self.password.setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not press_focused_button(self, event):  # Enter on the focused 登录 or 退出
+            super().keyPressEvent(event)
 
     def _submit(self) -> None:
         if not self.login_button.isEnabled():

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from caseworker.services import accounts
 from ui.context import AppContext
 from ui.messages import connect_while_alive
+from ui.widgets import screen
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,13 @@ class Section:
     build: Callable[[], QWidget]
 
 
+GEOMETRY_KEY = "main/geometry"
+
+
 class MainWindow(QMainWindow):
     lock_requested = Signal()
     switch_user_requested = Signal()
+    closed = Signal()  # by the person (退出, the title bar's ×): the application ends
 
     def __init__(self, ctx: AppContext, sections: list[Section], settings: QSettings) -> None:
         super().__init__()
@@ -73,11 +78,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         connect_while_alive(ctx.backup_taken, self, self.update_status)
-        geometry = settings.value("main/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            # Office PCs are often 1366x768: use the whole screen the first time.
+        if not screen.restore_geometry(settings, GEOMETRY_KEY, self):
+            # Office PCs are often 1366x768: use the whole screen the first time (and whenever
+            # the saved size does not fit this screen or is too small to work in).
             self.resize(1280, 720)
             self.setWindowState(Qt.WindowState.WindowMaximized)
         self.nav.setCurrentRow(0)
@@ -197,6 +200,10 @@ class MainWindow(QMainWindow):
             else self.tr("最近备份：无")
         )
 
+    def save_geometry(self) -> None:
+        screen.save_geometry(self.settings, GEOMETRY_KEY, self)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.settings.setValue("main/geometry", self.saveGeometry())
+        self.save_geometry()
         super().closeEvent(event)
+        self.closed.emit()

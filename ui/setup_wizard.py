@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from caseworker.domain import office_code
 from caseworker.domain.roles import Role
 from caseworker.services.accounts import StaffDraft
 
@@ -180,13 +181,29 @@ class _OfficePage(QWizardPage):
         self.code.setPlaceholderText(self.tr("区民政局分配的街道代码"))
         self.district = QLineEdit()
         self.district.setPlaceholderText(self.tr("例如：朝阳区"))
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setWordWrap(True)
         form = QFormLayout(self)
         form.addRow(self.tr("街道名称*："), self.name)
         form.addRow(self.tr("街道代码*："), self.code)
         form.addRow(self.tr("所属区*："), self.district)
+        form.addRow(self.message)
         self.registerField("office_name*", self.name)
         self.registerField("office_code*", self.code)
         self.registerField("district_name*", self.district)
+
+    def validatePage(self) -> bool:
+        # Said here, where it can be fixed, not only when 完成 is pressed three pages later.
+        try:
+            self.code.setText(office_code.normalise(self.code.text()))
+        except office_code.InvalidOfficeCode as exc:
+            self.message.setText(str(exc))
+            self.code.setFocus()
+            self.code.selectAll()
+            return False
+        self.message.clear()
+        return True
 
 
 class _CommunitiesPage(QWizardPage):

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from caseworker.domain import office_code as office_codes
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import COMMUNITY_SCOPED, Actor, Permission, Role
 from caseworker.passwords import hash_password, needs_rehash, verify_password
@@ -147,7 +148,10 @@ def initialise_office(
     if office(session) is not None:
         raise ValidationError("此工作区已经设置过街道信息")
     name = _clean(office_name, "街道名称", "office_name", 100)
-    code = _clean(office_code, "街道代码", "office_code", 32)
+    try:
+        code = office_codes.normalise(office_code)
+    except office_codes.InvalidOfficeCode as exc:
+        raise ValidationError(str(exc), field="office_code") from None
     district = _clean(district_name, "区名称", "district_name", 100)
     names = [" ".join(n.split()) for n in community_names if n and n.strip()]
     if not names:

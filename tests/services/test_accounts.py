@@ -28,7 +28,7 @@ def test_initialise_refuses_a_second_time_and_bad_input(
         accounts.initialise_office(
             s,
             system,
-            office_code="1",
+            office_code="110105001",
             office_name="x",
             district_name="y",
             community_names=["a"],
@@ -42,7 +42,7 @@ def test_initialise_validates_before_writing(workspace: Workspace, system: Actor
         accounts.initialise_office(
             s,
             system,
-            office_code="1",
+            office_code="110105001",
             office_name="某街道",
             district_name="某区",
             community_names=["甲社区", "甲社区"],
@@ -53,7 +53,7 @@ def test_initialise_validates_before_writing(workspace: Workspace, system: Actor
         accounts.initialise_office(
             s,
             system,
-            office_code="1",
+            office_code="110105001",
             office_name="某街道",
             district_name="某区",
             community_names=["甲社区"],

@@ -139,7 +139,7 @@ def test_an_office_that_started_on_its_own_is_enrolled_without_losing_anything(
             accounts.initialise_office(
                 s,
                 ADMIN,
-                office_code="C",
+                office_code="110105033",
                 office_name="自建街道",
                 district_name="测试区",
                 community_names=["自建一社区", "自建二村"],
@@ -160,7 +160,7 @@ def test_an_office_that_started_on_its_own_is_enrolled_without_losing_anything(
         f = tmp_path / "existing.cwenroll"
         service.add_office(
             w.hub,
-            code="C",
+            code="110105033",
             name="自建街道",
             communities=[],
             out=f,
@@ -189,7 +189,7 @@ def test_an_office_that_started_on_its_own_is_enrolled_without_losing_anything(
             ("admin", "<已隐去>")
         ]
         down = tmp_path / "down.cwbundle"
-        service.export_for(w.hub, "C", down)
+        service.export_for(w.hub, "110105033", down)
         office.import_bundle(ws, ADMIN, down)
         assert office.pending(ws, ADMIN).changes == 0
         ws.close()

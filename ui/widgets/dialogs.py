@@ -1,11 +1,13 @@
-"""Small pieces every dialog uses: OK/Cancel buttons with Chinese labels."""
+"""Small pieces every dialog uses: OK/Cancel buttons with Chinese labels, Enter on a focused
+button."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QDialog, QDialogButtonBox
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton
 
 
 def ok_cancel(
@@ -21,3 +23,19 @@ def ok_cancel(
     box.accepted.connect(on_ok or dialog.accept)
     box.rejected.connect(dialog.reject)
     return box
+
+
+def press_focused_button(dialog: QDialog, event: QKeyEvent) -> bool:
+    """Enter on a focused push button presses it, as on Windows. Dialogs whose fields answer
+    Enter themselves (login, lock) keep their buttons off auto-default, so that Enter in the
+    password field is not taken twice; Qt then ignores Enter on a focused button. Call from
+    `keyPressEvent`; True when the key was used."""
+    if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        return False
+    if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        return False
+    focus = dialog.focusWidget()
+    if isinstance(focus, QPushButton) and focus.isEnabled() and focus.isVisible():
+        focus.click()
+        return True
+    return False

@@ -7,10 +7,13 @@ moves any window that would still reach past the usable area when it is shown.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+# A main window smaller than this is never kept (issue 18: one came back at 200x235 after
+# 切换用户, was saved so, and opened so at every later start).
+USEFUL_WIDTH, USEFUL_HEIGHT = 960, 560
 TITLE_BAR = 32  # the window manager's title bar above the client area (Windows 10/11: ~31 px)
 FRAME_SIDES = 16  # left + right borders (Windows 10/11 draws ~8 px of shadow on each side)
 _override: QRect | None = None  # tests set an office screen (1366x728) here
@@ -68,8 +71,47 @@ def fit_to_screen(widget: QWidget, width: int, height: int) -> None:
     )
 
 
+def _useful(rect: QRect, area: QRect) -> bool:
+    """A window rectangle worth keeping: big enough to work in (USEFUL_*, or 60% of a smaller
+    screen) and at least half of it on the screen."""
+    big_enough = rect.width() >= min(USEFUL_WIDTH, area.width() * 3 // 5) and rect.height() >= min(
+        USEFUL_HEIGHT, area.height() * 3 // 5
+    )
+    on_screen = area.intersected(rect)
+    return (
+        big_enough and on_screen.width() * on_screen.height() >= rect.width() * rect.height() // 2
+    )
+
+
+def save_geometry(settings: QSettings, key: str, window: QWidget) -> bool:
+    """Remember `window`'s geometry under `key`, unless it is not worth restoring (hidden,
+    minimised, or its normal size too small to work in): then the last good one stays."""
+    if not window.isVisible() or window.isMinimized():
+        return False
+    if not _useful(window.normalGeometry(), available(window)):
+        return False
+    settings.setValue(key, window.saveGeometry())
+    return True
+
+
+def restore_geometry(settings: QSettings, key: str, window: QWidget) -> bool:
+    """Put back the geometry saved under `key` when it fits this screen and is big enough to
+    work in; False (and nothing changed worth keeping) otherwise, for the caller's default."""
+    blob = settings.value(key)
+    if not isinstance(blob, QByteArray | bytes) or not window.restoreGeometry(QByteArray(blob)):
+        return False
+    area = available(window)
+    normal = window.normalGeometry() if window.isMaximized() else window.geometry()
+    if not _useful(normal, area):
+        return False
+    clamp(window)
+    return True
+
+
 class ScreenFitter(QObject):
-    """Application event filter: a window being shown is kept on the usable screen area."""
+    """Application event filter: a window being shown is kept on the usable screen area, and
+    again once the window manager has put its frame around it (only then is the frame's real
+    height known: Windows' title bar is about 31 px, openbox's about 20)."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
@@ -80,7 +122,13 @@ class ScreenFitter(QObject):
             and watched.windowType() in (Qt.WindowType.Window, Qt.WindowType.Dialog)
         ):
             clamp(watched)
+            QTimer.singleShot(150, watched, lambda w=watched: _clamp_if_shown(w))
         return False
+
+
+def _clamp_if_shown(widget: QWidget) -> None:
+    if widget.isVisible():
+        clamp(widget)
 
 
 def install(app: QApplication) -> ScreenFitter:

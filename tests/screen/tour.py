@@ -1,0 +1,70 @@
+"""Open a window the way its button does, measure it with its frame on the real screen, take
+its picture, close it with Esc: the steps of the window tour (test_every_window_fits.py)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.screen.driver import RunningApp, inside
+
+# Read from the workspace inside the application, as the page would.
+PRELUDE = """
+from sqlalchemy import text as _text
+def one(sql, **params):
+    return controller.ctx.read(lambda s: s.execute(_text(sql), params).scalar())
+def page(key):
+    return controller.window.page(key)
+"""
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One window of the tour: `prepare` (statements) runs first, then `open` (an expression
+    run after the probe has answered, as a click's slot would run)."""
+
+    name: str
+    open: str
+    prepare: str = ""
+    window: str | None = None  # the class of the window expected (None: any new one)
+    close_keys: tuple[str, ...] = ("Escape",)
+
+
+def visit(app: RunningApp, stop: Stop, shots: Path) -> dict:
+    """Open `stop`'s window, check it fits, screenshot it, close it; its facts."""
+    before = {(w["cls"], w["title"]) for w in app.windows()}
+    if stop.prepare:
+        app.ask(stop.prepare)
+    app.ask(f"later(lambda: {stop.open})")
+
+    def new_windows() -> list[dict]:
+        return [
+            w
+            for w in app.windows()
+            if (w["cls"], w["title"]) not in before
+            and (stop.window is None or w["cls"] == stop.window)
+        ]
+
+    deadline = time.monotonic() + 20
+    while not new_windows():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{stop.name}: no window opened; windows: {app.windows()}")
+        time.sleep(0.15)
+    time.sleep(0.4)  # the window manager places it; its contents finish painting
+    window = new_windows()[0]
+    app.shot(shots / f"{stop.name}.png", window)
+    area = app.ask("available()")
+    problems = []
+    if not inside(window["frame"], area):
+        problems.append(f"frame {window['frame']} is not inside the usable area {area}")
+    if window["min"][1] > window["geo"][3] or window["min"][0] > window["geo"][2]:
+        problems.append(f"needs {window['min']} but has {window['geo'][2:]} (cut off)")
+    for key in stop.close_keys:
+        app.key(key)
+    deadline = time.monotonic() + 10
+    while any((w["cls"], w["title"]) == (window["cls"], window["title"]) for w in app.windows()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{stop.name}: {stop.close_keys} did not close the window")
+        time.sleep(0.15)
+    return {"name": stop.name, "window": window, "problems": problems}
