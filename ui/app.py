@@ -598,6 +598,10 @@ def login_facts(ws: Workspace) -> LoginFacts:
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
+    from ui.resources import default_to_chinese_dates
+
+    if QApplication.instance() is None:
+        default_to_chinese_dates()
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName("Caseworker")
     app.setOrganizationName("Caseworker")

@@ -5,19 +5,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from caseworker.services import exports
 from ui.context import AppContext
 from ui.messages import show_error
 from ui.messages import tr as _tr
 from ui.progress import run_with_progress
-
-
-def ask_save_path(parent: QWidget | None, title: str, suggested: Path, pattern: str) -> Path | None:
-    """The save dialog (tests replace this function)."""
-    name, _ = QFileDialog.getSaveFileName(parent, title, str(suggested), pattern)
-    return Path(name) if name else None
+from ui.widgets import file_dialogs
 
 
 def default_folder(ctx: AppContext) -> Path:
@@ -31,12 +26,17 @@ def export_list(
     actor = ctx.actor
     assert actor is not None
     spec = exports.LISTS[key]
-    suggested = default_folder(ctx) / f"{spec.title}-{date.today():%Y%m%d}.xlsx"
-    path = ask_save_path(parent, _tr("导出Excel"), suggested, _tr("Excel 文件 (*.xlsx)"))
+    path = file_dialogs.save_path(
+        parent,
+        "export",
+        _tr("导出Excel"),
+        f"{spec.title}-{date.today():%Y%m%d}.xlsx",
+        _tr("Excel 文件 (*.xlsx)"),
+        default_folder(ctx),
+        suffix=".xlsx",
+    )
     if path is None:
         return None
-    if path.suffix.lower() != ".xlsx":
-        path = path.with_name(path.name + ".xlsx")
 
     def job(progress=None) -> exports.ExportResult:  # type: ignore[no-untyped-def]
         if spec.logged:  # a child list: the export is a view, logged per child

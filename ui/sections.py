@@ -116,7 +116,7 @@ def build_sections(controller: Controller) -> list[Section]:
     def sync() -> QWidget:
         from ui.sync.page import SyncPage
 
-        return SyncPage(ctx, controller.settings)
+        return SyncPage(ctx)
 
     def reports() -> QWidget:
         from caseworker.domain.roles import Permission

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -144,11 +143,16 @@ class _EnrollPage(QWizardPage):
         self.registerField("enroll_passphrase*", self.passphrase)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("选择登记文件"), "", self.tr("登记文件 (*.cwenroll);;所有文件 (*)")
+        from ui.widgets import file_dialogs
+
+        path = file_dialogs.open_path(
+            self,
+            "enrollment",
+            self.tr("选择登记文件"),
+            self.tr("登记文件 (*.cwenroll);;所有文件 (*)"),
         )
-        if path:
-            self.path.setText(path)
+        if path is not None:
+            self.path.setText(str(path))
 
     def nextId(self) -> int:
         return PAGE_ADMIN

@@ -51,9 +51,12 @@ class RunningApp:
             HOME=str(self.home),
             XDG_CONFIG_HOME=str(self.home / "config"),
             XDG_RUNTIME_DIR=str(runtime),
-            LANG="zh_CN.UTF-8",
+            # A bare Linux machine's locale: the application makes its own dates Chinese.
+            LANG="C.UTF-8",
             PYTHONPATH=str(ROOT),
         )
+        env.pop("LC_ALL", None)
+        env.pop("LC_TIME", None)
         env[PROBE_ENV] = self.sock_path
         self.proc = subprocess.Popen(
             [

@@ -13,8 +13,20 @@ from ui.resources import install_qt_translations
 def chinese_qt(qapp: QApplication):
     assert install_qt_translations(qapp)
     yield
-    translator = qapp.property("caseworker_qt_translator")
-    qapp.removeTranslator(translator)
+    for name in ("caseworker_qt_translator", "caseworker_qt_gaps"):
+        qapp.removeTranslator(qapp.property(name))
+
+
+def test_what_qts_translation_lacks_is_filled_and_nothing_else_is_touched(chinese_qt) -> None:
+    tr = QCoreApplication.translate
+    # Left in English by qtbase_zh_CN: the file dialog's folder type and labels.
+    assert tr("QAbstractFileIconProvider", "Folder") == "文件夹"
+    assert tr("QFileDialog", "Files of &type:") == "文件类型(&T)："
+    # Strings nobody translates come back as they are (a null answer, not an empty one),
+    # and Qt's own translation still answers first.
+    assert tr("Caseworker", "导出Excel") == "导出Excel"
+    assert tr("QShortcut", "Ctrl") != ""
+    assert tr("QFileDialog", "&Open").startswith("打开")
 
 
 def test_message_box_buttons_are_chinese(chinese_qt) -> None:
@@ -42,3 +54,31 @@ def test_a_text_fields_context_menu_is_chinese(chinese_qt) -> None:
 def test_without_the_translation_qt_would_be_english(qapp: QApplication) -> None:
     # The check above can fail: untranslated, Qt says "&Yes".
     assert QCoreApplication.translate("QPlatformTheme", "&Yes") == "&Yes"
+
+
+@pytest.mark.parametrize(
+    ("env", "changed"),
+    [
+        ({}, True),
+        ({"LANG": "C.UTF-8"}, True),
+        ({"LC_ALL": "C", "LANG": "POSIX"}, True),
+        ({"LANG": "en_US.UTF-8"}, False),  # a locale the person chose is theirs
+        ({"LC_ALL": "zh_TW.UTF-8"}, False),
+    ],
+)
+def test_qts_own_dates_are_chinese_on_a_linux_without_a_locale(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], changed: bool
+) -> None:
+    from ui import resources
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LC_TIME", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(resources.sys, "platform", "linux")
+    assert resources.default_to_chinese_dates() is changed
+    if changed:
+        assert resources.os.environ["LANG"] == "zh_CN.UTF-8"
+        assert "LC_ALL" not in resources.os.environ
+    else:
+        assert {k: resources.os.environ.get(k) for k in env} == env

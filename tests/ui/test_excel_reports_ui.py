@@ -42,9 +42,7 @@ def popups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def save_to(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Path]:
     """The save dialog answers with the next path of this list."""
     answers: list[Path] = []
-    monkeypatch.setattr("ui.export.ask_save_path", lambda *a: answers.pop(0))
-    monkeypatch.setattr("ui.elderly.import_wizard.ask_save_path", lambda *a: answers.pop(0))
-    monkeypatch.setattr("ui.reports.page.ask_save_path", lambda *a: answers.pop(0))
+    monkeypatch.setattr("ui.widgets.file_dialogs.ask", lambda parent, request: [answers.pop(0)])
     return answers
 
 

@@ -205,10 +205,23 @@ def test_photos_are_added_viewed_and_removed(
     worker,
     qtbot,
     tmp_path,
+    monkeypatch,
     no_popups: list[str],  # noqa: F811
 ) -> None:
+    from PySide6.QtCore import Qt
+
     from tests.services.test_retrofit_photos import phone_photo
     from ui.retrofit.case_page import PhotoViewer
+    from ui.widgets import file_dialogs
+
+    chosen: list[list] = []  # what the file dialog answers, per click
+    asked: list[file_dialogs.Request] = []
+
+    def ask(parent, request):
+        asked.append(request)
+        return chosen.pop(0)
+
+    monkeypatch.setattr(file_dialogs, "ask", ask)
 
     page = worker.window.page("retrofit")
     page.cases.step.setCurrentIndex(page.cases.step.findData(Step.ELIGIBLE.value))
@@ -216,8 +229,17 @@ def test_photos_are_added_viewed_and_removed(
     case_page = page.case_page
     assert case_page.photo_button.isEnabled()
     before = case_page.strip.count()
-    case_page.add_photos([str(phone_photo(tmp_path / "IMG_1.jpg", (2400, 1800), 6))])
+    # The button, clicked: it opens the file dialog (issue 18: `clicked` made it do nothing).
+    chosen.append([phone_photo(tmp_path / "IMG_1.jpg", (2400, 1800), 6)])
+    qtbot.mouseClick(case_page.photo_button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 1 and asked[0].mode is file_dialogs.Mode.OPEN_MANY
+    assert "改造前" in asked[0].title
     assert case_page.strip.count() == before + 1
+    # The strip's own menu offers it too; a cancelled dialog adds nothing.
+    assert case_page.add_photo_action in case_page.strip.actions()
+    chosen.append([])
+    case_page.add_photo_action.trigger()
+    assert len(asked) == 2 and case_page.strip.count() == before + 1
     added = case_page.detail.photos[-1]
     assert (added.width, added.height) == (1200, 1600) and added.stage == "改造前"
     viewer = PhotoViewer(case_page.store, list(case_page.detail.photos), before, case_page)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -20,6 +19,7 @@ from caseworker.domain.errors import CaseworkerError
 from db.backup import BackupInfo, list_backups
 from ui.context import AppContext
 from ui.messages import connect_while_alive, show_error
+from ui.widgets import file_dialogs
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 REASONS = {
@@ -108,14 +108,15 @@ class BackupsPage(QWidget):
         self._confirm_and_restore(self.model.row(rows[0].row()).path)
 
     def restore_from_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
+        path = file_dialogs.open_path(
             self,
+            "backup",
             self.tr("选择备份文件"),
-            str(self.ctx.ws.paths.backups),
             self.tr("数据库备份 (*.sqlite3.gz *.sqlite3)"),
+            self.ctx.ws.paths.backups,
         )
-        if path:
-            self._confirm_and_restore(Path(path))
+        if path is not None:
+            self._confirm_and_restore(path)
 
     def _confirm_and_restore(self, path: Path) -> None:
         answer = QMessageBox.question(

@@ -198,6 +198,7 @@ class ChildrenPage(QWidget):
             title,
             default_filename(kind, datetime.now()),
             tr("保密：打印件每页标注打印人和时间"),
+            folder=self.ctx.ws.paths.exports,
         )
         preview.exec()
         preview.deleteLater()  # freed when closed: it holds the whole PDF (ui/elderly/print_jobs)

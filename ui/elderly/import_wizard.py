@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,9 +33,9 @@ from caseworker.domain.roster_columns import ELDERLY
 from caseworker.services.elderly import roster_import as ri
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
-from ui.export import ask_save_path
 from ui.messages import show_error
 from ui.progress import run_with_progress
+from ui.widgets import file_dialogs
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 STEPS = ("选择文件", "列对应", "预览与报告", "完成")
@@ -47,14 +46,6 @@ ROW_COLORS = {
     ri.RowStatus.MARKED: "#fff2cc",
     ri.RowStatus.NEW: "#e2efda",
 }
-
-
-def ask_open_path(parent: QWidget | None, title: str) -> Path | None:
-    """The open dialog (tests replace this function)."""
-    name, _ = QFileDialog.getOpenFileName(
-        parent, title, "", "台账 (*.xlsx *.xls *.csv);;所有文件 (*)"
-    )
-    return Path(name) if name else None
 
 
 class _RowsModel(ListTableModel[ri.RowReading]):
@@ -246,7 +237,12 @@ class ImportWizard(QDialog):
             self.accept()
 
     def _browse(self) -> None:
-        path = ask_open_path(self, self.tr("选择台账文件"))
+        path = file_dialogs.open_path(
+            self,
+            "roster",
+            self.tr("选择台账文件"),
+            self.tr("台账 (*.xlsx *.xls *.csv);;所有文件 (*)"),
+        )
         if path is not None:
             self.path_edit.setText(str(path))
 
@@ -342,8 +338,15 @@ class ImportWizard(QDialog):
     def _save_report(self) -> None:
         if self.preview is None:
             return
-        suggested = self.ctx.ws.paths.exports / f"导入报告-{Path(self.preview.file_name).stem}.xlsx"
-        path = ask_save_path(self, self.tr("保存导入报告"), suggested, "Excel (*.xlsx)")
+        path = file_dialogs.save_path(
+            self,
+            "import-report",
+            self.tr("保存导入报告"),
+            f"导入报告-{Path(self.preview.file_name).stem}.xlsx",
+            "Excel (*.xlsx)",
+            self.ctx.ws.paths.exports,
+            suffix=".xlsx",
+        )
         if path is None:
             return
         try:

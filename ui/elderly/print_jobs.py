@@ -244,7 +244,9 @@ def print_flow(
     if out is None:
         return
     pdf = merge_pdfs(out.parts)
-    preview = PrintPreview(parent, pdf, out.title, out.filename, out.summary)
+    preview = PrintPreview(
+        parent, pdf, out.title, out.filename, out.summary, folder=ctx.ws.paths.exports
+    )
     preview.exec()
     # Freed when closed: each preview kept its whole PDF (a month's forms: megabytes) and its
     # widgets for as long as the main window lived (benchmarks/bench_session.py).

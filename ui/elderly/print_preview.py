@@ -18,7 +18,6 @@ from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.widgets import file_dialogs
 from ui.widgets.screen import fit_to_screen
 
 PREVIEW_DPI = 96
@@ -68,11 +68,18 @@ class PrintPreview(QDialog):
     """Preview `pdf`; print it or save it. `printed_pages` counts pages sent to a printer."""
 
     def __init__(
-        self, parent: QWidget | None, pdf: bytes, title: str, filename: str, summary: str = ""
+        self,
+        parent: QWidget | None,
+        pdf: bytes,
+        title: str,
+        filename: str,
+        summary: str = "",
+        folder: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.pdf = pdf
         self.filename = filename
+        self.folder = folder  # where 另存为 starts (the workspace's exports/) unless one was used
         self.doc = pdfium.PdfDocument(pdf)
         self.pages = len(self.doc)
         self.printed_pages = 0
@@ -125,7 +132,18 @@ class PrintPreview(QDialog):
         QShortcut(QKeySequence(Qt.Key.Key_PageDown), self, lambda: self.page.stepUp())
         QShortcut(QKeySequence(Qt.Key.Key_PageUp), self, lambda: self.page.stepDown())
         fit_to_screen(self, 900, 1000)  # a whole A4 page when the screen allows
+        self.zoom = self._fit_width_zoom()
         self.show_page()
+
+    def _fit_width_zoom(self) -> float:
+        """1.0, or less when the widest page would not fit across the window (a landscape
+        route sheet): the first look needs no sideways scrolling."""
+        if not self.pages:
+            return 1.0
+        widest = max(self.doc[i].get_width() for i in range(min(self.pages, 3)))
+        page_px = widest / 72.0 * PREVIEW_DPI + 16  # the grey padding around the page
+        room = self.width() - 2 * self.layout().contentsMargins().left() - 24  # a scroll bar
+        return 1.0 if page_px <= room else max(0.4, room / page_px)
 
     def set_zoom(self, zoom: float) -> None:
         self.zoom = min(3.0, max(0.4, zoom))
@@ -186,11 +204,17 @@ class PrintPreview(QDialog):
         return done
 
     def save_as(self) -> None:
-        path, _filter = QFileDialog.getSaveFileName(
-            self, self.tr("另存为 PDF"), self.filename, self.tr("PDF 文件 (*.pdf)")
+        path = file_dialogs.save_path(
+            self,
+            "pdf",
+            self.tr("另存为 PDF"),
+            self.filename,
+            self.tr("PDF 文件 (*.pdf)"),
+            self.folder,
+            suffix=".pdf",
         )
-        if path:
-            self.save_to(Path(path))
+        if path is not None:
+            self.save_to(path)
 
     def save_to(self, path: Path) -> Path | None:
         if path.suffix.lower() != ".pdf":

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 from caseworker.domain import periods
 from caseworker.services import reports
 from ui.context import AppContext
-from ui.export import ask_save_path
 from ui.messages import show_error
 from ui.progress import run_with_progress
 from ui.reports.charts import ChartWidget
+from ui.widgets import file_dialogs
 
 
 def _cell(value: object, kind: str) -> str:
@@ -218,13 +218,18 @@ class ReportsPage(QWidget):
         report = self.report
         if report is None:
             return None
-        suggested = self.ctx.ws.paths.exports / f"{report.title}.{kind}"
         pattern = "PDF (*.pdf)" if kind == "pdf" else "Excel (*.xlsx)"
-        path = ask_save_path(self, self.tr("保存统计报表"), suggested, pattern)
+        path = file_dialogs.save_path(
+            self,
+            "report",
+            self.tr("保存统计报表"),
+            f"{report.title}.{kind}",
+            pattern,
+            self.ctx.ws.paths.exports,
+            suffix=f".{kind}",
+        )
         if path is None:
             return None
-        if path.suffix.lower() != f".{kind}":
-            path = path.with_name(f"{path.name}.{kind}")
 
         def job() -> Path:
             if kind == "pdf":

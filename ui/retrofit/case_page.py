@@ -10,7 +10,6 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -37,6 +36,7 @@ from ui.context import AppContext
 from ui.elderly.common import fmt_date, fmt_local
 from ui.messages import show_error
 from ui.retrofit.common import RETROFIT_TABLES, money, qty, step_colour
+from ui.widgets import file_dialogs
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 # The order the buttons appear in, main path first.
@@ -140,7 +140,9 @@ class CasePage(QWidget):
         self.assess_button.clicked.connect(self.open_assessment)
         QShortcut(QKeySequence("Ctrl+E"), self, self.open_assessment)
         self.photo_button = QPushButton(self.tr("添加照片…"))
-        self.photo_button.clicked.connect(self.add_photos)
+        # Not connected straight to add_photos: `clicked` passes `checked` (False), which
+        # add_photos took for "no files chosen" and returned (issue 18: the button did nothing).
+        self.photo_button.clicked.connect(lambda _checked=False: self.add_photos())
         self.print_button = QPushButton(self.tr("打印"))
         menu = QMenu(self.print_button)
         for kind, text in (
@@ -245,6 +247,11 @@ class CasePage(QWidget):
         self.strip.setFixedHeight(112)
         self.strip.itemActivated.connect(self._view_photo)
         self.strip.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.add_photo_action = QAction(self.tr("添加照片…"), self.strip)
+        self.add_photo_action.setShortcut(QKeySequence(Qt.Key.Key_Insert))
+        self.add_photo_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.add_photo_action.triggered.connect(lambda _checked=False: self.add_photos())
+        self.strip.addAction(self.add_photo_action)
         self.remove_photo_action = QAction(self.tr("删除这张照片"), self.strip)
         self.remove_photo_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
         self.remove_photo_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -356,6 +363,7 @@ class CasePage(QWidget):
         )
         self.assess_button.setEnabled(c.step is not Step.APPLIED)
         self.photo_button.setEnabled(self.can_edit and self._photo_stage() is not None)
+        self.add_photo_action.setEnabled(self.photo_button.isEnabled())
         self.remove_photo_action.setEnabled(self.can_edit and not c.step.closed)
         self._fill_strip(d.photos)
 
@@ -460,16 +468,17 @@ class CasePage(QWidget):
         if stage is None or self.case_id is None:
             return
         if paths is None:
-            paths, _filter = QFileDialog.getOpenFileNames(
+            chosen = file_dialogs.open_paths(
                 self,
+                "photos",
                 self.tr("选择{0}照片").format(stage.value),
-                str(Path.home()),
                 self.tr("照片 (*.jpg *.jpeg *.png *.heic *.heif)"),
             )
-        if not paths:
+        else:
+            chosen = [Path(p) for p in paths]
+        if not chosen:
             return
         store, case_id = self.store, self.case_id
-        chosen = [Path(p) for p in paths]
 
         def job(s, a):  # type: ignore[no-untyped-def]
             return [photos.add(s, a, store, case_id, photos.PhotoRequest(p, stage)) for p in chosen]

@@ -50,7 +50,7 @@ def print_blank(ctx: AppContext, parent: QWidget, kind: str) -> None:
     data, filename = run_with_progress(
         ctx.runner, lambda: build_blank(ctx, kind), parent, tr("正在生成…")
     )
-    _preview(PrintPreview(parent, data, tr("空白表"), filename))
+    _preview(PrintPreview(parent, data, tr("空白表"), filename, folder=ctx.ws.paths.exports))
 
 
 def print_case(ctx: AppContext, parent: QWidget, kind: str, case_id: str) -> None:
@@ -62,7 +62,7 @@ def print_case(ctx: AppContext, parent: QWidget, kind: str, case_id: str) -> Non
         show_error(parent, exc)
         return
     data, filename = result
-    _preview(PrintPreview(parent, data, tr(TITLES[kind]), filename))
+    _preview(PrintPreview(parent, data, tr(TITLES[kind]), filename, folder=ctx.ws.paths.exports))
 
 
 def _preview(preview: PrintPreview) -> None:

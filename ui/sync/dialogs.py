@@ -6,7 +6,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.services.audit import TABLE_LABELS
 from caseworker.sync.office import ImportPreview
+from ui.widgets import file_dialogs
 from ui.widgets.dialogs import ok_cancel
 
 
@@ -100,8 +100,11 @@ class EnrollDialog(QDialog):
         layout.addWidget(ok_cancel(self, self.tr("登记")))
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("选择登记文件"), "", self.tr("登记文件 (*.cwenroll);;所有文件 (*)")
+        path = file_dialogs.open_path(
+            self,
+            "enrollment",
+            self.tr("选择登记文件"),
+            self.tr("登记文件 (*.cwenroll);;所有文件 (*)"),
         )
-        if path:
-            self.path.setText(path)
+        if path is not None:
+            self.path.setText(str(path))

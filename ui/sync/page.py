@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -34,6 +32,7 @@ from caseworker.sync.office import BundleInfo, TransferredOut
 from ui.context import AppContext
 from ui.progress import run_with_progress
 from ui.sync.dialogs import EnrollDialog, ImportPreviewDialog, counts_text
+from ui.widgets import file_dialogs
 from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
@@ -68,10 +67,9 @@ def _value(v: Any) -> str:
 
 
 class SyncPage(QWidget):
-    def __init__(self, ctx: AppContext, settings: QSettings | None = None) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.settings = settings or QSettings()
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.clock = QLabel()
@@ -318,11 +316,11 @@ class SyncPage(QWidget):
 
     # -- export ----------------------------------------------------------------------------------
     def choose_export(self) -> None:
-        start = str(self.settings.value("sync/folder", str(self.ctx.ws.paths.exports)))
-        folder = QFileDialog.getExistingDirectory(self, self.tr("选择 U 盘或文件夹"), start)
-        if folder:
-            self.settings.setValue("sync/folder", folder)
-            self.export_to(Path(folder))
+        folder = file_dialogs.folder_path(
+            self, "bundle", self.tr("选择 U 盘或文件夹"), self.ctx.ws.paths.exports
+        )
+        if folder is not None:
+            self.export_to(folder)
 
     def export_to(self, folder: Path) -> office.ExportResult | None:
         ws, actor = self.ctx.ws, self.ctx.actor
@@ -367,12 +365,11 @@ class SyncPage(QWidget):
 
     # -- import ----------------------------------------------------------------------------------
     def choose_import(self) -> None:
-        start = str(self.settings.value("sync/folder", ""))
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("选择数据包"), start, self.tr("数据包 (*.cwbundle);;所有文件 (*)")
+        path = file_dialogs.open_path(
+            self, "bundle", self.tr("选择数据包"), self.tr("数据包 (*.cwbundle);;所有文件 (*)")
         )
-        if path:
-            self.import_from(Path(path))
+        if path is not None:
+            self.import_from(path)
 
     def import_from(self, path: Path) -> office.ImportResult | None:
         ws, actor = self.ctx.ws, self.ctx.actor
