@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""Build the desktop application with PyInstaller (one folder), then prove the frozen program works.
+"""Build the desktop application with PyInstaller (one folder), prove the frozen program works,
+then wrap it in a Windows setup program with NSIS.
 
 Two executables share one folder: `caseworker` (console: every command-line command) and
-`caseworker-gui` (windowed on Windows: what the desktop shortcut starts). Fonts, migrations and
-other resources are inside. After building, the frozen program fills a temporary demo workspace,
-checks it, and opens its login window offscreen; any failure fails the build.
+`caseworker-gui` (windowed on Windows: what the desktop shortcut starts), each with the icon and
+a version resource from pyproject.toml's version. Fonts, migrations and other resources are
+inside. After building, the frozen program fills a temporary demo workspace, checks it, and opens
+its login window offscreen; any failure fails the build.
+
+The setup (packaging/windows/caseworker.nsi): per user, no administrator rights, Start-menu and
+desktop shortcuts, an uninstaller, upgrades in place; the workspace is never touched. On Windows
+it is written to dist/caseworker-setup-VERSION.exe (NSIS 3 must be installed: makensis on PATH
+or in Program Files). Elsewhere, when makensis is present (Debian: nsis), the script is compiled
+against the Linux folder as a check only (build/setup-check.exe), as CI does.
 
     python build_installer.py            # builds into dist/caseworker/
-    python build_installer.py --no-verify
+    python build_installer.py --no-verify --no-setup
 """
 
 from __future__ import annotations
@@ -19,12 +27,55 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 DIST = ROOT / "dist"
 BUILD = ROOT / "build"
 APP = "caseworker"
+PRODUCT = "街道民政工作台"
+ICON = ROOT / "resources" / "icons" / "caseworker.ico"
+NSIS_SCRIPT = ROOT / "packaging" / "windows" / "caseworker.nsi"
+
+
+def project_version() -> str:
+    """The version in pyproject.toml: the one number of a release (caseworker.__version__, the
+    programs' version resources and the setup program all carry it; a test keeps them equal)."""
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        return str(tomllib.load(f)["project"]["version"])
+
+
+def version_tuple(version: str) -> tuple[int, int, int, int]:
+    parts = [int(p) for p in version.split(".")[:4]]
+    return (*parts, 0, 0, 0, 0)[:4]  # type: ignore[return-value]
+
+
+def version_resource(version: str, exe_name: str, description: str) -> str:
+    """PyInstaller's version file for one program (Properties → Details on Windows)."""
+    numbers = version_tuple(version)
+    strings = {
+        "CompanyName": "Caseworker",
+        "FileDescription": description,
+        "FileVersion": version,
+        "InternalName": exe_name,
+        "LegalCopyright": "Caseworker",
+        "OriginalFilename": f"{exe_name}.exe",
+        "ProductName": PRODUCT,
+        "ProductVersion": version,
+    }
+    table = "".join(f"\n          StringStruct({k!r}, {v!r})," for k, v in strings.items())
+    return (
+        "VSVersionInfo(\n"
+        f"  ffi=FixedFileInfo(filevers={numbers}, prodvers={numbers}, mask=0x3f, flags=0x0,\n"
+        "                    OS=0x40004, fileType=0x1, subtype=0x0, date=(0, 0)),\n"
+        "  kids=[\n"
+        f"    StringFileInfo([StringTable('080404b0', [{table}\n    ])]),\n"
+        "    VarFileInfo([VarStruct('Translation', [2052, 1200])]),\n"
+        "  ],\n"
+        ")\n"
+    )
+
 
 SPEC = textwrap.dedent(
     """
@@ -70,9 +121,10 @@ SPEC = textwrap.dedent(
     # a.scripts holds the runtime hooks and both entry scripts: each EXE gets the hooks + its own.
     hooks = [s for s in a.scripts if s[0] not in ("caseworker_cli", "caseworker_gui")]
     mine = {{s[0]: s for s in a.scripts}}
-    cli = EXE(pyz, hooks + [mine["caseworker_cli"]], exclude_binaries=True, name="{app}", console=True)
+    cli = EXE(pyz, hooks + [mine["caseworker_cli"]], exclude_binaries=True, name="{app}", console=True,
+              icon=r"{icon}", version=r"{build}/version-cli.txt")
     gui = EXE(pyz, hooks + [mine["caseworker_gui"]], exclude_binaries=True, name="{app}-gui",
-              console=False)
+              console=False, icon=r"{icon}", version=r"{build}/version-gui.txt")
     coll = COLLECT(cli, gui, a.binaries, a.datas, name="{app}")
     """
 )
@@ -87,8 +139,16 @@ def build() -> Path:
     BUILD.mkdir(exist_ok=True)
     (BUILD / "caseworker_cli.py").write_text(ENTRY_CLI, encoding="utf-8")
     (BUILD / "caseworker_gui.py").write_text(ENTRY_GUI, encoding="utf-8")
+    version = project_version()
+    (BUILD / "version-cli.txt").write_text(
+        version_resource(version, APP, f"{PRODUCT}（命令行）"), encoding="utf-8"
+    )
+    (BUILD / "version-gui.txt").write_text(
+        version_resource(version, f"{APP}-gui", PRODUCT), encoding="utf-8"
+    )
     spec.write_text(
-        SPEC.format(root=ROOT.as_posix(), build=BUILD.as_posix(), app=APP), encoding="utf-8"
+        SPEC.format(root=ROOT.as_posix(), build=BUILD.as_posix(), app=APP, icon=ICON.as_posix()),
+        encoding="utf-8",
     )
     subprocess.check_call(
         [
@@ -158,9 +218,38 @@ def verify(folder: Path) -> None:
             raise SystemExit(f"frozen GUI failed to open:\n{result.stdout}\n{result.stderr}")
 
 
+def find_makensis() -> str | None:
+    found = shutil.which("makensis")
+    if found:
+        return found
+    for base in (os.environ.get("PROGRAMFILES(X86)"), os.environ.get("PROGRAMFILES")):
+        if base and Path(base, "NSIS", "makensis.exe").exists():
+            return str(Path(base, "NSIS", "makensis.exe"))
+    return None
+
+
+def setup_program(folder: Path, out: Path, makensis: str) -> Path:
+    """Compile packaging/windows/caseworker.nsi around `folder` into `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.check_call(
+        [
+            makensis,
+            "-V2",
+            "-WX",  # a warning is a failure: the script stays clean
+            f"-DVERSION={project_version()}",
+            f"-DSOURCE={folder}",
+            f"-DOUTFILE={out}",
+            f"-DICON={ICON}",
+            str(NSIS_SCRIPT),
+        ]
+    )
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-verify", action="store_true", help="skip running the frozen program")
+    parser.add_argument("--no-setup", action="store_true", help="skip the NSIS setup program")
     args = parser.parse_args()
     if DIST.joinpath(APP).exists():
         shutil.rmtree(DIST / APP)
@@ -168,6 +257,20 @@ def main() -> int:
     if not args.no_verify:
         verify(folder)
     print(f"built {folder} ({folder_size(folder) / 1_048_576:.0f} MB)")
+    if args.no_setup:
+        return 0
+    makensis = find_makensis()
+    if os.name == "nt":
+        if makensis is None:
+            raise SystemExit(
+                "NSIS (makensis) was not found: install NSIS 3 from nsis.sourceforge.io, "
+                "or build with --no-setup for the folder alone"
+            )
+        setup = setup_program(folder, DIST / f"{APP}-setup-{project_version()}.exe", makensis)
+        print(f"setup program {setup} ({setup.stat().st_size / 1_048_576:.0f} MB)")
+    elif makensis is not None:
+        check = setup_program(folder, BUILD / "setup-check.exe", makensis)
+        print(f"the Windows setup script compiles around this folder ({check})")
     return 0
 
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """One entry point for a fresh machine: `python3 dev.py run` starts the app, `python3 dev.py test`
-runs the whole suite. Both create `.venv` and install the project into it when needed."""
+runs the whole suite. Both create `.venv` and install the project into it when needed.
+
+`python3 dev.py screen` runs only the real-window suite (tests/screen: the application on a
+virtual 1366x768 screen with a 40 px taskbar, driven by keys and clicks) and keeps its
+screenshots in docs/screenshots/. It needs Debian's xvfb, openbox, xdotool and imagemagick."""
 
 from __future__ import annotations
 
@@ -55,10 +59,22 @@ def run_tests(extra: list[str]) -> int:
     return 0
 
 
+def run_screen(extra: list[str]) -> int:
+    env = dict(
+        os.environ,
+        CASEWORKER_REQUIRE_SCREEN="1",  # a missing tool fails here instead of skipping
+        CASEWORKER_SCREENSHOTS=str(ROOT / "docs" / "screenshots"),
+    )
+    return subprocess.call([str(PY), "-m", "pytest", "tests/screen", *extra], cwd=ROOT, env=env)
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test", "bench", "build"}:
+    if not argv or argv[0] not in {"run", "test", "screen", "bench", "build"}:
         print(__doc__)
-        print("usage: python3 dev.py run [caseworker args] | test [pytest args] | bench | build")
+        print(
+            "usage: python3 dev.py run [caseworker args] | test [pytest args] | screen | bench "
+            "| build"
+        )
         return 2
     ensure_venv()
     cmd, rest = argv[0], argv[1:]
@@ -70,6 +86,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PY), "-m", "caseworker", *args], cwd=ROOT)
     if cmd == "test":
         return run_tests(rest)
+    if cmd == "screen":
+        return run_screen(rest)
     if cmd == "bench":
         return subprocess.call([str(PY), "-m", "benchmarks", *rest], cwd=ROOT)
     return subprocess.call([str(PY), str(ROOT / "build_installer.py"), *rest], cwd=ROOT)

@@ -59,7 +59,7 @@ class RetrofitCase(Journaled, Base):
         Index("ix_retrofit_case_step_applied", "step", "applied_on"),
         Index("ix_retrofit_case_community_step", "community_id", "step"),
         Index("ix_retrofit_case_planned_end", "step", "planned_end"),
-        Index("ix_retrofit_case_search", "applicant_name", "address", "deleted_at"),
+        Index("ix_retrofit_case_search", "applicant_name", "name_letters", "address", "deleted_at"),
     )
 
     case_no: Mapped[str] = mapped_column(String(48), unique=True)
@@ -68,6 +68,9 @@ class RetrofitCase(Journaled, Base):
         ForeignKey("elderly_resident.id"), default=None, index=True
     )
     applicant_name: Mapped[str] = mapped_column(String(60))
+    # The name's pinyin for searching ("aqs anqiushi"), kept by the case service with the name
+    # (caseworker/services/pinyin.py); journaled, so it travels with the name.
+    name_letters: Mapped[str] = mapped_column(String(260), default="")
     id_number: Mapped[str] = mapped_column(String(18), index=True)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(2))

@@ -16,7 +16,7 @@ from PySide6.QtCore import QLockFile, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from ui.login import LoginDialog
-from ui.resources import install_qt_translations, register_font
+from ui.resources import install_icon, install_qt_translations, register_font
 from ui.tasks import Runner, TaskRunner
 from ui.widgets.lifetime import retire
 
@@ -611,6 +611,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     # moment: between the wizard's 完成 and the login, or between two sessions (issue 18).
     app.setQuitOnLastWindowClosed(False)
     register_font(app)
+    install_icon(app)
     install_qt_translations(app)
     from ui.widgets import screen
 

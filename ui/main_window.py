@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -32,6 +34,20 @@ class Section:
 
 
 GEOMETRY_KEY = "main/geometry"
+
+
+class _PageScroll(QScrollArea):
+    """A page in the main window. Pages are made to fit an office screen; should one still need
+    more height than the window has (a new panel, a bigger font), it scrolls inside the window
+    instead of making the window taller than the screen (issue 18: the retrofit case page made
+    it 765 px tall, and a stacked widget is as tall as its tallest page, for ever)."""
+
+    def __init__(self, page: QWidget) -> None:
+        super().__init__()
+        self.setWidget(page)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
 
 class MainWindow(QMainWindow):
@@ -97,7 +113,7 @@ class MainWindow(QMainWindow):
             placeholder = self.stack.widget(row)
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
-            self.stack.insertWidget(row, page)
+            self.stack.insertWidget(row, _PageScroll(page))
             self._pages[row] = page
         self.stack.setCurrentIndex(row)
         if self.nav.currentRow() != row:
@@ -123,6 +139,10 @@ class MainWindow(QMainWindow):
         home = getattr(self._pages.get(row), "section_home", None)
         if callable(home):
             home()
+
+    def current_page(self) -> QWidget | None:
+        """The page shown now (None: not built yet)."""
+        return self._pages.get(self.stack.currentIndex())
 
     def section_index(self, key: str) -> int:
         return next(i for i, s in enumerate(self.sections) if s.key == key)

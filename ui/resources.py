@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QIcon
 
 FONT_FILE = "fonts/wqy-microhei.ttc"
+ICON_FILES = ("icons/caseworker.ico", "icons/caseworker.png")  # packaging/make_icons.py draws them
 QT_TRANSLATION = "qtbase_zh_CN"  # from the PySide6 wheel; build_installer.py bundles it
 UI_FONT_POINT_SIZE = 10
 
@@ -20,6 +21,23 @@ def resource_path(relative: str) -> Path:
     base = getattr(sys, "_MEIPASS", None)
     root = Path(base) if base else Path(__file__).resolve().parent.parent
     return root / "resources" / relative
+
+
+def install_icon(app: QGuiApplication) -> QIcon:
+    """The application's icon on every window and in the taskbar. Run from source on Windows,
+    the process also names itself, or the taskbar would group it under Python's icon (the
+    frozen program's own .exe carries the icon)."""
+    icon = QIcon()
+    for name in ICON_FILES:
+        path = resource_path(name)
+        if path.exists():
+            icon.addFile(str(path))
+    app.setWindowIcon(icon)
+    if sys.platform == "win32" and not getattr(sys, "frozen", False):
+        import ctypes
+
+        ctypes.windll.shell32.SetCurrentProcessExplicitAppUserModelID("Caseworker.Desktop")
+    return icon
 
 
 def register_font(app: QGuiApplication) -> str:

@@ -30,9 +30,17 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
         from caseworker.outfile import check_out
 
         check_out(args.report, (".xlsx",))
-    options = ri.ImportOptions(policy=ri.ExistingPolicy(args.existing))
+    pairs: dict[str, str] = {}
+    for given in args.community or []:
+        text, sep, name = given.partition("=")
+        if not sep or not text.strip() or not name.strip():
+            raise _Refused(f"--community 应写成“文件中的名称=本街道的社区/村”：{given}")
+        pairs[text.strip()] = name.strip()
     actor = Actor.system("cli")
     with open_workspace(args) as ws:
+        with ws.reader() as session:
+            chosen = ri.community_choices(session, pairs)
+        options = ri.ImportOptions(policy=ri.ExistingPolicy(args.existing), communities=chosen)
         if args.dry_run:
             with ws.reader() as session:
                 p = ri.preview(session, actor, args.file, options)
@@ -64,6 +72,12 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
         elif r.changes and r.status is not ri.RowStatus.SAME:
             diff = "；".join(f"{c.label} {c.old or '（空）'} → {c.new}" for c in r.changes)
             print(f"  {r.sheet} 第 {r.row} 行 {r.name}：{r.status.value}，{diff}")
+    if p.unknown_communities:
+        names = "、".join(f"“{n}”（{k} 行）" for n, k in p.unknown_communities)
+        print(
+            f"这些社区名不是本街道的社区/村：{names}。"
+            "可用 --community 名称=社区 指定各对应哪个社区/村，再导入一次。"
+        )
     if args.dry_run:
         print(
             f"预览（未写入）：将新增 {p.counts[ri.RowStatus.NEW]} 人，"
@@ -88,6 +102,7 @@ def _as_json(result: Any, dry_run: bool) -> dict[str, Any]:
         "created": result.created,
         "updated": result.updated,
         "counts": {s.value: n for s, n in p.counts.items()},
+        "unknown_communities": dict(p.unknown_communities),
         "sheets": [
             {
                 "name": s.name,
@@ -343,6 +358,12 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
         choices=("update", "skip", "mark"),
         default="update",
         help="已在台账的人：update 更新（默认）、skip 跳过、mark 不改只标出差异",
+    )
+    q.add_argument(
+        "--community",
+        action="append",
+        metavar="名称=社区",
+        help="文件里的社区名（工作表名或“社区”一栏）对应本街道的哪个社区/村，可写多次",
     )
     q.set_defaults(func=_cmd_import_roster)
 

@@ -29,7 +29,7 @@ from caseworker.domain.retrofit import (
     Step,
 )
 from caseworker.domain.roles import Actor, Role
-from caseworker.services import accounts
+from caseworker.services import accounts, pinyin
 from caseworker.services.retrofit import assessment, cases, catalogue, contractors, photos
 from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.workspace import Workspace
@@ -277,6 +277,7 @@ def _copies(
                 select(ElderlyResident.id).where(ElderlyResident.id_number == idn)
             ),
             applicant_name=name,
+            name_letters=pinyin.of_name(name).letters,
             id_number=idn,
             birth_date=birth,
             sex=sex,

@@ -409,12 +409,23 @@ def check_transition(
     return t.target
 
 
-def allowed_actions(step: Step, permissions: frozenset[Permission] | None) -> list[Action]:
-    """The actions a person with these permissions may take from `step` (for the buttons)."""
+def allowed_actions(
+    step: Step,
+    permissions: frozenset[Permission] | None,
+    *,
+    acting_staff_id: str | None = None,
+    assessed_by_id: str | None = None,
+) -> list[Action]:
+    """The actions a person with these permissions may take from `step` (for the buttons): what
+    `check_transition` would accept, so no button is offered only to be refused (approving
+    one's own assessment is not offered)."""
+    own_assessment = acting_staff_id is not None and acting_staff_id == assessed_by_id
     return [
         a
         for a, t in TRANSITIONS.items()
-        if step in t.sources and (permissions is None or t.permission in permissions)
+        if step in t.sources
+        and (permissions is None or t.permission in permissions)
+        and not (a is Action.APPROVE and own_assessment)
     ]
 
 

@@ -106,15 +106,25 @@ def test_refusals_say_why() -> None:
     assert r.check_transition(Step.INSPECTION, Action.FAIL, WORKER, "扶手松动") is Step.CONSTRUCTION
 
 
-@given(st.sampled_from(list(Step)), st.sampled_from(list(Action)))
-def test_no_step_leaves_a_closed_case_and_allowed_actions_agree(step: Step, action: Action) -> None:
-    allowed = r.allowed_actions(step, None)
+@given(
+    st.sampled_from(list(Step)),
+    st.sampled_from(list(Action)),
+    st.sampled_from([None, WORKER, SUP]),
+    st.sampled_from([None, "s1", "s2"]),
+)
+def test_no_step_leaves_a_closed_case_and_allowed_actions_agree(
+    step: Step, action: Action, permissions, assessor: str | None
+) -> None:
+    """The buttons offer exactly what the rule accepts: a supervisor is not offered 审批通过 on
+    an assessment of their own (issue 18: refused only after the click)."""
+    who = {"acting_staff_id": "s1" if permissions is not None else None, "assessed_by_id": assessor}
+    allowed = r.allowed_actions(step, permissions, **who)
     if step.closed:
         assert allowed == []
     if action is Action.APPLY:
         return
     try:
-        r.check_transition(step, action, None, "原因")
+        r.check_transition(step, action, permissions, "原因", **who)
     except r.TransitionRefused:
         assert action not in allowed
     else:

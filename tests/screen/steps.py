@@ -31,6 +31,6 @@ def go_to(app: RunningApp, key: str) -> None:
     app.key(f"ctrl+{index + 1}")
     app.wait_for(
         f"controller.window.stack.currentIndex() == {index} and "
-        f"controller.window.stack.currentWidget().isVisible()",
+        f"controller.window.current_page() is not None and controller.window.current_page().isVisible()",
         what=f"page {key}",
     )

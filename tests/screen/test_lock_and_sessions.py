@@ -46,8 +46,12 @@ def test_wrong_password_on_the_lock_keeps_it_locked(launch, demo_ws) -> None:
 def test_switch_user_then_restart_keeps_a_window_that_fits(launch, demo_ws) -> None:
     app = launch(demo_ws)
     log_in(app, "admin")
-    app.ask("later(controller.window.switch_user_requested.emit)")
+    # 文件 → 切换用户, by the keyboard (the menu opens on 锁定屏幕; one down is 切换用户).
+    app.key("alt+f")
+    app.wait_for("app().activePopupWidget() is not None", what="the 文件 menu")
+    app.key("Down", "Return")
     app.wait_active("LoginDialog")
+    assert app.ask("controller.lock_dialog") is None
     main = log_in(app, "kezhang")
     area = app.ask("available()")
     assert area == [0, 0, 1366, 728]

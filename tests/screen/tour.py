@@ -4,6 +4,7 @@ its picture, close it with Esc: the steps of the window tour (test_every_window_
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,23 @@ class Stop:
     close_keys: tuple[str, ...] = ("Escape",)
 
 
+def settled(app: RunningApp, find: Callable[[], list[dict]], timeout: float = 5) -> dict:
+    """The window `find()` returns once the window manager has placed it: active, and the same
+    frame on two looks 0.3 s apart (a picture taken sooner shows it half-placed)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        time.sleep(0.3)
+        found = find()
+        window = found[0] if found else last
+        steady = window is not None and last is not None and window["frame"] == last["frame"]
+        if steady and window["active"]:
+            return window
+        if time.monotonic() > deadline and window is not None:
+            return window
+        last = window
+
+
 def visit(app: RunningApp, stop: Stop, shots: Path) -> dict:
     """Open `stop`'s window, check it fits, screenshot it, close it; its facts."""
     before = {(w["cls"], w["title"]) for w in app.windows()}
@@ -51,8 +69,7 @@ def visit(app: RunningApp, stop: Stop, shots: Path) -> dict:
         if time.monotonic() > deadline:
             raise AssertionError(f"{stop.name}: no window opened; windows: {app.windows()}")
         time.sleep(0.15)
-    time.sleep(0.4)  # the window manager places it; its contents finish painting
-    window = new_windows()[0]
+    window = settled(app, new_windows)
     app.shot(shots / f"{stop.name}.png", window)
     area = app.ask("available()")
     problems = []
@@ -60,6 +77,8 @@ def visit(app: RunningApp, stop: Stop, shots: Path) -> dict:
         problems.append(f"frame {window['frame']} is not inside the usable area {area}")
     if window["min"][1] > window["geo"][3] or window["min"][0] > window["geo"][2]:
         problems.append(f"needs {window['min']} but has {window['geo'][2:]} (cut off)")
+    if not stop.close_keys:  # the caller closes it
+        return {"name": stop.name, "window": window, "problems": problems}
     for key in stop.close_keys:
         app.key(key)
     deadline = time.monotonic() + 10

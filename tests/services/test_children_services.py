@@ -365,3 +365,44 @@ def test_open_cases_of_children_turning_18_are_listed_with_the_day(
         ("将成年", date(2027, 1, 10), 0)
     ]
     assert [(i.child_name, i.days_overdue) for i in after] == [("将成年", 2)]
+
+
+def test_a_new_child_gets_the_communitys_director_and_a_move_changes_it(
+    office_ws: Workspace, staff: dict[str, Actor]
+) -> None:
+    """Issue 18: a child registered by the supervisor had no 儿童主任."""
+    sup, zhao, qian = staff["dudao"], staff["ertong1"], staff["ertong2"]
+    ids = community_ids(office_ws)
+    with office_ws.writer(sup) as s:
+        made = register.register(
+            s,
+            sup,
+            register.ChildDraft("新登记", child_id_number(date(2015, 3, 4)), ids["和平里社区"]),
+            today=TODAY,
+        ).child
+        assert made.director_staff_id == zhao.staff_id
+        # Moved to 安贞社区: looked after by that community's director.
+        moved = register.update(
+            s,
+            sup,
+            made.id,
+            register.ChildDraft("新登记", made.id_number, ids["安贞社区"]),
+            today=TODAY,
+        )
+        assert moved.director_staff_id == qian.staff_id
+        # A community without a director: none rather than another community's.
+        elsewhere = register.register(
+            s,
+            sup,
+            register.ChildDraft("柳芳", child_id_number(date(2014, 5, 6)), ids["柳芳村"]),
+            today=TODAY,
+        ).child
+        assert elsewhere.director_staff_id is None
+    with office_ws.writer(qian) as s:
+        own = register.register(
+            s,
+            qian,
+            register.ChildDraft("自己登", child_id_number(date(2013, 7, 8)), ids["安贞社区"]),
+            today=TODAY,
+        ).child
+        assert own.director_staff_id == qian.staff_id

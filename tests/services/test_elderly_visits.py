@@ -149,6 +149,40 @@ def test_amendment_keeps_the_original(
         visits.amend(s, worker, v.id, {"problems": "卫生间和厨房地滑"}, "再来一次", today=TODAY)
 
 
+def test_a_corrected_visit_date_takes_the_forms_proposed_next_visit_along(
+    office_ws: Workspace, worker: Actor, person: roster.ResidentInfo
+) -> None:
+    """Issue 18: after a visit date was corrected, the visit row said 下次探访 2027-01-02 and the
+    resident's 下次应访 2027-01-01. The form's own proposal follows the date; a chosen one stays."""
+    with office_ws.reader() as s:
+        proposal = schedule.propose_next_visit(s, worker, person.id, date(2026, 11, 10))
+    with office_ws.writer(worker) as s:
+        v = visits.complete(s, worker, draft(person, next_visit_on=proposal), today=TODAY)
+        amended = visits.amend(
+            s, worker, v.id, {"visit_date": date(2026, 11, 8)}, "日期抄错", today=TODAY
+        )
+    moved = schedule.propose_next_visit
+    with office_ws.reader() as s:
+        expected = moved(s, worker, person.id, date(2026, 11, 8))
+        due = roster.get(s, worker, person.id, today=TODAY).next_due
+    assert amended.values.next_visit_on == expected == due
+    assert amended.amended_fields == {"visit_date", "next_visit_on"}
+    assert {a.reason for a in amended.amendments} == {"日期抄错"}
+    # A next visit the visitor chose (earlier than the standard) is theirs: it stays.
+    chosen = date(2026, 11, 25)
+    with office_ws.writer(worker) as s:
+        w = visits.complete(
+            s,
+            worker,
+            draft(person, visit_date=date(2026, 11, 12), next_visit_on=chosen),
+            today=TODAY,
+        )
+        again = visits.amend(
+            s, worker, w.id, {"visit_date": date(2026, 11, 13)}, "抄错", today=TODAY
+        )
+    assert again.values.next_visit_on == chosen and again.amended_fields == {"visit_date"}
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

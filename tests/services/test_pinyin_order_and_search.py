@@ -117,3 +117,33 @@ def test_the_migration_fills_the_pinyin_of_residents_on_file(
             got = dict(s.execute(select(ElderlyResident.name, ElderlyResident.name_letters)).all())
         assert got["单雄信"] == "sxx shanxiongxin" and got["王小红"] == "wxh wangxiaohong"
         assert ws.integrity_problems() == []
+
+
+def test_the_migration_fills_the_pinyin_of_retrofit_cases_on_file(
+    office_ws: Workspace, worker: Actor
+) -> None:
+    """Take a workspace back to 0013 (no name_letters on retrofit_case), reopen it: 0014 fills
+    them in, and the case list finds the applicant by initials."""
+    from alembic import command
+
+    from caseworker.services.retrofit import search
+    from db.retrofit import RetrofitCase
+    from db.schema import _alembic_config
+    from tests.services._retrofit import open_case
+
+    made = open_case(office_ws, worker, "安秋实", seq=71)
+    with office_ws.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0013")
+    root = office_ws.paths.root
+    office_ws.close()
+    con = sqlite3.connect(root / "caseworker.sqlite3")
+    cols = {r[1] for r in con.execute("PRAGMA table_info(retrofit_case)")}
+    con.close()
+    assert "name_letters" not in cols
+    with Workspace.open(root) as ws:
+        assert ws.schema_status == "migrated"
+        with ws.reader() as s:
+            assert s.get(RetrofitCase, made.id).name_letters == "aqs anqiushi"
+            found = search.page(s, worker, search.CaseQuery(text="aqs"), 0, 10)
+        assert [r.id for r in found] == [made.id]
+        assert ws.integrity_problems() == []

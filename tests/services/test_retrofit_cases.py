@@ -301,6 +301,9 @@ def test_case_list_filters_searches_and_work_lists(office_ws: Workspace, worker:
 
     assert set(ids(text="陈")) == {a.id, b.id}
     assert ids(text="林淑") == [c.id]
+    # Pinyin, as on the roster and the child register (issue 18: `aqs` found nothing).
+    assert set(ids(text="cgl")) == {a.id} and set(ids(text="chen")) == {a.id, b.id}
+    assert ids(text="linshufen") == [c.id] and ids(text="LSF") == [c.id]
     assert ids(text=c.case_no) == [c.id]
     assert set(ids(year=2026)) == {a.id, b.id} and ids(year=2025) == [c.id]
     assert ids(step=Step.APPLIED) == [c.id]

@@ -228,6 +228,47 @@ def test_mapping_can_be_corrected(office_ws: Workspace, worker: Actor, tmp_path:
     assert [(r.status, r.community_name) for r in p.rows] == [(ri.RowStatus.NEW, "安贞社区")]
 
 
+def test_sheets_named_after_communities_the_office_does_not_have_can_be_mapped(
+    office_ws: Workspace, worker: Actor, tmp_path: Path
+) -> None:
+    """Issue 18: a 台账 whose sheets are named after communities the office does not have
+    refused every row (没有社区) with no way to say which community a sheet is."""
+    header = ["姓名", "身份证号"]
+    a_id = idnumber.make("110105", date(1940, 2, 3), 13)
+    b_id = idnumber.make("110105", date(1941, 4, 5), 15)
+    c_id = idnumber.make("110105", date(1942, 6, 7), 17)
+    path = m.write_xlsx(
+        tmp_path / "旧台账.xlsx",
+        [
+            ("一片区", [header, ["甲老人", a_id], ["乙老人", b_id]]),
+            ("Sheet2", [[*header, "社区"], ["丙老人", c_id, "老安贞"]]),
+        ],
+    )
+    p = _preview(office_ws, worker, path)
+    assert p.counts[ri.RowStatus.REJECTED] == 3
+    assert dict(p.unknown_communities) == {"一片区": 2, "老安贞": 1}
+    ids = community_ids(office_ws)
+    chosen = {"一片区": ids["和平里社区"], "老 安贞": ids["安贞社区"]}  # spelled loosely
+    p = _preview(office_ws, worker, path, communities=chosen)
+    assert p.unknown_communities == ()
+    got = {r.name: (r.status, r.community_name) for r in p.rows}
+    assert got == {
+        "甲老人": (ri.RowStatus.NEW, "和平里社区"),
+        "乙老人": (ri.RowStatus.NEW, "和平里社区"),
+        "丙老人": (ri.RowStatus.NEW, "安贞社区"),
+    }
+    result = ri.apply_file(
+        office_ws, worker, path, ri.ImportOptions(communities=chosen), today=TODAY
+    )
+    assert result.created == 3
+    with office_ws.reader() as s:
+        assert ri.community_choices(s, {"一片区": "和平里"}) == {"一片区": ids["和平里社区"]}
+        with pytest.raises(ValidationError, match="不是本街道的社区"):
+            ri.community_choices(s, {"一片区": "月球社区"})
+        with pytest.raises(ValidationError, match="不是本街道的"):
+            ri.preview(s, worker, path, ri.ImportOptions(communities={"一片区": "no-such-id"}))
+
+
 def test_refusals(office_ws: Workspace, worker: Actor, tmp_path: Path) -> None:
     bad = tmp_path / "坏.xlsx"
     bad.write_bytes(b"PK\x03\x04 not really a zip")

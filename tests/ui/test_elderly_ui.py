@@ -308,7 +308,7 @@ def test_completing_a_visit_updates_due_list_and_rate(
     assert second.resident_id not in {r.resident_id for r in panel.overdue_model.rows}
     # the panel opens the resident on double-click/Enter
     panel.overdue_view.activated.emit(panel.overdue_model.index(0, 0))
-    assert worker_session.window.stack.currentWidget() is page
+    assert worker_session.window.current_page() is page
     assert page.resident.resident_id == panel.overdue_model.row(0).resident_id
 
 

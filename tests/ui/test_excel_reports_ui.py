@@ -93,6 +93,38 @@ def test_import_wizard_file_mapping_preview_apply(
     assert "无变化 6 行" in again.summary_label.text() and not again.next_button.isEnabled()
 
 
+def test_wizard_maps_a_sheet_named_after_an_unknown_community(
+    office_ws: Workspace, worker: Actor, qtbot, tmp_path: Path, popups
+) -> None:
+    """Issue 18: every row of a sheet named 一片区 was refused (没有社区) with no way out."""
+    from datetime import date
+
+    from caseworker.domain import idnumber
+
+    ctx = _ctx(office_ws, worker)
+    wizard = ImportWizard(ctx)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    people = [["姓名", "身份证号"]] + [
+        [f"老人{i}", idnumber.make("110105", date(1940, 1, 1 + i), 11 + 2 * i)] for i in range(3)
+    ]
+    path = m.write_xlsx(tmp_path / "旧.xlsx", [("一片区", people)])
+    wizard.path_edit.setText(str(path))
+    wizard.next_button.click()
+    wizard.next_button.click()
+    assert wizard.pages.currentIndex() == 2 and not wizard.next_button.isEnabled()
+    assert wizard.communities_box.isVisible()
+    assert wizard.communities_table.item(0, 0).text() == "一片区"
+    assert wizard.communities_table.item(0, 1).text() == "3"
+    _name, combo = wizard.community_combos[0]
+    combo.setCurrentIndex(combo.findText("柳芳村"))
+    wizard.remap_button.click()
+    assert not wizard.communities_box.isVisible()
+    assert "新增 3 人" in wizard.summary_label.text() and wizard.next_button.isEnabled()
+    wizard.next_button.click()
+    assert _count(office_ws) == 3
+
+
 def test_wizard_mapping_can_be_corrected(
     office_ws: Workspace, worker: Actor, qtbot, tmp_path: Path, popups
 ) -> None:

@@ -31,8 +31,8 @@ def test_an_export_starts_in_exports_then_in_the_folder_last_used(
     worker: Actor,
     qtbot,
     tmp_path: Path,
-    popups,
-    asked,  # noqa: F811
+    popups,  # noqa: F811
+    asked,
 ) -> None:
     from ui.export import export_list
 
@@ -62,8 +62,8 @@ def test_cancelling_a_save_writes_nothing(
     office_ws: Workspace,
     worker: Actor,
     qtbot,
-    popups,
-    asked,  # noqa: F811
+    popups,  # noqa: F811
+    asked,
 ) -> None:
     from ui.export import export_list
 

@@ -113,7 +113,7 @@ def test_printing_from_home_keeps_its_filter_and_stays_on_home(session, qtbot, n
     everyone = session.ctx.read(lambda s: forms.month_forms(s, me, date.today()))
     assert seen["visitor"] == me.staff_id
     assert seen["pages"] == len(mine) < len(everyone)
-    assert window.stack.currentWidget() is home
+    assert window.current_page() is home
 
 
 def _complete_twice(session, qtbot, monkeypatch, answer):
@@ -302,7 +302,7 @@ def test_clicking_the_section_again_returns_to_the_roster(session, qtbot) -> Non
         Qt.MouseButton.LeftButton,
         pos=window.nav.visualItemRect(item).center(),
     )
-    assert window.stack.currentWidget() is page and page.stack.currentWidget() is page.resident
+    assert window.current_page() is page and page.stack.currentWidget() is page.resident
 
 
 def test_the_change_password_dialog_states_the_rule(session) -> None:

@@ -55,7 +55,8 @@ def child_dialog(
             living_arrangement=v["living_arrangement"] or "",
             notes=v["notes"],
             registered_on=v["registered_on"],
-            director_staff_id=info.director_staff_id if info else None,
+            # Kept, or the community's director when the community changes: the service decides.
+            director_staff_id=None,
         )
         if info is None:
             return register.register(s, a, draft)

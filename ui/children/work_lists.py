@@ -21,7 +21,12 @@ from PySide6.QtWidgets import (
 from caseworker.services.children import worklists
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
-from ui.widgets.table_models import Column, ListTableModel, configure_view
+from ui.widgets.table_models import (
+    WORK_LIST_ROWS,
+    Column,
+    ListTableModel,
+    configure_view,
+)
 
 # The work lists as exported (caseworker.services.exports), in the tabs' order.
 EXPORTS: tuple[tuple[str, str], ...] = (
@@ -103,7 +108,7 @@ class ChildWorkLists(QGroupBox):
             view = QTableView()
             view.setObjectName(f"list_{key}")
             view.setModel(model)
-            configure_view(view)
+            configure_view(view, min_rows=WORK_LIST_ROWS)
             for col, width in enumerate((80, 96, 80, 70, 50)):
                 view.setColumnWidth(col, width)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
@@ -226,6 +227,18 @@ def with_error(field: QWidget, error: ErrorLabel) -> QWidget:
     return box
 
 
+def _edit_signals(widget: QWidget) -> list[Any]:
+    """The signals that say a person changed `widget`'s value."""
+    for attr in ("textEdited", "currentIndexChanged", "toggled", "valueChanged"):
+        signal = getattr(widget, attr, None)
+        if signal is not None:
+            return [signal]
+    if hasattr(widget, "textChanged"):  # QPlainTextEdit
+        return [widget.textChanged]  # type: ignore[attr-defined]
+    boxes = getattr(widget, "boxes", None)  # Checks: a row of check boxes
+    return [b.toggled for b in boxes] if boxes else []
+
+
 class FieldErrors:
     """Field name → (widget, error label): show a service's refusal next to the field at fault."""
 
@@ -237,6 +250,10 @@ class FieldErrors:
         label = ErrorLabel()
         label.setObjectName(f"error_{name}")
         self.fields[name] = (widget, label)
+        # A message about the value goes once the value is changed (issue 18: a corrected ID
+        # number kept its error until 保存 was pressed again).
+        for signal in _edit_signals(widget):
+            signal.connect(lambda *_args, lab=label: lab.say(""))
         return with_error(widget, label)
 
     def clear(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.errors import ValidationError
 from caseworker.domain.roster_columns import ELDERLY
+from caseworker.services import accounts
 from caseworker.services.elderly import roster_import as ri
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
@@ -65,6 +67,7 @@ class ImportWizard(QDialog):
         self.preview: ri.ImportPreview | None = None
         self.result: ri.ImportResult | None = None
         self.mapping: dict[str, str] = {}
+        self.community_map: dict[str, str] = {}  # the file's community name → office community
         self.setWindowTitle(self.tr("导入台账"))
         self.resize(980, 620)
         self.step_label = QLabel()
@@ -184,11 +187,57 @@ class ImportWizard(QDialog):
         configure_view(self.rows_view)
         for col, width in enumerate((100, 44, 110, 70, 150, 86, 40, 96, 320)):
             self.rows_view.setColumnWidth(col, width)
+        # Names the file gives communities that none of the office's matched (a sheet called
+        # 一片区): each can be mapped to one of the office's, and the preview read again.
+        self.communities_box = QGroupBox(
+            self.tr("文件中的社区名不是本街道的社区/村：请指定对应哪个")
+        )
+        self.communities_table = QTableWidget(0, 3)
+        self.communities_table.setHorizontalHeaderLabels(
+            [self.tr("文件中的名称"), self.tr("行数"), self.tr("对应本街道的")]
+        )
+        self.communities_table.horizontalHeader().setStretchLastSection(True)
+        self.communities_table.setColumnWidth(0, 200)
+        self.communities_table.setColumnWidth(1, 60)
+        self.communities_table.setMaximumHeight(140)
+        self.remap_button = QPushButton(self.tr("按此对应重新预览"))
+        self.remap_button.clicked.connect(self._remap_communities)
+        box_layout = QHBoxLayout(self.communities_box)
+        box_layout.addWidget(self.communities_table, 1)
+        box_layout.addWidget(self.remap_button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.communities_box.hide()
         layout = QVBoxLayout(page)
         layout.addWidget(self.summary_label)
+        layout.addWidget(self.communities_box)
         layout.addLayout(top)
         layout.addWidget(self.rows_view, 1)
         return page
+
+    def _fill_communities(self) -> None:
+        assert self.preview is not None
+        unknown = self.preview.unknown_communities
+        self.communities_box.setVisible(bool(unknown))
+        self.communities_table.setRowCount(len(unknown))
+        self.community_combos: list[tuple[str, QComboBox]] = []
+        choices = self.ctx.read(accounts.communities) if unknown else []
+        for i, (name, rows) in enumerate(unknown):
+            for c, text in ((0, name), (1, str(rows))):
+                item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                self.communities_table.setItem(i, c, item)
+            combo = QComboBox()
+            combo.addItem(self.tr("（不导入这些行）"), "")
+            for community in choices:
+                combo.addItem(community.name, community.id)
+            self.communities_table.setCellWidget(i, 2, combo)
+            self.community_combos.append((name, combo))
+
+    def _remap_communities(self) -> None:
+        chosen = {name: combo.currentData() for name, combo in self.community_combos}
+        self.community_map.update({k: v for k, v in chosen.items() if v})
+        if self._run_preview(mapping=self.mapping):
+            self._fill_preview()
+            self._show(2)
 
     def _done_page(self) -> QWidget:
         page = QWidget()
@@ -252,7 +301,9 @@ class ImportWizard(QDialog):
     def options(self, mapping: dict[str, str]) -> ri.ImportOptions:
         checked = self.policy_group.checkedButton()
         policy = ri.ExistingPolicy(checked.property("policy")) if checked else "update"
-        return ri.ImportOptions(policy=ri.ExistingPolicy(policy), mapping=mapping)
+        return ri.ImportOptions(
+            policy=ri.ExistingPolicy(policy), mapping=mapping, communities=dict(self.community_map)
+        )
 
     def _run_preview(self, mapping: dict[str, str]) -> bool:
         if not self.path_edit.text().strip():
@@ -322,6 +373,7 @@ class ImportWizard(QDialog):
                 p.file_name, p.summary(), c[ri.RowStatus.NEW], c[ri.RowStatus.UPDATE]
             )
         )  # fmt: skip
+        self._fill_communities()
         self._fill_rows()
 
     def _fill_rows(self) -> None:

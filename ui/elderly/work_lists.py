@@ -33,7 +33,12 @@ from caseworker.services.elderly.schedule import CommunityRate, DueRow, Referral
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.table_models import Column, ListTableModel, configure_view
+from ui.widgets.table_models import (
+    WORK_LIST_ROWS,
+    Column,
+    ListTableModel,
+    configure_view,
+)
 
 LIST_LIMIT = 500  # a work list longer than this is read from the roster's filters instead
 REFERRAL_PAGE = 200  # open referrals per page (5,623 were open at a 100,000-resident office)
@@ -43,7 +48,7 @@ class _List(QTableView):
     def __init__(self, model, widths: tuple[int, ...], open_row: Callable[[int], None]) -> None:
         super().__init__()
         self.setModel(model)
-        configure_view(self)
+        configure_view(self, min_rows=WORK_LIST_ROWS)
         for col, width in enumerate(widths):
             self.setColumnWidth(col, width)
         self.doubleClicked.connect(lambda i: open_row(i.row()))

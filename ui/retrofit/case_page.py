@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -37,7 +38,7 @@ from ui.elderly.common import fmt_date, fmt_local
 from ui.messages import show_error
 from ui.retrofit.common import RETROFIT_TABLES, money, qty, step_colour
 from ui.widgets import file_dialogs
-from ui.widgets.table_models import Column, ListTableModel, configure_view
+from ui.widgets.table_models import ROW_HEIGHT, Column, ListTableModel, configure_view
 
 # The order the buttons appear in, main path first.
 BUTTON_ORDER = (
@@ -68,6 +69,12 @@ def _label(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _caption(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
     return label
 
 
@@ -170,27 +177,41 @@ class CasePage(QWidget):
             b.clicked.connect(lambda _c=False, a=action: self.take_step(a))
             self.action_buttons[action] = b
             self.action_row.addWidget(b)
-        self.action_row.addStretch()
+        self.action_row.addStretch(1)
 
-        self.info = QFormLayout()
+        # The page fits an office screen (issue 18: its 11 rows of facts made the main window
+        # 765 px tall): the applicant's facts in two columns, the construction facts above the
+        # timeline they belong to.
         self.fields: dict[str, QLabel] = {}
-        for key, text in (
-            ("id", "身份证号"),
-            ("who", "性别/年龄"),
-            ("community", "社区/村"),
-            ("address", "住址"),
-            ("phone", "电话"),
-            ("contact", "家属/联系人"),
-            ("categories", "家庭类别"),
-            ("eligible", "补贴资格"),
-            ("contractor", "施工单位"),
-            ("dates", "施工日期"),
-            ("closed", "结案"),
-        ):
+        info = QGridLayout()
+        info.setHorizontalSpacing(8)
+        info.setVerticalSpacing(4)
+        applicant = (
+            ("id", "身份证号", 0, 0),
+            ("who", "性别/年龄", 0, 2),
+            ("community", "社区/村", 1, 0),
+            ("phone", "电话", 1, 2),
+            ("address", "住址", 2, 0),
+            ("contact", "家属/联系人", 2, 2),
+            ("categories", "家庭类别", 3, 0),
+        )
+        for key, text, row, col in applicant:
             self.fields[key] = _label()
-            self.info.addRow(self.tr(text) + "：", self.fields[key])
+            info.addWidget(_caption(self.tr(text) + "："), row, col)
+            info.addWidget(self.fields[key], row, col + 1)
+        # The reason can be long: it has a row of its own across both columns, wrapped.
+        self.fields["eligible"] = _label()
+        info.addWidget(_caption(self.tr("补贴资格") + "："), 4, 0)
+        info.addWidget(self.fields["eligible"], 4, 1, 1, 3)
+        info.setColumnStretch(1, 1)
+        info.setColumnStretch(3, 1)
         info_box = QGroupBox(self.tr("申请人"))
-        info_box.setLayout(self.info)
+        info_box.setLayout(info)
+        process = self.process = QFormLayout()
+        process.setVerticalSpacing(2)
+        for key, text in (("contractor", "施工单位"), ("dates", "施工日期"), ("closed", "结案")):
+            self.fields[key] = _label()
+            process.addRow(self.tr(text) + "：", self.fields[key])
 
         self.timeline_model: ListTableModel[EventInfo] = ListTableModel(
             [
@@ -211,7 +232,10 @@ class CasePage(QWidget):
         for col, width in enumerate((86, 90, 150, 70, 220)):
             self.timeline.setColumnWidth(col, width)
         timeline_box = QGroupBox(self.tr("办理经过"))
-        QVBoxLayout(timeline_box).addWidget(self.timeline)
+        timeline_column = QVBoxLayout(timeline_box)
+        timeline_column.addLayout(process)
+        timeline_column.addWidget(self.timeline, 1)
+        self.timeline.setMinimumHeight(3 * ROW_HEIGHT + 24)
 
         self.items_model: ListTableModel[tuple[ItemInfo, int, int, int]] = ListTableModel(
             [
@@ -244,7 +268,7 @@ class CasePage(QWidget):
         self.strip.setIconSize(QSize(96, 72))
         self.strip.setFlow(QListView.Flow.LeftToRight)
         self.strip.setWrapping(False)
-        self.strip.setFixedHeight(112)
+        self.strip.setFixedHeight(104)
         self.strip.itemActivated.connect(self._view_photo)
         self.strip.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.add_photo_action = QAction(self.tr("添加照片…"), self.strip)
@@ -259,17 +283,21 @@ class CasePage(QWidget):
         self.strip.addAction(self.remove_photo_action)
         photos_box = QGroupBox(self.tr("照片（双击或 Enter 查看）"))
         QVBoxLayout(photos_box).addWidget(self.strip)
-        photos_box.setMaximumHeight(146)
-        self.items.setMinimumHeight(112)
+        self.items.setMinimumHeight(3 * ROW_HEIGHT + 24)
 
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(info_box)
         upper.addWidget(timeline_box)
-        upper.setSizes([380, 620])
+        upper.setSizes([560, 640])
+        # The steps and what can be done now share a row.
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.steps_bar)
+        steps_row.addSpacing(16)
+        steps_row.addLayout(self.action_row, 1)
         layout = QVBoxLayout(self)
+        layout.setSpacing(6)
         layout.addLayout(top)
-        layout.addWidget(self.steps_bar)
-        layout.addLayout(self.action_row)
+        layout.addLayout(steps_row)
         layout.addWidget(upper, 2)
         layout.addWidget(items_box, 3)
         layout.addWidget(photos_box)
@@ -329,6 +357,9 @@ class CasePage(QWidget):
             if c.signed_by:
                 closed += self.tr("（验收单签字：{0}）").format(c.signed_by)
         f["closed"].setText(closed)
+        # Only the facts this case has: no empty 施工单位 before construction, no empty 结案.
+        for row, value in enumerate((c.contractor_name, dates, closed)):
+            self.process.setRowVisible(row, bool(value))
         self.timeline_model.set_rows(d.events)
         self.items_model.set_rows(
             [
@@ -419,18 +450,26 @@ class CasePage(QWidget):
 
         if self.detail is None:
             return
-        summary = ""
-        if action is Action.APPROVE:
+        summary: list[tuple[str, str]] = []
+        if action is Action.APPROVE:  # what the supervisor approves, each figure on its row
             t = self.detail.totals
-            summary = self.tr(
-                "评估 {0} 项，合计 {1} 元，政府补贴 {2} 元，家庭自付 {3} 元。评估人：{4}"
-            ).format(
-                len(self.detail.items),
-                money(t.cost_fen),
-                money(t.subsidy_fen),
-                money(t.household_fen),
-                self.detail.case.assessed_by_name,
-            )
+            summary = [
+                (self.tr("评估项目"), self.tr("{0} 项").format(len(self.detail.items))),
+                (self.tr("合计"), self.tr("{0} 元").format(money(t.cost_fen))),
+                (self.tr("政府补贴"), self.tr("{0} 元").format(money(t.subsidy_fen))),
+                (self.tr("家庭自付"), self.tr("{0} 元").format(money(t.household_fen))),
+                (self.tr("评估人"), self.detail.case.assessed_by_name),
+            ]
+            if t.moved_to_household_fen:
+                summary.insert(
+                    4,
+                    (
+                        self.tr("超出上限"),
+                        self.tr("{0} 元由家庭承担（每户上限 {1} 元）").format(
+                            money(t.moved_to_household_fen), money(t.household_cap_fen)
+                        ),
+                    ),
+                )
         StepDialog(self.ctx, self.detail.case, action, self, summary).exec()
 
     def open_assessment(self) -> None:

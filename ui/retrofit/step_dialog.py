@@ -43,7 +43,7 @@ class StepDialog(QDialog):
         case: CaseInfo,
         action: Action,
         parent: QWidget | None = None,
-        summary: str = "",
+        summary: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -57,10 +57,14 @@ class StepDialog(QDialog):
         )
         head.setStyleSheet("font-weight: bold;")
         form.addRow(head)
-        if summary:
-            text = QLabel(summary)
-            text.setWordWrap(True)
-            form.addRow(text)
+        # The figures being decided on (審批: the money), a row each: a wrapped sentence was cut
+        # off by the dialog's height (issue 18).
+        self.summary: dict[str, QLabel] = {}
+        for label, value in summary or []:
+            shown = QLabel(value)
+            shown.setStyleSheet("font-weight: bold;")
+            self.summary[label] = shown
+            form.addRow(label + "：", shown)
         self.on = DateField(date.today())
         form.addRow(self.tr("日期"), self.on)
         self.contractor = QComboBox()

@@ -15,7 +15,12 @@ from caseworker.services.retrofit.search import WORK_LISTS, CaseQuery, CaseRow
 from ui.context import AppContext
 from ui.retrofit.common import RETROFIT_TABLES
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.table_models import Column, ListTableModel, configure_view
+from ui.widgets.table_models import (
+    WORK_LIST_ROWS,
+    Column,
+    ListTableModel,
+    configure_view,
+)
 
 LIST_LIMIT = 200  # longer lists are read in the 适老化改造 section's filters
 
@@ -56,10 +61,10 @@ class RetrofitWorkListsPanel(QGroupBox):
             model: ListTableModel[CaseRow] = ListTableModel(cols)
             view = QTableView()
             view.setModel(model)
-            configure_view(view)
+            # 工作台 scrolls: a list keeps room for a few rows (it showed about 3 at 48 px)
+            configure_view(view, min_rows=WORK_LIST_ROWS)
             for col, width in enumerate((150, 70, 90, 200, 100, 86, 150, 86)):
                 view.setColumnWidth(col, width)
-            view.setMinimumHeight(48)  # the home page must fit small screens with both panels
             view.doubleClicked.connect(lambda i, m=model: self._open(m, i.row()))
             view.activated.connect(lambda i, m=model: self._open(m, i.row()))
             self.models[key] = model

@@ -156,8 +156,13 @@ class PagedTableModel(_ColumnsModel[T]):
         self.endInsertRows()
 
 
-def configure_view(view) -> None:  # view: QTableView
-    """Fast defaults for big tables: fixed row height, no ResizeToContents, row selection."""
+ROW_HEIGHT = 26
+WORK_LIST_ROWS = 5  # a work list on 工作台 never shrinks below this many rows (the page scrolls)
+
+
+def configure_view(view, min_rows: int = 0) -> None:  # view: QTableView
+    """Fast defaults for big tables: fixed row height, no ResizeToContents, row selection;
+    with `min_rows`, never shorter than that many rows and the header."""
     from PySide6.QtWidgets import QAbstractItemView, QHeaderView
 
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -165,7 +170,10 @@ def configure_view(view) -> None:  # view: QTableView
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    view.verticalHeader().setDefaultSectionSize(26)
+    view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
     view.verticalHeader().hide()
+    if min_rows:
+        header = view.horizontalHeader().sizeHint().height()
+        view.setMinimumHeight(header + min_rows * ROW_HEIGHT + 2 * view.frameWidth() + 2)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

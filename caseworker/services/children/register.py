@@ -24,7 +24,7 @@ from caseworker.domain.children import (
     Review,
 )
 from caseworker.domain.errors import NotFound, ValidationError
-from caseworker.domain.roles import Actor
+from caseworker.domain.roles import Actor, Role
 from caseworker.services import pinyin
 from caseworker.services.audit import AuditRow, record_history
 from caseworker.services.children import keys
@@ -151,6 +151,39 @@ def parse_child_id(text: str, today: date) -> tuple[idnumber.IdNumber, str]:
     return parsed, check.message
 
 
+def community_director(session: Session, community_id: str, actor: Actor) -> str | None:
+    """The 儿童主任 of a community (DOMAIN: one per community or village): the person acting when
+    they are that community's director, else its active director account (the first by user
+    name when, during a handover, there are two); None when the community has none."""
+    if actor.role is Role.CHILD_DIRECTOR and actor.community_id == community_id:
+        return actor.staff_id
+    return session.scalar(
+        select(Staff.id)
+        .where(
+            Staff.role == Role.CHILD_DIRECTOR.value,
+            Staff.community_id == community_id,
+            Staff.disabled.is_(False),
+            Staff.deleted_at.is_(None),
+        )
+        .order_by(Staff.username)
+        .limit(1)
+    )
+
+
+def _director_for(
+    session: Session, actor: Actor, community_id: str, chosen: str | None, current: str | None
+) -> str | None:
+    """Who looks after the child: the one chosen; else the one they have, while that person is
+    still the director of the child's community; else the community's director."""
+    if chosen:
+        return chosen
+    if current:
+        staff = session.get(Staff, current)
+        if staff is not None and staff.community_id == community_id and not staff.disabled:
+            return current
+    return community_director(session, community_id, actor)
+
+
 def _check_fields(session: Session, actor: Actor, d: ChildDraft) -> dict[str, object]:
     if session.get(Community, d.community_id) is None:
         raise ValidationError("请选择所在社区/村", field="community_id")
@@ -193,6 +226,10 @@ def register(
             )
         return RegisterResult(_info(session, actor, existing, day), False, warning)
     values = _check_fields(session, actor, draft)
+    # A new child has a 儿童主任 from the start: the community's (issue 18: none was set).
+    values["director_staff_id"] = _director_for(
+        session, actor, draft.community_id, draft.director_staff_id, None
+    )
     registered = draft.registered_on or day
     if registered > day:
         raise ValidationError("登记日期不能晚于今天", field="registered_on")
@@ -225,7 +262,11 @@ def update(
         if clash is not None:
             raise ValidationError(f"身份证号 {parsed.masked} 已经登记过", field="id_number")
         row.id_number, row.birth_date, row.sex = parsed.value, parsed.birth_date, parsed.sex
-    for key, value in _check_fields(session, actor, draft).items():
+    values = _check_fields(session, actor, draft)
+    values["director_staff_id"] = _director_for(
+        session, actor, draft.community_id, draft.director_staff_id, row.director_staff_id
+    )
+    for key, value in values.items():
         if getattr(row, key) != value:
             setattr(row, key, value)
     notes = clean_multiline(draft.notes, "备注", "notes")

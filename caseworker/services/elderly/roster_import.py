@@ -129,6 +129,9 @@ class ImportOptions:
     policy: ExistingPolicy = ExistingPolicy.UPDATE
     # header label (any spelling; compared by header_key) → field, or "" to leave out
     mapping: dict[str, str] = field(default_factory=dict)
+    # a community as the file names it (a sheet's name, a 社区 cell) → the id of one of the
+    # office's communities: an old 台账 names them its own way ("一社区", "和平")
+    communities: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,9 @@ class ImportPreview:
     policy: ExistingPolicy
     sheets: tuple[SheetReading, ...]
     rows: tuple[RowReading, ...]
+    # Names the file gives a community that none of the office's matched (with how many rows
+    # each refused): what the preview offers to map with `ImportOptions.communities`.
+    unknown_communities: tuple[tuple[str, int], ...] = ()
 
     @property
     def counts(self) -> dict[RowStatus, int]:
@@ -256,9 +262,16 @@ class _Reader:
         }
         self.seen: dict[str, tuple[str, int]] = {}
         self.existing_rows: dict[str, ElderlyResident] = {}
+        self.chosen_communities: dict[str, str] = {}
+        for text, cid in options.communities.items():
+            if cid not in self.community_names:
+                raise ValidationError(f"“{text}”对应的社区/村不是本街道的")
+            self.chosen_communities[header_key(text)] = cid
+        self.unknown: Counter[str] = Counter()  # a community name nothing matched → rows
 
     def community_of(self, text: str) -> str | None:
-        return match_name(text, self.community_ids, COMMUNITY_SUFFIXES)
+        chosen = self.chosen_communities.get(header_key(text))
+        return chosen or match_name(text, self.community_ids, COMMUNITY_SUFFIXES)
 
     def load_existing(self, ids: Sequence[str]) -> None:
         ids = [i for i in ids if i not in self.existing_rows]
@@ -268,6 +281,22 @@ class _Reader:
                 select(ElderlyResident).where(ElderlyResident.id.in_(chunk))
             ):
                 self.existing_rows[row.id] = row
+
+
+def community_choices(session: Session, pairs: dict[str, str]) -> dict[str, str]:
+    """`ImportOptions.communities` from names: the file's name → the office community's name
+    (as the command line takes them: `--community 一社区=和平里社区`)."""
+    ids = _communities(session)
+    out: dict[str, str] = {}
+    for text, name in pairs.items():
+        cid = match_name(name, ids, COMMUNITY_SUFFIXES)
+        if cid is None:
+            known = "、".join(
+                sorted(n for n, _ in session.execute(select(Community.name, Community.id)))
+            )
+            raise ValidationError(f"“{name}”不是本街道的社区/村（现有：{known}）")
+        out[text] = cid
+    return out
 
 
 def _sheet_community(reader: _Reader, sheet: readers.Sheet, layout: Layout) -> str | None:
@@ -324,6 +353,7 @@ def _read_row(
     if community_text:
         community_id = reader.community_of(community_text)
         if community_id is None:
+            reader.unknown[community_text] += 1
             known = "、".join(sorted(set(reader.community_names.values())))
             return replace(
                 rejected, reason=f"社区“{community_text}”不是本街道的社区/村（现有：{known}）"
@@ -331,6 +361,7 @@ def _read_row(
     elif sheet_community is not None:
         community_id = sheet_community
     else:
+        reader.unknown[sheet.name] += 1
         return replace(
             rejected,
             reason=f"没有社区：表中没有“社区”一栏，工作表名“{sheet.name}”也不是本街道的社区/村",
@@ -588,6 +619,7 @@ def _read_file(
         options.policy,
         tuple(sheets),
         tuple(rows),
+        tuple(sorted(reader.unknown.items(), key=lambda kv: (-kv[1], kv[0]))),
     )
 
 

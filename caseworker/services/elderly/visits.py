@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from caseworker.domain import schedule as rules
 from caseworker.domain.elderly import Status, Tier
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Permission
@@ -544,8 +545,12 @@ def amend(
         raise ValidationError("这条探访记录已作废，不能再更正", field=None)
     current = info.values
     proposed = replace(current, **dict(changes))
+    moved = _next_visit_following(session, current, proposed, changes)
+    if moved is not None:
+        proposed = replace(proposed, next_visit_on=moved)
     _validate(session, proposed, day, complete=True)
-    changed = [k for k in changes if _text(getattr(proposed, k)) != _text(getattr(current, k))]
+    names = [*changes, *(["next_visit_on"] if moved is not None else [])]
+    changed = [k for k in names if _text(getattr(proposed, k)) != _text(getattr(current, k))]
     if not changed:
         raise ValidationError("没有任何改动，无需更正", field=next(iter(changes), None))
     now = utcnow()
@@ -566,6 +571,24 @@ def amend(
     schedule.recompute(session, [v.resident_id])
     session.refresh(v)
     return _info(session, v)
+
+
+def _next_visit_following(
+    session: Session, current: VisitDraft, proposed: VisitDraft, changes: Mapping[str, object]
+) -> date | None:
+    """A corrected visit date takes the proposed next visit along when that was the form's own
+    proposal (the tier's interval after the visit): otherwise the visit row kept 2027-01-02 while
+    the resident's 下次应访, counted from the corrected date, said 2027-01-01 (issue 18). A date
+    the visitor chose stays as they wrote it; None when nothing moves."""
+    if "next_visit_on" in changes or current.next_visit_on is None:
+        return None
+    if proposed.visit_date == current.visit_date:
+        return None
+    tier = _resident(session, current.resident_id).tier
+    days = schedule.intervals(session)[tier]
+    if current.next_visit_on != rules.propose_next_visit(current.visit_date, days):
+        return None
+    return rules.propose_next_visit(proposed.visit_date, days)
 
 
 def void(

@@ -35,7 +35,7 @@ from caseworker.domain.retrofit import (
     encode_categories,
 )
 from caseworker.domain.roles import Actor
-from caseworker.services import accounts
+from caseworker.services import accounts, pinyin
 from caseworker.services.elderly._common import clean, clean_multiline, clean_phone, today_or
 from caseworker.services.retrofit import catalogue
 from caseworker.services.retrofit._common import can_edit, can_view, permissions_of
@@ -322,7 +322,14 @@ def detail(
             )
             for p in photos
         ),
-        tuple(allowed_actions(Step(row.step), permissions_of(actor))),
+        tuple(
+            allowed_actions(
+                Step(row.step),
+                permissions_of(actor),
+                acting_staff_id=actor.staff_id,
+                assessed_by_id=row.assessed_by_id,
+            )
+        ),
     )
 
 
@@ -419,8 +426,10 @@ def _application_values(session: Session, d: ApplicationDraft, today: date) -> d
             field="id_number",
         )
     rule = eligibility(d.categories, parsed.birth_date, today)
+    name = clean(d.name, "姓名", "name", 60, required=True)
     return {
-        "applicant_name": clean(d.name, "姓名", "name", 60, required=True),
+        "applicant_name": name,
+        "name_letters": pinyin.of_name(name).letters,
         "id_number": parsed.value,
         "birth_date": parsed.birth_date,
         "sex": parsed.sex,

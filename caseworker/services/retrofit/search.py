@@ -1,7 +1,8 @@
 """The case list and the work lists: filter, search, sort, count and page in SQL.
 
-Search matches any part of the applicant's name or address (1-2 Chinese characters work), the
-case number, the whole ID number or its last digits, and the phone numbers, as the roster does.
+Search means what it means on the roster and the child register (`person_search.clause`: any
+part of the name or address, 1-2 Chinese characters too; pinyin initials or spelling; the whole
+ID number or its last digits; the phones), and also any part of the case number.
 The work lists on 工作台 are the same query with one of `WORK_LISTS`' filters.
 """
 
@@ -17,7 +18,9 @@ from caseworker.domain import idnumber
 from caseworker.domain.retrofit import HouseholdCategory, Step, days_overdue
 from caseworker.domain.roles import Actor
 from caseworker.domain.search import cap_search
-from caseworker.services.elderly._common import like_escape, today_or
+from caseworker.services import person_search
+from caseworker.services.elderly._common import today_or
+from caseworker.services.person_search import like_escape
 from caseworker.services.retrofit._common import can_view
 from db.models import Community
 from db.retrofit import RetrofitCase, RetrofitContractor
@@ -84,30 +87,22 @@ SORT_COLUMNS: dict[str, tuple[str, object]] = {
 }
 
 
+PERSON = person_search.PersonColumns(
+    name=C.applicant_name,
+    name_letters=C.name_letters,
+    address=C.address,
+    id_number=C.id_number,
+    phones=(C.phone,),
+    more_phones=(C.contact_phone,),
+)
+
+
 def _search_clause(text: str) -> object | None:
-    raw = " ".join(text.split())
-    if not raw:
+    person = person_search.clause(text, PERSON)
+    if person is None:
         return None
-    compact = idnumber.normalise(raw)
-    if len(compact) in (15, 18) and compact[:-1].isdigit():
-        try:
-            return C.id_number == idnumber.parse(compact).value
-        except idnumber.InvalidIdNumber:
-            pass
-    pattern = like_escape(raw)
-    clauses = [
-        C.applicant_name.like(f"%{pattern}%", escape="\\"),
-        C.address.like(f"%{pattern}%", escape="\\"),
-        C.case_no.like(f"%{pattern}%", escape="\\"),
-    ]
-    if compact.isdigit() or (compact[:-1].isdigit() and compact[-1:] == "X"):
-        digits = like_escape(compact)
-        clauses += [
-            C.id_number.like(f"%{digits}", escape="\\"),
-            C.phone.like(f"%{digits}%", escape="\\"),
-            C.contact_phone.like(f"%{digits}%", escape="\\"),
-        ]
-    return or_(*clauses)
+    raw = " ".join(text.split())
+    return or_(person, C.case_no.like(f"%{like_escape(raw)}%", escape="\\"))
 
 
 def _filtered(q: CaseQuery, today: date, stmt: Select) -> Select:
