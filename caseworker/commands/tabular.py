@@ -39,7 +39,7 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
     actor = Actor.system("cli")
     with open_workspace(args) as ws:
         with ws.reader() as session:
-            chosen = ri.community_choices(session, pairs)
+            chosen = ri.community_choices(session, actor, pairs)
         options = ri.ImportOptions(policy=ri.ExistingPolicy(args.existing), communities=chosen)
         if args.dry_run:
             with ws.reader() as session:

@@ -151,7 +151,7 @@ def parse_child_id(text: str, today: date) -> tuple[idnumber.IdNumber, str]:
     return parsed, check.message
 
 
-def community_director(session: Session, community_id: str, actor: Actor) -> str | None:
+def _community_director(session: Session, community_id: str, actor: Actor) -> str | None:
     """The 儿童主任 of a community (DOMAIN: one per community or village): the person acting when
     they are that community's director, else its active director account (the first by user
     name when, during a handover, there are two); None when the community has none."""
@@ -181,7 +181,7 @@ def _director_for(
         staff = session.get(Staff, current)
         if staff is not None and staff.community_id == community_id and not staff.disabled:
             return current
-    return community_director(session, community_id, actor)
+    return _community_director(session, community_id, actor)
 
 
 def _check_fields(session: Session, actor: Actor, d: ChildDraft) -> dict[str, object]:
