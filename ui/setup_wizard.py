@@ -145,14 +145,7 @@ class _EnrollPage(QWizardPage):
     def _browse(self) -> None:
         from ui.widgets import file_dialogs
 
-        path = file_dialogs.open_path(
-            self,
-            "enrollment",
-            self.tr("选择登记文件"),
-            self.tr("登记文件 (*.cwenroll);;所有文件 (*)"),
-        )
-        if path is not None:
-            self.path.setText(str(path))
+        file_dialogs.choose_enrollment(self.path)
 
     def nextId(self) -> int:
         return PAGE_ADMIN
