@@ -217,7 +217,7 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
     print(f"冲突：{len(rows)} 条")
     for c in rows:
         print(
-            f"  #{c.id} {c.table_name}.{c.field} 保留 {c.kept_value!r}，"
+            f"  #{c.id} {c.table_name}.{c.field or '*'} 保留 {c.kept_value!r}，"
             f"被覆盖 {c.lost_value!r}（{c.lost_actor}）— {c.reason_label} [{c.status}]"
         )
     return 0
