@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import COMMUNITY_SCOPED, Actor, Permission, Role
+from caseworker.domain.text import strip_controls
 from caseworker.passwords import hash_password, needs_rehash, verify_password
 from caseworker.services import settings
 from caseworker.services.children import keys as child_keys
@@ -122,7 +123,7 @@ def _check_password(session: Session, password: str) -> None:
 
 
 def _clean(text: str, label: str, field: str, max_len: int) -> str:
-    value = " ".join((text or "").split())
+    value = " ".join(strip_controls(text or "").split())
     if not value:
         raise ValidationError(f"请填写{label}", field=field)
     if len(value) > max_len:
