@@ -118,6 +118,10 @@ def _check_password(session: Session, password: str) -> None:
     minimum = settings.get(session, "security.min_password_length")
     if len(password) < minimum:
         raise ValidationError(f"密码至少 {minimum} 位", field="password")
+    if not password.strip():
+        raise ValidationError("密码不能全是空格", field="password")
+    if len(set(password.strip())) == 1:
+        raise ValidationError("密码不能是同一个字符重复", field="password")
     if password.isdigit() or password.isalpha():
         raise ValidationError("密码需同时包含字母和数字", field="password")
 
