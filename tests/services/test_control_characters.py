@@ -100,3 +100,31 @@ def test_a_required_field_of_only_control_characters_is_empty(
             ),
             today=TODAY,
         )
+
+
+def test_typed_text_is_bounded_in_length(office_ws: Workspace, worker: Actor) -> None:
+    """Each field has its length (a name 60 characters, a note 2,000): more is refused in one
+    line naming the field, with nothing written."""
+    import pytest
+
+    from caseworker.domain.errors import ValidationError
+
+    community = community_ids(office_ws)["和平里社区"]
+    for draft, field in (
+        (roster.ResidentDraft("长" * 61, make_id(date(1944, 5, 6), 12), community), "name"),
+        (
+            roster.ResidentDraft(
+                "张三", make_id(date(1944, 5, 6), 12), community, notes="备" * 2001
+            ),
+            "notes",
+        ),
+    ):
+        with pytest.raises(ValidationError) as refused, office_ws.writer(worker) as s:
+            roster.register(s, worker, draft, today=TODAY)
+        assert refused.value.field == field and "不能超过" in str(refused.value)
+    assert _count(office_ws, "elderly_resident") == 0
+
+
+def _count(ws: Workspace, table: str) -> int:
+    with ws.engine.connect() as conn:
+        return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()

@@ -132,3 +132,16 @@ def test_a_file_name_with_a_control_character_is_refused(tmp_path: Path, name: s
     with pytest.raises(ValidationError, match="文件名"):
         store.import_file(tmp_path / name)
     assert _stored(store) == []
+
+
+def test_a_file_larger_than_a_phone_photo_is_refused_unread(tmp_path: Path, monkeypatch) -> None:
+    from caseworker.services.retrofit import photo_store
+
+    monkeypatch.setattr(photo_store, "MAX_SOURCE_BYTES", 10_000)
+    src = tmp_path / "big.png"
+    src.write_bytes(png_of(4000, 3000))
+    assert src.stat().st_size > 10_000
+    store = PhotoStore(tmp_path / "photos")
+    with pytest.raises(ValidationError, match="太大"):
+        store.import_file(src)
+    assert _stored(store) == []
