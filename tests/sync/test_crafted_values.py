@@ -27,8 +27,10 @@ TODAY = date.today()
 
 
 @pytest.fixture
-def world(tmp_path: Path):
-    w = make_world(tmp_path, ["A", "B"])
+def world(tmp_path: Path, district_db: str | None):
+    """Offices A and B, and a hub on SQLite and (when CASEWORKER_TEST_PG_URL is set) on
+    PostgreSQL, whose column lengths are enforced."""
+    w = make_world(tmp_path, ["A", "B"], db_url=district_db)
     yield w
     w.close()
 
