@@ -256,6 +256,16 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+def _readable(*texts: str | None) -> bool:
+    try:
+        for text in texts:
+            if text is not None:
+                _DECODER.decode(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _shown_raw(text: str | None) -> str | None:
     """What the reviewer sees of a value refused as unreadable: its text, cut short, with any
     control characters taken out."""
@@ -324,6 +334,10 @@ def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[s
             j.c.tx_id,
         ).where(j.c.table_name == t.name, j.c.record_id.in_(part))
         for rid, op, fname, hlc, dev, cid, actor, old, new, tx in conn.execute(q):
+            if (op != "insert" or t.lockable) and not _readable(old, new):
+                # a text a hub stored before each value was read on its own (`_loads_each`):
+                # it decides nothing, as if it had been kept out then
+                continue
             rec = state[rid]
             key = (hlc, dev, cid)
             if t.lockable:

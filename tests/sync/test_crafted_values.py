@@ -5,7 +5,7 @@ rest of the bundle — so nothing one office sends can cut another office off fr
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from caseworker.services.elderly import roster
 from caseworker.sync import conflicts as conflict_service
 from caseworker.sync import exchange, office
 from caseworker.sync.identity import load_identity, peers
+from db.elderly import ElderlyResident
 from db.ids import new_id
 from tests.sync.helpers import ADMIN, account, make_world, snapshot, table_rows
 from tests.sync.test_crafted import _community, _craft, _resident_values, _row
@@ -280,3 +281,37 @@ def test_an_unreadable_update_cannot_be_written_back_either(world) -> None:
         assert (entry.reason, entry.field, entry.lost_value) == ("invalid", "notes", '"丙')
         with pytest.raises(ValidationError, match="不能写回"):
             conflict_service.resolve(s, kezhang, entry.id, "reverse")
+
+
+def test_a_hub_that_stored_such_texts_before_keeps_every_office_syncing(world) -> None:
+    """A hub upgraded from a version that joined texts before parsing holds `"丙` in its
+    journal. The record moves to office B; B edits it; the hub takes B's bundle (the stored text
+    decides nothing) and B takes the hub's (keeping the text out)."""
+    from sqlalchemy import text
+
+    a, b = world.offices["A"], world.offices["B"]
+    rid = _resident(a)
+    service.ingest(world.hub, [world.office_to_district("A")])
+    bad = _raw_row("elderly_resident", rid, "update", "notes", '""', '"丙')
+    bad[2], bad[3] = "001790000000300-000000", a.device_id
+    with world.hub.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO journal (change_id, tx_id, hlc, device_id, actor_id, actor_name,"
+                " table_name, record_id, op, field, old_value, new_value, recorded_at, source)"
+                " VALUES (:c0, :c1, :c2, :c3, :c4, :c5, :c6, :c7, :c8, :c9, :c10, :c11, :c12,"
+                " 'old-version')"
+            ),
+            {f"c{i}": v for i, v in enumerate(bad[:12])} | {"c12": datetime(2026, 11, 29)},
+        )
+    service.transfer(world.hub, "elderly_resident", rid, "B", community="B光明社区")
+    first = office.import_bundle(b, ADMIN, world.district_to_office("B"))
+    assert first.refused_reasons == {"elderly_resident:invalid": 1}
+    with b.writer(ADMIN) as s:
+        s.get(ElderlyResident, rid).notes = "B 街道的备注"
+    [done] = service.ingest(world.hub, [world.office_to_district("B")])
+    assert done.refused == "" and done.applied == 1
+    assert table_rows(world.hub.engine, "elderly_resident", f"WHERE id='{rid}'", "notes") == [
+        ("B 街道的备注",)
+    ]
+    office.import_bundle(b, ADMIN, world.district_to_office("B"))
