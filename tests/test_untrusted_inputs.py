@@ -285,11 +285,19 @@ INPUTS: tuple[Input, ...] = (
                 ("caseworker.services.tabular.readers", "MAX_ROWS", 100_000),
             ),
             B(
-                "at most 512 columns read per row",
+                "at most 3,000,000 cells in an .xlsx, counted before they are parsed",
+                (
+                    "services/test_roster_bounds.py::"
+                    "test_more_cells_than_a_roster_has_are_refused_before_they_are_parsed",
+                ),
+                ("caseworker.services.tabular.readers", "MAX_CELLS", 3_000_000),
+            ),
+            B(
+                "at most 104 columns (CZ) read per row: a cell at column XFD does not pad rows",
                 (
                     "services/test_roster_bounds.py::test_a_row_reaching_column_xfd_does_not_build_wide_rows",
                 ),
-                ("caseworker.services.tabular.readers", "MAX_COLUMNS", 512),
+                ("caseworker.services.tabular.readers", "MAX_COLUMNS", 104),
             ),
             B(
                 "a cell at most 32,767 characters (Excel's own limit)",

@@ -245,3 +245,12 @@ def test_the_command_line_refuses_a_bomb_in_one_line(
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert snapshot(office_ws.engine) == before
+
+
+def test_more_cells_than_a_roster_has_are_refused_before_they_are_parsed(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """openpyxl parses about 50,000 cells a second: the cells are counted first."""
+    monkeypatch.setattr(readers, "MAX_CELLS", 1000)
+    path = _minimal_xlsx(tmp_path / "cells.xlsx", _rows(2000))
+    assert "单元格" in _refused_fast(path, within=2)

@@ -39,7 +39,8 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_INFLATED_BYTES = 256 * 1024 * 1024  # an .xlsx's parts, all together, once inflated
 MAX_ROWS = 100_000  # in the whole file
-MAX_COLUMNS = 512  # read per row; cells further right are not read
+MAX_CELLS = 3_000_000  # cell elements in an .xlsx: openpyxl parses about 50,000 a second
+MAX_COLUMNS = 104  # read per row (column CZ); cells further right are not read
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 # In the XML of an .xlsx, a cell's text sits between two tags; a character takes at most 4
 # bytes in UTF-8, or 6 as an entity (&amp;), so a longer run of bytes without "<" cannot be a
@@ -109,14 +110,15 @@ def _trim(row: list[Cell]) -> list[Cell]:
 
 def _cells(values: Sequence[Cell]) -> list[Cell]:
     """A row as read, trimmed, each text cell checked for length and cleaned of control
-    characters (the common case, short clean text, costs one regex search)."""
+    characters."""
     row = _trim(list(values))
-    for i, v in enumerate(row):
-        if type(v) is str:
-            if len(v) > MAX_CELL_CHARS:
-                raise ValidationError(_TOO_LONG)
-            if CONTROLS.search(v) is not None:
-                row[i] = strip_controls(v)
+    texts = [v for v in row if type(v) is str]
+    if texts:
+        # per row, not per cell: the lengths and one search over the joined texts, in C
+        if max(map(len, texts)) > MAX_CELL_CHARS:
+            raise ValidationError(_TOO_LONG)
+        if CONTROLS.search("".join(texts)) is not None:
+            row = [strip_controls(v) if type(v) is str else v for v in row]
     return row
 
 
@@ -124,64 +126,76 @@ def _too_many_rows() -> ValidationError:
     return ValidationError(f"文件超过 {MAX_ROWS:,} 行，不像是一个街道的台账；请拆分后导入")
 
 
-def _check_package(path: Path) -> None:
+@dataclass
+class _Scan:
+    rows: int = 0
+    cells: int = 0
+    wide: bool = False  # a cell addressed past MAX_COLUMNS
+
+
+def _check_package(path: Path) -> _Scan:
     """Bound an .xlsx before openpyxl parses it: the inflated size from the zip's directory
     (zipfile never inflates past a member's declared size; a lie fails its CRC), then one pass
-    over the inflated XML counting rows and measuring the longest text between two tags."""
+    over the inflated XML counting rows and cells and measuring the longest text between two
+    tags."""
     import zipfile
 
+    scan = _Scan()
     with zipfile.ZipFile(path) as z:
         members = z.infolist()
         if sum(m.file_size for m in members) > MAX_INFLATED_BYTES:
             raise ValidationError(
                 f"{path.name} 解压后超过 {MAX_INFLATED_BYTES // 1048576} MB，不像是台账，未导入"
             )
-        rows = 0
         for m in members:
-            if m.is_dir():
-                continue
-            with z.open(m) as f:
-                rows += _scan_xml(f)
-                if rows > MAX_ROWS:
-                    raise _too_many_rows()
+            if not m.is_dir():
+                with z.open(m) as f:
+                    _scan_xml(f, scan)
+    return scan
 
 
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _LONG_TEXT = re.compile(rb"<[^<]{%d}" % _MAX_TEXT_RUN)
+_WIDE_REF = re.compile(rb'\sr="(?:[D-Z][A-Z]|[A-Z]{3})\d')  # column DA (105) or further
 
 
-def _scan_xml(f: BinaryIO) -> int:
-    """Rows (`<row …>` tags) in one part, refusing a text run longer than a cell can be; a part
-    that is not XML (an image) is passed over."""
+def _scan_xml(f: BinaryIO, scan: _Scan) -> None:
+    """Add one part's rows and cells to `scan`, refusing a text run longer than a cell can be
+    and more rows or cells than a roster has; a part that is not XML (an image) is passed
+    over."""
     first = f.read(1 << 20)
     if not first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        return 0
-    rows = 0
+        return
     carry = b""
     chunk = first
-    while chunk:
+    while True:
         buf = carry + chunk
-        cut = buf.rfind(b"<")
+        cut = buf.rfind(b"<") if chunk else len(buf)
         if cut < 0:
             head, carry = b"", buf
         else:
             head, carry = buf[:cut], buf[cut:]
         if len(carry) > _MAX_TEXT_RUN or _LONG_TEXT.search(head) is not None:
             raise ValidationError(_TOO_LONG)
-        rows += len(_ROW_TAG.findall(head))
-        if rows > MAX_ROWS:
-            return rows
+        # counted in C (bytes.count), prefixed tags (<x:row …>) too
+        scan.rows += head.count(b"<row ") + head.count(b"<row>") + head.count(b":row ")
+        scan.cells += head.count(b"<c ") + head.count(b"<c>") + head.count(b":c ")
+        scan.wide = scan.wide or _WIDE_REF.search(head) is not None
+        if scan.rows > MAX_ROWS:
+            raise _too_many_rows()
+        if scan.cells > MAX_CELLS:
+            raise ValidationError(
+                f"文件超过 {MAX_CELLS:,} 个单元格，不像是一个街道的台账；请拆分后导入"
+            )
+        if not chunk:
+            return
         chunk = f.read(1 << 20)
-    if _LONG_TEXT.search(carry) is not None:
-        raise ValidationError(_TOO_LONG)
-    return rows + len(_ROW_TAG.findall(carry))
 
 
 def _read_xlsx(path: Path, progress: Progress | None) -> list[Sheet]:
     from openpyxl import load_workbook
 
     try:
-        _check_package(path)
+        scan = _check_package(path)
         wb = load_workbook(path, read_only=True, data_only=True)
     except ValidationError:
         raise
@@ -193,8 +207,15 @@ def _read_xlsx(path: Path, progress: Progress | None) -> list[Sheet]:
     try:
         for ws in wb.worksheets:
             rows: list[list[Cell]] = []
-            # max_col: a crafted cell at column XFD would pad every row to 16,384 cells
-            for i, values in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True)):
+            # openpyxl pads each row to the sheet's declared width, or without one to the row's
+            # last cell: a crafted cell at column XFD would pad every row to 16,384 cells. A
+            # sheet that addresses a cell past the bound is read up to it (padding costs).
+            width = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)
+            for i, values in enumerate(
+                ws.iter_rows(
+                    max_col=width if scan.wide or ws.max_column else None, values_only=True
+                )
+            ):
                 rows.append(_cells(values))
                 if progress is not None and i % 2000 == 0:
                     progress(i, 0, f"正在读取工作表“{ws.title}”第 {i} 行")
