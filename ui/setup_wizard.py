@@ -252,7 +252,9 @@ class _AdminPage(QWizardPage):
         form.addRow(self.tr("姓名*："), self.display)
         form.addRow(self.tr("密码*："), self.password)
         form.addRow(self.tr("再输一次*："), self.again)
-        form.addRow(QLabel(self.tr("密码至少 8 位，需同时包含字母和数字。")))
+        form.addRow(
+            QLabel(self.tr("密码至少 8 位，需同时包含字母和数字，不能全是空格或同一个字符重复。"))
+        )
         form.addRow(self.message)
         # Not mandatory: QWizard counts an unchanged pre-filled value as empty; the service checks it.
         self.registerField("admin_username", self.username)

@@ -161,16 +161,33 @@ def _actor(ws: Any, args: argparse.Namespace) -> Actor:
     CASEWORKER_PASSWORD environment variable, else asked): its rights then apply."""
     if not getattr(args, "user", None):
         return Actor.system("cli")
+    return login_actor(ws, args.user)
+
+
+def login_actor(ws: Any, user: str | None, needed: str = "") -> Actor:
+    """The account `user` after its password (CASEWORKER_PASSWORD, else asked), as a login: a
+    wrong password counts towards the lockout like the login window's. `needed` says why a
+    command that reads or changes what only some accounts may is refused without `--user`."""
     from caseworker.services import accounts
 
+    if not user:
+        raise _Refused(f"{needed}，须用有此权限的账号：--user 用户名（密码取自 {PASSWORD_ENV}）")
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
-        password = getpass.getpass(f"{args.user} 的密码：")
+        try:
+            password = getpass.getpass(f"{user} 的密码：")
+        except EOFError:
+            raise _Refused(f"没有输入 {user} 的密码（可用环境变量 {PASSWORD_ENV}）") from None
     with ws.writer(Actor.system("login")) as session:
-        result = accounts.authenticate(session, args.user, password)
+        result = accounts.authenticate(session, user, password)
     if result.actor is None:
         raise _Refused(result.message)
     return result.actor
+
+
+# Lists that are not the system actor's to export from the command line: who changed what (the
+# audit trail) and values that lost a merge are for accounts with that right, like child lists.
+SIGNED_IN_LISTS = {"audit": "导出操作日志", "conflicts": "导出同步冲突列表"}
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -181,7 +198,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise _Refused(f"没有名为“{args.list}”的列表。可导出：{'、'.join(exports.LISTS)}")
     spec = exports.LISTS[args.list]
     with open_workspace(args) as ws:
-        actor = _actor(ws, args)
+        if args.list in SIGNED_IN_LISTS:
+            actor = login_actor(ws, args.user, SIGNED_IN_LISTS[args.list])
+        else:
+            actor = _actor(ws, args)
         if spec.logged and actor.role is None:
             raise _Refused(
                 "儿童关爱名单是保密的，须用儿童督导员或儿童主任的账号导出：--user 用户名"

@@ -253,7 +253,7 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
     print(f"冲突：{total} 条{shown}")
     for c in rows:
         print(
-            f"  #{c.id} {c.table_name}.{c.field} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
+            f"  #{c.id} {c.table_name}.{c.field or '*'} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
             f"（{c.source or '?'} {c.lost_actor}）— {c.reason_label} [{c.status}]"
         )
     return EXIT_OK

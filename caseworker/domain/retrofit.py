@@ -99,6 +99,12 @@ DEFAULT_CATALOGUE: tuple[CatalogueItem, ...] = (
 )
 
 
+def is_whole(value: object) -> bool:
+    """Money (fen) and quantities (hundredths) are whole numbers: never a float (100.5 would be
+    stored as a decimal in a money column), a bool (True is 1 to Python) or text."""
+    return type(value) is int
+
+
 def check_catalogue_item(item: CatalogueItem) -> None:
     """Refuse an item the district could not mean; ValueError with a Chinese reason."""
     if not item.code.strip() or len(item.code) > 16:
@@ -107,9 +113,9 @@ def check_catalogue_item(item: CatalogueItem) -> None:
         raise ValueError("项目名称不能为空，最长 60 个字")
     if not item.unit.strip() or len(item.unit) > 8:
         raise ValueError("计量单位不能为空，最长 8 个字")
-    if not 0 < item.price_fen <= MAX_PRICE_FEN:
+    if not (is_whole(item.price_fen) and 0 < item.price_fen <= MAX_PRICE_FEN):
         raise ValueError(f"{item.name}：单价应大于 0 且不超过 {yuan(MAX_PRICE_FEN)} 元")
-    if item.cap_fen < 0 or item.cap_fen > item.price_fen:
+    if not is_whole(item.cap_fen) or item.cap_fen < 0 or item.cap_fen > item.price_fen:
         raise ValueError(f"{item.name}：补贴上限应在 0 到单价（{yuan(item.price_fen)} 元）之间")
     if not item.basic and item.cap_fen:
         raise ValueError(f"{item.name}：可选项目由家庭自费，不设政府补贴上限")

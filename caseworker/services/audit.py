@@ -413,11 +413,23 @@ def record_history(
     session: Session, actor: Actor, table_name: str, record_id: str, limit: int = 1000
 ) -> list[AuditRow]:
     """The changes to one record, oldest first (for a record's page), at most `limit` (the
-    newest ones when there are more). Whether the actor may see that record (a community
-    child director's own community) is the calling programme's check; this one checks the
-    programme."""
+    newest ones when there are more). Checks the programme; a child-protection record also
+    its scope (a community child director sees only their own community's children) and the
+    opening is logged, like opening the child's page (so call it in a writer session)."""
     if not actor.can(history_permission(table_name)):
         raise PermissionDenied("没有查看这条记录历史的权限")
+    if table_name.startswith(CONFIDENTIAL_TABLE_PREFIX):
+        from caseworker.services.children._common import open_record
+
+        open_record(session, actor, table_name, record_id)
+    return _history_rows(session, table_name, record_id, limit)
+
+
+def _history_rows(
+    session: Session, table_name: str, record_id: str, limit: int = 1000
+) -> list[AuditRow]:
+    """`record_history` without its checks, for a service that has made them (the child's page
+    loads the child in scope and logs the opening itself)."""
     newest = (
         select(JournalEntry)
         .where(

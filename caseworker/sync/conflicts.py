@@ -27,7 +27,9 @@ REASONS = {
     "locked": "记录已完成（锁定），不接受同步修改",
     "future": "对方电脑时钟超前，修改暂不采用（时钟追上后自动采用）",
     "scope": "记录不属于发来修改的街道，修改未采用",
+    "invalid": "发来的值不合要求（格式、类型、长度或含控制字符），修改未采用",
 }
+WHOLE_RECORD = "（整条记录）"  # the field shown for a new record kept out whole (field "")
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,10 @@ def resolve(session: Session, actor: Actor, conflict_id: int, action: str) -> Co
     if row.status != "open":
         raise ValidationError("这条冲突已经处理过了")
     if action == "reverse":
+        if row.reason == "invalid":
+            raise ValidationError("发来的值不合要求，不能写回；只能保留现值")
+        if not row.field:
+            raise ValidationError("未采用的是整条新增记录，不能在这里恢复；请在区里核实后重新录入")
         t = tables.info(row.table_name)
         if t is None or row.field not in t.fields:
             raise ValidationError("本程序不认识这条冲突涉及的数据表或字段")

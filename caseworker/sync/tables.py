@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Date, DateTime, Integer, String, Table
 
 import db.schema  # noqa: F401  (registers every model module)
+from caseworker.domain.text import CONTROLS
 from db.base import Base, Journaled
 
 NOT_TRAVELLING = frozenset({"id", "created_at", "updated_at"})
@@ -86,9 +87,10 @@ class TableInfo:
 
     def bad_value(self, values: Iterable[tuple[str, Any]]) -> str | None:
         """The first field whose value does not fit its column (type, length, NULL; dates and
-        times must parse), or None. Runs on every value of every bundle before anything is
-        written, so the common case (short text) is checked inline."""
+        times must parse; no control characters in text), or None. Runs on every value of every
+        bundle before anything is written, so the common case (short text) is checked inline."""
         specs = self.specs
+        controls = CONTROLS.search
         for name, value in values:
             spec = specs.get(name)
             if spec is None:
@@ -99,7 +101,7 @@ class TableInfo:
                     continue
                 return name
             if kind == _TEXT:
-                if type(value) is str and len(value) <= limit:
+                if type(value) is str and len(value) <= limit and controls(value) is None:
                     continue
                 return name
             if not _fits(kind, value):

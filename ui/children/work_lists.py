@@ -155,7 +155,7 @@ class ChildWorkLists(QGroupBox):
 
         def load() -> tuple[worklists.WorkLists, worklists.Figures]:
             # Grows with the register (20,000 children: about half a second): on the runner.
-            with ws.reader() as s:
+            with ws.reader(actor) as s:
                 return (
                     worklists.work_lists(s, actor, today=today),
                     worklists.figures(s, actor, today=today),

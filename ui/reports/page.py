@@ -143,7 +143,7 @@ class ReportsPage(QWidget):
         period, today = self.period(), self.today
 
         def job(progress=None) -> reports.Report:  # type: ignore[no-untyped-def]
-            with self.ctx.ws.reader() as session:
+            with self.ctx.ws.reader(actor) as session:
                 return reports.build(session, actor, period, today=today, progress=progress)
 
         try:

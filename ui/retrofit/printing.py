@@ -22,7 +22,7 @@ def build_pdf(ctx: AppContext, kind: str, case_id: str) -> tuple[bytes, str]:
     actor = ctx.actor
     assert actor is not None
     store = PhotoStore(ctx.ws.paths.photos)
-    with ctx.ws.reader() as s:
+    with ctx.ws.reader(actor) as s:
         data = forms.case_form(s, actor, case_id, store, full_id=kind == "file")
     render = {
         "assessment": pdf.render_assessment,
@@ -39,7 +39,7 @@ def build_blank(ctx: AppContext, kind: str) -> tuple[bytes, str]:
 
     actor = ctx.actor
     assert actor is not None
-    with ctx.ws.reader() as s:
+    with ctx.ws.reader(actor) as s:
         office, lines = forms.blank_catalogue(s, actor)
     if kind == "assessment":
         return pdf.render_blank_assessment(lines, office), "空白入户评估表.pdf"

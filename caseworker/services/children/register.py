@@ -26,7 +26,7 @@ from caseworker.domain.children import (
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import pinyin
-from caseworker.services.audit import AuditRow, record_history
+from caseworker.services.audit import AuditRow, _history_rows
 from caseworker.services.children import keys
 from caseworker.services.children._common import (
     can_edit,
@@ -728,10 +728,11 @@ class ChildDetail:
     opened_at: datetime
 
 
-def _history(session: Session, actor: Actor, table: str, record_id: str) -> list[AuditRow]:
+def _history(session: Session, table: str, record_id: str) -> list[AuditRow]:
+    """The record's history (the caller has loaded it in scope and logged the opening)."""
     hidden = ENCRYPTED_COLUMNS.get(table, frozenset())
     out = []
-    for row in record_history(session, actor, table, record_id):
+    for row in _history_rows(session, table, record_id):
         if row.field in hidden:
             row = replace(row, old_value="（保密）" if row.old_value else "", new_value="（保密）")
         elif row.op == "insert":
@@ -771,6 +772,6 @@ def detail(
         CategoryState(recorded, findings, rules.review(recorded, findings, day)),
         tuple(case_service.cases_of(session, actor, child.id)),
         tuple(case_service.visits_of(session, actor, child.id)),
-        tuple(_history(session, actor, "child", child.id)),
+        tuple(_history(session, "child", child.id)),
         datetime.now(),
     )

@@ -18,6 +18,7 @@ from caseworker.domain.retrofit import (
     Step,
     Totals,
     compute,
+    is_whole,
 )
 from caseworker.domain.roles import Actor
 from caseworker.services.elderly._common import clean
@@ -95,7 +96,7 @@ def save_items(
     existing = {i.id: i for i in _item_rows(session, case_id)}
     kept: set[str] = set()
     for n, d in enumerate(drafts, start=1):
-        if not 0 < d.quantity_centi <= MAX_QUANTITY:
+        if not (is_whole(d.quantity_centi) and 0 < d.quantity_centi <= MAX_QUANTITY):
             raise ValidationError(f"第 {n} 行：数量应大于 0 且不超过 999.99", field="quantity")
         cat = catalogue.item(session, d.item_code)
         current = existing.get(d.id) if d.id else None
