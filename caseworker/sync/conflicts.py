@@ -27,6 +27,7 @@ REASONS = {
     "locked": "记录已完成（锁定），不接受同步修改",
     "future": "对方电脑时钟超前，修改暂不采用（时钟追上后自动采用）",
     "scope": "记录不属于发来修改的街道，修改未采用",
+    "number": "编号与另一条记录重复，区里已改为新编号（原编号见被覆盖的值）",
 }
 
 
@@ -134,6 +135,8 @@ def resolve(session: Session, actor: Actor, conflict_id: int, action: str) -> Co
     if row.status != "open":
         raise ValidationError("这条冲突已经处理过了")
     if action == "reverse":
+        if row.reason == "number":
+            raise ValidationError("编号由区里统一改过，不能恢复原编号（原编号已属于另一条记录）")
         t = tables.info(row.table_name)
         if t is None or row.field not in t.fields:
             raise ValidationError("本程序不认识这条冲突涉及的数据表或字段")

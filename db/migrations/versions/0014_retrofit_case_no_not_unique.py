@@ -1,0 +1,36 @@
+"""retrofit_case.case_no: an index, no longer a UNIQUE constraint
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-01 09:00:00
+
+A case number is issued by its office; after an office restored an older backup on a new PC,
+it could issue again a number the district already holds (issue 19). The district hub settles
+such a collision by renumbering the later case (a journaled change: caseworker/district/
+renumber.py), but a UNIQUE constraint refused the whole bundle first, and at an office the case
+coming back and the renumbering of its twin may arrive in different frames of one import. The
+program never issues a number any record holds (caseworker/services/numbers.py); the hub keeps
+the numbers unique across the district.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("retrofit_case", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("uq_retrofit_case_case_no"), type_="unique")
+        batch_op.create_index(batch_op.f("ix_retrofit_case_case_no"), ["case_no"], unique=False)
+
+
+def downgrade() -> None:
+    # Fails on a database that holds a duplicate the hub has not settled yet: settle it first.
+    with op.batch_alter_table("retrofit_case", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_retrofit_case_case_no"))
+        batch_op.create_unique_constraint(op.f("uq_retrofit_case_case_no"), ["case_no"])
