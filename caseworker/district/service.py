@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +35,7 @@ from caseworker.domain.roles import Actor
 from caseworker.outfile import check_out
 from caseworker.services import accounts
 from caseworker.services.retrofit.photo_store import PhotoStore
-from caseworker.sync import bundle, derived, enrollment, exchange, merge, photos, tables
+from caseworker.sync import bundle, derived, enrollment, exchange, merge, moved, photos, tables
 from caseworker.sync.conflicts import ConflictInfo, count_conflicts, list_conflicts, resolve
 from caseworker.sync.crypto import KeyPair
 from caseworker.sync.errors import SyncRefused
@@ -446,15 +447,17 @@ def _resend_moves(hub: Hub, conn: Connection, office: Peer, since: Any) -> None:
             moved_in[(tname, rid)] = None
             continue
         ref = parents[tname][1]
-        old_parent = merge._loads(old)
+        old_parent = json.loads(old) if old else None
         if (
             isinstance(old_parent, str)
             and scope.owners(conn, ref, [old_parent]).get(old_parent) == office_id
         ):
             moved_out[(tname, rid)] = None
-    if moved_in:
-        items, _ = tables.dependents(conn, list(moved_in))
-        transfers.upsert_keys(conn, SyncPush.__table__, office.device_id, items, {})
+    for root in moved_in:
+        items, _ = tables.dependents(conn, [root])
+        transfers.upsert_keys(
+            conn, SyncPush.__table__, office.device_id, items, {"root_id": root[1]}
+        )
     for tname, rid in moved_out:
         owner = scope.owners(conn, tname, [rid]).get(rid)
         code_name = conn.execute(
@@ -469,6 +472,7 @@ def _resend_moves(hub: Hub, conn: Connection, office: Peer, since: Any) -> None:
             "to_office_name": code_name[1],
             "recorded_at": utcnow(),
             "bundle_id": None,
+            "root_id": rid,
         }
         items, _ = tables.dependents(conn, [(tname, rid)])
         transfers.upsert_keys(conn, SyncTransfer.__table__, office.device_id, items, notice)
@@ -540,11 +544,23 @@ def _office_where(conn: Connection, office: Peer) -> Any:
 
 
 def _pushed(conn: Connection, office: Peer) -> list[list[str]]:
+    """The roots of what was moved (back) to the office, for it to withdraw notices that they
+    had left; and every record of a child moved, which the office no longer holds to find
+    under its root (it deleted its copy: `sync.moved`)."""
     p = SyncPush.__table__
     return [
         [r.table_name, r.record_id]
         for r in conn.execute(
-            select(p.c.table_name, p.c.record_id).where(p.c.office_device == office.device_id)
+            select(p.c.table_name, p.c.record_id)
+            .where(
+                p.c.office_device == office.device_id,
+                or_(
+                    p.c.root_id.is_(None),
+                    p.c.root_id == p.c.record_id,
+                    p.c.table_name.in_(sorted(moved.purged_tables())),
+                ),
+            )
+            .order_by(p.c.table_name, p.c.record_id)
         )
     ]
 
@@ -559,14 +575,22 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
         me = _me(conn, hub)
         office = _office_peer(conn, code)
         tt = SyncTransfer.__table__
-        moved = [
+        # only the roots: the office extends each notice to what it holds under the root
+        left = [
             [r.table_name, r.record_id, r.to_office_code, r.to_office_name]
-            for r in conn.execute(select(tt).where(tt.c.office_device == office.device_id))
+            for r in conn.execute(
+                select(tt)
+                .where(
+                    tt.c.office_device == office.device_id,
+                    or_(tt.c.root_id.is_(None), tt.c.root_id == tt.c.record_id),
+                )
+                .order_by(tt.c.table_name, tt.c.record_id)
+            )
         ]
         extras = {
             "acks": exchange.have_vector(conn, devices_of(conn, office.device_id)),
             "imported": exchange.received_ids(conn, office.device_id),
-            "transferred_out": moved,
+            "transferred_out": left,
             "transferred_in": _pushed(conn, office),
             "duplicates": duplicates.notices_for(conn, office),
         }

@@ -245,8 +245,14 @@ def _move(
         setattr(obj, col, target_office if ref == "office" else community_id)
         reparented[tname] += 1
     s.flush()
-    # 2. what depends on them
-    items, kept_links = tables.dependents(conn, roots)
+    # 2. what depends on them; each root's own share (pushed and noticed records name their root)
+    by_root: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    linked: dict[tuple[str, str, str], None] = {}
+    for root in roots:
+        by_root[root], kept = tables.dependents(conn, [root])
+        linked.update(dict.fromkeys(kept))
+    items = list(dict.fromkeys(i for share in by_root.values() for i in share))
+    kept_links = list(linked)
     moved = set(items)
     by_table: dict[str, list[str]] = defaultdict(list)
     for tname, rid in items:
@@ -255,7 +261,10 @@ def _move(
     plan = _links(conn, by_table, moved, target_office, community_id)
     contractors = _copy_linked(s, plan.copies, target_office)
     cleared: Counter[str] = Counter()
-    for tname, rid, col, value, kind in plan.changes:
+    for n, (tname, rid, col, value, kind) in enumerate(plan.changes, start=1):
+        if n % PAGE == 0:  # journaled on flush; keep memory bounded (a whole community)
+            s.flush()
+            s.expunge_all()
         t = tables.info(tname)
         assert t is not None
         obj = s.get(t.cls, rid)
@@ -270,7 +279,10 @@ def _move(
         else:
             cleared[f"{tname}.{col}"] += 1
         setattr(obj, col, value)
-    for tname, rid, col in kept_links:
+    for n, (tname, rid, col) in enumerate(kept_links, start=1):
+        if n % PAGE == 0:
+            s.flush()
+            s.expunge_all()
         t = tables.info(tname)
         obj = s.get(t.cls, rid) if t is not None else None
         if obj is None or not t.table.c[col].nullable:  # type: ignore[union-attr]
@@ -283,7 +295,8 @@ def _move(
     # 4. children's narratives, for the new office's key
     resealed = _reseal(s, hub, by_table, target_office)
     # 5. push list and notices
-    upsert_keys(conn, SyncPush.__table__, target.device_id, items, {})
+    for root, share in by_root.items():
+        upsert_keys(conn, SyncPush.__table__, target.device_id, share, {"root_id": root[1]})
     drop_keys(conn, SyncTransfer.__table__, target.device_id, items)
     from_codes: list[str] = []
     notice = {
@@ -301,12 +314,13 @@ def _move(
             select(Office.__table__.c.code).where(Office.__table__.c.id == owner)
         ).scalar()
         from_codes.append(str(code))
-        # what left that office (all of it, unless the person's records were in several)
-        its_items = items if len(left) == 1 else tables.dependents(conn, its_roots)[0]
         for p in peers(conn, "office"):
             if p.office_code == code:
-                upsert_keys(conn, SyncTransfer.__table__, p.device_id, its_items, notice)
-                drop_keys(conn, SyncPush.__table__, p.device_id, its_items)
+                for root in its_roots:  # what left that office, by the root it moved with
+                    share = by_root[root]
+                    values = {**notice, "root_id": root[1]}
+                    upsert_keys(conn, SyncTransfer.__table__, p.device_id, share, values)
+                    drop_keys(conn, SyncPush.__table__, p.device_id, share)
     counts = Counter(t for t, _ in items)
     programmes = {PROGRAMME[t] for t, _ in roots if t in PROGRAMME}
     return Transferred(
@@ -487,6 +501,7 @@ def _reseal(
                     setattr(obj, name, keys.seal_text(target_keys[0], tname, name, obj.id, plain))
                     done += 1
             s.flush()
+            s.expunge_all()  # journaled; memory stays at a page
     if only_foreign and not done:
         return 0
     for child_id in by_table.get("child", []):  # the hub opened them: logged like any view

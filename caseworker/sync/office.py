@@ -457,58 +457,86 @@ def _note_renumbered(
 
 
 def _store_transfers(conn: Connection, device: str, moved_out: object) -> None:
-    """Notices of records moved to another office (a whole community can be thousands)."""
+    """Notices of records moved to another office. The district names each transfer's root (a
+    resident, a child, a whole community); the office notes the root and every record it holds
+    under it, a chunk at a time (its own late additions included)."""
     if not isinstance(moved_out, list):
         return
     t = SyncTransfer.__table__
-    by_table: dict[str, dict[str, tuple[str, str]]] = {}
-    for item in moved_out:
-        if isinstance(item, list) and len(item) == 4 and all(isinstance(x, str) for x in item):
-            by_table.setdefault(item[0], {})[item[1]] = (item[2][:32], item[3][:100])
     now = utcnow()
-    for tname, found in by_table.items():
-        ids = sorted(found)
-        for i in range(0, len(ids), CHUNK):
-            part = ids[i : i + CHUNK]
-            # any device id: a restore changes this workspace's (see `restored`)
-            have = set(
-                conn.execute(
-                    select(t.c.record_id).where(t.c.table_name == tname, t.c.record_id.in_(part))
-                ).scalars()
-            )
-            rows = [
-                {
-                    "office_device": device,
-                    "table_name": tname,
-                    "record_id": rid,
-                    "to_office_code": found[rid][0],
-                    "to_office_name": found[rid][1],
-                    "recorded_at": now,
-                }
-                for rid in part
-                if rid not in have
-            ]
-            if rows:
-                conn.execute(insert(t), rows)
+    for item in moved_out:
+        if not (
+            isinstance(item, list) and len(item) == 4 and all(isinstance(x, str) for x in item)
+        ):
+            continue
+        tname, rid, code, name = item
+        if tables.info(tname) is None:
+            continue
+        share, _ = tables.dependents(conn, [(tname, rid)])
+        by_table: dict[str, list[str]] = {}
+        for table, record in share:
+            by_table.setdefault(table, []).append(record)
+        for table, ids in by_table.items():
+            for i in range(0, len(ids), CHUNK):
+                part = ids[i : i + CHUNK]
+                # any device id: a restore changes this workspace's (see `restored`)
+                have = set(
+                    conn.execute(
+                        select(t.c.record_id).where(
+                            t.c.table_name == table, t.c.record_id.in_(part)
+                        )
+                    ).scalars()
+                )
+                rows = [
+                    {
+                        "office_device": device,
+                        "table_name": table,
+                        "record_id": record,
+                        "to_office_code": code[:32],
+                        "to_office_name": name[:100],
+                        "recorded_at": now,
+                        "root_id": rid[:36],
+                    }
+                    for record in part
+                    if record not in have
+                ]
+                if rows:
+                    conn.execute(insert(t), rows)
 
 
 def _withdraw_transfers(conn: Connection, device: str, returned: object) -> None:
-    """Records the district moved (back) to this office: a notice that they left is withdrawn."""
+    """Records the district moved (back) to this office: the notices that they had left are
+    withdrawn — each root's, those noted under it, and those of the records named."""
     t = SyncTransfer.__table__
     if (
         not isinstance(returned, list)
         or conn.execute(select(t.c.record_id).limit(1)).first() is None
     ):
         return  # nothing ever left this office: nothing to withdraw
-    by_table: dict[str, list[str]] = {}
-    for item in returned:
-        if isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item):
-            by_table.setdefault(item[0], []).append(item[1])
-    for tname, ids in by_table.items():
-        for i in range(0, len(ids), CHUNK):
-            conn.execute(
-                delete(t).where(t.c.table_name == tname, t.c.record_id.in_(ids[i : i + CHUNK]))
-            )
+    named = [
+        (item[0], item[1])
+        for item in returned
+        if isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
+    ]
+    ids = sorted({rid for _t, rid in named})
+    for i in range(0, len(ids), CHUNK):
+        part = ids[i : i + CHUNK]
+        conn.execute(delete(t).where(t.c.record_id.in_(part)))
+        conn.execute(delete(t).where(t.c.root_id.in_(part)))
+    for root in named:
+        if tables.info(root[0]) is None or root[0] in moved.purged_tables():
+            continue  # a child's records are named one by one (its copy here is gone)
+        share, _ = tables.dependents(conn, [root])
+        by_table: dict[str, list[str]] = {}
+        for table, record in share[1:]:
+            by_table.setdefault(table, []).append(record)
+        for table, records in by_table.items():
+            for i in range(0, len(records), CHUNK):
+                conn.execute(
+                    delete(t).where(
+                        t.c.table_name == table, t.c.record_id.in_(records[i : i + CHUNK])
+                    )
+                )
 
 
 def _store_duplicate_notices(conn: Connection, notices: object) -> None:

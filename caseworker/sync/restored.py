@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from caseworker.services import numbers
 from db.ids import new_id
@@ -161,11 +161,3 @@ def answered(conn: Connection, acknowledged: object) -> bool:
     t = LocalMeta.__table__
     conn.execute(delete(t).where(t.c.key == RESTORE))
     return True
-
-
-def set_meta(conn: Connection, key: str, value: str) -> None:
-    t = LocalMeta.__table__
-    if _meta(conn, key) is None:
-        conn.execute(insert(t).values(key=key, value=value))
-    else:
-        conn.execute(update(t).where(t.c.key == key).values(value=value))
