@@ -128,10 +128,7 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
                 hub, args.table, args.id, args.to, args.community, dry_run=args.dry_run
             )
     if args.json:
-        out = transfer.summary(done)
-        out["to"] = args.to
-        out["records_moved"] = [list(i) for i in done.items]
-        emit_json(out)
+        emit_json(transfer.summary(done))  # counts per table, not every record moved
         return EXIT_OK
     where = f"{done.to_name}（{done.to_code}）" + (f"{done.community}" if done.community else "")
     verb = "将转移到" if done.dry_run else "已转移到"

@@ -35,6 +35,7 @@ What a transfer does, in one district transaction (every change journaled as the
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ from db.sync_models import SyncPush, SyncTransfer
 
 DISTRICT = Actor.system("district")
 CHUNK = 500
+log = logging.getLogger("caseworker")
 PAGE = 1000
 
 KEPT = tables.KEPT  # never moved as somebody's dependent (the office's structure, accounts)
@@ -487,12 +489,21 @@ def _reseal(
                         continue
                     if only_foreign and _opens(target_keys, tname, name, obj.id, stored):
                         continue
+                    plain = (
+                        _open_any(s, hub, sources, tname, name, obj.id, stored)
+                        if target_keys
+                        else None
+                    )
+                    if only_foreign and plain is None:
+                        # at ingest: left as it came rather than stopping the bundle (and every
+                        # later one); the new office sees 保密内容无法解密 on that one value
+                        log.warning("a narrative on %s.%s could not be re-sealed", tname, name)
+                        continue
                     if not target_keys:
                         raise ValidationError(
                             "转入街道还没有儿童档案密钥（它的儿童岗位账号还没有在登记后登录并同步过），"
                             "儿童档案暂不能转入。未做任何改动。"
                         )
-                    plain = _open_any(s, hub, sources, tname, name, obj.id, stored)
                     if plain is None:
                         raise ValidationError(
                             f"有一条保密内容（{tname}.{name}）区级平台无法打开（原街道的密钥没有交给区里），"
@@ -632,8 +643,7 @@ def upsert_keys(
 
 def summary(result: Transferred) -> dict[str, Any]:
     """The result as plain data (for --json), without the full list of records."""
-    out = dataclasses.asdict(result)
-    out.pop("items")
+    out = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "items"}
     out["roots"] = [list(r) for r in result.roots]
     out["total"] = result.total
     return out
