@@ -93,6 +93,20 @@ def mark(staged: Path, replaced: Path | None, backup_name: str) -> None:
         con.close()
 
 
+def waiting_in(db: Path) -> bool:
+    """The workspace database file owes the district a round trip (for a message right after
+    a restore, before the workspace is opened)."""
+    try:
+        con = sqlite3.connect(f"file:{Path(db).as_posix()}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT 1 FROM local_meta WHERE key = ?", (RESTORE,)).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
 def _list(text: str | None) -> list[str]:
     try:
         found = json.loads(text) if text else []

@@ -30,12 +30,15 @@ from tests.services._elderly import TODAY, make_id
 from tests.sync.helpers import ADMIN, World, account, make_world, table_rows
 
 
-def _reopen(w: World, code: str, backup: Path) -> Workspace:
+def _reopen(w: World, code: str, backup: Path, *, via_cli: bool = False) -> Workspace:
     """Close the office's workspace, restore `backup` into it, open it again."""
     ws = w.offices[code]
     root = ws.paths.root
     ws.close()
-    restore(root, backup)
+    if via_cli:
+        assert office_main(["--workspace", str(root), "restore", str(backup)]) == 0
+    else:
+        restore(root, backup)
     ws = Workspace.open(root)
     ws.now_ms = w.clock
     w.offices[code] = ws
@@ -129,7 +132,8 @@ def test_an_office_restored_from_an_older_backup_gets_its_own_work_back(
         _round_trip(w, "A")
 
         # Tuesday: Sunday's backup comes back
-        a = _reopen(w, "A", sunday)
+        a = _reopen(w, "A", sunday, via_cli=True)
+        assert "由区里补回" in capsys.readouterr().out
         assert table_rows(a.engine, "elderly_resident", f"WHERE id='{second.id}'") == []
         waiting = office.pending(a, ADMIN)
         assert waiting.restore_waiting is not None
