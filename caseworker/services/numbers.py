@@ -103,7 +103,7 @@ def _meta_of_file(path: Path) -> str | None:
     return row[0] if row else None
 
 
-def floor(session: Session, table: str, prefix: str) -> int:
+def _floor(session: Session, table: str, prefix: str) -> int:
     column = NUMBERED[table]
     text = session.scalar(select(LocalMeta.value).where(LocalMeta.key == FLOOR_KEY))
     return parse_floors(text).get(f"{table}.{column}", {}).get(prefix, 0)
@@ -114,7 +114,7 @@ def next_number(session: Session, model: Any, prefix: str, width: int = 4) -> st
     table = model.__tablename__
     col = getattr(model, NUMBERED[table])
     held = session.scalar(select(func.count()).select_from(model).where(col.like(f"{prefix}%")))
-    number = max((held or 0) + 1, floor(session, table, prefix) + 1)
+    number = max((held or 0) + 1, _floor(session, table, prefix) + 1)
     while session.scalar(select(model.id).where(col == f"{prefix}{number:0{width}d}").limit(1)):
         number += 1
     return f"{prefix}{number:0{width}d}"
