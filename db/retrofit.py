@@ -62,7 +62,8 @@ class RetrofitCase(Journaled, Base):
         Index("ix_retrofit_case_search", "applicant_name", "name_letters", "address", "deleted_at"),
     )
 
-    case_no: Mapped[str] = mapped_column(String(48), unique=True)
+    # unique across the district, kept so by the hub (caseworker/district/renumber.py)
+    case_no: Mapped[str] = mapped_column(String(48), index=True)
     community_id: Mapped[str] = mapped_column(ForeignKey("community.id"))
     resident_id: Mapped[str | None] = mapped_column(
         ForeignKey("elderly_resident.id"), default=None, index=True

@@ -163,7 +163,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
     with _open(args) as ws:
         p = office.pending(ws, CLI_ACTOR)
-        in_sync = p.changes == 0 and p.unacknowledged_bundles == 0
+        in_sync = p.in_sync
+        restore = p.restore_waiting
         dups = office.duplicate_notices(ws, CLI_ACTOR)
         c = office.clock_status(ws)
         if args.json:
@@ -174,6 +175,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
                     "oldest": p.oldest,
                     "unacknowledged_bundles": p.unacknowledged_bundles,
                     "in_sync": in_sync,
+                    "restore_waiting": asdict(restore) if restore else None,
                     "clock_ok": c.ok,
                     "clock_message": c.message,
                     "duplicates": [asdict(d) for d in dups],
@@ -183,6 +185,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
             return 0
         if in_sync:
             print("已同步，无待发：区里已确认收到本机的全部修改。")
+        if restore is not None:
+            print(
+                f"本机于 {restore.restored_at:%Y-%m-%d %H:%M} 从备份 {restore.backup} 恢复，"
+                "正在等待区里补回恢复后缺少的数据：请导出数据包交区里导入，再导入区里发回的数据包。"
+            )
         print(f"等待区里确认的变更：{p.changes} 条；未确认的数据包：{p.unacknowledged_bundles} 个")
         _counts("按数据表", p.by_table)
         for b in office.history(ws, CLI_ACTOR, limit=10):

@@ -28,6 +28,7 @@ REASONS = {
     "future": "对方电脑时钟超前，修改暂不采用（时钟追上后自动采用）",
     "scope": "记录不属于发来修改的街道，修改未采用",
     "invalid": "发来的值不合要求（格式、类型、长度或含控制字符），修改未采用",
+    "number": "编号与另一条记录重复，区里已改为新编号（原编号见被覆盖的值）",
 }
 WHOLE_RECORD = "（整条记录）"  # the field shown for a new record kept out whole (field "")
 
@@ -138,6 +139,8 @@ def resolve(session: Session, actor: Actor, conflict_id: int, action: str) -> Co
     if action == "reverse":
         if row.reason == "invalid":
             raise ValidationError("发来的值不合要求，不能写回；只能保留现值")
+        if row.reason == "number":
+            raise ValidationError("编号由区里统一改过，不能恢复原编号（原编号已属于另一条记录）")
         if not row.field:
             raise ValidationError("未采用的是整条新增记录，不能在这里恢复；请在区里核实后重新录入")
         t = tables.info(row.table_name)

@@ -269,6 +269,16 @@ class SyncPage(QWidget):
             )
         else:
             self.pending_label.setText(self.tr("所有修改都已被区里确认。"))
+        restore = pending.restore_waiting if pending is not None else None
+        if restore is not None:
+            self.pending_label.setText(
+                self.tr(
+                    "本机于 {0} 从备份恢复，正在等待区里补回恢复后缺少的数据："
+                    "请导出数据包交区里导入，再导入区里发回的数据包。"
+                ).format(f"{restore.restored_at:%Y-%m-%d %H:%M}")
+                + "\n"
+                + self.pending_label.text()
+            )
         self.history.set_rows(state.history)
         self.history_total = state.history_total
         self.conflicts.set_rows(state.conflicts)

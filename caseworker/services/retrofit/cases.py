@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import idnumber
@@ -35,7 +35,7 @@ from caseworker.domain.retrofit import (
     encode_categories,
 )
 from caseworker.domain.roles import Actor
-from caseworker.services import accounts, pinyin
+from caseworker.services import accounts, numbers, pinyin
 from caseworker.services.elderly._common import clean, clean_multiline, clean_phone, today_or
 from caseworker.services.retrofit import catalogue
 from caseworker.services.retrofit._common import can_edit, can_view, permissions_of
@@ -369,19 +369,9 @@ def prefill_from_resident(session: Session, actor: Actor, resident_id: str) -> A
 
 
 def _next_case_no(session: Session, year: int) -> str:
+    # never a number issued before, even one lost with a restored backup (services/numbers.py)
     office = accounts.office(session)
-    prefix = f"{office.code if office else 'GZ'}-{year}-"
-    n = session.scalar(
-        select(func.count())
-        .select_from(RetrofitCase)
-        .where(RetrofitCase.case_no.like(f"{prefix}%"))
-    )
-    number = (n or 0) + 1
-    while session.scalar(
-        select(RetrofitCase.id).where(RetrofitCase.case_no == f"{prefix}{number:04d}")
-    ):
-        number += 1
-    return f"{prefix}{number:04d}"
+    return numbers.next_number(session, RetrofitCase, f"{office.code if office else 'GZ'}-{year}-")
 
 
 def _event(
