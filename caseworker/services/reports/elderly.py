@@ -16,6 +16,13 @@ Each figure comes from one place:
   period.
 - **Referrals** (`referral_counts`, one SQL query): opened in the period (the date of the
   visit that raised them), closed in the period, still open at its end.
+- **People and visits** (`visited_counts`, one SQL query): 探访人数 counts each person visited
+  in the period once (人); 探访次数 counts the completed visits (人次). A month's 应访/已访 are
+  people (人); a quarter's or a year's are the sum of its months (人·月: a person due in three
+  months counts three times), which is why the distinct count stands beside them.
+- A major change (跌倒, 住院, …) makes a visit due the next day: a person is also 应访 in a
+  month when such a change, known by the month's second-last day, was not answered by a visit
+  before the month began (as `schedule.visit_rates` counts it). Voided visits count for nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from caseworker.domain.elderly import (
 )
 from caseworker.domain.periods import Period
 from caseworker.domain.roles import Actor, Permission
+from caseworker.domain.statistics import month_label, partial_note, running_month
 from caseworker.domain.visit_form import VisitStatus
 from caseworker.services import settings
 from caseworker.services.elderly import schedule
@@ -53,11 +61,19 @@ from caseworker.services.reports import (
     Unit,
 )
 from caseworker.services.tabular.xlsx import Column
-from db.elderly import ElderlyReferral, ElderlyResident, ElderlyVisit, ElderlyVisitAmendment
+from db.elderly import (
+    ElderlyChange,
+    ElderlyReferral,
+    ElderlyResident,
+    ElderlyVisit,
+    ElderlyVisitAmendment,
+)
 
 R = ElderlyResident.__table__.c
 V = ElderlyVisit.__table__.c
 F = ElderlyReferral.__table__.c
+A = ElderlyVisitAmendment.__table__.c
+E = ElderlyChange.__table__.c
 COMPLETED = VisitStatus.COMPLETED.value
 TREND_MONTHS = 12
 TARGET_KEY = "report.visit_rate_target"
@@ -113,21 +129,31 @@ def visit_counts(
             status_date.toordinal() if status_date else 0,
         )
     amended_next: dict[str, int | None] = {}
-    A = ElderlyVisitAmendment.__table__.c
     for vid, value in conn.execute(
         select(A.visit_id, A.new_value)
         .where(A.field == "next_visit_on", A.deleted_at.is_(None))
         .order_by(A.amended_at, A.id)
     ):
         amended_next[vid] = date.fromisoformat(value).toordinal() if value else None
+    # Major changes, by person: (day known, the visit that reported it). Few: looked at only
+    # for the people who have one.
+    changes: dict[str, list[tuple[int, str | None]]] = {}
+    for rid, known, source in conn.execute(
+        select(E.resident_id, E.known_on, E.visit_id).where(
+            E.deleted_at.is_(None), E.known_on <= end
+        )
+    ):
+        changes.setdefault(rid, []).append((known.toordinal(), source))
     out: dict[tuple[date, str], VisitCounts] = {}
     ords = [(first.toordinal(), last.toordinal(), first) for first, last in spans]
     today_o = today.toordinal()
     total = len(residents)
+    step = rules.MAJOR_CHANGE_DUE_DAYS
 
-    def count(rid: str, effs: list[int], nexts: list[int | None]) -> None:
+    def count(rid: str, effs: list[int], nexts: list[int | None], vids: list[str]) -> None:
         cid, interval, enrolled, scheduled, status_date = residents[rid]
         n = len(effs)
+        mine = changes.get(rid)
         for first, last, key in ords:
             if enrolled > last or not (scheduled or status_date > last):
                 continue
@@ -140,6 +166,12 @@ def visit_counts(
                     due_at = proposed
             else:
                 due_at = enrolled
+            for known, source in mine or ():
+                # a change known by then, not answered by another visit before the month
+                if known + step <= last and not any(
+                    vids[j] != source for j in range(bisect.bisect_left(effs, known), i)
+                ):
+                    due_at = min(due_at, known + step)
             visited = i < n and effs[i] <= last
             if not visited and due_at > last:
                 continue
@@ -154,6 +186,11 @@ def visit_counts(
             elif due_at < min(last + 1, today_o):
                 c.overdue += 1
 
+    voided = set(
+        conn.execute(
+            select(A.visit_id).where(A.field == schedule.VOID_FIELD, A.deleted_at.is_(None))
+        ).scalars()
+    )
     visits = conn.execute(  # streamed: options on the statement, not the shared connection
         select(V.resident_id, V.effective_date, V.next_visit_on, V.id)
         .where(V.status == COMPLETED, V.deleted_at.is_(None), V.effective_date <= end)
@@ -163,15 +200,19 @@ def visit_counts(
     current: str | None = None
     effs: list[int] = []
     nexts: list[int | None] = []
+    vids: list[str] = []
     counted: set[str] = set()
     for rows in visits.partitions():
         for rid, eff, nxt, vid in rows:
             if rid != current:
                 if current in residents:
-                    count(current, effs, nexts)  # type: ignore[arg-type]
+                    count(current, effs, nexts, vids)  # type: ignore[arg-type]
                     counted.add(current)  # type: ignore[arg-type]
-                current, effs, nexts = rid, [], []
+                current, effs, nexts, vids = rid, [], [], []
+            if vid in voided:  # a visit entered in error counts for nothing
+                continue
             effs.append(eff.toordinal())
+            vids.append(vid)
             if vid in amended_next:
                 nexts.append(amended_next[vid])
             else:
@@ -179,12 +220,35 @@ def visit_counts(
         if progress is not None:
             progress(len(counted), total, f"正在统计探访（{len(counted)}/{total}）")
     if current in residents:
-        count(current, effs, nexts)  # type: ignore[arg-type]
+        count(current, effs, nexts, vids)  # type: ignore[arg-type]
         counted.add(current)  # type: ignore[arg-type]
     for rid in residents:  # never visited (before the period's end)
         if rid not in counted:
-            count(rid, [], [])
+            count(rid, [], [], [])
     return out
+
+
+def visited_counts(session: Session, actor: Actor, first: date, last: date) -> dict[str, dict]:
+    """Per community: 探访人数 (each person visited in [first, last] once) and 探访次数 (the
+    completed visits in it), voided visits left out."""
+    can_view(actor)
+    q = (
+        select(
+            R.community_id,
+            func.count(func.distinct(V.resident_id)),
+            func.count(),
+        )
+        .select_from(ElderlyVisit.__table__)
+        .join(ElderlyResident.__table__, R.id == V.resident_id)
+        .where(
+            V.status == COMPLETED,
+            V.deleted_at.is_(None),
+            V.effective_date.between(first, last),
+            schedule.not_voided(),
+        )
+        .group_by(R.community_id)
+    )
+    return {cid: {"人数": int(p), "次数": int(n)} for cid, p, n in session.execute(q)}
 
 
 def roster_counts(session: Session, actor: Actor, period: Period) -> dict[str, dict[str, int]]:
@@ -276,6 +340,9 @@ def build(
     target = int(settings.get(session, TARGET_KEY)) / 100
     label = "街道" if any(len(u.community_ids) > 1 for u in units) else "社区/村"
     wanted = {cid for u in units for cid in u.community_ids}
+    # A month's 应访/已访 count people; a quarter's or a year's add up its months.
+    unit = "人" if period.kind == "month" else "人·月"
+    until = period.last
 
     def visits_of(unit_ids: Iterable[str], months: Iterable[date]) -> VisitCounts:
         c = VisitCounts()
@@ -285,12 +352,40 @@ def build(
                     c.add(counts[(m, cid)])
         return c
 
+    people = visited_counts(session, actor, period.first, period.last)
+
+    def seen(unit_ids: Iterable[str], key: str) -> int:
+        return sum(people.get(cid, {}).get(key, 0) for cid in unit_ids)
+
     total = visits_of(wanted, period.months)
     visit_rows: list[tuple[object, ...]] = []
     for u in units:
         c = visits_of(u.community_ids, period.months)
-        visit_rows.append((u.name, c.due, c.visited, c.on_time, c.overdue, c.rate))
-    visit_rows.append(("合计", total.due, total.visited, total.on_time, total.overdue, total.rate))
+        visit_rows.append(
+            (
+                u.name,
+                c.due,
+                c.visited,
+                c.on_time,
+                c.overdue,
+                c.rate,
+                seen(u.community_ids, "人数"),
+                seen(u.community_ids, "次数"),
+            )
+        )
+    n_people, n_visits = seen(wanted, "人数"), seen(wanted, "次数")
+    visit_rows.append(
+        (
+            "合计",
+            total.due,
+            total.visited,
+            total.on_time,
+            total.overdue,
+            total.rate,
+            n_people,
+            n_visits,
+        )
+    )
 
     roster = roster_counts(session, actor, period)
     keys = ["在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少"]
@@ -311,20 +406,33 @@ def build(
     ]
     ref_rows.append(("合计", *(sum(r[i + 1] for r in ref_rows) for i in range(len(ref_keys)))))
 
-    trend = [
-        (f"{m.year % 100:02d}年{m.month}月", visits_of(wanted, [m]).rate) for m in trend_months
-    ]
+    trend = [(month_label(m, until), visits_of(wanted, [m]).rate) for m in trend_months]
+    partial = any(running_month(m, until) for m in [*trend_months, *period.months])
 
     rate_text = "—" if total.rate is None else f"{total.rate * 100:.1f}%"
+    rate_label = "探访率" + (f"（截至{until.month}月{until.day}日）" if partial else "")
     headline = (
-        ("探访率", rate_text),
+        (rate_label, rate_text),
         ("目标", f"{target * 100:.0f}%"),
-        ("应访", f"{total.due} 人次"),
-        ("已访", f"{total.visited} 人次"),
-        ("逾期未访", f"{total.overdue} 人次"),
+        ("探访人数", f"{n_people} 人"),
+        ("探访次数", f"{n_visits} 人次"),
+        (f"应访/已访（{unit}）", f"{total.due} / {total.visited}"),
+        ("逾期未访", f"{total.overdue} {unit}"),
         ("在册老人", f"{sums['在册']} 人"),
     )
     community = Column(label)
+    footnotes = [
+        f"应访：当月在册，且按探访等级的间隔（区里设定）应访日期在当月内，或当月已访，或有重大变化"
+        f"（跌倒、住院、失去照料人、家属联系不上）须在获知后 24 小时内探访；月报按人计（{unit}），"
+        "季报、年报为各月之和（人·月）。已访：当月有已完成的探访记录，一人一月只计一次。",
+        "按时：当月首次探访不晚于应访日期；逾期未访：应访日期已过仍未探访；探访率 = 已访 ÷ 应访。",
+        "探访人数：统计期内有已完成探访记录的人数，每人只计一次（人）；探访次数：统计期内已完成的"
+        "探访记录条数（人次）。作废的探访记录不计。",
+        "在册：期末在册、住院，或期末以后才迁出/去世；一人可属多个类别；高龄按身份证号的出生日期。",
+        "转介：新转介按提出转介的探访日期；期末未办结为期末前提出、期末尚未办结的转介。",
+    ]
+    if partial:
+        footnotes.append(partial_note(until))
     return ReportSection(
         "老年人探访关爱",
         headline,
@@ -334,17 +442,18 @@ def build(
                 "探访情况",
                 (
                     community,
-                    Column("应访", "int"),
-                    Column("已访", "int"),
+                    Column(f"应访（{unit}）", "int"),
+                    Column(f"已访（{unit}）", "int"),
                     Column("按时", "int"),
                     Column("逾期未访", "int"),
                     Column("探访率", "percent"),
+                    Column("探访人数（人）", "int"),
+                    Column("探访次数（人次）", "int"),
                 ),
                 tuple(visit_rows),
                 note=(
-                    "应访：当月在册且应访期限在当月内（或当月已访）的老人，季报、年报为各月人次之和；"
-                    "已访：当月有已完成的探访记录；按时：首次探访不晚于应访日期；"
-                    "逾期未访：应访日期已过仍未探访；探访率 = 已访 ÷ 应访。"
+                    f"应访、已访、按时、逾期未访按{unit}计；探访率 = 已访 ÷ 应访；"
+                    "探访人数每人只计一次，探访次数为探访记录条数（见注 1–3）。"
                 ),
             ),
             ReportTable(
@@ -359,6 +468,7 @@ def build(
                 "转介情况",
                 (community, *(Column(k, "int") for k in ("新转介", "办结", "期末未办结"))),
                 tuple(ref_rows),
+                note="新转介按提出转介的探访日期；办结按办结日期；期末未办结为期末尚未办结的转介。",
             ),
             ReportTable(
                 "近12个月",
@@ -366,24 +476,26 @@ def build(
                 (Column("月份"), Column("探访率", "percent")),
                 tuple(trend),
                 total=False,
+                note=partial_note(until) if partial else "每月探访率 = 当月已访 ÷ 当月应访。",
             ),
         ),
         (
             Chart(
                 "bar",
                 f"各{label}探访率",
-                tuple(name for name, *_ in visit_rows[:-1]),
-                tuple(r[5] for r in visit_rows[:-1]),
+                tuple(str(r[0]) for r in visit_rows[:-1]),
+                tuple(r[5] for r in visit_rows[:-1]),  # type: ignore[misc]
                 target,
             ),
             Chart(
                 "line",
-                "近 12 个月探访率",
+                "近 12 个月探访率" + ("（* 本月未结束）" if partial else ""),
                 tuple(label for label, _ in trend),
                 tuple(v for _, v in trend),
                 target,
             ),
         ),
+        tuple(footnotes),
     )
 
 
