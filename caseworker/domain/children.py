@@ -574,6 +574,9 @@ def review(recorded: Iterable[ChildCategory], findings: Iterable[Finding], today
 
 
 CATEGORY_SEPARATOR = ","
+# The categories note of a child whose 台账 named categories no recorded situation proves (an
+# import records them as the 台账 has them, to be reviewed): the review list looks for it.
+IMPORTED_UNPROVED = "台账导入"
 
 
 def encode_categories(categories: Iterable[ChildCategory]) -> str:

@@ -337,9 +337,10 @@ def services_overdue(
 def category_items(
     session: Session, actor: Actor, *, today: date | None = None, ahead_days: int = 60
 ) -> list[CategoryItem]:
-    """Categories to review (a condition lapsed), newly holding, or holding soon (within
-    `ahead_days`): the children whose conditions have a date that can change a category are
-    found in SQL, then the rules decide."""
+    """Categories to review (a condition lapsed, or a category an import recorded from the
+    台账 without its evidence), newly holding, or holding soon (within `ahead_days`): the
+    children whose conditions have a date that can change a category are found in SQL, then
+    the rules decide."""
     day = today_or(today)
     from caseworker.services.children import register
 
@@ -363,10 +364,14 @@ def category_items(
                 scope(actor),
                 Child.deleted_at.is_(None),
                 on_register_clause(day),
-                Child.id.in_(
-                    select(ChildCondition.child_id).where(
-                        dated, ChildCondition.deleted_at.is_(None)
-                    )
+                or_(
+                    Child.id.in_(
+                        select(ChildCondition.child_id).where(
+                            dated, ChildCondition.deleted_at.is_(None)
+                        )
+                    ),
+                    # categories an import recorded as the 台账 had them, not yet proved
+                    Child.categories_note.like(f"%{rules.IMPORTED_UNPROVED}%"),
                 ),
             )
             .order_by(Child.name, Child.id)
