@@ -143,6 +143,7 @@ def _generate(root: Path) -> None:
                 "notes": "",
                 "last_visit_on": None,
                 "next_due": None,
+                "duplicate_of": None,
                 "created_at": now.isoformat(sep=" "),
                 "updated_at": now.isoformat(sep=" "),
                 "deleted_at": None,

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListView,
     QListWidget,
@@ -141,6 +142,10 @@ class CasePage(QWidget):
         QShortcut(QKeySequence("Ctrl+E"), self, self.open_assessment)
         self.photo_button = QPushButton(self.tr("添加照片…"))
         self.photo_button.clicked.connect(self.add_photos)
+        # A supervisor may record why photos are not taken (the household refused…)
+        self.waive_button = QPushButton(self.tr("免拍照片…"))
+        self.waive_button.setToolTip(self.tr("科长登记不拍照片的原因：评估、验收可不附照片"))
+        self.waive_button.clicked.connect(self.waive_photos)
         self.print_button = QPushButton(self.tr("打印"))
         menu = QMenu(self.print_button)
         for kind, text in (
@@ -154,7 +159,13 @@ class CasePage(QWidget):
         top.addWidget(self.back_button)
         top.addSpacing(8)
         top.addWidget(self.title, 1)
-        for b in (self.edit_button, self.assess_button, self.photo_button, self.print_button):
+        for b in (
+            self.edit_button,
+            self.assess_button,
+            self.photo_button,
+            self.waive_button,
+            self.print_button,
+        ):
             top.addWidget(b)
 
         self.steps_bar = QLabel()
@@ -184,6 +195,7 @@ class CasePage(QWidget):
             ("contractor", "施工单位"),
             ("dates", "施工日期"),
             ("closed", "结案"),
+            ("photos", "照片"),
         ):
             self.fields[key] = _label()
             self.info.addRow(self.tr(text) + "：", self.fields[key])
@@ -322,6 +334,18 @@ class CasePage(QWidget):
             if c.signed_by:
                 closed += self.tr("（验收单签字：{0}）").format(c.signed_by)
         f["closed"].setText(closed)
+        waived = [
+            self.tr("免拍改造前照片：{0}").format(c.photos_waived_before)
+            if c.photos_waived_before
+            else "",
+            self.tr("免拍改造后照片：{0}").format(c.photos_waived_after)
+            if c.photos_waived_after
+            else "",
+        ]
+        f["photos"].setText(
+            "；".join(w for w in waived if w)
+            or self.tr("评估须有改造前照片，验收须有每个项目的改造后照片")
+        )
         self.timeline_model.set_rows(d.events)
         self.items_model.set_rows(
             [
@@ -356,6 +380,8 @@ class CasePage(QWidget):
         )
         self.assess_button.setEnabled(c.step is not Step.APPLIED)
         self.photo_button.setEnabled(self.can_edit and self._photo_stage() is not None)
+        self.waive_button.setVisible(self.ctx.can(Permission.RETROFIT_APPROVE))
+        self.waive_button.setEnabled(self._photo_stage() is not None)
         self.remove_photo_action.setEnabled(self.can_edit and not c.step.closed)
         self._fill_strip(d.photos)
 
@@ -421,7 +447,7 @@ class CasePage(QWidget):
                 money(t.cost_fen),
                 money(t.subsidy_fen),
                 money(t.household_fen),
-                self.detail.case.assessed_by_name,
+                "、".join(self.detail.case.assessors) or self.detail.case.assessed_by_name,
             )
         StepDialog(self.ctx, self.detail.case, action, self, summary).exec()
 
@@ -437,6 +463,51 @@ class CasePage(QWidget):
 
         if self.detail is not None:
             ApplicationDialog(self.ctx, self, case=self.detail.case).exec()
+
+    def _photo_item(self, stage: PhotoStage) -> str | bool | None:
+        """The item an after photo shows (acceptance needs one of each item); False when the
+        person cancelled. Before photos show the home as found: no item asked."""
+        if stage is not PhotoStage.AFTER or self.detail is None or not self.detail.items:
+            return None
+        have = {p.item_id for p in self.detail.photos if p.stage == PhotoStage.AFTER.value}
+        items = list(self.detail.items)
+        labels = [
+            f"{i.name}（{i.room or '—'}）" + ("" if i.id in have else self.tr("　未拍"))
+            for i in items
+        ]
+        first = next((n for n, i in enumerate(items) if i.id not in have), 0)
+        label, ok = QInputDialog.getItem(
+            self,
+            self.tr("改造后照片"),
+            self.tr("这些照片拍的是哪个改造项目？"),
+            labels,
+            first,
+            False,
+        )
+        if not ok:
+            return False
+        return items[labels.index(label)].id
+
+    def waive_photos(self) -> None:
+        """科长 records why the photos of the current stage are not taken."""
+        stage, case_id = self._photo_stage(), self.case_id
+        if stage is None or case_id is None:
+            return
+        reason, ok = QInputDialog.getText(
+            self,
+            self.tr("免拍{0}照片").format(stage.value),
+            self.tr("不拍{0}照片的原因（如：户主不同意拍摄）：").format(stage.value),
+        )
+        if not ok:
+            return
+        try:
+            self.ctx.write_wait(
+                lambda s, a: cases.waive_photos(s, a, case_id, stage, reason),
+                tables=RETROFIT_TABLES,
+                parent=self,
+            )
+        except CaseworkerError as exc:
+            show_error(self, exc)
 
     def remove_photo(self) -> None:
         row = self.strip.currentItem()
@@ -468,11 +539,17 @@ class CasePage(QWidget):
             )
         if not paths:
             return
+        item_id = self._photo_item(stage)
+        if item_id is False:
+            return
         store, case_id = self.store, self.case_id
         chosen = [Path(p) for p in paths]
 
         def job(s, a):  # type: ignore[no-untyped-def]
-            return [photos.add(s, a, store, case_id, photos.PhotoRequest(p, stage)) for p in chosen]
+            return [
+                photos.add(s, a, store, case_id, photos.PhotoRequest(p, stage, item_id or None))
+                for p in chosen
+            ]
 
         try:
             self.ctx.write_wait(
