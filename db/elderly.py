@@ -101,7 +101,17 @@ class ElderlyVisit(Journaled, Base):
 
     __tablename__ = "elderly_visit"
     __table_args__ = (
-        Index("ix_elderly_visit_resident_date", "resident_id", "effective_date"),
+        # Covering what the visit figures read in person and date order (the 统计报表 reads a
+        # million visits this way: from the index alone, without a lookup per visit).
+        Index(
+            "ix_elderly_visit_resident_date",
+            "resident_id",
+            "effective_date",
+            "id",
+            "status",
+            "deleted_at",
+            "next_visit_on",
+        ),
         Index("ix_elderly_visit_effective_date", "effective_date"),
         Index("ix_elderly_visit_visitor", "visitor_staff_id", "effective_date"),
     )

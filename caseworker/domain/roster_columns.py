@@ -438,6 +438,12 @@ def read_household_categories(
     return frozenset(found), unknown
 
 
+# The words as compared, longest first: the first one a cell contains is the longest it holds.
+_CONDITION_KEYS = sorted(
+    ((word_key(w), k) for w, k in CONDITION_WORDS.items()), key=lambda pair: -len(pair[0])
+)
+
+
 @dataclass(frozen=True)
 class ConditionWords:
     """A situation cell read: the condition it names and, for a disability, its kind and grade."""
@@ -456,10 +462,9 @@ def read_condition(text: str) -> ConditionWords:
     t = word_key(text)
     if not t:
         return ConditionWords(None)
-    found = [w for w in CONDITION_WORDS if word_key(w) in t]
-    if not found:
+    kind = next((k for w, k in _CONDITION_KEYS if w in t), None)
+    if kind is None:
         return ConditionWords(None)
-    kind = CONDITION_WORDS[max(found, key=len)]
     dkind = next((k for k in DISABILITY_KINDS if k in t), "")
     grade = None
     for ch, n in _GRADES.items():

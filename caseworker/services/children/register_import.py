@@ -69,6 +69,7 @@ from db.base import utcnow
 from db.children import Child, ChildCondition, ChildGuardian, ChildViewLog
 from db.ids import new_id
 from db.journal import insert_many
+from db.models import Community
 
 if TYPE_CHECKING:
     from caseworker.services.tabular import readers
@@ -162,10 +163,15 @@ def _parse_child(text: str, today: date) -> idnumber.IdNumber:
     return register.parse_child_id(text, today)[0]
 
 
+# The evidence words as compared, longest first.
+_EVIDENCE_KEYS = sorted(
+    ((word_key(w), k) for w, k in EVIDENCE_WORDS.items()), key=lambda pair: -len(pair[0])
+)
+
+
 def _evidence_kind(text: str) -> str | None:
     t = word_key(text)
-    found = [w for w in EVIDENCE_WORDS if word_key(w) in t]
-    return EVIDENCE_WORDS[max(found, key=len)] if found else None
+    return next((k for w, k in _EVIDENCE_KEYS if w in t), None)
 
 
 class _Context(Context):
@@ -173,11 +179,15 @@ class _Context(Context):
 
     actor: Actor
     existing: dict[str, tuple[str, bool]]  # ID → (child id, visible to the actor)
+    held: list[Community]
 
     @classmethod
     def load(cls, session: Session, actor: Actor, options: ImportOptions, today: date) -> _Context:
         ctx = cls.of(session, options, today)
         ctx.actor = actor
+        # Held so the rule checks' `session.get(Community, …)` find them in the (weak)
+        # identity map instead of querying once per row (as the roster's import does).
+        ctx.held = list(session.scalars(select(Community)))
         visible = set(session.scalars(select(Child.id).where(scope(actor))))
         ctx.existing = {
             idn: (cid, cid in visible)
@@ -336,9 +346,6 @@ def _read_row(
     actor = ctx.actor
     if actor.role is Role.CHILD_DIRECTOR and community_id != actor.community_id:
         return replace(rejected, reason="不是您负责的社区：儿童主任只能导入本社区的儿童")
-    found = ctx.existing.get(reading.id_number)
-    if found is not None and not found[1]:
-        return replace(rejected, reason="该身份证号已在其他社区登记，请联系儿童督导员")
     warnings = list(reading.warnings)
     age = rules.check_age(reading.birth_date, ctx.today)
     if age.message:
@@ -387,26 +394,57 @@ def _read_row(
                 "（困境儿童请注明经济、自身或安全）"
             )
     values["categories_file"] = cats
-    people = _people(cells, layout, warnings)
-    conds = _conditions(cells, layout, ctx.today, warnings)
-    named = {p.relation for p in people}
-    on_file = {c.subject for c in conds} - named - {"儿童本人"}
-    if on_file and found is None:  # a new child: a parent's situation needs the parent
-        warnings.append(
-            f"{'、'.join(sorted(on_file))}情况未导入：台账没有{'、'.join(sorted(on_file))}的姓名"
-        )
-        conds = [c for c in conds if c.subject not in on_file]
-    values["people"], values["conditions"] = people, conds
+    values["people"] = _people(cells, layout, warnings)
+    values["conditions"] = _conditions(cells, layout, ctx.today, warnings)
     notes = text(cells, layout, "notes")
     if notes:
         if keys.unlocked(actor) is None and actor.role is not None:
             warnings.append("备注未导入：本账号还没有儿童档案密钥（请儿童督导员授权后再导入）")
         else:
             values["notes"] = notes[:2000]
-    reading = replace(reading, name=checked["name"], warnings=tuple(warnings), values=values)
-    if found is None:
-        return reading
-    return replace(reading, status=RowStatus.SAME, resident_id=found[0])
+    return replace(reading, name=checked["name"], warnings=tuple(warnings), values=values)
+
+
+def _classify(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
+    """Each row read from the file against the register as it is now: a child already on it
+    (SAME, compared next), on it in a community the actor does not see (refused), or new (a
+    parent's situation then needs the parent's name in the row)."""
+    out: list[RowReading] = []
+    for r in rows:
+        if r.status is not RowStatus.NEW or r.values is None:
+            out.append(r)
+            continue
+        found = ctx.existing.get(r.id_number)
+        if found is not None and not found[1]:
+            out.append(
+                replace(
+                    r,
+                    status=RowStatus.REJECTED,
+                    reason="该身份证号已在其他社区登记，请联系儿童督导员",
+                    values=None,
+                )
+            )
+        elif found is not None:
+            out.append(replace(r, status=RowStatus.SAME, resident_id=found[0]))
+        else:
+            v = r.values
+            named = {p.relation for p in v["people"]}
+            unnamed = {c.subject for c in v["conditions"]} - named - {"儿童本人"}
+            if unnamed:
+                who = "、".join(sorted(unnamed))
+                out.append(
+                    replace(
+                        r,
+                        warnings=(*r.warnings, f"{who}情况未导入：台账没有{who}的姓名"),
+                        values={
+                            **v,
+                            "conditions": [c for c in v["conditions"] if c.subject not in unnamed],
+                        },
+                    )
+                )
+            else:
+                out.append(r)
+    return out
 
 
 def _facts_for(
@@ -530,8 +568,17 @@ def _read(
         ctx,
         lambda sh, lay, com, i, cells: _read_row(ctx, sh, lay, com, i, cells),
         progress,
+        key=(
+            "children",
+            book.fingerprint,
+            actor.staff_id,
+            actor.role,
+            actor.community_id,
+            keys.unlocked(actor) is not None,
+        ),
     )
-    return importing.preview_of(path, book, options.policy, sheets, _compare(ctx, rows))
+    rows = _compare(ctx, _classify(ctx, rows))
+    return importing.preview_of(path, book, options.policy, sheets, rows)
 
 
 def preview(
@@ -635,7 +682,8 @@ def apply(
             )
         if r.status is RowStatus.NEW:
             facts = _facts_for(r.birth_date, people, conds)
-            cats = v["categories_file"] | rules.holding(rules.evaluate(facts, day))
+            proved = rules.holding(rules.evaluate(facts, day))
+            cats = v["categories_file"] | proved
             record: dict[str, Any] = {
                 "id": child_id,
                 "name": v["name"],
@@ -647,7 +695,7 @@ def apply(
                 "community_id": v["community_id"],
                 "registered_on": v.get("registered_on", day),
                 "categories": rules.encode_categories(cats),
-                "categories_note": _note(v["categories_file"], facts, day),
+                "categories_note": _note(v["categories_file"] - proved, day),
                 **{f: v[f] for f in CHILD_FIELDS[1:] if f in v},
             }
             if v.get("notes") and key is not None:
@@ -681,7 +729,7 @@ def apply(
             )
             if merged != child.categories:
                 child.categories = merged
-                note = _note(r.values["categories_file"] - now, facts[child.id], day)
+                note = _note(r.values["categories_file"] - now, day)
                 if note and note != child.categories_note:
                     child.categories_note = note
     _log(session, actor, written)
@@ -689,8 +737,8 @@ def apply(
     return ImportResult(result, created, updated)
 
 
-def _note(from_file: frozenset[ChildCategory], facts: rules.ChildFacts, day: date) -> str:
-    unproved = from_file - rules.holding(rules.evaluate(facts, day))
+def _note(unproved: frozenset[ChildCategory], day: date) -> str:
+    """The categories note of a child whose 台账 named categories nothing recorded proves."""
     if not unproved:
         return ""
     names = "、".join(c.value for c in ChildCategory if c in unproved)

@@ -16,7 +16,7 @@ Each figure comes from one place:
   period.
 - **Referrals** (`referral_counts`, one SQL query): opened in the period (the date of the
   visit that raised them), closed in the period, still open at its end.
-- **People and visits** (`visited_counts`, one SQL query): 探访人数 counts each person visited
+- **People and visits** (counted in the same pass as the visits): 探访人数 counts each person visited
   in the period once (人); 探访次数 counts the completed visits (人次). A month's 应访/已访 are
   people (人); a quarter's or a year's are the sum of its months (人·月: a person due in three
   months counts three times), which is why the distinct count stands beside them.
@@ -28,9 +28,12 @@ Each figure comes from one place:
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -106,27 +109,125 @@ def visit_counts(
     progress: Progress | None = None,
 ) -> dict[tuple[date, str], VisitCounts]:
     """应访/已访/按时/逾期未访 per (month's first day, community id); see the module docstring."""
+    return _stream(session, actor, months, today=today, progress=progress)[0]
+
+
+@dataclass
+class Seen:
+    """探访人数 and 探访次数 of one community in a span (voided visits left out)."""
+
+    people: int = 0
+    visits: int = 0
+
+
+def _ordinals() -> Callable[[Any], int | None]:
+    """A date as its day number, whichever form the driver gives it in: SQLite's text
+    ('2026-11-18', converted once per distinct day), or a date (PostgreSQL)."""
+    memo: dict[str, int] = {}
+
+    def ordinal(value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            found = memo.get(value)
+            if found is None:
+                found = memo[value] = date.fromisoformat(value[:10]).toordinal()
+            return found
+        return value.toordinal()
+
+    return ordinal
+
+
+def _raw_rows(session: Session, stmt: Any, sql: str, params: tuple[Any, ...]) -> Iterator[Any]:
+    """The rows of `stmt`; on SQLite straight from the driver's cursor in the session's own
+    transaction (`sql`, `params`: the same query in SQL), without SQLAlchemy's per-row type
+    processing: the report reads a million visits, and turning each date into an object and
+    back into a day number cost more than reading them."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.arraysize = 20_000
+        try:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany():
+                yield from rows
+        finally:
+            cursor.close()
+        return
+    result = conn.execute(stmt.execution_options(stream_results=True, yield_per=20_000))
+    for rows in result.partitions():
+        yield from rows
+
+
+# Day numbers (date.toordinal) computed by SQLite itself: julianday() of 0001-01-01 is
+# 1721425.5 and its ordinal is 1.
+_ORDINAL = "CAST(julianday({0}) - 1721424.5 AS INTEGER)"
+
+
+def _visit_rows(session: Session, end: date) -> Iterator[tuple[str, int, int | None, str]]:
+    """(resident id, effective day number, proposed next visit's day number, visit id) of
+    every completed visit up to `end`, in person and date order."""
+    stmt = (
+        select(V.resident_id, V.effective_date, V.next_visit_on, V.id)
+        .where(V.status == COMPLETED, V.deleted_at.is_(None), V.effective_date <= end)
+        .order_by(V.resident_id, V.effective_date, V.id)
+    )
+    if session.connection().dialect.name == "sqlite":
+        sql = (
+            f"SELECT resident_id, {_ORDINAL.format('effective_date')}, "
+            f"{_ORDINAL.format('next_visit_on')}, id FROM elderly_visit "
+            "WHERE status = ? AND deleted_at IS NULL AND effective_date <= ? "
+            "ORDER BY resident_id, effective_date, id"
+        )
+        return _raw_rows(session, stmt, sql, (COMPLETED, end.isoformat()))
+    ordinal = _ordinals()
+    return (
+        (rid, ordinal(eff), ordinal(nxt), vid)  # type: ignore[misc]
+        for rid, eff, nxt, vid in _raw_rows(session, stmt, "", ())
+    )
+
+
+def _stream(
+    session: Session,
+    actor: Actor,
+    months: Iterable[date],
+    *,
+    today: date,
+    progress: Progress | None = None,
+    span: tuple[date, date] | None = None,
+) -> tuple[dict[tuple[date, str], VisitCounts], dict[str, Seen]]:
+    """One pass over the roster and every completed visit (in person order, never all in
+    memory): the month figures, and for `span` each community's 探访人数 and 探访次数."""
     can_view(actor)
     spans = sorted({rules.month_of(m) for m in months})
-    if not spans:
-        return {}
-    end = spans[-1][1]
+    ends = [spans[-1][1]] if spans else []
+    if span is not None:
+        ends.append(span[1])
+    if not ends:
+        return {}, {}
+    end = max(ends)
     days = schedule.intervals(session)
     conn = session.connection()
+    ordinal = _ordinals()
+    scheduled_statuses = frozenset(SCHEDULED_STATUSES)
     # Dates as day numbers (ordinals) from here on: the loop below runs once per resident and
     # month (1.2 million times for a year at 100,000 residents), so it stays arithmetic.
     residents: dict[str, tuple[str, int, int, bool, int]] = {}
-    for rid, cid, tier, enrolled, status, status_date in conn.execute(
+    for rid, cid, tier, enrolled, status, status_date in _raw_rows(
+        session,
         select(R.id, R.community_id, R.tier, R.enrolled_on, R.status, R.status_date).where(
             R.deleted_at.is_(None), R.enrolled_on <= end
-        )
+        ),
+        "SELECT id, community_id, tier, enrolled_on, status, status_date FROM elderly_resident "
+        "WHERE deleted_at IS NULL AND enrolled_on <= ?",
+        (end.isoformat(),),
     ):
         residents[rid] = (
             cid,
             days[tier],
-            enrolled.toordinal(),
-            status in SCHEDULED_STATUSES,
-            status_date.toordinal() if status_date else 0,
+            ordinal(enrolled),  # type: ignore[arg-type]
+            status in scheduled_statuses,
+            ordinal(status_date) or 0,
         )
     amended_next: dict[str, int | None] = {}
     for vid, value in conn.execute(
@@ -145,19 +246,38 @@ def visit_counts(
     ):
         changes.setdefault(rid, []).append((known.toordinal(), source))
     out: dict[tuple[date, str], VisitCounts] = {}
+    seen: dict[str, Seen] = {}
     ords = [(first.toordinal(), last.toordinal(), first) for first, last in spans]
+    seen_first, seen_last = (span[0].toordinal(), span[1].toordinal()) if span else (0, -1)
     today_o = today.toordinal()
     total = len(residents)
     step = rules.MAJOR_CHANGE_DUE_DAYS
 
+    # Per community, one VisitCounts per month (in `ords` order): the inner loop below indexes
+    # a list instead of building a (month, community) key 1.2 million times.
+    by_community: dict[str, list[VisitCounts]] = {}
+    months_n = len(ords)
+    bisect_left, bisect_right = bisect.bisect_left, bisect.bisect_right
+
     def count(rid: str, effs: list[int], nexts: list[int | None], vids: list[str]) -> None:
         cid, interval, enrolled, scheduled, status_date = residents[rid]
         n = len(effs)
+        if span is not None and n:  # visits in the span: the person once, each visit
+            k = bisect_right(effs, seen_last) - bisect_left(effs, seen_first)
+            if k:
+                got = seen.get(cid)
+                if got is None:
+                    got = seen[cid] = Seen()
+                got.people += 1
+                got.visits += k
         mine = changes.get(rid)
-        for first, last, key in ords:
+        counts = by_community.get(cid)
+        if counts is None:
+            counts = by_community[cid] = [VisitCounts() for _ in range(months_n)]
+        for m, (first, last, _key) in enumerate(ords):
             if enrolled > last or not (scheduled or status_date > last):
                 continue
-            i = bisect.bisect_left(effs, first)  # visits before `first` are effs[:i]
+            i = bisect_left(effs, first) if n else 0  # visits before `first`: effs[:i]
             if i:  # domain.schedule.next_due, on day numbers
                 last_on = effs[i - 1]
                 due_at = last_on + interval
@@ -166,18 +286,17 @@ def visit_counts(
                     due_at = proposed
             else:
                 due_at = enrolled
-            for known, source in mine or ():
-                # a change known by then, not answered by another visit before the month
-                if known + step <= last and not any(
-                    vids[j] != source for j in range(bisect.bisect_left(effs, known), i)
-                ):
-                    due_at = min(due_at, known + step)
+            if mine:
+                for known, source in mine:
+                    # a change known by then, not answered by another visit before the month
+                    if known + step <= last and not any(
+                        vids[j] != source for j in range(bisect_left(effs, known), i)
+                    ):
+                        due_at = min(due_at, known + step)
             visited = i < n and effs[i] <= last
             if not visited and due_at > last:
                 continue
-            c = out.get((key, cid))
-            if c is None:
-                c = out[(key, cid)] = VisitCounts()
+            c = counts[m]
             c.due += 1
             if visited:
                 c.visited += 1
@@ -191,64 +310,33 @@ def visit_counts(
             select(A.visit_id).where(A.field == schedule.VOID_FIELD, A.deleted_at.is_(None))
         ).scalars()
     )
-    visits = conn.execute(  # streamed: options on the statement, not the shared connection
-        select(V.resident_id, V.effective_date, V.next_visit_on, V.id)
-        .where(V.status == COMPLETED, V.deleted_at.is_(None), V.effective_date <= end)
-        .order_by(V.resident_id, V.effective_date, V.id)
-        .execution_options(stream_results=True, yield_per=20_000)
-    )
-    current: str | None = None
-    effs: list[int] = []
-    nexts: list[int | None] = []
-    vids: list[str] = []
+    amended = amended_next.keys()
     counted: set[str] = set()
-    for rows in visits.partitions():
-        for rid, eff, nxt, vid in rows:
-            if rid != current:
-                if current in residents:
-                    count(current, effs, nexts, vids)  # type: ignore[arg-type]
-                    counted.add(current)  # type: ignore[arg-type]
-                current, effs, nexts, vids = rid, [], [], []
-            if vid in voided:  # a visit entered in error counts for nothing
-                continue
-            effs.append(eff.toordinal())
-            vids.append(vid)
-            if vid in amended_next:
-                nexts.append(amended_next[vid])
-            else:
-                nexts.append(nxt.toordinal() if nxt else None)
-        if progress is not None:
+    # Visits in person order, grouped: each person's lists are built by comprehensions, not
+    # one append per visit (a million visits pass here).
+    for n_people, (rid, group) in enumerate(groupby(_visit_rows(session, end), itemgetter(0))):
+        g = list(group)
+        if voided:  # a visit entered in error counts for nothing
+            g = [r for r in g if r[3] not in voided] if any(r[3] in voided for r in g) else g
+        vids = [r[3] for r in g]
+        effs = [r[1] for r in g]
+        if amended and not amended.isdisjoint(vids):
+            nexts = [amended_next[r[3]] if r[3] in amended_next else r[2] for r in g]
+        else:
+            nexts = [r[2] for r in g]
+        if rid in residents:
+            count(rid, effs, nexts, vids)
+            counted.add(rid)
+        if progress is not None and n_people % 5_000 == 0:
             progress(len(counted), total, f"正在统计探访（{len(counted)}/{total}）")
-    if current in residents:
-        count(current, effs, nexts, vids)  # type: ignore[arg-type]
-        counted.add(current)  # type: ignore[arg-type]
     for rid in residents:  # never visited (before the period's end)
         if rid not in counted:
             count(rid, [], [], [])
-    return out
-
-
-def visited_counts(session: Session, actor: Actor, first: date, last: date) -> dict[str, dict]:
-    """Per community: 探访人数 (each person visited in [first, last] once) and 探访次数 (the
-    completed visits in it), voided visits left out."""
-    can_view(actor)
-    q = (
-        select(
-            R.community_id,
-            func.count(func.distinct(V.resident_id)),
-            func.count(),
-        )
-        .select_from(ElderlyVisit.__table__)
-        .join(ElderlyResident.__table__, R.id == V.resident_id)
-        .where(
-            V.status == COMPLETED,
-            V.deleted_at.is_(None),
-            V.effective_date.between(first, last),
-            schedule.not_voided(),
-        )
-        .group_by(R.community_id)
-    )
-    return {cid: {"人数": int(p), "次数": int(n)} for cid, p, n in session.execute(q)}
+    for cid, counts in by_community.items():
+        for (_first, _last, key), c in zip(ords, counts, strict=True):
+            if c.due:
+                out[(key, cid)] = c
+    return out, seen
 
 
 def roster_counts(session: Session, actor: Actor, period: Period) -> dict[str, dict[str, int]]:
@@ -334,8 +422,13 @@ def build(
     # A period still running is counted up to today: its months yet to come are left out.
     period = replace(period, last=min(period.last, today))
     trend_months = periods.last_months(period.last, TREND_MONTHS)
-    counts = visit_counts(
-        session, actor, set(period.months) | set(trend_months), today=today, progress=progress
+    counts, people = _stream(
+        session,
+        actor,
+        set(period.months) | set(trend_months),
+        today=today,
+        progress=progress,
+        span=(period.first, period.last),
     )
     target = int(settings.get(session, TARGET_KEY)) / 100
     label = "街道" if any(len(u.community_ids) > 1 for u in units) else "社区/村"
@@ -352,10 +445,8 @@ def build(
                     c.add(counts[(m, cid)])
         return c
 
-    people = visited_counts(session, actor, period.first, period.last)
-
     def seen(unit_ids: Iterable[str], key: str) -> int:
-        return sum(people.get(cid, {}).get(key, 0) for cid in unit_ids)
+        return sum(getattr(people.get(cid, Seen()), key) for cid in unit_ids)
 
     total = visits_of(wanted, period.months)
     visit_rows: list[tuple[object, ...]] = []
@@ -369,11 +460,11 @@ def build(
                 c.on_time,
                 c.overdue,
                 c.rate,
-                seen(u.community_ids, "人数"),
-                seen(u.community_ids, "次数"),
+                seen(u.community_ids, "people"),
+                seen(u.community_ids, "visits"),
             )
         )
-    n_people, n_visits = seen(wanted, "人数"), seen(wanted, "次数")
+    n_people, n_visits = seen(wanted, "people"), seen(wanted, "visits")
     visit_rows.append(
         (
             "合计",

@@ -11,7 +11,8 @@ their money. A row becomes
 - a completed household (状态 已完成/验收通过, or an acceptance date or money given): a case at
   已完成 with the acceptance date, who signed, and the money as the 台账 has it (改造总额 =
   政府补贴 + 个人承担, to the fen; two of the three give the third), the items when the 台账
-  lists them (名称 or 编号, × quantity), its timeline 申请 → 验收通过 marked 导入台账;
+  lists them (名称 or 编号, × quantity), its timeline one line (验收通过, marked 导入台账, with
+  the application's day);
 - a closed case (不予受理, 撤回, 终止) with its reason.
 
 A household in construction or any other step in between is refused with the reason: the
@@ -26,6 +27,7 @@ money are never changed by an import.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -161,7 +163,7 @@ def read_items(
     import re
 
     by_code = {i.code: i for i in known}
-    by_name = sorted(known, key=lambda i: -len(i.name))
+    names = _item_names(tuple(known))
     out: list[tuple[CatalogueItem, int]] = []
     unknown: list[str] = []
     for part in split_words(cell):
@@ -170,12 +172,9 @@ def read_items(
         item = by_code.get(m.group(1)) if m else None
         rest = t[len(m.group(1)) :] if m and item else t
         if item is None:  # the catalogue's name, or its name without the bracketed remark
-            for i in by_name:
-                for name in (word_key(i.name), re.sub(r"\(.*?\)", "", word_key(i.name))):
-                    if name and name in t:
-                        item, rest = i, t.split(name, 1)[1]
-                        break
-                if item is not None:
+            for name, candidate in names:
+                if name in t:
+                    item, rest = candidate, t.split(name, 1)[1]
                     break
         if item is None:
             unknown.append(part)
@@ -188,6 +187,20 @@ def read_items(
             continue
         out.append((item, min(qty, MAX_QUANTITY)))
     return out, unknown
+
+
+@functools.lru_cache(maxsize=4)
+def _item_names(known: tuple[CatalogueItem, ...]) -> list[tuple[str, CatalogueItem]]:
+    """Each item's name as matched, and its name without the bracketed remark, longest first."""
+    import re
+
+    out: list[tuple[str, CatalogueItem]] = []
+    for i in known:
+        full = word_key(i.name)
+        for name in dict.fromkeys((full, re.sub(r"\(.*?\)", "", full))):
+            if name:
+                out.append((name, i))
+    return sorted(out, key=lambda pair: -len(pair[0]))
 
 
 class _Context(Context):
@@ -344,13 +357,7 @@ def _read_row(
             reason = "台账未载明原因"
             warnings.append("没有原因：记为“台账未载明原因”")
         values["closed_reason"] = reason[:300]
-    found = ctx.existing.get(reading.id_number)
-    reading = replace(
-        reading, name=values["applicant_name"], warnings=tuple(warnings), values=values
-    )
-    if found is None:
-        return reading
-    return replace(reading, status=RowStatus.SAME, resident_id=found.id)
+    return replace(reading, name=values["applicant_name"], warnings=tuple(warnings), values=values)
 
 
 def _complete_money(
@@ -379,14 +386,17 @@ def _complete_money(
 
 
 def _compare(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
+    """Each row read from the file against the cases as they are now: a person with a case on
+    file is compared (contact details, by the policy); the others are new."""
     policy = ctx.options.policy
-    by_id = {c.id: c for c in ctx.existing.values()}
     out: list[RowReading] = []
     for r in rows:
-        if r.status is not RowStatus.SAME or r.resident_id is None or r.values is None:
+        found = ctx.existing.get(r.id_number) if r.status is RowStatus.NEW else None
+        if found is None or r.values is None:
             out.append(r)
             continue
-        case = by_id[r.resident_id]
+        r = replace(r, status=RowStatus.SAME, resident_id=found.id)
+        case = found
         v = r.values
         changes = tuple(
             FieldChange(k, LABELS[k], getattr(case, k) or "", v[k])
@@ -443,8 +453,10 @@ def _read(
         ctx,
         lambda sh, lay, com, i, cells: _read_row(ctx, sh, lay, com, i, cells),
         progress,
+        key=("retrofit", book.fingerprint, ctx.cap_fen, tuple(ctx.items), tuple(ctx.firms.items())),
     )
-    return importing.preview_of(path, book, options.policy, sheets, _compare(ctx, rows)), ctx
+    rows = _compare(ctx, rows)
+    return importing.preview_of(path, book, options.policy, sheets, rows), ctx
 
 
 def preview(
@@ -469,16 +481,20 @@ class _Numbers:
         office = accounts.office(session)
         self.prefix = f"{office.code if office else 'GZ'}-"
         self.taken = set(session.scalars(select(RetrofitCase.case_no)))
+        self.counts: dict[str, int] = {}  # a year's head → the last number given
 
     def take(self, wanted: str, year: int) -> str:
         if wanted and wanted not in self.taken:
             self.taken.add(wanted)
             return wanted
         head = f"{self.prefix}{year}-"
-        n = 1 + sum(1 for no in self.taken if no.startswith(head))
+        if head not in self.counts:
+            self.counts[head] = sum(1 for no in self.taken if no.startswith(head))
+        n = self.counts[head] + 1
         while f"{head}{n:04d}" in self.taken:
             n += 1
         self.taken.add(f"{head}{n:04d}")
+        self.counts[head] = n
         return f"{head}{n:04d}"
 
 
@@ -546,7 +562,11 @@ def apply(
                 )
             },
         }
-        events.append(_event(cid, Action.APPLY, "", Step.APPLIED, v["applied_on"], actor, now))
+        # One timeline line per imported case, its last step as the 台账 has it (the
+        # application's day is the case's own; a second line for it would double the records
+        # a 20,000-row import writes and say nothing more).
+        if step is Step.APPLIED:
+            events.append(_event(cid, Action.APPLY, "", Step.APPLIED, v["applied_on"], actor, now))
         if step is Step.COMPLETED:
             record.update(
                 {
@@ -568,12 +588,12 @@ def apply(
                 _event(
                     cid,
                     Action.ACCEPT,
-                    Step.INSPECTION.value,
+                    "",
                     Step.COMPLETED,
                     v["accepted_on"],
                     actor,
                     now,
-                    f"{IMPORTED}：签字 {v['signed_by']}",
+                    f"{IMPORTED}：{v['applied_on']:%Y-%m-%d} 申请，签字 {v['signed_by']}",
                 )
             )
             for k, (item, qty) in enumerate(v["items"], start=1):
@@ -599,7 +619,7 @@ def apply(
                 _event(
                     cid,
                     CLOSING[step],
-                    Step.APPLIED.value,
+                    "",
                     step,
                     v["applied_on"],
                     actor,

@@ -1,5 +1,6 @@
 """the programmes as the bureau runs them: a child leaves the register (离册), elderly major
-changes, who recorded a retrofit assessment's lines, and waived retrofit photos
+changes, who recorded a retrofit assessment's lines, waived retrofit photos, and the visits'
+person-and-date index made covering for the published figures
 
 Revision ID: 0014
 Revises: 0013
@@ -74,9 +75,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_elderly_change")),
     )
     op.create_index("ix_elderly_change_resident", "elderly_change", ["resident_id", "known_on"])
+    # The visits in person and date order, covered: the report reads them from the index alone
+    # (a million at 100,000 residents: 4.4 s → 2.2 s on the test machine, 44 MB more).
+    op.drop_index("ix_elderly_visit_resident_date", table_name="elderly_visit")
+    op.create_index(
+        "ix_elderly_visit_resident_date",
+        "elderly_visit",
+        ["resident_id", "effective_date", "id", "status", "deleted_at", "next_visit_on"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_elderly_visit_resident_date", table_name="elderly_visit")
+    op.create_index(
+        "ix_elderly_visit_resident_date", "elderly_visit", ["resident_id", "effective_date"]
+    )
     op.drop_index("ix_elderly_change_resident", table_name="elderly_change")
     op.drop_table("elderly_change")
     # ALTER TABLE … DROP COLUMN (SQLite 3.35+, PostgreSQL), as 0012: no batch copy.
