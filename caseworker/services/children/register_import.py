@@ -591,6 +591,7 @@ def preview(
     progress: Progress | None = None,
 ) -> ImportPreview:
     """Read the file and say what importing it would do; writes nothing."""
+    can_edit(actor)  # before the path is touched
     return _read(session, actor, Path(path), options or ImportOptions(), today_or(today), progress)
 
 

@@ -469,6 +469,7 @@ def preview(
     progress: Progress | None = None,
 ) -> ImportPreview:
     """Read the file and say what importing it would do; writes nothing."""
+    can_edit(actor)  # before the path is touched
     opts = options or ImportOptions()
     return _read(session, actor, Path(path), opts, today_or(today), progress)[0]
 
