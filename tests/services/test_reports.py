@@ -146,3 +146,20 @@ def test_refusals(counted: Workspace, worker: Actor) -> None:
             reports.build(s, worker, periods.parse("2027-01"), today=TODAY)
     with pytest.raises(ValueError, match="统计期"):
         periods.parse("2026-13")
+
+
+def test_the_roster_counted_in_the_visits_pass_is_roster_counts(
+    counted: Workspace, worker: Actor
+) -> None:
+    """The report counts the roster from the same read as the visits (one pass at 100,000
+    residents); the SQL definition (`roster_counts`) gives the same figures."""
+    from caseworker.services.reports.elderly import _stream, roster_counts
+
+    for period in (OCT, periods.parse("2026-Q4"), periods.year(2026)):
+        last = min(period.last, TODAY)
+        tallied: dict[str, dict[str, int]] = {}
+        with counted.reader() as s:
+            _stream(s, worker, period.months, today=TODAY, span=(period.first, last),
+                    roster=tallied)  # fmt: skip
+            sql = roster_counts(s, worker, periods.Period(period.kind, period.first, last))
+        assert tallied == sql, period.label

@@ -31,7 +31,7 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from itertools import groupby
+from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
 
@@ -121,13 +121,14 @@ class Seen:
 
 
 def _ordinals() -> Callable[[Any], int | None]:
-    """A date as its day number, whichever form the driver gives it in: SQLite's text
-    ('2026-11-18', converted once per distinct day), or a date (PostgreSQL)."""
+    """A date as its day number, whichever form it comes in: a day number already (SQLite,
+    `_ORDINAL`), text ('2026-11-18', converted once per distinct day), or a date
+    (PostgreSQL)."""
     memo: dict[str, int] = {}
 
     def ordinal(value: Any) -> int | None:
-        if value is None:
-            return None
+        if value is None or type(value) is int:  # already a day number (julianday in SQL)
+            return value
         if isinstance(value, str):
             found = memo.get(value)
             if found is None:
@@ -147,16 +148,11 @@ def _raw_rows(session: Session, stmt: Any, sql: str, params: tuple[Any, ...]) ->
     if conn.dialect.name == "sqlite":
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.arraysize = 20_000
-        try:
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany():
-                yield from rows
-        finally:
-            cursor.close()
-        return
+        cursor.execute(sql, params)
+        # chained in C: no Python frame per row (a million pass here)
+        return chain.from_iterable(iter(cursor.fetchmany, []))
     result = conn.execute(stmt.execution_options(stream_results=True, yield_per=20_000))
-    for rows in result.partitions():
-        yield from rows
+    return chain.from_iterable(result.partitions())
 
 
 # Day numbers (date.toordinal) computed by SQLite itself: julianday() of 0001-01-01 is
@@ -195,9 +191,12 @@ def _stream(
     today: date,
     progress: Progress | None = None,
     span: tuple[date, date] | None = None,
+    roster: dict[str, dict[str, int]] | None = None,
 ) -> tuple[dict[tuple[date, str], VisitCounts], dict[str, Seen]]:
     """One pass over the roster and every completed visit (in person order, never all in
-    memory): the month figures, and for `span` each community's 探访人数 and 探访次数."""
+    memory): the month figures, and for `span` each community's 探访人数 and 探访次数; when
+    `roster` is given, it is filled with the roster's figures for `span` (`roster_counts`'s
+    definitions, counted from the same read of the roster)."""
     can_view(actor)
     spans = sorted({rules.month_of(m) for m in months})
     ends = [spans[-1][1]] if spans else []
@@ -213,22 +212,31 @@ def _stream(
     # Dates as day numbers (ordinals) from here on: the loop below runs once per resident and
     # month (1.2 million times for a year at 100,000 residents), so it stays arithmetic.
     residents: dict[str, tuple[str, int, int, bool, int]] = {}
-    for rid, cid, tier, enrolled, status, status_date in _raw_rows(
+    tally = _RosterTally(span) if roster is not None and span is not None else None
+    for rid, cid, tier, enrolled, status, status_date, cats, birth in _raw_rows(
         session,
-        select(R.id, R.community_id, R.tier, R.enrolled_on, R.status, R.status_date).where(
-            R.deleted_at.is_(None), R.enrolled_on <= end
-        ),
-        "SELECT id, community_id, tier, enrolled_on, status, status_date FROM elderly_resident "
-        "WHERE deleted_at IS NULL AND enrolled_on <= ?",
+        select(
+            R.id,
+            R.community_id,
+            R.tier,
+            R.enrolled_on,
+            R.status,
+            R.status_date,
+            R.categories,
+            R.birth_date,
+        ).where(R.deleted_at.is_(None), R.enrolled_on <= end),
+        f"SELECT id, community_id, tier, {_ORDINAL.format('enrolled_on')}, status, "
+        f"{_ORDINAL.format('status_date')}, categories, {_ORDINAL.format('birth_date')} "
+        "FROM elderly_resident WHERE deleted_at IS NULL AND enrolled_on <= ?",
         (end.isoformat(),),
     ):
-        residents[rid] = (
-            cid,
-            days[tier],
-            ordinal(enrolled),  # type: ignore[arg-type]
-            status in scheduled_statuses,
-            ordinal(status_date) or 0,
-        )
+        scheduled = status in scheduled_statuses
+        enrolled_o, left_o = ordinal(enrolled), ordinal(status_date) or 0
+        residents[rid] = (cid, days[tier], enrolled_o, scheduled, left_o)  # type: ignore[assignment]
+        if tally is not None:
+            tally.add(cid, tier, enrolled_o, status, scheduled, left_o, cats, ordinal(birth))  # type: ignore[arg-type]
+    if tally is not None and roster is not None:
+        roster.update(tally.figures)
     amended_next: dict[str, int | None] = {}
     for vid, value in conn.execute(
         select(A.visit_id, A.new_value)
@@ -339,6 +347,47 @@ def _stream(
     return out, seen
 
 
+class _RosterTally:
+    """`roster_counts`'s figures counted person by person from the roster as `_stream` reads
+    it (the report reads the roster once; a test checks both give the same)."""
+
+    KEYS = ("在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少")
+    LEAVING = frozenset({Status.MOVED.value, Status.DECEASED.value})
+
+    def __init__(self, span: tuple[date, date]) -> None:
+        self.first, self.last = span[0].toordinal(), span[1].toordinal()
+        self.old = _years_before(span[1], ADVANCED_AGE).toordinal()
+        self.figures: dict[str, dict[str, int]] = {}
+
+    def add(
+        self,
+        cid: str,
+        tier: str,
+        enrolled: int,
+        status: str,
+        scheduled: bool,
+        left: int,
+        categories: str,
+        birth: int,
+    ) -> None:
+        f = self.figures.get(cid)
+        if f is None:
+            f = self.figures[cid] = dict.fromkeys(self.KEYS, 0)
+        if self.first <= enrolled <= self.last:
+            f["新增"] += 1
+        if status in self.LEAVING and self.first <= left <= self.last:
+            f["减少"] += 1
+        if enrolled > self.last or not (scheduled or left > self.last):
+            return
+        f["在册"] += 1
+        f[tier] += 1
+        for c in (categories or "").split(","):
+            if c and c in f and c != Category.ADVANCED_AGE.value:
+                f[c] += 1
+        if birth <= self.old:
+            f[Category.ADVANCED_AGE.value] += 1
+
+
 def roster_counts(session: Session, actor: Actor, period: Period) -> dict[str, dict[str, int]]:
     """Per community: 在册 (at the period's end), by tier, by category, 新增, 减少."""
     can_view(actor)
@@ -422,6 +471,7 @@ def build(
     # A period still running is counted up to today: its months yet to come are left out.
     period = replace(period, last=min(period.last, today))
     trend_months = periods.last_months(period.last, TREND_MONTHS)
+    roster: dict[str, dict[str, int]] = {}
     counts, people = _stream(
         session,
         actor,
@@ -429,6 +479,7 @@ def build(
         today=today,
         progress=progress,
         span=(period.first, period.last),
+        roster=roster,
     )
     target = int(settings.get(session, TARGET_KEY)) / 100
     label = "街道" if any(len(u.community_ids) > 1 for u in units) else "社区/村"
@@ -478,7 +529,6 @@ def build(
         )
     )
 
-    roster = roster_counts(session, actor, period)
     keys = ["在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少"]
     roster_rows = []
     sums = dict.fromkeys(keys, 0)
