@@ -106,6 +106,10 @@ class RetrofitCase(Journaled, Base):
     signed_by: Mapped[str] = mapped_column(String(60), default="")  # who signed the paper form
     closed_on: Mapped[date | None] = mapped_column(Date, default=None)
     closed_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Why the before / after photos are missing, as a supervisor recorded it ("" = none waived):
+    # "reason（name，date）". Without photos or such a note the step is refused.
+    photos_waived_before: Mapped[str] = mapped_column(String(300), default="")
+    photos_waived_after: Mapped[str] = mapped_column(String(300), default="")
 
 
 class RetrofitCaseEvent(Journaled, Base):
@@ -146,6 +150,10 @@ class RetrofitAssessmentItem(Journaled, Base):
     room: Mapped[str] = mapped_column(String(20), default="")
     note: Mapped[str] = mapped_column(String(300), default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Who recorded the line (added or last changed it): an assessor of the case, who may not
+    # approve it.
+    recorded_by_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    recorded_by_name: Mapped[str] = mapped_column(String(60), default="")
 
 
 class RetrofitPhoto(Journaled, Base):

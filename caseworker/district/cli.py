@@ -245,7 +245,7 @@ def _cmd_children(args: argparse.Namespace) -> int:
         cats = "，".join(f"{k} {v}" for k, v in r.by_category.items())
         risks = "，".join(f"{k}风险 {v}" for k, v in r.open_by_risk.items())
         print(
-            f"  {r.office_code} {r.office_name}：登记儿童 {r.children} 名（{cats}）；"
+            f"  {r.office_code} {r.office_name}：在册儿童 {r.children} 名（{cats}）；"
             f"在办个案 {r.open_cases} 件，紧急 {r.urgent_open} 件（{risks}）"
         )
     return EXIT_OK

@@ -27,6 +27,7 @@ TABLE_LABELS: dict[str, str] = {
     "elderly_visit": "探访记录",
     "elderly_visit_amendment": "探访记录更正",
     "elderly_referral": "转介",
+    "elderly_change": "重大变化",
     # Programme 3 (shown only on a child's own page, to child-protection roles).
     "child": "儿童档案",
     "child_guardian": "父母/监护人",
@@ -110,6 +111,15 @@ FIELD_LABELS: dict[str, str] = {
     "registered_on": "登记日期",
     "categories_note": "类别复核说明",
     "director_staff_id": "儿童主任",
+    "left_reason": "离册原因",
+    "left_note": "离册说明",
+    # Major changes (elderly), retrofit photos waived, who recorded an assessment line.
+    "known_on": "获知日期",
+    "occurred_on": "发生日期",
+    "source": "来源",
+    "recorded_by_name": "登记人",
+    "photos_waived_before": "免改造前照片说明",
+    "photos_waived_after": "免改造后照片说明",
 }
 # The visit form's structured and free-text fields, labelled as on the paper form.
 FIELD_LABELS.update({f.name: f.label for f in CHOICE_FIELDS})
@@ -119,10 +129,20 @@ OP_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
 TABLE_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("elderly_resident", "name"): "姓名",
     ("staff", "name"): "姓名",
+    ("elderly_change", "kind"): "变化",
+    ("elderly_change", "note"): "说明",
 }
 # Bookkeeping not worth a line in the audit view (ids, timestamps, derived sort keys).
 HIDDEN_FIELDS = frozenset(
-    {"id", "created_at", "updated_at", "name_pinyin", "name_letters", "amended_by_id"}
+    {
+        "id",
+        "created_at",
+        "updated_at",
+        "name_pinyin",
+        "name_letters",
+        "amended_by_id",
+        "recorded_by_id",
+    }
 )
 # Fields holding another record's id: shown by that record's name.
 REFERENCE_FIELDS: dict[str, str] = {

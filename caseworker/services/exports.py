@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain import idnumber
 from caseworker.domain import schedule as rules
 from caseworker.domain.errors import PermissionDenied, ValidationError
-from caseworker.domain.roles import Actor, Permission
+from caseworker.domain.roles import Actor
 from caseworker.domain.visit_form import VisitStatus
 from caseworker.services import accounts, audit
 from caseworker.services.children import exports as child_rows
@@ -218,7 +218,7 @@ def _conflict_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator
     from caseworker.sync import conflicts
     from caseworker.sync.conflicts import WHOLE_RECORD
 
-    if not (a.can(Permission.SYNC) or a.can(Permission.RESOLVE_CONFLICTS)):
+    if not conflicts.may_list(a):
         raise PermissionDenied("没有查看同步冲突的权限")
     for c in conflicts.list_conflicts(s, a, status=None):
         yield (

@@ -87,15 +87,15 @@ READS: list[tuple[str, Callable[[Workspace, Actor], object], set[str]]] = [
         lambda ws, a: _read(ws, lambda s: audit.record_history(s, a, "staff", "x")),
         {"admin", "supervisor"},
     ),
-    (
+    (  # a community child director reads their own community's (see below)
         "conflicts.list_conflicts",
         lambda ws, a: _read(ws, lambda s: conflicts.list_conflicts(s, a)),
-        SYNCERS,
+        SYNCERS | {"child_director"},
     ),
     (
         "conflicts.count_conflicts",
         lambda ws, a: _read(ws, lambda s: conflicts.count_conflicts(s, a)),
-        SYNCERS,
+        SYNCERS | {"child_director"},
     ),
     ("office.history", lambda ws, a: office.history(ws, a), SYNCERS),
     ("office.history_count", lambda ws, a: office.history_count(ws, a), SYNCERS),

@@ -189,7 +189,8 @@ def test_open_referrals_come_a_page_at_a_time(ws: Workspace, qtbot, monkeypatch)
         everything = schedule.open_referrals(s, ctx.actor)
     assert len(everything) >= 3
     assert panel.referral_model.rowCount() == 1
-    assert panel.tabs.tabText(2).startswith(f"转介待跟进（{len(everything)}，")
+    referral_tab = panel.tabs.indexOf(panel.referral_view.parentWidget())
+    assert panel.tabs.tabText(referral_tab).startswith(f"转介待跟进（{len(everything)}，")
     assert not panel.referral_more.isHidden()  # on its tab
     assert panel.referral_more.text() == f"加载更多（已显示 1 / {len(everything)}）"
     panel.referral_more.click()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
-from caseworker.domain.errors import NotFound, PermissionDenied
+from caseworker.domain.children import LEFT_REGISTER
+from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Permission, Role
 from caseworker.services.elderly._common import (  # noqa: F401  (re-exported for the modules)
     clean,
@@ -71,6 +72,17 @@ def load_case(session: Session, actor: Actor, case_id: str) -> ChildCase:
     if row is None:
         raise NotFound("找不到这个个案，或它不在您负责的社区")
     return row
+
+
+def check_on_register(child: Child, on: date, what: str) -> None:
+    """A child who left the register gets nothing dated on or after the leave (a form typed back
+    from before it is still recorded)."""
+    if child.status == LEFT_REGISTER and child.status_date is not None and on >= child.status_date:
+        raise ValidationError(
+            f"这名儿童已于 {child.status_date:%Y-%m-%d} 离册（{child.left_reason}），"
+            f"不能登记此后的{what}；如需继续关爱，请先由儿童督导员恢复在册",
+            field="date",
+        )
 
 
 def check_community(actor: Actor, community_id: str) -> None:

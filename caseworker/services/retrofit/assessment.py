@@ -115,13 +115,20 @@ def save_items(
             "note": clean(d.note, "说明", "note", 300),
             "sort_order": n,
         }
+        # Who recorded the line: added it, or changed what was assessed (item, quantity, room,
+        # note). Renumbering, or the catalogue's price or name following along, does not.
+        recorder = {"recorded_by_id": actor.staff_id, "recorded_by_name": actor.display_name}
         if current is None:
-            session.add(RetrofitAssessmentItem(case_id=case_id, **values))
+            session.add(RetrofitAssessmentItem(case_id=case_id, **values, **recorder))
         else:
             kept.add(current.id)
-            for key, value in values.items():
-                if getattr(current, key) != value:
-                    setattr(current, key, value)
+            changed = [k for k, v in values.items() if getattr(current, k) != v]
+            for key in changed:
+                setattr(current, key, values[key])
+            if set(changed) & {"item_code", "quantity_centi", "room", "note"}:
+                for key, value in recorder.items():
+                    if getattr(current, key) != value:
+                        setattr(current, key, value)
     for rid, item in existing.items():
         if rid not in kept:
             item.deleted_at = utcnow()
