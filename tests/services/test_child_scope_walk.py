@@ -25,7 +25,15 @@ import caseworker.services.children as children_pkg
 from caseworker.domain.errors import CaseworkerError, NotFound, PermissionDenied
 from caseworker.domain.roles import Actor
 from caseworker.services import audit
-from caseworker.services.children import cases, exports, forms, recovery, rotation, search
+from caseworker.services.children import (
+    cases,
+    exports,
+    forms,
+    recovery,
+    register_import,
+    rotation,
+    search,
+)
 from caseworker.services.children import worklists as wl
 from db.children import (
     ChildCaseEvent,
@@ -83,6 +91,13 @@ def _more_calls(w: World) -> dict[str, list[Callable[[Any, Actor], Any]]]:
         "child_office_key": key,
     }
 
+    sheet = Path(tempfile.mkdtemp()) / "children.csv"
+    sheet.write_text(
+        "儿童姓名,公民身份号码,性别,所属社区,现住址,保障类别,建档日期\n"
+        f"吴新童,{child_id_number(date(2015, 3, 4), seq=77)},男,和平里,某路1号,留守,2025-03-01\n",
+        encoding="utf-8",
+    )
+
     def logger(s: Any, a: Actor) -> exports.ViewLogger:
         return exports.ViewLogger(s, a, "测试")
 
@@ -121,6 +136,12 @@ def _more_calls(w: World) -> dict[str, list[Callable[[Any, Actor], Any]]]:
             lambda s, a: recovery.take_recovery_file(s, a, None, Path("x.cwchildkey"))  # type: ignore[arg-type]
         ],
         "rotation.rotate_office_key": [lambda _s, a: rotation.rotate_office_key(w.ws, a)],
+        # A file whose row names the other community: refused, nothing of the register shown.
+        "register_import.preview": [lambda s, a: register_import.preview(s, a, sheet, today=TODAY)],
+        "register_import.apply": [lambda s, a: register_import.apply(s, a, sheet, today=TODAY)],
+        "register_import.apply_file": [
+            lambda _s, a: register_import.apply_file(w.ws, a, sheet, today=TODAY)
+        ],
         "search.page": [
             lambda s, a: search.page(s, a, search.ChildQuery(community_id=there), 0, 50)
         ],
