@@ -5,7 +5,8 @@ Alembic is imported only when the file is not already at HEAD, which keeps start
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
@@ -15,7 +16,7 @@ import db.elderly
 import db.models
 import db.retrofit
 import db.sync_models  # noqa: F401  (registers reference, programme and sync tables)
-from caseworker.domain.errors import SchemaTooNew
+from caseworker.domain.errors import SchemaTooNew, WorkspaceError
 from db.base import Base
 
 metadata: MetaData = Base.metadata
@@ -80,6 +81,37 @@ def alembic_head() -> str:
     return head
 
 
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction to run Alembic on: every upgrade and downgrade goes
+    through here (the application's and the tests').
+
+    SQLite changes a table's constraints only by rebuilding it, and DROP TABLE of the old copy
+    would be refused by the rows that point at it (a retrofit case's items and photos). As
+    SQLite prescribes (https://sqlite.org/lang_altertable.html, "Making Other Kinds Of Table
+    Schema Changes"), foreign keys are off while migrating and checked once, over the result,
+    before the commit: a violation rolls everything back. The pragma only takes effect outside
+    a transaction, hence on the driver's connection before SQLAlchemy begins one."""
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                if raw is not None:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchmany(5)
+                    if broken:
+                        more = "+" if len(broken) == 5 else ""
+                        raise WorkspaceError(
+                            f"升级后有 {len(broken)}{more} 条记录引用了不存在的记录"
+                            f"（{broken[0][0]}），升级未完成，数据未做任何改动。"
+                        )
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def ensure_schema(engine: Engine, backup: Callable[[str], object]) -> str:
     """Bring the database to HEAD. Returns "current", "created" or "migrated".
 
@@ -101,6 +133,6 @@ def ensure_schema(engine: Engine, backup: Callable[[str], object]) -> str:
         backup("pre-migration")
     from alembic import command
 
-    with engine.begin() as conn:
+    with migration_connection(engine) as conn:
         command.upgrade(_alembic_config(conn), "head")
     return "created" if empty else "migrated"

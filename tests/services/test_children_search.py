@@ -129,9 +129,9 @@ def test_the_migration_fills_the_pinyin_of_children_and_guardians_on_file(
     """Take the workspace back to 0009 (columns gone), reopen it: 0012 fills them in again."""
     from alembic import command
 
-    from db.schema import _alembic_config
+    from db.schema import _alembic_config, migration_connection
 
-    with office_ws.engine.begin() as conn:
+    with migration_connection(office_ws.engine) as conn:
         command.downgrade(_alembic_config(conn), "0009")
     db: Path = office_ws.paths.db
     root = office_ws.paths.root

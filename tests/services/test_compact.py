@@ -23,7 +23,7 @@ from db.elderly import ElderlyResident, ElderlyVisit
 from db.journal import insert_many
 from db.journal_packing import unpack
 from db.models import Community
-from db.schema import _alembic_config
+from db.schema import _alembic_config, migration_connection
 
 
 def _fill(ws: Workspace, residents: int = 200, visits_each: int = 10) -> None:
@@ -148,7 +148,7 @@ def test_the_command_reports_json_and_refuses_an_older_schema(
     copy.mkdir()
     (copy / "caseworker.sqlite3").write_bytes(db.read_bytes())
     engine = create_engine(f"sqlite:///{copy / 'caseworker.sqlite3'}")
-    with engine.begin() as conn:
+    with migration_connection(engine) as conn:
         command.downgrade(_alembic_config(conn), "0012")
     engine.dispose()
     older = (copy / "caseworker.sqlite3").read_bytes()

@@ -18,7 +18,7 @@ from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident, ElderlyVisit
 from db.journal_packing import MIN_PACKED, VERSION_1, pack, unpack
 from db.models import Community, JournalEntry
-from db.schema import _alembic_config
+from db.schema import _alembic_config, migration_connection
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=40),
@@ -162,7 +162,7 @@ def test_the_downgrade_unpacks_every_value(office_ws: Workspace, tmp_path: Path)
         assert packed.fetchone()[0] > 0
     office_ws.close()
     engine = create_engine(f"sqlite:///{office_ws.paths.db}")
-    with engine.begin() as conn:
+    with migration_connection(engine) as conn:
         command.downgrade(_alembic_config(conn), "0012")
     engine.dispose()
     with sqlite3.connect(office_ws.paths.db) as c:

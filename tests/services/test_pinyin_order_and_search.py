@@ -100,9 +100,9 @@ def test_the_migration_fills_the_pinyin_of_residents_on_file(
     """Take a workspace back to 0003 (columns gone), reopen it: 0005 fills them in again."""
     from alembic import command
 
-    from db.schema import _alembic_config
+    from db.schema import _alembic_config, migration_connection
 
-    with office_ws.engine.begin() as conn:
+    with migration_connection(office_ws.engine) as conn:
         command.downgrade(_alembic_config(conn), "0003")
     db: Path = office_ws.paths.db
     root = office_ws.paths.root
@@ -128,11 +128,11 @@ def test_the_migration_fills_the_pinyin_of_retrofit_cases_on_file(
 
     from caseworker.services.retrofit import search
     from db.retrofit import RetrofitCase
-    from db.schema import _alembic_config
+    from db.schema import _alembic_config, migration_connection
     from tests.services._retrofit import open_case
 
     made = open_case(office_ws, worker, "安秋实", seq=71)
-    with office_ws.engine.begin() as conn:
+    with migration_connection(office_ws.engine) as conn:
         command.downgrade(_alembic_config(conn), "0013")
     root = office_ws.paths.root
     office_ws.close()

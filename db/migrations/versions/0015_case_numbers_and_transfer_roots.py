@@ -30,6 +30,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A rebuild of retrofit_case: db.schema.migrate runs it with foreign keys checked once at the
+    # end (the cases' items and photos would refuse the old copy's DROP otherwise).
     with op.batch_alter_table("retrofit_case", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("uq_retrofit_case_case_no"), type_="unique")
         batch_op.create_index(batch_op.f("ix_retrofit_case_case_no"), ["case_no"], unique=False)
