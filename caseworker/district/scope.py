@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, inspect, select
 
+from db.among import among
 from db.base import Base
 
 OFFICE = "office"
@@ -62,7 +63,9 @@ def owners(conn: Connection, table_name: str, ids: Iterable[str]) -> dict[str, s
     if not path:  # the office table: a record is its own owner, if it exists
         for i in range(0, len(ids), CHUNK):
             part = ids[i : i + CHUNK]
-            for rid in conn.execute(select(start.c.id).where(start.c.id.in_(part))).scalars():
+            for rid in conn.execute(
+                select(start.c.id).where(among(conn, start.c.id, part))
+            ).scalars():
                 found[rid] = rid
         return found
     cur = start
@@ -74,7 +77,7 @@ def owners(conn: Connection, table_name: str, ids: Iterable[str]) -> dict[str, s
     owner_col = cur.c[path[-1][0]]
     for i in range(0, len(ids), CHUNK):
         part = ids[i : i + CHUNK]
-        q = select(start.c.id, owner_col).select_from(joined).where(start.c.id.in_(part))
+        q = select(start.c.id, owner_col).select_from(joined).where(among(conn, start.c.id, part))
         for rid, owner in conn.execute(q):
             found[rid] = owner
     return found
@@ -235,7 +238,11 @@ def _touched(
             part = ordered[i : i + CHUNK]
             q = (
                 select(j.c.record_id)
-                .where(j.c.table_name == tname, j.c.record_id.in_(part), j.c.device_id.in_(devs))
+                .where(
+                    j.c.table_name == tname,
+                    among(conn, j.c.record_id, part),
+                    among(conn, j.c.device_id, devs),
+                )
                 .distinct()
             )
             found.update((tname, rid) for rid in conn.execute(q).scalars())

@@ -32,9 +32,11 @@ from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.domain.text import strip_controls
 from caseworker.sync import tables
 from caseworker.sync.errors import SyncRefused
+from db.among import among
 from db.base import utcnow
 from db.journal import CHANGE_COLUMNS, HLC_KEY
 from db.models import JournalEntry, LocalMeta
+from db.stats import PlannerStats
 from db.sync_models import SyncConflict, SyncDuplicate
 
 DAY_MS = 86_400_000
@@ -149,11 +151,20 @@ def apply_stream(
 
     Merging is order-independent (the journal decides every field), so a bundle merged frame by
     frame ends exactly where merging it whole would, with memory bounded by one frame. `after`
-    runs on each frame's plan once it is written (derived columns, scope repairs)."""
+    runs on each frame's plan once it is written (derived columns, scope repairs).
+
+    The tables grow inside this one transaction: on PostgreSQL their planner statistics are
+    refreshed as they do (`db.stats`), so the next frame's lookups are planned for the rows
+    really there (issue 26)."""
     summary = MergeSummary()
+    stats = PlannerStats(conn)
     for rows in chunks:
         p = plan(conn, rows, now_ms=now_ms, bundle_id=bundle_id, refuse=refuse)
         write(conn, p, now_ms=now_ms, source=bundle_id)
+        for tname, inserted in p.inserts.items():
+            stats.wrote(tname, len(inserted))
+        stats.wrote(JournalEntry.__tablename__, len(p.journal))
+        stats.wrote(SyncConflict.__tablename__, len(p.conflicts))
         if after is not None:
             after(p)
         summary.add(p)
@@ -232,18 +243,20 @@ def _seen(conn: Connection, changes: Iterable[Change]) -> tuple[set[str], set[st
     newest = dict(
         conn.execute(
             select(j.c.device_id, func.max(j.c.hlc))
-            .where(j.c.device_id.in_(devices))
+            .where(among(conn, j.c.device_id, devices))
             .group_by(j.c.device_id)
         ).all()
     )
     maybe = [ch.change_id for ch in changes if ch.hlc <= newest.get(ch.device_id, "")]
     found: set[str] = set()
     for part in _chunks(maybe):
-        found.update(conn.execute(select(j.c.change_id).where(j.c.change_id.in_(part))).scalars())
+        found.update(
+            conn.execute(select(j.c.change_id).where(among(conn, j.c.change_id, part))).scalars()
+        )
     quarantined: set[str] = set()
     for part in _chunks([ch.change_id for ch in changes]):
         for cid, reason, status in conn.execute(
-            select(c.c.change_id, c.c.reason, c.c.status).where(c.c.change_id.in_(part))
+            select(c.c.change_id, c.c.reason, c.c.status).where(among(conn, c.c.change_id, part))
         ):
             if reason == "future" and status == "open":
                 quarantined.add(cid)  # looked at again: its clock may no longer be in the future
@@ -317,7 +330,7 @@ def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[s
     cols = [t.table.c.id, *(t.table.c[f] for f in sorted(t.fields))]
     j = JournalEntry.__table__
     for part in _chunks(ids):
-        for row in conn.execute(select(*cols).where(t.table.c.id.in_(part))):
+        for row in conn.execute(select(*cols).where(among(conn, t.table.c.id, part))):
             rec = state[row[0]]
             rec.exists = True
             rec.values = {k: _plain(v) for k, v in row._mapping.items() if k != "id"}
@@ -332,7 +345,7 @@ def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[s
             j.c.old_value,
             j.c.new_value,
             j.c.tx_id,
-        ).where(j.c.table_name == t.name, j.c.record_id.in_(part))
+        ).where(j.c.table_name == t.name, among(conn, j.c.record_id, part))
         for rid, op, fname, hlc, dev, cid, actor, old, new, tx in conn.execute(q):
             if (op != "insert" or t.lockable) and not _readable(old, new):
                 # a text a hub stored before each value was read on its own (`_loads_each`):
@@ -855,7 +868,7 @@ def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> N
     for part in _chunks(result.released):
         conn.execute(
             update(sc)
-            .where(sc.c.change_id.in_(part))
+            .where(among(conn, sc.c.change_id, part))
             .values(status="released", resolved_by="同步（时钟已正常）", resolved_at=utcnow())
         )
     if result.max_hlc:
@@ -878,7 +891,9 @@ def hold_duplicates(conn: Connection, result: MergePlan) -> None:
         wanted = sorted({r[key] for r in rows if r.get(key) is not None})
         for part in _chunks(wanted):
             for rid, value in conn.execute(
-                select(t.table.c.id, col).where(col.in_(part), t.table.c.duplicate_of.is_(None))
+                select(t.table.c.id, col).where(
+                    among(conn, col, part), t.table.c.duplicate_of.is_(None)
+                )
             ):
                 holder[value] = rid
         for r in rows:
