@@ -54,6 +54,7 @@ from db.base import utcnow
 from db.ids import new_id
 from db.models import Community, JournalEntry, Office, Setting
 from db.schema import HEAD
+from db.stats import PlannerStats
 from db.sync_models import SyncBundle, SyncConflict, SyncPeer, SyncPush, SyncTransfer
 
 DISTRICT = Actor.system("district")
@@ -351,6 +352,7 @@ def _merge_office_bundle(
         if office_id is not None:
             transfers.reseal_arrivals(hub, conn, p.journal, office_id)
 
+    stats = PlannerStats(conn)
     done = merge.apply_stream(
         conn,
         checked(received),
@@ -358,8 +360,10 @@ def _merge_office_bundle(
         bundle_id=rec.manifest["bundle_id"],
         refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
         after=after,
+        stats=stats,
     )
     touched.flush(conn)
+    stats.settle()  # PostgreSQL: the statistics committed describe the tables as they now are
     _retire_devices(conn, rec.sender, rec.extras.get("retired"))
     # A bundle written before its office restored an older backup (found late on the stick):
     # its changes count, but what it says the office holds is no longer true.

@@ -146,6 +146,7 @@ def apply_stream(
     bundle_id: str,
     refuse: Refuse | None = None,
     after: Callable[[MergePlan], None] | None = None,
+    stats: PlannerStats | None = None,
 ) -> MergeSummary:
     """Merge and write a bundle a frame at a time inside the caller's transaction.
 
@@ -155,9 +156,9 @@ def apply_stream(
 
     The tables grow inside this one transaction: on PostgreSQL their planner statistics are
     refreshed as they do (`db.stats`), so the next frame's lookups are planned for the rows
-    really there (issue 26)."""
+    really there (issue 26); the caller may pass its own `stats` to `settle` them at its end."""
     summary = MergeSummary()
-    stats = PlannerStats(conn)
+    stats = stats or PlannerStats(conn)
     for rows in chunks:
         p = plan(conn, rows, now_ms=now_ms, bundle_id=bundle_id, refuse=refuse)
         write(conn, p, now_ms=now_ms, source=bundle_id)
