@@ -523,15 +523,26 @@ def _office_where(conn: Connection, office: Peer) -> Any:
     present = set(scope.existing_tables(conn))
     global_tables = [t for t in tables.registry() if t in present and scope.office_path(t) is None]
     in_scope = [j.c.table_name.in_(global_tables)]
-    if office_id is not None:
-        for tname in tables.registry():
-            if tname in present and scope.office_path(tname) is not None:
-                in_scope.append(
-                    and_(
-                        j.c.table_name == tname,
-                        j.c.record_id.in_(scope.owned_ids(tname, office_id)),
-                    )
+    scoped = [t for t in tables.registry() if t in present and scope.office_path(t) is not None]
+    if office_id is not None and conn.dialect.name == "postgresql":
+        # one lookup per row in a table of what the office owns (see scope.owned_table)
+        lacking = or_(and_(j.c.device_id.not_in(mine), newer), own_newer)
+        o = scope.owned_table(conn, office_id, scoped, lacking)
+        in_scope.append(
+            exists(
+                select(o.c.record_id).where(
+                    o.c.table_name == j.c.table_name, o.c.record_id == j.c.record_id
                 )
+            )
+        )
+    elif office_id is not None:
+        for tname in scoped:
+            in_scope.append(
+                and_(
+                    j.c.table_name == tname,
+                    j.c.record_id.in_(scope.owned_ids(tname, office_id)),
+                )
+            )
     p = SyncPush.__table__
     pushed = exists(
         select(p.c.record_id).where(
