@@ -84,3 +84,46 @@ def test_postgresql_hub_ingests_a_first_bundle_without_a_quadratic_plan(tmp_path
     assert known >= pg_fig["counts"]["journal"] / 2
     for step in ("ingest", "export", "report"):
         assert pg_took[step] <= FACTOR * lite_took[step] + SLACK_S, (step, pg_took, lite_took)
+
+
+def test_statistics_follow_a_long_transaction_and_id_chunks_are_one_statement() -> None:
+    """The two mechanisms, each on its own: `PlannerStats` analyzes a table that outgrew what
+    the planner knew, inside the writing transaction (which sees the new figure at once); and
+    `among` writes a chunk of ids as one array parameter, the same statement whatever its
+    length (on SQLite, the plain IN list it always was)."""
+    from sqlalchemy import String, column, create_engine, table
+
+    from caseworker.district.hub import normalise_url
+    from db.among import among
+    from db.stats import FLOOR, PlannerStats
+
+    with pg_database() as url:
+        engine = create_engine(normalise_url(url))
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("CREATE TABLE grown (id varchar(36) PRIMARY KEY)")
+            reltuples = text("SELECT reltuples FROM pg_class WHERE relname = 'grown'")
+            with engine.begin() as conn:
+                stats = PlannerStats(conn)
+                conn.exec_driver_sql(
+                    "INSERT INTO grown SELECT 'r' || n FROM generate_series(1, 5000) AS n"
+                )
+                assert conn.execute(reltuples).scalar() <= 0  # what the planner knew
+                stats.wrote("grown", 5000)
+                assert stats.analyzed["grown"] == 1
+                assert conn.execute(reltuples).scalar() == 5000
+                stats.wrote("grown", FLOOR - 1)  # far less than it holds: not again
+                assert stats.analyzed["grown"] == 1
+                t = table("grown", column("id", String(36)))
+                short = select(t.c.id).where(among(conn, t.c.id, ["r1", "r2"]))
+                long = select(t.c.id).where(among(conn, t.c.id, [f"r{n}" for n in range(900)]))
+                assert str(short.compile(conn)) == str(long.compile(conn))
+                assert "ANY" in str(short.compile(conn))
+                assert sorted(conn.execute(short).scalars()) == ["r1", "r2"]
+                assert len(conn.execute(long).scalars().all()) == 899
+        finally:
+            engine.dispose()
+    lite = create_engine("sqlite://")
+    with lite.connect() as conn:
+        t = table("grown", column("id", String(36)))
+        assert " IN " in str(select(t.c.id).where(among(conn, t.c.id, ["a"])).compile(conn))
