@@ -240,14 +240,13 @@ def _seen(conn: Connection, changes: Iterable[Change]) -> tuple[set[str], set[st
     be in the journal: only the others are looked up."""
     j, c = JournalEntry.__table__, SyncConflict.__table__
     changes = list(changes)
-    devices = sorted({ch.device_id for ch in changes})
-    newest = dict(
-        conn.execute(
-            select(j.c.device_id, func.max(j.c.hlc))
-            .where(among(conn, j.c.device_id, devices))
-            .group_by(j.c.device_id)
-        ).all()
-    )
+    # One max() per device: read from the end of the (device, hlc) index on either database.
+    # PostgreSQL ran the GROUP BY form by reading every row of the devices: a first bundle's
+    # ingest did that once per frame over a journal growing with each (issue 26).
+    newest = {
+        d: conn.execute(select(func.max(j.c.hlc)).where(j.c.device_id == d)).scalar() or ""
+        for d in sorted({ch.device_id for ch in changes})
+    }
     maybe = [ch.change_id for ch in changes if ch.hlc <= newest.get(ch.device_id, "")]
     found: set[str] = set()
     for part in _chunks(maybe):
