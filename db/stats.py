@@ -29,6 +29,7 @@ from collections import Counter
 from sqlalchemy import Connection, text
 
 FLOOR = 2000  # rows: below this a wrong plan costs less than the ANALYZE
+SETTLE_SHARE = 0.1  # growth of a table, against its size at BEGIN, that `settle` refreshes
 
 
 class PlannerStats:
@@ -41,6 +42,7 @@ class PlannerStats:
         self.known: dict[str, float] = {}  # rows the planner believes the table holds
         self.pending: Counter[str] = Counter()  # rows written since it last looked
         self.written: Counter[str] = Counter()  # rows written in this transaction
+        self.at_start: dict[str, float] = {}  # rows the planner knew of when it began
         self.analyzed: Counter[str] = Counter()  # how many times, per table (tests, figures)
 
     def wrote(self, table: str, rows: int) -> None:
@@ -48,7 +50,7 @@ class PlannerStats:
         if not self.enabled or rows <= 0:
             return
         if table not in self.known:
-            self.known[table] = self._reltuples(table)
+            self.known[table] = self.at_start[table] = self._reltuples(table)
         self.pending[table] += rows
         self.written[table] += rows
         if self.pending[table] >= max(FLOOR, self.known[table]):
@@ -61,9 +63,10 @@ class PlannerStats:
         the tables as they are. The district's export and reports that follow are planned from
         them before autovacuum comes round (a month report read 'no completed visit' from
         statistics taken while every effective date was still empty, and took 2.4x SQLite's
-        time)."""
+        time). A table that grew by less than a tenth (a month's bundle into a hub that holds
+        years) is left to autovacuum, whose own threshold is about the same."""
         for table, rows in sorted(self.written.items()):
-            if rows >= FLOOR:
+            if rows >= max(FLOOR, SETTLE_SHARE * self.at_start.get(table, 0.0)):
                 self.analyze(table)
 
     def analyze(self, table: str) -> None:
