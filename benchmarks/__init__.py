@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The PostgreSQL server of `--db` (benchmarks that can run the district hub there read it).
+PG_ENV = "CASEWORKER_BENCH_PG_URL"
+
 
 @dataclass(frozen=True)
 class Result:

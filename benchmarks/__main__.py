@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from pathlib import Path
 
-from benchmarks import Result
+from benchmarks import PG_ENV, Result
 
 
 def _modules(only: str | None) -> list[str]:
@@ -35,7 +36,19 @@ def _table(results: list[Result]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--only", help="run only modules whose name contains this")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="also run the district hub on this PostgreSQL server (postgresql://user@host/db, "
+        "a role that may create databases; `postgresql` alone: $CASEWORKER_TEST_PG_URL) and "
+        "print its times beside SQLite's (sync_scale)",
+    )
     args = parser.parse_args(argv)
+    if args.db:
+        url = os.environ.get("CASEWORKER_TEST_PG_URL", "") if args.db == "postgresql" else args.db
+        if not url.startswith(("postgresql://", "postgres://")):
+            parser.error("--db: a postgresql:// URL (or set CASEWORKER_TEST_PG_URL)")
+        os.environ[PG_ENV] = url
     results: list[Result] = []
     for name in _modules(args.only):
         module = importlib.import_module(f"benchmarks.{name}")

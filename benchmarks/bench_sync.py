@@ -52,8 +52,10 @@ def _fill(ws: Workspace | Hub, changes: int, code: str = "", prefix: str = "基�
                 s.add(Community(office_id=office_id, name=f"补充{prefix}{i}"))
 
 
-def _district(root: Path, codes: list[str]) -> tuple[Hub, dict[str, Workspace]]:
-    hub = Hub.open(root / "district")
+def _district(
+    root: Path, codes: list[str], db_url: str | None = None
+) -> tuple[Hub, dict[str, Workspace]]:
+    hub = Hub.open(root / "district", db_url)
     service.init(hub, "基准区民政局")
     offices = {}
     for code in codes:

@@ -7,6 +7,14 @@ record rows they produce) in one transaction, as in bench_sync.
 
     python -m benchmarks --only sync_scale
     CASEWORKER_BENCH_SYNC_RESIDENTS=20000 python -m benchmarks --only sync_scale
+    CASEWORKER_BENCH_SYNC_RESIDENTS=20000 python -m benchmarks --only sync_scale \
+        --db postgresql://caseworker@127.0.0.1/caseworker_test
+
+With `--db`, the same bundle is also ingested by a PostgreSQL hub, a copy of the SQLite hub as
+it stood before the ingest (same keys, same office) in a fresh database on that server, and the
+district's bundle back and the district report are made on both: each PostgreSQL time is
+printed beside SQLite's with the ratio (target <= 1.5x, issue 26); then 20 offices' monthly
+bundles (5,000 changes each, as in bench_sync) are ingested by a SQLite and a PostgreSQL hub.
 
 The demo offices are built once (several minutes at 100,000 residents) and kept in
 ~/.cache/caseworker-bench (CASEWORKER_BENCH_CACHE) for later runs.
@@ -22,9 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-from benchmarks import Result
+from benchmarks import PG_ENV, Result
 
 PASSPHRASE = "bench-pass"
 # Building a 100,000-resident demo office takes minutes: it is kept here between runs.
@@ -32,6 +43,9 @@ CACHE = Path(os.environ.get("CASEWORKER_BENCH_CACHE", Path.home() / ".cache" / "
 CODE = "S001"
 TARGET_PEAK_MB = 500.0
 TARGET_END_TO_END_S = 120.0
+TARGET_PG_RATIO = 1.5  # the PostgreSQL hub against the SQLite hub, same bundle (issue 26)
+MONTHLY_OFFICES = 20
+MONTHLY_CHANGES = 5000
 RECORD_TABLES = (
     "office",
     "community",
@@ -96,6 +110,24 @@ def _do(name: str, root: Path) -> dict[str, float]:
     elif name == "open":
         Hub.open(root / "district").close()
         Workspace.open(root / "office").close()
+    elif name == "clone-pg":
+        _clone_to_postgresql(root / "district", root / "district-pg", os.environ[_HUB_URL])
+    elif name in ("ingest-pg", "district-export-pg", "report", "report-pg"):
+        pg = name.endswith("-pg")
+        home = root / ("district-pg" if pg else "district")
+        with Hub.open(home, os.environ[_HUB_URL] if pg else None) as hub:
+            t0 = time.perf_counter()
+            if name == "ingest-pg":
+                [done] = service.ingest(hub, [root / "up.cwbundle"])
+                if done.refused:
+                    raise RuntimeError(done.refused)
+                figures["applied"] = done.applied
+            elif name == "district-export-pg":
+                figures["changes"] = service.export_for(
+                    hub, CODE, root / "down-pg.cwbundle"
+                ).changes
+            else:
+                figures["sections"] = _report(hub)
     elif name == "export":
         with Workspace.open(root / "office") as ws:
             t0 = time.perf_counter()  # opening (its integrity check) is start-up, not sync
@@ -124,6 +156,70 @@ def _do(name: str, root: Path) -> dict[str, float]:
     figures["seconds"] = time.perf_counter() - t0
     figures["peak_mb"] = _peak_mb()
     return figures
+
+
+_HUB_URL = "CASEWORKER_BENCH_HUB_URL"  # the fresh PostgreSQL database of this run (steps)
+
+
+def _report(hub: Any) -> int:
+    """The district's month report, every office side by side (what `caseworker-district
+    report` computes before it draws the PDF)."""
+    from caseworker.domain import periods
+    from caseworker.domain.roles import Actor
+    from caseworker.services import reports
+
+    with hub.reader() as s:
+        report = reports.build(
+            s, Actor.system("district"), periods.month(date.today()), by_office=True
+        )
+    return len(report.sections)
+
+
+def _clone_to_postgresql(home: Path, target: Path, url: str) -> None:
+    """A PostgreSQL copy of a (small) SQLite hub: its key files, and every row of every table
+    in a database migrated to the same schema, with the hub's own device id."""
+    from sqlalchemy import delete, insert, select, text
+
+    from caseworker.district.hub import Hub
+    from db.base import Base
+    from db.engine import make_engine
+
+    shutil.copytree(home, target, ignore=shutil.ignore_patterns("district.sqlite3*", "backups"))
+    source = make_engine(home / "district.sqlite3")
+    with Hub.open(target, url) as hub, source.connect() as src, hub.engine.begin() as dst:
+        for t in reversed(Base.metadata.sorted_tables):
+            dst.execute(delete(t))
+        for t in Base.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in src.execute(select(t))]
+            if rows:
+                dst.execute(insert(t), rows)
+            for col in t.primary_key.columns:
+                if col.autoincrement is True or (
+                    len(t.primary_key.columns) == 1 and col.type.python_type is int
+                ):
+                    dst.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{t.name}', '{col.name}'), "
+                            f'COALESCE((SELECT MAX("{col.name}") FROM "{t.name}"), 0) + 1, false)'
+                        )
+                    )
+    source.dispose()
+
+
+def _fresh_database(url: str) -> tuple[str, Any]:
+    """A new database on the server of `url` (the role may create databases); returns its URL
+    and a function that drops it."""
+    import psycopg
+
+    name = f"cwbench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def _peak_mb() -> float:
@@ -170,10 +266,22 @@ def _one(residents: int) -> list[Result]:
             shutil.copytree(root, cached)
             (cached / "done").write_text("")
         _step("open", root)  # a cached office of an older schema is migrated here, unmeasured
+        pg_url = os.environ.get(PG_ENV)
+        drop = None
+        names = ["export", "ingest", "district-export", "office-import"]
+        if pg_url:
+            hub_url, drop = _fresh_database(pg_url)
+            os.environ[_HUB_URL] = hub_url
+            _step("clone-pg", root)  # the hub before the ingest, on PostgreSQL
+            names[2:2] = ["ingest-pg", "district-export-pg", "report", "report-pg"]
         steps = {}
-        for name in ("export", "ingest", "district-export", "office-import"):
-            steps[name] = _step(name, root)
-            print(f"  {name}: {json.dumps(steps[name], ensure_ascii=False)}", flush=True)
+        try:
+            for name in names:
+                steps[name] = _step(name, root)
+                print(f"  {name}: {json.dumps(steps[name], ensure_ascii=False)}", flush=True)
+        finally:
+            if drop is not None:
+                drop()
         floor_a, floor_b = _floors(root)
         changes = steps["export"]["changes"]
         print(
@@ -225,6 +333,24 @@ def _one(residents: int) -> list[Result]:
         )
     )
     out.append(Result(f"sync {label}: office imports it", oim["seconds"] * 1000, None, "", True))
+    for step, what in (
+        ("ingest", "district ingest"),
+        ("district-export", "district first bundle back"),
+        ("report", "district month report"),
+    ):
+        if f"{step}-pg" in steps:
+            lite, pg = steps[step]["seconds"], steps[f"{step}-pg"]["seconds"]
+            print(f"  PostgreSQL / SQLite, {what}: {pg:.1f}s / {lite:.1f}s = {pg / lite:.2f}x")
+            out.append(
+                Result(
+                    f"sync {label}: PostgreSQL {what}",
+                    pg * 1000,
+                    lite * 1000,
+                    f"<= {TARGET_PG_RATIO}x SQLite",
+                    pg <= TARGET_PG_RATIO * lite,
+                    "floor: the SQLite hub, same bundle",
+                )
+            )
     for name, s in steps.items():
         out.append(
             Result(
@@ -239,11 +365,62 @@ def _one(residents: int) -> list[Result]:
     return out
 
 
+def _monthly(pg_url: str) -> list[Result]:
+    """20 offices' monthly bundles (5,000 changes each) ingested in one run by a SQLite hub and
+    by a PostgreSQL hub."""
+    from benchmarks.bench_sync import _district, _fill
+    from caseworker.district import service
+    from caseworker.domain.roles import Actor
+    from caseworker.sync import office
+
+    codes = [f"O{i:02d}" for i in range(MONTHLY_OFFICES)]
+    took: dict[str, float] = {}
+    for kind in ("sqlite", "postgresql"):
+        drop = None
+        url = None
+        if kind == "postgresql":
+            url, drop = _fresh_database(pg_url)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                root = Path(tmp)
+                hub, offices = _district(root, codes, url)
+                files = []
+                for code, ws in offices.items():
+                    _fill(ws, MONTHLY_CHANGES)
+                    files.append(root / f"{code}.cwbundle")
+                    office.export_bundle(ws, Actor.system("bench"), files[-1])
+                    ws.close()
+                t0 = time.perf_counter()
+                done = service.ingest(hub, files)
+                took[kind] = time.perf_counter() - t0
+                hub.close()
+                if any(d.refused for d in done):
+                    raise RuntimeError([d.refused for d in done if d.refused])
+        finally:
+            if drop is not None:
+                drop()
+        print(f"  20 offices' monthly bundles, {kind} hub: {took[kind]:.1f}s", flush=True)
+    lite, pg = took["sqlite"], took["postgresql"]
+    return [
+        Result(
+            f"sync: PostgreSQL ingest, {MONTHLY_OFFICES} offices x {MONTHLY_CHANGES}",
+            pg * 1000,
+            lite * 1000,
+            f"<= {TARGET_PG_RATIO}x SQLite",
+            pg <= TARGET_PG_RATIO * lite,
+            "floor: the SQLite hub, same bundles",
+        )
+    ]
+
+
 def run() -> list[Result]:
     sizes = os.environ.get("CASEWORKER_BENCH_SYNC_RESIDENTS", "20000,100000")
     results: list[Result] = []
     for n in (int(x) for x in sizes.split(",") if x.strip()):
         results.extend(_one(n))
+    pg_url = os.environ.get(PG_ENV)
+    if pg_url:
+        results.extend(_monthly(pg_url))
     return results
 
 

@@ -43,6 +43,27 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(parsed.database).expanduser()
 
 
+def _server_engine(url: str) -> Engine:
+    """The engine of a database server's URL (nothing connects yet). PostgreSQL needs the
+    `district` extra (psycopg): without it the URL is right and the driver is missing, and the
+    message says how to install it."""
+    server = normalise_url(url)
+    try:
+        return create_engine(server, pool_pre_ping=True, hide_parameters=True)
+    except ImportError:
+        if server.startswith("postgresql"):
+            raise WorkspaceError(
+                "这台电脑没有安装 PostgreSQL 的驱动（psycopg）：请在本程序的 Python 环境中运行 "
+                'pip install "caseworker[district]" 后再试。未做任何改动。'
+            ) from None
+        raise WorkspaceError(_UNRECOGNISED) from None
+    except (ArgumentError, ValueError):
+        raise WorkspaceError(_UNRECOGNISED) from None
+
+
+_UNRECOGNISED = "数据库 URL 无法识别，请写成 postgresql://用户@主机/库名 或 sqlite:///文件路径。"
+
+
 class Hub(Replica):
     """An open district hub. `Hub.open(home, db_url)`; close with `close()`."""
 
@@ -62,25 +83,20 @@ class Hub(Replica):
     def open(cls, home: Path | str | None = None, db_url: str | None = None) -> Hub:
         home = Path(home or os.environ.get(HOME_ENV) or "district").expanduser()
         db_url = db_url or os.environ.get(DB_ENV) or None
+        sqlite_path = _sqlite_path(db_url) if db_url else home / DB_NAME
+        # A server's engine is made (its driver loaded) before anything is created on disk.
+        engine = None if sqlite_path is not None else _server_engine(str(db_url))
         try:
             home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WorkspaceError(f"无法创建区级平台文件夹 {home}：{os_reason(exc)}") from None
-        sqlite_path = _sqlite_path(db_url) if db_url else home / DB_NAME
-        if sqlite_path is not None:
+        if engine is None:
+            assert sqlite_path is not None
             # Any SQLite hub, at the default place or at a URL's path, gets the same pragmas
             # (WAL, synchronous=FULL, foreign keys) and backups of that very file.
             engine = make_engine(sqlite_path)
-            backup = sqlite_path
+            backup: Path | None = sqlite_path
         else:
-            try:
-                engine = create_engine(
-                    normalise_url(str(db_url)), pool_pre_ping=True, hide_parameters=True
-                )
-            except (ArgumentError, ImportError, ValueError):
-                raise WorkspaceError(
-                    "数据库 URL 无法识别，请写成 postgresql://用户@主机/库名 或 sqlite:///文件路径。"
-                ) from None
             backup = None
         try:
             ensure_schema(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from caseworker.district import scope
 from caseworker.domain.roles import Actor
 from caseworker.sync import tables
+from db.among import among
 from db.base import Base
 from db.journal import JournalContext
 
@@ -64,7 +65,7 @@ def outside_links(conn: Connection, table_name: str, ids: Iterable[str]) -> list
             q = (
                 select(start.c.id)
                 .select_from(from_both)
-                .where(start.c.id.in_(part), owner_rec != owner_target)
+                .where(among(conn, start.c.id, part), owner_rec != owner_target)
             )
             found.extend((rid, col) for rid in conn.execute(q).scalars())
     return found

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain.roles import Actor
 from caseworker.services import numbers
 from caseworker.sync import tables
+from db.among import among
 from db.base import utcnow
 from db.journal import JournalContext
 from db.models import JournalEntry
@@ -54,13 +55,15 @@ def _collisions(conn: Connection, table_name: str, ids: set[str]) -> dict[str, l
     for i in range(0, len(ordered), CHUNK):
         part = ordered[i : i + CHUNK]
         values.update(
-            v for v in conn.execute(select(col).where(t.table.c.id.in_(part))).scalars() if v
+            v
+            for v in conn.execute(select(col).where(among(conn, t.table.c.id, part))).scalars()
+            if v
         )
     holders: dict[str, list[str]] = {}
     wanted = sorted(values)
     for i in range(0, len(wanted), CHUNK):
         part = wanted[i : i + CHUNK]
-        for rid, value in conn.execute(select(t.table.c.id, col).where(col.in_(part))):
+        for rid, value in conn.execute(select(t.table.c.id, col).where(among(conn, col, part))):
             holders.setdefault(value, []).append(rid)
     return {v: sorted(rids) for v, rids in holders.items() if len(rids) > 1}
 

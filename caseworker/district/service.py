@@ -54,6 +54,7 @@ from db.base import utcnow
 from db.ids import new_id
 from db.models import Community, JournalEntry, Office, Setting
 from db.schema import HEAD
+from db.stats import PlannerStats
 from db.sync_models import SyncBundle, SyncConflict, SyncPeer, SyncPush, SyncTransfer
 
 DISTRICT = Actor.system("district")
@@ -351,6 +352,7 @@ def _merge_office_bundle(
         if office_id is not None:
             transfers.reseal_arrivals(hub, conn, p.journal, office_id)
 
+    stats = PlannerStats(conn)
     done = merge.apply_stream(
         conn,
         checked(received),
@@ -358,8 +360,10 @@ def _merge_office_bundle(
         bundle_id=rec.manifest["bundle_id"],
         refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
         after=after,
+        stats=stats,
     )
     touched.flush(conn)
+    stats.settle()  # PostgreSQL: the statistics committed describe the tables as they now are
     _retire_devices(conn, rec.sender, rec.extras.get("retired"))
     # A bundle written before its office restored an older backup (found late on the stick):
     # its changes count, but what it says the office holds is no longer true.
@@ -519,15 +523,26 @@ def _office_where(conn: Connection, office: Peer) -> Any:
     present = set(scope.existing_tables(conn))
     global_tables = [t for t in tables.registry() if t in present and scope.office_path(t) is None]
     in_scope = [j.c.table_name.in_(global_tables)]
-    if office_id is not None:
-        for tname in tables.registry():
-            if tname in present and scope.office_path(tname) is not None:
-                in_scope.append(
-                    and_(
-                        j.c.table_name == tname,
-                        j.c.record_id.in_(scope.owned_ids(tname, office_id)),
-                    )
+    scoped = [t for t in tables.registry() if t in present and scope.office_path(t) is not None]
+    if office_id is not None and conn.dialect.name == "postgresql":
+        # one lookup per row in a table of what the office owns (see scope.owned_table)
+        lacking = or_(and_(j.c.device_id.not_in(mine), newer), own_newer)
+        o = scope.owned_table(conn, office_id, scoped, lacking)
+        in_scope.append(
+            exists(
+                select(o.c.record_id).where(
+                    o.c.table_name == j.c.table_name, o.c.record_id == j.c.record_id
                 )
+            )
+        )
+    elif office_id is not None:
+        for tname in scoped:
+            in_scope.append(
+                and_(
+                    j.c.table_name == tname,
+                    j.c.record_id.in_(scope.owned_ids(tname, office_id)),
+                )
+            )
     p = SyncPush.__table__
     pushed = exists(
         select(p.c.record_id).where(

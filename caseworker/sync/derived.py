@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from caseworker.services.elderly import schedule
+from db.among import among
 from db.elderly import ElderlyChange, ElderlyVisit, ElderlyVisitAmendment
 
 _SCHEDULE_SETTINGS = ("visit.interval_days.",)
@@ -43,16 +44,16 @@ class Pending:
         visits = set(touched.get("elderly_visit", ()))
         A, V = ElderlyVisitAmendment, ElderlyVisit
         for part in _chunks(touched.get("elderly_visit_amendment", ())):
-            visits.update(conn.execute(select(A.visit_id).where(A.id.in_(part))).scalars())
+            visits.update(conn.execute(select(A.visit_id).where(among(conn, A.id, part))).scalars())
         for part in _chunks(visits):
             self.residents.update(
-                conn.execute(select(V.resident_id).where(V.id.in_(part))).scalars()
+                conn.execute(select(V.resident_id).where(among(conn, V.id, part))).scalars()
             )
         # A major change makes a visit due the next day: its person's due date moves.
         C = ElderlyChange
         for part in _chunks(touched.get("elderly_change", ())):
             self.residents.update(
-                conn.execute(select(C.resident_id).where(C.id.in_(part))).scalars()
+                conn.execute(select(C.resident_id).where(among(conn, C.id, part))).scalars()
             )
         # A changed visit interval moves every resident's due date: then recompute them all.
         if not self.everyone:
@@ -81,7 +82,7 @@ def _interval_setting_changed(conn: Connection, setting_ids: set[str]) -> bool:
     from db.models import Setting
 
     for part in _chunks(setting_ids):
-        keys = conn.execute(select(Setting.key).where(Setting.id.in_(part))).scalars()
+        keys = conn.execute(select(Setting.key).where(among(conn, Setting.id, part))).scalars()
         if any(k.startswith(_SCHEDULE_SETTINGS) for k in keys):
             return True
     return False

@@ -122,7 +122,13 @@ def iter_changes(
     """Journal rows matching `where`, in journal order, as lists in merge.COLUMNS order, a chunk
     of `size` at a time (memory stays flat whatever the journal holds)."""
     j = JournalEntry.__table__
-    total = conn.execute(select(func.count()).select_from(j).where(where)).scalar() or 0
+    # counted only for a progress bar: the count is a second pass over the journal (the
+    # district's export to an office has none to show)
+    total = (
+        conn.execute(select(func.count()).select_from(j).where(where)).scalar() or 0
+        if progress is not None
+        else 0
+    )
     cols: list[Any] = [j.c[name] for name in merge.COLUMNS]
     raw_text = conn.dialect.name == "sqlite"
     if raw_text:  # SQLite already stores "YYYY-MM-DD HH:MM:SS.ffffff": send it as it is

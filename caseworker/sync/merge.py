@@ -32,9 +32,11 @@ from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.domain.text import strip_controls
 from caseworker.sync import tables
 from caseworker.sync.errors import SyncRefused
+from db.among import among
 from db.base import utcnow
 from db.journal import CHANGE_COLUMNS, HLC_KEY
 from db.models import JournalEntry, LocalMeta
+from db.stats import PlannerStats
 from db.sync_models import SyncConflict, SyncDuplicate
 
 DAY_MS = 86_400_000
@@ -144,16 +146,26 @@ def apply_stream(
     bundle_id: str,
     refuse: Refuse | None = None,
     after: Callable[[MergePlan], None] | None = None,
+    stats: PlannerStats | None = None,
 ) -> MergeSummary:
     """Merge and write a bundle a frame at a time inside the caller's transaction.
 
     Merging is order-independent (the journal decides every field), so a bundle merged frame by
     frame ends exactly where merging it whole would, with memory bounded by one frame. `after`
-    runs on each frame's plan once it is written (derived columns, scope repairs)."""
+    runs on each frame's plan once it is written (derived columns, scope repairs).
+
+    The tables grow inside this one transaction: on PostgreSQL their planner statistics are
+    refreshed as they do (`db.stats`), so the next frame's lookups are planned for the rows
+    really there (issue 26); the caller may pass its own `stats` to `settle` them at its end."""
     summary = MergeSummary()
+    stats = stats or PlannerStats(conn)
     for rows in chunks:
         p = plan(conn, rows, now_ms=now_ms, bundle_id=bundle_id, refuse=refuse)
         write(conn, p, now_ms=now_ms, source=bundle_id)
+        for tname, inserted in p.inserts.items():
+            stats.wrote(tname, len(inserted))
+        stats.wrote(JournalEntry.__tablename__, len(p.journal))
+        stats.wrote(SyncConflict.__tablename__, len(p.conflicts))
         if after is not None:
             after(p)
         summary.add(p)
@@ -228,22 +240,23 @@ def _seen(conn: Connection, changes: Iterable[Change]) -> tuple[set[str], set[st
     be in the journal: only the others are looked up."""
     j, c = JournalEntry.__table__, SyncConflict.__table__
     changes = list(changes)
-    devices = sorted({ch.device_id for ch in changes})
-    newest = dict(
-        conn.execute(
-            select(j.c.device_id, func.max(j.c.hlc))
-            .where(j.c.device_id.in_(devices))
-            .group_by(j.c.device_id)
-        ).all()
-    )
+    # One max() per device: read from the end of the (device, hlc) index on either database.
+    # PostgreSQL ran the GROUP BY form by reading every row of the devices: a first bundle's
+    # ingest did that once per frame over a journal growing with each (issue 26).
+    newest = {
+        d: conn.execute(select(func.max(j.c.hlc)).where(j.c.device_id == d)).scalar() or ""
+        for d in sorted({ch.device_id for ch in changes})
+    }
     maybe = [ch.change_id for ch in changes if ch.hlc <= newest.get(ch.device_id, "")]
     found: set[str] = set()
     for part in _chunks(maybe):
-        found.update(conn.execute(select(j.c.change_id).where(j.c.change_id.in_(part))).scalars())
+        found.update(
+            conn.execute(select(j.c.change_id).where(among(conn, j.c.change_id, part))).scalars()
+        )
     quarantined: set[str] = set()
     for part in _chunks([ch.change_id for ch in changes]):
         for cid, reason, status in conn.execute(
-            select(c.c.change_id, c.c.reason, c.c.status).where(c.c.change_id.in_(part))
+            select(c.c.change_id, c.c.reason, c.c.status).where(among(conn, c.c.change_id, part))
         ):
             if reason == "future" and status == "open":
                 quarantined.add(cid)  # looked at again: its clock may no longer be in the future
@@ -317,7 +330,7 @@ def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[s
     cols = [t.table.c.id, *(t.table.c[f] for f in sorted(t.fields))]
     j = JournalEntry.__table__
     for part in _chunks(ids):
-        for row in conn.execute(select(*cols).where(t.table.c.id.in_(part))):
+        for row in conn.execute(select(*cols).where(among(conn, t.table.c.id, part))):
             rec = state[row[0]]
             rec.exists = True
             rec.values = {k: _plain(v) for k, v in row._mapping.items() if k != "id"}
@@ -332,7 +345,7 @@ def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[s
             j.c.old_value,
             j.c.new_value,
             j.c.tx_id,
-        ).where(j.c.table_name == t.name, j.c.record_id.in_(part))
+        ).where(j.c.table_name == t.name, among(conn, j.c.record_id, part))
         for rid, op, fname, hlc, dev, cid, actor, old, new, tx in conn.execute(q):
             if (op != "insert" or t.lockable) and not _readable(old, new):
                 # a text a hub stored before each value was read on its own (`_loads_each`):
@@ -855,7 +868,7 @@ def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> N
     for part in _chunks(result.released):
         conn.execute(
             update(sc)
-            .where(sc.c.change_id.in_(part))
+            .where(among(conn, sc.c.change_id, part))
             .values(status="released", resolved_by="同步（时钟已正常）", resolved_at=utcnow())
         )
     if result.max_hlc:
@@ -878,7 +891,9 @@ def hold_duplicates(conn: Connection, result: MergePlan) -> None:
         wanted = sorted({r[key] for r in rows if r.get(key) is not None})
         for part in _chunks(wanted):
             for rid, value in conn.execute(
-                select(t.table.c.id, col).where(col.in_(part), t.table.c.duplicate_of.is_(None))
+                select(t.table.c.id, col).where(
+                    among(conn, col, part), t.table.c.duplicate_of.is_(None)
+                )
             ):
                 holder[value] = rid
         for r in rows:
@@ -892,11 +907,12 @@ def hold_duplicates(conn: Connection, result: MergePlan) -> None:
 
 
 def _write_core(conn: Connection, result: MergePlan, source: str) -> None:
-    """Any database: SQLAlchemy Core executemany."""
+    """Any other database (PostgreSQL): new rows by COPY, updates by SQLAlchemy Core
+    executemany."""
     reg = tables.registry()
     for tname in sorted(result.inserts, key=lambda n: reg[n].order):
         t = reg[tname]
-        conn.execute(insert(t.table), [t.decode(r) for r in result.inserts[tname]])
+        _copy_rows(conn, t.table, [t.decode(r) for r in result.inserts[tname]])
     for (tname, names), rows in result.updates.items():
         t = reg[tname]
         stmt = (
@@ -912,7 +928,37 @@ def _write_core(conn: Connection, result: MergePlan, source: str) -> None:
             row["recorded_at"] = datetime.fromisoformat(c.recorded_at)
             row["source"] = source
             rows.append(row)
-        conn.execute(insert(JournalEntry.__table__), rows)
+        _copy_rows(conn, JournalEntry.__table__, rows)
+
+
+def _copy_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) with PostgreSQL's COPY, values converted by each
+    column's SQLAlchemy type as an INSERT would (a packed journal value, for one).
+
+    A first bundle brings hundreds of thousands of rows: a pipelined executemany spent more
+    time in the driver, one statement per row, than the server spent storing them (issue 26).
+    COPY checks the same constraints and fires the same triggers as INSERT; a row that breaks
+    one fails the statement, and the ingest's transaction with it (`integrity_guard`)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    procs = [table.c[n].type._cached_bind_processor(conn.dialect) for n in names]
+    quoted = ", ".join('"' + n + '"' for n in names)
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row(
+                    [
+                        r[n] if p is None or r[n] is None else p(r[n])
+                        for n, p in zip(names, procs, strict=True)
+                    ]
+                )
+    finally:
+        cur.close()
 
 
 def _write_sqlite(conn: Connection, result: MergePlan, source: str) -> None:

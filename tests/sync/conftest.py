@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -28,6 +29,13 @@ def district_db(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
+    with pg_database() as url:
+        yield url
+
+
+@contextmanager
+def pg_database() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database, dropped afterwards (skips without a server)."""
     url = _pg_url()
     if not url:
         pytest.skip(f"{PG_ENV} not set: no PostgreSQL here")

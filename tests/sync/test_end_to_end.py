@@ -192,6 +192,38 @@ def test_district_refuses_an_unreachable_database_with_one_line(tmp_path: Path) 
     assert r.stderr.strip().count("\n") == 0 and "无法打开区级平台的数据库" in r.stderr
 
 
+def test_district_without_the_postgresql_driver_says_how_to_install_it(tmp_path: Path) -> None:
+    """The URL is right, the driver (the `district` extra) is missing: say so, with the pip
+    command, instead of calling the URL unrecognised (issue 26); nothing is created."""
+    blocked = (
+        "import sys; sys.modules['psycopg'] = None; sys.modules['psycopg2'] = None\n"
+        "from caseworker.district.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    home = tmp_path / "hub"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            blocked,
+            "--home",
+            str(home),
+            "--db",
+            "postgresql://caseworker@127.0.0.1:5432/district",
+            "status",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2, r.stderr
+    line = r.stderr.strip()
+    assert line.count("\n") == 0 and "Traceback" not in line
+    assert "没有安装 PostgreSQL 的驱动" in line and 'pip install "caseworker[district]"' in line
+    assert "无法识别" not in line
+    assert not home.exists()
+
+
 def test_district_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
     r = subprocess.run(
         [

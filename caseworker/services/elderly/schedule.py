@@ -33,6 +33,7 @@ from caseworker.domain.roles import Actor
 from caseworker.domain.visit_form import ReferralStatus, VisitStatus
 from caseworker.services import settings
 from caseworker.services.elderly._common import can_view, today_or
+from db.among import among
 from db.elderly import (
     ElderlyChange,
     ElderlyReferral,
@@ -131,7 +132,7 @@ def _amended(session: Session, visit_ids: Sequence[str], field: str) -> dict[str
         chunk = visit_ids[chunk_start : chunk_start + 500]
         rows = session.execute(
             select(A.visit_id, A.new_value)
-            .where(A.visit_id.in_(chunk), A.field == field, A.deleted_at.is_(None))
+            .where(among(session, A.visit_id, chunk), A.field == field, A.deleted_at.is_(None))
             .order_by(A.amended_at, A.id)
         )
         for visit_id, value in rows:
@@ -150,7 +151,7 @@ def _visit_facts(session: Session, visit_ids: list[str]) -> dict[str, tuple[date
     for start in range(0, len(visit_ids), 900):  # SQLite's bound-parameter limit
         chunk = visit_ids[start : start + 900]
         for vid, eff, nxt in conn.execute(
-            select(V.id, V.effective_date, V.next_visit_on).where(V.id.in_(chunk))
+            select(V.id, V.effective_date, V.next_visit_on).where(among(conn, V.id, chunk))
         ):
             facts[vid] = (eff, nxt)
     for vid, value in _amended(session, visit_ids, "next_visit_on").items():
@@ -184,7 +185,7 @@ def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> in
 def _recompute(session: Session, ids: list[str]) -> int:
     """`recompute` for at most PAGE residents (every statement's size stays bounded)."""
     conn = session.connection()
-    visit_scope = [V.resident_id.in_(ids)]
+    visit_scope = [among(conn, V.resident_id, ids)]
     conn.execute(
         update(ElderlyVisit.__table__)
         .where(V.effective_date.is_(None), *visit_scope)
