@@ -16,7 +16,9 @@ from datetime import datetime
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from caseworker.printing import paper_marks
 from caseworker.printing.fonts import register
+from caseworker.printing.paper_marks import Stamp
 from caseworker.printing.text import wrap
 
 PAGE_W, PAGE_H = A4
@@ -74,12 +76,18 @@ class _Pages:
     y: float = TOP
     page: int = 0
     starts: list[int] = field(default_factory=list)
+    stamp: Stamp | None = None  # the current document's printed-form code, when stamped
+    doc_page: int = 0  # page within the current document
 
-    def new_page(self, doc_title: str, subtitle: str) -> None:
+    def new_page(self, doc_title: str, subtitle: str, first: bool = False) -> None:
         if self.page:
             self._footer()
             self.c.showPage()
         self.page += 1
+        self.doc_page = 1 if first else self.doc_page + 1
+        if self.stamp is not None:
+            # left of the 保密 box, which keeps the top-right corner
+            paper_marks.draw(self.c, self.stamp.code(self.doc_page), self.font, qr_right=RIGHT - 60)
         self.title = doc_title
         c = self.c
         c.setFillColorRGB(0.7, 0, 0)
@@ -228,16 +236,20 @@ def _draw_signatures(p: _Pages, doc: Document) -> None:
     p.y -= 40
 
 
-def render(docs: Sequence[Document], printed: Printed) -> bytes:
-    """One PDF; each document starts on a new page."""
+def render(
+    docs: Sequence[Document], printed: Printed, stamps: Sequence[Stamp] | None = None
+) -> bytes:
+    """One PDF; each document starts on a new page. With `stamps` (one per document) every
+    page carries its printed-form code and corner marks."""
     font = register()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, pageCompression=1)
     c.setTitle("保密")  # the PDF's title never names a child
     c.setAuthor(printed.office)
     p = _Pages(c, font, printed, "")
-    for doc in docs:
-        p.new_page(doc.title, doc.subtitle)
+    for n, doc in enumerate(docs):
+        p.stamp = stamps[n] if stamps else None
+        p.new_page(doc.title, doc.subtitle, first=True)
         for block in doc.blocks:
             _draw_block(p, block, doc)
         _draw_signatures(p, doc)

@@ -29,7 +29,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from caseworker.printing import paper_marks
 from caseworker.printing.fonts import register
+from caseworker.printing.paper_marks import Stamp
 
 ASSESSMENT_TITLE = "居家适老化改造入户评估表"
 ACCEPTANCE_TITLE = "居家适老化改造验收单"
@@ -488,8 +490,9 @@ def file_flow(d: RetrofitFormData) -> list[Flowable]:
     return flow
 
 
-def render(flow: list[Flowable], title: str) -> bytes:
-    """A4 PDF bytes with page numbers."""
+def render(flow: list[Flowable], title: str, stamp: Stamp | None = None) -> bytes:
+    """A4 PDF bytes with page numbers; with `stamp`, every page carries its code and corner
+    marks (the top margin grows to make room for the QR code)."""
     font = register()
     buf = io.BytesIO()
 
@@ -498,13 +501,15 @@ def render(flow: list[Flowable], title: str) -> bytes:
         canvas.setFont(font, 8)
         canvas.drawRightString(PAGE_W - MARGIN, 8 * mm, f"{title}　第 {doc.page} 页")
         canvas.restoreState()
+        if stamp is not None:
+            paper_marks.draw(canvas, stamp.code(doc.page), font)
 
     doc = SimpleDocTemplate(
         buf,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
-        topMargin=MARGIN,
+        topMargin=MARGIN if stamp is None else 26 * mm,
         bottomMargin=MARGIN,
         title=title,
         author="街道民政工作台",
@@ -513,16 +518,18 @@ def render(flow: list[Flowable], title: str) -> bytes:
     return buf.getvalue()
 
 
-def render_assessment(d: RetrofitFormData) -> bytes:
-    return render(assessment_flow(d), ASSESSMENT_TITLE)
+def render_assessment(d: RetrofitFormData, stamp: Stamp | None = None) -> bytes:
+    return render(assessment_flow(d), ASSESSMENT_TITLE, stamp)
 
 
-def render_blank_assessment(catalogue: Sequence[FormLine], office_name: str = "") -> bytes:
-    return render(blank_assessment_flow(catalogue, office_name), ASSESSMENT_TITLE)
+def render_blank_assessment(
+    catalogue: Sequence[FormLine], office_name: str = "", stamp: Stamp | None = None
+) -> bytes:
+    return render(blank_assessment_flow(catalogue, office_name), ASSESSMENT_TITLE, stamp)
 
 
-def render_acceptance(d: RetrofitFormData) -> bytes:
-    return render(acceptance_flow(d), ACCEPTANCE_TITLE)
+def render_acceptance(d: RetrofitFormData, stamp: Stamp | None = None) -> bytes:
+    return render(acceptance_flow(d), ACCEPTANCE_TITLE, stamp)
 
 
 def render_file(d: RetrofitFormData) -> bytes:

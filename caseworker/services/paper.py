@@ -1,0 +1,204 @@
+"""Printed paper forms and their codes: issued when a form is printed, found again when its
+code is typed (a keyboard-wedge scanner) or read from a scan, and marked when typed back.
+
+A printed form is a row of `printed_form` (local to the office: it is bookkeeping about paper
+that never leaves the office, and a code is resolved only where it was printed). Issuing writes
+on its own short transaction straight on the engine, so a print job that only reads (the
+preview) can still number its pages; an issued form that is never printed costs one small row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.orm import Session
+
+from caseworker.domain import form_code
+from caseworker.domain.errors import ValidationError
+from caseworker.domain.roles import Actor
+from caseworker.printing.paper_marks import Stamp
+from db.models import Office, PrintedForm
+
+# kind → (what it is called on paper, template and its version, programme)
+KINDS: dict[str, tuple[str, str, str]] = {
+    "elderly_visit": ("探访记录表", "visitform/2", "elderly"),
+    "elderly_visit_blank": ("空白探访记录表", "visitform/2", "elderly"),
+    "elderly_route": ("探访路线表", "routesheet/2", "elderly"),
+    "retrofit_assessment": ("入户评估表", "retrofit-assess/2", "retrofit"),
+    "retrofit_assessment_blank": ("空白入户评估表", "retrofit-assess/2", "retrofit"),
+    "retrofit_acceptance": ("验收单", "retrofit-accept/2", "retrofit"),
+    "retrofit_acceptance_blank": ("空白验收单", "retrofit-accept/2", "retrofit"),
+    "child_visit": ("困境儿童回访记录表", "childvisit/2", "children"),
+    "child_visit_blank": ("空白困境儿童回访记录表", "childvisit/2", "children"),
+}
+
+
+def _can_view(actor: Actor, kind: str) -> None:
+    programme = KINDS[kind][2]
+    if programme == "elderly":
+        from caseworker.services.elderly._common import can_view
+    elif programme == "retrofit":
+        from caseworker.services.retrofit._common import can_view
+    else:
+        from caseworker.services.children._common import can_view
+    can_view(actor)
+
+
+def _office_tag(conn_or_session: object) -> str:
+    office_id = conn_or_session.execute(  # type: ignore[attr-defined]
+        select(Office.id).where(Office.deleted_at.is_(None)).limit(1)
+    ).scalar()
+    return form_code.office_tag(office_id)
+
+
+def issue(
+    engine: Engine,
+    actor: Actor,
+    kind: str,
+    targets: Sequence[tuple[str | None, str]],
+    *,
+    at: datetime | None = None,
+) -> list[Stamp]:
+    """A new printed-form id for each (record id or None, period) in `targets`, recorded with
+    who printed it and when; one stamp each, in order."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown printed form kind {kind}")
+    _can_view(actor, kind)
+    when = at or datetime.now()
+    by = actor.display_name or actor.username or "system"
+    template = KINDS[kind][1]
+    stamps: list[Stamp] = []
+    with engine.begin() as conn:
+        tag = _office_tag(conn)
+        rows = []
+        taken: set[str] = set()
+        for record_id, period in targets:
+            form_id = form_code.new_form_id()
+            while (
+                form_id in taken
+                or conn.execute(select(PrintedForm.id).where(PrintedForm.id == form_id)).first()
+            ):
+                form_id = form_code.new_form_id()
+            taken.add(form_id)
+            rows.append(
+                {
+                    "id": form_id,
+                    "kind": kind,
+                    "record_id": record_id,
+                    "period": period,
+                    "template": template,
+                    "printed_by": by[:60],
+                    "printed_at": when,
+                    "entered_by": "",
+                    "original": "",
+                }
+            )
+            stamps.append(Stamp(tag, form_id))
+        # one row per statement (executemany): no statement grows with the batch
+        for start in range(0, len(rows), 500):
+            conn.execute(insert(PrintedForm), rows[start : start + 500])
+    return stamps
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a code opens: the printed form, its page, and what was typed from it already."""
+
+    code: str
+    form_id: str
+    page: int
+    kind: str
+    record_id: str | None
+    period: str  # YYYY-MM for visit forms
+    printed_by: str
+    printed_at: datetime
+    entered_ref: str | None  # the record already typed from this form (or for its month)
+    entered_at: datetime | None
+    original: str
+
+    @property
+    def title(self) -> str:
+        return KINDS[self.kind][0]
+
+    @property
+    def blank(self) -> bool:
+        return self.record_id is None
+
+    @property
+    def month(self) -> date | None:
+        if not self.period:
+            return None
+        year, month = self.period.split("-")
+        return date(int(year), int(month), 1)
+
+
+def looks_like_code(text: str) -> bool:
+    return form_code.parse(text) is not None
+
+
+def resolve(session: Session, actor: Actor, text: str) -> Found:
+    """The printed form a typed or scanned code names; refused with a reason for a code that is
+    not valid, from another office, or not printed here."""
+    code = form_code.parse(text)
+    if code is None:
+        raise ValidationError("这不是本系统打印的表格编码（应为 20 位数字，校验位不符）")
+    if code.office_tag != _office_tag(session):
+        raise ValidationError("这张表是其他街道/工作站打印的，不能在本工作台录入")
+    row = session.get(PrintedForm, code.form_id)
+    if row is None:
+        raise ValidationError("本工作台没有打印过这张表（编码不在打印记录中），请按姓名查找")
+    _can_view(actor, row.kind)
+    entered_ref, entered_at = row.entered_ref, row.entered_at
+    if entered_ref is None and row.record_id is not None:
+        entered_ref = _entered_for_period(session, actor, row)
+    return Found(
+        code.text,
+        row.id,
+        code.page,
+        row.kind,
+        row.record_id,
+        row.period,
+        row.printed_by,
+        row.printed_at,
+        entered_ref,
+        entered_at,
+        row.original,
+    )
+
+
+def _entered_for_period(session: Session, actor: Actor, row: PrintedForm) -> str | None:
+    """A record typed for the form's person and month some other way (by name): the form is
+    already entered even though nobody typed its code."""
+    if row.kind == "elderly_visit" and row.period:
+        from caseworker.services.elderly import visits
+
+        year, month = (int(p) for p in row.period.split("-"))
+        for v in visits.history(session, actor, row.record_id or ""):
+            if not v.voided and (v.visit_date.year, v.visit_date.month) == (year, month):
+                return v.id
+    return None
+
+
+def mark_entered(
+    engine: Engine,
+    actor: Actor,
+    form_id: str,
+    entered_ref: str,
+    *,
+    original: str = "",
+    at: datetime | None = None,
+) -> None:
+    """Record that `entered_ref` was typed from printed form `form_id` (and where its page
+    image is kept). Called after the record itself was saved."""
+    values: dict[str, object] = {
+        "entered_ref": entered_ref,
+        "entered_by": (actor.display_name or actor.username or "")[:60],
+        "entered_at": at or datetime.now(),
+    }
+    if original:
+        values["original"] = original
+    with engine.begin() as conn:
+        conn.execute(update(PrintedForm).where(PrintedForm.id == form_id).values(**values))
