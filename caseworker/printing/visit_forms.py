@@ -58,6 +58,7 @@ class VisitFormData:
     due: str = ""  # "2026-11-11（已逾期 18 天）"
     open_referrals: str = ""
     proposed_next: str = ""  # the tier's interval after the due date, as a suggestion
+    resident_id: str = ""  # not printed: what the form's code is issued for
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from caseworker.domain import form_code
@@ -55,7 +55,7 @@ def _office_tag(conn_or_session: object) -> str:
 
 
 def issue(
-    engine: Engine,
+    bind: Engine | Session,
     actor: Actor,
     kind: str,
     targets: Sequence[tuple[str | None, str]],
@@ -63,15 +63,29 @@ def issue(
     at: datetime | None = None,
 ) -> list[Stamp]:
     """A new printed-form id for each (record id or None, period) in `targets`, recorded with
-    who printed it and when; one stamp each, in order."""
+    who printed it and when; one stamp each, in order. Given an engine it commits on its own
+    short transaction; given a session (one that is already writing), within that session's."""
     if kind not in KINDS:
         raise ValueError(f"unknown printed form kind {kind}")
     _can_view(actor, kind)
     when = at or datetime.now()
     by = actor.display_name or actor.username or "system"
+    if isinstance(bind, Session):
+        return _issue(bind.connection(), kind, targets, by, when)
+    with bind.begin() as conn:
+        return _issue(conn, kind, targets, by, when)
+
+
+def _issue(
+    conn: Connection,
+    kind: str,
+    targets: Sequence[tuple[str | None, str]],
+    by: str,
+    when: datetime,
+) -> list[Stamp]:
     template = KINDS[kind][1]
     stamps: list[Stamp] = []
-    with engine.begin() as conn:
+    if True:
         tag = _office_tag(conn)
         rows = []
         taken: set[str] = set()
@@ -202,3 +216,28 @@ def mark_entered(
         values["original"] = original
     with engine.begin() as conn:
         conn.execute(update(PrintedForm).where(PrintedForm.id == form_id).values(**values))
+
+
+def period_of(month: date | None) -> str:
+    return "" if month is None else f"{month:%Y-%m}"
+
+
+def issue_visit_forms(
+    engine: Engine | Session, actor: Actor, forms: Sequence[object], month: date | None
+) -> list[Stamp]:
+    """Stamps for elderly visit forms (caseworker.printing.visit_forms.VisitFormData), one each;
+    a form without a resident is a blank one."""
+    targets = [(getattr(f, "resident_id", "") or None, period_of(month)) for f in forms]
+    if targets and all(rid is None for rid, _ in targets):
+        return issue(engine, actor, "elderly_visit_blank", targets)
+    return issue(engine, actor, "elderly_visit", targets)
+
+
+def issue_one(
+    engine: Engine | Session,
+    actor: Actor,
+    kind: str,
+    record_id: str | None = None,
+    period: str = "",
+) -> Stamp:
+    return issue(engine, actor, kind, [(record_id, period)])[0]
