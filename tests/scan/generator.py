@@ -12,6 +12,7 @@ noise, and JPEG compression, in grayscale or colour. Every page comes with its t
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def _stroke(
 ) -> None:
     # a pen's line: a little wobble between points
     out = []
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
         for k in range(4):
             f = k / 4
             out.append(
