@@ -10,7 +10,7 @@ from caseworker.domain import form_code
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch):  # noqa: ANN001, ANN201
+def window(qtbot, monkeypatch):
     from ui import paper_codes
 
     opened: list[str] = []
@@ -31,8 +31,8 @@ def window(qtbot, monkeypatch):  # noqa: ANN001, ANN201
     return w, search, opened
 
 
-def test_code_typed_into_the_search_box_opens_it(qtbot, window) -> None:  # noqa: ANN001
-    w, search, opened = window
+def test_code_typed_into_the_search_box_opens_it(qtbot, window) -> None:
+    _w, search, opened = window
     code = form_code.encode("123", "000000004711", 1)
     search.setFocus()
     qtbot.keyClicks(search, code)
@@ -40,8 +40,8 @@ def test_code_typed_into_the_search_box_opens_it(qtbot, window) -> None:  # noqa
     assert opened == [code] and search.text() == ""
 
 
-def test_a_number_that_is_not_a_code_is_left_alone(qtbot, window) -> None:  # noqa: ANN001
-    w, search, opened = window
+def test_a_number_that_is_not_a_code_is_left_alone(qtbot, window) -> None:
+    _w, search, opened = window
     code = form_code.encode("123", "000000004711", 1)
     search.setFocus()
     qtbot.keyClicks(search, code[:-1] + str((int(code[-1]) + 1) % 10))
