@@ -96,9 +96,10 @@ def _cmd_blank(args: argparse.Namespace) -> int:
     from caseworker.services import paper
 
     out = _out_path(args)
-    with open_workspace(args) as ws:
-        stamp = paper.issue_one(ws.engine, Actor.system("cli"), "elderly_visit_blank")
-    out = write(render_blank_form(stamp), out)
+    # the code is recorded only once the file is written: a failed write changes nothing
+    with open_workspace(args) as ws, ws.engine.begin() as conn:
+        stamp = paper.issue_one(conn, Actor.system("cli"), "elderly_visit_blank")
+        out = write(render_blank_form(stamp), out)
     return said(args, f"空白探访记录表已保存到 {out}", path=out, pages=1)
 
 
@@ -110,9 +111,9 @@ def _cmd_forms(args: argparse.Namespace) -> int:
 
     out = _out_path(args)
     data = _due_in_month(args, forms.month_forms)
-    with open_workspace(args) as ws:
-        stamps = paper.issue_visit_forms(ws.engine, Actor.system("cli"), data, _month(args.month))
-    write(render_visit_forms(data, stamps), out)
+    with open_workspace(args) as ws, ws.engine.begin() as conn:
+        stamps = paper.issue_visit_forms(conn, Actor.system("cli"), data, _month(args.month))
+        write(render_visit_forms(data, stamps), out)
     return said(
         args, f"已生成 {len(data)} 份探访记录表（每人一页）：{out}", path=out, forms=len(data)
     )
@@ -130,15 +131,11 @@ def _cmd_route(args: argparse.Namespace) -> int:
     from caseworker.cli import open_workspace
     from caseworker.services import paper
 
-    with open_workspace(args) as ws:
+    with open_workspace(args) as ws, ws.engine.begin() as conn:
         stamp = paper.issue_one(
-            ws.engine,
-            Actor.system("cli"),
-            "elderly_route",
-            None,
-            paper.period_of(_month(args.month)),
+            conn, Actor.system("cli"), "elderly_route", None, paper.period_of(_month(args.month))
         )
-    write(render_route_sheet(sheets[0], stamp), out)
+        write(render_route_sheet(sheets[0], stamp), out)
     return said(
         args,
         f"已生成 {sheets[0].community_name} 的路线表（{len(sheets[0].rows)} 人）：{out}",

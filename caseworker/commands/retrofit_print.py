@@ -29,17 +29,18 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
         title, render = KINDS[kind]
         out = _out_path(args)
         actor = Actor.system("cli")
-        with open_workspace(args) as ws, ws.reader() as s:
+        # codes are recorded only when the file is written: a failed write changes nothing
+        with open_workspace(args) as ws, ws.engine.begin() as conn, ws.reader() as s:
             if kind == "retrofit-assessment" and args.blank:
                 office, lines = forms.blank_catalogue(s, actor)
-                stamp = paper.issue_one(ws.engine, actor, "retrofit_assessment_blank")
+                stamp = paper.issue_one(conn, actor, "retrofit_assessment_blank")
                 pdf.write(pdf.render_blank_assessment(lines, office, stamp), out)
                 return said(
                     args, f"空白入户评估表（含 {len(lines)} 个目录项目）已保存到 {out}", path=out
                 )
             if kind == "retrofit-acceptance" and args.blank:
                 office, _lines = forms.blank_catalogue(s, actor)
-                stamp = paper.issue_one(ws.engine, actor, "retrofit_acceptance_blank")
+                stamp = paper.issue_one(conn, actor, "retrofit_acceptance_blank")
                 data = pdf.RetrofitFormData(office_name=office)
                 pdf.write(pdf.render_acceptance(data, stamp), out)
                 return said(args, f"空白验收单已保存到 {out}", path=out)
@@ -55,9 +56,11 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
             stamp = (
                 None
                 if kind == "retrofit-file"
-                else paper.issue_one(ws.engine, actor, kind.replace("-", "_"), case_id)
+                else paper.issue_one(conn, actor, kind.replace("-", "_"), case_id)
             )
-        pdf.write(getattr(pdf, render)(data, stamp) if stamp else getattr(pdf, render)(data), out)
+            pdf.write(
+                getattr(pdf, render)(data, stamp) if stamp else getattr(pdf, render)(data), out
+            )
         return said(
             args,
             f"{data.name}（{data.case_no}）的{title}已保存到 {out}",

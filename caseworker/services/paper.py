@@ -55,7 +55,7 @@ def _office_tag(conn_or_session: object) -> str:
 
 
 def issue(
-    bind: Engine | Session,
+    bind: Engine | Session | Connection,
     actor: Actor,
     kind: str,
     targets: Sequence[tuple[str | None, str]],
@@ -72,6 +72,8 @@ def issue(
     by = actor.display_name or actor.username or "system"
     if isinstance(bind, Session):
         return _issue(bind.connection(), kind, targets, by, when)
+    if isinstance(bind, Connection):  # the caller commits (after its file was written)
+        return _issue(bind, kind, targets, by, when)
     with bind.begin() as conn:
         return _issue(conn, kind, targets, by, when)
 
@@ -223,7 +225,7 @@ def period_of(month: date | None) -> str:
 
 
 def issue_visit_forms(
-    engine: Engine | Session, actor: Actor, forms: Sequence[object], month: date | None
+    engine: Engine | Session | Connection, actor: Actor, forms: Sequence[object], month: date | None
 ) -> list[Stamp]:
     """Stamps for elderly visit forms (caseworker.printing.visit_forms.VisitFormData), one each;
     a form without a resident is a blank one."""
@@ -234,7 +236,7 @@ def issue_visit_forms(
 
 
 def issue_one(
-    engine: Engine | Session,
+    engine: Engine | Session | Connection,
     actor: Actor,
     kind: str,
     record_id: str | None = None,
