@@ -177,9 +177,10 @@ def scan_of(
     upside_down: bool | None = None,
     kinds: list[str] | None = None,
     blank_ticks: bool = False,
+    scanner: Scanner | None = None,
 ) -> Scan:
     """A scan of page `index` of `pdf` (a visit form) with ticks, handwriting and a scanner's
-    faults, and which boxes are ticked."""
+    faults, and which boxes are ticked. `scanner` fixes some of the faults (the rest random)."""
     dpi = dpi or rnd.choice((150, 200, 300))
     colour = rnd.random() < 0.4 if colour is None else colour
     upside_down = rnd.random() < 0.1 if upside_down is None else upside_down
@@ -196,9 +197,7 @@ def scan_of(
         if kind != "empty":
             _draw_box(d, kind, box.rect, dpi, rnd, ink)
     truth = [k in TICKED_KINDS for k in kinds]
-    img = _scanner(page, dpi, rnd, upside_down)
-    if not colour:
-        img = img.convert("L")
+    img = _scanner(page, dpi, rnd, upside_down, colour, scanner or Scanner())
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=rnd.randint(45, 90))
     buf.seek(0)
@@ -207,14 +206,38 @@ def scan_of(
     return Scan(img, truth, kinds, dpi, upside_down)
 
 
-def _scanner(page: Image.Image, dpi: int, rnd: random.Random, upside_down: bool) -> Image.Image:
+@dataclass(frozen=True)
+class Scanner:
+    """Faults of the scan fixed by a test (None: drawn at random like the others)."""
+
+    angle: float | None = None  # degrees
+    scale: float | None = None
+    shift: tuple[float, float] | None = None  # share of the page's width and height
+    fold: float | None = None  # where a fold's shadow crosses the page (share of its height)
+    fold_depth: float = 0.22
+    noise: float | None = None  # standard deviation, grey levels
+    blur: float | None = None  # at 150 dpi, pixels
+
+
+def _scanner(
+    page: Image.Image,
+    dpi: int,
+    rnd: random.Random,
+    upside_down: bool,
+    colour: bool,
+    fixed: Scanner,
+) -> Image.Image:
     w, h = page.size
     # the scanner sees a little more than the sheet (its glass, or a skewed sheet's corners)
     W, H = round(w * 1.06), round(h * 1.06)
-    angle = math.radians(rnd.uniform(-5, 5) + (180 if upside_down else 0))
+    drawn = rnd.uniform(-5, 5)
+    angle = math.radians((drawn if fixed.angle is None else fixed.angle) + 180 * upside_down)
     scale = rnd.uniform(0.97, 1.03)
+    scale = scale if fixed.scale is None else fixed.scale
     shear = math.radians(rnd.uniform(-0.8, 0.8))
     dx, dy = rnd.uniform(-0.012, 0.012) * w, rnd.uniform(-0.012, 0.012) * h
+    if fixed.shift is not None:
+        dx, dy = fixed.shift[0] * w, fixed.shift[1] * h
     # output pixel -> input pixel (PIL's affine transform takes the inverse map)
     ca, sa = math.cos(angle), math.sin(angle)
     m = np.array([[ca, -sa], [sa, ca]]) @ np.array([[1, math.tan(shear)], [0, 1]]) * scale
@@ -227,20 +250,38 @@ def _scanner(page: Image.Image, dpi: int, rnd: random.Random, upside_down: bool)
         Image.Resampling.BILINEAR,
         fillcolor=(255, 255, 255),
     )
-    img = img.filter(ImageFilter.GaussianBlur(rnd.uniform(0.2, 1.1) * dpi / 150))
-    arr = np.asarray(img).astype(np.float32)
+    if not colour:
+        img = img.convert("L")
+    blur = rnd.uniform(0.2, 1.1)
+    blur = blur if fixed.blur is None else fixed.blur
+    img = img.filter(ImageFilter.GaussianBlur(blur * dpi / 150))
+    arr = np.asarray(img, dtype=np.float32)
     w, h = W, H
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    # uneven light: a slope across the page, darker towards one side
+    # uneven light: a slope across the page, darker towards one side (separable in x and y,
+    # so it is built from two lines rather than a page of coordinates)
     gx, gy = rnd.uniform(-0.18, 0.18), rnd.uniform(-0.18, 0.18)
-    light = 1.0 - 0.5 * (np.abs(gx) + np.abs(gy)) + gx * xx / w + gy * yy / h
-    light = np.clip(light, 0.72, 1.0)
-    if rnd.random() < 0.5:  # a fold's shadow across the page
-        pos = rnd.uniform(0.3, 0.7) * h
-        light = light * (1 - 0.22 * np.exp(-(((yy - pos) / (0.008 * h)) ** 2)))
-    arr = arr * light[..., None]
-    arr += np.random.default_rng(rnd.randrange(2**32)).normal(0, rnd.uniform(2, 9), arr.shape)
-    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    xs = np.arange(w, dtype=np.float32) / w
+    ys = np.arange(h, dtype=np.float32) / h
+    light = (1.0 - 0.5 * (abs(gx) + abs(gy)) + gx * xs)[None, :] + (gy * ys)[:, None]
+    np.clip(light, 0.72, 1.0, out=light)
+    folded = rnd.random() < 0.5
+    pos = rnd.uniform(0.3, 0.7) if folded else 0.0
+    if fixed.fold is not None:
+        folded, pos = True, fixed.fold
+    if folded:  # a fold's shadow across the page
+        light *= (1 - fixed.fold_depth * np.exp(-(((ys - pos) / 0.008) ** 2)))[:, None]
+    rng = np.random.default_rng(rnd.randrange(2**32))
+    sigma = rnd.uniform(2, 9)
+    sigma = sigma if fixed.noise is None else fixed.noise
+    noise = rng.standard_normal((h, w), dtype=np.float32) * sigma
+    if colour:
+        arr *= light[..., None]
+        arr += noise[..., None]
+    else:
+        arr *= light
+        arr += noise
+    np.clip(arr, 0, 255, out=arr)
+    return Image.fromarray(arr.astype(np.uint8))
 
 
 def pdf_of_images(images, out) -> None:
