@@ -59,8 +59,8 @@ def draw(
     """The corner marks, the QR code and its digits on the current page. The QR sits at the
     top right, its right side at `qr_right` (default: just left of the top-right mark)."""
     w, h = page
-    qr_x = (w - INSET - MARK - 6 if qr_right is None else qr_right) - QR_SIZE
-    qr_y = h - 14 - QR_SIZE
+    qr = qr_rect(page, qr_right)
+    qr_x, qr_y = qr.x, qr.y
     c.saveState()
     c.setFillGray(0)
     c.setStrokeGray(0)
@@ -76,6 +76,16 @@ def draw(
     c.setFillGray(0.2)
     c.drawRightString(qr_x - 2, h - 24, spaced(code))
     c.restoreState()
+
+
+def qr_rect(page: tuple[float, float] = (PAGE_W, PAGE_H), qr_right: float | None = None) -> Rect:
+    """Where `draw` puts the QR code (with its quiet zone), points, bottom-left origin."""
+    w, h = page
+    qr_x = (w - INSET - MARK - 6 if qr_right is None else qr_right) - QR_SIZE
+    return Rect(qr_x, h - 14 - QR_SIZE, QR_SIZE, QR_SIZE)
+
+
+QR_QUIET = 4 / 29  # share of QR_SIZE that is quiet zone on each side (version 1: 21 + 2 x 4)
 
 
 @dataclass(frozen=True)

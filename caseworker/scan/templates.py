@@ -13,6 +13,7 @@ from functools import cache
 import numpy as np
 from reportlab.lib.pagesizes import A4, landscape
 
+from caseworker.printing import paper_marks
 from caseworker.scan.reader import PRINT_DPI, Template, TemplateBox
 
 
@@ -47,6 +48,7 @@ def for_kind(kind: str) -> Template:
             A4,
             tuple(TemplateBox(b.field, b.choice, b.rect) for b in g.boxes),
             g.areas,
+            paper_marks.qr_rect(),
             _printed_blank(),
         )
     if kind == "elderly_route":
