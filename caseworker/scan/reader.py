@@ -49,6 +49,7 @@ class Template:
     boxes: tuple[TemplateBox, ...] = ()
     areas: tuple[tuple[str, Rect], ...] = ()
     qr: Rect | None = None  # where the QR code is printed (with its quiet zone)
+    multi: frozenset[str] = frozenset()  # fields that take several ticks (others take one)
     # the blank form's own print at PRINT_DPI (grayscale): what is ink on paper before anyone
     # writes, so the ring around a box does not count its printed label as a stray mark
     printed: np.ndarray | None = field(default=None, compare=False, hash=False, repr=False)
@@ -741,20 +742,17 @@ def read_boxes(
             # a tick or a cross; asked when ink runs past the box (a tick over the edge)
             ticked, unsure = True, spill
         out.append(BoxReading(b.field, b.choice, p, o, bool(ticked), bool(unsure)))
-    _single_choice_conflicts(out)
+    _single_choice_conflicts(out, template.multi)
     return out
 
 
-def _single_choice_conflicts(boxes: list[BoxReading]) -> None:
+def _single_choice_conflicts(boxes: list[BoxReading], multi: frozenset[str]) -> None:
     """Two ticks on a one-answer question: neither is trusted, both are shown."""
-    from caseworker.domain.visit_form import FIELDS_BY_NAME
-
     by_field: dict[str, list[BoxReading]] = {}
     for b in boxes:
         by_field.setdefault(b.field, []).append(b)
     for name, group in by_field.items():
-        multi = name == "referral" or (name in FIELDS_BY_NAME and FIELDS_BY_NAME[name].multi)
-        if not multi and sum(b.ticked for b in group) > 1:
+        if name not in multi and sum(b.ticked for b in group) > 1:
             for b in group:
                 if b.ticked:
                     b.unsure = True

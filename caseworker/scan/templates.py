@@ -1,9 +1,11 @@
 """What each printed form looks like to the reader, by printed-form kind.
 
-The elderly visit form's tick boxes and handwritten areas come from the very drawing code that
-prints it (caseworker.printing.visit_forms.geometry), so the reader can never drift from the
-paper. The other forms are matched and kept by their code and corner marks; their ticks are
-typed (their tick boxes are printed as text glyphs inside a table, with no fixed place).
+The tick boxes and handwritten areas come from the very drawing code that prints the form
+(caseworker.printing.visit_forms.geometry for the elderly visit form,
+caseworker.printing.children_forms.visit_geometry for the child visit form), so the reader can
+never drift from the paper; the blank form rendered once tells the reader what is print. The
+other forms (the route sheet, the retrofit forms) are matched and kept by their code; their
+entries are typed.
 """
 
 from __future__ import annotations
@@ -17,13 +19,11 @@ from caseworker.printing import paper_marks
 from caseworker.scan.reader import PRINT_DPI, Template, TemplateBox
 
 
-def _printed_blank() -> np.ndarray:
-    """The blank visit form as printed, grayscale at PRINT_DPI."""
+def _printed(pdf: bytes) -> np.ndarray:
+    """The first page of a blank form as printed, grayscale at PRINT_DPI."""
     import pypdfium2 as pdfium
 
-    from caseworker.printing.visit_forms import render_blank_form
-
-    doc = pdfium.PdfDocument(render_blank_form())
+    doc = pdfium.PdfDocument(pdf)
     try:
         page = doc[0]
         bitmap = page.render(scale=PRINT_DPI / 72, grayscale=True)
@@ -35,12 +35,16 @@ def _printed_blank() -> np.ndarray:
 
 
 VISIT_KINDS = ("elderly_visit", "elderly_visit_blank")
+CHILD_VISIT_KINDS = ("child_visit", "child_visit_blank")
+# the child visit form's printed questions -> the visit entry's fields
+CHILD_FIELDS = {"回访方式": "method", "是否见到儿童": "child_seen", "安全隐患": "safety_concern"}
 
 
 @cache
 def for_kind(kind: str) -> Template:
     if kind in VISIT_KINDS:
-        from caseworker.printing.visit_forms import geometry
+        from caseworker.domain.visit_form import CHOICE_FIELDS
+        from caseworker.printing.visit_forms import geometry, render_blank_form
 
         g = geometry()
         return Template(
@@ -49,7 +53,24 @@ def for_kind(kind: str) -> Template:
             tuple(TemplateBox(b.field, b.choice, b.rect) for b in g.boxes),
             g.areas,
             paper_marks.qr_rect(),
-            _printed_blank(),
+            frozenset({"referral"} | {f.name for f in CHOICE_FIELDS if f.multi}),
+            _printed(render_blank_form()),
+        )
+    if kind in CHILD_VISIT_KINDS:
+        from datetime import datetime
+
+        from caseworker.printing import children_forms as cf
+
+        g = cf.visit_geometry()
+        blank = cf.render([cf.visit_form(cf.VisitFormData())], cf.Printed("", datetime(2000, 1, 1)))
+        return Template(
+            "childvisit/2",
+            A4,
+            tuple(TemplateBox(CHILD_FIELDS[label], choice, r) for label, choice, r in g.boxes),
+            g.areas,
+            paper_marks.qr_rect(qr_right=cf.RIGHT - 60),
+            frozenset(),
+            _printed(blank),
         )
     if kind == "elderly_route":
         return Template("routesheet/2", landscape(A4))

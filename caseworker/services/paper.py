@@ -186,15 +186,49 @@ def resolve(session: Session, actor: Actor, text: str) -> Found:
 
 
 def _entered_for_period(session: Session, actor: Actor, row: PrintedForm) -> str | None:
-    """A record typed for the form's person and month some other way (by name): the form is
-    already entered even though nobody typed its code."""
+    """What was typed for the form's record some other way (by name, on its page): the form is
+    already entered even though nobody typed its code. A visit for the person or child in the
+    form's month (a child visit on or after the day the form was printed counts too); the
+    retrofit case's assessment or acceptance, once made."""
+    record = row.record_id or ""
     if row.kind == "elderly_visit" and row.period:
         from caseworker.services.elderly import visits
 
         year, month = (int(p) for p in row.period.split("-"))
-        for v in visits.history(session, actor, row.record_id or ""):
+        for v in visits.history(session, actor, record):
             if not v.voided and (v.visit_date.year, v.visit_date.month) == (year, month):
                 return v.id
+    elif row.kind == "child_visit":
+        from db.children import ChildVisit
+
+        since = row.printed_at.date()
+        if row.period:
+            year, month = (int(p) for p in row.period.split("-"))
+            since = min(since, date(year, month, 1))
+        return session.scalar(
+            select(ChildVisit.id)
+            .where(
+                ChildVisit.case_id == record,
+                ChildVisit.deleted_at.is_(None),
+                ChildVisit.visit_date >= since,
+            )
+            .order_by(ChildVisit.visit_date, ChildVisit.id)
+            .limit(1)
+        )
+    elif row.kind in ("retrofit_assessment", "retrofit_acceptance"):
+        from db.retrofit import RetrofitCase
+
+        column = (
+            RetrofitCase.assessed_on
+            if row.kind == "retrofit_assessment"
+            else RetrofitCase.accepted_on
+        )
+        done = session.execute(
+            select(RetrofitCase.id).where(
+                RetrofitCase.id == record, RetrofitCase.deleted_at.is_(None), column.is_not(None)
+            )
+        ).scalar()
+        return done
     return None
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFilter
 
-from caseworker.printing.visit_forms import geometry
+from caseworker.scan.reader import Template
 
 A4_PT = (595.2755905511812, 841.8897637795277)
 # what a box holds on the generated page, and whether it counts as ticked
@@ -32,7 +32,7 @@ NOT_TICKED_KINDS = ("empty", "crossed_out", "stray", "signature")
 @dataclass
 class Scan:
     image: Image.Image
-    truth: list[bool]  # per tick box of the visit form geometry, in order
+    truth: list[bool]  # per tick box of the form's template, in order
     kinds: list[str]
     dpi: int
     upside_down: bool
@@ -139,23 +139,22 @@ def _handwriting(d: ImageDraw.ImageDraw, rect, dpi: int, rnd: random.Random, ink
         cx += rnd.uniform(0.03, 0.06) * w
 
 
-def choose_kinds(rnd: random.Random, hard: float = 0.3) -> list[str]:
-    """What each box of the visit form holds, answered as a visitor does: one choice per
-    one-answer question (sometimes none), up to three on a many-answer one; `hard` of the
-    answers are drawn the hard ways, and some unticked boxes get a stray mark or a signature
-    or a tick scribbled out."""
-    from caseworker.domain.visit_form import FIELDS_BY_NAME
-
-    boxes = geometry().boxes
-    out = ["empty"] * len(boxes)
+def choose_kinds(
+    rnd: random.Random, hard: float = 0.3, template: Template | None = None
+) -> list[str]:
+    """What each box of the form holds, answered as a visitor does: one choice per one-answer
+    question (sometimes none), up to three on a many-answer one; `hard` of the answers are
+    drawn the hard ways, and some unticked boxes get a stray mark or a signature or a tick
+    scribbled out."""
+    template = template or _visit_template()
+    out = ["empty"] * len(template.boxes)
     fields: dict[str, list[int]] = {}
-    for i, b in enumerate(boxes):
+    for i, b in enumerate(template.boxes):
         fields.setdefault(b.field, []).append(i)
     for name, idx in fields.items():
-        multi = name == "referral" or (name in FIELDS_BY_NAME and FIELDS_BY_NAME[name].multi)
         if rnd.random() < 0.1:
             chosen = []
-        elif multi:
+        elif name in template.multi:
             chosen = rnd.sample(idx, rnd.randint(1, min(3, len(idx))))
         else:
             chosen = [rnd.choice(idx)]
@@ -165,6 +164,12 @@ def choose_kinds(rnd: random.Random, hard: float = 0.3) -> list[str]:
             if out[i] == "empty" and rnd.random() < hard / 6:
                 out[i] = rnd.choice(NOT_TICKED_KINDS[1:])
     return out
+
+
+def _visit_template() -> Template:
+    from caseworker.scan.templates import for_kind
+
+    return for_kind("elderly_visit")
 
 
 def scan_of(
@@ -178,16 +183,18 @@ def scan_of(
     kinds: list[str] | None = None,
     blank_ticks: bool = False,
     scanner: Scanner | None = None,
+    template: Template | None = None,
 ) -> Scan:
-    """A scan of page `index` of `pdf` (a visit form) with ticks, handwriting and a scanner's
-    faults, and which boxes are ticked. `scanner` fixes some of the faults (the rest random)."""
+    """A scan of page `index` of `pdf` (a form of `template`, by default the elderly visit
+    form) with ticks, handwriting and a scanner's faults, and which boxes are ticked.
+    `scanner` fixes some of the faults (the rest random)."""
     dpi = dpi or rnd.choice((150, 200, 300))
     colour = rnd.random() < 0.4 if colour is None else colour
     upside_down = rnd.random() < 0.1 if upside_down is None else upside_down
     page = render_page(pdf, index, dpi)
-    geo = geometry()
+    geo = template or _visit_template()
     if kinds is None:
-        kinds = ["empty"] * len(geo.boxes) if blank_ticks else choose_kinds(rnd)
+        kinds = ["empty"] * len(geo.boxes) if blank_ticks else choose_kinds(rnd, template=geo)
     d = ImageDraw.Draw(page)
     ink = rnd.choice(((20, 30, 120), (15, 15, 20), (30, 40, 90)))
     for _name, rect in geo.areas:

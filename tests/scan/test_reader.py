@@ -115,3 +115,31 @@ def test_a_page_whose_code_is_torn_off_is_read_once_its_form_is_named() -> None:
     assert reading.rotation == 180 and reading.registered
     assert _never_wrong_unasked(reading, scan.truth) == []
     assert all(b.unsure for b, t in zip(reading.boxes, scan.truth, strict=True) if t)
+
+
+def test_the_child_visit_forms_ticks_are_read_from_their_drawn_boxes() -> None:
+    from datetime import datetime
+
+    from caseworker.printing import children_forms as cf
+    from caseworker.services import scans
+
+    data = cf.VisitFormData(child_name="张小明", community="幸福社区", risk="中")
+    printed = cf.Printed("王芳", datetime(2026, 11, 2), "幸福街道")
+    pdf = cf.render([cf.visit_form(data)], printed, [STAMP])
+    template = templates.for_kind("child_visit")
+    assert [b.field for b in template.boxes] == ["method"] * 4 + ["child_seen"] * 2 + [
+        "safety_concern"
+    ] * 2
+    rnd = random.Random(17)
+    for n in range(10):
+        scan = scan_of(pdf, 0, rnd, template=template)
+        reading = reader.read_page(pages._normal(scan.image), lambda code: template)
+        assert reading.registered, n
+        assert _never_wrong_unasked(reading, scan.truth) == [], n
+    # a plain answer: 电话, seen, no hazard
+    kinds = ["empty", "tick", "empty", "empty", "tick", "empty", "tick", "empty"]
+    scan = scan_of(pdf, 0, random.Random(1), dpi=200, kinds=kinds, template=template)
+    reading = reader.read_page(pages._normal(scan.image), lambda code: template)
+    values, unsure = scans.proposed_values(reading.boxes, "child_visit")
+    assert values == {"method": "电话", "child_seen": True, "safety_concern": False}
+    assert unsure == []
