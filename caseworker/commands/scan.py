@@ -15,20 +15,12 @@ from typing import Any
 
 EXIT_OK = 0
 
-STATUS_TEXT = {
-    "matched": "可录入",
-    "entered": "已录入过",
-    "unreadable": "需人工匹配",
-    "blank": "空白页",
-    "refused": "不能录入",
-    "repeated": "重复页",
-}
-
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from caseworker.cli import open_workspace
     from caseworker.domain.roles import Actor
     from caseworker.services import scans
+    from caseworker.services.scans import STATUS_TEXT
 
     files = [Path(f) for f in args.files]
     results = []

@@ -72,13 +72,22 @@ def pages(path: Path) -> Iterator[Page]:
     if suffix == ".pdf":
         yield from _pdf_pages(path)
         return
+    yield from _image_pages(path)
+
+
+def _image_pages(path: Path, only: int | None = None) -> Iterator[Page]:
+    if not path.is_file():
+        raise ValidationError(f"找不到扫描件：{path}")
     try:
         img = Image.open(path)
     except Exception:
         raise ValidationError(f"无法读取扫描件 {path.name}：不是有效的图像文件") from None
     with img:
         n = getattr(img, "n_frames", 1)
-        for i in range(n):
+        numbers = range(n) if only is None else [only - 1]
+        for i in numbers:
+            if not 0 <= i < n:
+                raise ValidationError(f"扫描件 {path.name} 没有第 {i + 1} 页（文件已被改动？）")
             try:
                 img.seek(i)
                 if img.width * img.height > MAX_PIXELS:
@@ -91,7 +100,17 @@ def pages(path: Path) -> Iterator[Page]:
             yield Page(path, i + 1, page)
 
 
-def _pdf_pages(path: Path) -> Iterator[Page]:
+def page_at(path: Path, number: int) -> Page:
+    """Page `number` (1-based) of `path` once more: a listed batch keeps no page images, and
+    reads back the one the caseworker opens."""
+    one = _pdf_pages(path, number) if path.suffix.lower() == ".pdf" else _image_pages(path, number)
+    try:
+        return next(one)
+    finally:
+        one.close()  # the file is let go at once
+
+
+def _pdf_pages(path: Path, only: int | None = None) -> Iterator[Page]:
     import pypdfium2 as pdfium
 
     try:
@@ -99,7 +118,10 @@ def _pdf_pages(path: Path) -> Iterator[Page]:
     except Exception:
         raise ValidationError(f"无法读取扫描件 {path.name}：不是有效的 PDF 文件") from None
     try:
-        for i in range(len(doc)):
+        numbers = range(len(doc)) if only is None else [only - 1]
+        for i in numbers:
+            if not 0 <= i < len(doc):
+                raise ValidationError(f"扫描件 {path.name} 没有第 {i + 1} 页（文件已被改动？）")
             page = doc[i]
             try:
                 w, h = page.get_size()

@@ -30,6 +30,14 @@ UNREADABLE = "unreadable"
 BLANK = "blank"
 REFUSED = "refused"  # another office's, or not printed here
 REPEATED = "repeated"
+STATUS_TEXT = {
+    MATCHED: "可录入",
+    ENTERED: "已录入过",
+    UNREADABLE: "需人工匹配",
+    BLANK: "空白页",
+    REFUSED: "不能录入",
+    REPEATED: "重复页",
+}
 ORIGINAL_QUALITY = 60  # JPEG quality of the kept page (grayscale, 150 dpi): about 150 KB
 
 
@@ -66,10 +74,10 @@ class ScanPage:
 
 
 def proposed_values(
-    boxes: Sequence[reader.BoxReading],
+    boxes: Sequence[reader.BoxReading], kind: str = "elderly_visit"
 ) -> tuple[dict[str, object], list[tuple[str, str]]]:
-    """Visit values from the ticks read (a one-answer question with an unsure or doubled tick
-    is left empty for the caseworker), and the boxes to look at."""
+    """The entry's values from the ticks read (a one-answer question with an unsure or doubled
+    tick is left empty for the caseworker), and the boxes to look at."""
     ticked: dict[str, list[str]] = {}
     unsure: list[tuple[str, str]] = []
     doubtful: set[str] = set()
@@ -79,18 +87,28 @@ def proposed_values(
             doubtful.add(b.field)
         if b.ticked:
             ticked.setdefault(b.field, []).append(b.choice)
+
+    def one(name: str) -> str:
+        chosen = ticked.get(name, [])
+        return chosen[0] if len(chosen) == 1 and name not in doubtful else ""
+
     values: dict[str, object] = {}
-    methods = ticked.get("method", [])
-    if len(methods) == 1 and "method" not in doubtful:
-        values["method"] = methods[0]
+    if kind in templates.CHILD_VISIT_KINDS:
+        values["method"] = one("method")
+        # a yes/no question read for sure, else None: the entry keeps its own default
+        values["child_seen"] = {"是": True, "否": False}.get(one("child_seen"))
+        values["safety_concern"] = {"有": True, "无": False}.get(one("safety_concern"))
+        return values, unsure
+    if kind not in templates.VISIT_KINDS:
+        return values, unsure
+    if one("method"):
+        values["method"] = one("method")
     for cf in CHOICE_FIELDS:
         chosen = ticked.get(cf.name, [])
         if cf.multi:
             values[cf.name] = MULTI_SEPARATOR.join(c for c in cf.choices if c in chosen)
-        elif len(chosen) == 1 and cf.name not in doubtful:
-            values[cf.name] = chosen[0]
         else:
-            values[cf.name] = ""
+            values[cf.name] = one(cf.name)
     values["referral"] = list(ticked.get("referral", []))
     return values, unsure
 
@@ -163,7 +181,7 @@ def _one(session, actor: Actor, page: scan_pages.Page, template_for, seen) -> Sc
             found,
         )
     seen[key] = (page.source, page.number)
-    values, unsure = proposed_values(reading.boxes)
+    values, unsure = proposed_values(reading.boxes, found.kind)
     if found.entered_ref is not None:
         note = "这张表已经录入过（复印件或重复扫描）：可打开已录入的记录核对，不会重复录入"
         return ScanPage(page.source, page.number, ENTERED, note, reading, found, values, unsure)
@@ -181,8 +199,45 @@ def _one(session, actor: Actor, page: scan_pages.Page, template_for, seen) -> Sc
     return ScanPage(page.source, page.number, MATCHED, note, reading, found, values, unsure)
 
 
+def without_image(page: ScanPage) -> ScanPage:
+    """The page as a batch's list keeps it: what was read, but not the page's image (a batch of
+    300 pages would hold 300 images); `read_again` reads it back when the page is opened."""
+    page.reading.image = None
+    return page
+
+
+def read_again(ws, actor: Actor, page: ScanPage) -> ScanPage:
+    """A listed page read once more from its file, with its image, to open it. The reading is
+    the same as the first time (the reader is deterministic)."""
+    with ws.reader() as session:
+        template_for = _template_for(session, actor)
+        again = reader.read_page(scan_pages.page_at(page.source, page.number).image, template_for)
+    if again.code != page.reading.code:
+        raise ValidationError(f"扫描件 {page.source.name} 第 {page.number} 页已被改动，请重新导入")
+    values, unsure = proposed_values(again.boxes, page.found.kind if page.found else "")
+    return ScanPage(
+        page.source, page.number, page.status, page.note, again, page.found, values, unsure
+    )
+
+
+def read_as(ws, actor: Actor, page: ScanPage, text: str) -> ScanPage:
+    """A page whose code could not be read, matched by the code the caseworker typed from the
+    digits printed beside it (never by a guess): read as that form, every box with ink on it
+    asked. Refused with the reason for a code that is not valid, not this office's or not
+    printed here."""
+    with ws.reader() as session:
+        found = paper.resolve(session, actor, text)
+    image = scan_pages.page_at(page.source, page.number).image
+    reading = reader.read_unknown(image, templates.for_kind(found.kind), found.code)
+    values, unsure = proposed_values(reading.boxes, found.kind)
+    status = ENTERED if found.entered_ref else MATCHED
+    note = "按输入的编码匹配" + ("：勾选项请全部核对" if reading.boxes else "")
+    return ScanPage(page.source, page.number, status, note, reading, found, values, unsure)
+
+
 def original_bytes(reading: reader.PageReading) -> bytes:
     """The page as kept: grayscale JPEG at the working resolution (about 150 dpi)."""
+    assert reading.image is not None, "read the page again (read_again) to keep it"
     buf = io.BytesIO()
     reading.image.convert("L").save(buf, "JPEG", quality=ORIGINAL_QUALITY, optimize=True)
     return buf.getvalue()
@@ -195,10 +250,16 @@ def keep_original(
     reading: reader.PageReading,
     entered_ref: str,
 ) -> str:
-    """Keep the page image with the record (workspace scans/ folder; never travels in a bundle)
-    and mark the printed form entered. Called after the record itself was saved."""
+    """Keep the page image with the record (workspace scans/ folder) and mark the printed form
+    entered; returns where it is kept ("" when it is not). Called after the record itself was
+    saved. A child's form is not kept as an image: its notes are confidential and stored only
+    encrypted (caseworker.services.children), so a plain picture of them is not left on disk;
+    the signed paper stays in the office's archive."""
     from caseworker.outfile import write_bytes
 
+    if found.kind in templates.CHILD_VISIT_KINDS or reading.image is None:
+        paper.mark_entered(ws.engine, actor, found.form_id, entered_ref)
+        return ""
     rel = f"scans/{found.printed_at:%Y}/{found.form_id}-{found.page}.jpg"
     target = ws.paths.root / rel
     target.parent.mkdir(parents=True, exist_ok=True)
