@@ -149,3 +149,6 @@ class PrintedForm(Base):
     entered_by: Mapped[str] = mapped_column(String(60), default="")
     entered_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     original: Mapped[str] = mapped_column(String(200), default="")
+    # where a flowing form (the retrofit acceptance) drew its tick boxes, as JSON: [[page,
+    # field, choice, x, y, w, h], ...] in points; "" for forms whose layout is fixed
+    layout: Mapped[str] = mapped_column(Text, default="")

@@ -42,7 +42,10 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
                 office, _lines = forms.blank_catalogue(s, actor)
                 stamp = paper.issue_one(conn, actor, "retrofit_acceptance_blank")
                 data = pdf.RetrofitFormData(office_name=office)
-                pdf.write(pdf.render_acceptance(data, stamp), out)
+                layout: pdf.Layout = []
+                made = pdf.render_acceptance(data, stamp, layout)
+                paper.record_layout(conn, stamp.form_id, layout)
+                pdf.write(made, out)
                 return said(args, f"空白验收单已保存到 {out}", path=out)
             if not args.case:
                 raise _Refused("请用 --case 指定档案号（或用 --blank 打印空白表）")
@@ -58,9 +61,15 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
                 if kind == "retrofit-file"
                 else paper.issue_one(conn, actor, kind.replace("-", "_"), case_id)
             )
-            pdf.write(
-                getattr(pdf, render)(data, stamp) if stamp else getattr(pdf, render)(data), out
-            )
+            if stamp is None:
+                made = getattr(pdf, render)(data)
+            elif kind == "retrofit-acceptance":  # where its tick boxes landed is kept
+                layout = []
+                made = pdf.render_acceptance(data, stamp, layout)
+                paper.record_layout(conn, stamp.form_id, layout)
+            else:
+                made = getattr(pdf, render)(data, stamp)
+            pdf.write(made, out)
         return said(
             args,
             f"{data.name}（{data.case_no}）的{title}已保存到 {out}",

@@ -304,9 +304,11 @@ def _signatures(labels: Sequence[str], s: dict[str, ParagraphStyle]) -> Table:
     return t
 
 
-def _box(label: str, text: str, s: dict[str, ParagraphStyle], height: float = 22 * mm) -> Table:
+def _box(
+    label: str, text: str | Flowable, s: dict[str, ParagraphStyle], height: float = 22 * mm
+) -> Table:
     t = Table(
-        [[_p(label, s["label"]), _p(text, s["base"])]],
+        [[_p(label, s["label"]), text if isinstance(text, Flowable) else _p(text, s["base"])]],
         colWidths=[WIDTH * 0.14, WIDTH * 0.86],
         rowHeights=[height],
     )
@@ -321,6 +323,50 @@ def _box(label: str, text: str, s: dict[str, ParagraphStyle], height: float = 22
         )
     )
     return t
+
+
+TICK = 8.0  # side of a tick box, points (as on the visit forms)
+TICK_LINE = 18.0  # one answer per line, far enough apart that a mark is told from its neighbour
+Layout = list[tuple[int, str, str, paper_marks.Rect]]  # (page, field, choice, box) as drawn
+
+
+class TickLines(Flowable):
+    """Answers to tick, one per line: a drawn box, clear of its label, the border and the next
+    line, and the label. Where each box lands is added to `layout` as it is drawn (the page and
+    place depend on what comes before it), so a scan of this very printout can be read."""
+
+    def __init__(
+        self, field: str, answers: Sequence[tuple[str, str]], layout: Layout | None = None
+    ) -> None:
+        super().__init__()
+        self.field = field
+        self.answers = list(answers)  # (choice, label)
+        self.layout = layout
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        self.height = TICK_LINE * len(self.answers) + 4
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        font = register()
+        for i, (choice, label) in enumerate(self.answers):
+            y = self.height - 6 - TICK - i * TICK_LINE
+            c.setLineWidth(0.6)
+            c.rect(6, y, TICK, TICK, stroke=1, fill=0)
+            c.setFont(font, 9.5)
+            c.drawString(6 + TICK + 7, y + 0.5, label)
+            if self.layout is not None:
+                x0, y0 = c.absolutePosition(6, y)
+                box = paper_marks.Rect(x0, y0, TICK, TICK)
+                self.layout.append((c.getPageNumber(), self.field, choice, box))
+
+
+ACCEPTANCE_ANSWERS = (
+    ("合格", "合格：以上改造项目已按评估方案完成，质量和安全符合要求。"),
+    ("不合格", "不合格：存在问题（写明）："),
+)
 
 
 def _photo_rows(photos: Sequence[FormPhoto], s: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -394,7 +440,7 @@ def blank_assessment_flow(catalogue: Sequence[FormLine], office_name: str = "") 
     return flow
 
 
-def acceptance_flow(d: RetrofitFormData) -> list[Flowable]:
+def acceptance_flow(d: RetrofitFormData, layout: Layout | None = None) -> list[Flowable]:
     s = _styles()
     flow = _header(d, ACCEPTANCE_TITLE, s)
     flow += [_applicant(d, s), Spacer(1, 3 * mm)]
@@ -420,12 +466,7 @@ def acceptance_flow(d: RetrofitFormData) -> list[Flowable]:
     flow += _items(d, s, blank_rows=0 if d.lines else 6)
     flow += [
         Spacer(1, 3 * mm),
-        _box(
-            "验收结论",
-            "□ 合格：以上改造项目已按评估方案完成，质量和安全符合要求。\n□ 不合格：存在问题（写明）：",
-            s,
-            26 * mm,
-        ),
+        _box("验收结论", TickLines("conclusion", ACCEPTANCE_ANSWERS, layout), s, 26 * mm),
     ]
     photos = list(d.photos_before) + list(d.photos_after)
     if photos:
@@ -528,8 +569,11 @@ def render_blank_assessment(
     return render(blank_assessment_flow(catalogue, office_name), ASSESSMENT_TITLE, stamp)
 
 
-def render_acceptance(d: RetrofitFormData, stamp: Stamp | None = None) -> bytes:
-    return render(acceptance_flow(d), ACCEPTANCE_TITLE, stamp)
+def render_acceptance(
+    d: RetrofitFormData, stamp: Stamp | None = None, layout: Layout | None = None
+) -> bytes:
+    """The acceptance form; with `layout`, where its tick boxes were drawn is added to it."""
+    return render(acceptance_flow(d, layout), ACCEPTANCE_TITLE, stamp)
 
 
 def render_file(d: RetrofitFormData) -> bytes:

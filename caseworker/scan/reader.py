@@ -373,7 +373,7 @@ def _qr_fit(
     template: Template,
     qr: np.ndarray,
     scale: float,
-) -> tuple[np.ndarray, int] | None:
+) -> tuple[np.ndarray, int, float] | None:
     """A frame from the QR code's corners, with the corner marks found where they predict:
     (transform, marks used). The code is read on every matched page, so a page whose corners
     fell off the scanner's glass still has a frame."""
@@ -398,7 +398,10 @@ def _qr_fit(
     all_dst = np.vstack([qr, *marks_dst]) if marks_dst else qr
     # two marks far from the code pin its skew; with fewer, a similarity is all there is
     fit = _fit(all_src, all_dst)[0] if len(marks_src) >= 2 else _fit_similarity(all_src, all_dst)
-    return (fit, len(marks_src)) if _plausible(fit, scale) else None
+    if not _plausible(fit, scale):
+        return None
+    err = np.hypot(*(_apply(fit, all_src) - all_dst).T).max()
+    return fit, len(marks_src), float(err) / math.sqrt(abs(np.linalg.det(fit[:, :2])))
 
 
 def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -557,11 +560,10 @@ def register(arr: np.ndarray, template: Template, qr: np.ndarray | None = None) 
     cw, ch = int(w * CORNER_W), int(h * CORNER_H)
     boxes = [(0, 0, cw, ch), (w - cw, 0, w, ch), (w - cw, h - ch, w, h), (0, h - ch, cw, h)]
     cands = [_mark_candidates(arr, b, scale) for b in boxes]
-    coarse: list[tuple[np.ndarray, float, int]] = []
-    if qr is not None:
-        found = _qr_fit(cands, template, qr, scale)
-        if found is not None:
-            coarse.append((found[0], 0.0, found[1]))
+    coarse: list[tuple[np.ndarray, float, int]] = []  # (transform, residual, marks)
+    by_qr = _qr_fit(cands, template, qr, scale) if qr is not None else None
+    if by_qr is not None:
+        coarse.append((by_qr[0], by_qr[2], by_qr[1]))
     by_marks = _marks_fits(cands, template.size, scale)
     coarse += by_marks[:3]
     if not coarse:
@@ -576,7 +578,10 @@ def register(arr: np.ndarray, template: Template, qr: np.ndarray | None = None) 
                 refined = again
             refined.marks = marks
             return refined
-    # nothing printed to check against (or it did not agree): four marks that fit are trusted
+    # nothing printed to check against (or it did not agree): marks that fit are trusted, four
+    # of them, or three with the QR code's corners (seven points for the six of an affine map)
+    if by_qr is not None and by_qr[1] >= 3 and by_qr[2] <= THRESHOLDS.residual:
+        return Frame(by_qr[0], by_qr[2], by_qr[1], 0, True)
     if by_marks:
         t, res, marks = by_marks[0]
         return Frame(t, res, marks, 0, marks == 4 and res <= THRESHOLDS.residual)

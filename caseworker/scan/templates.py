@@ -4,8 +4,9 @@ The tick boxes and handwritten areas come from the very drawing code that prints
 (caseworker.printing.visit_forms.geometry for the elderly visit form,
 caseworker.printing.children_forms.visit_geometry for the child visit form), so the reader can
 never drift from the paper; the blank form rendered once tells the reader what is print. The
-other forms (the route sheet, the retrofit forms) are matched and kept by their code; their
-entries are typed.
+retrofit acceptance's boxes flow with its items: where they were drawn is recorded with each
+printed form (`for_found`). The other forms (the route sheet, the retrofit assessment) are
+matched and kept by their code; their entries are typed.
 """
 
 from __future__ import annotations
@@ -75,3 +76,25 @@ def for_kind(kind: str) -> Template:
     if kind == "elderly_route":
         return Template("routesheet/2", landscape(A4))
     return Template(kind, A4)
+
+
+ACCEPTANCE_KINDS = ("retrofit_acceptance", "retrofit_acceptance_blank")
+
+
+def for_found(session, found) -> Template:
+    """The template of one printed form (caseworker.services.paper.Found): by its kind, or,
+    for a form whose tick boxes flow with its content (the retrofit acceptance), from where
+    they were drawn when it was printed. Such a form has no blank print to lay a scan over:
+    its boxes are drawn clear of any print, and its page is placed by its marks alone."""
+    if found.kind not in ACCEPTANCE_KINDS:
+        return for_kind(found.kind)
+    from caseworker.services import paper
+
+    boxes = tuple(
+        TemplateBox(name, choice, rect)
+        for page, name, choice, rect in paper.layout_of(session, found.form_id)
+        if page == found.page
+    )
+    return Template(
+        f"retrofit-accept/{found.form_id}/{found.page}", A4, boxes, (), paper_marks.qr_rect()
+    )

@@ -9,6 +9,7 @@ preview) can still number its pages; an issued form that is never printed costs 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain import form_code
 from caseworker.domain.errors import ValidationError
 from caseworker.domain.roles import Actor
-from caseworker.printing.paper_marks import Stamp
+from caseworker.printing.paper_marks import Rect, Stamp
 from db.models import Office, PrintedForm
 
 # kind → (what it is called on paper, template and its version, programme)
@@ -110,6 +111,7 @@ def _issue(
                     "printed_at": when,
                     "entered_by": "",
                     "original": "",
+                    "layout": "",
                 }
             )
             stamps.append(Stamp(tag, form_id))
@@ -252,6 +254,30 @@ def mark_entered(
         values["original"] = original
     with engine.begin() as conn:
         conn.execute(update(PrintedForm).where(PrintedForm.id == form_id).values(**values))
+
+
+def record_layout(
+    bind: Engine | Connection, form_id: str, boxes: Sequence[tuple[int, str, str, Rect]]
+) -> None:
+    """Where a flowing form drew its tick boxes (page, field, choice, rectangle in points),
+    recorded with its printed form once the PDF is made, for the scan reader."""
+    value = json.dumps([[n, f, c, r.x, r.y, r.w, r.h] for n, f, c, r in boxes])
+    stmt = update(PrintedForm).where(PrintedForm.id == form_id).values(layout=value)
+    if isinstance(bind, Connection):
+        bind.execute(stmt)
+        return
+    with bind.begin() as conn:
+        conn.execute(stmt)
+
+
+def layout_of(session: Session, form_id: str) -> list[tuple[int, str, str, Rect]]:
+    """The tick boxes recorded for a printed form ([] when its layout is fixed, or unknown)."""
+    text = session.scalar(select(PrintedForm.layout).where(PrintedForm.id == form_id)) or ""
+    try:
+        rows = json.loads(text) if text else []
+        return [(int(n), str(f), str(c), Rect(*map(float, r))) for n, f, c, *r in rows]
+    except (ValueError, TypeError):
+        return []  # a damaged value: the page is matched, its ticks typed
 
 
 def period_of(month: date | None) -> str:

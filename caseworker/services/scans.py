@@ -93,6 +93,9 @@ def proposed_values(
         return chosen[0] if len(chosen) == 1 and name not in doubtful else ""
 
     values: dict[str, object] = {}
+    if kind in templates.ACCEPTANCE_KINDS:
+        values["conclusion"] = one("conclusion")  # 合格 or 不合格
+        return values, unsure
     if kind in templates.CHILD_VISIT_KINDS:
         values["method"] = one("method")
         # a yes/no question read for sure, else None: the entry keeps its own default
@@ -121,7 +124,7 @@ def _template_for(session, actor: Actor) -> Callable[[str | None], reader.Templa
             found = paper.resolve(session, actor, code)
         except ValidationError:
             return None
-        return templates.for_kind(found.kind)
+        return templates.for_found(session, found)
 
     return template_for
 
@@ -185,7 +188,7 @@ def _one(session, actor: Actor, page: scan_pages.Page, template_for, seen) -> Sc
     if found.entered_ref is not None:
         note = "这张表已经录入过（复印件或重复扫描）：可打开已录入的记录核对，不会重复录入"
         return ScanPage(page.source, page.number, ENTERED, note, reading, found, values, unsure)
-    if templates.for_kind(found.kind).boxes and not reading.boxes:
+    if templates.for_found(session, found).boxes and not reading.boxes:
         note = reading.note or "页面定位失败"
         note += "：勾选项请手工录入"
     elif reading.boxes:
@@ -227,8 +230,9 @@ def read_as(ws, actor: Actor, page: ScanPage, text: str) -> ScanPage:
     printed here."""
     with ws.reader() as session:
         found = paper.resolve(session, actor, text)
+        template = templates.for_found(session, found)
     image = scan_pages.page_at(page.source, page.number).image
-    reading = reader.read_unknown(image, templates.for_kind(found.kind), found.code)
+    reading = reader.read_unknown(image, template, found.code)
     values, unsure = proposed_values(reading.boxes, found.kind)
     status = ENTERED if found.entered_ref else MATCHED
     note = "按输入的编码匹配" + ("：勾选项请全部核对" if reading.boxes else "")

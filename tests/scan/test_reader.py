@@ -143,3 +143,34 @@ def test_the_child_visit_forms_ticks_are_read_from_their_drawn_boxes() -> None:
     values, unsure = scans.proposed_values(reading.boxes, "child_visit")
     assert values == {"method": "电话", "child_seen": True, "safety_concern": False}
     assert unsure == []
+
+
+@pytest.mark.parametrize("lines", [0, 14])
+def test_the_acceptance_conclusion_is_read_where_it_was_drawn(lines: int) -> None:
+    from caseworker.printing import retrofit_forms as rf
+    from caseworker.services import scans
+
+    items = tuple(rf.FormLine("卫生间", f"扶手{i}", "个", "1") for i in range(lines))
+    layout: rf.Layout = []
+    pdf = rf.render_acceptance(rf.RetrofitFormData(name="张三", lines=items), STAMP, layout)
+    assert [(f, c) for _p, f, c, _r in layout] == [("conclusion", "合格"), ("conclusion", "不合格")]
+    page = layout[0][0]  # with many items the conclusion moves down, or to the next page
+    template = reader.Template(
+        "acceptance-test",
+        reader.A4,
+        tuple(reader.TemplateBox(f, c, r) for _p, f, c, r in layout),
+        (),
+        rf.paper_marks.qr_rect(),
+    )
+    rnd = random.Random(lines)
+    for n in range(8):
+        scan = scan_of(pdf, page - 1, rnd, template=template)
+        reading = reader.read_page(pages._normal(scan.image), lambda code: template)
+        assert reading.code == STAMP.code(page)
+        assert _never_wrong_unasked(reading, scan.truth) == [], n
+    scan = scan_of(
+        pdf, page - 1, random.Random(2), dpi=200, kinds=["empty", "tick"], template=template
+    )
+    reading = reader.read_page(pages._normal(scan.image), lambda code: template)
+    values, _unsure = scans.proposed_values(reading.boxes, "retrofit_acceptance")
+    assert values == {"conclusion": "不合格"}

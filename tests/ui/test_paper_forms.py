@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QWidget
 from sqlalchemy import select
 
+from caseworker.domain import form_code
 from caseworker.domain.retrofit import Action, Step
 from caseworker.printing import visit_forms
 from caseworker.services import paper
@@ -305,3 +306,51 @@ def test_scan_import_lists_the_batch_and_saves_nothing_until_confirmed(
     visit = ctx.read(lambda s: visits.get(s, actor, row.entered_ref))
     assert visit.values.method == "入户" and visit.values.health_communication == "正常"
     QApplication.processEvents()
+
+
+def test_a_scanned_acceptance_ticked_not_passed_opens_the_failed_acceptance_step(
+    worker,
+    qtbot,
+    no_popups,  # noqa: F811
+    monkeypatch,
+    tmp_path: Path,
+) -> None:
+    from caseworker.scan import templates
+    from ui.retrofit.printing import build_pdf
+
+    ctx, actor = worker.ctx, worker.ctx.actor
+    case_id = ctx.read(
+        lambda s: s.scalar(
+            select(RetrofitCase.id).where(RetrofitCase.step == Step.INSPECTION.value)
+        )
+    )
+    pdf, _name = build_pdf(ctx, "acceptance", case_id)  # as 打印验收单 makes it
+    row = ctx.read(
+        lambda s: s.scalars(select(PrintedForm).where(PrintedForm.record_id == case_id)).first()
+    )
+    code = form_code.encode(ctx.read(paper._office_tag), row.id, 1)
+    found = ctx.read(lambda s: paper.resolve(s, actor, code))
+    template = ctx.read(lambda s: templates.for_found(s, found))
+    assert [b.choice for b in template.boxes] == ["合格", "不合格"]
+    scan = scan_of(pdf, 0, random.Random(4), dpi=200, kinds=["empty", "tick"], template=template)
+    scan.image.save(tmp_path / "accept.jpg")
+    monkeypatch.setattr(
+        "ui.widgets.file_dialogs.ask", lambda parent, request: [tmp_path / "accept.jpg"]
+    )
+    steps: list[Action] = []
+
+    def fail(step: StepDialog) -> None:
+        steps.append(step.action)
+        type_text(qtbot, step.reason, "扶手松动")
+        step.save()
+
+    def drive(dialog: ScanImport) -> None:
+        when_dialog_opens(qtbot, fail)
+        dialog.open_row(0)
+        dialog.accept()
+
+    when_dialog_opens(qtbot, drive)
+    worker.window.scan_action.trigger()
+    assert steps == [Action.FAIL]
+    assert ctx.read(lambda s: s.get(RetrofitCase, case_id)).step == Step.CONSTRUCTION.value
+    assert _printed(worker, code).entered_ref == case_id

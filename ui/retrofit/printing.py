@@ -33,6 +33,11 @@ def build_pdf(ctx: AppContext, kind: str, case_id: str) -> tuple[bytes, str]:
     if kind == "file":  # the household's file is an archive print, not a form to type back
         return render(data), f"{data.case_no}-{TITLES[kind]}.pdf"
     stamp = paper.issue_one(ctx.ws.engine, actor, f"retrofit_{kind}", case_id)
+    if kind == "acceptance":  # its tick boxes flow with the items: where they landed is kept
+        layout: pdf.Layout = []
+        made = pdf.render_acceptance(data, stamp, layout)
+        paper.record_layout(ctx.ws.engine, stamp.form_id, layout)
+        return made, f"{data.case_no}-{TITLES[kind]}.pdf"
     return render(data, stamp), f"{data.case_no}-{TITLES[kind]}.pdf"
 
 
@@ -50,7 +55,10 @@ def build_blank(ctx: AppContext, kind: str) -> tuple[bytes, str]:
     if kind == "assessment":
         return pdf.render_blank_assessment(lines, office, stamp), "空白入户评估表.pdf"
     blank = pdf.RetrofitFormData(office_name=office)
-    return pdf.render_acceptance(blank, stamp), "空白验收单.pdf"
+    layout: pdf.Layout = []
+    made = pdf.render_acceptance(blank, stamp, layout)
+    paper.record_layout(ctx.ws.engine, stamp.form_id, layout)
+    return made, "空白验收单.pdf"
 
 
 def print_blank(ctx: AppContext, parent: QWidget, kind: str) -> None:

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("entered_by", sa.String(60), nullable=False),
         sa.Column("entered_at", sa.DateTime(), nullable=True),
         sa.Column("original", sa.String(200), nullable=False),
+        sa.Column("layout", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_printed_form")),
     )
     op.create_index("ix_printed_form_record", "printed_form", ["record_id", "kind"])
