@@ -39,26 +39,10 @@ def cache_dir() -> Path:
 
 
 def _generate(root: Path) -> None:
-    from caseworker.demo.names import address, birth_for_age, person_name, phone
-    from caseworker.domain import idnumber
-    from caseworker.domain.children import ChildCategory, encode_categories
     from caseworker.domain.roles import Actor, Role
     from caseworker.services import accounts
-    from caseworker.services.children import keys
-    from caseworker.services.pinyin import of_name
     from caseworker.workspace import Workspace
-    from db.children import (
-        Child,
-        ChildCase,
-        ChildCaseEvent,
-        ChildCondition,
-        ChildGuardian,
-        ChildPlanService,
-        ChildVisit,
-    )
-    from db.ids import new_id
 
-    rng = random.Random(2026)
     system = Actor.system("demo")
     names = [f"社区{i:02d}" for i in range(30)]
     with Workspace.open(root) as ws:
@@ -73,171 +57,189 @@ def _generate(root: Path) -> None:
                 admin=accounts.StaffDraft("admin", "管理员", Role.ADMIN),
                 admin_password=PASSWORD,
             )
-            comms = accounts.communities(s)
-            accounts.create_staff(
-                s,
-                system,
-                accounts.StaffDraft("dudao", "督导", Role.CHILD_SUPERVISOR),
-                PASSWORD,
-                force_password_change=False,
-            )
-            accounts.create_staff(
-                s,
-                system,
-                accounts.StaffDraft("ertong01", "主任", Role.CHILD_DIRECTOR, comms[0].id),
-                PASSWORD,
-                force_password_change=False,
-            )
-            key = keys.unlock_for_system(s)
-            from db.models import Staff
+        fill(ws)
 
-            for sid in s.scalars(Staff.__table__.select().with_only_columns(Staff.id)):
-                if s.get(Staff, sid).role.startswith("child"):
-                    keys.system_grant(s, sid, key)
-        seen: set[str] = set()
-        cats = list(ChildCategory)
-        child_ids: list[str] = []
-        for start in range(0, CHILDREN, 2000):
-            with ws.writer(system) as s:
-                later: list[Any] = []
-                for n in range(start, min(CHILDREN, start + 2000)):
-                    sex = rng.choice("男女")
-                    birth = birth_for_age(rng, TODAY, 1, 16)
-                    idn = idnumber.make(
-                        rng.choice(("110105", "110106")), birth, rng.randrange(0, 999)
-                    )
-                    while idn in seen:
-                        idn = idnumber.make("110108", birth, rng.randrange(0, 999))
-                    seen.add(idn)
-                    community = comms[n % len(comms)]
-                    name = person_name(rng, sex)
-                    child = Child(
-                        id=new_id(),
-                        name=name,
-                        name_pinyin=of_name(name).sort_key,
-                        name_letters=of_name(name).letters,
-                        id_number=idn,
-                        birth_date=birth,
-                        sex=sex,
-                        community_id=community.id,
-                        address=address(rng, community.name),
-                        phone=phone(rng),
-                        school="小学",
-                        categories=encode_categories(rng.sample(cats, rng.randint(1, 2))),
-                        registered_on=TODAY - timedelta(days=rng.randint(1, 900)),
-                    )
-                    child.notes = keys.seal_text(
-                        key, "child", "notes", child.id, "家庭情况说明" * 5
-                    )
-                    s.add(child)
-                    child_ids.append(child.id)
-                    father_name, mother_name = person_name(rng, "男"), person_name(rng, "女")
-                    father = ChildGuardian(
+
+def fill(ws: Any, children: int = CHILDREN, cases: int = CASES) -> None:
+    """`children` children (two parents and a condition each) and `cases` cases with their
+    timeline, services and visits, all narrative sealed with the office key, in the office's
+    communities; the child supervisor `dudao` and a director of the first community."""
+    from caseworker.demo.names import address, birth_for_age, person_name, phone
+    from caseworker.domain import idnumber
+    from caseworker.domain.children import ChildCategory, encode_categories
+    from caseworker.domain.roles import Actor, Role
+    from caseworker.services import accounts
+    from caseworker.services.children import keys
+    from caseworker.services.pinyin import of_name
+    from db.children import (
+        Child,
+        ChildCase,
+        ChildCaseEvent,
+        ChildCondition,
+        ChildGuardian,
+        ChildPlanService,
+        ChildVisit,
+    )
+    from db.ids import new_id
+
+    rng = random.Random(2026)
+    system = Actor.system("demo")
+    with ws.writer(system) as s:
+        comms = accounts.communities(s)
+        accounts.create_staff(
+            s,
+            system,
+            accounts.StaffDraft("dudao", "督导", Role.CHILD_SUPERVISOR),
+            PASSWORD,
+            force_password_change=False,
+        )
+        accounts.create_staff(
+            s,
+            system,
+            accounts.StaffDraft("ertong01", "主任", Role.CHILD_DIRECTOR, comms[0].id),
+            PASSWORD,
+            force_password_change=False,
+        )
+        key = keys.unlock_for_system(s)
+        from db.models import Staff
+
+        for sid in s.scalars(Staff.__table__.select().with_only_columns(Staff.id)):
+            if s.get(Staff, sid).role.startswith("child"):
+                keys.system_grant(s, sid, key)
+    seen: set[str] = set()
+    cats = list(ChildCategory)
+    child_ids: list[str] = []
+    for start in range(0, children, 2000):
+        with ws.writer(system) as s:
+            later: list[Any] = []
+            for n in range(start, min(children, start + 2000)):
+                sex = rng.choice("男女")
+                birth = birth_for_age(rng, TODAY, 1, 16)
+                idn = idnumber.make(rng.choice(("110105", "110106")), birth, rng.randrange(0, 999))
+                while idn in seen:
+                    idn = idnumber.make("110108", birth, rng.randrange(0, 999))
+                seen.add(idn)
+                community = comms[n % len(comms)]
+                name = person_name(rng, sex)
+                child = Child(
+                    id=new_id(),
+                    name=name,
+                    name_pinyin=of_name(name).sort_key,
+                    name_letters=of_name(name).letters,
+                    id_number=idn,
+                    birth_date=birth,
+                    sex=sex,
+                    community_id=community.id,
+                    address=address(rng, community.name),
+                    phone=phone(rng),
+                    school="小学",
+                    categories=encode_categories(rng.sample(cats, rng.randint(1, 2))),
+                    registered_on=TODAY - timedelta(days=rng.randint(1, 900)),
+                )
+                child.notes = keys.seal_text(key, "child", "notes", child.id, "家庭情况说明" * 5)
+                s.add(child)
+                child_ids.append(child.id)
+                father_name, mother_name = person_name(rng, "男"), person_name(rng, "女")
+                father = ChildGuardian(
+                    id=new_id(),
+                    child_id=child.id,
+                    relation="父亲",
+                    name=father_name,
+                    name_letters=of_name(father_name).letters,
+                )
+                s.add(father)
+                s.add(
+                    ChildGuardian(
                         id=new_id(),
                         child_id=child.id,
-                        relation="父亲",
-                        name=father_name,
-                        name_letters=of_name(father_name).letters,
+                        relation="母亲",
+                        name=mother_name,
+                        name_letters=of_name(mother_name).letters,
                     )
-                    s.add(father)
-                    s.add(
-                        ChildGuardian(
-                            id=new_id(),
-                            child_id=child.id,
-                            relation="母亲",
-                            name=mother_name,
-                            name_letters=of_name(mother_name).letters,
-                        )
-                    )
-                    cond = ChildCondition(
+                )
+                cond = ChildCondition(
+                    id=new_id(),
+                    child_id=child.id,
+                    guardian_id=father.id,
+                    kind=rng.choice(["外出务工", "服刑在押", "失联", "重病"]),
+                    start_on=TODAY - timedelta(days=rng.randint(30, 900)),
+                    evidence_kind="其他",
+                    evidence_issuer="居委会",
+                    evidence_date=TODAY - timedelta(days=20),
+                )
+                if rng.random() < 0.1:
+                    cond.ended_on = TODAY - timedelta(days=rng.randint(1, 20))
+                cond.evidence_description = keys.seal_text(
+                    key, "child_condition", "evidence_description", cond.id, "证明材料说明"
+                )
+                later.append(cond)
+            s.flush()
+            s.add_all(later)
+    steps = ["发现报告", "核实", "评估", "帮扶计划", "回访", "回访", "结案"]
+    for start in range(0, cases, 1000):
+        with ws.writer(system) as s:
+            later = []
+            for n in range(start, min(cases, start + 1000)):
+                cid = child_ids[(n * 5) % len(child_ids)]
+                step = steps[n % len(steps)]
+                reported = TODAY - timedelta(days=rng.randint(5, 200))
+                case = ChildCase(
+                    id=new_id(),
+                    child_id=cid,
+                    step=step,
+                    urgent=n % 23 == 0,
+                    urgent_reasons="遭受虐待" if n % 23 == 0 else "",
+                    source="学校",
+                    reported_on=reported,
+                    risk=rng.choice(["高", "中", "低"]) if step not in ("发现报告", "核实") else "",
+                    planned_on=reported + timedelta(days=3)
+                    if step in ("帮扶计划", "回访")
+                    else None,
+                )
+                for col in ("seen_text", "verify_notes", "assessment_notes"):
+                    setattr(case, col, keys.seal_text(key, "child_case", col, case.id, "情况" * 60))
+                s.add(case)
+                for e in range(8):
+                    ev = ChildCaseEvent(
                         id=new_id(),
-                        child_id=child.id,
-                        guardian_id=father.id,
-                        kind=rng.choice(["外出务工", "服刑在押", "失联", "重病"]),
-                        start_on=TODAY - timedelta(days=rng.randint(30, 900)),
-                        evidence_kind="其他",
-                        evidence_issuer="居委会",
-                        evidence_date=TODAY - timedelta(days=20),
+                        case_id=case.id,
+                        action="回访",
+                        step_after=step,
+                        on_date=reported + timedelta(days=e),
+                        actor_name="督导",
                     )
-                    if rng.random() < 0.1:
-                        cond.ended_on = TODAY - timedelta(days=rng.randint(1, 20))
-                    cond.evidence_description = keys.seal_text(
-                        key, "child_condition", "evidence_description", cond.id, "证明材料说明"
+                    ev.note = keys.seal_text(
+                        key, "child_case_event", "note", ev.id, "经过说明" * 10
                     )
-                    later.append(cond)
-                s.flush()
-                s.add_all(later)
-        steps = ["发现报告", "核实", "评估", "帮扶计划", "回访", "回访", "结案"]
-        for start in range(0, CASES, 1000):
-            with ws.writer(system) as s:
-                later = []
-                for n in range(start, min(CASES, start + 1000)):
-                    cid = child_ids[(n * 5) % len(child_ids)]
-                    step = steps[n % len(steps)]
-                    reported = TODAY - timedelta(days=rng.randint(5, 200))
-                    case = ChildCase(
+                    later.append(ev)
+                for e in range(4):
+                    sv = ChildPlanService(
                         id=new_id(),
-                        child_id=cid,
-                        step=step,
-                        urgent=n % 23 == 0,
-                        urgent_reasons="遭受虐待" if n % 23 == 0 else "",
-                        source="学校",
-                        reported_on=reported,
-                        risk=rng.choice(["高", "中", "低"])
-                        if step not in ("发现报告", "核实")
-                        else "",
-                        planned_on=reported + timedelta(days=3)
-                        if step in ("帮扶计划", "回访")
-                        else None,
+                        case_id=case.id,
+                        kind="心理介入",
+                        owner_name="督导",
+                        due_on=reported + timedelta(days=20 + e),
                     )
-                    for col in ("seen_text", "verify_notes", "assessment_notes"):
-                        setattr(
-                            case, col, keys.seal_text(key, "child_case", col, case.id, "情况" * 60)
-                        )
-                    s.add(case)
-                    for e in range(8):
-                        ev = ChildCaseEvent(
+                    sv.description = keys.seal_text(
+                        key, "child_plan_service", "description", sv.id, "服务内容" * 8
+                    )
+                    later.append(sv)
+                if step == "回访":
+                    for e in range(6):
+                        v = ChildVisit(
                             id=new_id(),
+                            child_id=cid,
                             case_id=case.id,
-                            action="回访",
-                            step_after=step,
-                            on_date=reported + timedelta(days=e),
-                            actor_name="督导",
+                            visit_date=reported + timedelta(days=5 + 7 * e),
+                            method="入户",
+                            visitor_name="主任",
                         )
-                        ev.note = keys.seal_text(
-                            key, "child_case_event", "note", ev.id, "经过说明" * 10
-                        )
-                        later.append(ev)
-                    for e in range(4):
-                        sv = ChildPlanService(
-                            id=new_id(),
-                            case_id=case.id,
-                            kind="心理介入",
-                            owner_name="督导",
-                            due_on=reported + timedelta(days=20 + e),
-                        )
-                        sv.description = keys.seal_text(
-                            key, "child_plan_service", "description", sv.id, "服务内容" * 8
-                        )
-                        later.append(sv)
-                    if step == "回访":
-                        for e in range(6):
-                            v = ChildVisit(
-                                id=new_id(),
-                                child_id=cid,
-                                case_id=case.id,
-                                visit_date=reported + timedelta(days=5 + 7 * e),
-                                method="入户",
-                                visitor_name="主任",
-                            )
-                            v.notes = keys.seal_text(
-                                key, "child_visit", "notes", v.id, "回访情况" * 20
-                            )
-                            later.append(v)
-                        case.last_visit_on = reported + timedelta(days=40)
-                s.flush()
-                s.add_all(later)
-        keys.forget(None)
+                        v.notes = keys.seal_text(key, "child_visit", "notes", v.id, "回访情况" * 20)
+                        later.append(v)
+                    case.last_visit_on = reported + timedelta(days=40)
+            s.flush()
+            s.add_all(later)
+    keys.forget(None)
 
 
 def ensure_workspace() -> Path:

@@ -28,7 +28,7 @@ from benchmarks import Result
 
 RESIDENTS = 100_000
 VISITS = 1_000_000
-VERSION = "v4"  # v4: name_pinyin / name_letters
+VERSION = "v5"  # v5: the covering person-and-date visit index (migration 0014)
 TODAY = date.today()
 
 
@@ -143,6 +143,7 @@ def _generate(root: Path) -> None:
                 "notes": "",
                 "last_visit_on": None,
                 "next_due": None,
+                "duplicate_of": None,
                 "created_at": now.isoformat(sep=" "),
                 "updated_at": now.isoformat(sep=" "),
                 "deleted_at": None,

@@ -611,7 +611,9 @@ class answered_dialogs:
         self.saved: list[tuple[Any, str, Any]] = []
 
     def __enter__(self) -> answered_dialogs:
-        from PySide6.QtWidgets import QFileDialog, QMessageBox
+        from PySide6.QtWidgets import QMessageBox
+
+        from ui.widgets import file_dialogs
 
         session = self.session
 
@@ -623,15 +625,17 @@ class answered_dialogs:
             (QMessageBox, name, answer)
             for name in ("information", "warning", "critical", "question")
         ]
-        patches.append(
-            (QFileDialog, "getSaveFileName", lambda *a, **k: (str(session.next_path), ""))
-        )
-        patches.append(
-            (QFileDialog, "getExistingDirectory", lambda *a, **k: str(session.next_folder))
-        )
         for owner, name, fn in patches:
             self.saved.append((owner, name, owner.__dict__[name]))
             setattr(owner, name, staticmethod(fn))
+
+        def chosen(_parent: Any, request: file_dialogs.Request) -> list[Path]:
+            folder = request.mode is file_dialogs.Mode.FOLDER
+            return [session.next_folder if folder else session.next_path]
+
+        # The one place file dialogs run (ui/widgets/file_dialogs.py): a plain function.
+        self.saved.append((file_dialogs, "ask", file_dialogs.ask))
+        file_dialogs.ask = chosen  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:

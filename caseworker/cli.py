@@ -164,15 +164,24 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 def _cmd_restore(args: argparse.Namespace) -> int:
     from caseworker.outfile import check_room, database_size
+    from caseworker.sync import restored
     from caseworker.workspace import DB_NAME, default_root, restore
 
     root = args.workspace if args.workspace is not None else default_root()
     check_room(Path(root), database_size(Path(root) / DB_NAME), "恢复前的备份")
     kept = restore(root, args.file)
+    # an enrolled office gets back from the district what reached it after the backup
+    owed = restored.waiting_in(Path(root) / DB_NAME)
     if args.json:
-        emit_json({"restored_from": args.file, "previous_kept_at": kept})
+        emit_json(
+            {"restored_from": args.file, "previous_kept_at": kept, "district_round_trip": owed}
+        )
         return EXIT_OK
     print(f"已从 {args.file} 恢复；原数据库已另存为 {kept}")
+    if owed:
+        print(
+            "备份之后交给区里的数据会由区里补回：请导出数据包交区里导入，再导入区里发回的数据包。"
+        )
     return EXIT_OK
 
 

@@ -27,6 +27,7 @@ from caseworker.domain.errors import (
     os_reason,
 )
 from caseworker.logs import attach_file_log
+from caseworker.sync import restored
 from db import backup as backups
 from db import verify
 from db.engine import make_engine
@@ -379,6 +380,9 @@ def restore(root: Path, source: Path) -> Path:
                 f"备份 {source.name} 未通过检查：{problems[0].replace(staged.name, source.name)}"
                 f"{more}。未做任何改动。"
             )
+        # A restored database is a new writer that owes the district a round trip, and the
+        # numbers the replaced one issued stay issued (caseworker/sync/restored.py).
+        restored.mark(staged, paths.db if paths.db.exists() else None, source.name)
         kept = swap_in(paths, staged, "pre-restore", "恢复没有完成")
         # only the pre-step copies are pruned here (the kept file counts among them)
         backups.prune(paths.backups, keep_daily=10**6, keep_weekly=10**6)

@@ -51,8 +51,11 @@ class Child(Journaled, Base):
     categories: Mapped[str] = mapped_column(String(200), default="")  # recorded (confirmed)
     categories_note: Mapped[str] = mapped_column(String(300), default="")  # last review's reason
     registered_on: Mapped[date] = mapped_column(Date)
+    # 在册, or 离册 from `status_date` (the first day off the register) for `left_reason`
     status: Mapped[str] = mapped_column(String(8), default="在册")
     status_date: Mapped[date | None] = mapped_column(Date, default=None)
+    left_reason: Mapped[str] = mapped_column(String(12), default="")
+    left_note: Mapped[str] = mapped_column(String(300), default="")
     director_staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"), default=None)
     notes: Mapped[str] = mapped_column(Text, default="")  # encrypted
 

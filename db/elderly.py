@@ -101,7 +101,17 @@ class ElderlyVisit(Journaled, Base):
 
     __tablename__ = "elderly_visit"
     __table_args__ = (
-        Index("ix_elderly_visit_resident_date", "resident_id", "effective_date"),
+        # Covering what the visit figures read in person and date order (the 统计报表 reads a
+        # million visits this way: from the index alone, without a lookup per visit).
+        Index(
+            "ix_elderly_visit_resident_date",
+            "resident_id",
+            "effective_date",
+            "id",
+            "status",
+            "deleted_at",
+            "next_visit_on",
+        ),
         Index("ix_elderly_visit_effective_date", "effective_date"),
         Index("ix_elderly_visit_visitor", "visitor_staff_id", "effective_date"),
     )
@@ -177,3 +187,23 @@ class ElderlyReferral(Journaled, Base):
     status: Mapped[str] = mapped_column(String(8), default="待办")
     outcome: Mapped[str] = mapped_column(Text, default="")
     closed_on: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class ElderlyChange(Journaled, Base):
+    """A major change in a person's situation (跌倒, 住院, 失去照料人, 家属联系不上), recorded in a
+    visit, a referral's outcome, a change of status or by itself. A visit is due the day after
+    it became known, until a later visit answers it (`caseworker.domain.elderly`)."""
+
+    __tablename__ = "elderly_change"
+    __table_args__ = (Index("ix_elderly_change_resident", "resident_id", "known_on"),)
+
+    resident_id: Mapped[str] = mapped_column(ForeignKey("elderly_resident.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    known_on: Mapped[date] = mapped_column(Date)  # the day the office learned of it
+    occurred_on: Mapped[date | None] = mapped_column(Date, default=None)  # as told, if known
+    source: Mapped[str] = mapped_column(String(8))
+    visit_id: Mapped[str | None] = mapped_column(ForeignKey("elderly_visit.id"), default=None)
+    referral_id: Mapped[str | None] = mapped_column(ForeignKey("elderly_referral.id"), default=None)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    recorded_by_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    recorded_by_name: Mapped[str] = mapped_column(String(60), default="")

@@ -8,6 +8,7 @@ A session that writes Journaled records must carry a JournalContext in `session.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,11 +16,12 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import String, event, insert, inspect, select, update
 from sqlalchemy.orm import Session, attributes
 
 from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.domain.roles import Actor
+from caseworker.domain.text import CONTROLS, strip_controls
 from db.base import Journaled, utcnow
 from db.ids import new_id, new_ids
 from db.journal_packing import pack
@@ -91,6 +93,28 @@ def next_clock(session: Session, ctx: JournalContext) -> Hlc:
     return nxt
 
 
+@functools.cache
+def _text_columns(model: type) -> tuple[str, ...]:
+    """The attributes of `model` that hold text (String and Text columns)."""
+    mapper = inspect(model)
+    return tuple(
+        c.key
+        for c in mapper.column_attrs
+        if len(c.columns) == 1 and isinstance(c.columns[0].type, String)
+    )
+
+
+def _clean_text(obj: Journaled) -> None:
+    """Take control characters out of every text the record is about to store, whatever
+    service set it (caseworker/domain/text.py): the journal then records the clean value.
+    Services clean typed text themselves; this is the net under all of them."""
+    values = obj.__dict__
+    for key in _text_columns(type(obj)):
+        value = values.get(key)
+        if type(value) is str and CONTROLS.search(value) is not None:
+            setattr(obj, key, strip_controls(value))
+
+
 @event.listens_for(Session, "before_flush")
 def _stamp(session: Session, flush_context: Any, instances: Any) -> None:
     ctx: JournalContext | None = session.info.get("journal")
@@ -104,11 +128,13 @@ def _stamp(session: Session, flush_context: Any, instances: Any) -> None:
             if obj.created_at is None:
                 obj.created_at = now
             obj.updated_at = now
+            _clean_text(obj)
     for obj in session.dirty:
         if isinstance(obj, Journaled) and session.is_modified(obj, include_collections=False):
             if ctx is None:
                 raise JournalMissing(f"{type(obj).__name__} changed without a JournalContext")
             obj.updated_at = now
+            _clean_text(obj)
     for obj in session.deleted:
         if isinstance(obj, Journaled):
             raise RuntimeError(

@@ -30,25 +30,27 @@ def ensure_device_id(engine: Engine) -> str:
         return device_id
 
 
-def check_account(session: Session, actor: Actor) -> None:
+def check_account(session: Session, actor: Actor, *, reading: bool = False) -> None:
     """Refuse an account that is no longer what it was at login (disabled, deleted, another
     role or community): powers end when an administrator takes them, not at logout.
 
-    Checked at the start of every write transaction (one primary-key read), so every service
-    that writes sees the account's current state; the UI also polls it to end a stale session.
+    Checked at the start of every write transaction and of every read the application makes
+    for a logged-in person (one primary-key read), so every service sees the account's current
+    state; the UI also polls it to end a stale session.
     """
     row = session.execute(
         select(Staff.disabled, Staff.deleted_at, Staff.role, Staff.community_id).where(
             Staff.id == actor.staff_id
         )
     ).first()
+    done = "" if reading else "，未保存"
     if row is None or row.deleted_at is not None:
-        raise AccountChanged("此账号已被删除，未保存。请切换用户后重新登录")
+        raise AccountChanged(f"此账号已被删除{done}。请切换用户后重新登录")
     if row.disabled:
-        raise AccountChanged("此账号已被管理员停用，未保存。请联系系统管理员")
+        raise AccountChanged(f"此账号已被管理员停用{done}。请联系系统管理员")
     role = actor.role.value if actor.role is not None else None
     if row.role != role or row.community_id != actor.community_id:
-        raise AccountChanged("管理员已更改此账号的角色或负责社区，未保存。请重新登录后再操作")
+        raise AccountChanged(f"管理员已更改此账号的角色或负责社区{done}。请重新登录后再操作")
 
 
 class Replica:
@@ -76,12 +78,17 @@ class Replica:
                 yield session
 
     @contextmanager
-    def reader(self) -> Iterator[Session]:
+    def reader(self, actor: Actor | None = None) -> Iterator[Session]:
         """A session for reading; it cannot write journaled records (no journal context).
 
+        With the `actor` of a logged-in person, the read transaction starts by checking that
+        the account is still what it was at login, as a write does (`check_account`): a
+        disabled or demoted account's open window cannot go on reading either.
         Closing it ends the read transaction; loaded objects stay readable (detached).
         """
         with self._sessions() as session:
+            if actor is not None and actor.staff_id is not None:
+                check_account(session, actor, reading=True)
             yield session
 
     def close(self) -> None:

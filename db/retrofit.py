@@ -62,7 +62,8 @@ class RetrofitCase(Journaled, Base):
         Index("ix_retrofit_case_search", "applicant_name", "name_letters", "address", "deleted_at"),
     )
 
-    case_no: Mapped[str] = mapped_column(String(48), unique=True)
+    # unique across the district, kept so by the hub (caseworker/district/renumber.py)
+    case_no: Mapped[str] = mapped_column(String(48), index=True)
     community_id: Mapped[str] = mapped_column(ForeignKey("community.id"))
     resident_id: Mapped[str | None] = mapped_column(
         ForeignKey("elderly_resident.id"), default=None, index=True
@@ -105,6 +106,10 @@ class RetrofitCase(Journaled, Base):
     signed_by: Mapped[str] = mapped_column(String(60), default="")  # who signed the paper form
     closed_on: Mapped[date | None] = mapped_column(Date, default=None)
     closed_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Why the before / after photos are missing, as a supervisor recorded it ("" = none waived):
+    # "reason（name，date）". Without photos or such a note the step is refused.
+    photos_waived_before: Mapped[str] = mapped_column(String(300), default="")
+    photos_waived_after: Mapped[str] = mapped_column(String(300), default="")
 
 
 class RetrofitCaseEvent(Journaled, Base):
@@ -145,6 +150,10 @@ class RetrofitAssessmentItem(Journaled, Base):
     room: Mapped[str] = mapped_column(String(20), default="")
     note: Mapped[str] = mapped_column(String(300), default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Who recorded the line (added or last changed it): an assessor of the case, who may not
+    # approve it.
+    recorded_by_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    recorded_by_name: Mapped[str] = mapped_column(String(60), default="")
 
 
 class RetrofitPhoto(Journaled, Base):

@@ -110,6 +110,9 @@ class SyncPush(Base):
     table_name: Mapped[str] = mapped_column(String(60), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     bundle_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    # The record the transfer moved, which this one moved with (itself for that one; None:
+    # written before 0015, a root of its own). Only roots are named in a bundle's extras.
+    root_id: Mapped[str | None] = mapped_column(String(36), default=None)
 
 
 class SyncTransfer(Base):
@@ -125,6 +128,9 @@ class SyncTransfer(Base):
     to_office_name: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
     bundle_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    # The record the transfer moved (see SyncPush.root_id). At an office: the notice the district
+    # sent for that root, which the office extended to what it holds under it.
+    root_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
 
 
 class SyncDuplicate(Base):

@@ -56,8 +56,14 @@ class AppContext(QObject):
         return self.actor is not None and self.actor.can(permission)
 
     def read(self, fn: Callable[[Session], T]) -> T:
-        with self.ws.reader() as session:
-            return fn(session)
+        """A short read on the UI thread, as the logged-in account as it is now: one whose
+        account an administrator has changed is refused and its session ends."""
+        try:
+            with self.ws.reader(self.actor) as session:
+                return fn(session)
+        except AccountChanged as exc:
+            self.account_changed.emit(str(exc))
+            raise
 
     def write(
         self,

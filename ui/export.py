@@ -42,7 +42,7 @@ def export_list(
         if spec.logged:  # a child list: the export is a view, logged per child
             with ctx.ws.writer(actor) as session:
                 return exports.export(session, actor, key, path, flt, progress=progress)
-        with ctx.ws.reader() as session:
+        with ctx.ws.reader(actor) as session:
             return exports.export(session, actor, key, path, flt, progress=progress)
 
     try:

@@ -131,7 +131,11 @@ class ChangePasswordDialog(QDialog):
         super().__init__(parent)
         self._apply = apply
         self.setWindowTitle(self.tr("修改密码"))
-        self.rule = QLabel(self.tr("新密码至少 {0} 位，须同时包含字母和数字。").format(min_length))
+        self.rule = QLabel(
+            self.tr(
+                "新密码至少 {0} 位，须同时包含字母和数字，不能全是空格或同一个字符重复。"
+            ).format(min_length)
+        )
         self.rule.setWordWrap(True)
         self.old = QLineEdit()
         self.new = QLineEdit()

@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from PySide6.QtCore import QCoreApplication, QObject, SignalInstance
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.errors import AccountChanged, CaseworkerError
 from ui.tasks import Cancelled
 
 log = logging.getLogger("caseworker.ui")
@@ -76,6 +76,8 @@ def show_unexpected(parent: QWidget | None, exc: BaseException) -> None:
     known only when it happened during the refresh after a save."""
     if isinstance(exc, Cancelled):
         return
+    if isinstance(exc, AccountChanged):
+        return  # the session is ending (AppContext.read said so); the login says why
     if isinstance(exc, CaseworkerError):
         QMessageBox.warning(parent, tr("无法完成"), str(exc))
         return

@@ -145,14 +145,7 @@ class _EnrollPage(QWizardPage):
     def _browse(self) -> None:
         from ui.widgets import file_dialogs
 
-        path = file_dialogs.open_path(
-            self,
-            "enrollment",
-            self.tr("选择登记文件"),
-            self.tr("登记文件 (*.cwenroll);;所有文件 (*)"),
-        )
-        if path is not None:
-            self.path.setText(str(path))
+        file_dialogs.choose_enrollment(self.path)
 
     def nextId(self) -> int:
         return PAGE_ADMIN
@@ -259,7 +252,9 @@ class _AdminPage(QWizardPage):
         form.addRow(self.tr("姓名*："), self.display)
         form.addRow(self.tr("密码*："), self.password)
         form.addRow(self.tr("再输一次*："), self.again)
-        form.addRow(QLabel(self.tr("密码至少 8 位，需同时包含字母和数字。")))
+        form.addRow(
+            QLabel(self.tr("密码至少 8 位，需同时包含字母和数字，不能全是空格或同一个字符重复。"))
+        )
         form.addRow(self.message)
         # Not mandatory: QWizard counts an unchanged pre-filled value as empty; the service checks it.
         self.registerField("admin_username", self.username)

@@ -72,7 +72,7 @@ def warm_reads(ws: Workspace, actor: Actor) -> None:
     from caseworker.services.elderly import roster
 
     try:
-        with ws.reader() as s:
+        with ws.reader(actor) as s:
             for key in ("security.idle_lock_minutes", "backup.keep_daily", "backup.keep_weekly"):
                 settings.get(s, key)
             accounts.office(s)

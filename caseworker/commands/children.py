@@ -7,20 +7,26 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from caseworker.domain.roles import Actor
-
-# Run by the office's administrator at the PC itself.
-CLI_ACTOR = Actor.system("children-cli")
-
 
 def _cmd_recover(args: argparse.Namespace) -> int:
+    """Run by the office's administrator at the PC, with their password: anyone at the PC with
+    the district's file would otherwise give the office's child-data key to any child-role
+    account."""
+    from caseworker.commands.tabular import login_actor
+    from caseworker.domain.roles import Role
     from caseworker.services.children.recovery import take_recovery_file
     from caseworker.sync.identity import KEY_FILE, load_identity
     from caseworker.workspace import Workspace
 
-    with Workspace.open(args.workspace) as ws, ws.writer(CLI_ACTOR) as session:
-        me = load_identity(session.connection(), ws.paths.root / KEY_FILE)
-        result = take_recovery_file(session, CLI_ACTOR, me, args.file, to=args.to)
+    with Workspace.open(args.workspace) as ws:
+        actor = login_actor(ws, args.user, "导入儿童档案密钥恢复文件")
+        if actor.role is not Role.ADMIN:
+            from caseworker.domain.errors import PermissionDenied
+
+            raise PermissionDenied("只有系统管理员可以导入儿童档案密钥恢复文件")
+        with ws.writer(actor) as session:
+            me = load_identity(session.connection(), ws.paths.root / KEY_FILE)
+            result = take_recovery_file(session, actor, me, args.file, to=args.to)
     if args.json:
         from caseworker.commands.sync import emit_json
 
@@ -42,6 +48,11 @@ def register(
     r.add_argument("file", type=Path, help="区里给的恢复文件（.cwchildkey）")
     r.add_argument(
         "--to", default=None, metavar="LOGIN", help="只授权给这个账号（默认：全部儿童督导员）"
+    )
+    r.add_argument(
+        "--user",
+        metavar="LOGIN",
+        help="系统管理员的登录名（必填；密码取自环境变量 CASEWORKER_PASSWORD 或提示输入）",
     )
     from caseworker.commands.sync import add_json_arg
 

@@ -163,7 +163,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
     with _open(args) as ws:
         p = office.pending(ws, CLI_ACTOR)
-        in_sync = p.changes == 0 and p.unacknowledged_bundles == 0
+        in_sync = p.in_sync
+        restore = p.restore_waiting
         dups = office.duplicate_notices(ws, CLI_ACTOR)
         c = office.clock_status(ws)
         if args.json:
@@ -174,6 +175,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
                     "oldest": p.oldest,
                     "unacknowledged_bundles": p.unacknowledged_bundles,
                     "in_sync": in_sync,
+                    "restore_waiting": asdict(restore) if restore else None,
                     "clock_ok": c.ok,
                     "clock_message": c.message,
                     "duplicates": [asdict(d) for d in dups],
@@ -183,6 +185,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
             return 0
         if in_sync:
             print("已同步，无待发：区里已确认收到本机的全部修改。")
+        if restore is not None:
+            print(
+                f"本机于 {restore.restored_at:%Y-%m-%d %H:%M} 从备份 {restore.backup} 恢复，"
+                "正在等待区里补回恢复后缺少的数据：请导出数据包交区里导入，再导入区里发回的数据包。"
+            )
         print(f"等待区里确认的变更：{p.changes} 条；未确认的数据包：{p.unacknowledged_bundles} 个")
         _counts("按数据表", p.by_table)
         for b in office.history(ws, CLI_ACTOR, limit=10):
@@ -196,12 +203,19 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_conflicts(args: argparse.Namespace) -> int:
+    """The conflicts list holds values of every programme that lost a merge: listed for, and
+    decided by, an account with that right (the same rules as the 数据同步 page), never the
+    system actor."""
+    from caseworker.commands.tabular import login_actor
     from caseworker.sync.conflicts import list_conflicts, resolve
 
-    for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
-        if cid is not None:
-            with _open(args) as ws, ws.writer(CLI_ACTOR) as s:
-                done = resolve(s, CLI_ACTOR, cid, action)
+    with _open(args) as ws:
+        actor = login_actor(ws, args.user, "查看和处理同步冲突")
+        for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
+            if cid is None:
+                continue
+            with ws.writer(actor) as s:
+                done = resolve(s, actor, cid, action)
             if args.json:
                 emit_json(asdict(done))
                 return 0
@@ -209,15 +223,15 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
                 f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
             )
             return 0
-    with _open(args) as ws, ws.reader() as s:
-        rows = list_conflicts(s, CLI_ACTOR, None if args.all else "open")
+        with ws.reader(actor) as s:
+            rows = list_conflicts(s, actor, None if args.all else "open")
     if args.json:
         emit_json({"conflicts": [asdict(c) for c in rows]})
         return 0
     print(f"冲突：{len(rows)} 条")
     for c in rows:
         print(
-            f"  #{c.id} {c.table_name}.{c.field} 保留 {c.kept_value!r}，"
+            f"  #{c.id} {c.table_name}.{c.field or '*'} 保留 {c.kept_value!r}，"
             f"被覆盖 {c.lost_value!r}（{c.lost_actor}）— {c.reason_label} [{c.status}]"
         )
     return 0
@@ -261,5 +275,11 @@ def register(
     g = c.add_mutually_exclusive_group()
     g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
     g.add_argument("--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步）")
+    c.add_argument(
+        "--user",
+        required=False,
+        help="以此账号查看或处理（须有同步或处理冲突的权限；密码取自环境变量 "
+        "CASEWORKER_PASSWORD 或提示输入）",
+    )
     add_json_arg(c)
     c.set_defaults(func=_cmd_conflicts)

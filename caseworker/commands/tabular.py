@@ -1,4 +1,5 @@
-"""`caseworker import roster FILE`, `caseworker export LIST --out F.xlsx`: rosters in, lists out."""
+"""`caseworker import roster|children|retrofit FILE`, `caseworker export LIST --out F.xlsx`:
+the programmes' 台账 in, lists out."""
 
 from __future__ import annotations
 
@@ -23,6 +24,29 @@ class _Refused(CaseworkerError):
 
 
 def _cmd_import_roster(args: argparse.Namespace) -> int:
+    from caseworker.services.elderly import roster_import as ri
+
+    return _run_import(args, ri, ri.ELDERLY, "人")
+
+
+def _cmd_import_children(args: argparse.Namespace) -> int:
+    """The child register: a child-protection account only (--user), and logged per child."""
+    from caseworker.services.children import register_import
+
+    return _run_import(args, register_import, register_import.SPEC, "名儿童", child=True)
+
+
+def _cmd_import_retrofit(args: argparse.Namespace) -> int:
+    from caseworker.services.retrofit import case_import
+
+    return _run_import(args, case_import, case_import.SPEC, "户")
+
+
+def _run_import(
+    args: argparse.Namespace, importer: Any, spec: Any, unit: str, *, child: bool = False
+) -> int:
+    """One import command for every programme: the same preview, row report, backup and
+    all-or-nothing apply (each importer has `preview`, `apply_file`, `save_report`)."""
     from caseworker.cli import open_workspace
     from caseworker.services.elderly import roster_import as ri
 
@@ -36,25 +60,27 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
         if not sep or not text.strip() or not name.strip():
             raise _Refused(f"--community 应写成“文件中的名称=本街道的社区/村”：{given}")
         pairs[text.strip()] = name.strip()
-    actor = Actor.system("cli")
     with open_workspace(args) as ws:
+        actor = _actor(ws, args)
+        if child and actor.role is None:
+            raise _Refused("儿童台账是保密的，须用儿童督导员或儿童主任的账号导入：--user 用户名")
         with ws.reader() as session:
-            chosen = ri.community_choices(session, pairs)
+            chosen = ri.community_choices(session, actor, pairs) if pairs else {}
         options = ri.ImportOptions(policy=ri.ExistingPolicy(args.existing), communities=chosen)
         if args.dry_run:
             with ws.reader() as session:
-                p = ri.preview(session, actor, args.file, options)
+                p = importer.preview(session, actor, args.file, options)
             result = ri.ImportResult(p, 0, 0)
         else:
             from caseworker.commands.sync import room_for_backup
 
             room_for_backup(ws, "导入前的备份")
-            result = ri.apply_file(ws, actor, args.file, options)
+            result = importer.apply_file(ws, actor, args.file, options)
     p = result.preview
     if not any(s.header_row for s in p.sheets):
         raise _Refused(f"{p.file_name} 中没有找到表头（姓名、身份证号等），未导入任何内容。")
     if args.report is not None:
-        ri.save_report(p, args.report)
+        importer.save_report(p, args.report)
     if args.json:
         print(json.dumps(_as_json(result, args.dry_run), ensure_ascii=False, indent=1))
         return EXIT_OK
@@ -62,7 +88,7 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
     for s in p.sheets:
         where = f"表头在第 {s.header_row} 行，{s.rows} 行数据" if s.header_row else ""
         print(f"  工作表“{s.name}”：{where}{'；' if where and s.note else ''}{s.note}")
-        cols = [f"{c.label}→{ri.ELDERLY.label_of(c.field)}" for c in s.columns if c.field]
+        cols = [f"{c.label}→{spec.label_of(c.field)}" for c in s.columns if c.field]
         if cols:
             print(f"    列：{'，'.join(cols)}")
     print(f"结果：{p.summary()}")
@@ -72,6 +98,8 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
         elif r.changes and r.status is not ri.RowStatus.SAME:
             diff = "；".join(f"{c.label} {c.old or '（空）'} → {c.new}" for c in r.changes)
             print(f"  {r.sheet} 第 {r.row} 行 {r.name}：{r.status.value}，{diff}")
+        if r.warnings and r.status in (ri.RowStatus.NEW, ri.RowStatus.UPDATE):
+            print(f"  {r.sheet} 第 {r.row} 行 {r.name}：提示：{'；'.join(r.warnings)}")
     if p.unknown_communities:
         names = "、".join(f"“{n}”（{k} 行）" for n, k in p.unknown_communities)
         print(
@@ -80,8 +108,8 @@ def _cmd_import_roster(args: argparse.Namespace) -> int:
         )
     if args.dry_run:
         print(
-            f"预览（未写入）：将新增 {p.counts[ri.RowStatus.NEW]} 人，"
-            f"更新 {p.counts[ri.RowStatus.UPDATE]} 人"
+            f"预览（未写入）：将新增 {p.counts[ri.RowStatus.NEW]} {unit}，"
+            f"更新 {p.counts[ri.RowStatus.UPDATE]} {unit}"
         )
     else:
         print(result.message())
@@ -161,16 +189,33 @@ def _actor(ws: Any, args: argparse.Namespace) -> Actor:
     CASEWORKER_PASSWORD environment variable, else asked): its rights then apply."""
     if not getattr(args, "user", None):
         return Actor.system("cli")
+    return login_actor(ws, args.user)
+
+
+def login_actor(ws: Any, user: str | None, needed: str = "") -> Actor:
+    """The account `user` after its password (CASEWORKER_PASSWORD, else asked), as a login: a
+    wrong password counts towards the lockout like the login window's. `needed` says why a
+    command that reads or changes what only some accounts may is refused without `--user`."""
     from caseworker.services import accounts
 
+    if not user:
+        raise _Refused(f"{needed}，须用有此权限的账号：--user 用户名（密码取自 {PASSWORD_ENV}）")
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
-        password = getpass.getpass(f"{args.user} 的密码：")
+        try:
+            password = getpass.getpass(f"{user} 的密码：")
+        except EOFError:
+            raise _Refused(f"没有输入 {user} 的密码（可用环境变量 {PASSWORD_ENV}）") from None
     with ws.writer(Actor.system("login")) as session:
-        result = accounts.authenticate(session, args.user, password)
+        result = accounts.authenticate(session, user, password)
     if result.actor is None:
         raise _Refused(result.message)
     return result.actor
+
+
+# Lists that are not the system actor's to export from the command line: who changed what (the
+# audit trail) and values that lost a merge are for accounts with that right, like child lists.
+SIGNED_IN_LISTS = {"audit": "导出操作日志", "conflicts": "导出同步冲突列表"}
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -181,7 +226,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise _Refused(f"没有名为“{args.list}”的列表。可导出：{'、'.join(exports.LISTS)}")
     spec = exports.LISTS[args.list]
     with open_workspace(args) as ws:
-        actor = _actor(ws, args)
+        if args.list in SIGNED_IN_LISTS:
+            actor = login_actor(ws, args.user, SIGNED_IN_LISTS[args.list])
+        else:
+            actor = _actor(ws, args)
         if spec.logged and actor.role is None:
             raise _Refused(
                 "儿童关爱名单是保密的，须用儿童督导员或儿童主任的账号导出：--user 用户名"
@@ -366,6 +414,43 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
         help="文件里的社区名（工作表名或“社区”一栏）对应本街道的哪个社区/村，可写多次",
     )
     q.set_defaults(func=_cmd_import_roster)
+    for name, func, what, extra in (
+        (
+            "children",
+            _cmd_import_children,
+            "导入儿童台账（儿童、父母和监护人、情形与证明、类别）；须 --user 儿童督导员或儿童主任",
+            "（必需）",
+        ),
+        (
+            "retrofit",
+            _cmd_import_retrofit,
+            "导入适老化改造台账（申请和以往年度已完成的户及金额）",
+            "",
+        ),
+    ):
+        q = sub.add_parser(name, help=what + "；先预览，全部成功或全部不写")
+        add_workspace_arg(q)
+        q.add_argument("file", type=Path, help="台账文件（.xlsx / .xls / .csv）")
+        q.add_argument("--dry-run", action="store_true", help="只预览，不写入")
+        q.add_argument("--report", type=Path, help="把逐行报告保存为 .xlsx（未导入的行标红）")
+        q.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        q.add_argument(
+            "--existing",
+            choices=("update", "skip", "mark"),
+            default="update",
+            help="已有记录：update 更新（默认）、skip 跳过、mark 不改只标出差异",
+        )
+        q.add_argument(
+            "--community",
+            action="append",
+            metavar="名称=社区",
+            help="文件里的社区名（工作表名或“社区”一栏）对应本街道的哪个社区/村，可写多次",
+        )
+        q.add_argument(
+            "--user",
+            help=f"以此账号导入{extra}：按其权限；密码取自环境变量 {PASSWORD_ENV}，否则提示输入",
+        )
+        q.set_defaults(func=func)
 
     p = subparsers.add_parser("export", help="把列表导出为 Excel（.xlsx）")
     add_workspace_arg(p)

@@ -355,6 +355,8 @@ def _walk(
                 _photo(
                     s, worker, store, rng, case, PhotoStage.BEFORE, f"{case.case_no} before {k + 1}"
                 )
+    if not with_photos:  # photos are drawn for the first cases only: the others say why not
+        _waive(ws, chief, case.id, PhotoStage.BEFORE, day, "户主不同意拍摄室内照片")
     act(worker, Action.SUBMIT, on=later(2, 10), reason="卫生间无扶手，地面湿滑")
     if end is Step.ASSESSED:
         return
@@ -380,25 +382,32 @@ def _walk(
     if end is Step.CONSTRUCTION:
         return
     act(worker, Action.FINISH, on=later(5, 20))
-    if with_photos:
+    if with_photos:  # one after photo of each item (acceptance needs them)
         with ws.writer(worker) as s:
-            for k in range(2):
-                _photo(
-                    s, worker, store, rng, case, PhotoStage.AFTER, f"{case.case_no} after {k + 1}"
-                )
+            for item in cases.detail(s, worker, case.id, today=today).items:
+                label = f"{case.case_no} after {item.name}"
+                _photo(s, worker, store, rng, case, PhotoStage.AFTER, label, item.id)
+    else:
+        _waive(ws, chief, case.id, PhotoStage.AFTER, day, "户主不同意拍摄室内照片")
     if end is Step.INSPECTION:
         return
     act(worker, Action.ACCEPT, on=later(1, 10), signed_by=case.name)
 
 
-def _photo(s, actor, store, rng, case, stage, label) -> None:
+def _waive(ws, chief, case_id, stage, on, reason) -> None:
+    with ws.writer(chief) as s:
+        cases.waive_photos(s, chief, case_id, stage, reason, today=on)
+
+
+def _photo(s, actor, store, rng, case, stage, label, item_id=None) -> None:
     import tempfile
     from pathlib import Path
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"IMG_{rng.randint(1000, 9999)}.jpg"
         path.write_bytes(picture(rng, label, stage is PhotoStage.AFTER))
-        photos.add(s, actor, store, case.id, photos.PhotoRequest(path, stage, caption=label))
+        request = photos.PhotoRequest(path, stage, item_id, caption=label[:200])
+        photos.add(s, actor, store, case.id, request)
 
 
 FILLERS.append(fill)

@@ -110,14 +110,52 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_transfer(args: argparse.Namespace) -> int:
-    from caseworker.district import service
+    from caseworker.district import transfer
 
+    if bool(args.person) == bool(args.table or args.id):
+        raise CaseworkerError(
+            "请给出 --person 身份证号，或者 --table 表名 加 --id 记录编号（二选一）"
+        )
+    if bool(args.table) != bool(args.id):
+        raise CaseworkerError("--table 和 --id 要一起给出")
     with _hub(args) as hub:
-        items = service.transfer(hub, args.table, args.id, args.to, args.community)
+        if args.person:
+            done = transfer.transfer_person(
+                hub, args.person, args.to, args.community, dry_run=args.dry_run
+            )
+        else:
+            done = transfer.transfer_record(
+                hub, args.table, args.id, args.to, args.community, dry_run=args.dry_run
+            )
     if args.json:
-        emit_json({"to": args.to, "records": [list(i) for i in items]})
+        emit_json(transfer.summary(done))  # counts per table, not every record moved
         return EXIT_OK
-    print(f"已转移到 {args.to}：{len(items)} 条记录（含下属记录），将随下一个数据包发出")
+    where = f"{done.to_name}（{done.to_code}）" + (f"{done.community}" if done.community else "")
+    verb = "将转移到" if done.dry_run else "已转移到"
+    print(f"{verb} {where}：{done.total} 条记录（含下属记录）")
+    from caseworker.services.audit import TABLE_LABELS
+
+    for table, n in sorted(done.records.items()):
+        print(f"  {TABLE_LABELS.get(table, table)}：{n} 条")
+    if done.reparented:
+        print(
+            "  改属转入社区："
+            + "，".join(f"{TABLE_LABELS.get(t, t)} {n} 条" for t, n in done.reparented.items())
+        )
+    if done.contractors:
+        print(f"  施工单位随档案转入：{'、'.join(done.contractors)}")
+    if done.cleared:
+        print(
+            f"  清除指向原街道人员等的链接：{sum(done.cleared.values())} 处（原值留在修改记录中）"
+        )
+    if done.resealed:
+        print(f"  儿童档案保密内容已按转入街道的密钥重新加密：{done.resealed} 项")
+    for programme, keeps in done.old_office_keeps.items():
+        print(f"  {programme}：原街道{keeps}")
+    if done.dry_run:
+        print("（预览，没有做任何改动；去掉 --dry-run 执行转移）")
+    else:
+        print("将随下一个数据包发给转入和转出的街道。")
     return EXIT_OK
 
 
@@ -207,7 +245,7 @@ def _cmd_children(args: argparse.Namespace) -> int:
         cats = "，".join(f"{k} {v}" for k, v in r.by_category.items())
         risks = "，".join(f"{k}风险 {v}" for k, v in r.open_by_risk.items())
         print(
-            f"  {r.office_code} {r.office_name}：登记儿童 {r.children} 名（{cats}）；"
+            f"  {r.office_code} {r.office_name}：在册儿童 {r.children} 名（{cats}）；"
             f"在办个案 {r.open_cases} 件，紧急 {r.urgent_open} 件（{risks}）"
         )
     return EXIT_OK
@@ -253,7 +291,7 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
     print(f"冲突：{total} 条{shown}")
     for c in rows:
         print(
-            f"  #{c.id} {c.table_name}.{c.field} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
+            f"  #{c.id} {c.table_name}.{c.field or '*'} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
             f"（{c.source or '?'} {c.lost_actor}）— {c.reason_label} [{c.status}]"
         )
     return EXIT_OK
@@ -323,11 +361,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_json_arg(p)
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser("transfer", help="把一条记录（如迁居的老人）转到另一个街道")
-    p.add_argument("--table", required=True)
-    p.add_argument("--id", required=True)
+    p = sub.add_parser(
+        "transfer",
+        help="把迁居的人员（老人、改造户、儿童，按身份证号）连同其全部记录转到另一个街道",
+    )
+    p.add_argument("--person", default=None, metavar="身份证号", help="要转移的人员（各项目一起）")
+    p.add_argument("--table", default=None, help="或：只转移这张表的一条记录（连同下属记录）")
+    p.add_argument("--id", default=None, help="与 --table 一起：记录编号")
     p.add_argument("--to", required=True, help="转入街道代码")
     p.add_argument("--community", default=None, help="转入的社区或村")
+    p.add_argument("--dry-run", action="store_true", help="只预览会转移什么，不做改动")
     add_json_arg(p)
     p.set_defaults(func=_cmd_transfer)
 

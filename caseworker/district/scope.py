@@ -101,29 +101,6 @@ def existing_tables(conn: Connection) -> list[str]:
     return list(inspect(conn).get_table_names())
 
 
-def dependents(conn: Connection, table_name: str, record_id: str) -> list[tuple[str, str]]:
-    """The record and every record that refers to it, directly or through others."""
-    out = [(table_name, record_id)]
-    queue = deque(out)
-    seen = set(out)
-    present = set(inspect(conn).get_table_names())
-    while queue:
-        tname, rid = queue.popleft()
-        for child in Base.metadata.sorted_tables:
-            if child.name not in present:
-                continue
-            for fk in child.foreign_keys:
-                if fk.column.table.name != tname or "id" not in child.c:
-                    continue
-                for cid in conn.execute(select(child.c.id).where(fk.parent == rid)).scalars():
-                    item = (child.name, cid)
-                    if item not in seen:
-                        seen.add(item)
-                        out.append(item)
-                        queue.append(item)
-    return out
-
-
 # -- what an office may write (the hub decides) --------------------------------------------------
 
 SCOPE = "scope"

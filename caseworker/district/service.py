@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,16 +19,15 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    insert,
     literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from caseworker.district import duplicates, links, scope
+from caseworker.district import duplicates, links, renumber, scope
+from caseworker.district import transfer as transfers
 from caseworker.district.hub import Hub
 from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
@@ -35,7 +35,7 @@ from caseworker.domain.roles import Actor
 from caseworker.outfile import check_out
 from caseworker.services import accounts
 from caseworker.services.retrofit.photo_store import PhotoStore
-from caseworker.sync import bundle, derived, enrollment, exchange, merge, photos, tables
+from caseworker.sync import bundle, derived, enrollment, exchange, merge, moved, photos, tables
 from caseworker.sync.conflicts import ConflictInfo, count_conflicts, list_conflicts, resolve
 from caseworker.sync.crypto import KeyPair
 from caseworker.sync.errors import SyncRefused
@@ -342,10 +342,14 @@ def _merge_office_bundle(
             yield rows
 
     touched = derived.Pending()
+    office_id = _office_record_id(conn, rec.sender.office_code)
 
     def after(p: merge.MergePlan) -> None:
         touched.add(conn, p.journal)
         links.repair(hub, conn, p.journal)
+        renumber.settle(hub, conn, p.journal)
+        if office_id is not None:
+            transfers.reseal_arrivals(hub, conn, p.journal, office_id)
 
     done = merge.apply_stream(
         conn,
@@ -356,11 +360,20 @@ def _merge_office_bundle(
         after=after,
     )
     touched.flush(conn)
+    _retire_devices(conn, rec.sender, rec.extras.get("retired"))
+    # A bundle written before its office restored an older backup (found late on the stick):
+    # its changes count, but what it says the office holds is no longer true.
+    stale = _writer_retired(conn, rec.sender, rec.extras.get("devices"))
     have = rec.extras.get("have")
-    if isinstance(have, dict):
-        exchange.store_acks(conn, rec.sender.device_id, have)
+    if isinstance(have, dict) and not stale:
+        if isinstance(rec.extras.get("restore"), str):
+            # restored from a backup: what it holds went back (see caseworker/sync/restored.py)
+            exchange.replace_acks(conn, rec.sender.device_id, have)
+            _resend_moves(hub, conn, rec.sender, have.get(hub.device_id))
+        else:
+            exchange.store_acks(conn, rec.sender.device_id, have)
     imported = rec.extras.get("imported")
-    if isinstance(imported, list):
+    if isinstance(imported, list) and not stale:
         acked = exchange.mark_acknowledged(conn, imported, rec.sender.device_id)
         if acked:
             for p in (SyncPush.__table__, SyncTransfer.__table__):
@@ -373,6 +386,96 @@ def _merge_office_bundle(
     photos.forget(conn, sender, rec.extras.get("photos_missing"))
     exchange.record_received(conn, rec, done)
     return done
+
+
+def _retire_devices(conn: Connection, sender: Peer, retired: Any) -> None:
+    """Device ids the office no longer writes with (a restore gave it a new one)."""
+    if not isinstance(retired, list):
+        return
+    t = SyncPeer.__table__
+    for d in retired[:MAX_DEVICES]:
+        if isinstance(d, str) and d:
+            conn.execute(
+                update(t)
+                .where(t.c.device_id == d, t.c.alias_of == sender.device_id)
+                .values(role="retired")
+            )
+
+
+def _writer_retired(conn: Connection, sender: Peer, devices: Any) -> bool:
+    """The bundle was written under a device id its office has since retired."""
+    if not isinstance(devices, list) or not devices or not isinstance(devices[0], str):
+        return False
+    t = SyncPeer.__table__
+    role = conn.execute(
+        select(t.c.role).where(t.c.device_id == devices[0], t.c.alias_of == sender.device_id)
+    ).scalar()
+    return role == "retired"
+
+
+def _resend_moves(hub: Hub, conn: Connection, office: Peer, since: Any) -> None:
+    """After a restore: records the district moved into or out of the office since the point
+    the backup holds. Their history is older than that point, so the acknowledgements alone
+    would not send it again: records moved in go back on the push list (their whole history),
+    records moved out get their transferred-out notice again."""
+    since = since if isinstance(since, str) else ""
+    office_id = _office_record_id(conn, office.office_code)
+    if office_id is None:
+        return
+    parents: dict[str, tuple[str, str]] = {}
+    for tname in tables.registry():
+        path = scope.office_path(tname)
+        if path:
+            parents[tname] = path[0]
+    j = JournalEntry.__table__
+    found = conn.execute(
+        select(j.c.table_name, j.c.record_id, j.c.field, j.c.old_value)
+        .where(
+            j.c.device_id == hub.device_id,
+            j.c.hlc > since,
+            j.c.op == "update",
+            j.c.field.in_(sorted({col for col, _ref in parents.values()})),
+        )
+        .order_by(j.c.seq)
+    ).all()
+    moved_in: dict[tuple[str, str], None] = {}
+    moved_out: dict[tuple[str, str], None] = {}
+    for tname, rid, fname, old in found:
+        if tname not in parents or parents[tname][0] != fname:
+            continue
+        if scope.owners(conn, tname, [rid]).get(rid) == office_id:
+            moved_in[(tname, rid)] = None
+            continue
+        ref = parents[tname][1]
+        old_parent = json.loads(old) if old else None
+        if (
+            isinstance(old_parent, str)
+            and scope.owners(conn, ref, [old_parent]).get(old_parent) == office_id
+        ):
+            moved_out[(tname, rid)] = None
+    for root in moved_in:
+        items, _ = tables.dependents(conn, [root])
+        transfers.upsert_keys(
+            conn, SyncPush.__table__, office.device_id, items, {"root_id": root[1]}
+        )
+    for tname, rid in moved_out:
+        owner = scope.owners(conn, tname, [rid]).get(rid)
+        code_name = conn.execute(
+            select(Office.__table__.c.code, Office.__table__.c.name).where(
+                Office.__table__.c.id == owner
+            )
+        ).first()
+        if code_name is None:
+            continue
+        notice = {
+            "to_office_code": code_name[0],
+            "to_office_name": code_name[1],
+            "recorded_at": utcnow(),
+            "bundle_id": None,
+            "root_id": rid,
+        }
+        items, _ = tables.dependents(conn, [(tname, rid)])
+        transfers.upsert_keys(conn, SyncTransfer.__table__, office.device_id, items, notice)
 
 
 def _device_of(row: Any) -> Any:
@@ -397,11 +500,21 @@ def _office_where(conn: Connection, office: Peer) -> Any:
     does not grow with it."""
     j = JournalEntry.__table__
     mine = sorted(devices_of(conn, office.device_id))
-    acks = {d: h for d, h in exchange.acks_of(conn, office.device_id).items() if d not in mine}
+    all_acks = exchange.acks_of(conn, office.device_id)
+    acks = {d: h for d, h in all_acks.items() if d not in mine}
     office_id = _office_record_id(conn, office.office_code)
     newer = or_(
         j.c.device_id.not_in(sorted(acks)) if acks else j.c.device_id.is_not(None),
         *(and_(j.c.device_id == d, j.c.hlc > h) for d, h in acks.items()),
+    )
+    # The office's own changes only when it holds less of them than the district: after it
+    # restored an older backup (its `have` went back; caseworker/sync/restored.py). A device
+    # of its own that it does not name at all is one it holds nothing of.
+    own_newer = or_(
+        *(
+            and_(j.c.device_id == d, j.c.hlc > all_acks[d]) if d in all_acks else j.c.device_id == d
+            for d in mine
+        )
     )
     present = set(scope.existing_tables(conn))
     global_tables = [t for t in tables.registry() if t in present and scope.office_path(t) is None]
@@ -423,15 +536,31 @@ def _office_where(conn: Connection, office: Peer) -> Any:
             p.c.record_id == j.c.record_id,
         )
     )
-    return and_(j.c.device_id.not_in(mine), or_(and_(newer, or_(*in_scope)), pushed))
+    # A record pushed to the office (transferred in) goes whole, the office's own changes too:
+    # an office may have dropped its copy when the record left (a child's, see `purge`).
+    return or_(
+        pushed, and_(or_(and_(j.c.device_id.not_in(mine), newer), own_newer), or_(*in_scope))
+    )
 
 
 def _pushed(conn: Connection, office: Peer) -> list[list[str]]:
+    """The roots of what was moved (back) to the office, for it to withdraw notices that they
+    had left; and every record of a child moved, which the office no longer holds to find
+    under its root (it deleted its copy: `sync.moved`)."""
     p = SyncPush.__table__
     return [
         [r.table_name, r.record_id]
         for r in conn.execute(
-            select(p.c.table_name, p.c.record_id).where(p.c.office_device == office.device_id)
+            select(p.c.table_name, p.c.record_id)
+            .where(
+                p.c.office_device == office.device_id,
+                or_(
+                    p.c.root_id.is_(None),
+                    p.c.root_id == p.c.record_id,
+                    p.c.table_name.in_(sorted(moved.purged_tables())),
+                ),
+            )
+            .order_by(p.c.table_name, p.c.record_id)
         )
     ]
 
@@ -446,14 +575,22 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
         me = _me(conn, hub)
         office = _office_peer(conn, code)
         tt = SyncTransfer.__table__
-        moved = [
+        # only the roots: the office extends each notice to what it holds under the root
+        left = [
             [r.table_name, r.record_id, r.to_office_code, r.to_office_name]
-            for r in conn.execute(select(tt).where(tt.c.office_device == office.device_id))
+            for r in conn.execute(
+                select(tt)
+                .where(
+                    tt.c.office_device == office.device_id,
+                    or_(tt.c.root_id.is_(None), tt.c.root_id == tt.c.record_id),
+                )
+                .order_by(tt.c.table_name, tt.c.record_id)
+            )
         ]
         extras = {
             "acks": exchange.have_vector(conn, devices_of(conn, office.device_id)),
             "imported": exchange.received_ids(conn, office.device_id),
-            "transferred_out": moved,
+            "transferred_out": left,
             "transferred_in": _pushed(conn, office),
             "duplicates": duplicates.notices_for(conn, office),
         }
@@ -559,121 +696,9 @@ def transfer(
 ) -> list[tuple[str, str]]:
     """Move a record (e.g. a resident who moved to another street) to another office; its whole
     history and the records that depend on it go to the new office in its next bundle. The office
-    it left gets a notice (it keeps its copy as it was; see docs/sync.md)."""
-    t = tables.info(table_name)
-    path = scope.office_path(table_name) if t is not None else None
-    if t is None or not path:
-        raise ValidationError(f"数据表“{table_name}”的记录不能在街道之间转移。")
-    col, ref = path[0]
-    with hub.engine.connect() as conn:
-        target = _office_peer(conn, to_code)
-        target_office = _office_record_id(conn, to_code)
-        if target_office is None:
-            raise NotFound(f"区级平台上还没有街道 {to_code} 的数据。")
-        old_owner = scope.owners(conn, table_name, [record_id]).get(record_id)
-    with hub.writer(DISTRICT) as s:
-        record = s.get(t.cls, record_id)
-        if record is None:
-            raise NotFound("找不到要转移的记录。")
-        if ref == "office":
-            setattr(record, col, target_office)
-        elif ref == "community":
-            if not community:
-                raise ValidationError("请用 --community 指定转入街道的社区或村。")
-            cid = s.scalar(
-                select(Community.id).where(
-                    Community.office_id == target_office, Community.name == community
-                )
-            )
-            if cid is None:
-                raise NotFound(f"街道 {to_code} 没有名为“{community}”的社区或村。")
-            setattr(record, col, cid)
-        else:
-            raise ValidationError(f"“{table_name}”的记录随其上级记录转移，不能单独转移。")
-        s.flush()
-        conn = s.connection()
-        items = scope.dependents(conn, table_name, record_id)
-        _cut_outside_links(s, items, target_office)
-        _upsert_keys(conn, SyncPush.__table__, target.device_id, items, {})
-        # Coming back to an office it had left (A→B→A): the notice that it moved out is
-        # withdrawn (the office is told by `transferred_in` in its next bundle).
-        _drop_keys(conn, SyncTransfer.__table__, target.device_id, items)
-        if old_owner is not None and old_owner != target_office:
-            code = conn.execute(
-                select(Office.__table__.c.code).where(Office.__table__.c.id == old_owner)
-            ).scalar()
-            for p in peers(conn, "office"):
-                if p.office_code == code:
-                    notice = {
-                        "to_office_code": target.office_code,
-                        "to_office_name": target.name,
-                        "recorded_at": utcnow(),
-                        "bundle_id": None,
-                    }
-                    _upsert_keys(conn, SyncTransfer.__table__, p.device_id, items, notice)
-                    _drop_keys(conn, SyncPush.__table__, p.device_id, items)
-    return items
-
-
-def _drop_keys(conn: Connection, table: Any, device: str, items: list[tuple[str, str]]) -> None:
-    for tname, rid in items:
-        conn.execute(
-            delete(table).where(
-                table.c.office_device == device,
-                table.c.table_name == tname,
-                table.c.record_id == rid,
-            )
-        )
-
-
-def _cut_outside_links(s: Session, items: list[tuple[str, str]], target_office: str) -> None:
-    """The moved records may point to records the new office will not have (a visit's visitor,
-    a staff member of the old office): an optional link is cleared, as a journaled district
-    change (the journal keeps the old value); a required one refuses the transfer."""
-    moved = set(items)
-    conn = s.connection()
-    for tname, rid in items:
-        t = tables.info(tname)
-        if t is None:
-            continue
-        obj = s.get(t.cls, rid)
-        for fk in t.table.foreign_keys:
-            col, ref = fk.parent.name, fk.column.table.name
-            value = getattr(obj, col)
-            if value is None or (ref, value) in moved or scope.office_path(ref) is None:
-                continue
-            if scope.owners(conn, ref, [value]).get(value) == target_office:
-                continue
-            if not fk.parent.nullable:
-                raise ValidationError(
-                    f"“{tname}”的记录引用了原街道的“{ref}”记录，不能随之转移。未做任何改动。"
-                )
-            if obj.merge_locked() and col not in t.unlocked:
-                raise ValidationError(
-                    f"“{tname}”的一条已完成（锁定）的记录引用了原街道的“{ref}”记录，"
-                    "不能随之转移。未做任何改动。"
-                )
-            setattr(obj, col, None)
-    s.flush()
-
-
-def _upsert_keys(
-    conn: Connection, table: Any, device: str, items: list[tuple[str, str]], values: dict
-) -> None:
-    for tname, rid in items:
-        key = (
-            (table.c.office_device == device)
-            & (table.c.table_name == tname)
-            & (table.c.record_id == rid)
-        )
-        if conn.execute(select(table.c.record_id).where(key)).first() is None:
-            conn.execute(
-                insert(table).values(
-                    office_device=device, table_name=tname, record_id=rid, **values
-                )
-            )
-        elif values:
-            conn.execute(update(table).where(key).values(**values))
+    it left gets a notice (see `caseworker.district.transfer`, which also moves a person of any
+    programme by ID number). Returns the (table, id) of every record moved."""
+    return transfers.transfer_record(hub, table_name, record_id, to_code, community).items
 
 
 # -- status --------------------------------------------------------------------------------------

@@ -89,6 +89,22 @@ class ChildCategory(StrEnum):
     LEFT_BEHIND = "留守儿童"
 
 
+# The three subtypes of 困境儿童 (State Council 2016): a child may hold several, and is one
+# child in difficulty however many (the bureau counts children, not categories).
+DIFFICULTY_CATEGORIES = frozenset(
+    {
+        ChildCategory.DIFFICULTY_ECONOMIC,
+        ChildCategory.DIFFICULTY_OWN,
+        ChildCategory.DIFFICULTY_SAFETY,
+    }
+)
+
+
+def in_difficulty(categories: Iterable[ChildCategory]) -> bool:
+    """Whether a child counts once among the children in difficulty (困境儿童, any subtype)."""
+    return bool(DIFFICULTY_CATEGORIES & frozenset(categories))
+
+
 class ParentCondition(StrEnum):
     """What a parent's situation is; each is recorded with its evidence and dates."""
 
@@ -165,8 +181,9 @@ EVIDENCE_KINDS = (
     "羁押/服刑证明",
     "遣送出境证明",
     "低保/特困证",
+    "低收入家庭认定证明",
     "村（居）委会证明",
-    "其他",
+    "其他",  # kept for records made before evidence had to fit; never offered or accepted
 )
 RELATIONS = ("父亲", "母亲", "祖父", "祖母", "外祖父", "外祖母", "兄姐", "其他亲属", "其他监护人")
 PARENT_RELATIONS = ("父亲", "母亲")
@@ -287,6 +304,90 @@ def condition_status(c: Condition) -> ConditionStatus:
             f"失联，{_d(c.start)} 向公安机关报案，满 6 个月之日（{_d(six)}）起认定",
         )
     return ConditionStatus(True, c.start, lapse, f"{kind}（{_d(c.start)} 起）")
+
+
+# -- evidence ------------------------------------------------------------------------------------
+
+# The evidence that proves each condition: the documents 民发〔2019〕62号 names for 事实无人抚养
+# (a court's judgment, a certificate, a police record) and, for the other conditions, the
+# document the office is given for them. "其他" proves nothing: it is never offered.
+EVIDENCE_FOR: dict[str, tuple[str, ...]] = {
+    ParentCondition.DEAD: ("死亡证明", "法院判决书/裁定书"),
+    ParentCondition.DECLARED_MISSING: ("法院判决书/裁定书",),
+    ParentCondition.SEVERE_DISABILITY: ("残疾人证",),
+    ParentCondition.SERIOUS_ILLNESS: ("医院诊断证明",),
+    ParentCondition.SENTENCE: ("法院判决书/裁定书", "羁押/服刑证明"),
+    ParentCondition.DRUG_REHAB: ("强制隔离戒毒决定书",),
+    ParentCondition.DEPRIVED_LIBERTY: ("羁押/服刑证明", "法院判决书/裁定书"),
+    ParentCondition.UNREACHABLE: ("公安机关报案回执/证明",),
+    ParentCondition.GUARDIANSHIP_REVOKED: ("法院判决书/裁定书",),
+    ParentCondition.DEPORTED: ("遣送出境证明",),
+    ParentCondition.WORKING_AWAY: ("村（居）委会证明",),
+    ParentCondition.UNABLE_TO_CARE: ("医院诊断证明", "残疾人证", "村（居）委会证明"),
+    ChildFact.PARENTS_UNKNOWN: ("公安机关报案回执/证明",),
+    ChildFact.FAMILY_MIN_ALLOWANCE: ("低保/特困证",),
+    ChildFact.FAMILY_EXTREME_POVERTY: ("低保/特困证",),
+    ChildFact.FAMILY_LOW_INCOME: ("低收入家庭认定证明", "村（居）委会证明"),
+    ChildFact.SERIOUS_ILLNESS: ("医院诊断证明",),
+    ChildFact.DISABILITY: ("残疾人证",),
+    ChildFact.NO_GUARDIAN: ("村（居）委会证明", "公安机关报案回执/证明"),
+    ChildFact.IMPROPER_GUARDIAN: ("村（居）委会证明", "公安机关报案回执/证明"),
+    ChildFact.ABUSE: ("公安机关报案回执/证明", "医院诊断证明"),
+    ChildFact.ABANDONED: ("公安机关报案回执/证明",),
+    ChildFact.INJURY: ("医院诊断证明", "公安机关报案回执/证明"),
+}
+# A decision (a judgment, a rehabilitation decision) is made before the term it orders starts to
+# run; an earlier document is not the one for this term. 60 days covers the appeal period and the
+# delivery to prison or the centre after a decision takes effect.
+DECISION_LEAD_DAYS = 60
+DECISIONS = frozenset({"法院判决书/裁定书", "强制隔离戒毒决定书"})
+
+
+def evidence_kinds_for(kind: str) -> tuple[str, ...]:
+    """The evidence kinds that prove the condition `kind` (what the form offers)."""
+    return EVIDENCE_FOR.get(kind, ())
+
+
+@dataclass(frozen=True)
+class EvidenceUnfit:
+    field: str  # "evidence_kind" or "evidence_date": what to correct
+    reason: str
+
+
+def check_evidence(
+    kind: str, evidence_kind: str, evidence_date: date, start: date | None, end: date | None = None
+) -> EvidenceUnfit | None:
+    """Why this evidence does not prove this condition (None when it does).
+
+    The kind must be one that proves the condition (`EVIDENCE_FOR`). The date must fall in the
+    condition's period: not before its start (a certificate does not precede what it certifies;
+    a judgment or decision ordering a term may precede the term by `DECISION_LEAD_DAYS`) and
+    not after a decided term's last day."""
+    fitting = evidence_kinds_for(kind)
+    if evidence_kind not in fitting:
+        return EvidenceUnfit(
+            "evidence_kind",
+            f"“{evidence_kind}”不能证明“{kind}”，应为：{'、'.join(fitting) or '（无）'}",
+        )
+    if start is None:
+        return None
+    earliest = start
+    if evidence_kind in DECISIONS and kind in {k.value for k in TERM_CONDITIONS}:
+        earliest = start - timedelta(days=DECISION_LEAD_DAYS)
+    if evidence_date < earliest:
+        lead = f"（判决书、决定书最多可早 {DECISION_LEAD_DAYS} 天）" if earliest != start else ""
+        return EvidenceUnfit(
+            "evidence_date",
+            f"证明日期 {evidence_date:%Y-%m-%d} 早于“{kind}”的起始日期 {start:%Y-%m-%d}{lead}，"
+            "不是这一情形的证明，请核对日期",
+        )
+    if end is not None and evidence_date > end:
+        return EvidenceUnfit(
+            "evidence_date",
+            f"证明日期 {evidence_date:%Y-%m-%d} 晚于“{kind}”的截止日期 {end:%Y-%m-%d}，"
+            "不能证明期限内的情形，请核对日期",
+        )
+    return None
 
 
 # -- the categories ------------------------------------------------------------------------------
@@ -473,6 +574,9 @@ def review(recorded: Iterable[ChildCategory], findings: Iterable[Finding], today
 
 
 CATEGORY_SEPARATOR = ","
+# The categories note of a child whose 台账 named categories no recorded situation proves (an
+# import records them as the 台账 has them, to be reviewed): the review list looks for it.
+IMPORTED_UNPROVED = "台账导入"
 
 
 def encode_categories(categories: Iterable[ChildCategory]) -> str:
@@ -635,7 +739,115 @@ class CloseReason(StrEnum):
     MOVED_AWAY = "迁出本辖区"
     UNFOUNDED = "核实不属实"
     DECEASED = "死亡"
+    ADOPTED = "被收养"
+    NO_CATEGORY = "不再符合保障条件"
     OTHER = "其他"
+
+
+# -- leaving the register (离册) -------------------------------------------------------------------
+
+ON_REGISTER = "在册"
+LEFT_REGISTER = "离册"
+
+
+class LeaveReason(StrEnum):
+    """Why a child leaves the register; each closes the child's open cases with its reason."""
+
+    TURNED_18 = "年满18周岁"
+    MOVED_AWAY = "迁出本辖区"
+    ADOPTED = "被收养"
+    DECEASED = "死亡"
+    NO_CATEGORY = "不再符合保障条件"
+    OTHER = "其他"
+
+    @property
+    def closes_with(self) -> CloseReason:
+        return CloseReason(self.value)
+
+
+class LeaveRefused(ValueError):
+    """`str()` says in Chinese why the child cannot leave the register so."""
+
+
+def check_leave(
+    reason: LeaveReason, on: date, birth: date, registered_on: date, today: date, note: str = ""
+) -> None:
+    """A leave (离册) is dated between the registration and today; leaving as 年满18周岁 is dated
+    on or after the 18th birthday; "其他" needs a note saying what happened."""
+    reason = LeaveReason(reason)
+    if on > today:
+        raise LeaveRefused("离册日期不能晚于今天")
+    if on < registered_on:
+        raise LeaveRefused(f"离册日期不能早于登记日期 {registered_on:%Y-%m-%d}")
+    adult = birthday(birth, CHILD_MAX_AGE)
+    if reason is LeaveReason.TURNED_18 and on < adult:
+        raise LeaveRefused(f"儿童于 {adult:%Y年%m月%d日} 年满 18 周岁，离册日期不能早于这一天")
+    if reason is LeaveReason.OTHER and not note.strip():
+        raise LeaveRefused("离册原因为“其他”时请写明说明")
+
+
+def adult_birth_limit(day: date) -> date:
+    """Children born after this day are under 18 on `day` (for SQL: birth_date > limit)."""
+    try:
+        return day.replace(year=day.year - CHILD_MAX_AGE)
+    except ValueError:  # 29 February: born on 28 February turns 18 on the 28th
+        return date(day.year - CHILD_MAX_AGE, 2, 28)
+
+
+def on_register(
+    registered_on: date, status: str, left_on: date | None, birth: date, day: date
+) -> bool:
+    """Whether a child counts on the register on `day`: registered by then, not left by then
+    (left on `left_on`: the day of leaving is the first day off the register), and under 18 on
+    that day (a child who turned 18 counts no more, even before the leave is recorded)."""
+    if registered_on > day or birth > day:
+        return False
+    if status == LEFT_REGISTER and left_on is not None and left_on <= day:
+        return False
+    return day < birthday(birth, CHILD_MAX_AGE)
+
+
+@dataclass(frozen=True)
+class LeaveProposal:
+    reason: LeaveReason
+    on: date  # the day the leave would be dated
+    text: str
+
+
+def leave_proposal(
+    birth: date,
+    findings: Iterable[Finding],
+    recorded: Iterable[ChildCategory],
+    facts: ChildFacts,
+    open_cases: int,
+    today: date,
+) -> LeaveProposal | None:
+    """Whether the register should propose that this child leave it, and why:
+
+    - the 18th birthday has come (always: the open cases close as 年满18周岁);
+    - every category the child held has ended (none holds, none will hold on a known later day,
+      and some category was recorded or some condition has lapsed) and no case is open: a child
+      still in a protection case stays until the case is closed."""
+    adult = birthday(birth, CHILD_MAX_AGE)
+    if today >= adult:
+        cases = f"，{open_cases} 件在办个案将以“年满18周岁”结案" if open_cases else ""
+        return LeaveProposal(
+            LeaveReason.TURNED_18, adult, f"已于 {adult:%Y-%m-%d} 年满 18 周岁{cases}"
+        )
+    items = tuple(findings)
+    if any(f.holds or (f.eligible_from is not None and f.eligible_from > today) for f in items):
+        return None
+    lapsed: list[tuple[date, str]] = []
+    for who, conds in (("父亲", facts.father), ("母亲", facts.mother), ("", facts.child)):
+        for c in conds:
+            st = condition_status(c)
+            if st.counts and st.lapses_on is not None and st.lapses_on <= today:
+                lapsed.append((st.lapses_on, f"{who}{c.kind}"))
+    if not (frozenset(recorded) or lapsed) or open_cases:
+        return None
+    on = max((d for d, _ in lapsed), default=today)
+    what = "、".join(t for _, t in sorted(lapsed)) or "已登记的类别"
+    return LeaveProposal(LeaveReason.NO_CATEGORY, on, f"{what}已结束，目前不符合任何保障类别")
 
 
 class VisitMethod(StrEnum):

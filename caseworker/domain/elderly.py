@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
+from caseworker.domain import schedule as schedule_rules
 from caseworker.domain.idnumber import age_on
 
 ROSTER_MIN_AGE = 60
@@ -137,3 +138,52 @@ def encode_categories(categories: Iterable[Category]) -> str:
 
 def decode_categories(stored: str | None) -> frozenset[Category]:
     return frozenset(Category(p) for p in (stored or "").split(CATEGORY_SEPARATOR) if p)
+
+
+# -- major changes (high-risk triggers) ----------------------------------------------------------
+
+
+class MajorChange(StrEnum):
+    """A major change in an elderly person's situation (DOMAIN.md: a fall, a hospital stay,
+    losing the carer, no reachable family): a visit is due within 24 hours of it becoming known,
+    and the 高风险 tier is proposed."""
+
+    FALL = "跌倒"
+    HOSPITAL = "住院"
+    CARER_LOST = "失去照料人"
+    FAMILY_UNREACHABLE = "家属联系不上"
+
+
+class ChangeSource(StrEnum):
+    """Where a major change was recorded."""
+
+    VISIT = "探访记录"
+    REFERRAL = "转介结果"
+    STATUS = "状态变更"
+    DIRECT = "单独登记"
+
+
+# Within 24 hours: visits are dated by day, so the visit is due on the day after the change
+# became known (a visit on that day or the next answers it). The schedule rule holds the number.
+MAJOR_CHANGE_DUE_DAYS = schedule_rules.MAJOR_CHANGE_DUE_DAYS
+
+
+def major_change_due(known_on: date) -> date:
+    """The day a visit is due after a major change that became known on `known_on`."""
+    return known_on + timedelta(days=MAJOR_CHANGE_DUE_DAYS)
+
+
+def answers_change(visit_on: date, known_on: date, visit_is_source: bool) -> bool:
+    """Whether a completed visit answers a major change: dated on or after the day the change
+    became known, and not the visit that reported it (that visit found the change; the next one
+    sees how the person is after it)."""
+    return not visit_is_source and visit_on >= known_on
+
+
+def tier_after_change(current: Tier) -> TierSuggestion | None:
+    """The tier proposed after a major change: 高风险, unless the person is already there."""
+    if current is Tier.HIGH_RISK:
+        return None
+    return TierSuggestion(
+        Tier.HIGH_RISK, "近期发生重大变化（跌倒、住院、失去照料人或家属联系不上）"
+    )

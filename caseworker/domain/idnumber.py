@@ -49,10 +49,17 @@ def check_char(first17: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Full-width to ASCII, strip spaces, upper-case the X. No validation."""
+    """Full-width to ASCII, strip spaces, upper-case the X, drop a leading apostrophe (Excel's
+    mark for "text", kept by files exported from other systems: '320102194803154734). No
+    validation."""
     cleaned = text.translate(_FULLWIDTH)
     cleaned = re.sub(r"[\s\u3000]+", "", cleaned)
+    if cleaned.startswith(_TEXT_MARKS):
+        cleaned = cleaned[1:]
     return cleaned.upper()
+
+
+_TEXT_MARKS = ("'", "＇", "‘", "’", "`")
 
 
 def age_on(birth: date, day: date) -> int:
@@ -84,7 +91,7 @@ def parse(text: str, today: date | None = None) -> IdNumber:
     """
     if text is None:
         raise InvalidIdNumber("身份证号不能为空")
-    raw = text.strip()
+    raw = text.strip().lstrip("'＇‘’`")
     value = normalise(text)
     if not value:
         raise InvalidIdNumber("身份证号不能为空")

@@ -99,6 +99,12 @@ DEFAULT_CATALOGUE: tuple[CatalogueItem, ...] = (
 )
 
 
+def is_whole(value: object) -> bool:
+    """Money (fen) and quantities (hundredths) are whole numbers: never a float (100.5 would be
+    stored as a decimal in a money column), a bool (True is 1 to Python) or text."""
+    return type(value) is int
+
+
 def check_catalogue_item(item: CatalogueItem) -> None:
     """Refuse an item the district could not mean; ValueError with a Chinese reason."""
     if not item.code.strip() or len(item.code) > 16:
@@ -107,9 +113,9 @@ def check_catalogue_item(item: CatalogueItem) -> None:
         raise ValueError("项目名称不能为空，最长 60 个字")
     if not item.unit.strip() or len(item.unit) > 8:
         raise ValueError("计量单位不能为空，最长 8 个字")
-    if not 0 < item.price_fen <= MAX_PRICE_FEN:
+    if not (is_whole(item.price_fen) and 0 < item.price_fen <= MAX_PRICE_FEN):
         raise ValueError(f"{item.name}：单价应大于 0 且不超过 {yuan(MAX_PRICE_FEN)} 元")
-    if item.cap_fen < 0 or item.cap_fen > item.price_fen:
+    if not is_whole(item.cap_fen) or item.cap_fen < 0 or item.cap_fen > item.price_fen:
         raise ValueError(f"{item.name}：补贴上限应在 0 到单价（{yuan(item.price_fen)} 元）之间")
     if not item.basic and item.cap_fen:
         raise ValueError(f"{item.name}：可选项目由家庭自费，不设政府补贴上限")
@@ -384,9 +390,11 @@ def check_transition(
     *,
     acting_staff_id: str | None = None,
     assessed_by_id: str | None = None,
+    assessor_ids: Iterable[str | None] = (),
 ) -> Step:
     """The step after `action`, or TransitionRefused saying why not. `permissions` None is the
-    system actor. A supervisor cannot approve an assessment they made themselves."""
+    system actor. A supervisor cannot approve an assessment they made themselves: the assessors
+    are whoever recorded it (`assessors`), not only who pressed 提交评估."""
     if action not in TRANSITIONS:
         raise TransitionRefused(f"“{action.value}”不是改造流程中的一步")
     t = TRANSITIONS[action]
@@ -403,10 +411,63 @@ def check_transition(
     if (
         action is Action.APPROVE
         and acting_staff_id is not None
-        and acting_staff_id == assessed_by_id
+        and acting_staff_id in assessors(assessed_by_id, assessor_ids)
     ):
-        raise TransitionRefused("入户评估是您本人做的，不能自己审批，请由另一位科长审批")
+        raise TransitionRefused(
+            "入户评估（改造项目或评估结论）是您本人登记的，不能自己审批，请由另一位科长审批"
+        )
     return t.target
+
+
+def assessors(submitted_by: str | None, line_recorders: Iterable[str | None]) -> frozenset[str]:
+    """Who made an assessment: whoever recorded its lines (the items, quantities and rooms of
+    the site visit, each line keeping who added or last changed it) and whoever recorded its
+    conclusion and date (提交评估). None of them may approve it."""
+    return frozenset(i for i in (submitted_by, *line_recorders) if i)
+
+
+# -- photos --------------------------------------------------------------------------------------
+
+
+class PhotoStage(StrEnum):
+    BEFORE = "改造前"
+    AFTER = "改造后"
+
+
+@dataclass(frozen=True)
+class PhotoCount:
+    """The case's photos as the photo rule sees them."""
+
+    before: int  # 改造前 photos
+    after_by_item: dict[str, int]  # 改造后 photos naming each item (item id → count)
+
+
+def missing_photos(
+    stage: PhotoStage, items: Sequence[tuple[str, str]], photos: PhotoCount, waived: str
+) -> str:
+    """Why the step that needs `stage` photos cannot be taken yet ("" when it can).
+
+    提交评估 needs at least one 改造前 photo (the home as found); 验收通过 needs, for every
+    assessed item (`items`: id and name), an 改造后 photo naming that item. A supervisor's
+    recorded reason (`waived`, e.g. the household refused photos) stands in for them."""
+    if waived.strip():
+        return ""
+    if stage is PhotoStage.BEFORE:
+        if photos.before:
+            return ""
+        return "还没有改造前照片：请先添加入户评估时拍的照片，或由科长登记不拍照片的原因"
+    lacking = [name for item_id, name in items if not photos.after_by_item.get(item_id)]
+    if not lacking:
+        return ""
+    shown = "、".join(lacking[:5]) + (f"等 {len(lacking)} 项" if len(lacking) > 5 else "")
+    return (
+        f"以下改造项目还没有改造后照片：{shown}。请添加照片并注明项目，或由科长登记不拍照片的原因"
+    )
+
+
+def waiver_text(reason: str, who: str, on: date) -> str:
+    """How a waived photo requirement is stored and shown: the reason, who, when."""
+    return f"{reason.strip()}（{who}，{on:%Y-%m-%d}）"
 
 
 def allowed_actions(
@@ -415,11 +476,14 @@ def allowed_actions(
     *,
     acting_staff_id: str | None = None,
     assessed_by_id: str | None = None,
+    assessor_ids: Iterable[str | None] = (),
 ) -> list[Action]:
     """The actions a person with these permissions may take from `step` (for the buttons): what
-    `check_transition` would accept, so no button is offered only to be refused (approving
-    one's own assessment is not offered)."""
-    own_assessment = acting_staff_id is not None and acting_staff_id == assessed_by_id
+    `check_transition` would accept, so no button is offered only to be refused (approving an
+    assessment one recorded is not offered)."""
+    own_assessment = acting_staff_id is not None and acting_staff_id in assessors(
+        assessed_by_id, assessor_ids
+    )
     return [
         a
         for a, t in TRANSITIONS.items()
@@ -434,8 +498,3 @@ def days_overdue(planned_end: date | None, today: date) -> int:
     if planned_end is None or today <= planned_end:
         return 0
     return (today - planned_end).days
-
-
-class PhotoStage(StrEnum):
-    BEFORE = "改造前"
-    AFTER = "改造后"

@@ -8,6 +8,10 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
+# A visit is due within 24 hours of a major change becoming known: visits are dated by day, so
+# on the next day (caseworker.domain.elderly re-exports it with the change vocabulary).
+MAJOR_CHANGE_DUE_DAYS = 1
+
 
 def next_due(
     *,
@@ -16,6 +20,7 @@ def next_due(
     last_visit_on: date | None,
     interval_days: int,
     proposed_next: date | None = None,
+    change_known_on: date | None = None,
 ) -> date | None:
     """The date the next visit is due, or None when the resident is not scheduled.
 
@@ -24,17 +29,23 @@ def next_due(
     - Otherwise the tier's interval after the last completed visit, or the visitor's proposed
       next visit date from that visit when it is earlier (a proposal never postpones beyond
       the tier's standard).
+    - A major change no visit has answered yet (`change_known_on`: the earliest day such a
+      change became known) makes a visit due the next day when that is earlier: within 24 h
+      (`caseworker.domain.elderly.major_change_due`).
     """
     if interval_days < 1:
         raise ValueError("interval_days must be at least 1")
     if not scheduled:
         return None
     if last_visit_on is None:
-        return enrolled_on
-    standard = last_visit_on + timedelta(days=interval_days)
-    if proposed_next is not None and last_visit_on < proposed_next < standard:
-        return proposed_next
-    return standard
+        due = enrolled_on
+    else:
+        due = last_visit_on + timedelta(days=interval_days)
+        if proposed_next is not None and last_visit_on < proposed_next < due:
+            due = proposed_next
+    if change_known_on is not None:
+        due = min(due, change_known_on + timedelta(days=MAJOR_CHANGE_DUE_DAYS))
+    return due
 
 
 def propose_next_visit(visit_on: date, interval_days: int) -> date:

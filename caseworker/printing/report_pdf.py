@@ -16,6 +16,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -25,13 +26,14 @@ from reportlab.platypus import (
 )
 
 from caseworker.printing.fonts import register
-from caseworker.services.reports import Chart, Report, ReportTable
+from caseworker.services.reports import Chart, Report, ReportSection, ReportTable
 
 PAGE = landscape(A4)
 MARGIN = 14 * mm
 BAR = colors.HexColor("#3b6ea5")
 LOW = colors.HexColor("#c0504d")
 TARGET = colors.HexColor("#e08a00")
+SECRET = colors.HexColor("#c00000")
 
 
 def _cell(value: Any, kind: str) -> str:
@@ -150,18 +152,42 @@ def _table(t: ReportTable, font: str, width: float) -> Table:
     return table
 
 
+class _Confidential(Flowable):
+    """Draws nothing: marks the pages from here on as holding confidential figures (保密), or
+    (`on=False`) ends that run. The page it ends on is still marked: it holds the run's end."""
+
+    def __init__(self, on: bool) -> None:
+        super().__init__()
+        self.on = on
+        self.width = self.height = 0
+
+    def wrap(self, *_args: Any) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        canv: Any = self.canv
+        canv._confidential_now = self.on
+        if self.on:
+            canv._confidential_page = True
+
+
 class _NumberedCanvas(Canvas):
-    """Holds pages until the end so each can say "第 X 页 共 Y 页"."""
+    """Holds pages until the end so each can say "第 X 页 共 Y 页", and stamps 保密 on the pages
+    that hold confidential figures."""
 
     header = ("", "")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
+        self._confidential_now = False
+        self._confidential_page = False
 
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
         self._startPage()
+        # a run of confidential figures that goes on marks the next page too
+        self._confidential_page = self._confidential_now
 
     def save(self) -> None:
         total = len(self._pages)
@@ -180,9 +206,95 @@ class _NumberedCanvas(Canvas):
         self.drawString(MARGIN, h - 9 * mm, left)
         self.drawRightString(w - MARGIN, h - 9 * mm, right)
         self.drawCentredString(w / 2, 7 * mm, f"第 {self._pageNumber} 页 共 {total} 页")
+        if getattr(self, "_confidential_page", False):
+            # centred in the header line, clear of the office's name and the period
+            self.setFillColor(SECRET)
+            self.setStrokeColor(SECRET)
+            self.setLineWidth(1.2)
+            y = h - 10 * mm
+            self.rect(w / 2 - 62, y - 4, 124, 17, stroke=1, fill=0)
+            self.setFont(font, 11)
+            self.drawCentredString(w / 2, y + 0.5, "保密 · 仅限工作使用")
+
+
+def _headline(section: ReportSection, font: str, width: float) -> Table:
+    figures = [[label for label, _ in section.headline], [v for _, v in section.headline]]
+    n = len(section.headline)
+    head = Table(figures, colWidths=[width / n] * n)
+    head.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), font, 7.5),
+                ("FONT", (0, 1), (-1, 1), font, 12),
+                ("TEXTCOLOR", (0, 0), (-1, 0), colors.grey),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("BOX", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 1), (-1, 1), 4),
+            ]
+        )
+    )
+    return head
+
+
+def _table_block(t: ReportTable, font: str, width: float, h3: Any, note: Any) -> list[Any]:
+    """A table with its title and note; a short one stays whole on a page, a long one splits
+    with its header repeated."""
+    block: list[Any] = [Paragraph(t.title, h3), _table(t, font, width)]
+    if t.note:
+        block.append(Paragraph(f"说明：{t.note}", note))
+    return [KeepTogether(block)] if len(t.rows) < 25 else block
+
+
+def _sign_off(report: Report, font: str, width: float) -> Any:
+    """The last page's sign-off: the office's seal, its head, who checked, who filled it in."""
+    style = ParagraphStyle("sign", fontName=font, fontSize=10, leading=15)
+    line = "＿" * 8
+    rows = [
+        [
+            Paragraph(f"填报单位（盖章）：{report.office_name}", style),
+            Paragraph(f"单位负责人（签字）：{line}", style),
+            Paragraph(f"审核人（科长）：{line}", style),
+        ],
+        [
+            Paragraph(f"填表人：{line}", style),
+            Paragraph(f"联系电话：{line}", style),
+            Paragraph("报送日期：＿＿＿＿年＿＿月＿＿日", style),
+        ],
+    ]
+    grid = Table(rows, colWidths=[width * 0.40, width * 0.30, width * 0.30], rowHeights=[30, 30])
+    grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+    seal = Table(
+        [
+            [
+                Paragraph(
+                    "（单位公章）",
+                    ParagraphStyle(
+                        "seal", fontName=font, fontSize=8.5, textColor=colors.grey, alignment=1
+                    ),
+                )
+            ]
+        ],
+        colWidths=[42 * mm],
+        rowHeights=[42 * mm],
+    )
+    seal.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.5, colors.lightgrey),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    seal.hAlign = "LEFT"  # under 填报单位（盖章）, where the stamp goes
+    return KeepTogether([Spacer(1, 10), grid, Spacer(1, 4), seal])
 
 
 def render_report(report: Report) -> bytes:
+    """The report as a PDF: page 1 carries the title, every programme's key figures (主要指标)
+    and the first programme's main table; each section then has its charts and tables and its
+    definitions as numbered footnotes; the children's pages are stamped 保密; the last page
+    ends with lines for the office's seal and its head."""
     font = register()
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -198,53 +310,47 @@ def render_report(report: Report) -> bytes:
     width = PAGE[0] - 2 * MARGIN
     title = ParagraphStyle("t", fontName=font, fontSize=16, leading=22, alignment=1)
     sub = ParagraphStyle("s", fontName=font, fontSize=9, leading=13, alignment=1)
-    h2 = ParagraphStyle("h2", fontName=font, fontSize=12.5, leading=18, spaceBefore=6)
-    h3 = ParagraphStyle("h3", fontName=font, fontSize=10.5, leading=15, spaceBefore=8)
+    h2 = ParagraphStyle(
+        "h2", fontName=font, fontSize=12.5, leading=17, spaceBefore=6, keepWithNext=1
+    )
+    h3 = ParagraphStyle("h3", fontName=font, fontSize=10.5, leading=15, spaceBefore=6)
+    small = ParagraphStyle("sm", fontName=font, fontSize=8.5, leading=12, keepWithNext=1)
     note = ParagraphStyle("n", fontName=font, fontSize=7.5, leading=10.5, textColor=colors.grey)
-    story: list[Any] = [
-        Paragraph(report.title, title),
-        Paragraph(
-            f"统计期：{report.period.first:%Y-%m-%d} 至 {report.until:%Y-%m-%d}　"
-            f"制表日期：{report.generated_on:%Y-%m-%d}",
-            sub,
-        ),
-        Spacer(1, 6),
-    ]
+    foot = ParagraphStyle("f", fontName=font, fontSize=7.5, leading=10.5, leftIndent=10)
+    period_text = (
+        f"统计期：{report.period.first:%Y-%m-%d} 至 {report.until:%Y-%m-%d}"
+        + ("（本期尚未结束，数据截至制表日期）" if report.partial else "")
+        + f"　制表日期：{report.generated_on:%Y-%m-%d}"
+    )
+    story: list[Any] = [Paragraph(report.title, title), Paragraph(period_text, sub), Spacer(1, 4)]
+    # 主要指标: every section's key figures on page 1, as a bureau's report begins (the
+    # children's are the office's totals, which name no child: page 1 is not stamped 保密).
+    story.append(Paragraph("主要指标", small))
     for section in report.sections:
+        block = [Paragraph(section.title, note), _headline(section, font, width), Spacer(1, 3)]
+        story.append(KeepTogether(block))
+    for section in report.sections:
+        if section.confidential:
+            story.append(_Confidential(True))
         story.append(Paragraph(section.title, h2))
-        figures = [[label for label, _ in section.headline], [v for _, v in section.headline]]
-        head = Table(figures, colWidths=[width / len(section.headline)] * len(section.headline))
-        head.setStyle(
-            TableStyle(
-                [
-                    ("FONT", (0, 0), (-1, 0), font, 8),
-                    ("FONT", (0, 1), (-1, 1), font, 13),
-                    ("TEXTCOLOR", (0, 0), (-1, 0), colors.grey),
-                    ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-                    ("BOX", (0, 0), (-1, -1), 0.4, colors.grey),
-                ]
-            )
-        )
-        story += [head, Spacer(1, 6)]
+        tables = list(section.tables)
+        if tables:  # the main table first, so page 1 is used for figures, then the charts
+            story += _table_block(tables[0], font, width, h3, note)
         if section.charts:
             cw = width / len(section.charts)
-            drawings = [chart_drawing(c, cw - 8, 190, font) for c in section.charts]
+            drawings = [chart_drawing(c, cw - 8, 170, font) for c in section.charts]
             story.append(Table([drawings], colWidths=[cw] * len(drawings)))
-        for t in section.tables:
-            block: list[Any] = [Paragraph(t.title, h3), _table(t, font, width)]
-            if t.note:
-                block.append(Paragraph(f"说明：{t.note}", note))
-            story.append(KeepTogether(block) if len(t.rows) < 25 else block[0])
-            if len(t.rows) >= 25:
-                story += block[1:]
-    sign = ParagraphStyle("sign", fontName=font, fontSize=10, leading=16, spaceBefore=18)
-    story.append(
-        Paragraph(
-            f"填报单位：{report.office_name}　　填表人：＿＿＿＿＿＿　　"
-            "审核人（科长）：＿＿＿＿＿＿　　报送日期：＿＿＿＿年＿＿月＿＿日",
-            sign,
-        )
-    )
+        for t in tables[1:]:
+            story += _table_block(t, font, width, h3, note)
+        if section.footnotes:
+            notes = [Paragraph("注：", small)]
+            notes += [
+                Paragraph(f"{i}. {text}", foot) for i, text in enumerate(section.footnotes, 1)
+            ]
+            story.append(KeepTogether(notes))
+        if section.confidential:
+            story.append(_Confidential(False))
+    story.append(_sign_off(report, font, width))
     canvas_cls = type(
         "_ReportCanvas",
         (_NumberedCanvas,),

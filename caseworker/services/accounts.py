@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain import office_code as office_codes
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import COMMUNITY_SCOPED, Actor, Permission, Role
+from caseworker.domain.text import strip_controls
 from caseworker.passwords import hash_password, needs_rehash, verify_password
 from caseworker.services import settings
 from caseworker.services.children import keys as child_keys
@@ -118,12 +119,16 @@ def _check_password(session: Session, password: str) -> None:
     minimum = settings.get(session, "security.min_password_length")
     if len(password) < minimum:
         raise ValidationError(f"密码至少 {minimum} 位", field="password")
+    if not password.strip():
+        raise ValidationError("密码不能全是空格", field="password")
+    if len(set(password.strip())) == 1:
+        raise ValidationError("密码不能是同一个字符重复", field="password")
     if password.isdigit() or password.isalpha():
         raise ValidationError("密码需同时包含字母和数字", field="password")
 
 
 def _clean(text: str, label: str, field: str, max_len: int) -> str:
-    value = " ".join((text or "").split())
+    value = " ".join(strip_controls(text or "").split())
     if not value:
         raise ValidationError(f"请填写{label}", field=field)
     if len(value) > max_len:

@@ -27,6 +27,7 @@ TABLE_LABELS: dict[str, str] = {
     "elderly_visit": "探访记录",
     "elderly_visit_amendment": "探访记录更正",
     "elderly_referral": "转介",
+    "elderly_change": "重大变化",
     # Programme 3 (shown only on a child's own page, to child-protection roles).
     "child": "儿童档案",
     "child_guardian": "父母/监护人",
@@ -110,6 +111,15 @@ FIELD_LABELS: dict[str, str] = {
     "registered_on": "登记日期",
     "categories_note": "类别复核说明",
     "director_staff_id": "儿童主任",
+    "left_reason": "离册原因",
+    "left_note": "离册说明",
+    # Major changes (elderly), retrofit photos waived, who recorded an assessment line.
+    "known_on": "获知日期",
+    "occurred_on": "发生日期",
+    "source": "来源",
+    "recorded_by_name": "登记人",
+    "photos_waived_before": "免改造前照片说明",
+    "photos_waived_after": "免改造后照片说明",
 }
 # The visit form's structured and free-text fields, labelled as on the paper form.
 FIELD_LABELS.update({f.name: f.label for f in CHOICE_FIELDS})
@@ -119,10 +129,20 @@ OP_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
 TABLE_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("elderly_resident", "name"): "姓名",
     ("staff", "name"): "姓名",
+    ("elderly_change", "kind"): "变化",
+    ("elderly_change", "note"): "说明",
 }
 # Bookkeeping not worth a line in the audit view (ids, timestamps, derived sort keys).
 HIDDEN_FIELDS = frozenset(
-    {"id", "created_at", "updated_at", "name_pinyin", "name_letters", "amended_by_id"}
+    {
+        "id",
+        "created_at",
+        "updated_at",
+        "name_pinyin",
+        "name_letters",
+        "amended_by_id",
+        "recorded_by_id",
+    }
 )
 # Fields holding another record's id: shown by that record's name.
 REFERENCE_FIELDS: dict[str, str] = {
@@ -413,11 +433,23 @@ def record_history(
     session: Session, actor: Actor, table_name: str, record_id: str, limit: int = 1000
 ) -> list[AuditRow]:
     """The changes to one record, oldest first (for a record's page), at most `limit` (the
-    newest ones when there are more). Whether the actor may see that record (a community
-    child director's own community) is the calling programme's check; this one checks the
-    programme."""
+    newest ones when there are more). Checks the programme; a child-protection record also
+    its scope (a community child director sees only their own community's children) and the
+    opening is logged, like opening the child's page (so call it in a writer session)."""
     if not actor.can(history_permission(table_name)):
         raise PermissionDenied("没有查看这条记录历史的权限")
+    if table_name.startswith(CONFIDENTIAL_TABLE_PREFIX):
+        from caseworker.services.children._common import open_record
+
+        open_record(session, actor, table_name, record_id)
+    return _history_rows(session, table_name, record_id, limit)
+
+
+def _history_rows(
+    session: Session, table_name: str, record_id: str, limit: int = 1000
+) -> list[AuditRow]:
+    """`record_history` without its checks, for a service that has made them (the child's page
+    loads the child in scope and logs the opening itself)."""
     newest = (
         select(JournalEntry)
         .where(

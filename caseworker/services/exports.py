@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain import idnumber
 from caseworker.domain import schedule as rules
 from caseworker.domain.errors import PermissionDenied, ValidationError
-from caseworker.domain.roles import Actor, Permission
+from caseworker.domain.roles import Actor
 from caseworker.domain.visit_form import VisitStatus
 from caseworker.services import accounts, audit
 from caseworker.services.children import exports as child_rows
@@ -216,15 +216,16 @@ def _audit_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Se
 
 def _conflict_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Sequence[Any]]:
     from caseworker.sync import conflicts
+    from caseworker.sync.conflicts import WHOLE_RECORD
 
-    if not (a.can(Permission.SYNC) or a.can(Permission.RESOLVE_CONFLICTS)):
+    if not conflicts.may_list(a):
         raise PermissionDenied("没有查看同步冲突的权限")
     for c in conflicts.list_conflicts(s, a, status=None):
         yield (
             c.detected_at,
             audit.TABLE_LABELS.get(c.table_name, c.table_name),
             c.record_id,
-            audit.FIELD_LABELS.get(c.field, c.field),
+            audit.FIELD_LABELS.get(c.field, c.field) or WHOLE_RECORD,
             c.reason_label,
             "" if c.kept_value is None else str(c.kept_value),
             "" if c.lost_value is None else str(c.lost_value),

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.hlc import Hlc
-from caseworker.domain.roles import Actor, Permission
+from caseworker.domain.roles import COMMUNITY_SCOPED, Actor, Permission
 from caseworker.sync import derived, tables
 from db.base import utcnow
 from db.sync_models import SyncConflict
@@ -27,7 +27,10 @@ REASONS = {
     "locked": "记录已完成（锁定），不接受同步修改",
     "future": "对方电脑时钟超前，修改暂不采用（时钟追上后自动采用）",
     "scope": "记录不属于发来修改的街道，修改未采用",
+    "invalid": "发来的值不合要求（格式、类型、长度或含控制字符），修改未采用",
+    "number": "编号与另一条记录重复，区里已改为新编号（原编号见被覆盖的值）",
 }
+WHOLE_RECORD = "（整条记录）"  # the field shown for a new record kept out whole (field "")
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,56 @@ PROGRAMME_TABLES = {
 }
 
 
+def may_list(actor: Actor) -> bool:
+    """Who may read the conflicts list: those who sync or resolve, and a community child
+    director (read only, their own community's children: `_visible`)."""
+    return (
+        actor.can(Permission.SYNC)
+        or actor.can(Permission.RESOLVE_CONFLICTS)
+        or (actor.role in COMMUNITY_SCOPED and actor.can(Permission.CHILD_VIEW))
+    )
+
+
 def _require(actor: Actor) -> None:
-    if not (actor.can(Permission.SYNC) or actor.can(Permission.RESOLVE_CONFLICTS)):
+    if not may_list(actor):
         raise PermissionDenied("没有查看同步冲突的权限")
+
+
+# Each child table's way to its child: (the column holding the child's id, or the case id).
+_CHILD_OF: dict[str, str] = {
+    "child": "id",
+    "child_guardian": "child_id",
+    "child_condition": "child_id",
+    "child_case": "child_id",
+    "child_visit": "child_id",
+    "child_view_log": "child_id",
+    "child_case_event": "case_id",
+    "child_plan_service": "case_id",
+}
+
+
+def _in_community(community_id: str | None):  # -> ColumnElement[bool]
+    """SQL: the conflict's record is a child record of `community_id` (a community-scoped
+    actor's narrowing; a table not listed here, such as the office's key, is never shown)."""
+    from db.children import Child, ChildCase
+
+    if not community_id:
+        return false()
+    children = select(Child.id).where(Child.community_id == community_id)
+    cases = select(ChildCase.id).where(ChildCase.child_id.in_(children))
+    parts = []
+    for table_name, column in _CHILD_OF.items():
+        t = tables.info(table_name)
+        if t is None:
+            continue
+        if column == "id":
+            owned = children
+        else:
+            owned = select(t.table.c.id).where(
+                t.table.c[column].in_(cases if column == "case_id" else children)
+            )
+        parts.append(and_(SyncConflict.table_name == table_name, SyncConflict.record_id.in_(owned)))
+    return or_(*parts)
 
 
 def _visible(actor: Actor, status: str | None):  # -> Select[tuple[SyncConflict]]
@@ -96,6 +146,10 @@ def _visible(actor: Actor, status: str | None):  # -> Select[tuple[SyncConflict]
     for prefix, permission in PROGRAMME_TABLES.items():
         if not actor.can(permission):
             q = q.where(SyncConflict.table_name.not_like(f"{prefix}%"))
+    if actor.role in COMMUNITY_SCOPED:
+        # A community's child director sees only their community's children's records, and
+        # nothing else (an office-wide record, a staff or a setting, is not theirs to read).
+        q = q.where(_in_community(actor.community_id))
     return q
 
 
@@ -134,6 +188,12 @@ def resolve(session: Session, actor: Actor, conflict_id: int, action: str) -> Co
     if row.status != "open":
         raise ValidationError("这条冲突已经处理过了")
     if action == "reverse":
+        if row.reason == "invalid":
+            raise ValidationError("发来的值不合要求，不能写回；只能保留现值")
+        if row.reason == "number":
+            raise ValidationError("编号由区里统一改过，不能恢复原编号（原编号已属于另一条记录）")
+        if not row.field:
+            raise ValidationError("未采用的是整条新增记录，不能在这里恢复；请在区里核实后重新录入")
         t = tables.info(row.table_name)
         if t is None or row.field not in t.fields:
             raise ValidationError("本程序不认识这条冲突涉及的数据表或字段")

@@ -1,5 +1,6 @@
 """Local derived columns that a merge must bring up to date (they are not journaled, so they do
-not travel): today the elderly visit schedule (next due date, last visit, effective visit date)."""
+not travel): today the elderly visit schedule (next due date, last visit, effective visit date),
+which visits, amendments and major changes move."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from caseworker.services.elderly import schedule
-from db.elderly import ElderlyVisit, ElderlyVisitAmendment
+from db.elderly import ElderlyChange, ElderlyVisit, ElderlyVisitAmendment
 
 _SCHEDULE_SETTINGS = ("visit.interval_days.",)
 
@@ -46,6 +47,12 @@ class Pending:
         for part in _chunks(visits):
             self.residents.update(
                 conn.execute(select(V.resident_id).where(V.id.in_(part))).scalars()
+            )
+        # A major change makes a visit due the next day: its person's due date moves.
+        C = ElderlyChange
+        for part in _chunks(touched.get("elderly_change", ())):
+            self.residents.update(
+                conn.execute(select(C.resident_id).where(C.id.in_(part))).scalars()
             )
         # A changed visit interval moves every resident's due date: then recompute them all.
         if not self.everyone:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, String, func, insert, select, type_coerce, update
+from sqlalchemy import Connection, String, delete, func, insert, select, type_coerce, update
 
 from caseworker.sync import bundle, crypto, merge, photos
 from caseworker.sync.errors import SyncCancelled, SyncRefused
@@ -364,6 +364,22 @@ def store_acks(conn: Connection, peer_id: str, vector: dict[str, str]) -> None:
             conn.execute(insert(t).values(peer=peer_id, origin=origin, hlc=hlc))
         elif hlc > current[origin]:
             conn.execute(update(t).where(t.c.peer == peer_id, t.c.origin == origin).values(hlc=hlc))
+
+
+def replace_acks(conn: Connection, peer_id: str, vector: dict[str, str]) -> None:
+    """`peer_id` holds exactly what `vector` says (a restored office: its acknowledgements go
+    back, and an origin it does not name is one it holds nothing of)."""
+    if len(vector) > MAX_ORIGINS:
+        raise SyncRefused("数据包中的确认信息不对（设备过多），未做任何改动。")
+    t = SyncAck.__table__
+    conn.execute(delete(t).where(t.c.peer == peer_id))
+    rows = [
+        {"peer": peer_id, "origin": o, "hlc": h}
+        for o, h in vector.items()
+        if isinstance(o, str) and isinstance(h, str) and len(o) <= 36 and len(h) <= 24
+    ]
+    if rows:
+        conn.execute(insert(t), rows)
 
 
 def acks_of(conn: Connection, peer_id: str) -> dict[str, str]:

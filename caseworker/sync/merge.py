@@ -29,6 +29,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from caseworker.domain.hlc import ZERO, Hlc
+from caseworker.domain.text import strip_controls
 from caseworker.sync import tables
 from caseworker.sync.errors import SyncRefused
 from db.base import utcnow
@@ -37,6 +38,8 @@ from db.models import JournalEntry, LocalMeta
 from db.sync_models import SyncConflict, SyncDuplicate
 
 DAY_MS = 86_400_000
+INVALID = "invalid"  # a value this program cannot hold (not JSON, wrong type, too long)
+SHOWN_RAW = 500  # characters of a refused value's text kept for the reviewer
 CHUNK = 5000
 COLUMNS = CHANGE_COLUMNS
 _OPS = frozenset({"insert", "update", "delete"})
@@ -158,26 +161,54 @@ def apply_stream(
 
 
 def parse_changes(rows: Sequence[Sequence[Any]]) -> list[Change]:
-    """Validate the shape of received changes against this program's schema."""
+    """Validate the shape of received changes against this program's schema: every column of
+    the type and size this program writes (a value's JSON text is a string, or absent), known
+    tables and fields. A row of the wrong shape refuses the bundle: no honest program writes it.
+    The values themselves are read one by one in `plan` (a value that does not fit is refused
+    alone, into the conflicts list)."""
     out: list[Change] = []
     reg = tables.registry()
     make = Change._make
     hlc_ok = _HLC.fullmatch
+    iso = datetime.fromisoformat
     try:
         for r in rows:
             c = make(r)
+            cid, tx, hlc, dev, aid, aname, tname, rid, _op, fld, old, new, at = c
+            # inline: this runs on every change of every bundle
+            if not (
+                type(cid) is str
+                and type(tx) is str
+                and type(dev) is str
+                and type(rid) is str
+                and type(aname) is str
+                and type(tname) is str
+                and type(at) is str
+                and 0 < len(cid) <= 36
+                and 0 < len(tx) <= 36
+                and 0 < len(dev) <= 36
+                and 0 < len(rid) <= 36
+                and len(aname) <= 60
+                and len(at) <= 32
+                and (aid is None or (type(aid) is str and len(aid) <= 36))
+                and (fld is None or (type(fld) is str and len(fld) <= 60))
+                and (old is None or type(old) is str)
+                and (new is None or type(new) is str)
+                and hlc_ok(hlc)
+            ):
+                raise ValueError(cid)
+            iso(at)  # a journal time this program wrote; ValueError otherwise
             t = reg.get(c.table_name)
             if t is None:
                 raise SyncRefused(
-                    f"数据包含有本程序不认识的数据表“{c.table_name}”，请先升级工作台。未做任何改动。"
+                    f"数据包含有本程序不认识的数据表“{c.table_name[:60]}”，请先升级工作台。"
+                    "未做任何改动。"
                 )
             if c.op not in _OPS or (c.op != "insert" and c.field not in t.fields):
                 raise SyncRefused(
-                    f"数据包含有本程序不认识的字段“{c.table_name}.{c.field}”，请先升级工作台。"
-                    "未做任何改动。"
+                    f"数据包含有本程序不认识的字段“{c.table_name}.{str(c.field)[:60]}”，"
+                    "请先升级工作台。未做任何改动。"
                 )
-            if not hlc_ok(c.hlc):
-                raise ValueError(c.hlc)
             out.append(c)
     except (TypeError, ValueError):
         raise SyncRefused("数据包中的变更记录格式不对，未做任何改动。") from None
@@ -223,6 +254,22 @@ def _seen(conn: Connection, changes: Iterable[Change]) -> tuple[set[str], set[st
 
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def _readable(*texts: str | None) -> bool:
+    try:
+        for text in texts:
+            if text is not None:
+                _DECODER.decode(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _shown_raw(text: str | None) -> str | None:
+    """What the reviewer sees of a value refused as unreadable: its text, cut short, with any
+    control characters taken out."""
+    return None if text is None else strip_controls(text[:SHOWN_RAW])
 
 
 def _plain(value: Any) -> Any:
@@ -287,6 +334,10 @@ def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[s
             j.c.tx_id,
         ).where(j.c.table_name == t.name, j.c.record_id.in_(part))
         for rid, op, fname, hlc, dev, cid, actor, old, new, tx in conn.execute(q):
+            if (op != "insert" or t.lockable) and not _readable(old, new):
+                # a text a hub stored before each value was read on its own (`_loads_each`):
+                # it decides nothing, as if it had been kept out then
+                continue
             rec = state[rid]
             key = (hlc, dev, cid)
             if t.lockable:
@@ -366,16 +417,18 @@ def _plan(
         by_table[c.table_name][c.record_id].append(c)
     reg = tables.registry()
     now = utcnow()
-    new_values = _bulk_loads(fresh, 11)
+    new_values, unreadable = _loads_each(fresh, 11)
+    old_values, unreadable_old = _loads_each(fresh, 10)
     ctx = _Ctx(
         result,
         bundle_id,
         now,
         future,
         new_values,
-        _bulk_loads(fresh, 10),
+        old_values,
         quarantined,
         refuse(fresh, new_values) if refuse is not None else {},
+        unreadable | unreadable_old,
     )
     for tname in sorted(by_table, key=lambda n: reg[n].order):
         t = reg[tname]
@@ -396,17 +449,25 @@ def _plan(
     return result
 
 
-def _bulk_loads(changes: list[Change], index: int) -> dict[str, Any]:
-    """Decode one JSON column of every change with a single json.loads (much faster than one
-    call per value); a missing value stays absent."""
-    present = [c for c in changes if c[index] is not None]
-    try:
-        values = json.loads("[" + ",".join(c[index] for c in present) + "]")
-    except ValueError:
-        raise SyncRefused("数据包中的变更值格式不对，未做任何改动。") from None
-    if len(values) != len(present):
-        raise SyncRefused("数据包中的变更值格式不对，未做任何改动。")
-    return {c.change_id: v for c, v in zip(present, values, strict=True)}
+def _loads_each(changes: list[Change], index: int) -> tuple[dict[str, Any], set[str]]:
+    """Decode one JSON column of every change, each text on its own (texts joined before
+    parsing could hide values that are not JSON alone: `"a","b"` then `"c` then `d"`); a missing
+    value stays absent. Returns the values and the ids of changes whose text is not JSON."""
+    values: dict[str, Any] = {}
+    unreadable: set[str] = set()
+    decode = _DECODER.decode
+    for c in changes:
+        text = c[index]
+        if text is None:
+            continue
+        try:
+            values[c.change_id] = decode(text)
+        except (ValueError, RecursionError):
+            unreadable.add(c.change_id)
+    return values, unreadable
+
+
+_DECODER = json.JSONDecoder()
 
 
 @dataclass
@@ -419,6 +480,7 @@ class _Ctx:
     old: dict[str, Any]
     quarantined: set[str]
     refusals: dict[str, str]
+    unreadable: set[str]  # changes whose value text is not JSON
     refused_ids: set[str] = field(default_factory=set)
 
     def journal(self, c: Change) -> None:
@@ -484,71 +546,63 @@ class _Ctx:
         return True
 
     def gate(self, t: tables.TableInfo, rec: _Record, c: Change) -> _Event | None:
-        """The checks every change passes before it is merged: kept out by the caller (scope),
-        held back (a clock from the future) or released. None when the change stops here."""
-        assignments = self._assignments(t, c)
-        if not self._admitted(t, rec, c, assignments):
+        """The checks every change passes before it is merged: a value this replica cannot
+        hold, kept out by the caller (scope), held back (a clock from the future) or released.
+        None when the change stops here."""
+        assignments = self._assignments(t, rec, c)
+        if assignments is None or not self._admitted(t, rec, c, assignments):
             return None
         return _Event(c.key, c.tx_id, c.op == "insert", assignments, c.actor_name, c)
 
-    def _assignments(self, t: tables.TableInfo, c: Change) -> list[tuple[str, Any, bool, Any]]:
-        if c.op == "insert":
-            values = self.new.get(c.change_id)
-            if not isinstance(values, dict) or not set(values) <= t.fields:
-                raise SyncRefused(
-                    f"数据包中“{t.name}”的新增记录字段不对，请先升级工作台。未做任何改动。"
-                )
-            out = [(k, v, False, None) for k, v in values.items()]
-        else:
-            # an update's old_value is JSON null exactly when the old value was NULL
-            out = [(str(c.field), self.new.get(c.change_id), True, self.old.get(c.change_id))]
-        bad = t.bad_value((name, value) for name, value, _h, _o in out)
-        if bad is not None:
-            raise SyncRefused(
-                f"数据包中“{t.name}”的字段“{bad}”的值不合要求（类型、长度或不能为空），"
-                "整个数据包未导入，未做任何改动。"
-            )
+    def _assignments(
+        self, t: tables.TableInfo, rec: _Record, c: Change
+    ) -> list[tuple[str, Any, bool, Any]] | None:
+        """The (field, value, has_old, old) a change sets, each value checked against its
+        column; None when the change is refused whole: into the conflicts list (reason
+        `invalid`), never refusing the rest of the bundle, whatever its sender sent."""
+        out: list[tuple[str, Any, bool, Any]] | None = None
+        if c.change_id not in self.unreadable:
+            if c.op == "insert":
+                values = self.new.get(c.change_id)
+                if isinstance(values, dict) and set(values) <= t.fields:
+                    out = [(k, v, False, None) for k, v in values.items()]
+            else:
+                # an update's old_value is JSON null exactly when the old value was NULL
+                out = [(str(c.field), self.new.get(c.change_id), True, self.old.get(c.change_id))]
+            if out is not None and t.bad_value((n, v) for n, v, _h, _o in out) is not None:
+                out = None
+        if out is None:
+            self.refuse_whole(t, rec, c, INVALID, _shown_raw(c.new_value))
         return out
+
+    def refuse_whole(
+        self, t: tables.TableInfo, rec: _Record, c: Change, reason: str, lost: Any
+    ) -> None:
+        """A change kept out whole is one entry of the conflicts list, whatever the number of
+        fields it sets (an insert: field "", the whole record as the lost value), remembered by
+        its change id so that it is skipped when it comes again."""
+        me = (c.hlc, c.device_id, c.actor_name)
+        name = "" if c.op == "insert" else str(c.field)
+        kept = None if c.op == "insert" else rec.values.get(name)
+        self.conflict(t, c, name, reason, kept, lost, me, ("", "", ""), refused=True)
+        self.result.refused += 1
+        self.result.refused_reasons[f"{t.name}:{reason}"] += 1
 
     def _admitted(
         self, t: tables.TableInfo, rec: _Record, c: Change, assignments: list[Any]
     ) -> bool:
-        me = (c.hlc, c.device_id, c.actor_name)
         reason = self.refusals.get(c.change_id)
-        if reason is not None:
-            for name, value, _has_old, _old in assignments:
-                self.conflict(
-                    t,
-                    c,
-                    str(name),
-                    reason,
-                    rec.values.get(str(name)),
-                    value,
-                    me,
-                    ("", "", ""),
-                    refused=True,
-                )
-            self.result.refused += 1
-            self.result.refused_reasons[f"{t.name}:{reason}"] += 1
-            return False
-        if c.hlc > self.future:
+        if reason is None and c.hlc > self.future:
             if c.change_id in self.quarantined:  # still in the future: keep holding it back
                 self.result.skipped += 1
                 return False
-            for name, value, _has_old, _old in assignments:
-                self.conflict(
-                    t,
-                    c,
-                    str(name),
-                    "future",
-                    rec.values.get(str(name)),
-                    value,
-                    me,
-                    ("", "", ""),
-                    refused=True,
-                )
-            self.result.refused += 1
-            self.result.refused_reasons[f"{t.name}:future"] += 1
+            reason = "future"
+        if reason is not None:
+            if c.op == "insert":
+                lost: Any = {n: v for n, v, _h, _o in assignments}
+            else:
+                lost = assignments[0][1]
+            self.refuse_whole(t, rec, c, reason, lost)
             return False
         if c.change_id in self.quarantined:
             self.result.released.append(c.change_id)
@@ -661,8 +715,8 @@ class _Ctx:
     def merge(self, t: tables.TableInfo, rec: _Record, c: Change) -> None:
         """Merge one change of a record that cannot be locked: the latest clock wins per field."""
         me = (c.hlc, c.device_id, c.actor_name)
-        assignments = self._assignments(t, c)
-        if not self._admitted(t, rec, c, assignments):
+        assignments = self._assignments(t, rec, c)
+        if assignments is None or not self._admitted(t, rec, c, assignments):
             return
         values = dict((n, v) for n, v, _h, _o in assignments) if c.op == "insert" else {}
         if not rec.exists:

@@ -15,13 +15,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.hlc import Hlc
 from caseworker.domain.roles import Actor, Permission
+from caseworker.services import numbers
 from caseworker.services.retrofit.photo_store import PhotoStore
-from caseworker.sync import bundle, derived, enrollment, exchange, merge, photos, tables
+from caseworker.sync import (
+    bundle,
+    derived,
+    enrollment,
+    exchange,
+    merge,
+    moved,
+    photos,
+    restored,
+    tables,
+)
 from caseworker.sync.errors import SyncRefused
 from caseworker.sync.exchange import Cancelled, ExportResult, Progress
 from caseworker.sync.identity import (
@@ -39,9 +50,12 @@ from db.base import utcnow
 from db.journal import HLC_KEY
 from db.models import JournalEntry, LocalMeta, Office
 from db.schema import known_revisions
-from db.sync_models import SyncBundle, SyncDuplicate, SyncTransfer
+from db.sync_models import SyncBundle, SyncConflict, SyncDuplicate, SyncTransfer
 
 DAY_MS = 86_400_000
+CHUNK = 500
+# who renumbers a colliding number at the hub (caseworker/district/renumber.py)
+RENUMBERED_BY = Actor.system("重号改号").display_name
 DISTRICT_TIME = "sync.district_time_ms"
 CLOCK_SKEW = "sync.clock_skew_ms"
 
@@ -103,6 +117,12 @@ class PendingInfo:
     oldest: datetime | None = None
     unacknowledged_bundles: int = 0
     capped: bool = False  # more than `changes` wait (counted up to a cap: by_table is empty)
+    # restored from a backup, and the district has not sent back what the restore lost yet
+    restore_waiting: restored.RestoreWaiting | None = None
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.changes and not self.unacknowledged_bundles and not self.restore_waiting
 
 
 @dataclass(frozen=True)
@@ -201,10 +221,20 @@ def enroll(ws: Workspace, path: Path, passphrase: str) -> EnrollResult:
 # -- export --------------------------------------------------------------------------------------
 
 
+def own_devices(conn: Connection, ws: Workspace) -> list[str]:
+    """The journal device ids this workspace writes or wrote with: the current one first, then
+    those a restore retired (newest first; see `restored`)."""
+    return [ws.device_id, *reversed(restored.retired_devices(conn))][: restored.MAX_RETIRED + 1]
+
+
 def _pending_where(conn: Connection, ws: Workspace, district: str):  # -> ColumnElement[bool]
+    """This workspace's own changes the district has not acknowledged: after a restore, also
+    those of its retired devices that were never acknowledged (the backup held them unsent)."""
     j = JournalEntry.__table__
-    acked = exchange.acks_of(conn, district).get(ws.device_id, "")
-    return and_(j.c.device_id == ws.device_id, j.c.hlc > acked)
+    acks = exchange.acks_of(conn, district)
+    return or_(
+        *(and_(j.c.device_id == d, j.c.hlc > acks.get(d, "")) for d in own_devices(conn, ws))
+    )
 
 
 def export_bundle(
@@ -231,9 +261,11 @@ def export_bundle(
         extras = {
             "have": exchange.have_vector(conn),
             "imported": exchange.received_ids(conn, district),
-            "devices": [ws.device_id],
+            "devices": own_devices(conn, ws),
             # photo files this office's rows reference but its store lacks (a restored PC)
             "photos_missing": photos.missing(conn, store),
+            # retired devices, and the restore marker until the district has answered it
+            **restored.extras(conn),
         }
         changes = exchange.iter_changes(
             conn, _pending_where(conn, ws, district), progress=progress, cancelled=cancelled
@@ -251,6 +283,7 @@ def export_bundle(
             photo_source=source,
         )
         exchange.record_sent(conn, manifest, out.name)
+        restored.sent_with_marker(conn, manifest["bundle_id"])
     return ExportResult.of(out, manifest, source.sent.waiting)
 
 
@@ -299,9 +332,10 @@ def preview_bundle(ws: Workspace, actor: Actor, path: Path) -> ImportPreview:
                 received = photos.Receiver(
                     PhotoStore(ws.paths.photos), "preview-" + rec.manifest["bundle_id"]
                 )
+                _withdraw_transfers(conn, ws.device_id, rec.extras.get("transferred_in"))
                 done = merge.apply_stream(
                     conn,
-                    rec.change_chunks(received),
+                    moved.drop_moved(conn, rec.change_chunks(received)),
                     now_ms=ws.now(),
                     bundle_id=rec.manifest["bundle_id"],
                 )
@@ -352,12 +386,19 @@ def _apply(
     district = rec.sender.device_id
     received.on_photo = lambda sha: photos.received_from(conn, district, sha)
     touched = derived.Pending()
+
+    def after(p: merge.MergePlan) -> None:
+        touched.add(conn, p.journal)
+        _note_renumbered(conn, district, p.journal, rec.manifest["bundle_id"])
+
+    # records moved (back) to this office first: a child's history must not be dropped below
+    _withdraw_transfers(conn, ws.device_id, rec.extras.get("transferred_in"))
     done = merge.apply_stream(
         conn,
-        rec.change_chunks(received),
+        moved.drop_moved(conn, rec.change_chunks(received)),
         now_ms=now,
         bundle_id=rec.manifest["bundle_id"],
-        after=lambda p: touched.add(conn, p.journal),
+        after=after,
     )
     touched.flush(conn)
     acks = rec.extras.get("acks")
@@ -366,8 +407,10 @@ def _apply(
     imported = rec.extras.get("imported")
     if isinstance(imported, list):
         exchange.mark_acknowledged(conn, imported, district)
+    restored.answered(conn, imported)
     _store_transfers(conn, ws.device_id, rec.extras.get("transferred_out"))
-    _withdraw_transfers(conn, ws.device_id, rec.extras.get("transferred_in"))
+    # a child moved away: this office keeps nothing of it once its own work there is safe
+    moved.purge(conn, own_devices(conn, ws), exchange.acks_of(conn, district))
     _store_duplicate_notices(conn, rec.extras.get("duplicates"))
     exchange.record_received(conn, rec, done)
     created = int(rec.manifest["created_ms"])
@@ -378,44 +421,122 @@ def _apply(
     return done
 
 
-def _store_transfers(conn: Connection, device: str, moved: object) -> None:
-    if not isinstance(moved, list):
+def _note_renumbered(
+    conn: Connection, district: str, changes: list[merge.Change], bundle_id: str
+) -> None:
+    """A number of one of this office's records that the district changed because another
+    record held it (`caseworker.district.renumber`): into the conflicts list, reason `number`,
+    with the old number as the value that lost, so the office sees what became of it."""
+    rows = [
+        {
+            "table_name": c.table_name,
+            "record_id": c.record_id,
+            "field": c.field,
+            "reason": "number",
+            "kept_value": c.new_value,
+            "lost_value": c.old_value,
+            "lost_hlc": "",
+            "lost_device": "",
+            "lost_actor": "",
+            "kept_hlc": c.hlc,
+            "kept_device": c.device_id,
+            "kept_actor": c.actor_name,
+            "bundle_id": bundle_id,
+            "detected_at": utcnow(),
+            "status": "open",
+        }
+        for c in changes
+        if c.device_id == district
+        and c.op == "update"
+        and c.field is not None
+        and numbers.NUMBERED.get(c.table_name) == c.field
+        and c.actor_name == RENUMBERED_BY
+    ]
+    if rows:
+        conn.execute(insert(SyncConflict.__table__), rows)
+
+
+def _store_transfers(conn: Connection, device: str, moved_out: object) -> None:
+    """Notices of records moved to another office. The district names each transfer's root (a
+    resident, a child, a whole community); the office notes the root and every record it holds
+    under it, a chunk at a time (its own late additions included)."""
+    if not isinstance(moved_out, list):
         return
     t = SyncTransfer.__table__
-    for item in moved:
+    now = utcnow()
+    for item in moved_out:
         if not (
             isinstance(item, list) and len(item) == 4 and all(isinstance(x, str) for x in item)
         ):
             continue
         tname, rid, code, name = item
-        key = (t.c.office_device == device) & (t.c.table_name == tname) & (t.c.record_id == rid)
-        if conn.execute(select(t.c.record_id).where(key)).first() is None:
-            conn.execute(
-                insert(t).values(
-                    office_device=device,
-                    table_name=tname,
-                    record_id=rid,
-                    to_office_code=code,
-                    to_office_name=name,
-                    recorded_at=utcnow(),
+        if tables.info(tname) is None:
+            continue
+        share, _ = tables.dependents(conn, [(tname, rid)])
+        by_table: dict[str, list[str]] = {}
+        for table, record in share:
+            by_table.setdefault(table, []).append(record)
+        for table, ids in by_table.items():
+            for i in range(0, len(ids), CHUNK):
+                part = ids[i : i + CHUNK]
+                # any device id: a restore changes this workspace's (see `restored`)
+                have = set(
+                    conn.execute(
+                        select(t.c.record_id).where(
+                            t.c.table_name == table, t.c.record_id.in_(part)
+                        )
+                    ).scalars()
                 )
-            )
+                rows = [
+                    {
+                        "office_device": device,
+                        "table_name": table,
+                        "record_id": record,
+                        "to_office_code": code[:32],
+                        "to_office_name": name[:100],
+                        "recorded_at": now,
+                        "root_id": rid[:36],
+                    }
+                    for record in part
+                    if record not in have
+                ]
+                if rows:
+                    conn.execute(insert(t), rows)
 
 
 def _withdraw_transfers(conn: Connection, device: str, returned: object) -> None:
-    """Records the district moved (back) to this office: a notice that they left is withdrawn."""
-    if not isinstance(returned, list):
-        return
+    """Records the district moved (back) to this office: the notices that they had left are
+    withdrawn — each root's, those noted under it, and those of the records named."""
     t = SyncTransfer.__table__
-    for item in returned:
-        if isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item):
-            conn.execute(
-                delete(t).where(
-                    t.c.office_device == device,
-                    t.c.table_name == item[0],
-                    t.c.record_id == item[1],
+    if (
+        not isinstance(returned, list)
+        or conn.execute(select(t.c.record_id).limit(1)).first() is None
+    ):
+        return  # nothing ever left this office: nothing to withdraw
+    named = [
+        (item[0], item[1])
+        for item in returned
+        if isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
+    ]
+    ids = sorted({rid for _t, rid in named})
+    for i in range(0, len(ids), CHUNK):
+        part = ids[i : i + CHUNK]
+        conn.execute(delete(t).where(t.c.record_id.in_(part)))
+        conn.execute(delete(t).where(t.c.root_id.in_(part)))
+    for root in named:
+        if tables.info(root[0]) is None or root[0] in moved.purged_tables():
+            continue  # a child's records are named one by one (its copy here is gone)
+        share, _ = tables.dependents(conn, [root])
+        by_table: dict[str, list[str]] = {}
+        for table, record in share[1:]:
+            by_table.setdefault(table, []).append(record)
+        for table, records in by_table.items():
+            for i in range(0, len(records), CHUNK):
+                conn.execute(
+                    delete(t).where(
+                        t.c.table_name == table, t.c.record_id.in_(records[i : i + CHUNK])
+                    )
                 )
-            )
 
 
 def _store_duplicate_notices(conn: Connection, notices: object) -> None:
@@ -478,7 +599,7 @@ def transferred_out(
     """Records the district moved to another office (show them as 已迁出)."""
     _require(actor)
     t = SyncTransfer.__table__
-    q = select(t).where(t.c.office_device == ws.device_id)
+    q = select(t)  # every notice here is this office's (stored under any of its device ids)
     if table_name:
         q = q.where(t.c.table_name == table_name)
     with ws.engine.connect() as conn:
@@ -568,7 +689,8 @@ def pending(ws: Workspace, actor: Actor, cap: int | None = None) -> PendingInfo:
             ).scalar()
             or 0
         )
-    return PendingInfo(total, dict(by_table), oldest, unacked, capped)
+        waiting = restored.waiting(conn) if district is not None else None
+    return PendingInfo(total, dict(by_table), oldest, unacked, capped, waiting)
 
 
 def clock_status(ws: Workspace) -> ClockStatus:

@@ -9,17 +9,34 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Integer, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    inspect,
+    select,
+)
 
 import db.schema  # noqa: F401  (registers every model module)
+from caseworker.domain.text import CONTROLS
 from db.base import Base, Journaled
 
 NOT_TRAVELLING = frozenset({"id", "created_at", "updated_at"})
+# Never moved with a record that depends on them: an office's structure, accounts and directory
+# (a caseworker whose community moves to another street stays with their office).
+KEPT = frozenset({"office", "community", "staff", "retrofit_contractor", "child_office_key"})
+CHUNK = 500
 REDACTED = "<已隐去>"
 
 
@@ -86,9 +103,10 @@ class TableInfo:
 
     def bad_value(self, values: Iterable[tuple[str, Any]]) -> str | None:
         """The first field whose value does not fit its column (type, length, NULL; dates and
-        times must parse), or None. Runs on every value of every bundle before anything is
-        written, so the common case (short text) is checked inline."""
+        times must parse; no control characters in text), or None. Runs on every value of every
+        bundle before anything is written, so the common case (short text) is checked inline."""
         specs = self.specs
+        controls = CONTROLS.search
         for name, value in values:
             spec = specs.get(name)
             if spec is None:
@@ -99,7 +117,7 @@ class TableInfo:
                     continue
                 return name
             if kind == _TEXT:
-                if type(value) is str and len(value) <= limit:
+                if type(value) is str and len(value) <= limit and controls(value) is None:
                     continue
                 return name
             if not _fits(kind, value):
@@ -244,3 +262,46 @@ def registry() -> dict[str, TableInfo]:
 
 def info(name: str) -> TableInfo | None:
     return registry().get(name)
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def dependents(
+    conn: Connection, roots: Iterable[tuple[str, str]], kept: frozenset[str] = KEPT
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """The roots and every record that refers to them, directly or through others, found a
+    table and a chunk of ids at a time (statements stay bounded whatever the size); and the
+    links (table, id, column) from `kept` records to moved ones, which do not move."""
+    present = set(inspect(conn).get_table_names())
+    out = list(dict.fromkeys(roots))
+    seen = set(out)
+    kept_links: list[tuple[str, str, str]] = []
+    frontier: dict[str, list[str]] = defaultdict(list)
+    for tname, rid in out:
+        frontier[tname].append(rid)
+    while frontier:
+        nxt: dict[str, list[str]] = defaultdict(list)
+        for tname, ids in frontier.items():
+            for child in Base.metadata.sorted_tables:
+                if child.name not in present or "id" not in child.c:
+                    continue
+                for fk in child.foreign_keys:
+                    if fk.column.table.name != tname:
+                        continue
+                    for part in _chunks(sorted(ids)):
+                        for cid in conn.execute(
+                            select(child.c.id).where(fk.parent.in_(part))
+                        ).scalars():
+                            if child.name in kept:
+                                kept_links.append((child.name, cid, fk.parent.name))
+                                continue
+                            item = (child.name, cid)
+                            if item not in seen:
+                                seen.add(item)
+                                out.append(item)
+                                nxt[child.name].append(cid)
+        frontier = nxt
+    return out, kept_links

@@ -232,6 +232,30 @@ ROWS = [
         sub=True,
     ),
     Row(
+        "transfer --person, a wrong ID number",
+        (DI, "--home", "{hub}", "transfer", "--person", "110105195001011", "--to", "110105001"),
+        "身份证号不正确",
+        "hub",
+        sub=True,
+    ),
+    Row(
+        "transfer --person nobody on file",
+        (
+            DI,
+            "--home",
+            "{hub}",
+            "transfer",
+            "--person",
+            "110105195001010119",
+            "--to",
+            "110105001",
+            "--dry-run",
+        ),
+        "没有这个身份证号的人员",
+        "hub",
+        sub=True,
+    ),
+    Row(
         "correct duplicate ID",
         (
             DI,

@@ -290,3 +290,132 @@ def test_visit_due_and_masks() -> None:
     assert r.mask_address("和平路12号3单元401") == "和平路****"
     assert r.mask_address("12号楼") == "****"
     assert r.mask_address("") == ""
+
+
+# -- evidence fits the condition ------------------------------------------------------------------
+
+
+def test_each_condition_lists_the_evidence_that_proves_it_and_nothing_else() -> None:
+    every = {*(k.value for k in ParentCondition), *(k.value for k in ChildFact)}
+    assert set(r.EVIDENCE_FOR) == every  # no condition without its evidence
+    assert all(set(kinds) <= set(r.EVIDENCE_KINDS) for kinds in r.EVIDENCE_FOR.values())
+    assert not any("其他" in kinds for kinds in r.EVIDENCE_FOR.values())
+    # the reported case: 失联 with a disability certificate is refused, the police record fits
+    bad = r.check_evidence("失联", "残疾人证", date(2026, 3, 1), date(2026, 3, 1))
+    assert bad is not None and bad.field == "evidence_kind"
+    assert "公安机关报案回执/证明" in bad.reason
+    assert (
+        r.check_evidence("失联", "公安机关报案回执/证明", date(2026, 3, 1), date(2026, 3, 1))
+        is None
+    )
+    assert r.check_evidence("重病", "其他", date(2026, 3, 1), date(2026, 3, 1)) is not None
+
+
+def test_evidence_dated_before_the_condition_is_refused_at_the_day() -> None:
+    start = date(2026, 3, 10)
+    assert r.check_evidence("重残", "残疾人证", start, start) is None
+    early = r.check_evidence("重残", "残疾人证", start - timedelta(days=1), start)
+    assert early is not None and early.field == "evidence_date" and "早于" in early.reason
+
+
+def test_a_judgment_may_precede_the_term_it_orders_by_60_days_not_a_year() -> None:
+    start, end = date(2026, 3, 10), date(2027, 3, 9)
+    judge = "法院判决书/裁定书"
+    assert r.check_evidence("服刑在押", judge, start - timedelta(days=60), start, end) is None
+    one_more = r.check_evidence("服刑在押", judge, start - timedelta(days=61), start, end)
+    assert one_more is not None and "60 天" in one_more.reason
+    year = r.check_evidence("服刑在押", "羁押/服刑证明", date(2025, 3, 10), start, end)
+    assert year is not None and year.field == "evidence_date"  # the reported case
+    # a prison's certificate does not precede the term at all
+    assert (
+        r.check_evidence("服刑在押", "羁押/服刑证明", start - timedelta(days=1), start) is not None
+    )
+    # within the term, to its last day; not after it
+    assert r.check_evidence("服刑在押", "羁押/服刑证明", end, start, end) is None
+    late = r.check_evidence("服刑在押", "羁押/服刑证明", end + timedelta(days=1), start, end)
+    assert late is not None and "截止日期" in late.reason
+
+
+def test_the_form_offers_only_fitting_kinds() -> None:
+    assert r.evidence_kinds_for("服刑在押") == ("法院判决书/裁定书", "羁押/服刑证明")
+    assert r.evidence_kinds_for("死亡") == ("死亡证明", "法院判决书/裁定书")
+    assert r.evidence_kinds_for("不存在") == ()
+
+
+# -- leaving the register -------------------------------------------------------------------------
+
+
+def test_on_register_until_the_18th_birthday_and_the_leave_day() -> None:
+    birth, registered = date(2008, 11, 18), date(2020, 1, 1)
+    assert r.on_register(registered, "在册", None, birth, date(2026, 11, 17))
+    assert not r.on_register(registered, "在册", None, birth, date(2026, 11, 18))  # 18 today
+    assert not r.on_register(registered, "在册", None, birth, date(2019, 12, 31))  # not yet
+    left = date(2024, 6, 1)  # the first day off the register
+    assert r.on_register(registered, "离册", left, birth, left - timedelta(days=1))
+    assert not r.on_register(registered, "离册", left, birth, left)
+    # born on 29 February: 18 on 1 March; the SQL limit agrees with the rule
+    leap = date(2008, 2, 29)
+    for day in (date(2026, 2, 28), date(2026, 3, 1), date(2028, 2, 29)):
+        assert r.on_register(registered, "在册", None, leap, day) == (
+            leap > r.adult_birth_limit(day)
+        )
+    assert r.on_register(registered, "在册", None, leap, date(2026, 2, 28))
+    assert not r.on_register(registered, "在册", None, leap, date(2026, 3, 1))
+
+
+@given(st.dates(date(1990, 1, 1), date(2030, 12, 31)), st.dates(date(2008, 1, 1), date(2040, 1, 1)))
+def test_the_sql_limit_is_the_rule(birth: date, day: date) -> None:
+    assert (day < r.birthday(birth, 18)) == (birth > r.adult_birth_limit(day))
+
+
+def test_a_leave_is_dated_between_registration_and_today_and_18_not_before_the_birthday() -> None:
+    birth, registered, today = date(2008, 11, 18), date(2020, 1, 1), date(2026, 12, 1)
+    r.check_leave(r.LeaveReason.TURNED_18, date(2026, 11, 18), birth, registered, today)
+    with pytest.raises(r.LeaveRefused, match="年满 18 周岁"):
+        r.check_leave(r.LeaveReason.TURNED_18, date(2026, 11, 17), birth, registered, today)
+    with pytest.raises(r.LeaveRefused, match="晚于今天"):
+        r.check_leave(r.LeaveReason.MOVED_AWAY, date(2026, 12, 2), birth, registered, today)
+    with pytest.raises(r.LeaveRefused, match="登记日期"):
+        r.check_leave(r.LeaveReason.ADOPTED, date(2019, 12, 31), birth, registered, today)
+    r.check_leave(r.LeaveReason.ADOPTED, registered, birth, registered, today)
+    with pytest.raises(r.LeaveRefused, match="说明"):
+        r.check_leave(r.LeaveReason.OTHER, today, birth, registered, today, "  ")
+    assert r.LeaveReason.DECEASED.closes_with is r.CloseReason.DECEASED
+
+
+def test_leaving_is_proposed_on_the_18th_birthday() -> None:
+    birth = date(2008, 11, 18)
+    facts = r.ChildFacts(birth)
+    before = date(2026, 11, 17)
+    assert r.leave_proposal(birth, r.evaluate(facts, before), (), facts, 1, before) is None
+    day = date(2026, 11, 18)
+    p = r.leave_proposal(birth, r.evaluate(facts, day), (), facts, 2, day)
+    assert p is not None and p.reason is r.LeaveReason.TURNED_18 and p.on == day
+    assert "2 件在办个案" in p.text
+
+
+def test_leaving_is_proposed_when_every_category_ended_and_no_case_is_open() -> None:
+    father = [cond(P.SENTENCE, date(2024, 1, 1), end=date(2025, 12, 31))]
+    mother = [cond(P.DEAD, date(2023, 5, 1))]
+    facts = r.ChildFacts(BIRTH, father, mother)
+    during = date(2025, 6, 1)
+    held = r.evaluate(facts, during)
+    cats = {ChildCategory.DE_FACTO}
+    assert r.leave_proposal(BIRTH, held, cats, facts, 0, during) is None  # still holds
+    after = date(2026, 1, 1)  # the term's last day has passed
+    ended = r.evaluate(facts, after)
+    p = r.leave_proposal(BIRTH, ended, cats, facts, 0, after)
+    assert p is not None and p.reason is r.LeaveReason.NO_CATEGORY and p.on == after
+    assert "父亲服刑在押" in p.text
+    assert r.leave_proposal(BIRTH, ended, cats, facts, 1, after) is None  # a case is open
+    # a child who never held a category (reported, no condition): nothing to propose
+    bare = r.ChildFacts(BIRTH)
+    assert r.leave_proposal(BIRTH, r.evaluate(bare, after), (), bare, 0, after) is None
+
+
+def test_children_in_difficulty_are_counted_once_whatever_their_subtypes() -> None:
+    C = ChildCategory
+    assert r.in_difficulty({C.DIFFICULTY_ECONOMIC, C.DIFFICULTY_OWN, C.DIFFICULTY_SAFETY})
+    assert r.in_difficulty({C.DIFFICULTY_SAFETY})
+    assert not r.in_difficulty({C.ORPHAN, C.LEFT_BEHIND})
+    assert not r.in_difficulty(())

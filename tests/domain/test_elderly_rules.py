@@ -174,3 +174,43 @@ def test_odd_phone_numbers_are_explained(text: str, says: str) -> None:
 
     problem = oddity(text)
     assert problem is not None and says in problem and text in problem
+
+
+# -- major changes: a visit within 24 hours, the high-risk tier proposed --------------------------
+
+
+def test_a_major_change_makes_a_visit_due_the_next_day_when_that_is_earlier() -> None:
+    from caseworker.domain.elderly import major_change_due
+
+    last, known = date(2026, 11, 1), date(2026, 11, 10)
+    common = {"scheduled": True, "enrolled_on": date(2025, 1, 1), "last_visit_on": last}
+    # monthly tier: due 12-01, the change (known 11-10) brings it to 11-11
+    assert rules.next_due(**common, interval_days=30, change_known_on=known) == date(2026, 11, 11)
+    assert major_change_due(known) == date(2026, 11, 11)
+    # already due earlier (weekly): the earlier day stays
+    assert rules.next_due(**common, interval_days=7, change_known_on=known) == date(2026, 11, 8)
+    # the same day either way
+    assert rules.next_due(**common, interval_days=10, change_known_on=known) == date(2026, 11, 11)
+    assert rules.next_due(**common, interval_days=30) == date(2026, 12, 1)  # no change
+    off = {**common, "scheduled": False}
+    assert rules.next_due(**off, interval_days=30, change_known_on=known) is None  # moved away
+
+
+def test_a_change_is_answered_by_a_later_visit_not_by_the_one_that_found_it() -> None:
+    from caseworker.domain.elderly import answers_change
+
+    known = date(2026, 11, 10)
+    assert answers_change(known, known, visit_is_source=False)
+    assert answers_change(known + timedelta(days=1), known, visit_is_source=False)
+    assert not answers_change(known - timedelta(days=1), known, visit_is_source=False)
+    assert not answers_change(known, known, visit_is_source=True)
+
+
+def test_the_high_risk_tier_is_proposed_unless_already_there() -> None:
+    from caseworker.domain.elderly import MajorChange, tier_after_change
+
+    assert {k.value for k in MajorChange} == {"跌倒", "住院", "失去照料人", "家属联系不上"}
+    proposal = tier_after_change(Tier.KEY)
+    assert proposal is not None and proposal.tier is Tier.HIGH_RISK
+    assert tier_after_change(Tier.GENERAL) is not None
+    assert tier_after_change(Tier.HIGH_RISK) is None

@@ -195,3 +195,52 @@ def test_totals_add_up_and_caps_hold(lines, eligible, cap) -> None:
 @given(st.integers(0, 10**9))
 def test_yuan_round_trips(fen: int) -> None:
     assert r.parse_yuan(r.yuan(fen)) == fen
+
+
+# -- independence: who recorded the assessment never approves it ----------------------------------
+
+
+def test_the_approver_is_never_one_who_recorded_the_assessment() -> None:
+    SUP = PERMISSIONS[Role.SUPERVISOR]
+    # a supervisor typed the lines, a caseworker pressed 提交评估: still refused
+    with pytest.raises(r.TransitionRefused, match="本人登记"):
+        r.check_transition(
+            Step.ASSESSED,
+            Action.APPROVE,
+            SUP,
+            acting_staff_id="chief",
+            assessed_by_id="worker",
+            assessor_ids=["worker", "chief"],
+        )
+    assert (
+        r.check_transition(
+            Step.ASSESSED,
+            Action.APPROVE,
+            SUP,
+            acting_staff_id="other",
+            assessed_by_id="worker",
+            assessor_ids=["worker", None],
+        )
+        is Step.APPROVED
+    )
+    assert r.assessors("w", ["a", None, "a", "b"]) == frozenset({"w", "a", "b"})
+    assert r.assessors(None, [None]) == frozenset()
+
+
+# -- photos: before at the assessment, after of every item at acceptance ---------------------------
+
+
+def test_photos_each_step_needs_or_a_supervisors_reason() -> None:
+    items = [("i1", "如厕洗浴扶手"), ("i2", "淋浴椅")]
+    none = r.PhotoCount(0, {})
+    assert "改造前照片" in r.missing_photos(r.PhotoStage.BEFORE, items, none, "")
+    assert r.missing_photos(r.PhotoStage.BEFORE, items, r.PhotoCount(1, {}), "") == ""
+    one = r.PhotoCount(3, {"i1": 2})
+    lacking = r.missing_photos(r.PhotoStage.AFTER, items, one, "")
+    assert "淋浴椅" in lacking and "如厕洗浴扶手" not in lacking
+    both = r.PhotoCount(0, {"i1": 1, "i2": 1})
+    assert r.missing_photos(r.PhotoStage.AFTER, items, both, "") == ""
+    waived = r.waiver_text("户主不同意拍照", "王科长", date(2026, 11, 2))
+    assert waived == "户主不同意拍照（王科长，2026-11-02）"
+    assert r.missing_photos(r.PhotoStage.AFTER, items, none, waived) == ""
+    assert r.missing_photos(r.PhotoStage.AFTER, items, none, "   ") != ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from caseworker.domain.retrofit import Action, HouseholdCategory
+from caseworker.domain.retrofit import Action, HouseholdCategory, PhotoStage
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts
 from caseworker.services.retrofit import assessment, cases, contractors
@@ -60,7 +60,49 @@ def open_case(
         )
 
 
-def step(ws: Workspace, actor: Actor, case_id: str, action: Action, **kw: object) -> cases.CaseInfo:
+def take_photos(ws: Workspace, actor: Actor, case_id: str, stage: PhotoStage) -> int:
+    """The photos a step needs, added as a caseworker does (real JPEGs through `photos.add`):
+    two before photos, or one after photo naming each assessed item. Returns how many."""
+    import random
+    import tempfile
+    from pathlib import Path
+
+    from caseworker.demo.retrofit import picture
+    from caseworker.services.retrofit import photos
+    from caseworker.services.retrofit.photo_store import PhotoStore
+
+    store = PhotoStore(ws.paths.photos)
+    with ws.writer(actor) as s, tempfile.TemporaryDirectory() as tmp:
+        have = cases.photo_count(s, actor, case_id)
+        if stage is PhotoStage.BEFORE:
+            targets: list[str | None] = [] if have.before else [None, None]
+        else:
+            items = cases.detail(s, actor, case_id, today=TODAY).items
+            targets = [i.id for i in items if not have.after_by_item.get(i.id)]
+        taken = have.before + sum(have.after_by_item.values())
+        rng = random.Random(f"{case_id} {taken}")
+        for n, item_id in enumerate(targets):
+            path = Path(tmp) / f"IMG_{n}.jpg"
+            label = f"{case_id} {stage.value} {taken + n}"
+            path.write_bytes(picture(rng, label, stage is PhotoStage.AFTER))
+            photos.add(s, actor, store, case_id, photos.PhotoRequest(path, stage, item_id))
+    return len(targets)
+
+
+def step(
+    ws: Workspace,
+    actor: Actor,
+    case_id: str,
+    action: Action,
+    *,
+    photos: bool = True,
+    **kw: object,
+) -> cases.CaseInfo:
+    """Take one step as `actor`. 提交评估 and 验收通过 need photos: unless `photos=False`, the
+    ones the step needs are added first (by `actor`), as a caseworker takes them on site."""
+    needs = {Action.SUBMIT: PhotoStage.BEFORE, Action.ACCEPT: PhotoStage.AFTER}.get(action)
+    if photos and needs is not None:
+        take_photos(ws, actor, case_id, needs)
     with ws.writer(actor) as s:
         return cases.act(
             s,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from caseworker.domain.children import CloseReason, Risk, ServiceStatus
+from caseworker.domain.children import CloseReason, LeaveReason, Risk, ServiceStatus
 from caseworker.domain.errors import NotFound, PermissionDenied
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts
@@ -118,7 +118,7 @@ D = date(2026, 11, 17)
 
 def calls(ids: dict[str, str]) -> dict[str, tuple[Callable[[Any, Actor], Any], str]]:
     """service name → (call, kind). kind: "write"/"read" (record in 和平里社区), "supervisor"
-    (child supervisor only), "list" (scoped list), "figures" (counts for everyone)."""
+    (child supervisor only; "-refused": allowed but refused here by a rule), "list" (scoped list), "figures" (counts for everyone)."""
     child, case = ids["child"], ids["planned"]
     draft = register.ChildDraft("吴小花", child_id_number(date(2016, 1, 1), 33), ids["hepingli"])
     cond = register.ConditionDraft(
@@ -175,6 +175,14 @@ def calls(ids: dict[str, str]) -> dict[str, tuple[Callable[[Any, Actor], Any], s
             "write-refused",
         ),
         "register.detail": (lambda s, a: register.detail(s, a, child, today=TODAY), "read"),
+        "register.leave": (
+            lambda s, a: register.leave(s, a, child, LeaveReason.MOVED_AWAY, TODAY, today=TODAY),
+            "supervisor",
+        ),
+        "register.rejoin": (
+            lambda s, a: register.rejoin(s, a, child, TODAY, "搬回", today=TODAY),
+            "supervisor-refused",
+        ),
         "cases.report": (
             lambda s, a: cases.report(
                 s, a, cases.ReportDraft(child, "热线", D, "看到"), today=TODAY
@@ -244,6 +252,10 @@ def calls(ids: dict[str, str]) -> dict[str, tuple[Callable[[Any, Actor], Any], s
             lambda s, a: worklists.category_items(s, a, today=TODAY),
             "list",
         ),
+        "worklists.leave_items": (
+            lambda s, a: worklists.leave_items(s, a, today=TODAY),
+            "list",
+        ),
         "worklists.figures": (lambda s, a: worklists.figures(s, a, today=TODAY), "figures"),
         "worklists.view_log": (lambda s, a: worklists.view_log(s, a), "supervisor-list"),
         "keys.holders": (lambda s, a: keys.holders(s, a), "supervisor-list"),
@@ -310,7 +322,7 @@ def test_every_service_as_every_role_and_community(world: World) -> None:
             if who in ("admin", "worker", "kezhang"):
                 assert isinstance(result, PermissionDenied), where
             elif who == "dudao":
-                if kind == "write-refused":
+                if kind.endswith("refused"):
                     assert not isinstance(result, PermissionDenied | NotFound), where
                 else:
                     assert not isinstance(result, Exception), f"{where}: {result!r}"

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import inspect
 
+from caseworker.domain import children as rules
 from caseworker.domain.children import ChildCategory, CloseReason, Risk
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor
@@ -86,7 +87,7 @@ def _condition(
         guardian,
         kind,
         start,
-        "其他",
+        rules.evidence_kinds_for(kind)[0],  # the evidence that proves it, dated its first day
         "村（居）委会",
         start,
         **kw,  # type: ignore[arg-type]

@@ -113,3 +113,27 @@ def test_cli_import_then_export(
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("caseworker: ")
+
+
+def test_cli_import_maps_a_community_the_file_names_its_own_way(
+    office_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import date
+
+    from caseworker.domain import idnumber
+
+    root = str(office_ws.paths.root)
+    office_ws.close()
+    rows = [["姓名", "身份证号"], ["甲老人", idnumber.make("110105", date(1940, 2, 3), 13)]]
+    path = m.write_xlsx(tmp_path / "旧.xlsx", [("一片区", rows)])
+    assert main(["import", "roster", str(path), "--workspace", root, "--dry-run"]) == 0
+    said = capsys.readouterr().out
+    assert "“一片区”（1 行）" in said and "--community" in said
+    argv = ["import", "roster", str(path), "--workspace", root, "--json"]
+    assert main([*argv, "--community", "一片区=柳芳村"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["created"] == 1 and out["unknown_communities"] == {}
+    for bad in ("一片区", "一片区=月球社区", "=柳芳村"):
+        assert main([*argv, "--community", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "社区" in err

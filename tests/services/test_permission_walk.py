@@ -40,6 +40,7 @@ NO_ACTOR_NEEDED: dict[str, str] = {
     "children.keys.system_grant": "sealing the key to an account; called by checked services",
     "children.worklists.office_figures": "counts only, which every role may see",
     "elderly.schedule.intervals": "district settings",
+    "numbers.next_number": "the next free case number; called by services that check first",
     "elderly.schedule.recompute": "derived due dates, no result returned",
     "reports.units": "office and community names",
     "retrofit.catalogue.items": "the district's catalogue of items and prices",

@@ -82,10 +82,11 @@ def test_october_matches_the_hand_count(counted: Workspace, worker: Actor) -> No
         report = reports.build(s, worker, OCT, today=TODAY)
         rates = schedule.visit_rates(s, worker, date(2026, 10, 1), today=TODAY)
     v = _table(report, "探访情况")
-    assert v["和平里社区"] == (3, 2, 1, 1, pytest.approx(2 / 3))
-    assert v["安贞社区"] == (1, 1, 1, 0, 1.0)
-    assert v["柳芳村"] == (1, 0, 0, 1, 0.0)
-    assert v["合计"] == (5, 3, 2, 2, 0.6)
+    # 应访 已访 按时 逾期未访 探访率 | 探访人数（人） 探访次数（人次）
+    assert v["和平里社区"] == (3, 2, 1, 1, pytest.approx(2 / 3), 2, 2)
+    assert v["安贞社区"] == (1, 1, 1, 0, 1.0, 1, 1)
+    assert v["柳芳村"] == (1, 0, 0, 1, 0.0, 0, 0)
+    assert v["合计"] == (5, 3, 2, 2, 0.6, 3, 3)
     # 应访/已访 are the figures of the month's visit rate the work lists show.
     assert {r.community_name: (r.due, r.visited) for r in rates} == {
         name: row[:2] for name, row in v.items()
@@ -132,7 +133,7 @@ def test_pdf_and_xlsx_show_the_same_figures(
     assert {"改造资金", "施工与验收", "儿童类别", "儿童回访"} <= set(wb.sheetnames)
     ws = wb["探访情况"]
     rows = {r[0]: r[1:] for r in ws.iter_rows(min_row=3, values_only=True) if r and r[0]}
-    assert rows["合计"] == (5, 3, 2, 2, 0.6)
+    assert rows["合计"] == (5, 3, 2, 2, 0.6, 3, 3)
     assert ws["F3"].number_format == "0.0%"
 
 
@@ -145,3 +146,20 @@ def test_refusals(counted: Workspace, worker: Actor) -> None:
             reports.build(s, worker, periods.parse("2027-01"), today=TODAY)
     with pytest.raises(ValueError, match="统计期"):
         periods.parse("2026-13")
+
+
+def test_the_roster_counted_in_the_visits_pass_is_roster_counts(
+    counted: Workspace, worker: Actor
+) -> None:
+    """The report counts the roster from the same read as the visits (one pass at 100,000
+    residents); the SQL definition (`roster_counts`) gives the same figures."""
+    from caseworker.services.reports.elderly import _stream, roster_counts
+
+    for period in (OCT, periods.parse("2026-Q4"), periods.year(2026)):
+        last = min(period.last, TODAY)
+        tallied: dict[str, dict[str, int]] = {}
+        with counted.reader() as s:
+            _stream(s, worker, period.months, today=TODAY, span=(period.first, last),
+                    roster=tallied)  # fmt: skip
+            sql = roster_counts(s, worker, periods.Period(period.kind, period.first, last))
+        assert tallied == sql, period.label

@@ -262,9 +262,11 @@ def test_sheets_named_after_communities_the_office_does_not_have_can_be_mapped(
     )
     assert result.created == 3
     with office_ws.reader() as s:
-        assert ri.community_choices(s, {"一片区": "和平里"}) == {"一片区": ids["和平里社区"]}
+        assert ri.community_choices(s, worker, {"一片区": "和平里"}) == {
+            "一片区": ids["和平里社区"]
+        }
         with pytest.raises(ValidationError, match="不是本街道的社区"):
-            ri.community_choices(s, {"一片区": "月球社区"})
+            ri.community_choices(s, worker, {"一片区": "月球社区"})
         with pytest.raises(ValidationError, match="不是本街道的"):
             ri.preview(s, worker, path, ri.ImportOptions(communities={"一片区": "no-such-id"}))
 

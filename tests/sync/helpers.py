@@ -117,7 +117,17 @@ def journal_count(engine) -> int:
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:
-    """Every row of every table (sqlite): to prove a refused import changed nothing."""
+    """Every row of every table: to prove a refused import changed nothing. (PostgreSQL
+    returns rows in no fixed order: they are sorted there.)"""
+    if engine.dialect.name != "sqlite":
+        from sqlalchemy import inspect
+
+        names = sorted(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            return {
+                n: sorted((tuple(r) for r in conn.execute(text(f'SELECT * FROM "{n}"'))), key=repr)
+                for n in names
+            }
     with engine.connect() as conn:
         names = [
             r[0]

@@ -43,11 +43,25 @@ def _notes(ws: Workspace, actor: Actor, child_id: str) -> str:
         return register.detail(s, actor, child_id).child.notes
 
 
+ADMIN_LOGIN = "guanli"
+
+
 @pytest.fixture
-def lost(tmp_path: Path):
+def lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Office A with one child supervisor whose key reached the district, then whose password an
-    administrator reset: nobody at the office can read the narratives any more."""
+    administrator reset: nobody at the office can read the narratives any more. Each office has
+    an administrator, who takes the recovery file in with their password."""
     world = make_world(tmp_path, ["A", "B"])
+    for office in world.offices.values():
+        with office.writer(SYSTEM) as s:
+            accounts.create_staff(
+                s,
+                SYSTEM,
+                accounts.StaffDraft(ADMIN_LOGIN, "张管理", Role.ADMIN),
+                PASSWORD,
+                force_password_change=False,
+            )
+    monkeypatch.setenv("CASEWORKER_PASSWORD", PASSWORD)
     ws = world.offices["A"]
     with ws.writer(SYSTEM) as s:
         staff = accounts.create_staff(
@@ -85,7 +99,9 @@ def _district(world: World, *args: str) -> int:
 
 def _office(world: World, code: str, *args: str) -> int:
     root = world.offices[code].paths.root
-    return office_main(["children", "recover", "--workspace", str(root), *args])
+    return office_main(
+        ["children", "recover", "--workspace", str(root), "--user", ADMIN_LOGIN, *args]
+    )
 
 
 def _granted(world: World, code: str, staff_id: str) -> str | None:

@@ -76,4 +76,4 @@ def test_child_records_reach_the_district_sealed_and_never_another_office(
     finally:
         world.close()
     out = capsys.readouterr().out
-    assert "登记儿童 1 名" in out and "韩小雪" not in out
+    assert "在册儿童 1 名" in out and "韩小雪" not in out

@@ -22,11 +22,11 @@ from caseworker.district import service
 from caseworker.district.hub import Hub
 from caseworker.services import settings as settings_service
 from caseworker.sync import office
-from caseworker.workspace import Workspace
+from caseworker.workspace import Workspace, restore
 from db.ids import stable_id
 from db.models import Community, Office
 from tests.sync.conftest import PG_ENV, _pg_url
-from tests.sync.helpers import ADMIN, Clock, make_world, table_rows
+from tests.sync.helpers import ADMIN, Clock, account, make_world, table_rows
 
 SETTING = "visit.interval_days.key"
 LINKS = [("A", "D"), ("B", "D"), ("D", "A"), ("D", "B")]
@@ -51,6 +51,14 @@ class Replicas:
     superseded: set[tuple[tuple[str, str, str], Any]] = field(default_factory=set)
     created: dict[str, list[str]] = field(default_factory=lambda: {"A": [], "B": []})
     n: int = 0
+    # restores: each office's backups (path, writes done when it was taken), the writes each
+    # bundle carried, how far the district holds each office's writes, values a restore lost
+    backups: dict[str, list[tuple[Path, int]]] = field(default_factory=lambda: {"A": [], "B": []})
+    writes: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    carried: dict[Path, int] = field(default_factory=dict)
+    at_hub: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    by: dict[tuple[tuple[str, str, str], Any], tuple[str, int]] = field(default_factory=dict)
+    gone: set[tuple[tuple[str, str, str], Any]] = field(default_factory=set)
 
     def engine(self, name: str):
         return self.hub.engine if name == "D" else self.ws[name].engine
@@ -100,7 +108,7 @@ def _create(r: Replicas, ids: dict[str, str], who: str) -> None:
         s.flush()
         r.created[who].append(c.id)
         ids[c.id] = c.id
-    r.written.append((("community", c.id, "code"), f"{who}{r.n}"))
+    _wrote(r, who, ("community", c.id, "code"), f"{who}{r.n}")
 
 
 def _edit(r: Replicas, ids: dict[str, str], who: str, target: str) -> None:
@@ -132,8 +140,37 @@ def _edit(r: Replicas, ids: dict[str, str], who: str, target: str) -> None:
             old = getattr(obj, fname)
             value = f"{who}{r.n}"
             setattr(obj, fname, value)
-    r.written.append((key, value))
+    _wrote(r, who, key, value)
     r.superseded.add((key, old))
+
+
+def _wrote(r: Replicas, who: str, key: tuple[str, str, str], value: Any) -> None:
+    r.written.append((key, value))
+    if who in r.writes:
+        r.writes[who] += 1
+        r.by[(key, value)] = (who, r.writes[who])
+
+
+def _backup(r: Replicas, who: str) -> None:
+    r.backups[who].append((r.ws[who].backup("manual"), r.writes[who]))
+
+
+def _restore(r: Replicas, who: str, index: int) -> None:
+    """The office restores one of its older backups (closed, restored, opened again). What it
+    wrote after that backup and the district never received is gone with it (the replaced
+    database is kept in backups/); everything the district holds must come back."""
+    if not r.backups[who]:
+        return
+    path, upto = r.backups[who][index % len(r.backups[who])]
+    ws = r.ws[who]
+    root = ws.paths.root
+    ws.close()
+    restore(root, path)
+    r.ws[who] = Workspace.open(root)
+    r.ws[who].now_ms = r.clocks[who]
+    for item, (writer, n) in r.by.items():
+        if writer == who and n > upto and n > r.at_hub[who]:
+            r.gone.add(item)
 
 
 def _send(r: Replicas, link: tuple[str, str]) -> None:
@@ -144,7 +181,14 @@ def _send(r: Replicas, link: tuple[str, str]) -> None:
         service.export_for(r.hub, dst, out)
     else:
         office.export_bundle(r.ws[src], ADMIN, out)
+        r.carried[out] = r.writes[src]
     r.transit.setdefault(link, []).append(out)
+
+
+def _arrived(r: Replicas, link: tuple[str, str], path: Path) -> None:
+    """A bundle of an office was ingested: the district holds what it carried."""
+    if link[1] == "D" and path in r.carried:
+        r.at_hub[link[0]] = max(r.at_hub[link[0]], r.carried[path])
 
 
 def _deliver(r: Replicas, link: tuple[str, str], index: int, keep: bool) -> None:
@@ -156,6 +200,7 @@ def _deliver(r: Replicas, link: tuple[str, str], index: int, keep: bool) -> None
         queue.remove(path)
     if link[1] == "D":
         service.ingest(r.hub, [path])
+        _arrived(r, link, path)
     else:
         office.import_bundle(r.ws[link[1]], ADMIN, path)
 
@@ -210,7 +255,22 @@ op = st.one_of(
     st.tuples(st.just("send"), st.sampled_from(LINKS), st.just(0)),
     st.tuples(st.just("deliver"), st.sampled_from(LINKS), st.integers(0, 5), st.booleans()),
     st.tuples(st.just("tick"), st.sampled_from("ABD"), st.integers(0, 5000)),
+    st.tuples(st.just("backup"), st.sampled_from("AB"), st.just(0)),
+    st.tuples(st.just("restore"), st.sampled_from("AB"), st.integers(0, 3)),
 )
+# An office restores an older backup after its work reached the district (issue 19)
+RESTORED = [
+    ("backup", "A", 0),
+    ("edit", "A", 0),
+    ("create", "A", 0),
+    ("send", ("A", "D"), 0),
+    ("deliver", ("A", "D"), 0, False),
+    ("edit", "D", 1),
+    ("send", ("D", "A"), 0),
+    ("deliver", ("D", "A"), 0, False),
+    ("restore", "A", 0),
+    ("edit", "A", 0),
+]
 
 
 @settings(
@@ -222,6 +282,7 @@ op = st.one_of(
     ops=st.lists(op, max_size=30),
     offsets=st.tuples(st.integers(-3000, 3000), st.integers(-3000, 3000), st.integers(-3000, 3000)),
 )
+@example(ops=RESTORED, offsets=(0, 0, 0))
 def test_replicas_converge_and_lose_nothing(
     template: Path, tmp_path_factory: pytest.TempPathFactory, ops: list, offsets: tuple
 ) -> None:
@@ -241,16 +302,20 @@ def test_replicas_converge_and_lose_nothing(
                 _send(r, step[1])
             elif step[0] == "deliver":
                 _deliver(r, step[1], step[2], step[3])
+            elif step[0] == "backup":
+                _backup(r, step[1])
+            elif step[0] == "restore":
+                _restore(r, step[1], step[2])
             else:
                 r.clocks[step[1]].now += step[2]
         _settle(r)
         assert _state(r, "A", "A") == _state(r, "D", "A")
         assert _state(r, "B", "B") == _state(r, "D", "B")
         assert _state(r, "A", None) == _state(r, "B", None)
-        lost = _lost_values(r)
+        lost = _lost_values(r) | r.gone
         for key, value in r.written:
             assert (
-                value == _current(r, key) or (key, value) in lost or (key, value) in r.superseded
+                (key, value) in lost or (key, value) in r.superseded or value == _current(r, key)
             ), f"value {value!r} of {key} was lost"
         for name in "ABD":
             problems = []
@@ -271,18 +336,31 @@ def test_replicas_converge_and_lose_nothing(
 PROG_LINKS = LINKS
 VISIT_FIELDS = "id, resident_id, status, problems, completed_by, visitor_staff_id, deleted_at"
 RESIDENT_FIELDS = "id, community_id, phone, deleted_at"
+CASE_FIELDS = "id, community_id, resident_id, contractor_id, case_no, step, deleted_at"
+
+
+RESIDENT_NUMBER = "110105194001090310"  # idnumber.make("110105", date(1940, 1, 9), 31)
+CHILD_NUMBER = "110105201509090517"  # idnumber.make("110105", date(2015, 9, 9), 51)
+CHILD_PASSWORD = "Child2026x"
 
 
 def _prog_world(root: Path, db_url: str | None = None):  # -> World
-    """Offices A and B with a caseworker each, a resident of A's, everyone in sync."""
+    """Offices A and B with a caseworker and a child supervisor each (their offices' child-data
+    keys wrapped for the district); at A a resident with a retrofit case built by A's
+    contractor, and a child with narratives; everyone in sync."""
     from datetime import date
 
     from caseworker.domain import idnumber
     from caseworker.domain.elderly import Category
+    from caseworker.domain.retrofit import Action, HouseholdCategory
     from caseworker.domain.roles import Role
     from caseworker.services import accounts
+    from caseworker.services.children import register
     from caseworker.services.elderly import roster
+    from caseworker.services.retrofit import assessment, cases, contractors
 
+    assert idnumber.make("110105", date(1940, 1, 9), 31) == RESIDENT_NUMBER
+    assert idnumber.make("110105", date(2015, 9, 9), 51) == CHILD_NUMBER
     w = make_world(root, ["A", "B"], db_url=db_url)
     for code in "AB":
         with w.offices[code].writer(ADMIN) as s:
@@ -292,19 +370,73 @@ def _prog_world(root: Path, db_url: str | None = None):  # -> World
                 accounts.StaffDraft(f"zg{code}", f"{code}专干", Role.CASEWORKER),
                 "Staff2026",
             )
-    with w.offices["A"].writer(ADMIN) as s:
+            accounts.create_staff(
+                s,
+                ADMIN,
+                accounts.StaffDraft(f"dd{code}", f"{code}督导", Role.CHILD_SUPERVISOR),
+                CHILD_PASSWORD,
+                force_password_change=False,
+            )
+        _login(w.offices[code], f"dd{code}")  # the office's child-data key, wrapped for the hub
+    worker = account(w.offices["A"], "worker", "A改造专干", Role.CASEWORKER)
+    chief = account(w.offices["A"], "chief", "A科长", Role.SUPERVISOR)
+    with w.offices["A"].writer(worker) as s:
         community = next(c for c in accounts.communities(s) if c.name == "A柳村")
-        draft = roster.ResidentDraft(
-            "陈奶奶",
-            idnumber.make("110105", date(1940, 1, 9), 31),
-            community.id,
-            categories=frozenset({Category.LIVING_ALONE}),
+        resident = roster.register(
+            s,
+            worker,
+            roster.ResidentDraft(
+                "陈奶奶",
+                RESIDENT_NUMBER,
+                community.id,
+                categories=frozenset({Category.LIVING_ALONE}),
+            ),
+        ).resident
+        firm = contractors.add(s, worker, contractors.ContractorDraft("安居公司")).id
+        case = cases.apply(
+            s,
+            worker,
+            cases.ApplicationDraft(
+                "陈奶奶",
+                RESIDENT_NUMBER,
+                community.id,
+                address="A柳村1号",
+                categories=frozenset({HouseholdCategory.MIN_ALLOWANCE}),
+                resident_id=resident.id,
+            ),
         )
-        roster.register(s, ADMIN, draft)
-    service.ingest(w.hub, [w.office_to_district("A"), w.office_to_district("B")])
-    for code in "AB":
-        office.import_bundle(w.offices[code], ADMIN, w.district_to_office(code))
+        cases.act(s, worker, case.id, cases.StepRequest(Action.CHECK))
+        assessment.save_items(s, worker, case.id, [assessment.ItemDraft("R13", 300)])
+        cases.act(s, worker, case.id, cases.StepRequest(Action.SUBMIT))
+        cases.act(s, chief, case.id, cases.StepRequest(Action.APPROVE))
+        cases.act(
+            s,
+            worker,
+            case.id,
+            cases.StepRequest(Action.START, contractor_id=firm, planned_end=date.today()),
+        )
+    sup = _login(w.offices["A"], "ddA")
+    with w.offices["A"].writer(sup) as s:
+        community = next(c for c in accounts.communities(s) if c.name == "A柳村")
+        register.register(
+            s, sup, register.ChildDraft("韩小雪", CHILD_NUMBER, community.id, notes="起初的备注")
+        )
+    for _ in range(2):
+        service.ingest(w.hub, [w.office_to_district("A"), w.office_to_district("B")])
+        for code in "AB":
+            office.import_bundle(w.offices[code], ADMIN, w.district_to_office(code))
     return w
+
+
+def _login(ws: Workspace, username: str):  # -> Actor
+    """A child supervisor's login: unlocks (or, the first time, creates) the office's key."""
+    from caseworker.domain.roles import Actor
+    from caseworker.services import accounts
+
+    with ws.writer(Actor.system("login")) as s:
+        actor = accounts.authenticate(s, username, CHILD_PASSWORD).actor
+    assert actor is not None
+    return actor
 
 
 @pytest.fixture(scope="module")
@@ -354,6 +486,9 @@ class Prog:
     staff: dict[str, str]
     visits: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    child: str = ""
+    supervisors: dict[str, Any] = field(default_factory=dict)  # office → its child supervisor
+    child_visits: list[tuple[str, str]] = field(default_factory=list)  # (visit id, notes)
 
 
 def _holds(p: Prog, who: str, table: str, rid: str) -> bool:
@@ -408,16 +543,55 @@ def _prog_complete(p: Prog, who: str, i: int) -> None:
             )
     except CaseworkerError:
         return
-    p.r.written.append((("elderly_visit", vid, "problems"), value))
+    _wrote(p.r, who, ("elderly_visit", vid, "problems"), value)
 
 
 def _prog_transfer(p: Prog, to: str) -> None:
+    """The resident moves, with their retrofit case (and its contractor, copied)."""
+    from caseworker.district import transfer
     from caseworker.domain.errors import CaseworkerError
 
     try:
-        service.transfer(p.r.hub, "elderly_resident", p.resident, to, community=f"{to}光明社区")
+        transfer.transfer_person(p.r.hub, RESIDENT_NUMBER, to, f"{to}光明社区")
+    except CaseworkerError:
+        return  # already there
+
+
+def _prog_transfer_child(p: Prog, to: str) -> None:
+    """The child moves: its narratives re-sealed for the new office at the hub."""
+    from caseworker.district import transfer
+    from caseworker.domain.errors import CaseworkerError
+
+    try:
+        transfer.transfer_person(p.r.hub, CHILD_NUMBER, to, f"{to}和平社区")
     except CaseworkerError:
         return
+
+
+def _prog_child_visit(p: Prog, who: str) -> None:
+    """A visit to the child at an office that holds it (also the old office, before it hears
+    that the child moved), its notes sealed with that office's key."""
+    from datetime import date
+
+    from caseworker.services.children import cases as child_cases
+
+    if not _holds(p, who, "child", p.child):
+        return
+    p.r.n += 1
+    text = f"{who}回访{p.r.n}"
+    sup = p.supervisors[who]
+    with _writer_as(p.r, who, sup) as s:
+        visit = child_cases.record_visit(
+            s, sup, child_cases.VisitDraft(p.child, date.today(), "入户", f"{who}督导", text)
+        )
+    p.child_visits.append((visit.id, text))
+    if who in p.r.writes:
+        p.r.writes[who] += 1
+        p.r.by[(("child_visit", visit.id, "notes"), text)] = (who, p.r.writes[who])
+
+
+def _writer_as(r: Replicas, name: str, actor: Any):
+    return r.hub.writer(actor) if name == "D" else r.ws[name].writer(actor)
 
 
 def _prog_correct(p: Prog, i: int) -> None:
@@ -436,7 +610,7 @@ def _prog_correct(p: Prog, i: int) -> None:
         service.correct(p.r.hub, key[0], key[1], {key[2]: value})
     except CaseworkerError:
         return  # a completed visit: the district may not edit it
-    p.r.written.append((key, value))
+    _wrote(p.r, "D", key, value)
     p.r.superseded.add((key, old))
 
 
@@ -451,8 +625,26 @@ def _prog_deliver(p: Prog, link: tuple[str, str], index: int, keep: bool) -> Non
         for result in service.ingest(p.r.hub, [path]):
             if result.refused:
                 p.refused.append(result.refused)
+            else:
+                _arrived(p.r, link, path)
     else:
         office.import_bundle(p.r.ws[link[1]], ADMIN, path)  # a refusal raises: the test fails
+
+
+def _check_child_visits(p: Prog) -> None:
+    """Every child visit written and not lost with a restore is at the district and at the
+    child's office, and that office's key opens its notes to what was written."""
+    from caseworker.services.children import keys
+
+    owner = next(c for c in "AB" if _owned(p, c, "child", "id"))
+    key = keys.unlocked(p.supervisors[owner])
+    assert key is not None
+    for vid, text in p.child_visits:
+        if (("child_visit", vid, "notes"), text) in p.r.gone:
+            continue
+        assert _holds(p, "D", "child_visit", vid), text
+        [(stored,)] = table_rows(p.r.engine(owner), "child_visit", f"WHERE id='{vid}'", "notes")
+        assert keys.open_text(key, "child_visit", "notes", vid, stored) == text
 
 
 def _owned(p: Prog, code: str, table: str, columns: str) -> list[tuple]:
@@ -475,6 +667,10 @@ prog_op = st.one_of(
     st.tuples(st.just("deliver"), st.sampled_from(PROG_LINKS), st.integers(0, 5), st.booleans()),
     st.tuples(st.just("sync"), st.sampled_from(PROG_LINKS), st.just(0)),
     st.tuples(st.just("tick"), st.sampled_from("ABD"), st.integers(0, 5000)),
+    st.tuples(st.just("transfer_child"), st.sampled_from("AB"), st.just(0)),
+    st.tuples(st.just("child_visit"), st.sampled_from("AB"), st.just(0)),
+    st.tuples(st.just("backup"), st.sampled_from("AB"), st.just(0)),
+    st.tuples(st.just("restore"), st.sampled_from("AB"), st.integers(0, 3)),
 )
 AD, DA, BD, DB = ("A", "D"), ("D", "A"), ("B", "D"), ("D", "B")
 # The sequences issue 7 names, always run (hypothesis explores around them)
@@ -525,6 +721,43 @@ NAMED = {
         ("complete", "B", 0),
         ("sync", BD, 0),
     ],
+    # issue 19
+    "restore an office from an older backup": [
+        ("backup", "A", 0),
+        ("draft", "A", 0),
+        ("complete", "A", 0),
+        ("child_visit", "A", 0),
+        ("sync", AD, 0),
+        ("correct", "D", 0),
+        ("sync", DA, 0),
+        ("restore", "A", 0),
+        ("draft", "A", 0),
+        ("child_visit", "A", 0),
+    ],
+    "transfer a person with retrofit cases and a child": [
+        ("draft", "A", 0),
+        ("sync", AD, 0),
+        ("transfer", "B", 0),
+        ("transfer_child", "B", 0),
+        ("child_visit", "A", 0),
+        ("complete", "A", 0),
+        ("sync", DB, 0),
+        ("child_visit", "B", 0),
+        ("sync", AD, 0),
+        ("sync", DA, 0),
+    ],
+    "restore after a person moved in, then away again": [
+        ("backup", "B", 0),
+        ("transfer", "B", 0),
+        ("transfer_child", "B", 0),
+        ("sync", DB, 0),
+        ("child_visit", "B", 0),
+        ("sync", BD, 0),
+        ("transfer_child", "A", 0),
+        ("restore", "B", 0),
+        ("sync", BD, 0),
+        ("sync", DB, 0),
+    ],
 }
 
 
@@ -540,6 +773,9 @@ NAMED = {
 @example(ops=NAMED["district corrects a draft its office completed"])
 @example(ops=NAMED["office completes a draft the district corrected"])
 @example(ops=NAMED["transferred there and back, bundles reordered"])
+@example(ops=NAMED["restore an office from an older backup"])
+@example(ops=NAMED["transfer a person with retrofit cases and a child"])
+@example(ops=NAMED["restore after a person moved in, then away again"])
 def test_programme_records_converge_through_every_edit_path(
     prog_template: Path, tmp_path_factory: pytest.TempPathFactory, backend: str, ops: list
 ) -> None:
@@ -555,6 +791,8 @@ def test_programme_records_converge_through_every_edit_path(
             for code in "AB"
         }
         p = Prog(r, resident, staff)
+        p.child = table_rows(r.hub.engine, "child", columns="id")[0][0]
+        p.supervisors = {code: _login(r.ws[code], f"dd{code}") for code in "AB"}
         ids = _ids(r)
         for step in ops:
             kind = step[0]
@@ -575,6 +813,14 @@ def test_programme_records_converge_through_every_edit_path(
             elif kind == "sync":
                 _send(r, step[1])
                 _prog_deliver(p, step[1], -1, keep=False)
+            elif kind == "transfer_child":
+                _prog_transfer_child(p, step[1])
+            elif kind == "child_visit":
+                _prog_child_visit(p, step[1])
+            elif kind == "backup":
+                _backup(r, step[1])
+            elif kind == "restore":
+                _restore(r, step[1], step[2])
             else:
                 r.clocks[step[1]].now += step[2]
         for _ in range(3):
@@ -586,13 +832,22 @@ def test_programme_records_converge_through_every_edit_path(
             for table, columns in (
                 ("elderly_resident", RESIDENT_FIELDS),
                 ("elderly_visit", VISIT_FIELDS),
+                ("retrofit_case", CASE_FIELDS),
+                ("child", "id, community_id, notes, deleted_at"),
+                ("child_visit", "id, child_id, notes, deleted_at"),
             ):
                 mine = _owned(p, code, table, columns)
                 there = {row[0]: row for row in table_rows(r.engine(code), table, columns=columns)}
                 assert [there.get(row[0]) for row in mine] == mine, (code, table)
+            # an office keeps nothing of a child that is not its own (narratives included)
+            for table in ("child", "child_visit"):
+                own = {row[0] for row in _owned(p, code, table, "id")}
+                held = {row[0] for row in table_rows(r.engine(code), table, columns="id")}
+                assert held <= own, (code, table)
+        _check_child_visits(p)
         assert _state(r, "A", None) == _state(r, "D", None)
-        lost = _lost_values(r)
+        lost = _lost_values(r) | r.gone
         for key, value in r.written:
             assert (
-                value == _current(r, key) or (key, value) in lost or (key, value) in r.superseded
+                (key, value) in lost or (key, value) in r.superseded or value == _current(r, key)
             ), f"value {value!r} of {key} was lost"

@@ -92,13 +92,26 @@ def _resident_values(community_id: str, **over: Any) -> dict[str, Any]:
         ("enrolled_on", "2026-02-30"),
     ],
 )
-def test_a_value_that_does_not_fit_its_column_refuses_the_bundle(world, field, value) -> None:
+def test_a_value_that_does_not_fit_its_column_is_kept_out(world, field, value) -> None:
+    """The change is refused alone, into the conflicts list (issue 20: a refused value never
+    refuses the whole bundle); no record is written."""
     values = _resident_values(_community(world, "A"), **{field: value})
-    bad = _craft(world, "A", [_row("elderly_resident", new_id(), "insert", None, values)], "bad")
-    before = snapshot(world.hub.engine)
-    [result] = service.ingest(world.hub, [bad])
-    assert "elderly_resident" in result.refused and field in result.refused
-    assert snapshot(world.hub.engine) == before
+    rid = new_id()
+    good = _resident_values(
+        _community(world, "A"), id_number=idnumber.make("110105", date(1940, 3, 3), 81)
+    )
+    rows = [
+        _row("elderly_resident", rid, "insert", None, values),
+        _row("elderly_resident", new_id(), "insert", None, good),
+    ]
+    [result] = service.ingest(world.hub, [_craft(world, "A", rows, "bad")])
+    assert result.refused == "" and result.refused_reasons == {"elderly_resident:invalid": 1}
+    assert result.applied == 1
+    from tests.sync.helpers import table_rows
+
+    assert table_rows(world.hub.engine, "elderly_resident", f"WHERE id='{rid}'") == []
+    [entry] = service.conflicts(world.hub)
+    assert (entry.record_id, entry.reason, entry.field) == (rid, "invalid", "")
 
 
 def test_a_good_crafted_insert_goes_through(world) -> None:

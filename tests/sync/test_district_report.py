@@ -20,7 +20,12 @@ from tests.sync.helpers import ADMIN, make_world
 def _rows(path: Path, sheet: str) -> dict[str, tuple]:
     ws = load_workbook(path)[sheet]
     rows = ws.iter_rows(min_row=3, values_only=True)
-    return {r[0]: r[1:] for r in rows if r and r[0] and not r[0].startswith("说明")}
+    table = []
+    for r in rows:  # the table ends at its first blank row (its note and footnotes follow)
+        if not r or not r[0]:
+            break
+        table.append(r)
+    return {r[0]: r[1:] for r in table}
 
 
 def test_offices_side_by_side_with_the_district_total(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from caseworker.district import service
-from caseworker.domain.retrofit import Action, HouseholdCategory
+from caseworker.domain.retrofit import Action, HouseholdCategory, PhotoStage
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts, settings
 from caseworker.services.retrofit import assessment, cases, catalogue, contractors
@@ -41,6 +41,8 @@ def test_a_case_travels_to_the_district_only_and_the_catalogue_to_everyone(
             )
             cases.act(s, worker, case.id, cases.StepRequest(Action.CHECK), today=TODAY)
             assessment.save_items(s, worker, case.id, [assessment.ItemDraft("R13", 300)])
+            # no photo files in this test: the supervisor records why (the waiver travels too)
+            cases.waive_photos(s, chief, case.id, PhotoStage.BEFORE, "户主不同意拍照", today=TODAY)
             cases.act(s, worker, case.id, cases.StepRequest(Action.SUBMIT), today=TODAY)
             cases.act(s, chief, case.id, cases.StepRequest(Action.APPROVE), today=TODAY)
             cases.act(
@@ -53,6 +55,8 @@ def test_a_case_travels_to_the_district_only_and_the_catalogue_to_everyone(
         service.ingest(w.hub, [w.office_to_district("A")])
         hub_cases = table_rows(w.hub.engine, "retrofit_case", columns="case_no, step, subsidy_fen")
         assert hub_cases == [(case.case_no, "施工中", 84000)]
+        waived = table_rows(w.hub.engine, "retrofit_case", columns="photos_waived_before")
+        assert waived[0][0].startswith("户主不同意拍照（王科长")
         assert len(table_rows(w.hub.engine, "retrofit_case_event")) == 5
         assert len(table_rows(w.hub.engine, "retrofit_assessment_item")) == 1
         assert len(table_rows(w.hub.engine, "retrofit_contractor")) == 1

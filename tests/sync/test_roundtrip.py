@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -173,14 +174,17 @@ def test_office_conflicts_by_command_line(tmp_path: Path) -> None:
     service.ingest(w.hub, [w.office_to_district("A")])
     down = w.district_to_office("A")
     root = a.paths.root
+    supervisor(a)  # the conflicts list is a supervisor's (issue 20)
     w.close()
 
     def cw(*args: str) -> subprocess.CompletedProcess[str]:
+        user = ["--user", "kezhang"] if args[0] == "conflicts" else []
         return subprocess.run(
-            [sys.executable, "-m", "caseworker", "sync", *args, "--workspace", str(root)],
+            [sys.executable, "-m", "caseworker", "sync", *args, *user, "--workspace", str(root)],
             capture_output=True,
             text=True,
             timeout=120,
+            env={**os.environ, "CASEWORKER_PASSWORD": "test-pass-2026"},  # helpers.account
         )
 
     r = cw("import", str(down), "--dry-run")

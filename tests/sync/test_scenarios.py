@@ -178,7 +178,7 @@ def test_an_office_that_started_on_its_own_is_enrolled_without_losing_anything(
             for r in table_rows(
                 w.hub.engine,
                 "community",
-                "WHERE office_id=(SELECT id FROM office WHERE code='C')",
+                "WHERE office_id=(SELECT id FROM office WHERE code='110105033')",
                 "name",
             )
         ) == [

@@ -22,6 +22,18 @@ def _font(qapp: QApplication) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _no_unanswered_file_dialog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offscreen, a real file dialog would wait for ever: a test that opens one must say what
+    it answers (patch `ui.widgets.file_dialogs.ask`); else it fails at once."""
+    from ui.widgets import file_dialogs
+
+    def unanswered(parent, request: file_dialogs.Request) -> list[Path]:
+        raise AssertionError(f"a file dialog opened with no answer given: {request.title}")
+
+    monkeypatch.setattr(file_dialogs, "ask", unanswered)
+
+
+@pytest.fixture(autouse=True)
 def _own_settings(tmp_path: Path) -> Iterator[None]:
     """`QSettings()` (the folders file dialogs remember) writes under this test's folder."""
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):

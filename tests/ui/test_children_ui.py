@@ -187,7 +187,7 @@ def test_home_work_lists_for_child_roles_urgent_first(supervisor) -> None:
     urgent = panel.models["urgent"].rows
     assert urgent and all(i.urgent for i in urgent)
     assert panel.models["categories"].rows  # the demo has a lapse and a coming 6-month day
-    assert "登记儿童" in panel.figures.text()
+    assert "在册儿童" in panel.figures.text()
     supervisor.window.grab().save(str(SHOTS / "children-home.png"))
 
 
@@ -210,7 +210,7 @@ def test_other_roles_get_counts_only(demo_root, make_controller, qtbot, user: st
     page = controller.window.page("children")
     assert isinstance(page, FiguresPage)
     text = page.findChild(QLabel, "figures").text()
-    assert "登记儿童" in text
+    assert "在册儿童" in text
     names = controller.ctx.read(lambda s: list(s.scalars(select(Child.name).limit(5))))
     assert not any(name in text for name in names)
     if user == "admin":
@@ -318,3 +318,63 @@ def test_supervisor_changes_the_key_and_still_reads_every_page(
         from caseworker.services.children import register
 
         assert register.detail(s, ctx.actor, first).child.notes == notes_before
+
+
+def test_the_condition_form_offers_only_the_evidence_that_fits(
+    supervisor,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    """Issue 18's 登记情形: changing 情形 to 服刑在押 left 证明材料 at 死亡证明."""
+    from caseworker.domain import children as rules
+
+    page: ChildrenPage = supervisor.window.page("children")
+    page.open_child(page.register.model.rows[0].id)
+    offered: dict[str, list[str]] = {}
+
+    def look(d: FormDialog) -> None:
+        kinds, evidence = d.widgets["kind"], d.widgets["evidence_kind"]
+        subject = d.widgets["guardian_id"]
+        for i in range(subject.count()):
+            subject.setCurrentIndex(i)
+            for k in range(kinds.count()):
+                kinds.setCurrentIndex(k)
+                offered[kinds.currentData()] = [
+                    evidence.itemData(j) for j in range(evidence.count())
+                ]
+        d.reject()
+
+    when_dialog_opens(qtbot, look)
+    page.child_action("condition", page.child.child_id or "")
+    assert offered["服刑在押"] == ["法院判决书/裁定书", "羁押/服刑证明"]
+    assert offered["失联"] == ["公安机关报案回执/证明"]
+    assert all(offered[k] == list(rules.evidence_kinds_for(k)) for k in offered)
+    assert set(offered) == set(rules.EVIDENCE_FOR)  # every 情形 of the parents and the child
+
+
+def test_a_child_leaves_the_register_from_the_page(
+    supervisor,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    page: ChildrenPage = supervisor.window.page("children")
+    row = next(r for r in page.register.model.rows if r.open_cases)
+    page.open_child(row.id)
+    assert page.child.buttons["leave"].isEnabled()
+
+    def leave(d: FormDialog) -> None:
+        d.widgets["reason"].setCurrentIndex(d.widgets["reason"].findData("迁出本辖区"))
+        type_text(qtbot, d.widgets["note"], "随父母迁往外省")
+        d.accept()
+
+    when_dialog_opens(qtbot, leave)
+    page.child_action("leave", page.child.child_id or "")
+    detail = page.child.detail
+    assert detail is not None and not detail.child.on_register
+    assert "离册" in page.child.warning.text()
+    assert all(c.step.value == "结案" for c in detail.cases)
+    assert page.child.buttons["leave"].text() == "恢复在册…"
+    page.register.reload()
+    assert row.id not in {r.id for r in page.register.model.rows}  # 在册 only by default
+    page.register.register_state.setCurrentIndex(page.register.register_state.findData("离册"))
+    assert row.id in {r.id for r in page.register.model.rows}

@@ -282,7 +282,7 @@ def test_completing_a_visit_updates_due_list_and_rate(
     week_ids = {r.resident_id for r in panel.week_model.rows}
     assert late.resident_id not in week_ids  # overdue ones are on their own tab
     assert all(r.next_due >= date.today() for r in panel.week_model.rows)
-    assert f"{date.today():%m-%d}至" in panel.tabs.tabText(0)
+    assert f"{date.today():%m-%d}至" in panel.tabs.tabText(panel.tabs.indexOf(panel.week_view))
 
     def fill(form: VisitForm) -> None:
         qtbot.keyClick(form.choices["health_mental"], Qt.Key.Key_1)
@@ -670,3 +670,59 @@ def test_child_protection_staff_do_not_see_the_elderly_roster(
     assert window is not None
     assert window.page("home").findChild(WorkListsPanel) is None
     assert not isinstance(window.page("elderly"), ElderlyPage)
+
+
+def test_a_major_change_is_recorded_listed_first_and_the_tier_raised(
+    worker_session,
+    page,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    """A fall heard of by phone: the 工作台 lists a visit due tomorrow first, with the 高风险
+    proposal; recording it with the tier raised sets the tier in the same write."""
+    from caseworker.domain.elderly import Tier
+    from ui.elderly.resident_actions import ChangeDialog
+
+    resident = _any_resident(worker_session, status="在册", tier="重点")
+    page.open_resident(resident.id)
+
+    def fall(dialog: ChangeDialog) -> None:
+        dialog.kind.setCurrentIndex(dialog.kind.findData("跌倒"))
+        assert dialog.raise_tier.isChecked()  # proposed: 高风险
+        type_text(qtbot, dialog.note, "在卫生间滑倒")
+        dialog.save()
+
+    when_dialog_opens(qtbot, fall)
+    page.resident.record_change()
+    shown = page.resident.resident
+    assert shown.tier is Tier.HIGH_RISK and shown.next_due <= date.today() + timedelta(days=1)
+    assert "重大变化：跌倒" in page.resident.fields["tier"].text()
+    worker_session.window.show_section(worker_session.window.section_index("home"))
+    panel = worker_session.window.page("home").findChild(WorkListsPanel)
+    panel.visitor.setCurrentIndex(0)  # everyone's (the person may be another visitor's)
+    assert panel.tabs.currentWidget() is panel.change_view  # first, as something to do now
+    assert [r.resident_id for r in panel.change_model.rows] == [resident.id]
+    assert "重大变化" in panel.tabs.tabText(0)
+
+
+def test_the_visit_form_records_a_change_found_on_the_visit(
+    worker_session,
+    page,
+    qtbot,
+    no_popups,  # noqa: F811
+) -> None:
+    from caseworker.services.elderly import changes
+
+    resident = _any_resident(worker_session, status="在册")
+
+    def fill(form: VisitForm) -> None:
+        form.visit_date.setText(date.today().isoformat())
+        type_text(qtbot, form.visitors, "李专干")
+        form.changes["住院"].setChecked(True)
+        form.complete()
+
+    when_dialog_opens(qtbot, fill)
+    page.new_visit(resident.id)
+    actor = worker_session.ctx.actor
+    found = worker_session.ctx.read(lambda s: changes.changes_of(s, actor, resident.id))
+    assert [(c.kind, c.source, c.known_on) for c in found] == [("住院", "探访记录", date.today())]

@@ -185,7 +185,8 @@ def test_reports_section_shows_the_hand_count_and_saves(
         page.headline.itemAtPosition(1, c).widget().text()
         for c in range(page.headline.columnCount())
     ]
-    assert texts[:5] == ["60.0%", "100%", "5 人次", "3 人次", "2 人次"]
+    # rate, target, people visited (人), visits (人次), due / visited people, overdue people
+    assert texts[:6] == ["60.0%", "100%", "3 人", "3 人次", "5 / 3", "2 人"]
     assert page.bar.chart is not None and page.bar.chart.values[0] == pytest.approx(2 / 3)
     table = page.tables.widget(0)
     assert table.item(table.rowCount() - 1, 5).text() == "60.0%"

@@ -18,7 +18,7 @@ from caseworker.domain.roles import Actor, Role
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident, ElderlyVisit
 from tests.ui.conftest import log_in, type_text
-from tests.ui.test_no_frozen_screens import DeferredRunner
+from tests.ui.test_no_frozen_screens import DeferredRunner, account
 from ui.context import AppContext
 
 SUPERVISOR = Actor("s", "kezhang", "王科长", Role.SUPERVISOR)
@@ -34,7 +34,7 @@ def ws(demo_root: Path) -> Iterator[Workspace]:
 
 def _ctx(ws: Workspace, actor: Actor) -> tuple[AppContext, DeferredRunner]:
     runner = DeferredRunner()
-    return AppContext(ws, runner, actor), runner
+    return AppContext(ws, runner, account(ws, actor)), runner
 
 
 def test_the_roster_reads_on_the_runner_behind_a_busy_note(ws: Workspace, qtbot) -> None:

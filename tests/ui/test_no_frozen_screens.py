@@ -70,9 +70,26 @@ def ws(demo_root: Path) -> Iterator[Workspace]:
     w.close()
 
 
+def account(ws: Workspace, actor: Actor) -> Actor:
+    """The demo workspace's real account for `actor`'s role (by its user name when there is
+    one): every read checks that the account exists and is what it was at login."""
+    from sqlalchemy import select
+
+    from caseworker.services import accounts
+    from db.models import Staff
+
+    with ws.reader() as s:
+        rows = s.scalars(
+            select(Staff).where(Staff.role == actor.role.value).order_by(Staff.username)
+        )
+        found = list(rows)
+        row = next((r for r in found if r.username == actor.username), found[0])
+        return accounts.actor_for(row)
+
+
 def _ctx(ws: Workspace, actor: Actor) -> tuple[AppContext, DeferredRunner]:
     runner = DeferredRunner()
-    return AppContext(ws, runner, actor), runner
+    return AppContext(ws, runner, account(ws, actor)), runner
 
 
 def test_the_audit_view_searches_on_the_runner(ws: Workspace, qtbot) -> None:
@@ -163,15 +180,17 @@ def test_open_referrals_come_a_page_at_a_time(ws: Workspace, qtbot, monkeypatch)
     ctx, runner = _ctx(ws, SUPERVISOR)
     panel = work_lists.WorkListsPanel(ctx, lambda rid: None)
     qtbot.addWidget(panel)
+    panel.visitor.setCurrentIndex(0)  # everyone's (a real account starts on its own)
     panel.show()
     assert panel.busy.isVisible() and panel.referral_model.rowCount() == 0
     runner.run_all()
     assert not panel.busy.isVisible()
     with ws.reader() as s:
-        everything = schedule.open_referrals(s, SUPERVISOR)
+        everything = schedule.open_referrals(s, ctx.actor)
     assert len(everything) >= 3
     assert panel.referral_model.rowCount() == 1
-    assert panel.tabs.tabText(2).startswith(f"转介待跟进（{len(everything)}，")
+    referral_tab = panel.tabs.indexOf(panel.referral_view.parentWidget())
+    assert panel.tabs.tabText(referral_tab).startswith(f"转介待跟进（{len(everything)}，")
     assert not panel.referral_more.isHidden()  # on its tab
     assert panel.referral_more.text() == f"加载更多（已显示 1 / {len(everything)}）"
     panel.referral_more.click()
@@ -204,5 +223,5 @@ def test_the_retrofit_work_lists_read_on_the_runner(ws: Workspace, qtbot) -> Non
     assert runner.run_all() == 1  # the four lists in one read
     assert not panel.busy.isVisible()
     with ws.reader() as s:
-        waiting = search.count(s, SUPERVISOR, CaseQuery(work_list="approve"))
+        waiting = search.count(s, ctx.actor, CaseQuery(work_list="approve"))
     assert panel.tabs.tabText(1).endswith(f"（{waiting}）")

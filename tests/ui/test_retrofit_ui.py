@@ -86,6 +86,7 @@ def test_application_assessment_by_keyboard_and_approval(
     make_controller,
     worker,
     qtbot,
+    tmp_path,
     no_popups: list[str],  # noqa: F811
 ) -> None:
     page = worker.window.page("retrofit")
@@ -140,6 +141,13 @@ def test_application_assessment_by_keyboard_and_approval(
         ).all()
     )
     assert rows == ["R13", "R14"]
+    early = StepDialog(worker.ctx, info, Action.SUBMIT, page)
+    early.save()  # no photo of the home as found yet: refused in the dialog, nothing changed
+    assert "改造前照片" in early.error.text() and early.result_info is None
+    from tests.services.test_retrofit_photos import phone_photo
+
+    page.case_page.refresh()
+    page.case_page.add_photos([str(phone_photo(tmp_path / "IMG_0001.jpg", (1600, 1200), 1))])
     StepDialog(worker.ctx, info, Action.SUBMIT, page).save()
 
     # The supervisor sees it in the approval queue and approves it.
@@ -327,3 +335,40 @@ def test_blank_forms_from_the_list(worker, qtbot) -> None:
     data = build_blank(worker.ctx, "acceptance")[0]
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(data)).pages)
     assert "居家适老化改造验收单" in text and "老年人或家属" in text
+
+
+def test_after_photos_name_their_item_and_a_supervisor_may_waive_them(
+    demo_root,
+    make_controller,
+    qtbot,
+    tmp_path,
+    monkeypatch,
+    no_popups: list[str],  # noqa: F811
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    from tests.services.test_retrofit_photos import phone_photo
+
+    chief = _session(demo_root, make_controller, qtbot, "kezhang")
+    page = chief.window.page("retrofit")
+    page.cases.step.setCurrentIndex(page.cases.step.findData(Step.CONSTRUCTION.value))
+    page.open_case(page.cases.model.row(0).id)
+    case_page = page.case_page
+    items = case_page.detail.items
+    assert len(items) >= 2 and case_page.waive_button.isVisibleTo(case_page)
+    asked: list[list[str]] = []
+
+    def pick(_parent, _title, _label, labels, current, _editable):  # type: ignore[no-untyped-def]
+        asked.append(list(labels))
+        return labels[current], True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(pick))
+    case_page.add_photos([str(phone_photo(tmp_path / "IMG_0002.jpg", (1600, 1200), 1))])
+    assert asked and len(asked[0]) == len(items) and "未拍" in asked[0][0]
+    after = [p for p in case_page.detail.photos if p.stage == "改造后"]
+    assert [p.item_id for p in after] == [items[0].id]  # the photo names its item
+    monkeypatch.setattr(
+        QInputDialog, "getText", staticmethod(lambda *_a: ("户主不同意拍摄其余项目", True))
+    )
+    case_page.waive_photos()
+    assert "户主不同意拍摄其余项目" in case_page.fields["photos"].text()

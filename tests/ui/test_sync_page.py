@@ -184,6 +184,35 @@ def test_a_resident_moved_to_another_street_shows_as_transferred_out(tmp_path: P
         w.close()
 
 
+def test_a_restored_office_shows_that_it_waits_for_the_district(tmp_path: Path, qtbot) -> None:
+    """After restoring an older backup the page says so until the district's answer is
+    imported (issue 19)."""
+    from caseworker.sync import office
+    from caseworker.workspace import Workspace, restore
+    from tests.sync.helpers import ADMIN, make_world
+    from ui.context import AppContext
+    from ui.tasks import SyncRunner
+
+    w = make_world(tmp_path, ["A"])
+    try:
+        a = w.offices["A"]
+        backup = a.backup("manual")
+        root = a.paths.root
+        a.close()
+        restore(root, backup)
+        a = w.offices["A"] = Workspace.open(root)
+        a.now_ms = w.clock
+        page = SyncPage(AppContext(a, SyncRunner(), ADMIN))
+        assert "正在等待区里补回" in page.pending_label.text()
+        service.ingest(w.hub, [w.office_to_district("A")])
+        office.import_bundle(a, ADMIN, w.district_to_office("A"))
+        page.refresh()
+        assert "正在等待区里补回" not in page.pending_label.text()
+        assert "所有修改都已被区里确认" in page.pending_label.text()
+    finally:
+        w.close()
+
+
 def test_parameters_are_read_only_once_enrolled(
     tmp_path: Path,
     hub: Hub,

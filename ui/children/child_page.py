@@ -183,6 +183,7 @@ class ChildPage(QWidget):
             ("remove_category", "复核移除类别"),
             ("report", "发现报告（新个案）"),
             ("visit", "登记回访"),
+            ("leave", "离册…"),
             ("print_file", "打印档案"),
         ):
             button = QPushButton(self.tr(text))
@@ -245,9 +246,12 @@ class ChildPage(QWidget):
             "、".join(sorted(x.value for x in c.categories)) or self.tr("（无）")
         )
         f["notes"].setText(c.notes)
-        self.warning.setText(
-            c.age_warning + (f"　{c.categories_note}" if c.categories_note else "")
-        )
+        notes = [c.age_warning, c.categories_note]
+        if not c.on_register:
+            notes.insert(0, self.tr("已于 {0} 离册（{1}）").format(c.left_on, c.left_reason))
+        elif d.leave_proposal is not None:
+            notes.insert(0, self.tr("建议离册：{0}").format(d.leave_proposal.text))
+        self.warning.setText("　".join(n for n in notes if n))
         review = {x.category for x in d.categories.review.to_review}
         new = {x.category for x in d.categories.review.to_add}
         rows = []
@@ -269,6 +273,9 @@ class ChildPage(QWidget):
         self.buttons["confirm"].setEnabled(bool(new))
         self.buttons["remove_category"].setEnabled(bool(review))
         self.buttons["end_condition"].setEnabled(bool(d.conditions))
+        # 离册 (and 恢复在册) close or reopen the register: the child supervisor's, as closing
+        self.buttons["leave"].setText(self.tr("离册…") if c.on_register else self.tr("恢复在册…"))
+        self.buttons["leave"].setEnabled(self.can_supervise())
 
     def selected_condition(self) -> str | None:
         index = self.conditions_view.currentIndex()

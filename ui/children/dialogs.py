@@ -194,11 +194,68 @@ def condition_dialog(
     grade.setRange(0, 4)
     grade.setSpecialValueText(tr("（无）"))
     d.add("disability_grade", tr("残疾等级"), grade)
-    d.add("evidence_kind", tr("证明材料"), combo([(k, k) for k in rules.EVIDENCE_KINDS]))
+    evidence = combo([])
+    d.add("evidence_kind", tr("证明材料"), evidence)
+
+    def fill_evidence() -> None:
+        """Only the evidence that proves the chosen 情形 (rules.EVIDENCE_FOR) is offered."""
+        evidence.clear()
+        for k in rules.evidence_kinds_for(kinds.currentData() or ""):  # type: ignore[attr-defined]
+            evidence.addItem(k, k)
+
+    kinds.currentIndexChanged.connect(lambda _i: fill_evidence())  # type: ignore[attr-defined]
+    fill_evidence()
     d.add("evidence_issuer", tr("出具单位"), QLineEdit())
     d.add("evidence_number", tr("文书编号"), QLineEdit())
     d.add("evidence_date", tr("证明日期"), DateField(date.today()))
     d.add("evidence_description", tr("说明（保密）"), MultiLineField("", 2))
+    return d
+
+
+def leave_dialog(
+    ctx: AppContext,
+    parent: QWidget | None,
+    child_id: str,
+    proposal: rules.LeaveProposal | None = None,
+) -> FormDialog:
+    """离册: the reason and the first day off the register; open cases are closed with it."""
+
+    def submit(s: Any, a: Any, v: dict[str, Any]) -> Any:
+        return register.leave(
+            s, a, child_id, rules.LeaveReason(v["reason"]), v["on"] or date.today(), v["note"]
+        )
+
+    d = FormDialog(
+        ctx,
+        parent,
+        tr("儿童离册"),
+        submit,
+        note=tr("离册后不再计入台账、工作台和统计；在办个案以同一原因结案；档案和历史保留。"),
+    )
+    d.add(
+        "reason",
+        tr("离册原因"),
+        combo(
+            [(r.value, r.value) for r in rules.LeaveReason],
+            proposal.reason.value if proposal else None,
+        ),
+    )
+    d.add(
+        "on",
+        tr("离册日期（离开台账的第一天）"),
+        DateField(proposal.on if proposal else date.today()),
+    )
+    d.add("note", tr("说明"), QLineEdit())
+    return d
+
+
+def rejoin_dialog(ctx: AppContext, parent: QWidget | None, child_id: str) -> FormDialog:
+    def submit(s: Any, a: Any, v: dict[str, Any]) -> Any:
+        return register.rejoin(s, a, child_id, v["on"] or date.today(), v["note"])
+
+    d = FormDialog(ctx, parent, tr("恢复在册"), submit)
+    d.add("on", tr("恢复日期"), DateField(date.today()))
+    d.add("note", tr("恢复原因"), QLineEdit())
     return d
 
 

@@ -138,6 +138,11 @@ class ChildrenPage(QWidget):
                 self.open_case(result.id)  # type: ignore[attr-defined]
         elif key == "visit":
             self._run(dialogs.visit_dialog(self.ctx, self, child_id, self.child.selected_case()))
+        elif key == "leave":
+            if d.child.on_register:
+                self._run(dialogs.leave_dialog(self.ctx, self, child_id, d.leave_proposal))
+            else:
+                self._run(dialogs.rejoin_dialog(self.ctx, self, child_id))
         elif key == "print_file":
             self._print(
                 lambda s, a: forms.child_file_pdf(s, a, child_id),
@@ -394,7 +399,7 @@ def figures_text(f: worklists.Figures) -> str:
     risks = "　".join(f"{k}风险 {v}" for k, v in f.open_cases_by_risk.items())
     places = "　".join(f"{k} {v}" for k, v in f.by_community.items())
     return tr(
-        "登记儿童 {0} 名（{1}）\n按类别：{2}\n按社区/村：{3}\n在办个案：{4}；紧急 {5}\n风险：{6}\n"
+        "在册儿童 {0} 名（{1}）\n按类别：{2}\n按社区/村：{3}\n在办个案：{4}；紧急 {5}\n风险：{6}\n"
         "本月回访：已访 {7} / 应访 {8}"
     ).format(
         f.children,

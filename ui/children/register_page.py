@@ -91,8 +91,13 @@ class RegisterPage(QWidget):
         self.category.addItem(self.tr("全部类别"), None)
         for cat in ChildCategory:
             self.category.addItem(cat.value, cat.value)
+        # On the register today (the default), or those who left it or turned 18 (离册)
+        self.register_state = QComboBox()
+        self.register_state.addItem(self.tr("在册"), "在册")
+        self.register_state.addItem(self.tr("离册/已满18岁"), "离册")
+        self.register_state.addItem(self.tr("全部"), "")
         self.open_only = QCheckBox(self.tr("只看有在办个案"))
-        for box in (self.community, self.category):
+        for box in (self.community, self.category, self.register_state):
             box.currentIndexChanged.connect(lambda _i: self.reload())
         self.open_only.toggled.connect(lambda _on: self.reload())
         self.count_label = QLabel()
@@ -165,6 +170,7 @@ class RegisterPage(QWidget):
         filters = QHBoxLayout()
         filters.addWidget(self.community)
         filters.addWidget(self.category)
+        filters.addWidget(self.register_state)
         filters.addWidget(self.open_only)
         filters.addStretch()
         filters.addWidget(self.count_label)
@@ -186,6 +192,7 @@ class RegisterPage(QWidget):
             open_case_only=self.open_only.isChecked(),
             sort=self.sort_key,
             descending=self.descending,
+            register=self.register_state.currentData(),
         )
 
     def export_excel(self) -> object:

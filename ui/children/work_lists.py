@@ -93,6 +93,13 @@ class ChildWorkLists(QGroupBox):
             Column(self.tr("日期"), lambda i: i.on),
             Column(self.tr("依据"), lambda i: i.reason),
         ]
+        leave_cols = [
+            Column(self.tr("儿童"), lambda i: i.child_name),
+            Column(self.tr("社区/村"), lambda i: i.community_name),
+            Column(self.tr("建议"), lambda i: i.reason),
+            Column(self.tr("离册日期"), lambda i: i.on),
+            Column(self.tr("依据"), lambda i: i.text),
+        ]
         self.models: dict[str, ListTableModel] = {}
         for key, label, cols, by_case in (
             ("urgent", "紧急", case_cols, True),
@@ -103,6 +110,7 @@ class ChildWorkLists(QGroupBox):
             ("services_overdue", "服务逾期", service_cols, True),
             ("categories", "类别复核", category_cols, False),
             ("turning_18", "将满18岁", adult_cols, True),
+            ("leaving", "离册建议", leave_cols, False),
         ):
             model: ListTableModel = ListTableModel(cols)
             view = QTableView()
@@ -155,7 +163,7 @@ class ChildWorkLists(QGroupBox):
 
         def load() -> tuple[worklists.WorkLists, worklists.Figures]:
             # Grows with the register (20,000 children: about half a second): on the runner.
-            with ws.reader() as s:
+            with ws.reader(actor) as s:
                 return (
                     worklists.work_lists(s, actor, today=today),
                     worklists.figures(s, actor, today=today),
@@ -166,7 +174,7 @@ class ChildWorkLists(QGroupBox):
     def _loaded(self, lists: worklists.WorkLists, figures: worklists.Figures) -> None:
         self.figures.setText(
             self.tr(
-                "登记儿童 {0} 名（{1}）　在办个案 {2} 件，其中紧急 {3} 件　本月回访 已访 {4} / 应访 {5}"
+                "在册儿童 {0} 名（{1}）　在办个案 {2} 件，其中紧急 {3} 件　本月回访 已访 {4} / 应访 {5}"
             ).format(
                 figures.children,
                 figures.scoped_to,

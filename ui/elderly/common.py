@@ -26,7 +26,13 @@ from ui.messages import tr
 
 # Every table a programme 1 write may touch: views refresh when `ctx.changed` names one.
 ELDERLY_TABLES = frozenset(
-    {"elderly_resident", "elderly_visit", "elderly_visit_amendment", "elderly_referral"}
+    {
+        "elderly_resident",
+        "elderly_visit",
+        "elderly_visit_amendment",
+        "elderly_referral",
+        "elderly_change",
+    }
 )
 ERROR_STYLE = "color: #b00020;"
 

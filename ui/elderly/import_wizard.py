@@ -314,7 +314,7 @@ class ImportWizard(QDialog):
         path, options = self.path(), self.options(mapping)
 
         def job(progress=None) -> ri.ImportPreview:  # type: ignore[no-untyped-def]
-            with self.ctx.ws.reader() as session:
+            with self.ctx.ws.reader(actor) as session:
                 return ri.preview(session, actor, path, options, progress=progress)
 
         try:

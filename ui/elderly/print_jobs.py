@@ -138,7 +138,7 @@ def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
             (render_blank_form(stamp),), tr("空白探访记录表"), tr("空白探访记录表") + ".pdf", ""
         )
     step(tr("正在读取名单…"))
-    with ctx.ws.reader() as s:
+    with ctx.ws.reader(actor) as s:
         if job.kind == "selection":
             data = forms.selection_forms(s, actor, job.resident_ids)
         elif job.kind == "month":

@@ -1,11 +1,13 @@
 """Small dialogs on a resident's page: change the tier (with a reason), change the status (with
-its date), and move a referral along. Each stays open with the service's reason on refusal."""
+its date), record a major change, and move a referral along (its outcome may report a major
+change). Each stays open with the service's reason on refusal."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -17,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.domain.dates import InvalidDate
-from caseworker.domain.elderly import Status, Tier
+from caseworker.domain.elderly import MajorChange, Status, Tier
 from caseworker.domain.errors import CaseworkerError, ValidationError
 from caseworker.domain.visit_form import ReferralStatus
-from caseworker.services.elderly import roster, visits
+from caseworker.services.elderly import changes, roster, visits
 from caseworker.services.elderly.roster import ResidentInfo
 from caseworker.services.elderly.visits import ReferralInfo
 from ui.context import AppContext
@@ -130,6 +132,49 @@ class StatusDialog(_FormDialog):
         )
 
 
+class ChangeDialog(_FormDialog):
+    """登记重大变化 by itself (a phone call, a neighbour): a visit is due the next day; the
+    高风险 tier is proposed and, ticked (the default below 高风险), set in the same write."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None, resident: ResidentInfo) -> None:
+        super().__init__(parent, self.tr("登记重大变化"))
+        self.ctx = ctx
+        self.resident = resident
+        self.kind = QComboBox()
+        for k in MajorChange:
+            self.kind.addItem(k.value, k.value)
+        self.known_on = DateField(date.today())
+        self.occurred_on = DateField()
+        self.note = QLineEdit()
+        self.note.setPlaceholderText(self.tr("如：在家中跌倒，已送医；老伴去世，无人照料"))
+        self.raise_tier = QCheckBox(self.tr("同时将探访等级调为高风险"))
+        self.raise_tier.setChecked(resident.tier is not Tier.HIGH_RISK)
+        self.raise_tier.setEnabled(resident.tier is not Tier.HIGH_RISK)
+        self.form.addRow(self.tr("重大变化："), self.errors.add("kind", self.kind))
+        self.form.addRow(self.tr("获知日期*："), self.errors.add("known_on", self.known_on))
+        self.form.addRow(self.tr("发生日期："), self.errors.add("occurred_on", self.occurred_on))
+        self.form.addRow(self.tr("说明："), self.errors.add("note", self.note))
+        self.form.addRow("", self.raise_tier)
+        self.form.addRow("", QLabel(self.tr("获知后 24 小时内（次日前）应上门探访。")))
+
+    def apply(self) -> None:
+        try:
+            known, occurred = self.known_on.value(), self.occurred_on.value()
+        except InvalidDate as exc:
+            raise ValidationError(str(exc), field="known_on") from None
+        if known is None:
+            raise ValidationError(self.tr("请填写获知日期"), field="known_on")
+        kind, note, rid = MajorChange(self.kind.currentData()), self.note.text(), self.resident.id
+        raise_tier = self.raise_tier.isChecked()
+
+        def job(s, a) -> None:  # type: ignore[no-untyped-def]
+            changes.record(s, a, rid, kind, known, occurred_on=occurred, note=note)
+            if raise_tier:
+                roster.set_tier(s, a, rid, Tier.HIGH_RISK, f"重大变化：{kind.value}")
+
+        self.ctx.write_wait(job, tables=ELDERLY_TABLES, parent=self)
+
+
 class ReferralDialog(_FormDialog):
     """待办 → 办理中 → 已办结 (closing needs the outcome)."""
 
@@ -151,9 +196,15 @@ class ReferralDialog(_FormDialog):
                 )
             ),
         )
+        self.change = QComboBox()
+        self.change.addItem(self.tr("无"), None)
+        for k in MajorChange:
+            self.change.addItem(k.value, k.value)
+        self.change.setToolTip(self.tr("办理结果反映出重大变化时选择：24 小时内应探访"))
         self.form.addRow(self.tr("状态："), self.errors.add("status", self.status))
         self.form.addRow(self.tr("办理结果："), self.errors.add("outcome", self.outcome))
         self.form.addRow(self.tr("办结日期："), self.errors.add("closed_on", self.closed_on))
+        self.form.addRow(self.tr("结果中的重大变化："), self.errors.add("changes", self.change))
 
     def apply(self) -> None:
         try:
@@ -162,8 +213,11 @@ class ReferralDialog(_FormDialog):
             raise ValidationError(str(exc), field="closed_on") from None
         status, outcome = ReferralStatus(self.status.currentData()), self.outcome.text()
         rid = self.referral.id
+        change = MajorChange(self.change.currentData()) if self.change.currentData() else None
         self.ctx.write_wait(
-            lambda s, a: visits.update_referral(s, a, rid, status, outcome, closed_on=closed),
+            lambda s, a: visits.update_referral(
+                s, a, rid, status, outcome, closed_on=closed, change=change
+            ),
             tables=ELDERLY_TABLES,
             parent=self,
         )

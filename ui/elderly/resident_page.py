@@ -65,12 +65,21 @@ class ResidentPage(QWidget):
         self.tier_button = QPushButton(self.tr("调整等级"))
         self.status_button = QPushButton(self.tr("变更状态"))
         self.print_button = QPushButton(self.tr("打印探访表"))
+        self.change_button = QPushButton(self.tr("重大变化…"))
+        self.change_button.setToolTip(self.tr("跌倒、住院、失去照料人、家属联系不上"))
+        self.change_button.clicked.connect(self.record_change)
         self.visit_button.clicked.connect(self._new_visit)
         self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.resident_id or ""))
         self.tier_button.clicked.connect(self.change_tier)
         self.status_button.clicked.connect(self.change_status)
         self.print_button.clicked.connect(lambda: self.print_form.emit(self.resident_id or ""))
-        for b in (self.visit_button, self.edit_button, self.tier_button, self.status_button):
+        for b in (
+            self.visit_button,
+            self.edit_button,
+            self.tier_button,
+            self.status_button,
+            self.change_button,
+        ):
             b.setEnabled(can_edit)
         top = QHBoxLayout()
         top.addWidget(self.back_button)
@@ -81,6 +90,7 @@ class ResidentPage(QWidget):
             self.edit_button,
             self.tier_button,
             self.status_button,
+            self.change_button,
             self.print_button,
         ):
             top.addWidget(b)
@@ -213,7 +223,13 @@ class ResidentPage(QWidget):
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.set_busy(busy)
-        for b in (self.visit_button, self.edit_button, self.tier_button, self.status_button):
+        for b in (
+            self.visit_button,
+            self.edit_button,
+            self.tier_button,
+            self.status_button,
+            self.change_button,
+        ):
             b.setEnabled(self.can_edit and not busy)
         self.print_button.setEnabled(not busy)
 
@@ -229,6 +245,18 @@ class ResidentPage(QWidget):
             return
         self.detail = detail
         self._show(detail.resident)
+        waiting = [c for c in detail.changes if not c.answered]
+        if waiting:  # a major change waits for its visit within 24 hours
+            c = waiting[0]
+            text = self.tr("重大变化：{0}（{1} 获知），{2} 前应探访").format(
+                c.kind, fmt_date(c.known_on), fmt_date(c.due)
+            )
+            if detail.change_proposal:
+                text += "；" + detail.change_proposal
+            self.fields["tier"].setText(self.fields["tier"].text() + "\n" + text)
+            self.fields["tier"].setStyleSheet("color: #b00020;")
+        else:
+            self.fields["tier"].setStyleSheet("")
         self.visits_model.set_rows(detail.visits)
         self.referrals_model.set_rows(detail.referrals)
         self.history_model.set_rows(detail.history)
@@ -304,6 +332,12 @@ class ResidentPage(QWidget):
 
         if self.resident:
             TierDialog(self.ctx, self, self.resident).exec()
+
+    def record_change(self) -> None:
+        from ui.elderly.resident_actions import ChangeDialog
+
+        if self.resident:
+            ChangeDialog(self.ctx, self, self.resident).exec()
 
     def change_status(self) -> None:
         from ui.elderly.resident_actions import StatusDialog

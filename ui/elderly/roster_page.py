@@ -387,7 +387,7 @@ class RosterPage(QWidget):
         rest, generation, ws = model.total - offset, model.generation, self.ctx.ws
 
         def job() -> list[RosterRow]:
-            with ws.reader() as s:
+            with ws.reader(actor) as s:
                 return search.page(s, actor, q, offset, rest, today=today)
 
         def done(rows: list[RosterRow]) -> None:

@@ -17,6 +17,7 @@ from datetime import date
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.domain.dates import InvalidDate
+from caseworker.domain.elderly import MajorChange
 from caseworker.domain.errors import CaseworkerError, ValidationError
 from caseworker.domain.roles import Permission
 from caseworker.domain.visit_form import (
@@ -202,6 +204,16 @@ class VisitForm(QDialog):
         basics.addSpacing(12)
         basics.addWidget(QLabel(self.tr("探访人*：")))
         basics.addWidget(self.errors.add("visitors", self.visitors), 1)
+        # A major change found on this visit makes a visit due within 24 hours (on the same
+        # row as the visit's basics: the form keeps its height).
+        basics.addSpacing(12)
+        basics.addWidget(QLabel(self.tr("重大变化：")))
+        self.changes: dict[str, QCheckBox] = {}
+        for kind in MajorChange:
+            box = QCheckBox(self.tr(kind.value))
+            box.setToolTip(self.tr("完成探访时登记：24 小时内应再次探访，并建议调为高风险"))
+            self.changes[kind.value] = box
+            basics.addWidget(box)
         left = QVBoxLayout()
         left.addWidget(area_boxes["health"])
         left.addWidget(area_boxes["living"])
@@ -313,6 +325,7 @@ class VisitForm(QDialog):
     # -- loading and state -----------------------------------------------------------------------
     def _set_tab_order(self) -> None:
         chain: list[QWidget] = [self.visit_date, self.method, self.visitors]
+        chain += list(self.changes.values())
         for key, _label in AREAS:
             chain += [self.choices[cf.name] for cf in CHOICE_FIELDS if cf.area == key]
             chain += [self.texts[n] for n, area, _l in TEXT_FIELDS if area == key]
@@ -353,6 +366,8 @@ class VisitForm(QDialog):
 
     def _apply_read_only(self) -> None:
         ro = self.read_only
+        for box in self.changes.values():
+            box.setEnabled(not ro)
         for w in (self.visit_date, self.visitors, self.next_visit, self.ref_text):
             w.setReadOnly(ro)
         for w in (self.next_visit, self.ref_due, self.ref_text):
@@ -522,9 +537,12 @@ class VisitForm(QDialog):
             vid = self.visit.id if self.visit else None
             today = self.today
             if complete:
+                found = tuple(MajorChange(k) for k, box in self.changes.items() if box.isChecked())
 
                 def job(s, a) -> VisitInfo:
-                    return visits.complete(s, a, draft, visit_id=vid, referrals=refs, today=today)
+                    return visits.complete(
+                        s, a, draft, visit_id=vid, referrals=refs, changes=found, today=today
+                    )
 
             else:
 

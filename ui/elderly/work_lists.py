@@ -1,5 +1,6 @@
-"""The 工作台 panel for programme 1: my visits due this week, overdue (with days), open referral
-follow-ups, and the month's visit rate per community. Filters by community and visitor; a
+"""The 工作台 panel for programme 1: major changes waiting for their visit within 24 hours
+(first), my visits due this week, overdue (with days), open referral follow-ups, and the
+month's visit rate per community. Filters by community and visitor; a
 double-click (or Enter) opens the resident; refreshes when an elderly table changes.
 
 The panel's lists are read on the background runner behind a busy note (they grow with the
@@ -28,7 +29,8 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain import schedule as rules
 from caseworker.services import accounts, settings
-from caseworker.services.elderly import roster, schedule
+from caseworker.services.elderly import changes, roster, schedule
+from caseworker.services.elderly.changes import ChangeItem
 from caseworker.services.elderly.schedule import CommunityRate, DueRow, ReferralRow
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
@@ -121,6 +123,24 @@ class WorkListsPanel(QGroupBox):
                 Column(self.tr("探访率"), lambda r: r.rate_text, align_right=True),
             ]
         )
+        # Major changes (跌倒, 住院…) no visit has answered: a visit within 24 hours, so first.
+        self.change_model: ListTableModel[ChangeItem] = ListTableModel(
+            [
+                Column(self.tr("姓名"), lambda r: r.name),
+                Column(self.tr("社区/村"), lambda r: r.community_name),
+                Column(self.tr("重大变化"), lambda r: r.kind),
+                Column(self.tr("获知日期"), lambda r: r.known_on),
+                Column(self.tr("应访日期"), lambda r: r.due),
+                Column(self.tr("逾期天数"), lambda r: r.days_overdue or "", align_right=True),
+                Column(self.tr("等级"), lambda r: r.tier),
+                Column(self.tr("建议"), lambda r: r.proposal),
+                Column(self.tr("电话"), lambda r: r.phone),
+                Column(self.tr("责任人"), lambda r: r.assigned_staff_name),
+            ]
+        )
+        self.change_view = _List(
+            self.change_model, (70, 90, 80, 86, 86, 64, 50, 110, 100), self._open_change
+        )
         self.week_view = _List(self.week_model, widths, self._open_due(self.week_model))
         self.overdue_view = _List(self.overdue_model, widths, self._open_due(self.overdue_model))
         self.referral_view = _List(
@@ -132,6 +152,7 @@ class WorkListsPanel(QGroupBox):
         for col, width in enumerate((96, 48, 48)):
             self.rates_view.setColumnWidth(col, width)
         self.tabs = QTabWidget()
+        self.tabs.addTab(self.change_view, self.tr("重大变化"))
         self.tabs.addTab(self.week_view, self.tr("本周应访"))
         self.tabs.addTab(self.overdue_view, self.tr("逾期未访"))
         self.referral_more = QPushButton(self.tr("加载更多"))
@@ -231,6 +252,10 @@ class WorkListsPanel(QGroupBox):
 
         return open_row
 
+    def _open_change(self, row: int) -> None:
+        if 0 <= row < self.change_model.rowCount():
+            self.open_resident(self.change_model.row(row).resident_id)
+
     def _open_referral(self, row: int) -> None:
         if 0 <= row < self.referral_model.rowCount():
             self.open_resident(self.referral_model.row(row).resident_id)
@@ -286,6 +311,9 @@ class WorkListsPanel(QGroupBox):
                 ),
                 schedule.visit_rates(s, actor, today, today=today),
                 int(settings.get(s, "report.visit_rate_target")) / 100,
+                changes.open_changes(
+                    s, actor, community_id=cid, visitor_id=vid, today=today, limit=LIST_LIMIT
+                ),
             )
 
         self.loader.start(load, lambda result: self._show(today, week_end, cid, *result))
@@ -303,6 +331,7 @@ class WorkListsPanel(QGroupBox):
         ref_counts: tuple[int, int],
         rates: list[CommunityRate],
         target: float,
+        changed: list[ChangeItem],
     ) -> None:
         from caseworker.services.reports import Chart
 
@@ -323,18 +352,33 @@ class WorkListsPanel(QGroupBox):
         if cid:
             rates = [r for r in rates if r.community_id in (cid, None)][:1]
         self.rates_model.set_rows(rates)
+        had_changes = self.change_model.rowCount() > 0
+        self.change_model.set_rows(changed)
+        at = self.tabs.indexOf
         self.tabs.setTabText(
-            0, self.tr("本周应访（{0:%m-%d}至{1:%m-%d}：{2}）").format(today, week_end, week_n)
+            at(self.change_view), self.tr("重大变化·24小时内应访（{0}）").format(len(changed))
         )
         self.tabs.setTabToolTip(
-            0,
+            at(self.change_view),
+            self.tr("跌倒、住院、失去照料人、家属联系不上：获知后 24 小时内探访，并建议调为高风险"),
+        )
+        if changed and not had_changes:  # something new to do at once: show it first
+            self.tabs.setCurrentWidget(self.change_view)
+        elif not changed and self.tabs.currentWidget() is self.change_view:
+            self.tabs.setCurrentWidget(self.week_view)
+        self.tabs.setTabText(
+            at(self.week_view),
+            self.tr("本周应访（{0:%m-%d}至{1:%m-%d}：{2}）").format(today, week_end, week_n),
+        )
+        self.tabs.setTabToolTip(
+            at(self.week_view),
             self.tr(
                 "今天到本周日（{0:%Y-%m-%d}）应探访、尚未逾期的老人；逾期的见“逾期未访”"
             ).format(week_end),
         )
-        self.tabs.setTabText(1, self.tr("逾期未访（{0}）").format(overdue_n))
+        self.tabs.setTabText(at(self.overdue_view), self.tr("逾期未访（{0}）").format(overdue_n))
         self.tabs.setTabText(
-            2,
+            at(self.referral_view.parentWidget()),
             self.tr("转介待跟进（{0}，超期 {1}）").format(self.referral_total, self.referral_late),
         )
         self._referral_more_state()

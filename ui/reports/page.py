@@ -109,6 +109,11 @@ class ReportsPage(QWidget):
         body_layout.addLayout(self.headline)
         body_layout.addLayout(charts, 1)
         body_layout.addWidget(self.tables, 1)
+        # The section's definitions (as the PDF prints them under it)
+        self.footnotes = QLabel()
+        self.footnotes.setWordWrap(True)
+        self.footnotes.setStyleSheet("color: #555;")
+        body_layout.addWidget(self.footnotes)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -143,7 +148,7 @@ class ReportsPage(QWidget):
         period, today = self.period(), self.today
 
         def job(progress=None) -> reports.Report:  # type: ignore[no-untyped-def]
-            with self.ctx.ws.reader() as session:
+            with self.ctx.ws.reader(actor) as session:
                 return reports.build(session, actor, period, today=today, progress=progress)
 
         try:
@@ -213,6 +218,11 @@ class ReportsPage(QWidget):
                 if t.note:
                     w.setToolTip(t.note)
                 self.tables.addTab(w, t.title)
+            notes = [f"{i}. {text}" for i, text in enumerate(section.footnotes, 1)]
+            secret = self.tr("保密：儿童关爱统计仅限工作使用。") if section.confidential else ""
+            self.footnotes.setText(
+                "\n".join([secret, self.tr("注："), *notes] if notes else [secret]).strip()
+            )
 
     def save(self, kind: str) -> Path | None:
         report = self.report

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListView,
     QListWidget,
@@ -150,6 +151,10 @@ class CasePage(QWidget):
         # Not connected straight to add_photos: `clicked` passes `checked` (False), which
         # add_photos took for "no files chosen" and returned (issue 18: the button did nothing).
         self.photo_button.clicked.connect(lambda _checked=False: self.add_photos())
+        # A supervisor may record why photos are not taken (the household refused…)
+        self.waive_button = QPushButton(self.tr("免拍照片…"))
+        self.waive_button.setToolTip(self.tr("科长登记不拍照片的原因：评估、验收可不附照片"))
+        self.waive_button.clicked.connect(self.waive_photos)
         self.print_button = QPushButton(self.tr("打印"))
         menu = QMenu(self.print_button)
         for kind, text in (
@@ -163,7 +168,13 @@ class CasePage(QWidget):
         top.addWidget(self.back_button)
         top.addSpacing(8)
         top.addWidget(self.title, 1)
-        for b in (self.edit_button, self.assess_button, self.photo_button, self.print_button):
+        for b in (
+            self.edit_button,
+            self.assess_button,
+            self.photo_button,
+            self.waive_button,
+            self.print_button,
+        ):
             top.addWidget(b)
 
         self.steps_bar = QLabel()
@@ -209,7 +220,12 @@ class CasePage(QWidget):
         info_box.setLayout(info)
         process = self.process = QFormLayout()
         process.setVerticalSpacing(2)
-        for key, text in (("contractor", "施工单位"), ("dates", "施工日期"), ("closed", "结案")):
+        for key, text in (
+            ("contractor", "施工单位"),
+            ("dates", "施工日期"),
+            ("closed", "结案"),
+            ("photos", "照片"),
+        ):
             self.fields[key] = _label()
             process.addRow(self.tr(text) + "：", self.fields[key])
 
@@ -360,6 +376,18 @@ class CasePage(QWidget):
         # Only the facts this case has: no empty 施工单位 before construction, no empty 结案.
         for row, value in enumerate((c.contractor_name, dates, closed)):
             self.process.setRowVisible(row, bool(value))
+        waived = [
+            self.tr("免拍改造前照片：{0}").format(c.photos_waived_before)
+            if c.photos_waived_before
+            else "",
+            self.tr("免拍改造后照片：{0}").format(c.photos_waived_after)
+            if c.photos_waived_after
+            else "",
+        ]
+        f["photos"].setText(
+            "；".join(w for w in waived if w)
+            or self.tr("评估须有改造前照片，验收须有每个项目的改造后照片")
+        )
         self.timeline_model.set_rows(d.events)
         self.items_model.set_rows(
             [
@@ -395,6 +423,8 @@ class CasePage(QWidget):
         self.assess_button.setEnabled(c.step is not Step.APPLIED)
         self.photo_button.setEnabled(self.can_edit and self._photo_stage() is not None)
         self.add_photo_action.setEnabled(self.photo_button.isEnabled())
+        self.waive_button.setVisible(self.ctx.can(Permission.RETROFIT_APPROVE))
+        self.waive_button.setEnabled(self._photo_stage() is not None)
         self.remove_photo_action.setEnabled(self.can_edit and not c.step.closed)
         self._fill_strip(d.photos)
 
@@ -458,7 +488,10 @@ class CasePage(QWidget):
                 (self.tr("合计"), self.tr("{0} 元").format(money(t.cost_fen))),
                 (self.tr("政府补贴"), self.tr("{0} 元").format(money(t.subsidy_fen))),
                 (self.tr("家庭自付"), self.tr("{0} 元").format(money(t.household_fen))),
-                (self.tr("评估人"), self.detail.case.assessed_by_name),
+                (
+                    self.tr("评估人"),
+                    "、".join(self.detail.case.assessors) or self.detail.case.assessed_by_name,
+                ),
             ]
             if t.moved_to_household_fen:
                 summary.insert(
@@ -484,6 +517,51 @@ class CasePage(QWidget):
 
         if self.detail is not None:
             ApplicationDialog(self.ctx, self, case=self.detail.case).exec()
+
+    def _photo_item(self, stage: PhotoStage) -> str | bool | None:
+        """The item an after photo shows (acceptance needs one of each item); False when the
+        person cancelled. Before photos show the home as found: no item asked."""
+        if stage is not PhotoStage.AFTER or self.detail is None or not self.detail.items:
+            return None
+        have = {p.item_id for p in self.detail.photos if p.stage == PhotoStage.AFTER.value}
+        items = list(self.detail.items)
+        labels = [
+            f"{i.name}（{i.room or '—'}）" + ("" if i.id in have else self.tr("　未拍"))
+            for i in items
+        ]
+        first = next((n for n, i in enumerate(items) if i.id not in have), 0)
+        label, ok = QInputDialog.getItem(
+            self,
+            self.tr("改造后照片"),
+            self.tr("这些照片拍的是哪个改造项目？"),
+            labels,
+            first,
+            False,
+        )
+        if not ok:
+            return False
+        return items[labels.index(label)].id
+
+    def waive_photos(self) -> None:
+        """科长 records why the photos of the current stage are not taken."""
+        stage, case_id = self._photo_stage(), self.case_id
+        if stage is None or case_id is None:
+            return
+        reason, ok = QInputDialog.getText(
+            self,
+            self.tr("免拍{0}照片").format(stage.value),
+            self.tr("不拍{0}照片的原因（如：户主不同意拍摄）：").format(stage.value),
+        )
+        if not ok:
+            return
+        try:
+            self.ctx.write_wait(
+                lambda s, a: cases.waive_photos(s, a, case_id, stage, reason),
+                tables=RETROFIT_TABLES,
+                parent=self,
+            )
+        except CaseworkerError as exc:
+            show_error(self, exc)
 
     def remove_photo(self) -> None:
         row = self.strip.currentItem()
@@ -517,10 +595,16 @@ class CasePage(QWidget):
             chosen = [Path(p) for p in paths]
         if not chosen:
             return
+        item_id = self._photo_item(stage)
+        if item_id is False:
+            return
         store, case_id = self.store, self.case_id
 
         def job(s, a):  # type: ignore[no-untyped-def]
-            return [photos.add(s, a, store, case_id, photos.PhotoRequest(p, stage)) for p in chosen]
+            return [
+                photos.add(s, a, store, case_id, photos.PhotoRequest(p, stage, item_id or None))
+                for p in chosen
+            ]
 
         try:
             self.ctx.write_wait(

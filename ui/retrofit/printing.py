@@ -23,7 +23,7 @@ def build_pdf(ctx: AppContext, kind: str, case_id: str) -> tuple[bytes, str]:
     actor = ctx.actor
     assert actor is not None
     store = PhotoStore(ctx.ws.paths.photos)
-    with ctx.ws.reader() as s:
+    with ctx.ws.reader(actor) as s:
         data = forms.case_form(s, actor, case_id, store, full_id=kind == "file")
     render = {
         "assessment": pdf.render_assessment,
@@ -49,7 +49,7 @@ def build_blank(ctx: AppContext, kind: str) -> tuple[bytes, str]:
 
     actor = ctx.actor
     assert actor is not None
-    with ctx.ws.reader() as s:
+    with ctx.ws.reader(actor) as s:
         office, lines = forms.blank_catalogue(s, actor)
     stamp = paper.issue_one(ctx.ws.engine, actor, f"retrofit_{kind}_blank")
     if kind == "assessment":

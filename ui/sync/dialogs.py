@@ -100,11 +100,4 @@ class EnrollDialog(QDialog):
         layout.addWidget(ok_cancel(self, self.tr("登记")))
 
     def _browse(self) -> None:
-        path = file_dialogs.open_path(
-            self,
-            "enrollment",
-            self.tr("选择登记文件"),
-            self.tr("登记文件 (*.cwenroll);;所有文件 (*)"),
-        )
-        if path is not None:
-            self.path.setText(str(path))
+        file_dialogs.choose_enrollment(self.path)

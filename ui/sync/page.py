@@ -27,7 +27,7 @@ from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.roles import Permission
 from caseworker.services.audit import FIELD_LABELS, TABLE_LABELS
 from caseworker.sync import conflicts, office
-from caseworker.sync.conflicts import ConflictInfo
+from caseworker.sync.conflicts import WHOLE_RECORD, ConflictInfo
 from caseworker.sync.office import BundleInfo, TransferredOut
 from ui.context import AppContext
 from ui.progress import run_with_progress
@@ -126,7 +126,9 @@ class SyncPage(QWidget):
         self.conflicts: ListTableModel[ConflictInfo] = ListTableModel(
             [
                 Column(self.tr("对象"), lambda c: TABLE_LABELS.get(c.table_name, c.table_name)),
-                Column(self.tr("字段"), lambda c: FIELD_LABELS.get(c.field, c.field)),
+                Column(
+                    self.tr("字段"), lambda c: FIELD_LABELS.get(c.field, c.field) or WHOLE_RECORD
+                ),
                 Column(self.tr("现在的值"), lambda c: _value(c.kept_value)),
                 Column(self.tr("被覆盖/未采用的值"), lambda c: _value(c.lost_value)),
                 Column(self.tr("原因"), lambda c: c.reason_label),
@@ -267,6 +269,16 @@ class SyncPage(QWidget):
             )
         else:
             self.pending_label.setText(self.tr("所有修改都已被区里确认。"))
+        restore = pending.restore_waiting if pending is not None else None
+        if restore is not None:
+            self.pending_label.setText(
+                self.tr(
+                    "本机于 {0} 从备份恢复，正在等待区里补回恢复后缺少的数据："
+                    "请导出数据包交区里导入，再导入区里发回的数据包。"
+                ).format(f"{restore.restored_at:%Y-%m-%d %H:%M}")
+                + "\n"
+                + self.pending_label.text()
+            )
         self.history.set_rows(state.history)
         self.history_total = state.history_total
         self.conflicts.set_rows(state.conflicts)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from caseworker.domain.errors import AccountChanged
 from ui.messages import show_error
 
 if TYPE_CHECKING:
@@ -96,10 +97,11 @@ class BackgroundRead(QObject):
         self.generation += 1
         mine = self.generation
         ws = self.ctx.ws
+        actor = self.ctx.actor  # the read checks the account as it is now (db.replica)
         self._set_busy(True)
 
         def job() -> T:
-            with ws.reader() as session:
+            with ws.reader(actor) as session:
                 return fn(session)
 
         def done(result: Any) -> None:
@@ -109,6 +111,8 @@ class BackgroundRead(QObject):
             on_done(result)
 
         def failed(exc: BaseException) -> None:
+            if isinstance(exc, AccountChanged):
+                self.ctx.account_changed.emit(str(exc))
             if not self._alive[0] or mine != self.generation:
                 return
             self._set_busy(False)

@@ -20,7 +20,7 @@ from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QWidget
 
 SETTINGS_GROUP = "folders"
 
@@ -153,6 +153,20 @@ def open_paths(
 ) -> list[Path]:
     return _run(
         parent, Request(Mode.OPEN_MANY, kind, title, _start(kind, default_folder), "", pattern)
+    )
+
+
+def choose_into(field: QLineEdit, kind: str, title: str, pattern: str) -> None:
+    """A 选择文件… button beside a path field: the chosen file's path goes into the field (the
+    enrollment file, in the first-start wizard and on the 数据同步 page)."""
+    path = open_path(field.window(), kind, title, pattern)
+    if path is not None:
+        field.setText(str(path))
+
+
+def choose_enrollment(field: QLineEdit) -> None:
+    choose_into(
+        field, "enrollment", _tr("选择登记文件"), _tr("登记文件 (*.cwenroll);;所有文件 (*)")
     )
 
 

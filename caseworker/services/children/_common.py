@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
-from caseworker.domain.errors import NotFound, PermissionDenied
+from caseworker.domain.children import LEFT_REGISTER
+from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Permission, Role
 from caseworker.services.elderly._common import (  # noqa: F401  (re-exported for the modules)
     clean,
@@ -73,10 +74,61 @@ def load_case(session: Session, actor: Actor, case_id: str) -> ChildCase:
     return row
 
 
+def check_on_register(child: Child, on: date, what: str) -> None:
+    """A child who left the register gets nothing dated on or after the leave (a form typed back
+    from before it is still recorded)."""
+    if child.status == LEFT_REGISTER and child.status_date is not None and on >= child.status_date:
+        raise ValidationError(
+            f"这名儿童已于 {child.status_date:%Y-%m-%d} 离册（{child.left_reason}），"
+            f"不能登记此后的{what}；如需继续关爱，请先由儿童督导员恢复在册",
+            field="date",
+        )
+
+
 def check_community(actor: Actor, community_id: str) -> None:
     """A child director writes only in their own community."""
     if actor.role is Role.CHILD_DIRECTOR and community_id != actor.community_id:
         raise PermissionDenied("儿童主任只能登记和修改本社区的儿童")
+
+
+# Where each child table's record leads to its child (the scope of a record's history).
+_CHILD_COLUMN = {
+    "child_guardian": "child_id",
+    "child_condition": "child_id",
+    "child_case": "child_id",
+    "child_visit": "child_id",
+    "child_view_log": "child_id",
+}
+_CASE_COLUMN = {"child_case_event": "case_id", "child_plan_service": "case_id"}
+# Records of no one child: the office's key and the view log are the child supervisor's.
+_SUPERVISOR_TABLES = frozenset({"child_office_key", "child_view_log"})
+
+
+def open_record(session: Session, actor: Actor, table_name: str, record_id: str) -> None:
+    """Before any of a child record's data is returned (its history): the record must lead to a
+    child this actor may see, and the opening is logged like opening the child's page. A record
+    of another community is not found; the key's and the view log's belong to the supervisor."""
+    from db.base import Base
+
+    can_view(actor)
+    if table_name in _SUPERVISOR_TABLES:
+        supervisor_only(actor, "密钥和查阅记录")
+    if table_name == "child":
+        child_id: str | None = record_id
+    elif table_name in _CHILD_COLUMN or table_name in _CASE_COLUMN:
+        table = Base.metadata.tables[table_name]
+        column = _CHILD_COLUMN.get(table_name) or _CASE_COLUMN[table_name]
+        child_id = session.scalar(select(table.c[column]).where(table.c.id == record_id))
+        if table_name in _CASE_COLUMN and child_id is not None:
+            child_id = session.scalar(select(ChildCase.child_id).where(ChildCase.id == child_id))
+    elif table_name == "child_office_key":
+        return  # no child's data; supervisor only (above)
+    else:
+        raise NotFound(NOT_FOUND)
+    if child_id is None:
+        raise NotFound(NOT_FOUND)
+    child = load_child(session, actor, child_id)
+    log_view(session, actor, child.id, "查看修改记录")
 
 
 def log_view(session: Session, actor: Actor, child_id: str, action: str) -> None:

@@ -36,6 +36,7 @@ from caseworker.services.children import keys
 from caseworker.services.children._common import (
     can_edit,
     can_view,
+    check_on_register,
     clean,
     clean_multiline,
     load_case,
@@ -219,6 +220,7 @@ def report(
     can_edit(actor)
     day = today_or(today)
     child = load_child(session, actor, d.child_id)
+    check_on_register(child, d.reported_on, "发现报告")
     if d.source not in {s.value for s in ReportSource}:
         raise ValidationError("请选择报告来源", field="source")
     _check_day(d.reported_on, day, "报告日期", child.birth_date)
@@ -468,6 +470,7 @@ def record_visit(
     if d.method not in {m.value for m in VisitMethod}:
         raise ValidationError("请选择回访方式", field="method")
     _check_day(d.visit_date, day, "回访日期", child.birth_date)
+    check_on_register(child, d.visit_date, "回访")
     if d.next_visit_on is not None and d.next_visit_on <= d.visit_date:
         raise ValidationError("下次回访日期应晚于本次", field="next_visit_on")
     text = clean_multiline(d.notes, "回访记录", "notes")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import children as rules
@@ -26,21 +26,23 @@ from caseworker.domain.children import (
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import pinyin
-from caseworker.services.audit import AuditRow, record_history
+from caseworker.services.audit import AuditRow, _history_rows
 from caseworker.services.children import keys
 from caseworker.services.children._common import (
     can_edit,
     can_view,
     check_community,
+    check_on_register,
     clean,
     clean_multiline,
     clean_phone,
     load_child,
     log_view,
     scope,
+    supervisor_only,
     today_or,
 )
-from db.children import Child, ChildCondition, ChildGuardian
+from db.children import Child, ChildCase, ChildCondition, ChildGuardian
 from db.ids import new_id
 from db.models import Community, Staff
 
@@ -94,10 +96,17 @@ class ChildInfo:
     categories: frozenset[ChildCategory]
     categories_note: str
     registered_on: date
-    status: str
+    status: str  # 在册 / 离册
     director_staff_id: str | None
     director_name: str | None
     notes: str  # decrypted, or a placeholder when this session holds no key
+    left_on: date | None = None  # the first day off the register (离册)
+    left_reason: str = ""
+    left_note: str = ""
+
+    @property
+    def on_register(self) -> bool:
+        return self.status != rules.LEFT_REGISTER
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,9 @@ def _info(session: Session, actor: Actor, c: Child, today: date) -> ChildInfo:
         director_staff_id=c.director_staff_id,
         director_name=director.display_name if director else None,
         notes=keys.read_text(actor, "child", "notes", c.id, c.notes),
+        left_on=c.status_date if c.status == rules.LEFT_REGISTER else None,
+        left_reason=c.left_reason,
+        left_note=c.left_note,
     )
 
 
@@ -151,7 +163,7 @@ def parse_child_id(text: str, today: date) -> tuple[idnumber.IdNumber, str]:
     return parsed, check.message
 
 
-def community_director(session: Session, community_id: str, actor: Actor) -> str | None:
+def _community_director(session: Session, community_id: str, actor: Actor) -> str | None:
     """The 儿童主任 of a community (DOMAIN: one per community or village): the person acting when
     they are that community's director, else its active director account (the first by user
     name when, during a handover, there are two); None when the community has none."""
@@ -181,7 +193,7 @@ def _director_for(
         staff = session.get(Staff, current)
         if staff is not None and staff.community_id == community_id and not staff.disabled:
             return current
-    return community_director(session, community_id, actor)
+    return _community_director(session, community_id, actor)
 
 
 def _check_fields(session: Session, actor: Actor, d: ChildDraft) -> dict[str, object]:
@@ -558,6 +570,7 @@ def add_condition(
     can_edit(actor)
     day = today_or(today)
     child = load_child(session, actor, child_id)
+    check_on_register(child, day, "情形")
     subject = "儿童本人"
     if d.guardian_id:
         guardian = session.scalar(
@@ -593,6 +606,9 @@ def add_condition(
         raise ValidationError("请选择证明材料种类", field="evidence_kind")
     if d.evidence_date > day:
         raise ValidationError("证明日期不能晚于今天", field="evidence_date")
+    unfit = rules.check_evidence(d.kind, d.evidence_kind, d.evidence_date, d.start_on, d.end_on)
+    if unfit is not None:
+        raise ValidationError(unfit.reason, field=unfit.field)
     row = ChildCondition(
         id=new_id(),
         child_id=child.id,
@@ -713,6 +729,126 @@ def remove_category(
     return categories_of(session, actor, child_id, today=day)
 
 
+# -- leaving the register (离册) -------------------------------------------------------------------
+
+
+def leave(
+    session: Session,
+    actor: Actor,
+    child_id: str,
+    reason: rules.LeaveReason,
+    on: date,
+    note: str = "",
+    *,
+    today: date | None = None,
+) -> ChildInfo:
+    """The child leaves the register (年满18周岁, 迁出, 被收养, 死亡, 不再符合保障条件, 其他) on `on`,
+    the first day off it. The child's open cases are closed with the same reason on that day
+    (or on the day a later case was reported) in this transaction; the record and its history
+    stay. The child supervisor's decision, as closing a case is."""
+    from caseworker.services.children import cases as case_service
+
+    supervisor_only(actor, "儿童离册")
+    day = today_or(today)
+    child = load_child(session, actor, child_id)
+    if child.status == rules.LEFT_REGISTER:
+        raise ValidationError(
+            f"这名儿童已于 {child.status_date:%Y-%m-%d} 离册（{child.left_reason}）", field="reason"
+        )
+    text = clean(note, "离册说明", "note", 200)
+    try:
+        why = rules.LeaveReason(reason)
+        rules.check_leave(why, on, child.birth_date, child.registered_on, day, text)
+    except (ValueError, rules.LeaveRefused) as exc:
+        message = str(exc) if isinstance(exc, rules.LeaveRefused) else "请选择离册原因"
+        raise ValidationError(message, field="on" if "日期" in message else "reason") from None
+    for case in session.scalars(
+        select(ChildCase).where(
+            ChildCase.child_id == child.id,
+            ChildCase.step != rules.CaseStep.CLOSED.value,
+            ChildCase.deleted_at.is_(None),
+        )
+    ).all():
+        case_service.close(
+            session,
+            actor,
+            case.id,
+            max(on, case.reported_on),
+            why.closes_with,
+            f"儿童离册：{text}" if text else "儿童离册",
+            today=day,
+        )
+    child.status = rules.LEFT_REGISTER
+    child.status_date = on
+    child.left_reason = why.value
+    child.left_note = text
+    session.flush()
+    return _info(session, actor, child, day)
+
+
+def rejoin(
+    session: Session,
+    actor: Actor,
+    child_id: str,
+    on: date,
+    note: str,
+    *,
+    today: date | None = None,
+) -> ChildInfo:
+    """Back on the register (a leave recorded in error, a child who moved back): under 18 only,
+    with the reason; the leave stays in the record's history."""
+    supervisor_only(actor, "恢复在册")
+    day = today_or(today)
+    child = load_child(session, actor, child_id)
+    if child.status != rules.LEFT_REGISTER:
+        raise ValidationError("这名儿童在册，不需要恢复", field="on")
+    text = clean(note, "恢复在册原因", "note", 200, required=True)
+    if on > day:
+        raise ValidationError("恢复在册日期不能晚于今天", field="on")
+    if child.status_date is not None and on < child.status_date:
+        raise ValidationError(
+            f"恢复在册日期不能早于离册日期 {child.status_date:%Y-%m-%d}", field="on"
+        )
+    check = rules.check_age(child.birth_date, on)
+    if not check.allowed:
+        raise ValidationError(check.message, field="on")
+    child.status = rules.ON_REGISTER
+    child.status_date = on
+    child.left_note = f"{on:%Y-%m-%d} 恢复在册：{text}（原离册原因：{child.left_reason}）"[:300]
+    child.left_reason = ""
+    session.flush()
+    return _info(session, actor, child, day)
+
+
+def _leave_proposal(
+    session: Session, child: Child, facts: rules.ChildFacts, today: date
+) -> rules.LeaveProposal | None:
+    """What the register proposes for this child (离册 at 18, or once every category ended)."""
+    if child.status == rules.LEFT_REGISTER:
+        return None
+    open_cases = (
+        session.scalar(
+            select(func.count())
+            .select_from(ChildCase)
+            .where(
+                ChildCase.child_id == child.id,
+                ChildCase.step != rules.CaseStep.CLOSED.value,
+                ChildCase.deleted_at.is_(None),
+            )
+        )
+        or 0
+    )
+    findings = rules.evaluate(facts, today)
+    return rules.leave_proposal(
+        child.birth_date,
+        findings,
+        rules.decode_categories(child.categories),
+        facts,
+        open_cases,
+        today,
+    )
+
+
 # -- the child's page ----------------------------------------------------------------------------
 
 
@@ -726,12 +862,14 @@ class ChildDetail:
     visits: tuple  # tuple[cases.VisitInfo, ...], newest first
     history: tuple[AuditRow, ...]  # the child record's journal, narrative values hidden
     opened_at: datetime
+    leave_proposal: rules.LeaveProposal | None = None  # 离册 proposed (at 18, categories ended)
 
 
-def _history(session: Session, actor: Actor, table: str, record_id: str) -> list[AuditRow]:
+def _history(session: Session, table: str, record_id: str) -> list[AuditRow]:
+    """The record's history (the caller has loaded it in scope and logged the opening)."""
     hidden = ENCRYPTED_COLUMNS.get(table, frozenset())
     out = []
-    for row in record_history(session, actor, table, record_id):
+    for row in _history_rows(session, table, record_id):
         if row.field in hidden:
             row = replace(row, old_value="（保密）" if row.old_value else "", new_value="（保密）")
         elif row.op == "insert":
@@ -771,6 +909,7 @@ def detail(
         CategoryState(recorded, findings, rules.review(recorded, findings, day)),
         tuple(case_service.cases_of(session, actor, child.id)),
         tuple(case_service.visits_of(session, actor, child.id)),
-        tuple(_history(session, actor, "child", child.id)),
+        tuple(_history(session, "child", child.id)),
         datetime.now(),
+        _leave_proposal(session, child, facts, day),
     )

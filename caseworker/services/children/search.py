@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import children as rules
@@ -37,6 +37,9 @@ class ChildQuery:
     open_case_only: bool = False
     sort: str = "name"  # a key of SORT_COLUMNS
     descending: bool = False
+    # "在册": on the register on `day` (not left, under 18); "离册": left or turned 18; "": all
+    register: str = rules.ON_REGISTER
+    day: date | None = None  # the day `register` is judged on (None: today)
 
     def __post_init__(self) -> None:
         # a search string is capped here, for every caller (caseworker.domain.search)
@@ -127,7 +130,20 @@ def _filtered(actor: Actor, q: ChildQuery, stmt: Select) -> Select:
         stmt = stmt.where(C.categories.like(f"%,{like_escape(cat.value)},%", escape="\\"))
     if q.open_case_only:
         stmt = stmt.where(_open_cases > 0)
+    if q.register:
+        on = on_register_clause(today_or(q.day))
+        stmt = stmt.where(on if q.register == rules.ON_REGISTER else ~on)
     return stmt
+
+
+def on_register_clause(day: date) -> ColumnElement[bool]:
+    """SQL: the child (C) is on the register on `day` (`caseworker.domain.children.on_register`):
+    registered by then, not left by then, and under 18 that day."""
+    return and_(
+        C.registered_on <= day,
+        or_(C.status != rules.LEFT_REGISTER, C.status_date.is_(None), C.status_date > day),
+        C.birth_date > rules.adult_birth_limit(day),
+    )
 
 
 def count(session: Session, actor: Actor, q: ChildQuery) -> int:

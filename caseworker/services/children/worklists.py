@@ -32,6 +32,7 @@ from caseworker.services.children._common import (
     supervisor_only,
     today_or,
 )
+from caseworker.services.children.search import on_register_clause
 from db.children import Child, ChildCase, ChildCondition, ChildPlanService, ChildViewLog, ChildVisit
 from db.models import Community
 
@@ -88,6 +89,19 @@ class WorkLists:
     services_overdue: tuple[ServiceItem, ...]
     categories: tuple[CategoryItem, ...]
     turning_18: tuple[CaseItem, ...] = ()  # open cases of children 18 within 60 days (or already)
+    leaving: tuple[LeaveItem, ...] = ()  # children the register proposes to leave (离册)
+
+
+@dataclass(frozen=True)
+class LeaveItem:
+    """A child the register proposes should leave it (at 18, or every category ended)."""
+
+    child_id: str
+    child_name: str
+    community_name: str
+    reason: str  # a LeaveReason value
+    on: date  # the day the leave would be dated
+    text: str
 
 
 def _due_expr(intervals: dict[str, int]):  # -> SQL date text
@@ -164,6 +178,7 @@ def work_lists(
         for key in CASE_LISTS
     }
     services = tuple(services_overdue(session, actor, today=day, limit=limit))
+    leaving = tuple(leave_items(session, actor, today=day, limit=limit)) if with_categories else ()
     return WorkLists(
         lists["urgent"],
         lists["to_verify"],
@@ -173,6 +188,7 @@ def work_lists(
         services,
         tuple(category_items(session, actor, today=day)) if with_categories else (),
         lists["turning_18"],
+        leaving,
     )
 
 
@@ -203,6 +219,11 @@ def case_list(
     scope(actor)  # refuses other roles
     urgent_first = (ChildCase.urgent.desc(), ChildCase.reported_on, ChildCase.id)
     where: list = [] if community_id is None else [Child.community_id == community_id]
+    # Children on the register today; a child who turned 18 with a case still open is on the
+    # 将满18岁 list only (its case is to be closed, the child to leave the register).
+    where.append(
+        Child.status != rules.LEFT_REGISTER if key == "turning_18" else on_register_clause(day)
+    )
     steps = {
         "to_verify": CaseStep.REPORTED,
         "to_assess": CaseStep.VERIFIED,
@@ -302,6 +323,7 @@ def services_overdue(
             ChildPlanService.status == ServiceStatus.OPEN.value,
             ChildPlanService.due_on < day,
             ChildCase.step != CaseStep.CLOSED.value,
+            on_register_clause(day),
         )
         .order_by(ChildPlanService.due_on, ChildPlanService.id)
         .offset(offset)
@@ -315,9 +337,10 @@ def services_overdue(
 def category_items(
     session: Session, actor: Actor, *, today: date | None = None, ahead_days: int = 60
 ) -> list[CategoryItem]:
-    """Categories to review (a condition lapsed), newly holding, or holding soon (within
-    `ahead_days`): the children whose conditions have a date that can change a category are
-    found in SQL, then the rules decide."""
+    """Categories to review (a condition lapsed, or a category an import recorded from the
+    台账 without its evidence), newly holding, or holding soon (within `ahead_days`): the
+    children whose conditions have a date that can change a category are found in SQL, then
+    the rules decide."""
     day = today_or(today)
     from caseworker.services.children import register
 
@@ -340,10 +363,15 @@ def category_items(
             .where(
                 scope(actor),
                 Child.deleted_at.is_(None),
-                Child.id.in_(
-                    select(ChildCondition.child_id).where(
-                        dated, ChildCondition.deleted_at.is_(None)
-                    )
+                on_register_clause(day),
+                or_(
+                    Child.id.in_(
+                        select(ChildCondition.child_id).where(
+                            dated, ChildCondition.deleted_at.is_(None)
+                        )
+                    ),
+                    # categories an import recorded as the 台账 had them, not yet proved
+                    Child.categories_note.like(f"%{rules.IMPORTED_UNPROVED}%"),
                 ),
             )
             .order_by(Child.name, Child.id)
@@ -379,6 +407,84 @@ def category_items(
     return out
 
 
+def leave_items(
+    session: Session, actor: Actor, *, today: date | None = None, limit: int = 200
+) -> list[LeaveItem]:
+    """Children still 在册 whom the register proposes to leave it (`rules.leave_proposal`): those
+    who turned 18 (found in SQL by birth date), then those whose every category ended (children
+    with a lapsed condition, at most REVIEW_CANDIDATES re-evaluated), each with the reason."""
+    day = today_or(today)
+    from caseworker.services.children import register
+
+    communities = dict(session.execute(select(Community.id, Community.name)).all())
+    registered = [scope(actor), Child.deleted_at.is_(None), Child.status != rules.LEFT_REGISTER]
+    adults = list(
+        session.scalars(
+            select(Child)
+            .where(*registered, Child.birth_date <= rules.adult_birth_limit(day))
+            .order_by(Child.birth_date, Child.id)
+            .limit(limit)
+        )
+    )
+    lapsed = or_(ChildCondition.ended_on <= day, ChildCondition.end_on < day)
+    ended_ids = list(
+        session.scalars(
+            select(Child.id)
+            .where(
+                *registered,
+                on_register_clause(day),
+                Child.id.in_(
+                    select(ChildCondition.child_id).where(
+                        lapsed, ChildCondition.deleted_at.is_(None)
+                    )
+                ),
+                ~Child.id.in_(
+                    select(ChildCase.child_id).where(
+                        ChildCase.step != CaseStep.CLOSED.value, ChildCase.deleted_at.is_(None)
+                    )
+                ),
+            )
+            .order_by(Child.name_pinyin, Child.id)
+            .limit(REVIEW_CANDIDATES)
+        )
+    )
+    out: list[LeaveItem] = []
+    for child in adults:
+        facts = rules.ChildFacts(child.birth_date)
+        open_n = session.scalar(
+            select(func.count())
+            .select_from(ChildCase)
+            .where(
+                ChildCase.child_id == child.id,
+                ChildCase.step != CaseStep.CLOSED.value,
+                ChildCase.deleted_at.is_(None),
+            )
+        )
+        p = rules.leave_proposal(child.birth_date, (), (), facts, open_n or 0, day)
+        if p is not None:
+            name = communities.get(child.community_id, "")
+            out.append(LeaveItem(child.id, child.name, name, p.reason.value, p.on, p.text))
+    for i in range(0, len(ended_ids), CHUNK):
+        if len(out) >= limit:
+            break
+        chunk = list(session.scalars(select(Child).where(Child.id.in_(ended_ids[i : i + CHUNK]))))
+        all_facts = register._facts_of_many(session, chunk)
+        for child in sorted(chunk, key=lambda c: (c.name_pinyin, c.id)):
+            facts = all_facts[child.id]
+            p = rules.leave_proposal(
+                child.birth_date,
+                rules.evaluate(facts, day),
+                rules.decode_categories(child.categories),
+                facts,
+                0,  # children with an open case were left out in SQL
+                day,
+            )
+            if p is not None:
+                name = communities.get(child.community_id, "")
+                out.append(LeaveItem(child.id, child.name, name, p.reason.value, p.on, p.text))
+    return out[:limit]
+
+
 # -- figures -------------------------------------------------------------------------------------
 
 
@@ -402,7 +508,7 @@ def figures(session: Session, actor: Actor, *, today: date | None = None) -> Fig
     due. Other roles get the whole office's counts, never a record."""
     day = today_or(today)
     child_roles = actor.can(Permission.CHILD_VIEW)
-    where = [Child.deleted_at.is_(None)]
+    where = [Child.deleted_at.is_(None), on_register_clause(day)]
     label = "全街道"
     if child_roles:
         where.append(scope(actor))
@@ -559,9 +665,12 @@ class OfficeFigures:
     open_by_risk: dict[str, int]
 
 
-def office_figures(session: Session) -> list[OfficeFigures]:
-    """Counts per office, as the district holds them (every office's rows reach it by sync)."""
+def office_figures(session: Session, *, today: date | None = None) -> list[OfficeFigures]:
+    """Counts per office, as the district holds them (every office's rows reach it by sync):
+    children on the register today."""
     from db.models import Office
+
+    day = today_or(today)
 
     offices = session.execute(
         select(Office.id, Office.code, Office.name).where(Office.deleted_at.is_(None))
@@ -570,6 +679,7 @@ def office_figures(session: Session) -> list[OfficeFigures]:
     for office_id, code, name in sorted(offices, key=lambda o: o[1]):
         mine = [
             Child.deleted_at.is_(None),
+            on_register_clause(day),
             Child.community_id.in_(select(Community.id).where(Community.office_id == office_id)),
         ]
         total = session.scalar(select(func.count()).select_from(Child).where(*mine)) or 0

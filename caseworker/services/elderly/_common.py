@@ -6,6 +6,7 @@ from datetime import date
 
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Permission
+from caseworker.domain.text import strip_controls
 from caseworker.services.person_search import like_escape  # noqa: F401  (re-exported)
 
 
@@ -24,8 +25,9 @@ def today_or(today: date | None) -> date:
 
 
 def clean(text: str | None, label: str, field: str, max_len: int, required: bool = False) -> str:
-    """Collapse stray whitespace; refuse an empty required value or an over-long one."""
-    value = " ".join((text or "").split())
+    """Collapse stray whitespace, take out control characters; refuse an empty required value
+    or an over-long one."""
+    value = " ".join(strip_controls(text or "").split())
     if required and not value:
         raise ValidationError(f"请填写{label}", field=field)
     if len(value) > max_len:
@@ -34,7 +36,7 @@ def clean(text: str | None, label: str, field: str, max_len: int, required: bool
 
 
 def clean_multiline(text: str | None, label: str, field: str, max_len: int = 2000) -> str:
-    value = "\n".join(line.rstrip() for line in (text or "").strip().splitlines())
+    value = "\n".join(line.rstrip() for line in strip_controls(text or "").strip().splitlines())
     if len(value) > max_len:
         raise ValidationError(f"{label}不能超过 {max_len} 个字", field=field)
     return value

@@ -14,11 +14,14 @@ from caseworker.domain.elderly import (
     LIVING_ARRANGEMENTS,
     ROSTER_MIN_AGE,
     Category,
+    ChangeSource,
+    MajorChange,
     Status,
     Tier,
     decode_categories,
     encode_categories,
     suggest_tier,
+    tier_after_change,
     with_derived,
 )
 from caseworker.domain.errors import NotFound, ValidationError
@@ -341,9 +344,27 @@ def set_status(
         raise ValidationError("状态日期不能晚于今天", field="status_date")
     if on < row.birth_date:
         raise ValidationError("状态日期不能早于出生日期", field="status_date")
+    was = row.status
     row.status = Status(status).value
     row.status_date = on
     row.status_note = clean(note, "说明", "status_note", 200)
+    if row.status == Status.HOSPITAL.value and was != row.status:
+        # A hospital stay is a major change (DOMAIN.md): a visit is due the next day and the
+        # high-risk tier proposed, as when a visit or a referral reports it.
+        from caseworker.services.elderly import changes
+
+        session.flush()
+        changes.record(
+            session,
+            actor,
+            row.id,
+            MajorChange.HOSPITAL,
+            on,
+            occurred_on=on,
+            note=row.status_note,
+            source=ChangeSource.STATUS,
+            today=day,
+        )
     return _saved(session, row, day)
 
 
@@ -360,18 +381,30 @@ class ResidentDetail:
     visits: tuple[visit_service.VisitSummary, ...]  # newest first
     referrals: tuple[visit_service.ReferralInfo, ...]  # latest due first
     history: tuple[AuditRow, ...]  # the record's journal, oldest first
+    changes: tuple = ()  # tuple[changes.ChangeInfo, ...]: major changes, the latest first
+
+    @property
+    def change_proposal(self) -> str:
+        """ "建议调为高风险" while a major change waits for its visit and the tier is lower."""
+        waiting = any(not c.answered for c in self.changes)
+        proposal = tier_after_change(self.resident.tier) if waiting else None
+        return f"建议调为{proposal.tier.value}：{proposal.reason}" if proposal else ""
 
 
 def detail(
     session: Session, actor: Actor, resident_id: str, *, today: date | None = None
 ) -> ResidentDetail:
-    """A resident's page: details, visit history, referrals, and the record's change history."""
+    """A resident's page: details, visit history, referrals, the record's change history and
+    its major changes."""
+    from caseworker.services.elderly import changes
+
     info = get(session, actor, resident_id, today=today)
     return ResidentDetail(
         info,
         tuple(visit_service.history(session, actor, resident_id)),
         tuple(visit_service.referrals_of(session, actor, resident_id)),
         tuple(record_history(session, actor, ElderlyResident.__tablename__, resident_id)),
+        tuple(changes.changes_of(session, actor, resident_id)),
     )
 
 

@@ -283,9 +283,10 @@ class _Reader:
                 self.existing_rows[row.id] = row
 
 
-def community_choices(session: Session, pairs: dict[str, str]) -> dict[str, str]:
+def community_choices(session: Session, actor: Actor, pairs: dict[str, str]) -> dict[str, str]:
     """`ImportOptions.communities` from names: the file's name → the office community's name
     (as the command line takes them: `--community 一社区=和平里社区`)."""
+    can_edit(actor)
     ids = _communities(session)
     out: dict[str, str] = {}
     for text, name in pairs.items():

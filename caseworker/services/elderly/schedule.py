@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import (
     Integer,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from caseworker.domain import schedule as rules
@@ -32,7 +33,13 @@ from caseworker.domain.roles import Actor
 from caseworker.domain.visit_form import ReferralStatus, VisitStatus
 from caseworker.services import settings
 from caseworker.services.elderly._common import can_view, today_or
-from db.elderly import ElderlyReferral, ElderlyResident, ElderlyVisit, ElderlyVisitAmendment
+from db.elderly import (
+    ElderlyChange,
+    ElderlyReferral,
+    ElderlyResident,
+    ElderlyVisit,
+    ElderlyVisitAmendment,
+)
 from db.models import Community, Staff
 
 R = ElderlyResident.__table__.c
@@ -47,6 +54,57 @@ def not_voided() -> object:
     but counts for nothing: not as the last visit, not in any visit rate."""
     A = ElderlyVisitAmendment.__table__.c
     return ~exists().where(A.visit_id == V.id, A.field == VOID_FIELD, A.deleted_at.is_(None))
+
+
+def change_answered() -> object:
+    """SQL: the major change (ElderlyChange, correlated) is answered: a completed, not voided
+    visit of the same person other than the one that reported it, dated on or after the day
+    the change became known (`caseworker.domain.elderly.answers_change`)."""
+    E = ElderlyChange.__table__.c
+    return exists().where(
+        V.resident_id == E.resident_id,
+        V.status == COMPLETED,
+        V.deleted_at.is_(None),
+        not_voided(),
+        V.effective_date >= E.known_on,
+        or_(E.visit_id.is_(None), V.id != E.visit_id),
+    )
+
+
+def _open_changes(conn: Connection, ids: Sequence[str]) -> dict[str, date]:
+    """Per resident: the earliest day a major change no visit has answered became known."""
+    E = ElderlyChange.__table__.c
+    return dict(
+        conn.execute(
+            select(E.resident_id, func.min(E.known_on))
+            .where(E.resident_id.in_(ids), E.deleted_at.is_(None), ~change_answered())
+            .group_by(E.resident_id)
+        ).all()
+    )
+
+
+def changes_due_in(conn: Connection, first: date, last: date) -> set[str]:
+    """Residents a major change makes due in the month [first, last]: a change known by the day
+    before `last` that no visit before `first` answered (one answered within the month means
+    the person was visited in the month, which counts them anyway)."""
+    E = ElderlyChange.__table__.c
+    answered_before = exists().where(
+        V.resident_id == E.resident_id,
+        V.status == COMPLETED,
+        V.deleted_at.is_(None),
+        not_voided(),
+        V.effective_date >= E.known_on,
+        V.effective_date < first,
+        or_(E.visit_id.is_(None), V.id != E.visit_id),
+    )
+    latest = last - timedelta(days=rules.MAJOR_CHANGE_DUE_DAYS)
+    return set(
+        conn.execute(
+            select(E.resident_id)
+            .where(E.deleted_at.is_(None), E.known_on <= latest, ~answered_before)
+            .distinct()
+        ).scalars()
+    )
 
 
 def intervals(session: Session) -> dict[str, int]:
@@ -165,6 +223,7 @@ def _recompute(session: Session, ids: list[str]) -> int:
     visit_facts = _visit_facts(session, [row[6] for row in residents if row[6] is not None])
 
     days = intervals(session)
+    open_changes = _open_changes(conn, ids)
     changes: list[dict[str, object]] = []
     for rid, tier, status, enrolled, old_due, old_last, last_id in residents:
         last_on, proposed = visit_facts.get(last_id, (None, None)) if last_id else (None, None)
@@ -174,6 +233,7 @@ def _recompute(session: Session, ids: list[str]) -> int:
             last_visit_on=last_on,
             interval_days=days[tier],
             proposed_next=proposed,
+            change_known_on=open_changes.get(rid),
         )
         if due != old_due or last_on != old_last:
             changes.append({"rid": rid, "due": due, "last": last_on})
@@ -545,6 +605,7 @@ def _rates_history(session: Session, first: date, last: date) -> list[tuple[str,
         )
     ).all()
     facts = _visit_facts(session, [r[4] for r in residents if r[4] is not None])
+    changed = changes_due_in(conn, first, last)
     per: dict[str, list[int]] = {}
     for rid, cid, tier, enrolled, last_id in residents:
         last_on, proposed = facts.get(last_id, (None, None)) if last_id else (None, None)
@@ -556,7 +617,9 @@ def _rates_history(session: Session, first: date, last: date) -> list[tuple[str,
             proposed_next=proposed,
         )
         was_visited = rid in visited_ids
-        is_due = was_visited or (due_at_start is not None and due_at_start <= last)
+        is_due = (
+            was_visited or rid in changed or (due_at_start is not None and due_at_start <= last)
+        )
         counts = per.setdefault(cid, [0, 0])
         counts[0] += int(is_due)
         counts[1] += int(was_visited)

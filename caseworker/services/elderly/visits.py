@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import schedule as rules
-from caseworker.domain.elderly import Status, Tier
+from caseworker.domain.elderly import ChangeSource, MajorChange, Status, Tier
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Permission
 from caseworker.domain.visit_form import (
@@ -509,14 +509,40 @@ def complete(
     *,
     visit_id: str | None = None,
     referrals: Sequence[ReferralDraft] = (),
+    changes: Sequence[MajorChange] = (),
     today: date | None = None,
 ) -> VisitInfo:
-    """Record a completed visit (new, or finishing draft `visit_id`), with its referrals.
+    """Record a completed visit (new, or finishing draft `visit_id`), with its referrals and
+    the major changes it found (跌倒, 住院, …: a visit is then due the next day).
 
     The visit is locked from then on; the resident's next due date is updated."""
+    from caseworker.services.elderly import changes as change_service
+
     can_edit(actor)
-    v = _write(session, actor, draft, visit_id, today_or(today), True, referrals)
+    day = today_or(today)
+    kinds = _change_kinds(changes)
+    v = _write(session, actor, draft, visit_id, day, True, referrals)
+    for kind in kinds:
+        change_service.record(
+            session,
+            actor,
+            v.resident_id,
+            kind,
+            draft.visit_date,
+            source=ChangeSource.VISIT,
+            visit_id=v.id,
+            today=day,
+        )
     return _info(session, v)
+
+
+def _change_kinds(changes: Sequence[MajorChange | str]) -> list[MajorChange]:
+    try:
+        return list(dict.fromkeys(MajorChange(c) for c in changes))
+    except ValueError:
+        raise ValidationError(
+            f"重大变化只能选 {'、'.join(k.value for k in MajorChange)}", field="changes"
+        ) from None
 
 
 def amend(
@@ -707,11 +733,17 @@ def update_referral(
     outcome: str = "",
     *,
     closed_on: date | None = None,
+    change: MajorChange | None = None,
     today: date | None = None,
 ) -> ReferralInfo:
-    """Move a referral along (待办 → 办理中 → 已办结). Closing needs the outcome."""
+    """Move a referral along (待办 → 办理中 → 已办结). Closing needs the outcome. An outcome
+    that reports a major change (`change`: the person fell, went to hospital…) records it:
+    a visit is then due the next day."""
+    from caseworker.services.elderly import changes as change_service
+
     can_edit(actor)
     day = today_or(today)
+    kinds = _change_kinds([change] if change else [])
     row = session.get(ElderlyReferral, referral_id)
     if row is None or row.deleted_at is not None:
         raise NotFound("找不到这条转介，请刷新后再试")
@@ -730,6 +762,18 @@ def update_referral(
     if text != row.outcome:
         row.outcome = text
     session.flush()
+    for kind in kinds:
+        change_service.record(
+            session,
+            actor,
+            row.resident_id,
+            kind,
+            row.closed_on or day,
+            note=text[:300],
+            source=ChangeSource.REFERRAL,
+            referral_id=row.id,
+            today=day,
+        )
     return _referral_info(row)
 
 

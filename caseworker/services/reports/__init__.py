@@ -51,6 +51,10 @@ class ReportSection:
     headline: tuple[tuple[str, str], ...]  # the few figures that matter, in words
     tables: tuple[ReportTable, ...]
     charts: tuple[Chart, ...]
+    # The section's definitions, printed under it as numbered footnotes (注：1. … 2. …), as a
+    # bureau's statistical tables state how each figure is counted.
+    footnotes: tuple[str, ...] = ()
+    confidential: bool = False  # its pages are marked 保密 (the children's figures)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,11 @@ class Report:
     def title(self) -> str:
         return f"{self.office_name}民政工作统计{self.period.report_name}（{self.period.label}）"
 
+    @property
+    def partial(self) -> bool:
+        """The period is still running: its figures are counted up to `until` only."""
+        return self.generated_on < self.period.last
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -78,6 +87,7 @@ class Unit:
 
     name: str
     community_ids: tuple[str, ...]
+    is_office: bool = False  # a whole office's row (the district's report), not a community's
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,7 @@ def units(
     for code, oname, cid, _cname in rows:
         offices.setdefault(code, []).append(cid)
         names[code] = oname
-    return [Unit(names[code], tuple(ids)) for code, ids in offices.items()]
+    return [Unit(names[code], tuple(ids), True) for code, ids in offices.items()]
 
 
 def _sections() -> list[SectionSpec]:

@@ -16,14 +16,24 @@ Each figure comes from one place:
   period.
 - **Referrals** (`referral_counts`, one SQL query): opened in the period (the date of the
   visit that raised them), closed in the period, still open at its end.
+- **People and visits** (counted in the same pass as the visits): 探访人数 counts each person visited
+  in the period once (人); 探访次数 counts the completed visits (人次). A month's 应访/已访 are
+  people (人); a quarter's or a year's are the sum of its months (人·月: a person due in three
+  months counts three times), which is why the distinct count stands beside them.
+- A major change (跌倒, 住院, …) makes a visit due the next day: a person is also 应访 in a
+  month when such a change, known by the month's second-last day, was not answered by a visit
+  before the month began (as `schedule.visit_rates` counts it). Voided visits count for nothing.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import chain, groupby
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -39,6 +49,7 @@ from caseworker.domain.elderly import (
 )
 from caseworker.domain.periods import Period
 from caseworker.domain.roles import Actor, Permission
+from caseworker.domain.statistics import month_label, partial_note, running_month
 from caseworker.domain.visit_form import VisitStatus
 from caseworker.services import settings
 from caseworker.services.elderly import schedule
@@ -53,11 +64,19 @@ from caseworker.services.reports import (
     Unit,
 )
 from caseworker.services.tabular.xlsx import Column
-from db.elderly import ElderlyReferral, ElderlyResident, ElderlyVisit, ElderlyVisitAmendment
+from db.elderly import (
+    ElderlyChange,
+    ElderlyReferral,
+    ElderlyResident,
+    ElderlyVisit,
+    ElderlyVisitAmendment,
+)
 
 R = ElderlyResident.__table__.c
 V = ElderlyVisit.__table__.c
 F = ElderlyReferral.__table__.c
+A = ElderlyVisitAmendment.__table__.c
+E = ElderlyChange.__table__.c
 COMPLETED = VisitStatus.COMPLETED.value
 TREND_MONTHS = 12
 TARGET_KEY = "report.visit_rate_target"
@@ -90,48 +109,183 @@ def visit_counts(
     progress: Progress | None = None,
 ) -> dict[tuple[date, str], VisitCounts]:
     """应访/已访/按时/逾期未访 per (month's first day, community id); see the module docstring."""
+    return _stream(session, actor, months, today=today, progress=progress)[0]
+
+
+@dataclass
+class Seen:
+    """探访人数 and 探访次数 of one community in a span (voided visits left out)."""
+
+    people: int = 0
+    visits: int = 0
+
+
+def _ordinals() -> Callable[[Any], int | None]:
+    """A date as its day number, whichever form it comes in: a day number already (SQLite,
+    `_ORDINAL`), text ('2026-11-18', converted once per distinct day), or a date
+    (PostgreSQL)."""
+    memo: dict[str, int] = {}
+
+    def ordinal(value: Any) -> int | None:
+        if value is None or type(value) is int:  # already a day number (julianday in SQL)
+            return value
+        if isinstance(value, str):
+            found = memo.get(value)
+            if found is None:
+                found = memo[value] = date.fromisoformat(value[:10]).toordinal()
+            return found
+        return value.toordinal()
+
+    return ordinal
+
+
+def _raw_rows(session: Session, stmt: Any, sql: str, params: tuple[Any, ...]) -> Iterator[Any]:
+    """The rows of `stmt`; on SQLite straight from the driver's cursor in the session's own
+    transaction (`sql`, `params`: the same query in SQL), without SQLAlchemy's per-row type
+    processing: the report reads a million visits, and turning each date into an object and
+    back into a day number cost more than reading them."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.arraysize = 20_000
+        cursor.execute(sql, params)
+        # chained in C: no Python frame per row (a million pass here)
+        return chain.from_iterable(iter(cursor.fetchmany, []))
+    result = conn.execute(stmt.execution_options(stream_results=True, yield_per=20_000))
+    return chain.from_iterable(result.partitions())
+
+
+# Day numbers (date.toordinal) computed by SQLite itself: julianday() of 0001-01-01 is
+# 1721425.5 and its ordinal is 1.
+_ORDINAL = "CAST(julianday({0}) - 1721424.5 AS INTEGER)"
+
+
+def _visit_rows(session: Session, end: date) -> Iterator[tuple[str, int, int | None, str]]:
+    """(resident id, effective day number, proposed next visit's day number, visit id) of
+    every completed visit up to `end`, in person and date order."""
+    stmt = (
+        select(V.resident_id, V.effective_date, V.next_visit_on, V.id)
+        .where(V.status == COMPLETED, V.deleted_at.is_(None), V.effective_date <= end)
+        .order_by(V.resident_id, V.effective_date, V.id)
+    )
+    if session.connection().dialect.name == "sqlite":
+        sql = (
+            f"SELECT resident_id, {_ORDINAL.format('effective_date')}, "
+            f"{_ORDINAL.format('next_visit_on')}, id FROM elderly_visit "
+            "WHERE status = ? AND deleted_at IS NULL AND effective_date <= ? "
+            "ORDER BY resident_id, effective_date, id"
+        )
+        return _raw_rows(session, stmt, sql, (COMPLETED, end.isoformat()))
+    ordinal = _ordinals()
+    return (
+        (rid, ordinal(eff), ordinal(nxt), vid)  # type: ignore[misc]
+        for rid, eff, nxt, vid in _raw_rows(session, stmt, "", ())
+    )
+
+
+def _stream(
+    session: Session,
+    actor: Actor,
+    months: Iterable[date],
+    *,
+    today: date,
+    progress: Progress | None = None,
+    span: tuple[date, date] | None = None,
+    roster: dict[str, dict[str, int]] | None = None,
+) -> tuple[dict[tuple[date, str], VisitCounts], dict[str, Seen]]:
+    """One pass over the roster and every completed visit (in person order, never all in
+    memory): the month figures, and for `span` each community's 探访人数 and 探访次数; when
+    `roster` is given, it is filled with the roster's figures for `span` (`roster_counts`'s
+    definitions, counted from the same read of the roster)."""
     can_view(actor)
     spans = sorted({rules.month_of(m) for m in months})
-    if not spans:
-        return {}
-    end = spans[-1][1]
+    ends = [spans[-1][1]] if spans else []
+    if span is not None:
+        ends.append(span[1])
+    if not ends:
+        return {}, {}
+    end = max(ends)
     days = schedule.intervals(session)
     conn = session.connection()
+    ordinal = _ordinals()
+    scheduled_statuses = frozenset(SCHEDULED_STATUSES)
     # Dates as day numbers (ordinals) from here on: the loop below runs once per resident and
     # month (1.2 million times for a year at 100,000 residents), so it stays arithmetic.
     residents: dict[str, tuple[str, int, int, bool, int]] = {}
-    for rid, cid, tier, enrolled, status, status_date in conn.execute(
-        select(R.id, R.community_id, R.tier, R.enrolled_on, R.status, R.status_date).where(
-            R.deleted_at.is_(None), R.enrolled_on <= end
-        )
+    tally = _RosterTally(span) if roster is not None and span is not None else None
+    for rid, cid, tier, enrolled, status, status_date, cats, birth in _raw_rows(
+        session,
+        select(
+            R.id,
+            R.community_id,
+            R.tier,
+            R.enrolled_on,
+            R.status,
+            R.status_date,
+            R.categories,
+            R.birth_date,
+        ).where(R.deleted_at.is_(None), R.enrolled_on <= end),
+        f"SELECT id, community_id, tier, {_ORDINAL.format('enrolled_on')}, status, "
+        f"{_ORDINAL.format('status_date')}, categories, {_ORDINAL.format('birth_date')} "
+        "FROM elderly_resident WHERE deleted_at IS NULL AND enrolled_on <= ?",
+        (end.isoformat(),),
     ):
-        residents[rid] = (
-            cid,
-            days[tier],
-            enrolled.toordinal(),
-            status in SCHEDULED_STATUSES,
-            status_date.toordinal() if status_date else 0,
-        )
+        scheduled = status in scheduled_statuses
+        enrolled_o, left_o = ordinal(enrolled), ordinal(status_date) or 0
+        residents[rid] = (cid, days[tier], enrolled_o, scheduled, left_o)  # type: ignore[assignment]
+        if tally is not None:
+            tally.add(cid, tier, enrolled_o, status, scheduled, left_o, cats, ordinal(birth))  # type: ignore[arg-type]
+    if tally is not None and roster is not None:
+        roster.update(tally.figures)
     amended_next: dict[str, int | None] = {}
-    A = ElderlyVisitAmendment.__table__.c
     for vid, value in conn.execute(
         select(A.visit_id, A.new_value)
         .where(A.field == "next_visit_on", A.deleted_at.is_(None))
         .order_by(A.amended_at, A.id)
     ):
         amended_next[vid] = date.fromisoformat(value).toordinal() if value else None
+    # Major changes, by person: (day known, the visit that reported it). Few: looked at only
+    # for the people who have one.
+    changes: dict[str, list[tuple[int, str | None]]] = {}
+    for rid, known, source in conn.execute(
+        select(E.resident_id, E.known_on, E.visit_id).where(
+            E.deleted_at.is_(None), E.known_on <= end
+        )
+    ):
+        changes.setdefault(rid, []).append((known.toordinal(), source))
     out: dict[tuple[date, str], VisitCounts] = {}
+    seen: dict[str, Seen] = {}
     ords = [(first.toordinal(), last.toordinal(), first) for first, last in spans]
+    seen_first, seen_last = (span[0].toordinal(), span[1].toordinal()) if span else (0, -1)
     today_o = today.toordinal()
     total = len(residents)
+    step = rules.MAJOR_CHANGE_DUE_DAYS
 
-    def count(rid: str, effs: list[int], nexts: list[int | None]) -> None:
+    # Per community, one VisitCounts per month (in `ords` order): the inner loop below indexes
+    # a list instead of building a (month, community) key 1.2 million times.
+    by_community: dict[str, list[VisitCounts]] = {}
+    months_n = len(ords)
+    bisect_left, bisect_right = bisect.bisect_left, bisect.bisect_right
+
+    def count(rid: str, effs: list[int], nexts: list[int | None], vids: list[str]) -> None:
         cid, interval, enrolled, scheduled, status_date = residents[rid]
         n = len(effs)
-        for first, last, key in ords:
+        if span is not None and n:  # visits in the span: the person once, each visit
+            k = bisect_right(effs, seen_last) - bisect_left(effs, seen_first)
+            if k:
+                got = seen.get(cid)
+                if got is None:
+                    got = seen[cid] = Seen()
+                got.people += 1
+                got.visits += k
+        mine = changes.get(rid)
+        counts = by_community.get(cid)
+        if counts is None:
+            counts = by_community[cid] = [VisitCounts() for _ in range(months_n)]
+        for m, (first, last, _key) in enumerate(ords):
             if enrolled > last or not (scheduled or status_date > last):
                 continue
-            i = bisect.bisect_left(effs, first)  # visits before `first` are effs[:i]
+            i = bisect_left(effs, first) if n else 0  # visits before `first`: effs[:i]
             if i:  # domain.schedule.next_due, on day numbers
                 last_on = effs[i - 1]
                 due_at = last_on + interval
@@ -140,12 +294,17 @@ def visit_counts(
                     due_at = proposed
             else:
                 due_at = enrolled
+            if mine:
+                for known, source in mine:
+                    # a change known by then, not answered by another visit before the month
+                    if known + step <= last and not any(
+                        vids[j] != source for j in range(bisect_left(effs, known), i)
+                    ):
+                        due_at = min(due_at, known + step)
             visited = i < n and effs[i] <= last
             if not visited and due_at > last:
                 continue
-            c = out.get((key, cid))
-            if c is None:
-                c = out[(key, cid)] = VisitCounts()
+            c = counts[m]
             c.due += 1
             if visited:
                 c.visited += 1
@@ -154,37 +313,79 @@ def visit_counts(
             elif due_at < min(last + 1, today_o):
                 c.overdue += 1
 
-    visits = conn.execute(  # streamed: options on the statement, not the shared connection
-        select(V.resident_id, V.effective_date, V.next_visit_on, V.id)
-        .where(V.status == COMPLETED, V.deleted_at.is_(None), V.effective_date <= end)
-        .order_by(V.resident_id, V.effective_date, V.id)
-        .execution_options(stream_results=True, yield_per=20_000)
+    voided = set(
+        conn.execute(
+            select(A.visit_id).where(A.field == schedule.VOID_FIELD, A.deleted_at.is_(None))
+        ).scalars()
     )
-    current: str | None = None
-    effs: list[int] = []
-    nexts: list[int | None] = []
+    amended = amended_next.keys()
     counted: set[str] = set()
-    for rows in visits.partitions():
-        for rid, eff, nxt, vid in rows:
-            if rid != current:
-                if current in residents:
-                    count(current, effs, nexts)  # type: ignore[arg-type]
-                    counted.add(current)  # type: ignore[arg-type]
-                current, effs, nexts = rid, [], []
-            effs.append(eff.toordinal())
-            if vid in amended_next:
-                nexts.append(amended_next[vid])
-            else:
-                nexts.append(nxt.toordinal() if nxt else None)
-        if progress is not None:
+    # Visits in person order, grouped: each person's lists are built by comprehensions, not
+    # one append per visit (a million visits pass here).
+    for n_people, (rid, group) in enumerate(groupby(_visit_rows(session, end), itemgetter(0))):
+        g = list(group)
+        if voided:  # a visit entered in error counts for nothing
+            g = [r for r in g if r[3] not in voided] if any(r[3] in voided for r in g) else g
+        vids = [r[3] for r in g]
+        effs = [r[1] for r in g]
+        if amended and not amended.isdisjoint(vids):
+            nexts = [amended_next[r[3]] if r[3] in amended_next else r[2] for r in g]
+        else:
+            nexts = [r[2] for r in g]
+        if rid in residents:
+            count(rid, effs, nexts, vids)
+            counted.add(rid)
+        if progress is not None and n_people % 5_000 == 0:
             progress(len(counted), total, f"正在统计探访（{len(counted)}/{total}）")
-    if current in residents:
-        count(current, effs, nexts)  # type: ignore[arg-type]
-        counted.add(current)  # type: ignore[arg-type]
     for rid in residents:  # never visited (before the period's end)
         if rid not in counted:
-            count(rid, [], [])
-    return out
+            count(rid, [], [], [])
+    for cid, counts in by_community.items():
+        for (_first, _last, key), c in zip(ords, counts, strict=True):
+            if c.due:
+                out[(key, cid)] = c
+    return out, seen
+
+
+class _RosterTally:
+    """`roster_counts`'s figures counted person by person from the roster as `_stream` reads
+    it (the report reads the roster once; a test checks both give the same)."""
+
+    KEYS = ("在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少")
+    LEAVING = frozenset({Status.MOVED.value, Status.DECEASED.value})
+
+    def __init__(self, span: tuple[date, date]) -> None:
+        self.first, self.last = span[0].toordinal(), span[1].toordinal()
+        self.old = _years_before(span[1], ADVANCED_AGE).toordinal()
+        self.figures: dict[str, dict[str, int]] = {}
+
+    def add(
+        self,
+        cid: str,
+        tier: str,
+        enrolled: int,
+        status: str,
+        scheduled: bool,
+        left: int,
+        categories: str,
+        birth: int,
+    ) -> None:
+        f = self.figures.get(cid)
+        if f is None:
+            f = self.figures[cid] = dict.fromkeys(self.KEYS, 0)
+        if self.first <= enrolled <= self.last:
+            f["新增"] += 1
+        if status in self.LEAVING and self.first <= left <= self.last:
+            f["减少"] += 1
+        if enrolled > self.last or not (scheduled or left > self.last):
+            return
+        f["在册"] += 1
+        f[tier] += 1
+        for c in (categories or "").split(","):
+            if c and c in f and c != Category.ADVANCED_AGE.value:
+                f[c] += 1
+        if birth <= self.old:
+            f[Category.ADVANCED_AGE.value] += 1
 
 
 def roster_counts(session: Session, actor: Actor, period: Period) -> dict[str, dict[str, int]]:
@@ -270,12 +471,22 @@ def build(
     # A period still running is counted up to today: its months yet to come are left out.
     period = replace(period, last=min(period.last, today))
     trend_months = periods.last_months(period.last, TREND_MONTHS)
-    counts = visit_counts(
-        session, actor, set(period.months) | set(trend_months), today=today, progress=progress
+    roster: dict[str, dict[str, int]] = {}
+    counts, people = _stream(
+        session,
+        actor,
+        set(period.months) | set(trend_months),
+        today=today,
+        progress=progress,
+        span=(period.first, period.last),
+        roster=roster,
     )
     target = int(settings.get(session, TARGET_KEY)) / 100
     label = "街道" if any(len(u.community_ids) > 1 for u in units) else "社区/村"
     wanted = {cid for u in units for cid in u.community_ids}
+    # A month's 应访/已访 count people; a quarter's or a year's add up its months.
+    unit = "人" if period.kind == "month" else "人·月"
+    until = period.last
 
     def visits_of(unit_ids: Iterable[str], months: Iterable[date]) -> VisitCounts:
         c = VisitCounts()
@@ -285,14 +496,39 @@ def build(
                     c.add(counts[(m, cid)])
         return c
 
+    def seen(unit_ids: Iterable[str], key: str) -> int:
+        return sum(getattr(people.get(cid, Seen()), key) for cid in unit_ids)
+
     total = visits_of(wanted, period.months)
     visit_rows: list[tuple[object, ...]] = []
     for u in units:
         c = visits_of(u.community_ids, period.months)
-        visit_rows.append((u.name, c.due, c.visited, c.on_time, c.overdue, c.rate))
-    visit_rows.append(("合计", total.due, total.visited, total.on_time, total.overdue, total.rate))
+        visit_rows.append(
+            (
+                u.name,
+                c.due,
+                c.visited,
+                c.on_time,
+                c.overdue,
+                c.rate,
+                seen(u.community_ids, "people"),
+                seen(u.community_ids, "visits"),
+            )
+        )
+    n_people, n_visits = seen(wanted, "people"), seen(wanted, "visits")
+    visit_rows.append(
+        (
+            "合计",
+            total.due,
+            total.visited,
+            total.on_time,
+            total.overdue,
+            total.rate,
+            n_people,
+            n_visits,
+        )
+    )
 
-    roster = roster_counts(session, actor, period)
     keys = ["在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少"]
     roster_rows = []
     sums = dict.fromkeys(keys, 0)
@@ -311,20 +547,33 @@ def build(
     ]
     ref_rows.append(("合计", *(sum(r[i + 1] for r in ref_rows) for i in range(len(ref_keys)))))
 
-    trend = [
-        (f"{m.year % 100:02d}年{m.month}月", visits_of(wanted, [m]).rate) for m in trend_months
-    ]
+    trend = [(month_label(m, until), visits_of(wanted, [m]).rate) for m in trend_months]
+    partial = any(running_month(m, until) for m in [*trend_months, *period.months])
 
     rate_text = "—" if total.rate is None else f"{total.rate * 100:.1f}%"
+    rate_label = "探访率" + (f"（截至{until.month}月{until.day}日）" if partial else "")
     headline = (
-        ("探访率", rate_text),
+        (rate_label, rate_text),
         ("目标", f"{target * 100:.0f}%"),
-        ("应访", f"{total.due} 人次"),
-        ("已访", f"{total.visited} 人次"),
-        ("逾期未访", f"{total.overdue} 人次"),
+        ("探访人数", f"{n_people} 人"),
+        ("探访次数", f"{n_visits} 人次"),
+        (f"应访/已访（{unit}）", f"{total.due} / {total.visited}"),
+        ("逾期未访", f"{total.overdue} {unit}"),
         ("在册老人", f"{sums['在册']} 人"),
     )
     community = Column(label)
+    footnotes = [
+        f"应访：当月在册，且按探访等级的间隔（区里设定）应访日期在当月内，或当月已访，或有重大变化"
+        f"（跌倒、住院、失去照料人、家属联系不上）须在获知后 24 小时内探访；月报按人计（{unit}），"
+        "季报、年报为各月之和（人·月）。已访：当月有已完成的探访记录，一人一月只计一次。",
+        "按时：当月首次探访不晚于应访日期；逾期未访：应访日期已过仍未探访；探访率 = 已访 ÷ 应访。",
+        "探访人数：统计期内有已完成探访记录的人数，每人只计一次（人）；探访次数：统计期内已完成的"
+        "探访记录条数（人次）。作废的探访记录不计。",
+        "在册：期末在册、住院，或期末以后才迁出/去世；一人可属多个类别；高龄按身份证号的出生日期。",
+        "转介：新转介按提出转介的探访日期；期末未办结为期末前提出、期末尚未办结的转介。",
+    ]
+    if partial:
+        footnotes.append(partial_note(until))
     return ReportSection(
         "老年人探访关爱",
         headline,
@@ -334,17 +583,18 @@ def build(
                 "探访情况",
                 (
                     community,
-                    Column("应访", "int"),
-                    Column("已访", "int"),
+                    Column(f"应访（{unit}）", "int"),
+                    Column(f"已访（{unit}）", "int"),
                     Column("按时", "int"),
                     Column("逾期未访", "int"),
                     Column("探访率", "percent"),
+                    Column("探访人数（人）", "int"),
+                    Column("探访次数（人次）", "int"),
                 ),
                 tuple(visit_rows),
                 note=(
-                    "应访：当月在册且应访期限在当月内（或当月已访）的老人，季报、年报为各月人次之和；"
-                    "已访：当月有已完成的探访记录；按时：首次探访不晚于应访日期；"
-                    "逾期未访：应访日期已过仍未探访；探访率 = 已访 ÷ 应访。"
+                    f"应访、已访、按时、逾期未访按{unit}计；探访率 = 已访 ÷ 应访；"
+                    "探访人数每人只计一次，探访次数为探访记录条数（见注 1–3）。"
                 ),
             ),
             ReportTable(
@@ -359,6 +609,7 @@ def build(
                 "转介情况",
                 (community, *(Column(k, "int") for k in ("新转介", "办结", "期末未办结"))),
                 tuple(ref_rows),
+                note="新转介按提出转介的探访日期；办结按办结日期；期末未办结为期末尚未办结的转介。",
             ),
             ReportTable(
                 "近12个月",
@@ -366,24 +617,26 @@ def build(
                 (Column("月份"), Column("探访率", "percent")),
                 tuple(trend),
                 total=False,
+                note=partial_note(until) if partial else "每月探访率 = 当月已访 ÷ 当月应访。",
             ),
         ),
         (
             Chart(
                 "bar",
                 f"各{label}探访率",
-                tuple(name for name, *_ in visit_rows[:-1]),
-                tuple(r[5] for r in visit_rows[:-1]),
+                tuple(str(r[0]) for r in visit_rows[:-1]),
+                tuple(r[5] for r in visit_rows[:-1]),  # type: ignore[misc]
                 target,
             ),
             Chart(
                 "line",
-                "近 12 个月探访率",
+                "近 12 个月探访率" + ("（* 本月未结束）" if partial else ""),
                 tuple(label for label, _ in trend),
                 tuple(v for _, v in trend),
                 target,
             ),
         ),
+        tuple(footnotes),
     )
 
 

@@ -13,6 +13,8 @@ Definitions (each figure is one grouped SQL query):
   before the period's last day (today while the period runs).
 - **验收** (`acceptance_counts`): acceptance inspections held in the period (验收通过 and
   验收不通过 events); 合格率 = passed ÷ held.
+- **累计完成** (`running_totals`): households accepted since the programme began, up to the
+  period's last day (the "适老化改造 X 户" of the bureau's report), with their subsidy.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from caseworker.domain import periods
 from caseworker.domain.periods import Period
 from caseworker.domain.retrofit import Action, HouseholdCategory, Step
 from caseworker.domain.roles import Actor, Permission
+from caseworker.domain.statistics import month_label, partial_note, running_month
 from caseworker.services.elderly._common import like_escape
 from caseworker.services.reports import (
     Chart,
@@ -168,6 +171,22 @@ def item_counts(
     return [tuple(r) for r in rows.values()]  # type: ignore[misc]
 
 
+def running_totals(session: Session, actor: Actor, until: date) -> Figures:
+    """Per community: households accepted (completed) on or before `until`, since the programme
+    began, and their subsidy (fen)."""
+    can_view(actor)
+    q = (
+        select(C.community_id, func.count(), func.coalesce(func.sum(C.subsidy_fen), 0))
+        .where(
+            C.deleted_at.is_(None),
+            C.step == Step.COMPLETED.value,
+            C.accepted_on <= until,
+        )
+        .group_by(C.community_id)
+    )
+    return {cid: {"累计完成": int(n), "累计补贴": int(sub)} for cid, n, sub in session.execute(q)}
+
+
 def construction_counts(session: Session, actor: Actor, until: date) -> Figures:
     """Per community: under construction today, and of those past their planned end."""
     can_view(actor)
@@ -243,10 +262,12 @@ def build(
     money = money_counts(session, actor, first, last)
     money_raw = _per_unit(money, units, MONEY)
     money_total = [sum(r[i] for r in money_raw) for i in range(4)]
+    so_far = _per_unit(running_totals(session, actor, last), units, ["累计完成", "累计补贴"])
+    so_far_total = [sum(r[i] for r in so_far) for i in range(2)]
     money_rows: list[tuple[object, ...]] = [
-        (name, n, _yuan(cost), _yuan(sub), _yuan(own), _share(sub, cost))
-        for name, (n, cost, sub, own) in zip(
-            [*names, "合计"], [*money_raw, money_total], strict=True
+        (name, n, _yuan(cost), _yuan(sub), _yuan(own), _share(sub, cost), done, _yuan(done_sub))
+        for name, (n, cost, sub, own), (done, done_sub) in zip(
+            [*names, "合计"], [*money_raw, money_total], [*so_far, so_far_total], strict=True
         )
     ]
 
@@ -271,9 +292,10 @@ def build(
 
     trend_months = periods.last_months(last, TREND_MONTHS)
     by_month = money_by_month(session, actor, trend_months, wanted)
+    partial = any(running_month(m, last) for m in trend_months)
     trend_rows = [
         (
-            f"{m.year}年{m.month}月",
+            f"{m.year}年{m.month}月" + ("*" if running_month(m, last) else ""),
             v["完工"],
             _yuan(v["cost"]),
             _yuan(v["subsidy"]),
@@ -289,6 +311,7 @@ def build(
     headline = (
         ("本期申请", f"{n_applied} 户"),
         ("完工（验收通过）", f"{done} 户"),
+        (f"累计完成（至{last.year}年{last.month}月）", f"{so_far_total[0]} 户"),
         ("政府补贴", f"{_yuan(subsidy):,.2f} 元"),
         ("个人承担", f"{_yuan(household):,.2f} 元"),
         ("施工逾期", f"{totals[1]} 户"),
@@ -322,10 +345,15 @@ def build(
             ReportTable(
                 "改造资金",
                 "本期完工户数与资金",
-                (community, *money_cols),
+                (
+                    community,
+                    *money_cols,
+                    Column("累计完成户数", "int"),
+                    Column("累计政府补贴（元）", "float"),
+                ),
                 tuple(money_rows),
-                note="完工：验收通过日期在本期内；金额为验收时记录的标准造价、政府补贴和个人承担；"
-                "补贴占比 = 政府补贴 ÷ 改造总额。",
+                note="完工：验收通过日期在本期内；金额为审批时核定的标准造价、政府补贴和个人承担；"
+                "补贴占比 = 政府补贴 ÷ 改造总额；累计：项目开始以来至期末验收通过的户数和补贴。",
             ),
             ReportTable(
                 "改造项目",
@@ -339,6 +367,7 @@ def build(
                     Column("金额（元）", "float"),
                 ),
                 tuple(item_rows),
+                note="本期验收通过各户的改造项目：户数为有该项目的户数，数量和金额为审批时核定的数。",
             ),
             ReportTable(
                 "施工与验收",
@@ -361,6 +390,7 @@ def build(
                 (Column("月份"), *money_cols),
                 tuple(trend_rows),
                 total=False,
+                note=partial_note(last) if partial else "每月按验收通过日期统计。",
             ),
         ),
         (
@@ -372,10 +402,20 @@ def build(
             ),
             Chart(
                 "line",
-                "近 12 个月政府补贴占改造总额",
-                tuple(f"{m.year % 100:02d}年{m.month}月" for m in by_month),
+                "近 12 个月政府补贴占改造总额" + ("（* 本月未结束）" if partial else ""),
+                tuple(month_label(m, last) for m in by_month),
                 tuple(r[5] for r in trend_rows),  # type: ignore[misc]
             ),
+        ),
+        tuple(
+            [
+                "申请：申请日期在统计期内的户，按各户目前所处环节和申请时登记的类别统计，一户可属多个类别。",
+                "完工：验收通过日期在统计期内的户；标准造价、政府补贴、个人承担为审批时核定的金额"
+                "（单位：元），政府补贴受每户补贴上限限制。",
+                "累计完成：自项目开始至统计期末验收通过的户数（含以前年度），即“已完成适老化改造 X 户”。",
+                "施工逾期：统计时仍在施工、计划完工日期早于期末的户；验收合格率 = 验收通过 ÷ 验收次数。",
+                *([partial_note(last)] if partial else []),
+            ]
         ),
     )
 

@@ -18,6 +18,7 @@ from caseworker.domain.retrofit import (
     Step,
     Totals,
     compute,
+    is_whole,
 )
 from caseworker.domain.roles import Actor
 from caseworker.services.elderly._common import clean
@@ -95,7 +96,7 @@ def save_items(
     existing = {i.id: i for i in _item_rows(session, case_id)}
     kept: set[str] = set()
     for n, d in enumerate(drafts, start=1):
-        if not 0 < d.quantity_centi <= MAX_QUANTITY:
+        if not (is_whole(d.quantity_centi) and 0 < d.quantity_centi <= MAX_QUANTITY):
             raise ValidationError(f"第 {n} 行：数量应大于 0 且不超过 999.99", field="quantity")
         cat = catalogue.item(session, d.item_code)
         current = existing.get(d.id) if d.id else None
@@ -114,13 +115,20 @@ def save_items(
             "note": clean(d.note, "说明", "note", 300),
             "sort_order": n,
         }
+        # Who recorded the line: added it, or changed what was assessed (item, quantity, room,
+        # note). Renumbering, or the catalogue's price or name following along, does not.
+        recorder = {"recorded_by_id": actor.staff_id, "recorded_by_name": actor.display_name}
         if current is None:
-            session.add(RetrofitAssessmentItem(case_id=case_id, **values))
+            session.add(RetrofitAssessmentItem(case_id=case_id, **values, **recorder))
         else:
             kept.add(current.id)
-            for key, value in values.items():
-                if getattr(current, key) != value:
-                    setattr(current, key, value)
+            changed = [k for k, v in values.items() if getattr(current, k) != v]
+            for key in changed:
+                setattr(current, key, values[key])
+            if set(changed) & {"item_code", "quantity_centi", "room", "note"}:
+                for key, value in recorder.items():
+                    if getattr(current, key) != value:
+                        setattr(current, key, value)
     for rid, item in existing.items():
         if rid not in kept:
             item.deleted_at = utcnow()

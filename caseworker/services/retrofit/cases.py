@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session
 from caseworker.domain import idnumber
 from caseworker.domain.elderly import Category
 from caseworker.domain.elderly import decode_categories as decode_elderly
-from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.retrofit import (
     CHOSEN_HOUSEHOLD_CATEGORIES,
     MIN_AGE,
     Action,
     HouseholdCategory,
     Line,
+    PhotoCount,
+    PhotoStage,
     Step,
     Totals,
     TransitionRefused,
@@ -33,9 +35,11 @@ from caseworker.domain.retrofit import (
     decode_categories,
     eligibility,
     encode_categories,
+    missing_photos,
+    waiver_text,
 )
-from caseworker.domain.roles import Actor
-from caseworker.services import accounts, pinyin
+from caseworker.domain.roles import Actor, Permission
+from caseworker.services import accounts, numbers, pinyin
 from caseworker.services.elderly._common import clean, clean_multiline, clean_phone, today_or
 from caseworker.services.retrofit import catalogue
 from caseworker.services.retrofit._common import can_edit, can_view, permissions_of
@@ -131,6 +135,9 @@ class CaseInfo:
     closed_on: date | None
     closed_reason: str
     days_overdue: int
+    photos_waived_before: str = ""
+    photos_waived_after: str = ""
+    assessors: tuple[str, ...] = ()  # names of who recorded the assessment
 
 
 @dataclass(frozen=True)
@@ -236,7 +243,15 @@ def _info(session: Session, r: RetrofitCase, today: date) -> CaseInfo:
         closed_on=r.closed_on,
         closed_reason=r.closed_reason,
         days_overdue=days_overdue(r.planned_end, today) if step is Step.CONSTRUCTION else 0,
+        photos_waived_before=r.photos_waived_before,
+        photos_waived_after=r.photos_waived_after,
+        assessors=_assessor_names(session, r),
     )
+
+
+def _assessor_names(session: Session, r: RetrofitCase) -> tuple[str, ...]:
+    names = [i.recorded_by_name for i in _item_rows(session, r.id)] + [r.assessed_by_name]
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def _item_rows(session: Session, case_id: str) -> list[RetrofitAssessmentItem]:
@@ -299,9 +314,10 @@ def detail(
         .where(RetrofitPhoto.case_id == case_id, RetrofitPhoto.deleted_at.is_(None))
         .order_by(RetrofitPhoto.stage, RetrofitPhoto.created_at, RetrofitPhoto.id)  # 改造前 first
     )
+    items = _item_rows(session, case_id)
     return CaseDetail(
         _info(session, row, today_or(today)),
-        tuple(_item_info(i) for i in _item_rows(session, case_id)),
+        tuple(_item_info(i) for i in items),
         _totals_of(session, row),
         tuple(
             EventInfo(e.action, e.from_step, e.to_step, e.on, e.at, e.actor_name, e.note)
@@ -328,6 +344,7 @@ def detail(
                 permissions_of(actor),
                 acting_staff_id=actor.staff_id,
                 assessed_by_id=row.assessed_by_id,
+                assessor_ids=[i.recorded_by_id for i in items],
             )
         ),
     )
@@ -369,19 +386,9 @@ def prefill_from_resident(session: Session, actor: Actor, resident_id: str) -> A
 
 
 def _next_case_no(session: Session, year: int) -> str:
+    # never a number issued before, even one lost with a restored backup (services/numbers.py)
     office = accounts.office(session)
-    prefix = f"{office.code if office else 'GZ'}-{year}-"
-    n = session.scalar(
-        select(func.count())
-        .select_from(RetrofitCase)
-        .where(RetrofitCase.case_no.like(f"{prefix}%"))
-    )
-    number = (n or 0) + 1
-    while session.scalar(
-        select(RetrofitCase.id).where(RetrofitCase.case_no == f"{prefix}{number:04d}")
-    ):
-        number += 1
-    return f"{prefix}{number:04d}"
+    return numbers.next_number(session, RetrofitCase, f"{office.code if office else 'GZ'}-{year}-")
 
 
 def _event(
@@ -536,15 +543,78 @@ def act(
             reason,
             acting_staff_id=actor.staff_id,
             assessed_by_id=row.assessed_by_id,
+            assessor_ids=[i.recorded_by_id for i in _item_rows(session, row.id)],
         )
     except TransitionRefused as exc:
         raise ValidationError(str(exc), field="reason") from None
     if on < row.applied_on:
         raise ValidationError("日期不能早于申请日期", field="on")
+    stage = {Action.SUBMIT: PhotoStage.BEFORE, Action.ACCEPT: PhotoStage.AFTER}.get(request.action)
+    if stage is not None:
+        lacking = _photos_lacking(session, row, stage)
+        if lacking:
+            raise ValidationError(lacking, field="photos")
     _apply_effects(session, actor, row, request, on, reason)
     row.step = target.value
     session.flush()
     _event(session, actor, row, request.action, before.value, on, reason or _note(request))
+    session.flush()
+    return _info(session, row, day)
+
+
+def photo_count(session: Session, actor: Actor, case_id: str) -> PhotoCount:
+    """The case's live photos: how many before, and after photos per item."""
+    can_view(actor)
+    return _photo_count(session, case_id)
+
+
+def _photo_count(session: Session, case_id: str) -> PhotoCount:
+    before = 0
+    after: dict[str, int] = {}
+    for stage, item_id, n in session.execute(
+        select(RetrofitPhoto.stage, RetrofitPhoto.item_id, func.count())
+        .where(RetrofitPhoto.case_id == case_id, RetrofitPhoto.deleted_at.is_(None))
+        .group_by(RetrofitPhoto.stage, RetrofitPhoto.item_id)
+    ):
+        if stage == PhotoStage.BEFORE.value:
+            before += n
+        elif item_id is not None:
+            after[item_id] = after.get(item_id, 0) + n
+    return PhotoCount(before, after)
+
+
+def _photos_lacking(session: Session, row: RetrofitCase, stage: PhotoStage) -> str:
+    """Why the step needing `stage` photos is refused ("" when the photos are there or a
+    supervisor recorded why not): `caseworker.domain.retrofit.missing_photos`."""
+    waived = row.photos_waived_before if stage is PhotoStage.BEFORE else row.photos_waived_after
+    items = [(i.id, i.name) for i in _item_rows(session, row.id)]
+    return missing_photos(stage, items, _photo_count(session, row.id), waived)
+
+
+def waive_photos(
+    session: Session,
+    actor: Actor,
+    case_id: str,
+    stage: PhotoStage,
+    reason: str,
+    *,
+    today: date | None = None,
+) -> CaseInfo:
+    """A supervisor records why the before (or after) photos are not taken (the household
+    refused, the item is a walking stick handed over at the office…); the step may then go on
+    without them. The note stays on the case, with who and when."""
+    if not actor.can(Permission.RETROFIT_APPROVE):
+        raise PermissionDenied("免拍照片须由科长登记原因")
+    day = today_or(today)
+    row = _load(session, case_id)
+    text = clean(reason, "不拍照片的原因", "reason", 200, required=True)
+    if len(text) < 4:
+        raise ValidationError("请写明不拍照片的原因（至少 4 个字）", field="reason")
+    value = waiver_text(text, actor.display_name, day)
+    if PhotoStage(stage) is PhotoStage.BEFORE:
+        row.photos_waived_before = value
+    else:
+        row.photos_waived_after = value
     session.flush()
     return _info(session, row, day)
 

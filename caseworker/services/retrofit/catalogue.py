@@ -20,6 +20,7 @@ from caseworker.domain.retrofit import (
     CatalogueItem,
     Part,
     check_catalogue_item,
+    is_whole,
 )
 from caseworker.domain.roles import Actor
 from caseworker.services import settings
@@ -124,6 +125,8 @@ def set_price(
     the prices they were approved with."""
     _at_district(session)
     current = item(session, code)
+    if not is_whole(price_fen):  # typed here: min() below would compare text with a number
+        raise ValidationError(f"{current.name}：单价应为以分计的整数")
     cap = current.cap_fen if cap_fen is None else cap_fen
     if current.basic and cap_fen is None:
         cap = min(cap, price_fen)

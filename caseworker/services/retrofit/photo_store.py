@@ -15,11 +15,13 @@ import io
 import logging
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from caseworker.domain.errors import ValidationError, os_reason
+from caseworker.domain.text import has_controls, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,14 @@ THUMB_EDGE = 320
 JPEG_QUALITY = 85
 THUMB_QUALITY = 80
 MAX_SOURCE_BYTES = 40 * 1024 * 1024  # a phone photo is 3-8 MB; refuse what cannot be one
-MAX_SOURCE_PIXELS = 80_000_000
+# Pixels, read from the file's header before any pixel is decoded. A JPEG is decoded at 1/2,
+# 1/4 or 1/8 scale (libjpeg's DCT scaling) to just over 1600 px, so even a 108-megapixel phone
+# photo takes a few tens of MB; a PNG or HEIC is decoded whole (4 bytes a pixel, and the
+# orientation and colour steps copy it twice): 24 megapixels is about 300 MB at the peak.
+MAX_JPEG_PIXELS = 120_000_000
+MAX_OTHER_PIXELS = 24_000_000
+# Only these decoders ever see a picked file (TIFF, BMP, GIF, WEBP… are not photos we store).
+FORMATS = ("JPEG", "PNG")
 SUFFIX = ".jpg"
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_IFD = 0x8769
@@ -125,6 +134,8 @@ class PhotoStore:
 
     def import_file(self, source: Path) -> StoredPhoto:
         source = Path(source)
+        if "\x00" in str(source) or has_controls(source.name) or "\n" in source.name:
+            raise ValidationError("照片的文件名含有控制字符（如换行），请把文件改名后再导入")
         try:
             size = source.stat().st_size
         except OSError as exc:
@@ -140,11 +151,27 @@ class PhotoStore:
         from PIL import Image, ImageOps, UnidentifiedImageError
 
         heic = heic_supported()
-        label = name or "照片"
+        label = strip_controls(name).replace("\n", " ")[:100] or "照片"
+        kinds = "JPEG、PNG" + ("、HEIC" if heic else "")
         try:
-            with Image.open(io.BytesIO(data)) as img:
-                if img.width * img.height > MAX_SOURCE_PIXELS:
-                    raise ValidationError(f"{label} 像素太多，不像是照片，未导入")
+            with warnings.catch_warnings():
+                # Pillow warns above 89 megapixels and refuses above 179; the bounds here are
+                # lower for everything but a JPEG (which is decoded scaled down)
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                opened = Image.open(io.BytesIO(data), formats=[*FORMATS, *(["HEIF"] * heic)])
+        except Image.DecompressionBombError:
+            raise ValidationError(f"{label} 像素太多，不像是照片，未导入") from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            log.info("photo %s not readable: %s", label, exc)
+            raise ValidationError(f"{label} 不是能识别的图片（支持 {kinds}）") from None
+        try:
+            with opened as img:
+                limit = MAX_JPEG_PIXELS if img.format == "JPEG" else MAX_OTHER_PIXELS
+                if not (img.width > 0 and img.height > 0 and img.width * img.height <= limit):
+                    raise ValidationError(
+                        f"{label} 像素太多（{img.width}×{img.height}），不像是照片，未导入"
+                        f"（最多 {limit // 10_000} 万像素）"
+                    )
                 taken = _taken_at(img)
                 if img.format == "JPEG":
                     # Decode at the smallest 1/2, 1/4 or 1/8 scale still at least 1600 px on
@@ -155,8 +182,7 @@ class PhotoStore:
                 img.load()
                 upright = ImageOps.exif_transpose(img)
                 rgb = upright.convert("RGB")
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            kinds = "JPEG、PNG" + ("、HEIC" if heic else "")
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             # the decoder's own words (English, with object addresses) go to the log only
             log.info("photo %s not readable: %s", label, exc)
             raise ValidationError(f"{label} 不是能识别的图片（支持 {kinds}）") from None

@@ -20,6 +20,10 @@ from caseworker.outfile import check_out, part_of, writing
 
 WIDTH_SAMPLE = 300  # rows measured for column widths
 MAX_WIDTH = 60
+# A text starting with one of these is a formula to a spreadsheet (OWASP's CSV/formula
+# injection: =, +, -, @, tab, carriage return). Every such text is written as a text cell with
+# Excel's quote prefix (the ' a person types), so a name like =HYPERLINK(...) never runs.
+FORMULA_START = frozenset("=+-@\t\r")
 
 
 @dataclass(frozen=True)
@@ -125,12 +129,12 @@ class XlsxWriter:
         # Write-only sheets write their view with the first row: freeze before appending.
         ws.freeze_panes = f"A{header_row + 1}"
         if title:
-            cell = WriteOnlyCell(ws, value=title)
+            cell = _text_cell(ws, title)
             cell.font = Font(bold=True, size=13)
             ws.append([cell])
         head = []
         for col in columns:
-            cell = WriteOnlyCell(ws, value=col.header)
+            cell = _text_cell(ws, col.header)
             cell.font = bold
             cell.fill = header_fill
             cell.alignment = Alignment(vertical="center", wrap_text=True)
@@ -158,7 +162,12 @@ class XlsxWriter:
             for kind, value in zip(kinds, row, strict=False):
                 v = _convert(value, kind)
                 style = styles.get(kind)
-                if marked:
+                if type(v) is str and v and v[0] in FORMULA_START:
+                    cell = _text_cell(ws, v)
+                    if marked:
+                        cell.fill = mark_fill
+                    out.append(cell)
+                elif marked:
                     cell = WriteOnlyCell(ws, value=v)
                     cell.fill = mark_fill
                     cell.number_format = formats.get(kind, "@" if kind == "text" else "General")
@@ -173,6 +182,17 @@ class XlsxWriter:
             written += 1
         self.rows_written += written
         return written
+
+
+def _text_cell(ws: Any, text: str) -> Any:
+    """A cell that holds `text` as text whatever it starts with (never a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=text)
+    if text and text[0] in FORMULA_START:
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
 
 
 def _convert(value: Any, kind: str) -> Any:
