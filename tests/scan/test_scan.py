@@ -199,3 +199,48 @@ def test_kept_original_is_small_and_marks_the_form_entered(demo_ws: Path) -> Non
         assert min(np.asarray(Image.open(kept)).shape) == 1240  # 150 dpi
         [again] = scans.read_files(ws, SYSTEM, [ws.paths.root / "in.png"])
         assert again.status == "entered" and again.found and again.found.entered_ref == "visit-x"
+
+
+def _photocopy(img: Image.Image, rnd: random.Random) -> Image.Image:
+    """The office copier's copy of a scanned page: grey and harder, a little turned, speckled."""
+    grey = img.convert("L").rotate(rnd.uniform(-2, 2), fillcolor=255, expand=False)
+    arr = np.asarray(grey, dtype=np.float32)
+    arr = (arr - 40) * 1.25  # a copier's contrast: grey paper, black ink
+    arr += np.random.default_rng(rnd.randrange(2**32)).normal(0, 6, arr.shape)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def test_each_odd_page_of_a_batch_gets_its_own_clear_note(demo_ws: Path, tmp_path: Path) -> None:
+    """A photocopy of a form already entered (also upside down), another office's page, a blank
+    page and an upside-down page in one batch: each says what it is, none is entered twice and
+    none is matched to anyone else."""
+    rnd = random.Random(25)
+    with Workspace.open(demo_ws) as ws:
+        data, stamps = _month_forms(ws)
+        pdf = visit_forms.render_visit_forms(data[:2], stamps[:2])
+        first = scan_of(pdf, 0, rnd, upside_down=False).image
+        first.save(tmp_path / "first.png")
+        [page] = scans.read_files(ws, SYSTEM, [tmp_path / "first.png"])
+        assert page.status in ("matched", "entered") and page.found is not None
+        scans.keep_original(ws, SYSTEM, page.found, page.reading, "visit-entered")
+        other = visit_forms.render_visit_forms(data[:1], [Stamp("998", stamps[0].form_id)])
+        images = [
+            _photocopy(first, rnd),
+            _photocopy(first, rnd).rotate(180),  # copied, then fed in upside down
+            scan_of(other, 0, rnd).image,
+            Image.new("L", first.size, 245),
+            scan_of(pdf, 1, rnd, upside_down=True).image,
+        ]
+        pdf_of_images(images, tmp_path / "odd.pdf")
+        pages = list(scans.read_files(ws, SYSTEM, [tmp_path / "odd.pdf"]))
+    assert [p.status for p in pages] == ["entered", "repeated", "refused", "blank", "matched"], [
+        p.note for p in pages
+    ]
+    copy, again, foreign, blank, upside = pages
+    assert copy.found is not None and copy.found.record_id == data[0].resident_id
+    assert copy.found.entered_ref == "visit-entered" and "已经录入过" in copy.note
+    assert "同一张表" in again.note
+    assert foreign.found is None and "其他街道" in foreign.note
+    assert blank.found is None and "空白页" in blank.note
+    assert upside.found is not None and upside.found.record_id == data[1].resident_id
+    assert upside.reading.rotation == 180 and "已自动转正" in upside.note
