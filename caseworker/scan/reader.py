@@ -724,7 +724,14 @@ def read_boxes(
     outside = stray.mean(axis=1)
     # ring samples come as 2 distances x 4 sides (top, bottom, left, right) x 20
     per_side = stray.reshape(n, 2, 4, 20).any(axis=(1, 3))  # (n, 4)
-    through = per_side[:, 2] & per_side[:, 3]  # ink both left and right of the box
+    left, right = per_side[:, 2], per_side[:, 3]
+    through = left & right  # ink both left and right of the box: a stroke through it
+    # a side largely on the form's own print (the label beside a box) cannot show a stroke
+    # leaving the box there: a trace of ink on the other side (even a thin line's, blurred at
+    # 150 dpi) may be a stroke running through (a signature) or a tick running long: asked
+    hidden = on_print.reshape(n, 2, 4, 20).mean(axis=(1, 3)) > 0.3
+    trace = ((dark_ring > 0.2) & ~on_print).reshape(n, 2, 4, 20).any(axis=(1, 3))
+    maybe_through = (trace[:, 2] & hidden[:, 3]) | (trace[:, 3] & hidden[:, 2])
     out: list[BoxReading] = []
     for i, b in enumerate(template.boxes):
         p, o = float(peak[i]), float(outside[i])
@@ -744,8 +751,9 @@ def read_boxes(
             # a faint tick, or a little ink: taken for a tick when it is there, always asked
             ticked, unsure = p >= th.doubt, True
         else:
-            # a tick or a cross; asked when ink runs past the box (a tick over the edge)
-            ticked, unsure = True, spill
+            # a tick or a cross; asked when ink runs past the box (a tick over the edge) or
+            # may run through it beside its label
+            ticked, unsure = True, spill or bool(maybe_through[i])
         out.append(BoxReading(b.field, b.choice, p, o, bool(ticked), bool(unsure)))
     _single_choice_conflicts(out, template.multi)
     return out

@@ -122,6 +122,12 @@ def _draw_box(
         for k in range(9):
             pts.append((x - 2.5 * w + k * 0.75 * w, y + 0.5 * w + math.sin(k * 1.7) * 0.9 * w))
         _stroke(d, pts, pen, ink, rnd)
+    elif kind == "signature_rising":  # (drawn only when asked for) a signature's stroke coming
+        # in from the left and rising out over the top of the box, over its label's side
+        a = (x - 2.0 * w, y + 0.75 * w + j())
+        b = (x + 0.5 * w + j(), y + 0.45 * w + j())
+        c = (x + 1.1 * w + j(), y - 0.9 * w + j())
+        _stroke(d, [a, b, c], pen, ink, rnd)
 
 
 def _handwriting(d: ImageDraw.ImageDraw, rect, dpi: int, rnd: random.Random, ink: tuple) -> None:
