@@ -125,3 +125,30 @@ class JournalEntry(Base):
     new_value: Mapped[str | None] = mapped_column(PackedJson)
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
     source: Mapped[str] = mapped_column(String(40), default="local")  # "local" or a bundle id
+
+
+class PrintedForm(Base):
+    """One printed paper form (its QR code's id): what it was printed for, and when it was typed
+    back. Local to the office: never journaled or synced (docs/paper_forms.md says why).
+
+    `kind` is a caseworker.services.paper kind; `record_id` the resident, retrofit case or child
+    case it was printed for (None for a blank form); `period` the month (YYYY-MM) of a visit
+    form. `entered_ref` is the record typed from it (the visit), `original` the kept page
+    image(s) under the workspace's scans/ folder."""
+
+    __tablename__ = "printed_form"
+    __table_args__ = (Index("ix_printed_form_record", "record_id", "kind"),)
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    period: Mapped[str] = mapped_column(String(10), default="")
+    template: Mapped[str] = mapped_column(String(32))  # template name and version
+    printed_by: Mapped[str] = mapped_column(String(60))
+    printed_at: Mapped[datetime] = mapped_column(DateTime)
+    entered_ref: Mapped[str | None] = mapped_column(String(36), default=None)
+    entered_by: Mapped[str] = mapped_column(String(60), default="")
+    entered_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    original: Mapped[str] = mapped_column(String(200), default="")
+    # where a flowing form (the retrofit acceptance) drew its tick boxes, as JSON: [[page,
+    # field, choice, x, y, w, h], ...] in points; "" for forms whose layout is fixed
+    layout: Mapped[str] = mapped_column(Text, default="")

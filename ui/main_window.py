@@ -92,6 +92,10 @@ class MainWindow(QMainWindow):
         self.nav.viewport().installEventFilter(self)
         self.nav.itemClicked.connect(self._nav_clicked)
         self._build_menus()
+        from ui import paper_codes
+
+        # a keyboard-wedge scanner's code plus Enter opens its form from anywhere in the window
+        self.code_catcher = paper_codes.install(ctx, self)
         self._build_status_bar()
         connect_while_alive(ctx.backup_taken, self, self.update_status)
         if not screen.restore_geometry(settings, GEOMETRY_KEY, self):
@@ -156,6 +160,11 @@ class MainWindow(QMainWindow):
         return self._pages[index]
 
     # -- chrome ----------------------------------------------------------------------------------
+    def _import_scans(self) -> None:
+        from ui import paper_codes
+
+        paper_codes.import_scans(self.ctx, self)
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("文件(&F)"))
         self.lock_action = QAction(self.tr("锁定屏幕"), self)
@@ -168,6 +177,10 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         for action in (self.lock_action, self.switch_action):
             file_menu.addAction(action)
+        file_menu.addSeparator()
+        self.scan_action = QAction(self.tr("导入扫描件…"), self)
+        self.scan_action.triggered.connect(self._import_scans)
+        file_menu.addAction(self.scan_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         go_menu = self.menuBar().addMenu(self.tr("转到(&G)"))

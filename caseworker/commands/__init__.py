@@ -7,4 +7,5 @@ MODULES: list[str] = [
     "caseworker.commands.tabular",
     "caseworker.commands.retrofit_print",
     "caseworker.commands.children",
+    "caseworker.commands.scan",
 ]

@@ -91,19 +91,29 @@ def said(args: argparse.Namespace, text: str, **facts: Any) -> int:
 
 
 def _cmd_blank(args: argparse.Namespace) -> int:
+    from caseworker.cli import open_workspace
     from caseworker.printing.visit_forms import render_blank_form, write
+    from caseworker.services import paper
 
-    out = write(render_blank_form(), _out_path(args))
+    out = _out_path(args)
+    # the code is recorded only once the file is written: a failed write changes nothing
+    with open_workspace(args) as ws, ws.engine.begin() as conn:
+        stamp = paper.issue_one(conn, Actor.system("cli"), "elderly_visit_blank")
+        out = write(render_blank_form(stamp), out)
     return said(args, f"空白探访记录表已保存到 {out}", path=out, pages=1)
 
 
 def _cmd_forms(args: argparse.Namespace) -> int:
+    from caseworker.cli import open_workspace
     from caseworker.printing.visit_forms import render_visit_forms, write
+    from caseworker.services import paper
     from caseworker.services.elderly import forms
 
     out = _out_path(args)
     data = _due_in_month(args, forms.month_forms)
-    write(render_visit_forms(data), out)
+    with open_workspace(args) as ws, ws.engine.begin() as conn:
+        stamps = paper.issue_visit_forms(conn, Actor.system("cli"), data, _month(args.month))
+        write(render_visit_forms(data, stamps), out)
     return said(
         args, f"已生成 {len(data)} 份探访记录表（每人一页）：{out}", path=out, forms=len(data)
     )
@@ -118,7 +128,14 @@ def _cmd_route(args: argparse.Namespace) -> int:
     sheets = _due_in_month(args, forms.route_sheets)
     if len(sheets) > 1:
         raise _Refused("请用 --community 指定一个社区/村（每个社区一张路线表）")
-    write(render_route_sheet(sheets[0]), out)
+    from caseworker.cli import open_workspace
+    from caseworker.services import paper
+
+    with open_workspace(args) as ws, ws.engine.begin() as conn:
+        stamp = paper.issue_one(
+            conn, Actor.system("cli"), "elderly_route", None, paper.period_of(_month(args.month))
+        )
+        write(render_route_sheet(sheets[0], stamp), out)
     return said(
         args,
         f"已生成 {sheets[0].community_name} 的路线表（{len(sheets[0].rows)} 人）：{out}",
@@ -134,6 +151,7 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
     sub = _print_group(subparsers)
 
     p = sub.add_parser("blank-visit-form", help="空白探访记录表")
+    add_workspace_arg(p)
     p.add_argument("--out", required=True, help="输出 PDF 文件")
     add_json_arg(p)
     p.set_defaults(func=_cmd_blank)

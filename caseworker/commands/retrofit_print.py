@@ -22,22 +22,30 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from caseworker.cli import open_workspace
         from caseworker.printing import retrofit_forms as pdf
+        from caseworker.services import paper
         from caseworker.services.retrofit import forms
         from caseworker.services.retrofit.photo_store import PhotoStore
 
         title, render = KINDS[kind]
         out = _out_path(args)
         actor = Actor.system("cli")
-        with open_workspace(args) as ws, ws.reader() as s:
+        # codes are recorded only when the file is written: a failed write changes nothing
+        with open_workspace(args) as ws, ws.engine.begin() as conn, ws.reader() as s:
             if kind == "retrofit-assessment" and args.blank:
                 office, lines = forms.blank_catalogue(s, actor)
-                pdf.write(pdf.render_blank_assessment(lines, office), out)
+                stamp = paper.issue_one(conn, actor, "retrofit_assessment_blank")
+                pdf.write(pdf.render_blank_assessment(lines, office, stamp), out)
                 return said(
                     args, f"空白入户评估表（含 {len(lines)} 个目录项目）已保存到 {out}", path=out
                 )
             if kind == "retrofit-acceptance" and args.blank:
                 office, _lines = forms.blank_catalogue(s, actor)
-                pdf.write(pdf.render_acceptance(pdf.RetrofitFormData(office_name=office)), out)
+                stamp = paper.issue_one(conn, actor, "retrofit_acceptance_blank")
+                data = pdf.RetrofitFormData(office_name=office)
+                layout: pdf.Layout = []
+                made = pdf.render_acceptance(data, stamp, layout)
+                paper.record_layout(conn, stamp.form_id, layout)
+                pdf.write(made, out)
                 return said(args, f"空白验收单已保存到 {out}", path=out)
             if not args.case:
                 raise _Refused("请用 --case 指定档案号（或用 --blank 打印空白表）")
@@ -47,7 +55,21 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
             data = forms.case_form(
                 s, actor, case_id, PhotoStore(ws.paths.photos), full_id=kind == "retrofit-file"
             )
-        pdf.write(getattr(pdf, render)(data), out)
+            # the household's file is an archive print, not a form to type back: no code
+            stamp = (
+                None
+                if kind == "retrofit-file"
+                else paper.issue_one(conn, actor, kind.replace("-", "_"), case_id)
+            )
+            if stamp is None:
+                made = getattr(pdf, render)(data)
+            elif kind == "retrofit-acceptance":  # where its tick boxes landed is kept
+                layout = []
+                made = pdf.render_acceptance(data, stamp, layout)
+                paper.record_layout(conn, stamp.form_id, layout)
+            else:
+                made = getattr(pdf, render)(data, stamp)
+            pdf.write(made, out)
         return said(
             args,
             f"{data.name}（{data.case_no}）的{title}已保存到 {out}",

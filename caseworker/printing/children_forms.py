@@ -16,7 +16,9 @@ from datetime import datetime
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from caseworker.printing import paper_marks
 from caseworker.printing.fonts import register
+from caseworker.printing.paper_marks import Rect, Stamp
 from caseworker.printing.text import wrap
 
 PAGE_W, PAGE_H = A4
@@ -74,12 +76,21 @@ class _Pages:
     y: float = TOP
     page: int = 0
     starts: list[int] = field(default_factory=list)
+    stamp: Stamp | None = None  # the current document's printed-form code, when stamped
+    doc_page: int = 0  # page within the current document
+    # where the tick boxes and the handwritten boxes were drawn: (page within the document,
+    # field label, choice or "", rectangle); what the scan reader measures
+    drawn: list[tuple[int, str, str, Rect]] = field(default_factory=list)
 
-    def new_page(self, doc_title: str, subtitle: str) -> None:
+    def new_page(self, doc_title: str, subtitle: str, first: bool = False) -> None:
         if self.page:
             self._footer()
             self.c.showPage()
         self.page += 1
+        self.doc_page = 1 if first else self.doc_page + 1
+        if self.stamp is not None:
+            # left of the 保密 box, which keeps the top-right corner
+            paper_marks.draw(self.c, self.stamp.code(self.doc_page), self.font, qr_right=RIGHT - 60)
         self.title = doc_title
         c = self.c
         c.setFillColorRGB(0.7, 0, 0)
@@ -185,9 +196,15 @@ def _draw_block(p: _Pages, b: Block, doc: Document) -> None:
             c.setFont(p.font, SIZE)
             for n, line in enumerate(_label_lines(f)):
                 c.drawString(x + 4, p.y - LINE - n * LINE, line)
+            if TICK_MARK in f.value:  # answers to tick: real boxes, measurable on a scan
+                _draw_ticks(p, f, x + LABEL_W + 4, p.y - LINE)
+                continue
             lines = wrap(f.value, p.font, SIZE, width - LABEL_W - 8, max(f.lines, 1))
             for n, line in enumerate(lines):
                 c.drawString(x + LABEL_W + 4, p.y - LINE - n * LINE, line)
+            if not f.value:  # a box to write in by hand
+                box = Rect(x + LABEL_W, p.y - h, width - LABEL_W, h)
+                p.drawn.append((p.doc_page, f.label, "", box))
         p.y -= h
     if b.table:
         widths = [w * WIDTH for w in b.widths] or [WIDTH / len(b.table[0])] * len(b.table[0])
@@ -213,6 +230,33 @@ def _draw_block(p: _Pages, b: Block, doc: Document) -> None:
     p.y -= 10
 
 
+TICK_MARK = "□"
+TICK = 8.0  # side of a tick box, points (as on the elderly visit form)
+
+
+def tick_choices(value: str) -> list[tuple[str, str]]:
+    """("□入户  □电话", ...) -> [(choice, label printed after its box)]: the choice is the label
+    without its note in brackets ("有（见下）" answers 有)."""
+    out = []
+    for part in value.split(TICK_MARK)[1:]:
+        label = part.strip()
+        out.append((label.split("（")[0].strip(), label))
+    return out
+
+
+def _draw_ticks(p: _Pages, f: Field, x: float, baseline: float) -> None:
+    """A field's answers as drawn boxes with their labels, clear of each other (a box's
+    surroundings are paper, so a mark beside it is told from its label)."""
+    c = p.c
+    c.setFont(p.font, SIZE)
+    for choice, label in tick_choices(f.value):
+        box = Rect(x, baseline - 1, TICK, TICK)
+        c.rect(box.x, box.y, box.w, box.h, stroke=1, fill=0)
+        p.drawn.append((p.doc_page, f.label, choice, box))
+        c.drawString(x + TICK + 4, baseline, label)
+        x += TICK + 4 + c.stringWidth(label, p.font, SIZE) + 14
+
+
 def _draw_signatures(p: _Pages, doc: Document) -> None:
     if not doc.signatures:
         return
@@ -225,19 +269,24 @@ def _draw_signatures(p: _Pages, doc: Document) -> None:
         x = LEFT + i * width
         c.drawString(x, p.y - 24, f"{label}：")
         c.line(x + c.stringWidth(f"{label}：", p.font, 10) + 2, p.y - 26, x + width - 14, p.y - 26)
+        p.drawn.append((p.doc_page, label, "", Rect(x, p.y - 38, width - 10, 36)))
     p.y -= 40
 
 
-def render(docs: Sequence[Document], printed: Printed) -> bytes:
-    """One PDF; each document starts on a new page."""
+def render(
+    docs: Sequence[Document], printed: Printed, stamps: Sequence[Stamp] | None = None
+) -> bytes:
+    """One PDF; each document starts on a new page. With `stamps` (one per document) every
+    page carries its printed-form code and corner marks."""
     font = register()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, pageCompression=1)
     c.setTitle("保密")  # the PDF's title never names a child
     c.setAuthor(printed.office)
     p = _Pages(c, font, printed, "")
-    for doc in docs:
-        p.new_page(doc.title, doc.subtitle)
+    for n, doc in enumerate(docs):
+        p.stamp = stamps[n] if stamps else None
+        p.new_page(doc.title, doc.subtitle, first=True)
         for block in doc.blocks:
             _draw_block(p, block, doc)
         _draw_signatures(p, doc)
@@ -302,6 +351,40 @@ def visit_form(d: VisitFormData) -> Document:
         (Block("基本情况", fields), Block("回访情况", visit)),
         ("回访人签名", "监护人签名", "日期"),
     )
+
+
+@dataclass(frozen=True)
+class VisitGeometry:
+    """Where the visit form's tick boxes and handwritten boxes are (points, bottom-left origin):
+    the same on every visit form, blank or pre-filled (the layout does not depend on the data:
+    every pre-filled value is cut to its box)."""
+
+    boxes: tuple[tuple[str, str, Rect], ...]  # (field label, choice, rectangle)
+    areas: tuple[tuple[str, Rect], ...]  # (field label, rectangle) of the part written by hand
+
+
+_VISIT_GEOMETRY: VisitGeometry | None = None
+
+
+def visit_geometry() -> VisitGeometry:
+    """The visit form's geometry, drawn once (on a canvas thrown away) and remembered."""
+    global _VISIT_GEOMETRY
+    if _VISIT_GEOMETRY is None:
+        c = Canvas(io.BytesIO(), pagesize=A4)
+        p = _Pages(c, register(), Printed("", datetime(2000, 1, 1)), "")
+        doc = visit_form(VisitFormData())
+        p.new_page(doc.title, doc.subtitle, first=True)
+        for block in doc.blocks:
+            _draw_block(p, block, doc)
+        _draw_signatures(p, doc)
+        firsts = [d for d in p.drawn if d[0] == 1]
+        boxes = tuple((label, choice, r) for _n, label, choice, r in firsts if choice)
+        written = {f.label for f in doc.blocks[1].fields} | set(doc.signatures)
+        areas = tuple(
+            (label, r) for _n, label, choice, r in firsts if not choice and label in written
+        )
+        _VISIT_GEOMETRY = VisitGeometry(boxes, areas)
+    return _VISIT_GEOMETRY
 
 
 def child_file(

@@ -29,7 +29,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from caseworker.printing import paper_marks
 from caseworker.printing.fonts import register
+from caseworker.printing.paper_marks import Stamp
 
 ASSESSMENT_TITLE = "居家适老化改造入户评估表"
 ACCEPTANCE_TITLE = "居家适老化改造验收单"
@@ -302,9 +304,11 @@ def _signatures(labels: Sequence[str], s: dict[str, ParagraphStyle]) -> Table:
     return t
 
 
-def _box(label: str, text: str, s: dict[str, ParagraphStyle], height: float = 22 * mm) -> Table:
+def _box(
+    label: str, text: str | Flowable, s: dict[str, ParagraphStyle], height: float = 22 * mm
+) -> Table:
     t = Table(
-        [[_p(label, s["label"]), _p(text, s["base"])]],
+        [[_p(label, s["label"]), text if isinstance(text, Flowable) else _p(text, s["base"])]],
         colWidths=[WIDTH * 0.14, WIDTH * 0.86],
         rowHeights=[height],
     )
@@ -319,6 +323,50 @@ def _box(label: str, text: str, s: dict[str, ParagraphStyle], height: float = 22
         )
     )
     return t
+
+
+TICK = 8.0  # side of a tick box, points (as on the visit forms)
+TICK_LINE = 18.0  # one answer per line, far enough apart that a mark is told from its neighbour
+Layout = list[tuple[int, str, str, paper_marks.Rect]]  # (page, field, choice, box) as drawn
+
+
+class TickLines(Flowable):
+    """Answers to tick, one per line: a drawn box, clear of its label, the border and the next
+    line, and the label. Where each box lands is added to `layout` as it is drawn (the page and
+    place depend on what comes before it), so a scan of this very printout can be read."""
+
+    def __init__(
+        self, field: str, answers: Sequence[tuple[str, str]], layout: Layout | None = None
+    ) -> None:
+        super().__init__()
+        self.field = field
+        self.answers = list(answers)  # (choice, label)
+        self.layout = layout
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        self.height = TICK_LINE * len(self.answers) + 4
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        font = register()
+        for i, (choice, label) in enumerate(self.answers):
+            y = self.height - 6 - TICK - i * TICK_LINE
+            c.setLineWidth(0.6)
+            c.rect(6, y, TICK, TICK, stroke=1, fill=0)
+            c.setFont(font, 9.5)
+            c.drawString(6 + TICK + 7, y + 0.5, label)
+            if self.layout is not None:
+                x0, y0 = c.absolutePosition(6, y)
+                box = paper_marks.Rect(x0, y0, TICK, TICK)
+                self.layout.append((c.getPageNumber(), self.field, choice, box))
+
+
+ACCEPTANCE_ANSWERS = (
+    ("合格", "合格：以上改造项目已按评估方案完成，质量和安全符合要求。"),
+    ("不合格", "不合格：存在问题（写明）："),
+)
 
 
 def _photo_rows(photos: Sequence[FormPhoto], s: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -392,7 +440,7 @@ def blank_assessment_flow(catalogue: Sequence[FormLine], office_name: str = "") 
     return flow
 
 
-def acceptance_flow(d: RetrofitFormData) -> list[Flowable]:
+def acceptance_flow(d: RetrofitFormData, layout: Layout | None = None) -> list[Flowable]:
     s = _styles()
     flow = _header(d, ACCEPTANCE_TITLE, s)
     flow += [_applicant(d, s), Spacer(1, 3 * mm)]
@@ -418,12 +466,7 @@ def acceptance_flow(d: RetrofitFormData) -> list[Flowable]:
     flow += _items(d, s, blank_rows=0 if d.lines else 6)
     flow += [
         Spacer(1, 3 * mm),
-        _box(
-            "验收结论",
-            "□ 合格：以上改造项目已按评估方案完成，质量和安全符合要求。\n□ 不合格：存在问题（写明）：",
-            s,
-            26 * mm,
-        ),
+        _box("验收结论", TickLines("conclusion", ACCEPTANCE_ANSWERS, layout), s, 26 * mm),
     ]
     photos = list(d.photos_before) + list(d.photos_after)
     if photos:
@@ -488,8 +531,9 @@ def file_flow(d: RetrofitFormData) -> list[Flowable]:
     return flow
 
 
-def render(flow: list[Flowable], title: str) -> bytes:
-    """A4 PDF bytes with page numbers."""
+def render(flow: list[Flowable], title: str, stamp: Stamp | None = None) -> bytes:
+    """A4 PDF bytes with page numbers; with `stamp`, every page carries its code and corner
+    marks (the top margin grows to make room for the QR code)."""
     font = register()
     buf = io.BytesIO()
 
@@ -498,13 +542,15 @@ def render(flow: list[Flowable], title: str) -> bytes:
         canvas.setFont(font, 8)
         canvas.drawRightString(PAGE_W - MARGIN, 8 * mm, f"{title}　第 {doc.page} 页")
         canvas.restoreState()
+        if stamp is not None:
+            paper_marks.draw(canvas, stamp.code(doc.page), font)
 
     doc = SimpleDocTemplate(
         buf,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
-        topMargin=MARGIN,
+        topMargin=MARGIN if stamp is None else 26 * mm,
         bottomMargin=MARGIN,
         title=title,
         author="街道民政工作台",
@@ -513,16 +559,21 @@ def render(flow: list[Flowable], title: str) -> bytes:
     return buf.getvalue()
 
 
-def render_assessment(d: RetrofitFormData) -> bytes:
-    return render(assessment_flow(d), ASSESSMENT_TITLE)
+def render_assessment(d: RetrofitFormData, stamp: Stamp | None = None) -> bytes:
+    return render(assessment_flow(d), ASSESSMENT_TITLE, stamp)
 
 
-def render_blank_assessment(catalogue: Sequence[FormLine], office_name: str = "") -> bytes:
-    return render(blank_assessment_flow(catalogue, office_name), ASSESSMENT_TITLE)
+def render_blank_assessment(
+    catalogue: Sequence[FormLine], office_name: str = "", stamp: Stamp | None = None
+) -> bytes:
+    return render(blank_assessment_flow(catalogue, office_name), ASSESSMENT_TITLE, stamp)
 
 
-def render_acceptance(d: RetrofitFormData) -> bytes:
-    return render(acceptance_flow(d), ACCEPTANCE_TITLE)
+def render_acceptance(
+    d: RetrofitFormData, stamp: Stamp | None = None, layout: Layout | None = None
+) -> bytes:
+    """The acceptance form; with `layout`, where its tick boxes were drawn is added to it."""
+    return render(acceptance_flow(d, layout), ACCEPTANCE_TITLE, stamp)
 
 
 def render_file(d: RetrofitFormData) -> bytes:

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 
+from caseworker.printing import paper_marks
 from caseworker.printing.fonts import register
+from caseworker.printing.paper_marks import Stamp
 from caseworker.printing.text import fit
 
 PAGE_W, PAGE_H = landscape(A4)
@@ -65,7 +67,9 @@ def page_count(rows: int) -> int:
     return max(1, -(-rows // ROWS_PER_PAGE))
 
 
-def _header(c: Canvas, font: str, sheet: RouteSheetData, page: int, pages: int) -> None:
+def _header(
+    c: Canvas, font: str, sheet: RouteSheetData, page: int, pages: int, stamped: bool = False
+) -> None:
     c.setFont(font, 16)
     c.drawCentredString(
         PAGE_W / 2, PAGE_H - 42, f"{sheet.community_name}  {sheet.month_label}  探访路线表"
@@ -73,7 +77,8 @@ def _header(c: Canvas, font: str, sheet: RouteSheetData, page: int, pages: int) 
     c.setFont(font, 9.5)
     c.drawString(LEFT, PAGE_H - 66, f"街道：{sheet.office_name}")
     c.drawString(LEFT + 260, PAGE_H - 66, f"本月应访：{len(sheet.rows)} 人")
-    c.drawRightString(RIGHT, PAGE_H - 66, f"打印日期：{sheet.printed_on}")
+    # a stamped page has its QR code at the top right: the date moves left of it
+    c.drawRightString(RIGHT - (80 if stamped else 0), PAGE_H - 66, f"打印日期：{sheet.printed_on}")
     c.setFont(font, 8.5)
     c.drawString(LEFT, 24, "说明：探访后请在“探访日期”“方式”栏填写并签名，连同探访记录表交回。")
     c.drawRightString(RIGHT, 24, f"第 {page} 页 共 {pages} 页")
@@ -88,15 +93,17 @@ def _header(c: Canvas, font: str, sheet: RouteSheetData, page: int, pages: int) 
         x += w
 
 
-def render_route_sheet(sheet: RouteSheetData) -> bytes:
-    """The route sheet as PDF bytes."""
+def render_route_sheet(sheet: RouteSheetData, stamp: Stamp | None = None) -> bytes:
+    """The route sheet as PDF bytes (with `stamp`, each page carries its code and marks)."""
     font = register()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1, initialFontName=font)
     c.setTitle(f"{sheet.community_name}{sheet.month_label}探访路线表")
     pages = page_count(len(sheet.rows))
     for p in range(pages):
-        _header(c, font, sheet, p + 1, pages)
+        _header(c, font, sheet, p + 1, pages, stamp is not None)
+        if stamp is not None:
+            paper_marks.draw(c, stamp.code(p + 1), font, page=(PAGE_W, PAGE_H))
         chunk: Sequence[RouteRow] = sheet.rows[p * ROWS_PER_PAGE : (p + 1) * ROWS_PER_PAGE]
         top = TABLE_TOP - HEADER_H
         for i, row in enumerate(chunk):

@@ -16,7 +16,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from caseworker.domain.visit_form import AREAS, CHOICE_FIELDS, REFERRAL_TARGETS, TEXT_FIELDS, Method
+from caseworker.printing import paper_marks
 from caseworker.printing.fonts import register
+from caseworker.printing.paper_marks import Rect, Stamp
 from caseworker.printing.text import fit, wrap, wrap_balanced
 
 TITLE = "特殊困难老年人探访记录表"
@@ -28,6 +30,7 @@ LABEL_SIZE = 9.0
 VALUE_SIZE = 10.0
 GREY = 0.92
 TEMPLATE = "visitform"
+TICK = 8.0  # side of a tick box, points
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,25 @@ class VisitFormData:
     due: str = ""  # "2026-11-11（已逾期 18 天）"
     open_referrals: str = ""
     proposed_next: str = ""  # the tier's interval after the due date, as a suggestion
+    resident_id: str = ""  # not printed: what the form's code is issued for
+
+
+@dataclass(frozen=True)
+class TickBox:
+    """One printed tick box: the visit field it answers and the choice it stands for."""
+
+    field: str  # "method", a ChoiceField name, or "referral"
+    choice: str
+    rect: Rect
+
+
+@dataclass(frozen=True)
+class FormGeometry:
+    """Where the hand-filled parts of the visit form are (points, bottom-left origin): every
+    tick box, and every area written by hand (visit field name or signature → rectangle)."""
+
+    boxes: tuple[TickBox, ...]
+    areas: tuple[tuple[str, Rect], ...]
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,8 @@ class _Layout:
         self.c = c
         self.font = font
         self.cells: dict[str, _Cell] = {}
+        self.boxes: list[TickBox] = []
+        self.areas: list[tuple[str, Rect]] = []
 
     def label_box(self, x: float, top: float, w: float, h: float, label: str) -> None:
         c = self.c
@@ -101,10 +125,11 @@ class _Layout:
             x += vw
         return top - h
 
-    def tick(self, x: float, y: float, label: str, size: float = 9.5) -> float:
+    def tick(self, x: float, y: float, label: str, field: str, size: float = 9.5) -> float:
         """A tick box and its label at baseline y; returns the x after it."""
         c = self.c
-        c.rect(x, y - 1, 8, 8, stroke=1, fill=0)
+        c.rect(x, y - 1, TICK, TICK, stroke=1, fill=0)
+        self.boxes.append(TickBox(field, label, Rect(x, y - 1, TICK, TICK)))
         c.setFont(self.font, size)
         c.drawString(x + 10, y, label)
         return x + 10 + c.stringWidth(label, self.font, size) + 8
@@ -126,8 +151,9 @@ _VALUE_WIDTHS = {
 }
 
 
-def _draw_template(c: Canvas, font: str) -> dict[str, _Cell]:
-    """The static grid as a form XObject; returns where the pre-filled values go."""
+def _draw_template(c: Canvas, font: str) -> _Layout:
+    """The static grid as a form XObject; returns the layout (where the pre-filled values go,
+    where the tick boxes and handwritten areas are)."""
     lay = _Layout(c, font)
     c.beginForm(TEMPLATE)
     c.setLineWidth(0.6)
@@ -198,7 +224,10 @@ def _draw_template(c: Canvas, font: str) -> dict[str, _Cell]:
     c.drawString(date_cell.x + 30, date_cell.y, "年        月        日")
     mx = lay.cells["method"].x
     for m in Method:
-        mx = lay.tick(mx, lay.cells["method"].y, m.value)
+        mx = lay.tick(mx, lay.cells["method"].y, m.value, "method")
+    for key in ("visit_date", "visitors"):
+        cell = lay.cells[key]
+        lay.areas.append((key, Rect(cell.x - 3, cell.y - 7, cell.width + 6, h - 1)))
 
     line_h = 19.0
     label_w = 50.0
@@ -229,34 +258,39 @@ def _draw_template(c: Canvas, font: str) -> dict[str, _Cell]:
                     c.setDash(1, 2)
                     c.line(x, y - 3, RIGHT - 6, y - 3)
                     c.setDash()
+                    if name:
+                        lay.areas.append((name, Rect(x, y - 5, RIGHT - 6 - x, line_h)))
                 else:
                     c.setFont(font, 9.5)
                     c.drawString(x, y, f"{item.label}：")  # type: ignore[attr-defined]
                     x += c.stringWidth(f"{item.label}：", font, 9.5)  # type: ignore[attr-defined]
                     for choice in item.choices:  # type: ignore[attr-defined]
-                        x = lay.tick(x, y, choice)
+                        x = lay.tick(x, y, choice, item.name)  # type: ignore[attr-defined]
                     x = max(x + 10, LEFT + label_w + 6 + (WIDTH - label_w) / 2)
             y -= line_h
         top -= block_h
 
-    for label, height in (("发现的问题", 46.0), ("采取的措施", 40.0)):
+    for key, label, height in (("problems", "发现的问题", 46.0), ("actions", "采取的措施", 40.0)):
         lay.label_box(LEFT, top, label_w, height, label)
         c.rect(LEFT + label_w, top - height, WIDTH - label_w, height, stroke=1, fill=0)
+        lay.areas.append((key, Rect(LEFT + label_w, top - height, WIDTH - label_w, height)))
         top -= height
     ref_h = 40.0
     lay.label_box(LEFT, top, label_w, ref_h, "转介")
     c.rect(LEFT + label_w, top - ref_h, WIDTH - label_w, ref_h, stroke=1, fill=0)
     x = LEFT + label_w + 6
     for target in REFERRAL_TARGETS:
-        x = lay.tick(x, top - 15, target)
+        x = lay.tick(x, top - 15, target, "referral")
     c.setFont(font, 9.5)
     c.drawString(LEFT + label_w + 6, top - 33, "转介事项：")
     c.drawString(RIGHT - 170, top - 33, "办理期限：      年     月     日")
+    lay.areas.append(("referral_text", Rect(LEFT + label_w, top - ref_h, WIDTH - label_w, 22)))
     top -= ref_h
     top = lay.row(top, h, [("下次探访", 50, "next_visit")])
     c.setFont(font, VALUE_SIZE)
     nv = lay.cells["next_visit"]
     c.drawString(nv.x + 30, nv.y, "年        月        日")
+    lay.areas.append(("next_visit_on", Rect(nv.x - 3, nv.y - 7, 160, h - 1)))
 
     sign_h = 46.0
     half = WIDTH / 2
@@ -268,11 +302,27 @@ def _draw_template(c: Canvas, font: str) -> dict[str, _Cell]:
         c.drawString(x0, top - 18, who)
         c.line(x0 + c.stringWidth(who, font, 10), top - 20, x0 + half - 20, top - 20)
         c.drawString(x0, top - 38, "日期：        年      月      日")
+        key = ("signature_visitor", "signature_resident")[i]
+        lay.areas.append((key, Rect(LEFT + i * half, top - sign_h, half, sign_h)))
     top -= sign_h
     c.setFont(font, 8)
     c.drawString(LEFT, 22, "说明：本表签字后交街道民政存档；更正已录入的内容须注明原因。")
     c.endForm()
-    return lay.cells
+    return lay
+
+
+_GEOMETRY: FormGeometry | None = None
+
+
+def geometry() -> FormGeometry:
+    """Where the visit form's tick boxes and handwritten areas are (drawn once, remembered)."""
+    global _GEOMETRY
+    if _GEOMETRY is None:
+        font = register()
+        c = Canvas(io.BytesIO(), pagesize=A4, initialFontName=font)
+        lay = _draw_template(c, font)
+        _GEOMETRY = FormGeometry(tuple(lay.boxes), tuple(lay.areas))
+    return _GEOMETRY
 
 
 def _draw_values(c: Canvas, font: str, cells: dict[str, _Cell], form: VisitFormData) -> None:
@@ -312,18 +362,24 @@ def _draw_values(c: Canvas, font: str, cells: dict[str, _Cell], form: VisitFormD
         c.drawString(cell.x + 170, cell.y, f"（按探访等级建议不晚于 {form.proposed_next}）")
 
 
-def render_visit_forms(forms: Sequence[VisitFormData]) -> bytes:
-    """A PDF with one visit form per entry (A4, font embedded as a subset); bytes."""
+def render_visit_forms(
+    forms: Sequence[VisitFormData], stamps: Sequence[Stamp] | None = None
+) -> bytes:
+    """A PDF with one visit form per entry (A4, font embedded as a subset); bytes. With
+    `stamps` (one per form, caseworker.services.paper.issue) each page carries its QR code
+    and corner marks."""
     font = register()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, pageCompression=1, initialFontName=font)
     c.setTitle(TITLE)
     c.setAuthor("街道民政工作台")
-    cells = _draw_template(c, font)
+    cells = _draw_template(c, font).cells
     total = max(1, len(forms))
     for n, form in enumerate(forms or [VisitFormData()], start=1):
         c.doForm(TEMPLATE)
         _draw_values(c, font, cells, form)
+        if stamps:
+            paper_marks.draw(c, stamps[n - 1].code(1), font)
         c.setFont(font, 8.5)
         c.drawRightString(RIGHT, 22, f"第 {n} 页 共 {total} 页")
         c.showPage()
@@ -331,9 +387,10 @@ def render_visit_forms(forms: Sequence[VisitFormData]) -> bytes:
     return buf.getvalue()
 
 
-def render_blank_form() -> bytes:
-    """One blank visit form to photocopy."""
-    return render_visit_forms([VisitFormData()])
+def render_blank_form(stamp: Stamp | None = None) -> bytes:
+    """One blank visit form to photocopy (every copy carries the same blank form's code: it
+    opens an empty visit entry)."""
+    return render_visit_forms([VisitFormData()], [stamp] if stamp else None)
 
 
 def write(pdf: bytes, out: Path) -> Path:

@@ -184,6 +184,9 @@ def case(built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     shutil.copytree(built.ws, ws)
     shutil.copytree(built.hub, hub)
     monkeypatch.chdir(tmp_path)  # a default folder (`district/`) lands here, not in the checkout
+    # a command run without --workspace opens the default one: this test's, never the machine's
+    # own (shared by every checkout on it, at whatever schema the last run left)
+    monkeypatch.setenv("CASEWORKER_WORKSPACE", str(tmp_path / "default-ws"))
     (tmp_path / "out").mkdir()
     (tmp_path / "empty").touch()
     (tmp_path / "garbage.sqlite3").write_bytes(b"not a database at all " * 100)

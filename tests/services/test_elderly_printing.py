@@ -156,7 +156,8 @@ def cw(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_print_commands(tmp_path: Path) -> None:
     out = tmp_path / "blank.pdf"
-    r = cw("print", "blank-visit-form", "--out", str(out))
+    # the blank form's code is recorded in the workspace that prints it
+    r = cw("print", "blank-visit-form", "--workspace", str(tmp_path / "ws0"), "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert "探访记录表" in PdfReader(out).pages[0].extract_text()
 

@@ -123,6 +123,7 @@ def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
     """Read the data and render the PDF (runs on the background runner)."""
     from caseworker.printing.route_sheet import render_route_sheet
     from caseworker.printing.visit_forms import render_blank_form, render_visit_forms
+    from caseworker.services import paper
     from caseworker.services.elderly import forms
 
     def step(text: str) -> None:
@@ -132,8 +133,9 @@ def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
     actor = ctx.actor
     assert actor is not None
     if job.kind == "blank":
+        stamp = paper.issue_one(ctx.ws.engine, actor, "elderly_visit_blank")
         return Printout(
-            (render_blank_form(),), tr("空白探访记录表"), tr("空白探访记录表") + ".pdf", ""
+            (render_blank_form(stamp),), tr("空白探访记录表"), tr("空白探访记录表") + ".pdf", ""
         )
     step(tr("正在读取名单…"))
     with ctx.ws.reader(actor) as s:
@@ -170,7 +172,10 @@ def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
         for i, sheet in enumerate(sheets):
             if progress is not None:
                 progress(i, len(sheets), tr("正在生成 {0} 的路线表…").format(sheet.community_name))
-            parts.append(render_route_sheet(sheet))
+            stamp = paper.issue_one(
+                ctx.ws.engine, actor, "elderly_route", None, paper.period_of(job.month)
+            )
+            parts.append(render_route_sheet(sheet, stamp))
         people = sum(len(sheet.rows) for sheet in sheets)
         return Printout(
             tuple(parts),
@@ -185,7 +190,10 @@ def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
             else tr("{0}{1}没有应探访的老人").format(month, where)
         )
     step(tr("正在生成 {0} 份探访记录表…").format(len(data)))
-    pdf = render_visit_forms(data)
+    stamps = paper.issue_visit_forms(
+        ctx.ws.engine, actor, data, job.month or date.today().replace(day=1)
+    )
+    pdf = render_visit_forms(data, stamps)
     if job.kind == "selection":
         names = "、".join(f.resident_name for f in data[:3]) + (tr("等") if len(data) > 3 else "")
         return Printout(

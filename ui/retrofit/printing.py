@@ -17,6 +17,7 @@ TITLES = {"assessment": "入户评估表", "acceptance": "验收单", "file": "�
 def build_pdf(ctx: AppContext, kind: str, case_id: str) -> tuple[bytes, str]:
     """(PDF bytes, file name) for one case; runs in a read session."""
     from caseworker.printing import retrofit_forms as pdf
+    from caseworker.services import paper
     from caseworker.services.retrofit import forms
 
     actor = ctx.actor
@@ -29,21 +30,35 @@ def build_pdf(ctx: AppContext, kind: str, case_id: str) -> tuple[bytes, str]:
         "acceptance": pdf.render_acceptance,
         "file": pdf.render_file,
     }[kind]
-    return render(data), f"{data.case_no}-{TITLES[kind]}.pdf"
+    if kind == "file":  # the household's file is an archive print, not a form to type back
+        return render(data), f"{data.case_no}-{TITLES[kind]}.pdf"
+    stamp = paper.issue_one(ctx.ws.engine, actor, f"retrofit_{kind}", case_id)
+    if kind == "acceptance":  # its tick boxes flow with the items: where they landed is kept
+        layout: pdf.Layout = []
+        made = pdf.render_acceptance(data, stamp, layout)
+        paper.record_layout(ctx.ws.engine, stamp.form_id, layout)
+        return made, f"{data.case_no}-{TITLES[kind]}.pdf"
+    return render(data, stamp), f"{data.case_no}-{TITLES[kind]}.pdf"
 
 
 def build_blank(ctx: AppContext, kind: str) -> tuple[bytes, str]:
     """A blank assessment checklist (the catalogue with prices) or a blank acceptance form."""
     from caseworker.printing import retrofit_forms as pdf
+    from caseworker.services import paper
     from caseworker.services.retrofit import forms
 
     actor = ctx.actor
     assert actor is not None
     with ctx.ws.reader(actor) as s:
         office, lines = forms.blank_catalogue(s, actor)
+    stamp = paper.issue_one(ctx.ws.engine, actor, f"retrofit_{kind}_blank")
     if kind == "assessment":
-        return pdf.render_blank_assessment(lines, office), "空白入户评估表.pdf"
-    return pdf.render_acceptance(pdf.RetrofitFormData(office_name=office)), "空白验收单.pdf"
+        return pdf.render_blank_assessment(lines, office, stamp), "空白入户评估表.pdf"
+    blank = pdf.RetrofitFormData(office_name=office)
+    layout: pdf.Layout = []
+    made = pdf.render_acceptance(blank, stamp, layout)
+    paper.record_layout(ctx.ws.engine, stamp.form_id, layout)
+    return made, "空白验收单.pdf"
 
 
 def print_blank(ctx: AppContext, parent: QWidget, kind: str) -> None:

@@ -154,10 +154,13 @@ def visit_forms_pdf(
     """Visit record forms: one blank form, or one pre-filled form per open case whose follow-up
     visit falls due in `month` (or is overdue), within the scope. Returns (pdf, forms). Each
     pre-filled child is logged as 打印回访表."""
+    from caseworker.services import paper
+
     printed = _printed(session, actor, at)
     if blank:
         scope(actor)
-        return pf.render([pf.visit_form(pf.VisitFormData())], printed), 1
+        stamp = paper.issue_one(session, actor, "child_visit_blank")
+        return pf.render([pf.visit_form(pf.VisitFormData())], printed, [stamp]), 1
     day = today_or(today)
     first = (month or day).replace(day=1)
     end = rules.add_months(first, 1)
@@ -179,7 +182,9 @@ def visit_forms_pdf(
     if community_id:
         stmt = stmt.where(Child.community_id == community_id)
     docs = []
+    case_ids = []
     for case, child, community, due_text in session.execute(stmt):
+        case_ids.append(case.id)
         guardian = session.execute(
             select(ChildGuardian.relation, ChildGuardian.name, ChildGuardian.phone)
             .where(ChildGuardian.child_id == child.id, ChildGuardian.deleted_at.is_(None))
@@ -203,4 +208,6 @@ def visit_forms_pdf(
                 )
             )
         )
-    return pf.render(docs, printed), len(docs)
+    period = paper.period_of(first)
+    stamps = paper.issue(session, actor, "child_visit", [(c, period) for c in case_ids])
+    return pf.render(docs, printed, stamps), len(docs)

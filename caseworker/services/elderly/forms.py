@@ -147,6 +147,7 @@ def _forms(
             due=due_text,
             open_referrals="；".join(refs.get(rid, [])),
             proposed_next=proposed,
+            resident_id=rid,
         )
         out.append((rid, form))
     return out

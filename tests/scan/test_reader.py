@@ -1,0 +1,190 @@
+"""The reader on its own (no workspace): generated scans of the visit form, with the faults that
+broke it before: a fold's shadow over a row of empty boxes, faint ticks at 150 dpi, a sheet
+turned so far that its corner marks fall off the scan, and a batch of random pages where no box
+may be read wrong without being asked."""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+
+import pytest
+
+from caseworker.printing import visit_forms
+from caseworker.printing.paper_marks import Stamp
+from caseworker.scan import pages, reader, templates
+from tests.scan.generator import Scanner, scan_of
+
+STAMP = Stamp("123", "000000004711")
+
+
+@cache
+def _pdf() -> bytes:
+    return visit_forms.render_visit_forms([visit_forms.VisitFormData()], [STAMP])
+
+
+def _read(scan) -> reader.PageReading:
+    template = templates.for_kind("elderly_visit")
+    image = pages._normal(scan.image)
+    return reader.read_page(image, lambda code: template if code else None)
+
+
+def _never_wrong_unasked(reading: reader.PageReading, truth: list[bool]) -> list[str]:
+    return [
+        f"{b.field}:{b.choice}"
+        for b, ticked in zip(reading.boxes, truth, strict=True)
+        if b.ticked != ticked and not b.unsure
+    ]
+
+
+def _row_of(box_index: int) -> float:
+    """Where box `box_index` lies on an unturned, unscaled, centred scan (share of its height)."""
+    rect = visit_forms.geometry().boxes[box_index].rect
+    top = visit_forms.PAGE_H - rect.y - rect.h / 2
+    return (top / visit_forms.PAGE_H + 0.03) / 1.06
+
+
+@pytest.mark.parametrize("dpi", [150, 300])
+def test_a_folds_shadow_over_empty_boxes_is_not_read_as_ticks(dpi: int) -> None:
+    boxes = visit_forms.geometry().boxes
+    kinds = ["empty"] * len(boxes)
+    fixed = Scanner(angle=0.0, scale=1.0, shift=(0.0, 0.0), fold=_row_of(20), noise=3.0)
+    scan = scan_of(_pdf(), 0, random.Random(5), dpi=dpi, colour=False, kinds=kinds, scanner=fixed)
+    reading = _read(scan)
+    assert reading.registered
+    ticked = [f"{b.field}:{b.choice}" for b in reading.boxes if b.ticked]
+    assert ticked == []
+    # the shadow does not even make the row doubtful
+    assert sum(b.unsure for b in reading.boxes) <= 2
+
+
+def test_faint_ticks_are_taken_for_ticks_and_always_asked() -> None:
+    boxes = visit_forms.geometry().boxes
+    for seed in range(4):
+        rnd = random.Random(seed)
+        kinds = ["faint" if i % 5 == 0 else "empty" for i in range(len(boxes))]
+        scan = scan_of(_pdf(), 0, rnd, dpi=150, kinds=kinds)
+        reading = _read(scan)
+        assert reading.registered
+        assert _never_wrong_unasked(reading, scan.truth) == [], seed
+        faint = [b for b, k in zip(reading.boxes, kinds, strict=True) if k == "faint"]
+        assert all(b.unsure for b in faint)
+        assert sum(b.ticked for b in faint) >= len(faint) - 1  # seen, nearly always
+
+
+@pytest.mark.parametrize("corner", [(0.012, 0.012), (-0.012, -0.012), (0.012, -0.012)])
+def test_a_sheet_whose_corner_marks_fall_off_the_scan_is_still_registered(
+    corner: tuple[float, float],
+) -> None:
+    # turned 5 degrees and 3% larger on a scan barely larger than the sheet: two or three of
+    # the corner marks are cut off; the QR code and the printed form itself place the page
+    fixed = Scanner(angle=5.0 if corner[0] > 0 else -5.0, scale=1.03, shift=corner)
+    scan = scan_of(_pdf(), 0, random.Random(11), dpi=200, scanner=fixed)
+    reading = _read(scan)
+    assert reading.code == STAMP.code(1)
+    assert reading.marks < 4  # the situation this test is about
+    assert reading.registered and reading.residual < 1.0
+    assert _never_wrong_unasked(reading, scan.truth) == []
+    right = sum(b.ticked == t for b, t in zip(reading.boxes, scan.truth, strict=True))
+    assert right >= len(scan.truth) - 2
+
+
+def test_random_pages_are_registered_and_no_box_is_wrong_without_being_asked() -> None:
+    rnd = random.Random(2025)
+    boxes = wrong = 0
+    for n in range(24):
+        scan = scan_of(_pdf(), 0, rnd)
+        reading = _read(scan)
+        assert reading.registered, (n, reading.marks, reading.residual)
+        assert _never_wrong_unasked(reading, scan.truth) == [], n
+        boxes += len(reading.boxes)
+        wrong += sum(b.ticked != t for b, t in zip(reading.boxes, scan.truth, strict=True))
+    assert wrong / boxes <= 0.005
+
+
+def test_a_page_whose_code_is_torn_off_is_read_once_its_form_is_named() -> None:
+    from PIL import ImageDraw
+
+    scan = scan_of(_pdf(), 0, random.Random(3), dpi=200, upside_down=True)
+    image = pages._normal(scan.image)
+    w, h = image.size
+    ImageDraw.Draw(image).rectangle((0, h * 0.8, w * 0.4, h), fill=255)  # the code, torn off
+    template = templates.for_kind("elderly_visit")
+    assert reader.read_page(image, lambda code: template).code is None
+    reading = reader.read_unknown(image, template)
+    assert reading.rotation == 180 and reading.registered
+    assert _never_wrong_unasked(reading, scan.truth) == []
+    assert all(b.unsure for b, t in zip(reading.boxes, scan.truth, strict=True) if t)
+
+
+def test_the_child_visit_forms_ticks_are_read_from_their_drawn_boxes() -> None:
+    from datetime import datetime
+
+    from caseworker.printing import children_forms as cf
+    from caseworker.services import scans
+
+    data = cf.VisitFormData(child_name="张小明", community="幸福社区", risk="中")
+    printed = cf.Printed("王芳", datetime(2026, 11, 2), "幸福街道")
+    pdf = cf.render([cf.visit_form(data)], printed, [STAMP])
+    template = templates.for_kind("child_visit")
+    assert [b.field for b in template.boxes] == ["method"] * 4 + ["child_seen"] * 2 + [
+        "safety_concern"
+    ] * 2
+    rnd = random.Random(17)
+    for n in range(10):
+        scan = scan_of(pdf, 0, rnd, template=template)
+        reading = reader.read_page(pages._normal(scan.image), lambda code: template)
+        assert reading.registered, n
+        assert _never_wrong_unasked(reading, scan.truth) == [], n
+    # a plain answer: 电话, seen, no hazard
+    kinds = ["empty", "tick", "empty", "empty", "tick", "empty", "tick", "empty"]
+    scan = scan_of(pdf, 0, random.Random(1), dpi=200, kinds=kinds, template=template)
+    reading = reader.read_page(pages._normal(scan.image), lambda code: template)
+    values, unsure = scans.proposed_values(reading.boxes, "child_visit")
+    assert values == {"method": "电话", "child_seen": True, "safety_concern": False}
+    assert unsure == []
+
+
+@pytest.mark.parametrize("lines", [0, 14])
+def test_the_acceptance_conclusion_is_read_where_it_was_drawn(lines: int) -> None:
+    from caseworker.printing import retrofit_forms as rf
+    from caseworker.services import scans
+
+    items = tuple(rf.FormLine("卫生间", f"扶手{i}", "个", "1") for i in range(lines))
+    layout: rf.Layout = []
+    pdf = rf.render_acceptance(rf.RetrofitFormData(name="张三", lines=items), STAMP, layout)
+    assert [(f, c) for _p, f, c, _r in layout] == [("conclusion", "合格"), ("conclusion", "不合格")]
+    page = layout[0][0]  # with many items the conclusion moves down, or to the next page
+    template = reader.Template(
+        "acceptance-test",
+        reader.A4,
+        tuple(reader.TemplateBox(f, c, r) for _p, f, c, r in layout),
+        (),
+        rf.paper_marks.qr_rect(),
+    )
+    rnd = random.Random(lines)
+    for n in range(8):
+        scan = scan_of(pdf, page - 1, rnd, template=template)
+        reading = reader.read_page(pages._normal(scan.image), lambda code: template)
+        assert reading.code == STAMP.code(page)
+        assert _never_wrong_unasked(reading, scan.truth) == [], n
+    scan = scan_of(
+        pdf, page - 1, random.Random(2), dpi=200, kinds=["empty", "tick"], template=template
+    )
+    reading = reader.read_page(pages._normal(scan.image), lambda code: template)
+    values, _unsure = scans.proposed_values(reading.boxes, "retrofit_acceptance")
+    assert values == {"conclusion": "不合格"}
+
+
+@pytest.mark.parametrize("dpi", [150, 200, 300])
+def test_a_signature_rising_out_of_a_box_beside_its_label_is_asked(dpi: int) -> None:
+    # a stroke in from the left and out over the top: the right side, where a stroke through
+    # would show, is the label's print, so the reader cannot tell it from a tick running long
+    # (it read such a box as a sure tick before: 2 boxes in 2,000 pages of the benchmark)
+    boxes = visit_forms.geometry().boxes
+    kinds = ["signature_rising" if i % 4 == 1 else "empty" for i in range(len(boxes))]
+    fixed = Scanner(angle=0.5, scale=1.0, shift=(0.0, 0.0), noise=3.0)
+    scan = scan_of(_pdf(), 0, random.Random(dpi), dpi=dpi, colour=False, kinds=kinds, scanner=fixed)
+    reading = _read(scan)
+    assert reading.registered
+    assert _never_wrong_unasked(reading, scan.truth) == []
