@@ -1,9 +1,9 @@
 """The roster list: filter, search, sort, count and page in SQL, for a table model that pages.
 
 Search text is matched against any part of the name or address (LIKE '%…%', so 1-2 Chinese
-characters work; measured fast enough at 100,000 residents, see benchmarks/bench_elderly.py,
-so no FTS index is kept), against the whole ID number (any accepted spelling) or its last
-digits (those listed first), and against the phone numbers. Latin letters are matched against
+characters work), against the whole ID number (any accepted spelling) or its last digits
+(those listed first), and against the phone numbers; the search index answers it without
+reading every row (`caseworker.services.person_search`, `db/search_index.py`). Latin letters are matched against
 the name's pinyin too: `wxh` (initials) or `wangxiaohong` / `xiaohong` (full) find 王小红.
 Names sort by pinyin, as Excel sorts Chinese names (the stored `name_pinyin`).
 """
@@ -116,11 +116,13 @@ _COLUMNS = person_search.PersonColumns(
 )
 
 
-def _filtered(q: RosterQuery, today: date, select_from: Select) -> Select:
+def _filtered(
+    session: Session, q: RosterQuery, today: date, select_from: Select
+) -> tuple[Select, person_search.Search]:
     stmt = select_from.where(R.deleted_at.is_(None))
-    clause = person_search.clause(q.text, _COLUMNS)
-    if clause is not None:
-        stmt = stmt.where(clause)
+    found = person_search.plan(session, q.text, _COLUMNS)
+    if found.where is not None:
+        stmt = stmt.where(found.where)
     if q.community_id:
         stmt = stmt.where(R.community_id == q.community_id)
     if q.tier:
@@ -141,14 +143,27 @@ def _filtered(q: RosterQuery, today: date, select_from: Select) -> Select:
         stmt = stmt.where(R.next_due <= q.due_by)
     if q.assigned_staff_id:
         stmt = stmt.where(R.assigned_staff_id == q.assigned_staff_id)
-    return stmt
+    return stmt, found
 
 
-def count(session: Session, actor: Actor, q: RosterQuery, *, today: date | None = None) -> int:
-    """How many residents match (the table model's row count)."""
+def count(
+    session: Session,
+    actor: Actor,
+    q: RosterQuery,
+    *,
+    today: date | None = None,
+    cap: int | None = None,
+) -> int:
+    """How many residents match (the table model's row count); with `cap`, counted only up to
+    `cap` + 1 (a search typed in the box: "1,000+", never a count of the whole roster)."""
     can_view(actor)
-    stmt = _filtered(q, today_or(today), select(func.count()).select_from(ElderlyResident))
-    return session.scalar(stmt) or 0
+    if cap is None:
+        stmt, _ = _filtered(
+            session, q, today_or(today), select(func.count()).select_from(ElderlyResident)
+        )
+        return session.scalar(stmt) or 0
+    stmt, _ = _filtered(session, q, today_or(today), select(R.id))
+    return person_search.capped_count(session, stmt, cap)
 
 
 def _ordered(session: Session, q: RosterQuery, day: date) -> tuple[Select, dict, dict]:
@@ -175,9 +190,9 @@ def _ordered(session: Session, q: RosterQuery, day: date) -> tuple[Select, dict,
     # roster community by community, which is slow for a search (measured at 100,000).
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
-    stmt = _filtered(q, day, base)
+    stmt, found = _filtered(session, q, day, base)
     key = SORT_COLUMNS[q.sort][1]
-    if person_search.sorts_matches(q.text, q.sort):
+    if found.narrowed or person_search.sorts_matches(q.text, q.sort):
         key = key.op("||")("")  # type: ignore[attr-defined]
     descending = q.descending != (q.sort == "age")
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
