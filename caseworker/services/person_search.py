@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from caseworker.domain import idnumber
@@ -41,6 +41,9 @@ from db import search_index
 # At most this many index entries are read to decide whether a search is rare enough to be
 # answered from the index; above it the search is common and scanning in order finds a page.
 DENSE = 2000
+DENSE_DIGITS = 6000
+# A common search's capped count looks among this many of the index's candidates first.
+SAMPLE = 2500
 # A count shown while typing stops here ("1,000+"): `capped_count(..., COUNT_CAP)`.
 COUNT_CAP = 1000
 
@@ -94,6 +97,8 @@ class _Terms:
     related: list[tuple[Any, str]] = field(default_factory=list)  # (related column, pattern)
     # (table, columns, needle): the rows of `table` whose `columns` contain `needle`
     probes: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
+    dense: int | None = None  # how many candidates make the search common (None: DENSE)
+    by_key: bool = False  # a whole ID number: its unique index finds it, the index is not asked
 
 
 def _terms(text: str, cols: PersonColumns) -> _Terms | None:
@@ -120,13 +125,16 @@ def _terms(text: str, cols: PersonColumns) -> _Terms | None:
             pass
         else:
             t.own.append(cols.id_number == value)
-            probe([cols.id_number], value + search_index.PAD)
+            probe([cols.id_number], _suffix_needle(value))
+            t.by_key = not cols.extra
             return t
     if is_number_search(compact):
         digits = like_escape(compact)
+        # A digit search's candidates are many rows read one by one (phones are in no index
+        # of the list's order): the index's candidates are used up to a higher count.
+        t.dense = DENSE_DIGITS
         t.own.append(_like(cols.id_number, f"%{digits}"))
-        # the ID number ends in the digits: they are followed by the index's padding
-        probe([cols.id_number], compact + search_index.PAD[0])
+        probe([cols.id_number], _suffix_needle(compact))
         t.own += [_like(p, f"%{digits}%") for p in cols.phones]
         probe(cols.phones, compact)
         if len(compact) >= 4:
@@ -155,6 +163,13 @@ def _terms(text: str, cols: PersonColumns) -> _Terms | None:
         t.related.append((rel.name, pattern))
         t.probes.append((rel_table, (rel.name.name,), raw))
     return t
+
+
+def _suffix_needle(digits: str) -> str:
+    """What the index is asked for "the ID number ends in `digits`": the digits followed by the
+    index's padding, or only their last two and the padding (one trigram: every ID number holds
+    110105…, and a trigram found in every row costs a read of all of them)."""
+    return (digits + search_index.PAD[0])[-3:]
 
 
 def _related_clause(
@@ -258,22 +273,57 @@ class Search:
 
     where: Any | None  # the WHERE clause (None: nothing typed)
     narrowed: bool = False  # the index gave the candidates: sort them, walk no other index
+    # A common search: the index's first candidates (a clause to add), where a capped count
+    # finds its cap at once (`capped_count`).
+    sample: Any | None = None
+    # A common digit search: the page is `parts[0]` (the ID numbers ending in the digits) then
+    # `parts[1]` (the others), each walked in the list's order (`page_in_parts`).
+    parts: tuple[Search, Search] | None = None
+    part: bool = False  # one of `parts`: ordered by the list's order alone
 
 
-def plan(session: Session, text_: str, cols: PersonColumns) -> Search:
-    """The search as a WHERE clause, narrowed by the index when the index says it is rare."""
+def plan(session: Session, text_: str, cols: PersonColumns, *, split: bool = False) -> Search:
+    """The search as a WHERE clause, narrowed by the index when the index says it is rare.
+
+    `split`: a common digit search comes back in two parts to page one after the other, so
+    that neither sorts every match (a page of people whose ID ends in the digits, first)."""
     t = _terms(text_, cols)
     if t is None:
         return Search(None)
-    narrowed = _narrow(session, t, cols) if index_present(session) else None
-    if narrowed is None:
-        return Search(or_(*t.own, *(_related_clause(cols, c, p, None) for c, p in t.related)))
-    own_rows, related_rows = narrowed
-    exact = or_(*t.own, *(_related_clause(cols, c, p, related_rows) for c, p in t.related))
-    return Search(and_(own_rows, exact), narrowed=True)
+    if t.by_key or not index_present(session):
+        return Search(_exact(t, cols, None))
+    whole = _planned(session, t, cols)
+    suffix = id_suffix_match(text_, cols.id_number)
+    if not split or whole.narrowed or suffix is None:
+        return whole
+    compact = idnumber.normalise(" ".join(text_.split()))
+    first = _Terms(own=[suffix])
+    first.probes.append(
+        (cols.name.table.name, (cols.id_number.name,), compact + search_index.PAD[0])
+    )
+    head = replace(_planned(session, first, cols), part=True)
+    rest = Search(and_(whole.where, not_(suffix)), sample=whole.sample, part=True)
+    return replace(whole, parts=(head, rest))
 
 
-def _narrow(session: Session, t: _Terms, cols: PersonColumns) -> tuple[Any, Any] | None:
+def _exact(t: _Terms, cols: PersonColumns, related_rows: Any | None) -> Any:
+    return or_(*t.own, *(_related_clause(cols, c, p, related_rows) for c, p in t.related))
+
+
+def _planned(session: Session, t: _Terms, cols: PersonColumns) -> Search:
+    found = _narrow(session, t, cols)
+    if found is None:
+        return Search(_exact(t, cols, None))
+    rows, related_rows, dense = found
+    exact = _exact(t, cols, related_rows)
+    if dense:  # common: the plain scan in the list's order finds a page at once
+        return Search(exact, sample=rows)
+    return Search(and_(rows, exact), narrowed=True)
+
+
+def _narrow(session: Session, t: _Terms, cols: PersonColumns) -> tuple[Any, Any, bool] | None:
+    """The rows that can match (a clause), those of the related table, and whether they are
+    many (then the clause holds only the first `SAMPLE` of them); None: the index cannot say."""
     sql = _Sql()
     own = cols.name.table.name
     mine = sql.rowids(own, [(c, n) for table, c, n in t.probes if table == own])
@@ -289,9 +339,9 @@ def _narrow(session: Session, t: _Terms, cols: PersonColumns) -> tuple[Any, Any]
     if not mine and not theirs:
         return None
     probe = " UNION ALL ".join(mine + theirs)
-    seen = session.scalar(sql.text(f"SELECT count(*) FROM ({probe} LIMIT {DENSE})"))
-    if (seen or 0) >= DENSE:
-        return None  # common: the plain scan in the list's order finds a page at once
+    many = DENSE if t.dense is None else t.dense
+    seen = session.scalar(sql.text(f"SELECT count(*) FROM ({probe} LIMIT {many})"))
+    dense = (seen or 0) >= many
     related_rows = None
     parts = list(mine)
     if theirs:
@@ -304,17 +354,55 @@ def _narrow(session: Session, t: _Terms, cols: PersonColumns) -> tuple[Any, Any]
             f"(SELECT {rel.owner.name} FROM {rel_table} WHERE {rel_table}.rowid IN "
             f"({' UNION ALL '.join(theirs)}))"
         )
-    own_rows = sql.text(f"{own}.rowid IN ({' UNION ALL '.join(parts)})")
-    return own_rows, related_rows
+    union = " UNION ALL ".join(parts)
+    if dense:
+        rows = sql.text(f"{own}.rowid IN (SELECT * FROM ({union}) LIMIT {SAMPLE})")
+    else:
+        rows = sql.text(f"{own}.rowid IN ({union})")
+    return rows, related_rows, dense
 
 
-def capped_count(session: Session, stmt: Select, cap: int | None) -> int:
+def capped_count(session: Session, stmt: Select, cap: int | None, found: Search) -> int:
     """The rows of `stmt` counted up to `cap` + 1 (more than `cap` means "cap+"), or all of them
-    when `cap` is None. `stmt` is a SELECT of the rows (any columns)."""
+    when `cap` is None. `stmt` is a SELECT of the rows (any columns) with `found` applied.
+
+    A common search is counted first among the index's first candidates: when the cap is
+    reached there, the scan is never run (it would read half the table to find 1,001 of a
+    search matching 2% of the rows)."""
     if cap is None:
         return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    if found.sample is not None:
+        sampled = stmt.where(found.sample).order_by(None).limit(cap + 1).subquery()
+        n = session.scalar(select(func.count()).select_from(sampled)) or 0
+        if n > cap:
+            return n
     limited = stmt.order_by(None).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(limited)) or 0
+
+
+def page_in_parts(
+    session: Session,
+    found: Search,
+    ordered: Callable[[Search], Select],
+    offset: int,
+    limit: int,
+) -> list[Any]:
+    """Rows `offset` .. `offset+limit-1` of `found.parts[0]` then `found.parts[1]`, each read
+    by `ordered(part)` (the statement in the list's order): the same rows as one statement
+    ordered by "ID ends in the digits" first, without sorting every match."""
+    assert found.parts is not None
+    head, rest = found.parts
+    offset, limit = max(0, offset), max(0, limit)
+    rows = list(session.execute(ordered(head).offset(offset).limit(limit)))
+    if len(rows) >= limit:
+        return rows
+    if rows or offset == 0:
+        in_head = offset + len(rows)
+    else:  # the page starts past the first part: how long was it (at most `offset`)
+        counted = ordered(head).order_by(None).limit(offset).subquery()
+        in_head = session.scalar(select(func.count()).select_from(counted)) or 0
+    more = ordered(rest).offset(max(0, offset - in_head)).limit(limit - len(rows))
+    return rows + list(session.execute(more))
 
 
 def id_suffix_match(text: str, id_number: Any) -> ColumnElement[bool] | None:

@@ -315,6 +315,7 @@ def test_every_search_finds_what_the_like_query_found(
     """The index narrows (always: 10**9; never: 1; as shipped) and the rows are the same."""
     ws, _staff = registers
     monkeypatch.setattr(person_search, "DENSE", dense)
+    monkeypatch.setattr(person_search, "DENSE_DIGITS", dense)
     with ws.reader() as s:
         assert person_search.index_present(s)
     narrowed = asked = 0
@@ -361,11 +362,23 @@ def _pages(ws: Workspace, staff: dict, text: str) -> dict[str, Any]:
             out[f"roster {sort}"] = [r.id for r in rows]
             out[f"roster {sort} count"] = roster_search.count(s, worker, q, today=TODAY)
             out[f"roster {sort} capped"] = roster_search.count(s, worker, q, today=TODAY, cap=5)
+            out[f"roster {sort} pages"] = [
+                r.id
+                for start in range(0, len(rows) + 7, 7)
+                for r in roster_search.page(s, worker, q, start, 7, today=TODAY)
+            ]
+            assert out[f"roster {sort} pages"] == out[f"roster {sort}"]
             assert out[f"roster {sort} capped"] == min(len(rows), 6)
             cq = child_search.ChildQuery(text=text, sort=sort, register="")
             out[f"children {sort}"] = [r.id for r in child_search.page(s, sup, cq, 0, 1000)]
             out[f"children {sort} count"] = child_search.count(s, sup, cq)
             out[f"children {sort} capped"] = child_search.count(s, sup, cq, cap=5)
+            out[f"children {sort} pages"] = [
+                r.id
+                for start in range(0, len(out[f"children {sort}"]) + 7, 7)
+                for r in child_search.page(s, sup, cq, start, 7)
+            ]
+            assert out[f"children {sort} pages"] == out[f"children {sort}"]
         for sort in ("applied_on", "name"):
             rq = case_search.CaseQuery(text=text, sort=sort)
             out[f"cases {sort}"] = [
@@ -376,14 +389,19 @@ def _pages(ws: Workspace, staff: dict, text: str) -> dict[str, Any]:
     return out
 
 
+@pytest.mark.parametrize("dense", [10**9, 1, 40])
 def test_pages_and_counts_are_the_same_with_and_without_the_index(
-    registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch
+    registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch, dense: int
 ) -> None:
-    """The services' pages (in every sort order: ID endings first for digits) and counts, with
-    the index narrowing every search, and with no index at all (a SQLite without FTS5)."""
+    """The services' pages (in every sort order: ID endings first for digits, also read in two
+    parts for a common digit search, from any offset) and counts (capped: first among the
+    index's candidates), with the index narrowing every search (10**9), none (1: every search
+    common), some (40), and with no index at all (a SQLite without FTS5)."""
     ws, staff = registers
     texts = [t for t in _queries(ws) if t.strip()][::3]
-    monkeypatch.setattr(person_search, "DENSE", 10**9)
+    for name in ("DENSE", "DENSE_DIGITS"):
+        monkeypatch.setattr(person_search, name, dense)
+    monkeypatch.setattr(person_search, "SAMPLE", 30)
     with_index = {t: _pages(ws, staff, t) for t in texts}
     monkeypatch.setattr(person_search, "index_present", lambda session: False)
     for t in texts:
@@ -474,8 +492,9 @@ def test_a_child_director_searches_only_their_community(
     )
     con.commit()
     con.close()
-    for dense in (person_search.DENSE, 10**9):
+    for dense in (person_search.DENSE, 10**9, 1):
         monkeypatch.setattr(person_search, "DENSE", dense)
+        monkeypatch.setattr(person_search, "DENSE_DIGITS", dense)
         for text in ("欧阳娜娜", "娜娜", "oynn", "ouyangnana", "13700005678", "5678", "0000"):
             with ws.reader() as s:
                 q = child_search.ChildQuery(text=text, register="")

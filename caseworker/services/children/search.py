@@ -121,12 +121,17 @@ _COLUMNS = person_search.PersonColumns(
 
 
 def _filtered(
-    session: Session, actor: Actor, q: ChildQuery, stmt: Select
+    session: Session,
+    actor: Actor,
+    q: ChildQuery,
+    stmt: Select,
+    found: person_search.Search | None = None,
 ) -> tuple[Select, person_search.Search]:
     # The scope sits beside the search in the same statement: the index only narrows the rows
     # read, a child director's search never reaches another community.
     stmt = stmt.where(scope(actor), C.deleted_at.is_(None))
-    found = person_search.plan(session, q.text, _COLUMNS)
+    if found is None:
+        found = person_search.plan(session, q.text, _COLUMNS)
     if found.where is not None:
         stmt = stmt.where(found.where)
     if q.community_id:
@@ -158,8 +163,8 @@ def count(session: Session, actor: Actor, q: ChildQuery, *, cap: int | None = No
     if cap is None:
         stmt, _ = _filtered(session, actor, q, select(func.count()).select_from(Child))
         return session.scalar(stmt) or 0
-    stmt, _ = _filtered(session, actor, q, select(C.id))
-    return person_search.capped_count(session, stmt, cap)
+    stmt, found = _filtered(session, actor, q, select(C.id))
+    return person_search.capped_count(session, stmt, cap, found)
 
 
 def page(
@@ -191,22 +196,30 @@ def page(
         _urgent,
         C.director_staff_id,
     ).select_from(Child)
-    stmt, found = _filtered(session, actor, q, base)
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
-    key = SORT_COLUMNS[q.sort][1]
-    if found.narrowed or person_search.sorts_matches(q.text, q.sort):
-        # Sort the matches rather than walk another index in order (as the elderly roster).
-        key = key.op("||")("")  # type: ignore[attr-defined]
-    descending = q.descending != (q.sort == "age")
-    order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
-    ties = [C.id.desc() if descending else C.id.asc()]
-    if q.sort == "name":  # same pinyin (韩小雪, 韩晓雪): by the characters, then stable
-        ties.insert(0, C.name.desc() if descending else C.name.asc())
-    suffix = person_search.id_suffix_match(q.text, C.id_number)
-    if suffix is not None:  # children whose ID ends in the digits first, then phone matches
-        stmt = stmt.order_by(case((suffix, 0), else_=1))
-    stmt = stmt.order_by(order, *ties).offset(max(0, offset)).limit(max(0, limit))
+
+    def ordered(found: person_search.Search) -> Select:
+        stmt, found = _filtered(session, actor, q, base, found)
+        key = SORT_COLUMNS[q.sort][1]
+        if found.narrowed or (not found.part and person_search.sorts_matches(q.text, q.sort)):
+            # Sort the matches rather than walk another index in order (as the elderly roster).
+            key = key.op("||")("")  # type: ignore[attr-defined]
+        descending = q.descending != (q.sort == "age")
+        order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
+        ties = [C.id.desc() if descending else C.id.asc()]
+        if q.sort == "name":  # same pinyin (韩小雪, 韩晓雪): by the characters, then stable
+            ties.insert(0, C.name.desc() if descending else C.name.asc())
+        suffix = None if found.part else person_search.id_suffix_match(q.text, C.id_number)
+        if suffix is not None:  # children whose ID ends in the digits first, then phone matches
+            stmt = stmt.order_by(case((suffix, 0), else_=1))
+        return stmt.order_by(order, *ties)
+
+    found = person_search.plan(session, q.text, _COLUMNS, split=True)
+    if found.parts is not None:  # a common digit search: ID endings first, without a sort
+        rows = person_search.page_in_parts(session, found, ordered, offset, limit)
+    else:
+        rows = list(session.execute(ordered(found).offset(max(0, offset)).limit(max(0, limit))))
     return [
         ChildRow(
             r[0],
@@ -223,5 +236,5 @@ def page(
             bool(r[11]),
             staff.get(r[12]) if r[12] else None,
         )
-        for r in session.execute(stmt)
+        for r in rows
     ]

@@ -117,10 +117,15 @@ _COLUMNS = person_search.PersonColumns(
 
 
 def _filtered(
-    session: Session, q: RosterQuery, today: date, select_from: Select
+    session: Session,
+    q: RosterQuery,
+    today: date,
+    select_from: Select,
+    found: person_search.Search | None = None,
 ) -> tuple[Select, person_search.Search]:
     stmt = select_from.where(R.deleted_at.is_(None))
-    found = person_search.plan(session, q.text, _COLUMNS)
+    if found is None:
+        found = person_search.plan(session, q.text, _COLUMNS)
     if found.where is not None:
         stmt = stmt.where(found.where)
     if q.community_id:
@@ -162,11 +167,13 @@ def count(
             session, q, today_or(today), select(func.count()).select_from(ElderlyResident)
         )
         return session.scalar(stmt) or 0
-    stmt, _ = _filtered(session, q, today_or(today), select(R.id))
-    return person_search.capped_count(session, stmt, cap)
+    stmt, found = _filtered(session, q, today_or(today), select(R.id))
+    return person_search.capped_count(session, stmt, cap, found)
 
 
-def _ordered(session: Session, q: RosterQuery, day: date) -> tuple[Select, dict, dict]:
+def _ordered(
+    session: Session, q: RosterQuery, day: date, found: person_search.Search | None = None
+) -> tuple[Select, dict, dict]:
     """The filtered, sorted statement of roster rows, and the community and staff names."""
     if q.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {q.sort!r}")
@@ -190,16 +197,16 @@ def _ordered(session: Session, q: RosterQuery, day: date) -> tuple[Select, dict,
     # roster community by community, which is slow for a search (measured at 100,000).
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
-    stmt, found = _filtered(session, q, day, base)
+    stmt, found = _filtered(session, q, day, base, found)
     key = SORT_COLUMNS[q.sort][1]
-    if found.narrowed or person_search.sorts_matches(q.text, q.sort):
+    if found.narrowed or (not found.part and person_search.sorts_matches(q.text, q.sort)):
         key = key.op("||")("")  # type: ignore[attr-defined]
     descending = q.descending != (q.sort == "age")
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
     ties = [R.id.desc() if descending else R.id.asc()]
     if q.sort == "name":  # same pinyin (王小红, 王晓红): by the characters, then stable
         ties.insert(0, R.name.desc() if descending else R.name.asc())
-    suffix = person_search.id_suffix_match(q.text, R.id_number)
+    suffix = None if found.part else person_search.id_suffix_match(q.text, R.id_number)
     if suffix is not None:  # people whose ID ends in the digits first, then phone matches
         stmt = stmt.order_by(case((suffix, 0), else_=1))
     return stmt.order_by(order, *ties), communities, staff
@@ -237,7 +244,14 @@ def page(
     """Rows `offset` .. `offset+limit-1` in the chosen order (ties broken by id, so pages are
     stable)."""
     can_view(actor)
-    stmt, communities, staff = _ordered(session, q, today_or(today))
+    day = today_or(today)
+    found = person_search.plan(session, q.text, _COLUMNS, split=True)
+    stmt, communities, staff = _ordered(session, q, day, found)
+    if found.parts is not None:  # a common digit search: ID endings first, without a sort
+        rows = person_search.page_in_parts(
+            session, found, lambda part: _ordered(session, q, day, part)[0], offset, limit
+        )
+        return [_row(v, communities, staff) for v in rows]
     stmt = stmt.offset(max(0, offset)).limit(max(0, limit))
     return [_row(v, communities, staff) for v in session.execute(stmt)]
 

@@ -139,8 +139,8 @@ def count(
             session, q, today_or(today), select(func.count()).select_from(RetrofitCase)
         )
         return session.scalar(stmt) or 0
-    stmt, _ = _filtered(session, q, today_or(today), select(C.id))
-    return person_search.capped_count(session, stmt, cap)
+    stmt, found = _filtered(session, q, today_or(today), select(C.id))
+    return person_search.capped_count(session, stmt, cap, found)
 
 
 def page(
