@@ -41,7 +41,7 @@ from db import search_index
 # At most this many index entries are read to decide whether a search is rare enough to be
 # answered from the index; above it the search is common and scanning in order finds a page.
 DENSE = 2000
-DENSE_DIGITS = 6000
+DENSE_DIGITS = 3000
 # A common search's capped count looks among this many of the index's candidates first.
 SAMPLE = 2500
 # A count shown while typing stops here ("1,000+"): `capped_count(..., COUNT_CAP)`.
@@ -98,6 +98,7 @@ class _Terms:
     # (table, columns, needle): the rows of `table` whose `columns` contain `needle`
     probes: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
     dense: int | None = None  # how many candidates make the search common (None: DENSE)
+    common: bool = False  # common without asking (1-2 digits are in most phone numbers)
     by_key: bool = False  # a whole ID number: its unique index finds it, the index is not asked
 
 
@@ -133,6 +134,9 @@ def _terms(text: str, cols: PersonColumns) -> _Terms | None:
         # A digit search's candidates are many rows read one by one (phones are in no index
         # of the list's order): the index's candidates are used up to a higher count.
         t.dense = DENSE_DIGITS
+        # 1-2 digits are in a quarter of all phone numbers or more: common, and asking the
+        # index would read a term range as long as the table
+        t.common = len(compact) <= 2
         t.own.append(_like(cols.id_number, f"%{digits}"))
         probe([cols.id_number], _suffix_needle(compact))
         t.own += [_like(p, f"%{digits}%") for p in cols.phones]
@@ -166,9 +170,9 @@ def _terms(text: str, cols: PersonColumns) -> _Terms | None:
 
 
 def _suffix_needle(digits: str) -> str:
-    """What the index is asked for "the ID number ends in `digits`": the digits followed by the
-    index's padding, or only their last two and the padding (one trigram: every ID number holds
-    110105…, and a trigram found in every row costs a read of all of them)."""
+    """What the index is asked for "the ID number ends in `digits`": their last two followed by
+    the index's padding (the index holds only an ID number's last two digits, see
+    `db/search_index.py`)."""
     return (digits + search_index.PAD[0])[-3:]
 
 
@@ -297,10 +301,8 @@ def plan(session: Session, text_: str, cols: PersonColumns, *, split: bool = Fal
     if not split or whole.narrowed or suffix is None:
         return whole
     compact = idnumber.normalise(" ".join(text_.split()))
-    first = _Terms(own=[suffix])
-    first.probes.append(
-        (cols.name.table.name, (cols.id_number.name,), compact + search_index.PAD[0])
-    )
+    first = _Terms(own=[suffix], dense=DENSE_DIGITS, common=len(compact) == 1)
+    first.probes.append((cols.name.table.name, (cols.id_number.name,), _suffix_needle(compact)))
     head = replace(_planned(session, first, cols), part=True)
     rest = Search(and_(whole.where, not_(suffix)), sample=whole.sample, part=True)
     return replace(whole, parts=(head, rest))
@@ -311,14 +313,14 @@ def _exact(t: _Terms, cols: PersonColumns, related_rows: Any | None) -> Any:
 
 
 def _planned(session: Session, t: _Terms, cols: PersonColumns) -> Search:
-    found = _narrow(session, t, cols)
+    found = None if t.common else _narrow(session, t, cols)
     if found is None:
         return Search(_exact(t, cols, None))
     rows, related_rows, dense = found
-    exact = _exact(t, cols, related_rows)
-    if dense:  # common: the plain scan in the list's order finds a page at once
-        return Search(exact, sample=rows)
-    return Search(and_(rows, exact), narrowed=True)
+    if dense:  # common: the plain scan in the list's order finds a page at once (and the
+        # related people's candidates would be as many: their LIKE scan is cheaper)
+        return Search(_exact(t, cols, None), sample=rows)
+    return Search(and_(rows, _exact(t, cols, related_rows)), narrowed=True)
 
 
 def _narrow(session: Session, t: _Terms, cols: PersonColumns) -> tuple[Any, Any, bool] | None:

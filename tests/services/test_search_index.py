@@ -330,8 +330,8 @@ def test_every_search_finds_what_the_like_query_found(
             narrowed += found.narrowed
             if dense == 1 and found.narrowed:  # only where the index holds no candidate
                 assert got == set()
-    if dense == 10**9:  # the index answered (all but the cased non-ASCII letters)
-        assert narrowed > 0.95 * asked
+    if dense == 10**9:  # the index answered (all but 1-2 digits and cased non-ASCII letters)
+        assert narrowed > 0.85 * asked
 
 
 @settings(max_examples=150)
@@ -368,7 +368,13 @@ def _pages(ws: Workspace, staff: dict, text: str) -> dict[str, Any]:
                 for r in roster_search.page(s, worker, q, start, 7, today=TODAY)
             ]
             assert out[f"roster {sort} pages"] == out[f"roster {sort}"]
-            assert out[f"roster {sort} capped"] == min(len(rows), 6)
+            assert out[f"roster {sort} capped"] == min(len(rows), 6), (
+                text,
+                sort,
+                out[f"roster {sort} count"],
+                len(roster_search.page(s, worker, q, 0, 1000, today=TODAY)),
+                person_search.plan(s, text, roster_search._COLUMNS, split=True),
+            )
             cq = child_search.ChildQuery(text=text, sort=sort, register="")
             out[f"children {sort}"] = [r.id for r in child_search.page(s, sup, cq, 0, 1000)]
             out[f"children {sort} count"] = child_search.count(s, sup, cq)

@@ -102,6 +102,7 @@ SORT_COLUMNS: dict[str, tuple[str, object]] = {
 
 
 _G = ChildGuardian.__table__.c
+_DETAILS_CHUNK = 500  # ids per statement when a page's rows are read (bounded statements)
 _COLUMNS = person_search.PersonColumns(
     name=C.name,
     name_letters=C.name_letters,
@@ -200,7 +201,7 @@ def page(
     staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
 
     def ordered(found: person_search.Search) -> Select:
-        stmt, found = _filtered(session, actor, q, base, found)
+        stmt, found = _filtered(session, actor, q, select(C.id).select_from(Child), found)
         key = SORT_COLUMNS[q.sort][1]
         if found.narrowed or (not found.part and person_search.sorts_matches(q.text, q.sort)):
             # Sort the matches rather than walk another index in order (as the elderly roster).
@@ -217,9 +218,16 @@ def page(
 
     found = person_search.plan(session, q.text, _COLUMNS, split=True)
     if found.parts is not None:  # a common digit search: ID endings first, without a sort
-        rows = person_search.page_in_parts(session, found, ordered, offset, limit)
+        ids = [r[0] for r in person_search.page_in_parts(session, found, ordered, offset, limit)]
     else:
-        rows = list(session.execute(ordered(found).offset(max(0, offset)).limit(max(0, limit))))
+        ids = list(session.scalars(ordered(found).offset(max(0, offset)).limit(max(0, limit))))
+    # The page's ids first, then their rows: the open-case counts (two subqueries a row) are
+    # read for the page only, not for every match the sort looked at.
+    rows_by_id = {}
+    for start in range(0, len(ids), _DETAILS_CHUNK):
+        chunk = ids[start : start + _DETAILS_CHUNK]
+        rows_by_id.update((r[0], r) for r in session.execute(base.where(C.id.in_(chunk))))
+    rows = [rows_by_id[i] for i in ids]
     return [
         ChildRow(
             r[0],
