@@ -1,4 +1,6 @@
-"""Run all benchmark modules and print one table. Exit 1 when a target is missed."""
+"""Run all benchmark modules and print one table. Exit 1 when a target is missed or a module
+crashed; the last line says which (a crash is reported as a missed target, with its traceback
+above the table, and the other modules still run)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import traceback
 from pathlib import Path
 
 from benchmarks import PG_ENV, Result
@@ -51,15 +54,29 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[PG_ENV] = url
     results: list[Result] = []
     for name in _modules(args.only):
-        module = importlib.import_module(f"benchmarks.{name}")
         print(f"· {name}", flush=True)
-        if hasattr(module, "run"):
-            results.extend(module.run())
-        else:  # a module that prints its own table
-            module.main()
+        try:
+            module = importlib.import_module(f"benchmarks.{name}")
+            if hasattr(module, "run"):
+                results.extend(module.run())
+            else:  # a module that prints its own table
+                module.main()
+        except Exception as exc:  # a crash is a missed target, not the end of the run
+            traceback.print_exc()
+            results.append(Result(f"{name}: crashed", 0.0, None, "no crash", False, repr(exc)))
     print()
     print(_table(results))
+    print(verdict(results))
     return 0 if all(r.ok for r in results) else 1
+
+
+def verdict(results: list[Result]) -> str:
+    """The last line: every target met, or how many were missed and which."""
+    missed = [r for r in results if not r.ok]
+    if not missed:
+        return f"all {len(results)} targets met"
+    names = "; ".join(r.name for r in missed)
+    return f"NOT MET: {len(missed)} of {len(results)} targets missed: {names}"
 
 
 if __name__ == "__main__":

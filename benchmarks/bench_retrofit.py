@@ -253,7 +253,6 @@ def _bundle_with_photos(root: Path, source: Any, shas: list[str]) -> Result:
     from caseworker.workspace import Workspace
     from db.retrofit import RetrofitPhoto
 
-    actor = Actor("bench", "bench", "基准", Role.CASEWORKER)
     hub = Hub.open(root / "district")
     service.init(hub, "基准区民政局")
     service.add_office(
@@ -267,6 +266,20 @@ def _bundle_with_photos(root: Path, source: Any, shas: list[str]) -> Result:
     ws = Workspace.open(root / "office-P")
     try:
         office.enroll(ws, root / "p.cwenroll", "bench-pass-2026")
+        # A real account: every write checks the account's row first (issue 20), so a made-up
+        # Actor was refused with "此账号已被删除" and the benchmark crashed here.
+        system = Actor.system("bench")
+        with ws.writer(system) as s:
+            accounts.create_staff(
+                s,
+                system,
+                accounts.StaffDraft("bench", "基准", Role.CASEWORKER),
+                "Bench2026x",
+                force_password_change=False,
+            )
+        with ws.writer(Actor.system("login")) as s:
+            actor = accounts.authenticate(s, "bench", "Bench2026x").actor
+        assert actor is not None
         store = PhotoStore(ws.paths.photos)
         with ws.writer(actor) as s:
             community = accounts.communities(s)[0].id

@@ -29,7 +29,7 @@ from caseworker.domain.errors import WorkspaceCorrupt, WorkspaceError, os_reason
 from caseworker.outfile import check_room, database_size
 from caseworker.workspace import DB_NAME, Paths, swap_in
 from db import backup as backups
-from db import verify
+from db import search_index, verify
 from db.journal_packing import pack
 from db.schema import HEAD, revision_of_file
 
@@ -64,6 +64,8 @@ def _counts(con: sqlite3.Connection) -> dict[str, int]:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
     ]
+    # the search index is derived and rebuilt after the VACUUM: its tables are not records
+    names = [n for n in names if not search_index.is_index_table(n)]
     return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
 
 
@@ -106,6 +108,11 @@ def compact(root: Path, progress: Callable[[str], None] | None = None) -> Compac
                 say(f"正在压缩操作日志：{min(low + PAGE, top)}/{top}")
             say("正在重建数据库文件…")
             con.execute("VACUUM")
+            # VACUUM may renumber rowids, which the search index joins on (db/search_index.py)
+            say("正在重建搜索索引…")
+            con.execute("BEGIN")
+            search_index.rebuild(con)
+            con.execute("COMMIT")
         finally:
             con.close()
         say("正在检查整理后的数据库…")

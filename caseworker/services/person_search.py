@@ -1,30 +1,62 @@
-"""What a typed search means on a register of people, as one SQL clause: shared by the elderly
-roster and the child register (each passes its own columns and keeps its own filters and scope).
+"""What a typed search means on a register of people, as one SQL clause, and how the search index
+answers it without reading every row: shared by the elderly roster, the child register and the
+retrofit cases (each passes its own columns and keeps its own filters and scope).
 
+What a search matches (the `LIKE` clause, `clause`):
 - A whole ID number (any accepted spelling) matches that number exactly.
 - Digits (or digits ending in X) match the end of the ID number and any part of the phones;
   the phones in `more_phones` (a supporter's, an emergency contact's) only from 4 digits.
 - Latin letters match the name's pinyin (`wxh` initials or `wangxiaohong` / `xiaohong` full, in
   the stored `name_letters`) or the address (3号楼B座); Chinese names hold no Latin letters.
 - Anything else matches any part of the name or the address (LIKE '%…%', so 1-2 characters work).
+- `extra` columns (a retrofit case number) match any part of what is typed, whatever it is.
+- `related` people (a child's parents and guardians) find their record by their name, pinyin
+  or phone (from 4 digits).
 
-`related` adds matches through another table (a child found by a guardian's name): it is called
-with the related table's column name ("name", "name_letters" or "phone") and the LIKE pattern,
-and returns a clause (a subquery, never a list of ids).
+How it is answered (`plan`): the search index (`db/search_index.py`, FTS5 trigram) gives the
+rowids that *can* match: a trigram query for 3 characters or more, a range of the index's terms
+for 1-2 characters. When they are few (under `DENSE`), the statement reads only those rows and
+still applies the `LIKE` clause, so the results are the `LIKE` query's exactly; when they are
+many, the search is common enough that walking the list in its order finds a page at once, and
+the statement is the plain `LIKE` scan. Counts are capped by the callers (`capped_count`), so a
+keystroke never counts 100,000 rows. Without the index (PostgreSQL, a SQLite without FTS5) every
+search is the plain scan: the same results, slower.
 """
 
 from __future__ import annotations
 
+import re
+import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, text
+from sqlalchemy.orm import Session
 
 from caseworker.domain import idnumber
 from caseworker.services import pinyin
+from db import search_index
 
-Related = Callable[[str, str], ColumnElement[bool]]
+# At most this many index entries are read to decide whether a search is rare enough to be
+# answered from the index; above it the search is common and scanning in order finds a page.
+DENSE = 2000
+DENSE_DIGITS = 3000
+# A common search's capped count looks among this many of the index's candidates first.
+SAMPLE = 2500
+# A count shown while typing stops here ("1,000+"): `capped_count(..., COUNT_CAP)`.
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class RelatedPeople:
+    """People of another table whose match finds the record (a child's parents and guardians)."""
+
+    owner: Any  # the related table's column holding the record's id
+    name: Any
+    name_letters: Any
+    phone: Any
+    live: Any  # the clause of the related rows that count (not deleted)
 
 
 @dataclass(frozen=True)
@@ -37,6 +69,9 @@ class PersonColumns:
     id_number: Any
     phones: Sequence[Any]
     more_phones: Sequence[Any] = ()
+    extra: Sequence[Any] = ()  # matched with any part of the raw text (a case number)
+    key: Any = None  # the record's id (what `related.owner` holds)
+    related: RelatedPeople | None = None
 
 
 def like_escape(text: str) -> str:
@@ -54,37 +89,322 @@ def is_number_search(text: str) -> bool:
     return bool(compact) and (compact.isdigit() or (compact[:-1].isdigit() and compact[-1] == "X"))
 
 
-def clause(text: str, cols: PersonColumns, related: Related | None = None) -> Any | None:
-    """The WHERE clause of a typed search (None when nothing is typed)."""
+@dataclass
+class _Terms:
+    """What the typed text means: LIKE parts per table, and what the index is asked."""
+
+    own: list[ColumnElement[bool]] = field(default_factory=list)
+    related: list[tuple[Any, str]] = field(default_factory=list)  # (related column, pattern)
+    # (table, columns, needle): the rows of `table` whose `columns` contain `needle`
+    probes: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
+    dense: int | None = None  # how many candidates make the search common (None: DENSE)
+    common: bool = False  # common without asking (1-2 digits are in most phone numbers)
+    by_key: bool = False  # a whole ID number: its unique index finds it, the index is not asked
+
+
+def _terms(text: str, cols: PersonColumns) -> _Terms | None:
     raw = " ".join(text.split())
     if not raw:
         return None
+    t = _Terms()
+    own = cols.name.table.name
+    rel = cols.related
+    rel_table = rel.owner.table.name if rel is not None else ""
+
+    def probe(columns: Sequence[Any], needle: str) -> None:
+        if columns:
+            t.probes.append((own, tuple(c.name for c in columns), needle))
+
+    for c in cols.extra:
+        t.own.append(_like(c, f"%{like_escape(raw)}%"))
+    probe(cols.extra, raw)
     compact = idnumber.normalise(raw)
     if len(compact) in (15, 18) and compact[:-1].isdigit():
         try:
-            return cols.id_number == idnumber.parse(compact).value
+            value = idnumber.parse(compact).value
         except idnumber.InvalidIdNumber:
             pass
+        else:
+            t.own.append(cols.id_number == value)
+            probe([cols.id_number], _suffix_needle(value))
+            t.by_key = not cols.extra
+            return t
     if is_number_search(compact):
         digits = like_escape(compact)
-        found = [_like(cols.id_number, f"%{digits}")]
-        found += [_like(p, f"%{digits}%") for p in cols.phones]
+        # A digit search's candidates are many rows read one by one (phones are in no index
+        # of the list's order): the index's candidates are used up to a higher count.
+        t.dense = DENSE_DIGITS
+        # 1-2 digits are in a quarter of all phone numbers or more: common, and asking the
+        # index would read a term range as long as the table
+        t.common = len(compact) <= 2
+        t.own.append(_like(cols.id_number, f"%{digits}"))
+        probe([cols.id_number], _suffix_needle(compact))
+        t.own += [_like(p, f"%{digits}%") for p in cols.phones]
+        probe(cols.phones, compact)
         if len(compact) >= 4:
-            found += [_like(p, f"%{digits}%") for p in cols.more_phones]
-            if related is not None:
-                found.append(related("phone", f"%{digits}%"))
-        return or_(*found)
+            t.own += [_like(p, f"%{digits}%") for p in cols.more_phones]
+            probe(cols.more_phones, compact)
+            if rel is not None:
+                t.related.append((rel.phone, f"%{digits}%"))
+                t.probes.append((rel_table, (rel.phone.name,), compact))
+        return t
     pattern = f"%{like_escape(raw)}%"
     if pinyin.is_pinyin_query(raw):
-        letters = f"%{like_escape(''.join(raw.split()).lower())}%"
-        found = [_like(cols.name_letters, letters), _like(cols.address, pattern)]
-        if related is not None:
-            found.append(related("name_letters", letters))
-        return or_(*found)
-    found = [_like(cols.name, pattern), _like(cols.address, pattern)]
-    if related is not None:
-        found.append(related("name", pattern))
-    return or_(*found)
+        letters = "".join(raw.split()).lower()
+        t.own += [
+            _like(cols.name_letters, f"%{like_escape(letters)}%"),
+            _like(cols.address, pattern),
+        ]
+        probe([cols.name_letters], letters)
+        probe([cols.address], raw)
+        if rel is not None:
+            t.related.append((rel.name_letters, f"%{like_escape(letters)}%"))
+            t.probes.append((rel_table, (rel.name_letters.name,), letters))
+        return t
+    t.own += [_like(cols.name, pattern), _like(cols.address, pattern)]
+    probe([cols.name, cols.address], raw)
+    if rel is not None:
+        t.related.append((rel.name, pattern))
+        t.probes.append((rel_table, (rel.name.name,), raw))
+    return t
+
+
+def _suffix_needle(digits: str) -> str:
+    """What the index is asked for "the ID number ends in `digits`": their last two followed by
+    the index's padding (the index holds only an ID number's last two digits, see
+    `db/search_index.py`)."""
+    return (digits + search_index.PAD[0])[-3:]
+
+
+def _related_clause(
+    cols: PersonColumns, column: Any, pattern: str, narrow: Any | None
+) -> ColumnElement[bool]:
+    """Records one of whose related people matches (a subquery, never a list of ids)."""
+    rel = cols.related
+    assert rel is not None and cols.key is not None
+    found = select(rel.owner).where(_like(column, pattern), rel.live)
+    if narrow is not None:
+        found = found.where(narrow)
+    return cols.key.in_(found)
+
+
+def clause(text: str, cols: PersonColumns) -> Any | None:
+    """The WHERE clause of a typed search, as a scan of the table (None when nothing is typed)."""
+    t = _terms(text, cols)
+    if t is None:
+        return None
+    return or_(*t.own, *(_related_clause(cols, c, p, None) for c, p in t.related))
+
+
+# -- the index -----------------------------------------------------------------------------------
+
+_has_index: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def index_present(session: Session) -> bool:
+    """Whether this database holds the search index (checked once per engine)."""
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    known = _has_index.get(engine)
+    if known is None:
+        names = ", ".join(f"'{search_index.terms_table(t)}'" for t in search_index.INDEXED)
+        known = engine.dialect.name == "sqlite" and session.scalar(
+            text(f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({names})")
+        ) == len(search_index.INDEXED)
+        _has_index[engine] = known
+    return known
+
+
+def _fold(needle: str) -> str | None:
+    """The needle as the trigram tokenizer stores it (ASCII letters folded), or None when a
+    character's folding is not certain (a cased non-ASCII letter): such a search scans."""
+    out = []
+    for ch in needle:
+        if ch.isascii():
+            out.append(ch.lower())
+        elif ch.lower() != ch or ch.upper() != ch:
+            return None
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _quote(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+class _Sql:
+    """Candidate rowid statements, with their parameters named uniquely."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+
+    def text(self, sql: str) -> Any:
+        """`sql` as a text clause with the parameters it uses."""
+        used = set(re.findall(r":(ps_\d+)\b", sql))
+        return text(sql).bindparams(**{k: v for k, v in self.params.items() if k in used})
+
+    def param(self, value: Any) -> str:
+        name = f"ps_{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def rowids(self, table: str, probes: list[tuple[tuple[str, ...], str]]) -> list[str] | None:
+        parts = []
+        fts, terms = search_index.fts_table(table), search_index.terms_table(table)
+        for columns, needle in probes:
+            if len(needle) >= 3:
+                # trigrams covering the needle (detail=column keeps no positions: AND, then LIKE)
+                starts = sorted({*range(0, len(needle) - 2, 3), len(needle) - 3})
+                grams = " AND ".join(_quote(needle[i : i + 3]) for i in starts)
+                match = f"{{{' '.join(columns)}}} : ({grams})"
+                parts.append(f"SELECT rowid FROM {fts} WHERE {fts} MATCH {self.param(match)}")
+            else:
+                folded = _fold(needle)
+                if folded is None:
+                    return None
+                cols = ", ".join(self.param(c) for c in columns)
+                parts.append(
+                    f"SELECT doc FROM {terms} WHERE term >= {self.param(folded)} "
+                    f"AND term < {self.param(folded + chr(0x10FFFF))} AND col IN ({cols})"
+                )
+        return parts
+
+
+@dataclass(frozen=True)
+class Search:
+    """A typed search planned for one statement."""
+
+    where: Any | None  # the WHERE clause (None: nothing typed)
+    narrowed: bool = False  # the index gave the candidates: sort them, walk no other index
+    # A common search: the index's first candidates (a clause to add), where a capped count
+    # finds its cap at once (`capped_count`).
+    sample: Any | None = None
+    # A common digit search: the page is `parts[0]` (the ID numbers ending in the digits) then
+    # `parts[1]` (the others), each walked in the list's order (`page_in_parts`).
+    parts: tuple[Search, Search] | None = None
+    part: bool = False  # one of `parts`: ordered by the list's order alone
+
+
+def plan(session: Session, text_: str, cols: PersonColumns, *, split: bool = False) -> Search:
+    """The search as a WHERE clause, narrowed by the index when the index says it is rare.
+
+    `split`: a common digit search comes back in two parts to page one after the other, so
+    that neither sorts every match (a page of people whose ID ends in the digits, first)."""
+    t = _terms(text_, cols)
+    if t is None:
+        return Search(None)
+    if t.by_key or not index_present(session):
+        return Search(_exact(t, cols, None))
+    whole = _planned(session, t, cols)
+    suffix = id_suffix_match(text_, cols.id_number)
+    if not split or whole.narrowed or suffix is None:
+        return whole
+    compact = idnumber.normalise(" ".join(text_.split()))
+    first = _Terms(own=[suffix], dense=DENSE_DIGITS, common=len(compact) == 1)
+    first.probes.append((cols.name.table.name, (cols.id_number.name,), _suffix_needle(compact)))
+    head = replace(_planned(session, first, cols), part=True)
+    rest = Search(and_(whole.where, not_(suffix)), sample=whole.sample, part=True)
+    return replace(whole, parts=(head, rest))
+
+
+def _exact(t: _Terms, cols: PersonColumns, related_rows: Any | None) -> Any:
+    return or_(*t.own, *(_related_clause(cols, c, p, related_rows) for c, p in t.related))
+
+
+def _planned(session: Session, t: _Terms, cols: PersonColumns) -> Search:
+    found = None if t.common else _narrow(session, t, cols)
+    if found is None:
+        return Search(_exact(t, cols, None))
+    rows, related_rows, dense = found
+    if dense:  # common: the plain scan in the list's order finds a page at once (and the
+        # related people's candidates would be as many: their LIKE scan is cheaper)
+        return Search(_exact(t, cols, None), sample=rows)
+    return Search(and_(rows, _exact(t, cols, related_rows)), narrowed=True)
+
+
+def _narrow(session: Session, t: _Terms, cols: PersonColumns) -> tuple[Any, Any, bool] | None:
+    """The rows that can match (a clause), those of the related table, and whether they are
+    many (then the clause holds only the first `SAMPLE` of them); None: the index cannot say."""
+    sql = _Sql()
+    own = cols.name.table.name
+    mine = sql.rowids(own, [(c, n) for table, c, n in t.probes if table == own])
+    if mine is None:
+        return None
+    theirs: list[str] = []
+    if cols.related is not None:
+        rel_table = cols.related.owner.table.name
+        found = sql.rowids(rel_table, [(c, n) for table, c, n in t.probes if table == rel_table])
+        if found is None:
+            return None
+        theirs = found
+    if not mine and not theirs:
+        return None
+    probe = " UNION ALL ".join(mine + theirs)
+    many = DENSE if t.dense is None else t.dense
+    seen = session.scalar(sql.text(f"SELECT count(*) FROM ({probe} LIMIT {many})"))
+    dense = (seen or 0) >= many
+    related_rows = None
+    parts = list(mine)
+    if theirs:
+        rel = cols.related
+        assert rel is not None
+        rel_table = rel.owner.table.name
+        related_rows = sql.text(f"{rel_table}.rowid IN ({' UNION ALL '.join(theirs)})")
+        parts.append(
+            f"SELECT {own}.rowid FROM {own} WHERE {own}.{cols.key.name} IN "
+            f"(SELECT {rel.owner.name} FROM {rel_table} WHERE {rel_table}.rowid IN "
+            f"({' UNION ALL '.join(theirs)}))"
+        )
+    union = " UNION ALL ".join(parts)
+    if dense:
+        rows = sql.text(f"{own}.rowid IN (SELECT * FROM ({union}) LIMIT {SAMPLE})")
+    else:
+        rows = sql.text(f"{own}.rowid IN ({union})")
+    return rows, related_rows, dense
+
+
+def capped_count(session: Session, stmt: Select, cap: int | None, found: Search) -> int:
+    """The rows of `stmt` counted up to `cap` + 1 (more than `cap` means "cap+"), or all of them
+    when `cap` is None. `stmt` is a SELECT of the rows (any columns) with `found` applied.
+
+    A common search is counted first among the index's first candidates: when the cap is
+    reached there, the scan is never run (it would read half the table to find 1,001 of a
+    search matching 2% of the rows)."""
+    if cap is None:
+        return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    if found.sample is not None:
+        sampled = stmt.where(found.sample).order_by(None).limit(cap + 1).subquery()
+        n = session.scalar(select(func.count()).select_from(sampled)) or 0
+        if n > cap:
+            return n
+    limited = stmt.order_by(None).limit(cap + 1).subquery()
+    return session.scalar(select(func.count()).select_from(limited)) or 0
+
+
+def page_in_parts(
+    session: Session,
+    found: Search,
+    ordered: Callable[[Search], Select],
+    offset: int,
+    limit: int,
+) -> list[Any]:
+    """Rows `offset` .. `offset+limit-1` of `found.parts[0]` then `found.parts[1]`, each read
+    by `ordered(part)` (the statement in the list's order): the same rows as one statement
+    ordered by "ID ends in the digits" first, without sorting every match."""
+    assert found.parts is not None
+    head, rest = found.parts
+    offset, limit = max(0, offset), max(0, limit)
+    rows = list(session.execute(ordered(head).offset(offset).limit(limit)))
+    if len(rows) >= limit:
+        return rows
+    if rows or offset == 0:
+        in_head = offset + len(rows)
+    else:  # the page starts past the first part: how long was it (at most `offset`)
+        counted = ordered(head).order_by(None).limit(offset).subquery()
+        in_head = session.scalar(select(func.count()).select_from(counted)) or 0
+    more = ordered(rest).offset(max(0, offset - in_head)).limit(limit - len(rows))
+    return rows + list(session.execute(more))
 
 
 def id_suffix_match(text: str, id_number: Any) -> ColumnElement[bool] | None:

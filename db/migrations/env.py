@@ -3,6 +3,7 @@
 from alembic import context
 
 from db.schema import metadata
+from db.search_index import include_name
 
 connection = context.config.attributes["connection"]
 context.configure(
@@ -10,6 +11,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds tables
     compare_type=True,
+    include_name=include_name,  # the search index's tables are no model's (db/search_index.py)
 )
 with context.begin_transaction():
     context.run_migrations()

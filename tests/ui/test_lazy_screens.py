@@ -7,7 +7,9 @@ the main window's modules are imported on the runner while the login window wait
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -305,3 +307,34 @@ def test_panels_still_waiting_when_the_session_ends_are_not_built(ws: Workspace,
     qtbot.wait(50)
     page.finish_building()
     assert built == []
+
+
+def test_a_search_is_counted_only_up_to_the_cap_and_the_list_still_scrolls_to_its_end(
+    ws: Workspace, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A keystroke never counts the whole roster (issue 23): above the cap the count says
+    "3+" here ("1,000+" as shipped), and the list pages on until the matches end."""
+    from caseworker.services import person_search
+    from caseworker.services.elderly import search
+    from ui.elderly.roster_page import RosterPage
+    from ui.widgets.table_models import MORE
+
+    monkeypatch.setattr(person_search, "COUNT_CAP", 3)
+    ctx, runner = _ctx(ws, SUPERVISOR)
+    page = RosterPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    runner.run_all()
+    assert page.count_label.text() == f"共 {page.model.total} 人"  # no search: counted in full
+    # the character most addresses share (号, 楼…): many matches
+    common = Counter(c for r in page.model.rows for c in set(r.address)).most_common(1)[0][0]
+    with ws.reader() as s:
+        matching = search.count(s, SUPERVISOR, replace(page.query(), text=common))
+    assert matching > 3
+    page.search.setText(common)
+    page.reload()
+    runner.run_all()
+    assert page.count_label.text() == "共 3+ 人" and page.model.total == MORE
+    while page.model.canFetchMore():
+        page.model.fetchMore()
+    assert len(page.model.rows) == page.model.total == matching

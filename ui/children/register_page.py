@@ -31,7 +31,15 @@ from caseworker.services.children.search import ChildQuery, ChildRow
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
 from ui.elderly.roster_page import SEARCH_DEBOUNCE_MS, _RosterView, _SearchBox
-from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
+from ui.widgets.table_models import (
+    Column,
+    Index,
+    PagedTableModel,
+    capped_total,
+    configure_view,
+    search_cap,
+    total_text,
+)
 
 
 class RegisterModel(PagedTableModel[ChildRow]):
@@ -226,11 +234,14 @@ class RegisterPage(QWidget):
         actor = self.ctx.actor
         assert actor is not None
         q = self.query()
+        cap = search_cap(q.text)  # a typed search is counted up to the cap only ("1,000+")
         self.model.reload(
-            count=lambda: self.ctx.read(lambda s: search.count(s, actor, q)),
+            count=lambda: capped_total(
+                self.ctx.read(lambda s: search.count(s, actor, q, cap=cap)), cap
+            ),
             fetch=lambda o, n: self.ctx.read(lambda s: search.page(s, actor, q, o, n)),
         )
-        self.count_label.setText(self.tr("共 {0} 名儿童").format(self.model.total))
+        self.count_label.setText(self.tr("共 {0} 名儿童").format(total_text(self.model.total)))
         if self.model.rows:
             self.view.setCurrentIndex(self.model.index(0, 0))
 

@@ -37,7 +37,15 @@ from caseworker.services.elderly.search import RosterQuery, RosterRow
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
+from ui.widgets.table_models import (
+    Column,
+    Index,
+    PagedTableModel,
+    capped_total,
+    configure_view,
+    search_cap,
+    total_text,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -323,7 +331,10 @@ class RosterPage(QWidget):
         page_size = self.model.PAGE
 
         def read(s: Session) -> tuple[int, list[RosterRow]]:
-            total = search.count(s, actor, q, today=today)
+            # a typed search is counted up to the cap only ("1,000+"): one keystroke never
+            # counts the whole roster
+            cap = search_cap(q.text)
+            total = capped_total(search.count(s, actor, q, today=today, cap=cap), cap)
             return total, search.page(s, actor, q, 0, page_size, today=today) if total else []
 
         def fetch(offset: int, limit: int) -> list[RosterRow]:
@@ -332,7 +343,7 @@ class RosterPage(QWidget):
         def arrived(result: tuple[int, list[RosterRow]]) -> None:
             total, rows = result
             self.model.show(total, rows, fetch)
-            self.count_label.setText(self.tr("共 {0} 人").format(total))
+            self.count_label.setText(self.tr("共 {0} 人").format(total_text(total)))
             row = next((i for i, r in enumerate(self.model.rows) if r.id == keep), 0)
             if self.model.rows:
                 self.view.setCurrentIndex(self.model.index(row, 0))

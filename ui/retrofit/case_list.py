@@ -31,7 +31,15 @@ from caseworker.services.retrofit.search import CaseQuery, CaseRow
 from ui.context import AppContext
 from ui.elderly.roster_page import _RosterView, _SearchBox
 from ui.retrofit.common import RETROFIT_TABLES, money, step_colour
-from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
+from ui.widgets.table_models import (
+    Column,
+    Index,
+    PagedTableModel,
+    capped_total,
+    configure_view,
+    search_cap,
+    total_text,
+)
 
 SEARCH_DEBOUNCE_MS = 250
 
@@ -236,13 +244,16 @@ class CaseListPage(QWidget):
         q = self.query()
         today = date.today()
         keep = self.current_id()
+        cap = search_cap(q.text)  # a typed search is counted up to the cap only ("1,000+")
         self.model.reload(
-            count=lambda: self.ctx.read(lambda s: search.count(s, actor, q, today=today)),
+            count=lambda: capped_total(
+                self.ctx.read(lambda s: search.count(s, actor, q, today=today, cap=cap)), cap
+            ),
             fetch=lambda offset, limit: self.ctx.read(
                 lambda s: search.page(s, actor, q, offset, limit, today=today)
             ),
         )
-        self.count_label.setText(self.tr("共 {0} 户").format(self.model.total))
+        self.count_label.setText(self.tr("共 {0} 户").format(total_text(self.model.total)))
         row = next((i for i, r in enumerate(self.model.rows) if r.id == keep), 0)
         if self.model.rows:
             self.view.setCurrentIndex(self.model.index(row, 0))

@@ -10,6 +10,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from caseworker.services import person_search
+
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
 
@@ -81,6 +83,25 @@ class ListTableModel(_ColumnsModel[T]):
         self.beginResetModel()
         self.rows = list(rows)
         self.endResetModel()
+
+
+MORE = 1 << 40  # a total known only to be above the search's count cap: page until a fetch is empty
+
+
+def capped_total(counted: int, cap: int | None) -> int:
+    """A count made with `cap` as the model's total: above the cap the total is not known (the
+    keystroke did not count 100,000 rows), so the list pages on until a fetch is empty."""
+    return MORE if cap is not None and counted > cap else counted
+
+
+def total_text(total: int) -> str:
+    """The figure a list page shows for a model's total: "1,000+" above the count cap."""
+    return f"{person_search.COUNT_CAP:,}+" if total >= MORE else str(total)
+
+
+def search_cap(text: str) -> int | None:
+    """The count cap for a list's count: a typed search is counted up to the cap only."""
+    return person_search.COUNT_CAP if text.strip() else None
 
 
 class PagedTableModel(_ColumnsModel[T]):

@@ -101,28 +101,40 @@ SORT_COLUMNS: dict[str, tuple[str, object]] = {
 }
 
 
+_G = ChildGuardian.__table__.c
+_DETAILS_CHUNK = 500  # ids per statement when a page's rows are read (bounded statements)
 _COLUMNS = person_search.PersonColumns(
     name=C.name,
     name_letters=C.name_letters,
     address=C.address,
     id_number=C.id_number,
     phones=(C.phone,),
+    key=C.id,
+    # a parent's or guardian's name, pinyin or phone finds their child
+    related=person_search.RelatedPeople(
+        owner=_G.child_id,
+        name=_G.name,
+        name_letters=_G.name_letters,
+        phone=_G.phone,
+        live=_G.deleted_at.is_(None),
+    ),
 )
 
 
-def _guardian_match(column: str, pattern: str) -> ColumnElement[bool]:
-    """Children one of whose parents or guardians matches (a subquery, never a list of ids)."""
-    g = ChildGuardian.__table__.c
-    return C.id.in_(
-        select(g.child_id).where(g[column].like(pattern, escape="\\"), g.deleted_at.is_(None))
-    )
-
-
-def _filtered(actor: Actor, q: ChildQuery, stmt: Select) -> Select:
+def _filtered(
+    session: Session,
+    actor: Actor,
+    q: ChildQuery,
+    stmt: Select,
+    found: person_search.Search | None = None,
+) -> tuple[Select, person_search.Search]:
+    # The scope sits beside the search in the same statement: the index only narrows the rows
+    # read, a child director's search never reaches another community.
     stmt = stmt.where(scope(actor), C.deleted_at.is_(None))
-    clause = person_search.clause(q.text, _COLUMNS, _guardian_match)
-    if clause is not None:
-        stmt = stmt.where(clause)
+    if found is None:
+        found = person_search.plan(session, q.text, _COLUMNS)
+    if found.where is not None:
+        stmt = stmt.where(found.where)
     if q.community_id:
         stmt = stmt.where(C.community_id == q.community_id)
     if q.category:
@@ -133,7 +145,7 @@ def _filtered(actor: Actor, q: ChildQuery, stmt: Select) -> Select:
     if q.register:
         on = on_register_clause(today_or(q.day))
         stmt = stmt.where(on if q.register == rules.ON_REGISTER else ~on)
-    return stmt
+    return stmt, found
 
 
 def on_register_clause(day: date) -> ColumnElement[bool]:
@@ -146,9 +158,14 @@ def on_register_clause(day: date) -> ColumnElement[bool]:
     )
 
 
-def count(session: Session, actor: Actor, q: ChildQuery) -> int:
-    """How many children match, within the actor's scope."""
-    return session.scalar(_filtered(actor, q, select(func.count()).select_from(Child))) or 0
+def count(session: Session, actor: Actor, q: ChildQuery, *, cap: int | None = None) -> int:
+    """How many children match, within the actor's scope; with `cap`, counted only up to
+    `cap` + 1 (a search typed in the box: "1,000+")."""
+    if cap is None:
+        stmt, _ = _filtered(session, actor, q, select(func.count()).select_from(Child))
+        return session.scalar(stmt) or 0
+    stmt, found = _filtered(session, actor, q, select(C.id))
+    return person_search.capped_count(session, stmt, cap, found)
 
 
 def page(
@@ -180,22 +197,37 @@ def page(
         _urgent,
         C.director_staff_id,
     ).select_from(Child)
-    stmt = _filtered(actor, q, base)
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
-    key = SORT_COLUMNS[q.sort][1]
-    if person_search.sorts_matches(q.text, q.sort):
-        # Sort the matches rather than walk another index in order (as the elderly roster).
-        key = key.op("||")("")  # type: ignore[attr-defined]
-    descending = q.descending != (q.sort == "age")
-    order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
-    ties = [C.id.desc() if descending else C.id.asc()]
-    if q.sort == "name":  # same pinyin (韩小雪, 韩晓雪): by the characters, then stable
-        ties.insert(0, C.name.desc() if descending else C.name.asc())
-    suffix = person_search.id_suffix_match(q.text, C.id_number)
-    if suffix is not None:  # children whose ID ends in the digits first, then phone matches
-        stmt = stmt.order_by(case((suffix, 0), else_=1))
-    stmt = stmt.order_by(order, *ties).offset(max(0, offset)).limit(max(0, limit))
+
+    def ordered(found: person_search.Search) -> Select:
+        stmt, found = _filtered(session, actor, q, select(C.id).select_from(Child), found)
+        key = SORT_COLUMNS[q.sort][1]
+        if found.narrowed or (not found.part and person_search.sorts_matches(q.text, q.sort)):
+            # Sort the matches rather than walk another index in order (as the elderly roster).
+            key = key.op("||")("")  # type: ignore[attr-defined]
+        descending = q.descending != (q.sort == "age")
+        order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
+        ties = [C.id.desc() if descending else C.id.asc()]
+        if q.sort == "name":  # same pinyin (韩小雪, 韩晓雪): by the characters, then stable
+            ties.insert(0, C.name.desc() if descending else C.name.asc())
+        suffix = None if found.part else person_search.id_suffix_match(q.text, C.id_number)
+        if suffix is not None:  # children whose ID ends in the digits first, then phone matches
+            stmt = stmt.order_by(case((suffix, 0), else_=1))
+        return stmt.order_by(order, *ties)
+
+    found = person_search.plan(session, q.text, _COLUMNS, split=True)
+    if found.parts is not None:  # a common digit search: ID endings first, without a sort
+        ids = [r[0] for r in person_search.page_in_parts(session, found, ordered, offset, limit)]
+    else:
+        ids = list(session.scalars(ordered(found).offset(max(0, offset)).limit(max(0, limit))))
+    # The page's ids first, then their rows: the open-case counts (two subqueries a row) are
+    # read for the page only, not for every match the sort looked at.
+    rows_by_id = {}
+    for start in range(0, len(ids), _DETAILS_CHUNK):
+        chunk = ids[start : start + _DETAILS_CHUNK]
+        rows_by_id.update((r[0], r) for r in session.execute(base.where(C.id.in_(chunk))))
+    rows = [rows_by_id[i] for i in ids]
     return [
         ChildRow(
             r[0],
@@ -212,5 +244,5 @@ def page(
             bool(r[11]),
             staff.get(r[12]) if r[12] else None,
         )
-        for r in session.execute(stmt)
+        for r in rows
     ]

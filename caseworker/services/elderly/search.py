@@ -1,9 +1,9 @@
 """The roster list: filter, search, sort, count and page in SQL, for a table model that pages.
 
 Search text is matched against any part of the name or address (LIKE '%…%', so 1-2 Chinese
-characters work; measured fast enough at 100,000 residents, see benchmarks/bench_elderly.py,
-so no FTS index is kept), against the whole ID number (any accepted spelling) or its last
-digits (those listed first), and against the phone numbers. Latin letters are matched against
+characters work), against the whole ID number (any accepted spelling) or its last digits
+(those listed first), and against the phone numbers; the search index answers it without
+reading every row (`caseworker.services.person_search`, `db/search_index.py`). Latin letters are matched against
 the name's pinyin too: `wxh` (initials) or `wangxiaohong` / `xiaohong` (full) find 王小红.
 Names sort by pinyin, as Excel sorts Chinese names (the stored `name_pinyin`).
 """
@@ -116,11 +116,18 @@ _COLUMNS = person_search.PersonColumns(
 )
 
 
-def _filtered(q: RosterQuery, today: date, select_from: Select) -> Select:
+def _filtered(
+    session: Session,
+    q: RosterQuery,
+    today: date,
+    select_from: Select,
+    found: person_search.Search | None = None,
+) -> tuple[Select, person_search.Search]:
     stmt = select_from.where(R.deleted_at.is_(None))
-    clause = person_search.clause(q.text, _COLUMNS)
-    if clause is not None:
-        stmt = stmt.where(clause)
+    if found is None:
+        found = person_search.plan(session, q.text, _COLUMNS)
+    if found.where is not None:
+        stmt = stmt.where(found.where)
     if q.community_id:
         stmt = stmt.where(R.community_id == q.community_id)
     if q.tier:
@@ -141,17 +148,32 @@ def _filtered(q: RosterQuery, today: date, select_from: Select) -> Select:
         stmt = stmt.where(R.next_due <= q.due_by)
     if q.assigned_staff_id:
         stmt = stmt.where(R.assigned_staff_id == q.assigned_staff_id)
-    return stmt
+    return stmt, found
 
 
-def count(session: Session, actor: Actor, q: RosterQuery, *, today: date | None = None) -> int:
-    """How many residents match (the table model's row count)."""
+def count(
+    session: Session,
+    actor: Actor,
+    q: RosterQuery,
+    *,
+    today: date | None = None,
+    cap: int | None = None,
+) -> int:
+    """How many residents match (the table model's row count); with `cap`, counted only up to
+    `cap` + 1 (a search typed in the box: "1,000+", never a count of the whole roster)."""
     can_view(actor)
-    stmt = _filtered(q, today_or(today), select(func.count()).select_from(ElderlyResident))
-    return session.scalar(stmt) or 0
+    if cap is None:
+        stmt, _ = _filtered(
+            session, q, today_or(today), select(func.count()).select_from(ElderlyResident)
+        )
+        return session.scalar(stmt) or 0
+    stmt, found = _filtered(session, q, today_or(today), select(R.id))
+    return person_search.capped_count(session, stmt, cap, found)
 
 
-def _ordered(session: Session, q: RosterQuery, day: date) -> tuple[Select, dict, dict]:
+def _ordered(
+    session: Session, q: RosterQuery, day: date, found: person_search.Search | None = None
+) -> tuple[Select, dict, dict]:
     """The filtered, sorted statement of roster rows, and the community and staff names."""
     if q.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {q.sort!r}")
@@ -175,16 +197,16 @@ def _ordered(session: Session, q: RosterQuery, day: date) -> tuple[Select, dict,
     # roster community by community, which is slow for a search (measured at 100,000).
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
-    stmt = _filtered(q, day, base)
+    stmt, found = _filtered(session, q, day, base, found)
     key = SORT_COLUMNS[q.sort][1]
-    if person_search.sorts_matches(q.text, q.sort):
+    if found.narrowed or (not found.part and person_search.sorts_matches(q.text, q.sort)):
         key = key.op("||")("")  # type: ignore[attr-defined]
     descending = q.descending != (q.sort == "age")
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
     ties = [R.id.desc() if descending else R.id.asc()]
     if q.sort == "name":  # same pinyin (王小红, 王晓红): by the characters, then stable
         ties.insert(0, R.name.desc() if descending else R.name.asc())
-    suffix = person_search.id_suffix_match(q.text, R.id_number)
+    suffix = None if found.part else person_search.id_suffix_match(q.text, R.id_number)
     if suffix is not None:  # people whose ID ends in the digits first, then phone matches
         stmt = stmt.order_by(case((suffix, 0), else_=1))
     return stmt.order_by(order, *ties), communities, staff
@@ -222,7 +244,14 @@ def page(
     """Rows `offset` .. `offset+limit-1` in the chosen order (ties broken by id, so pages are
     stable)."""
     can_view(actor)
-    stmt, communities, staff = _ordered(session, q, today_or(today))
+    day = today_or(today)
+    found = person_search.plan(session, q.text, _COLUMNS, split=True)
+    stmt, communities, staff = _ordered(session, q, day, found)
+    if found.parts is not None:  # a common digit search: ID endings first, without a sort
+        rows = person_search.page_in_parts(
+            session, found, lambda part: _ordered(session, q, day, part)[0], offset, limit
+        )
+        return [_row(v, communities, staff) for v in rows]
     stmt = stmt.offset(max(0, offset)).limit(max(0, limit))
     return [_row(v, communities, staff) for v in session.execute(stmt)]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import idnumber
@@ -94,22 +94,17 @@ PERSON = person_search.PersonColumns(
     id_number=C.id_number,
     phones=(C.phone,),
     more_phones=(C.contact_phone,),
+    extra=(C.case_no,),  # any part of the case number, whatever is typed
 )
 
 
-def _search_clause(text: str) -> object | None:
-    person = person_search.clause(text, PERSON)
-    if person is None:
-        return None
-    raw = " ".join(text.split())
-    return or_(person, C.case_no.like(f"%{like_escape(raw)}%", escape="\\"))
-
-
-def _filtered(q: CaseQuery, today: date, stmt: Select) -> Select:
+def _filtered(
+    session: Session, q: CaseQuery, today: date, stmt: Select
+) -> tuple[Select, person_search.Search]:
     stmt = stmt.where(C.deleted_at.is_(None))
-    clause = _search_clause(q.text)
-    if clause is not None:
-        stmt = stmt.where(clause)
+    found = person_search.plan(session, q.text, PERSON)
+    if found.where is not None:
+        stmt = stmt.where(found.where)
     if q.step is not None:
         stmt = stmt.where(C.step == Step(q.step).value)
     elif q.open_only:
@@ -126,13 +121,26 @@ def _filtered(q: CaseQuery, today: date, stmt: Select) -> Select:
         stmt = stmt.where(C.step == step.value)
         if q.work_list == "overdue":
             stmt = stmt.where(C.planned_end < today)
-    return stmt
+    return stmt, found
 
 
-def count(session: Session, actor: Actor, q: CaseQuery, *, today: date | None = None) -> int:
+def count(
+    session: Session,
+    actor: Actor,
+    q: CaseQuery,
+    *,
+    today: date | None = None,
+    cap: int | None = None,
+) -> int:
+    """How many cases match; with `cap`, counted only up to `cap` + 1 ("1,000+")."""
     can_view(actor)
-    stmt = _filtered(q, today_or(today), select(func.count()).select_from(RetrofitCase))
-    return session.scalar(stmt) or 0
+    if cap is None:
+        stmt, _ = _filtered(
+            session, q, today_or(today), select(func.count()).select_from(RetrofitCase)
+        )
+        return session.scalar(stmt) or 0
+    stmt, found = _filtered(session, q, today_or(today), select(C.id))
+    return person_search.capped_count(session, stmt, cap, found)
 
 
 def page(
@@ -169,8 +177,10 @@ def page(
         C.contractor_id,
         C.subsidy_fen,
     ).select_from(RetrofitCase)
-    stmt = _filtered(q, day, base)
+    stmt, found = _filtered(session, q, day, base)
     key = SORT_COLUMNS[q.sort][1]
+    if found.narrowed:  # sort the index's few candidates rather than walk another index
+        key = key.op("||")("")  # type: ignore[attr-defined]
     if q.work_list == "overdue" and q.sort == "applied_on":
         key, descending = C.planned_end, False  # the longest overdue first
     else:

@@ -1,0 +1,42 @@
+"""the people registers' search index: FTS5 trigram tables kept by triggers
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-07 09:00:00
+
+`db/search_index.py` creates, for the elderly roster, the child register (and the children's
+parents and guardians) and the retrofit cases, an FTS5 `trigram` table, its term vocabulary and
+the triggers that keep it, and fills it from the records already on file (about 4 s at 100,000
+residents). Only on SQLite with FTS5 and the trigram tokenizer: elsewhere (PostgreSQL, an old
+SQLite) nothing is created and searches scan as before. Nothing is journaled: the index is
+derived, every replica builds its own.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _raw():  # the DB-API connection inside Alembic's transaction
+    return op.get_bind().connection.driver_connection
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    from db import search_index
+
+    search_index.create(_raw())
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    from db import search_index
+
+    search_index.drop(_raw())

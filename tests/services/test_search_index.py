@@ -1,0 +1,590 @@
+"""The search index (db/search_index.py, caseworker/services/person_search.py): on generated
+registers of the three programmes, every search answers exactly what the plain LIKE query of
+before the index answered (the same rows, the same order, the same counts), whichever way the
+index is used; the triggers keep it through inserts, updates, tombstones, deletes and REPLACE;
+a child director's search never leaves their community; the migration builds it for a workspace
+already on file; a restored file with a doctored trigger is refused."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import ColumnElement, or_, select
+
+from caseworker.domain import idnumber
+from caseworker.domain.roles import Actor, Role
+from caseworker.services import accounts, person_search, pinyin
+from caseworker.services.children import search as child_search
+from caseworker.services.elderly import search as roster_search
+from caseworker.services.retrofit import search as case_search
+from caseworker.workspace import Workspace
+from db import search_index
+from db.children import Child, ChildGuardian
+from db.elderly import ElderlyResident
+from db.ids import new_id
+from db.retrofit import RetrofitCase
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, login
+from tests.services._children import TODAY, add_child, add_child_staff
+from tests.services._elderly import add
+from tests.services._retrofit import open_case
+
+# -- today's search, verbatim (person_search.clause before the index): the reference -----------
+
+
+def _old_like(column: Any, pattern: str) -> ColumnElement[bool]:
+    return column.like(pattern, escape="\\")
+
+
+def _old_clause(text: str, cols: person_search.PersonColumns, related: Any = None) -> Any:
+    like_escape = person_search.like_escape
+    raw = " ".join(text.split())
+    if not raw:
+        return None
+    compact = idnumber.normalise(raw)
+    if len(compact) in (15, 18) and compact[:-1].isdigit():
+        try:
+            return cols.id_number == idnumber.parse(compact).value
+        except idnumber.InvalidIdNumber:
+            pass
+    if person_search.is_number_search(compact):
+        digits = like_escape(compact)
+        found = [_old_like(cols.id_number, f"%{digits}")]
+        found += [_old_like(p, f"%{digits}%") for p in cols.phones]
+        if len(compact) >= 4:
+            found += [_old_like(p, f"%{digits}%") for p in cols.more_phones]
+            if related is not None:
+                found.append(related("phone", f"%{digits}%"))
+        return or_(*found)
+    pattern = f"%{like_escape(raw)}%"
+    if pinyin.is_pinyin_query(raw):
+        letters = f"%{like_escape(''.join(raw.split()).lower())}%"
+        found = [_old_like(cols.name_letters, letters), _old_like(cols.address, pattern)]
+        if related is not None:
+            found.append(related("name_letters", letters))
+        return or_(*found)
+    found = [_old_like(cols.name, pattern), _old_like(cols.address, pattern)]
+    if related is not None:
+        found.append(related("name", pattern))
+    return or_(*found)
+
+
+def _old_guardian_match(column: str, pattern: str) -> ColumnElement[bool]:
+    g = ChildGuardian.__table__.c
+    return Child.__table__.c.id.in_(
+        select(g.child_id).where(g[column].like(pattern, escape="\\"), g.deleted_at.is_(None))
+    )
+
+
+def _old_where(table: str, text: str) -> Any:
+    if table == "elderly_resident":
+        return _old_clause(text, roster_search._COLUMNS)
+    if table == "child":
+        return _old_clause(text, child_search._COLUMNS, _old_guardian_match)
+    person = _old_clause(text, case_search.PERSON)
+    raw = " ".join(text.split())
+    return or_(
+        person,
+        RetrofitCase.__table__.c.case_no.like(f"%{person_search.like_escape(raw)}%", escape="\\"),
+    )
+
+
+_COLS = {
+    "elderly_resident": roster_search._COLUMNS,
+    "child": child_search._COLUMNS,
+    "retrofit_case": case_search.PERSON,
+}
+_MODEL = {"elderly_resident": ElderlyResident, "child": Child, "retrofit_case": RetrofitCase}
+
+# -- generated registers -----------------------------------------------------------------------
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗欧阳"
+GIVEN = "小红明华秀英建国伟芳娜静丽强磊军洋勇艳杰涛超"
+PLACES = [
+    "和平路",
+    "安贞里",
+    "12号",
+    "3号楼",
+    "B座",
+    "b座",
+    "5单元",
+    "401室",
+    "柳芳村",
+    "东 区",
+    "100%",
+    "a_b",
+    "c\\d",
+    "Ａ栋",  # full-width: LIKE does not fold it, the index does
+    "É苑",
+    "é苑",
+    "XY巷",
+]
+ALPHABET = "".join(sorted(set(SURNAMES + GIVEN + "".join(PLACES) + "0123456789xXwlzh ")))
+
+
+def _name(rng: random.Random) -> str:
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(0, 2)))
+    return name if rng.random() > 0.05 else name + rng.choice(["Anna", "É", "Ｌ"])
+
+
+def _phone(rng: random.Random) -> str:
+    if rng.random() < 0.15:
+        return ""
+    return "1" + "".join(rng.choice("0123456789") for _ in range(10))
+
+
+def _insert_like(con: sqlite3.Connection, table: str, template_id: str, values: dict) -> str:
+    row = con.execute(f"SELECT * FROM {table} WHERE id = ?", (template_id,)).fetchone()
+    cols = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    data = dict(zip(cols, row, strict=True))
+    data.update(values, id=new_id())
+    con.execute(
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+        [data[c] for c in cols],
+    )
+    return data["id"]
+
+
+@pytest.fixture(scope="module")
+def registers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, dict]]:
+    """A workspace with about 300 residents, 250 children (with guardians) and 200 cases of
+    generated names, addresses, ID numbers and phones, then updated, tombstoned and deleted."""
+    root = tmp_path_factory.mktemp("search") / "ws"
+    ws = Workspace.open(root)
+    system = Actor.system("test")
+    with ws.writer(system) as s:
+        accounts.initialise_office(
+            s,
+            system,
+            office_code="110105001",
+            office_name="测试街道办事处",
+            district_name="测试区",
+            community_names=["和平里社区", "安贞社区", "柳芳村"],
+            admin=accounts.StaffDraft("admin", "张管理", Role.ADMIN),
+            admin_password=ADMIN_PASSWORD,
+        )
+        accounts.create_staff(
+            s,
+            system,
+            accounts.StaffDraft("worker", "李专干", Role.CASEWORKER),
+            STAFF_PASSWORD,
+            force_password_change=False,
+        )
+    staff = add_child_staff(ws)
+    staff["worker"] = worker = login(ws, "worker", STAFF_PASSWORD)
+    templates = {
+        "elderly_resident": add(ws, worker, "陈桂兰", date(1944, 3, 8)).id,
+        "child": add_child(ws, staff["dudao"], "韩小雪", date(2014, 3, 1)).id,
+        "retrofit_case": open_case(ws, worker).id,
+    }
+    with ws.writer(staff["dudao"]) as s:
+        from caseworker.services.children import register
+
+        register.add_guardian(
+            s, staff["dudao"], templates["child"], register.GuardianDraft("母亲", "李秀英")
+        )
+        guardian_template = s.scalar(select(ChildGuardian.id))
+    rng = random.Random(23)
+    con = sqlite3.connect(ws.paths.db)
+    communities = [r[0] for r in con.execute("SELECT id FROM community")]
+    seq = iter(range(100, 999))
+    children: list[str] = [templates["child"]]
+    for table, n in (("elderly_resident", 300), ("child", 250), ("retrofit_case", 200)):
+        for _ in range(n):
+            name = _name(rng)
+            born = date(1940, 1, 1) if table != "child" else date(2013, 1, 1)
+            values: dict[str, Any] = {
+                "name_letters": pinyin.of_name(name).letters,
+                "address": "".join(rng.choice(PLACES) for _ in range(rng.randint(1, 4))),
+                "id_number": idnumber.make(
+                    rng.choice(("110105", "110106")),
+                    born.replace(day=rng.randint(1, 28)),
+                    next(seq),
+                ),
+                "phone": _phone(rng),
+                "community_id": rng.choice(communities),
+            }
+            if table == "retrofit_case":
+                values.update(
+                    applicant_name=name,
+                    contact_phone=_phone(rng),
+                    case_no=f"GZ2026-{rng.randint(1, 999):03d}",
+                )
+            else:
+                values["name"] = name
+            if table == "elderly_resident":
+                values.update(supporter_phone=_phone(rng), emergency_phone=_phone(rng))
+            made = _insert_like(con, table, templates[table], values)
+            if table == "child":
+                children.append(made)
+    for _ in range(200):
+        name = _name(rng)
+        _insert_like(
+            con,
+            "child_guardian",
+            guardian_template,
+            {
+                "child_id": rng.choice(children),
+                "name": name,
+                "name_letters": pinyin.of_name(name).letters,
+                "phone": _phone(rng),
+            },
+        )
+    # the triggers at work: updates, tombstones, hard deletes and a REPLACE
+    for table in ("elderly_resident", "child", "retrofit_case", "child_guardian"):
+        ids = [r[0] for r in con.execute(f"SELECT id FROM {table} ORDER BY id")]
+        name_col = "applicant_name" if table == "retrofit_case" else "name"
+        for rid in rng.sample(ids, 20):
+            con.execute(
+                f"UPDATE {table} SET {name_col} = ?, phone = ? WHERE id = ?",
+                (_name(rng), _phone(rng), rid),
+            )
+        for rid in rng.sample(ids, 10):
+            con.execute(
+                f"UPDATE {table} SET deleted_at = '2026-11-01 00:00:00' WHERE id = ?", (rid,)
+            )
+    con.execute("PRAGMA foreign_keys = OFF")
+    gone = con.execute("SELECT id FROM elderly_resident ORDER BY id DESC LIMIT 3").fetchall()
+    con.executemany("DELETE FROM elderly_resident WHERE id = ?", gone)
+    con.commit()
+    con.close()
+    yield ws, staff
+    ws.close()
+
+
+def _ids(ws: Workspace, table: str, where: Any) -> set[str]:
+    model = _MODEL[table]
+    c = model.__table__.c
+    with ws.reader() as s:
+        return set(s.scalars(select(c.id).where(c.deleted_at.is_(None), where)))
+
+
+def _queries(ws: Workspace) -> list[str]:
+    """What a caseworker types: every prefix of real names, addresses, pinyin, ID endings and
+    phones (as typed, one character at a time), and a few that match nothing."""
+    rng = random.Random(7)
+    con = sqlite3.connect(f"file:{ws.paths.db}?mode=ro", uri=True)
+    values = []
+    for table, name in (
+        ("elderly_resident", "name"),
+        ("child", "name"),
+        ("retrofit_case", "applicant_name"),
+    ):
+        rows = con.execute(
+            f"SELECT {name}, name_letters, address, id_number, phone FROM {table} ORDER BY id"
+        ).fetchall()
+        for row in rng.sample(rows, 12):
+            nm, letters, address, idn, phone = row
+            start = rng.randrange(max(1, len(address) - 3))
+            values += [nm, letters.split()[-1] if letters else "", address[start : start + 6]]
+            values += [idn[-6:], idn, phone[3:9], letters.split()[0] if letters else ""]
+    con.close()
+    typed = {v[:k] for v in values for k in range(1, len(v) + 1)}
+    typed |= {
+        "",
+        " ",
+        "%",
+        "_",
+        "\\",
+        "100%",
+        "a_b",
+        "ＡＢ",
+        "Ａ",
+        "é",
+        "É苑",
+        "B座",
+        "b座",
+        "XY",
+        "xy",
+    }
+    typed |= {"11010519", "110105194403080000", "GZ2026", "zzzzq", "1", "12", "x", "X"}
+    return sorted(typed)
+
+
+@pytest.mark.parametrize("dense", [person_search.DENSE, 10**9, 1])
+def test_every_search_finds_what_the_like_query_found(
+    registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch, dense: int
+) -> None:
+    """The index narrows (always: 10**9; never: 1; as shipped) and the rows are the same."""
+    ws, _staff = registers
+    monkeypatch.setattr(person_search, "DENSE", dense)
+    monkeypatch.setattr(person_search, "DENSE_DIGITS", dense)
+    with ws.reader() as s:
+        assert person_search.index_present(s)
+    narrowed = asked = 0
+    for text in _queries(ws):
+        for table, cols in _COLS.items():
+            with ws.reader() as s:
+                found = person_search.plan(s, text, cols)
+            want = _ids(ws, table, _old_where(table, text)) if text.strip() else None
+            got = _ids(ws, table, found.where) if found.where is not None else None
+            assert got == want, (table, text)
+            asked += bool(text.strip())
+            narrowed += found.narrowed
+            if dense == 1 and found.narrowed:  # only where the index holds no candidate
+                assert got == set()
+    if dense == 10**9:  # the index answered (all but 1-2 digits and cased non-ASCII letters)
+        assert narrowed > 0.85 * asked
+
+
+@settings(max_examples=150)
+@given(text=st.text(alphabet=ALPHABET, min_size=1, max_size=7))
+def test_any_typed_text_finds_what_the_like_query_found(
+    registers: tuple[Workspace, dict], text: str
+) -> None:
+    ws, _staff = registers
+    for table, cols in _COLS.items():
+        with ws.reader() as s:
+            found = person_search.plan(s, text, cols)
+        if found.where is None:
+            assert not text.strip()
+            continue
+        assert _ids(ws, table, found.where) == _ids(ws, table, _old_where(table, text)), (
+            table,
+            text,
+        )
+
+
+def _pages(ws: Workspace, staff: dict, text: str) -> dict[str, Any]:
+    sup, worker = staff["dudao"], staff["worker"]
+    out: dict[str, Any] = {}
+    with ws.reader() as s:
+        for sort in ("name", "address", "id_number"):
+            q = roster_search.RosterQuery(text=text, sort=sort)
+            rows = roster_search.page(s, worker, q, 0, 1000, today=TODAY)
+            out[f"roster {sort}"] = [r.id for r in rows]
+            out[f"roster {sort} count"] = roster_search.count(s, worker, q, today=TODAY)
+            out[f"roster {sort} capped"] = roster_search.count(s, worker, q, today=TODAY, cap=5)
+            out[f"roster {sort} pages"] = [
+                r.id
+                for start in range(0, len(rows) + 7, 7)
+                for r in roster_search.page(s, worker, q, start, 7, today=TODAY)
+            ]
+            assert out[f"roster {sort} pages"] == out[f"roster {sort}"]
+            assert out[f"roster {sort} capped"] == min(len(rows), 6), (
+                text,
+                sort,
+                out[f"roster {sort} count"],
+                len(roster_search.page(s, worker, q, 0, 1000, today=TODAY)),
+                person_search.plan(s, text, roster_search._COLUMNS, split=True),
+            )
+            cq = child_search.ChildQuery(text=text, sort=sort, register="")
+            out[f"children {sort}"] = [r.id for r in child_search.page(s, sup, cq, 0, 1000)]
+            out[f"children {sort} count"] = child_search.count(s, sup, cq)
+            out[f"children {sort} capped"] = child_search.count(s, sup, cq, cap=5)
+            out[f"children {sort} pages"] = [
+                r.id
+                for start in range(0, len(out[f"children {sort}"]) + 7, 7)
+                for r in child_search.page(s, sup, cq, start, 7)
+            ]
+            assert out[f"children {sort} pages"] == out[f"children {sort}"]
+        for sort in ("applied_on", "name"):
+            rq = case_search.CaseQuery(text=text, sort=sort)
+            out[f"cases {sort}"] = [
+                r.id for r in case_search.page(s, worker, rq, 0, 1000, today=TODAY)
+            ]
+            out[f"cases {sort} count"] = case_search.count(s, worker, rq, today=TODAY)
+            out[f"cases {sort} capped"] = case_search.count(s, worker, rq, today=TODAY, cap=5)
+    return out
+
+
+@pytest.mark.parametrize("dense", [10**9, 1, 40])
+def test_pages_and_counts_are_the_same_with_and_without_the_index(
+    registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch, dense: int
+) -> None:
+    """The services' pages (in every sort order: ID endings first for digits, also read in two
+    parts for a common digit search, from any offset) and counts (capped: first among the
+    index's candidates), with the index narrowing every search (10**9), none (1: every search
+    common), some (40), and with no index at all (a SQLite without FTS5)."""
+    ws, staff = registers
+    texts = [t for t in _queries(ws) if t.strip()][::3]
+    for name in ("DENSE", "DENSE_DIGITS"):
+        monkeypatch.setattr(person_search, name, dense)
+    monkeypatch.setattr(person_search, "SAMPLE", 30)
+    with_index = {t: _pages(ws, staff, t) for t in texts}
+    monkeypatch.setattr(person_search, "index_present", lambda session: False)
+    for t in texts:
+        assert _pages(ws, staff, t) == with_index[t], t
+
+
+def test_the_triggers_kept_the_index_as_a_rebuild_would(registers: tuple[Workspace, dict]) -> None:
+    ws, _staff = registers
+    con = sqlite3.connect(ws.paths.db)
+    try:
+        kept = {
+            t: con.execute(
+                f"SELECT rowid, * FROM {search_index.fts_table(t)} ORDER BY rowid"
+            ).fetchall()
+            for t in search_index.INDEXED
+        }
+        con.execute("BEGIN")
+        search_index.rebuild(con)
+        rebuilt = {
+            t: con.execute(
+                f"SELECT rowid, * FROM {search_index.fts_table(t)} ORDER BY rowid"
+            ).fetchall()
+            for t in search_index.INDEXED
+        }
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    assert kept == rebuilt
+    assert len(kept["elderly_resident"]) == 298  # 301 made, 3 deleted
+
+
+def test_a_replaced_row_leaves_no_stale_entry_that_breaks_a_write(tmp_path: Path) -> None:
+    """INSERT OR REPLACE fires no delete trigger; the rowid it frees may come back: the index's
+    insert replaces what it finds there, so the writer's insert never fails."""
+    ws = Workspace.open(tmp_path / "ws")
+    ws.close()
+    con = sqlite3.connect(tmp_path / "ws" / "caseworker.sqlite3")
+    con.execute("PRAGMA foreign_keys = OFF")
+    cols = [c for c in search_index.INDEXED["child_guardian"]]
+    con.execute(
+        "INSERT INTO child_guardian (id, child_id, relation, name, name_letters, id_number, phone, "
+        "address, lives_with_child, is_guardian, created_at, updated_at) "
+        "VALUES ('g1', 'c', '母亲', '李秀英', 'lxy lixiuying', '', '139', '', 0, 0, 'x', 'x')"
+    )
+    con.execute(
+        "INSERT OR REPLACE INTO child_guardian (rowid, id, child_id, relation, name, name_letters, "
+        "id_number, phone, address, lives_with_child, is_guardian, created_at, updated_at) "
+        "VALUES (1, 'g1', 'c', '母亲', '王芳', 'wf wangfang', '', '138', '', 0, 0, 'x', 'x')"
+    )
+    rows = con.execute(f"SELECT rowid, {', '.join(cols)} FROM child_guardian_search").fetchall()
+    con.commit()
+    con.close()
+    assert rows == [(1, "王芳\x1f\x1f", "wf wangfang\x1f\x1f", "138\x1f\x1f")]
+
+
+def test_a_child_director_searches_only_their_community(
+    registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index is asked about every child, but the scope sits in the same statement: a name
+    or a guardian's phone known only in another community finds nothing, and counts nothing."""
+    ws, staff = registers
+    con = sqlite3.connect(ws.paths.db)
+    communities = dict(con.execute("SELECT name, id FROM community"))
+    template = con.execute("SELECT id FROM child WHERE deleted_at IS NULL LIMIT 1").fetchone()[0]
+    mine = _insert_like(
+        con,
+        "child",
+        template,
+        {
+            "name": "欧阳娜娜",
+            "name_letters": "oynn ouyangnana",
+            "community_id": communities["和平里社区"],
+            "phone": "13700001234",
+            "id_number": idnumber.make("110105", date(2015, 5, 5), 901),
+        },
+    )
+    theirs = _insert_like(
+        con,
+        "child",
+        template,
+        {
+            "name": "欧阳娜娜",
+            "name_letters": "oynn ouyangnana",
+            "community_id": communities["安贞社区"],
+            "phone": "13700005678",
+            "id_number": idnumber.make("110105", date(2015, 5, 6), 902),
+        },
+    )
+    con.commit()
+    con.close()
+    for dense in (person_search.DENSE, 10**9, 1):
+        monkeypatch.setattr(person_search, "DENSE", dense)
+        monkeypatch.setattr(person_search, "DENSE_DIGITS", dense)
+        for text in ("欧阳娜娜", "娜娜", "oynn", "ouyangnana", "13700005678", "5678", "0000"):
+            with ws.reader() as s:
+                q = child_search.ChildQuery(text=text, register="")
+                one = {r.id for r in child_search.page(s, staff["ertong1"], q, 0, 1000)}
+                two = {r.id for r in child_search.page(s, staff["ertong2"], q, 0, 1000)}
+                assert theirs not in one and mine not in two, text
+                assert child_search.count(s, staff["ertong1"], q) == len(one)
+                assert child_search.count(s, staff["ertong1"], q, cap=1000) == len(one)
+        with ws.reader() as s:
+            q = child_search.ChildQuery(text="欧阳娜娜", register="")
+            assert [r.id for r in child_search.page(s, staff["ertong1"], q, 0, 10)] == [mine]
+
+
+def test_the_migration_builds_the_index_of_a_workspace_on_file(tmp_path: Path) -> None:
+    """A workspace at 0017 with residents on file: opening it runs 0018, which builds the index
+    from them; downgrading removes every trace."""
+    from alembic import command
+
+    from db.schema import _alembic_config
+
+    ws = Workspace.open(tmp_path / "ws")
+    system = Actor.system("test")
+    with ws.writer(system) as s:
+        accounts.initialise_office(
+            s,
+            system,
+            office_code="110105001",
+            office_name="测试街道办事处",
+            district_name="测试区",
+            community_names=["和平里社区"],
+            admin=accounts.StaffDraft("admin", "张管理", Role.ADMIN),
+            admin_password=ADMIN_PASSWORD,
+        )
+        accounts.create_staff(
+            s,
+            system,
+            accounts.StaffDraft("worker", "李专干", Role.CASEWORKER),
+            STAFF_PASSWORD,
+            force_password_change=False,
+        )
+    admin = login(ws, "worker", STAFF_PASSWORD)
+    made = add(ws, admin, "欧阳建国", date(1944, 3, 8), address="柳芳北里7号楼").id
+    with ws.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0017")
+    ws.close()
+    con = sqlite3.connect(tmp_path / "ws" / "caseworker.sqlite3")
+    left = con.execute(
+        "SELECT name FROM sqlite_master WHERE name LIKE '%search_%' AND name NOT LIKE 'ix_%'"
+    ).fetchall()
+    con.close()
+    assert left == []
+    with Workspace.open(tmp_path / "ws") as ws2:
+        assert ws2.schema_status == "migrated"
+        with ws2.reader() as s:
+            assert person_search.index_present(s)
+            for text in ("欧阳", "柳芳北里", "ouyang", "oyjg"):
+                found = person_search.plan(s, text, roster_search._COLUMNS)
+                assert found.narrowed, text
+                rows = roster_search.page(s, admin, roster_search.RosterQuery(text=text), 0, 10)
+                assert [r.id for r in rows] == [made], text
+        assert ws2.integrity_problems() == []
+
+
+def test_a_restored_file_with_a_doctored_index_trigger_is_refused(tmp_path: Path) -> None:
+    from db import verify
+
+    ws = Workspace.open(tmp_path / "ws")
+    ws.close()
+    path = tmp_path / "ws" / "caseworker.sqlite3"
+    con = sqlite3.connect(path)
+    assert verify.quick_shape_problems(con) == []
+    con.execute("DROP TRIGGER child_search_insert")
+    con.execute(
+        "CREATE TRIGGER child_search_insert AFTER INSERT ON child BEGIN "
+        "DELETE FROM elderly_resident; END"
+    )
+    con.commit()
+    problems = verify.quick_shape_problems(con)
+    con.close()
+    assert problems and "child_search_insert" in problems[0]
+    assert any("child_search_insert" in p for p in verify.verify(path))
+
+
+def test_this_python_has_fts5_with_the_trigram_tokenizer() -> None:
+    """The office PC's Python (and this one) must have it: without it every search scans."""
+    con = sqlite3.connect(":memory:")
+    assert search_index.supported(con), sqlite3.sqlite_version
