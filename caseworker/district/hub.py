@@ -13,7 +13,10 @@ from caseworker.domain.errors import WorkspaceError, os_reason, sqlite_reason
 from caseworker.sync.identity import KEY_FILE
 from db import backup as backups
 from db.engine import make_engine
-from db.replica import Replica, ensure_device_id
+from sqlalchemy.orm import Session
+
+from caseworker.domain.roles import Actor
+from db.replica import Replica, check_district_account, ensure_device_id
 from db.schema import ensure_schema
 
 HOME_ENV = "CASEWORKER_DISTRICT_HOME"
@@ -101,6 +104,10 @@ class Hub(Replica):
             engine.dispose()
             raise
         return cls(home, engine, device_id)
+
+    def check_account(self, session: Session, actor: Actor, *, reading: bool = False) -> None:
+        """The hub's people are its own accounts (district_staff), not an office's staff."""
+        check_district_account(session, actor, reading=reading)
 
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"

@@ -1,0 +1,323 @@
+"""What the district console (区级平台, `ui/district/`) asks of the hub beyond the command line's
+services: the 工作台 table of every office, a bundle's preview, ingesting many files one by one
+(each its own transaction; a bad file never stops the others; cancel between files), and
+writing several offices' bundles with names a clerk can tell apart on a stick.
+
+Headless like every hub service: the console and tests call these with the logged-in actor,
+whose role each checks first (`caseworker.district.accounts.require`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from caseworker.district import duplicates, service
+from caseworker.district.accounts import check, require
+from caseworker.district.hub import Hub
+from caseworker.domain.errors import CaseworkerError, os_reason
+from caseworker.domain.roles import Actor, DistrictPermission
+from caseworker.sync import exchange
+from caseworker.sync.errors import SyncRefused
+from caseworker.sync.identity import peers as sync_peers
+from db.base import utcnow
+from db.sync_models import SyncBundle
+
+BUNDLE_SUFFIX = ".cwbundle"
+MAX_FILES = 500  # files taken from one folder: a month's sticks are twenty or so
+SILENT_DAYS = 31  # an office that has sent nothing for longer is shown in red
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class OfficeRow:
+    """One line of 工作台."""
+
+    code: str
+    name: str
+    last_received: datetime | None
+    last_received_file: str
+    last_sent: datetime | None
+    last_sent_file: str
+    waiting: int  # changes the office has not acknowledged yet
+    unacknowledged: int  # bundles sent and not yet acknowledged
+    conflicts: int  # open conflicts
+    duplicates: int  # open cross-office duplicates with one of the two records here
+
+    def silent(self, now: datetime) -> bool:
+        """Nothing received for more than a month (or never)."""
+        return self.last_received is None or now - self.last_received > timedelta(
+            days=SILENT_DAYS
+        )
+
+
+def dashboard(hub: Hub, actor: Actor) -> list[OfficeRow]:
+    """Every enrolled office with its exchange state (read off the UI thread: it counts the
+    journal rows each office still lacks)."""
+    check(hub, actor, DistrictPermission.STATUS)
+    rows = service.status(hub, actor=actor)
+    dup: dict[str, int] = {}
+    for case in duplicates.list_cases(hub, open_only=True):  # read as the hub: counts only
+        for where in {case.earlier_office, case.later_office}:
+            dup[where] = dup.get(where, 0) + 1
+    b = SyncBundle.__table__
+    out: list[OfficeRow] = []
+    with hub.engine.connect() as conn:
+        peers = {p.office_code: p.device_id for p in sync_peers(conn, "office")}
+        for s in rows:
+            files: dict[str, str] = {}
+            for direction in ("received", "sent"):
+                files[direction] = (
+                    conn.execute(
+                        select(b.c.file_name)
+                        .where(b.c.peer == peers.get(s.code, ""), b.c.direction == direction)
+                        .order_by(b.c.recorded_at.desc())
+                        .limit(1)
+                    ).scalar()
+                    or ""
+                )
+            out.append(
+                OfficeRow(
+                    s.code,
+                    s.name,
+                    s.last_received,
+                    files["received"],
+                    s.last_sent,
+                    files["sent"],
+                    s.pending,
+                    s.unacknowledged,
+                    s.conflicts,
+                    dup.get(f"{s.name}（{s.code}）", 0),
+                )
+            )
+    return sorted(out, key=lambda r: r.code)
+
+
+# -- bundles in -----------------------------------------------------------------------------------
+
+
+def bundle_files(folder: Path) -> list[Path]:
+    """The bundle files in a folder on a stick (not its subfolders), by name; refused in one
+    line when the folder cannot be read or holds more than a month's sticks would."""
+    try:
+        found = sorted(
+            p for p in Path(folder).iterdir() if p.suffix.lower() == BUNDLE_SUFFIX and p.is_file()
+        )
+    except OSError as exc:
+        raise CaseworkerError(f"无法读取文件夹 {folder}：{os_reason(exc)}") from None
+    if len(found) > MAX_FILES:
+        raise CaseworkerError(
+            f"文件夹里有 {len(found)} 个数据包，一次最多导入 {MAX_FILES} 个；请分批选择。"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a bundle file would bring, read without importing it."""
+
+    path: Path
+    office: str = ""
+    created: datetime | None = None
+    changes: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    photos: int = 0
+    already: bool = False
+    refused: str = ""  # why it would not be imported (nothing of it)
+
+
+def preview(hub: Hub, actor: Actor, path: Path) -> Preview:
+    """The file's envelope, signature and sender checked as an ingest would; its counts by
+    table from the signed manifest. A file that would be refused says why."""
+    require(actor, DistrictPermission.BUNDLES)
+    path = Path(path)
+    try:
+        with hub.reader(actor) as s:
+            conn = s.connection()
+            me = service._me(conn, hub)
+            rec = exchange.receive(conn, me, path)
+    except (SyncRefused, OSError) as exc:
+        reason = str(exc) if isinstance(exc, SyncRefused) else os_reason(exc)
+        return Preview(path, refused=reason)
+    m = rec.manifest
+    if rec.sender.role != "office":
+        return Preview(path, refused="不是街道发来的数据包")
+    counts = m.get("counts") if isinstance(m.get("counts"), dict) else {}
+    created = datetime.fromtimestamp(int(m["created_ms"]) / 1000) if m.get("created_ms") else None
+    return Preview(
+        path,
+        office=rec.sender.name,
+        created=created,
+        changes=int(m["changes"]),
+        counts={str(k): int(v) for k, v in counts.items() if isinstance(v, int)},
+        photos=int(m.get("photos", 0) or 0),
+        already=rec.already,
+    )
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One file of an ingest: what came in, or why nothing of it did."""
+
+    path: Path
+    office: str = ""
+    already: bool = False
+    changes: int = 0
+    applied: int = 0
+    conflicts: int = 0
+    kept_out: int = 0  # changes kept out (scope, locked…), in the conflicts list
+    refused: str = ""
+    cancelled: bool = False
+
+    @property
+    def summary(self) -> str:
+        if self.cancelled:
+            return "已取消，未导入"
+        if self.refused:
+            return f"未导入：{self.refused}"
+        if self.already:
+            return "已导入过，没有新内容"
+        text = f"已导入：{self.changes} 条变更，新 {self.applied} 条，冲突 {self.conflicts} 条"
+        return text + (f"，未采用 {self.kept_out} 条" if self.kept_out else "")
+
+
+def ingest_files(
+    hub: Hub, actor: Actor, paths: list[Path], progress: Progress | None = None
+) -> list[FileResult]:
+    """Ingest each file in its own transaction, in order. A refused or unreadable file is
+    reported in its row and the next one is taken; `progress(done, total, name)` may raise to
+    cancel (the files not started are reported as cancelled; those done stay imported)."""
+    check(hub, actor, DistrictPermission.BUNDLES)
+    if hub.sqlite_file is not None and paths:
+        from caseworker.outfile import check_room, database_size
+
+        check_room(hub.home, database_size(hub.sqlite_file), "导入前的备份")
+    results: list[FileResult] = []
+    for i, path in enumerate(paths):
+        try:
+            if progress is not None:
+                progress(i, len(paths), Path(path).name)
+        except Exception:
+            results += [FileResult(Path(p), cancelled=True) for p in paths[i:]]
+            return results
+        try:
+            (r,) = service.ingest(hub, [Path(path)], actor=actor)
+        except (CaseworkerError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, CaseworkerError) else os_reason(exc)
+            results.append(FileResult(Path(path), refused=reason))
+            continue
+        results.append(
+            FileResult(
+                r.path,
+                r.office,
+                r.already,
+                r.changes,
+                r.applied,
+                r.conflicts,
+                r.refused_changes,
+                r.refused,
+            )
+        )
+    if progress is not None:
+        progress(len(paths), len(paths), "")
+    return results
+
+
+# -- bundles out ----------------------------------------------------------------------------------
+
+
+def export_name(code: str, name: str, when: datetime | None = None) -> str:
+    """A file name a clerk can read on the stick: date, office code and name, direction."""
+    when = when or datetime.now()
+    safe = "".join(ch for ch in name if ch not in '\\/:*?"<>|' and ch.isprintable())[:30]
+    return f"{when:%Y%m%d}_{code}_{safe}_区发街道{BUNDLE_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class Written:
+    code: str
+    name: str
+    path: Path | None = None
+    changes: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    photos: int = 0
+    refused: str = ""
+    cancelled: bool = False
+
+
+def export_offices(
+    hub: Hub,
+    actor: Actor,
+    offices: list[tuple[str, str]],
+    folder: Path,
+    progress: Progress | None = None,
+) -> list[Written]:
+    """Write each office's bundle (code, name) into `folder`; an existing file of the same name
+    gets a numbered name, never overwritten. One office's failure does not stop the others."""
+    check(hub, actor, DistrictPermission.BUNDLES)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CaseworkerError(f"文件夹 {folder} 不存在（U 盘是否已拔出？）")
+    now = datetime.now()
+    out: list[Written] = []
+    for i, (code, name) in enumerate(offices):
+        try:
+            if progress is not None:
+                progress(i, len(offices), name)
+        except Exception:
+            out += [Written(c, n, cancelled=True) for c, n in offices[i:]]
+            return out
+        target = folder / export_name(code, name, now)
+        n = 2
+        while target.exists() or target.with_name(target.name + ".partial").exists():
+            target = folder / export_name(code, name, now).replace(
+                BUNDLE_SUFFIX, f"-{n}{BUNDLE_SUFFIX}"
+            )
+            n += 1
+        try:
+            r = service.export_for(hub, code, target, actor=actor)
+        except (CaseworkerError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, CaseworkerError) else os_reason(exc)
+            out.append(Written(code, name, refused=reason))
+            continue
+        out.append(Written(code, name, r.path, r.changes, dict(r.counts), r.photos))
+    if progress is not None:
+        progress(len(offices), len(offices), "")
+    return out
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """"老人 12，探访 30" from counts by table (the audit trail's table names)."""
+    from caseworker.services.audit import TABLE_LABELS
+
+    return "，".join(f"{TABLE_LABELS.get(t, t)} {n}" for t, n in sorted(counts.items()) if n)
+
+
+def received_counts(hub: Hub, code: str) -> dict[str, int]:
+    """Counts by table of the last bundle received from an office (for 工作台's detail)."""
+    b = SyncBundle.__table__
+    with hub.engine.connect() as conn:
+        peer = {p.office_code: p.device_id for p in sync_peers(conn, "office")}.get(code)
+        raw = conn.execute(
+            select(b.c.counts)
+            .where(b.c.peer == peer, b.c.direction == "received")
+            .order_by(b.c.recorded_at.desc())
+            .limit(1)
+        ).scalar()
+    try:
+        found = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return {str(k): v for k, v in found.items() if isinstance(v, int)}
+
+
+def now() -> datetime:
+    """Naive UTC, as stored (the table shows local time)."""
+    return utcnow()
+
