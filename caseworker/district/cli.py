@@ -27,6 +27,15 @@ def _hub(args: argparse.Namespace):  # -> Hub
     return hub
 
 
+def _cmd_gui(args: argparse.Namespace) -> int:
+    # The console is found by name at run time: the headless hub never depends on Qt, and every
+    # other command runs on a server without PySide6 (as `caseworker gui`).
+    import importlib
+
+    run_console = importlib.import_module("ui.district.app").run
+    return int(run_console(args.home, args.db))
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
@@ -331,7 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
     parser.add_argument("--home", type=Path, default=None, help="平台文件夹（密钥、默认数据库）")
     parser.add_argument("--db", default=None, help="数据库 URL，例如 postgresql://user@host/db")
-    sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="命令")
+
+    p = sub.add_parser("gui", help="打开区级平台的窗口（不写命令时默认）")
+    p.set_defaults(func=_cmd_gui)
 
     p = sub.add_parser("init", help="初始化区级平台（生成密钥）")
     p.add_argument("--name", required=True, help="区民政局名称")
@@ -435,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     # Every failure is exit 2 and one Chinese line (caseworker.clikit).
-    return run("caseworker-district", build_parser(), argv)
+    return run("caseworker-district", build_parser(), argv, default=_cmd_gui)
 
 
 if __name__ == "__main__":

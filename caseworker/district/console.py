@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -52,9 +53,7 @@ class OfficeRow:
 
     def silent(self, now: datetime) -> bool:
         """Nothing received for more than a month (or never)."""
-        return self.last_received is None or now - self.last_received > timedelta(
-            days=SILENT_DAYS
-        )
+        return self.last_received is None or now - self.last_received > timedelta(days=SILENT_DAYS)
 
 
 def dashboard(hub: Hub, actor: Actor) -> list[OfficeRow]:
@@ -293,7 +292,7 @@ def export_offices(
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    """"老人 12，探访 30" from counts by table (the audit trail's table names)."""
+    """ "老人 12，探访 30" from counts by table (the audit trail's table names)."""
     from caseworker.services.audit import TABLE_LABELS
 
     return "，".join(f"{TABLE_LABELS.get(t, t)} {n}" for t, n in sorted(counts.items()) if n)
@@ -321,3 +320,19 @@ def now() -> datetime:
     """Naive UTC, as stored (the table shows local time)."""
     return utcnow()
 
+
+def offices(hub: Hub, actor: Actor) -> list[tuple[str, str]]:
+    """Every enrolled office (code, name), by code: whom 发件 can write a bundle for."""
+    require(actor, DistrictPermission.BUNDLES)
+    with hub.reader(actor) as s:
+        found = sync_peers(s.connection(), "office")
+    return sorted((p.office_code, p.name) for p in found)
+
+
+def child_figures(hub: Hub, actor: Actor) -> list[Any]:
+    """Each office's children's figures, numbers only (as `caseworker-district children`)."""
+    from caseworker.services.children.worklists import office_figures
+
+    require(actor, DistrictPermission.CHILD_FIGURES)
+    with hub.reader(actor) as s:
+        return list(office_figures(s))

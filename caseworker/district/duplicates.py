@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select, update
 
 from caseworker.district import scope
+from caseworker.district.accounts import require
 from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
-from caseworker.district.accounts import require
 from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.sync import tables
 from db.base import utcnow
@@ -57,9 +57,7 @@ def _office_names(conn: Connection) -> dict[str, str]:
     return {r.id: f"{r.name}（{r.code}）" for r in conn.execute(select(t.c.id, t.c.code, t.c.name))}
 
 
-def list_cases(
-    hub: Hub, *, open_only: bool = True, actor: Actor = DISTRICT
-) -> list[DuplicateCase]:
+def list_cases(hub: Hub, *, open_only: bool = True, actor: Actor = DISTRICT) -> list[DuplicateCase]:
     require(actor, DistrictPermission.RECORDS)
     d = SyncDuplicate.__table__
     q = select(d).order_by(d.c.id)

@@ -8,14 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError
+from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import WorkspaceError, os_reason, sqlite_reason
+from caseworker.domain.roles import Actor
 from caseworker.sync.identity import KEY_FILE
 from db import backup as backups
 from db.engine import make_engine
-from sqlalchemy.orm import Session
-
-from caseworker.domain.roles import Actor
 from db.replica import Replica, check_district_account, ensure_device_id
 from db.schema import ensure_schema
 

@@ -27,9 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from caseworker.district import duplicates, links, renumber, scope
+from caseworker.district import transfer as transfers
 from caseworker.district.accounts import check as check_actor
 from caseworker.district.accounts import require
-from caseworker.district import transfer as transfers
 from caseworker.district.hub import Hub
 from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError

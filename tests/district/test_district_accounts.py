@@ -41,7 +41,9 @@ def _admin(hub: Hub):
 
 def _account(hub: Hub, admin, username: str, name: str, role: DistrictRole):
     with hub.writer(admin) as s:
-        info = accounts.create_account(s, admin, accounts.AccountDraft(username, name, role), PASSWORD)
+        info = accounts.create_account(
+            s, admin, accounts.AccountDraft(username, name, role), PASSWORD
+        )
     with hub.writer(admin) as s:  # as if the person had set their own password already
         accounts.reset_password(s, admin, info.id, PASSWORD)
     result = _login(hub, username)
@@ -68,7 +70,12 @@ def test_a_hub_without_accounts_gets_its_first_administrator_once(tmp_path: Path
 
 @pytest.mark.parametrize(
     ("password", "reason"),
-    [("ab1", "至少"), ("12345678", "字母和数字"), ("abcdefgh", "字母和数字"), ("aaaaaaaa", "同一个字符")],
+    [
+        ("ab1", "至少"),
+        ("12345678", "字母和数字"),
+        ("abcdefgh", "字母和数字"),
+        ("aaaaaaaa", "同一个字符"),
+    ],
 )
 def test_the_office_password_rules_apply(tmp_path: Path, password: str, reason: str) -> None:
     hub = _hub(tmp_path)
@@ -110,7 +117,9 @@ def test_hub_services_check_the_role_and_journal_the_person(tmp_path: Path) -> N
     done = service.ingest(hub, [bundle], actor=clerk)
     assert not done[0].refused and done[0].office
     with pytest.raises(PermissionDenied):
-        service.status(hub, actor=_account(hub, admin, "weibao", "钱未保", DistrictRole.CHILD_CENTRE))
+        service.status(
+            hub, actor=_account(hub, admin, "weibao", "钱未保", DistrictRole.CHILD_CENTRE)
+        )
     assert [s.code for s in service.status(hub, actor=stats)] == ["110101001"]
     # the office's name corrected by the clerk: the journal says who
     with hub.reader() as s:
@@ -125,9 +134,9 @@ def test_hub_services_check_the_role_and_journal_the_person(tmp_path: Path) -> N
             .order_by(JournalEntry.seq.desc())
         )
         creator = s.scalar(
-            select(JournalEntry.actor_name).where(
-                JournalEntry.table_name == "district_staff", JournalEntry.op == "insert"
-            ).order_by(JournalEntry.seq.desc())
+            select(JournalEntry.actor_name)
+            .where(JournalEntry.table_name == "district_staff", JournalEntry.op == "insert")
+            .order_by(JournalEntry.seq.desc())
         )
     assert who == "李业务"
     assert creator == "区管理员"  # who created the last account
@@ -144,9 +153,8 @@ def test_an_account_disabled_meanwhile_is_refused_at_once(tmp_path: Path) -> Non
         accounts.set_disabled(s, admin, clerk.staff_id, True)
     with pytest.raises(AccountChanged, match="停用"):
         service.ingest(hub, [tmp_path / "any.cwbundle"], actor=clerk)
-    with pytest.raises(AccountChanged):
-        with hub.reader(clerk):
-            pass
+    with pytest.raises(AccountChanged), hub.reader(clerk):
+        pass
     # the last administrator cannot be disabled or demoted
     with hub.writer(admin) as s, pytest.raises(ValidationError, match="区级管理员"):
         accounts.set_role(s, admin, admin.staff_id, DistrictRole.CLERK)
