@@ -146,7 +146,7 @@ def test_dashboard_inbox_and_outbox_do_a_month_round(
     inbox = window.page("inbox")
     monkeypatch.setattr(file_dialogs, "ask", lambda parent, request: [stick])
     inbox.folder_button.click()
-    assert [p.name for p in inbox.paths][0] == "0000-broken.cwbundle"
+    assert inbox.paths[0].name == "0000-broken.cwbundle"
     assert len(inbox.paths) == 3
     assert inbox.table.item(0, 5).text().startswith("不能导入")
     assert inbox.table.item(1, 1).text() == "第1街道办事处"
