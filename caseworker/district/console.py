@@ -295,7 +295,9 @@ def counts_text(counts: dict[str, int]) -> str:
     """ "老人 12，探访 30" from counts by table (the audit trail's table names)."""
     from caseworker.services.audit import TABLE_LABELS
 
-    return "，".join(f"{TABLE_LABELS.get(t, t)} {n}" for t, n in sorted(counts.items()) if n)
+    # the biggest first: a glance says what the bundle is mostly about
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return "，".join(f"{TABLE_LABELS.get(t, t)} {n}" for t, n in ordered if n)
 
 
 def received_counts(hub: Hub, code: str) -> dict[str, int]:

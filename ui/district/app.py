@@ -49,8 +49,9 @@ class DistrictController(QObject):
         self.password_dialog: ChangePasswordDialog | None = None
         self.covers: list[Cover] = []
         self.hub_name = ""
+        self.demo = False
         self.login = LoginDialog(settings)
-        self.login.setWindowTitle(self.tr("登录区级平台"))
+        self.login.setWindowTitle(self.tr("登录"))
         self.login.title.setText(self.tr(TITLE))
         self.login.submitted.connect(self._authenticate)
         self.login.rejected.connect(self.quit)
@@ -63,11 +64,12 @@ class DistrictController(QObject):
         self.login.show()
         home, db_url = self.home, self.db_url
 
-        def open_hub() -> tuple[Hub, str, bool]:
+        def open_hub() -> tuple[Hub, str, bool, bool]:
             from caseworker.district import accounts
             from caseworker.district.hub import Hub
             from caseworker.domain.errors import ValidationError
             from caseworker.sync.identity import find_identity
+            from db.models import LocalMeta
 
             hub = Hub.open(home, db_url)
             try:
@@ -79,10 +81,11 @@ class DistrictController(QObject):
                     )
                 with hub.reader() as s:
                     has = accounts.has_accounts(s)
+                    demo = s.get(LocalMeta, "demo") is not None
             except BaseException:
                 hub.close()
                 raise
-            return hub, me.name, has
+            return hub, me.name, has, demo
 
         self.runner.submit(open_hub, on_done=self._opened, on_error=self._open_failed)
 
@@ -98,10 +101,10 @@ class DistrictController(QObject):
         QMessageBox.critical(None, self.tr("无法打开区级平台"), text)
         self.quit()
 
-    def _opened(self, result: tuple[Hub, str, bool]) -> None:
+    def _opened(self, result: tuple[Hub, str, bool, bool]) -> None:
         from ui.context import AppContext
 
-        self.hub, self.hub_name, has_accounts = result
+        self.hub, self.hub_name, has_accounts, self.demo = result
         self.ctx = AppContext(self.hub, self.runner)  # type: ignore[arg-type]
         if not has_accounts:
             self.login.hide()
@@ -110,7 +113,16 @@ class DistrictController(QObject):
         self._ready_for_login()
 
     def _ready_for_login(self) -> None:
-        self.login.set_ready(self.hub_name)
+        hint = (
+            self.tr(
+                "演示区：账号 admin（区级管理员）、yewu（区级业务员）、tongji（统计员）、"
+                "weibao（区未保中心），密码均为 demo1234"
+            )
+            if self.demo
+            else ""
+        )
+        self.login.set_ready(self.hub_name, hint)
+        self.login.adjustSize()  # the demo's hint takes three lines
         self.login.show()
 
     # -- first administrator ---------------------------------------------------------------------

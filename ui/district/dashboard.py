@@ -30,7 +30,7 @@ COLUMNS = (
     "最近收到",
     "收到的数据包",
     "最近发出",
-    "待街道确认的变更",
+    "街道尚未收到的变更",
     "未确认的数据包",
     "未处理冲突",
     "重复人员",
@@ -75,7 +75,7 @@ class DashboardPage(QWidget):
             self.table.setColumnWidth(i, width)
         legend = QLabel(
             self.tr(
-                "红色：超过 {0} 天没有收到该街道的数据包。待确认的变更随下一次发件送到街道，"
+                "红色：超过 {0} 天没有收到该街道的数据包。街道尚未收到的变更随下一次发件送去，"
                 "街道导入后在它发回的数据包里确认。"
             ).format(console.SILENT_DAYS)
         )
