@@ -37,8 +37,8 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from caseworker.demo import district as demo_district
     from caseworker.demo import DEMO_PASSWORD
+    from caseworker.demo import district as demo_district
 
     home = args.home or Path("district-home")
     done = demo_district.build(home, residents=args.residents)
@@ -57,7 +57,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     print(f"演示区已生成：{done.home}（合成数据，非真实个人信息）")
-    print(f"街道 {len(done.offices)} 个，已收件 {len(done.ingested)} 个；待收件的数据包在 {done.stick}")
+    print(
+        f"街道 {len(done.offices)} 个，已收件 {len(done.ingested)} 个；待收件的数据包在 {done.stick}"
+    )
     print(f"冲突 {done.conflicts} 条，重复人员 {done.duplicates} 条待处理")
     print(
         "账号（密码均为 "
@@ -377,7 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gui", help="打开区级平台的窗口（不写命令时默认）")
     p.set_defaults(func=_cmd_gui)
 
-    p = sub.add_parser("demo", help="生成演示区（合成数据：几个街道、已导入的数据包、冲突和重复人员）")
+    p = sub.add_parser(
+        "demo", help="生成演示区（合成数据：几个街道、已导入的数据包、冲突和重复人员）"
+    )
     p.add_argument("--residents", type=int, default=120, help="每个街道的老人数（默认 120）")
     add_json_arg(p)
     p.set_defaults(func=_cmd_demo)

@@ -101,7 +101,8 @@ def resolve(hub: Hub, case_id: int, keep: str, *, actor: Actor = DISTRICT) -> Du
     d = SyncDuplicate.__table__
     with hub.writer(actor) as s:
         conn = s.connection()
-        case = conn.execute(select(d).where(d.c.id == case_id)).first()
+        # locked for the transaction: a second clerk settling it at once finds it settled
+        case = conn.execute(select(d).where(d.c.id == case_id).with_for_update()).first()
         if case is None:
             raise NotFound(f"没有编号为 {case_id} 的重复人员记录。")
         if case.status != "open":

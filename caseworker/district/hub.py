@@ -3,10 +3,11 @@ PostgreSQL database given by URL. Same schema, same migrations, same journal as 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session
 
@@ -107,6 +108,18 @@ class Hub(Replica):
     def check_account(self, session: Session, actor: Actor, *, reading: bool = False) -> None:
         """The hub's people are its own accounts (district_staff), not an office's staff."""
         check_district_account(session, actor, reading=reading)
+
+    def lock_office(self, conn: Connection, code: str) -> None:
+        """Serialise, across every clerk's PC, the work on one office's exchange (ingest and
+        export) for the rest of `conn`'s transaction. On PostgreSQL a transaction-level advisory
+        lock keyed by the office's code: a second clerk taking in the same office's bundle waits
+        for the first and then finds it imported. A SQLite hub has one writer at a time anyway.
+        """
+        if self.is_sqlite():
+            return
+        digest = hashlib.sha256(f"caseworker-office:{code}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"

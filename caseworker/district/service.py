@@ -290,6 +290,13 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
     received = photos.Receiver(store, rec.manifest["bundle_id"])
     try:
         with merge.integrity_guard(), hub.engine.begin() as conn:
+            # One office's bundles are taken in one at a time across every clerk's PC; the
+            # file seen as new before the lock may have been imported meanwhile by another.
+            hub.lock_office(conn, rec.sender.office_code)
+            if exchange.was_received(conn, rec.manifest["bundle_id"]):
+                return Ingested(
+                    path, rec.sender.name, True, int(rec.manifest["changes"]), 0, 0, 0, {}, {}
+                )
             done = _merge_office_bundle(hub, conn, rec, path, received, now)
             # every photo and change passed: files in, then COMMIT; only the files the
             # office's own photo records name (a signed bundle still writes only its own)
@@ -578,6 +585,7 @@ def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> Ex
     if out.exists():
         raise ValidationError(f"{out} 已存在，不会覆盖。")
     with hub.engine.begin() as conn:
+        hub.lock_office(conn, code)  # one export or ingest of this office at a time
         me = _me(conn, hub)
         office = _office_peer(conn, code)
         tt = SyncTransfer.__table__

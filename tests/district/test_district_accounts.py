@@ -159,3 +159,25 @@ def test_an_account_disabled_meanwhile_is_refused_at_once(tmp_path: Path) -> Non
     with hub.writer(admin) as s, pytest.raises(ValidationError, match="区级管理员"):
         accounts.set_role(s, admin, admin.staff_id, DistrictRole.CLERK)
     hub.close()
+
+
+def test_the_demo_district_has_offices_bundles_and_work_to_settle(tmp_path: Path) -> None:
+    from caseworker.demo import DEMO_PASSWORD
+    from caseworker.demo import district as demo_district
+    from caseworker.district import console, duplicates
+
+    done = demo_district.build(tmp_path / "district-home", residents=20)
+    assert len(done.offices) == 4 and done.ingested == done.offices[:3]
+    assert done.conflicts >= 1 and done.duplicates == 1
+    assert done.stick is not None and len(list(done.stick.glob("*.cwbundle"))) == 1
+    with Hub.open(done.home) as hub:
+        for username, _name, role in demo_district.ACCOUNTS:
+            actor = _login(hub, username, DEMO_PASSWORD).actor
+            assert actor is not None and actor.role is role
+        clerk = _login(hub, "yewu", DEMO_PASSWORD).actor
+        rows = console.dashboard(hub, clerk)
+        assert [r.last_received is None for r in rows] == [False, False, False, True]
+        assert sum(r.duplicates for r in rows) == 2  # one case, two offices
+        assert len(duplicates.list_cases(hub, actor=clerk)) == 1
+    with pytest.raises(ValidationError, match="已经有区级平台"):
+        demo_district.build(done.home)
