@@ -338,3 +338,146 @@ def child_figures(hub: Hub, actor: Actor) -> list[Any]:
     require(actor, DistrictPermission.CHILD_FIGURES)
     with hub.reader(actor) as s:
         return list(office_figures(s))
+
+
+# -- queues: conflicts and cross-office duplicates -----------------------------------------------
+
+PAGE = 200  # conflicts shown at a time: an indexed page, whatever the list's length
+
+
+@dataclass(frozen=True)
+class ConflictPage:
+    total: int
+    offset: int
+    rows: list[Any]  # caseworker.sync.conflicts.ConflictInfo, with `source` (the office)
+
+
+def conflict_page(
+    hub: Hub,
+    actor: Actor,
+    *,
+    office: str | None = None,
+    table: str | None = None,
+    reason: str | None = None,
+    status: str | None = "open",
+    offset: int = 0,
+    limit: int = PAGE,
+) -> ConflictPage:
+    """One page of the district's conflicts, newest first, filtered by office (its devices'
+    values, lost or kept), table and reason; the count of the whole filtered list."""
+    import dataclasses
+
+    from sqlalchemy import func, or_
+
+    from caseworker.sync import conflicts
+    from caseworker.sync.identity import devices_of
+    from db.sync_models import SyncConflict, SyncPeer
+
+    require(actor, DistrictPermission.RECORDS)
+    c = SyncConflict
+    with hub.reader(actor) as s:
+        q = select(c)
+        if status is not None:
+            q = q.where(c.status == status)
+        if table:
+            q = q.where(c.table_name == table)
+        if reason:
+            q = q.where(c.reason == reason)
+        if office:
+            peer = next(
+                (p for p in sync_peers(s.connection(), "office") if p.office_code == office), None
+            )
+            devs = sorted(devices_of(s.connection(), peer.device_id)) if peer else []
+            q = q.where(or_(c.lost_device.in_(devs), c.kept_device.in_(devs)))
+        total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        found = s.scalars(q.order_by(c.id.desc()).limit(limit).offset(offset or None)).all()
+        p = SyncPeer.__table__
+        owners = dict(s.execute(select(p.c.device_id, p.c.alias_of)).all())
+        names = dict(s.execute(select(p.c.device_id, p.c.name)).all())
+    names[hub.device_id] = "区级平台"
+
+    def source(device: str) -> str:
+        return names.get(owners.get(device) or device, names.get(device, ""))
+
+    # `source` is the office the conflict concerns: the one whose value lost, or, when the
+    # district's own correction lost, the office whose later edit was kept
+    rows = [
+        dataclasses.replace(
+            conflicts.info(r),
+            source=source(r.kept_device if r.lost_device == hub.device_id else r.lost_device),
+        )
+        for r in found
+    ]
+    return ConflictPage(total, offset, rows)
+
+
+def duplicate_pair(hub: Hub, actor: Actor, case_id: int) -> list[tuple[str, str, str]]:
+    """The two records of a cross-office duplicate side by side: (field, earlier, later), the
+    ID number masked; fields that are the same on both are shown once each side too."""
+    from caseworker.domain import idnumber
+    from caseworker.sync import tables
+    from db.sync_models import SyncDuplicate
+
+    require(actor, DistrictPermission.RECORDS)
+    d = SyncDuplicate.__table__
+    with hub.reader(actor) as s:
+        case = s.execute(select(d).where(d.c.id == case_id)).first()
+        if case is None:
+            return []
+        t = tables.info(case.table_name)
+        if t is None:
+            return []
+        cols = t.table.c
+        shown = [
+            n
+            for n in ("name", "id_number", "gender", "phone", "address", "community_id")
+            if n in cols
+        ]
+        rows = {
+            r.id: r
+            for r in s.execute(
+                select(cols.id, *(cols[n] for n in shown)).where(
+                    cols.id.in_([case.record_id, case.other_id])
+                )
+            )
+        }
+        from db.models import Community
+
+        comm_ids = [getattr(r, "community_id", None) for r in rows.values()]
+        comms = dict(
+            s.execute(
+                select(Community.id, Community.name).where(
+                    Community.id.in_([i for i in comm_ids if i])
+                )
+            ).all()
+        )
+    labels = {
+        "name": "姓名",
+        "id_number": "身份证号",
+        "gender": "性别",
+        "phone": "电话",
+        "address": "地址",
+        "community_id": "社区/村",
+    }
+
+    def value(rid: str, name: str) -> str:
+        r = rows.get(rid)
+        if r is None:
+            return "（已不存在）"
+        v = getattr(r, name)
+        if name == "id_number" and v:
+            return idnumber.mask(v)
+        if name == "community_id":
+            return comms.get(v, "")
+        return "" if v is None else str(v)
+
+    # the case's record_id is the later one (held), other_id the earlier (see duplicates.py)
+    return [(labels[n], value(case.other_id, n), value(case.record_id, n)) for n in shown]
+
+
+def offices_for_queues(hub: Hub, actor: Actor) -> list[tuple[str, str]]:
+    """The offices to filter the conflicts list by."""
+    require(actor, DistrictPermission.RECORDS)
+    with hub.reader(actor) as s:
+        found = sync_peers(s.connection(), "office")
+    return sorted((p.office_code, p.name) for p in found)

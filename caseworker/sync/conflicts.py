@@ -78,6 +78,11 @@ def _info(row: SyncConflict) -> ConflictInfo:
     )
 
 
+def info(row: SyncConflict) -> ConflictInfo:
+    """A conflict row as the plain dataclass every list shows (the district console's too)."""
+    return _info(row)
+
+
 # A programme's records appear in the conflicts list only to those who may read that programme
 # (a child director never sees an elderly person's health note, a caseworker no child's record).
 PROGRAMME_TABLES = {

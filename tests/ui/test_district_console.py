@@ -95,7 +95,7 @@ def test_the_lock_screen_needs_the_same_password(world, controller, qtbot) -> No
     controller.start()
     _log_in(controller, qtbot, "yewu")
     assert controller.window is not None and controller.window.isVisible()
-    assert controller.window.section_keys() == ["dashboard", "inbox", "outbox"]
+    assert controller.window.section_keys() == ["dashboard", "inbox", "outbox", "queues"]
     controller.lock(automatic=False)
     lock = controller.lock_dialog
     assert lock is not None and not controller.window.isVisible()
@@ -212,3 +212,56 @@ def test_export_names_tell_offices_apart_and_never_overwrite(world, tmp_path: Pa
     assert first[0].path != second[0].path
     assert first[0].path.exists() and second[0].path.exists()
     assert second[0].path.name.endswith("-2.cwbundle")
+
+
+def test_queues_show_both_sides_and_settle(world, controller, qtbot, monkeypatch) -> None:
+    """A conflict (the district's correction and the office's later edit of the same phone)
+    and a duplicate (one ID number on two offices' rosters) settled from 冲突与重复."""
+    from PySide6.QtWidgets import QMessageBox
+    from sqlalchemy import select
+
+    from caseworker import demo
+    from db.elderly import ElderlyResident
+    from tests.sync.helpers import ADMIN
+
+    a, b = world.offices[CODES[0]], world.offices[CODES[1]]
+    demo.build(a, residents=12, seed=1)
+    demo.build(b, residents=12, seed=2)
+    with a.reader() as s:
+        first, second = s.scalars(select(ElderlyResident).order_by(ElderlyResident.id)).all()[:2]
+    with b.writer(ADMIN) as s:
+        s.scalars(select(ElderlyResident)).first().id_number = second.id_number
+    service.ingest(world.hub, [world.office_to_district(CODES[0])])
+    service.ingest(world.hub, [world.office_to_district(CODES[1])])
+    service.correct(world.hub, "elderly_resident", first.id, {"phone": "13800000001"})
+    with a.writer(ADMIN) as s:
+        s.get(ElderlyResident, first.id).phone = "13900000002"
+    service.ingest(world.hub, [world.office_to_district(CODES[0])])
+    _add(world, "yewu", "李业务", DistrictRole.CLERK)
+    controller.start()
+    _log_in(controller, qtbot, "yewu")
+    page = controller.window.page("queues")
+    tab = page.conflicts
+    assert tab.page.total == 1
+    assert tab.table.item(0, 1).text() == "第1街道办事处"
+    assert "13900000002" in tab.table.item(0, 4).text()  # the office's later edit kept
+    assert "13800000001" in tab.detail.text()  # the district's correction, side by side
+    # filtered to another office: nothing
+    tab.office.setCurrentIndex(tab.office.findData(CODES[1]))
+    assert tab.page.total == 0 and not tab.keep_button.isEnabled()
+    tab.office.setCurrentIndex(tab.office.findData(CODES[0]))
+    tab.reverse_button.click()
+    assert tab.page.total == 0
+    with world.hub.reader() as s:
+        assert s.get(ElderlyResident, first.id).phone == "13800000001"
+    dup = page.duplicates
+    assert len(dup.cases) == 1
+    assert dup.pair.rowCount() >= 2
+    sides = {
+        dup.pair.item(i, 0).text(): (dup.pair.item(i, 1).text(), dup.pair.item(i, 2).text())
+        for i in range(dup.pair.rowCount())
+    }
+    assert sides["身份证号"][0] == sides["身份证号"][1] and "*" in sides["身份证号"][0]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    dup.earlier_button.click()
+    assert dup.cases == []

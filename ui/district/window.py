@@ -41,12 +41,14 @@ def sections(ctx: AppContext) -> list[Section]:
     from ui.district.figures import ChildFiguresPage
     from ui.district.inbox import InboxPage
     from ui.district.outbox import OutboxPage
+    from ui.district.queues import QueuesPage
 
     p = DistrictPermission
     return [
         Section("dashboard", "工作台", p.STATUS, lambda: DashboardPage(ctx)),
         Section("inbox", "收件", p.BUNDLES, lambda: InboxPage(ctx)),
         Section("outbox", "发件", p.BUNDLES, lambda: OutboxPage(ctx)),
+        Section("queues", "冲突与重复", p.RECORDS, lambda: QueuesPage(ctx)),
         Section("children", "儿童统计", p.CHILD_FIGURES, lambda: ChildFiguresPage(ctx)),
         Section("accounts", "账号", p.MANAGE_ACCOUNTS, lambda: AccountsPage(ctx)),
     ]
