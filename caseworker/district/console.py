@@ -481,3 +481,87 @@ def offices_for_queues(hub: Hub, actor: Actor) -> list[tuple[str, str]]:
     with hub.reader(actor) as s:
         found = sync_peers(s.connection(), "office")
     return sorted((p.office_code, p.name) for p in found)
+
+
+# -- offices (区级管理员) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    state: str  # 在用 / 已停用 (retired after a restore gave the office a new one)
+
+
+@dataclass(frozen=True)
+class OfficeEntry:
+    code: str
+    name: str
+    enrolled_at: datetime | None
+    communities: list[str]
+    devices: list[Device]
+    last_contact: datetime | None  # the last bundle received from it
+
+
+def office_list(hub: Hub, actor: Actor) -> list[OfficeEntry]:
+    """Every enrolled office with its communities, its devices and when it was last heard of."""
+    from sqlalchemy import func
+
+    from db.models import Community, Office
+    from db.sync_models import SyncPeer
+
+    require(actor, DistrictPermission.MANAGE_OFFICES)
+    p, b = SyncPeer.__table__, SyncBundle.__table__
+    out: list[OfficeEntry] = []
+    with hub.reader(actor) as s:
+        conn = s.connection()
+        for peer in sync_peers(conn, "office"):
+            added = conn.execute(
+                select(p.c.added_at).where(p.c.device_id == peer.device_id)
+            ).scalar()
+            devices = [Device(peer.device_id, "登记时的设备")]
+            for dev, role in conn.execute(
+                select(p.c.device_id, p.c.role)
+                .where(p.c.alias_of == peer.device_id)
+                .order_by(p.c.added_at)
+            ):
+                devices.append(Device(dev, "已停用" if role == "retired" else "在用"))
+            last = conn.execute(
+                select(func.max(b.c.recorded_at)).where(
+                    b.c.peer == peer.device_id, b.c.direction == "received"
+                )
+            ).scalar()
+            names = s.scalars(
+                select(Community.name)
+                .join(Office, Office.id == Community.office_id)
+                .where(Office.code == peer.office_code, Community.deleted_at.is_(None))
+                .order_by(Community.sort_order)
+            ).all()
+            out.append(OfficeEntry(peer.office_code, peer.name, added, list(names), devices, last))
+    return out
+
+
+def enroll_office(
+    hub: Hub, actor: Actor, code: str, name: str, communities: str, out: Path
+) -> service.OfficeAdded:
+    """`office add` from the console: communities typed one a line or separated by commas."""
+    from caseworker.domain import office_code as office_codes
+    from caseworker.domain.errors import ValidationError
+
+    require(actor, DistrictPermission.MANAGE_OFFICES)
+    try:
+        code = office_codes.normalise(code)
+    except office_codes.InvalidOfficeCode as exc:
+        raise ValidationError(str(exc), field="code") from None
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("请填写街道名称", field="name")
+    if len(name) > 100:
+        raise ValidationError("街道名称不能超过 100 个字", field="name")
+    names = [
+        " ".join(n.split())
+        for n in communities.replace("，", ",").replace("\n", ",").split(",")
+        if n.strip()
+    ]
+    if len(set(names)) != len(names):
+        raise ValidationError("社区或村的名称有重复", field="communities")
+    return service.add_office(hub, code=code, name=name, communities=names, out=out, actor=actor)

@@ -85,7 +85,7 @@ def test_a_hub_without_accounts_asks_for_its_first_administrator(controller, qtb
     window = controller.window
     assert window is not None
     # the administrator's sections: offices' state and the accounts, not the bundles
-    assert window.section_keys() == ["dashboard", "accounts"]
+    assert window.section_keys() == ["dashboard", "offices", "accounts"]
     page = window.page("accounts")
     assert [r.username for r in page.rows] == ["admin"]
 
@@ -265,3 +265,52 @@ def test_queues_show_both_sides_and_settle(world, controller, qtbot, monkeypatch
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     dup.earlier_button.click()
     assert dup.cases == []
+
+
+def test_an_office_enrolled_from_the_console_can_join(
+    world, controller, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caseworker.sync import office
+    from caseworker.workspace import Workspace
+    from ui.district import offices
+
+    _add(world, "admin", "区管理员", DistrictRole.ADMIN)
+    controller.start()
+    _log_in(controller, qtbot, "admin")
+    page = controller.window.page("offices")
+    assert [e.code for e in page.entries] == CODES
+    assert page.entries[0].communities == [
+        f"{CODES[0]}和平社区",
+        f"{CODES[0]}光明社区",
+        f"{CODES[0]}柳村",
+    ]
+    enroll_file = tmp_path / "stick" / "new.cwenroll"
+    monkeypatch.setattr(file_dialogs, "ask", lambda parent, request: [enroll_file])
+    typed: dict[str, str] = {}
+
+    def fill_and_accept(dialog: offices.EnrollDialog) -> int:
+        dialog.code.setText("110101009")
+        dialog.name.setText("新建街道办事处")
+        dialog.communities.setPlainText("新华社区\n东方村，西山社区")
+        dialog._check()
+        typed["message"] = dialog.message.text()
+        return dialog.result()
+
+    monkeypatch.setattr(offices.EnrollDialog, "exec", fill_and_accept)
+    page.enroll_button.click()
+    assert typed["message"] == ""
+    shown = page.passphrase_dialog.passphrase.text()
+    assert shown and shown in page.passphrase_dialog.sheet_html()
+    assert enroll_file.exists() and shown.encode() not in enroll_file.read_bytes()
+    assert [e.code for e in page.entries] == [*CODES, "110101009"]
+    assert page.entries[-1].communities == ["新华社区", "东方村", "西山社区"]
+    ws = Workspace.open(tmp_path / "office-new")
+    try:
+        office.enroll(ws, enroll_file, shown)
+    finally:
+        ws.close()
+    # the same code again is refused, and nothing is written
+    again = tmp_path / "stick" / "again.cwenroll"
+    monkeypatch.setattr(file_dialogs, "ask", lambda parent, request: [again])
+    page.enroll_button.click()
+    assert "已经登记过了" in typed["message"] and not again.exists()

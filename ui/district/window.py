@@ -40,6 +40,7 @@ def sections(ctx: AppContext) -> list[Section]:
     from ui.district.dashboard import DashboardPage
     from ui.district.figures import ChildFiguresPage
     from ui.district.inbox import InboxPage
+    from ui.district.offices import OfficesPage
     from ui.district.outbox import OutboxPage
     from ui.district.queues import QueuesPage
 
@@ -49,6 +50,7 @@ def sections(ctx: AppContext) -> list[Section]:
         Section("inbox", "收件", p.BUNDLES, lambda: InboxPage(ctx)),
         Section("outbox", "发件", p.BUNDLES, lambda: OutboxPage(ctx)),
         Section("queues", "冲突与重复", p.RECORDS, lambda: QueuesPage(ctx)),
+        Section("offices", "街道", p.MANAGE_OFFICES, lambda: OfficesPage(ctx)),
         Section("children", "儿童统计", p.CHILD_FIGURES, lambda: ChildFiguresPage(ctx)),
         Section("accounts", "账号", p.MANAGE_ACCOUNTS, lambda: AccountsPage(ctx)),
     ]
