@@ -565,3 +565,95 @@ def enroll_office(
     if len(set(names)) != len(names):
         raise ValidationError("社区或村的名称有重复", field="communities")
     return service.add_office(hub, code=code, name=name, communities=names, out=out, actor=actor)
+
+
+# -- figures and audit ----------------------------------------------------------------------------
+
+
+def district_report(hub: Hub, actor: Actor, period_text: str) -> Any:
+    """The district's 统计报表 for a month (2026-12), quarter (2026-Q4) or year (2026): every
+    office side by side with the district total, as `caseworker-district report` builds it.
+    Built as the hub (its figures are counts across programmes; the role is checked here)."""
+    from datetime import date
+
+    from caseworker.domain import periods
+    from caseworker.domain.errors import ValidationError
+    from caseworker.services import reports
+
+    require(actor, DistrictPermission.FIGURES)
+    text = (period_text or "").strip()
+    try:
+        period = periods.parse(text) if text else periods.month(date.today())
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    with hub.reader(actor) as s:
+        return reports.build(s, service.DISTRICT, period, by_office=True)
+
+
+def write_report(report: Any, out: Path) -> Path:
+    """The report as PDF or Excel (by the suffix), written whole or not at all."""
+    from caseworker.outfile import check_out
+    from caseworker.services.reports.output import write_xlsx
+
+    out = check_out(out, (".pdf", ".xlsx"))
+    if out.suffix.lower() == ".pdf":
+        from caseworker.printing.report_pdf import write_pdf
+
+        write_pdf(report, out)
+    else:
+        write_xlsx(report, out)
+    return out
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: datetime
+    who: str
+    table: str
+    record_id: str
+    op: str
+    field: str
+    value: str
+
+
+def audit_page(
+    hub: Hub, actor: Actor, *, who: str = "", offset: int = 0, limit: int = PAGE
+) -> tuple[list[str], list[AuditRow]]:
+    """What the bureau's people did at the hub (its own journal rows, not the offices'), newest
+    first, a page at a time; and the names to filter by. Password hashes never show."""
+    from caseworker.services.audit import TABLE_LABELS
+    from db.models import JournalEntry
+
+    require(actor, DistrictPermission.AUDIT)
+    j = JournalEntry
+    with hub.reader(actor) as s:
+        names = list(
+            s.scalars(
+                select(j.actor_name)
+                .where(j.device_id == hub.device_id)
+                .distinct()
+                .order_by(j.actor_name)
+            )
+        )
+        q = select(j).where(j.device_id == hub.device_id)
+        if who:
+            q = q.where(j.actor_name == who)
+        found = s.scalars(q.order_by(j.seq.desc()).limit(limit).offset(offset or None)).all()
+        ops = {"insert": "新增", "update": "修改", "delete": "删除"}
+        rows = []
+        for e in found:
+            value = e.new_value or ""
+            if e.field == "password_hash":  # journaled as changed, its value redacted
+                value = "（密码已更改，不显示）"
+            rows.append(
+                AuditRow(
+                    e.recorded_at,
+                    e.actor_name,
+                    TABLE_LABELS.get(e.table_name, e.table_name),
+                    e.record_id,
+                    ops.get(e.op, e.op),
+                    e.field or "",
+                    value[:200],
+                )
+            )
+    return names, rows

@@ -85,7 +85,7 @@ def test_a_hub_without_accounts_asks_for_its_first_administrator(controller, qtb
     window = controller.window
     assert window is not None
     # the administrator's sections: offices' state and the accounts, not the bundles
-    assert window.section_keys() == ["dashboard", "offices", "accounts"]
+    assert window.section_keys() == ["dashboard", "offices", "accounts", "audit"]
     page = window.page("accounts")
     assert [r.username for r in page.rows] == ["admin"]
 
@@ -95,7 +95,7 @@ def test_the_lock_screen_needs_the_same_password(world, controller, qtbot) -> No
     controller.start()
     _log_in(controller, qtbot, "yewu")
     assert controller.window is not None and controller.window.isVisible()
-    assert controller.window.section_keys() == ["dashboard", "inbox", "outbox", "queues"]
+    assert controller.window.section_keys() == ["dashboard", "inbox", "outbox", "queues", "report"]
     controller.lock(automatic=False)
     lock = controller.lock_dialog
     assert lock is not None and not controller.window.isVisible()
@@ -314,3 +314,39 @@ def test_an_office_enrolled_from_the_console_can_join(
     monkeypatch.setattr(file_dialogs, "ask", lambda parent, request: [again])
     page.enroll_button.click()
     assert "已经登记过了" in typed["message"] and not again.exists()
+
+
+def test_each_role_sees_its_own_sections_and_figures_export(
+    world, controller, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add(world, "tongji", "赵统计", DistrictRole.STATISTICIAN)
+    _add(world, "weibao", "钱未保", DistrictRole.CHILD_CENTRE)
+    controller.start()
+    _log_in(controller, qtbot, "tongji")
+    window = controller.window
+    assert window.section_keys() == ["dashboard", "report"]
+    page = window.page("report")
+    assert page.report is not None and "统计" in page.heading.text()
+    assert page.table.rowCount() > 0
+    page.period.setText("2026-13")  # no such month: one line, nothing exported
+    monkeypatch.setattr("ui.messages.QMessageBox.warning", lambda *a, **k: None)
+    page.build()
+    assert not page.pdf_button.isEnabled()
+    page.period.setText("")
+    page.build()
+    out = tmp_path / "report.pdf"
+    monkeypatch.setattr(file_dialogs, "ask", lambda parent, request: [out])
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.information", lambda *a, **k: None)
+    page.pdf_button.click()
+    assert out.read_bytes()[:5] == b"%PDF-"
+    controller.switch_user()
+    _log_in(controller, qtbot, "weibao")
+    assert controller.window.section_keys() == ["children"]
+    children = controller.window.page("children")
+    assert children.table.rowCount() == len(CODES)
+    controller.switch_user()
+    _log_in(controller, qtbot, "admin")
+    audit = controller.window.page("audit")
+    who = {r.who for r in audit.rows}
+    assert "区管理员" in who  # who created the accounts, journaled at the hub
+    assert all(r.value != "" or r.op != "新增" for r in audit.rows)

@@ -37,8 +37,9 @@ def sections(ctx: AppContext) -> list[Section]:
     """Every section, in the order of the bureau's round; the window keeps those the role may
     use (the services refuse the others anyway)."""
     from ui.district.accounts_page import AccountsPage
+    from ui.district.audit import AuditPage
     from ui.district.dashboard import DashboardPage
-    from ui.district.figures import ChildFiguresPage
+    from ui.district.figures import ChildFiguresPage, ReportPage
     from ui.district.inbox import InboxPage
     from ui.district.offices import OfficesPage
     from ui.district.outbox import OutboxPage
@@ -51,8 +52,10 @@ def sections(ctx: AppContext) -> list[Section]:
         Section("outbox", "发件", p.BUNDLES, lambda: OutboxPage(ctx)),
         Section("queues", "冲突与重复", p.RECORDS, lambda: QueuesPage(ctx)),
         Section("offices", "街道", p.MANAGE_OFFICES, lambda: OfficesPage(ctx)),
+        Section("report", "统计报表", p.FIGURES, lambda: ReportPage(ctx)),
         Section("children", "儿童统计", p.CHILD_FIGURES, lambda: ChildFiguresPage(ctx)),
         Section("accounts", "账号", p.MANAGE_ACCOUNTS, lambda: AccountsPage(ctx)),
+        Section("audit", "操作记录", p.AUDIT, lambda: AuditPage(ctx)),
     ]
 
 
