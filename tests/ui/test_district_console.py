@@ -350,3 +350,24 @@ def test_each_role_sees_its_own_sections_and_figures_export(
     who = {r.who for r in audit.rows}
     assert "区管理员" in who  # who created the accounts, journaled at the hub
     assert all(r.value != "" or r.op != "新增" for r in audit.rows)
+
+
+def test_the_database_given_once_is_remembered_on_this_pc(
+    world, qsettings: QSettings, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui.district.app import DB_ENV, DB_KEY, choose_db
+
+    monkeypatch.delenv(DB_ENV, raising=False)
+    assert choose_db(None, qsettings) == (None, False)
+    url = f"sqlite:///{world.hub.home / 'district.sqlite3'}"
+    c = DistrictController(tmp_path / "elsewhere", url, SyncRunner(), qsettings)
+    c.remember_db = True  # given with --db
+    try:
+        c.start()
+        assert c.first_admin is not None  # opened that hub (no account there yet)
+    finally:
+        c.login.close()
+        c.shutdown()
+    assert qsettings.value(DB_KEY) == url
+    assert choose_db(None, qsettings) == (url, True)
+    assert choose_db("postgresql://other/db", qsettings) == ("postgresql://other/db", False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ from ui.login import LoginDialog
 from ui.tasks import Runner, TaskRunner
 from ui.widgets.lifetime import retire
 
+DB_ENV = "CASEWORKER_DISTRICT_DB"  # as caseworker.district.hub (not imported before the login)
+
 if TYPE_CHECKING:
     from caseworker.district.hub import Hub
     from caseworker.domain.roles import Actor
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from ui.login import ChangePasswordDialog
 
 TITLE = "区级民政数据平台"
+DB_KEY = "district/db_url"  # QSettings: the database this PC's console opens by default
 log = logging.getLogger("caseworker.ui")
 
 
@@ -50,6 +54,7 @@ class DistrictController(QObject):
         self.covers: list[Cover] = []
         self.hub_name = ""
         self.demo = False
+        self.remember_db = False
         self.login = LoginDialog(settings)
         self.login.setWindowTitle(self.tr("登录"))
         self.login.title.setText(self.tr(TITLE))
@@ -79,7 +84,7 @@ class DistrictController(QObject):
                     raise ValidationError(
                         "区级平台还没有初始化，请先运行 caseworker-district init --name 区民政局名称。"
                     )
-                with hub.reader() as s:
+                with hub.reader() as s:  # before any login: the login's own facts
                     has = accounts.has_accounts(s)
                     demo = s.get(LocalMeta, "demo") is not None
             except BaseException:
@@ -94,6 +99,8 @@ class DistrictController(QObject):
 
         if isinstance(exc, CaseworkerError):
             text = str(exc)
+            if self.db_url and not self.remember_db:
+                text += self.tr("（这是本机记住的数据库；可用 --db 指定另一个）")
         else:
             log.error("district hub did not open", exc_info=exc)
             text = self.tr("打开区级平台时发生了意外错误，数据没有改动。详情已写入日志。")
@@ -105,6 +112,9 @@ class DistrictController(QObject):
         from ui.context import AppContext
 
         self.hub, self.hub_name, has_accounts, self.demo = result
+        if self.remember_db and self.db_url:
+            # opened with --db: this PC's console opens the same database next time
+            self.settings.setValue(DB_KEY, self.db_url)
         self.ctx = AppContext(self.hub, self.runner)  # type: ignore[arg-type]
         if not has_accounts:
             self.login.hide()
@@ -221,7 +231,7 @@ class DistrictController(QObject):
                 return str(exc)
             return None
 
-        with hub.reader() as s:
+        with hub.reader(actor) as s:
             minimum = int(settings.get(s, "security.min_password_length"))
         self.password_dialog = ChangePasswordDialog(
             self.window, apply, forced=forced, min_length=minimum
@@ -252,7 +262,7 @@ class DistrictController(QObject):
         self.window.switch_user_requested.connect(self.switch_user)
         self.window.password_requested.connect(self.change_password)
         self.window.show()
-        with self.hub.reader() as s:
+        with self.hub.reader(actor) as s:
             minutes = settings.get(s, "security.idle_lock_minutes")
         self.idle = IdleWatcher(minutes)
         self.idle.idle.connect(self.lock)
@@ -372,6 +382,16 @@ class DistrictController(QObject):
             self.hub.close()
 
 
+def choose_db(db_url: str | None, settings: QSettings) -> tuple[str | None, bool]:
+    """The database to open: `--db`, else the environment's, else the one this PC's console
+    opened with `--db` before (a clerk's PC on the bureau's PostgreSQL, set once); and whether
+    it is that remembered one."""
+    if db_url is not None or os.environ.get(DB_ENV):
+        return db_url, False
+    remembered = str(settings.value(DB_KEY, "") or "") or None
+    return remembered, remembered is not None
+
+
 def run(home: Path | None, db_url: str | None = None) -> int:
     """`caseworker-district gui` (and `caseworker-district` without a command)."""
     import sys
@@ -386,7 +406,10 @@ def run(home: Path | None, db_url: str | None = None) -> int:
     app.setApplicationName("CaseworkerDistrict")  # its own settings: not the office app's
     app.setApplicationDisplayName(TITLE)
     _install_excepthook()
-    controller = DistrictController(home, db_url, TaskRunner(), QSettings())
+    settings = QSettings()
+    db_url, remembered = choose_db(db_url, settings)
+    controller = DistrictController(home, db_url, TaskRunner(), settings)
+    controller.remember_db = not remembered
     controller.start()
     try:
         return app.exec()
