@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """One entry point for a fresh machine: `python3 dev.py run` starts the app, `python3 dev.py test`
-runs the whole suite. Both create `.venv` and install the project into it when needed.
+runs the whole suite. `python3 dev.py run --district` opens the district console (区级平台) on
+./district-home, building a demo district there the first time. Both create `.venv` and install the project into it when needed.
 
 `python3 dev.py screen` runs only the real-window suite (tests/screen: the application on a
 virtual 1366x768 screen with a 40 px taskbar, driven by keys and clicks) and keeps its
@@ -72,12 +73,21 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test", "screen", "bench", "build"}:
         print(__doc__)
         print(
-            "usage: python3 dev.py run [caseworker args] | test [pytest args] | screen | bench "
-            "| build"
+            "usage: python3 dev.py run [caseworker args] | run --district | test [pytest args] "
+            "| screen | bench | build"
         )
         return 2
     ensure_venv()
     cmd, rest = argv[0], argv[1:]
+    if cmd == "run" and rest[:1] == ["--district"]:
+        # The district console on ./district-home, with a demo district made the first time.
+        home = ROOT / "district-home"
+        district = [str(PY), "-m", "caseworker.district", "--home", str(home)]
+        if not (home / "district.sqlite3").exists():
+            code = subprocess.call([*district, "demo"], cwd=ROOT)
+            if code:
+                return code
+        return subprocess.call([*district, *(rest[1:] or ["gui"])], cwd=ROOT)
     if cmd == "run":
         args = rest or ["gui"]
         # From a checkout, the app works on ./workspace unless told otherwise.

@@ -74,6 +74,31 @@ class Staff(Journaled, Base):
     community: Mapped[Community | None] = relationship(lazy="joined")
 
 
+class DistrictStaff(Journaled, Base):
+    """An account of the district bureau's staff on the hub (issue 24): 区级管理员, 区级业务员,
+    统计员, 区未保中心. Journaled, so the hub's audit shows who created, disabled or reset whom,
+    but it never travels (`__travels__`): an office neither receives the bureau's accounts nor
+    can create one by bundle (its table is unknown to sync, so such a bundle is refused)."""
+
+    __tablename__ = "district_staff"
+    __travels__: ClassVar[bool] = False
+    __journal_exclude__: ClassVar[frozenset[str]] = frozenset(
+        {"failed_logins", "locked_until", "last_login_at"}
+    )
+    __journal_redact__: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(24))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
 class Setting(Journaled, Base):
     """A district setting that differs from its default (see caseworker.domain.settings_catalog).
 

@@ -15,7 +15,7 @@ from caseworker.domain.roles import Actor
 from db.engine import make_session_factory
 from db.ids import new_id
 from db.journal import JournalContext
-from db.models import LocalMeta, Staff
+from db.models import DistrictStaff, LocalMeta, Staff
 
 
 def ensure_device_id(engine: Engine) -> str:
@@ -53,6 +53,23 @@ def check_account(session: Session, actor: Actor, *, reading: bool = False) -> N
         raise AccountChanged(f"管理员已更改此账号的角色或负责社区{done}。请重新登录后再操作")
 
 
+def check_district_account(session: Session, actor: Actor, *, reading: bool = False) -> None:
+    """`check_account` for the district hub's own accounts (`district_staff`)."""
+    row = session.execute(
+        select(DistrictStaff.disabled, DistrictStaff.deleted_at, DistrictStaff.role).where(
+            DistrictStaff.id == actor.staff_id
+        )
+    ).first()
+    done = "" if reading else "，未保存"
+    if row is None or row.deleted_at is not None:
+        raise AccountChanged(f"此账号已被删除{done}。请切换用户后重新登录")
+    if row.disabled:
+        raise AccountChanged(f"此账号已被管理员停用{done}。请联系区级管理员")
+    role = actor.role.value if actor.role is not None else None
+    if row.role != role:
+        raise AccountChanged(f"管理员已更改此账号的角色{done}。请重新登录后再操作")
+
+
 class Replica:
     def __init__(self, engine: Engine, device_id: str) -> None:
         self.engine = engine
@@ -60,6 +77,11 @@ class Replica:
         self._sessions = make_session_factory(engine)
         # Tests and sync override the wall clock used for journal timestamps.
         self.now_ms: Callable[[], int] | None = None
+
+    def check_account(self, session: Session, actor: Actor, *, reading: bool = False) -> None:
+        """The account check every transaction of a logged-in person starts with (an office's
+        staff here; the district hub checks its own accounts instead)."""
+        check_account(session, actor, reading=reading)
 
     def now(self) -> int:
         return self.now_ms() if self.now_ms is not None else int(time.time() * 1000)
@@ -74,7 +96,7 @@ class Replica:
             session.info["journal"] = ctx
             with session.begin():
                 if actor.staff_id is not None:
-                    check_account(session, actor)
+                    self.check_account(session, actor)
                 yield session
 
     @contextmanager
@@ -88,7 +110,7 @@ class Replica:
         """
         with self._sessions() as session:
             if actor is not None and actor.staff_id is not None:
-                check_account(session, actor, reading=True)
+                self.check_account(session, actor, reading=True)
             yield session
 
     def close(self) -> None:

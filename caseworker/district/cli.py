@@ -27,6 +27,49 @@ def _hub(args: argparse.Namespace):  # -> Hub
     return hub
 
 
+def _cmd_gui(args: argparse.Namespace) -> int:
+    # The console is found by name at run time: the headless hub never depends on Qt, and every
+    # other command runs on a server without PySide6 (as `caseworker gui`).
+    import importlib
+
+    run_console = importlib.import_module("ui.district.app").run
+    return int(run_console(args.home, args.db))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from caseworker.demo import DEMO_PASSWORD
+    from caseworker.demo import district as demo_district
+
+    home = args.home or Path("district-home")
+    done = demo_district.build(home, residents=args.residents)
+    if args.json:
+        emit_json(
+            {
+                "home": str(done.home),
+                "offices": done.offices,
+                "ingested": done.ingested,
+                "stick": str(done.stick),
+                "conflicts": done.conflicts,
+                "duplicates": done.duplicates,
+                "accounts": [u for u, _n, _r in demo_district.ACCOUNTS],
+                "password": DEMO_PASSWORD,
+            }
+        )
+        return EXIT_OK
+    print(f"演示区已生成：{done.home}（合成数据，非真实个人信息）")
+    print(
+        f"街道 {len(done.offices)} 个，已收件 {len(done.ingested)} 个；待收件的数据包在 {done.stick}"
+    )
+    print(f"冲突 {done.conflicts} 条，重复人员 {done.duplicates} 条待处理")
+    print(
+        "账号（密码均为 "
+        + DEMO_PASSWORD
+        + "）："
+        + "，".join(f"{u}（{r.label}）" for u, _n, r in demo_district.ACCOUNTS)
+    )
+    return EXIT_OK
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
@@ -331,7 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
     parser.add_argument("--home", type=Path, default=None, help="平台文件夹（密钥、默认数据库）")
     parser.add_argument("--db", default=None, help="数据库 URL，例如 postgresql://user@host/db")
-    sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="命令")
+
+    p = sub.add_parser("gui", help="打开区级平台的窗口（不写命令时默认）")
+    p.set_defaults(func=_cmd_gui)
+
+    p = sub.add_parser(
+        "demo", help="生成演示区（合成数据：几个街道、已导入的数据包、冲突和重复人员）"
+    )
+    p.add_argument("--residents", type=int, default=120, help="每个街道的老人数（默认 120）")
+    add_json_arg(p)
+    p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("init", help="初始化区级平台（生成密钥）")
     p.add_argument("--name", required=True, help="区民政局名称")
@@ -435,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     # Every failure is exit 2 and one Chinese line (caseworker.clikit).
-    return run("caseworker-district", build_parser(), argv)
+    return run("caseworker-district", build_parser(), argv, default=_cmd_gui)
 
 
 if __name__ == "__main__":

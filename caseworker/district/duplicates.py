@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select, update
 
 from caseworker.district import scope
+from caseworker.district.accounts import require
 from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
-from caseworker.domain.roles import Actor
+from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.sync import tables
 from db.base import utcnow
 from db.models import Office
@@ -56,7 +57,8 @@ def _office_names(conn: Connection) -> dict[str, str]:
     return {r.id: f"{r.name}（{r.code}）" for r in conn.execute(select(t.c.id, t.c.code, t.c.name))}
 
 
-def list_cases(hub: Hub, *, open_only: bool = True) -> list[DuplicateCase]:
+def list_cases(hub: Hub, *, open_only: bool = True, actor: Actor = DISTRICT) -> list[DuplicateCase]:
+    require(actor, DistrictPermission.RECORDS)
     d = SyncDuplicate.__table__
     q = select(d).order_by(d.c.id)
     if open_only:
@@ -91,14 +93,16 @@ def list_cases(hub: Hub, *, open_only: bool = True) -> list[DuplicateCase]:
     return out
 
 
-def resolve(hub: Hub, case_id: int, keep: str) -> DuplicateCase:
+def resolve(hub: Hub, case_id: int, keep: str, *, actor: Actor = DISTRICT) -> DuplicateCase:
     """Settle a case: `keep` is "earlier" or "later"; the other record is tombstoned."""
+    require(actor, DistrictPermission.RECORDS)
     if keep not in {"earlier", "later"}:
         raise ValidationError("请选择保留较早的记录（earlier）或较晚的记录（later）。")
     d = SyncDuplicate.__table__
-    with hub.writer(DISTRICT) as s:
+    with hub.writer(actor) as s:
         conn = s.connection()
-        case = conn.execute(select(d).where(d.c.id == case_id)).first()
+        # locked for the transaction: a second clerk settling it at once finds it settled
+        case = conn.execute(select(d).where(d.c.id == case_id).with_for_update()).first()
         if case is None:
             raise NotFound(f"没有编号为 {case_id} 的重复人员记录。")
         if case.status != "open":

@@ -3,17 +3,20 @@ PostgreSQL database given by URL. Same schema, same migrations, same journal as 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.exc import ArgumentError, DatabaseError
+from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import WorkspaceError, os_reason, sqlite_reason
+from caseworker.domain.roles import Actor
 from caseworker.sync.identity import KEY_FILE
 from db import backup as backups
 from db.engine import make_engine
-from db.replica import Replica, ensure_device_id
+from db.replica import Replica, check_district_account, ensure_device_id
 from db.schema import ensure_schema
 
 HOME_ENV = "CASEWORKER_DISTRICT_HOME"
@@ -117,6 +120,22 @@ class Hub(Replica):
             engine.dispose()
             raise
         return cls(home, engine, device_id)
+
+    def check_account(self, session: Session, actor: Actor, *, reading: bool = False) -> None:
+        """The hub's people are its own accounts (district_staff), not an office's staff."""
+        check_district_account(session, actor, reading=reading)
+
+    def lock_office(self, conn: Connection, code: str) -> None:
+        """Serialise, across every clerk's PC, the work on one office's exchange (ingest and
+        export) for the rest of `conn`'s transaction. On PostgreSQL a transaction-level advisory
+        lock keyed by the office's code: a second clerk taking in the same office's bundle waits
+        for the first and then finds it imported. A SQLite hub has one writer at a time anyway.
+        """
+        if self.is_sqlite():
+            return
+        digest = hashlib.sha256(f"caseworker-office:{code}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"

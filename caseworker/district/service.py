@@ -28,10 +28,12 @@ from sqlalchemy.exc import IntegrityError
 
 from caseworker.district import duplicates, links, renumber, scope
 from caseworker.district import transfer as transfers
+from caseworker.district.accounts import check as check_actor
+from caseworker.district.accounts import require
 from caseworker.district.hub import Hub
 from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
-from caseworker.domain.roles import Actor
+from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.outfile import check_out
 from caseworker.services import accounts
 from caseworker.services.retrofit.photo_store import PhotoStore
@@ -135,8 +137,10 @@ def add_office(
     out: Path,
     existing: bool = False,
     passphrase: str | None = None,
+    actor: Actor = DISTRICT,
 ) -> OfficeAdded:
     """Register an office and write its enrollment file; returns the passphrase to tell it."""
+    check_actor(hub, actor, DistrictPermission.MANAGE_OFFICES)
     # The file's folder is checked before the office is committed, so a bad --out leaves nothing.
     out = check_out(out, overwrite=False)
     code = code.strip()
@@ -149,7 +153,7 @@ def add_office(
         names = [n.strip() for n in communities if n.strip()]
         if not names:
             raise ValidationError("请至少填写一个社区或村（--communities）")
-        with hub.writer(DISTRICT) as s:
+        with hub.writer(actor) as s:
             row = s.scalar(select(Office).where(Office.code == code))
             if row is not None:
                 # No peer holds the code (checked above): an earlier `office add` committed the
@@ -255,9 +259,10 @@ def _register_devices(conn: Connection, hub: Hub, sender: Peer, devices: Any) ->
     return devices_of(conn, sender.device_id)
 
 
-def ingest(hub: Hub, paths: list[Path]) -> list[Ingested]:
+def ingest(hub: Hub, paths: list[Path], *, actor: Actor = DISTRICT) -> list[Ingested]:
     """Import office bundles, each in its own transaction (a backup is taken first). A refused
     file is reported in its result (`refused`) and the others are still imported."""
+    check_actor(hub, actor, DistrictPermission.BUNDLES)
     results: list[Ingested] = []
     state = {"backed_up": False}
     for path in paths:
@@ -286,6 +291,13 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
     received = photos.Receiver(store, rec.manifest["bundle_id"])
     try:
         with merge.integrity_guard(), hub.engine.begin() as conn:
+            # One office's bundles are taken in one at a time across every clerk's PC; the
+            # file seen as new before the lock may have been imported meanwhile by another.
+            hub.lock_office(conn, rec.sender.office_code)
+            if exchange.was_received(conn, rec.manifest["bundle_id"]):
+                return Ingested(
+                    path, rec.sender.name, True, int(rec.manifest["changes"]), 0, 0, 0, {}, {}
+                )
             done = _merge_office_bundle(hub, conn, rec, path, received, now)
             # every photo and change passed: files in, then COMMIT; only the files the
             # office's own photo records name (a signed bundle still writes only its own)
@@ -580,13 +592,15 @@ def _pushed(conn: Connection, office: Peer) -> list[list[str]]:
     ]
 
 
-def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
+def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> ExportResult:
     """The bundle for one office: acknowledgements, district changes and corrections, settings,
     changes other offices made to its records, and records transferred to it (streamed)."""
+    check_actor(hub, actor, DistrictPermission.BUNDLES)
     out = Path(out)
     if out.exists():
         raise ValidationError(f"{out} 已存在，不会覆盖。")
     with hub.engine.begin() as conn:
+        hub.lock_office(conn, code)  # one export or ingest of this office at a time
         me = _me(conn, hub)
         office = _office_peer(conn, code)
         tt = SyncTransfer.__table__
@@ -645,13 +659,21 @@ def export_for(hub: Hub, code: str, out: Path) -> ExportResult:
 # -- corrections ---------------------------------------------------------------------------------
 
 
-def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -> dict[str, Any]:
+def correct(
+    hub: Hub,
+    table_name: str,
+    record_id: str,
+    values: dict[str, str],
+    *,
+    actor: Actor = DISTRICT,
+) -> dict[str, Any]:
     """The district corrects fields of a record (a journaled change that goes to its office).
 
     Values are given as text and read by their column's type (see `TableInfo.from_text`). A
     completed visit (a merge-locked record) is a signed legal record: the district does not edit
     it either — it is corrected at its office by an amendment that keeps the original. Returns
     the fields as now stored."""
+    require(actor, DistrictPermission.RECORDS)
     t = tables.info(table_name)
     if t is None:
         raise ValidationError(f"没有名为“{table_name}”的数据表。")
@@ -677,7 +699,7 @@ def correct(hub: Hub, table_name: str, record_id: str, values: dict[str, str]) -
                     "身份证号不正确（位数、出生日期或校验位不对），未做任何改动。", field=key
                 ) from None
     try:
-        with hub.writer(DISTRICT) as s:
+        with hub.writer(actor) as s:
             record = s.get(t.cls, record_id)
             if record is None:
                 raise NotFound("找不到这条记录。")
@@ -719,7 +741,8 @@ def transfer(
 # -- status --------------------------------------------------------------------------------------
 
 
-def status(hub: Hub) -> list[OfficeStatus]:
+def status(hub: Hub, *, actor: Actor = DISTRICT) -> list[OfficeStatus]:
+    require(actor, DistrictPermission.STATUS)
     b, c = SyncBundle.__table__, SyncConflict.__table__
     out: list[OfficeStatus] = []
     with hub.engine.connect() as conn:
@@ -770,10 +793,13 @@ def status(hub: Hub) -> list[OfficeStatus]:
     return out
 
 
-def resolve_conflict(hub: Hub, conflict_id: int, action: str) -> ConflictInfo:
+def resolve_conflict(
+    hub: Hub, conflict_id: int, action: str, *, actor: Actor = DISTRICT
+) -> ConflictInfo:
     """Keep or reverse a conflict at the district; a reversal travels as a district change."""
-    with hub.writer(DISTRICT) as s:
-        return resolve(s, DISTRICT, conflict_id, action)
+    require(actor, DistrictPermission.RECORDS)
+    with hub.writer(actor) as s:
+        return resolve(s, actor, conflict_id, action)
 
 
 def conflicts(

@@ -79,6 +79,67 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CHILD_DIRECTOR: frozenset({_P.CHILD_VIEW, _P.CHILD_EDIT}),
 }
 
+# -- the district hub's own accounts (issue 24) ------------------------------------------------
+
+
+class DistrictRole(StrEnum):
+    """Roles of the district civil-affairs bureau's staff on the hub (never an office's)."""
+
+    ADMIN = "district_admin"
+    CLERK = "district_clerk"
+    STATISTICIAN = "district_statistician"
+    CHILD_CENTRE = "district_child_centre"
+
+    @property
+    def label(self) -> str:
+        return DISTRICT_ROLE_LABELS[self]
+
+
+DISTRICT_ROLE_LABELS: dict[DistrictRole, str] = {
+    DistrictRole.ADMIN: "区级管理员",
+    DistrictRole.CLERK: "区级业务员",
+    DistrictRole.STATISTICIAN: "统计员",
+    DistrictRole.CHILD_CENTRE: "区未保中心",
+}
+
+
+class DistrictPermission(StrEnum):
+    MANAGE_OFFICES = "district_offices"  # enroll offices, devices, re-issue enrollment
+    MANAGE_ACCOUNTS = "district_accounts"
+    STATUS = "district_status"  # 工作台: every office's sync state
+    BUNDLES = "district_bundles"  # ingest and export bundles
+    RECORDS = "district_records"  # transfers, corrections, conflicts, duplicates
+    CATALOGUE = "district_catalogue"  # settings and the retrofit catalogue
+    FIGURES = "district_figures"  # the district report and retrofit figures
+    CHILD_FIGURES = "district_child_figures"  # children's counts (numbers only)
+    CHILD_RECOVERY = "district_child_recovery"  # an office's child-data key recovery file
+    AUDIT = "district_audit"
+
+
+_D = DistrictPermission
+DISTRICT_PERMISSIONS: dict[DistrictRole, frozenset[Permission | DistrictPermission]] = {
+    # The administrator runs the hub's structure and keys; the clerk its daily traffic. The
+    # office-level permissions a role holds here are those of the shared services the hub
+    # calls on its behalf (settings, resolving a conflict).
+    DistrictRole.ADMIN: frozenset(
+        {_D.MANAGE_OFFICES, _D.MANAGE_ACCOUNTS, _D.STATUS, _D.AUDIT, _P.VIEW_AUDIT}
+    ),
+    DistrictRole.CLERK: frozenset(
+        {
+            _D.STATUS,
+            _D.BUNDLES,
+            _D.RECORDS,
+            _D.CATALOGUE,
+            _D.FIGURES,
+            _P.EDIT_SETTINGS,
+            _P.RESOLVE_CONFLICTS,
+            _P.SYNC,
+        }
+    ),
+    DistrictRole.STATISTICIAN: frozenset({_D.FIGURES, _D.STATUS}),
+    DistrictRole.CHILD_CENTRE: frozenset({_D.CHILD_FIGURES, _D.CHILD_RECOVERY}),
+}
+
 # Roles whose data view is limited to one community.
 COMMUNITY_SCOPED: frozenset[Role] = frozenset({Role.CHILD_DIRECTOR})
 
@@ -90,13 +151,20 @@ class Actor:
     staff_id: str | None
     username: str
     display_name: str
-    role: Role | None
+    role: Role | DistrictRole | None
     community_id: str | None = None
 
-    def can(self, permission: Permission) -> bool:
+    def can(self, permission: Permission | DistrictPermission) -> bool:
         if self.role is None:  # the system actor (migrations, demo generation)
             return True
+        if isinstance(self.role, DistrictRole):
+            return permission in DISTRICT_PERMISSIONS[self.role]
         return permission in PERMISSIONS[self.role]
+
+    @property
+    def at_district(self) -> bool:
+        """A person of the district bureau (an account of the hub, not of an office)."""
+        return isinstance(self.role, DistrictRole)
 
     @staticmethod
     def system(reason: str = "system") -> Actor:

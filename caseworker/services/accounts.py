@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -115,7 +117,7 @@ def actor_for(staff: Staff) -> Actor:
 # -- first start -----------------------------------------------------------------------------
 
 
-def _check_password(session: Session, password: str) -> None:
+def check_password(session: Session, password: str) -> None:
     minimum = settings.get(session, "security.min_password_length")
     if len(password) < minimum:
         raise ValidationError(f"密码至少 {minimum} 位", field="password")
@@ -166,7 +168,7 @@ def initialise_office(
         raise ValidationError(f"社区名称重复：{'、'.join(sorted(duplicates))}", field="communities")
     if admin.role is not Role.ADMIN:
         raise ValidationError("第一个账号必须是系统管理员")
-    _check_password(session, admin_password)
+    check_password(session, admin_password)
     row = Office(code=code, name=name, district_name=district)
     session.add(row)
     session.flush()
@@ -238,7 +240,7 @@ def create_staff(
         raise ValidationError(f"登录名“{username}”已被使用", field="username")
     display = _clean(draft.display_name, "姓名", "display_name", 60)
     community_id = _validate_scope(session, draft.role, draft.community_id)
-    _check_password(session, password)
+    check_password(session, password)
     row = Staff(
         office_id=the_office.id,
         username=username,
@@ -320,7 +322,7 @@ def reset_password(session: Session, actor: Actor, staff_id: str, new_password: 
     if not actor.can(Permission.MANAGE_STAFF):
         raise PermissionDenied("只有系统管理员可以重置密码")
     row = _staff(session, staff_id)
-    _check_password(session, new_password)
+    check_password(session, new_password)
     row.password_hash = hash_password(new_password)
     row.must_change_password = row.id != actor.staff_id
     row.failed_logins = 0
@@ -338,7 +340,7 @@ def change_own_password(session: Session, actor: Actor, old: str, new: str) -> N
         raise ValidationError("原密码不正确", field="old_password")
     if old == new:
         raise ValidationError("新密码不能与原密码相同", field="password")
-    _check_password(session, new)
+    check_password(session, new)
     row.password_hash = hash_password(new)
     row.must_change_password = False
     session.flush()
@@ -357,7 +359,7 @@ def authenticate(
     if row is None:
         verify_password(password, _dummy_hash())  # same time as a real check: names don't leak
         return LoginResult(None, "用户名或密码错误")
-    return _attempt(session, row, password, now or utcnow())
+    return attempt(session, row, password, now or utcnow())
 
 
 def unlock(
@@ -372,14 +374,25 @@ def unlock(
     row = session.get(Staff, actor.staff_id) if actor.staff_id is not None else None
     if row is None or row.deleted_at is not None:
         return LoginResult(None, "此账号已被删除，请切换用户")
-    result = _attempt(session, row, password, now or utcnow())
+    result = attempt(session, row, password, now or utcnow())
     if result.actor is not None and result.actor != actor:
         return LoginResult(None, "管理员已更改此账号的角色或负责社区，请切换用户后重新登录")
     # the name is not in question on a lock screen: only the password
     return replace(result, message=result.message.replace("用户名或密码错误", "密码错误"))
 
 
-def _attempt(session: Session, row: Staff, password: str, now: datetime) -> LoginResult:
+def attempt(
+    session: Session,
+    row: Staff,
+    password: str,
+    now: datetime,
+    *,
+    actor_of: Callable[[Any], Actor] = actor_for,
+    on_login: Callable[[Session, Any, str], None] | None = child_keys.on_login,
+) -> LoginResult:
+    """One password try on an account row under the login's rules (lockout, disabled, rehash).
+    The district hub's accounts (`caseworker.district.accounts`) use the same rules with their
+    own actor and no child-data key."""
     if row.disabled:
         verify_password(password, _dummy_hash())
         return LoginResult(None, "此账号已停用，请联系系统管理员")
@@ -413,8 +426,9 @@ def _attempt(session: Session, row: Staff, password: str, now: datetime) -> Logi
         # The hash was made at an older, cheaper cost: the password is at hand only now.
         row.password_hash = hash_password(password)
     session.flush()
-    child_keys.on_login(session, row, password)
-    return LoginResult(actor_for(row), "", row.must_change_password)
+    if on_login is not None:
+        on_login(session, row, password)
+    return LoginResult(actor_of(row), "", row.must_change_password)
 
 
 def ensure_current(session: Session, actor: Actor) -> None:

@@ -22,6 +22,7 @@ TABLE_LABELS: dict[str, str] = {
     "office": "街道",
     "community": "社区/村",
     "staff": "账号",
+    "district_staff": "区级平台账号",
     "setting": "设置",
     "elderly_resident": "老年人台账",
     "elderly_visit": "探访记录",

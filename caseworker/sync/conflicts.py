@@ -78,6 +78,11 @@ def _info(row: SyncConflict) -> ConflictInfo:
     )
 
 
+def info(row: SyncConflict) -> ConflictInfo:
+    """A conflict row as the plain dataclass every list shows (the district console's too)."""
+    return _info(row)
+
+
 # A programme's records appear in the conflicts list only to those who may read that programme
 # (a child director never sees an elderly person's health note, a caseworker no child's record).
 PROGRAMME_TABLES = {
@@ -182,7 +187,9 @@ def resolve(session: Session, actor: Actor, conflict_id: int, action: str) -> Co
     """`action` is "keep" (close the entry) or "reverse" (write the lost value back)."""
     if not actor.can(Permission.RESOLVE_CONFLICTS):
         raise PermissionDenied("只有科长可以处理同步冲突")
-    row = session.get(SyncConflict, conflict_id)
+    # Locked for the transaction (PostgreSQL): two clerks settling the same conflict at once
+    # are served one after the other, and the second finds it settled.
+    row = session.get(SyncConflict, conflict_id, with_for_update=True)
     if row is None:
         raise NotFound("找不到这条冲突记录")
     if row.status != "open":

@@ -334,6 +334,15 @@ def receive(conn: Connection, me: Identity, path: Path) -> Received:
     return Received(env, m, extras, sender, already, path.name, me.keys, count)
 
 
+def was_received(conn: Connection, bundle_id: str) -> bool:
+    """This bundle has been imported here already."""
+    t = SyncBundle.__table__
+    found = conn.execute(
+        select(t.c.bundle_id).where(t.c.bundle_id == bundle_id, t.c.direction == "received")
+    ).first()
+    return found is not None
+
+
 def record_received(conn: Connection, rec: Received, result: merge.MergeSummary) -> None:
     m = rec.manifest
     conn.execute(

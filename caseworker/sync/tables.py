@@ -224,8 +224,8 @@ def registry() -> dict[str, TableInfo]:
     found: dict[str, TableInfo] = {}
     for mapper in Base.registry.mappers:
         cls = mapper.class_
-        if not issubclass(cls, Journaled):
-            continue
+        if not issubclass(cls, Journaled) or not getattr(cls, "__travels__", True):
+            continue  # not journaled, or a replica's own (the hub's accounts: district_staff)
         table = mapper.local_table
         assert isinstance(table, Table)
         skip = NOT_TRAVELLING | cls.__journal_exclude__

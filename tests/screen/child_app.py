@@ -228,6 +228,21 @@ def main() -> int:
 
     ui.app.make_app = make_app
     ui.app.Controller.__init__ = init  # type: ignore[method-assign]
+    if sys.argv[1:2] == ["--district-home"]:
+        # the district console (区级平台), as `caseworker-district --home DIR gui` runs it
+        import ui.district.app
+
+        original_district = ui.district.app.DistrictController.__init__
+
+        def district_init(self: Any, *args: Any, **kwargs: Any) -> None:
+            original_district(self, *args, **kwargs)
+            made["probe"].controller = self
+            made["probe"].namespace["controller"] = self
+
+        ui.district.app.DistrictController.__init__ = district_init  # type: ignore[method-assign]
+        from caseworker.district.cli import main as district_main
+
+        return district_main(["--home", sys.argv[2], "gui"])
     from caseworker.cli import main as cli_main
 
     return cli_main(["gui", *sys.argv[1:]])

@@ -45,6 +45,23 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def district_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo district (区级平台: four offices, three ingested, a bundle on the stick), once."""
+    from caseworker.demo import district
+
+    home = tmp_path_factory.mktemp("district-template") / "district-home"
+    district.build(home, residents=20)
+    return home
+
+
+@pytest.fixture
+def district_home(district_template: Path, tmp_path: Path) -> Path:
+    home = tmp_path / "district-home"
+    shutil.copytree(district_template, home)
+    return home
+
+
 @pytest.fixture
 def demo_ws(demo_template: Path, tmp_path: Path) -> Path:
     root = tmp_path / "ws"
@@ -68,8 +85,8 @@ def launch(desktop: desktop_mod.Desktop, tmp_path: Path) -> Iterator[Callable[..
     runs: list[RunningApp] = []
     home = tmp_path / "home"
 
-    def start(workspace: Path, name: str | None = None) -> RunningApp:
-        app = RunningApp(desktop, workspace, home, name or f"run{len(runs) + 1}")
+    def start(workspace: Path, name: str | None = None, *, district: bool = False) -> RunningApp:
+        app = RunningApp(desktop, workspace, home, name or f"run{len(runs) + 1}", district)
         runs.append(app)
         return app.start()
 

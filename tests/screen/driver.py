@@ -28,7 +28,15 @@ class AppDied(AssertionError):
 class RunningApp:
     """One run of the application on `desktop`, on `workspace`, with its own Qt settings."""
 
-    def __init__(self, desktop: Desktop, workspace: Path, home: Path, name: str = "app") -> None:
+    def __init__(
+        self,
+        desktop: Desktop,
+        workspace: Path,
+        home: Path,
+        name: str = "app",
+        district: bool = False,
+    ) -> None:
+        self.district = district  # the district console on a hub folder, not the office app
         self.desktop = desktop
         self.workspace = workspace
         self.home = home
@@ -65,7 +73,7 @@ class RunningApp:
                 "faulthandler",
                 "-m",
                 "tests.screen.child_app",
-                "--workspace",
+                "--district-home" if self.district else "--workspace",
                 str(self.workspace),
             ],
             cwd=ROOT,

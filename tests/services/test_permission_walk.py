@@ -27,6 +27,8 @@ NO_ACTOR_NEEDED: dict[str, str] = {
     "accounts.office": "the office's own name and code, shown on the login screen",
     "accounts.communities": "community names, needed before anyone logs in",
     "accounts.authenticate": "the login itself",
+    "accounts.attempt": "one password try of a login or an unlock (office or district hub)",
+    "accounts.check_password": "the password rules, applied by the services that set one",
     "children.cases.interval_for": "a district setting (visit interval per risk level)",
     "children.keys.on_login": "called by accounts at a login, with the password at hand",
     "children.keys.on_account_created": "called by accounts.create_staff (checked there)",

@@ -1,0 +1,326 @@
+"""冲突与重复 (区级业务员): the conflicts list filtered by office, table and reason, a page at a
+time, each with the kept and the lost value side by side, kept or reversed; and the
+cross-office duplicates, the two records side by side, settled by the existing rule (keep the
+earlier or the later registration; the other is tombstoned and both offices are told)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caseworker.district import console, duplicates, service
+from caseworker.domain.errors import CaseworkerError
+from caseworker.services.audit import TABLE_LABELS
+from caseworker.sync.conflicts import REASONS
+from ui.context import AppContext
+from ui.messages import show_error
+from ui.widgets.busy import BackgroundRead, BusyOverlay
+
+CONFLICT_COLUMNS = (
+    "编号",
+    "街道",
+    "数据表",
+    "字段",
+    "保留的值",
+    "被覆盖/未采用的值",
+    "原因",
+    "发现时间",
+)
+DUPLICATE_COLUMNS = ("编号", "姓名", "身份证号", "先登记于", "后登记于", "发现时间")
+
+
+def _table(columns: tuple[str, ...], widths: tuple[int, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setWordWrap(False)
+    for i, w in enumerate(widths):
+        table.setColumnWidth(i, w)
+    return table
+
+
+def _text(value: Any) -> str:
+    return "（空）" if value is None or value == "" else str(value)
+
+
+class ConflictsTab(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.page = console.ConflictPage(0, 0, [])
+        self.office = QComboBox()
+        self.table_filter = QComboBox()
+        self.reason = QComboBox()
+        self.office.addItem(self.tr("全部街道"), None)
+        self.table_filter.addItem(self.tr("全部数据表"), None)
+        for name, label in sorted(TABLE_LABELS.items(), key=lambda kv: kv[1]):
+            self.table_filter.addItem(label, name)
+        self.reason.addItem(self.tr("全部原因"), None)
+        for key, label in REASONS.items():
+            self.reason.addItem(label, key)
+        for combo in (self.office, self.table_filter, self.reason):
+            combo.currentIndexChanged.connect(lambda _i: self.load(0))
+        self.prev_button = QPushButton(self.tr("上一页"))
+        self.next_button = QPushButton(self.tr("下一页"))
+        self.prev_button.clicked.connect(lambda: self.load(max(0, self.page.offset - console.PAGE)))
+        self.next_button.clicked.connect(lambda: self.load(self.page.offset + console.PAGE))
+        self.count = QLabel()
+        filters = QHBoxLayout()
+        for w in (QLabel(self.tr("筛选：")), self.office, self.table_filter, self.reason):
+            filters.addWidget(w)
+        filters.addStretch()
+        filters.addWidget(self.count)
+        filters.addWidget(self.prev_button)
+        filters.addWidget(self.next_button)
+        self.table = _table(CONFLICT_COLUMNS, (60, 140, 110, 100, 160, 160, 260))
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setStyleSheet("background: #f7f7f2; padding: 6px; border: 1px solid #ddd;")
+        self.keep_button = QPushButton(self.tr("保留现值(&K)"))
+        self.reverse_button = QPushButton(self.tr("恢复被覆盖的值(&V)"))
+        self.keep_button.clicked.connect(lambda: self.resolve("keep"))
+        self.reverse_button.clicked.connect(lambda: self.resolve("reverse"))
+        actions = QHBoxLayout()
+        actions.addWidget(self.detail, 1)
+        actions.addWidget(self.keep_button)
+        actions.addWidget(self.reverse_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+        self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
+        hub, actor = ctx.ws, ctx.actor
+        assert actor is not None
+        for code, name in ctx.read(lambda _s: console.offices_for_queues(hub, actor)):  # type: ignore[arg-type]
+            self.office.addItem(f"{code} {name}", code)
+        self.load(0)
+
+    def load(self, offset: int) -> None:
+        hub, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
+        office = self.office.currentData()
+        table = self.table_filter.currentData()
+        reason = self.reason.currentData()
+        self.reader.start(
+            lambda _s: console.conflict_page(
+                hub,  # type: ignore[arg-type]
+                actor,
+                office=office,
+                table=table,
+                reason=reason,
+                offset=offset,
+            ),
+            self._show,
+        )
+
+    def _show(self, page: console.ConflictPage) -> None:
+        self.page = page
+        self.table.setRowCount(len(page.rows))
+        for i, c in enumerate(page.rows):
+            values = (
+                f"#{c.id}",
+                c.source,
+                TABLE_LABELS.get(c.table_name, c.table_name),
+                c.field or "（整条记录）",
+                _text(c.kept_value),
+                _text(c.lost_value),
+                c.reason_label,
+                f"{c.detected_at:%Y-%m-%d %H:%M}",
+            )
+            for j, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)
+                self.table.setItem(i, j, item)
+        end = page.offset + len(page.rows)
+        self.count.setText(
+            self.tr("未处理 {0} 条，第 {1}–{2} 条").format(page.total, page.offset + 1, end)
+            if page.rows
+            else self.tr("没有未处理的冲突")
+        )
+        self.prev_button.setEnabled(page.offset > 0)
+        self.next_button.setEnabled(end < page.total)
+        if page.rows:
+            self.table.selectRow(0)
+        self._selected()
+
+    def current(self) -> Any:
+        row = self.table.currentRow()
+        return self.page.rows[row] if 0 <= row < len(self.page.rows) else None
+
+    def _selected(self) -> None:
+        c = self.current()
+        self.keep_button.setEnabled(c is not None)
+        self.reverse_button.setEnabled(
+            c is not None and bool(c.field) and c.reason not in {"invalid", "number"}
+        )
+        if c is None:
+            self.detail.setText("")
+            return
+        self.detail.setText(
+            self.tr("保留的值：{0}（{1}）　｜　被覆盖/未采用的值：{2}（{3}）\n{4}").format(
+                _text(c.kept_value),
+                c.kept_actor or "—",
+                _text(c.lost_value),
+                c.lost_actor or "—",
+                c.reason_label,
+            )
+        )
+
+    def resolve(self, action: str) -> None:
+        c = self.current()
+        if c is None:
+            return
+        actor = self.ctx.actor
+        hub = self.ctx.ws
+        assert actor is not None
+        try:
+            from ui.progress import run_with_progress
+
+            run_with_progress(
+                self.ctx.runner,
+                lambda: service.resolve_conflict(hub, c.id, action, actor=actor),  # type: ignore[arg-type]
+                self,
+                self.tr("正在保存…"),
+            )
+        except CaseworkerError as exc:
+            QMessageBox.warning(self, self.tr("无法完成"), str(exc))
+        except Exception as exc:
+            show_error(self, exc)
+        self.ctx.changed.emit(frozenset({"sync_conflict"}))
+        self.load(self.page.offset)
+
+
+class DuplicatesTab(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.cases: list[duplicates.DuplicateCase] = []
+        self.table = _table(DUPLICATE_COLUMNS, (60, 100, 170, 220, 220))
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.pair = _table(("字段", "先登记的记录", "后登记的记录"), (90, 300))
+        self.pair.setMaximumHeight(200)
+        self.earlier_button = QPushButton(self.tr("保留先登记的(&E)"))
+        self.later_button = QPushButton(self.tr("保留后登记的(&L)"))
+        self.earlier_button.clicked.connect(lambda: self.settle("earlier"))
+        self.later_button.clicked.connect(lambda: self.settle("later"))
+        note = QLabel(
+            self.tr(
+                "同一身份证号在两个街道的台账上。保留一条，另一条注销；两个街道随下一次发件得知。"
+            )
+        )
+        note.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(note, 1)
+        buttons.addWidget(self.earlier_button)
+        buttons.addWidget(self.later_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.pair)
+        layout.addLayout(buttons)
+        self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
+        self.load()
+
+    def load(self) -> None:
+        hub, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
+        self.reader.start(lambda _s: duplicates.list_cases(hub, actor=actor), self._show)  # type: ignore[arg-type]
+
+    def _show(self, cases: list[duplicates.DuplicateCase]) -> None:
+        self.cases = cases
+        self.table.setRowCount(len(cases))
+        for i, c in enumerate(cases):
+            values = (
+                f"#{c.id}",
+                c.name,
+                c.id_number_masked,
+                c.earlier_office,
+                c.later_office,
+                f"{c.detected_at:%Y-%m-%d %H:%M}",
+            )
+            for j, value in enumerate(values):
+                self.table.setItem(i, j, QTableWidgetItem(value))
+        if cases:
+            self.table.selectRow(0)
+        self._selected()
+
+    def current(self) -> duplicates.DuplicateCase | None:
+        row = self.table.currentRow()
+        return self.cases[row] if 0 <= row < len(self.cases) else None
+
+    def _selected(self) -> None:
+        c = self.current()
+        self.earlier_button.setEnabled(c is not None)
+        self.later_button.setEnabled(c is not None)
+        if c is None:
+            self.pair.setRowCount(0)
+            return
+        hub, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
+        rows = self.ctx.read(lambda _s: console.duplicate_pair(hub, actor, c.id))  # type: ignore[arg-type]
+        self.pair.setRowCount(len(rows))
+        for i, values in enumerate(rows):
+            for j, value in enumerate(values):
+                self.pair.setItem(i, j, QTableWidgetItem(value))
+
+    def settle(self, keep: str) -> None:
+        c = self.current()
+        if c is None:
+            return
+        hub, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
+        kept = c.earlier_office if keep == "earlier" else c.later_office
+        answer = QMessageBox.question(
+            self,
+            self.tr("处理重复人员"),
+            self.tr("保留 {0} 的记录，注销另一条？").format(kept),
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            from ui.progress import run_with_progress
+
+            run_with_progress(
+                self.ctx.runner,
+                lambda: duplicates.resolve(hub, c.id, keep, actor=actor),  # type: ignore[arg-type]
+                self,
+                self.tr("正在保存…"),
+            )
+        except CaseworkerError as exc:
+            QMessageBox.warning(self, self.tr("无法完成"), str(exc))
+        except Exception as exc:
+            show_error(self, exc)
+        self.ctx.changed.emit(frozenset({"sync_conflict"}))
+        self.load()
+
+
+class QueuesPage(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        title = QLabel(self.tr("冲突与重复人员"))
+        title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        self.tabs = QTabWidget()
+        self.conflicts = ConflictsTab(ctx)
+        self.duplicates = DuplicatesTab(ctx)
+        self.tabs.addTab(self.conflicts, self.tr("冲突"))
+        self.tabs.addTab(self.duplicates, self.tr("重复人员"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(self.tabs, 1)

@@ -1,0 +1,175 @@
+"""The district console's main window: the sections the logged-in role may use, menus (lock,
+switch user, password, Ctrl+1… to a section), and a status bar with the person and the hub."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from caseworker.domain.roles import DISTRICT_ROLE_LABELS, DistrictPermission, DistrictRole
+from ui.context import AppContext
+from ui.main_window import _PageScroll
+from ui.widgets import screen
+
+GEOMETRY_KEY = "district/geometry"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    permission: DistrictPermission
+    build: Callable[[], QWidget]
+
+
+def sections(ctx: AppContext) -> list[Section]:
+    """Every section, in the order of the bureau's round; the window keeps those the role may
+    use (the services refuse the others anyway)."""
+    from ui.district.accounts_page import AccountsPage
+    from ui.district.audit import AuditPage
+    from ui.district.dashboard import DashboardPage
+    from ui.district.figures import ChildFiguresPage, ReportPage
+    from ui.district.inbox import InboxPage
+    from ui.district.offices import OfficesPage
+    from ui.district.outbox import OutboxPage
+    from ui.district.queues import QueuesPage
+
+    p = DistrictPermission
+    return [
+        Section("dashboard", "工作台", p.STATUS, lambda: DashboardPage(ctx)),
+        Section("inbox", "收件", p.BUNDLES, lambda: InboxPage(ctx)),
+        Section("outbox", "发件", p.BUNDLES, lambda: OutboxPage(ctx)),
+        Section("queues", "冲突与重复", p.RECORDS, lambda: QueuesPage(ctx)),
+        Section("offices", "街道", p.MANAGE_OFFICES, lambda: OfficesPage(ctx)),
+        Section("report", "统计报表", p.FIGURES, lambda: ReportPage(ctx)),
+        Section("children", "儿童统计", p.CHILD_FIGURES, lambda: ChildFiguresPage(ctx)),
+        Section("accounts", "账号", p.MANAGE_ACCOUNTS, lambda: AccountsPage(ctx)),
+        Section("audit", "操作记录", p.AUDIT, lambda: AuditPage(ctx)),
+    ]
+
+
+class DistrictWindow(QMainWindow):
+    lock_requested = Signal()
+    switch_user_requested = Signal()
+    password_requested = Signal()
+    closed = Signal()
+
+    def __init__(self, ctx: AppContext, hub_name: str, settings: QSettings) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.settings = settings
+        self.hub_name = hub_name
+        self.sections = [s for s in sections(ctx) if ctx.can(s.permission)]  # type: ignore[arg-type]
+        self._pages: dict[int, QWidget] = {}
+        self.setWindowTitle(hub_name)
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(120)
+        self.nav.setStyleSheet(
+            "#nav { font-size: 12pt; background: #f3f5f8; border: none; }"
+            "#nav::item { padding: 10px 8px; }"
+            "#nav::item:selected { background: #1f5fa8; color: white; }"
+        )
+        for i, section in enumerate(self.sections):
+            self.nav.addItem(self.tr(section.title))
+            self.nav.item(i).setToolTip(f"Ctrl+{i + 1}")
+        self.stack = QStackedWidget()
+        for _ in self.sections:
+            self.stack.addWidget(QWidget())
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.nav.currentRowChanged.connect(self.show_section)
+        self._build_menus()
+        actor = ctx.actor
+        role = (
+            DISTRICT_ROLE_LABELS[actor.role]
+            if actor is not None and isinstance(actor.role, DistrictRole)
+            else ""
+        )
+        self.user_label = QLabel(
+            self.tr("用户：{0}（{1}）").format(actor.display_name if actor else "", role)
+        )
+        self.hub_label = QLabel(self.tr("平台：{0}").format(hub_name))
+        url = ctx.ws.engine.url.render_as_string(hide_password=True)  # type: ignore[attr-defined]
+        self.db_label = QLabel(self.tr("数据库：{0}").format(url))
+        self.db_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for label in (self.user_label, self.hub_label, self.db_label):
+            self.statusBar().addWidget(label)
+        if not screen.restore_geometry(settings, GEOMETRY_KEY, self):
+            self.resize(1280, 700)
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+        if not self.sections:
+            self.setCentralWidget(QLabel(self.tr("此账号没有可用的功能，请联系区级管理员。")))
+        else:
+            self.nav.setCurrentRow(0)
+
+    def show_section(self, row: int) -> None:
+        if row < 0 or row >= len(self.sections):
+            return
+        if row not in self._pages:
+            page = self.sections[row].build()
+            placeholder = self.stack.widget(row)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self.stack.insertWidget(row, _PageScroll(page))
+            self._pages[row] = page
+        self.stack.setCurrentIndex(row)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)
+
+    def page(self, key: str) -> QWidget:
+        row = next(i for i, s in enumerate(self.sections) if s.key == key)
+        self.show_section(row)
+        return self._pages[row]
+
+    def section_keys(self) -> list[str]:
+        return [s.key for s in self.sections]
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu(self.tr("文件(&F)"))
+        actions = [
+            (self.tr("锁定屏幕"), "Ctrl+L", self.lock_requested),
+            (self.tr("修改密码"), "", self.password_requested),
+            (self.tr("切换用户"), "", self.switch_user_requested),
+        ]
+        for text, keys, signal in actions:
+            action = QAction(text, self)
+            if keys:
+                action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(signal)
+            menu.addAction(action)
+        menu.addSeparator()
+        quit_action = QAction(self.tr("退出"), self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        menu.addAction(quit_action)
+        go = self.menuBar().addMenu(self.tr("转到(&G)"))
+        for i, section in enumerate(self.sections):
+            action = QAction(self.tr(section.title), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _c=False, row=i: self.show_section(row))
+            go.addAction(action)
+
+    def save_geometry(self) -> None:
+        screen.save_geometry(self.settings, GEOMETRY_KEY, self)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_geometry()
+        super().closeEvent(event)
+        self.closed.emit()
