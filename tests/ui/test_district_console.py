@@ -360,7 +360,8 @@ def test_the_database_given_once_is_remembered_on_this_pc(
     monkeypatch.delenv(DB_ENV, raising=False)
     assert choose_db(None, qsettings) == (None, False)
     url = f"sqlite:///{world.hub.home / 'district.sqlite3'}"
-    c = DistrictController(tmp_path / "elsewhere", url, SyncRunner(), qsettings)
+    # the hub's own folder (its keys), its database named by URL as --db would
+    c = DistrictController(world.hub.home, url, SyncRunner(), qsettings)
     c.remember_db = True  # given with --db
     try:
         c.start()
