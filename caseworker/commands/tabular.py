@@ -65,7 +65,11 @@ def _run_import(
         if child and actor.role is None:
             raise _Refused("儿童台账是保密的，须用儿童督导员或儿童主任的账号导入：--user 用户名")
         with ws.reader() as session:
-            chosen = ri.community_choices(session, actor, pairs) if pairs else {}
+            chosen = (
+                ri.community_choices(session, actor, pairs, check=importer.can_edit)
+                if pairs
+                else {}
+            )
         options = ri.ImportOptions(policy=ri.ExistingPolicy(args.existing), communities=chosen)
         if args.dry_run:
             with ws.reader() as session:

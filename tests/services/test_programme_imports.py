@@ -284,3 +284,23 @@ def test_import_commands(office_ws: Workspace, staff: dict[str, Actor], tmp_path
         assert s.scalar(select(func.count()).select_from(Child)) == 6
         sup = staff["dudao"]
         assert register.find_by_id_number(s, sup, data.ZHOU) is not None
+
+
+def test_each_programme_maps_a_files_community_names_under_its_own_right(
+    office_ws: Workspace, staff: dict[str, Actor], worker: Actor
+) -> None:
+    """`--community` on `import children` is the child supervisor's: the mapping checks the
+    importing programme's permission, not the roster's (it refused a child supervisor)."""
+    from caseworker.services.children._common import can_edit as child_can_edit
+    from db.models import Community
+
+    with office_ws.reader() as s:
+        name, cid = s.execute(select(Community.name, Community.id).order_by(Community.name)).first()
+        sup = staff["dudao"]
+        assert ri.community_choices(s, sup, {"一片区": name}, check=child_can_edit) == {
+            "一片区": cid
+        }
+        with pytest.raises(PermissionDenied):
+            ri.community_choices(s, sup, {"一片区": name})  # the roster's right: not a supervisor's
+        with pytest.raises(PermissionDenied):
+            ri.community_choices(s, worker, {"一片区": name}, check=child_can_edit)

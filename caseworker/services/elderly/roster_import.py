@@ -283,10 +283,18 @@ class _Reader:
                 self.existing_rows[row.id] = row
 
 
-def community_choices(session: Session, actor: Actor, pairs: dict[str, str]) -> dict[str, str]:
+def community_choices(
+    session: Session,
+    actor: Actor,
+    pairs: dict[str, str],
+    *,
+    check: Callable[[Actor], None] = can_edit,
+) -> dict[str, str]:
     """`ImportOptions.communities` from names: the file's name → the office community's name
-    (as the command line takes them: `--community 一社区=和平里社区`)."""
-    can_edit(actor)
+    (as the command line takes them: `--community 一社区=和平里社区`). Shared by the three
+    programmes' imports: `check` is the importing programme's own permission (a child
+    supervisor may map the child register's sheets without the roster's right)."""
+    check(actor)
     ids = _communities(session)
     out: dict[str, str] = {}
     for text, name in pairs.items():
