@@ -111,8 +111,10 @@ def test_a_code_opens_its_form_and_says_when_it_was_entered(demo_ws: Path) -> No
                 paper.resolve(s, SYSTEM, form_code.encode("999", stamps[0].form_id, 1))
             with pytest.raises(ValidationError, match="没有打印过"):
                 paper.resolve(s, SYSTEM, form_code.encode(stamps[0].office_tag, "1" * 12, 1))
+            good = stamps[0].code(1)
+            wrong = good[:-1] + str((int(good[-1]) + 1) % 10)  # a check digit it does not have
             with pytest.raises(ValidationError, match="20 位"):
-                paper.resolve(s, SYSTEM, stamps[0].code(1)[:-1] + "0")
+                paper.resolve(s, SYSTEM, wrong)
         paper.mark_entered(ws.engine, SYSTEM, stamps[0].form_id, "visit-1")
         with ws.reader() as s:
             assert paper.resolve(s, SYSTEM, stamps[0].code(1)).entered_ref == "visit-1"
