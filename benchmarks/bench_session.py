@@ -439,8 +439,8 @@ class HourOfUse:
             return
         dialog.setProperty("bench_answered", True)
         from ui.elderly.print_jobs import PrintOptions
-        from ui.elderly.print_preview import PrintPreview
         from ui.elderly.visit_form import VisitForm
+        from ui.widgets.print_preview import PrintPreview
 
         if isinstance(dialog, VisitForm):
             self._fill_visit(dialog)

@@ -21,7 +21,7 @@ from tests.ui.test_admin_pages import no_popups, when_dialog_opens  # noqa: F401
 from ui.children.common import FormDialog
 from ui.children.page import ChildrenPage, FiguresPage
 from ui.children.work_lists import ChildWorkLists
-from ui.elderly.print_preview import PrintPreview
+from ui.widgets.print_preview import PrintPreview
 
 # Offscreen pictures, kept out of docs/ (the real-window suite makes those: dev.py screen).
 SHOTS = Path(tempfile.mkdtemp(prefix="children-shots-"))

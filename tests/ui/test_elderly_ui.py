@@ -23,10 +23,10 @@ from tests.ui.conftest import log_in, type_text
 from tests.ui.test_admin_pages import no_popups, when_dialog_opens  # noqa: F401
 from ui.elderly.amend_dialog import AmendDialog
 from ui.elderly.page import ElderlyPage
-from ui.elderly.print_preview import PrintPreview
 from ui.elderly.resident_dialog import ResidentDialog
 from ui.elderly.visit_form import VisitForm
 from ui.elderly.work_lists import WorkListsPanel
+from ui.widgets.print_preview import PrintPreview
 
 
 @pytest.fixture

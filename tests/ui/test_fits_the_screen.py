@@ -56,7 +56,6 @@ def test_every_window_and_dialog_fits_1366x728(session, qtbot) -> None:
     from ui.admin.staff import StaffDialog
     from ui.elderly.amend_dialog import AmendDialog
     from ui.elderly.print_jobs import PrintOptions
-    from ui.elderly.print_preview import PrintPreview
     from ui.elderly.resident_actions import StatusDialog, TierDialog
     from ui.elderly.resident_dialog import ResidentDialog
     from ui.elderly.visit_form import VisitForm
@@ -64,6 +63,7 @@ def test_every_window_and_dialog_fits_1366x728(session, qtbot) -> None:
     from ui.login import ChangePasswordDialog
     from ui.setup_wizard import SetupWizard
     from ui.sync.dialogs import EnrollDialog
+    from ui.widgets.print_preview import PrintPreview
 
     ctx = session.ctx
     window = session.window

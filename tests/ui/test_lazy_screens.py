@@ -46,12 +46,12 @@ def test_the_roster_reads_on_the_runner_behind_a_busy_note(ws: Workspace, qtbot)
     page = RosterPage(ctx)
     qtbot.addWidget(page)
     page.show()
-    assert page.busy.isVisible() and page.count_label.text() == "正在查询…"
+    assert page.loader.busy.isVisible() and page.count_label.text() == "正在查询…"
     assert page.model.rowCount() == 0  # nothing read on the UI thread
     assert runner.run_all() == 1  # the count and the first page, in one read
     with ws.reader() as s:
         total = s.scalar(select(func.count()).select_from(ElderlyResident))
-    assert not page.busy.isVisible() and page.model.rowCount() > 0
+    assert not page.loader.busy.isVisible() and page.model.rowCount() > 0
     assert page.count_label.text() == f"共 {page.model.total} 人" and 0 < page.model.total <= total
     assert page.view.currentIndex().row() == 0
     # Two searches typed before the first came back: only the newest is shown.
@@ -79,7 +79,7 @@ def test_enter_typed_before_the_search_is_back_opens_the_one_found(ws: Workspace
     type_text(qtbot, page.search, one.id_number)  # the whole ID number: exactly one resident
     assert page.timer.isActive()
     qtbot.keyClick(page.search, Qt.Key.Key_Return)  # before the 250 ms pause is over
-    assert page.reader.busy and opened == []  # the search went to the runner; nothing yet
+    assert page.loader.reader.busy and opened == []  # the search went to the runner; nothing yet
     runner.run_all()
     assert opened == [one.id]  # Enter acted on the list it was typed for
 
@@ -140,7 +140,7 @@ def test_a_resident_is_opened_at_once_and_filled_from_the_runner(ws: Workspace, 
     ctx.changed.emit(frozenset({"elderly_visit"}))
     assert len(runner.jobs) == 2  # the roster and the resident's page, each once
     runner.run_all()
-    assert page.roster.model.rowCount() > 0 and not page.roster.busy.isVisible()
+    assert page.roster.model.rowCount() > 0 and not page.roster.loader.busy.isVisible()
 
 
 def test_a_resident_deleted_meanwhile_says_so(ws: Workspace, qtbot) -> None:
@@ -338,3 +338,50 @@ def test_a_search_is_counted_only_up_to_the_cap_and_the_list_still_scrolls_to_it
     while page.model.canFetchMore():
         page.model.fetchMore()
     assert len(page.model.rows) == page.model.total == matching
+
+
+def _list_pages(ws: Workspace):
+    """Each programme's list page, the account that reads it, its count's unit, and a search
+    that finds exactly one record with the signal that opens it."""
+    from caseworker.domain.roles import Role
+    from db.children import Child
+    from db.retrofit import RetrofitCase
+    from ui.children.register_page import RegisterPage
+    from ui.elderly.roster_page import RosterPage
+    from ui.retrofit.case_list import CaseListPage
+
+    with ws.reader() as s:
+        resident = s.execute(select(ElderlyResident.id, ElderlyResident.id_number).limit(1)).one()
+        case = s.execute(select(RetrofitCase.id, RetrofitCase.case_no).limit(1)).one()
+        child = s.execute(select(Child.id, Child.id_number).limit(1)).one()
+    child_sup = Actor("c", "dudao", "督导员", Role.CHILD_SUPERVISOR)
+    return [
+        (RosterPage, SUPERVISOR, "人", resident.id_number, "open_resident", resident.id),
+        (CaseListPage, SUPERVISOR, "户", case.case_no, "open_case", case.id),
+        (RegisterPage, child_sup, "名儿童", child.id_number, "open_child", child.id),
+    ]
+
+
+def test_every_list_page_reads_on_the_runner_and_enter_waits_for_its_search(
+    ws: Workspace, qtbot
+) -> None:
+    """The roster's fix in every programme (issue 22: the retrofit cases and the child register
+    counted and read their first page on the UI thread): the shared ListLoader."""
+    for page_class, actor, unit, unique, signal, wanted in _list_pages(ws):
+        ctx, runner = _ctx(ws, actor)
+        page = page_class(ctx)
+        qtbot.addWidget(page)
+        page.show()
+        assert page.loader.busy.isVisible() and page.count_label.text() == "正在查询…"
+        assert page.model.rowCount() == 0, page_class  # nothing read on the UI thread
+        assert runner.run_all() == 1, page_class  # the count and the first page, in one read
+        assert not page.loader.busy.isVisible() and page.model.rowCount() > 0, page_class
+        assert page.count_label.text() == f"共 {page.model.total} {unit}"
+        opened: list[str] = []
+        getattr(page, signal).connect(opened.append)
+        type_text(qtbot, page.search, unique)
+        assert page.timer.isActive()
+        qtbot.keyClick(page.search, Qt.Key.Key_Return)  # before the pause is over
+        assert page.loader.reader.busy and opened == [], page_class
+        runner.run_all()
+        assert opened == [wanted], page_class  # Enter acted on the list it was typed for

@@ -319,7 +319,7 @@ def test_resident_page_shows_the_case_and_a_visit_offers_an_application(
 
 def test_blank_forms_from_the_list(worker, qtbot) -> None:
     from tests.ui.test_admin_pages import when_dialog_opens
-    from ui.elderly.print_preview import PrintPreview
+    from ui.widgets.print_preview import PrintPreview
 
     page = worker.window.page("retrofit")
     pages: list[int] = []

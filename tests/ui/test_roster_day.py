@@ -14,9 +14,9 @@ from caseworker.services.elderly import forms
 from tests.ui.conftest import log_in
 from tests.ui.test_admin_pages import no_popups, when_dialog_opens  # noqa: F401
 from ui.elderly.print_jobs import PrintOptions
-from ui.elderly.print_preview import PrintPreview
 from ui.elderly.resident_dialog import ResidentDialog
 from ui.elderly.work_lists import WorkListsPanel
+from ui.widgets.print_preview import PrintPreview
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def test_a_supervisor_voids_the_duplicate_from_the_form(
 def test_a_short_date_is_read_back_and_dates_have_one_spelling(session, qtbot) -> None:
     from datetime import date
 
-    from ui.elderly.common import DateField
+    from ui.widgets.fields import DateField
 
     field = DateField()
     qtbot.addWidget(field)

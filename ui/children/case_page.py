@@ -126,7 +126,7 @@ class CasePage(QWidget):
         layout.addWidget(split, 1)
         layout.addLayout(bar)
         QShortcut(QKeySequence("Esc"), self, self.back)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
 
     def show_case(self, case_id: str) -> None:
         self.case_id = case_id

@@ -208,7 +208,7 @@ class ChildPage(QWidget):
         ):
             self.buttons[key].setToolTip(seq)
             QShortcut(QKeySequence(seq), self, lambda k=key: self._act(k))
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
 
     def show_child(self, child_id: str) -> None:
         """Open (and log) the child's page."""

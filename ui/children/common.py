@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from caseworker.domain.dates import InvalidDate
 from caseworker.domain.errors import CaseworkerError, ValidationError
 from ui.context import AppContext
-from ui.elderly.common import DateField, ErrorLabel, FieldErrors, MultiLineField
+from ui.widgets.fields import DateField, ErrorLabel, FieldErrors, MultiLineField
 
 # Every table a programme 3 write may touch (the view log is left out: opening a page must not
 # make every other view reload).

@@ -29,8 +29,8 @@ from caseworker.services import accounts
 from caseworker.services.children import cases, register
 from ui.children.common import Checks, FormDialog, combo
 from ui.context import AppContext
-from ui.elderly.common import DateField, MultiLineField
 from ui.messages import tr
+from ui.widgets.fields import DateField, MultiLineField
 
 
 def child_dialog(

@@ -188,7 +188,7 @@ class ChildrenPage(QWidget):
 
     # -- printing and supervision ----------------------------------------------------------------
     def _print(self, build: Callable, kind: str, title: str) -> None:
-        from ui.elderly.print_preview import PrintPreview
+        from ui.widgets.print_preview import PrintPreview
 
         try:
             pdf = self.ctx.write_wait(build, parent=self, label=tr("正在生成 PDF…"))

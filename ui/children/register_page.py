@@ -30,14 +30,12 @@ from caseworker.services.children import search
 from caseworker.services.children.search import ChildQuery, ChildRow
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
-from ui.elderly.roster_page import SEARCH_DEBOUNCE_MS, _RosterView, _SearchBox
+from ui.widgets.list_page import SEARCH_DEBOUNCE_MS, ListLoader, ListView, SearchBox
 from ui.widgets.table_models import (
     Column,
     Index,
     PagedTableModel,
-    capped_total,
     configure_view,
-    search_cap,
     total_text,
 )
 
@@ -71,7 +69,7 @@ class RegisterPage(QWidget):
         heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
         secret = QLabel(self.tr("保密"))
         secret.setStyleSheet("color: #b00020; border: 1px solid #b00020; padding: 1px 6px;")
-        self.search = _SearchBox()
+        self.search = SearchBox()
         self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(
             self.tr(
@@ -124,7 +122,7 @@ class RegisterPage(QWidget):
         ]
         self.sort_key, self.descending = "name", False
         self.model = RegisterModel(self.columns, lambda: 0, lambda _o, _l: [])
-        self.view = _RosterView()
+        self.view = ListView()
         self.view.setModel(self.model)
         configure_view(self.view)
         header = self.view.horizontalHeader()
@@ -189,7 +187,10 @@ class RegisterPage(QWidget):
         layout.addLayout(buttons)
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.add_child)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
+        self.loader: ListLoader[ChildRow] = ListLoader(
+            ctx, self, self.view, self.model, self.count_label, self.timer
+        )
         self.reload()
 
     def query(self) -> ChildQuery:
@@ -230,20 +231,22 @@ class RegisterPage(QWidget):
         return export_list(self.ctx, self, "children-cases", flt)
 
     def reload(self) -> None:
-        self.timer.stop()
+        """Count and read the first page on the runner (the shared list loader)."""
         actor = self.ctx.actor
         assert actor is not None
         q = self.query()
-        cap = search_cap(q.text)  # a typed search is counted up to the cap only ("1,000+")
-        self.model.reload(
-            count=lambda: capped_total(
-                self.ctx.read(lambda s: search.count(s, actor, q, cap=cap)), cap
-            ),
-            fetch=lambda o, n: self.ctx.read(lambda s: search.page(s, actor, q, o, n)),
+
+        def shown(total: int) -> None:
+            self.count_label.setText(self.tr("共 {0} 名儿童").format(total_text(total)))
+            if self.model.rows:
+                self.view.setCurrentIndex(self.model.index(0, 0))
+
+        self.loader.load(
+            q.text,
+            lambda s, cap: search.count(s, actor, q, cap=cap),
+            lambda s, offset, limit: search.page(s, actor, q, offset, limit),
+            shown,
         )
-        self.count_label.setText(self.tr("共 {0} 名儿童").format(total_text(self.model.total)))
-        if self.model.rows:
-            self.view.setCurrentIndex(self.model.index(0, 0))
 
     def _on_changed(self, tables: frozenset[str]) -> None:
         if tables & CHILD_TABLES:
@@ -264,16 +267,18 @@ class RegisterPage(QWidget):
             self.open_child.emit(self.model.row(row).id)
 
     def _search_enter(self) -> None:
-        if self.timer.isActive():
-            self.reload()
+        self.loader.when_read(self._enter_done, self.reload)
+
+    def _enter_done(self) -> None:
         if self.model.total == 1:
             self._open_row(0)
         else:
-            self._into_list()
+            self._into_list_now()
 
     def _into_list(self) -> None:
-        if self.timer.isActive():
-            self.reload()
+        self.loader.when_read(self._into_list_now, self.reload)
+
+    def _into_list_now(self) -> None:
         if self.model.rows:
             self.view.setFocus()
             self.view.selectRow(max(0, self.view.currentIndex().row()))

@@ -141,7 +141,7 @@ class ChildWorkLists(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.figures)
         layout.addWidget(self.tabs, 1)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
         self.refresh()
 
     def export_excel(self, key: str) -> object:

@@ -22,7 +22,8 @@ from caseworker.domain.visit_form import FIELDS_BY_NAME, Method
 from caseworker.services.elderly import visits
 from caseworker.services.elderly.visits import AMENDABLE, FIELD_LABELS, VisitInfo
 from ui.context import AppContext
-from ui.elderly.common import ELDERLY_TABLES, ChoiceRow, DateField, ErrorLabel, FieldErrors
+from ui.elderly.common import ELDERLY_TABLES
+from ui.widgets.fields import ChoiceRow, DateField, ErrorLabel, FieldErrors
 
 
 class AmendDialog(QDialog):

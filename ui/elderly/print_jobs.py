@@ -24,9 +24,9 @@ from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.schedule import parse_month
 from caseworker.services import accounts
 from ui.context import AppContext
-from ui.elderly.common import ErrorLabel
 from ui.messages import tr
 from ui.progress import run_with_progress
+from ui.widgets.fields import ErrorLabel
 
 KINDS = ("selection", "month", "route", "blank")
 
@@ -237,7 +237,7 @@ def print_flow(
 ) -> None:
     """Ask what is needed (month, community, person responsible: defaults from the caller's
     filters), build the PDF, open the preview (print or save from there)."""
-    from ui.elderly.print_preview import PrintPreview, merge_pdfs
+    from ui.widgets.print_preview import PrintPreview, merge_pdfs
 
     if kind in ("month", "route"):
         options = PrintOptions(ctx, parent, kind, community_id=community_id, visitor_id=visitor_id)

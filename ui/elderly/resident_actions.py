@@ -26,7 +26,8 @@ from caseworker.services.elderly import changes, roster, visits
 from caseworker.services.elderly.roster import ResidentInfo
 from caseworker.services.elderly.visits import ReferralInfo
 from ui.context import AppContext
-from ui.elderly.common import ELDERLY_TABLES, DateField, ErrorLabel, FieldErrors
+from ui.elderly.common import ELDERLY_TABLES
+from ui.widgets.fields import DateField, ErrorLabel, FieldErrors
 
 
 class _FormDialog(QDialog):

@@ -35,7 +35,8 @@ from caseworker.services import accounts
 from caseworker.services.elderly import roster
 from caseworker.services.elderly.roster import ResidentDraft, ResidentInfo
 from ui.context import AppContext
-from ui.elderly.common import ELDERLY_TABLES, DateField, FieldErrors, MultiLineField
+from ui.elderly.common import ELDERLY_TABLES
+from ui.widgets.fields import DateField, FieldErrors, MultiLineField
 
 
 class ResidentDialog(QDialog):

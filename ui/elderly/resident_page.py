@@ -28,9 +28,10 @@ from caseworker.services.elderly import roster
 from caseworker.services.elderly.roster import ResidentDetail, ResidentInfo
 from caseworker.services.elderly.visits import ReferralInfo, VisitSummary
 from ui.context import AppContext
-from ui.elderly.common import ELDERLY_TABLES, fmt_date
+from ui.elderly.common import ELDERLY_TABLES
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.fields import fmt_date
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 

@@ -13,14 +13,13 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMenu,
     QPushButton,
     QTableView,
@@ -36,21 +35,17 @@ from caseworker.services.elderly import search
 from caseworker.services.elderly.search import RosterQuery, RosterRow
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
-from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.list_page import SEARCH_DEBOUNCE_MS, ListLoader, ListView, SearchBox
 from ui.widgets.table_models import (
     Column,
     Index,
     PagedTableModel,
-    capped_total,
     configure_view,
-    search_cap,
     total_text,
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-SEARCH_DEBOUNCE_MS = 250
+    pass
 
 
 class RosterModel(PagedTableModel[RosterRow]):
@@ -67,38 +62,6 @@ class RosterModel(PagedTableModel[RosterRow]):
         return super().data(index, role)
 
 
-class _SearchBox(QLineEdit):
-    """Down arrow moves into the list, as in a browser's address bar."""
-
-    down = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Down:
-            self.down.emit()
-            return
-        super().keyPressEvent(event)
-
-
-class _RosterView(QTableView):
-    """Enter opens the current row (QTableView alone would do nothing); Ctrl+End goes to the
-    last resident of the whole list, not only of the rows loaded so far."""
-
-    activated_row = Signal(int)
-    to_end = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.activated_row.emit(self.currentIndex().row())
-            return
-        if (
-            event.key() == Qt.Key.Key_End
-            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
-        ):
-            self.to_end.emit()
-            return
-        super().keyPressEvent(event)
-
-
 class RosterPage(QWidget):
     open_resident = Signal(str)
     new_visit = Signal(str)
@@ -112,7 +75,7 @@ class RosterPage(QWidget):
         self.today = date.today()
         heading = QLabel(self.tr("老年人台账"))
         heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
-        self.search = _SearchBox()
+        self.search = SearchBox()
         self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(
             self.tr("搜索：姓名或住址的任意部分、身份证号（或后几位）、电话　Ctrl+F")
@@ -172,7 +135,7 @@ class RosterPage(QWidget):
         self.sort_key = "name"
         self.descending = False
         self.model = RosterModel(self.columns, lambda: 0, lambda _o, _l: [])
-        self.view = _RosterView()
+        self.view = ListView()
         self.view.setModel(self.model)
         configure_view(self.view)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -262,9 +225,9 @@ class RosterPage(QWidget):
         for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
         ctx.on_changed(self, self._on_changed)
-        self.busy = BusyOverlay(self.view, self.tr("正在查询，请稍候…"))
-        self.reader = BackgroundRead(ctx, self, self._set_busy)
-        self._after_read: list[Callable[[], None]] = []
+        self.loader: ListLoader[RosterRow] = ListLoader(
+            ctx, self, self.view, self.model, self.count_label, self.timer
+        )
         self.can_edit = ctx.actor is not None and _can_edit(ctx)
         self.add_button.setEnabled(self.can_edit)
         self.visit_button.setEnabled(self.can_edit)
@@ -320,7 +283,6 @@ class RosterPage(QWidget):
     def reload(self) -> None:
         """Count and read the first page on the runner (the list keeps its rows under a busy
         note meanwhile); a newer reload supersedes one still on its way."""
-        self.timer.stop()
         self.today = date.today()
         self.model.today = self.today
         actor = self.ctx.actor
@@ -328,46 +290,23 @@ class RosterPage(QWidget):
         q = self.query()
         today = self.today
         keep = self.current_id()
-        page_size = self.model.PAGE
 
-        def read(s: Session) -> tuple[int, list[RosterRow]]:
-            # a typed search is counted up to the cap only ("1,000+"): one keystroke never
-            # counts the whole roster
-            cap = search_cap(q.text)
-            total = capped_total(search.count(s, actor, q, today=today, cap=cap), cap)
-            return total, search.page(s, actor, q, 0, page_size, today=today) if total else []
-
-        def fetch(offset: int, limit: int) -> list[RosterRow]:
-            return self.ctx.read(lambda s: search.page(s, actor, q, offset, limit, today=today))
-
-        def arrived(result: tuple[int, list[RosterRow]]) -> None:
-            total, rows = result
-            self.model.show(total, rows, fetch)
+        def shown(total: int) -> None:
             self.count_label.setText(self.tr("共 {0} 人").format(total_text(total)))
             row = next((i for i, r in enumerate(self.model.rows) if r.id == keep), 0)
             if self.model.rows:
                 self.view.setCurrentIndex(self.model.index(row, 0))
-            waiting, self._after_read = self._after_read, []
-            for action in waiting:
-                action()
             self.list_shown.emit()
 
-        self.reader.start(read, arrived)
-
-    def _set_busy(self, busy: bool) -> None:
-        self.busy.set_busy(busy)
-        if busy:
-            self.count_label.setText(self.tr("正在查询…"))
+        self.loader.load(
+            q.text,
+            lambda s, cap: search.count(s, actor, q, today=today, cap=cap),
+            lambda s, offset, limit: search.page(s, actor, q, offset, limit, today=today),
+            shown,
+        )
 
     def _when_read(self, action: Callable[[], None]) -> None:
-        """Run `action` now, or once the search typed is back (Enter or Down pressed while the
-        list was still on its way acts on the new list, as it did when the read was at once)."""
-        if self.timer.isActive():
-            self.reload()
-        if self.reader.busy:
-            self._after_read = [action]
-        else:
-            action()
+        self.loader.when_read(action, self.reload)
 
     def _on_changed(self, tables: frozenset[str]) -> None:
         if tables & ELDERLY_TABLES:

@@ -50,8 +50,8 @@ from caseworker.services.elderly import roster, schedule, visits
 from caseworker.services.elderly.roster import ResidentInfo
 from caseworker.services.elderly.visits import ReferralDraft, VisitDraft, VisitInfo
 from ui.context import AppContext
-from ui.elderly.common import (
-    ELDERLY_TABLES,
+from ui.elderly.common import ELDERLY_TABLES
+from ui.widgets.fields import (
     ChoiceRow,
     DateField,
     ErrorLabel,

@@ -26,8 +26,8 @@ from caseworker.services import accounts
 from caseworker.services.retrofit import cases
 from caseworker.services.retrofit.cases import ApplicationDraft, CaseInfo
 from ui.context import AppContext
-from ui.elderly.common import ERROR_STYLE, DateField
 from ui.retrofit.common import RETROFIT_TABLES
+from ui.widgets.fields import ERROR_STYLE, DateField
 
 
 class ApplicationDialog(QDialog):

@@ -32,9 +32,9 @@ from caseworker.domain.retrofit import CatalogueItem, Part, Totals, parse_quanti
 from caseworker.services.retrofit import assessment
 from caseworker.services.retrofit.cases import CaseDetail
 from ui.context import AppContext
-from ui.elderly.common import ERROR_STYLE
-from ui.elderly.roster_page import _SearchBox
 from ui.retrofit.common import RETROFIT_TABLES, money, qty
+from ui.widgets.fields import ERROR_STYLE
+from ui.widgets.list_page import SearchBox
 
 COLUMNS = ("项目", "类别", "单位", "数量", "单价", "金额", "政府补贴", "家庭自付", "位置", "说明")
 QTY, ROOM, NOTE = 3, 8, 9
@@ -110,7 +110,7 @@ class AssessmentEditor(QDialog):
             self.part.addItem(f"{n} {p.value}", p.value)
             QShortcut(QKeySequence(f"Alt+{n}"), self, lambda i=n: self._pick_part(i))
         self.part.currentIndexChanged.connect(lambda _i: self._filter())
-        self.search = _SearchBox()
+        self.search = SearchBox()
         self.search.setPlaceholderText(self.tr("项目名称或编号　Ctrl+F"))
         self.search.textChanged.connect(lambda _t: self._filter())
         self.search.down.connect(self._into_catalogue)

@@ -29,19 +29,15 @@ from caseworker.services import accounts
 from caseworker.services.retrofit import search
 from caseworker.services.retrofit.search import CaseQuery, CaseRow
 from ui.context import AppContext
-from ui.elderly.roster_page import _RosterView, _SearchBox
 from ui.retrofit.common import RETROFIT_TABLES, money, step_colour
+from ui.widgets.list_page import SEARCH_DEBOUNCE_MS, ListLoader, ListView, SearchBox
 from ui.widgets.table_models import (
     Column,
     Index,
     PagedTableModel,
-    capped_total,
     configure_view,
-    search_cap,
     total_text,
 )
-
-SEARCH_DEBOUNCE_MS = 250
 
 
 class CaseModel(PagedTableModel[CaseRow]):
@@ -69,7 +65,7 @@ class CaseListPage(QWidget):
         self.work_list = work_list
         heading = QLabel(title or self.tr("适老化改造户"))
         heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
-        self.search = _SearchBox()
+        self.search = SearchBox()
         self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(
             self.tr("搜索：姓名或住址的任意部分、档案号、身份证号（或后几位）、电话　Ctrl+F")
@@ -130,7 +126,7 @@ class CaseListPage(QWidget):
         ]
         self.sort_key, self.descending = "applied_on", True
         self.model = CaseModel(self.columns, lambda: 0, lambda _o, _l: [])
-        self.view = _RosterView()
+        self.view = ListView()
         self.view.setModel(self.model)
         configure_view(self.view)
         header = self.view.horizontalHeader()
@@ -198,7 +194,10 @@ class CaseListPage(QWidget):
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         if work_list is None:
             QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.new_application.emit)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
+        self.loader: ListLoader[CaseRow] = ListLoader(
+            ctx, self, self.view, self.model, self.count_label, self.timer
+        )
         self.reload()
 
     def export_excel(self) -> object:
@@ -238,25 +237,25 @@ class CaseListPage(QWidget):
         )
 
     def reload(self) -> None:
-        self.timer.stop()
+        """Count and read the first page on the runner (the shared list loader)."""
         actor = self.ctx.actor
         assert actor is not None
         q = self.query()
         today = date.today()
         keep = self.current_id()
-        cap = search_cap(q.text)  # a typed search is counted up to the cap only ("1,000+")
-        self.model.reload(
-            count=lambda: capped_total(
-                self.ctx.read(lambda s: search.count(s, actor, q, today=today, cap=cap)), cap
-            ),
-            fetch=lambda offset, limit: self.ctx.read(
-                lambda s: search.page(s, actor, q, offset, limit, today=today)
-            ),
+
+        def shown(total: int) -> None:
+            self.count_label.setText(self.tr("共 {0} 户").format(total_text(total)))
+            row = next((i for i, r in enumerate(self.model.rows) if r.id == keep), 0)
+            if self.model.rows:
+                self.view.setCurrentIndex(self.model.index(row, 0))
+
+        self.loader.load(
+            q.text,
+            lambda s, cap: search.count(s, actor, q, today=today, cap=cap),
+            lambda s, offset, limit: search.page(s, actor, q, offset, limit, today=today),
+            shown,
         )
-        self.count_label.setText(self.tr("共 {0} 户").format(total_text(self.model.total)))
-        row = next((i for i, r in enumerate(self.model.rows) if r.id == keep), 0)
-        if self.model.rows:
-            self.view.setCurrentIndex(self.model.index(row, 0))
 
     def _on_changed(self, tables: frozenset[str]) -> None:
         if tables & RETROFIT_TABLES:
@@ -286,16 +285,18 @@ class CaseListPage(QWidget):
             self.open_case.emit(self.model.row(row).id)
 
     def _search_enter(self) -> None:
-        if self.timer.isActive():
-            self.reload()
+        self.loader.when_read(self._enter_done, self.reload)
+
+    def _enter_done(self) -> None:
         if self.model.total == 1:
             self._open_row(0)
         else:
-            self._into_list()
+            self._into_list_now()
 
     def _into_list(self) -> None:
-        if self.timer.isActive():
-            self.reload()
+        self.loader.when_read(self._into_list_now, self.reload)
+
+    def _into_list_now(self) -> None:
         if self.model.rows:
             self.view.setFocus()
             if not self.view.currentIndex().isValid():

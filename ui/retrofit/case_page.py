@@ -35,10 +35,10 @@ from caseworker.services.retrofit import cases, photos
 from caseworker.services.retrofit.cases import CaseDetail, EventInfo, ItemInfo, PhotoInfo
 from caseworker.services.retrofit.photo_store import PhotoStore
 from ui.context import AppContext
-from ui.elderly.common import fmt_date, fmt_local
 from ui.messages import show_error
 from ui.retrofit.common import RETROFIT_TABLES, money, qty, step_colour
 from ui.widgets import file_dialogs
+from ui.widgets.fields import fmt_date, fmt_local
 from ui.widgets.table_models import ROW_HEIGHT, Column, ListTableModel, configure_view
 
 # The order the buttons appear in, main path first.
@@ -317,7 +317,7 @@ class CasePage(QWidget):
         layout.addWidget(upper, 2)
         layout.addWidget(items_box, 3)
         layout.addWidget(photos_box)
-        ctx.changed.connect(self._on_changed)
+        ctx.on_changed(self, self._on_changed)
 
     # -- loading -----------------------------------------------------------------------------------
     def show_case(self, case_id: str) -> None:

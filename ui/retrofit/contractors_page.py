@@ -22,8 +22,8 @@ from caseworker.domain.roles import Permission
 from caseworker.services.retrofit import contractors
 from caseworker.services.retrofit.contractors import ContractorDraft, ContractorInfo
 from ui.context import AppContext
-from ui.elderly.common import ERROR_STYLE
 from ui.retrofit.common import RETROFIT_TABLES
+from ui.widgets.fields import ERROR_STYLE
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 
@@ -124,8 +124,8 @@ class ContractorsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
-        ctx.changed.connect(
-            lambda tables: self.reload() if "retrofit_contractor" in tables else None
+        ctx.on_changed(
+            self, lambda tables: self.reload() if "retrofit_contractor" in tables else None
         )
         self.reload()
 

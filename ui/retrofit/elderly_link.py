@@ -47,12 +47,13 @@ class RetrofitResidentBox(QWidget):
         row.addWidget(self.apply_button)
         row.addStretch()
         self.reader = BackgroundRead(ctx, self)
-        ctx.changed.connect(
+        ctx.on_changed(
+            self,
             lambda tables: (
                 self.show_for(self.resident_id)
                 if self.resident_id and tables & RETROFIT_TABLES
                 else None
-            )
+            ),
         )
 
     def show_for(self, resident_id: str | None) -> None:

@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QWidget
 from caseworker.domain.errors import CaseworkerError
 from caseworker.services.retrofit.photo_store import PhotoStore
 from ui.context import AppContext
-from ui.elderly.print_preview import PrintPreview
 from ui.messages import show_error, tr
 from ui.progress import run_with_progress
+from ui.widgets.print_preview import PrintPreview
 
 TITLES = {"assessment": "入户评估表", "acceptance": "验收单", "file": "改造档案"}
 

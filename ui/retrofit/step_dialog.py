@@ -23,8 +23,8 @@ from caseworker.domain.retrofit import TRANSITIONS, Action
 from caseworker.services.retrofit import cases, contractors
 from caseworker.services.retrofit.cases import CaseInfo, StepRequest
 from ui.context import AppContext
-from ui.elderly.common import ERROR_STYLE, DateField
 from ui.retrofit.common import RETROFIT_TABLES
+from ui.widgets.fields import ERROR_STYLE, DateField
 
 REASON_LABELS: dict[Action, str] = {
     Action.REJECT: "不予受理的原因*",
