@@ -3,8 +3,8 @@ the view log, and the office's child-data key.
 
 Every travelling table reaches `office` through required foreign keys (child → community →
 office), so sync sends it only to its own office and the district. Narrative columns (listed in
-`ENCRYPTED` below) hold ciphertext written by `caseworker.services.children.crypto`, never text:
-the file, its journal and its backups carry no readable narrative.
+`ENCRYPTED_COLUMNS` below) hold ciphertext sealed by `caseworker.services.children.keys`
+(`seal_text`), never text: the file, its journal and its backups carry no readable narrative.
 """
 
 from __future__ import annotations
@@ -15,6 +15,17 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, Journaled
+
+# The narrative columns of each table, sealed under the office's child-data key: a schema fact,
+# read by the register's services, the key rotation, the district's transfer and the demo.
+ENCRYPTED_COLUMNS: dict[str, frozenset[str]] = {
+    "child": frozenset({"notes"}),
+    "child_condition": frozenset({"evidence_description"}),
+    "child_case": frozenset({"seen_text", "verify_notes", "assessment_notes"}),
+    "child_case_event": frozenset({"note"}),
+    "child_plan_service": frozenset({"description", "outcome"}),
+    "child_visit": frozenset({"notes"}),
+}
 
 
 class Child(Journaled, Base):

@@ -24,10 +24,9 @@ from caseworker.domain.children import CloseReason, Risk, ServiceStatus
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts, pinyin
 from caseworker.services.children import cases, keys, register
-from caseworker.services.children.register import ENCRYPTED_COLUMNS
 from caseworker.workspace import Workspace
-from db.children import Child as ChildRecord
 from db.children import (
+    ENCRYPTED_COLUMNS,
     ChildCase,
     ChildCaseEvent,
     ChildCondition,
@@ -35,6 +34,7 @@ from db.children import (
     ChildPlanService,
     ChildVisit,
 )
+from db.children import Child as ChildRecord
 from db.models import Staff
 
 # (father, mother, child facts) per scenario; a condition is (kind, start offset in days from

@@ -50,11 +50,10 @@ from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
 from caseworker.services.children import keys
-from caseworker.services.children.register import ENCRYPTED_COLUMNS
 from caseworker.sync import tables
 from caseworker.sync.identity import Peer, find_identity, peers
 from db.base import Base, utcnow
-from db.children import ChildOfficeKey, ChildViewLog
+from db.children import ENCRYPTED_COLUMNS, ChildOfficeKey, ChildViewLog
 from db.journal import JournalContext
 from db.models import Community, Office
 from db.retrofit import RetrofitContractor

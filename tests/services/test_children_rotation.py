@@ -14,7 +14,7 @@ from caseworker.domain.roles import Actor
 from caseworker.services import accounts
 from caseworker.services.children import cases, keys, register, rotation
 from caseworker.workspace import Workspace
-from db.children import Child, ChildKeyHolder, ChildOfficeKey
+from db.children import ENCRYPTED_COLUMNS, Child, ChildKeyHolder, ChildOfficeKey
 from db.models import JournalEntry, Staff
 from tests.conftest import STAFF_PASSWORD, login
 from tests.services._children import TODAY, add_child_staff
@@ -33,7 +33,7 @@ def _sealed_values(ws: Workspace) -> int:
     with ws.engine.connect() as conn:
         return sum(
             conn.exec_driver_sql(f"SELECT count(*) FROM {t} WHERE {c} LIKE 'cw1:%'").scalar()
-            for t, cols in register.ENCRYPTED_COLUMNS.items()
+            for t, cols in ENCRYPTED_COLUMNS.items()
             for c in cols
         )
 

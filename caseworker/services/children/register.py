@@ -42,19 +42,9 @@ from caseworker.services.children._common import (
     supervisor_only,
     today_or,
 )
-from db.children import Child, ChildCase, ChildCondition, ChildGuardian
+from db.children import ENCRYPTED_COLUMNS, Child, ChildCase, ChildCondition, ChildGuardian
 from db.ids import new_id
 from db.models import Community, Staff
-
-ENCRYPTED_COLUMNS: dict[str, frozenset[str]] = {
-    "child": frozenset({"notes"}),
-    "child_condition": frozenset({"evidence_description"}),
-    "child_case": frozenset({"seen_text", "verify_notes", "assessment_notes"}),
-    "child_case_event": frozenset({"note"}),
-    "child_plan_service": frozenset({"description", "outcome"}),
-    "child_visit": frozenset({"notes"}),
-}
-
 
 # -- children ------------------------------------------------------------------------------------
 

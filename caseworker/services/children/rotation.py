@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Role
 from caseworker.services.children import keys
-from caseworker.services.children.register import ENCRYPTED_COLUMNS
 from db.base import utcnow
 from db.children import (
+    ENCRYPTED_COLUMNS,
     Child,
     ChildCase,
     ChildCaseEvent,
