@@ -33,7 +33,7 @@ def test_the_clerks_round_in_a_real_window(launch, district_home, shots) -> None
     assert area == [0, 0, 1366, 728]
     assert inside(window["frame"], area), window
     keys = app.ask("controller.window.section_keys()")
-    assert keys == ["dashboard", "inbox", "outbox", "queues", "transfers", "report"]
+    assert keys == ["dashboard", "inbox", "outbox", "queues", "transfers", "settings", "report"]
     app.wait_for("len(controller.window.page('dashboard').rows) == 4", what="工作台's offices")
     app.shot(shots / "district-dashboard.png")
     for i, key in enumerate(keys):

@@ -101,6 +101,7 @@ def test_the_lock_screen_needs_the_same_password(world, controller, qtbot) -> No
         "outbox",
         "queues",
         "transfers",
+        "settings",
         "report",
     ]
     controller.lock(automatic=False)
