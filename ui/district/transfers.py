@@ -68,7 +68,7 @@ class TransfersPage(QWidget):
         self.search.setPlaceholderText(self.tr("姓名、拼音首字母（如 wxh）或身份证号，回车查找"))
         self.search.setMaxLength(40)
         self.search.returnPressed.connect(lambda: self.find(0))
-        self.find_button = QPushButton(self.tr("查找(&F)"))
+        self.find_button = QPushButton(self.tr("查找"))
         self.find_button.clicked.connect(lambda: self.find(0))
         self.prev_button = QPushButton(self.tr("上一页"))
         self.next_button = QPushButton(self.tr("下一页"))
