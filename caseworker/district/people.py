@@ -12,6 +12,7 @@ mean in an office's lists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from db.children import Child
 from db.elderly import ElderlyResident
 from db.models import Community, Office
 from db.retrofit import RetrofitCase
+from db.sync_models import SyncTransferLog
 
 PAGE = 50  # people shown at a time
 REASON_MAX = 200
@@ -213,3 +215,46 @@ def move(
     return transfer.transfer_person(
         hub, id_number, to_code, community, dry_run=dry_run, actor=actor, reason=reason
     )
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One transfer made at the console (or with the command line's --person)."""
+
+    at: datetime
+    by: str
+    name: str
+    masked: str
+    from_offices: str
+    to: str  # office code and community
+    records: int
+    reason: str
+
+
+def transfer_log(
+    hub: Hub, actor: Actor, *, offset: int = 0, limit: int = PAGE
+) -> tuple[list[LogRow], bool]:
+    """The hub's transfers, newest first, a page at a time; and whether another page follows."""
+    require(actor, DistrictPermission.RECORDS)
+    t = SyncTransferLog
+    with hub.reader(actor) as s:
+        found = s.scalars(
+            select(t)
+            .order_by(t.recorded_at.desc(), t.id.desc())
+            .limit(limit + 1)
+            .offset(offset or None)
+        ).all()
+        rows = [
+            LogRow(
+                r.recorded_at,
+                r.actor_name,
+                r.person_name,
+                idnumber.mask(r.id_number),
+                r.from_offices,
+                f"{r.to_office_code} {r.community}".strip(),
+                r.records,
+                r.reason,
+            )
+            for r in found[:limit]
+        ]
+    return rows, len(found) > limit

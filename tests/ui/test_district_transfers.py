@@ -126,6 +126,18 @@ def test_a_resident_with_a_retrofit_case_moves_through_the_widgets(
             {"case": case, "hub": world.hub.device_id},
         ).all()
     assert moved_by == [("李业务",)]
+    # 转移记录 shows it: who, whom (masked), from and to, why
+    page.tabs.setCurrentWidget(page.log)
+    shown = [page.log.table.item(0, j).text() for j in range(1, 8)]
+    assert shown == [
+        "李业务",
+        "陈奶奶",
+        number[:6] + "********" + number[-4:],
+        "A",
+        "B B光明社区",
+        str(moved),
+        "迁居到女儿家",
+    ]
     # the new office gets them in its next bundle
     _sync(world, "B")
     assert len(table_rows(world.offices["B"].engine, "retrofit_case")) == 1
@@ -146,6 +158,8 @@ def test_a_refused_move_says_why_and_changes_nothing(world, controller, qtbot) -
     assert not page.confirm_button.isEnabled()
     assert page.outcome.toPlainText() == ""
     assert snapshot(world.hub.engine) == before
+    page.tabs.setCurrentWidget(page.log)
+    assert page.log.table.rowCount() == 0 and page.log.count.text() == "还没有转移记录"
     # a search that finds nobody says so
     _find(page, qtbot, "zzzq")
     assert page.people_table.rowCount() == 0 and page.count.text() == "没有找到"

@@ -27,6 +27,7 @@ from caseworker.district import rules
 from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.retrofit import Part, yuan
 from ui.context import AppContext
+from ui.district.dashboard import local
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
 
@@ -63,7 +64,7 @@ def _table(columns: tuple[str, ...], widths: tuple[int, ...]) -> QTableWidget:
 
 
 def _changed(c: rules.Changed) -> tuple[str, str]:
-    return (f"{c.at:%Y-%m-%d %H:%M}" if c.at else "从未修改", c.by or "—")
+    return (local(c.at) if c.at else "从未修改", c.by or "—")
 
 
 class _Tab(QWidget):

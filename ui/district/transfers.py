@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -33,11 +34,13 @@ from PySide6.QtWidgets import (
 from caseworker.district import console, people, transfer
 from caseworker.domain.errors import CaseworkerError
 from ui.context import AppContext
+from ui.district.dashboard import local
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
 
 PEOPLE_COLUMNS = ("姓名", "身份证号", "所在街道", "项目")
 RECORD_COLUMNS = ("项目", "街道", "社区或村", "档案号")
+LOG_COLUMNS = ("时间", "经办人", "姓名", "身份证号", "转出街道", "转入", "记录数", "原因")
 
 
 def _table(columns: tuple[str, ...], widths: tuple[int, ...]) -> QTableWidget:
@@ -61,7 +64,7 @@ class TransfersPage(QWidget):
         self.page = people.PeoplePage("", 0, [], False)
         self.records: list[people.PersonRecord] = []
         self.previewed: tuple[str, str, str, str] | None = None  # the choices last previewed
-        title = QLabel(self.tr("转移人员"))
+        title = QLabel(self.tr("转移"))
         title.setStyleSheet("font-size: 14pt; font-weight: bold;")
 
         self.search = QLineEdit()
@@ -135,10 +138,21 @@ class TransfersPage(QWidget):
         body = QHBoxLayout()
         body.addLayout(left, 3)
         body.addWidget(box, 2)
+        move = QWidget()
+        move_layout = QVBoxLayout(move)
+        move_layout.setContentsMargins(0, 4, 0, 0)
+        move_layout.addLayout(bar)
+        move_layout.addLayout(body, 1)
+        self.log = TransferLogTab(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(move, self.tr("转移人员"))
+        self.tabs.addTab(self.log, self.tr("转移记录"))
+        self.tabs.currentChanged.connect(
+            lambda i: self.log.load(0) if self.tabs.widget(i) is self.log else None
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(title)
-        layout.addLayout(bar)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.tabs, 1)
 
         self.reader = BackgroundRead(ctx, self, BusyOverlay(self.people_table).set_busy)
         self.records_reader = BackgroundRead(ctx, self, BusyOverlay(self.records_table).set_busy)
@@ -316,3 +330,63 @@ class TransfersPage(QWidget):
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+
+class TransferLogTab(QWidget):
+    """转移记录: who moved whom, from and to where, and why (the hub's sync_transfer_log),
+    newest first, a page at a time."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.offset = 0
+        self.rows: list[people.LogRow] = []
+        self.table = _table(LOG_COLUMNS, (130, 80, 80, 160, 90, 150, 60))
+        self.prev_button = QPushButton(self.tr("上一页"))
+        self.next_button = QPushButton(self.tr("下一页"))
+        self.prev_button.clicked.connect(lambda: self.load(max(0, self.offset - people.PAGE)))
+        self.next_button.clicked.connect(lambda: self.load(self.offset + people.PAGE))
+        self.count = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(self.count)
+        bar.addStretch()
+        bar.addWidget(self.prev_button)
+        bar.addWidget(self.next_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
+
+    def load(self, offset: int) -> None:
+        hub, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
+        self.reader.start(
+            lambda _s: people.transfer_log(hub, actor, offset=offset),  # type: ignore[arg-type]
+            lambda found: self._show(offset, *found),
+        )
+
+    def _show(self, offset: int, rows: list[people.LogRow], more: bool) -> None:
+        self.offset, self.rows = offset, rows
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            values = (
+                local(r.at),
+                r.by,
+                r.name,
+                r.masked,
+                r.from_offices,
+                r.to,
+                str(r.records),
+                r.reason,
+            )
+            for j, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)
+                self.table.setItem(i, j, item)
+        self.count.setText(
+            self.tr("第 {0}–{1} 条").format(offset + 1, offset + len(rows))
+            if rows
+            else self.tr("还没有转移记录")
+        )
+        self.prev_button.setEnabled(offset > 0)
+        self.next_button.setEnabled(more)
