@@ -18,17 +18,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from caseworker.district.accounts import require
 from caseworker.district.hub import Hub
 from caseworker.domain.errors import ValidationError
-from caseworker.domain.retrofit import CatalogueItem, Part, parse_yuan
+from caseworker.domain.retrofit import CatalogueItem, Part, parse_yuan, yuan
 from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.services import settings
 from caseworker.services.retrofit import catalogue
 from db.ids import stable_id
-from db.models import JournalEntry
+from db.models import JournalEntry, Setting
+from db.retrofit import RetrofitCatalogueItem
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,42 @@ def setting_rows(hub: Hub, actor: Actor) -> list[SettingRow]:
     return [SettingRow(v, by_key.get(v.key, Changed())) for v in values]
 
 
-def set_setting(hub: Hub, actor: Actor, key: str, raw: str) -> Any:
-    """Change one district setting (it reaches every office with its next bundle)."""
+class Stale(ValidationError):
+    """Another clerk changed the value since this clerk's screen read it."""
+
+
+STALE = "刚被其他人修改过（现在是 {0}），请看过新的值后再改。未做任何改动。"
+
+
+def _lock(s: Session, model: Any, rid: str) -> None:
+    """Hold the row until the end of the transaction (on PostgreSQL; a SQLite hub has one writer
+    at a time): two clerks saving the same setting or item at once are served one after the
+    other, and the second then finds the value changed under it (`expected`)."""
+    s.get(model, rid, with_for_update=True)
+
+
+def _stored_race(what: str) -> ValidationError:
+    # both clerks inserted the first row of a value never changed before: the second loses
+    return Stale(f"{what}刚被其他人修改过，请刷新后再改。未做任何改动。")
+
+
+def set_setting(hub: Hub, actor: Actor, key: str, raw: str, *, expected: Any = None) -> Any:
+    """Change one district setting (it reaches every office with its next bundle). With
+    `expected` (the value the clerk's screen showed), refused if it has changed since."""
     require(actor, DistrictPermission.CATALOGUE)
     try:
         with hub.writer(actor) as s:
+            _lock(s, Setting, stable_id("setting", key))
+            if expected is not None:
+                now = settings.get(s, key)
+                if now != expected:
+                    label = settings.get_def(key)
+                    raise Stale(f"“{label.label}”" + STALE.format(f"{now}{label.unit}"))
             return settings.set_value(s, actor, key, raw)
     except KeyError as exc:
         raise ValidationError(str(exc.args[0])) from None
+    except IntegrityError:
+        raise _stored_race("这个参数") from None
 
 
 def catalogue_rows(hub: Hub, actor: Actor) -> list[CatalogueRow]:
@@ -105,13 +135,36 @@ def _fen(text: str, what: str) -> int:
         raise ValidationError(f"{what}：{exc}") from None
 
 
-def set_price(hub: Hub, actor: Actor, code: str, price: str, cap: str = "") -> CatalogueItem:
-    """A new price in yuan (and, for a basic item, its cap per unit; blank keeps it)."""
+def _check_item(s: Session, code: str, expected: CatalogueItem | None) -> None:
+    _lock(s, RetrofitCatalogueItem, stable_id("retrofit_item", code.strip().upper()))
+    if expected is None:
+        return
+    now = catalogue.item(s, code)
+    if now != expected:
+        state = "已停用" if now.retired else f"单价 {yuan(now.price_fen)} 元"
+        raise Stale(f"项目 {now.code} {now.name}" + STALE.format(state))
+
+
+def set_price(
+    hub: Hub,
+    actor: Actor,
+    code: str,
+    price: str,
+    cap: str = "",
+    *,
+    expected: CatalogueItem | None = None,
+) -> CatalogueItem:
+    """A new price in yuan (and, for a basic item, its cap per unit; blank keeps it). With
+    `expected` (the item as the clerk's screen showed it), refused if it has changed since."""
     require(actor, DistrictPermission.CATALOGUE)
     fen = _fen(price, "单价")
     cap_fen = _fen(cap, "补贴上限") if cap.strip() else None
-    with hub.writer(actor) as s:
-        return catalogue.set_price(s, actor, code, fen, cap_fen)
+    try:
+        with hub.writer(actor) as s:
+            _check_item(s, code, expected)
+            return catalogue.set_price(s, actor, code, fen, cap_fen)
+    except IntegrityError:
+        raise _stored_race("这个项目") from None
 
 
 def add_item(
@@ -137,22 +190,38 @@ def add_item(
     cap_fen = _fen(cap, "补贴上限") if cap.strip() else 0
     if cap_fen and not basic:
         raise ValidationError("只有基础项目才设补贴上限。未做任何改动。")
-    with hub.writer(actor) as s:
-        return catalogue.add(
-            s,
-            actor,
-            code=code,
-            part=kind,
-            name=name,
-            unit=unit,
-            price_fen=fen,
-            basic=basic,
-            cap_fen=cap_fen,
-        )
+    try:
+        with hub.writer(actor) as s:
+            return catalogue.add(
+                s,
+                actor,
+                code=code,
+                part=kind,
+                name=name,
+                unit=unit,
+                price_fen=fen,
+                basic=basic,
+                cap_fen=cap_fen,
+            )
+    except IntegrityError:  # two clerks added the same code at once: the second loses
+        raise ValidationError(
+            f"编号“{code.strip().upper()}”刚被其他人用于新项目，请换一个编号。未做任何改动。"
+        ) from None
 
 
-def retire(hub: Hub, actor: Actor, code: str, *, restore: bool = False) -> CatalogueItem:
+def retire(
+    hub: Hub,
+    actor: Actor,
+    code: str,
+    *,
+    restore: bool = False,
+    expected: CatalogueItem | None = None,
+) -> CatalogueItem:
     """Take an item off the list for new assessments (or put it back); cases keep theirs."""
     require(actor, DistrictPermission.CATALOGUE)
-    with hub.writer(actor) as s:
-        return catalogue.retire(s, actor, code, restore=restore)
+    try:
+        with hub.writer(actor) as s:
+            _check_item(s, code, expected)
+            return catalogue.retire(s, actor, code, restore=restore)
+    except IntegrityError:
+        raise _stored_race("这个项目") from None

@@ -144,3 +144,38 @@ def test_only_the_clerk_sees_settings(world, controller, qtbot) -> None:
     with pytest.raises(PermissionDenied):
         rules.set_price(world.hub, statistician, "R01", "99")
     assert _hub_value(world, KEY) == 30
+
+
+def test_a_screen_that_another_clerk_changed_under_it_is_refused(world, controller, qtbot) -> None:
+    """Two clerks: the second saves the interval and a price after the first's screen read
+    them; the first's save is refused with the value as it is now, and nothing is overwritten."""
+    page = _page(world, controller, qtbot)
+    tab = page.settings
+    _select(tab.table, "重点老人探访间隔")
+    _add(world, "yewu2", "周业务", DistrictRole.CLERK)
+    with world.hub.writer(accounts.LOGIN) as s:
+        other = accounts.authenticate(s, "yewu2", PASSWORD).actor
+    rules.set_setting(world.hub, other, KEY, "60")
+    tab.value.setText("45")
+    qtbot.keyClick(tab.value, Qt.Key.Key_Return)
+    assert "刚被其他人修改过（现在是 60天）" in tab.message.text()
+    assert _hub_value(world, KEY) == 60
+    assert tab.table.item(tab.table.currentRow(), 1).text() == "60天"  # reloaded
+    assert tab.table.item(tab.table.currentRow(), 5).text() == "周业务"
+    tab.value.setText("45")  # now from what the screen shows: saved
+    qtbot.keyClick(tab.value, Qt.Key.Key_Return)
+    assert _hub_value(world, KEY) == 45
+
+    cat = page.catalogue
+    _select(cat.table, "R02")
+    rules.set_price(world.hub, other, "R02", "650")
+    cat.price.setText("700")
+    cat.price_button.click()
+    assert "刚被其他人修改过（现在是 单价 650.00 元）" in cat.message.text()
+    with world.hub.reader() as s:
+        assert catalogue.item(s, "R02").price_fen == 65000
+    rules.retire(world.hub, other, "R02")
+    cat.retire_button.click()  # the screen still thinks R02 is in use, at 650
+    assert "现在是 已停用" in cat.message.text()
+    with world.hub.reader() as s:
+        assert catalogue.item(s, "R02").retired

@@ -70,6 +70,9 @@ def _changed(c: rules.Changed) -> tuple[str, str]:
 class _Tab(QWidget):
     """What both tabs share: a message line and saving through the writer."""
 
+    def load(self) -> None:  # each tab reads its rows
+        raise NotImplementedError
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -84,6 +87,8 @@ class _Tab(QWidget):
         except CaseworkerError as exc:
             self.message.setStyleSheet("color: #b00020;")
             self.message.setText(str(exc))
+            if isinstance(exc, rules.Stale):
+                self.load()  # the value as it is now, for the clerk to look at again
             return False
         except Exception as exc:
             show_error(self, exc)
@@ -166,9 +171,10 @@ class SettingsTab(_Tab):
         if r is None:
             return
         hub, actor = self.ctx.ws, self.ctx.actor
-        key, raw = r.value.key, self.value.text()
+        key, raw, shown = r.value.key, self.value.text(), r.value.value
         if self.save(
-            lambda: rules.set_setting(hub, actor, key, raw),  # type: ignore[arg-type]
+            # refused if another clerk changed it since this screen read it
+            lambda: rules.set_setting(hub, actor, key, raw, expected=shown),  # type: ignore[arg-type]
             self.tr("已保存：{0}（随下一个数据包发给各街道）").format(r.value.label),
         ):
             self.load()
@@ -312,10 +318,10 @@ class CatalogueTab(_Tab):
         if r is None:
             return
         hub, actor = self.ctx.ws, self.ctx.actor
-        code, price = r.item.code, self.price.text()
+        code, price, shown = r.item.code, self.price.text(), r.item
         cap = self.cap.text() if r.item.basic else ""
         if self.save(
-            lambda: rules.set_price(hub, actor, code, price, cap),  # type: ignore[arg-type]
+            lambda: rules.set_price(hub, actor, code, price, cap, expected=shown),  # type: ignore[arg-type]
             self.tr("已保存 {0} 的价格（随下一个数据包发给各街道）").format(code),
         ):
             self.load(code)
@@ -325,14 +331,14 @@ class CatalogueTab(_Tab):
         if r is None:
             return
         hub, actor = self.ctx.ws, self.ctx.actor
-        code, restore = r.item.code, r.item.retired
+        code, restore, shown = r.item.code, r.item.retired, r.item
         done = (
             self.tr("已恢复使用 {0}")
             if restore
             else self.tr("已停用 {0}（已用过它的改造户不受影响）")
         )
         if self.save(
-            lambda: rules.retire(hub, actor, code, restore=restore),  # type: ignore[arg-type]
+            lambda: rules.retire(hub, actor, code, restore=restore, expected=shown),  # type: ignore[arg-type]
             done.format(code),
         ):
             self.load(code)
