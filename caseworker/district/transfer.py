@@ -266,7 +266,10 @@ def _move(
     target_office, target_name = office
     old_owner: dict[tuple[str, str], str | None] = {}
     for tname, rid in roots:
-        if s.get(tables.info(tname).cls, rid) is None:  # type: ignore[union-attr]
+        # Locked (PostgreSQL) before its office is read: a second clerk moving the same person
+        # at the same moment waits, then sees where the first moved them, so the notices go to
+        # the office they really leave (a SQLite hub has one writer at a time anyway).
+        if s.get(tables.info(tname).cls, rid, with_for_update=True) is None:  # type: ignore[union-attr]
             raise NotFound("找不到要转移的记录。")
         old_owner[(tname, rid)] = scope.owners(conn, tname, [rid]).get(rid)
     if skip_at_target:

@@ -97,3 +97,51 @@ def test_the_search_pages_and_the_move_needs_a_reason(tmp_path: Path, hub_url) -
         assert who == [("李业务",)]
     finally:
         w.close()
+
+
+def test_two_clerks_moving_one_person_at_once(tmp_path: Path, monkeypatch) -> None:
+    """On PostgreSQL: the second clerk's move waits for the first and then moves the person from
+    where the first put them, so the office they really leave is the one told (before the
+    lock, the second read the old office, and the office in between was never told)."""
+    import threading
+    import time
+
+    from caseworker.district import transfer
+
+    with pg_database() as url:
+        w = make_world(tmp_path, ["A", "B", "C"], db_url=url)
+        try:
+            demo.build(w.offices["A"], residents=12, seed=1)
+            for code in ("A", "B", "C"):
+                service.ingest(w.hub, [w.office_to_district(code)])
+            clerk = _clerk(w.hub)
+            with w.offices["A"].reader() as s:
+                number = s.scalars(select(ElderlyResident.id_number)).first()
+            reseal = transfer._reseal
+            inside = threading.Event()
+
+            def slow(*args, **kwargs):  # the first clerk's transaction stays open a moment
+                if threading.current_thread().name == "first":
+                    inside.set()
+                    time.sleep(1.0)
+                return reseal(*args, **kwargs)
+
+            monkeypatch.setattr(transfer, "_reseal", slow)
+            done: list = []
+            b, c = (people.communities(w.hub, clerk, code)[0] for code in ("B", "C"))
+            t = threading.Thread(
+                target=lambda: done.append(
+                    people.move(w.hub, clerk, number, "B", b, "迁居", dry_run=False)
+                ),
+                name="first",
+            )
+            t.start()
+            assert inside.wait(10)
+            second = people.move(w.hub, clerk, number, "C", c, "又迁居", dry_run=False)
+            t.join()
+            assert done[0].from_offices == ["A"]
+            assert second.from_offices == ["B"]  # from where the first clerk put them
+            [record] = people.person_records(w.hub, clerk, number)
+            assert record.office_code == "C"
+        finally:
+            w.close()
