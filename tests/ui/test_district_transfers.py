@@ -73,6 +73,8 @@ def test_a_resident_with_a_retrofit_case_moves_through_the_widgets(
     page = _page(world, controller, qtbot)
     _find(page, qtbot, "cnn")  # 陈奶奶 by her pinyin initials
     assert page.people_table.rowCount() == 1
+    qtbot.keyClick(page.search, Qt.Key.Key_Down)  # ↓ goes to the people found
+    assert page.window().focusWidget() is page.people_table
     assert page.people_table.item(0, 0).text() == "陈奶奶"
     assert page.people_table.item(0, 1).text() == number[:6] + "********" + number[-4:]
     assert page.people_table.item(0, 2).text() == "第1街道办事处"
@@ -99,9 +101,13 @@ def test_a_resident_with_a_retrofit_case_moves_through_the_widgets(
     page.reason.setText("迁居")  # a changed choice needs a new preview
     assert not page.confirm_button.isEnabled()
     page.reason.setText("迁居到女儿家")
-    page.preview_button.click()
+    qtbot.keyClick(page.preview_button, Qt.Key.Key_Space)
+    assert page.confirm_button.isEnabled()
 
+    # keyboard first: the preview leaves the focus on 确认转移, Space confirms
+    assert page.window().focusWidget() is page.confirm_button
     qtbot.keyClick(page.confirm_button, Qt.Key.Key_Space)
+    assert page.window().focusWidget() is page.search  # ready for the next person
     assert "已转移" in page.message.text()
     assert page.outcome.toPlainText().startswith("已转移到 第2街道办事处（B）B光明社区")
     offices = {

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -71,6 +72,7 @@ class TransfersPage(QWidget):
         self.search.setPlaceholderText(self.tr("姓名、拼音首字母（如 wxh）或身份证号，回车查找"))
         self.search.setMaxLength(40)
         self.search.returnPressed.connect(lambda: self.find(0))
+        self.search.installEventFilter(self)
         self.find_button = QPushButton(self.tr("查找"))
         self.find_button.clicked.connect(lambda: self.find(0))
         self.prev_button = QPushButton(self.tr("上一页"))
@@ -169,6 +171,19 @@ class TransfersPage(QWidget):
         self.setTabOrder(self.preview_button, self.confirm_button)
         self.search.setFocus()
         self._show_page(self.page)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """↓ in the search field goes to the people found."""
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+            and self.people_table.rowCount()
+        ):
+            self.people_table.setFocus()
+            return True
+        return super().eventFilter(watched, event)
 
     # -- finding ---------------------------------------------------------------------------------
 
@@ -302,6 +317,8 @@ class TransfersPage(QWidget):
         lines = transfer.describe(done)
         if dry_run:
             self.previewed = chosen
+            self.confirm_button.setEnabled(True)
+            self.confirm_button.setFocus()  # keyboard first: Space confirms what was just read
             lines.append(self.tr("（预览，还没有做任何改动；核对无误后按“确认转移”）"))
             self.message.setStyleSheet("color: #1f5fa8;")
             self.message.setText(self.tr("预览如下，确认后才会转移。"))
@@ -313,6 +330,7 @@ class TransfersPage(QWidget):
             self.ctx.changed.emit(frozenset({"elderly_resident", "retrofit_case", "child"}))
             self._person_selected()  # the records as they are now
             self.find(self.page.offset)
+            self.search.setFocus()  # ready for the next person
         self.outcome.setPlainText("\n".join(lines))
         self._choices_changed()
 
