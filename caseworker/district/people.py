@@ -32,6 +32,7 @@ from db.retrofit import RetrofitCase
 from db.sync_models import SyncTransferLog
 
 PAGE = 50  # people shown at a time
+CHILD_NAME = "（儿童，姓名保密）"  # what the clerk sees for a child (docs: confidentiality)
 REASON_MAX = 200
 
 _E, _C = ElderlyResident, Child
@@ -102,8 +103,21 @@ def find_people(
     text = " ".join(text.split())
     if not text:
         return PeoplePage(text, 0, [], False)
+    whole = _whole_id(text)
     parts = []
-    for _tname, model, cols, name in _REGISTERS:
+    for tname, model, cols, name in _REGISTERS:
+        if tname == "child":
+            # Children's records are for child-protection roles only: the clerk finds a child
+            # by the whole ID number the office gave (as the command line does), never by a
+            # name, and the child's name is not shown.
+            if whole is None:
+                continue
+            parts.append(
+                select(model.id_number.label("id_number"), literal(CHILD_NAME).label("name")).where(
+                    model.id_number == whole, model.deleted_at.is_(None)
+                )
+            )
+            continue
         where = person_search.clause(text, cols)
         parts.append(
             select(model.id_number.label("id_number"), name.label("name")).where(
@@ -137,6 +151,13 @@ def find_people(
             )
         )
     return PeoplePage(text, offset, rows, more)
+
+
+def _whole_id(text: str) -> str | None:
+    try:
+        return idnumber.parse(text).value
+    except idnumber.InvalidIdNumber:
+        return None
 
 
 def _held(s: Session, numbers: list[str]) -> dict[str, list[PersonRecord]]:

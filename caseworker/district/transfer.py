@@ -240,7 +240,10 @@ def _transfer(
 
 
 def _person_name(s: Session, roots: list[tuple[str, str]]) -> str:
-    """The person's name on the first of their records (before anything moves)."""
+    """The person's name on the first of their records (before anything moves); a child's is
+    not kept in the log the clerks read (children's records are for child-protection roles)."""
+    if any(tname == "child" for tname, _ in roots):
+        return "（儿童，姓名保密）"
     for tname, rid in roots:
         obj = s.get(tables.info(tname).cls, rid)  # type: ignore[union-attr]
         name = getattr(obj, "name", None) or getattr(obj, "applicant_name", None)

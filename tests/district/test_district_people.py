@@ -145,3 +145,31 @@ def test_two_clerks_moving_one_person_at_once(tmp_path: Path, monkeypatch) -> No
             assert record.office_code == "C"
         finally:
             w.close()
+
+
+def test_a_child_is_found_only_by_the_whole_id_number_and_never_named(tmp_path: Path) -> None:
+    """Children's records are for child-protection roles: the clerk finds a child to move by the
+    whole ID number the office gave (as the command line does), not by name, pinyin or digits,
+    and neither the list nor the transfer log shows the child's name."""
+    from tests.sync.test_person_transfer import _child, _child_supervisor, _sync
+
+    w = make_world(tmp_path, ["A", "B"])
+    try:
+        _child_supervisor(w, "B", "dudao_b")
+        number, _child_id, _case = _child(w, _child_supervisor(w, "A", "dudao_a"))
+        _sync(w, "A")
+        _sync(w, "B")
+        clerk = _clerk(w.hub)
+        for typed in ("韩小雪", "hxx", number[-6:]):
+            assert people.find_people(w.hub, clerk, typed).rows == [], typed
+        [row] = people.find_people(w.hub, clerk, number).rows
+        assert (row.name, row.programmes, row.offices) == (
+            people.CHILD_NAME,
+            ("儿童关爱",),
+            ("第1街道办事处",),
+        )
+        people.move(w.hub, clerk, number, "B", "B和平社区", "随父母迁居", dry_run=False)
+        [logged] = people.transfer_log(w.hub, clerk)[0]
+        assert logged.name == people.CHILD_NAME and "韩" not in repr(logged)
+    finally:
+        w.close()
