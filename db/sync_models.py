@@ -133,6 +133,24 @@ class SyncTransfer(Base):
     root_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
 
 
+class SyncTransferLog(Base):
+    """At the district: one person moved between offices from the console, with the reason the
+    clerk gave and who did it (the moved records' own changes are journaled as that person too).
+    The hub's own record: it never travels."""
+
+    __tablename__ = "sync_transfer_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor_name: Mapped[str] = mapped_column(String(60))
+    person_name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    from_offices: Mapped[str] = mapped_column(String(200))  # codes, comma-separated
+    to_office_code: Mapped[str] = mapped_column(String(32))
+    community: Mapped[str] = mapped_column(String(100), default="")
+    records: Mapped[int] = mapped_column(Integer)  # records moved (roots and dependents)
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class SyncDuplicate(Base):
     """A person on two offices' rosters: a merged record whose district-wide key (the ID number)
     another record already held. At the district: the case to settle (keep the earlier, or

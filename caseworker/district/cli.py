@@ -164,7 +164,7 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
     with _hub(args) as hub:
         if args.person:
             done = transfer.transfer_person(
-                hub, args.person, args.to, args.community, dry_run=args.dry_run
+                hub, args.person, args.to, args.community, dry_run=args.dry_run, reason=args.reason
             )
         else:
             done = transfer.transfer_record(
@@ -173,28 +173,8 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(transfer.summary(done))  # counts per table, not every record moved
         return EXIT_OK
-    where = f"{done.to_name}（{done.to_code}）" + (f"{done.community}" if done.community else "")
-    verb = "将转移到" if done.dry_run else "已转移到"
-    print(f"{verb} {where}：{done.total} 条记录（含下属记录）")
-    from caseworker.services.audit import TABLE_LABELS
-
-    for table, n in sorted(done.records.items()):
-        print(f"  {TABLE_LABELS.get(table, table)}：{n} 条")
-    if done.reparented:
-        print(
-            "  改属转入社区："
-            + "，".join(f"{TABLE_LABELS.get(t, t)} {n} 条" for t, n in done.reparented.items())
-        )
-    if done.contractors:
-        print(f"  施工单位随档案转入：{'、'.join(done.contractors)}")
-    if done.cleared:
-        print(
-            f"  清除指向原街道人员等的链接：{sum(done.cleared.values())} 处（原值留在修改记录中）"
-        )
-    if done.resealed:
-        print(f"  儿童档案保密内容已按转入街道的密钥重新加密：{done.resealed} 项")
-    for programme, keeps in done.old_office_keeps.items():
-        print(f"  {programme}：原街道{keeps}")
+    for line in transfer.describe(done):
+        print(line)
     if done.dry_run:
         print("（预览，没有做任何改动；去掉 --dry-run 执行转移）")
     else:
@@ -423,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id", default=None, help="与 --table 一起：记录编号")
     p.add_argument("--to", required=True, help="转入街道代码")
     p.add_argument("--community", default=None, help="转入的社区或村")
+    p.add_argument("--reason", default="", help="转移原因（与 --person 一起，记入区级转移记录）")
     p.add_argument("--dry-run", action="store_true", help="只预览会转移什么，不做改动")
     add_json_arg(p)
     p.set_defaults(func=_cmd_transfer)

@@ -45,10 +45,11 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from caseworker.district import scope
+from caseworker.district.accounts import require
 from caseworker.district.hub import Hub
 from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
-from caseworker.domain.roles import Actor
+from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.services.children import keys
 from caseworker.sync import tables
 from caseworker.sync.identity import Peer, find_identity, peers
@@ -57,7 +58,7 @@ from db.children import ENCRYPTED_COLUMNS, ChildOfficeKey, ChildViewLog
 from db.journal import JournalContext
 from db.models import Community, Office
 from db.retrofit import RetrofitContractor
-from db.sync_models import SyncPush, SyncTransfer
+from db.sync_models import SyncPush, SyncTransfer, SyncTransferLog
 
 DISTRICT = Actor.system("district")
 CHUNK = 500
@@ -155,12 +156,31 @@ def _office_row(conn: Connection, code: str) -> tuple[str, str] | None:
 
 
 def transfer_person(
-    hub: Hub, id_number: str, to_code: str, community: str | None, *, dry_run: bool = False
+    hub: Hub,
+    id_number: str,
+    to_code: str,
+    community: str | None,
+    *,
+    dry_run: bool = False,
+    actor: Actor = DISTRICT,
+    reason: str = "",
 ) -> Transferred:
-    """Move everything of one person (every programme) to office `to_code`'s `community`."""
-    with hub.engine.connect() as conn:
-        roots = person_roots(conn, id_number)
-    return _transfer(hub, roots, to_code, community, dry_run=dry_run, skip_at_target=True)
+    """Move everything of one person (every programme) to office `to_code`'s `community`,
+    journaled as `actor` (the console's logged-in clerk; the command line's 区民政局), and
+    logged with the `reason` in `sync_transfer_log` (the hub's own record of who moved whom)."""
+    require(actor, DistrictPermission.RECORDS)
+    with hub.reader(actor) as s:
+        roots = person_roots(s.connection(), id_number)
+    return _transfer(
+        hub,
+        roots,
+        to_code,
+        community,
+        dry_run=dry_run,
+        skip_at_target=True,
+        actor=actor,
+        log=(idnumber.parse(id_number).value, reason.strip()),
+    )
 
 
 def transfer_record(
@@ -190,15 +210,45 @@ def _transfer(
     *,
     dry_run: bool,
     skip_at_target: bool = False,
+    actor: Actor = DISTRICT,
+    log: tuple[str, str] | None = None,
 ) -> Transferred:
     try:
-        with hub.writer(DISTRICT) as s:
+        with hub.writer(actor) as s:
+            name = _person_name(s, roots) if log else ""
             result = _move(s, hub, roots, to_code, community, skip_at_target, dry_run)
             if dry_run:
                 raise _DryRun(result)  # the very same work, rolled back
+            if log:
+                s.add(
+                    SyncTransferLog(
+                        recorded_at=utcnow(),
+                        actor_name=actor.display_name,
+                        person_name=name,
+                        id_number=log[0],
+                        from_offices=",".join(result.from_offices),
+                        to_office_code=to_code,
+                        community=community or "",
+                        records=result.total,
+                        reason=log[1],
+                    )
+                )
             return result
     except _DryRun as done:
         return done.result
+
+
+def _person_name(s: Session, roots: list[tuple[str, str]]) -> str:
+    """The person's name on the first of their records (before anything moves); a child's is
+    not kept in the log the clerks read (children's records are for child-protection roles)."""
+    if any(tname == "child" for tname, _ in roots):
+        return "（儿童，姓名保密）"
+    for tname, rid in roots:
+        obj = s.get(tables.info(tname).cls, rid)  # type: ignore[union-attr]
+        name = getattr(obj, "name", None) or getattr(obj, "applicant_name", None)
+        if name:
+            return str(name)
+    return ""
 
 
 def _move(
@@ -218,7 +268,10 @@ def _move(
     target_office, target_name = office
     old_owner: dict[tuple[str, str], str | None] = {}
     for tname, rid in roots:
-        if s.get(tables.info(tname).cls, rid) is None:  # type: ignore[union-attr]
+        # Locked (PostgreSQL) before its office is read: a second clerk moving the same person
+        # at the same moment waits, then sees where the first moved them, so the notices go to
+        # the office they really leave (a SQLite hub has one writer at a time anyway).
+        if s.get(tables.info(tname).cls, rid, with_for_update=True) is None:  # type: ignore[union-attr]
             raise NotFound("找不到要转移的记录。")
         old_owner[(tname, rid)] = scope.owners(conn, tname, [rid]).get(rid)
     if skip_at_target:
@@ -645,4 +698,30 @@ def summary(result: Transferred) -> dict[str, Any]:
     out = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "items"}
     out["roots"] = [list(r) for r in result.roots]
     out["total"] = result.total
+    return out
+
+
+def describe(done: Transferred) -> list[str]:
+    """What a transfer moved (or, previewed, would move), one line each: the command line prints
+    them and the console shows them."""
+    from caseworker.services.audit import TABLE_LABELS
+
+    where = f"{done.to_name}（{done.to_code}）" + (f"{done.community}" if done.community else "")
+    verb = "将转移到" if done.dry_run else "已转移到"
+    out = [f"{verb} {where}：{done.total} 条记录（含下属记录）"]
+    out += [f"  {TABLE_LABELS.get(t, t)}：{n} 条" for t, n in sorted(done.records.items())]
+    if done.reparented:
+        out.append(
+            "  改属转入社区："
+            + "，".join(f"{TABLE_LABELS.get(t, t)} {n} 条" for t, n in done.reparented.items())
+        )
+    if done.contractors:
+        out.append(f"  施工单位随档案转入：{'、'.join(done.contractors)}")
+    if done.cleared:
+        out.append(
+            f"  清除指向原街道人员等的链接：{sum(done.cleared.values())} 处（原值留在修改记录中）"
+        )
+    if done.resealed:
+        out.append(f"  儿童档案保密内容已按转入街道的密钥重新加密：{done.resealed} 项")
+    out += [f"  {p}：原街道{keeps}" for p, keeps in done.old_office_keeps.items()]
     return out

@@ -1,6 +1,7 @@
 """区级平台 in a real window (issue 24): the demo district's console on Xvfb at 1366x768 with a
 40 px panel — log in by the keyboard, every section the clerk has fits the usable area, the
-stick's bundle taken in, the lock screen, and exit code 0. Screenshots of 工作台 and 收件."""
+stick's bundle taken in, people found in 转移 by the keyboard, the lock screen, and exit code 0.
+Screenshots of 工作台, 收件, 转移 and 设置."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_the_clerks_round_in_a_real_window(launch, district_home, shots) -> None
     assert area == [0, 0, 1366, 728]
     assert inside(window["frame"], area), window
     keys = app.ask("controller.window.section_keys()")
-    assert keys == ["dashboard", "inbox", "outbox", "queues", "report"]
+    assert keys == ["dashboard", "inbox", "outbox", "queues", "transfers", "settings", "report"]
     app.wait_for("len(controller.window.page('dashboard').rows) == 4", what="工作台's offices")
     app.shot(shots / "district-dashboard.png")
     for i, key in enumerate(keys):
@@ -57,6 +58,18 @@ def test_the_clerks_round_in_a_real_window(launch, district_home, shots) -> None
     refused = app.ask("[bool(r.refused) for r in controller.window.page('inbox').results]")
     assert refused == [False, True]  # the bad file is refused, the good one still came in
     app.shot(shots / "district-inbox.png")
+    # 转移: people found by the keyboard (pinyin), ↓ to the list; 设置 with its values
+    app.key("ctrl+5")
+    app.click("controller.window.page('transfers').search")
+    app.type("w")
+    app.key("Return")
+    app.wait_for("len(controller.window.page('transfers').page.rows) > 0", what="people found")
+    app.key("Down")
+    app.wait_for("controller.window.page('transfers').people_table.hasFocus()")
+    app.shot(shots / "district-transfers.png")
+    app.key("ctrl+6")
+    app.wait_for("len(controller.window.page('settings').settings.rows) > 0", what="settings")
+    app.shot(shots / "district-settings.png")
     # the lock screen: Esc does not open it, the password does
     app.key("ctrl+l")
     app.wait_active("LockDialog")

@@ -219,14 +219,12 @@ def test_the_command_moves_a_person_and_previews_without_changing_anything(
         assert preview["dry_run"] is True and preview["total"] >= 8
         assert preview["records"]["retrofit_case"] == 1
         assert journal_count(w.hub.engine) == before
-        assert (
-            district_main(
-                [*home, "transfer", "--person", number, "--to", "B", "--community", "B光明社区"]
-            )
-            == 0
-        )
+        assert district_main([*home, *move, "--reason", "迁居到女儿家"]) == 0
         out = capsys.readouterr().out
         assert "已转移到" in out and "老年人探访" in out and "适老化改造" in out
+        # the reason is in the hub's transfer log, as the console's is (the command's actor)
+        [logged] = table_rows(w.hub.engine, "sync_transfer_log", columns="actor_name, reason")
+        assert logged == ("系统（区民政局）", "迁居到女儿家")
         [(community,)] = table_rows(
             w.hub.engine, "elderly_resident", f"WHERE id='{resident}'", "community_id"
         )

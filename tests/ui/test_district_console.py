@@ -95,7 +95,15 @@ def test_the_lock_screen_needs_the_same_password(world, controller, qtbot) -> No
     controller.start()
     _log_in(controller, qtbot, "yewu")
     assert controller.window is not None and controller.window.isVisible()
-    assert controller.window.section_keys() == ["dashboard", "inbox", "outbox", "queues", "report"]
+    assert controller.window.section_keys() == [
+        "dashboard",
+        "inbox",
+        "outbox",
+        "queues",
+        "transfers",
+        "settings",
+        "report",
+    ]
     controller.lock(automatic=False)
     lock = controller.lock_dialog
     assert lock is not None and not controller.window.isVisible()

@@ -44,6 +44,8 @@ def sections(ctx: AppContext) -> list[Section]:
     from ui.district.offices import OfficesPage
     from ui.district.outbox import OutboxPage
     from ui.district.queues import QueuesPage
+    from ui.district.settings_page import SettingsPage
+    from ui.district.transfers import TransfersPage
 
     p = DistrictPermission
     return [
@@ -51,6 +53,8 @@ def sections(ctx: AppContext) -> list[Section]:
         Section("inbox", "收件", p.BUNDLES, lambda: InboxPage(ctx)),
         Section("outbox", "发件", p.BUNDLES, lambda: OutboxPage(ctx)),
         Section("queues", "冲突与重复", p.RECORDS, lambda: QueuesPage(ctx)),
+        Section("transfers", "转移", p.RECORDS, lambda: TransfersPage(ctx)),
+        Section("settings", "设置", p.CATALOGUE, lambda: SettingsPage(ctx)),
         Section("offices", "街道", p.MANAGE_OFFICES, lambda: OfficesPage(ctx)),
         Section("report", "统计报表", p.FIGURES, lambda: ReportPage(ctx)),
         Section("children", "儿童统计", p.CHILD_FIGURES, lambda: ChildFiguresPage(ctx)),
