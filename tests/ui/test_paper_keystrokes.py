@@ -297,6 +297,7 @@ def stack(tmp_path: Path) -> tuple[Path, Path]:
     return root, typed
 
 
+@pytest.mark.slow  # about a minute: 40 forms twice, and their scans generated
 def test_forty_forms_take_fewer_keys_scanned_than_typed_and_end_the_same(
     stack,
     make_controller,
