@@ -170,7 +170,7 @@ def _scanned_jpeg(page) -> Image.Image | None:  # type: ignore[no-untyped-def]
     ):
         return None
     if meta.width * meta.height > MAX_PIXELS:
-        raise ValidationError("扫描件的页面图像过大")
+        return None  # not decoded whole here: pdfium renders it at the working size
     a, b, c, d, e, f = image.get_matrix().get()
     w, h = page.get_size()
     # placed upright over the whole page (a point of slack: writers round the page size)
@@ -179,13 +179,16 @@ def _scanned_jpeg(page) -> Image.Image | None:  # type: ignore[no-untyped-def]
     if abs(a - w) > 1 or abs(d - h) > 1:
         return None
     data = bytes(image.get_data(decode_simple=False))
-    img = Image.open(io.BytesIO(data))
-    if img.format != "JPEG" or img.size != (meta.width, meta.height):
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.format != "JPEG" or img.size != (meta.width, meta.height):
+            return None
+        if img.getexif().get(0x0112, 1) != 1:  # pdfium would not turn it by EXIF: nor here
+            return None
+        short = min(img.size)
+        target = (img.width * WORK_SIDE // short, img.height * WORK_SIDE // short)
+        img.draft("L", target)  # DCT scaling: never smaller than the work size
+        img.load()
+    except Exception:  # a JPEG Pillow will not take (12-bit, cut short…): pdfium renders it
         return None
-    if img.getexif().get(0x0112, 1) != 1:  # pdfium would not turn it by its EXIF: neither here
-        return None
-    short = min(img.size)
-    target = (img.width * WORK_SIDE // short, img.height * WORK_SIDE // short)
-    img.draft("L", target)  # DCT scaling: never smaller than the work size
-    img.load()
     return img
