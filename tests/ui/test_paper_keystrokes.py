@@ -397,7 +397,7 @@ def test_forty_forms_take_fewer_keys_scanned_than_typed_and_end_the_same(
     scanned.batch = (0, scanned.batch[1] + 1)  # 关闭
     scan_entered = {p.resident_id: _visit_values(scanner, p.resident_id) for p in papers}
 
-    # -- typed path (the same forms in the same order, in the other copy) ---------------------
+    # -- typed path (the same forms, in the order printed, in the other copy) ------------------
     typist = _session(typed_root, make_controller, qtbot)
     window = typist.window
     window.show_section(window.section_index("elderly"))  # one click for the stack
