@@ -8,7 +8,7 @@ scanner's scan-to-USB writes them, then `caseworker.services.scans.read_files` r
 
 Targets: no page matched to a wrong record (an unreadable one is asked, never guessed); tick
 boxes read right >= 99.5%; every box read wrong is among those marked unsure; >= 5 pages/s
-(floor: rendering the pages alone); peak memory for a 300-page PDF no higher than for a
+(floor: getting the pages' pictures alone); peak memory for a 300-page PDF no higher than for a
 30-page one (+64 MB). CASEWORKER_BENCH_SCAN_PAGES sets the number of pages (default 2,000).
 """
 

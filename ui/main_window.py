@@ -109,6 +109,12 @@ class MainWindow(QMainWindow):
     def show_section(self, row: int) -> None:
         if row < 0:
             return
+        self._build_page(row)
+        self.stack.setCurrentIndex(row)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)
+
+    def _build_page(self, row: int) -> QWidget:
         if row not in self._pages:
             from ui.widgets.app_filters import building
 
@@ -119,9 +125,12 @@ class MainWindow(QMainWindow):
             placeholder.deleteLater()
             self.stack.insertWidget(row, _PageScroll(page))
             self._pages[row] = page
-        self.stack.setCurrentIndex(row)
-        if self.nav.currentRow() != row:
-            self.nav.setCurrentRow(row)
+        return self._pages[row]
+
+    def page_behind(self, key: str) -> QWidget:
+        """A section's page (built if need be) without showing it: what a dialog opened from
+        elsewhere tells it leaves the caseworker where she is."""
+        return self._build_page(self.section_index(key))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.nav.viewport() and event.type() == QEvent.Type.MouseButtonPress:

@@ -345,6 +345,13 @@ def _open_visit(ctx: AppContext, parent: QWidget, found, page) -> None:
             from caseworker.services import paper
 
             paper.mark_entered(ctx.ws.engine, actor, found.form_id, saved.id)
+        # what follows a visit typed by name follows one opened by its code or scan too (the
+        # offer of a retrofit application when the visit found that need)
+        window = _main_window(parent)
+        behind = getattr(window, "page_behind", None)
+        signal = getattr(behind("elderly"), "visit_saved", None) if callable(behind) else None
+        if signal is not None:
+            signal.emit(saved)
 
 
 def apply_scan(form, page) -> list[QWidget]:

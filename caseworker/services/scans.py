@@ -116,17 +116,35 @@ def proposed_values(
     return values, unsure
 
 
-def _template_for(session, actor: Actor) -> Callable[[str | None], reader.Template | None]:
-    def template_for(code: str | None) -> reader.Template | None:
+class _Forms:
+    """The reader's `template_for(code)`, which resolves the page's code to find its form; the
+    page's match then takes that same resolution (`resolve`) instead of asking the database
+    again (one session, nothing written between: the same answer, a statement less a page)."""
+
+    def __init__(self, session, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+        self.last: tuple[str, paper.Found] | None = None
+
+    def resolve(self, code: str) -> paper.Found:
+        if self.last is not None and self.last[0] == code:
+            return self.last[1]
+        found = paper.resolve(self.session, self.actor, code)
+        self.last = (code, found)
+        return found
+
+    def __call__(self, code: str | None) -> reader.Template | None:
         if code is None:
             return None
         try:
-            found = paper.resolve(session, actor, code)
+            found = self.resolve(code)
         except ValidationError:
             return None
-        return templates.for_found(session, found)
+        return templates.for_found(self.session, found)
 
-    return template_for
+
+def _template_for(session, actor: Actor) -> Callable[[str | None], reader.Template | None]:
+    return _Forms(session, actor)
 
 
 def read_files(
@@ -146,18 +164,18 @@ def read_files(
     seen: dict[str, tuple[Path, int]] = {}
     done = 0
     with ws.reader() as session:
-        template_for = _template_for(session, actor)
+        forms = _Forms(session, actor)
         for path in files:
             for page in scan_pages.pages(path):
-                result = _one(session, actor, page, template_for, seen)
+                result = _one(session, actor, page, forms, seen)
                 done += 1
                 if progress is not None:
                     progress(done, total)
                 yield result
 
 
-def _one(session, actor: Actor, page: scan_pages.Page, template_for, seen) -> ScanPage:
-    reading = reader.read_page(page.image, template_for)
+def _one(session, actor: Actor, page: scan_pages.Page, forms: _Forms, seen) -> ScanPage:
+    reading = reader.read_page(page.image, forms)
     if reading.blank:
         return ScanPage(page.source, page.number, BLANK, "空白页，已跳过", reading)
     if reading.code is None:
@@ -169,7 +187,7 @@ def _one(session, actor: Actor, page: scan_pages.Page, template_for, seen) -> Sc
             reading,
         )
     try:
-        found = paper.resolve(session, actor, reading.code)
+        found = forms.resolve(reading.code)
     except ValidationError as exc:
         return ScanPage(page.source, page.number, REFUSED, str(exc), reading)
     key = f"{found.form_id}/{found.page}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from functools import cache
 
+import numpy as np
 import pytest
 
 from caseworker.printing import visit_forms
@@ -188,3 +189,52 @@ def test_a_signature_rising_out_of_a_box_beside_its_label_is_asked(dpi: int) -> 
     reading = _read(scan)
     assert reading.registered
     assert _never_wrong_unasked(reading, scan.truth) == []
+
+
+@pytest.mark.parametrize(("dpi", "colour"), [(150, False), (200, True), (300, True)])
+def test_a_scanners_jpeg_page_is_decoded_directly_and_matches_the_rendered_page(
+    tmp_path, monkeypatch, dpi: int, colour: bool
+) -> None:
+    """A scan-to-USB PDF page (one JPEG over the page) is taken from its JPEG (about a third of
+    rendering it with pdfium, the largest cost of reading a page) and gives the reader the
+    same picture as the rendering; the product's own vector PDF is still rendered."""
+    from PIL import Image
+
+    from tests.scan.generator import pdf_of_images
+
+    scan = scan_of(_pdf(), 0, random.Random(dpi), dpi=dpi, colour=colour, upside_down=False)
+    pdf_of_images([scan.image], tmp_path / "scan.pdf")
+    taken: list[bool] = []
+    direct = pages._scanned_jpeg
+
+    def watch(page):  # type: ignore[no-untyped-def]
+        img = direct(page)
+        taken.append(img is not None)
+        return img
+
+    monkeypatch.setattr(pages, "_scanned_jpeg", watch)
+    fast = next(pages.pages(tmp_path / "scan.pdf")).image
+    monkeypatch.setattr(pages, "_scanned_jpeg", lambda page: None)
+    rendered = next(pages.pages(tmp_path / "scan.pdf")).image
+    assert taken == [True]
+    assert fast.mode == rendered.mode == "L"
+    # the JPEG's own aspect against the page's: a pixel's rounding either way
+    assert abs(fast.width - rendered.width) <= 1 and abs(fast.height - rendered.height) <= 1
+    # the same picture: at a quarter of the size (where a pixel's drift over the page's height
+    # and the two resamplings' noise do not count) within a grey level or two on average
+    size = (rendered.width // 4, rendered.height // 4)
+    a = np.asarray(fast.resize(size, Image.Resampling.BOX), dtype=np.int16)
+    b = np.asarray(rendered.resize(size, Image.Resampling.BOX), dtype=np.int16)
+    assert np.abs(a - b).mean() < 2.0, np.abs(a - b).mean()
+    template = templates.for_kind("elderly_visit")
+    by_fast = reader.read_page(fast, lambda code: template if code else None)
+    by_render = reader.read_page(rendered, lambda code: template if code else None)
+    assert by_fast.code == by_render.code == STAMP.code(1)
+    assert [b.ticked for b in by_fast.boxes] == [b.ticked for b in by_render.boxes]
+
+    vector = tmp_path / "form.pdf"
+    vector.write_bytes(_pdf())
+    taken.clear()
+    monkeypatch.setattr(pages, "_scanned_jpeg", watch)
+    assert next(pages.pages(vector)).image.mode == "L"
+    assert taken == [False]  # the printed form itself: rendered

@@ -126,6 +126,40 @@ def test_a_code_scanned_on_the_home_page_opens_the_visit_and_twice_says_entered(
     assert [v.id for v in history if v.visit_date == today] == [saved.id]  # never twice
 
 
+def test_a_visit_entered_by_its_code_offers_the_retrofit_application_as_one_typed_by_name(
+    worker,
+    qtbot,
+    no_popups,  # noqa: F811
+    monkeypatch,
+) -> None:
+    """A visit that found the need for 适老化改造 asks whether to register an application, the
+    same whether it was typed by name or opened by its code (or a scanned page), and leaves the
+    caseworker on the page she was on."""
+    from PySide6.QtWidgets import QMessageBox
+
+    _data, code = _unvisited_form(worker)
+    asked: list[str] = []
+
+    def answer_no(*args, **kwargs):
+        asked.append(str(args[2]) if len(args) > 2 else "")
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(answer_no))
+
+    def fill(form: VisitForm) -> None:
+        need = form.choices["needs_services"]
+        qtbot.keyClick(need, Qt.Key.Key_5)  # 适老化改造
+        assert need.value() == "适老化改造"
+        qtbot.keyClick(form.visitors, Qt.Key.Key_Return)
+
+    when_dialog_opens(qtbot, fill)
+    home = _home(worker)
+    _scan_code(qtbot, home, code)
+    assert _printed(worker, code).entered_ref is not None
+    assert len(asked) == 1 and "适老化改造" in asked[0]
+    assert worker.window.current_page() is worker.window.page_behind("home")
+
+
 def test_a_code_in_a_list_search_box_opens_it_and_ordinary_numbers_stay_typed(
     worker,
     qtbot,
