@@ -44,9 +44,9 @@ from caseworker.workspace import Workspace
 from tests.scan.generator import TICKED_KINDS, choose_kinds, pdf_of_images, scan_of
 from tests.ui.conftest import log_in
 from tests.ui.test_admin_pages import no_popups, when_dialog_opens  # noqa: F401  (a fixture)
-from ui.elderly.common import ChoiceRow
 from ui.elderly.visit_form import VisitForm
 from ui.paper_codes import UNSURE_STYLE, ScanImport
+from ui.widgets.fields import ChoiceRow
 
 FORMS = int(os.environ.get("CASEWORKER_KEYSTROKE_FORMS", "40"))
 NO_MOD = Qt.KeyboardModifier.NoModifier
