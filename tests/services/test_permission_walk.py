@@ -62,6 +62,7 @@ NO_ACTOR_NEEDED: dict[str, str] = {
     "sync.office.enroll": "enrolling the PC, before any account exists",
     "sync.office.clock_status": "the PC's clock against the last bundle",
     "sync.office.bundles_in": "file names on the USB stick",
+    "paper.layout_of": "where a printed form's tick boxes landed (geometry, no person)",
 }
 
 # What a role needs to see anything of a module's people (modules not listed: no check here).
