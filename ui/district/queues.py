@@ -8,13 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -28,6 +26,7 @@ from caseworker.sync.conflicts import REASONS
 from ui.context import AppContext
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.table_models import read_only_table
 
 CONFLICT_COLUMNS = (
     "编号",
@@ -40,20 +39,6 @@ CONFLICT_COLUMNS = (
     "发现时间",
 )
 DUPLICATE_COLUMNS = ("编号", "姓名", "身份证号", "先登记于", "后登记于", "发现时间")
-
-
-def _table(columns: tuple[str, ...], widths: tuple[int, ...]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.setWordWrap(False)
-    for i, w in enumerate(widths):
-        table.setColumnWidth(i, w)
-    return table
 
 
 def _text(value: Any) -> str:
@@ -89,7 +74,7 @@ class ConflictsTab(QWidget):
         filters.addWidget(self.count)
         filters.addWidget(self.prev_button)
         filters.addWidget(self.next_button)
-        self.table = _table(CONFLICT_COLUMNS, (60, 140, 110, 100, 160, 160, 260))
+        self.table = read_only_table(CONFLICT_COLUMNS, (60, 140, 110, 100, 160, 160, 260))
         self.table.itemSelectionChanged.connect(self._selected)
         self.detail = QLabel()
         self.detail.setWordWrap(True)
@@ -213,9 +198,9 @@ class DuplicatesTab(QWidget):
         super().__init__()
         self.ctx = ctx
         self.cases: list[duplicates.DuplicateCase] = []
-        self.table = _table(DUPLICATE_COLUMNS, (60, 100, 170, 220, 220))
+        self.table = read_only_table(DUPLICATE_COLUMNS, (60, 100, 170, 220, 220))
         self.table.itemSelectionChanged.connect(self._selected)
-        self.pair = _table(("字段", "先登记的记录", "后登记的记录"), (90, 300))
+        self.pair = read_only_table(("字段", "先登记的记录", "后登记的记录"), (90, 300))
         self.pair.setMaximumHeight(200)
         self.earlier_button = QPushButton(self.tr("保留先登记的(&E)"))
         self.later_button = QPushButton(self.tr("保留后登记的(&L)"))

@@ -9,14 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -30,6 +28,7 @@ from ui.context import AppContext
 from ui.district.dashboard import local
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.table_models import read_only_table
 
 SETTING_COLUMNS = ("参数", "当前值", "默认值", "允许范围", "最后修改", "修改人")
 ITEM_COLUMNS = (
@@ -47,20 +46,6 @@ EFFECT = (
     "修改在保存时生效，并随下一个数据包发给各街道；已审批的改造户保持审批时的价格。"
     "系统不支持预定以后某天生效的修改。"
 )
-
-
-def _table(columns: tuple[str, ...], widths: tuple[int, ...]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.setWordWrap(False)
-    for i, w in enumerate(widths):
-        table.setColumnWidth(i, w)
-    return table
 
 
 def _changed(c: rules.Changed) -> tuple[str, str]:
@@ -103,7 +88,7 @@ class SettingsTab(_Tab):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.rows: list[rules.SettingRow] = []
-        self.table = _table(SETTING_COLUMNS, (220, 110, 90, 130, 140))
+        self.table = read_only_table(SETTING_COLUMNS, (220, 110, 90, 130, 140))
         self.table.itemSelectionChanged.connect(self._selected)
         self.value = QLineEdit()
         self.value.setMaxLength(20)
@@ -184,7 +169,7 @@ class CatalogueTab(_Tab):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.rows: list[rules.CatalogueRow] = []
-        self.table = _table(ITEM_COLUMNS, (55, 80, 200, 55, 90, 130, 65, 130))
+        self.table = read_only_table(ITEM_COLUMNS, (55, 80, 200, 55, 90, 130, 65, 130))
         self.table.itemSelectionChanged.connect(self._selected)
         self.price = QLineEdit()
         self.cap = QLineEdit()

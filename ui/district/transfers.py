@@ -16,7 +16,6 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -38,24 +36,11 @@ from ui.context import AppContext
 from ui.district.dashboard import local
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.table_models import read_only_table
 
 PEOPLE_COLUMNS = ("姓名", "身份证号", "所在街道", "项目")
 RECORD_COLUMNS = ("项目", "街道", "社区或村", "档案号")
 LOG_COLUMNS = ("时间", "经办人", "姓名", "身份证号", "转出街道", "转入", "记录数", "原因")
-
-
-def _table(columns: tuple[str, ...], widths: tuple[int, ...]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.setWordWrap(False)
-    for i, w in enumerate(widths):
-        table.setColumnWidth(i, w)
-    return table
 
 
 class TransfersPage(QWidget):
@@ -89,9 +74,9 @@ class TransfersPage(QWidget):
         bar.addWidget(self.prev_button)
         bar.addWidget(self.next_button)
 
-        self.people_table = _table(PEOPLE_COLUMNS, (90, 170, 220))
+        self.people_table = read_only_table(PEOPLE_COLUMNS, (90, 170, 220))
         self.people_table.itemSelectionChanged.connect(self._person_selected)
-        self.records_table = _table(RECORD_COLUMNS, (90, 140, 120))
+        self.records_table = read_only_table(RECORD_COLUMNS, (90, 140, 120))
         self.records_table.setMaximumHeight(150)
         left = QVBoxLayout()
         left.addWidget(self.people_table, 1)
@@ -359,7 +344,7 @@ class TransferLogTab(QWidget):
         self.ctx = ctx
         self.offset = 0
         self.rows: list[people.LogRow] = []
-        self.table = _table(LOG_COLUMNS, (130, 80, 80, 160, 90, 150, 60))
+        self.table = read_only_table(LOG_COLUMNS, (130, 80, 80, 160, 90, 150, 60))
         self.prev_button = QPushButton(self.tr("上一页"))
         self.next_button = QPushButton(self.tr("下一页"))
         self.prev_button.clicked.connect(lambda: self.load(max(0, self.offset - people.PAGE)))

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QTableWidget
 
 from caseworker.services import person_search
 
@@ -184,7 +185,7 @@ WORK_LIST_ROWS = 5  # a work list on 工作台 never shrinks below this many row
 def configure_view(view, min_rows: int = 0) -> None:  # view: QTableView
     """Fast defaults for big tables: fixed row height, no ResizeToContents, row selection;
     with `min_rows`, never shorter than that many rows and the header."""
-    from PySide6.QtWidgets import QAbstractItemView, QHeaderView
+    from PySide6.QtWidgets import QHeaderView
 
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -198,3 +199,19 @@ def configure_view(view, min_rows: int = 0) -> None:  # view: QTableView
         view.setMinimumHeight(header + min_rows * ROW_HEIGHT + 2 * view.frameWidth() + 2)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+
+
+def read_only_table(columns: Sequence[str], widths: Sequence[int]) -> QTableWidget:
+    """A small read-only table of whole-row single selection (a page of queued items, a
+    record's fields side by side): the columns' titles and their first widths."""
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setWordWrap(False)
+    for i, w in enumerate(widths):
+        table.setColumnWidth(i, w)
+    return table
