@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy import DateTime, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.ids import new_id
@@ -26,6 +26,12 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def table_of(model: Any) -> Table:
+    """The Table a model (class) is declared on. SQLAlchemy types `__table__` as any selectable;
+    every model here is declared on a Table, which insert(), delete() and `.name` need."""
+    return cast(Table, model.__table__)
 
 
 class Journaled:

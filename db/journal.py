@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, attributes
 from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.domain.roles import Actor
 from caseworker.domain.text import CONTROLS, strip_controls
-from db.base import Journaled, utcnow
+from db.base import Journaled, table_of, utcnow
 from db.ids import new_id, new_ids
 from db.journal_packing import pack
 from db.models import JournalEntry, LocalMeta
@@ -94,9 +94,9 @@ def next_clock(session: Session, ctx: JournalContext) -> Hlc:
 
 
 @functools.cache
-def _text_columns(model: type) -> tuple[str, ...]:
+def _text_columns(model: Any) -> tuple[str, ...]:
     """The attributes of `model` that hold text (String and Text columns)."""
-    mapper = inspect(model)
+    mapper: Any = inspect(model)
     return tuple(
         c.key
         for c in mapper.column_attrs
@@ -109,7 +109,8 @@ def _clean_text(obj: Journaled) -> None:
     service set it (caseworker/domain/text.py): the journal then records the clean value.
     Services clean typed text themselves; this is the net under all of them."""
     values = obj.__dict__
-    for key in _text_columns(type(obj)):
+    model: Any = type(obj)  # a class is hashable; the checker's view of type[Journaled] is not
+    for key in _text_columns(model):
         value = values.get(key)
         if type(value) is str and CONTROLS.search(value) is not None:
             setattr(obj, key, strip_controls(value))
@@ -222,7 +223,7 @@ def insert_many(session: Session, model: type[Journaled], records: list[dict[str
     conn = session.connection()
     if conn.dialect.name != "sqlite":  # the raw statements below use SQLite's placeholders
         raise RuntimeError("insert_many writes an office's SQLite workspace only")
-    sql, processors = _raw_insert(conn, model.__table__, [column for _, column in attrs])
+    sql, processors = _raw_insert(conn, table_of(model), [column for _, column in attrs])
     keys = [key for key, _ in attrs]
     # only the columns with a converter (dates, datetimes, booleans) are touched per row
     convert = [(i, p) for i, p in enumerate(processors) if p is not None]
@@ -263,7 +264,7 @@ def insert_many(session: Session, model: type[Journaled], records: list[dict[str
     journal_sql, journal_processors = _raw_insert(conn, JournalEntry.__table__, _JOURNAL_COLUMNS)
     stamp = journal_processors[-2](now)  # recorded_at, stored as the dialect stores datetimes
     fixed = (tx_id, clock, ctx.device_id, ctx.actor.staff_id, ctx.actor.display_name)
-    table_name = model.__tablename__
+    table_name = table_of(model).name
     conn.exec_driver_sql(
         journal_sql,
         [
@@ -322,7 +323,7 @@ def _row(
 ) -> dict[str, Any]:
     return {
         "change_id": new_id(),
-        "table_name": type(obj).__tablename__,
+        "table_name": table_of(type(obj)).name,
         "record_id": obj.id,
         "op": op,
         "field": key,

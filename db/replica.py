@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import AccountChanged
 from caseworker.domain.roles import Actor
+from db.base import table_of
 from db.engine import make_session_factory
 from db.ids import new_id
 from db.journal import JournalContext
@@ -20,7 +21,7 @@ from db.models import DistrictStaff, LocalMeta, Staff
 
 def ensure_device_id(engine: Engine) -> str:
     """This replica's device id (made once, kept in local_meta, never synced)."""
-    t = LocalMeta.__table__
+    t = table_of(LocalMeta)
     with engine.begin() as conn:
         found = conn.execute(select(t.c.value).where(t.c.key == "device_id")).scalar()
         if found:

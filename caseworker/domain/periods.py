@@ -58,8 +58,8 @@ def parse(text: str) -> Period:
     t = text.strip().upper().replace("Ｑ", "Q")
     try:
         if "Q" in t:
-            y, q = t.split("-Q") if "-Q" in t else t.split("Q")
-            return quarter(int(y), int(q))
+            yq, q = t.split("-Q") if "-Q" in t else t.split("Q")
+            return quarter(int(yq), int(q))
         if "-" in t:
             y, m = (int(p) for p in t.split("-"))
             return month(date(y, m, 1))

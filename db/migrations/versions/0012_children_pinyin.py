@@ -30,7 +30,7 @@ def _backfill(table_name: str, with_pinyin: bool) -> None:
     if with_pinyin:
         columns.append(sa.column("name_pinyin", sa.String))
     table = sa.table(table_name, *columns)
-    values = {"name_letters": sa.bindparam("i")}
+    values: dict[str, sa.BindParameter[object]] = {"name_letters": sa.bindparam("i")}
     if with_pinyin:
         values["name_pinyin"] = sa.bindparam("p")
     update = table.update().where(table.c.id == sa.bindparam("rid")).values(**values)
