@@ -3,6 +3,9 @@
 runs the whole suite. `python3 dev.py run --district` opens the district console (区级平台) on
 ./district-home, building a demo district there the first time. Both create `.venv` and install the project into it when needed.
 
+`python3 dev.py test --fast` runs the lint, the rules, the services and the commands only (no
+PostgreSQL, no windows, no slow tests; property tests at a quarter of their examples).
+
 `python3 dev.py screen` runs only the real-window suite (tests/screen: the application on a
 virtual 1366x768 screen with a 40 px taskbar, driven by keys and clicks) and keeps its
 screenshots in docs/screenshots/. It needs Debian's xvfb, openbox, xdotool and imagemagick."""
@@ -40,12 +43,29 @@ def ensure_venv() -> None:
     STAMP.write_text(_fingerprint())
 
 
+# `dev.py test --fast`: the rules, the services and the commands, without PostgreSQL, windows,
+# the installer or the slow tests, and property tests at a quarter of their examples.
+FAST_TESTS = ["tests/domain", "tests/services", "tests/cli", "tests/test_readme_commands.py"]
+FAST_OPTIONS = ["-m", "not slow", "-q"]
+
+
 def run_tests(extra: list[str]) -> int:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    if "--fast" in extra:
+        extra = [a for a in extra if a != "--fast"]
+        for name in (
+            "CASEWORKER_TEST_PG_URL",
+            "CASEWORKER_REQUIRE_PG",
+            "CASEWORKER_REQUIRE_SCREEN",
+        ):
+            env.pop(name, None)
+        env["CASEWORKER_EXAMPLES"] = "few"
+        extra = [*FAST_OPTIONS, *(extra or FAST_TESTS)]
     steps = [
         [str(PY), "-m", "ruff", "check", "."],
         [str(PY), "-m", "ruff", "format", "--check", "."],
         [str(BIN / "lint-imports")],
+        [str(PY), "-m", "mypy"],  # the files [tool.mypy] names
         [str(PY), "-m", "pytest", *extra],
     ]
     for step in steps:
@@ -66,14 +86,16 @@ def run_screen(extra: list[str]) -> int:
         CASEWORKER_REQUIRE_SCREEN="1",  # a missing tool fails here instead of skipping
         CASEWORKER_SCREENSHOTS=str(ROOT / "docs" / "screenshots"),
     )
-    return subprocess.call([str(PY), "-m", "pytest", "tests/screen", *extra], cwd=ROOT, env=env)
+    # Paths given narrow the run (`dev.py screen tests/screen/test_x.py`); options alone do not.
+    where = [] if any(a.startswith("tests/screen") for a in extra) else ["tests/screen"]
+    return subprocess.call([str(PY), "-m", "pytest", *where, *extra], cwd=ROOT, env=env)
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test", "screen", "bench", "build"}:
         print(__doc__)
         print(
-            "usage: python3 dev.py run [caseworker args] | run --district | test [pytest args] "
+            "usage: python3 dev.py run [caseworker args] | run --district | test [--fast] [pytest args] "
             "| screen | bench | build"
         )
         return 2

@@ -22,11 +22,12 @@ from caseworker.domain.roles import Actor
 from caseworker.services.elderly import roster_import
 from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.workspace import Workspace
+from tests.examples import examples
 from tests.services import _rosters as m
 from tests.sync.helpers import snapshot
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -19,6 +19,7 @@ from db.elderly import ElderlyResident, ElderlyVisit
 from db.journal_packing import MIN_PACKED, VERSION_1, pack, unpack
 from db.models import Community, JournalEntry
 from db.schema import _alembic_config, migration_connection
+from tests.examples import examples
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=40),
@@ -28,7 +29,7 @@ JSON = st.recursive(
 
 
 @given(JSON)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_any_json_text_comes_back_exactly(value: object) -> None:
     text = json.dumps(value, ensure_ascii=False)
     stored = pack(text)

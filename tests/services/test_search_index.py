@@ -32,6 +32,7 @@ from db.elderly import ElderlyResident
 from db.ids import new_id
 from db.retrofit import RetrofitCase
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, login
+from tests.examples import examples
 from tests.services._children import TODAY, add_child, add_child_staff
 from tests.services._elderly import add
 from tests.services._retrofit import open_case
@@ -334,7 +335,7 @@ def test_every_search_finds_what_the_like_query_found(
         assert narrowed > 0.85 * asked
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(text=st.text(alphabet=ALPHABET, min_size=1, max_size=7))
 def test_any_typed_text_finds_what_the_like_query_found(
     registers: tuple[Workspace, dict], text: str

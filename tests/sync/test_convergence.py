@@ -25,6 +25,7 @@ from caseworker.sync import office
 from caseworker.workspace import Workspace, restore
 from db.ids import stable_id
 from db.models import Community, Office
+from tests.examples import examples
 from tests.sync.conftest import PG_ENV, _pg_url
 from tests.sync.helpers import ADMIN, Clock, account, make_world, table_rows
 
@@ -274,7 +275,7 @@ RESTORED = [
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -765,7 +766,7 @@ NAMED = {
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -26,6 +26,7 @@ from caseworker.sync import bundle, crypto, office
 from caseworker.sync.errors import SyncRefused
 from caseworker.workspace import Workspace
 from db.models import Community
+from tests.examples import examples
 from tests.sync.helpers import ADMIN, journal_count, make_world, snapshot, table_rows
 
 
@@ -303,7 +304,7 @@ def bundle_case(tmp_path_factory: pytest.TempPathFactory):
     w.close()
 
 
-@settings_h(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings_h(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_flipped_bit_or_cut_is_refused(bundle_case, tmp_path_factory, data) -> None:
     w, good = bundle_case

@@ -20,6 +20,7 @@ from caseworker.domain.errors import CaseworkerError
 from caseworker.sync import bundle, crypto, enrollment, office
 from caseworker.sync.identity import load_identity
 from caseworker.workspace import Workspace
+from tests.examples import examples
 from tests.sync.helpers import ADMIN, PASSPHRASE, make_world, snapshot
 
 
@@ -92,7 +93,7 @@ def _refused_and_untouched(tmp: Path, path: Path) -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -148,7 +149,7 @@ MANIFEST_EDITS = {
 
 
 @settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
