@@ -8,10 +8,11 @@ these, and each is journaled as that person."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from caseworker import demo
 from caseworker.district import accounts, cli, service
@@ -21,9 +22,20 @@ from caseworker.sync import office
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident
 from db.models import DistrictStaff
+from tests.sync.conftest import pg_database
 from tests.sync.helpers import ADMIN, make_world, snapshot
 
 PASSWORD = "bureau2026"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A SQLite hub, and a PostgreSQL one where CASEWORKER_TEST_PG_URL is set."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with pg_database() as url:
+        yield url
 
 
 def _people(hub) -> tuple:
@@ -44,6 +56,11 @@ def _people(hub) -> tuple:
     return admin, clerk
 
 
+def _home(w, hub_url: str | None = None) -> list[str]:
+    """`caseworker-district`'s options for the world's hub."""
+    return ["--home", str(w.hub.home), *(["--db", hub_url] if hub_url else [])]
+
+
 def _edit(ws: Workspace) -> None:
     """The office's next piece of work: a resident's phone number changed."""
     with ws.writer(ADMIN) as s:
@@ -52,18 +69,23 @@ def _edit(ws: Workspace) -> None:
 
 
 def _hub_journal(hub, table: str) -> list[tuple]:
+    """(who, field, new value) of the hub's own journal rows of `table`, oldest first."""
+    from db.models import JournalEntry
+
+    j = JournalEntry
     with hub.engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT actor_name, field, new_value FROM journal WHERE table_name = :t "
-                "AND device_id = :d ORDER BY seq"
-            ),
-            {"t": table, "d": hub.device_id},
-        ).all()
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(j.actor_name, j.field, j.new_value)
+                .where(j.table_name == table, j.device_id == hub.device_id)
+                .order_by(j.seq)
+            )
+        ]
 
 
-def test_a_retired_device_has_its_later_bundles_refused(tmp_path: Path, capsys) -> None:
-    w = make_world(tmp_path, ["A"])
+def test_a_retired_device_has_its_later_bundles_refused(tmp_path: Path, hub_url, capsys) -> None:
+    w = make_world(tmp_path, ["A"], db_url=hub_url)
     try:
         a = w.offices["A"]
         demo.build(a, residents=4, seed=1)
@@ -92,14 +114,13 @@ def test_a_retired_device_has_its_later_bundles_refused(tmp_path: Path, capsys) 
         assert snapshot(w.hub.engine) == before
         # the command line says so in one Chinese line and exits 2
         capsys.readouterr()
-        assert cli.main(["--home", str(w.hub.home), "ingest", str(later)]) == 2
+        assert cli.main([*_home(w, hub_url), "ingest", str(later)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "未导入" in err[0]
 
         # taken back into use (the command line, as the system actor): imported again
-        home = str(w.hub.home)
         args = ["device", "add", "--office", "A", "--device", device, "--json"]
-        assert cli.main(["--home", home, *args]) == 0
+        assert cli.main([*_home(w, hub_url), *args]) == 0
         assert json.loads(capsys.readouterr().out)["state"] == "在用"
         [r] = service.ingest(w.hub, [later])
         assert not r.refused and r.applied > 0
@@ -142,9 +163,9 @@ def test_adding_a_device_follows_the_bundle_rules(tmp_path: Path, capsys) -> Non
 
 
 def test_a_reissued_enrollment_refuses_the_old_one_and_a_new_pc_joins(
-    tmp_path: Path, capsys
+    tmp_path: Path, hub_url, capsys
 ) -> None:
-    w = make_world(tmp_path, ["A"])
+    w = make_world(tmp_path, ["A"], db_url=hub_url)
     try:
         a = w.offices["A"]
         demo.build(a, residents=4, seed=1)
@@ -196,7 +217,7 @@ def test_a_reissued_enrollment_refuses_the_old_one_and_a_new_pc_joins(
         capsys.readouterr()
         nothing = tmp_path / "stick" / "Z.cwenroll"
         code = cli.main(
-            ["--home", str(w.hub.home), "office", "reissue", "--code", "Z", "--out", str(nothing)]
+            [*_home(w, hub_url), "office", "reissue", "--code", "Z", "--out", str(nothing)]
         )
         err = capsys.readouterr().err.strip().splitlines()
         assert code == 2 and len(err) == 1 and "没有登记代码为 Z" in err[0]
