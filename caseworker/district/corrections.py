@@ -172,7 +172,9 @@ def column_rules(hub: Hub, actor: Actor, table_name: str, record_id: str) -> lis
             elif locked:
                 ok, why = True, "记录已锁定，只能清空（留空）"
             else:
-                why = "可更正" + ("，可留空" if col.nullable else "，不能为空")
+                # text is cleared to "" (the command line's reading); other types to NULL
+                empty = col.nullable or isinstance(col.type, String)
+                why = "可更正" + ("，可留空" if empty else "，不能为空")
                 if col.foreign_keys:
                     why += "；须是已有记录的编号"
                 if name == "id_number":

@@ -65,6 +65,7 @@ def test_a_clerk_finds_a_record_sees_the_locks_and_corrects_it(tmp_path: Path, h
         }
         assert not rules["id"].correctable and "系统字段" in rules["id"].why
         assert rules["phone"].correctable and rules["birth_date"].kind.startswith("日期")
+        assert "可留空" in rules["phone"].why and "不能为空" in rules["birth_date"].why
         assert rules["id_number"].value != person.id_number  # masked on screen
         assert done is not None  # the demo has completed visits
         if done is not None:
