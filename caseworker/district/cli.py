@@ -106,6 +106,56 @@ def _cmd_office_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_office_reissue(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    with _hub(args) as hub:
+        r = service.reissue_enrollment(
+            hub, args.code, args.out, existing=args.existing, passphrase=args.passphrase
+        )
+    if args.json:
+        emit_json(asdict(r))
+        return EXIT_OK
+    print(f"已重新签发 {r.name}（{r.code}）的登记文件：{r.path}")
+    print(f"新的登记口令：{r.passphrase}")
+    print("原来的登记文件和口令已作废：用它登记的电脑发来的数据包不再导入。")
+    print("请把登记文件和口令分开交给街道（口令当面或电话告知，不要写在 U 盘上）。")
+    return EXIT_OK
+
+
+def _cmd_device(args: argparse.Namespace) -> int:
+    from caseworker.district import console, service
+
+    with _hub(args) as hub:
+        if args.device_command in ("add", "retire"):
+            change = service.add_device if args.device_command == "add" else service.retire_device
+            done = change(hub, args.office, args.device)
+            if args.json:
+                emit_json(asdict(done))
+                return EXIT_OK
+            print(f"街道 {done.office} 的设备 {done.device_id}：{done.state}")
+            return EXIT_OK
+        entries = console.office_list(hub, service.DISTRICT)
+    if args.office:
+        entries = [e for e in entries if e.code == args.office.strip()]
+        if not entries:
+            raise CaseworkerError(f"没有登记代码为 {args.office.strip()} 的街道。")
+    if args.json:
+        emit_json(
+            {
+                "offices": [
+                    {"code": e.code, "devices": [asdict(d) for d in e.devices]} for e in entries
+                ]
+            }
+        )
+        return EXIT_OK
+    for e in entries:
+        print(f"{e.code} {e.name}")
+        for d in e.devices:
+            print(f"  {d.device_id}  {d.state}")
+    return EXIT_OK
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
@@ -382,6 +432,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     add_json_arg(p)
     p.set_defaults(func=_cmd_office_add)
+
+    p = osub.add_parser("reissue", help="重新签发一个已登记街道的登记文件和口令（原来的作废）")
+    p.add_argument("--code", required=True)
+    p.add_argument("--existing", action="store_true", help="接收的电脑上已有本街道的数据")
+    p.add_argument("--passphrase", default=None, help="登记口令（默认随机生成）")
+    p.add_argument("--out", type=Path, required=True)
+    add_json_arg(p)
+    p.set_defaults(func=_cmd_office_reissue)
+
+    device = sub.add_parser("device", help="街道的设备：列出、添加、停用")
+    dsub = device.add_subparsers(dest="device_command", metavar="操作", required=True)
+    p = dsub.add_parser("list", help="各街道的设备")
+    p.add_argument("--office", default=None, metavar="CODE", help="只列这个街道")
+    add_json_arg(p)
+    p.set_defaults(func=_cmd_device)
+    for name, text in (
+        ("add", "把一台电脑的设备编号登记给街道，或恢复区里停用的设备"),
+        ("retire", "停用街道的一台设备：它以后写的数据包不再导入"),
+    ):
+        p = dsub.add_parser(name, help=text)
+        p.add_argument("--office", required=True, metavar="CODE", help="街道代码")
+        p.add_argument(
+            "--device", required=True, metavar="编号", help="设备编号（停用时可只写前 8 位）"
+        )
+        add_json_arg(p)
+        p.set_defaults(func=_cmd_device)
 
     p = sub.add_parser("ingest", help="导入街道发来的数据包")
     p.add_argument("files", type=Path, nargs="+")

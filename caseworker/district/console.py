@@ -489,7 +489,8 @@ def offices_for_queues(hub: Hub, actor: Actor) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class Device:
     device_id: str
-    state: str  # 在用 / 已停用 (retired after a restore gave the office a new one)
+    state: str  # 在用 / 已停用 (retired after a restore gave the office a new one, or by the hub)
+    role: str = "enrollment"  # sync_peer.role of an alias: device / retired / revoked
 
 
 @dataclass(frozen=True)
@@ -524,7 +525,7 @@ def office_list(hub: Hub, actor: Actor) -> list[OfficeEntry]:
                 .where(p.c.alias_of == peer.device_id)
                 .order_by(p.c.added_at)
             ):
-                devices.append(Device(dev, "已停用" if role == "retired" else "在用"))
+                devices.append(Device(dev, service.device_state(role), role))
             last = conn.execute(
                 select(func.max(b.c.recorded_at)).where(
                     b.c.peer == peer.device_id, b.c.direction == "received"

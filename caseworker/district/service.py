@@ -224,6 +224,231 @@ def add_office(
     return OfficeAdded(code, name.strip(), device_id, passphrase, out)
 
 
+# -- devices and re-issued enrollments (区级管理员) -------------------------------------------------
+#
+# What the hub knows of an office's PCs: the office's *enrollment* (its peer row: a device id
+# and the signing and encryption keys every bundle is checked against), and the journal *device
+# ids* its workspaces write with (peer rows with `alias_of` the office, registered when a bundle
+# first declares them). A device here is such a journal device id. Retiring one at the hub
+# (`revoked`, unlike `retired`, which an office's own restore declares) refuses every later
+# bundle it writes. A device id is not a key: against a lost PC or a leaked enrollment file the
+# answer is a re-issued enrollment, new keys under the same office, which refuses everything
+# signed with the old ones.
+
+REVOKED = "revoked"  # a device the hub's administrator retired: its bundles are refused
+_DEVICE_STATES = {
+    "device": "在用",
+    "retired": "已停用（街道恢复备份后）",
+    REVOKED: "已停用（区里）",
+}
+
+
+@dataclass(frozen=True)
+class DeviceChanged:
+    office: str
+    device_id: str
+    state: str  # 在用 / 已停用（区里）
+
+
+def device_state(role: str) -> str:
+    """The Chinese word for a device's role (sync_peer.role of an alias)."""
+    return _DEVICE_STATES.get(role, role)
+
+
+def _journal_peer(s: Any, record_id: str, field_name: str, old: Any, new: Any) -> None:
+    """A change to the hub's own peers, journaled as the person who made it, so 操作记录 says who
+    retired a device or re-issued an enrollment. `sync_peer` is no synced table
+    (`tables.registry`), so this row never travels to an office."""
+    from db.journal import encode, next_clock
+
+    ctx = s.info["journal"]
+    s.connection().execute(
+        JournalEntry.__table__.insert().values(
+            change_id=new_id(),
+            tx_id=new_id(),
+            hlc=next_clock(s, ctx).encode(),
+            device_id=ctx.device_id,
+            actor_id=ctx.actor.staff_id,
+            actor_name=ctx.actor.display_name,
+            table_name=SyncPeer.__tablename__,
+            record_id=record_id,
+            op="update",
+            field=field_name,
+            old_value=encode(old),
+            new_value=encode(new),
+            recorded_at=utcnow(),
+            source=ctx.source,
+        )
+    )
+
+
+def _office_devices(conn: Connection, office: Peer) -> dict[str, str]:
+    """The office's journal device ids and their roles."""
+    t = SyncPeer.__table__
+    return dict(
+        conn.execute(select(t.c.device_id, t.c.role).where(t.c.alias_of == office.device_id)).all()
+    )
+
+
+def _device_named(conn: Connection, office: Peer, typed: str) -> tuple[str, str]:
+    """The office's device a clerk typed: the whole id or its first 8 or more characters (the
+    console shows the first 8)."""
+    typed = typed.strip().lower()
+    if typed == office.device_id.lower():
+        raise ValidationError(
+            "这是街道的登记身份，不是设备；要作废它，请重新签发登记（office reissue）。"
+            "未做任何改动。"
+        )
+    devices = _office_devices(conn, office)
+    if len(typed) < 8:
+        raise ValidationError("请给出设备编号（至少前 8 位）。未做任何改动。")
+    found = [(d, r) for d, r in devices.items() if d.lower().startswith(typed)]
+    if not found:
+        raise NotFound(f"“{office.name}”没有编号为 {typed} 的设备。未做任何改动。")
+    if len(found) > 1:
+        raise ValidationError(f"编号以 {typed} 开头的设备不止一个，请多给几位。未做任何改动。")
+    return found[0]
+
+
+def retire_device(hub: Hub, code: str, device: str, *, actor: Actor = DISTRICT) -> DeviceChanged:
+    """Retire one of an office's devices at the hub: every bundle it writes from now on is
+    refused at ingest (a stolen or scrapped PC). Changes it wrote before stay."""
+    check_actor(hub, actor, DistrictPermission.MANAGE_OFFICES)
+    t = SyncPeer.__table__
+    with hub.writer(actor) as s:
+        conn = s.connection()
+        _me(conn, hub)
+        office = _office_peer(conn, code.strip())
+        device_id, role = _device_named(conn, office, device)
+        if role == REVOKED:
+            raise ValidationError(f"设备 {device_id[:8]} 已经停用了。未做任何改动。")
+        conn.execute(update(t).where(t.c.device_id == device_id).values(role=REVOKED))
+        _journal_peer(s, device_id, "role", role, REVOKED)
+    return DeviceChanged(office.office_code, device_id, device_state(REVOKED))
+
+
+def add_device(hub: Hub, code: str, device: str, *, actor: Actor = DISTRICT) -> DeviceChanged:
+    """Register a device id to an office before its first bundle (a new PC whose id the
+    office read off its 系统 › 我的账号 tab), or take a device the hub retired back into use. The same
+    rules as a bundle's own declaration: never the hub's id, another office's, or one the
+    journal already has from another writer."""
+    check_actor(hub, actor, DistrictPermission.MANAGE_OFFICES)
+    device_id = device.strip().lower()
+    try:
+        import uuid
+
+        device_id = str(uuid.UUID(device_id))
+    except ValueError:
+        raise ValidationError(
+            "设备编号应是 36 位（例如 1b4e28ba-2fa1-11d2-883f-0016d3cca427），"
+            "请照街道电脑“系统 › 我的账号”里显示的完整编号填写。未做任何改动。"
+        ) from None
+    t, j = SyncPeer.__table__, JournalEntry.__table__
+    with hub.writer(actor) as s:
+        conn = s.connection()
+        _me(conn, hub)
+        office = _office_peer(conn, code.strip())
+        if device_id in (hub.device_id, office.device_id):
+            raise ValidationError("这个编号不是街道的设备编号。未做任何改动。")
+        owner = owner_of_device(conn, device_id)
+        if owner is not None and owner != office.device_id:
+            raise ValidationError("这个设备编号已属于另一个单位，不能登记给本街道。未做任何改动。")
+        role = _office_devices(conn, office).get(device_id)
+        if role == REVOKED:
+            conn.execute(update(t).where(t.c.device_id == device_id).values(role="device"))
+            _journal_peer(s, device_id, "role", REVOKED, "device")
+        elif role is not None:
+            raise ValidationError(f"设备 {device_id[:8]} 已经登记在本街道，不需要再添加。")
+        else:
+            used = conn.execute(select(j.c.device_id).where(j.c.device_id == device_id).limit(1))
+            if used.first() is not None:
+                raise ValidationError(
+                    "这个设备编号已有其他单位写的记录，不能登记给本街道。未做任何改动。"
+                )
+            add_peer(
+                conn,
+                device_id=device_id,
+                role="device",
+                name=office.name,
+                alias_of=office.device_id,
+            )
+            _journal_peer(s, device_id, "role", None, "device")
+    return DeviceChanged(office.office_code, device_id, device_state("device"))
+
+
+def reissue_enrollment(
+    hub: Hub,
+    code: str,
+    out: Path,
+    *,
+    existing: bool = False,
+    passphrase: str | None = None,
+    actor: Actor = DISTRICT,
+) -> OfficeAdded:
+    """A new enrollment for an enrolled office (the file or passphrase was lost, the stick with
+    them went missing, the office's PC was replaced): new keys under the same office, a new
+    passphrase. From now on the hub checks the office's bundles against the new keys and
+    encrypts to them, so the old enrollment no longer joins: what a PC enrolled with it writes
+    is refused, and it cannot read what the hub sends. The hub then holds that the office has
+    nothing (its acknowledgements are cleared): the next bundle to it carries the office's whole
+    history (a new PC) until the office's first bundle says what it holds. `existing`: the PC
+    already has the office's data (a backup restored), as `office add --existing`."""
+    check_actor(hub, actor, DistrictPermission.MANAGE_OFFICES)
+    out = check_out(out, overwrite=False)
+    keys = KeyPair.generate()
+    passphrase = passphrase or enrollment.new_passphrase()
+    t, j = SyncPeer.__table__, JournalEntry.__table__
+    with hub.writer(actor) as s:
+        conn = s.connection()
+        me = _me(conn, hub)
+        office = _office_peer(conn, code.strip())
+        # the same office, taken by everyone's PC one at a time (as ingest and export are)
+        hub.lock_office(conn, office.office_code)
+        where = j.c.table_name == Setting.__tablename__
+        if not existing:
+            row = conn.execute(
+                select(Office.__table__.c.id).where(Office.__table__.c.code == office.office_code)
+            ).scalar()
+            if row is not None:
+                c = Community.__table__
+                ids = select(c.c.id).where(c.c.office_id == row)
+                where = or_(where, j.c.record_id == row, j.c.record_id.in_(ids))
+        changes = exchange.fetch_changes(conn, where)
+        district = {
+            "device_id": me.device_id,
+            "name": me.name,
+            "sign_pub": me.keys.sign_pub,
+            "box_pub": me.keys.box_pub,
+        }
+        fresh = {
+            "device_id": office.device_id,
+            "code": office.office_code,
+            "name": office.name,
+            "sign_pub": keys.sign_pub,
+            "box_pub": keys.box_pub,
+        }
+        data = enrollment.build(
+            me.keys,
+            district,
+            fresh,
+            keys,
+            existing=existing,
+            changes=changes,
+            passphrase=passphrase,
+            schema=HEAD,
+        )
+        conn.execute(
+            update(t)
+            .where(t.c.device_id == office.device_id, t.c.alias_of.is_(None))
+            .values(sign_pub=keys.sign_pub, box_pub=keys.box_pub)
+        )
+        exchange.replace_acks(conn, office.device_id, {})
+        _journal_peer(s, office.device_id, "sign_pub", office.sign_pub, keys.sign_pub)
+        # the file last: a full stick rolls the new keys back, and the old enrollment holds
+        bundle.write_verified(out, data)
+    return OfficeAdded(office.office_code, office.name, office.device_id, passphrase, out)
+
+
 # -- ingest --------------------------------------------------------------------------------------
 
 
@@ -344,6 +569,7 @@ def _merge_office_bundle(
     sender = rec.sender.device_id
     received.on_photo = lambda sha: photos.received_from(conn, sender, sha)
     allowed = _register_devices(conn, hub, rec.sender, rec.extras.get("devices"))
+    _refuse_revoked(conn, rec.sender, rec.extras.get("devices"), path)
 
     def checked(received: photos.Receiver) -> Iterator[list[Any]]:
         for rows in rec.change_chunks(received):
@@ -413,9 +639,26 @@ def _retire_devices(conn: Connection, sender: Peer, retired: Any) -> None:
         if isinstance(d, str) and d:
             conn.execute(
                 update(t)
-                .where(t.c.device_id == d, t.c.alias_of == sender.device_id)
+                # a device the hub retired stays refused, whatever the office says of it
+                .where(t.c.device_id == d, t.c.alias_of == sender.device_id, t.c.role != REVOKED)
                 .values(role="retired")
             )
+
+
+def _refuse_revoked(conn: Connection, sender: Peer, devices: Any, path: Path) -> None:
+    """A bundle written by a device the hub's administrator retired (`retire_device`) is refused
+    whole: a stolen or scrapped PC's work is not taken in, however it is signed."""
+    if not isinstance(devices, list) or not devices or not isinstance(devices[0], str):
+        return
+    t = SyncPeer.__table__
+    role = conn.execute(
+        select(t.c.role).where(t.c.device_id == devices[0], t.c.alias_of == sender.device_id)
+    ).scalar()
+    if role == REVOKED:
+        raise SyncRefused(
+            f"{path.name} 是“{sender.name}”已被区里停用的设备（{devices[0][:8]}）写的，"
+            "不能导入。未做任何改动。如这台电脑仍在使用，请先在“街道”页恢复该设备。"
+        )
 
 
 def _writer_retired(conn: Connection, sender: Peer, devices: Any) -> bool:

@@ -23,6 +23,7 @@ TABLE_LABELS: dict[str, str] = {
     "community": "社区/村",
     "staff": "账号",
     "district_staff": "区级平台账号",
+    "sync_peer": "街道设备与登记",  # the hub's own: a device retired, an enrollment re-issued
     "setting": "设置",
     "elderly_resident": "老年人台账",
     "elderly_visit": "探访记录",
@@ -129,6 +130,8 @@ OP_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
 # Where a field means something else in one table ("name" of a person is 姓名).
 TABLE_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("elderly_resident", "name"): "姓名",
+    ("sync_peer", "role"): "设备状态",
+    ("sync_peer", "sign_pub"): "登记密钥（重新签发）",
     ("staff", "name"): "姓名",
     ("elderly_change", "kind"): "变化",
     ("elderly_change", "note"): "说明",

@@ -299,13 +299,17 @@ class DuplicatesTab(QWidget):
 class QueuesPage(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
-        title = QLabel(self.tr("冲突与重复人员"))
+        title = QLabel(self.tr("冲突、重复人员与更正"))
         title.setStyleSheet("font-size: 14pt; font-weight: bold;")
         self.tabs = QTabWidget()
         self.conflicts = ConflictsTab(ctx)
         self.duplicates = DuplicatesTab(ctx)
         self.tabs.addTab(self.conflicts, self.tr("冲突"))
         self.tabs.addTab(self.duplicates, self.tr("重复人员"))
+        from ui.district.corrections import CorrectionsTab
+
+        self.corrections = CorrectionsTab(ctx)
+        self.tabs.addTab(self.corrections, self.tr("更正"))
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(self.tabs, 1)
