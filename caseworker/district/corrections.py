@@ -17,7 +17,7 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, String, or_, select
 from caseworker.district import scope, service
 from caseworker.district.accounts import require
 from caseworker.district.hub import Hub
-from caseworker.domain import idnumber
+from caseworker.domain import field_rules, idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.services.audit import TABLE_LABELS, field_label
@@ -154,6 +154,7 @@ def column_rules(hub: Hub, actor: Actor, table_name: str, record_id: str) -> lis
         if record is None:
             raise NotFound("找不到这条记录。")
         locked = record.merge_locked()
+        columns = set(info.table.c.keys())
         out = []
         for col in info.table.c:
             name = col.key
@@ -162,8 +163,11 @@ def column_rules(hub: Hub, actor: Actor, table_name: str, record_id: str) -> lis
                 value = "（不显示）"
             elif name == "id_number" and value:
                 value = idnumber.mask(value)  # the list's rule: never the whole number on screen
+            derived_why = field_rules.derived_reason(table_name, name, columns)
             if name not in info.fields or name in info.redacted:
                 ok, why = False, "系统字段，由程序维护"
+            elif derived_why is not None:
+                ok, why = False, derived_why
             elif locked and name not in info.unlocked:
                 ok, why = (
                     False,
@@ -178,7 +182,10 @@ def column_rules(hub: Hub, actor: Actor, table_name: str, record_id: str) -> lis
                 if col.foreign_keys:
                     why += "；须是已有记录的编号"
                 if name == "id_number":
-                    why += "；须是有效的身份证号"
+                    why += "；须是有效的身份证号（出生日期、性别随之更正）"
+                allowed = field_rules.choices(table_name, name)
+                if allowed is not None:
+                    why += "；只能是 " + "、".join(a or "（空）" for a in allowed)
                 ok = True
             out.append(
                 ColumnRule(name, field_label(table_name, name), shown(value), _kind(col), ok, why)

@@ -31,11 +31,11 @@ from caseworker.district import transfer as transfers
 from caseworker.district.accounts import check as check_actor
 from caseworker.district.accounts import require
 from caseworker.district.hub import Hub
-from caseworker.domain import idnumber
+from caseworker.domain import field_rules, idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.outfile import check_out
-from caseworker.services import accounts
+from caseworker.services import accounts, pinyin
 from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.sync import bundle, derived, enrollment, exchange, merge, moved, photos, tables
 from caseworker.sync.conflicts import ConflictInfo, count_conflicts, list_conflicts, resolve
@@ -925,22 +925,43 @@ def correct(
         raise ValidationError(
             f"“{table_name}”没有这些可修改的字段：{'、'.join(unknown) or '（未给出字段）'}"
         )
+    columns = set(t.table.c.keys())
     typed: dict[str, Any] = {}
     for key, raw in values.items():
+        derived_why = field_rules.derived_reason(table_name, key, columns)
+        if derived_why is not None:
+            raise ValidationError(
+                f"字段 {key} 不能直接更正：{derived_why}。未做任何改动。", field=key
+            )
         try:
             typed[key] = t.from_text(key, raw)
         except ValueError as exc:
             raise ValidationError(str(exc), field=key) from None
         if typed[key] is None and not t.table.c[key].nullable:
             raise ValidationError(f"字段 {key} 不能为空。", field=key)
+        if isinstance(typed[key], str):
+            typed[key] = field_rules.stored_multi(table_name, key, typed[key])
+            wrong = field_rules.problem(table_name, key, typed[key])
+            if wrong is not None and key != "id_number":
+                raise ValidationError(f"字段 {key} {wrong}。未做任何改动。", field=key)
         if key == "id_number" and typed[key]:
             try:
-                typed[key] = idnumber.parse(typed[key]).value
+                parsed = idnumber.parse(typed[key])
             except idnumber.InvalidIdNumber:
                 # never echo the number: the message may end up in a script's log
                 raise ValidationError(
                     "身份证号不正确（位数、出生日期或校验位不对），未做任何改动。", field=key
                 ) from None
+            typed[key] = parsed.value
+            # birth date and sex are read from the number, as the screens do
+            if "birth_date" in columns:
+                typed["birth_date"] = parsed.birth_date
+            if "sex" in columns:
+                typed["sex"] = parsed.sex
+        if key == "name" and "name_pinyin" in columns:
+            # sorting and initials search follow the name on every replica (they travel)
+            spoken = pinyin.of_name(typed[key])
+            typed["name_pinyin"], typed["name_letters"] = spoken.sort_key, spoken.letters
     try:
         with hub.writer(actor) as s:
             record = s.get(t.cls, record_id)

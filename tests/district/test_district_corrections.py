@@ -64,8 +64,12 @@ def test_a_clerk_finds_a_record_sees_the_locks_and_corrects_it(tmp_path: Path, h
             r.name: r for r in corrections.column_rules(w.hub, clerk, "elderly_resident", person.id)
         }
         assert not rules["id"].correctable and "系统字段" in rules["id"].why
-        assert rules["phone"].correctable and rules["birth_date"].kind.startswith("日期")
-        assert "可留空" in rules["phone"].why and "不能为空" in rules["birth_date"].why
+        assert rules["phone"].correctable and rules["enrolled_on"].kind.startswith("日期")
+        assert "可留空" in rules["phone"].why and "不能为空" in rules["enrolled_on"].why
+        # what follows from another column is never typed; a closed list is shown
+        assert not rules["birth_date"].correctable and "身份证号" in rules["birth_date"].why
+        assert not rules["name_pinyin"].correctable and "姓名" in rules["name_pinyin"].why
+        assert rules["tier"].correctable and "高风险、重点、一般" in rules["tier"].why
         assert rules["id_number"].value != person.id_number  # masked on screen
         assert done is not None  # the demo has completed visits
         if done is not None:
@@ -75,7 +79,13 @@ def test_a_clerk_finds_a_record_sees_the_locks_and_corrects_it(tmp_path: Path, h
 
         before = snapshot(w.hub.engine)
         for column, typed, why in (
-            ("birth_date", "昨天", "应为日期"),
+            ("enrolled_on", "昨天", "应为日期"),
+            ("birth_date", "1950-01-01", "由身份证号决定"),
+            ("name_letters", "abc", "由姓名自动生成"),
+            ("name", "   ", "姓名不能为空"),
+            ("tier", "很高", "只能是 高风险、重点、一般"),
+            ("status", "出国", "只能是"),
+            ("categories", "独居,富裕", "“富裕”不是可选的类别"),
             ("id_number", "110101199001011234", "身份证号不正确"),
             ("id", "x", "不能更正"),
             ("phone", "1" * 41, "最多 40 个字"),
@@ -100,9 +110,24 @@ def test_a_clerk_finds_a_record_sees_the_locks_and_corrects_it(tmp_path: Path, h
                 {"id": person.id, "hub": w.hub.device_id},
             ).all()
         assert who == [("李业务",)]
+        # a name brings its pinyin (sorting and initials search at the office); an ID number
+        # its birth date and sex; categories are stored as the screens store them
+        stored = corrections.correct(w.hub, clerk, "elderly_resident", person.id, "name", "欧阳修")
+        assert stored["name_pinyin"] == "ou yang xiu" and stored["name_letters"].startswith("oyx")
+        new_id = "110101194502170022"  # a woman born 1945-02-17 (check digit valid)
+        stored = corrections.correct(
+            w.hub, clerk, "elderly_resident", person.id, "id_number", new_id
+        )
+        assert str(stored["birth_date"]) == "1945-02-17" and stored["sex"] == "女"
+        stored = corrections.correct(
+            w.hub, clerk, "elderly_resident", person.id, "categories", "独居、低保"
+        )
+        assert stored["categories"] == ",低保,独居,"  # catalogue order, as the roster stores
         # the office takes it in with the district's next bundle
         office.import_bundle(a, ADMIN, w.district_to_office("A"))
         with a.reader() as s:
-            assert s.get(ElderlyResident, person.id).phone == "13912345678"
+            back = s.get(ElderlyResident, person.id)
+            assert back.phone == "13912345678" and back.name == "欧阳修"
+            assert back.name_pinyin == "ou yang xiu" and back.sex == "女"
     finally:
         w.close()
