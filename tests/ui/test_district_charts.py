@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from PySide6.QtCore import QPointF, QSettings, Qt
-from PySide6.QtGui import QColor, QMouseEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from caseworker.district import console, service
@@ -92,6 +92,14 @@ def test_bars_stand_at_their_values_and_say_them(qtbot) -> None:
     QApplication.sendEvent(view, move)
     assert QToolTip.text() == "西街道：50.0%"
     assert view.index_at(QPointF(-50, 10)) == -1
+    # the mouse at rest (Qt's tooltip event): over a bar its value, elsewhere every value
+    QToolTip.hideText()
+    at = view.drawn[0].rect.center().toPoint()
+    QApplication.sendEvent(view, QHelpEvent(QEvent.Type.ToolTip, at, view.mapToGlobal(at)))
+    assert QToolTip.text() == "东街道：90.0%"
+    off = QPoint(2, 2)
+    QApplication.sendEvent(view, QHelpEvent(QEvent.Type.ToolTip, off, view.mapToGlobal(off)))
+    assert QToolTip.text() == view.values_text()
 
 
 def test_a_line_leaves_gaps_and_no_chart_says_so(qtbot) -> None:

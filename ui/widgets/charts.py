@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
     QFontMetrics,
+    QHelpEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -78,11 +79,9 @@ class ChartView(QWidget):
         if chart is None:
             self.setAccessibleName(self.tr("图表"))
             self.setAccessibleDescription(self.empty_text)
-            self.setToolTip("")
         else:
             self.setAccessibleName(chart.title)
             self.setAccessibleDescription(self.values_text())
-            self.setToolTip(self.values_text())
         self.update()
 
     def values_text(self) -> str:
@@ -153,6 +152,16 @@ class ChartView(QWidget):
             if d.rect.left() - 2 <= pos.x() <= d.rect.right() + 2:
                 return i
         return -1
+
+    def event(self, event: QEvent) -> bool:
+        # Qt's own tooltip (the mouse at rest): the value under it, else every value as text
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            i = self.index_at(QPointF(event.pos()))
+            d = self.drawn[i] if i >= 0 else None
+            text = self.values_text() if d is None else f"{d.label}：{percent(d.value)}"
+            QToolTip.showText(event.globalPos(), text, self)
+            return True
+        return super().event(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         i = self.index_at(event.position())
