@@ -198,6 +198,7 @@ def ingest_files(
 
         check_room(hub.home, database_size(hub.sqlite_file), "导入前的备份")
     results: list[FileResult] = []
+    run = service.IngestRun(hub, actor)  # one backup for the folder, as the command line takes
     for i, path in enumerate(paths):
         try:
             if progress is not None:
@@ -206,7 +207,7 @@ def ingest_files(
             results += [FileResult(Path(p), cancelled=True) for p in paths[i:]]
             return results
         try:
-            (r,) = service.ingest(hub, [Path(path)], actor=actor)
+            r = run.one(Path(path))
         except (CaseworkerError, OSError) as exc:
             reason = str(exc) if isinstance(exc, CaseworkerError) else os_reason(exc)
             results.append(FileResult(Path(path), refused=reason))
