@@ -22,9 +22,7 @@ def _type_into_file_dialog(app, path: Path) -> None:
         app.key("ctrl+a")
         app.type(str(path))
         try:
-            app.wait_for(
-                f"focus().get('text') == {str(path)!r}", timeout=5, what="the typed path"
-            )
+            app.wait_for(f"focus().get('text') == {str(path)!r}", timeout=5, what="the typed path")
             break
         except AssertionError:
             continue
