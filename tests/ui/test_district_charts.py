@@ -225,3 +225,24 @@ def test_the_district_report_pdf_carries_the_charts(visited, tmp_path: Path) -> 
         assert f"{value * 100:.0f}%" in text
     assert "67%" in text and "50%" in text
     assert "目标" in text  # the target line's label
+
+
+def test_twenty_offices_fit_at_the_consoles_size(qtbot) -> None:
+    """20 offices' bars in 工作台's half of a 1366×728 screen: the labels are turned and cut
+    where too long, and none runs off the left edge (the whole names stay in the text)."""
+    names = tuple(
+        f"朝阳门外第{i + 1}街道办事处" if i % 3 == 0 else f"第{i + 1}街道办事处" for i in range(20)
+    )
+    chart = Chart("bar", "各街道探访率", names, tuple(0.5 + (i % 6) * 0.09 for i in range(20)))
+    view = ChartView()
+    qtbot.addWidget(view)
+    view.resize(730, 245)
+    view.set_chart(chart)
+    view.show()
+    qtbot.waitExposed(view)
+    image = view.grab().toImage()
+    assert [d.label for d in view.drawn] == list(names)
+    below = range(int(view.plot.bottom()) + 3, image.height())
+    edge = [QColor(image.pixel(x, y)).lightness() for x in range(3) for y in below]
+    assert min(edge) > 200  # nothing of a label drawn at the very left edge
+    assert all(f"{n}：" in view.values_text() for n in names)

@@ -204,6 +204,13 @@ class ChartView(QWidget):
         slanted = widest > plot_w / n - 4
         label_h = int(widest * 0.72) + sfm.height() if slanted else sfm.height() + 4
         label_h = min(label_h, self.height() // 3)
+        # a turned label longer than its room is cut at its end ("朝阳门外…": the names of
+        # offices differ at their start; the whole text is in the tooltip and
+        # values_text), and the plot moves right so that the first one is not cut off
+        room = max(sfm.height(), int((label_h - sfm.height()) / 0.72)) if slanted else widest
+        if slanted:
+            left = max(left, int(min(widest, room) * 0.72) - int(plot_w / n / 2) + 4)
+            plot_w = self.width() - left - 12
         plot = QRectF(left, title_h + 6, plot_w, self.height() - title_h - 6 - label_h - 6)
         if plot.height() < 20 or plot.width() < 20:
             p.end()
@@ -258,9 +265,9 @@ class ChartView(QWidget):
                 p.translate(x + slot / 2 + sfm.height() / 2, plot.bottom() + 4)
                 p.rotate(-45)
                 p.drawText(
-                    QRectF(-widest - 2, -sfm.height(), widest, sfm.height()),
+                    QRectF(-room - 2, -sfm.height(), room, sfm.height()),
                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                    label,
+                    sfm.elidedText(label, Qt.TextElideMode.ElideRight, room),
                 )
                 p.restore()
             else:
