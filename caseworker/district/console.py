@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,7 @@ def ingest_files(
 
         check_room(hub.home, database_size(hub.sqlite_file), "导入前的备份")
     results: list[FileResult] = []
+    run = service.IngestRun(hub, actor)  # one backup for the folder, as the command line takes
     for i, path in enumerate(paths):
         try:
             if progress is not None:
@@ -206,7 +207,7 @@ def ingest_files(
             results += [FileResult(Path(p), cancelled=True) for p in paths[i:]]
             return results
         try:
-            (r,) = service.ingest(hub, [Path(path)], actor=actor)
+            r = run.one(Path(path))
         except (CaseworkerError, OSError) as exc:
             reason = str(exc) if isinstance(exc, CaseworkerError) else os_reason(exc)
             results.append(FileResult(Path(path), refused=reason))
@@ -589,6 +590,25 @@ def district_report(hub: Hub, actor: Actor, period_text: str) -> Any:
         raise ValidationError(str(exc)) from None
     with hub.reader(actor) as s:
         return reports.build(s, service.DISTRICT, period, by_office=True)
+
+
+def visit_charts(hub: Hub, actor: Actor, day: date | None = None) -> tuple[Any, ...]:
+    """工作台's charts: this month's visit rate of each office and the district's rate for each
+    of the last 12 months. They are the district report's own 老年人探访关爱 charts (the same
+    `reports.elderly.build` on the same offices, as the hub), so 工作台, 统计报表 and the PDF
+    show the same numbers; only that section is built, not the whole report."""
+    from caseworker.domain import periods
+    from caseworker.services import reports
+    from caseworker.services.reports import elderly
+
+    require(actor, DistrictPermission.STATUS)
+    today = day or date.today()
+    with hub.reader(actor) as s:
+        units = reports.units(s, by_office=True)
+        if not units:
+            return ()
+        section = elderly.build(s, service.DISTRICT, periods.month(today), today, units, None)
+    return section.charts
 
 
 def write_report(report: Any, out: Path) -> Path:

@@ -487,16 +487,26 @@ def _register_devices(conn: Connection, hub: Hub, sender: Peer, devices: Any) ->
 def ingest(hub: Hub, paths: list[Path], *, actor: Actor = DISTRICT) -> list[Ingested]:
     """Import office bundles, each in its own transaction (a backup is taken first). A refused
     file is reported in its result (`refused`) and the others are still imported."""
-    check_actor(hub, actor, DistrictPermission.BUNDLES)
-    results: list[Ingested] = []
-    state = {"backed_up": False}
-    for path in paths:
-        path = Path(path)
+    run = IngestRun(hub, actor)
+    return [run.one(Path(path)) for path in paths]
+
+
+class IngestRun:
+    """One run of ingests, file by file: the role is checked once and one backup is taken,
+    before the first file that changes anything. The console takes a folder's files one at a
+    time (progress and cancel between them) through the same run as the command line, so it
+    does not back up the whole hub again before each of twenty files."""
+
+    def __init__(self, hub: Hub, actor: Actor = DISTRICT) -> None:
+        check_actor(hub, actor, DistrictPermission.BUNDLES)
+        self.hub = hub
+        self.state = {"backed_up": False}
+
+    def one(self, path: Path) -> Ingested:
         try:
-            results.append(_ingest_one(hub, path, state))
+            return _ingest_one(self.hub, path, self.state)
         except SyncRefused as exc:
-            results.append(Ingested(path, "", False, 0, 0, 0, 0, {}, {}, refused=str(exc)))
-    return results
+            return Ingested(path, "", False, 0, 0, 0, 0, {}, {}, refused=str(exc))
 
 
 def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:

@@ -1,10 +1,13 @@
 """工作台: every office in one table — last bundle received and sent, changes waiting for the
 office's acknowledgement, open conflicts and duplicates, and offices silent for more than a
-month in red. Read on a reader thread (it counts what each office still lacks)."""
+month in red, and the visit rates of this month by office and of the last 12 months (the
+district report's own charts). Both are read on reader threads (the table counts what each
+office still lacks; the charts count a month of visits), each arriving when it is ready."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
 from caseworker.district import console
 from ui.context import AppContext
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.charts import ChartView
 
 COLUMNS = (
     "代码",
@@ -81,12 +85,21 @@ class DashboardPage(QWidget):
         )
         legend.setWordWrap(True)
         legend.setStyleSheet("color: #555;")
+        # 各街道本月探访率 beside the district's last 12 months; Tab reaches each chart and
+        # Left/Right step through its values (their text is in the tooltip and for readers).
+        self.office_chart = ChartView(self, self.tr("正在统计探访率…"))
+        self.trend_chart = ChartView(self, self.tr("正在统计探访率…"))
+        charts = QHBoxLayout()
+        charts.addWidget(self.office_chart, 3)
+        charts.addWidget(self.trend_chart, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 3)
+        layout.addLayout(charts, 2)
         layout.addWidget(legend)
         self.overlay = BusyOverlay(self.table)
         self.reader = BackgroundRead(ctx, self, self.overlay.set_busy)
+        self.chart_reader = BackgroundRead(ctx, self)
         ctx.on_changed(self, self._changed)
         self.refresh()
         self.table.setFocus()
@@ -99,6 +112,18 @@ class DashboardPage(QWidget):
         hub, actor = self.ctx.ws, self.ctx.actor
         assert actor is not None
         self.reader.start(lambda _s: console.dashboard(hub, actor), self._show)  # type: ignore[arg-type]
+        self.chart_reader.start(
+            lambda _s: console.visit_charts(hub, actor),  # type: ignore[arg-type]
+            self._show_charts,
+            lambda exc: self._show_charts((), str(exc)),
+        )
+
+    def _show_charts(self, charts: tuple[Any, ...], why: str = "") -> None:
+        for view, chart in zip(
+            (self.office_chart, self.trend_chart), (*charts, None, None), strict=False
+        ):
+            view.empty_text = why or self.tr("没有街道，没有探访数据")
+            view.set_chart(chart)
 
     def _show(self, rows: list[console.OfficeRow]) -> None:
         self.rows = rows

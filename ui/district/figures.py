@@ -59,10 +59,13 @@ class ChildFiguresPage(QWidget):
 
 class ReportPage(QWidget):
     """统计报表 (区级业务员, 统计员): the district report for a month, quarter or year, its
-    headline figures on screen, and PDF or Excel written off the UI thread."""
+    headline figures and a programme's charts on screen (the very `Chart`s the PDF draws), and
+    PDF or Excel written off the UI thread."""
 
     def __init__(self, ctx: AppContext) -> None:
-        from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton
+        from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton
+
+        from ui.widgets.charts import ChartView
 
         super().__init__()
         self.ctx = ctx
@@ -93,11 +96,26 @@ class ReportPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, 360)
+        # the charts of one programme at a time (Alt+C chooses it), as the PDF prints them
+        self.section_box = QComboBox()
+        self.section_box.currentIndexChanged.connect(self._show_charts)
+        which = QLabel(self.tr("图表(&C)："))
+        which.setBuddy(self.section_box)
+        chart_head = QHBoxLayout()
+        chart_head.addWidget(which)
+        chart_head.addWidget(self.section_box)
+        chart_head.addStretch()
+        self.charts = [ChartView(self, self.tr("正在统计…")) for _ in range(2)]
+        chart_row = QHBoxLayout()
+        for view in self.charts:
+            chart_row.addWidget(view, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(row)
         layout.addWidget(self.heading)
         layout.addWidget(self.table, 1)
+        layout.addLayout(chart_head)
+        layout.addLayout(chart_row, 1)
         self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
         self._exports(False)
         self.build()
@@ -126,7 +144,26 @@ class ReportPage(QWidget):
         for i, (k, v) in enumerate(lines):
             self.table.setItem(i, 0, QTableWidgetItem(k))
             self.table.setItem(i, 1, QTableWidgetItem(str(v)))
+        keep = self.section_box.currentText()
+        self.section_box.blockSignals(True)
+        self.section_box.clear()
+        self.section_box.addItems([s.title for s in report.sections if s.charts])
+        self.section_box.blockSignals(False)
+        at = self.section_box.findText(keep)
+        self.section_box.setCurrentIndex(max(0, at))
+        self._show_charts()
         self._exports(True)
+
+    def _show_charts(self, *_args: Any) -> None:
+        title = self.section_box.currentText()
+        charts: tuple[Any, ...] = ()
+        if self.report is not None:
+            for s in self.report.sections:
+                if s.title == title:
+                    charts = s.charts
+        for view, chart in zip(self.charts, (*charts, None, None), strict=False):
+            view.empty_text = self.tr("没有图表")
+            view.set_chart(chart)
 
     def export(self, suffix: str) -> None:
         from caseworker.domain.errors import CaseworkerError
