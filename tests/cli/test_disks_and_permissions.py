@@ -33,6 +33,7 @@ from tests.cli.conftest import (
 # -- permissions ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over 10 s on a loaded 2-core machine: in the full suite, not in --fast
 def test_read_only_workspace(case: Case) -> None:
     """Reading still works; whatever must write says so in one line and changes nothing."""
     before = case.db_digest()

@@ -51,6 +51,7 @@ def test_restore_of_garbage_is_refused_with_one_line(tmp_path: Path) -> None:
     assert r.stderr.strip().count("\n") == 0 and "不是有效的数据库" in r.stderr
 
 
+@pytest.mark.slow  # over 10 s on a loaded 2-core machine: in the full suite, not in --fast
 def test_demo_same_seed_same_data(tmp_path: Path) -> None:
     from caseworker import demo
     from caseworker.workspace import Workspace

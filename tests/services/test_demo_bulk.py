@@ -136,6 +136,7 @@ def test_every_list_detail_and_report_reads_the_copies(office: Workspace) -> Non
             assert report.sections
 
 
+@pytest.mark.slow  # over 10 s on a loaded 2-core machine: in the full suite, not in --fast
 def test_a_bundle_of_the_demo_goes_through_the_district(tmp_path: Path) -> None:
     from caseworker.district import service
 
@@ -161,6 +162,7 @@ def _content(ws: Workspace) -> list[tuple]:
         return sorted(kids.all()) + sorted(homes.all())
 
 
+@pytest.mark.slow  # over 10 s on a loaded 2-core machine: in the full suite, not in --fast
 def test_same_seed_same_copies(tmp_path: Path) -> None:
     built = []
     for name in ("a", "b"):

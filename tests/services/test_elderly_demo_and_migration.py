@@ -7,6 +7,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, func, select
@@ -39,6 +40,7 @@ def _content(ws: Workspace) -> list[tuple]:
         )
 
 
+@pytest.mark.slow  # over 10 s on a loaded 2-core machine: in the full suite, not in --fast
 def test_demo_roster_is_journaled_realistic_and_deterministic(tmp_path: Path) -> None:
     with Workspace.open(tmp_path / "a") as ws:
         report = demo.build(ws, residents=120, seed=42)

@@ -192,6 +192,7 @@ def _one_line_or_ok(r: subprocess.CompletedProcess[str], what: str) -> None:
         assert len(r.stderr.strip().splitlines()) == 1, (what, r.stderr)
 
 
+@pytest.mark.slow  # over 10 s on a loaded 2-core machine: in the full suite, not in --fast
 def test_the_command_line_reads_or_refuses_damaged_files_in_one_line(office) -> None:
     ws, files, root = office
     before = snapshot(ws.engine)

@@ -249,6 +249,7 @@ def test_imported_households_count_in_the_running_total(
     assert headline["累计完成（至2026年11月）"] == "2 户"  # the two of 2025
 
 
+@pytest.mark.slow  # over 10 s on a loaded 2-core machine: in the full suite, not in --fast
 def test_import_commands(office_ws: Workspace, staff: dict[str, Actor], tmp_path: Path) -> None:
     root = office_ws.paths.root
     office_ws.close()

@@ -172,6 +172,7 @@ def test_catalogue_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 0 and '"offices": []' in out
 
 
+@pytest.mark.slow  # over 10 s on a loaded 2-core machine: in the full suite, not in --fast
 def test_demo_households_reach_every_step_with_photos(tmp_path: Path) -> None:
     with Workspace.open(tmp_path / "demo") as ws:
         report = demo.build(ws, residents=60, seed=5)

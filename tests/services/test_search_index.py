@@ -39,6 +39,9 @@ from tests.services._retrofit import open_case
 
 # -- today's search, verbatim (person_search.clause before the index): the reference -----------
 
+# one case of each parametrized test in `dev.py test --fast`, all of them in the full suite
+SLOW_PARAM = pytest.mark.slow
+
 
 def _old_like(column: Any, pattern: str) -> ColumnElement[bool]:
     return column.like(pattern, escape="\\")
@@ -309,7 +312,10 @@ def _queries(ws: Workspace) -> list[str]:
     return sorted(typed)
 
 
-@pytest.mark.parametrize("dense", [person_search.DENSE, 10**9, 1])
+@pytest.mark.parametrize(
+    "dense",
+    [person_search.DENSE, pytest.param(10**9, marks=SLOW_PARAM), pytest.param(1, marks=SLOW_PARAM)],
+)
 def test_every_search_finds_what_the_like_query_found(
     registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch, dense: int
 ) -> None:
@@ -396,7 +402,9 @@ def _pages(ws: Workspace, staff: dict, text: str) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("dense", [10**9, 1, 40])
+@pytest.mark.parametrize(
+    "dense", [10**9, pytest.param(1, marks=SLOW_PARAM), pytest.param(40, marks=SLOW_PARAM)]
+)
 def test_pages_and_counts_are_the_same_with_and_without_the_index(
     registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch, dense: int
 ) -> None:
