@@ -9,7 +9,7 @@ import argparse
 import importlib
 from pathlib import Path
 
-from caseworker.clikit import ArgumentParser, run
+from caseworker.clikit import ArgumentParser, open_workspace, run
 from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
 
@@ -38,12 +38,6 @@ def _folder(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("不能为空")
     return Path(text)
-
-
-def open_workspace(args: argparse.Namespace):  # -> Workspace
-    from caseworker.workspace import Workspace
-
-    return Workspace.open(args.workspace)
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:

@@ -211,3 +211,23 @@ def run(
             log.error("command %s failed", command or prog, exc_info=exc)
         print(f"{prog}: {' '.join(message.split())}", file=sys.stderr)
         return EXIT_REFUSED
+
+
+# -- opening what a command works on (shared by the command modules, so none imports a parser) --
+
+
+def open_workspace(args: argparse.Namespace):  # -> Workspace
+    """The office workspace `--workspace` names (opened lazily: `--help` loads no database)."""
+    from caseworker.workspace import Workspace
+
+    return Workspace.open(args.workspace)
+
+
+def open_hub(args: argparse.Namespace):  # -> Hub
+    """The district hub `--home`/`--db` name, with its log file attached (skipped if read-only)."""
+    from caseworker.district.hub import Hub
+    from caseworker.logs import attach_file_log
+
+    hub = Hub.open(args.home, args.db)
+    attach_file_log(hub.home / "logs", name="caseworker-district.log")
+    return hub

@@ -64,7 +64,7 @@ def _community_id(session: Any, name: str | None) -> str | None:
 def _due_in_month(args: argparse.Namespace, gather: Callable[..., list[T]]) -> list[T]:
     """What `gather` (forms.month_forms or forms.route_sheets) finds for --month and
     --community; refused when nobody is due, so no empty file is written."""
-    from caseworker.cli import open_workspace
+    from caseworker.clikit import open_workspace
 
     month = _month(args.month)
     with open_workspace(args) as ws, ws.reader() as session:
@@ -91,7 +91,7 @@ def said(args: argparse.Namespace, text: str, **facts: Any) -> int:
 
 
 def _cmd_blank(args: argparse.Namespace) -> int:
-    from caseworker.cli import open_workspace
+    from caseworker.clikit import open_workspace
     from caseworker.printing.visit_forms import render_blank_form, write
     from caseworker.services import paper
 
@@ -104,7 +104,7 @@ def _cmd_blank(args: argparse.Namespace) -> int:
 
 
 def _cmd_forms(args: argparse.Namespace) -> int:
-    from caseworker.cli import open_workspace
+    from caseworker.clikit import open_workspace
     from caseworker.printing.visit_forms import render_visit_forms, write
     from caseworker.services import paper
     from caseworker.services.elderly import forms
@@ -128,7 +128,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
     sheets = _due_in_month(args, forms.route_sheets)
     if len(sheets) > 1:
         raise _Refused("请用 --community 指定一个社区/村（每个社区一张路线表）")
-    from caseworker.cli import open_workspace
+    from caseworker.clikit import open_workspace
     from caseworker.services import paper
 
     with open_workspace(args) as ws, ws.engine.begin() as conn:

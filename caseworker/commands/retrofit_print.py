@@ -20,7 +20,7 @@ KINDS = {
 
 def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from caseworker.cli import open_workspace
+        from caseworker.clikit import open_workspace
         from caseworker.printing import retrofit_forms as pdf
         from caseworker.services import paper
         from caseworker.services.retrofit import forms

@@ -17,7 +17,7 @@ EXIT_OK = 0
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from caseworker.cli import open_workspace
+    from caseworker.clikit import open_workspace
     from caseworker.domain.roles import Actor
     from caseworker.services import scans
     from caseworker.services.scans import STATUS_TEXT

@@ -47,7 +47,7 @@ def _run_import(
 ) -> int:
     """One import command for every programme: the same preview, row report, backup and
     all-or-nothing apply (each importer has `preview`, `apply_file`, `save_report`)."""
-    from caseworker.cli import open_workspace
+    from caseworker.clikit import open_workspace
     from caseworker.services.elderly import roster_import as ri
 
     if args.report is not None:  # checked before anything is imported
@@ -223,7 +223,7 @@ SIGNED_IN_LISTS = {"audit": "导出操作日志", "conflicts": "导出同步冲�
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from caseworker.cli import open_workspace
+    from caseworker.clikit import open_workspace
     from caseworker.services import exports
 
     if args.list not in exports.LISTS:
@@ -343,7 +343,7 @@ def _period(args: argparse.Namespace) -> Any:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from caseworker.cli import open_workspace
+    from caseworker.clikit import open_workspace
     from caseworker.outfile import check_out
     from caseworker.services import reports
     from caseworker.services.reports.output import write_xlsx

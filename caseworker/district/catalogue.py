@@ -46,7 +46,7 @@ def _as_json(i: CatalogueItem) -> dict[str, Any]:
 
 
 def _hub(args: argparse.Namespace):  # -> Hub
-    from caseworker.district.cli import _hub as open_hub
+    from caseworker.clikit import open_hub
 
     return open_hub(args)
 

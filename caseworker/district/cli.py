@@ -10,21 +10,12 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from caseworker.clikit import ArgumentParser, run
+from caseworker.clikit import ArgumentParser, open_hub, run
 from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
 
 EXIT_OK = 0
 EXIT_REFUSED = 2
-
-
-def _hub(args: argparse.Namespace):  # -> Hub
-    from caseworker.district.hub import Hub
-    from caseworker.logs import attach_file_log
-
-    hub = Hub.open(args.home, args.db)
-    attach_file_log(hub.home / "logs", name="caseworker-district.log")  # skipped if read-only
-    return hub
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
@@ -73,7 +64,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_init(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         me = service.init(hub, args.name)
         if args.json:
             emit_json({"name": me.name, "device_id": me.device_id})
@@ -87,7 +78,7 @@ def _cmd_office_add(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
     communities = [c for c in (args.communities or "").replace("，", ",").split(",") if c.strip()]
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         r = service.add_office(
             hub,
             code=args.code,
@@ -109,7 +100,7 @@ def _cmd_office_add(args: argparse.Namespace) -> int:
 def _cmd_office_reissue(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         r = service.reissue_enrollment(
             hub, args.code, args.out, existing=args.existing, passphrase=args.passphrase
         )
@@ -126,7 +117,7 @@ def _cmd_office_reissue(args: argparse.Namespace) -> int:
 def _cmd_device(args: argparse.Namespace) -> int:
     from caseworker.district import console, service
 
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         if args.device_command in ("add", "retire"):
             change = service.add_device if args.device_command == "add" else service.retire_device
             done = change(hub, args.office, args.device)
@@ -159,7 +150,7 @@ def _cmd_device(args: argparse.Namespace) -> int:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         if hub.sqlite_file is not None:
             from caseworker.outfile import check_room, database_size
 
@@ -191,7 +182,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         r = service.export_for(hub, args.office, args.out)
     if args.json:
         emit_json(asdict(r))
@@ -211,7 +202,7 @@ def _cmd_transfer(args: argparse.Namespace) -> int:
         )
     if bool(args.table) != bool(args.id):
         raise CaseworkerError("--table 和 --id 要一起给出")
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         if args.person:
             done = transfer.transfer_person(
                 hub, args.person, args.to, args.community, dry_run=args.dry_run, reason=args.reason
@@ -241,7 +232,7 @@ def _cmd_correct(args: argparse.Namespace) -> int:
         if not sep:
             raise CaseworkerError(f"--set 应写成 字段=值，收到“{item}”")
         values[key.strip()] = value
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         stored = service.correct(hub, args.table, args.id, values)
     if args.json:
         emit_json({"table": args.table, "id": args.id, "stored": stored})
@@ -256,7 +247,7 @@ def _cmd_settings(args: argparse.Namespace) -> int:
     from caseworker.services import settings
 
     actor = Actor.system("district")
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         for item in args.set:
             key, sep, value = item.partition("=")
             if not sep:
@@ -282,7 +273,7 @@ def _cmd_settings(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         rows = service.status(hub)
     if args.json:
         emit_json(
@@ -308,7 +299,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_children(args: argparse.Namespace) -> int:
     from caseworker.services.children.worklists import office_figures
 
-    with _hub(args) as hub, hub.reader() as session:
+    with open_hub(args) as hub, hub.reader() as session:
         rows = office_figures(session)
     if args.json:
         emit_json({"offices": [asdict(r) for r in rows]})
@@ -328,7 +319,7 @@ def _cmd_children_recover(args: argparse.Namespace) -> int:
     from caseworker.services.children.recovery import write_recovery_file
     from caseworker.sync.identity import load_identity
 
-    with _hub(args) as hub, hub.reader() as session:
+    with open_hub(args) as hub, hub.reader() as session:
         me = load_identity(session.connection(), hub.key_file)
         r = write_recovery_file(session, me, args.office, args.out)
     if args.json:
@@ -342,7 +333,7 @@ def _cmd_children_recover(args: argparse.Namespace) -> int:
 def _cmd_conflicts(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
             if cid is not None:
                 done = service.resolve_conflict(hub, cid, action)
@@ -373,7 +364,7 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
 def _cmd_duplicates(args: argparse.Namespace) -> int:
     from caseworker.district import duplicates
 
-    with _hub(args) as hub:
+    with open_hub(args) as hub:
         for keep, cid in (("earlier", args.keep_earlier), ("later", args.keep_later)):
             if cid is not None:
                 done = duplicates.resolve(hub, cid, keep)

@@ -17,8 +17,8 @@ class _Refused(CaseworkerError):
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from caseworker.clikit import open_hub as _hub
     from caseworker.commands.tabular import _period
-    from caseworker.district.cli import _hub
     from caseworker.outfile import check_out
     from caseworker.services import reports
     from caseworker.services.reports.output import write_xlsx

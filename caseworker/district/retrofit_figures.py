@@ -35,7 +35,7 @@ def _period(args: argparse.Namespace) -> tuple[date, date]:
 
 
 def _cmd(args: argparse.Namespace) -> int:
-    from caseworker.district.cli import _hub
+    from caseworker.clikit import open_hub as _hub
     from caseworker.services.retrofit import figures
 
     first, last = _period(args)
