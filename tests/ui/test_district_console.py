@@ -287,8 +287,9 @@ def test_queues_show_both_sides_and_settle(world, controller, qtbot, monkeypatch
     page = controller.window.page("queues")
     tab = page.conflicts
     assert tab.page.total == 1
-    assert tab.table.item(0, 1).text() == "第1街道办事处"
-    assert "13900000002" in tab.table.item(0, 4).text()  # the office's later edit kept
+    shown = tab.table.model()
+    assert shown.index(0, 1).data() == "第1街道办事处"
+    assert "13900000002" in shown.index(0, 4).data()  # the office's later edit kept
     assert "13800000001" in tab.detail.text()  # the district's correction, side by side
     # filtered to another office: nothing
     tab.office.setCurrentIndex(tab.office.findData(CODES[1]))

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QTableView,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -26,7 +27,7 @@ from caseworker.sync.conflicts import REASONS
 from ui.context import AppContext
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.table_models import read_only_table
+from ui.widgets.table_models import Column, ListTableModel, configure_view, read_only_table
 
 CONFLICT_COLUMNS = (
     "编号",
@@ -43,6 +44,20 @@ DUPLICATE_COLUMNS = ("编号", "姓名", "身份证号", "先登记于", "后登
 
 def _text(value: Any) -> str:
     return "（空）" if value is None or value == "" else str(value)
+
+
+# A page of conflicts is a model over the page's rows, not 1,600 table items: filling it is one
+# reset, and Qt asks only for the cells it paints (the 100,000-row list never stalls to fill).
+CONFLICT_VIEW: tuple[Column[Any], ...] = (
+    Column(CONFLICT_COLUMNS[0], lambda c: f"#{c.id}"),
+    Column(CONFLICT_COLUMNS[1], lambda c: c.source),
+    Column(CONFLICT_COLUMNS[2], lambda c: TABLE_LABELS.get(c.table_name, c.table_name)),
+    Column(CONFLICT_COLUMNS[3], lambda c: c.field or "（整条记录）"),
+    Column(CONFLICT_COLUMNS[4], lambda c: _text(c.kept_value)),
+    Column(CONFLICT_COLUMNS[5], lambda c: _text(c.lost_value)),
+    Column(CONFLICT_COLUMNS[6], lambda c: c.reason_label),
+    Column(CONFLICT_COLUMNS[7], lambda c: f"{c.detected_at:%Y-%m-%d %H:%M}"),
+)
 
 
 class ConflictsTab(QWidget):
@@ -74,8 +89,14 @@ class ConflictsTab(QWidget):
         filters.addWidget(self.count)
         filters.addWidget(self.prev_button)
         filters.addWidget(self.next_button)
-        self.table = read_only_table(CONFLICT_COLUMNS, (60, 140, 110, 100, 160, 160, 260))
-        self.table.itemSelectionChanged.connect(self._selected)
+        self.model: ListTableModel[Any] = ListTableModel(CONFLICT_VIEW)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        configure_view(self.table)
+        self.table.setWordWrap(False)
+        for i, width in enumerate((60, 140, 110, 100, 160, 160, 260)):
+            self.table.setColumnWidth(i, width)
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
         self.detail = QLabel()
         self.detail.setWordWrap(True)
         self.detail.setStyleSheet("background: #f7f7f2; padding: 6px; border: 1px solid #ddd;")
@@ -118,22 +139,7 @@ class ConflictsTab(QWidget):
 
     def _show(self, page: console.ConflictPage) -> None:
         self.page = page
-        self.table.setRowCount(len(page.rows))
-        for i, c in enumerate(page.rows):
-            values = (
-                f"#{c.id}",
-                c.source,
-                TABLE_LABELS.get(c.table_name, c.table_name),
-                c.field or "（整条记录）",
-                _text(c.kept_value),
-                _text(c.lost_value),
-                c.reason_label,
-                f"{c.detected_at:%Y-%m-%d %H:%M}",
-            )
-            for j, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                item.setToolTip(value)
-                self.table.setItem(i, j, item)
+        self.model.set_rows(page.rows)
         end = page.offset + len(page.rows)
         self.count.setText(
             self.tr("未处理 {0} 条，第 {1}–{2} 条").format(page.total, page.offset + 1, end)
@@ -147,7 +153,7 @@ class ConflictsTab(QWidget):
         self._selected()
 
     def current(self) -> Any:
-        row = self.table.currentRow()
+        row = self.table.currentIndex().row()
         return self.page.rows[row] if 0 <= row < len(self.page.rows) else None
 
     def _selected(self) -> None:
