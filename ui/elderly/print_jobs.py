@@ -286,14 +286,16 @@ def print_flow(
     if out is None:
         return
     pdf = out.file or merge_pdfs(out.parts)
-    preview = PrintPreview(
-        parent, pdf, out.title, out.filename, out.summary, folder=ctx.ws.paths.exports
-    )
+    preview = None
     try:
+        preview = PrintPreview(
+            parent, pdf, out.title, out.filename, out.summary, folder=ctx.ws.paths.exports
+        )
         preview.exec()
     finally:
-        if out.file is not None:
-            preview.doc.close()  # Windows: an open file cannot be removed
+        if out.file is not None:  # the forms' file lives as long as its preview
+            if preview is not None:
+                preview.doc.close()  # Windows: an open file cannot be removed
             out.file.unlink(missing_ok=True)
     # Freed when closed: each preview kept its whole PDF (a month's forms: megabytes) and its
     # widgets for as long as the main window lived (benchmarks/bench_session.py).
