@@ -10,7 +10,7 @@ preview) can still number its pages; an issued form that is never printed costs 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -66,59 +66,116 @@ def issue(
     """A new printed-form id for each (record id or None, period) in `targets`, recorded with
     who printed it and when; one stamp each, in order. Given an engine it commits on its own
     short transaction; given a session (one that is already writing), within that session's."""
+    if isinstance(bind, Session):
+        conn = bind.connection()
+        prepared = prepare(conn, actor, kind, targets, at=at)
+        prepared.record(conn)
+        return prepared.stamps
+    if isinstance(bind, Connection):  # the caller commits (after its file was written)
+        prepared = prepare(bind, actor, kind, targets, at=at)
+        prepared.record(bind)
+        return prepared.stamps
+    with bind.begin() as conn:
+        prepared = prepare(conn, actor, kind, targets, at=at)
+        prepared.record(conn)
+        return prepared.stamps
+
+
+@dataclass
+class Prepared:
+    """Printed-form ids chosen for a batch but not yet recorded (`record`, once its file is
+    whole): a cancelled or failed print leaves no row behind."""
+
+    kind: str
+    targets: Sequence[tuple[str | None, str]]
+    stamps: list[Stamp]
+    by: str
+    when: datetime
+
+    def record(self, conn: Connection) -> None:
+        """Insert the batch's rows on `conn` (the caller's transaction), 500 a statement: no
+        statement grows with the batch."""
+        template = KINDS[self.kind][1]
+        for start in range(0, len(self.stamps), 500):
+            rows = [
+                {
+                    "id": stamp.form_id,
+                    "kind": self.kind,
+                    "record_id": record_id,
+                    "period": period,
+                    "template": template,
+                    "printed_by": self.by[:60],
+                    "printed_at": self.when,
+                    "entered_by": "",
+                    "original": "",
+                    "layout": "",
+                }
+                for (record_id, period), stamp in zip(
+                    self.targets[start : start + 500],
+                    self.stamps[start : start + 500],
+                    strict=True,
+                )
+            ]
+            conn.execute(insert(PrintedForm), rows)
+
+
+def prepare(
+    bind: Engine | Connection,
+    actor: Actor,
+    kind: str,
+    targets: Sequence[tuple[str | None, str]],
+    *,
+    at: datetime | None = None,
+) -> Prepared:
+    """New printed-form ids for `targets` (checked unused), not recorded yet."""
     if kind not in KINDS:
         raise ValueError(f"unknown printed form kind {kind}")
     _can_view(actor, kind)
     when = at or datetime.now()
     by = actor.display_name or actor.username or "system"
-    if isinstance(bind, Session):
-        return _issue(bind.connection(), kind, targets, by, when)
-    if isinstance(bind, Connection):  # the caller commits (after its file was written)
-        return _issue(bind, kind, targets, by, when)
-    with bind.begin() as conn:
-        return _issue(conn, kind, targets, by, when)
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return _prepare(conn, kind, targets, by, when)
+    return _prepare(bind, kind, targets, by, when)
 
 
-def _issue(
+def _prepare(
     conn: Connection,
     kind: str,
     targets: Sequence[tuple[str | None, str]],
     by: str,
     when: datetime,
-) -> list[Stamp]:
-    template = KINDS[kind][1]
+) -> Prepared:
+    tag = _office_tag(conn)
     stamps: list[Stamp] = []
-    if True:
-        tag = _office_tag(conn)
-        rows = []
-        taken: set[str] = set()
-        for record_id, period in targets:
+    taken: set[str] = set()
+    for _target in targets:
+        form_id = form_code.new_form_id()
+        while (
+            form_id in taken
+            or conn.execute(select(PrintedForm.id).where(PrintedForm.id == form_id)).first()
+        ):
             form_id = form_code.new_form_id()
-            while (
-                form_id in taken
-                or conn.execute(select(PrintedForm.id).where(PrintedForm.id == form_id)).first()
-            ):
-                form_id = form_code.new_form_id()
-            taken.add(form_id)
-            rows.append(
-                {
-                    "id": form_id,
-                    "kind": kind,
-                    "record_id": record_id,
-                    "period": period,
-                    "template": template,
-                    "printed_by": by[:60],
-                    "printed_at": when,
-                    "entered_by": "",
-                    "original": "",
-                    "layout": "",
-                }
-            )
-            stamps.append(Stamp(tag, form_id))
-        # one row per statement (executemany): no statement grows with the batch
-        for start in range(0, len(rows), 500):
-            conn.execute(insert(PrintedForm), rows[start : start + 500])
-    return stamps
+        taken.add(form_id)
+        stamps.append(Stamp(tag, form_id))
+    return Prepared(kind, targets, stamps, by, when)
+
+
+def print_batch(
+    engine: Engine,
+    actor: Actor,
+    kind: str,
+    targets: Sequence[tuple[str | None, str]],
+    write: Callable[[list[Stamp], Callable[[], None]], int],
+) -> int:
+    """Print a batch of forms to a file: ids chosen first, `write(stamps, before_rename)` renders
+    and writes the file (caseworker.printing.in_parts.write: minutes for a district's month),
+    and the rows are recorded in one transaction when the file is whole, committed once it has
+    its name. A cancelled or failed write records nothing; no lock is held while rendering (the
+    transaction's BEGIN is deferred: SQLite takes its write lock at the first insert)."""
+    prepared = prepare(engine, actor, kind, targets)
+    with engine.begin() as conn:
+        return write(prepared.stamps, lambda: prepared.record(conn))
 
 
 @dataclass(frozen=True)
@@ -284,15 +341,23 @@ def period_of(month: date | None) -> str:
     return "" if month is None else f"{month:%Y-%m}"
 
 
+def visit_form_targets(
+    forms: Sequence[object], month: date | None
+) -> tuple[str, list[tuple[str | None, str]]]:
+    """The kind and targets of elderly visit forms (caseworker.printing.visit_forms.
+    VisitFormData), one each; a form without a resident is a blank one."""
+    targets = [(getattr(f, "resident_id", "") or None, period_of(month)) for f in forms]
+    if targets and all(rid is None for rid, _ in targets):
+        return "elderly_visit_blank", targets
+    return "elderly_visit", targets
+
+
 def issue_visit_forms(
     engine: Engine | Session | Connection, actor: Actor, forms: Sequence[object], month: date | None
 ) -> list[Stamp]:
-    """Stamps for elderly visit forms (caseworker.printing.visit_forms.VisitFormData), one each;
-    a form without a resident is a blank one."""
-    targets = [(getattr(f, "resident_id", "") or None, period_of(month)) for f in forms]
-    if targets and all(rid is None for rid, _ in targets):
-        return issue(engine, actor, "elderly_visit_blank", targets)
-    return issue(engine, actor, "elderly_visit", targets)
+    """Stamps for elderly visit forms, one each, recorded now (see `visit_form_targets`)."""
+    kind, targets = visit_form_targets(forms, month)
+    return issue(engine, actor, kind, targets)
 
 
 def issue_one(

@@ -4,6 +4,7 @@ one page per person, page numbers; the print commands through the real CLI."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from datetime import date
@@ -191,6 +192,22 @@ def test_print_commands(tmp_path: Path) -> None:
     reader = PdfReader(pdf)
     assert expected > 0 and len(reader.pages) == expected
     assert community in reader.pages[0].extract_text()
+    # --json: the file and its pages (written in parts: caseworker/printing/in_parts.py)
+    r = cw(
+        "print",
+        "visit-forms",
+        "--workspace",
+        str(ws),
+        "--month",
+        month,
+        "--out",
+        str(pdf),
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    said = json.loads(r.stdout)
+    assert said["pages"] == said["forms"] == len(PdfReader(pdf).pages) >= expected
+    assert Path(said["path"]) == pdf
 
     r = cw("print", "visit-forms", "--workspace", str(ws), "--month", "2026-13", "--out", str(pdf))
     assert r.returncode == 2 and "YYYY-MM" in r.stderr and r.stderr.count("\n") == 1

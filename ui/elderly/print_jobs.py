@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -48,6 +49,9 @@ class Printout:
     title: str
     filename: str
     summary: str
+    # visit forms: written in parts to a file in the workspace's exports/ (a month's forms of a
+    # whole district do not fit in memory as one PDF); removed when the preview closes
+    file: Path | None = None
 
 
 class PrintOptions(QDialog):
@@ -122,7 +126,7 @@ class PrintOptions(QDialog):
 def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
     """Read the data and render the PDF (runs on the background runner)."""
     from caseworker.printing.route_sheet import render_route_sheet
-    from caseworker.printing.visit_forms import render_blank_form, render_visit_forms
+    from caseworker.printing.visit_forms import render_blank_form
     from caseworker.services import paper
     from caseworker.services.elderly import forms
 
@@ -189,25 +193,55 @@ def build(ctx: AppContext, job: PrintJob, progress: Any = None) -> Printout:
             if job.kind == "selection"
             else tr("{0}{1}没有应探访的老人").format(month, where)
         )
-    step(tr("正在生成 {0} 份探访记录表…").format(len(data)))
-    stamps = paper.issue_visit_forms(
-        ctx.ws.engine, actor, data, job.month or date.today().replace(day=1)
-    )
-    pdf = render_visit_forms(data, stamps)
+    file = write_forms(ctx, data, job.month, progress)
     if job.kind == "selection":
         names = "、".join(f.resident_name for f in data[:3]) + (tr("等") if len(data) > 3 else "")
         return Printout(
-            (pdf,),
+            (),
             tr("探访记录表"),
             tr("探访记录表-{0}").format(names) + ".pdf",
             tr("{0} 人：{1}").format(len(data), names),
+            file,
         )
     return Printout(
-        (pdf,),
+        (),
         tr("{0}探访记录表").format(month),
         tr("探访记录表-{0}-{1}").format(month, where) + ".pdf",
         tr("{0}，{1} 人（每人一页）").format(where, len(data)),
+        file,
     )
+
+
+def write_forms(ctx: AppContext, data: Sequence[Any], month: date | None, progress: Any) -> Path:
+    """The visit forms of `data` written in parts (caseworker.printing.in_parts) to a new file in
+    the workspace's exports/, with progress in pages; their codes are recorded once the file is
+    whole. Cancelled (progress raises): no file and no printed_form row."""
+    import secrets
+
+    from caseworker.printing.visit_forms import write_visit_forms
+    from caseworker.services import paper
+
+    actor = ctx.actor
+    assert actor is not None
+    folder = ctx.ws.paths.exports
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f".打印预览-{secrets.token_hex(4)}.pdf"
+    kind, targets = paper.visit_form_targets(data, month or date.today().replace(day=1))
+
+    def pages(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total, tr("正在生成探访记录表：{0} / {1} 页").format(done, total))
+
+    paper.print_batch(
+        ctx.ws.engine,
+        actor,
+        kind,
+        targets,
+        lambda stamps, recorded: write_visit_forms(
+            data, stamps, out, progress=pages, before_rename=recorded
+        ),
+    )
+    return out
 
 
 def generate(ctx: AppContext, parent: QWidget | None, job: PrintJob) -> Printout | None:
@@ -251,11 +285,18 @@ def print_flow(
     out = generate(ctx, parent, job)
     if out is None:
         return
-    pdf = merge_pdfs(out.parts)
-    preview = PrintPreview(
-        parent, pdf, out.title, out.filename, out.summary, folder=ctx.ws.paths.exports
-    )
-    preview.exec()
+    pdf = out.file or merge_pdfs(out.parts)
+    preview = None
+    try:
+        preview = PrintPreview(
+            parent, pdf, out.title, out.filename, out.summary, folder=ctx.ws.paths.exports
+        )
+        preview.exec()
+    finally:
+        if out.file is not None:  # the forms' file lives as long as its preview
+            if preview is not None:
+                preview.doc.close()  # Windows: an open file cannot be removed
+            out.file.unlink(missing_ok=True)
     # Freed when closed: each preview kept its whole PDF (a month's forms: megabytes) and its
     # widgets for as long as the main window lived (benchmarks/bench_session.py).
     preview.deleteLater()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,22 +66,23 @@ def render_page(doc: pdfium.PdfDocument, index: int, dpi: float) -> QImage:
 
 
 class PrintPreview(QDialog):
-    """Preview `pdf`; print it or save it. `printed_pages` counts pages sent to a printer."""
+    """Preview `pdf` (bytes, or a file: a month's forms of a whole district, read by pdfium page
+    by page as shown); print it or save it. `printed_pages` counts pages sent to a printer."""
 
     def __init__(
         self,
         parent: QWidget | None,
-        pdf: bytes,
+        pdf: bytes | Path,
         title: str,
         filename: str,
         summary: str = "",
         folder: Path | None = None,
     ) -> None:
         super().__init__(parent)
-        self.pdf = pdf
+        self.source = pdf
         self.filename = filename
         self.folder = folder  # where 另存为 starts (the workspace's exports/) unless one was used
-        self.doc = pdfium.PdfDocument(pdf)
+        self.doc = pdfium.PdfDocument(str(pdf) if isinstance(pdf, Path) else pdf)
         self.pages = len(self.doc)
         self.printed_pages = 0
         self.saved_to: Path | None = None
@@ -134,6 +136,11 @@ class PrintPreview(QDialog):
         fit_to_screen(self, 900, 1000)  # a whole A4 page when the screen allows
         self.zoom = self._fit_width_zoom()
         self.show_page()
+
+    @property
+    def pdf(self) -> bytes:
+        """The whole PDF (read from its file when it is one)."""
+        return self.source.read_bytes() if isinstance(self.source, Path) else self.source
 
     def _fit_width_zoom(self) -> float:
         """1.0, or less when the widest page would not fit across the window (a landscape
@@ -220,11 +227,15 @@ class PrintPreview(QDialog):
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
         from caseworker.domain.errors import ValidationError
-        from caseworker.outfile import write_bytes
+        from caseworker.outfile import write_bytes, writing
 
         try:
             # through a temporary file, renamed when whole: a full stick keeps no partial PDF
-            write_bytes(path, self.pdf)
+            if isinstance(self.source, Path):
+                with writing(path) as tmp:
+                    shutil.copyfile(self.source, tmp)  # in blocks, never the whole file in memory
+            else:
+                write_bytes(path, self.source)
         except ValidationError:
             log.warning("could not write a PDF")
             QMessageBox.warning(
