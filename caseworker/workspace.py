@@ -57,6 +57,10 @@ def default_root() -> Path:
 class Paths:
     root: Path
 
+    # A print preview's file in exports/ (residents' data): deleted when its preview closes,
+    # and any left by a crash is deleted at the next open (`remove_stale_previews`).
+    PREVIEW_PREFIX = ".打印预览-"
+
     @property
     def db(self) -> Path:
         return self.root / DB_NAME
@@ -203,6 +207,7 @@ class Workspace(Replica):
             raise
         ws = cls(paths, engine, device_id, status)
         ws._lock = held
+        _remove_stale_previews(paths.exports)  # the lock is ours: no preview of ours is open
         if status == "created":
             ws._write_check_state(datetime.now(), None)
         elif stale:
@@ -441,3 +446,12 @@ def keep_current(paths: Paths, reason: str) -> Path | None:
         kept = paths.backups / f"damaged-{stamp}.sqlite3"
     paths.db.replace(kept)
     return kept
+
+
+def _remove_stale_previews(folder: Path) -> None:
+    """Print previews a crash left in exports/ hold residents' data: never leave them about."""
+    for leftover in folder.glob(f"{Paths.PREVIEW_PREFIX}*.pdf"):
+        try:
+            leftover.unlink()
+        except OSError as exc:  # a preview still open in a PDF viewer (Windows): next time
+            log.warning("could not delete the old print preview %s: %s", leftover.name, exc)

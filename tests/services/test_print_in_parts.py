@@ -167,3 +167,16 @@ def test_a_part_that_is_not_reportlab_output_is_refused(tmp_path: Path) -> None:
         joiner = in_parts.Joiner(f)
         with pytest.raises(in_parts.PartError):
             joiner.add(b"%PDF-1.4\nnot a pdf at all\n")
+
+
+def test_a_preview_a_crash_left_in_exports_is_deleted_at_the_next_open(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path / "ws")
+    exports = ws.paths.exports
+    ws.close()
+    left = exports / f"{ws.paths.PREVIEW_PREFIX}1a2b3c4d.pdf"  # residents' data
+    left.write_bytes(b"%PDF-1.4 forms")
+    kept = exports / "名单.xlsx"  # a caseworker's own export stays
+    kept.write_bytes(b"xlsx")
+    Workspace.open(tmp_path / "ws").close()
+    assert not left.exists()
+    assert kept.read_bytes() == b"xlsx"

@@ -225,7 +225,7 @@ def write_forms(ctx: AppContext, data: Sequence[Any], month: date | None, progre
     assert actor is not None
     folder = ctx.ws.paths.exports
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f".打印预览-{secrets.token_hex(4)}.pdf"
+    out = folder / f"{ctx.ws.paths.PREVIEW_PREFIX}{secrets.token_hex(4)}.pdf"
     kind, targets = paper.visit_form_targets(data, month or date.today().replace(day=1))
 
     def pages(done: int, total: int) -> None:
