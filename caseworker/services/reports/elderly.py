@@ -108,9 +108,12 @@ def visit_counts(
     *,
     today: date,
     progress: Progress | None = None,
+    vectorised: bool = True,
 ) -> dict[tuple[date, str], VisitCounts]:
-    """应访/已访/按时/逾期未访 per (month's first day, community id); see the module docstring."""
-    return _stream(session, actor, months, today=today, progress=progress)[0]
+    """应访/已访/按时/逾期未访 per (month's first day, community id); see the module docstring.
+    `vectorised=False` counts everyone person by person (the reference the tests compare the
+    array count with)."""
+    return _stream(session, actor, months, today=today, progress=progress, vectorised=vectorised)[0]
 
 
 @dataclass
@@ -179,9 +182,12 @@ def _ordinal_sql(session: Session, column: str) -> str:
 _ORDINAL = "CAST(julianday({0}) - 1721424.5 AS INTEGER)"
 
 
-def _visit_rows(session: Session, end: date) -> Iterator[tuple[str, int, int | None, str]]:
+def _visit_rows(
+    session: Session, end: date, only: tuple[str, tuple[Any, ...]] | None = None
+) -> Iterator[tuple[str, int, int | None, str]]:
     """(resident id, effective day number, proposed next visit's day number, visit id) of
-    every completed visit up to `end`, in person and date order."""
+    every completed visit up to `end`, in person and date order; `only`: an SQL condition and
+    its parameters that keep some of them (SQLite and PostgreSQL only)."""
     stmt = (
         select(V.resident_id, V.effective_date, V.next_visit_on, V.id)
         .where(V.status == COMPLETED, V.deleted_at.is_(None), V.effective_date <= end)
@@ -192,9 +198,10 @@ def _visit_rows(session: Session, end: date) -> Iterator[tuple[str, int, int | N
             f"SELECT resident_id, {_ordinal_sql(session, 'effective_date')}, "
             f"{_ordinal_sql(session, 'next_visit_on')}, id FROM elderly_visit "
             "WHERE status = ? AND deleted_at IS NULL AND effective_date <= ? "
-            "ORDER BY resident_id, effective_date, id"
+            + (f"AND {only[0]} " if only else "")
+            + "ORDER BY resident_id, effective_date, id"
         )
-        return _raw_rows(session, stmt, sql, (COMPLETED, end))
+        return _raw_rows(session, stmt, sql, (COMPLETED, end, *(only[1] if only else ())))
     ordinal = _ordinals()
     return (
         (rid, ordinal(eff), ordinal(nxt), vid)  # type: ignore[misc]
@@ -211,6 +218,7 @@ def _stream(
     progress: Progress | None = None,
     span: tuple[date, date] | None = None,
     roster: dict[str, dict[str, int]] | None = None,
+    vectorised: bool = True,
 ) -> tuple[dict[tuple[date, str], VisitCounts], dict[str, Seen]]:
     """One pass over the roster and every completed visit (in person order, never all in
     memory): the month figures, and for `span` each community's 探访人数 and 探访次数; when
@@ -340,9 +348,54 @@ def _stream(
     )
     amended = amended_next.keys()
     counted: set[str] = set()
+    bulk = vectorised and conn.dialect.name in ("sqlite", "postgresql")
+    rows: Iterable[tuple[str, int, int | None, str]]
+    if bulk:
+        # Everyone but the few whose figures need the visit ids (a major change, a voided or an
+        # amended visit) is counted by `_bulk_counts` in arrays; those few below, as before.
+        few = set(
+            conn.execute(
+                select(E.resident_id)
+                .where(E.deleted_at.is_(None), E.known_on <= end)
+                .union(
+                    select(V.resident_id)
+                    .join(ElderlyVisitAmendment.__table__, A.visit_id == V.id)
+                    .where(
+                        A.deleted_at.is_(None),
+                        A.field.in_(("next_visit_on", schedule.VOID_FIELD)),
+                    )
+                )
+            ).scalars()
+        )
+        _bulk_counts(
+            session,
+            residents,
+            few,
+            ords,
+            end,
+            today_o,
+            (seen_first, seen_last) if span is not None else None,
+            by_community,
+            seen,
+        )
+        if progress is not None:
+            progress(total - len(few), total, f"正在统计探访（{total - len(few)}/{total}）")
+        counted = set(residents) - few
+        # their visits by their ids, a bounded number per statement (SQLite's variable limit)
+        ids = sorted(few)
+        rows = chain.from_iterable(
+            _visit_rows(
+                session,
+                end,
+                (f"resident_id IN ({', '.join('?' * len(batch))})", tuple(batch)),
+            )
+            for batch in (ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH))
+        )
+    else:
+        rows = _visit_rows(session, end)
     # Visits in person order, grouped: each person's lists are built by comprehensions, not
-    # one append per visit (a million visits pass here).
-    for n_people, (rid, group) in enumerate(groupby(_visit_rows(session, end), itemgetter(0))):
+    # one append per visit.
+    for n_people, (rid, group) in enumerate(groupby(rows, itemgetter(0))):
         g = list(group)
         if voided:  # a visit entered in error counts for nothing
             g = [r for r in g if r[3] not in voided] if any(r[3] in voided for r in g) else g
@@ -365,6 +418,143 @@ def _stream(
             if c.due:
                 out[(key, cid)] = c
     return out, seen
+
+
+_BATCH = 500  # ids per statement when the few counted person by person are read
+# Day numbers are below 2**22 (year 9999 is 3,652,059): a person's index times this, plus a
+# day, sorts every visit by person then day in one int64 array.
+_PERSON_STEP = 1 << 22
+_DAY_SHIFT = 22
+
+
+def _bulk_counts(
+    session: Session,
+    residents: dict[str, tuple[str, int, int, bool, int]],
+    few: set[str],
+    ords: Sequence[tuple[int, int, date]],
+    end: date,
+    today_o: int,
+    span: tuple[int, int] | None,
+    by_community: dict[str, list[VisitCounts]],
+    seen: dict[str, Seen],
+) -> None:
+    """`_stream`'s month figures and 探访人数/次数 for every resident but `few`, added into
+    `by_community` and `seen`: the same rules as `_stream`'s `count`, on arrays. The visits
+    come from SQL as two integers each (day numbers, in person and date order) and each
+    month is a handful of array operations over the people, not a Python step per person and
+    month (1.2 million for a year's trend at 100,000 residents; that loop was most of the
+    report's time, issue 23)."""
+    import numpy as np  # only the reports and the scanner need it: not imported at start
+
+    # Each person's visits as one text of packed integers (day number * 2**22 + the proposed
+    # next visit's day number, 0 for none): 100,000 rows to Python instead of a million, parsed
+    # by numpy in C. The order inside a text is not relied on: sorted below.
+    packed = (
+        f"{_ordinal_sql(session, 'effective_date')} * {_PERSON_STEP} "
+        f"+ COALESCE({_ordinal_sql(session, 'next_visit_on')}, 0)"
+    )
+    postgres = session.connection().dialect.name == "postgresql"
+    joined = f"string_agg(CAST({packed} AS TEXT), ',')" if postgres else f"group_concat({packed})"
+    texts = list(
+        _raw_rows(
+            session,
+            None,
+            f"SELECT resident_id, {joined} FROM elderly_visit WHERE status = ? AND "
+            "deleted_at IS NULL AND effective_date <= ? GROUP BY resident_id",
+            (COMPLETED, end),
+        )
+    )
+    sizes = [text.count(",") + 1 for _rid, text in texts]
+    numbers = np.fromstring(",".join(text for _rid, text in texts), dtype=np.int64, sep=",")
+    if len(numbers) != sum(sizes):  # a text that is not a list of integers: never count wrong
+        raise RuntimeError("visits could not be read")
+    group = np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
+    ordered = (group << 44) | numbers  # person, then day, then next date: < 2**61
+    if len(ordered) > 1 and not bool(np.all(ordered[1:] >= ordered[:-1])):
+        ordered.sort()
+    # Two visits of one person on one day with different next dates: which one is the latest
+    # depends on their ids (`ORDER BY ..., id`), which the texts do not carry. Counted person
+    # by person with the rest of `few`.
+    day_of = ordered >> _DAY_SHIFT
+    tied = (day_of[1:] == day_of[:-1]) & (ordered[1:] != ordered[:-1])
+    few.update(texts[g][0] for g in np.unique(ordered[1:][tied] >> 44).tolist())
+    eff_all = (ordered >> _DAY_SHIFT) & (_PERSON_STEP - 1)
+    # A sentinel after the last visit: `eff[pos]` is defined for every person's position.
+    eff = np.append(eff_all, np.int64(_PERSON_STEP - 1))
+    nxt = np.append(ordered & (_PERSON_STEP - 1), np.int64(0))  # 0: no next date proposed
+    key = (ordered >> 44) * _PERSON_STEP + eff_all
+    offsets = np.cumsum([0, *sizes])
+    sizes_by = texts  # (resident id, text) per person, in `group` order
+
+    index = {rid: k for k, rid in enumerate(residents)}
+    count = len(residents)
+    person_group = np.full(count, -1, dtype=np.int64)
+    start = np.zeros(count, dtype=np.int64)
+    ks, gs = [], []
+    for g, (rid, _text) in enumerate(sizes_by):
+        k = index.get(rid)
+        if k is not None:
+            ks.append(k)
+            gs.append(g)
+    person_group[ks] = gs
+    start[ks] = offsets[gs]
+    stop = start.copy()
+    stop[ks] = offsets[np.asarray(gs, dtype=np.int64) + 1] if gs else stop[ks]
+    has_visits = person_group >= 0
+
+    values = list(residents.values())
+    names = sorted({v[0] for v in values})
+    community_of = {cid: i for i, cid in enumerate(names)}
+    cidx = np.fromiter((community_of[v[0]] for v in values), dtype=np.int64, count=count)
+    interval = np.fromiter((v[1] for v in values), dtype=np.int64, count=count)
+    enrolled = np.fromiter((v[2] for v in values), dtype=np.int64, count=count)
+    scheduled = np.fromiter((v[3] for v in values), dtype=bool, count=count)
+    left = np.fromiter((v[4] for v in values), dtype=np.int64, count=count)
+    keep = np.ones(count, dtype=bool)
+    keep[[index[rid] for rid in few if rid in index]] = False
+
+    def position(day: int, side: str = "left") -> Any:
+        """Per person: the index of their first visit on or after `day` (after, `right`)."""
+        found = np.searchsorted(key, person_group * _PERSON_STEP + day, side=side)  # type: ignore[call-overload]
+        return np.where(has_visits, found, start)
+
+    def by_unit(mask: Any, weights: Any = None) -> Any:
+        return np.bincount(cidx[mask], None if weights is None else weights[mask], len(names))
+
+    for m, (first, last, _key) in enumerate(ords):
+        pos = position(first)  # visits before `first`: [start, pos)
+        has_prev = pos > start
+        prev = pos - 1  # -1 (the sentinel) where there is none: not used there
+        last_on, proposed = eff[prev], nxt[prev]
+        due_after = last_on + interval
+        due_at = np.where(
+            has_prev,
+            np.where((last_on < proposed) & (proposed < due_after), proposed, due_after),
+            enrolled,
+        )
+        first_in = eff[pos]
+        visited = (pos < stop) & (first_in <= last)
+        on_roster = keep & (enrolled <= last) & (scheduled | (left > last))
+        due = on_roster & (visited | (due_at <= last))
+        figures = (
+            by_unit(due),
+            by_unit(due & visited),
+            by_unit(due & visited & (first_in <= due_at)),
+            by_unit(due & ~visited & (due_at < min(last + 1, today_o))),
+        )
+        for i in np.flatnonzero(figures[0]):
+            cid = names[i]
+            counts = by_community.get(cid)
+            if counts is None:
+                counts = by_community[cid] = [VisitCounts() for _ in ords]
+            counts[m].add(VisitCounts(*(int(f[i]) for f in figures)))
+    if span is not None:
+        n = position(span[1], "right") - position(span[0])
+        people, made = by_unit(keep & (n > 0)), by_unit(keep, n)
+        for i in np.flatnonzero(people):
+            got = seen.setdefault(names[i], Seen())
+            got.people += int(people[i])
+            got.visits += int(made[i])
 
 
 class _RosterTally:
