@@ -12,11 +12,17 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from caseworker.domain import periods
-from caseworker.domain.elderly import MajorChange, Status, Tier
+from caseworker.domain.elderly import (
+    CHOSEN_CATEGORIES,
+    MajorChange,
+    Status,
+    Tier,
+    encode_categories,
+)
 from caseworker.domain.roles import Actor
 from caseworker.services import accounts
 from caseworker.services.elderly import changes, visits
-from caseworker.services.reports.elderly import _stream, visit_counts
+from caseworker.services.reports.elderly import _stream, roster_counts, visit_counts
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident, ElderlyVisit
 from db.ids import new_id
@@ -52,7 +58,7 @@ def _generate(ws: Workspace, seed: int, people: int = 120) -> list[str]:
             birth_date=birth.isoformat(),
             sex="男",
             community_id=rng.choice(communities),
-            categories=",空巢,",
+            categories=encode_categories(rng.sample(CHOSEN_CATEGORIES, rng.randint(0, 3))),
             status=status.value,
             status_date=left.isoformat() if left else None,
             tier=rng.choice(list(Tier)).value,
@@ -132,3 +138,7 @@ def test_the_array_count_is_the_person_by_person_count(
                 a = _stream(s, worker, asked, today=today, span=span)
                 b = _stream(s, worker, asked, today=today, span=span, vectorised=False)
                 assert a == b, (today, span)
+                tallied: dict[str, dict[str, int]] = {}
+                _stream(s, worker, asked, today=today, span=span, roster=tallied)
+                period = periods.Period("month", span[0], span[1])
+                assert tallied == roster_counts(s, worker, period), (today, span)

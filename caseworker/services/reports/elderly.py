@@ -238,33 +238,45 @@ def _stream(
     scheduled_statuses = frozenset(SCHEDULED_STATUSES)
     # Dates as day numbers (ordinals) from here on: the loop below runs once per resident and
     # month (1.2 million times for a year at 100,000 residents), so it stays arithmetic.
-    residents: dict[str, tuple[str, int, int, bool, int]] = {}
-    tally = _RosterTally(span) if roster is not None and span is not None else None
-    for rid, cid, tier, enrolled, status, status_date, cats, birth in _raw_rows(
-        session,
-        select(
-            R.id,
-            R.community_id,
-            R.tier,
-            R.enrolled_on,
-            R.status,
-            R.status_date,
-            R.categories,
-            R.birth_date,
-        ).where(R.deleted_at.is_(None), R.enrolled_on <= end),
-        f"SELECT id, community_id, tier, {_ordinal_sql(session, 'enrolled_on')}, status, "
-        f"{_ordinal_sql(session, 'status_date')}, categories, "
-        f"{_ordinal_sql(session, 'birth_date')} "
-        "FROM elderly_resident WHERE deleted_at IS NULL AND enrolled_on <= ?",
-        (end,),
-    ):
-        scheduled = status in scheduled_statuses
-        enrolled_o, left_o = ordinal(enrolled), ordinal(status_date) or 0
-        residents[rid] = (cid, days[tier], enrolled_o, scheduled, left_o)  # type: ignore[assignment]
-        if tally is not None:
-            tally.add(cid, tier, enrolled_o, status, scheduled, left_o, cats, ordinal(birth))  # type: ignore[arg-type]
-    if tally is not None and roster is not None:
-        roster.update(tally.figures)
+    rows = list(
+        _raw_rows(
+            session,
+            select(
+                R.id,
+                R.community_id,
+                R.tier,
+                R.enrolled_on,
+                R.status,
+                R.status_date,
+                R.categories,
+                R.birth_date,
+            ).where(R.deleted_at.is_(None), R.enrolled_on <= end),
+            f"SELECT id, community_id, tier, {_ordinal_sql(session, 'enrolled_on')}, status, "
+            f"{_ordinal_sql(session, 'status_date')}, categories, "
+            f"{_ordinal_sql(session, 'birth_date')} "
+            "FROM elderly_resident WHERE deleted_at IS NULL AND enrolled_on <= ?",
+            (end,),
+        )
+    )
+    # Column by column (comprehensions and zip, no Python statement per person).
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
+    del rows
+    ids, cids, tiers, enrolled_col, statuses, left_col, cats_col, birth_col = columns
+    if conn.dialect.name not in ("sqlite", "postgresql"):  # dates, not day numbers yet
+        enrolled_col = [ordinal(x) for x in enrolled_col]
+        left_col = [ordinal(x) for x in left_col]
+        birth_col = [ordinal(x) for x in birth_col]
+    left_col = [x or 0 for x in left_col]
+    sched_col = [x in scheduled_statuses for x in statuses]
+    people = (ids, cids, [days[t] for t in tiers], enrolled_col, sched_col, left_col)
+    residents: dict[str, tuple[str, int, int, bool, int]] = dict(
+        zip(ids, zip(*people[1:], strict=True), strict=True)
+    )
+    if roster is not None and span is not None:
+        roster.update(
+            _roster_tally(span, cids, tiers, enrolled_col, statuses, sched_col, left_col,
+                          cats_col, birth_col)
+        )  # fmt: skip
     amended_next: dict[str, int | None] = {}
     for vid, value in conn.execute(
         select(A.visit_id, A.new_value)
@@ -369,7 +381,7 @@ def _stream(
         )
         _bulk_counts(
             session,
-            residents,
+            people,
             few,
             ords,
             end,
@@ -429,7 +441,7 @@ _DAY_SHIFT = 22
 
 def _bulk_counts(
     session: Session,
-    residents: dict[str, tuple[str, int, int, bool, int]],
+    residents: tuple[list[str], list[str], list[int], list[int], list[bool], list[int]],
     few: set[str],
     ords: Sequence[tuple[int, int, date]],
     end: date,
@@ -438,7 +450,9 @@ def _bulk_counts(
     by_community: dict[str, list[VisitCounts]],
     seen: dict[str, Seen],
 ) -> None:
-    """`_stream`'s month figures and 探访人数/次数 for every resident but `few`, added into
+    """`_stream`'s month figures and 探访人数/次数 for every resident but `few` (`residents`:
+    their ids, community ids, visit intervals, enrolment and leaving day numbers and whether
+    they are scheduled, as columns), added into
     `by_community` and `seen`: the same rules as `_stream`'s `count`, on arrays. The visits
     come from SQL as two integers each (day numbers, in person and date order) and each
     month is a handful of array operations over the people, not a Python step per person and
@@ -449,8 +463,8 @@ def _bulk_counts(
     # Each person's visits as one text of packed integers (day number * 2**22 + the proposed
     # next visit's day number, 0 for none): 100,000 rows to Python instead of a million, parsed
     # by numpy in C. The order inside a text is not relied on: sorted below.
-    packed = (
-        f"{_ordinal_sql(session, 'effective_date')} * {_PERSON_STEP} "
+    packed = (  # 64-bit: PostgreSQL's day numbers are 32-bit integers
+        f"CAST({_ordinal_sql(session, 'effective_date')} AS BIGINT) * {_PERSON_STEP} "
         f"+ COALESCE({_ordinal_sql(session, 'next_visit_on')}, 0)"
     )
     postgres = session.connection().dialect.name == "postgresql"
@@ -486,8 +500,9 @@ def _bulk_counts(
     offsets = np.cumsum([0, *sizes])
     sizes_by = texts  # (resident id, text) per person, in `group` order
 
-    index = {rid: k for k, rid in enumerate(residents)}
-    count = len(residents)
+    ids, cids, intervals, enrolled_col, sched_col, left_col = residents
+    index = {rid: k for k, rid in enumerate(ids)}
+    count = len(ids)
     person_group = np.full(count, -1, dtype=np.int64)
     start = np.zeros(count, dtype=np.int64)
     ks, gs = [], []
@@ -502,14 +517,11 @@ def _bulk_counts(
     stop[ks] = offsets[np.asarray(gs, dtype=np.int64) + 1] if gs else stop[ks]
     has_visits = person_group >= 0
 
-    values = list(residents.values())
-    names = sorted({v[0] for v in values})
-    community_of = {cid: i for i, cid in enumerate(names)}
-    cidx = np.fromiter((community_of[v[0]] for v in values), dtype=np.int64, count=count)
-    interval = np.fromiter((v[1] for v in values), dtype=np.int64, count=count)
-    enrolled = np.fromiter((v[2] for v in values), dtype=np.int64, count=count)
-    scheduled = np.fromiter((v[3] for v in values), dtype=bool, count=count)
-    left = np.fromiter((v[4] for v in values), dtype=np.int64, count=count)
+    names, cidx = _codes(cids)
+    interval = np.asarray(intervals, dtype=np.int64)
+    enrolled = np.asarray(enrolled_col, dtype=np.int64)
+    scheduled = np.asarray(sched_col, dtype=bool)
+    left = np.asarray(left_col, dtype=np.int64)
     keep = np.ones(count, dtype=bool)
     keep[[index[rid] for rid in few if rid in index]] = False
 
@@ -557,45 +569,67 @@ def _bulk_counts(
             got.visits += int(made[i])
 
 
-class _RosterTally:
-    """`roster_counts`'s figures counted person by person from the roster as `_stream` reads
-    it (the report reads the roster once; a test checks both give the same)."""
+def _codes(values: Sequence[str]) -> tuple[list[str], Any]:
+    """The distinct `values` (sorted) and, per value, its index among them, as an array."""
+    import numpy as np
 
-    KEYS = ("在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少")
-    LEAVING = frozenset({Status.MOVED.value, Status.DECEASED.value})
+    names = sorted(set(values))
+    code_of = {v: i for i, v in enumerate(names)}
+    return names, np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
 
-    def __init__(self, span: tuple[date, date]) -> None:
-        self.first, self.last = span[0].toordinal(), span[1].toordinal()
-        self.old = _years_before(span[1], ADVANCED_AGE).toordinal()
-        self.figures: dict[str, dict[str, int]] = {}
 
-    def add(
-        self,
-        cid: str,
-        tier: str,
-        enrolled: int,
-        status: str,
-        scheduled: bool,
-        left: int,
-        categories: str,
-        birth: int,
-    ) -> None:
-        f = self.figures.get(cid)
-        if f is None:
-            f = self.figures[cid] = dict.fromkeys(self.KEYS, 0)
-        if self.first <= enrolled <= self.last:
-            f["新增"] += 1
-        if status in self.LEAVING and self.first <= left <= self.last:
-            f["减少"] += 1
-        if enrolled > self.last or not (scheduled or left > self.last):
-            return
-        f["在册"] += 1
-        f[tier] += 1
-        for c in (categories or "").split(","):
-            if c and c in f and c != Category.ADVANCED_AGE.value:
-                f[c] += 1
-        if birth <= self.old:
-            f[Category.ADVANCED_AGE.value] += 1
+_LEAVING = (Status.MOVED.value, Status.DECEASED.value)
+
+
+def _roster_tally(
+    span: tuple[date, date],
+    cids: Sequence[str],
+    tiers: Sequence[str],
+    enrolled_col: Sequence[int],
+    statuses: Sequence[str],
+    sched_col: Sequence[bool],
+    left_col: Sequence[int],
+    cats_col: Sequence[str | None],
+    birth_col: Sequence[int],
+) -> dict[str, dict[str, int]]:
+    """`roster_counts`'s figures for `span`, counted from the roster as `_stream` reads it (the
+    report reads the roster once; a test checks both give the same), on arrays: a category
+    list is split once per distinct list, not once per person."""
+    import numpy as np
+
+    first, last = span[0].toordinal(), span[1].toordinal()
+    old = _years_before(span[1], ADVANCED_AGE).toordinal()
+    keys = ("在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少")
+    names, cidx = _codes(cids)
+    n = len(names)
+    enrolled = np.asarray(enrolled_col, dtype=np.int64)
+    left = np.asarray(left_col, dtype=np.int64)
+    on = (enrolled <= last) & (np.asarray(sched_col, dtype=bool) | (left > last))
+    leaving = np.isin(np.asarray(statuses, dtype=object), _LEAVING)
+
+    def per(mask: Any) -> Any:
+        return np.bincount(cidx[mask], minlength=n)
+
+    figures = {
+        "在册": per(on),
+        "新增": per((first <= enrolled) & (enrolled <= last)),
+        "减少": per(leaving & (first <= left) & (left <= last)),
+        Category.ADVANCED_AGE.value: per(on & (np.asarray(birth_col, dtype=np.int64) <= old)),
+    }
+    tier_names, tier_code = _codes(tiers)
+    for k, t in enumerate(tier_names):
+        figures[t] = figures.get(t, 0) + per(on & (tier_code == k))
+    lists, list_code = _codes([c or "" for c in cats_col])
+    by_list = np.bincount(list_code[on] * n + cidx[on], minlength=len(lists) * n)
+    for k, text in enumerate(lists):
+        row = by_list[k * n : (k + 1) * n]
+        for c in text.split(","):
+            if c and c in keys and c != Category.ADVANCED_AGE.value:
+                figures[c] = figures.get(c, 0) + row
+    return {
+        cid: {key: int(figures[key][i]) if key in figures else 0 for key in keys}
+        for i, cid in enumerate(names)
+    }
 
 
 def roster_counts(session: Session, actor: Actor, period: Period) -> dict[str, dict[str, int]]:
