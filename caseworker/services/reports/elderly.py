@@ -238,6 +238,25 @@ def _stream(
     scheduled_statuses = frozenset(SCHEDULED_STATUSES)
     # Dates as day numbers (ordinals) from here on: the loop below runs once per resident and
     # month (1.2 million times for a year at 100,000 residents), so it stays arithmetic.
+    bulk = vectorised and conn.dialect.name in ("sqlite", "postgresql")
+    # For `_bulk_counts`: each person's completed visits as one text of packed integers (day
+    # number * 2**22 + the proposed next visit's day number, 0 for none), read with the person
+    # through the person-and-date index: 100,000 rows reach Python instead of a million.
+    packed = (  # 64-bit: PostgreSQL's day numbers are 32-bit integers
+        f"CAST({_ordinal_sql(session, 'v.effective_date')} AS BIGINT) * {_PERSON_STEP} "
+        f"+ COALESCE({_ordinal_sql(session, 'v.next_visit_on')}, 0)"
+    )
+    joined = (
+        f"string_agg(CAST({packed} AS TEXT), ',')"
+        if conn.dialect.name == "postgresql"
+        else f"group_concat({packed})"
+    )
+    visits_sql = (
+        f", (SELECT {joined} FROM elderly_visit v WHERE v.resident_id = elderly_resident.id "
+        "AND v.status = ? AND v.deleted_at IS NULL AND v.effective_date <= ?)"
+        if bulk
+        else ""
+    )
     rows = list(
         _raw_rows(
             session,
@@ -253,15 +272,15 @@ def _stream(
             ).where(R.deleted_at.is_(None), R.enrolled_on <= end),
             f"SELECT id, community_id, tier, {_ordinal_sql(session, 'enrolled_on')}, status, "
             f"{_ordinal_sql(session, 'status_date')}, categories, "
-            f"{_ordinal_sql(session, 'birth_date')} "
+            f"{_ordinal_sql(session, 'birth_date')}{visits_sql} "
             "FROM elderly_resident WHERE deleted_at IS NULL AND enrolled_on <= ?",
-            (end,),
+            (*((COMPLETED, end) if bulk else ()), end),
         )
     )
     # Column by column (comprehensions and zip, no Python statement per person).
-    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(9)]
     del rows
-    ids, cids, tiers, enrolled_col, statuses, left_col, cats_col, birth_col = columns
+    ids, cids, tiers, enrolled_col, statuses, left_col, cats_col, birth_col = columns[:8]
     if conn.dialect.name not in ("sqlite", "postgresql"):  # dates, not day numbers yet
         enrolled_col = [ordinal(x) for x in enrolled_col]
         left_col = [ordinal(x) for x in left_col]
@@ -360,7 +379,6 @@ def _stream(
     )
     amended = amended_next.keys()
     counted: set[str] = set()
-    bulk = vectorised and conn.dialect.name in ("sqlite", "postgresql")
     rows: Iterable[tuple[str, int, int | None, str]]
     if bulk:
         # Everyone but the few whose figures need the visit ids (a major change, a voided or an
@@ -380,11 +398,10 @@ def _stream(
             ).scalars()
         )
         _bulk_counts(
-            session,
             people,
+            columns[8],
             few,
             ords,
-            end,
             today_o,
             (seen_first, seen_last) if span is not None else None,
             by_community,
@@ -440,50 +457,34 @@ _DAY_SHIFT = 22
 
 
 def _bulk_counts(
-    session: Session,
     residents: tuple[list[str], list[str], list[int], list[int], list[bool], list[int]],
+    texts: Sequence[str | None],
     few: set[str],
     ords: Sequence[tuple[int, int, date]],
-    end: date,
     today_o: int,
     span: tuple[int, int] | None,
     by_community: dict[str, list[VisitCounts]],
     seen: dict[str, Seen],
 ) -> None:
-    """`_stream`'s month figures and 探访人数/次数 for every resident but `few` (`residents`:
-    their ids, community ids, visit intervals, enrolment and leaving day numbers and whether
-    they are scheduled, as columns), added into
-    `by_community` and `seen`: the same rules as `_stream`'s `count`, on arrays. The visits
-    come from SQL as two integers each (day numbers, in person and date order) and each
-    month is a handful of array operations over the people, not a Python step per person and
-    month (1.2 million for a year's trend at 100,000 residents; that loop was most of the
-    report's time, issue 23)."""
+    """`_stream`'s month figures and 探访人数/次数 for every resident but `few`, added into
+    `by_community` and `seen`: the same rules as `_stream`'s `count`, on arrays.
+
+    `residents`: their ids, community ids, visit intervals, enrolment and leaving day numbers
+    and whether they are scheduled, as columns; `texts`: each one's completed visits as packed
+    integers (see `_stream`). numpy parses them in C and each month is a handful of array
+    operations over the people, not a Python step per person and month (1.2 million for a
+    year's trend at 100,000 residents; that loop was most of the report's time, issue 23)."""
     import numpy as np  # only the reports and the scanner need it: not imported at start
 
-    # Each person's visits as one text of packed integers (day number * 2**22 + the proposed
-    # next visit's day number, 0 for none): 100,000 rows to Python instead of a million, parsed
-    # by numpy in C. The order inside a text is not relied on: sorted below.
-    packed = (  # 64-bit: PostgreSQL's day numbers are 32-bit integers
-        f"CAST({_ordinal_sql(session, 'effective_date')} AS BIGINT) * {_PERSON_STEP} "
-        f"+ COALESCE({_ordinal_sql(session, 'next_visit_on')}, 0)"
-    )
-    postgres = session.connection().dialect.name == "postgresql"
-    joined = f"string_agg(CAST({packed} AS TEXT), ',')" if postgres else f"group_concat({packed})"
-    texts = list(
-        _raw_rows(
-            session,
-            None,
-            f"SELECT resident_id, {joined} FROM elderly_visit WHERE status = ? AND "
-            "deleted_at IS NULL AND effective_date <= ? GROUP BY resident_id",
-            (COMPLETED, end),
-        )
-    )
-    sizes = [text.count(",") + 1 for _rid, text in texts]
-    numbers = np.fromstring(",".join(text for _rid, text in texts), dtype=np.int64, sep=",")
+    ids, cids, intervals, enrolled_col, sched_col, left_col = residents
+    count = len(ids)
+    sizes = [text.count(",") + 1 if text else 0 for text in texts]
+    numbers = np.fromstring(",".join(filter(None, texts)), dtype=np.int64, sep=",")
     if len(numbers) != sum(sizes):  # a text that is not a list of integers: never count wrong
         raise RuntimeError("visits could not be read")
-    group = np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
-    ordered = (group << 44) | numbers  # person, then day, then next date: < 2**61
+    person = np.repeat(np.arange(count, dtype=np.int64), sizes)
+    # The order inside a text is not relied on: sorted by person, day, next date (< 2**61).
+    ordered = (person << 44) | numbers
     if len(ordered) > 1 and not bool(np.all(ordered[1:] >= ordered[:-1])):
         ordered.sort()
     # Two visits of one person on one day with different next dates: which one is the latest
@@ -491,44 +492,26 @@ def _bulk_counts(
     # by person with the rest of `few`.
     day_of = ordered >> _DAY_SHIFT
     tied = (day_of[1:] == day_of[:-1]) & (ordered[1:] != ordered[:-1])
-    few.update(texts[g][0] for g in np.unique(ordered[1:][tied] >> 44).tolist())
-    eff_all = (ordered >> _DAY_SHIFT) & (_PERSON_STEP - 1)
+    few.update(ids[k] for k in np.unique(ordered[1:][tied] >> 44).tolist())
+    eff_all = day_of & (_PERSON_STEP - 1)
     # A sentinel after the last visit: `eff[pos]` is defined for every person's position.
     eff = np.append(eff_all, np.int64(_PERSON_STEP - 1))
     nxt = np.append(ordered & (_PERSON_STEP - 1), np.int64(0))  # 0: no next date proposed
-    key = (ordered >> 44) * _PERSON_STEP + eff_all
+    key = day_of  # person * 2**22 + day: sorted
     offsets = np.cumsum([0, *sizes])
-    sizes_by = texts  # (resident id, text) per person, in `group` order
-
-    ids, cids, intervals, enrolled_col, sched_col, left_col = residents
-    index = {rid: k for k, rid in enumerate(ids)}
-    count = len(ids)
-    person_group = np.full(count, -1, dtype=np.int64)
-    start = np.zeros(count, dtype=np.int64)
-    ks, gs = [], []
-    for g, (rid, _text) in enumerate(sizes_by):
-        k = index.get(rid)
-        if k is not None:
-            ks.append(k)
-            gs.append(g)
-    person_group[ks] = gs
-    start[ks] = offsets[gs]
-    stop = start.copy()
-    stop[ks] = offsets[np.asarray(gs, dtype=np.int64) + 1] if gs else stop[ks]
-    has_visits = person_group >= 0
+    start, stop = offsets[:-1], offsets[1:]
+    person_step = np.arange(count, dtype=np.int64) * _PERSON_STEP
 
     names, cidx = _codes(cids)
     interval = np.asarray(intervals, dtype=np.int64)
     enrolled = np.asarray(enrolled_col, dtype=np.int64)
     scheduled = np.asarray(sched_col, dtype=bool)
     left = np.asarray(left_col, dtype=np.int64)
-    keep = np.ones(count, dtype=bool)
-    keep[[index[rid] for rid in few if rid in index]] = False
+    keep = np.fromiter((rid not in few for rid in ids), dtype=bool, count=count)
 
     def position(day: int, side: str = "left") -> Any:
         """Per person: the index of their first visit on or after `day` (after, `right`)."""
-        found = np.searchsorted(key, person_group * _PERSON_STEP + day, side=side)  # type: ignore[call-overload]
-        return np.where(has_visits, found, start)
+        return np.searchsorted(key, person_step + day, side=side)  # type: ignore[call-overload]
 
     def by_unit(mask: Any, weights: Any = None) -> Any:
         return np.bincount(cidx[mask], None if weights is None else weights[mask], len(names))
