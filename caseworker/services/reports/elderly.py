@@ -397,16 +397,19 @@ def _stream(
                 )
             ).scalars()
         )
-        _bulk_counts(
-            people,
-            columns[8],
-            few,
-            ords,
-            today_o,
-            (seen_first, seen_last) if span is not None else None,
-            by_community,
-            seen,
-        )
+        # In slices of people: the arrays hold one slice's visits at a time, so memory does
+        # not grow with the visits table (the figures add up).
+        for lo in range(0, len(ids), _CHUNK):
+            _bulk_counts(
+                tuple(c[lo : lo + _CHUNK] for c in people),  # type: ignore[arg-type]
+                columns[8][lo : lo + _CHUNK],
+                few,
+                ords,
+                today_o,
+                (seen_first, seen_last) if span is not None else None,
+                by_community,
+                seen,
+            )
         if progress is not None:
             progress(total - len(few), total, f"正在统计探访（{total - len(few)}/{total}）")
         counted = set(residents) - few
@@ -449,6 +452,7 @@ def _stream(
     return out, seen
 
 
+_CHUNK = 20_000  # people per `_bulk_counts` call: about 200,000 visits in its arrays
 _BATCH = 500  # ids per statement when the few counted person by person are read
 # Day numbers are below 2**22 (year 9999 is 3,652,059): a person's index times this, plus a
 # day, sorts every visit by person then day in one int64 array.
