@@ -2,8 +2,9 @@
 
 Each figure comes from one place:
 
-- **Visits** (`visit_counts`): one pass over the roster and the completed visits (streamed in
-  resident order, never all in memory) gives, for every month asked and every community:
+- **Visits** (`visit_counts`): one read of the roster, each person with their completed visits
+  as packed day numbers, counted on arrays in slices of people (`_bulk_counts`; the few whose
+  figures need a visit's id person by person), gives, for every month asked and community:
   应访 / 已访 exactly as `schedule.visit_rates` defines them (a test checks they agree), and
   - 按时: visited, and the first visit in the month was on or before the due date as it
     stood at the month's start;
