@@ -2,8 +2,9 @@
 
 Each figure comes from one place:
 
-- **Visits** (`visit_counts`): one pass over the roster and the completed visits (streamed in
-  resident order, never all in memory) gives, for every month asked and every community:
+- **Visits** (`visit_counts`): one read of the roster, each person with their completed visits
+  as packed day numbers, counted on arrays in slices of people (`_bulk_counts`; the few whose
+  figures need a visit's id person by person), gives, for every month asked and community:
   应访 / 已访 exactly as `schedule.visit_rates` defines them (a test checks they agree), and
   - 按时: visited, and the first visit in the month was on or before the due date as it
     stood at the month's start;
@@ -108,9 +109,12 @@ def visit_counts(
     *,
     today: date,
     progress: Progress | None = None,
+    vectorised: bool = True,
 ) -> dict[tuple[date, str], VisitCounts]:
-    """应访/已访/按时/逾期未访 per (month's first day, community id); see the module docstring."""
-    return _stream(session, actor, months, today=today, progress=progress)[0]
+    """应访/已访/按时/逾期未访 per (month's first day, community id); see the module docstring.
+    `vectorised=False` counts everyone person by person (the reference the tests compare the
+    array count with)."""
+    return _stream(session, actor, months, today=today, progress=progress, vectorised=vectorised)[0]
 
 
 @dataclass
@@ -179,9 +183,12 @@ def _ordinal_sql(session: Session, column: str) -> str:
 _ORDINAL = "CAST(julianday({0}) - 1721424.5 AS INTEGER)"
 
 
-def _visit_rows(session: Session, end: date) -> Iterator[tuple[str, int, int | None, str]]:
+def _visit_rows(
+    session: Session, end: date, only: tuple[str, tuple[Any, ...]] | None = None
+) -> Iterator[tuple[str, int, int | None, str]]:
     """(resident id, effective day number, proposed next visit's day number, visit id) of
-    every completed visit up to `end`, in person and date order."""
+    every completed visit up to `end`, in person and date order; `only`: an SQL condition and
+    its parameters that keep some of them (SQLite and PostgreSQL only)."""
     stmt = (
         select(V.resident_id, V.effective_date, V.next_visit_on, V.id)
         .where(V.status == COMPLETED, V.deleted_at.is_(None), V.effective_date <= end)
@@ -192,9 +199,10 @@ def _visit_rows(session: Session, end: date) -> Iterator[tuple[str, int, int | N
             f"SELECT resident_id, {_ordinal_sql(session, 'effective_date')}, "
             f"{_ordinal_sql(session, 'next_visit_on')}, id FROM elderly_visit "
             "WHERE status = ? AND deleted_at IS NULL AND effective_date <= ? "
-            "ORDER BY resident_id, effective_date, id"
+            + (f"AND {only[0]} " if only else "")
+            + "ORDER BY resident_id, effective_date, id"
         )
-        return _raw_rows(session, stmt, sql, (COMPLETED, end))
+        return _raw_rows(session, stmt, sql, (COMPLETED, end, *(only[1] if only else ())))
     ordinal = _ordinals()
     return (
         (rid, ordinal(eff), ordinal(nxt), vid)  # type: ignore[misc]
@@ -211,6 +219,7 @@ def _stream(
     progress: Progress | None = None,
     span: tuple[date, date] | None = None,
     roster: dict[str, dict[str, int]] | None = None,
+    vectorised: bool = True,
 ) -> tuple[dict[tuple[date, str], VisitCounts], dict[str, Seen]]:
     """One pass over the roster and every completed visit (in person order, never all in
     memory): the month figures, and for `span` each community's 探访人数 and 探访次数; when
@@ -230,33 +239,64 @@ def _stream(
     scheduled_statuses = frozenset(SCHEDULED_STATUSES)
     # Dates as day numbers (ordinals) from here on: the loop below runs once per resident and
     # month (1.2 million times for a year at 100,000 residents), so it stays arithmetic.
-    residents: dict[str, tuple[str, int, int, bool, int]] = {}
-    tally = _RosterTally(span) if roster is not None and span is not None else None
-    for rid, cid, tier, enrolled, status, status_date, cats, birth in _raw_rows(
-        session,
-        select(
-            R.id,
-            R.community_id,
-            R.tier,
-            R.enrolled_on,
-            R.status,
-            R.status_date,
-            R.categories,
-            R.birth_date,
-        ).where(R.deleted_at.is_(None), R.enrolled_on <= end),
-        f"SELECT id, community_id, tier, {_ordinal_sql(session, 'enrolled_on')}, status, "
-        f"{_ordinal_sql(session, 'status_date')}, categories, "
-        f"{_ordinal_sql(session, 'birth_date')} "
-        "FROM elderly_resident WHERE deleted_at IS NULL AND enrolled_on <= ?",
-        (end,),
-    ):
-        scheduled = status in scheduled_statuses
-        enrolled_o, left_o = ordinal(enrolled), ordinal(status_date) or 0
-        residents[rid] = (cid, days[tier], enrolled_o, scheduled, left_o)  # type: ignore[assignment]
-        if tally is not None:
-            tally.add(cid, tier, enrolled_o, status, scheduled, left_o, cats, ordinal(birth))  # type: ignore[arg-type]
-    if tally is not None and roster is not None:
-        roster.update(tally.figures)
+    bulk = vectorised and conn.dialect.name in ("sqlite", "postgresql")
+    # For `_bulk_counts`: each person's completed visits as one text of packed integers (day
+    # number * 2**22 + the proposed next visit's day number, 0 for none), read with the person
+    # through the person-and-date index: 100,000 rows reach Python instead of a million.
+    packed = (  # 64-bit: PostgreSQL's day numbers are 32-bit integers
+        f"CAST({_ordinal_sql(session, 'v.effective_date')} AS BIGINT) * {_PERSON_STEP} "
+        f"+ COALESCE({_ordinal_sql(session, 'v.next_visit_on')}, 0)"
+    )
+    joined = (
+        f"string_agg(CAST({packed} AS TEXT), ',')"
+        if conn.dialect.name == "postgresql"
+        else f"group_concat({packed})"
+    )
+    visits_sql = (
+        f", (SELECT {joined} FROM elderly_visit v WHERE v.resident_id = elderly_resident.id "
+        "AND v.status = ? AND v.deleted_at IS NULL AND v.effective_date <= ?)"
+        if bulk
+        else ""
+    )
+    rows = list(
+        _raw_rows(
+            session,
+            select(
+                R.id,
+                R.community_id,
+                R.tier,
+                R.enrolled_on,
+                R.status,
+                R.status_date,
+                R.categories,
+                R.birth_date,
+            ).where(R.deleted_at.is_(None), R.enrolled_on <= end),
+            f"SELECT id, community_id, tier, {_ordinal_sql(session, 'enrolled_on')}, status, "
+            f"{_ordinal_sql(session, 'status_date')}, categories, "
+            f"{_ordinal_sql(session, 'birth_date')}{visits_sql} "
+            "FROM elderly_resident WHERE deleted_at IS NULL AND enrolled_on <= ?",
+            (*((COMPLETED, end) if bulk else ()), end),
+        )
+    )
+    # Column by column (comprehensions and zip, no Python statement per person).
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(9)]
+    del rows
+    ids, cids, tiers, enrolled_col, statuses, left_col, cats_col, birth_col = columns[:8]
+    if conn.dialect.name not in ("sqlite", "postgresql"):  # dates, not day numbers yet
+        enrolled_col = [ordinal(x) for x in enrolled_col]
+        left_col = [ordinal(x) for x in left_col]
+        birth_col = [ordinal(x) for x in birth_col]
+    left_col = [x or 0 for x in left_col]
+    sched_col = [x in scheduled_statuses for x in statuses]
+    people = (ids, cids, [days[t] for t in tiers], enrolled_col, sched_col, left_col)
+    residents: dict[str, tuple[str, int, int, bool, int]] = dict(
+        zip(ids, zip(*people[1:], strict=True), strict=True)
+    )
+    if roster is not None and span is not None:
+        roster.update(
+            _roster_tally(span, cids, tiers, enrolled_col, statuses, sched_col, left_col,
+                          cats_col, birth_col)
+        )  # fmt: skip
     amended_next: dict[str, int | None] = {}
     for vid, value in conn.execute(
         select(A.visit_id, A.new_value)
@@ -340,9 +380,55 @@ def _stream(
     )
     amended = amended_next.keys()
     counted: set[str] = set()
+    rows: Iterable[tuple[str, int, int | None, str]]
+    if bulk:
+        # Everyone but the few whose figures need the visit ids (a major change, a voided or an
+        # amended visit) is counted by `_bulk_counts` in arrays; those few below, as before.
+        few = set(
+            conn.execute(
+                select(E.resident_id)
+                .where(E.deleted_at.is_(None), E.known_on <= end)
+                .union(
+                    select(V.resident_id)
+                    .join(ElderlyVisitAmendment.__table__, A.visit_id == V.id)
+                    .where(
+                        A.deleted_at.is_(None),
+                        A.field.in_(("next_visit_on", schedule.VOID_FIELD)),
+                    )
+                )
+            ).scalars()
+        )
+        # In slices of people: the arrays hold one slice's visits at a time, so memory does
+        # not grow with the visits table (the figures add up).
+        for lo in range(0, len(ids), _CHUNK):
+            _bulk_counts(
+                tuple(c[lo : lo + _CHUNK] for c in people),  # type: ignore[arg-type]
+                columns[8][lo : lo + _CHUNK],
+                few,
+                ords,
+                today_o,
+                (seen_first, seen_last) if span is not None else None,
+                by_community,
+                seen,
+            )
+        if progress is not None:
+            progress(total - len(few), total, f"正在统计探访（{total - len(few)}/{total}）")
+        counted = set(residents) - few
+        # their visits by their ids, a bounded number per statement (SQLite's variable limit)
+        ids = sorted(few)
+        rows = chain.from_iterable(
+            _visit_rows(
+                session,
+                end,
+                (f"resident_id IN ({', '.join('?' * len(batch))})", tuple(batch)),
+            )
+            for batch in (ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH))
+        )
+    else:
+        rows = _visit_rows(session, end)
     # Visits in person order, grouped: each person's lists are built by comprehensions, not
-    # one append per visit (a million visits pass here).
-    for n_people, (rid, group) in enumerate(groupby(_visit_rows(session, end), itemgetter(0))):
+    # one append per visit.
+    for n_people, (rid, group) in enumerate(groupby(rows, itemgetter(0))):
         g = list(group)
         if voided:  # a visit entered in error counts for nothing
             g = [r for r in g if r[3] not in voided] if any(r[3] in voided for r in g) else g
@@ -367,45 +453,171 @@ def _stream(
     return out, seen
 
 
-class _RosterTally:
-    """`roster_counts`'s figures counted person by person from the roster as `_stream` reads
-    it (the report reads the roster once; a test checks both give the same)."""
+_CHUNK = 20_000  # people per `_bulk_counts` call: about 200,000 visits in its arrays
+_BATCH = 500  # ids per statement when the few counted person by person are read
+# Day numbers are below 2**22 (year 9999 is 3,652,059): a person's index times this, plus a
+# day, sorts every visit by person then day in one int64 array.
+_PERSON_STEP = 1 << 22
+_DAY_SHIFT = 22
 
-    KEYS = ("在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少")
-    LEAVING = frozenset({Status.MOVED.value, Status.DECEASED.value})
 
-    def __init__(self, span: tuple[date, date]) -> None:
-        self.first, self.last = span[0].toordinal(), span[1].toordinal()
-        self.old = _years_before(span[1], ADVANCED_AGE).toordinal()
-        self.figures: dict[str, dict[str, int]] = {}
+def _bulk_counts(
+    residents: tuple[list[str], list[str], list[int], list[int], list[bool], list[int]],
+    texts: Sequence[str | None],
+    few: set[str],
+    ords: Sequence[tuple[int, int, date]],
+    today_o: int,
+    span: tuple[int, int] | None,
+    by_community: dict[str, list[VisitCounts]],
+    seen: dict[str, Seen],
+) -> None:
+    """`_stream`'s month figures and 探访人数/次数 for every resident but `few`, added into
+    `by_community` and `seen`: the same rules as `_stream`'s `count`, on arrays.
 
-    def add(
-        self,
-        cid: str,
-        tier: str,
-        enrolled: int,
-        status: str,
-        scheduled: bool,
-        left: int,
-        categories: str,
-        birth: int,
-    ) -> None:
-        f = self.figures.get(cid)
-        if f is None:
-            f = self.figures[cid] = dict.fromkeys(self.KEYS, 0)
-        if self.first <= enrolled <= self.last:
-            f["新增"] += 1
-        if status in self.LEAVING and self.first <= left <= self.last:
-            f["减少"] += 1
-        if enrolled > self.last or not (scheduled or left > self.last):
-            return
-        f["在册"] += 1
-        f[tier] += 1
-        for c in (categories or "").split(","):
-            if c and c in f and c != Category.ADVANCED_AGE.value:
-                f[c] += 1
-        if birth <= self.old:
-            f[Category.ADVANCED_AGE.value] += 1
+    `residents`: their ids, community ids, visit intervals, enrolment and leaving day numbers
+    and whether they are scheduled, as columns; `texts`: each one's completed visits as packed
+    integers (see `_stream`). numpy parses them in C and each month is a handful of array
+    operations over the people, not a Python step per person and month (1.2 million for a
+    year's trend at 100,000 residents; that loop was most of the report's time, issue 23)."""
+    import numpy as np  # only the reports and the scanner need it: not imported at start
+
+    ids, cids, intervals, enrolled_col, sched_col, left_col = residents
+    count = len(ids)
+    sizes = [text.count(",") + 1 if text else 0 for text in texts]
+    numbers = np.fromstring(",".join(filter(None, texts)), dtype=np.int64, sep=",")
+    if len(numbers) != sum(sizes):  # a text that is not a list of integers: never count wrong
+        raise RuntimeError("visits could not be read")
+    person = np.repeat(np.arange(count, dtype=np.int64), sizes)
+    # The order inside a text is not relied on: sorted by person, day, next date (< 2**61).
+    ordered = (person << 44) | numbers
+    if len(ordered) > 1 and not bool(np.all(ordered[1:] >= ordered[:-1])):
+        ordered.sort()
+    # Two visits of one person on one day with different next dates: which one is the latest
+    # depends on their ids (`ORDER BY ..., id`), which the texts do not carry. Counted person
+    # by person with the rest of `few`.
+    day_of = ordered >> _DAY_SHIFT
+    tied = (day_of[1:] == day_of[:-1]) & (ordered[1:] != ordered[:-1])
+    few.update(ids[k] for k in np.unique(ordered[1:][tied] >> 44).tolist())
+    eff_all = day_of & (_PERSON_STEP - 1)
+    # A sentinel after the last visit: `eff[pos]` is defined for every person's position.
+    eff = np.append(eff_all, np.int64(_PERSON_STEP - 1))
+    nxt = np.append(ordered & (_PERSON_STEP - 1), np.int64(0))  # 0: no next date proposed
+    key = day_of  # person * 2**22 + day: sorted
+    offsets = np.cumsum([0, *sizes])
+    start, stop = offsets[:-1], offsets[1:]
+    person_step = np.arange(count, dtype=np.int64) * _PERSON_STEP
+
+    names, cidx = _codes(cids)
+    interval = np.asarray(intervals, dtype=np.int64)
+    enrolled = np.asarray(enrolled_col, dtype=np.int64)
+    scheduled = np.asarray(sched_col, dtype=bool)
+    left = np.asarray(left_col, dtype=np.int64)
+    keep = np.fromiter((rid not in few for rid in ids), dtype=bool, count=count)
+
+    def position(day: int, side: str = "left") -> Any:
+        """Per person: the index of their first visit on or after `day` (after, `right`)."""
+        return np.searchsorted(key, person_step + day, side=side)  # type: ignore[call-overload]
+
+    def by_unit(mask: Any, weights: Any = None) -> Any:
+        return np.bincount(cidx[mask], None if weights is None else weights[mask], len(names))
+
+    for m, (first, last, _key) in enumerate(ords):
+        pos = position(first)  # visits before `first`: [start, pos)
+        has_prev = pos > start
+        prev = pos - 1  # -1 (the sentinel) where there is none: not used there
+        last_on, proposed = eff[prev], nxt[prev]
+        due_after = last_on + interval
+        due_at = np.where(
+            has_prev,
+            np.where((last_on < proposed) & (proposed < due_after), proposed, due_after),
+            enrolled,
+        )
+        first_in = eff[pos]
+        visited = (pos < stop) & (first_in <= last)
+        on_roster = keep & (enrolled <= last) & (scheduled | (left > last))
+        due = on_roster & (visited | (due_at <= last))
+        figures = (
+            by_unit(due),
+            by_unit(due & visited),
+            by_unit(due & visited & (first_in <= due_at)),
+            by_unit(due & ~visited & (due_at < min(last + 1, today_o))),
+        )
+        for i in np.flatnonzero(figures[0]):
+            cid = names[i]
+            counts = by_community.get(cid)
+            if counts is None:
+                counts = by_community[cid] = [VisitCounts() for _ in ords]
+            counts[m].add(VisitCounts(*(int(f[i]) for f in figures)))
+    if span is not None:
+        n = position(span[1], "right") - position(span[0])
+        people, made = by_unit(keep & (n > 0)), by_unit(keep, n)
+        for i in np.flatnonzero(people):
+            got = seen.setdefault(names[i], Seen())
+            got.people += int(people[i])
+            got.visits += int(made[i])
+
+
+def _codes(values: Sequence[str]) -> tuple[list[str], Any]:
+    """The distinct `values` (sorted) and, per value, its index among them, as an array."""
+    import numpy as np
+
+    names = sorted(set(values))
+    code_of = {v: i for i, v in enumerate(names)}
+    return names, np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
+
+
+_LEAVING = (Status.MOVED.value, Status.DECEASED.value)
+
+
+def _roster_tally(
+    span: tuple[date, date],
+    cids: Sequence[str],
+    tiers: Sequence[str],
+    enrolled_col: Sequence[int],
+    statuses: Sequence[str],
+    sched_col: Sequence[bool],
+    left_col: Sequence[int],
+    cats_col: Sequence[str | None],
+    birth_col: Sequence[int],
+) -> dict[str, dict[str, int]]:
+    """`roster_counts`'s figures for `span`, counted from the roster as `_stream` reads it (the
+    report reads the roster once; a test checks both give the same), on arrays: a category
+    list is split once per distinct list, not once per person."""
+    import numpy as np
+
+    first, last = span[0].toordinal(), span[1].toordinal()
+    old = _years_before(span[1], ADVANCED_AGE).toordinal()
+    keys = ("在册", *(t.value for t in Tier), *(c.value for c in Category), "新增", "减少")
+    names, cidx = _codes(cids)
+    n = len(names)
+    enrolled = np.asarray(enrolled_col, dtype=np.int64)
+    left = np.asarray(left_col, dtype=np.int64)
+    on = (enrolled <= last) & (np.asarray(sched_col, dtype=bool) | (left > last))
+    leaving = np.isin(np.asarray(statuses, dtype=object), _LEAVING)
+
+    def per(mask: Any) -> Any:
+        return np.bincount(cidx[mask], minlength=n)
+
+    figures = {
+        "在册": per(on),
+        "新增": per((first <= enrolled) & (enrolled <= last)),
+        "减少": per(leaving & (first <= left) & (left <= last)),
+        Category.ADVANCED_AGE.value: per(on & (np.asarray(birth_col, dtype=np.int64) <= old)),
+    }
+    tier_names, tier_code = _codes(tiers)
+    for k, t in enumerate(tier_names):
+        figures[t] = figures.get(t, 0) + per(on & (tier_code == k))
+    lists, list_code = _codes([c or "" for c in cats_col])
+    by_list = np.bincount(list_code[on] * n + cidx[on], minlength=len(lists) * n)
+    for k, text in enumerate(lists):
+        row = by_list[k * n : (k + 1) * n]
+        for c in text.split(","):
+            if c and c in keys and c != Category.ADVANCED_AGE.value:
+                figures[c] = figures.get(c, 0) + row
+    return {
+        cid: {key: int(figures[key][i]) if key in figures else 0 for key in keys}
+        for i, cid in enumerate(names)
+    }
 
 
 def roster_counts(session: Session, actor: Actor, period: Period) -> dict[str, dict[str, int]]:
