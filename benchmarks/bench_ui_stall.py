@@ -42,7 +42,7 @@ USER, PASSWORD = "kezhang", "demo1234"  # the demo's supervisor: roster, audit a
 # -- inside the measuring process -------------------------------------------------------------
 
 
-def _drive(root: Path) -> dict[str, dict[str, float]]:
+def _drive(root: Path) -> dict[str, dict[str, float]]:  # noqa: C901
     """Start the application on `root` offscreen and walk the day; returns per-step figures."""
     from datetime import date, timedelta
 

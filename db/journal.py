@@ -195,7 +195,7 @@ def _record(session: Session, flush_context: Any) -> None:
     session.connection().execute(insert(JournalEntry), rows)
 
 
-def insert_many(session: Session, model: type[Journaled], records: list[dict[str, Any]]) -> None:
+def insert_many(session: Session, model: type[Journaled], records: list[dict[str, Any]]) -> None:  # noqa: C901
     """Insert many new records of one model with one executemany, journaled exactly as a flush
     of the same objects would journal them (one insert row per record carrying every journaled
     value; one transaction id and one clock tick for the call).

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ui.elderly.page import ElderlyPage
 
 
-def build_sections(controller: Controller) -> list[Section]:
+def build_sections(controller: Controller) -> list[Section]:  # noqa: C901
     ctx = controller.ctx
     assert ctx is not None
 

@@ -42,7 +42,7 @@ def _cmd_import_retrofit(args: argparse.Namespace) -> int:
     return _run_import(args, case_import, case_import.SPEC, "户")
 
 
-def _run_import(
+def _run_import(  # noqa: C901
     args: argparse.Namespace, importer: Any, spec: Any, unit: str, *, child: bool = False
 ) -> int:
     """One import command for every programme: the same preview, row report, backup and

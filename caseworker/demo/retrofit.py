@@ -293,7 +293,7 @@ def _copies(
     return made
 
 
-def _walk(
+def _walk(  # noqa: C901
     ws,
     rng,
     store,

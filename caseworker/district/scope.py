@@ -178,7 +178,7 @@ SCOPE = "scope"
 OFFICE_LOCKED_FIELDS = frozenset({"code", "district_name"})
 
 
-def refusals(
+def refusals(  # noqa: C901
     conn: Connection,
     office_code: str,
     devices: set[str],

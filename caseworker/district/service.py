@@ -912,29 +912,12 @@ def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> Ex
 # -- corrections ---------------------------------------------------------------------------------
 
 
-def correct(
-    hub: Hub,
-    table_name: str,
-    record_id: str,
-    values: dict[str, str],
-    *,
-    actor: Actor = DISTRICT,
+def _correction_values(
+    t: tables.TableInfo, table_name: str, values: dict[str, str]
 ) -> dict[str, Any]:
-    """The district corrects fields of a record (a journaled change that goes to its office).
-
-    Values are given as text and read by their column's type (see `TableInfo.from_text`). A
-    completed visit (a merge-locked record) is a signed legal record: the district does not edit
-    it either — it is corrected at its office by an amendment that keeps the original. Returns
-    the fields as now stored."""
-    require(actor, DistrictPermission.RECORDS)
-    t = tables.info(table_name)
-    if t is None:
-        raise ValidationError(f"没有名为“{table_name}”的数据表。")
-    unknown = sorted(set(values) - t.fields)
-    if unknown or not values:
-        raise ValidationError(
-            f"“{table_name}”没有这些可修改的字段：{'、'.join(unknown) or '（未给出字段）'}"
-        )
+    """The typed values of a correction, read and checked as the screens check them (the column's
+    type, a closed list, a required name, a valid ID number), with the columns that follow from
+    them (pinyin from a name, birth date and sex from an ID number). Raises ValidationError."""
     columns = set(t.table.c.keys())
     typed: dict[str, Any] = {}
     for key, raw in values.items():
@@ -972,6 +955,33 @@ def correct(
             # sorting and initials search follow the name on every replica (they travel)
             spoken = pinyin.of_name(typed[key])
             typed["name_pinyin"], typed["name_letters"] = spoken.sort_key, spoken.letters
+    return typed
+
+
+def correct(
+    hub: Hub,
+    table_name: str,
+    record_id: str,
+    values: dict[str, str],
+    *,
+    actor: Actor = DISTRICT,
+) -> dict[str, Any]:
+    """The district corrects fields of a record (a journaled change that goes to its office).
+
+    Values are given as text and read by their column's type (see `TableInfo.from_text`). A
+    completed visit (a merge-locked record) is a signed legal record: the district does not edit
+    it either — it is corrected at its office by an amendment that keeps the original. Returns
+    the fields as now stored."""
+    require(actor, DistrictPermission.RECORDS)
+    t = tables.info(table_name)
+    if t is None:
+        raise ValidationError(f"没有名为“{table_name}”的数据表。")
+    unknown = sorted(set(values) - t.fields)
+    if unknown or not values:
+        raise ValidationError(
+            f"“{table_name}”没有这些可修改的字段：{'、'.join(unknown) or '（未给出字段）'}"
+        )
+    typed = _correction_values(t, table_name, values)
     try:
         with hub.writer(actor) as s:
             record = s.get(t.cls, record_id)

@@ -251,7 +251,7 @@ def _person_name(s: Session, roots: list[tuple[str, str]]) -> str:
     return ""
 
 
-def _move(
+def _move(  # noqa: C901
     s: Session,
     hub: Hub,
     roots: list[tuple[str, str]],

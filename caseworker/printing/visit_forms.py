@@ -152,7 +152,7 @@ _VALUE_WIDTHS = {
 }
 
 
-def _draw_template(c: Canvas, font: str) -> _Layout:
+def _draw_template(c: Canvas, font: str) -> _Layout:  # noqa: C901
     """The static grid as a form XObject; returns the layout (where the pre-filled values go,
     where the tick boxes and handwritten areas are)."""
     lay = _Layout(c, font)

@@ -621,7 +621,7 @@ class _Ctx:
             self.result.released.append(c.change_id)
         return True
 
-    def replay(self, t: tables.TableInfo, rid: str, rec: _Record, incoming: list[_Event]) -> None:
+    def replay(self, t: tables.TableInfo, rid: str, rec: _Record, incoming: list[_Event]) -> None:  # noqa: C901
         """A lockable record's value, replayed from every change it has (journal and incoming) in
         clock order. A change is refused when the record was locked before the change's own
         transaction began — judged in clock order, not arrival order, so a correction the

@@ -779,7 +779,7 @@ NAMED = {
 @example(ops=NAMED["restore an office from an older backup"])
 @example(ops=NAMED["transfer a person with retrofit cases and a child"])
 @example(ops=NAMED["restore after a person moved in, then away again"])
-def test_programme_records_converge_through_every_edit_path(
+def test_programme_records_converge_through_every_edit_path(  # noqa: C901
     prog_template: Path, tmp_path_factory: pytest.TempPathFactory, backend: str, ops: list
 ) -> None:
     if backend == "postgresql" and not _pg_url():

@@ -298,7 +298,7 @@ def stack(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.mark.slow  # about a minute: 40 forms twice, and their scans generated
-def test_forty_forms_take_fewer_keys_scanned_than_typed_and_end_the_same(
+def test_forty_forms_take_fewer_keys_scanned_than_typed_and_end_the_same(  # noqa: C901
     stack,
     make_controller,
     qtbot,

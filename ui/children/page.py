@@ -101,7 +101,7 @@ class ChildrenPage(QWidget):
                 QMessageBox.information(self, tr("提示"), result.warning)  # type: ignore[attr-defined]
             self.open_child(result.child.id)  # type: ignore[attr-defined]
 
-    def child_action(self, key: str, child_id: str) -> None:
+    def child_action(self, key: str, child_id: str) -> None:  # noqa: C901
         d = self.child.detail
         if d is None:
             return

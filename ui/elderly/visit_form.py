@@ -91,7 +91,7 @@ class VisitForm(QDialog):
 
     amended = Signal()
 
-    def __init__(
+    def __init__(  # noqa: C901
         self,
         ctx: AppContext,
         parent: QWidget | None,

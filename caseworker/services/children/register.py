@@ -548,7 +548,7 @@ def _refresh_categories(session: Session, child: Child, today: date) -> None:
         session.flush()
 
 
-def add_condition(
+def add_condition(  # noqa: C901
     session: Session,
     actor: Actor,
     child_id: str,

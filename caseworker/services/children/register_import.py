@@ -329,7 +329,7 @@ def _conditions(
     return out
 
 
-def _read_row(
+def _read_row(  # noqa: C901
     ctx: _Context,
     sheet: readers.Sheet,
     layout: Layout,
@@ -595,7 +595,7 @@ def preview(
     return _read(session, actor, Path(path), options or ImportOptions(), today_or(today), progress)
 
 
-def apply(
+def apply(  # noqa: C901
     session: Session,
     actor: Actor,
     path: Path | str,

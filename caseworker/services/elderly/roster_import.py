@@ -319,7 +319,7 @@ def _value(cells: Sequence[Cell], layout: Layout, name: str) -> Cell:
     return cells[i] if i is not None and i < len(cells) else None
 
 
-def _read_row(
+def _read_row(  # noqa: C901
     reader: _Reader,
     sheet: readers.Sheet,
     layout: Layout,

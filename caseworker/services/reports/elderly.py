@@ -210,7 +210,7 @@ def _visit_rows(
     )
 
 
-def _stream(
+def _stream(  # noqa: C901
     session: Session,
     actor: Actor,
     months: Iterable[date],
@@ -327,7 +327,7 @@ def _stream(
     months_n = len(ords)
     bisect_left, bisect_right = bisect.bisect_left, bisect.bisect_right
 
-    def count(rid: str, effs: list[int], nexts: list[int | None], vids: list[str]) -> None:
+    def count(rid: str, effs: list[int], nexts: list[int | None], vids: list[str]) -> None:  # noqa: C901
         cid, interval, enrolled, scheduled, status_date = residents[rid]
         n = len(effs)
         if span is not None and n:  # visits in the span: the person once, each visit

@@ -276,7 +276,7 @@ def _step_of(
     return (Step.COMPLETED if accepted or money_given else Step.APPLIED), ""
 
 
-def _read_row(
+def _read_row(  # noqa: C901
     ctx: _Context,
     sheet: readers.Sheet,
     layout: Layout,

@@ -111,7 +111,7 @@ def date_of(cells: Sequence[Cell], layout: Layout, name: str, label: str) -> dat
 ParseId = Callable[[str, date], idnumber.IdNumber]
 
 
-def identity(
+def identity(  # noqa: C901
     ctx: Context,
     sheet: readers.Sheet,
     layout: Layout,
