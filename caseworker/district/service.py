@@ -540,7 +540,7 @@ def _office_where(conn: Connection, office: Peer) -> Any:
     scoped = [t for t in tables.registry() if t in present and scope.office_path(t) is not None]
     lacking = or_(and_(j.c.device_id.not_in(mine), newer), own_newer)
     if office_id is not None and conn.dialect.name == "postgresql":
-        return _office_where_pg(conn, office, office_id, lacking, global_tables, scoped)
+        return _office_where_pg(conn, office, office_id, all_acks, global_tables, scoped)
     if office_id is not None:
         for tname in scoped:
             in_scope.append(
@@ -566,17 +566,21 @@ def _office_where_pg(
     conn: Connection,
     office: Peer,
     office_id: str,
-    lacking: Any,
+    acks: dict[str, str],
     global_tables: list[str],
     scoped: list[str],
 ) -> Any:
-    """`_office_where` on PostgreSQL, the same rows: the journal rows the office lacks are
-    listed in one pass over the journal (`scope.lacking_tables`, with the records among them
-    the office owns); the bundle's rows are those of them in scope, and the whole history of
-    the records pushed to the office (found by `ix_journal_record`), read back by `seq`. The
-    OR of the SQLite form would be a second scan of the whole journal (issue 26)."""
+    """`_office_where` on PostgreSQL, the same rows, without reading the whole journal.
+
+    `lacking` there comes down to "later than what the office acknowledged of the row's device,
+    or of a device it acknowledged nothing of" (its own devices' rows included: it may have
+    restored an older backup), which is a range of ix_journal_device_hlc per device. Those rows
+    are listed (`scope.lacking_tables`, with the records among them the office owns); the
+    bundle's rows are those of them in scope, and the whole history of the records pushed to
+    the office (found by `ix_journal_record`), read back by `seq`. The OR of the SQLite form
+    is a scan of the whole journal on PostgreSQL, the office's own rows included (issue 26)."""
     j = JournalEntry.__table__
-    lk, o = scope.lacking_tables(conn, office_id, scoped, lacking)
+    lk, o = scope.lacking_tables(conn, office_id, scoped, acks)
     owned = exists(
         select(o.c.record_id).where(
             o.c.table_name == lk.c.table_name, o.c.record_id == lk.c.record_id
@@ -584,7 +588,7 @@ def _office_where_pg(
     )
     p = SyncPush.__table__
     # LATERAL: the history of each pushed record by `ix_journal_record`, whatever the planner
-    # thinks of `sync_push` (never analyzed while empty, it would hash-join a journal scan)
+    # thinks of `sync_push` (a plain join could be planned as a hash join over a journal scan)
     history = (
         select(j.c.seq)
         .where(j.c.table_name == p.c.table_name, j.c.record_id == p.c.record_id)
