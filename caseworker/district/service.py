@@ -22,6 +22,8 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
+    union,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -789,18 +791,10 @@ def _office_where(conn: Connection, office: Peer) -> Any:
     global_tables = [t for t in tables.registry() if t in present and scope.office_path(t) is None]
     in_scope = [j.c.table_name.in_(global_tables)]
     scoped = [t for t in tables.registry() if t in present and scope.office_path(t) is not None]
+    lacking = or_(and_(j.c.device_id.not_in(mine), newer), own_newer)
     if office_id is not None and conn.dialect.name == "postgresql":
-        # one lookup per row in a table of what the office owns (see scope.owned_table)
-        lacking = or_(and_(j.c.device_id.not_in(mine), newer), own_newer)
-        o = scope.owned_table(conn, office_id, scoped, lacking)
-        in_scope.append(
-            exists(
-                select(o.c.record_id).where(
-                    o.c.table_name == j.c.table_name, o.c.record_id == j.c.record_id
-                )
-            )
-        )
-    elif office_id is not None:
+        return _office_where_pg(conn, office, office_id, all_acks, global_tables, scoped)
+    if office_id is not None:
         for tname in scoped:
             in_scope.append(
                 and_(
@@ -818,9 +812,48 @@ def _office_where(conn: Connection, office: Peer) -> Any:
     )
     # A record pushed to the office (transferred in) goes whole, the office's own changes too:
     # an office may have dropped its copy when the record left (a child's, see `purge`).
-    return or_(
-        pushed, and_(or_(and_(j.c.device_id.not_in(mine), newer), own_newer), or_(*in_scope))
+    return or_(pushed, and_(lacking, or_(*in_scope)))
+
+
+def _office_where_pg(
+    conn: Connection,
+    office: Peer,
+    office_id: str,
+    acks: dict[str, str],
+    global_tables: list[str],
+    scoped: list[str],
+) -> Any:
+    """`_office_where` on PostgreSQL, the same rows, without reading the whole journal.
+
+    `lacking` there comes down to "later than what the office acknowledged of the row's device,
+    or of a device it acknowledged nothing of" (its own devices' rows included: it may have
+    restored an older backup), which is a range of ix_journal_device_hlc per device. Those rows
+    are listed (`scope.lacking_tables`, with the records among them the office owns); the
+    bundle's rows are those of them in scope, and the whole history of the records pushed to
+    the office (found by `ix_journal_record`), read back by `seq`. The OR of the SQLite form
+    is a scan of the whole journal on PostgreSQL, the office's own rows included (issue 26)."""
+    j = JournalEntry.__table__
+    lk, o = scope.lacking_tables(conn, office_id, scoped, acks)
+    owned = exists(
+        select(o.c.record_id).where(
+            o.c.table_name == lk.c.table_name, o.c.record_id == lk.c.record_id
+        )
     )
+    p = SyncPush.__table__
+    # LATERAL: the history of each pushed record by `ix_journal_record`, whatever the planner
+    # thinks of `sync_push` (a plain join could be planned as a hash join over a journal scan)
+    history = (
+        select(j.c.seq)
+        .where(j.c.table_name == p.c.table_name, j.c.record_id == p.c.record_id)
+        .lateral()
+    )
+    rows = union(
+        select(lk.c.seq).where(or_(lk.c.table_name.in_(global_tables), owned)),
+        select(history.c.seq)
+        .select_from(p.join(history, true()))
+        .where(p.c.office_device == office.device_id),
+    )
+    return j.c.seq.in_(rows)
 
 
 def _pushed(conn: Connection, office: Peer) -> list[list[str]]:
