@@ -1,37 +1,54 @@
 """Local derived columns that a merge must bring up to date (they are not journaled, so they do
-not travel): today the elderly visit schedule (next due date, last visit, effective visit date),
-which visits, amendments and major changes move."""
+not travel). The sync layer knows no programme: each programme registers an after-merge hook
+here (today elderly's visit schedule, `caseworker/services/elderly/after_merge.py`), and every
+import collects what its frames touched and lets each hook recompute once at its end.
+
+`caseworker.services` registers the programmes' hooks when it is imported, which every path
+that imports a bundle does; a `Pending` made with none registered is a programming error and
+raises, so a hook can never be skipped silently."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
-from caseworker.services.elderly import schedule
-from db.among import among
-from db.elderly import ElderlyChange, ElderlyVisit, ElderlyVisitAmendment
 
-_SCHEDULE_SETTINGS = ("visit.interval_days.",)
+class AfterMerge(Protocol):
+    """One programme's derived columns: told which records an import touched, by table
+    ({"elderly_visit": {id, ...}}), then asked once to bring them up to date."""
+
+    def add_records(self, conn: Connection, touched: dict[str, set[str]]) -> None: ...
+
+    def flush(self, conn: Connection) -> int: ...
+
+
+_HOOKS: list[Callable[[], AfterMerge]] = []
+
+
+def register(factory: Callable[[], AfterMerge]) -> None:
+    """Add a programme's hook (a class or factory; registering twice is harmless)."""
+    if factory not in _HOOKS:
+        _HOOKS.append(factory)
 
 
 def refresh_records(conn: Connection, touched: dict[str, set[str]]) -> int:
-    """The same for records named by table: {"elderly_resident": {id, ...}, ...}. Every lookup
-    goes in chunks, so a bundle's worth of ids never makes a statement too large."""
+    """Bring the derived columns of these records up to date now (a conflict resolved)."""
     pending = Pending()
     pending.add_records(conn, touched)
     return pending.flush(conn)
 
 
 class Pending:
-    """What the frames of one import touched, recomputed once at its end: a first bundle's
-    frames touch the same residents over and over (a visit per frame), and recomputing them
-    per frame cost five times the work. Holds resident ids only (bounded by the roster)."""
+    """What one import touched, for every registered hook."""
 
     def __init__(self) -> None:
-        self.residents: set[str] = set()
-        self.everyone = False
+        if not _HOOKS:
+            raise RuntimeError(
+                "no after-merge hook is registered: import caseworker.services before a merge"
+            )
+        self.hooks = [factory() for factory in _HOOKS]
 
     def add(self, conn: Connection, changes: Iterable[object]) -> None:
         touched: dict[str, set[str]] = {}
@@ -40,49 +57,9 @@ class Pending:
         self.add_records(conn, touched)
 
     def add_records(self, conn: Connection, touched: dict[str, set[str]]) -> None:
-        self.residents.update(touched.get("elderly_resident", ()))
-        visits = set(touched.get("elderly_visit", ()))
-        A, V = ElderlyVisitAmendment, ElderlyVisit
-        for part in _chunks(touched.get("elderly_visit_amendment", ())):
-            visits.update(conn.execute(select(A.visit_id).where(among(conn, A.id, part))).scalars())
-        for part in _chunks(visits):
-            self.residents.update(
-                conn.execute(select(V.resident_id).where(among(conn, V.id, part))).scalars()
-            )
-        # A major change makes a visit due the next day: its person's due date moves.
-        C = ElderlyChange
-        for part in _chunks(touched.get("elderly_change", ())):
-            self.residents.update(
-                conn.execute(select(C.resident_id).where(among(conn, C.id, part))).scalars()
-            )
-        # A changed visit interval moves every resident's due date: then recompute them all.
-        if not self.everyone:
-            self.everyone = _interval_setting_changed(conn, touched.get("setting", set()))
+        for hook in self.hooks:
+            hook.add_records(conn, touched)
 
     def flush(self, conn: Connection) -> int:
-        """Recompute in the caller's transaction; returns how many due dates changed."""
-        if not self.residents and not self.everyone:
-            return 0
-        # A savepoint inside the import's transaction: all of it commits or rolls back as one.
-        with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
-            changed = schedule.recompute(session, None if self.everyone else self.residents)
-            session.commit()
-        self.residents.clear()
-        self.everyone = False
-        return changed
-
-
-def _chunks(ids: Iterable[str], size: int = schedule.PAGE) -> Iterator[list[str]]:
-    items = sorted(ids)
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _interval_setting_changed(conn: Connection, setting_ids: set[str]) -> bool:
-    from db.models import Setting
-
-    for part in _chunks(setting_ids):
-        keys = conn.execute(select(Setting.key).where(among(conn, Setting.id, part))).scalars()
-        if any(k.startswith(_SCHEDULE_SETTINGS) for k in keys):
-            return True
-    return False
+        """Recompute in the caller's transaction; returns how many derived values changed."""
+        return sum(hook.flush(conn) for hook in self.hooks)

@@ -91,3 +91,20 @@ def test_reversing_a_conflict_moves_the_due_date_back(tmp_path: Path) -> None:
         assert _due(a, rid) == general_due  # recomputed with the restored tier
     finally:
         w.close()
+
+
+def test_the_sync_layer_recomputes_through_the_registered_hooks_and_never_without_them(
+    monkeypatch,
+) -> None:
+    """Sync knows no programme: elderly's schedule is a registered hook, and a merge made with
+    no hook registered refuses to run instead of leaving due dates stale."""
+    import pytest
+
+    from caseworker.services.elderly.after_merge import ScheduleAfterMerge
+    from caseworker.sync import derived
+
+    assert ScheduleAfterMerge in derived._HOOKS
+    assert [type(h) for h in derived.Pending().hooks] == list(derived._HOOKS)
+    monkeypatch.setattr(derived, "_HOOKS", [])
+    with pytest.raises(RuntimeError, match="after-merge hook"):
+        derived.Pending()
