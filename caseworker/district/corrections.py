@@ -20,7 +20,7 @@ from caseworker.district.hub import Hub
 from caseworker.domain import field_rules, idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, DistrictPermission
-from caseworker.services.audit import TABLE_LABELS, field_label
+from caseworker.services.audit import REFERENCE_FIELDS, TABLE_LABELS, field_label
 from caseworker.sync import tables
 from db.models import Office
 
@@ -163,6 +163,8 @@ def column_rules(hub: Hub, actor: Actor, table_name: str, record_id: str) -> lis
                 value = "（不显示）"
             elif name == "id_number" and value:
                 value = idnumber.mask(value)  # the list's rule: never the whole number on screen
+            elif name in REFERENCE_FIELDS and value:
+                value = _named(s, REFERENCE_FIELDS[name], value)
             derived_why = field_rules.derived_reason(table_name, name, columns)
             if name not in info.fields or name in info.redacted:
                 ok, why = False, "系统字段，由程序维护"
@@ -177,7 +179,9 @@ def column_rules(hub: Hub, actor: Actor, table_name: str, record_id: str) -> lis
                 ok, why = True, "记录已锁定，只能清空（留空）"
             else:
                 # text is cleared to "" (the command line's reading); other types to NULL
-                empty = col.nullable or isinstance(col.type, String)
+                empty = field_rules.may_be_empty(
+                    table_name, name, col.nullable or isinstance(col.type, String)
+                )
                 why = "可更正" + ("，可留空" if empty else "，不能为空")
                 if col.foreign_keys:
                     why += "；须是已有记录的编号"
@@ -191,6 +195,15 @@ def column_rules(hub: Hub, actor: Actor, table_name: str, record_id: str) -> lis
                 ColumnRule(name, field_label(table_name, name), shown(value), _kind(col), ok, why)
             )
     return out
+
+
+def _named(s: Any, table_name: str, record_id: str) -> str:
+    """Another record's name beside its id (a clerk reads 第1社区, not a UUID; the id is what a
+    correction of that column is typed as)."""
+    info = tables.info(table_name)
+    other = s.get(info.cls, record_id) if info is not None else None
+    name = getattr(other, "name", None) or getattr(other, "display_name", "") if other else ""
+    return f"{name}（{record_id}）" if name else record_id
 
 
 def correct(

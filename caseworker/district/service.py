@@ -968,7 +968,7 @@ def _correction_values(
         if isinstance(typed[key], str):
             typed[key] = field_rules.stored_multi(table_name, key, typed[key])
             wrong = field_rules.problem(table_name, key, typed[key])
-            if wrong is not None and key != "id_number":
+            if wrong is not None:  # no reason here echoes an ID number
                 raise ValidationError(f"字段 {key} {wrong}。未做任何改动。", field=key)
         if key == "id_number" and typed[key]:
             try:

@@ -17,7 +17,11 @@ _CHOICES: dict[tuple[str | None, str], tuple[str, ...]] = {
 }
 
 # Columns that hold a person's name: never empty once stripped.
-_REQUIRED_TEXT: dict[str, str] = {"name": "姓名", "applicant_name": "申请人姓名"}
+_REQUIRED_TEXT: dict[str, str] = {
+    "name": "姓名",
+    "applicant_name": "申请人姓名",
+    "id_number": "身份证号",
+}
 
 # Multi-select columns stored as ",a,b," and the values each may hold.
 _MULTI: dict[tuple[str, str], tuple[str, ...]] = {
@@ -55,6 +59,17 @@ def derived_reason(table: str, column: str, columns: frozenset[str] | set[str]) 
 def choices(table: str, column: str) -> tuple[str, ...] | None:
     """The values a closed-list column may hold, or None when it is free text."""
     return _CHOICES.get((table, column)) or _CHOICES.get((None, column))
+
+
+def may_be_empty(table: str, column: str, column_allows: bool) -> bool:
+    """Whether the column may be cleared: what its type allows (`column_allows`), unless it
+    holds a name or one of a list without an empty choice."""
+    if column in _REQUIRED_TEXT:
+        return False
+    allowed = choices(table, column)
+    if allowed is not None and "" not in allowed:
+        return False
+    return column_allows
 
 
 def problem(table: str, column: str, value: object) -> str | None:

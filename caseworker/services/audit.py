@@ -50,6 +50,8 @@ TABLE_LABELS: dict[str, str] = {
     "retrofit_photo": "改造照片",
 }
 FIELD_LABELS: dict[str, str] = {
+    "name_pinyin": "姓名拼音",
+    "name_letters": "拼音首字母",
     "name": "名称",
     "display_name": "姓名",
     "username": "登录名",

@@ -83,6 +83,7 @@ def test_a_clerk_finds_a_record_sees_the_locks_and_corrects_it(tmp_path: Path, h
             ("birth_date", "1950-01-01", "由身份证号决定"),
             ("name_letters", "abc", "由姓名自动生成"),
             ("name", "   ", "姓名不能为空"),
+            ("id_number", "", "身份证号不能为空"),
             ("tier", "很高", "只能是 高风险、重点、一般"),
             ("status", "出国", "只能是"),
             ("categories", "独居,富裕", "“富裕”不是可选的类别"),

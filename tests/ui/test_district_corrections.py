@@ -67,7 +67,9 @@ def test_a_clerk_corrects_a_column_and_the_office_receives_it(world, controller,
     assert "phone" in offered and "id" not in offered
 
     before = snapshot(world.hub.engine)
-    tab.column.setCurrentIndex(tab.column.findData("birth_date"))
+    # a birth date follows the ID number: never offered; a date of enrolment is
+    assert "birth_date" not in offered and "name_pinyin" not in offered
+    tab.column.setCurrentIndex(tab.column.findData("enrolled_on"))
     assert "日期" in tab.hint.text()
     tab.value.setText("下个月")
     qtbot.keyClick(tab.value, Qt.Key.Key_Return)
