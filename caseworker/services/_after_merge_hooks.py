@@ -1,7 +1,17 @@
 """The programmes' after-merge hooks, registered with the sync layer once (the one list of them:
-a programme with derived columns a merge must refresh adds its hook here)."""
+a programme with derived columns a merge must refresh adds its hook here). Each is imported
+when a merge first needs it, so importing `caseworker.services` stays cheap for commands that
+merge nothing."""
 
-from caseworker.services.elderly.after_merge import ScheduleAfterMerge
+from __future__ import annotations
+
 from caseworker.sync import derived
 
-derived.register(ScheduleAfterMerge)
+
+def _elderly_schedule() -> derived.AfterMerge:
+    from caseworker.services.elderly.after_merge import ScheduleAfterMerge
+
+    return ScheduleAfterMerge()
+
+
+derived.register(_elderly_schedule)

