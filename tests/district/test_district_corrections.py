@@ -6,7 +6,6 @@ bundle exactly as `caseworker-district correct` does, journaled as the clerk."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,18 +18,7 @@ from caseworker.domain.visit_form import VisitStatus
 from caseworker.sync import office
 from db.elderly import ElderlyResident, ElderlyVisit
 from tests.district.test_district_devices import _people
-from tests.sync.conftest import pg_database
 from tests.sync.helpers import ADMIN, make_world, snapshot
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hub_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """A SQLite hub, and a PostgreSQL one where CASEWORKER_TEST_PG_URL is set."""
-    if request.param == "sqlite":
-        yield None
-        return
-    with pg_database() as url:
-        yield url
 
 
 def test_a_clerk_finds_a_record_sees_the_locks_and_corrects_it(tmp_path: Path, hub_url) -> None:

@@ -8,7 +8,6 @@ these, and each is journaled as that person."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,20 +21,9 @@ from caseworker.sync import office
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident
 from db.models import DistrictStaff
-from tests.sync.conftest import pg_database
 from tests.sync.helpers import ADMIN, make_world, snapshot
 
 PASSWORD = "bureau2026"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hub_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """A SQLite hub, and a PostgreSQL one where CASEWORKER_TEST_PG_URL is set."""
-    if request.param == "sqlite":
-        yield None
-        return
-    with pg_database() as url:
-        yield url
 
 
 def _people(hub) -> tuple:

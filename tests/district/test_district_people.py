@@ -5,7 +5,6 @@ one twice; the move refused without a reason and done with one, as the clerk."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,6 @@ from tests.sync.conftest import pg_database
 from tests.sync.helpers import make_world, snapshot
 
 PASSWORD = "bureau2026"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hub_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-        return
-    with pg_database() as url:
-        yield url
 
 
 def _clerk(hub):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,25 @@ def type_text(qtbot, widget, text: str) -> None:
             continue
         for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, ch))
+
+
+@contextmanager
+def console_on(home: Path, qsettings: QSettings) -> Iterator:
+    """The district console's controller (区级平台) on a hub folder, closed whatever the test
+    did: its main window, its login window and its readers."""
+    from ui.district.app import DistrictController
+
+    c = DistrictController(home, None, SyncRunner(), qsettings)
+    try:
+        yield c
+    finally:
+        c._close_main()
+        c.login.close()
+        c.shutdown()
+
+
+@pytest.fixture
+def controller(world, qsettings: QSettings, qtbot) -> Iterator:
+    """The district console on the test module's `world` (its hub)."""
+    with console_on(world.hub.home, qsettings) as c:
+        yield c

@@ -23,9 +23,9 @@ from caseworker.services import accounts as office_accounts
 from caseworker.services.elderly import roster, visits
 from caseworker.services.reports import Chart
 from tests.sync.helpers import ADMIN, make_world
+from tests.ui.conftest import console_on
 from tests.ui.test_district_console import _add, _log_in
 from ui.district.app import DistrictController
-from ui.tasks import SyncRunner
 from ui.widgets.charts import BAR, LOW, ChartView
 
 CODES = ["110105001", "110105002"]
@@ -163,11 +163,8 @@ def visited(tmp_path: Path):
 
 @pytest.fixture
 def console_app(visited, qsettings: QSettings, qtbot) -> Iterator[DistrictController]:
-    c = DistrictController(visited.hub.home, None, SyncRunner(), qsettings)
-    yield c
-    c._close_main()
-    c.login.close()
-    c.shutdown()
+    with console_on(visited.hub.home, qsettings) as c:
+        yield c
 
 
 def test_dashboard_charts_are_the_district_reports_visit_rates(visited, console_app, qtbot) -> None:

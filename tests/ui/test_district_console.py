@@ -5,7 +5,6 @@ bad file stops nothing, 发件 writes the offices' bundles with readable names."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,16 +27,6 @@ def world(tmp_path: Path):
     w = make_world(tmp_path, CODES)
     yield w
     w.close()
-
-
-@pytest.fixture
-def controller(world, qsettings: QSettings, qtbot) -> Iterator[DistrictController]:
-    home = world.hub.home
-    c = DistrictController(home, None, SyncRunner(), qsettings)
-    yield c
-    c._close_main()
-    c.login.close()
-    c.shutdown()
 
 
 def _add(world, username: str, name: str, role: DistrictRole) -> None:

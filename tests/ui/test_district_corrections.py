@@ -6,11 +6,10 @@ district's next bundle."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from caseworker import demo
@@ -20,8 +19,6 @@ from caseworker.sync import office
 from db.elderly import ElderlyResident
 from tests.sync.helpers import ADMIN, make_world, snapshot
 from tests.ui.test_district_console import _add, _log_in
-from ui.district.app import DistrictController
-from ui.tasks import SyncRunner
 
 CODES = ["110101001", "110101002"]
 
@@ -33,15 +30,6 @@ def world(tmp_path: Path):
     service.ingest(w.hub, [w.office_to_district(c) for c in CODES])
     yield w
     w.close()
-
-
-@pytest.fixture
-def controller(world, qsettings: QSettings, qtbot) -> Iterator[DistrictController]:
-    c = DistrictController(world.hub.home, None, SyncRunner(), qsettings)
-    yield c
-    c._close_main()
-    c.login.close()
-    c.shutdown()
 
 
 def test_a_clerk_corrects_a_column_and_the_office_receives_it(world, controller, qtbot) -> None:

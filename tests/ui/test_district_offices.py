@@ -7,11 +7,10 @@ the services refuse a clerk (tests/district/test_district_devices.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
@@ -23,8 +22,6 @@ from db.elderly import ElderlyResident
 from tests.sync.helpers import ADMIN, make_world, snapshot
 from tests.ui.test_district_console import _add, _log_in
 from ui.district import offices
-from ui.district.app import DistrictController
-from ui.tasks import SyncRunner
 from ui.widgets import file_dialogs
 
 CODES = ["110101001", "110101002"]
@@ -39,15 +36,6 @@ def world(tmp_path: Path):
     service.ingest(w.hub, [w.office_to_district(c) for c in CODES])
     yield w
     w.close()
-
-
-@pytest.fixture
-def controller(world, qsettings: QSettings, qtbot) -> Iterator[DistrictController]:
-    c = DistrictController(world.hub.home, None, SyncRunner(), qsettings)
-    yield c
-    c._close_main()
-    c.login.close()
-    c.shutdown()
 
 
 def _edit(ws: Workspace) -> None:

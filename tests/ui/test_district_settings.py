@@ -5,11 +5,10 @@ not a number says why in one line and changes nothing; only 区级业务员 sees
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from caseworker.district import accounts, rules
 from caseworker.domain.errors import PermissionDenied
@@ -19,8 +18,6 @@ from caseworker.services.retrofit import catalogue
 from caseworker.sync import office
 from tests.sync.helpers import ADMIN, make_world, snapshot
 from tests.ui.test_district_console import PASSWORD, _add, _log_in
-from ui.district.app import DistrictController
-from ui.tasks import SyncRunner
 
 KEY = "visit.interval_days.key"
 
@@ -30,15 +27,6 @@ def world(tmp_path: Path):
     w = make_world(tmp_path, ["A"])
     yield w
     w.close()
-
-
-@pytest.fixture
-def controller(world, qsettings: QSettings, qtbot) -> Iterator[DistrictController]:
-    c = DistrictController(world.hub.home, None, SyncRunner(), qsettings)
-    yield c
-    c._close_main()
-    c.login.close()
-    c.shutdown()
 
 
 def _page(world, controller, qtbot):

@@ -7,11 +7,10 @@ changes nothing; roles other than 区级业务员 do not see the section and the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from sqlalchemy import text
 
 from caseworker.district import accounts, people, transfer
@@ -20,8 +19,6 @@ from caseworker.domain.roles import DistrictRole
 from tests.sync.helpers import make_world, snapshot, table_rows
 from tests.sync.test_person_transfer import _resident_with_case, _sync
 from tests.ui.test_district_console import PASSWORD, _add, _log_in
-from ui.district.app import DistrictController
-from ui.tasks import SyncRunner
 
 
 @pytest.fixture
@@ -33,15 +30,6 @@ def world(tmp_path: Path):
     w.person = (number, resident, case)  # type: ignore[attr-defined]
     yield w
     w.close()
-
-
-@pytest.fixture
-def controller(world, qsettings: QSettings, qtbot) -> Iterator[DistrictController]:
-    c = DistrictController(world.hub.home, None, SyncRunner(), qsettings)
-    yield c
-    c._close_main()
-    c.login.close()
-    c.shutdown()
 
 
 def _page(world, controller, qtbot, username: str = "yewu"):
