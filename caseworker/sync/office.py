@@ -29,6 +29,7 @@ from caseworker.sync import (
     exchange,
     merge,
     moved,
+    originals,
     photos,
     restored,
     tables,
@@ -270,7 +271,9 @@ def export_bundle(
         changes = exchange.iter_changes(
             conn, _pending_where(conn, ws, district), progress=progress, cancelled=cancelled
         )
-        source = photos.Source(conn, store, district)
+        # the kept page originals of scanned forms go too when the district's setting says so
+        extra = originals.pages(conn, ws.paths.root) if originals.enabled(conn) else None
+        source = photos.Source(conn, store, district, extra=extra)
         manifest = exchange.write_bundle(
             out,
             me,
