@@ -7,6 +7,7 @@ refuses the bundle whole and changes nothing; a bundle without originals still i
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,26 @@ def test_a_malformed_form_name_in_a_frame_is_refused(world: World) -> None:
     fid, vid = _known(world)
     frame = {**_original(_jpeg(), _code(world, "A", fid), vid), "form": 7}
     _refused(world, _craft(world, _Frames([frame], 1), "bad-name"), "格式不对")
+
+
+def test_the_district_command_sets_the_switch_with_yes_or_no(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from caseworker.district import cli as district_cli
+
+    home = ["--home", str(world.hub.home)]
+    bad = district_cli.main([*home, "settings", "--set", f"{originals.KEY}=也许"])
+    err = capsys.readouterr().err
+    assert bad == 2 and err.count("\n") == 1 and "应为“是”或“否”" in err
+    with world.hub.reader() as s:
+        assert settings.get(s, originals.KEY) is False
+    assert district_cli.main([*home, "settings", "--set", f"{originals.KEY}=是"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"已设置：{originals.KEY} = 是" in out and "扫描原件随数据包上报区里：是（默认 否）" in out
+    )
+    assert district_cli.main([*home, "settings", "--json"]) == 0
+    [row] = [
+        r for r in json.loads(capsys.readouterr().out)["settings"] if r["key"] == originals.KEY
+    ]
+    assert (row["value"], row["default"]) == (True, False)
