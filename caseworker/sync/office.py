@@ -10,6 +10,7 @@ caseworker.sync.conflicts.list_conflicts / resolve   the conflicts list
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -287,7 +288,9 @@ def export_bundle(
         )
         exchange.record_sent(conn, manifest, out.name)
         restored.sent_with_marker(conn, manifest["bundle_id"])
-    return ExportResult.of(out, manifest, source.sent.waiting)
+    return dataclasses.replace(
+        ExportResult.of(out, manifest, source.sent.waiting), originals=source.sent.originals
+    )
 
 
 # -- import --------------------------------------------------------------------------------------

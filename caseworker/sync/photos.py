@@ -75,6 +75,7 @@ class Sent:
     photos: int = 0
     size: int = 0
     waiting: int = 0
+    originals: int = 0  # of `photos`, scanned page originals (sync.originals)
 
 
 def candidates(conn: Connection, owned: Any = None) -> Iterator[str]:
@@ -187,6 +188,7 @@ class Source:
             frame(head, data[at : at + CHUNK])
         self._mark_sent(sha, bundle_id)
         self.sent.photos += 1
+        self.sent.originals += 1 if names else 0
         self.sent.size += len(data)
 
     def _mark_sent(self, sha: str, bundle_id: str) -> None:

@@ -103,6 +103,7 @@ def test_originals_reach_the_district_once_byte_equal_and_go_nowhere_else(
         up = world.path("A-up")
         sent = office.export_bundle(a, ADMIN, up)
         assert sent.photos == 2 and sent.photo_bytes == sum(p.stat().st_size for *_, p in kept)
+        assert sent.originals == 2
         [got] = service.ingest(world.hub, [up])
         assert got.refused == "" and got.photos == 2
         held = _hub_originals(world)
