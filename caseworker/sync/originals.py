@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain import form_code
 from caseworker.services import settings
+from caseworker.sync import photos
 from caseworker.sync.errors import SyncRefused
 from db.models import Office, PrintedForm
 
@@ -54,14 +55,14 @@ def enabled(conn: Connection) -> bool:
         return bool(settings.get(s, KEY))
 
 
-def pages(
-    conn: Connection, root: Path
-) -> Callable[[], Iterator[tuple[str, bytes, dict[str, str]]]]:
-    """The office's kept page originals, one file at a time: (sha256, bytes, their names), for
-    photos.Source(extra=...). Forms in id order a page of rows at a time; every kept page of a
-    form (`<form id>-<page>.jpg` beside the one the row names) goes."""
+def pages(conn: Connection, root: Path) -> Callable[[], Iterator[list[photos.Extra]]]:
+    """The office's kept page originals for photos.Source(extra=...): forms in id order, a page
+    of rows at a time; every kept page of a form (`<form id>-<page>.jpg` beside the one the row
+    names) goes. A page is known as sent by a key made of its form, page, size and change time
+    (sha256 of them): what the district holds is found without reading the files again, and a
+    page kept anew (another size or time) goes again."""
 
-    def walk() -> Iterator[tuple[str, bytes, dict[str, str]]]:
+    def walk() -> Iterator[list[photos.Extra]]:
         office_id = conn.execute(
             select(Office.id).where(Office.deleted_at.is_(None)).limit(1)
         ).scalar()
@@ -70,7 +71,7 @@ def pages(
         after = ""
         while True:
             rows = conn.execute(
-                select(t.c.id, t.c.kind, t.c.record_id, t.c.entered_ref, t.c.original)
+                select(t.c.id, t.c.record_id, t.c.entered_ref, t.c.original)
                 .where(
                     t.c.id > after,
                     t.c.original != "",
@@ -82,29 +83,57 @@ def pages(
             ).all()
             if not rows:
                 return
-            for form_id, _kind, record_id, entered_ref, original in rows:
-                folder = (root / original).parent
-                for page, path in _kept_pages(folder, form_id):
+            batch: list[photos.Extra] = []
+            kept = _kept_pages(root, rows)
+            for form_id, record_id, entered_ref, _original in rows:
+                for page, path in kept.get(form_id, []):
                     try:
-                        data = path.read_bytes()
+                        st = path.stat()
                     except OSError:
                         continue  # a page removed by hand: nothing to send
+                    key = f"original:{form_id}-{page}:{st.st_size}:{st.st_mtime_ns}"
                     names = {
                         "form": form_code.encode(tag, form_id, page),
                         "record": str(entered_ref or record_id or ""),
                     }
-                    yield hashlib.sha256(data).hexdigest(), data, names
+                    batch.append(
+                        photos.Extra(hashlib.sha256(key.encode()).hexdigest(), _loader(path), names)
+                    )
+            if batch:
+                yield batch
             after = rows[-1][0]
 
     return walk
 
 
-def _kept_pages(folder: Path, form_id: str) -> list[tuple[int, Path]]:
-    found = []
-    for path in sorted(folder.glob(f"{form_id}-*.jpg")):
-        m = _PAGE_FILE.match(path.name)
-        if m and 1 <= int(m.group(2)) <= 99:
-            found.append((int(m.group(2)), path))
+def _loader(path: Path) -> Callable[[], bytes | None]:
+    def load() -> bytes | None:
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    return load
+
+
+def _kept_pages(root: Path, rows: Sequence[Any]) -> dict[str, list[tuple[int, Path]]]:
+    """The kept pages of a page of printed-form rows, by form id: pages 1, 2, … beside the file
+    the row names, up to the first one not kept, and the page the row names. Found by stat, not
+    by listing the folder: a year's folder can hold tens of thousands of pages."""
+    found: dict[str, list[tuple[int, Path]]] = {}
+    for row in rows:
+        named = root / row.original
+        m = _PAGE_FILE.match(named.name)
+        pages: dict[int, Path] = {}
+        if m and m.group(1) == row.id and named.is_file():
+            pages[int(m.group(2))] = named
+        for page in range(1, 100):
+            path = named.parent / f"{row.id}-{page}.jpg"
+            if not path.is_file():
+                break
+            pages[page] = path
+        if pages:
+            found[row.id] = sorted(pages.items())
     return found
 
 

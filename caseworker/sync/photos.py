@@ -25,6 +25,7 @@ Memory holds one frame (and, on the sending side, one photo file) at a time.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -66,6 +67,17 @@ def _hex64(value: object) -> bool:
 
 
 # -- sending -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A file sent after the photos (a scanned page original): `key` records it as sent and
+    acknowledged in `sync_photo` (64 hex digits, derived without reading the file, so a file
+    the peer holds is not read again); `load()` its bytes (None: gone), `names` what names it."""
+
+    key: str
+    load: Callable[[], bytes | None]
+    names: dict[str, str]
 
 
 @dataclass
@@ -132,13 +144,13 @@ class Source:
         peer: str,
         owned: Any = None,
         budget: int | None = None,
-        extra: Callable[[], Iterator[tuple[str, bytes, dict[str, str]]]] | None = None,
+        extra: Callable[[], Iterator[list[Extra]]] | None = None,
     ) -> None:
         self.conn, self.store, self.peer, self.owned = conn, store, peer, owned
         self.budget = BUDGET if budget is None else budget
         self.sent = Sent()
-        # further files (sha, bytes, what names them) sent after the photos under the same
-        # budget and acknowledgements: the page originals of scanned forms (sync.originals)
+        # further files sent after the photos under the same budget and acknowledgements, a
+        # page of them at a time: the page originals of scanned forms (sync.originals)
         self.extra = extra
 
     def write(self, frame: Callable[[dict[str, Any], bytes], None], bundle_id: str) -> Sent:
@@ -158,13 +170,18 @@ class Source:
                     continue  # a damaged file here is not sent; the row says it is missing
                 self._send(frame, bundle_id, sha, data, {})
         if self.extra is not None:
-            for sha, data, names in self.extra():
-                if _acked(self.conn, self.peer, [sha], bundle_id):
-                    continue
-                if self.sent.size >= self.budget:
-                    self.sent.waiting += 1
-                    continue
-                self._send(frame, bundle_id, sha, data, names)
+            for batch in self.extra():
+                acked = _acked(self.conn, self.peer, sorted({e.key for e in batch}), bundle_id)
+                for e in batch:
+                    if e.key in acked:
+                        continue
+                    if self.sent.size >= self.budget:
+                        self.sent.waiting += 1
+                        continue
+                    data = e.load()  # only a file not yet held there is read
+                    if data is not None:
+                        sha = hashlib.sha256(data).hexdigest()
+                        self._send(frame, bundle_id, sha, data, e.names, mark=e.key)
         return self.sent
 
     def _send(
@@ -174,8 +191,10 @@ class Source:
         sha: str,
         data: bytes,
         names: dict[str, str],
+        mark: str = "",
     ) -> None:
-        """One file in frames of `CHUNK` bytes, its first frame carrying `names`."""
+        """One file in frames of `CHUNK` bytes, its first frame carrying `names`; recorded as
+        sent under `mark` (default: its sha256)."""
         if len(data) > MAX_BYTES:
             return
         if self.sent.size and self.sent.size + len(data) > self.budget:
@@ -186,7 +205,7 @@ class Source:
             if at == 0:
                 head.update(names)
             frame(head, data[at : at + CHUNK])
-        self._mark_sent(sha, bundle_id)
+        self._mark_sent(mark or sha, bundle_id)
         self.sent.photos += 1
         self.sent.originals += 1 if names else 0
         self.sent.size += len(data)

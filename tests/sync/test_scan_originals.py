@@ -136,6 +136,51 @@ def test_an_unacknowledged_original_goes_again_and_switching_off_stops_it(world:
     assert office.export_bundle(world.offices["A"], ADMIN, world.path("A-off")).photos == 0
 
 
+def test_a_held_page_is_not_read_again_and_a_page_kept_anew_goes_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = world.offices["A"]
+    service.ingest(world.hub, [world.office_to_district("A")])
+    _switch(world, True)
+    fid, _, path = _entered_form(a, "张大爷", 11)
+    up = world.path("A-up")
+    assert office.export_bundle(a, ADMIN, up).photos == 1
+    service.ingest(world.hub, [up])
+    office.import_bundle(a, ADMIN, world.district_to_office("A"))  # acknowledged
+    reads: list[Path] = []
+    real = originals._loader
+    monkeypatch.setattr(
+        originals, "_loader", lambda p: lambda: (reads.append(p), real(p)())[1]
+    )  # records each file read
+    assert office.export_bundle(a, ADMIN, world.path("A-up2")).photos == 0
+    assert reads == []  # the district holds it: the file is not even read
+    buf = io.BytesIO()
+    _page_image(99).save(buf, "JPEG", quality=60)
+    path.write_bytes(buf.getvalue())  # the page kept again (another scan of the same form)
+    up3 = world.path("A-up3")
+    assert office.export_bundle(a, ADMIN, up3).photos == 1 and reads == [path]
+    assert service.ingest(world.hub, [up3])[0].refused == ""
+    assert _hub_originals(world) == {f"{fid}-01.jpg": buf.getvalue()}
+
+
+def test_every_kept_page_of_a_form_goes(world: World) -> None:
+    """A form of two pages, both scanned and kept (the row names the last one kept)."""
+    a = world.offices["A"]
+    service.ingest(world.hub, [world.office_to_district("A")])
+    _switch(world, True)
+    fid, vid, first = _entered_form(a, "张大爷", 11)
+    with a.reader() as s:
+        found = paper.resolve(s, ADMIN, _code(world, "A", fid, page=2))
+    second = a.paths.root / scans.keep_original(a, ADMIN, found, PageReading(_page_image(2)), vid)
+    up = world.path("A-up")
+    assert office.export_bundle(a, ADMIN, up).originals == 2
+    assert service.ingest(world.hub, [up])[0].refused == ""
+    assert _hub_originals(world) == {
+        f"{fid}-01.jpg": first.read_bytes(),
+        f"{fid}-02.jpg": second.read_bytes(),
+    }
+
+
 # -- a doctored page -----------------------------------------------------------------------------
 
 
