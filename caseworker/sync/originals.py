@@ -19,19 +19,19 @@ is ever sent to an office (the district's bundles carry only photo-record files)
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
 
 from caseworker.domain import form_code
-from caseworker.services import settings
+from caseworker.domain.settings_catalog import get_def
 from caseworker.sync import photos
 from caseworker.sync.errors import SyncRefused
-from db.models import Office, PrintedForm
+from db.models import Office, PrintedForm, Setting
 
 KEY = "sync.send_scan_originals"
 FOLDER = "originals"
@@ -50,9 +50,18 @@ NOT_OWNED = "数据包中有一页扫描原件所属的记录不属于本街道�
 
 
 def enabled(conn: Connection) -> bool:
-    """The district's setting, as it reached this office (off by default)."""
-    with Session(bind=conn) as s:
-        return bool(settings.get(s, KEY))
+    """The district's setting, as it reached this office (off by default). Read as
+    services.settings.get reads it, from the table itself: sync sits below the services."""
+    definition = get_def(KEY)
+    stored = conn.execute(
+        select(Setting.value).where(Setting.key == KEY, Setting.deleted_at.is_(None))
+    ).scalar()
+    if stored is None:
+        return bool(definition.default)
+    try:
+        return bool(definition.coerce(json.loads(stored)))
+    except ValueError:
+        return bool(definition.default)  # a damaged value: off, as by default
 
 
 def pages(conn: Connection, root: Path) -> Callable[[], Iterator[list[photos.Extra]]]:
