@@ -169,6 +169,18 @@ INPUTS: tuple[Input, ...] = (
                 ("caseworker.sync.photos", "MAX_BYTES", 16 * MB),
             ),
             B(
+                "scanned page originals (an office's, when the district's setting is on): the "
+                "photo files' checks, a first frame naming only a short form code and record, "
+                "the code valid and printed by the sending office, the record the office's; "
+                "any failure refuses the whole bundle",
+                (
+                    "sync/test_scan_originals.py::test_a_page_that_is_not_a_bounded_jpeg_refuses_the_bundle",
+                    "sync/test_scan_originals.py::test_a_page_over_the_size_cap_refuses_the_bundle",
+                    "sync/test_scan_originals.py::test_another_offices_form_or_record_refuses_the_bundle",
+                    "sync/test_scan_originals.py::test_a_malformed_form_name_in_a_frame_is_refused",
+                ),
+            ),
+            B(
                 "a photo's edge",
                 (
                     "sync/test_photo_transfer.py::test_an_oversized_or_undecodable_photo_refuses_the_bundle",

@@ -107,7 +107,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         _counts("按数据表", r.counts)
         if r.photos or r.photos_waiting:
             print(
-                f"  照片：{r.photos} 张（{r.photo_bytes / 1e6:.1f} MB），下次再发：{r.photos_waiting} 张"
+                f"  照片：{r.photos - r.originals} 张，扫描原件：{r.originals} 页"
+                f"（共 {r.photo_bytes / 1e6:.1f} MB），下次再发：{r.photos_waiting} 个文件"
             )
     return 0
 

@@ -242,6 +242,13 @@ def _cmd_correct(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _shown(value: object) -> str:
+    """A setting's value as it is typed: a yes/no setting as 是 or 否."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
 def _cmd_settings(args: argparse.Namespace) -> int:
     from caseworker.domain.roles import Actor
     from caseworker.services import settings
@@ -258,15 +265,15 @@ def _cmd_settings(args: argparse.Namespace) -> int:
                 except KeyError as exc:
                     raise CaseworkerError(str(exc.args[0])) from None
             if not args.json:
-                print(f"已设置：{key.strip()} = {stored}（随下一个数据包发给各街道）")
+                print(f"已设置：{key.strip()} = {_shown(stored)}（随下一个数据包发给各街道）")
         with hub.reader() as s:
             rows = settings.get_all(s)
     if args.json:
         emit_json({"settings": [asdict(r) for r in rows]})
         return EXIT_OK
     for r in rows:
-        mark = "" if r.value == r.default else f"（默认 {r.default}）"
-        print(f"  {r.key:<32} {r.label}：{r.value}{r.unit}{mark}")
+        mark = "" if r.value == r.default else f"（默认 {_shown(r.default)}）"
+        print(f"  {r.key:<32} {r.label}：{_shown(r.value)}{r.unit}{mark}")
     return EXIT_OK
 
 

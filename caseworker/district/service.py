@@ -39,7 +39,17 @@ from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.outfile import check_out
 from caseworker.services import accounts, pinyin
 from caseworker.services.retrofit.photo_store import PhotoStore
-from caseworker.sync import bundle, derived, enrollment, exchange, merge, moved, photos, tables
+from caseworker.sync import (
+    bundle,
+    derived,
+    enrollment,
+    exchange,
+    merge,
+    moved,
+    originals,
+    photos,
+    tables,
+)
 from caseworker.sync.conflicts import ConflictInfo, count_conflicts, list_conflicts, resolve
 from caseworker.sync.crypto import KeyPair
 from caseworker.sync.errors import SyncRefused
@@ -539,11 +549,20 @@ def _ingest_one(hub: Hub, path: Path, state: dict[str, bool]) -> Ingested:
             # every photo and change passed: files in, then COMMIT; only the files the
             # office's own photo records name (a signed bundle still writes only its own)
             office_id = _office_record_id(conn, rec.sender.office_code)
+            none = select(literal(None)).where(false())
             received.publish(
                 conn,
                 owned=scope.owned_ids("retrofit_photo", office_id)
                 if office_id is not None
-                else select(literal(None)).where(false()),
+                else none,
+                # scanned page originals: only of forms the office printed, for its records
+                place_original=originals.placer(
+                    conn,
+                    store.root,
+                    rec.sender.office_code,
+                    office_id,
+                    lambda table: scope.owned_ids(table, office_id) if office_id else none,
+                ),
             )
     finally:
         received.discard()

@@ -65,6 +65,9 @@ CATALOG: dict[str, SettingDef] = {
         SettingDef(
             "retrofit.household_cap_yuan", int, 3000, "适老化改造每户补贴上限", 0, 100000, "元"
         ),
+        # off by default: a month of 40 forms adds about 7 MB to an office's bundle
+        # (docs/paper_forms.md); the signed paper stays in the office's archive either way
+        SettingDef("sync.send_scan_originals", bool, False, "扫描原件随数据包上报区里"),
     ]
 }
 

@@ -47,6 +47,7 @@ class ExportResult:
     photos: int = 0  # photo files carried
     photo_bytes: int = 0
     photos_waiting: int = 0  # files over this bundle's photo budget: they go in the next one
+    originals: int = 0  # of `photos`, scanned page originals (an office's, sync.originals)
 
     @staticmethod
     def of(path: Path, manifest: dict[str, Any], waiting: int = 0) -> ExportResult:

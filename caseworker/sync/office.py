@@ -10,6 +10,7 @@ caseworker.sync.conflicts.list_conflicts / resolve   the conflicts list
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ from caseworker.sync import (
     exchange,
     merge,
     moved,
+    originals,
     photos,
     restored,
     tables,
@@ -270,7 +272,9 @@ def export_bundle(
         changes = exchange.iter_changes(
             conn, _pending_where(conn, ws, district), progress=progress, cancelled=cancelled
         )
-        source = photos.Source(conn, store, district)
+        # the kept page originals of scanned forms go too when the district's setting says so
+        extra = originals.pages(conn, ws.paths.root) if originals.enabled(conn) else None
+        source = photos.Source(conn, store, district, extra=extra)
         manifest = exchange.write_bundle(
             out,
             me,
@@ -284,7 +288,9 @@ def export_bundle(
         )
         exchange.record_sent(conn, manifest, out.name)
         restored.sent_with_marker(conn, manifest["bundle_id"])
-    return ExportResult.of(out, manifest, source.sent.waiting)
+    return dataclasses.replace(
+        ExportResult.of(out, manifest, source.sent.waiting), originals=source.sent.originals
+    )
 
 
 # -- import --------------------------------------------------------------------------------------

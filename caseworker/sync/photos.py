@@ -8,6 +8,12 @@ sends the files of live photo rows the receiver may see that the receiver has no
 (table `sync_photo`, acknowledged with the bundle that carried them) up to `BUDGET` bytes a
 bundle; the rest wait for the next one.
 
+The kept page originals of scanned paper forms (caseworker.sync.originals) travel from an office
+to the district the same way, when the district's setting says so: the same frames, caps, budget
+and acknowledgements, the file's first frame naming its printed form (`form`, the 20-digit code,
+and `record`, the record it was entered as). The district takes such a file only for a form the
+sending office printed and a record it owns, and never sends it on to any office.
+
 The receiver trusts nothing: a file is rebuilt in a staging folder (`.partial`, then renamed),
 its sha256 must equal its name, it must be a JPEG whose dimensions are bounded (checked from the
 header before decoding, and under Pillow's decompression-bomb guard) and that decodes. Only when
@@ -19,6 +25,7 @@ Memory holds one frame (and, on the sending side, one photo file) at a time.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -62,6 +69,17 @@ def _hex64(value: object) -> bool:
 # -- sending -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Extra:
+    """A file sent after the photos (a scanned page original): `key` records it as sent and
+    acknowledged in `sync_photo` (64 hex digits, derived without reading the file, so a file
+    the peer holds is not read again); `load()` its bytes (None: gone), `names` what names it."""
+
+    key: str
+    load: Callable[[], bytes | None]
+    names: dict[str, str]
+
+
 @dataclass
 class Sent:
     """What one bundle carried: photos and their bytes, and those left for the next bundle."""
@@ -69,6 +87,7 @@ class Sent:
     photos: int = 0
     size: int = 0
     waiting: int = 0
+    originals: int = 0  # of `photos`, scanned page originals (sync.originals)
 
 
 def candidates(conn: Connection, owned: Any = None) -> Iterator[str]:
@@ -125,10 +144,14 @@ class Source:
         peer: str,
         owned: Any = None,
         budget: int | None = None,
+        extra: Callable[[], Iterator[list[Extra]]] | None = None,
     ) -> None:
         self.conn, self.store, self.peer, self.owned = conn, store, peer, owned
         self.budget = BUDGET if budget is None else budget
         self.sent = Sent()
+        # further files sent after the photos under the same budget and acknowledgements, a
+        # page of them at a time: the page originals of scanned forms (sync.originals)
+        self.extra = extra
 
     def write(self, frame: Callable[[dict[str, Any], bytes], None], bundle_id: str) -> Sent:
         for page in _pages(candidates(self.conn, self.owned)):
@@ -145,17 +168,47 @@ class Source:
                     data = self.store.read_bytes(sha)  # checked against its name
                 except ValidationError:
                     continue  # a damaged file here is not sent; the row says it is missing
-                if len(data) > MAX_BYTES:
-                    continue
-                if self.sent.size and self.sent.size + len(data) > self.budget:
-                    self.sent.waiting += 1
-                    continue
-                for at in range(0, max(len(data), 1), CHUNK):
-                    frame({"photo": sha, "size": len(data), "at": at}, data[at : at + CHUNK])
-                self._mark_sent(sha, bundle_id)
-                self.sent.photos += 1
-                self.sent.size += len(data)
+                self._send(frame, bundle_id, sha, data, {})
+        if self.extra is not None:
+            for batch in self.extra():
+                acked = _acked(self.conn, self.peer, sorted({e.key for e in batch}), bundle_id)
+                for e in batch:
+                    if e.key in acked:
+                        continue
+                    if self.sent.size >= self.budget:
+                        self.sent.waiting += 1
+                        continue
+                    data = e.load()  # only a file not yet held there is read
+                    if data is not None:
+                        sha = hashlib.sha256(data).hexdigest()
+                        self._send(frame, bundle_id, sha, data, e.names, mark=e.key)
         return self.sent
+
+    def _send(
+        self,
+        frame: Callable[[dict[str, Any], bytes], None],
+        bundle_id: str,
+        sha: str,
+        data: bytes,
+        names: dict[str, str],
+        mark: str = "",
+    ) -> None:
+        """One file in frames of `CHUNK` bytes, its first frame carrying `names`; recorded as
+        sent under `mark` (default: its sha256)."""
+        if len(data) > MAX_BYTES:
+            return
+        if self.sent.size and self.sent.size + len(data) > self.budget:
+            self.sent.waiting += 1
+            return
+        for at in range(0, max(len(data), 1), CHUNK):
+            head: dict[str, Any] = {"photo": sha, "size": len(data), "at": at}
+            if at == 0:
+                head.update(names)
+            frame(head, data[at : at + CHUNK])
+        self._mark_sent(mark or sha, bundle_id)
+        self.sent.photos += 1
+        self.sent.originals += 1 if names else 0
+        self.sent.size += len(data)
 
     def _mark_sent(self, sha: str, bundle_id: str) -> None:
         t = SyncPhoto.__table__
@@ -236,6 +289,8 @@ class Receiver:
         self.staging = store.root / INCOMING / bundle_id
         self.on_photo = on_photo
         self.count = 0
+        # page originals staged: sha -> (form code, record), checked and placed by `publish`
+        self.originals: dict[str, tuple[str, str]] = {}
         self._sha: str | None = None
         self._size = 0
         self._at = 0
@@ -257,7 +312,19 @@ class Receiver:
             ) from None
 
     def _feed(self, value: Any) -> None:
-        if not isinstance(value, dict) or set(value) != {"photo", "size", "at", "data"}:
+        if not isinstance(value, dict):
+            raise SyncRefused("数据包内容格式不对，未做任何改动。")
+        keys = set(value)
+        names = keys - {"photo", "size", "at", "data"}
+        # a page original's first frame also names its printed form (strings, bounded)
+        if keys - names != {"photo", "size", "at", "data"} or (
+            names
+            and (
+                names != {"form", "record"}
+                or value["at"] != 0
+                or not all(isinstance(value[k], str) and 0 < len(value[k]) <= 64 for k in names)
+            )
+        ):
             raise SyncRefused("数据包内容格式不对，未做任何改动。")
         sha, size, at, data = value["photo"], value["size"], value["at"], value["data"]
         if (
@@ -272,6 +339,8 @@ class Receiver:
             if self._sha is not None:
                 raise SyncRefused(INCOMPLETE)  # the previous file stopped short
             self._start(sha, size)
+            if names:
+                self.originals[sha] = (value["form"], value["record"])
         elif sha != self._sha or size != self._size or at != self._at:
             raise SyncRefused(INCOMPLETE)
         if not data or len(data) > size - at:
@@ -314,21 +383,42 @@ class Receiver:
         if self.count != expected:
             raise SyncRefused(MISCOUNT)
 
-    def publish(self, conn: Connection, owned: Any = None) -> int:
+    def publish(
+        self,
+        conn: Connection,
+        owned: Any = None,
+        place_original: Callable[[str, str], Path] | None = None,
+    ) -> int:
         """Move every staged file into the store (content-addressed: one already there is
         simply replaced by the same bytes). Returns how many files were moved.
 
         A file is taken only when a live photo row in `conn` (the import's own transaction,
         this bundle's changes included) names it, and when `owned` (a SELECT of photo ids,
         the sender's own at the district) is given, a row among those: a signed bundle may
-        still not park unrelated files in the store. Others are left out (`self.unclaimed`)."""
+        still not park unrelated files in the store. Others are left out (`self.unclaimed`).
+
+        A page original is taken only with `place_original(form, record)` (the district's),
+        which says where it goes or refuses the bundle (SyncRefused); without it (an office
+        receiving) it is left out."""
         moved = 0
         if not self.staging.is_dir():
             return 0
         try:
             staged = sorted(e.name for e in os.scandir(self.staging) if _hex64(e.name))
-            claimed = _claimed(conn, staged, owned)
+            # every original is checked before any file moves: a refusal leaves the store as
+            # it was (the database transaction rolls back with it)
+            placed: dict[str, Path] = {}
+            if place_original is not None:
+                for name in staged:
+                    if name in self.originals:
+                        placed[name] = place_original(*self.originals[name])
+            claimed = _claimed(conn, [n for n in staged if n not in self.originals], owned)
             for name in staged:
+                if name in placed:
+                    placed[name].parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(self.staging / name, placed[name])
+                    moved += 1
+                    continue
                 if name not in claimed:
                     self.unclaimed += 1
                     continue

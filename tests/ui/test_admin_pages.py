@@ -144,6 +144,19 @@ def test_parameters_save_typed_values(admin_session, qtbot, no_popups) -> None:
         assert settings.get(s, "visit.interval_days.general") == 60
 
 
+def test_a_yes_no_parameter_is_a_checkbox_saved_as_yes_or_no(
+    admin_session, qtbot, no_popups
+) -> None:
+    page = admin_session.window.page("system").open_tab(ParametersPage)
+    switch = page.switches["sync.send_scan_originals"]
+    assert not switch.isChecked() and "sync.send_scan_originals" not in page.editors
+    switch.setChecked(True)
+    page.save()
+    assert "已保存 1 项修改" in no_popups[-1]
+    with admin_session.ws.reader() as s:
+        assert settings.get(s, "sync.send_scan_originals") is True
+
+
 def test_backup_then_restore_through_the_ui(admin_session, qtbot, no_popups) -> None:
     page = admin_session.window.page("system").open_tab(BackupsPage)
     count = page.model.rowCount()

@@ -77,6 +77,31 @@ def test_a_visit_interval_changes_with_who_and_when_and_reaches_the_office(
         assert settings.get(s, KEY) == 45
 
 
+def test_the_scan_originals_switch_is_set_with_yes_or_no_and_reaches_the_office(
+    world, controller, qtbot
+) -> None:
+    """The yes/no setting shows and takes 是/否; anything else says why and changes nothing."""
+    key, label = "sync.send_scan_originals", "扫描原件随数据包上报区里"
+    tab = _page(world, controller, qtbot).settings
+    _select(tab.table, label)
+    row = tab.table.currentRow()
+    assert (tab.table.item(row, 1).text(), tab.table.item(row, 2).text()) == ("否", "否")
+    assert tab.value.text() == "否"
+    before = snapshot(world.hub.engine)
+    tab.value.setText("也许")
+    qtbot.keyClick(tab.value, Qt.Key.Key_Return)
+    assert "应为“是”或“否”" in tab.message.text()
+    assert snapshot(world.hub.engine) == before and _hub_value(world, key) is False
+    tab.value.setText("是")
+    qtbot.keyClick(tab.value, Qt.Key.Key_Return)
+    assert "已保存" in tab.message.text() and _hub_value(world, key) is True
+    assert tab.table.item(tab.table.currentRow(), 1).text() == "是"
+    a = world.offices["A"]
+    office.import_bundle(a, ADMIN, world.district_to_office("A"))
+    with a.reader() as s:
+        assert settings.get(s, key) is True
+
+
 def test_the_catalogue_prices_retire_and_add_through_the_widgets(world, controller, qtbot) -> None:
     page = _page(world, controller, qtbot)
     page.tabs.setCurrentWidget(page.catalogue)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -27,11 +28,20 @@ class ParametersPage(QWidget):
         super().__init__()
         self.ctx = ctx
         self.editors: dict[str, QSpinBox] = {}
+        self.switches: dict[str, QCheckBox] = {}  # yes/no settings
         box = QGroupBox(self.tr("参数"))
         form = QFormLayout(box)
         district = ctx.read(settings.managed_by_district)
         editable = ctx.can(Permission.EDIT_SETTINGS) and not district
         for item in ctx.read(settings.get_all):
+            if isinstance(item.default, bool):
+                switch = QCheckBox(item.label)
+                switch.setChecked(bool(item.value))
+                switch.setToolTip(self.tr("默认：{0}").format("是" if item.default else "否"))
+                switch.setEnabled(editable)
+                self.switches[item.key] = switch
+                form.addRow("", switch)
+                continue
             spin = QSpinBox()
             spin.setRange(item.minimum or 0, item.maximum or 1_000_000)
             spin.setValue(int(item.value))
@@ -70,12 +80,15 @@ class ParametersPage(QWidget):
         for item in self.ctx.read(settings.get_all):
             if item.key in self.editors:
                 self.editors[item.key].setValue(int(item.value))
+            elif item.key in self.switches:
+                self.switches[item.key].setChecked(bool(item.value))
         self.community_list.clear()
         for c in self.ctx.read(accounts.communities):
             self.community_list.addItem(f"{c.name}（{c.kind}）")
 
     def save(self) -> None:
-        values = {key: spin.value() for key, spin in self.editors.items()}
+        values: dict[str, object] = {key: spin.value() for key, spin in self.editors.items()}
+        values.update({key: box.isChecked() for key, box in self.switches.items()})
 
         def apply(s, a) -> int:
             changed = 0

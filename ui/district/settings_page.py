@@ -84,6 +84,13 @@ class _Tab(QWidget):
         return True
 
 
+def _shown(value: object) -> str:
+    """A value as the clerk reads and types it: a yes/no setting as 是 or 否."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
 class SettingsTab(_Tab):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
@@ -122,10 +129,12 @@ class SettingsTab(_Tab):
         for i, r in enumerate(rows):
             v = r.value
             span = f"{v.minimum}–{v.maximum}{v.unit}" if v.minimum is not None else ""
+            if isinstance(v.default, bool):
+                span = "是 / 否"
             values = (
                 v.label,
-                f"{v.value}{v.unit}",
-                f"{v.default}{v.unit}",
+                f"{_shown(v.value)}{v.unit}",
+                f"{_shown(v.default)}{v.unit}",
                 span,
                 *_changed(r.changed),
             )
@@ -149,7 +158,7 @@ class SettingsTab(_Tab):
         r = self.current()
         self.save_button.setEnabled(r is not None)
         self.chosen.setText(r.value.label if r else "")
-        self.value.setText(str(r.value.value) if r else "")
+        self.value.setText(_shown(r.value.value) if r else "")
 
     def save_value(self) -> None:
         r = self.current()

@@ -368,11 +368,16 @@ class SyncPage(QWidget):
     def _photos_sent(self, result: office.ExportResult) -> str:
         if not result.photos and not result.photos_waiting:
             return ""
-        text = self.tr("\n另附照片 {0} 张（约 {1:.1f} MB）。").format(
-            result.photos, result.photo_bytes / 1e6
-        )
+        if result.originals:
+            text = self.tr("\n另附照片 {0} 张、扫描原件 {1} 页（约 {2:.1f} MB）。").format(
+                result.photos - result.originals, result.originals, result.photo_bytes / 1e6
+            )
+        else:
+            text = self.tr("\n另附照片 {0} 张（约 {1:.1f} MB）。").format(
+                result.photos, result.photo_bytes / 1e6
+            )
         if result.photos_waiting:
-            text += self.tr("还有 {0} 张照片下次导出时发送。").format(result.photos_waiting)
+            text += self.tr("还有 {0} 个文件下次导出时发送。").format(result.photos_waiting)
         return text
 
     # -- import ----------------------------------------------------------------------------------
