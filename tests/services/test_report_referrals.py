@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, join, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from caseworker.domain import periods
 from caseworker.domain.roles import Actor
@@ -20,6 +21,7 @@ from caseworker.services.reports.elderly import referral_counts
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyReferral
 from db.ids import new_id
+from db.join_order import driven_join
 from tests.services._elderly import TODAY
 from tests.services.test_report_counts_bulk import _generate
 
@@ -138,3 +140,46 @@ def test_the_referral_counts_start_from_the_referrals(
     assert all("elderly_referral" in d for d in reads), plan
     inner = [detail for _id, parent, _n, detail in plan if parent != 0]
     assert all(d.startswith("SEARCH") and "(id=?)" in d for d in inner), plan
+
+
+# -- the children's cases: the same pattern (`db.join_order.driven_join`) ----------------------
+
+
+@pytest.mark.parametrize("analyzed", [False, True])
+def test_the_case_counts_start_from_the_cases(
+    office_ws: Workspace, analyzed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks import bench_children
+    from caseworker.services.reports import children
+
+    bench_children.fill(office_ws, children=300, cases=30)
+    if analyzed:
+        con = sqlite3.connect(office_ws.paths.db)
+        con.execute("ANALYZE")
+        con.close()
+    system = Actor.system("test")
+    period = periods.parse("2026")
+    with office_ws.reader() as s, _statements(office_ws) as seen:
+        counts = children.case_counts(s, system, period.first, period.last)
+        statement, parameters = seen[-1]
+        plan = list(s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+    reads = [d for _id, parent, _n, d in plan if parent == 0 and d.startswith(("SCAN", "SEARCH"))]
+    assert reads[0] == "SCAN child_case", plan
+    assert reads[1].startswith("SEARCH child USING") and "(id=?)" in reads[1], plan
+    assert sum(c["新报告"] for c in counts.values()) > 0
+    # the same figures as the plain join the planner orders itself
+    monkeypatch.setattr(children, "driven_join", join)
+    with office_ws.reader() as s:
+        assert children.case_counts(s, system, period.first, period.last) == counts
+
+
+def test_a_driven_join_is_a_plain_join_on_postgresql() -> None:
+    from db.children import Child, ChildCase
+
+    q = select(Child.community_id).select_from(
+        driven_join(ChildCase, Child, Child.id == ChildCase.child_id)
+    )
+    assert "FROM child_case CROSS JOIN child ON" in str(q.compile(dialect=sqlite.dialect()))
+    pg = str(q.compile(dialect=postgresql.dialect()))
+    assert "FROM child_case JOIN child ON child.id = child_case.child_id" in pg
+    assert "CROSS" not in pg
