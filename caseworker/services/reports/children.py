@@ -75,6 +75,7 @@ from caseworker.services.reports import (
 )
 from caseworker.services.tabular.xlsx import Column
 from db.children import Child, ChildCase, ChildPlanService, ChildVisit
+from db.join_order import driven_join
 from db.models import Community, Staff
 
 TREND_MONTHS = 12
@@ -145,8 +146,8 @@ def case_counts(session: Session, actor: Actor, first: date, last: date) -> Figu
     cols.append(("未评估", _sum(and_(open_at_end, K.risk == ""))))
     q = (
         select(Child.community_id, *(e for _, e in cols))  # type: ignore[arg-type]
-        .select_from(K)
-        .join(Child, Child.id == K.child_id)
+        # From the cases (4,000 at a district's largest office), not the 20,000 children
+        .select_from(driven_join(K, Child, Child.id == K.child_id))
         .where(*_visible(actor), K.deleted_at.is_(None))
         .group_by(Child.community_id)
     )
