@@ -34,6 +34,7 @@ def _plain(join: DrivenJoin, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(DrivenJoin, "sqlite")
 def _cross(join: DrivenJoin, compiler: SQLCompiler, **kw: Any) -> str:
     kw["asfrom"] = True
+    assert join.onclause is not None  # driven_join always gives one
     return (
         join.left._compiler_dispatch(compiler, **kw)
         + " CROSS JOIN "
