@@ -167,7 +167,8 @@ def count(
             session, q, today_or(today), select(func.count()).select_from(ElderlyResident)
         )
         return session.scalar(stmt) or 0
-    stmt, found = _filtered(session, q, today_or(today), select(R.id))
+    found = person_search.plan(session, q.text, _COLUMNS, counting=True)
+    stmt, found = _filtered(session, q, today_or(today), select(R.id), found)
     return person_search.capped_count(session, stmt, cap, found)
 
 
