@@ -484,6 +484,34 @@ def test_a_search_common_but_not_dense_walks_the_list_and_skips_what_is_no_candi
         assert _pages(ws, staff, t) == with_index[t], t
 
 
+def test_a_split_digit_page_reads_the_names_once(
+    registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A common digit search's roster page is read in two parts (ID endings first): the
+    community and staff names are read once for the page, not again for each part."""
+    from sqlalchemy import event
+
+    ws, staff = registers
+    monkeypatch.setattr(person_search, "DENSE_DIGITS", 1)  # every digit search common
+    statements: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    q = roster_search.RosterQuery(text="13")
+    with ws.reader() as s:
+        assert person_search.plan(s, q.text, roster_search._COLUMNS, split=True).parts
+        want = [r.id for r in roster_search.page(s, staff["worker"], q, 0, 50, today=TODAY)]
+    event.listen(ws.engine, "before_cursor_execute", keep)
+    try:
+        with ws.reader() as s:
+            got = [r.id for r in roster_search.page(s, staff["worker"], q, 0, 50, today=TODAY)]
+    finally:
+        event.remove(ws.engine, "before_cursor_execute", keep)
+    assert got == want and got
+    assert sum("FROM community" in sql for sql in statements) == 1, statements
+
+
 def test_the_triggers_kept_the_index_as_a_rebuild_would(registers: tuple[Workspace, dict]) -> None:
     ws, _staff = registers
     con = sqlite3.connect(ws.paths.db)
