@@ -423,6 +423,95 @@ def test_pages_and_counts_are_the_same_with_and_without_the_index(
         assert _pages(ws, staff, t) == with_index[t], t
 
 
+def test_a_search_common_but_not_dense_walks_the_list_and_skips_what_is_no_candidate(
+    registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search with `DENSE` to `FILTERED` x `DENSE` candidates (`1338`: 3,500 of 100,000
+    residents): its page walks the list's order (the sort's index) testing each entry against
+    the index's candidates before its row is read, its capped count reads the candidates by
+    rowid; the rows, order and counts are those of the LIKE query (no index at all)."""
+    from sqlalchemy import event
+
+    ws, staff = registers
+    monkeypatch.setattr(person_search, "DENSE", 6)
+    monkeypatch.setattr(person_search, "DENSE_DIGITS", 6)
+    monkeypatch.setattr(person_search, "SAMPLE", 30)
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        statements.append((statement, params))
+
+    con = sqlite3.connect(f"file:{ws.paths.db}?mode=ro", uri=True)
+    walked: list[str] = []
+    texts = [t for t in _queries(ws) if t.strip()]
+    for text in texts:
+        with ws.reader() as s:
+            found = person_search.plan(s, text, roster_search._COLUMNS)
+            n = roster_search.count(s, staff["worker"], roster_search.RosterQuery(text=text))
+        short_digits = person_search.is_number_search(text) and len(text.strip()) <= 2
+        cased = any(not c.isascii() and c.lower() != c.upper() for c in text)
+        if found.narrowed or found.sample is not None or n < 6 or short_digits or cased:
+            continue  # rare (narrowed), dense, or the index not asked
+        statements.clear()
+        event.listen(ws.engine, "before_cursor_execute", keep)
+        try:
+            with ws.reader() as s:
+                q = roster_search.RosterQuery(text=text, sort="name")
+                roster_search.count(s, staff["worker"], q, today=TODAY, cap=1000)
+                roster_search.page(s, staff["worker"], q, 0, 200, today=TODAY)
+        finally:
+            event.remove(ws.engine, "before_cursor_execute", keep)
+        plans = {
+            sql: " | ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + sql, params))
+            for sql, params in statements
+            if "elderly_resident.rowid IN" in sql
+        }
+        counted = [p for sql, p in plans.items() if "count" in sql.split("FROM")[0]]
+        paged = [p for sql, p in plans.items() if "count" not in sql.split("FROM")[0]]
+        assert counted and all("INTEGER PRIMARY KEY" in p for p in counted), (text, plans)
+        # (a digit search's first part, the ID endings, may be narrowed: read by rowid)
+        assert any(
+            "SCAN elderly_resident USING INDEX ix_elderly_resident_pinyin" in p
+            and "LIST SUBQUERY" in p
+            for p in paged
+        ), (text, plans)
+        walked.append(text)
+    con.close()
+    assert len(walked) >= 3, walked
+    with_index = {t: _pages(ws, staff, t) for t in walked}
+    monkeypatch.setattr(person_search, "index_present", lambda session: False)
+    for t in walked:
+        assert _pages(ws, staff, t) == with_index[t], t
+
+
+def test_a_split_digit_page_reads_the_names_once(
+    registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A common digit search's roster page is read in two parts (ID endings first): the
+    community and staff names are read once for the page, not again for each part."""
+    from sqlalchemy import event
+
+    ws, staff = registers
+    monkeypatch.setattr(person_search, "DENSE_DIGITS", 1)  # every digit search common
+    statements: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    q = roster_search.RosterQuery(text="13")
+    with ws.reader() as s:
+        assert person_search.plan(s, q.text, roster_search._COLUMNS, split=True).parts
+        want = [r.id for r in roster_search.page(s, staff["worker"], q, 0, 50, today=TODAY)]
+    event.listen(ws.engine, "before_cursor_execute", keep)
+    try:
+        with ws.reader() as s:
+            got = [r.id for r in roster_search.page(s, staff["worker"], q, 0, 50, today=TODAY)]
+    finally:
+        event.remove(ws.engine, "before_cursor_execute", keep)
+    assert got == want and got
+    assert sum("FROM community" in sql for sql in statements) == 1, statements
+
+
 def test_the_triggers_kept_the_index_as_a_rebuild_would(registers: tuple[Workspace, dict]) -> None:
     ws, _staff = registers
     con = sqlite3.connect(ws.paths.db)

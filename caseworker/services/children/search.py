@@ -164,7 +164,8 @@ def count(session: Session, actor: Actor, q: ChildQuery, *, cap: int | None = No
     if cap is None:
         stmt, _ = _filtered(session, actor, q, select(func.count()).select_from(Child))
         return session.scalar(stmt) or 0
-    stmt, found = _filtered(session, actor, q, select(C.id))
+    found = person_search.plan(session, q.text, _COLUMNS, counting=True)
+    stmt, found = _filtered(session, actor, q, select(C.id), found)
     return person_search.capped_count(session, stmt, cap, found)
 
 

@@ -167,12 +167,17 @@ def count(
             session, q, today_or(today), select(func.count()).select_from(ElderlyResident)
         )
         return session.scalar(stmt) or 0
-    stmt, found = _filtered(session, q, today_or(today), select(R.id))
+    found = person_search.plan(session, q.text, _COLUMNS, counting=True)
+    stmt, found = _filtered(session, q, today_or(today), select(R.id), found)
     return person_search.capped_count(session, stmt, cap, found)
 
 
 def _ordered(
-    session: Session, q: RosterQuery, day: date, found: person_search.Search | None = None
+    session: Session,
+    q: RosterQuery,
+    day: date,
+    found: person_search.Search | None = None,
+    names: tuple[dict, dict] | None = None,
 ) -> tuple[Select, dict, dict]:
     """The filtered, sorted statement of roster rows, and the community and staff names."""
     if q.sort not in SORT_COLUMNS:
@@ -195,8 +200,12 @@ def _ordered(
     ).select_from(ElderlyResident)
     # Names come from small lookup tables, not joins: a join lets the planner walk the
     # roster community by community, which is slow for a search (measured at 100,000).
-    communities = dict(session.execute(select(Community.id, Community.name)).all())
-    staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
+    if names is None:
+        names = (
+            dict(session.execute(select(Community.id, Community.name)).all()),
+            dict(session.execute(select(Staff.id, Staff.display_name)).all()),
+        )
+    communities, staff = names
     stmt, found = _filtered(session, q, day, base, found)
     key = SORT_COLUMNS[q.sort][1]
     if found.narrowed or (not found.part and person_search.sorts_matches(q.text, q.sort)):
@@ -248,8 +257,10 @@ def page(
     found = person_search.plan(session, q.text, _COLUMNS, split=True)
     stmt, communities, staff = _ordered(session, q, day, found)
     if found.parts is not None:  # a common digit search: ID endings first, without a sort
+        # the names read once for the page, not again for each part (a keystroke's statements)
+        names = (communities, staff)
         rows = person_search.page_in_parts(
-            session, found, lambda part: _ordered(session, q, day, part)[0], offset, limit
+            session, found, lambda part: _ordered(session, q, day, part, names)[0], offset, limit
         )
         return [_row(v, communities, staff) for v in rows]
     stmt = stmt.offset(max(0, offset)).limit(max(0, limit))

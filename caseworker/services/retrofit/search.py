@@ -99,10 +99,10 @@ PERSON = person_search.PersonColumns(
 
 
 def _filtered(
-    session: Session, q: CaseQuery, today: date, stmt: Select
+    session: Session, q: CaseQuery, today: date, stmt: Select, *, counting: bool = False
 ) -> tuple[Select, person_search.Search]:
     stmt = stmt.where(C.deleted_at.is_(None))
-    found = person_search.plan(session, q.text, PERSON)
+    found = person_search.plan(session, q.text, PERSON, counting=counting)
     if found.where is not None:
         stmt = stmt.where(found.where)
     if q.step is not None:
@@ -139,7 +139,7 @@ def count(
             session, q, today_or(today), select(func.count()).select_from(RetrofitCase)
         )
         return session.scalar(stmt) or 0
-    stmt, found = _filtered(session, q, today_or(today), select(C.id))
+    stmt, found = _filtered(session, q, today_or(today), select(C.id), counting=True)
     return person_search.capped_count(session, stmt, cap, found)
 
 
