@@ -820,6 +820,14 @@ def _office_where(conn: Connection, office: Peer, within: Any = None) -> Any:
             p.c.record_id == j.c.record_id,
         )
     )
+    if (
+        conn.execute(
+            select(p.c.record_id).where(p.c.office_device == office.device_id).limit(1)
+        ).first()
+        is None
+    ):
+        # nothing transferred to the office: no lookup in sync_push for every journal row
+        pushed = false()
     # A record pushed to the office (transferred in) goes whole, the office's own changes too:
     # an office may have dropped its copy when the record left (a child's, see `purge`).
     where = or_(
