@@ -22,7 +22,10 @@ The hub is bench_sync_scale's office of N residents (12 months of visits) ingest
 district, plus 19 more offices; each of the 20 has a monthly bundle of 5,000 changes in a
 folder, and the hub after taking them in holds 100,000 open conflicts (rows written straight
 into `sync_conflict`, copies of the shape a merge writes: the list is what is measured, not
-the merge). Built once into CASEWORKER_BENCH_CACHE/console-N; every run works on a copy.
+the merge). Last month's round ended with a bundle out to every office (before the monthly
+bundles), so 工作台 counts each office's waiting changes from the journal after it, as on the
+first working day of a month. Built once into CASEWORKER_BENCH_CACHE/console-N-v2 (v2: with
+those bundles out); every run works on a copy.
 """
 
 from __future__ import annotations
@@ -57,10 +60,10 @@ REPEAT = int(os.environ.get("CASEWORKER_BENCH_CONSOLE_REPEAT", "3"))
 
 
 def _build(residents: int) -> Path:
-    """CACHE/console-N: `before/` (the hub with 20 offices, before the monthly bundles),
+    """CACHE/console-N-v2: `before/` (the hub with 20 offices, before the monthly bundles),
     `monthly/` (the 20 bundles), `after/` (the hub after them, with 100,000 open conflicts and
     a 区级业务员 account)."""
-    cached = CACHE / f"console-{residents}"
+    cached = CACHE / f"console-{residents}-v2"
     if (cached / "done").exists():
         return cached
     source = office_for(residents)
@@ -115,6 +118,11 @@ def _offices(root: Path) -> None:
                 office.enroll(ws, enroll, PASSPHRASE)
                 _fill(ws, MONTHLY_CHANGES, prefix=f"{code}社区")
                 office.export_bundle(ws, actor, root / "monthly" / f"{code}.cwbundle")
+        # last month's round ended with a bundle out to each office (not kept: the offices'
+        # bundles above were written before it, as on a stick that crossed it)
+        (root / "last-month").mkdir()
+        for code in [CODE, *(f"S{i + 1:03d}" for i in range(1, OFFICES))]:
+            service.export_for(hub, code, root / "last-month" / f"{code}.cwbundle")
     with Workspace.open(root / "office") as ws:
         _fill(ws, MONTHLY_CHANGES, prefix="本月社区")
         office.export_bundle(ws, actor, root / "monthly" / f"{CODE}.cwbundle")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -66,7 +67,7 @@ from caseworker.sync.identity import (
 )
 from db.base import utcnow
 from db.ids import new_id
-from db.models import Community, JournalEntry, Office, Setting
+from db.models import Community, JournalEntry, LocalMeta, Office, Setting
 from db.schema import HEAD
 from db.stats import PlannerStats
 from db.sync_models import SyncBundle, SyncConflict, SyncPeer, SyncPush, SyncTransfer
@@ -780,8 +781,9 @@ def _office_record_id(conn: Connection, code: str) -> str | None:
     return conn.execute(select(t.c.id).where(t.c.code == code)).scalar()
 
 
-def _office_where(conn: Connection, office: Peer) -> Any:
-    """Every change the office lacks that concerns it, as one WHERE over the journal.
+def _office_where(conn: Connection, office: Peer, within: Any = None) -> Any:
+    """Every change the office lacks that concerns it, as one WHERE over the journal (only
+    among the rows that meet `within`, when given: `status` counts the journal's tail).
 
     Changes not written by the office, later than what it holds from their device, to a
     district-wide table or to a record the office owns (through the foreign-key chain); and the
@@ -812,7 +814,8 @@ def _office_where(conn: Connection, office: Peer) -> Any:
     scoped = [t for t in tables.registry() if t in present and scope.office_path(t) is not None]
     lacking = or_(and_(j.c.device_id.not_in(mine), newer), own_newer)
     if office_id is not None and conn.dialect.name == "postgresql":
-        return _office_where_pg(conn, office, office_id, all_acks, global_tables, scoped)
+        where = _office_where_pg(conn, office, office_id, all_acks, global_tables, scoped)
+        return where if within is None else and_(within, where)
     if office_id is not None:
         for tname in scoped:
             in_scope.append(
@@ -829,9 +832,19 @@ def _office_where(conn: Connection, office: Peer) -> Any:
             p.c.record_id == j.c.record_id,
         )
     )
+    if (
+        conn.execute(
+            select(p.c.record_id).where(p.c.office_device == office.device_id).limit(1)
+        ).first()
+        is None
+    ):
+        # nothing transferred to the office: no lookup in sync_push for every journal row
+        pushed = false()
     # A record pushed to the office (transferred in) goes whole, the office's own changes too:
     # an office may have dropped its copy when the record left (a child's, see `purge`).
-    return or_(pushed, and_(lacking, or_(*in_scope)))
+    where = or_(pushed, and_(lacking, or_(*in_scope)))
+    # `within` first: on SQLite a range of `seq` is then read by the primary key, not the journal
+    return where if within is None else and_(within, where)
 
 
 def _office_where_pg(
@@ -941,6 +954,9 @@ def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> Ex
             if office_id is not None
             else None
         )
+        # The journal's last row before the bundle is read: `status` counts only what came
+        # after it (taken before, so a row written meanwhile is counted again, never missed)
+        last_seq = conn.execute(select(func.max(JournalEntry.__table__.c.seq))).scalar() or 0
         manifest = exchange.write_bundle(
             out,
             me,
@@ -952,6 +968,11 @@ def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> Ex
             photo_source=source,
         )
         exchange.record_sent(conn, manifest, out.name)
+        conn.execute(
+            insert(LocalMeta.__table__).values(
+                key=_SENT_SEQ + manifest["bundle_id"], value=str(last_seq)
+            )
+        )
         for p in (SyncPush.__table__, SyncTransfer.__table__):
             conn.execute(
                 update(p)
@@ -1077,54 +1098,152 @@ def transfer(
 # -- status --------------------------------------------------------------------------------------
 
 
+_SENT_SEQ = "sent_seq:"  # local_meta key + bundle id: the journal's last seq when it was written
+
+
+@dataclass(frozen=True)
+class LastBundle:
+    """An office's latest bundle one way (`last_bundles`)."""
+
+    bundle_id: str
+    recorded_at: datetime
+    file_name: str
+    changes: int
+    acknowledged: bool
+
+
+def last_bundles(conn: Connection) -> dict[tuple[str, str], LastBundle]:
+    """(peer, "received"/"sent") → that peer's latest bundle that way: one grouped pass over
+    the bundle history for every office at once."""
+    b = SyncBundle.__table__
+    latest = (
+        select(b.c.peer, b.c.direction, func.max(b.c.recorded_at).label("at"))
+        .group_by(b.c.peer, b.c.direction)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(
+            b.c.peer,
+            b.c.direction,
+            b.c.bundle_id,
+            b.c.recorded_at,
+            b.c.file_name,
+            b.c.changes,
+            b.c.acknowledged_at,
+            b.c.created_ms,
+        )
+        .join(
+            latest,
+            and_(
+                b.c.peer == latest.c.peer,
+                b.c.direction == latest.c.direction,
+                b.c.recorded_at == latest.c.at,
+            ),
+        )
+        .order_by(b.c.created_ms, b.c.bundle_id)  # two at the same instant: the later written
+    )
+    return {
+        (r.peer, r.direction): LastBundle(
+            r.bundle_id, r.recorded_at, r.file_name, r.changes, r.acknowledged_at is not None
+        )
+        for r in rows
+    }
+
+
+def _waiting(conn: Connection, office: Peer, last_sent: LastBundle | None) -> int:
+    """The changes the office's next bundle would carry, without reading the whole journal.
+
+    Every export carries all the office has not acknowledged, so what is waiting is: the last
+    bundle's changes while it is unacknowledged, plus what matches `_office_where` among the
+    journal rows written after it (by `seq`, the order rows arrived: an office's changes
+    arrive with clocks older than the district's), plus the history of records transferred to
+    the office since (their rows are old). Once the office acknowledges the bundle its acks
+    cover what it carried. Without a bundle written since the hub recorded the journal's
+    position (never exported to, or before this was kept) the whole journal is counted once.
+    Not exact when the office acknowledges an earlier bundle but not the last, or restores a
+    backup; the next export makes it exact again."""
+    j, p = JournalEntry.__table__, SyncPush.__table__
+    seq = None
+    if last_sent is not None:
+        seq = conn.execute(
+            select(LocalMeta.__table__.c.value).where(
+                LocalMeta.__table__.c.key == _SENT_SEQ + last_sent.bundle_id
+            )
+        ).scalar()
+    if last_sent is None or seq is None:
+        where = _office_where(conn, office)
+        return conn.execute(select(func.count()).select_from(j).where(where)).scalar() or 0
+    waiting = 0 if last_sent.acknowledged else last_sent.changes
+    waiting += (
+        conn.execute(
+            select(func.count())
+            .select_from(j)
+            .where(_office_where(conn, office, j.c.seq > int(seq)))
+        ).scalar()
+        or 0
+    )
+    fresh = and_(p.c.office_device == office.device_id, p.c.bundle_id.is_(None))
+    if conn.execute(select(p.c.record_id).where(fresh).limit(1)).first() is not None:
+        # records transferred in since the last bundle: their history up to it, from the push
+        # list (small) through the journal's (table, record) index
+        waiting += (
+            conn.execute(
+                select(func.count())
+                .select_from(
+                    p.join(
+                        j, and_(j.c.table_name == p.c.table_name, j.c.record_id == p.c.record_id)
+                    )
+                )
+                .where(fresh, j.c.seq <= int(seq))
+            ).scalar()
+            or 0
+        )
+    return waiting
+
+
 def status(hub: Hub, *, actor: Actor = DISTRICT) -> list[OfficeStatus]:
+    """Every office's exchange state: a grouped pass per figure, and the changes waiting from
+    the journal's tail since each office's last bundle (`_waiting`)."""
     require(actor, DistrictPermission.STATUS)
     b, c = SyncBundle.__table__, SyncConflict.__table__
     out: list[OfficeStatus] = []
     with hub.engine.connect() as conn:
         _me(conn, hub)
-        for p in peers(conn, "office"):
-            last_in = conn.execute(
-                select(func.max(b.c.recorded_at)).where(
-                    b.c.peer == p.device_id, b.c.direction == "received"
-                )
-            ).scalar()
-            last_out = conn.execute(
-                select(func.max(b.c.recorded_at)).where(
-                    b.c.peer == p.device_id, b.c.direction == "sent"
-                )
-            ).scalar()
-            unacked = (
-                conn.execute(
-                    select(func.count()).where(
-                        b.c.peer == p.device_id,
-                        b.c.direction == "sent",
-                        b.c.acknowledged_at.is_(None),
-                        b.c.changes > 0,
-                    )
-                ).scalar()
-                or 0
-            )
-            waiting = (
-                conn.execute(
-                    select(func.count())
-                    .select_from(JournalEntry.__table__)
-                    .where(_office_where(conn, p))
-                ).scalar()
-                or 0
-            )
-            devs = sorted(devices_of(conn, p.device_id))
-            n_conf = (
-                conn.execute(
-                    select(func.count()).where(
-                        c.c.status == "open",
-                        or_(c.c.lost_device.in_(devs), c.c.kept_device.in_(devs)),
-                    )
-                ).scalar()
-                or 0
-            )
+        offices = peers(conn, "office")
+        last = last_bundles(conn)
+        unacked = dict(
+            conn.execute(
+                select(b.c.peer, func.count())
+                .where(b.c.direction == "sent", b.c.acknowledged_at.is_(None), b.c.changes > 0)
+                .group_by(b.c.peer)
+            ).all()
+        )
+        owner: dict[str, set[str]] = {}
+        for p in offices:
+            for d in devices_of(conn, p.device_id):
+                owner.setdefault(d, set()).add(p.device_id)
+        # open conflicts by the pair of devices (a few hundred pairs however many conflicts):
+        # each counts once for every office one of its two devices belongs to
+        n_conf: dict[str, int] = {}
+        for lost, kept, n in conn.execute(
+            select(c.c.lost_device, c.c.kept_device, func.count())
+            .where(c.c.status == "open")
+            .group_by(c.c.lost_device, c.c.kept_device)
+        ):
+            for peer in owner.get(lost, set()) | owner.get(kept, set()):
+                n_conf[peer] = n_conf.get(peer, 0) + n
+        for p in offices:
+            got, sent = last.get((p.device_id, "received")), last.get((p.device_id, "sent"))
             out.append(
-                OfficeStatus(p.office_code, p.name, last_in, last_out, waiting, unacked, n_conf)
+                OfficeStatus(
+                    p.office_code,
+                    p.name,
+                    got.recorded_at if got else None,
+                    sent.recorded_at if sent else None,
+                    _waiting(conn, p, sent),
+                    unacked.get(p.device_id, 0),
+                    n_conf.get(p.device_id, 0),
+                )
             )
     return out
 
