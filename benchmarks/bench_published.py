@@ -244,7 +244,15 @@ def _retrofit_file(path: Path) -> Path:
     return path
 
 
-def _openpyxl_floor(path: Path) -> float:
+def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall ms, CPU ms of this process, result) of one call."""
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return (time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000, out
+
+
+def _openpyxl_floor(path: Path) -> tuple[float, float]:
+    """openpyxl's own read of the file, (wall ms, CPU ms), the better of two."""
     from openpyxl import load_workbook
 
     def read() -> int:
@@ -253,13 +261,18 @@ def _openpyxl_floor(path: Path) -> float:
         wb.close()
         return n
 
-    return min(_ms(read)[0] for _ in range(2))
+    runs = [_timed(read) for _ in range(2)]
+    return min(r[0] for r in runs), min(r[1] for r in runs)
 
 
 def _imports() -> list[Result]:
     """Each import as the person makes it: the preview (the file read and every row checked),
     then the import of what was previewed (backup, every row checked again against the records
-    in the write transaction, written and journaled); the one-shot command does both."""
+    in the write transaction, written and journaled); the one-shot command does both.
+
+    Judged on CPU time against openpyxl's CPU time: on this shared 2-core machine the wall
+    clock of two runs minutes apart measures the load as much as the code (a floor of 7 s in one
+    run, 48 s in another). The wall figures and their ratio are printed beside."""
     from caseworker.domain.roles import Actor
     from caseworker.services.children import register_import
     from caseworker.services.retrofit import case_import
@@ -271,7 +284,7 @@ def _imports() -> list[Result]:
         ("retrofit households", _retrofit_file, case_import, False),
     ):
         path = make_file(tmp / f"{label}.xlsx")
-        floor = _openpyxl_floor(path)
+        floor_wall, floor = _openpyxl_floor(path)
         ws, supervisor = _office(tmp / f"ws-{label.split()[0]}")
         actor = supervisor if child else Actor.system("bench")
 
@@ -280,21 +293,24 @@ def _imports() -> list[Result]:
                 return imp.preview(s, a, p)
 
         try:
-            preview_ms, previewed = _ms(preview)
-            apply_ms, result = _ms(
+            preview_wall, preview_ms, previewed = _timed(preview)
+            apply_wall, apply_ms, result = _timed(
                 lambda i=importer, w=ws, a=actor, p=path, seen=previewed: i.apply_file(
                     w, a, p, previewed=seen
                 )
             )
-            again_ms, again = _ms(lambda i=importer, w=ws, a=actor, p=path: i.apply_file(w, a, p))
+            again_wall, again_ms, again = _timed(
+                lambda i=importer, w=ws, a=actor, p=path: i.apply_file(w, a, p)
+            )
         finally:
             ws.close()
         written = result.created == ROWS
-        for name, ms, ok, note in (
-            (f"import {label}, {ROWS:,} rows: preview", preview_ms, True, "floor: openpyxl reads the cells"),
-            (f"import {label}: apply what was previewed", apply_ms, written, f"{result.created:,} written, journaled"),
-            (f"import {label} again (no change)", again_ms, not again.changed, "read and checked, nothing written"),
+        for name, ms, wall, ok, note in (
+            (f"import {label}, {ROWS:,} rows: preview (CPU)", preview_ms, preview_wall, True, "floor: openpyxl reads the cells"),
+            (f"import {label}: apply what was previewed (CPU)", apply_ms, apply_wall, written, f"{result.created:,} written, journaled"),
+            (f"import {label} again, no change (CPU)", again_ms, again_wall, not again.changed, "read and checked, nothing written"),
         ):  # fmt: skip
+            note += f"; wall {wall / 1000:.1f} s = {wall / floor_wall:.2f}x the floor's {floor_wall / 1000:.1f} s"
             out.append(
                 Result(name, ms, floor, f"< {IMPORT_RATIO:g}x floor", ok and ms < IMPORT_RATIO * floor, note)
             )  # fmt: skip
