@@ -63,6 +63,9 @@ def run_tests(extra: list[str]) -> int:
         # the fast set unless paths were given (options such as `-x` keep it)
         paths = [a for a in extra if a.startswith("tests")]
         extra = [*FAST_OPTIONS, *extra, *([] if paths else FAST_TESTS)]
+    # One worker per core (pytest-xdist); `-n 0` or `-p no:xdist` runs in one process.
+    if not any(a.startswith(("-n", "--numprocesses")) or a.endswith("no:xdist") for a in extra):
+        extra = ["-n", "auto", "--dist", "loadgroup", *extra]
     steps = [
         [str(PY), "-m", "ruff", "check", "."],
         [str(PY), "-m", "ruff", "format", "--check", "."],

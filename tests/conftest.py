@@ -80,3 +80,23 @@ def admin(office_ws: Workspace) -> Actor:
 @pytest.fixture
 def worker(office_ws: Workspace) -> Actor:
     return login(office_ws, "worker", STAFF_PASSWORD)
+
+
+# Workers (pytest-xdist, `dev.py test` runs one per core with --dist loadgroup): a module whose
+# tests share a module- or class-scoped fixture runs on one worker, so the fixture (often a
+# district or a 20,000-row world) is built once, not once per worker; the real-window suite runs
+# on one worker, one window at a time, as a person would meet it. Other tests spread freely.
+_SHARED_SCOPES = {"module", "class", "package"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path.startswith("tests/screen/"):
+            item.add_marker(pytest.mark.xdist_group("screen"))
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        if any(d[-1].scope in _SHARED_SCOPES for d in defs if d):
+            item.add_marker(pytest.mark.xdist_group(path))

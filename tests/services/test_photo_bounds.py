@@ -69,10 +69,10 @@ def test_a_small_file_declaring_huge_pixels_is_one_clean_refusal(
 ) -> None:
     store = PhotoStore(tmp_path / "photos")
     assert len(data) < 2048, what
-    started = time.monotonic()
+    started = time.process_time()  # CPU: the wall clock stretches under load
     with pytest.raises(ValidationError) as refused:
         store.import_bytes(data, "bomb.png")
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
     message = str(refused.value)
     assert len(message.splitlines()) == 1 and "bomb.png" in message and "像素" in message
     assert _stored(store) == []
