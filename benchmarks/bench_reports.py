@@ -65,8 +65,7 @@ def _workbook(path: Path, communities: list[str]) -> Path:
 
 
 def _import() -> list[Result]:
-    from openpyxl import load_workbook
-
+    from benchmarks.bench_published import _openpyxl_floor, _timed
     from caseworker.domain.roles import Actor, Role
     from caseworker.services import accounts
     from caseworker.services.elderly import roster_import as ri
@@ -89,44 +88,48 @@ def _import() -> list[Result]:
                 admin_password="Bench2026x",
             )
 
-        def floor() -> int:
-            wb = load_workbook(path, read_only=True)
-            n = sum(1 for _ in wb.active.iter_rows(values_only=True))
-            wb.close()
-            return n
-
-        floor_ms, _ = _ms(floor)
+        # Judged on CPU time against openpyxl's CPU time, as bench_published judges the
+        # programmes' imports (the wall clock on this shared machine measures the load).
+        floor_wall, floor_ms = _openpyxl_floor(path)
 
         def preview() -> ri.ImportPreview:
             with ws.reader() as s:
                 return ri.preview(s, system, path)
 
-        preview_ms, p = _ms(preview)
-        apply_ms, result = _ms(lambda: ri.apply_file(ws, system, path))
-        again_ms, again = _ms(lambda: ri.apply_file(ws, system, path))
+        preview_wall, preview_ms, p = _timed(preview)
+        apply_wall, apply_ms, result = _timed(lambda: ri.apply_file(ws, system, path, previewed=p))
+        again_wall, again_ms, again = _timed(lambda: ri.apply_file(ws, system, path))
     ok_counts = p.counts[ri.RowStatus.NEW] == IMPORT_ROWS and result.created == IMPORT_ROWS
+
+    def wall(ms: float) -> str:
+        return (
+            f"wall {ms / 1000:.1f} s = {ms / floor_wall:.2f}x the floor's {floor_wall / 1000:.1f} s"
+        )
+
     return [
         Result(
-            f"import preview {IMPORT_ROWS:,} rows",
+            f"import preview {IMPORT_ROWS:,} rows (CPU)",
             preview_ms,
             floor_ms,
             "< 3x floor",
             preview_ms < 3 * floor_ms and ok_counts,
-            "floor: openpyxl reads the cells",
+            f"floor: openpyxl reads the cells; {wall(preview_wall)}",
         ),
         Result(
-            f"import apply {IMPORT_ROWS:,} rows (backup, journal)",
+            f"import apply what was previewed, {IMPORT_ROWS:,} rows (backup, journal; CPU)",
             apply_ms,
             floor_ms,
-            "< 6x floor",
-            apply_ms < 6 * floor_ms and ok_counts,
+            "< 3x floor",
+            apply_ms < 3 * floor_ms and ok_counts,
+            wall(apply_wall),
         ),
         Result(
-            "import the same file again (no change)",
+            "import the same file again (no change; CPU)",
             again_ms,
             floor_ms,
             "< 3x floor",
             again_ms < 3 * floor_ms and not again.changed,
+            wall(again_wall),
         ),
     ]
 

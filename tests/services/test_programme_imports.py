@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from caseworker.domain.errors import PermissionDenied
+from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor
 from caseworker.services.children import register, register_import, worklists
 from caseworker.services.elderly import roster_import as ri
@@ -305,3 +305,18 @@ def test_each_programme_maps_a_files_community_names_under_its_own_right(
             ri.community_choices(s, sup, {"一片区": name})  # the roster's right: not a supervisor's
         with pytest.raises(PermissionDenied):
             ri.community_choices(s, worker, {"一片区": name}, check=child_can_edit)
+
+
+def test_a_missing_file_is_refused_in_words(
+    office_ws: Workspace, staff: dict[str, Actor], tmp_path: Path
+) -> None:
+    """The file is hashed before it is read (to keep its reading for the apply): a missing one
+    is refused with the reader's own message, not a FileNotFoundError from the hashing."""
+    gone = tmp_path / "无.xlsx"
+    for module, who in (
+        (register_import, staff["dudao"]),
+        (case_import, Actor.system("t")),
+        (ri, Actor.system("t")),
+    ):
+        with office_ws.reader() as s, pytest.raises(ValidationError, match="找不到文件"):
+            module.preview(s, who, gone, today=TODAY)

@@ -323,3 +323,38 @@ def test_no_room_for_the_pre_import_backup_refuses_the_import(
         ri.apply_file(office_ws, worker, path, today=TODAY)
     assert _count(office_ws) == 0  # nothing imported without its backup
     assert not list(office_ws.paths.backups.iterdir())
+
+
+def test_imported_residents_are_found_by_pinyin_and_sorted_by_it(
+    office_ws: Workspace, worker: Actor, tmp_path: Path
+) -> None:
+    """The import writes each name's pinyin as typing a resident in does: they were written
+    with none, so `wxy` found no imported resident and they sorted before everyone."""
+    from caseworker.services.elderly import search
+
+    path = m.write_xlsx(tmp_path / "台账.xlsx")
+    ri.apply_file(office_ws, worker, path, today=TODAY)
+    with office_ws.reader() as s:
+        pinyins = dict(s.execute(select(ElderlyResident.name, ElderlyResident.name_pinyin)).all())
+        found = search.page(s, worker, search.RosterQuery(text="wxy"), 0, 50, today=TODAY)
+    assert pinyins["王秀英"] == "wang xiu ying" and all(pinyins.values())
+    assert [r.name for r in found] == ["王秀英"]
+    again = ri.apply_file(office_ws, worker, path, today=TODAY)
+    assert not again.changed  # the pinyin is no change of its own
+
+
+def test_an_import_that_fails_after_writing_writes_nothing(
+    office_ws: Workspace, worker: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The residents go in by insert_many before the schedule is worked out: a failure there
+    (a full disk) leaves the roster as it was, with the backup taken first."""
+    path = m.write_xlsx(tmp_path / "台账.xlsx")
+
+    def failing(*args: object, **kwargs: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ri.schedule, "recompute", failing)
+    with pytest.raises(OSError):
+        ri.apply_file(office_ws, worker, path, today=TODAY)
+    assert _count(office_ws) == 0
+    assert list(office_ws.paths.backups.glob("*pre-import*"))

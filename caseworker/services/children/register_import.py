@@ -67,7 +67,7 @@ from caseworker.services.tabular.headers import Layout
 from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import utcnow
 from db.children import Child, ChildCondition, ChildGuardian, ChildViewLog
-from db.ids import new_id
+from db.ids import new_ids
 from db.journal import insert_many
 from db.models import Community
 
@@ -628,10 +628,18 @@ def apply(  # noqa: C901
             select(Child).where(Child.id.in_(update_ids[start : start + 500]))
         ):
             by_id[c.id] = c
+    # the ids of every new child and person, made at once (`new_ids`: a fraction of `new_id`'s
+    # cost, which is felt at 80,000 records)
+    fresh = iter(
+        new_ids(
+            sum(1 for r in todo if not r.resident_id)
+            + sum(len(r.values["people"]) for r in todo if r.values)
+        )
+    )
     for n, r in enumerate(todo, start=1):
         v = r.values
         assert v is not None and r.birth_date is not None
-        child_id = r.resident_id or new_id()
+        child_id = r.resident_id or next(fresh)
         people: list[PersonRead] = v["people"]
         conds: list[ConditionRead] = v["conditions"]
         guardian_ids: dict[str, str] = {}
@@ -646,7 +654,7 @@ def apply(  # noqa: C901
                 ).all()
             )
         for p in people:
-            gid = new_id()
+            gid = next(fresh)
             if p.relation in rules.PARENT_RELATIONS:
                 guardian_ids[p.relation] = gid
             guardians.append(

@@ -56,6 +56,8 @@ from caseworker.services.tabular import readers
 from caseworker.services.tabular.headers import ColumnReading, Layout, guess, locate
 from caseworker.services.tabular.xlsx import Column, XlsxWriter
 from db.elderly import ElderlyResident
+from db.ids import new_ids
+from db.journal import insert_many
 from db.models import Community
 
 if TYPE_CHECKING:
@@ -64,6 +66,8 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]
 # Title of the report's sheets that only inform: importing the report reads its 未导入 sheet only.
 REPORT_ONLY = "（导入报告，此页不会被导入）"
+CHUNK = 2000  # new residents per insert_many (each one executemany)
+DERIVED = frozenset({"name_pinyin", "name_letters"})  # follow the name; not a change to show
 COMMUNITY_SUFFIXES = (
     "社区居委会",
     "社区居民委员会",
@@ -455,6 +459,8 @@ def _read_row(  # noqa: C901
     # Only what the file gives counts: a blank cell never erases what the roster holds.
     given = {k: v for k, v in checked.items() if k in values and v != ""}
     given["name"] = checked["name"]
+    # written with the name (sort order and pinyin search), never shown as a change of its own
+    given["name_pinyin"], given["name_letters"] = checked["name_pinyin"], checked["name_letters"]
     given["community_id"] = community_id
     if categories is not None:
         given["categories"] = encode_categories(categories)
@@ -478,18 +484,29 @@ def _read_row(  # noqa: C901
             values=None,
         )
     reader.seen[parsed.value] = (sheet.name, index + 1)
-    found = reader.on_roster.get(parsed.value)
-    if found is None:
-        return reading
-    resident_id, deleted = found
-    if deleted:
-        return replace(
-            reading,
-            status=RowStatus.REJECTED,
-            reason="该身份证号的台账记录已被删除，请联系管理员处理",
-            values=None,
-        )
-    return replace(reading, status=RowStatus.SAME, resident_id=resident_id)
+    return reading
+
+
+def _classify(reader: _Reader, rows: list[RowReading]) -> list[RowReading]:
+    """Each row read from the file against the roster as it is now: a person already on it
+    (SAME, compared next), a deleted record (refused), or new."""
+    out: list[RowReading] = []
+    for r in rows:
+        found = reader.on_roster.get(r.id_number) if r.status is RowStatus.NEW else None
+        if found is None:
+            out.append(r)
+        elif found[1]:
+            out.append(
+                replace(
+                    r,
+                    status=RowStatus.REJECTED,
+                    reason="该身份证号的台账记录已被删除，请联系管理员处理",
+                    values=None,
+                )
+            )
+        else:
+            out.append(replace(r, status=RowStatus.SAME, resident_id=found[0]))
+    return out
 
 
 def _label(name: str) -> str:
@@ -526,7 +543,7 @@ def _compare(reader: _Reader, rows: list[RowReading]) -> list[RowReading]:
                 _shown(reader.community_names, key, value),
             )
             for key, value in r.values.items()
-            if getattr(existing, key) != value
+            if key not in DERIVED and getattr(existing, key) != value
         )
         if not changes:
             out.append(replace(r, status=RowStatus.SAME, reason="与台账一致"))
@@ -545,6 +562,12 @@ def _compare(reader: _Reader, rows: list[RowReading]) -> list[RowReading]:
     return out
 
 
+# The last file's reading, by everything it depends on (fingerprint, options, day, the office's
+# communities): applying right after the preview classifies and compares the rows again in
+# its own transaction without reading the cells again (`importing.forget` drops it).
+_READ: dict[tuple[Any, ...], tuple[list[SheetReading], list[RowReading], Counter[str]]] = {}
+
+
 def _read_file(
     session: Session,
     path: Path,
@@ -552,8 +575,48 @@ def _read_file(
     today: date,
     progress: Progress | None,
 ) -> ImportPreview:
-    book = readers.read(path, progress)
+    from caseworker.services.tabular import importing  # it imports this module's types
+
+    book = importing.read(path, progress)
     reader = _Reader(session, options, today)
+    key = (
+        book.fingerprint,
+        repr(sorted(options.mapping.items())),
+        repr(sorted(options.communities.items())),
+        today,
+        tuple(sorted(reader.community_ids.items())),
+        tuple(sorted(reader.community_names.items())),
+    )
+    kept = _READ.get(key)
+    if kept is None:
+        kept = _read_sheets(reader, book.book, options, progress)
+        _READ.clear()
+        _READ[key] = kept
+    sheets, read_rows, unknown = kept
+    rows = _compare(reader, _classify(reader, list(read_rows)))
+    return ImportPreview(
+        path.name,
+        book.book.kind,
+        book.book.encoding,
+        book.fingerprint,
+        options.policy,
+        tuple(sheets),
+        tuple(rows),
+        tuple(sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )
+
+
+def forget() -> None:
+    _READ.clear()
+
+
+def _read_sheets(
+    reader: _Reader,
+    book: readers.Workbook,
+    options: ImportOptions,
+    progress: Progress | None,
+) -> tuple[list[SheetReading], list[RowReading], Counter[str]]:
+    """Every sheet's rows read from the file (nothing looked up on the roster yet)."""
     overrides = {header_key(k): v for k, v in options.mapping.items()}
     for v in overrides.values():
         if v and v not in {c.field for c in ELDERLY.columns}:
@@ -619,17 +682,7 @@ def _read_file(
                 note,
             )
         )
-    rows = _compare(reader, rows)
-    return ImportPreview(
-        path.name,
-        book.kind,
-        book.encoding,
-        _fingerprint(path),
-        options.policy,
-        tuple(sheets),
-        tuple(rows),
-        tuple(sorted(reader.unknown.items(), key=lambda kv: (-kv[1], kv[0]))),
-    )
+    return sheets, rows, reader.unknown
 
 
 def preview(
@@ -672,6 +725,11 @@ def apply(
         chunk = ids[start : start + 500]
         for row in session.scalars(select(ElderlyResident).where(ElderlyResident.id.in_(chunk))):
             reader_rows[row.id] = row
+    # New residents go in by `insert_many` (one executemany per CHUNK, journaled as a flush
+    # would journal them) rather than as 20,000 ORM objects; changed ones through the ORM.
+    new: list[dict[str, Any]] = []
+    fresh = iter(new_ids(sum(1 for r in todo if r.status is RowStatus.NEW)))
+    written: list[str] = []
     for n, r in enumerate(todo, start=1):
         assert r.values is not None
         if r.status is RowStatus.NEW:
@@ -679,17 +737,20 @@ def apply(
             values = dict(r.values)
             cats = with_derived(decode_categories(values.get("categories")), r.birth_date, day)
             values.setdefault("enrolled_on", day)
-            session.add(
-                ElderlyResident(
-                    id_number=r.id_number,
-                    birth_date=r.birth_date,
-                    sex=r.sex,
-                    tier=suggest_tier(cats).tier.value,
-                    tier_reason="",
-                    status=Status.ACTIVE.value,
+            rid = next(fresh)
+            new.append(
+                {
                     **values,
-                )
+                    "id": rid,
+                    "id_number": r.id_number,
+                    "birth_date": r.birth_date,
+                    "sex": r.sex,
+                    "tier": suggest_tier(cats).tier.value,
+                    "tier_reason": "",
+                    "status": Status.ACTIVE.value,
+                }
             )
+            written.append(rid)
             created += 1
         else:
             assert r.resident_id is not None
@@ -702,14 +763,19 @@ def apply(
                 suggested = suggest_tier(cats).tier.value
                 if row.tier != suggested:
                     row.tier = suggested
+            written.append(row.id)
             updated += 1
-        if n % 1000 == 0:
+        if n % CHUNK == 0:
+            insert_many(session, ElderlyResident, new)
+            new = []
             session.flush()
             if progress is not None:
                 progress(n, len(todo), f"正在写入第 {n} 人（共 {len(todo)} 人）")
     if todo:
+        insert_many(session, ElderlyResident, new)
         session.flush()
-        schedule.recompute(session, None)
+        # the schedule of the residents written (the others' is as it was)
+        schedule.recompute(session, written)
     return ImportResult(result, created, updated)
 
 
@@ -726,29 +792,29 @@ def apply_file(
 ) -> ImportResult:
     """Preview (or take the preview the person just saw, `previewed`, when the file is still
     the same); when something would be written, back up the database, then apply in one
-    transaction. Nothing to write: no backup, nothing changed, and the result says so."""
+    transaction (`importing.apply_with_backup`, as the programmes' imports). Nothing to write:
+    no backup, nothing changed, and the result says so."""
+    from caseworker.services.tabular import importing  # it imports this module's types
+
     can_edit(actor)
-    if previewed is not None and previewed.fingerprint == _fingerprint(Path(path)):
-        first = previewed
-    else:
-        with ws.reader() as session:
-            first = preview(session, actor, path, options, today=today, progress=progress)
-    if expect_fingerprint is not None and first.fingerprint != expect_fingerprint:
-        raise ValidationError("文件在预览之后被修改过，请重新预览后再导入")
-    if first.to_write == 0:
-        return ImportResult(first, 0, 0)
-    taken = ws.backup("pre-import")
-    with ws.writer(actor) as session:
-        result = apply(
-            session,
+    target = Path(path)
+    return importing.apply_with_backup(
+        ws,
+        actor,
+        target,
+        preview=lambda s: preview(s, actor, target, options, today=today, progress=progress),
+        apply=lambda s, first: apply(
+            s,
             actor,
-            path,
+            target,
             options,
             today=today,
             progress=progress,
             expect_fingerprint=first.fingerprint,
-        )
-    return replace(result, backup=taken)
+        ),
+        expect_fingerprint=expect_fingerprint,
+        previewed=previewed,
+    )
 
 
 # -- the report ------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ from caseworker.services.tabular.headers import Layout
 from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import utcnow
 from db.elderly import ElderlyResident
-from db.ids import new_id
+from db.ids import new_ids
 from db.journal import insert_many
 from db.retrofit import (
     RetrofitAssessmentItem,
@@ -565,6 +565,7 @@ def apply(
     events: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     created = updated = 0
+    fresh = iter(new_ids(sum(1 for r in todo if r.status is RowStatus.NEW)))  # at once: cheaper
     for n, r in enumerate(todo, start=1):
         v = r.values
         assert v is not None and r.birth_date is not None
@@ -575,7 +576,7 @@ def apply(
             updated += 1
             continue
         step: Step = v["step"]
-        cid = new_id()
+        cid = next(fresh)
         record: dict[str, Any] = {
             "id": cid,
             "case_no": numbers.take(v["case_no"], v["applied_on"].year),

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import idnumber
-from caseworker.domain.errors import ValidationError
+from caseworker.domain.errors import ValidationError, os_reason
 from caseworker.domain.roster_columns import RosterSpec
 from caseworker.domain.tabular import (
     Cell,
@@ -35,6 +35,7 @@ from caseworker.domain.tabular import (
     is_total_row,
     match_name,
 )
+from caseworker.services.elderly import roster_import
 from caseworker.services.elderly.roster_import import (
     COMMUNITY_SUFFIXES,
     REPORT_ONLY,
@@ -326,7 +327,12 @@ _LAST: dict[str, readers.Workbook] = {}
 
 
 def read(path: Path, progress: Progress | None) -> Read:
-    fingerprint = _fingerprint(path)
+    try:
+        fingerprint = _fingerprint(path)
+    except FileNotFoundError:  # the reader's own words (the file is hashed before it is read)
+        raise ValidationError(f"找不到文件 {path}") from None
+    except OSError as exc:
+        raise ValidationError(f"无法打开文件 {path}：{os_reason(exc)}") from None
     book = _LAST.get(fingerprint)
     if book is None:
         book = readers.read(path, progress)
@@ -339,6 +345,7 @@ def forget() -> None:
     """Drop the kept workbook and its reading (after an import is applied)."""
     _LAST.clear()
     _WALKED.clear()
+    roster_import.forget()
 
 
 def preview_of(
