@@ -15,11 +15,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, any_, bindparam
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 
 def among(
-    conn: Connection | Session, column: ColumnElement[Any], ids: Iterable[Any]
+    conn: Connection | Session,
+    column: ColumnElement[Any] | QueryableAttribute[Any],
+    ids: Iterable[Any],
 ) -> ColumnElement[bool]:
     """`column IN ids` on SQLite, `column = ANY(:ids)` (one array parameter) on PostgreSQL."""
     values = list(ids)

@@ -4,6 +4,11 @@ It hangs on the Session's flush, so no service can forget it: `before_flush` sta
 timestamps and refuses hard deletes, `after_flush` reads each object's attribute history and writes
 the rows with one Core insert inside the same transaction (a rollback takes them away too).
 A session that writes Journaled records must carry a JournalContext in `session.info["journal"]`.
+
+The context also records which tables the transaction wrote (`JournalContext.touched`): every
+INSERT, UPDATE and DELETE the session's connection runs, from a flush, a Core statement or
+`insert_many`, names its table there. The interface announces exactly those after the commit,
+so no caller has to guess which views a write concerns.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import String, event, insert, inspect, select, update
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy import Connection, String, event, insert, inspect, select, update
+from sqlalchemy.orm import Session, SessionTransaction, attributes
+from sqlalchemy.sql.dml import Insert, UpdateBase
 
 from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.domain.roles import Actor
@@ -45,6 +51,16 @@ class JournalContext:
     source: str = "local"
     # Set by sync when it writes rows from a bundle itself: the listener then records nothing.
     suspended: bool = False
+    # The tables this transaction wrote (filled as statements run; read after the commit).
+    # The journal's own bookkeeping (its rows and the clock in local_meta) is left out: every write
+    # touches it, and no view shows it for its own sake.
+    touched: set[str] = field(default_factory=set)
+    # The connections already watched (a savepoint begins on its parent's connection again).
+    _watched: set[int] = field(default_factory=set, repr=False)
+
+
+# Written by every journaled write as bookkeeping, never what a write is about.
+_BOOKKEEPING = frozenset({table_of(JournalEntry).name, table_of(LocalMeta).name})
 
 
 class JournalMissing(RuntimeError):
@@ -114,6 +130,33 @@ def _clean_text(obj: Journaled) -> None:
         value = values.get(key)
         if type(value) is str and CONTROLS.search(value) is not None:
             setattr(obj, key, strip_controls(value))
+
+
+@event.listens_for(Session, "after_begin")
+def _watch_writes(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    """Record in the session's JournalContext the table of every INSERT, UPDATE and DELETE run
+    on the transaction's connection: ORM flushes, Core statements and the derived columns
+    services update on `session.connection()` alike. The listener is on this Connection object
+    only, which the session closes at the transaction's end, so it ends with the transaction."""
+    ctx: JournalContext | None = session.info.get("journal")
+    if ctx is None or id(connection) in ctx._watched:
+        return
+    ctx._watched.add(id(connection))
+    touched = ctx.touched
+
+    def seen(
+        conn: Connection, clause: Any, multi: Any, params: Any, options: Any, result: Any
+    ) -> None:
+        # An UPDATE or DELETE that matched no row changed nothing (a schedule recompute that
+        # moved no date); an INSERT always wrote (its rowcount is unreliable with RETURNING).
+        if isinstance(clause, UpdateBase) and (isinstance(clause, Insert) or result.rowcount != 0):
+            name = getattr(clause.table, "name", None)
+            if name is not None and name not in _BOOKKEEPING:
+                touched.add(name)
+
+    event.listen(connection, "after_execute", seen)
 
 
 @event.listens_for(Session, "before_flush")
@@ -257,6 +300,7 @@ def insert_many(session: Session, model: type[Journaled], records: list[dict[str
             plain[key] = "<已隐去>" if key in redacted and value is not None else value
         encoded.append((record["id"], dumps(plain)))
     conn.exec_driver_sql(sql, rows)
+    ctx.touched.add(table_of(model).name)  # raw SQL: the connection's listener cannot name it
     if ctx.suspended:
         return
     clock = next_clock(session, ctx).encode()

@@ -2,12 +2,15 @@
 
 Views read through `ctx.read(fn)` (short indexed queries on the UI thread) and write through
 `ctx.write(fn, ...)` (on the single DB worker); after a write, `changed` names the tables that
-changed so each view refreshes only when it concerns it.
+changed so each view refreshes only when it concerns it. The tables are the ones the transaction
+actually wrote, as its journal context recorded them (`db.journal.JournalContext.touched`):
+no caller names them, so a write that reaches a table its caller did not think of still
+refreshes the views showing it, and a write that changed nothing announces nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Signal
@@ -69,22 +72,21 @@ class AppContext(QObject):
         self,
         fn: Callable[[Session, Actor], T],
         *,
-        tables: Iterable[str] = (),
         on_done: Callable[[T], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         parent: QWidget | None = None,
     ) -> Job:
-        """Run `fn(session, actor)` in one journaled transaction on the DB worker."""
+        """Run `fn(session, actor)` in one journaled transaction on the DB worker; after the
+        commit, `changed` names the tables it wrote (if any), then `on_done(result)` runs."""
         actor = self.actor
         if actor is None:
             raise RuntimeError("write without a logged-in actor")
-        changed = frozenset(tables)
 
-        def job() -> T:
-            with self.ws.writer(actor) as session:
-                return fn(session, actor)
+        def job() -> tuple[T, frozenset[str]]:
+            return self._write_job(fn, actor)
 
-        def done(result: T) -> None:
+        def done(outcome: tuple[T, frozenset[str]]) -> None:
+            result, changed = outcome
             # The transaction has committed: an error from here on must not say "not saved".
             with after_commit():
                 try:
@@ -109,7 +111,6 @@ class AppContext(QObject):
         self,
         fn: Callable[[Session, Actor], T],
         *,
-        tables: Iterable[str] = (),
         parent: QWidget | None = None,
         label: str = "",
     ) -> T:
@@ -119,16 +120,25 @@ class AppContext(QObject):
         if actor is None:
             raise RuntimeError("write without a logged-in actor")
 
-        def job() -> T:
-            with self.ws.writer(actor) as session:
-                return fn(session, actor)
+        def job() -> tuple[T, frozenset[str]]:
+            return self._write_job(fn, actor)
 
         try:
-            result = run_with_progress(self.runner, job, parent, label or _tr("正在保存…"))
+            result, changed = run_with_progress(self.runner, job, parent, label or _tr("正在保存…"))
         except AccountChanged as exc:
             self.account_changed.emit(str(exc))
             raise
-        if tables:
+        if changed:
             with after_commit():
-                self.changed.emit(frozenset(tables))
+                self.changed.emit(changed)
         return result
+
+    def _write_job(
+        self, fn: Callable[[Session, Actor], T], actor: Actor
+    ) -> tuple[T, frozenset[str]]:
+        """On the DB worker: `fn` in one journaled transaction, and the tables it wrote, read
+        from the transaction's journal context once the commit has flushed everything."""
+        with self.ws.writer(actor) as session:
+            journal = session.info["journal"]
+            result = fn(session, actor)
+        return result, frozenset(journal.touched)

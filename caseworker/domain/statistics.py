@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from caseworker.domain.roles import Role
+from caseworker.domain.roles import DistrictRole, Role
 from caseworker.domain.schedule import month_of
 
 # A count of children below this is shown as "<3" in a community's row, except to the
@@ -37,7 +37,7 @@ def partial_note(until: date) -> str:
     return f"带 * 的月份尚未结束，数据统计至 {until:%Y年%m月%d日}，不是整月数字。"
 
 
-def exact_small_cells(role: Role | None, community_rows: bool) -> bool:
+def exact_small_cells(role: Role | DistrictRole | None, community_rows: bool) -> bool:
     """Whether children's counts are shown exactly: always in rows of whole offices (the
     district's report), and in communities' rows only to the child-protection roles."""
     return not community_rows or role in EXACT_ROLES

@@ -208,10 +208,10 @@ def _draw_block(p: _Pages, b: Block, doc: Document) -> None:
         p.y -= h
     if b.table:
         widths = [w * WIDTH for w in b.widths] or [WIDTH / len(b.table[0])] * len(b.table[0])
-        for r, row in enumerate(b.table):
-            h = _table_row_height(b, row, p.font)
+        for r, cells in enumerate(b.table):
+            h = _table_row_height(b, cells, p.font)
             x = LEFT
-            for cell, w in zip(row, widths, strict=True):
+            for cell, w in zip(cells, widths, strict=True):
                 if r == 0:
                     c.setFillGray(GREY)
                     c.rect(x, p.y - h, w, h, stroke=1, fill=1)

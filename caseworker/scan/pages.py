@@ -142,7 +142,7 @@ def _pdf_pages(path: Path, only: int | None = None) -> Iterator[Page]:
         doc.close()
 
 
-def _scanned_jpeg(page) -> Image.Image | None:  # type: ignore[no-untyped-def]
+def _scanned_jpeg(page) -> Image.Image | None:
     """The page's picture straight from its JPEG when the page is what a scanner's scan-to-USB
     writes: one grey or RGB JPEG image filling the unrotated page. Decoding it with Pillow
     (luma only, at a reduced size when the scan is at 300 dpi or more) costs about a third of

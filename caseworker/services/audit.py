@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from caseworker.domain.errors import PermissionDenied
 from caseworker.domain.roles import Actor, Permission
 from caseworker.domain.visit_form import CHOICE_FIELDS, TEXT_FIELDS
 from caseworker.services.checked import rows_checked_first
+from db.base import table_of
 from db.models import JournalEntry
 
 # Chinese names of tables and fields for the audit view; programme modules add theirs.
@@ -204,14 +206,14 @@ def _journaled_tables() -> list[str]:
     from db.base import Base, Journaled
 
     return sorted(
-        m.local_table.name
+        table_of(m.class_).name
         for m in Base.registry.mappers
         if issubclass(m.class_, Journaled)
-        and not m.local_table.name.startswith(CONFIDENTIAL_TABLE_PREFIX)
+        and not table_of(m.class_).name.startswith(CONFIDENTIAL_TABLE_PREFIX)
     )
 
 
-def _query(flt: AuditFilter) -> Select:
+def _query(flt: AuditFilter) -> Select[Any]:
     q = select(JournalEntry).where(
         or_(JournalEntry.field.is_(None), JournalEntry.field.not_in(HIDDEN_FIELDS)),
         JournalEntry.table_name.not_like(f"{CONFIDENTIAL_TABLE_PREFIX}%"),
@@ -338,7 +340,7 @@ def count(session: Session, actor: Actor, flt: AuditFilter, cap: int | None = No
     """How many entries match; with `cap`, counting stops at cap + 1 (a busy office's journal
     holds millions of rows: the view says "more than cap" instead of counting them all)."""
     _require_audit(actor)
-    q = _query(flt).with_only_columns(literal_column("1"))
+    q: Select[Any] = _query(flt).with_only_columns(literal_column("1"))
     if cap is not None:
         q = q.limit(cap + 1)
     return session.scalar(select(func.count()).select_from(q.subquery())) or 0

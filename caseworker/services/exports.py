@@ -32,6 +32,7 @@ from caseworker.services.elderly._common import can_view, today_or
 from caseworker.services.retrofit import exports as retrofit_rows
 from caseworker.services.retrofit import search as retrofit_search
 from caseworker.services.tabular.xlsx import Column, XlsxWriter, check_out_path
+from db.base import table_of
 from db.elderly import ElderlyResident, ElderlyVisit
 from db.models import Community
 
@@ -152,8 +153,8 @@ def _referral_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator
 def _visit_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Sequence[Any]]:
     """Visit history: every visit (completed and drafts) in the date range, oldest first."""
     can_view(a)
-    V = ElderlyVisit.__table__.c
-    R = ElderlyResident.__table__.c
+    V = table_of(ElderlyVisit).c
+    R = table_of(ElderlyResident).c
     names = dict(s.execute(select(Community.id, Community.name)).all())
     q = (
         select(
@@ -169,7 +170,7 @@ def _visit_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Se
             V.next_visit_on,
             V.id,
         )
-        .join(ElderlyResident.__table__, R.id == V.resident_id)
+        .join(table_of(ElderlyResident), R.id == V.resident_id)
         .where(V.deleted_at.is_(None), R.deleted_at.is_(None))
     )
     if f.date_from:

@@ -320,6 +320,7 @@ def plan(
     suffix = id_suffix_match(text_, cols.id_number)
     if not split or whole.narrowed or suffix is None:
         return whole
+    assert whole.where is not None  # the text has terms (t above), so the search has a WHERE
     compact = idnumber.normalise(" ".join(text_.split()))
     first = _Terms(own=[suffix], dense=DENSE_DIGITS, common=len(compact) == 1)
     first.probes.append((cols.name.table.name, (cols.id_number.name,), _suffix_needle(compact)))

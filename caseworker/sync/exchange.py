@@ -22,7 +22,7 @@ from sqlalchemy import Connection, String, delete, func, insert, select, type_co
 from caseworker.sync import bundle, crypto, merge, photos
 from caseworker.sync.errors import SyncCancelled, SyncRefused
 from caseworker.sync.identity import Identity, Peer, peer
-from db.base import utcnow
+from db.base import table_of, utcnow
 from db.ids import new_id
 from db.models import JournalEntry
 from db.schema import HEAD, known_revisions
@@ -122,7 +122,7 @@ def iter_changes(
 ) -> Iterator[list[list[Any]]]:
     """Journal rows matching `where`, in journal order, as lists in merge.COLUMNS order, a chunk
     of `size` at a time (memory stays flat whatever the journal holds)."""
-    j = JournalEntry.__table__
+    j = table_of(JournalEntry)
     # counted only for a progress bar: the count is a second pass over the journal (the
     # district's export to an office has none to show)
     total = (
@@ -188,8 +188,12 @@ def write_bundle(
     hlc_min = hlc_max = ""
     # A generator of rows is closed here, while its connection is open, even when the write
     # fails (a full stick): collected later, it would close a cursor on a closed database.
+    closing = contextlib.ExitStack()
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        closing.callback(close)
     with (
-        contextlib.closing(chunks) if hasattr(chunks, "close") else contextlib.nullcontext(),
+        closing,
         bundle.BundleWriter(
             path, me.keys, to.box_pub, bundle.binding(bundle_id, me.device_id, to.device_id)
         ) as w,
@@ -233,7 +237,7 @@ def write_bundle(
 
 def record_sent(conn: Connection, manifest: dict[str, Any], file_name: str) -> None:
     conn.execute(
-        insert(SyncBundle.__table__).values(
+        insert(table_of(SyncBundle)).values(
             bundle_id=manifest["bundle_id"],
             direction="sent",
             peer=manifest["recipient"],
@@ -323,7 +327,7 @@ def receive(conn: Connection, me: Identity, path: Path) -> Received:
     extras = next(bundle.frames(env, me.keys, _bound(m), count))
     if not isinstance(extras, dict):
         raise SyncRefused(_MALFORMED)
-    t = SyncBundle.__table__
+    t = table_of(SyncBundle)
     already = (
         conn.execute(
             select(t.c.bundle_id).where(
@@ -337,7 +341,7 @@ def receive(conn: Connection, me: Identity, path: Path) -> Received:
 
 def was_received(conn: Connection, bundle_id: str) -> bool:
     """This bundle has been imported here already."""
-    t = SyncBundle.__table__
+    t = table_of(SyncBundle)
     found = conn.execute(
         select(t.c.bundle_id).where(t.c.bundle_id == bundle_id, t.c.direction == "received")
     ).first()
@@ -347,7 +351,7 @@ def was_received(conn: Connection, bundle_id: str) -> bool:
 def record_received(conn: Connection, rec: Received, result: merge.MergeSummary) -> None:
     m = rec.manifest
     conn.execute(
-        insert(SyncBundle.__table__).values(
+        insert(table_of(SyncBundle)).values(
             bundle_id=m["bundle_id"],
             direction="received",
             peer=m["sender"],
@@ -366,7 +370,7 @@ def record_received(conn: Connection, rec: Received, result: merge.MergeSummary)
 
 def store_acks(conn: Connection, peer_id: str, vector: dict[str, str]) -> None:
     """Remember that `peer_id` holds every change of each origin up to the given clock."""
-    t = SyncAck.__table__
+    t = table_of(SyncAck)
     if len(vector) > MAX_ORIGINS:  # a replica per device: thousands would be a crafted file
         raise SyncRefused("数据包中的确认信息不对（设备过多），未做任何改动。")
     current = {
@@ -387,7 +391,7 @@ def replace_acks(conn: Connection, peer_id: str, vector: dict[str, str]) -> None
     back, and an origin it does not name is one it holds nothing of)."""
     if len(vector) > MAX_ORIGINS:
         raise SyncRefused("数据包中的确认信息不对（设备过多），未做任何改动。")
-    t = SyncAck.__table__
+    t = table_of(SyncAck)
     conn.execute(delete(t).where(t.c.peer == peer_id))
     rows = [
         {"peer": peer_id, "origin": o, "hlc": h}
@@ -399,7 +403,7 @@ def replace_acks(conn: Connection, peer_id: str, vector: dict[str, str]) -> None
 
 
 def acks_of(conn: Connection, peer_id: str) -> dict[str, str]:
-    t = SyncAck.__table__
+    t = table_of(SyncAck)
     return {
         r.origin: r.hlc
         for r in conn.execute(select(t.c.origin, t.c.hlc).where(t.c.peer == peer_id))
@@ -408,7 +412,7 @@ def acks_of(conn: Connection, peer_id: str) -> dict[str, str]:
 
 def have_vector(conn: Connection, devices: set[str] | None = None) -> dict[str, str]:
     """The greatest clock this replica holds per writing device (of `devices`, when named)."""
-    j = JournalEntry.__table__
+    j = table_of(JournalEntry)
     if devices is None:
         q = select(j.c.device_id, func.max(j.c.hlc)).group_by(j.c.device_id)
         return {d: h for d, h in conn.execute(q)}
@@ -426,7 +430,7 @@ def have_vector(conn: Connection, devices: set[str] | None = None) -> dict[str, 
 
 def mark_acknowledged(conn: Connection, bundle_ids: Sequence[str], peer_id: str) -> list[str]:
     """Sent bundles the peer reports as imported; returns those newly acknowledged."""
-    t = SyncBundle.__table__
+    t = table_of(SyncBundle)
     ids = sorted({b for b in bundle_ids if isinstance(b, str) and len(b) <= 64})
     newly: list[str] = []
     for i in range(0, len(ids), ACK_CHUNK):  # the list comes from the peer: any length
@@ -449,7 +453,7 @@ def mark_acknowledged(conn: Connection, bundle_ids: Sequence[str], peer_id: str)
 
 
 def received_ids(conn: Connection, peer_id: str, limit: int = 500) -> list[str]:
-    t = SyncBundle.__table__
+    t = table_of(SyncBundle)
     return list(
         conn.execute(
             select(t.c.bundle_id)

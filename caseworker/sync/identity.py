@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert, select
 
 from caseworker.sync import crypto
 from caseworker.sync.errors import NotEnrolled
-from db.base import utcnow
+from db.base import table_of, utcnow
 from db.sync_models import SyncIdentity, SyncPeer
 
 KEY_FILE = Path("keys") / "identity.key"
@@ -54,7 +54,7 @@ def save_identity(
 ) -> Identity:
     secret = crypto.load_or_create_key_file(key_file)
     conn.execute(
-        insert(SyncIdentity.__table__).values(
+        insert(table_of(SyncIdentity)).values(
             device_id=device_id,
             role=role,
             name=name,
@@ -69,7 +69,7 @@ def save_identity(
 
 
 def find_identity(conn: Connection, key_file: Path) -> Identity | None:
-    t = SyncIdentity.__table__
+    t = table_of(SyncIdentity)
     row = conn.execute(select(t)).first()
     if row is None:
         return None
@@ -103,7 +103,7 @@ def add_peer(
     alias_of: str | None = None,
 ) -> None:
     conn.execute(
-        insert(SyncPeer.__table__).values(
+        insert(table_of(SyncPeer)).values(
             device_id=device_id,
             role=role,
             name=name,
@@ -117,7 +117,7 @@ def add_peer(
 
 
 def peer(conn: Connection, device_id: str) -> Peer | None:
-    t = SyncPeer.__table__
+    t = table_of(SyncPeer)
     row = conn.execute(select(t).where(t.c.device_id == device_id, t.c.alias_of.is_(None))).first()
     if row is None:
         return None
@@ -125,7 +125,7 @@ def peer(conn: Connection, device_id: str) -> Peer | None:
 
 
 def peers(conn: Connection, role: str | None = None) -> list[Peer]:
-    t = SyncPeer.__table__
+    t = table_of(SyncPeer)
     q = select(t).where(t.c.alias_of.is_(None))
     if role:
         q = q.where(t.c.role == role)
@@ -137,13 +137,13 @@ def peers(conn: Connection, role: str | None = None) -> list[Peer]:
 
 def devices_of(conn: Connection, peer_id: str) -> set[str]:
     """The peer's own id and the journal device ids it writes with."""
-    t = SyncPeer.__table__
+    t = table_of(SyncPeer)
     aliases = conn.execute(select(t.c.device_id).where(t.c.alias_of == peer_id)).scalars()
     return {peer_id, *aliases}
 
 
 def owner_of_device(conn: Connection, device_id: str) -> str | None:
-    t = SyncPeer.__table__
+    t = table_of(SyncPeer)
     row = conn.execute(
         select(t.c.device_id, t.c.alias_of).where(t.c.device_id == device_id)
     ).first()

@@ -33,7 +33,7 @@ from caseworker.domain.text import strip_controls
 from caseworker.sync import tables
 from caseworker.sync.errors import SyncRefused
 from db.among import among
-from db.base import utcnow
+from db.base import table_of, utcnow
 from db.journal import CHANGE_COLUMNS, HLC_KEY
 from db.models import JournalEntry, LocalMeta
 from db.stats import PlannerStats
@@ -238,7 +238,7 @@ def _seen(conn: Connection, changes: Iterable[Change]) -> tuple[set[str], set[st
 
     A device's clock only grows, so a change newer than the newest we hold from its device cannot
     be in the journal: only the others are looked up."""
-    j, c = JournalEntry.__table__, SyncConflict.__table__
+    j, c = table_of(JournalEntry), table_of(SyncConflict)
     changes = list(changes)
     # One max() per device: read from the end of the (device, hlc) index on either database.
     # PostgreSQL ran the GROUP BY form by reading every row of the devices: a first bundle's
@@ -328,7 +328,7 @@ class _Record:
 def _load_state(conn: Connection, t: tables.TableInfo, ids: list[str]) -> dict[str, _Record]:
     state: dict[str, _Record] = {rid: _Record() for rid in ids}
     cols = [t.table.c.id, *(t.table.c[f] for f in sorted(t.fields))]
-    j = JournalEntry.__table__
+    j = table_of(JournalEntry)
     for part in _chunks(ids):
         for row in conn.execute(select(*cols).where(among(conn, t.table.c.id, part))):
             rec = state[row[0]]
@@ -736,9 +736,9 @@ class _Ctx:
             if c.op == "insert":
                 rec.exists = rec.fresh = True
                 rec.values = {**t.field_defaults, **values}
-                for name, w in rec.wins.items():  # updates that arrived before their insert
-                    if w.key > c.key:
-                        rec.values[name] = w.value
+                for name, early in rec.wins.items():  # updates that arrived before their insert
+                    if early.key > c.key:
+                        rec.values[name] = early.value
                 rec.base = _Win(c.key, c.actor_name, False, None, None, c.tx_id)
                 self.result.added[t.name] += 1
             else:  # an update whose insert has not arrived yet: remember it, apply later
@@ -847,11 +847,11 @@ def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> N
         else:
             _write_core(conn, result, source)
     if result.conflicts:
-        conn.execute(insert(SyncConflict.__table__), result.conflicts)
+        conn.execute(insert(table_of(SyncConflict)), result.conflicts)
     if result.duplicates:
         now = utcnow()
         conn.execute(
-            insert(SyncDuplicate.__table__),
+            insert(table_of(SyncDuplicate)),
             [
                 {
                     "table_name": tname,
@@ -864,7 +864,7 @@ def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> N
                 for tname, held, holder in result.duplicates
             ],
         )
-    sc = SyncConflict.__table__
+    sc = table_of(SyncConflict)
     for part in _chunks(result.released):
         conn.execute(
             update(sc)
@@ -928,7 +928,7 @@ def _write_core(conn: Connection, result: MergePlan, source: str) -> None:
             row["recorded_at"] = datetime.fromisoformat(c.recorded_at)
             row["source"] = source
             rows.append(row)
-        _copy_rows(conn, JournalEntry.__table__, rows)
+        _copy_rows(conn, table_of(JournalEntry), rows)
 
 
 def _copy_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -980,11 +980,11 @@ def _write_sqlite(conn: Connection, result: MergePlan, source: str) -> None:
                 for r in rows
             ],
         )
-    for (tname, names), rows in result.updates.items():
+    for (tname, fields), rows in result.updates.items():
         t = reg[tname]
-        cols = [*names, "_updated_at", "_id"]
-        enc = [t.sqlite_encoders.get(c) for c in names] + [tables.sqlite_datetime, None]
-        sets = ", ".join(f'"{n}" = ?' for n in names)
+        cols = [*fields, "_updated_at", "_id"]
+        enc = [t.sqlite_encoders.get(c) for c in fields] + [tables.sqlite_datetime, None]
+        sets = ", ".join(f'"{n}" = ?' for n in fields)
         cur.executemany(
             f'UPDATE "{tname}" SET {sets}, "updated_at" = ? WHERE id = ?',
             [
@@ -1008,7 +1008,7 @@ def _write_sqlite(conn: Connection, result: MergePlan, source: str) -> None:
 
 def receive_clock(conn: Connection, remote: str, now_ms: int) -> None:
     """Advance the local hybrid clock past a clock seen in received changes."""
-    lm = LocalMeta.__table__
+    lm = table_of(LocalMeta)
     stored = conn.execute(select(lm.c.value).where(lm.c.key == HLC_KEY)).scalar()
     current = Hlc.decode(stored) if stored else ZERO
     nxt = current.receive(Hlc.decode(remote), now_ms).encode()

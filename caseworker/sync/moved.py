@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, or_, select
 
 from caseworker.sync import tables
-from db.base import Base
+from db.base import Base, table_of
 from db.models import JournalEntry
 from db.sync_models import SyncConflict, SyncTransfer
 
@@ -51,7 +51,7 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 
 def _any_notice(conn: Connection) -> bool:
-    t = SyncTransfer.__table__
+    t = table_of(SyncTransfer)
     q = select(func.count()).where(t.c.table_name.in_(sorted(purged_tables())))
     return bool(conn.execute(q).scalar())
 
@@ -62,7 +62,7 @@ def drop_moved(conn: Connection, chunks: Iterable[list[Any]]) -> Iterator[list[A
     if not _any_notice(conn):
         yield from chunks
         return
-    t = SyncTransfer.__table__
+    t = table_of(SyncTransfer)
     purged = purged_tables()
     for rows in chunks:
         ids = sorted({r[7] for r in rows if isinstance(r, list) and len(r) > 7 and r[6] in purged})
@@ -89,7 +89,7 @@ def purge(conn: Connection, own: list[str], acks: dict[str, str]) -> int:
     returns how many records were deleted (a child still waiting stays until a later import)."""
     if not _any_notice(conn):
         return 0
-    t = SyncTransfer.__table__
+    t = table_of(SyncTransfer)
     child = Base.metadata.tables[PURGED_ROOT]
     noticed = list(
         conn.execute(select(t.c.record_id).where(t.c.table_name == PURGED_ROOT)).scalars()
@@ -104,7 +104,7 @@ def purge(conn: Connection, own: list[str], acks: dict[str, str]) -> int:
     by_table: dict[str, list[str]] = defaultdict(list)
     for tname, rid in items:
         by_table[tname].append(rid)
-    j = JournalEntry.__table__
+    j = table_of(JournalEntry)
     unacked = or_(*(and_(j.c.device_id == d, j.c.hlc > acks.get(d, "")) for d in own))
     waiting: set[str] = set()  # children with changes of ours not yet acknowledged
     for tname, ids in by_table.items():
@@ -118,7 +118,7 @@ def purge(conn: Connection, own: list[str], acks: dict[str, str]) -> int:
     if waiting:
         # simplest and safe: nothing is purged until all of it is acknowledged
         return 0
-    c = SyncConflict.__table__
+    c = table_of(SyncConflict)
     order = {tb.name: i for i, tb in enumerate(Base.metadata.sorted_tables)}
     deleted = 0
     for tname in sorted(by_table, key=lambda n: order[n], reverse=True):

@@ -48,7 +48,7 @@ from caseworker.sync.identity import (
     save_identity,
 )
 from caseworker.workspace import Workspace
-from db.base import utcnow
+from db.base import table_of, utcnow
 from db.journal import HLC_KEY
 from db.models import JournalEntry, LocalMeta, Office
 from db.schema import known_revisions
@@ -145,12 +145,12 @@ def _require(actor: Actor) -> None:
 
 
 def _meta(conn: Connection, key: str) -> str | None:
-    t = LocalMeta.__table__
+    t = table_of(LocalMeta)
     return conn.execute(select(t.c.value).where(t.c.key == key)).scalar()
 
 
 def _set_meta(conn: Connection, key: str, value: str) -> None:
-    t = LocalMeta.__table__
+    t = table_of(LocalMeta)
     if _meta(conn, key) is None:
         conn.execute(insert(t).values(key=key, value=value))
     else:
@@ -179,7 +179,7 @@ def enroll(ws: Workspace, path: Path, passphrase: str) -> EnrollResult:
         if find_identity(conn, _key_file(ws)) is not None:
             raise ValidationError("本工作区已经登记过，不需要再登记。")
         offices = conn.execute(
-            select(Office.__table__.c.code).where(Office.__table__.c.deleted_at.is_(None))
+            select(table_of(Office).c.code).where(table_of(Office).c.deleted_at.is_(None))
         ).scalars()
         codes = list(offices)
         if codes and not info.existing:
@@ -232,7 +232,7 @@ def own_devices(conn: Connection, ws: Workspace) -> list[str]:
 def _pending_where(conn: Connection, ws: Workspace, district: str):  # -> ColumnElement[bool]
     """This workspace's own changes the district has not acknowledged: after a restore, also
     those of its retired devices that were never acknowledged (the backup held them unsent)."""
-    j = JournalEntry.__table__
+    j = table_of(JournalEntry)
     acks = exchange.acks_of(conn, district)
     return or_(
         *(and_(j.c.device_id == d, j.c.hlc > acks.get(d, "")) for d in own_devices(conn, ws))
@@ -459,7 +459,7 @@ def _note_renumbered(
         and c.actor_name == RENUMBERED_BY
     ]
     if rows:
-        conn.execute(insert(SyncConflict.__table__), rows)
+        conn.execute(insert(table_of(SyncConflict)), rows)
 
 
 def _store_transfers(conn: Connection, device: str, moved_out: object) -> None:
@@ -468,7 +468,7 @@ def _store_transfers(conn: Connection, device: str, moved_out: object) -> None:
     under it, a chunk at a time (its own late additions included)."""
     if not isinstance(moved_out, list):
         return
-    t = SyncTransfer.__table__
+    t = table_of(SyncTransfer)
     now = utcnow()
     for item in moved_out:
         if not (
@@ -513,7 +513,7 @@ def _store_transfers(conn: Connection, device: str, moved_out: object) -> None:
 def _withdraw_transfers(conn: Connection, device: str, returned: object) -> None:
     """Records the district moved (back) to this office: the notices that they had left are
     withdrawn — each root's, those noted under it, and those of the records named."""
-    t = SyncTransfer.__table__
+    t = table_of(SyncTransfer)
     if (
         not isinstance(returned, list)
         or conn.execute(select(t.c.record_id).limit(1)).first() is None
@@ -550,7 +550,7 @@ def _store_duplicate_notices(conn: Connection, notices: object) -> None:
     (the district sends the whole current list in every bundle)."""
     if not isinstance(notices, list):
         return
-    d = SyncDuplicate.__table__
+    d = table_of(SyncDuplicate)
     conn.execute(delete(d).where(d.c.status == "notice"))
     now = utcnow()
     for item in notices[:10_000]:
@@ -582,7 +582,7 @@ class DuplicateNotice:
 def duplicate_notices(ws: Workspace, actor: Actor) -> list[DuplicateNotice]:
     """This office's records that another office also holds (the district settles them)."""
     _require(actor)
-    d = SyncDuplicate.__table__
+    d = table_of(SyncDuplicate)
     with ws.engine.connect() as conn:
         return [
             DuplicateNotice(r.table_name, r.record_id, r.other_office)
@@ -604,7 +604,7 @@ def transferred_out(
 ) -> list[TransferredOut]:
     """Records the district moved to another office (show them as 已迁出)."""
     _require(actor)
-    t = SyncTransfer.__table__
+    t = table_of(SyncTransfer)
     q = select(t)  # every notice here is this office's (stored under any of its device ids)
     if table_name:
         q = q.where(t.c.table_name == table_name)
@@ -623,7 +623,7 @@ def transferred_out(
 def history(ws: Workspace, actor: Actor, limit: int = 200, offset: int = 0) -> list[BundleInfo]:
     """Bundles sent and received, newest first, a page of `limit` from `offset`."""
     _require(actor)
-    t = SyncBundle.__table__
+    t = table_of(SyncBundle)
     with ws.engine.connect() as conn:
         names = {p.device_id: p.name for p in peers(conn)}
         q = select(t).order_by(t.c.recorded_at.desc(), t.c.bundle_id).limit(limit)
@@ -647,7 +647,7 @@ def history(ws: Workspace, actor: Actor, limit: int = 200, offset: int = 0) -> l
 
 def history_count(ws: Workspace, actor: Actor) -> int:
     _require(actor)
-    t = SyncBundle.__table__
+    t = table_of(SyncBundle)
     with ws.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(t)).scalar() or 0
 
@@ -658,7 +658,7 @@ def pending(ws: Workspace, actor: Actor, cap: int | None = None) -> PendingInfo:
     (an office's first export waits with 1.5 M changes at 100,000 residents, 11 s to count on
     a slow disk): `capped` says so, and `by_table` is left empty rather than partial."""
     _require(actor)
-    j, b = JournalEntry.__table__, SyncBundle.__table__
+    j, b = table_of(JournalEntry), table_of(SyncBundle)
     with ws.engine.connect() as conn:
         if find_identity(conn, _key_file(ws)) is None:
             where = j.c.device_id == ws.device_id

@@ -31,6 +31,7 @@ from caseworker.domain import form_code
 from caseworker.domain.settings_catalog import get_def
 from caseworker.sync import photos
 from caseworker.sync.errors import SyncRefused
+from db.base import table_of
 from db.models import Office, PrintedForm, Setting
 
 KEY = "sync.send_scan_originals"
@@ -76,7 +77,7 @@ def pages(conn: Connection, root: Path) -> Callable[[], Iterator[list[photos.Ext
             select(Office.id).where(Office.deleted_at.is_(None)).limit(1)
         ).scalar()
         tag = form_code.office_tag(office_id)
-        t = PrintedForm.__table__
+        t = table_of(PrintedForm)
         after = ""
         while True:
             rows = conn.execute(

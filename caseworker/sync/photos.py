@@ -35,12 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select, update
 
 from caseworker.domain.errors import ValidationError, os_reason
 from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.sync.errors import SyncRefused
-from db.base import utcnow
+from db.base import table_of, utcnow
 from db.retrofit import RetrofitPhoto
 from db.sync_models import SyncPhoto
 
@@ -93,7 +93,7 @@ class Sent:
 def candidates(conn: Connection, owned: Any = None) -> Iterator[str]:
     """The file hashes (photo, then thumbnail) of live photo rows, a page at a time in id order;
     `owned` is a SELECT of the photo ids the recipient may see (None: all of this replica's)."""
-    t = RetrofitPhoto.__table__
+    t = table_of(RetrofitPhoto)
     after = ""
     while True:
         q = select(t.c.id, t.c.thumb_sha256, t.c.sha256).where(
@@ -112,8 +112,8 @@ def candidates(conn: Connection, owned: Any = None) -> Iterator[str]:
 
 def _acked(conn: Connection, peer: str, hashes: list[str], bundle_id: str = "") -> set[str]:
     """Of `hashes`, those the peer holds (or that this very bundle carries already)."""
-    t = SyncPhoto.__table__
-    held = t.c.acked_at.is_not(None)
+    t = table_of(SyncPhoto)
+    held: ColumnElement[bool] = t.c.acked_at.is_not(None)
     if bundle_id:
         held = held | (t.c.bundle_id == bundle_id)
     return set(
@@ -178,10 +178,10 @@ class Source:
                     if self.sent.size >= self.budget:
                         self.sent.waiting += 1
                         continue
-                    data = e.load()  # only a file not yet held there is read
-                    if data is not None:
-                        sha = hashlib.sha256(data).hexdigest()
-                        self._send(frame, bundle_id, sha, data, e.names, mark=e.key)
+                    loaded = e.load()  # only a file not yet held there is read
+                    if loaded is not None:
+                        sha = hashlib.sha256(loaded).hexdigest()
+                        self._send(frame, bundle_id, sha, loaded, e.names, mark=e.key)
         return self.sent
 
     def _send(
@@ -211,7 +211,7 @@ class Source:
         self.sent.size += len(data)
 
     def _mark_sent(self, sha: str, bundle_id: str) -> None:
-        t = SyncPhoto.__table__
+        t = table_of(SyncPhoto)
         key = (t.c.peer == self.peer) & (t.c.sha256 == sha)
         if self.conn.execute(select(t.c.sha256).where(key)).first() is None:
             self.conn.execute(insert(t).values(peer=self.peer, sha256=sha, bundle_id=bundle_id))
@@ -221,7 +221,7 @@ class Source:
 
 def acknowledge(conn: Connection, peer: str, bundle_ids: list[str]) -> None:
     """The peer imported these bundles: the files they carried are held there."""
-    t = SyncPhoto.__table__
+    t = table_of(SyncPhoto)
     if bundle_ids:
         conn.execute(
             update(t)
@@ -232,7 +232,7 @@ def acknowledge(conn: Connection, peer: str, bundle_ids: list[str]) -> None:
 
 def received_from(conn: Connection, peer: str, sha: str) -> None:
     """A file came from `peer`: it holds it, so it is never sent back there."""
-    t = SyncPhoto.__table__
+    t = table_of(SyncPhoto)
     key = (t.c.peer == peer) & (t.c.sha256 == sha)
     if conn.execute(select(t.c.sha256).where(key)).first() is None:
         conn.execute(insert(t).values(peer=peer, sha256=sha, acked_at=utcnow()))
@@ -248,7 +248,7 @@ def forget(conn: Connection, peer: str, missing: object) -> int:
     hashes = sorted({h for h in missing[:MAX_MISSING] if _hex64(h)})
     if not hashes:
         return 0
-    t = SyncPhoto.__table__
+    t = table_of(SyncPhoto)
     return conn.execute(delete(t).where(t.c.peer == peer, t.c.sha256.in_(hashes))).rowcount or 0
 
 
@@ -453,7 +453,7 @@ class Receiver:
 
 def _claimed(conn: Connection, hashes: list[str], owned: Any) -> set[str]:
     """Which of `hashes` a live photo row names (as photo or thumbnail), a page at a time."""
-    t = RetrofitPhoto.__table__
+    t = table_of(RetrofitPhoto)
     found: set[str] = set()
     for i in range(0, len(hashes), PAGE):
         page = hashes[i : i + PAGE]

@@ -34,6 +34,7 @@ from pathlib import Path
 from sqlalchemy import Connection, delete, select, update
 
 from caseworker.services import numbers
+from db.base import table_of
 from db.ids import new_id
 from db.models import LocalMeta
 
@@ -116,7 +117,7 @@ def _list(text: str | None) -> list[str]:
 
 
 def _meta(conn: Connection, key: str) -> str | None:
-    t = LocalMeta.__table__
+    t = table_of(LocalMeta)
     return conn.execute(select(t.c.value).where(t.c.key == key)).scalar()
 
 
@@ -158,7 +159,7 @@ def sent_with_marker(conn: Connection, bundle_id: str) -> None:
         return
     data = json.loads(_meta(conn, RESTORE) or "{}")
     data["bundles"] = [*found.bundles, bundle_id][-1000:]
-    t = LocalMeta.__table__
+    t = table_of(LocalMeta)
     conn.execute(
         update(t).where(t.c.key == RESTORE).values(value=json.dumps(data, ensure_ascii=False))
     )
@@ -172,6 +173,6 @@ def answered(conn: Connection, acknowledged: object) -> bool:
         return False
     if not set(found.bundles) & {b for b in acknowledged if isinstance(b, str)}:
         return False
-    t = LocalMeta.__table__
+    t = table_of(LocalMeta)
     conn.execute(delete(t).where(t.c.key == RESTORE))
     return True

@@ -197,3 +197,60 @@ def test_bulk_insert_needs_a_journal_context(office_ws: Workspace) -> None:
 
     with office_ws.reader() as s, pytest.raises(JournalMissing):
         insert_many(s, ElderlyResident, [{"name": "x"}])
+
+
+def test_the_context_records_every_table_a_transaction_wrote(
+    office_ws: Workspace, admin: Actor
+) -> None:
+    """What the interface announces after a write: the tables the transaction wrote, however
+    it wrote them (a flush, a Core statement on the session's connection, `insert_many`),
+    without the journal's own bookkeeping; a transaction that only read records nothing."""
+    from datetime import date
+
+    from caseworker.domain import idnumber
+    from db.elderly import ElderlyResident
+    from db.journal import JournalContext, insert_many
+
+    with office_ws.writer(admin) as s:
+        read_only: JournalContext = s.info["journal"]
+        s.scalar(select(func.count()).select_from(Community))
+    assert read_only.touched == set()
+
+    with office_ws.writer(admin) as s:
+        by_service: JournalContext = s.info["journal"]
+        accounts.add_community(s, admin, "新建社区", "社区")
+    assert by_service.touched == {"community"}
+
+    with office_ws.reader() as s:
+        community = s.scalar(select(Community.id))
+    with office_ws.writer(admin) as s:
+        by_hand: JournalContext = s.info["journal"]
+        # local bookkeeping on a journaled table, written past the ORM (as schedules are)
+        s.connection().execute(update(Staff).values(failed_logins=0))
+        with s.begin_nested():  # a savepoint reuses the connection: still watched, once
+            s.scalar(select(Community).limit(1)).active = False
+        insert_many(
+            s,
+            ElderlyResident,
+            [
+                {
+                    "name": "周春兰",
+                    "id_number": idnumber.make("110105", date(1944, 3, 2), 3),
+                    "birth_date": date(1944, 3, 2),
+                    "sex": "女",
+                    "address": "和平路5号",
+                    "community_id": community,
+                    "categories": "独居",
+                    "tier": "重点",
+                    "enrolled_on": date(2026, 1, 5),
+                }
+            ],
+        )
+    assert by_hand.touched == {"staff", "community", "elderly_resident"}
+
+    with pytest.raises(RuntimeError), office_ws.writer(admin) as s:
+        later: JournalContext = s.info["journal"]
+        accounts.add_community(s, admin, "又一社区", "社区")
+        s.flush()
+        raise RuntimeError("rolled back")
+    assert later.touched == {"community"}  # recorded; the caller announces only on commit

@@ -341,3 +341,14 @@ def test_assessment_items_are_replaced_as_a_whole(office_ws: Workspace, worker: 
         )
     assert [(i.id, i.quantity_centi, i.note) for i in after] == [(first[1].id, 300, "马桶旁")]
     assert gone == 1
+
+
+def test_a_district_account_holds_none_of_an_office_permission_on_a_case() -> None:
+    """`permissions_of` answers for every actor the type allows: a district account (a role of
+    the hub, which an office's table of permissions does not list) holds none, not a KeyError."""
+    from caseworker.domain.roles import Actor, DistrictRole
+    from caseworker.services.retrofit._common import permissions_of
+
+    district = Actor("d1", "qu01", "区民政局", DistrictRole.CLERK)
+    assert permissions_of(district) == frozenset()
+    assert permissions_of(Actor.system("test")) is None

@@ -14,9 +14,11 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QPushButton
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from caseworker.domain import idnumber
 from db.elderly import ElderlyResident
+from db.models import Office
 from tests.ui.conftest import log_in, type_text
 from tests.ui.test_admin_pages import when_dialog_opens
 from ui.app import _install_excepthook
@@ -88,7 +90,7 @@ def test_an_error_after_the_commit_says_the_change_was_saved(
     def broken_refresh(_result: object) -> None:
         raise RuntimeError("Internal C++ object (QPushButton) already deleted.")
 
-    controller.ctx.write(lambda s, a: None, tables={"elderly_resident"}, on_done=broken_refresh)
+    controller.ctx.write(lambda s, a: None, on_done=broken_refresh)
     texts = [text for kind, text in boxes if kind == "critical"]
     assert len(texts) == 1
     assert "已保存" in texts[0] and "数据未改动" not in texts[0]
@@ -105,7 +107,7 @@ def test_an_error_before_the_commit_says_nothing_was_changed(
     def fails(_s: object, _a: object) -> None:
         raise ValueError("boom")
 
-    controller.ctx.write(fails, tables={"elderly_resident"})
+    controller.ctx.write(fails)
     texts = [text for kind, text in boxes if kind == "critical"]
     assert len(texts) == 1 and "没有保存" in texts[0] and "boom" not in texts[0]
 
@@ -121,8 +123,11 @@ def test_a_view_failing_to_refresh_after_a_save_says_it_was_saved(
     def broken(_tables: object) -> None:
         raise RuntimeError("boom")
 
+    def renames_the_office(s: Session, _a: object) -> None:
+        s.scalars(select(Office)).first().name = "测试街道办事处"  # a real write: it is announced
+
     controller.ctx.on_changed(page, broken)  # an exception in a slot goes to the excepthook
-    controller.ctx.write(lambda s, a: None, tables={"elderly_resident"})
+    controller.ctx.write(renames_the_office)
     texts = [text for kind, text in boxes if kind == "critical"]
     assert len(texts) == 1 and "已保存" in texts[0] and "boom" not in texts[0]
 
@@ -260,7 +265,7 @@ def test_a_disabled_account_is_sent_back_to_the_login(
     with controller.ws.writer(Actor.system("test")) as s:
         s.get(Staff, staff_id).disabled = True
     if how == "a write":
-        controller.ctx.write(lambda s, a: None, tables={"elderly_resident"})
+        controller.ctx.write(lambda s, a: None)
     else:
         controller._watch_account()
     qtbot.waitUntil(lambda: controller.window is None, timeout=5000)

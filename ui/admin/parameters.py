@@ -99,7 +99,7 @@ class ParametersPage(QWidget):
             return changed
 
         try:
-            changed = self.ctx.write_wait(apply, tables={"setting"}, parent=self)
+            changed = self.ctx.write_wait(apply, parent=self)
         except CaseworkerError as exc:
             QMessageBox.warning(self, self.tr("无法保存"), str(exc))
             return
@@ -114,6 +114,4 @@ class ParametersPage(QWidget):
         if not ok or not name.strip():
             return
         kind = "村" if name.strip().endswith("村") else "社区"
-        self.ctx.write(
-            lambda s, a: accounts.add_community(s, a, name, kind), tables={"community"}, parent=self
-        )
+        self.ctx.write(lambda s, a: accounts.add_community(s, a, name, kind), parent=self)

@@ -146,7 +146,6 @@ class StaffPage(QWidget):
             try:
                 self.ctx.write_wait(
                     lambda s, a, d=draft, p=password: accounts.create_staff(s, a, d, p),
-                    tables=STAFF_TABLES,
                     parent=self,
                 )
                 return
@@ -163,7 +162,6 @@ class StaffPage(QWidget):
             try:
                 self.ctx.write_wait(
                     lambda s, a, d=draft: accounts.update_staff(s, a, staff.id, d),
-                    tables=STAFF_TABLES,
                     parent=self,
                 )
                 return
@@ -185,7 +183,6 @@ class StaffPage(QWidget):
         if answer == QMessageBox.StandardButton.Yes:
             self.ctx.write(
                 lambda s, a: accounts.set_disabled(s, a, staff.id, not staff.disabled),
-                tables=STAFF_TABLES,
                 parent=self,
             )
 
@@ -202,7 +199,6 @@ class StaffPage(QWidget):
         if ok:
             self.ctx.write(
                 lambda s, a: accounts.reset_password(s, a, staff.id, password),
-                tables=STAFF_TABLES,
                 on_done=lambda _r: QMessageBox.information(
                     self, self.tr("重置密码"), self.tr("密码已重置。")
                 ),

@@ -26,8 +26,9 @@ from caseworker.domain.errors import CaseworkerError, ValidationError
 from ui.context import AppContext
 from ui.widgets.fields import DateField, ErrorLabel, FieldErrors, MultiLineField
 
-# Every table a programme 3 write may touch (the view log is left out: opening a page must not
-# make every other view reload).
+# The programme 3 tables its views show: a view refreshes when `ctx.changed` (the tables a
+# write actually wrote) names one. The view log is left out: opening a page writes it, and that
+# must not make every other view reload.
 CHILD_TABLES = frozenset(
     {
         "child",
@@ -85,12 +86,10 @@ class FormDialog(QDialog):
         submit: Callable[[Any, Any, dict[str, Any]], Any],
         *,
         note: str = "",
-        tables: Iterable[str] = CHILD_TABLES,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.submit = submit
-        self.tables = frozenset(tables)
         self.result_value: Any = None
         self.setWindowTitle(title)
         self.form = QFormLayout()
@@ -161,7 +160,7 @@ class FormDialog(QDialog):
             return
         try:
             self.result_value = self.ctx.write_wait(
-                lambda s, a: self.submit(s, a, values), tables=self.tables, parent=self
+                lambda s, a: self.submit(s, a, values), parent=self
             )
         except ValidationError as exc:
             if not self.errors.show_error(exc):

@@ -124,7 +124,6 @@ class ChildrenPage(QWidget):
 
             self.ctx.write_wait(
                 lambda s, a: register.confirm_new(s, a, child_id),
-                tables={"child"},
                 parent=self,
             )
         elif key == "remove_category":

@@ -93,7 +93,7 @@ class AccountsPage(QWidget):
 
     def _write(self, fn, parent: QWidget | None = None) -> str | None:
         try:
-            self.ctx.write_wait(fn, tables=("district_staff",), parent=parent or self)
+            self.ctx.write_wait(fn, parent=parent or self)
         except CaseworkerError as exc:
             return str(exc)
         return None

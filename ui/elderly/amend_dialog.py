@@ -22,7 +22,6 @@ from caseworker.domain.visit_form import FIELDS_BY_NAME, Method
 from caseworker.services.elderly import visits
 from caseworker.services.elderly.visits import AMENDABLE, FIELD_LABELS, VisitInfo
 from ui.context import AppContext
-from ui.elderly.common import ELDERLY_TABLES
 from ui.widgets.fields import ChoiceRow, DateField, ErrorLabel, FieldErrors
 
 
@@ -132,7 +131,6 @@ class AmendDialog(QDialog):
             today = date.today()
             self.result_info = self.ctx.write_wait(
                 lambda s, a: visits.amend(s, a, vid, {name: value}, reason, today=today),
-                tables=ELDERLY_TABLES,
                 parent=self,
             )
         except ValidationError as exc:

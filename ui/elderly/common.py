@@ -1,9 +1,10 @@
-"""The tables a programme 1 write may touch (views refresh when `ctx.changed` names one). The
+"""The tables programme 1's views show (they refresh when `ctx.changed` names one). The
 form fields the screens share are in `ui/widgets/fields.py`."""
 
 from __future__ import annotations
 
-# Every table a programme 1 write may touch: views refresh when `ctx.changed` names one.
+# The programme 1 tables its views show: a view refreshes when `ctx.changed` (the tables a
+# write actually wrote) names one.
 ELDERLY_TABLES = frozenset(
     {
         "elderly_resident",

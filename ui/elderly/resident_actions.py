@@ -26,7 +26,6 @@ from caseworker.services.elderly import changes, roster, visits
 from caseworker.services.elderly.roster import ResidentInfo
 from caseworker.services.elderly.visits import ReferralInfo
 from ui.context import AppContext
-from ui.elderly.common import ELDERLY_TABLES
 from ui.widgets.fields import DateField, ErrorLabel, FieldErrors
 
 
@@ -96,7 +95,6 @@ class TierDialog(_FormDialog):
         tier, reason, rid = Tier(self.tier.currentData()), self.reason.text(), self.resident.id
         self.ctx.write_wait(
             lambda s, a: roster.set_tier(s, a, rid, tier, reason),
-            tables=ELDERLY_TABLES,
             parent=self,
         )
 
@@ -128,7 +126,6 @@ class StatusDialog(_FormDialog):
         status, note, rid = Status(self.status.currentData()), self.note.text(), self.resident.id
         self.ctx.write_wait(
             lambda s, a: roster.set_status(s, a, rid, status, on, note),
-            tables=ELDERLY_TABLES,
             parent=self,
         )
 
@@ -173,7 +170,7 @@ class ChangeDialog(_FormDialog):
             if raise_tier:
                 roster.set_tier(s, a, rid, Tier.HIGH_RISK, f"重大变化：{kind.value}")
 
-        self.ctx.write_wait(job, tables=ELDERLY_TABLES, parent=self)
+        self.ctx.write_wait(job, parent=self)
 
 
 class ReferralDialog(_FormDialog):
@@ -219,6 +216,5 @@ class ReferralDialog(_FormDialog):
             lambda s, a: visits.update_referral(
                 s, a, rid, status, outcome, closed_on=closed, change=change
             ),
-            tables=ELDERLY_TABLES,
             parent=self,
         )

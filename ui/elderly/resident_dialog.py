@@ -35,7 +35,6 @@ from caseworker.services import accounts
 from caseworker.services.elderly import roster
 from caseworker.services.elderly.roster import ResidentDraft, ResidentInfo
 from ui.context import AppContext
-from ui.elderly.common import ELDERLY_TABLES
 from ui.widgets.fields import DateField, FieldErrors, MultiLineField
 
 
@@ -283,7 +282,6 @@ class ResidentDialog(QDialog):
             if self.resident is None:
                 result = self.ctx.write_wait(
                     lambda s, a: roster.register(s, a, draft, today=self.today),
-                    tables=ELDERLY_TABLES,
                     parent=self,
                 )
                 self.result_info, self.existing = result.resident, not result.created
@@ -291,7 +289,6 @@ class ResidentDialog(QDialog):
                 rid = self.resident.id
                 self.result_info = self.ctx.write_wait(
                     lambda s, a: roster.update(s, a, rid, draft, today=self.today),
-                    tables=ELDERLY_TABLES,
                     parent=self,
                 )
         except ValidationError as exc:

@@ -50,7 +50,6 @@ from caseworker.services.elderly import roster, schedule, visits
 from caseworker.services.elderly.roster import ResidentInfo
 from caseworker.services.elderly.visits import ReferralDraft, VisitDraft, VisitInfo
 from ui.context import AppContext
-from ui.elderly.common import ELDERLY_TABLES
 from ui.widgets.fields import (
     ChoiceRow,
     DateField,
@@ -552,7 +551,7 @@ class VisitForm(QDialog):
                         visits.add_referral(s, a, info.id, ref)
                     return visits.get(s, a, info.id)
 
-            self.saved = self.ctx.write_wait(job, tables=ELDERLY_TABLES, parent=self)
+            self.saved = self.ctx.write_wait(job, parent=self)
         except CaseworkerError as exc:
             self._show_refusal(exc)
             return False
@@ -637,7 +636,6 @@ class VisitForm(QDialog):
         try:
             info = self.ctx.write_wait(
                 lambda s, a: visits.void(s, a, vid, reason, today=self.today),
-                tables=ELDERLY_TABLES,
                 parent=self,
             )
         except CaseworkerError as exc:

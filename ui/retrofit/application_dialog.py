@@ -26,7 +26,6 @@ from caseworker.services import accounts
 from caseworker.services.retrofit import cases
 from caseworker.services.retrofit.cases import ApplicationDraft, CaseInfo
 from ui.context import AppContext
-from ui.retrofit.common import RETROFIT_TABLES
 from ui.widgets.fields import ERROR_STYLE, DateField
 
 
@@ -179,12 +178,11 @@ class ApplicationDialog(QDialog):
             case = self.case
             if case is None:
                 self.result_info = self.ctx.write_wait(
-                    lambda s, a: cases.apply(s, a, draft), tables=RETROFIT_TABLES, parent=self
+                    lambda s, a: cases.apply(s, a, draft), parent=self
                 )
             else:
                 self.result_info = self.ctx.write_wait(
                     lambda s, a: cases.update_application(s, a, case.id, draft),
-                    tables=RETROFIT_TABLES,
                     parent=self,
                 )
         except CaseworkerError as exc:

@@ -32,7 +32,7 @@ from caseworker.domain.retrofit import CatalogueItem, Part, Totals, parse_quanti
 from caseworker.services.retrofit import assessment
 from caseworker.services.retrofit.cases import CaseDetail
 from ui.context import AppContext
-from ui.retrofit.common import RETROFIT_TABLES, money, qty
+from ui.retrofit.common import money, qty
 from ui.widgets.fields import ERROR_STYLE
 from ui.widgets.list_page import SearchBox
 
@@ -325,7 +325,6 @@ class AssessmentEditor(QDialog):
             case_id = self.case.id
             self.ctx.write_wait(
                 lambda s, a: assessment.save_items(s, a, case_id, drafts),
-                tables=RETROFIT_TABLES,
                 parent=self,
             )
         except CaseworkerError as exc:

@@ -557,7 +557,6 @@ class CasePage(QWidget):
         try:
             self.ctx.write_wait(
                 lambda s, a: cases.waive_photos(s, a, case_id, stage, reason),
-                tables=RETROFIT_TABLES,
                 parent=self,
             )
         except CaseworkerError as exc:
@@ -574,9 +573,7 @@ class CasePage(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            self.ctx.write_wait(
-                lambda s, a: photos.remove(s, a, photo_id), tables=RETROFIT_TABLES, parent=self
-            )
+            self.ctx.write_wait(lambda s, a: photos.remove(s, a, photo_id), parent=self)
         except CaseworkerError as exc:
             show_error(self, exc)
 
@@ -607,8 +604,6 @@ class CasePage(QWidget):
             ]
 
         try:
-            self.ctx.write_wait(
-                job, tables=RETROFIT_TABLES, parent=self, label=self.tr("正在导入照片…")
-            )
+            self.ctx.write_wait(job, parent=self, label=self.tr("正在导入照片…"))
         except CaseworkerError as exc:
             show_error(self, exc)

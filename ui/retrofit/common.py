@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from caseworker.domain.retrofit import Step, quantity_text, yuan
 
-# Every table a programme 2 write may touch: views refresh when `ctx.changed` names one.
+# The programme 2 tables its views show: a view refreshes when `ctx.changed` (the tables a
+# write actually wrote) names one.
 RETROFIT_TABLES = frozenset(
     {
         "retrofit_case",

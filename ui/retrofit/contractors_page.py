@@ -22,7 +22,6 @@ from caseworker.domain.roles import Permission
 from caseworker.services.retrofit import contractors
 from caseworker.services.retrofit.contractors import ContractorDraft, ContractorInfo
 from ui.context import AppContext
-from ui.retrofit.common import RETROFIT_TABLES
 from ui.widgets.fields import ERROR_STYLE
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
@@ -74,12 +73,11 @@ class ContractorDialog(QDialog):
         try:
             if info is None:
                 self.result_info = self.ctx.write_wait(
-                    lambda s, a: contractors.add(s, a, draft), tables=RETROFIT_TABLES, parent=self
+                    lambda s, a: contractors.add(s, a, draft), parent=self
                 )
             else:
                 self.result_info = self.ctx.write_wait(
                     lambda s, a: contractors.update(s, a, info.id, draft),
-                    tables=RETROFIT_TABLES,
                     parent=self,
                 )
         except CaseworkerError as exc:

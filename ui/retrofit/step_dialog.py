@@ -23,7 +23,6 @@ from caseworker.domain.retrofit import TRANSITIONS, Action
 from caseworker.services.retrofit import cases, contractors
 from caseworker.services.retrofit.cases import CaseInfo, StepRequest
 from ui.context import AppContext
-from ui.retrofit.common import RETROFIT_TABLES
 from ui.widgets.fields import ERROR_STYLE, DateField
 
 REASON_LABELS: dict[Action, str] = {
@@ -126,7 +125,6 @@ class StepDialog(QDialog):
             case_id = self.case.id
             self.result_info = self.ctx.write_wait(
                 lambda s, a: cases.act(s, a, case_id, request),
-                tables=RETROFIT_TABLES,
                 parent=self,
             )
         except CaseworkerError as exc:

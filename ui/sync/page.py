@@ -468,7 +468,6 @@ class SyncPage(QWidget):
         try:
             self.ctx.write_wait(
                 lambda s, a: conflicts.resolve(s, a, item.id, action),
-                tables={item.table_name, "sync"},
                 parent=self,
             )
         except CaseworkerError as exc:

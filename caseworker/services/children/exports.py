@@ -65,7 +65,7 @@ class ViewLogger:
             self.pending = 0
 
 
-def _paged(fetch: Callable[[int, int], list[Any]]) -> Iterator[Any]:
+def _paged(fetch: Callable[[int, int], Sequence[Any]]) -> Iterator[Any]:
     offset = 0
     while True:
         batch = fetch(offset, PAGE)

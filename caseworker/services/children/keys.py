@@ -34,7 +34,7 @@ from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor, Role
 from caseworker.sync import crypto
 from caseworker.sync.errors import SyncRefused
-from db.base import utcnow
+from db.base import table_of, utcnow
 from db.children import ChildKeyHolder, ChildOfficeKey
 from db.ids import new_id
 from db.models import Office, Staff
@@ -247,7 +247,7 @@ def grant_to(row: ChildKeyHolder, data_key: DataKey, by: str) -> None:
 
 
 def _district_pub(session: Session) -> str | None:
-    t = SyncPeer.__table__
+    t = table_of(SyncPeer)
     return session.execute(
         select(t.c.box_pub).where(t.c.role == "district", t.c.alias_of.is_(None)).limit(1)
     ).scalar()

@@ -156,7 +156,7 @@ def _receivers(session: Session, to: str | None) -> list[tuple[Staff, ChildKeyHo
         .order_by(Staff.display_name)
     )
     if to:
-        found = list(session.execute(stmt.where(Staff.username == to)).all())
+        found = [r.tuple() for r in session.execute(stmt.where(Staff.username == to))]
         if not found:
             raise ValidationError(
                 f"账号 {to} 不存在、已停用，或还没有儿童档案密钥对（请让其先登录一次）。"
@@ -164,7 +164,9 @@ def _receivers(session: Session, to: str | None) -> list[tuple[Staff, ChildKeyHo
         if found[0][0].role not in {r.value for r in keys.CHILD_ROLES}:
             raise ValidationError(f"账号 {to} 不是儿童督导员或儿童主任，不能接收儿童档案密钥。")
         return found
-    found = list(session.execute(stmt.where(Staff.role == Role.CHILD_SUPERVISOR.value)).all())
+    found = [
+        r.tuple() for r in session.execute(stmt.where(Staff.role == Role.CHILD_SUPERVISOR.value))
+    ]
     if not found:
         raise ValidationError(
             "本街道没有可以接收密钥的儿童督导员账号：请管理员先建立（或重置）儿童督导员账号，"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -186,7 +187,7 @@ def _director_for(
     return _community_director(session, community_id, actor)
 
 
-def _check_fields(session: Session, actor: Actor, d: ChildDraft) -> dict[str, object]:
+def _check_fields(session: Session, actor: Actor, d: ChildDraft) -> dict[str, Any]:
     if session.get(Community, d.community_id) is None:
         raise ValidationError("请选择所在社区/村", field="community_id")
     check_community(actor, d.community_id)

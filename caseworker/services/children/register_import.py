@@ -65,7 +65,7 @@ from caseworker.services.elderly.roster_import import (
 from caseworker.services.tabular import importing
 from caseworker.services.tabular.headers import Layout
 from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
-from db.base import utcnow
+from db.base import Journaled, utcnow
 from db.children import Child, ChildCondition, ChildGuardian, ChildViewLog
 from db.ids import new_ids
 from db.journal import insert_many
@@ -479,7 +479,7 @@ def _compare(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
         ):
             people.setdefault(cid, []).append((relation, name))
             relation_of[gid] = relation
-        for cid, gid, kind, start_on in ctx.session.execute(
+        for cid, on_guardian, kind, start_on in ctx.session.execute(
             select(
                 ChildCondition.child_id,
                 ChildCondition.guardian_id,
@@ -487,7 +487,7 @@ def _compare(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
                 ChildCondition.start_on,
             ).where(ChildCondition.child_id.in_(chunk), ChildCondition.deleted_at.is_(None))
         ):
-            subject = relation_of.get(gid or "", "") if gid else "儿童本人"
+            subject = relation_of.get(on_guardian or "", "") if on_guardian else "儿童本人"
             conds.setdefault(cid, set()).add((subject, kind, start_on))
     policy = ctx.options.policy
     out: list[RowReading] = []
@@ -669,23 +669,23 @@ def apply(  # noqa: C901
                     "is_guardian": p.is_guardian,
                 }
             )
-        for c in conds:
-            gid = guardian_ids.get(c.subject) if c.subject != "儿童本人" else None
-            if c.subject != "儿童本人" and gid is None:
+        for cond in conds:
+            guardian_id = guardian_ids.get(cond.subject) if cond.subject != "儿童本人" else None
+            if cond.subject != "儿童本人" and guardian_id is None:
                 continue  # a parent's situation without the parent's name: nowhere to hold it
             conditions.append(
                 {
                     "child_id": child_id,
-                    "guardian_id": gid,
-                    "kind": c.kind,
-                    "start_on": c.start,
-                    "end_on": c.end,
-                    "disability_kind": c.disability_kind,
-                    "disability_grade": c.disability_grade,
-                    "evidence_kind": c.evidence_kind,
-                    "evidence_issuer": c.evidence_issuer,
-                    "evidence_number": c.evidence_number,
-                    "evidence_date": c.evidence_date,
+                    "guardian_id": guardian_id,
+                    "kind": cond.kind,
+                    "start_on": cond.start,
+                    "end_on": cond.end,
+                    "disability_kind": cond.disability_kind,
+                    "disability_grade": cond.disability_grade,
+                    "evidence_kind": cond.evidence_kind,
+                    "evidence_issuer": cond.evidence_issuer,
+                    "evidence_number": cond.evidence_number,
+                    "evidence_date": cond.evidence_date,
                     "recorded_by": actor.display_name,
                 }
             )
@@ -729,10 +729,10 @@ def apply(  # noqa: C901
     updates = [r for r in todo if r.status is RowStatus.UPDATE]
     for start in range(0, len(updates), 400):
         chunk = [by_id[r.resident_id] for r in updates[start : start + 400] if r.resident_id]
-        facts = register._facts_of_many(session, chunk)
+        facts_of = register._facts_of_many(session, chunk)
         for r, child in zip(updates[start : start + 400], chunk, strict=True):
             assert r.values is not None
-            now = rules.holding(rules.evaluate(facts[child.id], day))
+            now = rules.holding(rules.evaluate(facts_of[child.id], day))
             merged = rules.encode_categories(
                 rules.decode_categories(child.categories) | now | r.values["categories_file"]
             )
@@ -757,7 +757,8 @@ def _note(unproved: frozenset[ChildCategory], day: date) -> str:
 
 
 def _flush(session: Session, *groups: list[dict[str, Any]]) -> None:
-    for model, records in zip((Child, ChildGuardian, ChildCondition), groups, strict=True):
+    models: tuple[type[Journaled], ...] = (Child, ChildGuardian, ChildCondition)
+    for model, records in zip(models, groups, strict=True):
         if records:
             insert_many(session, model, records)
             records.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -23,10 +24,11 @@ from caseworker.domain.roles import Actor
 from caseworker.domain.search import cap_search
 from caseworker.services import person_search
 from caseworker.services.children._common import can_view, like_escape, scope, today_or
+from db.base import table_of
 from db.children import Child, ChildCase, ChildGuardian
 from db.models import Community, Staff
 
-C = Child.__table__.c
+C = table_of(Child).c
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ SORT_COLUMNS: dict[str, tuple[str, object]] = {
 }
 
 
-_G = ChildGuardian.__table__.c
+_G = table_of(ChildGuardian).c
 _DETAILS_CHUNK = 500  # ids per statement when a page's rows are read (bounded statements)
 _COLUMNS = person_search.PersonColumns(
     name=C.name,
@@ -224,7 +226,7 @@ def page(
         ids = list(session.scalars(ordered(found).offset(max(0, offset)).limit(max(0, limit))))
     # The page's ids first, then their rows: the open-case counts (two subqueries a row) are
     # read for the page only, not for every match the sort looked at.
-    rows_by_id = {}
+    rows_by_id: dict[str, Any] = {}
     for start in range(0, len(ids), _DETAILS_CHUNK):
         chunk = ids[start : start + _DETAILS_CHUNK]
         rows_by_id.update((r[0], r) for r in session.execute(base.where(C.id.in_(chunk))))

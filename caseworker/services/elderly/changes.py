@@ -27,10 +27,11 @@ from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
 from caseworker.services.elderly import schedule
 from caseworker.services.elderly._common import can_edit, can_view, clean, today_or
+from db.base import table_of
 from db.elderly import ElderlyChange, ElderlyResident
 from db.models import Community, Staff
 
-E = ElderlyChange.__table__.c
+E = table_of(ElderlyChange).c
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def changes_of(session: Session, actor: Actor, resident_id: str) -> list[ChangeI
 
 
 def _open_query(community_id: str | None, visitor_id: str | None):  # -> Select
-    R = ElderlyResident.__table__.c
+    R = table_of(ElderlyResident).c
     q = (
         select(
             E.id,
@@ -164,8 +165,8 @@ def _open_query(community_id: str | None, visitor_id: str | None):  # -> Select
             R.tier,
             Staff.display_name,
         )
-        .select_from(ElderlyChange.__table__)
-        .join(ElderlyResident.__table__, R.id == E.resident_id)
+        .select_from(table_of(ElderlyChange))
+        .join(table_of(ElderlyResident), R.id == E.resident_id)
         .join(Community, Community.id == R.community_id)
         .outerjoin(Staff, Staff.id == R.assigned_staff_id)
         .where(

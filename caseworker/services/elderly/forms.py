@@ -21,10 +21,11 @@ from caseworker.printing.visit_forms import VisitFormData
 from caseworker.services import accounts
 from caseworker.services.elderly._common import can_view, today_or
 from caseworker.services.elderly.schedule import intervals
+from db.base import table_of
 from db.elderly import ElderlyReferral, ElderlyResident
 from db.models import Community
 
-R = ElderlyResident.__table__.c
+R = table_of(ElderlyResident).c
 
 
 def _base() -> Select:

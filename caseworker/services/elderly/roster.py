@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -179,7 +180,7 @@ def parse_roster_id(text: str, today: date) -> idnumber.IdNumber:
     return parsed
 
 
-def _check_fields(session: Session, d: ResidentDraft) -> dict[str, object]:
+def _check_fields(session: Session, d: ResidentDraft) -> dict[str, Any]:
     if session.get(Community, d.community_id) is None:
         raise ValidationError("请选择所在社区/村", field="community_id")
     if d.assigned_staff_id and session.get(Staff, d.assigned_staff_id) is None:

@@ -55,6 +55,7 @@ from caseworker.services.elderly.roster import ResidentDraft, _check_fields, par
 from caseworker.services.tabular import readers
 from caseworker.services.tabular.headers import ColumnReading, Layout, guess, locate
 from caseworker.services.tabular.xlsx import Column, XlsxWriter
+from db.base import table_of
 from db.elderly import ElderlyResident
 from db.ids import new_ids
 from db.journal import insert_many
@@ -259,7 +260,7 @@ class _Reader:
         self.community_names = {
             cid: name for name, cid in session.execute(select(Community.name, Community.id)).all()
         }
-        R = ElderlyResident.__table__.c
+        R = table_of(ElderlyResident).c
         self.on_roster: dict[str, tuple[str, bool]] = {
             idn: (rid, deleted is not None)
             for idn, rid, deleted in session.execute(select(R.id_number, R.id, R.deleted_at))
@@ -830,10 +831,10 @@ def save_report(p: ImportPreview, out: Path | str) -> Path:
     headers = _sheet_headers(p)
     width = max((len(r.cells) for r in p.rows), default=0)
     labels: list[str] = [""] * width
-    for cols in headers.values():
-        for c in cols:
-            if c.index < width and not labels[c.index]:
-                labels[c.index] = c.label
+    for found in headers.values():
+        for head in found:
+            if head.index < width and not labels[head.index]:
+                labels[head.index] = head.label
     community_col = any(s.community_from_sheet for s in p.sheets)
     with XlsxWriter(out) as w:
         c = p.counts

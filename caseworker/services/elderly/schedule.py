@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     Select,
     and_,
@@ -34,6 +35,7 @@ from caseworker.domain.visit_form import ReferralStatus, VisitStatus
 from caseworker.services import settings
 from caseworker.services.elderly._common import can_view, today_or
 from db.among import among
+from db.base import table_of
 from db.elderly import (
     ElderlyChange,
     ElderlyReferral,
@@ -43,25 +45,25 @@ from db.elderly import (
 )
 from db.models import Community, Staff
 
-R = ElderlyResident.__table__.c
-V = ElderlyVisit.__table__.c
+R = table_of(ElderlyResident).c
+V = table_of(ElderlyVisit).c
 COMPLETED = VisitStatus.COMPLETED.value
 # The amendment "field" that voids a completed visit entered in error (see visits.void).
 VOID_FIELD = "voided"
 
 
-def not_voided() -> object:
+def not_voided() -> ColumnElement[bool]:
     """SQL: the visit (V, correlated) has not been voided. A voided visit stays in the history
     but counts for nothing: not as the last visit, not in any visit rate."""
-    A = ElderlyVisitAmendment.__table__.c
+    A = table_of(ElderlyVisitAmendment).c
     return ~exists().where(A.visit_id == V.id, A.field == VOID_FIELD, A.deleted_at.is_(None))
 
 
-def change_answered() -> object:
+def change_answered() -> ColumnElement[bool]:
     """SQL: the major change (ElderlyChange, correlated) is answered: a completed, not voided
     visit of the same person other than the one that reported it, dated on or after the day
     the change became known (`caseworker.domain.elderly.answers_change`)."""
-    E = ElderlyChange.__table__.c
+    E = table_of(ElderlyChange).c
     return exists().where(
         V.resident_id == E.resident_id,
         V.status == COMPLETED,
@@ -74,7 +76,7 @@ def change_answered() -> object:
 
 def _open_changes(conn: Connection, ids: Sequence[str]) -> dict[str, date]:
     """Per resident: the earliest day a major change no visit has answered became known."""
-    E = ElderlyChange.__table__.c
+    E = table_of(ElderlyChange).c
     return dict(
         conn.execute(
             select(E.resident_id, func.min(E.known_on))
@@ -88,7 +90,7 @@ def changes_due_in(conn: Connection, first: date, last: date) -> set[str]:
     """Residents a major change makes due in the month [first, last]: a change known by the day
     before `last` that no visit before `first` answered (one answered within the month means
     the person was visited in the month, which counts them anyway)."""
-    E = ElderlyChange.__table__.c
+    E = table_of(ElderlyChange).c
     answered_before = exists().where(
         V.resident_id == E.resident_id,
         V.status == COMPLETED,
@@ -187,7 +189,7 @@ def _recompute(session: Session, ids: list[str]) -> int:
     conn = session.connection()
     visit_scope = [among(conn, V.resident_id, ids)]
     conn.execute(
-        update(ElderlyVisit.__table__)
+        update(table_of(ElderlyVisit))
         .where(V.effective_date.is_(None), *visit_scope)
         .values(effective_date=V.visit_date)
     )
@@ -201,7 +203,7 @@ def _recompute(session: Session, ids: list[str]) -> int:
     )
     for visit_id, value in _amended(session, amended_visits, "visit_date").items():
         conn.execute(
-            update(ElderlyVisit.__table__)
+            update(table_of(ElderlyVisit))
             .where(V.id == visit_id)
             .values(effective_date=date.fromisoformat(value))
         )
@@ -240,7 +242,7 @@ def _recompute(session: Session, ids: list[str]) -> int:
             changes.append({"rid": rid, "due": due, "last": last_on})
     if changes:
         conn.execute(
-            update(ElderlyResident.__table__)
+            update(table_of(ElderlyResident))
             .where(R.id == bindparam("rid"))
             .values(next_due=bindparam("due"), last_visit_on=bindparam("last")),
             changes,
@@ -286,7 +288,7 @@ def _due_query(
             R.next_due,
             Staff.display_name,
         )
-        .select_from(ElderlyResident.__table__)
+        .select_from(table_of(ElderlyResident))
         .join(Community, Community.id == R.community_id)
         .outerjoin(Staff, Staff.id == R.assigned_staff_id)
         .where(R.next_due.is_not(None), R.deleted_at.is_(None))
@@ -450,8 +452,29 @@ def open_referrals(
     if limit is not None:
         q = q.limit(limit).offset(offset or None)
     return [
-        ReferralRow(*row, days_overdue=rules.days_overdue(row[6], day))
-        for row in session.execute(q)
+        ReferralRow(
+            referral_id=rid,
+            resident_id=resident_id,
+            resident_name=resident_name,
+            community_name=community_name,
+            target=target,
+            description=description,
+            due_on=due_on,
+            owner_name=owner_name,
+            status=status,
+            days_overdue=rules.days_overdue(due_on, day),
+        )
+        for (
+            rid,
+            resident_id,
+            resident_name,
+            community_name,
+            target,
+            description,
+            due_on,
+            owner_name,
+            status,
+        ) in session.execute(q)
     ]
 
 
@@ -568,7 +591,7 @@ def _rates_current(session: Session, first: date, last: date) -> list[tuple[str,
         .where(*_on_roster_in(first, last))
         .group_by(R.community_id)
     )
-    return [tuple(r) for r in session.execute(q)]  # type: ignore[misc]
+    return [tuple(r) for r in session.execute(q)]
 
 
 def _rates_history(session: Session, first: date, last: date) -> list[tuple[str, int, int]]:

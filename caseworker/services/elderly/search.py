@@ -25,10 +25,11 @@ from caseworker.domain.search import cap_search
 from caseworker.services import person_search
 from caseworker.services.checked import rows_checked_first
 from caseworker.services.elderly._common import can_view, like_escape, today_or
+from db.base import table_of
 from db.elderly import ElderlyResident
 from db.models import Community, Staff
 
-R = ElderlyResident.__table__.c
+R = table_of(ElderlyResident).c
 
 
 @dataclass(frozen=True)

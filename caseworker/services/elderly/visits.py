@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -206,7 +207,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _from_text(name: str, text: str) -> object:
+def _from_text(name: str, text: str) -> Any:
     if name in DATE_FIELDS:
         return date.fromisoformat(text) if text else None
     if name == "visitors":
@@ -549,7 +550,7 @@ def amend(
     session: Session,
     actor: Actor,
     visit_id: str,
-    changes: Mapping[str, object],
+    changes: Mapping[str, Any],
     reason: str,
     *,
     today: date | None = None,

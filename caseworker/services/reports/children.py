@@ -34,6 +34,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -91,8 +92,13 @@ def _visible(actor: Actor) -> list[ColumnElement[bool]]:
     return where
 
 
-def _sum(cond: object) -> object:
-    return func.sum(cast(cond, Integer))  # type: ignore[arg-type]
+def _by_community(rows: Iterable[Sequence[Any]], names: Sequence[str]) -> Figures:
+    """Per community (each row's first value), its figures named in `names` order (NULL as 0)."""
+    return {row[0]: {n: int(v or 0) for n, v in zip(names, row[1:], strict=True)} for row in rows}
+
+
+def _sum(cond: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.sum(cast(cond, Integer))
 
 
 def _has(category: ChildCategory) -> ColumnElement[bool]:
@@ -116,15 +122,12 @@ def register_counts(session: Session, actor: Actor, first: date, last: date) -> 
         )
     )
     q = (
-        select(Child.community_id, *(e for _, e in cols))  # type: ignore[arg-type]
+        select(Child.community_id, *(e for _, e in cols))
         .where(*_visible(actor))
         .group_by(Child.community_id)
     )
     names = [n for n, _ in cols]
-    return {
-        cid: {n: int(v or 0) for n, v in zip(names, values, strict=True)}
-        for cid, *values in session.execute(q)
-    }
+    return _by_community(session.execute(q), names)
 
 
 def case_counts(session: Session, actor: Actor, first: date, last: date) -> Figures:
@@ -145,17 +148,14 @@ def case_counts(session: Session, actor: Actor, first: date, last: date) -> Figu
     cols += [(f"风险{r.value}", _sum(and_(open_at_end, K.risk == r.value))) for r in Risk]
     cols.append(("未评估", _sum(and_(open_at_end, K.risk == ""))))
     q = (
-        select(Child.community_id, *(e for _, e in cols))  # type: ignore[arg-type]
+        select(Child.community_id, *(e for _, e in cols))
         # From the cases (4,000 at a district's largest office), not the 20,000 children
         .select_from(driven_join(K, Child, Child.id == K.child_id))
         .where(*_visible(actor), K.deleted_at.is_(None))
         .group_by(Child.community_id)
     )
     names = [n for n, _ in cols]
-    return {
-        cid: {n: int(v or 0) for n, v in zip(names, values, strict=True)}
-        for cid, *values in session.execute(q)
-    }
+    return _by_community(session.execute(q), names)
 
 
 @dataclass
@@ -204,6 +204,7 @@ def visit_counts(
     ):
         if closed is None and step not in on_plan:
             closed = date.min  # reopened and back before its plan: no follow-up is due
+        assert planned is not None  # the statement reads planned cases only
         cases[cid] = (community, intervals.get(risk, 30), planned, closed)
         off = birthday(birth, CHILD_MAX_AGE)
         if status == LEFT_REGISTER and left_on is not None:
@@ -375,7 +376,7 @@ def build(
 
     directors, supervisors = director_counts(session, actor)
     office_of = dict(session.execute(select(Community.id, Community.office_id)).all())
-    staff_rows: list[tuple[object, ...]] = []
+    staff_rows: list[tuple[str, int, int]] = []
     for u in units:
         n_dir = sum(directors.get(cid, {}).get("儿童主任", 0) for cid in u.community_ids)
         without = sum(1 for cid in u.community_ids if not directors.get(cid))

@@ -37,7 +37,7 @@ from itertools import chain, groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import periods
@@ -66,6 +66,7 @@ from caseworker.services.reports import (
     Unit,
 )
 from caseworker.services.tabular.xlsx import Column
+from db.base import table_of
 from db.elderly import (
     ElderlyChange,
     ElderlyReferral,
@@ -74,11 +75,11 @@ from db.elderly import (
     ElderlyVisitAmendment,
 )
 
-R = ElderlyResident.__table__.c
-V = ElderlyVisit.__table__.c
-F = ElderlyReferral.__table__.c
-A = ElderlyVisitAmendment.__table__.c
-E = ElderlyChange.__table__.c
+R = table_of(ElderlyResident).c
+V = table_of(ElderlyVisit).c
+F = table_of(ElderlyReferral).c
+A = table_of(ElderlyVisitAmendment).c
+E = table_of(ElderlyChange).c
 COMPLETED = VisitStatus.COMPLETED.value
 TREND_MONTHS = 12
 TARGET_KEY = "report.visit_rate_target"
@@ -160,7 +161,8 @@ def _raw_rows(session: Session, stmt: Any, sql: str, params: tuple[Any, ...]) ->
         # chained in C: no Python frame per row (a million pass here)
         return chain.from_iterable(iter(cursor.fetchmany, []))
     if conn.dialect.name == "postgresql" and sql:
-        raw = conn.connection.driver_connection  # type: ignore[union-attr]
+        raw = conn.connection.driver_connection
+        assert raw is not None  # an open connection holds its driver's connection
         server = raw.cursor(name=f"report_rows_{next(_CURSORS)}")
         server.execute(sql.replace("?", "%s"), params)
         return chain.from_iterable(iter(lambda: server.fetchmany(20_000), []))
@@ -258,7 +260,7 @@ def _stream(  # noqa: C901
         if bulk
         else ""
     )
-    rows = list(
+    people_rows = list(
         _raw_rows(
             session,
             select(
@@ -279,8 +281,10 @@ def _stream(  # noqa: C901
         )
     )
     # Column by column (comprehensions and zip, no Python statement per person).
-    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(9)]
-    del rows
+    columns = (
+        [list(c) for c in zip(*people_rows, strict=True)] if people_rows else [[] for _ in range(9)]
+    )
+    del people_rows
     ids, cids, tiers, enrolled_col, statuses, left_col, cats_col, birth_col = columns[:8]
     if conn.dialect.name not in ("sqlite", "postgresql"):  # dates, not day numbers yet
         enrolled_col = [ordinal(x) for x in enrolled_col]
@@ -380,7 +384,7 @@ def _stream(  # noqa: C901
     )
     amended = amended_next.keys()
     counted: set[str] = set()
-    rows: Iterable[tuple[str, int, int | None, str]]
+    visit_rows: Iterable[tuple[str, int, int | None, str]]
     if bulk:
         # Everyone but the few whose figures need the visit ids (a major change, a voided or an
         # amended visit) is counted by `_bulk_counts` in arrays; those few below, as before.
@@ -390,7 +394,7 @@ def _stream(  # noqa: C901
                 .where(E.deleted_at.is_(None), E.known_on <= end)
                 .union(
                     select(V.resident_id)
-                    .join(ElderlyVisitAmendment.__table__, A.visit_id == V.id)
+                    .join(table_of(ElderlyVisitAmendment), A.visit_id == V.id)
                     .where(
                         A.deleted_at.is_(None),
                         A.field.in_(("next_visit_on", schedule.VOID_FIELD)),
@@ -416,7 +420,7 @@ def _stream(  # noqa: C901
         counted = set(residents) - few
         # their visits by their ids, a bounded number per statement (SQLite's variable limit)
         ids = sorted(few)
-        rows = chain.from_iterable(
+        visit_rows = chain.from_iterable(
             _visit_rows(
                 session,
                 end,
@@ -425,10 +429,10 @@ def _stream(  # noqa: C901
             for batch in (ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH))
         )
     else:
-        rows = _visit_rows(session, end)
+        visit_rows = _visit_rows(session, end)
     # Visits in person order, grouped: each person's lists are built by comprehensions, not
     # one append per visit.
-    for n_people, (rid, group) in enumerate(groupby(rows, itemgetter(0))):
+    for n_people, (rid, group) in enumerate(groupby(visit_rows, itemgetter(0))):
         g = list(group)
         if voided:  # a visit entered in error counts for nothing
             g = [r for r in g if r[3] not in voided] if any(r[3] in voided for r in g) else g
@@ -629,8 +633,8 @@ def roster_counts(session: Session, actor: Actor, period: Period) -> dict[str, d
         or_(R.status.in_(SCHEDULED_STATUSES), R.status_date > last),
     )
 
-    def n(cond: object) -> object:
-        return func.sum(cast(and_(on_roster, cond), Integer))  # type: ignore[arg-type]
+    def n(cond: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(cast(and_(on_roster, cond), Integer))
 
     figures: list[tuple[str, object]] = [("在册", func.sum(cast(on_roster, Integer)))]
     figures += [(t.value, n(R.tier == t.value)) for t in Tier]
@@ -649,7 +653,7 @@ def roster_counts(session: Session, actor: Actor, period: Period) -> dict[str, d
     )
     figures.append(("减少", func.sum(cast(left, Integer))))
     q = (
-        select(R.community_id, *(expr for _, expr in figures))  # type: ignore[arg-type]
+        select(R.community_id, *(expr for _, expr in figures))
         .where(R.deleted_at.is_(None))
         .group_by(R.community_id)
     )
@@ -796,7 +800,7 @@ def build(
 
     refs = referral_counts(session, actor, period)
     ref_keys = ["转介", "办结", "未办结"]
-    ref_rows = [
+    ref_rows: list[tuple[Any, ...]] = [
         (u.name, *(sum(refs.get(cid, {}).get(k, 0) for cid in u.community_ids) for k in ref_keys))
         for u in units
     ]

@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Integer, and_, cast, func, select
+from sqlalchemy import ColumnElement, Integer, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import periods
@@ -42,11 +43,12 @@ from caseworker.services.reports import (
 )
 from caseworker.services.retrofit._common import can_view
 from caseworker.services.tabular.xlsx import Column
+from db.base import table_of
 from db.retrofit import RetrofitAssessmentItem, RetrofitCase, RetrofitCaseEvent
 
-C = RetrofitCase.__table__.c
-E = RetrofitCaseEvent.__table__.c
-It = RetrofitAssessmentItem.__table__.c
+C = table_of(RetrofitCase).c
+E = table_of(RetrofitCaseEvent).c
+It = table_of(RetrofitAssessmentItem).c
 TREND_MONTHS = 12
 STEPS: tuple[Step, ...] = tuple(Step)
 CATEGORIES: tuple[HouseholdCategory, ...] = tuple(HouseholdCategory)
@@ -55,8 +57,8 @@ MONEY = ("完工", "cost", "subsidy", "household")
 Figures = dict[str, dict[str, int]]  # community id → figure → value
 
 
-def _sum(cond: object) -> object:
-    return func.sum(cast(cond, Integer))  # type: ignore[arg-type]
+def _sum(cond: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.sum(cast(cond, Integer))
 
 
 def applied_counts(session: Session, actor: Actor, first: date, last: date) -> Figures:
@@ -72,7 +74,7 @@ def applied_counts(session: Session, actor: Actor, first: date, last: date) -> F
         for c in CATEGORIES
     ]
     q = (
-        select(C.community_id, *(e for _, e in cols))  # type: ignore[arg-type]
+        select(C.community_id, *(e for _, e in cols))
         .where(C.deleted_at.is_(None), C.applied_on.between(first, last))
         .group_by(C.community_id)
     )
@@ -83,7 +85,7 @@ def applied_counts(session: Session, actor: Actor, first: date, last: date) -> F
     }
 
 
-def _done_in(first: date, last: date) -> object:
+def _done_in(first: date, last: date) -> ColumnElement[bool]:
     return and_(C.step == Step.COMPLETED.value, C.accepted_on.between(first, last))
 
 
@@ -155,8 +157,8 @@ def item_counts(
             func.sum(It.quantity_centi),
             func.sum((It.quantity_centi * It.unit_price_fen + 50) // 100),
         )
-        .select_from(RetrofitCase.__table__)
-        .join(RetrofitAssessmentItem.__table__, It.case_id == C.id)
+        .select_from(table_of(RetrofitCase))
+        .join(table_of(RetrofitAssessmentItem), It.case_id == C.id)
         .where(C.deleted_at.is_(None), It.deleted_at.is_(None), _done_in(first, last))
         .group_by(It.item_code, C.community_id)
         .order_by(It.item_code)
@@ -168,7 +170,7 @@ def item_counts(
         r[3] += int(households)
         r[4] += int(quantity or 0)
         r[5] += int(cost or 0)
-    return [tuple(r) for r in rows.values()]  # type: ignore[misc]
+    return [tuple(r) for r in rows.values()]
 
 
 def running_totals(session: Session, actor: Actor, until: date) -> Figures:
@@ -207,8 +209,8 @@ def acceptance_counts(session: Session, actor: Actor, first: date, last: date) -
     held = E.action.in_([Action.ACCEPT.value, Action.FAIL.value])
     q = (
         select(C.community_id, func.count(), _sum(E.action == Action.ACCEPT.value))
-        .select_from(RetrofitCaseEvent.__table__)
-        .join(RetrofitCase.__table__, C.id == E.case_id)
+        .select_from(table_of(RetrofitCaseEvent))
+        .join(table_of(RetrofitCase), C.id == E.case_id)
         .where(C.deleted_at.is_(None), E.deleted_at.is_(None), held, E.on.between(first, last))
         .group_by(C.community_id)
     )
@@ -404,7 +406,7 @@ def build(
                 "line",
                 "近 12 个月政府补贴占改造总额" + ("（* 本月未结束）" if partial else ""),
                 tuple(month_label(m, last) for m in by_month),
-                tuple(r[5] for r in trend_rows),  # type: ignore[misc]
+                tuple(r[5] for r in trend_rows),
             ),
         ),
         tuple(

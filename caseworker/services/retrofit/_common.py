@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from caseworker.domain.errors import PermissionDenied
-from caseworker.domain.roles import PERMISSIONS, Actor, Permission
+from caseworker.domain.roles import PERMISSIONS, Actor, DistrictRole, Permission
 
 
 def can_view(actor: Actor) -> None:
@@ -23,4 +23,8 @@ def can_approve(actor: Actor) -> None:
 
 def permissions_of(actor: Actor) -> frozenset[Permission] | None:
     """The actor's permissions; None for the system actor (may do anything)."""
-    return None if actor.role is None else PERMISSIONS[actor.role]
+    if actor.role is None:
+        return None
+    if isinstance(actor.role, DistrictRole):
+        return frozenset()  # a district account holds none of an office's permissions
+    return PERMISSIONS[actor.role]

@@ -72,7 +72,7 @@ from caseworker.services.retrofit._common import can_edit
 from caseworker.services.tabular import importing
 from caseworker.services.tabular.headers import Layout
 from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
-from db.base import utcnow
+from db.base import Journaled, utcnow
 from db.elderly import ElderlyResident
 from db.ids import new_ids
 from db.journal import insert_many
@@ -420,9 +420,9 @@ def _compare(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
         if found is None or r.values is None:
             out.append(r)
             continue
+        v = r.values
         r = replace(r, status=RowStatus.SAME, resident_id=found.id)
         case = found
-        v = r.values
         changes = tuple(
             FieldChange(k, LABELS[k], getattr(case, k) or "", v[k])
             for k in CONTACT_FIELDS
@@ -698,7 +698,7 @@ def _event(
 
 
 def _flush(session: Session, *groups: list[dict[str, Any]]) -> None:
-    models = (RetrofitCase, RetrofitCaseEvent, RetrofitAssessmentItem)
+    models: tuple[type[Journaled], ...] = (RetrofitCase, RetrofitCaseEvent, RetrofitAssessmentItem)
     for model, records in zip(models, groups, strict=True):
         if records:
             insert_many(session, model, records)

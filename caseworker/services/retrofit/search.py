@@ -22,10 +22,11 @@ from caseworker.services import person_search
 from caseworker.services.elderly._common import today_or
 from caseworker.services.person_search import like_escape
 from caseworker.services.retrofit._common import can_view
+from db.base import table_of
 from db.models import Community
 from db.retrofit import RetrofitCase, RetrofitContractor
 
-C = RetrofitCase.__table__.c
+C = table_of(RetrofitCase).c
 
 # Work list key → (Chinese title, the step it shows).
 WORK_LISTS: dict[str, tuple[str, Step]] = {

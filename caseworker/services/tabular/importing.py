@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,7 +69,7 @@ class Context:
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)  # ID → (sheet, row)
 
     @classmethod
-    def of(cls, session: Session, options: ImportOptions, today: date) -> Context:
+    def of(cls, session: Session, options: ImportOptions, today: date) -> Self:
         rows = session.execute(
             select(Community.name, Community.id).where(Community.deleted_at.is_(None))
         ).all()
@@ -126,7 +126,7 @@ def identity(  # noqa: C901
     checked by `parse_id`, the programme's age rule); the community (the row's cell, else the
     sheet's name). A row that passes is NEW with those facts; a second row with the same ID is
     a DUPLICATE. (One RowReading is made per row, at its end: 20,000 rows are read at once.)"""
-    where = {"sheet": sheet.name, "row": index + 1, "cells": tuple(cells)}
+    where: dict[str, Any] = {"sheet": sheet.name, "row": index + 1, "cells": tuple(cells)}
     mapped = [value(cells, layout, f) for f in layout.fields]
     if is_blank_row(mapped):
         reason = "空行" if is_blank_row(cells) else "没有姓名和身份证号的行"

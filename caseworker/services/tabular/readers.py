@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from caseworker.domain.errors import ValidationError, os_reason
 from caseworker.domain.tabular import Cell
@@ -158,7 +158,7 @@ _LONG_TEXT = re.compile(rb"<[^<]{%d}" % _MAX_TEXT_RUN)
 _WIDE_REF = re.compile(rb'\sr="(?:[D-Z][A-Z]|[A-Z]{3})\d')  # column DA (105) or further
 
 
-def _scan_xml(f: BinaryIO, scan: _Scan) -> None:
+def _scan_xml(f: IO[bytes], scan: _Scan) -> None:
     """Add one part's rows and cells to `scan`, refusing a text run longer than a cell can be
     and more rows or cells than a roster has; a part that is not XML (an image) is passed
     over."""
