@@ -249,6 +249,7 @@ def add_office(
 # signed with the old ones.
 
 REVOKED = "revoked"  # a device the hub's administrator retired: its bundles are refused
+REVOKED_REASON = "revoked"  # conflicts list: a change it wrote after, relayed by another device
 _DEVICE_STATES = {
     "device": "在用",
     "retired": "已停用（街道恢复备份后）",
@@ -628,7 +629,9 @@ def _merge_office_bundle(
         checked(received),
         now_ms=now,
         bundle_id=rec.manifest["bundle_id"],
-        refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
+        refuse=functools.partial(
+            _refusals, conn, rec.sender, allowed, _revoked_at(conn, rec.sender)
+        ),
         after=after,
         stats=stats,
     )
@@ -691,6 +694,53 @@ def _refuse_revoked(conn: Connection, sender: Peer, devices: Any, path: Path) ->
             f"{path.name} 是“{sender.name}”已被区里停用的设备（{devices[0][:8]}）写的，"
             "不能导入。未做任何改动。如这台电脑仍在使用，请先在“街道”页恢复该设备。"
         )
+
+
+def _revoked_at(conn: Connection, sender: Peer) -> dict[str, str]:
+    """The office's devices the hub's administrator retired (`retire_device`) → the hub's clock
+    when it did: the journaled change of the device's role to revoked, the latest one (a device
+    taken back and retired again counts from the second time)."""
+    from db.journal import encode
+
+    t, j = SyncPeer.__table__, JournalEntry.__table__
+    revoked = conn.execute(
+        select(t.c.device_id).where(t.c.alias_of == sender.device_id, t.c.role == REVOKED)
+    ).scalars()
+    out: dict[str, str] = {}
+    for d in list(revoked):
+        at = conn.execute(
+            select(func.max(j.c.hlc)).where(
+                j.c.table_name == SyncPeer.__tablename__,
+                j.c.record_id == d,
+                j.c.field == "role",
+                j.c.new_value == encode(REVOKED),
+            )
+        ).scalar()
+        out[d] = at or ""  # retired with no record of when: nothing of it after any time
+    return out
+
+
+def _refusals(
+    conn: Connection,
+    sender: Peer,
+    devices: set[str],
+    revoked: dict[str, str],
+    changes: list[Any],
+    new_values: Any,
+) -> dict[str, str]:
+    """What the office may not write (`scope.refusals`), and the changes of a device the hub
+    retired that carry a clock after its retirement (`REVOKED_REASON`). The bundle's writer is
+    checked whole (`_refuse_revoked`); this is for changes another of the office's devices
+    relays: those the retired device wrote before its retirement are legitimate (a PC's work
+    that reached a colleague's before it was stolen), anything later is kept out, into the
+    conflicts list (docs/sync.md, *A device the district retired*)."""
+    out = scope.refusals(conn, sender.office_code, devices, changes, new_values)
+    if revoked:
+        for c in changes:
+            at = revoked.get(c.device_id)
+            if at is not None and c.hlc > at and c.change_id not in out:
+                out[c.change_id] = REVOKED_REASON
+    return out
 
 
 def _writer_retired(conn: Connection, sender: Peer, devices: Any) -> bool:
