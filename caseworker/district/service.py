@@ -1007,11 +1007,23 @@ def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> Ex
         # The journal's last row before the bundle is read: `status` counts only what came
         # after it (taken before, so a row written meanwhile is counted again, never missed)
         last_seq = conn.execute(select(func.max(JournalEntry.__table__.c.seq))).scalar() or 0
+        # what the office holds once it has imported this bundle, per writing device: what it
+        # had acknowledged, raised by the newest clock of each device the bundle carries
+        # (`_waiting` counts from the newest bundle whose figure the office's acks still reach)
+        held = dict(exchange.acks_of(conn, office.device_id))
+
+        def carried(chunks: Iterator[list[Any]]) -> Iterator[list[Any]]:
+            for rows in chunks:
+                for r in rows:
+                    if r[2] > held.get(r[3], ""):  # merge.COLUMNS: hlc, device_id
+                        held[r[3]] = r[2]
+                yield rows
+
         manifest = exchange.write_bundle(
             out,
             me,
             office,
-            exchange.iter_changes(conn, _office_where(conn, office)),
+            carried(exchange.iter_changes(conn, _office_where(conn, office))),
             extras,
             created_ms=hub.now(),
             kind="district",
@@ -1019,9 +1031,11 @@ def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> Ex
         )
         exchange.record_sent(conn, manifest, out.name)
         conn.execute(
-            insert(LocalMeta.__table__).values(
-                key=_SENT_SEQ + manifest["bundle_id"], value=str(last_seq)
-            )
+            insert(LocalMeta.__table__),
+            [
+                {"key": _SENT_SEQ + manifest["bundle_id"], "value": str(last_seq)},
+                {"key": _SENT_HELD + manifest["bundle_id"], "value": json.dumps(held)},
+            ],
         )
         for p in (SyncPush.__table__, SyncTransfer.__table__):
             conn.execute(
@@ -1149,6 +1163,8 @@ def transfer(
 
 
 _SENT_SEQ = "sent_seq:"  # local_meta key + bundle id: the journal's last seq when it was written
+_SENT_HELD = "sent_held:"  # … and what the office holds once it imports it (device → clock)
+_BASES = 24  # sent bundles looked at for the newest the office's acknowledgements reach
 
 
 @dataclass(frozen=True)
@@ -1200,42 +1216,67 @@ def last_bundles(conn: Connection) -> dict[tuple[str, str], LastBundle]:
     }
 
 
-def _waiting(conn: Connection, office: Peer, last_sent: LastBundle | None) -> int:
+def _base(conn: Connection, office: Peer) -> int | None:
+    """The journal position up to which the office holds everything that concerns it: that of
+    the newest bundle sent to it whose contents its acknowledgements (per-device high-water
+    marks, `sync_ack`) reach. None when none does (never sent since the hub recorded it, or
+    a restore took the office back before all of them)."""
+    b, m = SyncBundle.__table__, LocalMeta.__table__
+    acks = exchange.acks_of(conn, office.device_id)
+    sent = conn.execute(
+        select(b.c.bundle_id)
+        .where(b.c.peer == office.device_id, b.c.direction == "sent")
+        .order_by(b.c.created_ms.desc(), b.c.recorded_at.desc())
+        .limit(_BASES)
+    ).scalars()
+    for bundle_id in list(sent):
+        meta = dict(
+            conn.execute(
+                select(m.c.key, m.c.value).where(
+                    m.c.key.in_([_SENT_SEQ + bundle_id, _SENT_HELD + bundle_id])
+                )
+            ).all()
+        )
+        seq, held = meta.get(_SENT_SEQ + bundle_id), meta.get(_SENT_HELD + bundle_id)
+        if seq is None or held is None:
+            continue  # written before the hub kept what it carried
+        try:
+            vector = json.loads(held)
+        except ValueError:
+            continue
+        if all(acks.get(d, "") >= h for d, h in vector.items()):
+            return int(seq)
+    return None
+
+
+def _waiting(conn: Connection, office: Peer) -> int:
     """The changes the office's next bundle would carry, without reading the whole journal.
 
-    Every export carries all the office has not acknowledged, so what is waiting is: the last
-    bundle's changes while it is unacknowledged, plus what matches `_office_where` among the
-    journal rows written after it (by `seq`, the order rows arrived: an office's changes
-    arrive with clocks older than the district's), plus the history of records transferred to
-    the office since (their rows are old). Once the office acknowledges the bundle its acks
-    cover what it carried. Without a bundle written since the hub recorded the journal's
-    position (never exported to, or before this was kept) the whole journal is counted once.
-    Not exact when the office acknowledges an earlier bundle but not the last, or restores a
-    backup; the next export makes it exact again."""
+    From what the office has acknowledged, not from what was sent: every export carries all
+    the office lacks by its acknowledgements (`_office_where`), and the newest bundle whose
+    contents those acknowledgements reach (`_base`) marks a journal position (`seq`, the order
+    rows arrived: an office's changes arrive with clocks older than the district's) up to which
+    it lacks nothing in its scope. So what waits is what matches `_office_where` among the
+    journal rows after that position, plus the history up to it of the records transferred to
+    the office and not yet acknowledged (their rows are old). An office that acknowledged an
+    earlier bundle but not the last counts from the earlier one; one that restored a backup
+    (its acknowledgements went back) from the newest bundle it still holds. Without such a
+    bundle the whole journal is counted once."""
     j, p = JournalEntry.__table__, SyncPush.__table__
-    seq = None
-    if last_sent is not None:
-        seq = conn.execute(
-            select(LocalMeta.__table__.c.value).where(
-                LocalMeta.__table__.c.key == _SENT_SEQ + last_sent.bundle_id
-            )
-        ).scalar()
-    if last_sent is None or seq is None:
+    seq = _base(conn, office)
+    if seq is None:
         where = _office_where(conn, office)
         return conn.execute(select(func.count()).select_from(j).where(where)).scalar() or 0
-    waiting = 0 if last_sent.acknowledged else last_sent.changes
-    waiting += (
+    waiting = (
         conn.execute(
-            select(func.count())
-            .select_from(j)
-            .where(_office_where(conn, office, j.c.seq > int(seq)))
+            select(func.count()).select_from(j).where(_office_where(conn, office, j.c.seq > seq))
         ).scalar()
         or 0
     )
-    fresh = and_(p.c.office_device == office.device_id, p.c.bundle_id.is_(None))
-    if conn.execute(select(p.c.record_id).where(fresh).limit(1)).first() is not None:
-        # records transferred in since the last bundle: their history up to it, from the push
-        # list (small) through the journal's (table, record) index
+    pushed = p.c.office_device == office.device_id
+    if conn.execute(select(p.c.record_id).where(pushed).limit(1)).first() is not None:
+        # records transferred in and not acknowledged: their history up to the position, from
+        # the push list (small) through the journal's (table, record) index
         waiting += (
             conn.execute(
                 select(func.count())
@@ -1244,7 +1285,7 @@ def _waiting(conn: Connection, office: Peer, last_sent: LastBundle | None) -> in
                         j, and_(j.c.table_name == p.c.table_name, j.c.record_id == p.c.record_id)
                     )
                 )
-                .where(fresh, j.c.seq <= int(seq))
+                .where(pushed, j.c.seq <= seq)
             ).scalar()
             or 0
         )
@@ -1290,7 +1331,7 @@ def status(hub: Hub, *, actor: Actor = DISTRICT) -> list[OfficeStatus]:
                     p.name,
                     got.recorded_at if got else None,
                     sent.recorded_at if sent else None,
-                    _waiting(conn, p, sent),
+                    _waiting(conn, p),
                     unacked.get(p.device_id, 0),
                     n_conf.get(p.device_id, 0),
                 )
