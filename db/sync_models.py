@@ -80,8 +80,10 @@ class SyncConflict(Base):
     __tablename__ = "sync_conflict"
     __table_args__ = (
         Index("ix_sync_conflict_record", "table_name", "record_id"),
-        # 工作台's open conflicts per device pair: a covering search of the open rows (0021)
+        # 工作台's open conflicts per device pair: a covering search of the open rows; the
+        # list's pages, newest first: the open rows in id order, no sort (0021)
         Index("ix_sync_conflict_status_devices", "status", "lost_device", "kept_device"),
+        Index("ix_sync_conflict_status", "status"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     table_name: Mapped[str] = mapped_column(String(60))
