@@ -60,13 +60,14 @@ REPEAT = int(os.environ.get("CASEWORKER_BENCH_CONSOLE_REPEAT", "3"))
 
 
 def _build(residents: int) -> Path:
-    """CACHE/console-N-v2: `before/` (the hub with 20 offices, before the monthly bundles),
-    `monthly/` (the 20 bundles), `after/` (the hub after them, with 100,000 open conflicts and
-    a 区级业务员 account)."""
-    cached = CACHE / f"console-{residents}-v2"
+    """CACHE/console-N-v3: `before/` (the hub with 20 offices of N/20 residents each, before
+    the monthly bundles), `monthly/` (the 20 bundles), `after/` (the hub after them, with
+    100,000 open conflicts and a 区级业务员 account). v3: every office holds N/20 residents
+    with 12 months of visits (v2 had one office of N and 19 of a few thousand communities)."""
+    cached = CACHE / f"console-{residents}-v3"
     if (cached / "done").exists():
         return cached
-    source = office_for(residents)
+    source = office_for(residents // OFFICES)
     print(f"  building the console's district (kept in {cached})…", flush=True)
     shutil.rmtree(cached, ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,7 +77,7 @@ def _build(residents: int) -> Path:
 
         _step("export", root)
         _step("ingest", root)
-        _run_step("offices", root)
+        _run_step("offices", root, str(residents // OFFICES))
         cached.mkdir(parents=True)
         shutil.copytree(root / "district", cached / "before", ignore=_NO_BACKUPS)
         shutil.copytree(root / "monthly", cached / "monthly")
@@ -89,10 +90,16 @@ def _build(residents: int) -> Path:
 _NO_BACKUPS = shutil.ignore_patterns("backups", "*-wal", "*-shm")
 
 
-def _offices(root: Path) -> None:
-    """19 more offices enrolled; each of the 20 writes its monthly bundle into `monthly/`."""
+def _offices(root: Path, residents: int) -> None:
+    """19 more offices enrolled, each with `residents` residents and 12 months of visits (the
+    demo generator, as bench_sync_scale's office), their whole history taken in by the hub;
+    then each of the 20 writes its monthly bundle into `monthly/`."""
+    import random
+
     from benchmarks.bench_sync import _fill
     from benchmarks.bench_sync_scale import CODE, PASSPHRASE
+    from caseworker import demo
+    from caseworker.demo import elderly, reference
     from caseworker.district import service
     from caseworker.district.hub import Hub
     from caseworker.domain.roles import Actor
@@ -116,8 +123,22 @@ def _offices(root: Path) -> None:
             )
             with Workspace.open(root / f"office-{code}") as ws:
                 office.enroll(ws, enroll, PASSPHRASE)
+                rng = random.Random(100 + i)  # another seed each: other people, other numbers
+                report = demo.DemoReport()
+                with ws.writer(actor) as s:
+                    reference.fill(s, rng, report)
+                elderly.fill(ws, rng, residents, report)
+                history = root / f"history-{code}.cwbundle"
+                office.export_bundle(ws, actor, history)
+            [done] = service.ingest(hub, [history])
+            if done.refused:
+                raise RuntimeError(done.refused)
+            history.unlink()
+            with Workspace.open(root / f"office-{code}") as ws:
                 _fill(ws, MONTHLY_CHANGES, prefix=f"{code}社区")
                 office.export_bundle(ws, actor, root / "monthly" / f"{code}.cwbundle")
+            shutil.rmtree(root / f"office-{code}")  # 20 offices' files: only the hub is kept
+            print(f"  office {code}: {residents} residents in", flush=True)
         # last month's round ended with a bundle out to each office (not kept: the offices'
         # bundles above were written before it, as on a stick that crossed it)
         (root / "last-month").mkdir()
@@ -544,7 +565,7 @@ def run() -> list[Result]:
 def main() -> None:
     name, root = sys.argv[1], Path(sys.argv[2])
     if name == "offices":
-        _offices(root)
+        _offices(root, int(sys.argv[3]))
         figures: dict[str, Any] = {}
     elif name == "after":
         _after(root)

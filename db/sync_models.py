@@ -78,7 +78,13 @@ class SyncConflict(Base):
     """A value a merge overwrote or refused: kept so a supervisor can review and reverse it."""
 
     __tablename__ = "sync_conflict"
-    __table_args__ = (Index("ix_sync_conflict_record", "table_name", "record_id"),)
+    __table_args__ = (
+        Index("ix_sync_conflict_record", "table_name", "record_id"),
+        # 工作台's open conflicts per device pair: a covering search of the open rows; the
+        # list's pages, newest first: the open rows in id order, no sort (0021)
+        Index("ix_sync_conflict_status_devices", "status", "lost_device", "kept_device"),
+        Index("ix_sync_conflict_status", "status"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     table_name: Mapped[str] = mapped_column(String(60))
     record_id: Mapped[str] = mapped_column(String(36))
@@ -163,7 +169,8 @@ class SyncDuplicate(Base):
     other_id: Mapped[str] = mapped_column(String(36))  # the earlier record, which keeps the key
     other_office: Mapped[str] = mapped_column(String(100), default="")  # at an office: who
     detected_at: Mapped[datetime] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open / kept / transferred
+    # open / kept / transferred; indexed (0021): the queue counts and pages the open cases
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
     resolved_by: Mapped[str | None] = mapped_column(String(60), default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 

@@ -130,5 +130,5 @@ def build(home: Path, *, residents: int = 120, seed: int = 11) -> DistrictDemo:
                 ws.close()
         from caseworker.district import duplicates
 
-        out.duplicates = len(duplicates.list_cases(hub))
+        out.duplicates = duplicates.count_cases(hub)
     return out

@@ -27,6 +27,7 @@ from caseworker.sync import exchange
 from caseworker.sync.errors import SyncRefused
 from caseworker.sync.identity import peers as sync_peers
 from db.base import utcnow
+from db.models import Office
 from db.sync_models import SyncBundle
 
 BUNDLE_SUFFIX = ".cwbundle"
@@ -61,13 +62,12 @@ def dashboard(hub: Hub, actor: Actor) -> list[OfficeRow]:
     journal rows each office still lacks)."""
     check(hub, actor, DistrictPermission.STATUS)
     rows = service.status(hub, actor=actor)
-    dup: dict[str, int] = {}
-    for case in duplicates.list_cases(hub, open_only=True):  # read as the hub: counts only
-        for where in {case.earlier_office, case.later_office}:
-            dup[where] = dup.get(where, 0) + 1
+    dup = duplicates.open_by_office(hub)  # read as the hub: counts only, grouped in SQL
     with hub.engine.connect() as conn:
         peers = {p.office_code: p.device_id for p in sync_peers(conn, "office")}
         last = service.last_bundles(conn)  # the file names: one grouped read for all offices
+        o = Office.__table__
+        office_ids = dict(conn.execute(select(o.c.code, o.c.id)).all())
     out: list[OfficeRow] = []
     for s in rows:
         got = last.get((peers.get(s.code, ""), "received"))
@@ -83,7 +83,7 @@ def dashboard(hub: Hub, actor: Actor) -> list[OfficeRow]:
                 s.pending,
                 s.unacknowledged,
                 s.conflicts,
-                dup.get(f"{s.name}（{s.code}）", 0),
+                dup.get(office_ids.get(s.code, ""), 0),
             )
         )
     return sorted(out, key=lambda r: r.code)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from caseworker.district import scope
 from caseworker.district.accounts import require
@@ -27,7 +27,7 @@ from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.sync import tables
-from db.base import utcnow
+from db.base import Base, utcnow
 from db.models import Office
 from db.sync_models import SyncDuplicate
 
@@ -57,39 +57,115 @@ def _office_names(conn: Connection) -> dict[str, str]:
     return {r.id: f"{r.name}（{r.code}）" for r in conn.execute(select(t.c.id, t.c.code, t.c.name))}
 
 
-def list_cases(hub: Hub, *, open_only: bool = True, actor: Actor = DISTRICT) -> list[DuplicateCase]:
+def _cases(conn: Connection, found: list[Any]) -> list[DuplicateCase]:
+    """The cases of these sync_duplicate rows with their offices, name and masked ID number:
+    a page's worth of lookups, never the whole list's."""
+    names = _office_names(conn)
+    out: list[DuplicateCase] = []
+    for r in found:
+        t = tables.info(r.table_name)
+        if t is None:
+            continue
+        owners = scope.owners(conn, r.table_name, [r.record_id, r.other_id])
+        row = conn.execute(
+            select(t.table.c.name, t.table.c[t.district_key or "id"]).where(
+                t.table.c.id == r.record_id
+            )
+        ).first()
+        out.append(
+            DuplicateCase(
+                r.id,
+                r.table_name,
+                r.record_id,
+                names.get(owners.get(r.record_id) or "", "?"),
+                r.other_id,
+                names.get(owners.get(r.other_id) or "", "?"),
+                row[0] if row else "",
+                idnumber.mask(row[1]) if row else "",
+                r.detected_at,
+                r.status,
+            )
+        )
+    return out
+
+
+def list_cases(
+    hub: Hub,
+    *,
+    open_only: bool = True,
+    actor: Actor = DISTRICT,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[DuplicateCase]:
+    """The cases in the order they were found; a page of them with `limit` (the console's
+    queue reads 200 at a time; `count_cases` says how many there are)."""
     require(actor, DistrictPermission.RECORDS)
     d = SyncDuplicate.__table__
     q = select(d).order_by(d.c.id)
     if open_only:
         q = q.where(d.c.status == "open")
-    out: list[DuplicateCase] = []
+    if limit is not None:
+        q = q.limit(limit).offset(offset or None)
     with hub.engine.connect() as conn:
-        names = _office_names(conn)
-        for r in conn.execute(q):
-            t = tables.info(r.table_name)
-            if t is None:
+        return _cases(conn, list(conn.execute(q)))
+
+
+def count_cases(hub: Hub, *, open_only: bool = True, actor: Actor = DISTRICT) -> int:
+    """How many cases (open ones by default), counted in SQL (ix_sync_duplicate_status)."""
+    require(actor, DistrictPermission.RECORDS)
+    d = SyncDuplicate.__table__
+    q = select(func.count()).select_from(d)
+    if open_only:
+        q = q.where(d.c.status == "open")
+    with hub.engine.connect() as conn:
+        return conn.execute(q).scalar() or 0
+
+
+def _owner_of(d_col: Any, table_name: str) -> tuple[list[tuple[Any, Any]], Any]:
+    """(the join from sync_duplicate, the owning office's id column) for the record `d_col`
+    names: fresh aliases up the foreign-key chain, outer joins (a broken chain owns nothing)."""
+    path = scope.office_path(table_name)
+    start = Base.metadata.tables[table_name].alias()
+    on = d_col == start.c.id
+    if not path:  # the office table itself (or district-wide: never a duplicate's table)
+        return [(start, on)], start.c.id
+    joins = [(start, on)]
+    cur = start
+    for col, ref in path[:-1]:
+        nxt = Base.metadata.tables[ref].alias()
+        joins.append((nxt, cur.c[col] == nxt.c.id))
+        cur = nxt
+    return joins, cur.c[path[-1][0]]
+
+
+def open_by_office(hub: Hub, *, actor: Actor = DISTRICT) -> dict[str, int]:
+    """Office id → the open cases with one of their two records there (counted once even when
+    both are), for 工作台: one grouped read per table among the open cases, not a lookup per
+    case."""
+    require(actor, DistrictPermission.STATUS)
+    d = SyncDuplicate.__table__
+    out: dict[str, int] = {}
+    with hub.engine.connect() as conn:
+        present = conn.execute(
+            select(d.c.table_name).where(d.c.status == "open").group_by(d.c.table_name)
+        ).scalars()
+        for name in list(present):
+            if tables.info(name) is None or scope.office_path(name) is None:
                 continue
-            owners = scope.owners(conn, r.table_name, [r.record_id, r.other_id])
-            row = conn.execute(
-                select(t.table.c.name, t.table.c[t.district_key or "id"]).where(
-                    t.table.c.id == r.record_id
-                )
-            ).first()
-            out.append(
-                DuplicateCase(
-                    r.id,
-                    r.table_name,
-                    r.record_id,
-                    names.get(owners.get(r.record_id) or "", "?"),
-                    r.other_id,
-                    names.get(owners.get(r.other_id) or "", "?"),
-                    row[0] if row else "",
-                    idnumber.mask(row[1]) if row else "",
-                    r.detected_at,
-                    r.status,
-                )
+            later, later_owner = _owner_of(d.c.record_id, name)
+            earlier, earlier_owner = _owner_of(d.c.other_id, name)
+            joined: Any = d
+            for target, on in (*later, *earlier):
+                joined = joined.outerjoin(target, on)
+            q = (
+                select(later_owner, earlier_owner, func.count())
+                .select_from(joined)
+                .where(d.c.status == "open", d.c.table_name == name)
+                .group_by(later_owner, earlier_owner)
             )
+            for a, b, n in conn.execute(q):
+                for office_id in {a, b} - {None}:
+                    out[office_id] = out.get(office_id, 0) + n
     return out
 
 
@@ -130,8 +206,8 @@ def resolve(hub: Hub, case_id: int, keep: str, *, actor: Actor = DISTRICT) -> Du
             .where(d.c.id == case_id)
             .values(status=f"kept-{keep}", resolved_by="区级平台", resolved_at=now)
         )
-    found = [c for c in list_cases(hub, open_only=False) if c.id == case_id]
-    return found[0]
+    with hub.engine.connect() as conn:
+        return _cases(conn, list(conn.execute(select(d).where(d.c.id == case_id))))[0]
 
 
 def notices_for(conn: Connection, office: Peer) -> list[list[Any]]:

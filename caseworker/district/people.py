@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -113,23 +114,26 @@ def find_people(
             if whole is None:
                 continue
             parts.append(
-                select(model.id_number.label("id_number"), literal(CHILD_NAME).label("name")).where(
-                    model.id_number == whole, model.deleted_at.is_(None)
-                )
+                select(
+                    model.id_number.label("id_number"),
+                    literal(CHILD_NAME).label("name"),
+                    literal("").label("sort"),
+                ).where(model.id_number == whole, model.deleted_at.is_(None))
             )
             continue
         where = person_search.clause(text, cols)
         parts.append(
-            select(model.id_number.label("id_number"), name.label("name")).where(
-                where, model.deleted_at.is_(None), model.id_number != ""
-            )
+            select(
+                model.id_number.label("id_number"), name.label("name"), _pinyin(tname).label("sort")
+            ).where(where, model.deleted_at.is_(None), model.id_number != "")
         )
     found = union_all(*parts).subquery()
-    first = func.min(found.c.name)
+    # by pinyin as the office lists are (万 wan before 王 wang), homophones by the characters
+    key, first = func.min(found.c.sort), func.min(found.c.name)
     stmt = (
         select(found.c.id_number, first)
         .group_by(found.c.id_number)
-        .order_by(first, found.c.id_number)
+        .order_by(key, first, found.c.id_number)
         .limit(limit + 1)
         .offset(offset or None)
     )
@@ -151,6 +155,24 @@ def find_people(
             )
         )
     return PeoplePage(text, offset, rows, more)
+
+
+def _pinyin(tname: str) -> Any:
+    """The column a register's people sort by: the name's pinyin ("wang xiao hong", kept with
+    the name by the register's service). A retrofit case keeps only its search letters
+    ("wxh wangxiaohong"): it sorts by the pinyin of the same person's elderly record when there
+    is one, else by the spelling after the initials (one initial per character of the name)."""
+    if tname == "elderly_resident":
+        return _E.name_pinyin
+    rc, er = RetrofitCase, _E.__table__.alias("same_person")
+    elderly = (
+        select(er.c.name_pinyin)
+        .where(er.c.id_number == rc.id_number, er.c.deleted_at.is_(None))
+        .limit(1)
+        .scalar_subquery()
+    )
+    spelled = func.substr(rc.name_letters, func.length(rc.applicant_name) + 2)
+    return func.coalesce(elderly, spelled)
 
 
 def _whole_id(text: str) -> str | None:

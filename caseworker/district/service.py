@@ -249,6 +249,7 @@ def add_office(
 # signed with the old ones.
 
 REVOKED = "revoked"  # a device the hub's administrator retired: its bundles are refused
+REVOKED_REASON = "revoked"  # conflicts list: a change it wrote after, relayed by another device
 _DEVICE_STATES = {
     "device": "在用",
     "retired": "已停用（街道恢复备份后）",
@@ -628,7 +629,9 @@ def _merge_office_bundle(
         checked(received),
         now_ms=now,
         bundle_id=rec.manifest["bundle_id"],
-        refuse=functools.partial(scope.refusals, conn, rec.sender.office_code, allowed),
+        refuse=functools.partial(
+            _refusals, conn, rec.sender, allowed, _revoked_at(conn, rec.sender)
+        ),
         after=after,
         stats=stats,
     )
@@ -691,6 +694,53 @@ def _refuse_revoked(conn: Connection, sender: Peer, devices: Any, path: Path) ->
             f"{path.name} 是“{sender.name}”已被区里停用的设备（{devices[0][:8]}）写的，"
             "不能导入。未做任何改动。如这台电脑仍在使用，请先在“街道”页恢复该设备。"
         )
+
+
+def _revoked_at(conn: Connection, sender: Peer) -> dict[str, str]:
+    """The office's devices the hub's administrator retired (`retire_device`) → the hub's clock
+    when it did: the journaled change of the device's role to revoked, the latest one (a device
+    taken back and retired again counts from the second time)."""
+    from db.journal import encode
+
+    t, j = SyncPeer.__table__, JournalEntry.__table__
+    revoked = conn.execute(
+        select(t.c.device_id).where(t.c.alias_of == sender.device_id, t.c.role == REVOKED)
+    ).scalars()
+    out: dict[str, str] = {}
+    for d in list(revoked):
+        at = conn.execute(
+            select(func.max(j.c.hlc)).where(
+                j.c.table_name == SyncPeer.__tablename__,
+                j.c.record_id == d,
+                j.c.field == "role",
+                j.c.new_value == encode(REVOKED),
+            )
+        ).scalar()
+        out[d] = at or ""  # retired with no record of when: nothing of it after any time
+    return out
+
+
+def _refusals(
+    conn: Connection,
+    sender: Peer,
+    devices: set[str],
+    revoked: dict[str, str],
+    changes: list[Any],
+    new_values: Any,
+) -> dict[str, str]:
+    """What the office may not write (`scope.refusals`), and the changes of a device the hub
+    retired that carry a clock after its retirement (`REVOKED_REASON`). The bundle's writer is
+    checked whole (`_refuse_revoked`); this is for changes another of the office's devices
+    relays: those the retired device wrote before its retirement are legitimate (a PC's work
+    that reached a colleague's before it was stolen), anything later is kept out, into the
+    conflicts list (docs/sync.md, *A device the district retired*)."""
+    out = scope.refusals(conn, sender.office_code, devices, changes, new_values)
+    if revoked:
+        for c in changes:
+            at = revoked.get(c.device_id)
+            if at is not None and c.hlc > at and c.change_id not in out:
+                out[c.change_id] = REVOKED_REASON
+    return out
 
 
 def _writer_retired(conn: Connection, sender: Peer, devices: Any) -> bool:
@@ -957,11 +1007,23 @@ def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> Ex
         # The journal's last row before the bundle is read: `status` counts only what came
         # after it (taken before, so a row written meanwhile is counted again, never missed)
         last_seq = conn.execute(select(func.max(JournalEntry.__table__.c.seq))).scalar() or 0
+        # what the office holds once it has imported this bundle, per writing device: what it
+        # had acknowledged, raised by the newest clock of each device the bundle carries
+        # (`_waiting` counts from the newest bundle whose figure the office's acks still reach)
+        held = dict(exchange.acks_of(conn, office.device_id))
+
+        def carried(chunks: Iterator[list[Any]]) -> Iterator[list[Any]]:
+            for rows in chunks:
+                for r in rows:
+                    if r[2] > held.get(r[3], ""):  # merge.COLUMNS: hlc, device_id
+                        held[r[3]] = r[2]
+                yield rows
+
         manifest = exchange.write_bundle(
             out,
             me,
             office,
-            exchange.iter_changes(conn, _office_where(conn, office)),
+            carried(exchange.iter_changes(conn, _office_where(conn, office))),
             extras,
             created_ms=hub.now(),
             kind="district",
@@ -969,9 +1031,11 @@ def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> Ex
         )
         exchange.record_sent(conn, manifest, out.name)
         conn.execute(
-            insert(LocalMeta.__table__).values(
-                key=_SENT_SEQ + manifest["bundle_id"], value=str(last_seq)
-            )
+            insert(LocalMeta.__table__),
+            [
+                {"key": _SENT_SEQ + manifest["bundle_id"], "value": str(last_seq)},
+                {"key": _SENT_HELD + manifest["bundle_id"], "value": json.dumps(held)},
+            ],
         )
         for p in (SyncPush.__table__, SyncTransfer.__table__):
             conn.execute(
@@ -1099,6 +1163,8 @@ def transfer(
 
 
 _SENT_SEQ = "sent_seq:"  # local_meta key + bundle id: the journal's last seq when it was written
+_SENT_HELD = "sent_held:"  # … and what the office holds once it imports it (device → clock)
+_BASES = 24  # sent bundles looked at for the newest the office's acknowledgements reach
 
 
 @dataclass(frozen=True)
@@ -1150,42 +1216,67 @@ def last_bundles(conn: Connection) -> dict[tuple[str, str], LastBundle]:
     }
 
 
-def _waiting(conn: Connection, office: Peer, last_sent: LastBundle | None) -> int:
+def _base(conn: Connection, office: Peer) -> int | None:
+    """The journal position up to which the office holds everything that concerns it: that of
+    the newest bundle sent to it whose contents its acknowledgements (per-device high-water
+    marks, `sync_ack`) reach. None when none does (never sent since the hub recorded it, or
+    a restore took the office back before all of them)."""
+    b, m = SyncBundle.__table__, LocalMeta.__table__
+    acks = exchange.acks_of(conn, office.device_id)
+    sent = conn.execute(
+        select(b.c.bundle_id)
+        .where(b.c.peer == office.device_id, b.c.direction == "sent")
+        .order_by(b.c.created_ms.desc(), b.c.recorded_at.desc())
+        .limit(_BASES)
+    ).scalars()
+    for bundle_id in list(sent):
+        meta = dict(
+            conn.execute(
+                select(m.c.key, m.c.value).where(
+                    m.c.key.in_([_SENT_SEQ + bundle_id, _SENT_HELD + bundle_id])
+                )
+            ).all()
+        )
+        seq, held = meta.get(_SENT_SEQ + bundle_id), meta.get(_SENT_HELD + bundle_id)
+        if seq is None or held is None:
+            continue  # written before the hub kept what it carried
+        try:
+            vector = json.loads(held)
+        except ValueError:
+            continue
+        if all(acks.get(d, "") >= h for d, h in vector.items()):
+            return int(seq)
+    return None
+
+
+def _waiting(conn: Connection, office: Peer) -> int:
     """The changes the office's next bundle would carry, without reading the whole journal.
 
-    Every export carries all the office has not acknowledged, so what is waiting is: the last
-    bundle's changes while it is unacknowledged, plus what matches `_office_where` among the
-    journal rows written after it (by `seq`, the order rows arrived: an office's changes
-    arrive with clocks older than the district's), plus the history of records transferred to
-    the office since (their rows are old). Once the office acknowledges the bundle its acks
-    cover what it carried. Without a bundle written since the hub recorded the journal's
-    position (never exported to, or before this was kept) the whole journal is counted once.
-    Not exact when the office acknowledges an earlier bundle but not the last, or restores a
-    backup; the next export makes it exact again."""
+    From what the office has acknowledged, not from what was sent: every export carries all
+    the office lacks by its acknowledgements (`_office_where`), and the newest bundle whose
+    contents those acknowledgements reach (`_base`) marks a journal position (`seq`, the order
+    rows arrived: an office's changes arrive with clocks older than the district's) up to which
+    it lacks nothing in its scope. So what waits is what matches `_office_where` among the
+    journal rows after that position, plus the history up to it of the records transferred to
+    the office and not yet acknowledged (their rows are old). An office that acknowledged an
+    earlier bundle but not the last counts from the earlier one; one that restored a backup
+    (its acknowledgements went back) from the newest bundle it still holds. Without such a
+    bundle the whole journal is counted once."""
     j, p = JournalEntry.__table__, SyncPush.__table__
-    seq = None
-    if last_sent is not None:
-        seq = conn.execute(
-            select(LocalMeta.__table__.c.value).where(
-                LocalMeta.__table__.c.key == _SENT_SEQ + last_sent.bundle_id
-            )
-        ).scalar()
-    if last_sent is None or seq is None:
+    seq = _base(conn, office)
+    if seq is None:
         where = _office_where(conn, office)
         return conn.execute(select(func.count()).select_from(j).where(where)).scalar() or 0
-    waiting = 0 if last_sent.acknowledged else last_sent.changes
-    waiting += (
+    waiting = (
         conn.execute(
-            select(func.count())
-            .select_from(j)
-            .where(_office_where(conn, office, j.c.seq > int(seq)))
+            select(func.count()).select_from(j).where(_office_where(conn, office, j.c.seq > seq))
         ).scalar()
         or 0
     )
-    fresh = and_(p.c.office_device == office.device_id, p.c.bundle_id.is_(None))
-    if conn.execute(select(p.c.record_id).where(fresh).limit(1)).first() is not None:
-        # records transferred in since the last bundle: their history up to it, from the push
-        # list (small) through the journal's (table, record) index
+    pushed = p.c.office_device == office.device_id
+    if conn.execute(select(p.c.record_id).where(pushed).limit(1)).first() is not None:
+        # records transferred in and not acknowledged: their history up to the position, from
+        # the push list (small) through the journal's (table, record) index
         waiting += (
             conn.execute(
                 select(func.count())
@@ -1194,7 +1285,7 @@ def _waiting(conn: Connection, office: Peer, last_sent: LastBundle | None) -> in
                         j, and_(j.c.table_name == p.c.table_name, j.c.record_id == p.c.record_id)
                     )
                 )
-                .where(fresh, j.c.seq <= int(seq))
+                .where(pushed, j.c.seq <= seq)
             ).scalar()
             or 0
         )
@@ -1240,7 +1331,7 @@ def status(hub: Hub, *, actor: Actor = DISTRICT) -> list[OfficeStatus]:
                     p.name,
                     got.recorded_at if got else None,
                     sent.recorded_at if sent else None,
-                    _waiting(conn, p, sent),
+                    _waiting(conn, p),
                     unacked.get(p.device_id, 0),
                     n_conf.get(p.device_id, 0),
                 )

@@ -29,6 +29,7 @@ REASONS = {
     "scope": "记录不属于发来修改的街道，修改未采用",
     "invalid": "发来的值不合要求（格式、类型、长度或含控制字符），修改未采用",
     "number": "编号与另一条记录重复，区里已改为新编号（原编号见被覆盖的值）",
+    "revoked": "由区里已停用的设备在停用之后写的，修改未采用",
 }
 WHOLE_RECORD = "（整条记录）"  # the field shown for a new record kept out whole (field "")
 

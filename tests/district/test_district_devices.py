@@ -212,3 +212,63 @@ def test_a_reissued_enrollment_refuses_the_old_one_and_a_new_pc_joins(
         assert not nothing.exists()
     finally:
         w.close()
+
+
+def test_a_retired_devices_changes_relayed_by_another_are_taken_only_up_to_its_retirement(
+    tmp_path: Path, hub_url
+) -> None:
+    """A device the hub retired, whose changes reach the hub inside a bundle another device of
+    the office writes (here: the office restored a backup, so it writes under a new id and sends
+    its old device's unsent work): what the retired device wrote before its retirement is taken
+    in, what it wrote after is kept out into the conflicts list (docs/sync.md). Before, only the
+    bundle's writer was checked and both were taken in."""
+    from db.sync_models import SyncConflict
+
+    w = make_world(tmp_path, ["A"], db_url=hub_url)
+    try:
+        a = w.offices["A"]
+        demo.build(a, residents=2, seed=3)
+        [first] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert not first.refused
+        old_device = a.device_id
+        with a.reader() as s:
+            rid = s.scalars(select(ElderlyResident.id).order_by(ElderlyResident.id)).first()
+
+        def phone(value: str) -> None:
+            with a.writer(ADMIN) as s:
+                s.get(ElderlyResident, rid).phone = value
+
+        phone("13800000001")  # before the retirement: legitimate
+        admin, _clerk = _people(w.hub)
+        service.retire_device(w.hub, "A", old_device, actor=admin)
+        phone("13800000002")  # after it (the office's clock and the hub's are one here)
+        backup = a.backup("manual")
+        root = a.paths.root
+        a.close()
+        from caseworker.workspace import restore
+
+        restore(root, backup)
+        a = Workspace.open(root)
+        a.now_ms = w.clock
+        w.offices["A"] = a
+        assert a.device_id != old_device  # the restored database writes under a new id
+        [r] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert not r.refused
+        with w.hub.reader() as s:
+            assert s.get(ElderlyResident, rid).phone == "13800000001"
+            kept_out = s.scalars(
+                select(SyncConflict).where(
+                    SyncConflict.record_id == rid, SyncConflict.reason == "revoked"
+                )
+            ).all()
+        assert [(c.field, c.lost_value, c.lost_device) for c in kept_out] == [
+            ("phone", '"13800000002"', old_device)
+        ]
+        # the same bundle again changes nothing more
+        with w.hub.engine.connect() as conn:
+            n = conn.execute(select(func.count()).select_from(SyncConflict)).scalar()
+        service.ingest(w.hub, [w.office_to_district("A")])
+        with w.hub.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(SyncConflict)).scalar() == n
+    finally:
+        w.close()

@@ -163,3 +163,60 @@ def test_a_child_is_found_only_by_the_whole_id_number_and_never_named(tmp_path: 
         assert logged.name == people.CHILD_NAME and "韩" not in repr(logged)
     finally:
         w.close()
+
+
+def test_people_found_are_sorted_by_pinyin_as_the_office_lists(tmp_path: Path) -> None:
+    """转移's list is in pinyin order (安 an, 白 bai, 陈 chen, 万 wan, 王 wang, 赵 zhao), not by
+    character code (万 4E07 < 安 5B89 < 王 738B < 白 767D < 陈 9648 < 赵 8D75…); a person
+    with a retrofit case only (陈) sorts by the spelling of their name too."""
+    from datetime import date
+
+    from caseworker.domain import idnumber
+    from caseworker.domain.elderly import Category
+    from caseworker.domain.retrofit import HouseholdCategory
+    from caseworker.services import accounts as office_accounts
+    from caseworker.services.elderly import roster
+    from caseworker.services.retrofit import cases
+    from tests.services._elderly import TODAY
+    from tests.sync.helpers import ADMIN
+
+    w = make_world(tmp_path, ["A"])
+    try:
+        a = w.offices["A"]
+        with a.writer(ADMIN) as s:
+            community = office_accounts.communities(s)[0].id
+            for i, surname in enumerate("赵王万白安"):
+                number = idnumber.make("110105", date(1940, 3, 3), 200 + i)
+                draft = roster.ResidentDraft(
+                    f"{surname}秀英",
+                    number,
+                    community,
+                    categories=frozenset({Category.LIVING_ALONE}),
+                )
+                roster.register(s, ADMIN, draft, today=TODAY)
+            cases.apply(
+                s,
+                ADMIN,
+                cases.ApplicationDraft(
+                    name="陈秀英",
+                    id_number=idnumber.make("110105", date(1941, 4, 4), 300),
+                    community_id=community,
+                    address="A和平社区2号",
+                    categories=frozenset({HouseholdCategory.MIN_ALLOWANCE}),
+                ),
+                today=TODAY,
+            )
+        [done] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert done.refused == ""
+        clerk = _clerk(w.hub)
+        names = [p.name for p in people.find_people(w.hub, clerk, "秀英").rows]
+        assert names == ["安秀英", "白秀英", "陈秀英", "万秀英", "王秀英", "赵秀英"]
+        # the pages keep the order: two at a time, the same six
+        paged = [
+            p.name
+            for o in (0, 2, 4)
+            for p in people.find_people(w.hub, clerk, "秀英", offset=o, limit=2).rows
+        ]
+        assert paged == names
+    finally:
+        w.close()

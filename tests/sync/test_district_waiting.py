@@ -127,3 +127,64 @@ def test_the_waiting_count_reads_only_the_journal_since_the_last_bundle(tmp_path
             assert conn.execute(text("SELECT count(*) FROM journal")).scalar() > 0
     finally:
         w.close()
+
+
+def test_the_waiting_count_when_an_earlier_bundle_is_acknowledged_but_not_the_last(
+    tmp_path: Path, district_db: str | None
+) -> None:
+    """Two bundles out, the office imports only the first and says so: one change waits (the
+    second correction), as the next bundle carries. Before, the count was the unacknowledged
+    last bundle's two changes: too high."""
+    w = make_world(tmp_path, ["A"], db_url=district_db)
+    try:
+        _number, rid = _resident(w, "A", 61)
+        [done] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert done.refused == ""
+        service.correct(w.hub, "elderly_resident", rid, {"phone": "13900002221"})
+        first = w.district_to_office("A")
+        service.correct(w.hub, "elderly_resident", rid, {"phone": "13900002222"})
+        assert _export_matches(w, "A") == 2  # the second bundle carries both
+        assert office.import_bundle(w.offices["A"], ADMIN, first).refused == 0
+        [done] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert done.refused == ""
+        assert _waiting(w)["A"] == 1
+        assert _export_matches(w, "A") == 1
+    finally:
+        w.close()
+
+
+def test_the_waiting_count_after_the_office_restores_a_backup(
+    tmp_path: Path, district_db: str | None
+) -> None:
+    """The office restores a backup taken before it imported the district's correction: the
+    correction waits for it again as soon as the hub sees the restore, not only after the next
+    export. Before, the count stayed 0 (the last bundle was acknowledged)."""
+    from caseworker.workspace import Workspace, restore
+
+    w = make_world(tmp_path, ["A"], db_url=district_db)
+    try:
+        _number, rid = _resident(w, "A", 71)
+        [done] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert done.refused == ""
+        sunday = w.offices["A"].backup("manual")
+        service.correct(w.hub, "elderly_resident", rid, {"phone": "13900003331"})
+        down = w.district_to_office("A")
+        assert office.import_bundle(w.offices["A"], ADMIN, down).refused == 0
+        [done] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert done.refused == ""
+        assert _waiting(w)["A"] == 0
+        # Tuesday: Sunday's backup restored, its next bundle tells the hub
+        ws = w.offices["A"]
+        root = ws.paths.root
+        ws.close()
+        restore(root, sunday)
+        ws = Workspace.open(root)
+        ws.now_ms = w.clock
+        w.offices["A"] = ws
+        [done] = service.ingest(w.hub, [w.office_to_district("A")])
+        assert done.refused == ""
+        waiting = _waiting(w)["A"]
+        assert waiting >= 1
+        assert _export_matches(w, "A") == waiting
+    finally:
+        w.close()

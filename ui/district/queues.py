@@ -222,17 +222,51 @@ class DuplicatesTab(QWidget):
         buttons.addWidget(note, 1)
         buttons.addWidget(self.earlier_button)
         buttons.addWidget(self.later_button)
+        # a page at a time, as the conflicts: the cases are counted in SQL, never all loaded
+        self.offset = 0
+        self.total = 0
+        self.count = QLabel()
+        self.prev_button = QPushButton(self.tr("上一页"))
+        self.next_button = QPushButton(self.tr("下一页"))
+        self.prev_button.clicked.connect(lambda: self.load(max(0, self.offset - console.PAGE)))
+        self.next_button.clicked.connect(lambda: self.load(self.offset + console.PAGE))
+        paging = QHBoxLayout()
+        paging.addStretch()
+        paging.addWidget(self.count)
+        paging.addWidget(self.prev_button)
+        paging.addWidget(self.next_button)
         layout = QVBoxLayout(self)
+        layout.addLayout(paging)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.pair)
         layout.addLayout(buttons)
         self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
         self.load()
 
-    def load(self) -> None:
+    def load(self, offset: int | None = None) -> None:
         hub, actor = self.ctx.ws, self.ctx.actor
         assert actor is not None
-        self.reader.start(lambda _s: duplicates.list_cases(hub, actor=actor), self._show)  # type: ignore[arg-type]
+        at = self.offset if offset is None else offset
+
+        def read(_s: Any) -> tuple[int, int, list[duplicates.DuplicateCase]]:
+            total = duplicates.count_cases(hub, actor=actor)  # type: ignore[arg-type]
+            start = min(at, max(0, (total - 1) // console.PAGE * console.PAGE))
+            page = duplicates.list_cases(hub, actor=actor, offset=start, limit=console.PAGE)  # type: ignore[arg-type]
+            return total, start, page
+
+        self.reader.start(read, self._show_page)
+
+    def _show_page(self, found: tuple[int, int, list[duplicates.DuplicateCase]]) -> None:
+        self.total, self.offset, cases = found
+        end = self.offset + len(cases)
+        self.count.setText(
+            self.tr("未处理 {0} 条，第 {1}–{2} 条").format(self.total, self.offset + 1, end)
+            if cases
+            else self.tr("没有未处理的重复人员")
+        )
+        self.prev_button.setEnabled(self.offset > 0)
+        self.next_button.setEnabled(end < self.total)
+        self._show(cases)
 
     def _show(self, cases: list[duplicates.DuplicateCase]) -> None:
         self.cases = cases
