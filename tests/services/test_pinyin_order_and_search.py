@@ -147,3 +147,35 @@ def test_the_migration_fills_the_pinyin_of_retrofit_cases_on_file(
             found = search.page(s, worker, search.CaseQuery(text="aqs"), 0, 10)
         assert [r.id for r in found] == [made.id]
         assert ws.integrity_problems() == []
+
+
+def test_the_migration_fills_the_pinyin_an_older_roster_import_left_empty(
+    office_ws: Workspace, worker: Actor, people: dict
+) -> None:
+    """Residents an older roster import wrote without pinyin (blanked here as it wrote them):
+    back to 0021 and reopened, 0022 fills them, and initials and sort find them again."""
+    from alembic import command
+
+    from db.schema import _alembic_config, migration_connection
+
+    root = office_ws.paths.root
+    with migration_connection(office_ws.engine) as conn:
+        command.downgrade(_alembic_config(conn), "0021")
+    office_ws.close()
+    con = sqlite3.connect(root / "caseworker.sqlite3")
+    with con:
+        con.execute(
+            "UPDATE elderly_resident SET name_pinyin = '', name_letters = '' "
+            "WHERE name IN ('单雄信', '王小红')"
+        )
+    con.close()
+    with Workspace.open(root) as ws:
+        assert ws.schema_status == "migrated"
+        with ws.reader() as s:
+            got = dict(s.execute(select(ElderlyResident.name, ElderlyResident.name_letters)).all())
+            found = search.page(s, worker, search.RosterQuery(text="sxx"), 0, 10, today=TODAY)
+            ordered = search.page(s, worker, search.RosterQuery(sort="name"), 0, 50, today=TODAY)
+        assert got["单雄信"] == "sxx shanxiongxin" and got["王小红"] == "wxh wangxiaohong"
+        assert [r.name for r in found] == ["单雄信"]
+        assert [r.name for r in ordered][:3] == ["阿秀", "丁一", "单雄信"]
+        assert ws.integrity_problems() == []
