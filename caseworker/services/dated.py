@@ -148,14 +148,27 @@ def effective_day(effective: date | None) -> date:
 
 
 def record(
-    session: Session, actor: Actor, kind: str, key: str, value: Any, effective_from: date
+    session: Session,
+    actor: Actor,
+    kind: str,
+    key: str,
+    value: Any,
+    effective_from: date,
+    *,
+    merge: bool = False,
 ) -> Entry:
-    """Write (or, for the same key and day, replace) one entry, journaled as `actor`."""
+    """Write (or, for the same key and day, replace) one entry, journaled as `actor`. With
+    `merge` (a catalogue item's fields), a live entry of the same day keeps the fields this
+    one does not set: a new price and a retirement from the same day both apply."""
     rid = entry_id(kind, key, effective_from)
+    row = session.get(DatedValue, rid)
+    if merge and row is not None and row.deleted_at is None and isinstance(value, dict):
+        found = _entry(row)
+        if found is not None and isinstance(found.value, dict):
+            value = {**found.value, **value}
     encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
     name = (actor.display_name or "")[:60]
     now = utcnow()
-    row = session.get(DatedValue, rid)
     if row is None:
         row = DatedValue(
             id=rid,

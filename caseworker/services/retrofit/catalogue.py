@@ -159,7 +159,7 @@ def _change(
         check_catalogue_item(new)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
-    dated.record(session, actor, dated.CATALOGUE, new.code, fields, day)
+    dated.record(session, actor, dated.CATALOGUE, new.code, fields, day, merge=True)
     if day > dated.today():
         return new  # pending: `items(on=...)` applies it from its day on
     return _store(session, new)
