@@ -190,7 +190,8 @@ def record(
 
 def cancel(session: Session, kind: str, key: str, effective_from: date) -> Entry:
     """Cancel a pending change (its tombstone travels); one already in force is refused."""
-    row = session.get(DatedValue, entry_id(kind, key, effective_from))
+    # locked (PostgreSQL): of two clerks cancelling it at once, the second finds it cancelled
+    row = session.get(DatedValue, entry_id(kind, key, effective_from), with_for_update=True)
     if row is None or row.deleted_at is not None:
         raise NotFound(
             f"没有 {effective_from.isoformat()} 起生效的“{key}”待生效修改（可能已被取消）。"

@@ -2,10 +2,11 @@
 later day → its bundle → the office takes it in (pending there, due dates unchanged) → the day
 comes (a fake clock) → the office's next import recomputes every due date it governs, once; a
 cancelled change travels as its tombstone; an office's crafted bundle writing the history is
-refused (scope) and changes nothing at the hub."""
+refused (scope) and changes nothing at the hub. On SQLite and on a PostgreSQL hub."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,17 +21,21 @@ from caseworker.services.elderly import roster, schedule, visits
 from caseworker.services.retrofit import catalogue
 from caseworker.sync import office
 from db.elderly import ElderlyResident
+from tests.sync.conftest import pg_database
 from tests.sync.helpers import ADMIN, journal_count, make_world, table_rows
 from tests.sync.test_crafted import _craft, _ingest, _row
 
 KEY = "visit.interval_days.key"  # 独居 residents are 重点
 
 
-@pytest.fixture
-def world(tmp_path: Path):
-    w = make_world(tmp_path, ["A", "B"])
-    yield w
-    w.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(tmp_path: Path, request: pytest.FixtureRequest):
+    """Two offices and a hub on SQLite, and on PostgreSQL where CASEWORKER_TEST_PG_URL is set."""
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(pg_database()) if request.param == "postgresql" else None
+        w = make_world(tmp_path, ["A", "B"], db_url=url)
+        yield w
+        w.close()
 
 
 def _visited_today(ws) -> str:
