@@ -247,6 +247,10 @@ def test_a_catalogue_price_scheduled_for_next_month(world, controller, qtbot) ->
     page = _page(world, controller, qtbot)
     page.tabs.setCurrentWidget(page.catalogue)
     tab = page.catalogue
+    # with the date picker and the pending list, the page still fits an office screen
+    window = controller.window
+    hint = window.minimumSizeHint().expandedTo(window.minimumSize())
+    assert hint.width() <= 1366 and hint.height() <= 728, hint
     later = dated.today() + timedelta(days=31)
     _select(tab.table, "R02")
     tab.effective.setDate(QDate(later))
