@@ -40,6 +40,15 @@ def today() -> date:
     return date.today()
 
 
+def counts(entry: Entry, on: date | None) -> bool:
+    """Whether `entry` decides the value on `on` (today) over the row it was made from. The
+    entries migration 0021 made of the rows (`SINCE_EVER`) say what the row said then: they
+    decide only a past day (a submission dated last week takes last week's price), never today
+    or later, where the row is newer (a change made today wrote it too; a hub not yet
+    upgraded may still send a newer row)."""
+    return entry.effective_from > SINCE_EVER or (on is not None and on < today())
+
+
 @dataclass(frozen=True)
 class Entry:
     id: str

@@ -4,8 +4,8 @@ A change may be dated (`set_value(..., effective=day)`): it is kept in `dated_va
 (`caseworker.services.dated`) and read from its day on; until then it is pending. `get` and
 `get_all` read the value in force on a day (today by default): the newest dated entry in force,
 else the `setting` row, else the default. The entries migration 0021 made of the values held
-before (dated `SINCE_EVER`) only record history: the `setting` row, which a change today also
-writes, stays ahead of them (a hub not yet upgraded may still send a newer row).
+before (dated `SINCE_EVER`) decide only a past day (`dated.counts`): today the `setting` row,
+which a change today also writes, stays ahead of them.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def get(session: Session, key: str, on: date | None = None) -> Any:
     """The value of `key` in force on `on` (today)."""
     definition = get_def(key)
     entry = dated.in_force(session, dated.SETTING, key, on)
-    if entry is not None and entry.effective_from > dated.SINCE_EVER:
+    if entry is not None and dated.counts(entry, on):
         return _decode(definition, entry.value)
     stored = session.scalar(
         select(Setting.value).where(Setting.key == key, Setting.deleted_at.is_(None))
@@ -73,7 +73,7 @@ def get_all(session: Session, on: date | None = None) -> list[SettingValue]:
     entries = {
         k: e[-1]
         for k, e in dated.in_force_all(session, dated.SETTING, on).items()
-        if e[-1].effective_from > dated.SINCE_EVER
+        if dated.counts(e[-1], on)
     }
     result = []
     for d in CATALOG.values():

@@ -26,7 +26,7 @@ from caseworker.services.retrofit import cases, catalogue
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident
 from db.ids import stable_id
-from db.models import LocalMeta
+from db.models import LocalMeta, Setting
 from db.schema import MIGRATIONS
 from tests.services._elderly import TODAY, add
 from tests.services._retrofit import assess, open_case, step, supervisor
@@ -302,3 +302,30 @@ def test_migration_0021_makes_the_values_held_the_first_entries(tmp_path: Path) 
     assert rows[1].id == dated.entry_id("setting", KEY, dated.SINCE_EVER)
     run(command.downgrade, "0020")
     engine.dispose()
+
+
+def test_the_migrated_first_entry_decides_past_days_and_the_row_today(
+    office_ws: Workspace, admin: Actor
+) -> None:
+    """What migration 0021 makes of a value held before (an entry since 2000-01-01) gives a
+    past day its value; today the row decides, also when a hub not yet upgraded sends a newer
+    row without an entry."""
+    system = Actor.system("sync")
+    with office_ws.writer(system) as s:
+        s.add(Setting(id=stable_id("setting", KEY), key=KEY, value="21"))
+        dated.record(s, system, dated.SETTING, KEY, 21, dated.SINCE_EVER)
+    with office_ws.writer(system) as s:
+        row = s.get(Setting, stable_id("setting", KEY))
+        assert row is not None
+        row.value = "40"  # as an old hub's bundle writes it: the row alone
+    yesterday = date.today() - timedelta(days=1)
+    with office_ws.reader() as s:
+        assert settings.get(s, KEY) == 40
+        assert settings.get(s, KEY, yesterday) == 21
+    with office_ws.writer(admin) as s:
+        settings.set_value(s, admin, KEY, 25)  # today
+    with office_ws.reader() as s:
+        assert settings.get(s, KEY, yesterday) == 21
+        assert {v.key: v.value for v in settings.get_all(s, yesterday)}[KEY] == 21
+        assert settings.get(s, KEY) == settings.get(s, KEY, date.today()) == 25
+        assert {v.key: v.value for v in settings.get_all(s)}[KEY] == 25

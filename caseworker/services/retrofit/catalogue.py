@@ -83,8 +83,8 @@ def items(
         found[r.code] = _from_row(r)
     for code, entries in dated.in_force_all(session, dated.CATALOGUE, on).items():
         for e in entries:
-            # The entries migration 0021 made of the rows (SINCE_EVER) are what the row says.
-            if code in found and e.effective_from > dated.SINCE_EVER:
+            # the entries migration 0021 made of the rows decide a past day only
+            if code in found and dated.counts(e, on):
                 found[code] = _apply(found[code], e.value)
     out = [i for i in found.values() if include_retired or not i.retired]
     return sorted(out, key=lambda i: (i.part.rank, i.sort_order, i.code))
