@@ -61,18 +61,25 @@ def _cmd_list(args: argparse.Namespace) -> int:
     with _hub(args) as hub, hub.reader() as s:
         rows = catalogue.items(s, include_retired=args.all)
         cap = catalogue.household_cap_fen(s)
+        waiting = catalogue.pending(s)
     if args.json:
         print(
             json.dumps(
-                {"household_cap_fen": cap, "items": [_as_json(i) for i in rows]},
+                {
+                    "household_cap_fen": cap,
+                    "items": [_as_json(i) for i in rows],
+                    "pending": [_pending_json(p) for p in waiting],
+                },
                 ensure_ascii=False,
                 indent=1,
             )
         )
         return EXIT_OK
-    print(f"适老化改造项目目录：{len(rows)} 项；每户政府补贴上限 {yuan(cap)} 元")
+    print(f"适老化改造项目目录（今天起适用）：{len(rows)} 项；每户政府补贴上限 {yuan(cap)} 元")
     for i in rows:
         print(_line(i))
+    if waiting:
+        print(f"另有 {len(waiting)} 项待生效的修改，见 caseworker-district catalogue pending。")
     print(
         "每户补贴上限用 caseworker-district settings --set retrofit.household_cap_yuan=金额 修改。"
     )

@@ -102,6 +102,7 @@ def test_catalogue_price_and_retirement_on_a_later_day(
     ]
     code, out, err = run_main(district_cli.main, [*h, "list", "--json"], capsys)
     today_items = {i["code"]: i for i in json.loads(out)["items"]}
+    assert len(json.loads(out)["pending"]) == 2
     assert today_items["R13"]["price_fen"] == 28000 and "R26" in today_items
     code, out, err = run_main(
         district_cli.main, [*h, "cancel", "R26", "--effective", later], capsys
