@@ -125,8 +125,11 @@ def test_audit_filters_by_person_and_record(admin_session, qtbot) -> None:
     everything = page.model.total
     assert everything > 10
     page.person.setCurrentIndex(page.person.findData(actor.display_name))
-    assert page.model.total == 1
-    first_change = page.model.row(0)
+    # the setting and its dated entry (from today), one transaction
+    assert page.model.total == 2
+    rows = [page.model.row(i) for i in range(2)]
+    assert sorted(r.table_name for r in rows) == ["dated_value", "setting"]
+    first_change = next(r for r in rows if r.table_name == "setting")
     assert first_change.op_label == "新建" and "值=28" in first_change.new_value
     page.person.setCurrentIndex(0)
     first = page.model.row(0)
