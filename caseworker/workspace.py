@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
-from caseworker import lockfile
+from caseworker import lockfile, opening
 from caseworker.domain.errors import (
     WorkspaceCorrupt,
     WorkspaceError,
@@ -207,6 +207,7 @@ class Workspace(Replica):
             raise
         ws = cls(paths, engine, device_id, status)
         ws._lock = held
+        opening.run(engine)  # e.g. a dated visit interval whose day has come since the last open
         _remove_stale_previews(paths.exports)  # the lock is ours: no preview of ours is open
         if status == "created":
             ws._write_check_state(datetime.now(), None)

@@ -5,11 +5,12 @@ Programme tables live in their own modules (db/elderly.py, ...); `db.schema` imp
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -108,6 +109,32 @@ class Setting(Journaled, Base):
     __tablename__ = "setting"
     key: Mapped[str] = mapped_column(String(80), unique=True)
     value: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class DatedValue(Journaled, Base):
+    """A district setting's or retrofit catalogue item's value from a given day on (issue 24).
+
+    `kind` is "setting" (`key` a setting key, `value` its JSON value) or "catalogue" (`key` an
+    item code, `value` a JSON object of the item's fields that change: price_fen, cap_fen,
+    retired). The value of a key on day D is the newest entry with `effective_from` <= D; a
+    pending (future) entry is cancelled by its tombstone. The id is `stable_id("dated_value",
+    "kind:key:YYYY-MM-DD")`: one entry per key and day on every replica, so scheduling the same
+    day again changes that entry instead of adding a second. It has no path to `office`: it is
+    district-wide, written at the hub only and sent to every office (`district/scope.py`
+    refuses it in an office's bundle).
+    """
+
+    __tablename__ = "dated_value"
+    __table_args__ = (
+        UniqueConstraint("kind", "key", "effective_from"),
+        Index("ix_dated_value_effective_from", "effective_from"),
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(80))
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    effective_from: Mapped[date] = mapped_column(Date)
+    changed_by: Mapped[str] = mapped_column(String(60), default="")
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class LocalMeta(Base):

@@ -249,11 +249,24 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+def _effective(args: argparse.Namespace):  # -> date | None
+    from caseworker.services import dated
+
+    return dated.parse_day(args.effective) if args.effective else None
+
+
 def _cmd_settings(args: argparse.Namespace) -> int:
     from caseworker.domain.roles import Actor
     from caseworker.services import settings
 
     actor = Actor.system("district")
+    effective = _effective(args)
+    if args.cancel and effective is None:
+        raise CaseworkerError(
+            "--cancel 要和 --effective YYYY-MM-DD（要取消的修改的生效日期）一起给出"
+        )
+    if args.cancel and args.set:
+        raise CaseworkerError("--cancel 和 --set 不能一起用")
     with open_hub(args) as hub:
         for item in args.set:
             key, sep, value = item.partition("=")
@@ -261,19 +274,38 @@ def _cmd_settings(args: argparse.Namespace) -> int:
                 raise CaseworkerError(f"--set 应写成 参数=值，收到“{item}”")
             with hub.writer(actor) as s:
                 try:
-                    stored = settings.set_value(s, actor, key.strip(), value)
+                    stored = settings.set_value(s, actor, key.strip(), value, effective=effective)
                 except KeyError as exc:
                     raise CaseworkerError(str(exc.args[0])) from None
             if not args.json:
-                print(f"已设置：{key.strip()} = {_shown(stored)}（随下一个数据包发给各街道）")
+                when = f"自 {effective.isoformat()} 起" if effective else "即日起"
+                print(
+                    f"已设置：{key.strip()} = {_shown(stored)}，{when}生效（随下一个数据包发给各街道）"
+                )
+        if args.cancel:
+            with hub.writer(actor) as s:
+                try:
+                    gone = settings.cancel_pending(s, actor, args.cancel.strip(), effective)
+                except KeyError as exc:
+                    raise CaseworkerError(str(exc.args[0])) from None
+            if not args.json:
+                print(f"已取消：{gone.key} 自 {gone.effective_from.isoformat()} 起的修改")
         with hub.reader() as s:
             rows = settings.get_all(s)
+            waiting = settings.pending(s)
     if args.json:
-        emit_json({"settings": [asdict(r) for r in rows]})
+        emit_json({"settings": [asdict(r) for r in rows], "pending": [asdict(p) for p in waiting]})
         return EXIT_OK
     for r in rows:
         mark = "" if r.value == r.default else f"（默认 {_shown(r.default)}）"
         print(f"  {r.key:<32} {r.label}：{_shown(r.value)}{r.unit}{mark}")
+    if waiting:
+        print("待生效的修改：")
+    for p in waiting:
+        print(
+            f"  {p.effective_from.isoformat()} 起 {p.key} {p.label}：{_shown(p.value)}{p.unit}"
+            f"（{p.changed_by or '—'} 设）"
+        )
     return EXIT_OK
 
 
@@ -491,6 +523,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("settings", help="全区参数（探访间隔等）；--set 参数=值 修改")
     p.add_argument("--set", action="append", default=[], metavar="参数=值")
+    p.add_argument(
+        "--effective", default=None, metavar="YYYY-MM-DD", help="生效日期（默认今天，不能早于今天）"
+    )
+    p.add_argument(
+        "--cancel", default=None, metavar="参数", help="取消该参数在 --effective 那天的待生效修改"
+    )
     add_json_arg(p)
     p.set_defaults(func=_cmd_settings)
 

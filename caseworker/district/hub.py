@@ -119,6 +119,10 @@ class Hub(Replica):
         except BaseException:
             engine.dispose()
             raise
+        # A dated visit interval whose day has come since the last open: due dates follow it.
+        from caseworker.services.elderly import schedule
+
+        schedule.follow_intervals_at_open(engine)
         return cls(home, engine, device_id)
 
     def check_account(self, session: Session, actor: Actor, *, reading: bool = False) -> None:

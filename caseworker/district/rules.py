@@ -6,15 +6,16 @@ Every change goes through the services the command line uses (`caseworker.servic
 set_value`, `caseworker.services.retrofit.catalogue`), in a writer journaled as the logged-in
 person, after the role check (`DistrictPermission.CATALOGUE`). "Last changed" is read from the
 journal of each setting's and item's row (its stable id); a value never changed shows its
-default and no date. A change takes effect at the hub when saved and at each office when it
-takes in its next bundle (the services keep no future-dated changes); an approved retrofit case
-keeps the prices it was approved with.
+default and no date. A change takes effect on the day the clerk gives (today when none: at
+once), at the hub and at every office that has taken in a bundle sent after it was made; until
+then it is listed as pending and may be cancelled (`caseworker.services.dated`). A past day is
+refused. An approved retrofit case keeps the prices it was approved with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -98,9 +99,18 @@ def _stored_race(what: str) -> ValidationError:
     return Stale(f"{what}刚被其他人修改过，请刷新后再改。未做任何改动。")
 
 
-def set_setting(hub: Hub, actor: Actor, key: str, raw: str, *, expected: Any = None) -> Any:
-    """Change one district setting (it reaches every office with its next bundle). With
-    `expected` (the value the clerk's screen showed), refused if it has changed since."""
+def set_setting(
+    hub: Hub,
+    actor: Actor,
+    key: str,
+    raw: str,
+    *,
+    expected: Any = None,
+    effective: date | None = None,
+) -> Any:
+    """Change one district setting from `effective` on (today when None; it reaches every
+    office with its next bundle). With `expected` (the value the clerk's screen showed),
+    refused if it has changed since."""
     require(actor, DistrictPermission.CATALOGUE)
     try:
         with hub.writer(actor) as s:
@@ -110,7 +120,7 @@ def set_setting(hub: Hub, actor: Actor, key: str, raw: str, *, expected: Any = N
                 if now != expected:
                     label = settings.get_def(key)
                     raise Stale(f"“{label.label}”" + STALE.format(f"{now}{label.unit}"))
-            return settings.set_value(s, actor, key, raw)
+            return settings.set_value(s, actor, key, raw, effective=effective)
     except KeyError as exc:
         raise ValidationError(str(exc.args[0])) from None
     except IntegrityError:
@@ -153,16 +163,18 @@ def set_price(
     cap: str = "",
     *,
     expected: CatalogueItem | None = None,
+    effective: date | None = None,
 ) -> CatalogueItem:
-    """A new price in yuan (and, for a basic item, its cap per unit; blank keeps it). With
-    `expected` (the item as the clerk's screen showed it), refused if it has changed since."""
+    """A new price in yuan (and, for a basic item, its cap per unit; blank keeps it) from
+    `effective` on (today when None). With `expected` (the item as the clerk's screen showed
+    it), refused if it has changed since."""
     require(actor, DistrictPermission.CATALOGUE)
     fen = _fen(price, "单价")
     cap_fen = _fen(cap, "补贴上限") if cap.strip() else None
     try:
         with hub.writer(actor) as s:
             _check_item(s, code, expected)
-            return catalogue.set_price(s, actor, code, fen, cap_fen)
+            return catalogue.set_price(s, actor, code, fen, cap_fen, effective=effective)
     except IntegrityError:
         raise _stored_race("这个项目") from None
 
@@ -216,12 +228,48 @@ def retire(
     *,
     restore: bool = False,
     expected: CatalogueItem | None = None,
+    effective: date | None = None,
 ) -> CatalogueItem:
-    """Take an item off the list for new assessments (or put it back); cases keep theirs."""
+    """Take an item off the list for new assessments (or put it back) from `effective` on
+    (today when None); cases keep theirs."""
     require(actor, DistrictPermission.CATALOGUE)
     try:
         with hub.writer(actor) as s:
             _check_item(s, code, expected)
-            return catalogue.retire(s, actor, code, restore=restore)
+            return catalogue.retire(s, actor, code, restore=restore, effective=effective)
     except IntegrityError:
         raise _stored_race("这个项目") from None
+
+
+# -- changes scheduled for a later day ------------------------------------------------------
+
+
+def pending_settings(hub: Hub, actor: Actor) -> list[settings.Pending]:
+    """The settings' changes that take effect after today, by setting then day."""
+    require(actor, DistrictPermission.CATALOGUE)
+    with hub.reader(actor) as s:
+        return settings.pending(s)
+
+
+def cancel_setting(hub: Hub, actor: Actor, key: str, effective_from: date) -> settings.Pending:
+    """Cancel a setting's pending change (journaled as the clerk; its tombstone travels)."""
+    require(actor, DistrictPermission.CATALOGUE)
+    try:
+        with hub.writer(actor) as s:
+            return settings.cancel_pending(s, actor, key, effective_from)
+    except KeyError as exc:
+        raise ValidationError(str(exc.args[0])) from None
+
+
+def pending_catalogue(hub: Hub, actor: Actor) -> list[catalogue.Pending]:
+    """The catalogue's changes that take effect after today, by item then day."""
+    require(actor, DistrictPermission.CATALOGUE)
+    with hub.reader(actor) as s:
+        return catalogue.pending(s)
+
+
+def cancel_catalogue(hub: Hub, actor: Actor, code: str, effective_from: date) -> catalogue.Pending:
+    """Cancel an item's pending change (journaled as the clerk; its tombstone travels)."""
+    require(actor, DistrictPermission.CATALOGUE)
+    with hub.writer(actor) as s:
+        return catalogue.cancel_pending(s, actor, code, effective_from)

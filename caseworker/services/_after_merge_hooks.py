@@ -1,10 +1,14 @@
 """The programmes' after-merge hooks, registered with the sync layer once (the one list of them:
 a programme with derived columns a merge must refresh adds its hook here). Each is imported
 when a merge first needs it, so importing `caseworker.services` stays cheap for commands that
-merge nothing."""
+merge nothing. Also the workspace's open hook: a dated visit interval whose day has come since
+the last open recomputes the due dates (the same check every import makes)."""
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+
+from caseworker import opening
 from caseworker.sync import derived
 
 
@@ -14,4 +18,11 @@ def _elderly_schedule() -> derived.AfterMerge:
     return ScheduleAfterMerge()
 
 
+def _follow_intervals(engine: Engine) -> None:
+    from caseworker.services.elderly.schedule import follow_intervals_at_open
+
+    follow_intervals_at_open(engine)
+
+
 derived.register(_elderly_schedule)
+opening.on_open(_follow_intervals)

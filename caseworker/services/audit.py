@@ -27,6 +27,7 @@ TABLE_LABELS: dict[str, str] = {
     "district_staff": "区级平台账号",
     "sync_peer": "街道设备与登记",  # the hub's own: a device retired, an enrollment re-issued
     "setting": "设置",
+    "dated_value": "设置与目录（按生效日期）",
     "elderly_resident": "老年人台账",
     "elderly_visit": "探访记录",
     "elderly_visit_amendment": "探访记录更正",
@@ -66,6 +67,9 @@ FIELD_LABELS: dict[str, str] = {
     "deleted_at": "删除",
     "value": "值",
     "key": "设置项",
+    "effective_from": "生效日期",
+    "changed_by": "修改人",
+    "changed_at": "修改时间",
     "active": "启用",
     # Programme 1 (elderly roster, visits, referrals).
     "id_number": "身份证号",

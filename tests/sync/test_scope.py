@@ -11,6 +11,7 @@ def test_paths_to_the_office() -> None:
     assert scope.office_path("community") == (("office_id", "office"),)
     assert scope.office_path("staff") == (("office_id", "office"),)
     assert scope.office_path("setting") is None
+    assert scope.office_path("dated_value") is None  # district-wide: the hub decides
     assert scope.office_path("synctest_resident") == (
         ("community_id", "community"),
         ("office_id", "office"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -124,8 +125,11 @@ def test_audit_filters_by_person_and_record(admin_session, qtbot) -> None:
     everything = page.model.total
     assert everything > 10
     page.person.setCurrentIndex(page.person.findData(actor.display_name))
-    assert page.model.total == 1
-    first_change = page.model.row(0)
+    # the setting and its dated entry (from today), one transaction
+    assert page.model.total == 2
+    rows = [page.model.row(i) for i in range(2)]
+    assert sorted(r.table_name for r in rows) == ["dated_value", "setting"]
+    first_change = next(r for r in rows if r.table_name == "setting")
     assert first_change.op_label == "新建" and "值=28" in first_change.new_value
     page.person.setCurrentIndex(0)
     first = page.model.row(0)
@@ -204,3 +208,19 @@ def test_a_refused_restore_keeps_the_session_working(
     good = admin_session.ws.backup(out=tmp_path / "good.sqlite3.gz")
     page._confirm_and_restore(good)  # and a genuine backup is still restored (lock taken back)
     assert admin_session.window is None
+
+
+def test_parameters_show_a_change_the_district_scheduled(admin_session, qtbot) -> None:
+    """The office's 参数 page shows the values in force today and, under the form, a change
+    scheduled for a later day with that day and who set it (issue 24)."""
+    later = date.today() + timedelta(days=9)
+    key = "visit.interval_days.general"
+    system = Actor.system("测试")
+    with admin_session.ws.writer(system) as s:
+        before = settings.get(s, key)
+        settings.set_value(s, system, key, before + 10, effective=later)
+    page = admin_session.window.page("system").open_tab(ParametersPage)
+    page.refresh()
+    assert page.editors[key].value() == before  # today's value
+    shown = page.pending_label.text()
+    assert f"{later.isoformat()} 起 一般老人探访间隔 改为 {before + 10}天" in shown

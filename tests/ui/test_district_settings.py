@@ -5,15 +5,16 @@ not a number says why in one line and changes nothing; only 区级业务员 sees
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 
 from caseworker.district import accounts, rules
 from caseworker.domain.errors import PermissionDenied
 from caseworker.domain.roles import DistrictRole
-from caseworker.services import settings
+from caseworker.services import dated, settings
 from caseworker.services.retrofit import catalogue
 from caseworker.sync import office
 from tests.sync.helpers import ADMIN, make_world, snapshot
@@ -192,3 +193,88 @@ def test_a_screen_that_another_clerk_changed_under_it_is_refused(world, controll
     assert "现在是 已停用" in cat.message.text()
     with world.hub.reader() as s:
         assert catalogue.item(s, "R02").retired
+
+
+def test_a_change_scheduled_with_the_date_picker_is_pending_then_cancelled(
+    world, controller, qtbot
+) -> None:
+    """设置 with *生效日期*: today by default (at once), a later day keeps today's value and
+    lists the change under 待生效的修改 (who, which day); a past day cannot be picked; the
+    pending change is cancelled with its button, and the office sees what the hub decided."""
+    tab = _page(world, controller, qtbot).settings
+    today = dated.today()
+    assert tab.effective.date().toPython() == today
+    tab.effective.setDate(QDate(today - timedelta(days=3)))
+    assert tab.effective.date().toPython() == today  # the picker stops at today
+    assert tab.pending.rowCount() == 0 and not tab.cancel_button.isEnabled()
+    later = today + timedelta(days=14)
+    _select(tab.table, "高风险老人探访间隔")
+    tab.effective.setDate(QDate(later))
+    tab.value.setText("5")
+    qtbot.keyClick(tab.value, Qt.Key.Key_Return)
+    assert f"自 {later} 起生效" in tab.message.text()
+    qtbot.waitUntil(lambda: tab.pending.rowCount() == 1)
+    assert [tab.pending.item(0, j).text() for j in range(4)] == [
+        "高风险老人探访间隔",
+        "5天",
+        later.isoformat(),
+        "李业务",
+    ]
+    row = tab.table.currentRow()
+    assert tab.table.item(row, 1).text() == "7天"  # today's value stands until then
+    high = "visit.interval_days.high_risk"
+    assert _hub_value(world, high) == 7
+    with world.hub.reader() as s:
+        assert settings.get(s, high, later) == 5
+    a = world.offices["A"]
+    office.import_bundle(a, ADMIN, world.district_to_office("A"))
+    with a.reader() as s:
+        assert [(p.key, p.value) for p in settings.pending(s)] == [(high, 5)]
+
+    tab.pending.selectRow(0)
+    assert tab.cancel_button.isEnabled()
+    qtbot.keyClick(tab.cancel_button, Qt.Key.Key_Space)
+    assert "已取消" in tab.message.text()
+    qtbot.waitUntil(lambda: tab.pending.rowCount() == 0)
+    with world.hub.reader() as s:
+        assert settings.pending(s) == [] and settings.get(s, high, later) == 7
+    office.import_bundle(a, ADMIN, world.district_to_office("A"))
+    with a.reader() as s:
+        assert settings.pending(s) == []
+
+
+def test_a_catalogue_price_scheduled_for_next_month(world, controller, qtbot) -> None:
+    page = _page(world, controller, qtbot)
+    page.tabs.setCurrentWidget(page.catalogue)
+    tab = page.catalogue
+    # with the date picker and the pending list, the page still fits an office screen
+    window = controller.window
+    hint = window.minimumSizeHint().expandedTo(window.minimumSize())
+    assert hint.width() <= 1366 and hint.height() <= 728, hint
+    later = dated.today() + timedelta(days=31)
+    _select(tab.table, "R02")
+    tab.effective.setDate(QDate(later))
+    tab.price.setText("700")
+    tab.price_button.click()
+    assert f"自 {later} 起生效" in tab.message.text()
+    qtbot.waitUntil(lambda: tab.pending.rowCount() == 1)
+    assert tab.pending.item(0, 0).text().startswith("R02")
+    assert tab.pending.item(0, 1).text().startswith("单价 700.00 元")
+    assert tab.pending.item(0, 2).text() == later.isoformat()
+    with world.hub.reader() as s:
+        assert catalogue.item(s, "R02").price_fen != 70000  # today's price stands
+        assert catalogue.item(s, "R02", later).price_fen == 70000
+    tab.retire_button.click()  # a retirement the same later day
+    qtbot.waitUntil(lambda: tab.pending.rowCount() == 1)
+    # one change of R02 from that day: the new price and the retirement, both kept
+    assert tab.pending.item(0, 1).text().startswith("单价 700.00 元")
+    assert tab.pending.item(0, 1).text().endswith("停用")
+    with world.hub.reader() as s:
+        assert not catalogue.item(s, "R02").retired
+        then = catalogue.item(s, "R02", later)
+    assert then.retired and then.price_fen == 70000
+    tab.pending.selectRow(0)
+    tab.cancel_button.click()
+    qtbot.waitUntil(lambda: tab.pending.rowCount() == 0)
+    with world.hub.reader() as s:
+        assert catalogue.item(s, "R02", later) == catalogue.item(s, "R02")

@@ -1,4 +1,7 @@
-"""参数设置: district settings (visit frequencies, security, backups) and the communities list."""
+"""参数设置: district settings (visit frequencies, security, backups) and the communities list.
+
+The values shown are those in force today; a change the district scheduled for a later day is
+listed under the form (*待生效*, with its day and who set it) until that day."""
 
 from __future__ import annotations
 
@@ -21,6 +24,10 @@ from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.roles import Permission
 from caseworker.services import accounts, settings
 from ui.context import AppContext
+
+
+def _shown(value: object) -> str:
+    return ("是" if value else "否") if isinstance(value, bool) else str(value)
 
 
 class ParametersPage(QWidget):
@@ -54,6 +61,9 @@ class ParametersPage(QWidget):
         self.save_button.setEnabled(editable)
         self.save_button.clicked.connect(self.save)
         form.addRow(self.save_button)
+        self.pending_label = QLabel()
+        self.pending_label.setWordWrap(True)
+        form.addRow(self.pending_label)
 
         communities = QGroupBox(self.tr("社区和村"))
         self.community_list = QListWidget()
@@ -73,7 +83,9 @@ class ParametersPage(QWidget):
             form.addRow(note)
         elif not ctx.can(Permission.EDIT_SETTINGS):
             form.addRow(QLabel(self.tr("只有系统管理员可以修改参数。")))
-        ctx.on_changed(self, lambda t: self.refresh() if t & {"setting", "community"} else None)
+        ctx.on_changed(
+            self, lambda t: self.refresh() if t & {"setting", "dated_value", "community"} else None
+        )
         self.refresh()
 
     def refresh(self) -> None:
@@ -82,6 +94,21 @@ class ParametersPage(QWidget):
                 self.editors[item.key].setValue(int(item.value))
             elif item.key in self.switches:
                 self.switches[item.key].setChecked(bool(item.value))
+        waiting = self.ctx.read(settings.pending)
+        self.pending_label.setText(
+            self.tr("待生效：")
+            + "；".join(
+                self.tr("{0} 起 {1} 改为 {2}（{3} 设）").format(
+                    p.effective_from.isoformat(),
+                    p.label,
+                    f"{_shown(p.value)}{p.unit}",
+                    p.changed_by or "—",
+                )
+                for p in waiting
+            )
+            if waiting
+            else ""
+        )
         self.community_list.clear()
         for c in self.ctx.read(accounts.communities):
             self.community_list.addItem(f"{c.name}（{c.kind}）")

@@ -1,16 +1,22 @@
 """设置 (区级业务员): the district settings (visit intervals, the household subsidy cap, …) and
 the retrofit catalogue (prices, caps, new items, retiring an item), each with when it was last
-changed and by whom. Every change is the command line's service (`caseworker.district.rules`),
-journaled as the clerk; a refused value is one line in red and changes nothing."""
+changed and by whom. A change takes effect on the day picked in *生效日期* (today by default:
+at once; a past day cannot be picked and is refused by the service); one dated later is listed
+under *待生效的修改* until its day and may be cancelled there. Every change is the command
+line's service (`caseworker.district.rules`), journaled as the clerk; a refused value is one
+line in red and changes nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,6 +30,7 @@ from PySide6.QtWidgets import (
 from caseworker.district import rules
 from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.retrofit import Part, yuan
+from caseworker.services import dated
 from ui.context import AppContext
 from ui.district.dashboard import local
 from ui.messages import show_error
@@ -42,9 +49,10 @@ ITEM_COLUMNS = (
     "最后修改",
     "修改人",
 )
+PENDING_COLUMNS = ("参数或项目", "修改为", "生效日期", "设置人", "设置时间")
 EFFECT = (
-    "修改在保存时生效，并随下一个数据包发给各街道；已审批的改造户保持审批时的价格。"
-    "系统不支持预定以后某天生效的修改。"
+    "修改从所选的生效日期起在区里和各街道生效（默认今天，即时生效），随下一个数据包发给各街道；"
+    "以后生效的修改列在“待生效的修改”里，生效前可以取消。已审批的改造户保持审批时的价格。"
 )
 
 
@@ -53,9 +61,13 @@ def _changed(c: rules.Changed) -> tuple[str, str]:
 
 
 class _Tab(QWidget):
-    """What both tabs share: a message line and saving through the writer."""
+    """What both tabs share: a message line, the day a change takes effect, the pending
+    changes with their cancel button, and saving through the writer."""
 
     def load(self) -> None:  # each tab reads its rows
+        raise NotImplementedError
+
+    def cancel_pending(self) -> None:  # each tab cancels through its own service
         raise NotImplementedError
 
     def __init__(self, ctx: AppContext) -> None:
@@ -63,6 +75,61 @@ class _Tab(QWidget):
         self.ctx = ctx
         self.message = QLabel()
         self.message.setWordWrap(True)
+        today = QDate(dated.today())
+        self.effective = QDateEdit(today)
+        self.effective.setCalendarPopup(True)
+        self.effective.setDisplayFormat("yyyy-MM-dd")
+        self.effective.setMinimumDate(today)  # a past day cannot be picked
+        self.effective_label = QLabel(self.tr("生效日期(&E)："))
+        self.effective_label.setBuddy(self.effective)
+        self.pending_rows: list[Any] = []
+        self.pending = read_only_table(PENDING_COLUMNS, (200, 260, 90, 80, 130))
+        self.pending.setMaximumHeight(120)
+        self.pending.itemSelectionChanged.connect(self._pending_selected)
+        self.cancel_button = QPushButton(self.tr("取消所选的待生效修改(&X)"))
+        self.cancel_button.clicked.connect(self.cancel_pending)
+        self.cancel_button.setEnabled(False)
+        self.pending_label = QLabel(self.tr("待生效的修改："))
+
+    def pending_box(self) -> QVBoxLayout:
+        box = QVBoxLayout()
+        head = QHBoxLayout()
+        head.addWidget(self.pending_label)
+        head.addStretch()
+        head.addWidget(self.cancel_button)
+        box.addLayout(head)
+        box.addWidget(self.pending)
+        return box
+
+    def effective_day(self) -> date | None:
+        """The picked day; None for today (at once)."""
+        day = self.effective.date().toPython()
+        assert isinstance(day, date)
+        return None if day == dated.today() else day
+
+    def when(self) -> str:
+        day = self.effective_day()
+        return self.tr("即日起生效") if day is None else self.tr("自 {0} 起生效").format(day)
+
+    def show_pending(self, rows: list[Any], cells: Callable[[Any], tuple[str, ...]]) -> None:
+        self.pending_rows = rows
+        self.pending.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            for j, value in enumerate(cells(r)):
+                self.pending.setItem(i, j, QTableWidgetItem(value))
+        self.pending_label.setText(
+            self.tr("待生效的修改：{0} 项").format(len(rows))
+            if rows
+            else self.tr("待生效的修改：无")
+        )
+        self._pending_selected()
+
+    def chosen_pending(self) -> Any:
+        row = self.pending.currentRow()
+        return self.pending_rows[row] if 0 <= row < len(self.pending_rows) else None
+
+    def _pending_selected(self) -> None:
+        self.cancel_button.setEnabled(self.chosen_pending() is not None)
 
     def save(self, fn: Callable[[], Any], done: str) -> bool:
         from ui.progress import run_with_progress
@@ -107,22 +174,44 @@ class SettingsTab(_Tab):
         edit = QHBoxLayout()
         label = QLabel(self.tr("新值(&N)："))
         label.setBuddy(self.value)
-        for w in (self.chosen, label, self.value, self.save_button):
+        for w in (
+            self.chosen,
+            label,
+            self.value,
+            self.effective_label,
+            self.effective,
+            self.save_button,
+        ):
             edit.addWidget(w)
         edit.addStretch()
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(edit)
         layout.addWidget(self.message)
+        layout.addLayout(self.pending_box())
         self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
         self.load()
 
     def load(self) -> None:
         hub, actor = self.ctx.ws, self.ctx.actor
         assert actor is not None
-        self.reader.start(lambda _s: rules.setting_rows(hub, actor), self._show)  # type: ignore[arg-type]
+        self.reader.start(
+            lambda _s: (rules.setting_rows(hub, actor), rules.pending_settings(hub, actor)),  # type: ignore[arg-type]
+            self._show,
+        )
 
-    def _show(self, rows: list[rules.SettingRow]) -> None:
+    def _show(self, found: tuple[list[rules.SettingRow], list[Any]]) -> None:
+        rows, waiting = found
+        self.show_pending(
+            waiting,
+            lambda p: (
+                p.label,
+                f"{_shown(p.value)}{p.unit}",
+                p.effective_from.isoformat(),
+                p.changed_by or "—",
+                local(p.changed_at),
+            ),
+        )
         keep = self.table.currentRow()
         self.rows = rows
         self.table.setRowCount(len(rows))
@@ -166,10 +255,25 @@ class SettingsTab(_Tab):
             return
         hub, actor = self.ctx.ws, self.ctx.actor
         key, raw, shown = r.value.key, self.value.text(), r.value.value
+        day = self.effective_day()
         if self.save(
             # refused if another clerk changed it since this screen read it
-            lambda: rules.set_setting(hub, actor, key, raw, expected=shown),  # type: ignore[arg-type]
-            self.tr("已保存：{0}（随下一个数据包发给各街道）").format(r.value.label),
+            lambda: rules.set_setting(hub, actor, key, raw, expected=shown, effective=day),  # type: ignore[arg-type]
+            self.tr("已保存：{0}，{1}（随下一个数据包发给各街道）").format(
+                r.value.label, self.when()
+            ),
+        ):
+            self.load()
+
+    def cancel_pending(self) -> None:
+        p = self.chosen_pending()
+        if p is None:
+            return
+        hub, actor = self.ctx.ws, self.ctx.actor
+        key, day = p.key, p.effective_from
+        if self.save(
+            lambda: rules.cancel_setting(hub, actor, key, day),  # type: ignore[arg-type]
+            self.tr("已取消：{0} 自 {1} 起的修改").format(p.label, day.isoformat()),
         ):
             self.load()
 
@@ -202,6 +306,8 @@ class CatalogueTab(_Tab):
             self.price,
             cap_label,
             self.cap,
+            self.effective_label,
+            self.effective,
             self.price_button,
             self.retire_button,
         ):
@@ -252,6 +358,7 @@ class CatalogueTab(_Tab):
         layout.addLayout(edit)
         layout.addLayout(add)
         layout.addWidget(self.message)
+        layout.addLayout(self.pending_box())
         self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
         self.load()
 
@@ -259,11 +366,24 @@ class CatalogueTab(_Tab):
         hub, actor = self.ctx.ws, self.ctx.actor
         assert actor is not None
         self.reader.start(
-            lambda _s: rules.catalogue_rows(hub, actor),  # type: ignore[arg-type]
-            lambda rows: self._show(rows, select_code),
+            lambda _s: (rules.catalogue_rows(hub, actor), rules.pending_catalogue(hub, actor)),  # type: ignore[arg-type]
+            lambda found: self._show(found, select_code),
         )
 
-    def _show(self, rows: list[rules.CatalogueRow], select_code: str = "") -> None:
+    def _show(
+        self, found: tuple[list[rules.CatalogueRow], list[Any]], select_code: str = ""
+    ) -> None:
+        rows, waiting = found
+        self.show_pending(
+            waiting,
+            lambda p: (
+                f"{p.code} {p.name}",
+                p.change,
+                p.effective_from.isoformat(),
+                p.changed_by or "—",
+                local(p.changed_at),
+            ),
+        )
         keep = self.table.currentRow()
         self.rows = rows
         self.table.setRowCount(len(rows))
@@ -314,9 +434,10 @@ class CatalogueTab(_Tab):
         hub, actor = self.ctx.ws, self.ctx.actor
         code, price, shown = r.item.code, self.price.text(), r.item
         cap = self.cap.text() if r.item.basic else ""
+        day = self.effective_day()
         if self.save(
-            lambda: rules.set_price(hub, actor, code, price, cap, expected=shown),  # type: ignore[arg-type]
-            self.tr("已保存 {0} 的价格（随下一个数据包发给各街道）").format(code),
+            lambda: rules.set_price(hub, actor, code, price, cap, expected=shown, effective=day),  # type: ignore[arg-type]
+            self.tr("已保存 {0} 的价格，{1}（随下一个数据包发给各街道）").format(code, self.when()),
         ):
             self.load(code)
 
@@ -326,14 +447,34 @@ class CatalogueTab(_Tab):
             return
         hub, actor = self.ctx.ws, self.ctx.actor
         code, restore, shown = r.item.code, r.item.retired, r.item
+        day = self.effective_day()
         done = (
-            self.tr("已恢复使用 {0}")
+            self.tr("已恢复使用 {0}，{1}")
             if restore
-            else self.tr("已停用 {0}（已用过它的改造户不受影响）")
+            else self.tr("已停用 {0}，{1}（已用过它的改造户不受影响）")
         )
         if self.save(
-            lambda: rules.retire(hub, actor, code, restore=restore, expected=shown),  # type: ignore[arg-type]
-            done.format(code),
+            lambda: rules.retire(
+                hub,  # type: ignore[arg-type]
+                actor,  # type: ignore[arg-type]
+                code,
+                restore=restore,
+                expected=shown,
+                effective=day,
+            ),
+            done.format(code, self.when()),
+        ):
+            self.load(code)
+
+    def cancel_pending(self) -> None:
+        p = self.chosen_pending()
+        if p is None:
+            return
+        hub, actor = self.ctx.ws, self.ctx.actor
+        code, day = p.code, p.effective_from
+        if self.save(
+            lambda: rules.cancel_catalogue(hub, actor, code, day),  # type: ignore[arg-type]
+            self.tr("已取消：{0} {1} 自 {2} 起的修改").format(code, p.name, day.isoformat()),
         ):
             self.load(code)
 

@@ -1,6 +1,7 @@
 """Elderly's after-merge hook: a merge brought visits, amendments, major changes, residents or a
 changed visit interval, and the residents' due dates (local, not journaled) are recomputed once
-at the end of the import. Registered with `caseworker.sync.derived` by `caseworker.services`."""
+at the end of the import. Every import also checks whether a dated interval change has come
+into force since the due dates were last computed (`schedule.follow_intervals`). Registered with `caseworker.sync.derived` by `caseworker.services`."""
 
 from __future__ import annotations
 
@@ -48,11 +49,15 @@ class ScheduleAfterMerge:
 
     def flush(self, conn: Connection) -> int:
         """Recompute in the caller's transaction; returns how many due dates changed."""
-        if not self.residents and not self.everyone:
-            return 0
         # A savepoint inside the import's transaction: all of it commits or rolls back as one.
         with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
-            changed = schedule.recompute(session, None if self.everyone else self.residents)
+            if self.everyone:  # an interval changed today (a `setting` row): all, and the mark
+                changed = schedule.follow_intervals(session, force=True)
+            else:
+                # a dated interval whose day has come (brought now or earlier): all, once
+                changed = schedule.follow_intervals(session)
+                if self.residents and not changed:
+                    changed = schedule.recompute(session, self.residents)
             session.commit()
         self.residents.clear()
         self.everyone = False

@@ -7,6 +7,8 @@ local columns (not journaled). Every service that changes a fact they depend on 
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,7 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from caseworker.domain import schedule as rules
@@ -32,7 +34,7 @@ from caseworker.domain.elderly import SCHEDULED_STATUSES, Status, Tier
 from caseworker.domain.errors import NotFound
 from caseworker.domain.roles import Actor
 from caseworker.domain.visit_form import ReferralStatus, VisitStatus
-from caseworker.services import settings
+from caseworker.services import dated, settings
 from caseworker.services.elderly._common import can_view, today_or
 from db.among import among
 from db.base import table_of
@@ -43,7 +45,9 @@ from db.elderly import (
     ElderlyVisit,
     ElderlyVisitAmendment,
 )
-from db.models import Community, Staff
+from db.models import Community, LocalMeta, Staff
+
+log = logging.getLogger(__name__)
 
 R = table_of(ElderlyResident).c
 V = table_of(ElderlyVisit).c
@@ -110,9 +114,41 @@ def changes_due_in(conn: Connection, first: date, last: date) -> set[str]:
     )
 
 
-def intervals(session: Session) -> dict[str, int]:
-    """Visit interval in days per tier (district settings)."""
-    return {t.value: int(settings.get(session, t.setting_key)) for t in Tier}
+def intervals(session: Session, on: date | None = None) -> dict[str, int]:
+    """Visit interval in days per tier (district settings) in force on `on` (today)."""
+    return {t.value: int(settings.get(session, t.setting_key, on)) for t in Tier}
+
+
+# local_meta: the intervals the stored due dates were last computed with (JSON, per tier).
+INTERVALS_APPLIED = "schedule.intervals_applied"
+
+
+def follow_intervals(session: Session, on: date | None = None, *, force: bool = False) -> int:
+    """Recompute every due date when the intervals in force on `on` (today) are not those the
+    stored due dates follow: a dated interval change whose day has come (checked when the
+    workspace or hub opens and at the end of every import). Once: the intervals applied are
+    kept in local_meta, so a second call changes nothing. Returns how many due dates changed.
+
+    A replica without the mark (opened for the first time since migration 0021) only takes
+    it: until then every change of an interval recomputed the due dates at once (`force`,
+    used by an interval changed today, recomputes whatever the mark says)."""
+    day = on or dated.today()
+    now = json.dumps(intervals(session, day), sort_keys=True)
+    mark = session.get(LocalMeta, INTERVALS_APPLIED)
+    if mark is not None and mark.value == now and not force:
+        return 0
+    changed = 0
+    if mark is not None or force:
+        changed = recompute(session, on=day)
+        log.info(
+            "visit intervals in force on %s are %s: %d due dates recomputed", day, now, changed
+        )
+    if mark is None:
+        session.add(LocalMeta(key=INTERVALS_APPLIED, value=now))
+    else:
+        mark.value = now
+    session.flush()
+    return changed
 
 
 def propose_next_visit(session: Session, actor: Actor, resident_id: str, visit_on: date) -> date:
@@ -164,7 +200,9 @@ def _visit_facts(session: Session, visit_ids: list[str]) -> dict[str, tuple[date
 PAGE = 2000  # residents per statement: far below SQLite's stock 32,766-parameter limit
 
 
-def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> int:
+def recompute(
+    session: Session, resident_ids: Iterable[str] | None = None, *, on: date | None = None
+) -> int:
     """Bring the derived schedule columns up to date; all residents when `resident_ids` is None.
 
     Returns how many residents' next due date changed. Writes only local, non-journaled columns,
@@ -177,14 +215,14 @@ def recompute(session: Session, resident_ids: Iterable[str] | None = None) -> in
         while page := list(
             conn.execute(select(R.id).where(R.id > after).order_by(R.id).limit(PAGE)).scalars()
         ):
-            total += _recompute(session, page)
+            total += _recompute(session, page, on)
             after = page[-1]
         return total
     ids = list(dict.fromkeys(resident_ids))
-    return sum(_recompute(session, ids[i : i + PAGE]) for i in range(0, len(ids), PAGE))
+    return sum(_recompute(session, ids[i : i + PAGE], on) for i in range(0, len(ids), PAGE))
 
 
-def _recompute(session: Session, ids: list[str]) -> int:
+def _recompute(session: Session, ids: list[str], on: date | None = None) -> int:
     """`recompute` for at most PAGE residents (every statement's size stays bounded)."""
     conn = session.connection()
     visit_scope = [among(conn, V.resident_id, ids)]
@@ -225,7 +263,7 @@ def _recompute(session: Session, ids: list[str]) -> int:
     residents = conn.execute(q).all()
     visit_facts = _visit_facts(session, [row[6] for row in residents if row[6] is not None])
 
-    days = intervals(session)
+    days = intervals(session, on)
     open_changes = _open_changes(conn, ids)
     changes: list[dict[str, object]] = []
     for rid, tier, status, enrolled, old_due, old_last, last_id in residents:
@@ -248,6 +286,20 @@ def _recompute(session: Session, ids: list[str]) -> int:
             changes,
         )
     return len(changes)
+
+
+def follow_intervals_at_open(engine: Engine) -> int:
+    """`follow_intervals` as a workspace or hub opens, in a transaction of its own. A failure
+    is logged and leaves everything as it was (the next open or import tries again): opening
+    must not fail for it."""
+    try:
+        with Session(engine) as session:
+            changed = follow_intervals(session)
+            session.commit()
+            return changed
+    except Exception:
+        log.exception("could not check the visit intervals in force at open")
+        return 0
 
 
 # -- work lists ------------------------------------------------------------------------------

@@ -641,14 +641,14 @@ def _apply_effects(
         items = _item_rows(session, row.id)
         if not items:
             raise ValidationError("评估还没有任何改造项目，请先在评估表中添加项目", field="items")
-        _refresh_prices(session, items)
+        _refresh_prices(session, items, on)
         row.assessed_on, row.assessed_by_id = on, actor.staff_id
         row.assessed_by_name = actor.display_name
         if reason:
             row.assessment_note = reason
     elif a is Action.APPROVE:
         row.approved_on, row.approved_by_name = on, actor.display_name
-        row.household_cap_fen = catalogue.household_cap_fen(session)
+        row.household_cap_fen = catalogue.household_cap_fen(session, on)
         totals = compute(
             [
                 Line(i.basic, i.quantity_centi, i.unit_price_fen, i.unit_cap_fen)
@@ -691,11 +691,11 @@ def _start(session: Session, row: RetrofitCase, r: StepRequest, on: date) -> Non
     row.contractor_id, row.construction_start, row.planned_end = contractor.id, start, r.planned_end
 
 
-def _refresh_prices(session: Session, items: list[RetrofitAssessmentItem]) -> None:
-    """At submission the items take the catalogue's current prices; from then on they keep
-    them (the supervisor approves exactly what was submitted)."""
+def _refresh_prices(session: Session, items: list[RetrofitAssessmentItem], on: date) -> None:
+    """At submission the items take the catalogue's prices in force on the day of submission;
+    from then on they keep them (the supervisor approves exactly what was submitted)."""
     for i in items:
-        current = catalogue.item(session, i.item_code)
+        current = catalogue.item(session, i.item_code, on)
         for key, value in (
             ("unit_price_fen", current.price_fen),
             ("unit_cap_fen", current.cap_fen if current.basic else 0),
