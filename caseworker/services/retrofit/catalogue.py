@@ -63,11 +63,13 @@ DATED_FIELDS: dict[str, type] = {"price_fen": int, "cap_fen": int, "retired": bo
 def _apply(i: CatalogueItem, fields: Any) -> CatalogueItem:
     if not isinstance(fields, dict):
         return i
-    changes = {
-        k: v
-        for k, v in fields.items()
-        if k in DATED_FIELDS and type(v) is DATED_FIELDS[k] and (k == "retired" or v >= 0)
-    }
+    changes: dict[str, Any] = {}
+    for k, v in fields.items():
+        if k not in DATED_FIELDS or type(v) is not DATED_FIELDS[k]:
+            continue
+        if isinstance(v, int) and not isinstance(v, bool) and v < 0:
+            continue  # a negative price or cap is never applied
+        changes[k] = v
     return replace(i, **changes) if changes else i
 
 
