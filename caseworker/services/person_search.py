@@ -440,6 +440,26 @@ def capped_count(session: Session, stmt: Select, cap: int | None, found: Search)
     return session.scalar(select(func.count()).select_from(limited)) or 0
 
 
+def counted_page(
+    session: Session, ordered: Select, limit: int, cap: int | None
+) -> tuple[int, list[Any]]:
+    """The first `limit` rows of `ordered` and how many rows it has in all (counted up to
+    `cap` + 1 with a cap, as `capped_count`), in one statement: the count is a window over the
+    same rows (`count(*) OVER ()`), so the search's rows are found once, not once for the
+    count and again for the page. Only for a search the index narrowed (`Search.narrowed`):
+    its matches are few (under `DENSE` candidates), and that statement sorts all of them
+    anyway; a common search's count stops at the cap instead (`capped_count`).
+
+    Measured at 100,000 residents and 20,000 children (SQL alone, min of 7): 冯 on the child
+    register 8.7 ms as two statements, 5.3 as one; `13383` on the roster 13.1 against 8.2."""
+    assert limit > 0
+    rows = session.execute(ordered.add_columns(func.count().over()).limit(limit)).all()
+    total = rows[0][-1] if rows else 0
+    if cap is not None:
+        total = min(total, cap + 1)
+    return total, [row[:-1] for row in rows]
+
+
 def page_in_parts(
     session: Session,
     found: Search,
