@@ -21,7 +21,8 @@ many, the search is common enough that walking the list in its order finds a pag
 the statement is the plain `LIKE` scan; between the two (`FILTERED`), the walk in the list's order
 tests each entry against the candidates before it reads the row, and a capped count reads the
 candidates by rowid. Counts are capped by the callers (`capped_count`), so a
-keystroke never counts 100,000 rows. Without the index (PostgreSQL, a SQLite without FTS5) every
+keystroke never counts 100,000 rows; a narrowed search's count and first page are one
+statement (`counted_page`, each programme's `first_page`). Without the index (PostgreSQL, a SQLite without FTS5) every
 search is the plain scan: the same results, slower.
 """
 
