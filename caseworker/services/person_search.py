@@ -21,7 +21,8 @@ many, the search is common enough that walking the list in its order finds a pag
 the statement is the plain `LIKE` scan; between the two (`FILTERED`), the walk in the list's order
 tests each entry against the candidates before it reads the row, and a capped count reads the
 candidates by rowid. Counts are capped by the callers (`capped_count`), so a
-keystroke never counts 100,000 rows. Without the index (PostgreSQL, a SQLite without FTS5) every
+keystroke never counts 100,000 rows; a narrowed search's count and first page are one
+statement (`counted_page`, each programme's `first_page`). Without the index (PostgreSQL, a SQLite without FTS5) every
 search is the plain scan: the same results, slower.
 """
 
@@ -439,6 +440,26 @@ def capped_count(session: Session, stmt: Select, cap: int | None, found: Search)
             return n
     limited = stmt.order_by(None).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(limited)) or 0
+
+
+def counted_page(
+    session: Session, ordered: Select, limit: int, cap: int | None
+) -> tuple[int, list[Any]]:
+    """The first `limit` rows of `ordered` and how many rows it has in all (counted up to
+    `cap` + 1 with a cap, as `capped_count`), in one statement: the count is a window over the
+    same rows (`count(*) OVER ()`), so the search's rows are found once, not once for the
+    count and again for the page. Only for a search the index narrowed (`Search.narrowed`):
+    its matches are few (under `DENSE` candidates), and that statement sorts all of them
+    anyway; a common search's count stops at the cap instead (`capped_count`).
+
+    Measured at 100,000 residents and 20,000 children (SQL alone, min of 7): 冯 on the child
+    register 8.7 ms as two statements, 5.3 as one; `13383` on the roster 13.1 against 8.2."""
+    assert limit > 0
+    rows = session.execute(ordered.add_columns(func.count().over()).limit(limit)).all()
+    total = rows[0][-1] if rows else 0
+    if cap is not None:
+        total = min(total, cap + 1)
+    return total, [row[:-1] for row in rows]
 
 
 def page_in_parts(

@@ -382,6 +382,14 @@ def _pages(ws: Workspace, staff: dict, text: str) -> dict[str, Any]:
                 len(roster_search.page(s, worker, q, 0, 1000, today=TODAY)),
                 person_search.plan(s, text, roster_search._COLUMNS, split=True),
             )
+            for cap in (5, None):
+                total, first = roster_search.first_page(s, worker, q, 7, today=TODAY, cap=cap)
+                want = out[f"roster {sort} capped" if cap else f"roster {sort} count"]
+                assert (total, [r.id for r in first]) == (want, out[f"roster {sort}"][:7]), (
+                    text,
+                    sort,
+                    cap,
+                )
             cq = child_search.ChildQuery(text=text, sort=sort, register="")
             out[f"children {sort}"] = [r.id for r in child_search.page(s, sup, cq, 0, 1000)]
             out[f"children {sort} count"] = child_search.count(s, sup, cq)
@@ -392,6 +400,15 @@ def _pages(ws: Workspace, staff: dict, text: str) -> dict[str, Any]:
                 for r in child_search.page(s, sup, cq, start, 7)
             ]
             assert out[f"children {sort} pages"] == out[f"children {sort}"]
+            # the count and first page read together (one statement when narrowed)
+            for cap in (5, None):
+                total, first = child_search.first_page(s, sup, cq, 7, cap=cap)
+                want = out[f"children {sort} capped" if cap else f"children {sort} count"]
+                assert (total, [r.id for r in first]) == (want, out[f"children {sort}"][:7]), (
+                    text,
+                    sort,
+                    cap,
+                )
         for sort in ("applied_on", "name"):
             rq = case_search.CaseQuery(text=text, sort=sort)
             out[f"cases {sort}"] = [
@@ -399,6 +416,14 @@ def _pages(ws: Workspace, staff: dict, text: str) -> dict[str, Any]:
             ]
             out[f"cases {sort} count"] = case_search.count(s, worker, rq, today=TODAY)
             out[f"cases {sort} capped"] = case_search.count(s, worker, rq, today=TODAY, cap=5)
+            for cap in (5, None):
+                total, first = case_search.first_page(s, worker, rq, 7, today=TODAY, cap=cap)
+                want = out[f"cases {sort} capped" if cap else f"cases {sort} count"]
+                assert (total, [r.id for r in first]) == (want, out[f"cases {sort}"][:7]), (
+                    text,
+                    sort,
+                    cap,
+                )
     return out
 
 
@@ -510,6 +535,70 @@ def test_a_split_digit_page_reads_the_names_once(
         event.remove(ws.engine, "before_cursor_execute", keep)
     assert got == want and got
     assert sum("FROM community" in sql for sql in statements) == 1, statements
+
+
+def test_a_narrowed_search_is_counted_and_paged_in_one_statement(
+    registers: tuple[Workspace, dict],
+) -> None:
+    """`first_page` of the three programmes: a search the index narrows reads its count and
+    first page in one statement (the two of `count` and `page` found the same rows twice), with
+    the same answer as they give; a common search is still counted and paged apart."""
+    from sqlalchemy import event
+
+    ws, staff = registers
+    sup, worker = staff["dudao"], staff["worker"]
+    statements: list[str] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    with ws.reader() as s:
+        name = s.scalar(select(ElderlyResident.name).limit(1))
+        child = s.scalar(select(Child.name).limit(1))
+        applicant = s.scalar(select(RetrofitCase.applicant_name).limit(1))
+    assert name and child and applicant
+    reads: dict[str, Any] = {
+        "roster": lambda s, text, cap: roster_search.first_page(
+            s, worker, roster_search.RosterQuery(text=text), 7, today=TODAY, cap=cap
+        ),
+        "children": lambda s, text, cap: child_search.first_page(
+            s, sup, child_search.ChildQuery(text=text, register=""), 7, cap=cap
+        ),
+        "cases": lambda s, text, cap: case_search.first_page(
+            s, worker, case_search.CaseQuery(text=text), 7, today=TODAY, cap=cap
+        ),
+    }
+    apart: dict[str, Any] = {
+        "roster": lambda s, text, cap: (
+            roster_search.count(
+                s, worker, roster_search.RosterQuery(text=text), today=TODAY, cap=cap
+            ),
+            roster_search.page(s, worker, roster_search.RosterQuery(text=text), 0, 7, today=TODAY),
+        ),
+        "children": lambda s, text, cap: (
+            child_search.count(s, sup, child_search.ChildQuery(text=text, register=""), cap=cap),
+            child_search.page(s, sup, child_search.ChildQuery(text=text, register=""), 0, 7),
+        ),
+        "cases": lambda s, text, cap: (
+            case_search.count(s, worker, case_search.CaseQuery(text=text), today=TODAY, cap=cap),
+            case_search.page(s, worker, case_search.CaseQuery(text=text), 0, 7, today=TODAY),
+        ),
+    }
+    for what, text in (("roster", name), ("children", child), ("cases", applicant)):
+        with ws.reader() as s:
+            want = apart[what](s, text, 1)
+            assert want[0] >= 1, (what, text)
+            found = reads[what](s, text, 1)  # the probe's count, kept in the session
+            statements.clear()
+            event.listen(ws.engine, "before_cursor_execute", keep)
+            try:
+                found = reads[what](s, text, 1)
+            finally:
+                event.remove(ws.engine, "before_cursor_execute", keep)
+        assert (found[0], [r.id for r in found[1]]) == (want[0], [r.id for r in want[1]])
+        searching = [sql for sql in statements if " LIKE " in sql]
+        assert len(searching) == 1, (what, searching)
+        assert "OVER ()" in searching[0], searching[0]
 
 
 def test_the_triggers_kept_the_index_as_a_rebuild_would(registers: tuple[Workspace, dict]) -> None:

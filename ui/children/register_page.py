@@ -246,6 +246,7 @@ class RegisterPage(QWidget):
             lambda s, cap: search.count(s, actor, q, cap=cap),
             lambda s, offset, limit: search.page(s, actor, q, offset, limit),
             shown,
+            lambda s, cap, limit: search.first_page(s, actor, q, limit, cap=cap),
         )
 
     def _on_changed(self, tables: frozenset[str]) -> None:

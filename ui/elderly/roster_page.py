@@ -303,6 +303,7 @@ class RosterPage(QWidget):
             lambda s, cap: search.count(s, actor, q, today=today, cap=cap),
             lambda s, offset, limit: search.page(s, actor, q, offset, limit, today=today),
             shown,
+            lambda s, cap, limit: search.first_page(s, actor, q, limit, today=today, cap=cap),
         )
 
     def _when_read(self, action: Callable[[], None]) -> None:

@@ -255,6 +255,7 @@ class CaseListPage(QWidget):
             lambda s, cap: search.count(s, actor, q, today=today, cap=cap),
             lambda s, offset, limit: search.page(s, actor, q, offset, limit, today=today),
             shown,
+            lambda s, cap, limit: search.first_page(s, actor, q, limit, today=today, cap=cap),
         )
 
     def _on_changed(self, tables: frozenset[str]) -> None:

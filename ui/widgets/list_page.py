@@ -87,15 +87,21 @@ class ListLoader(QObject, Generic[T]):
         count: Callable[[Session, int | None], int],
         page: Callable[[Session, int, int], list[T]],
         shown: Callable[[int], None],
+        first: Callable[[Session, int | None, int], tuple[int, list[T]]] | None = None,
     ) -> None:
         """Read `count(session, cap)` and `page(session, offset, limit)` for the search `text`;
-        `shown(total)` runs on the UI thread once the first page is in the model."""
+        `shown(total)` runs on the UI thread once the first page is in the model. `first`
+        (session, cap, limit), where given, reads the count and the first page together (the
+        services' `first_page`: one statement for a search the index narrows)."""
         self.timer.stop()
         cap = search_cap(text)  # a typed search is counted up to the cap only ("1,000+")
         size = self.model.PAGE
         ctx = self.ctx
 
         def read(s: Session) -> tuple[int, list[T]]:
+            if first is not None:
+                counted, rows = first(s, cap, size)
+                return capped_total(counted, cap), rows
             total = capped_total(count(s, cap), cap)
             return total, page(s, 0, size) if total else []
 

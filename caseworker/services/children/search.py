@@ -10,6 +10,7 @@ scope in one statement: a child director's search never reaches another communit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -182,26 +183,48 @@ def page(
 ) -> list[ChildRow]:
     """Rows `offset` .. `offset+limit-1` in the chosen order (ties broken by id)."""
     can_view(actor)
+    today_or(today)
+    found = person_search.plan(session, q.text, _COLUMNS, split=True)
+    ordered = _ordering(session, actor, q)
+    if found.parts is not None:  # a common digit search: ID endings first, without a sort
+        ids = [r[0] for r in person_search.page_in_parts(session, found, ordered, offset, limit)]
+    else:
+        ids = list(session.scalars(ordered(found).offset(max(0, offset)).limit(max(0, limit))))
+    return _rows(session, ids)
+
+
+def first_page(
+    session: Session,
+    actor: Actor,
+    q: ChildQuery,
+    limit: int,
+    *,
+    cap: int | None = None,
+    today: date | None = None,
+) -> tuple[int, list[ChildRow]]:
+    """`count(..., cap=cap)` and `page(..., 0, limit)` together (what the register shows when
+    a search is typed): a search the index narrows to a few children is counted and paged in
+    one statement (`person_search.counted_page`), any other as the two."""
+    can_view(actor)
     if q.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {q.sort!r}")
     today_or(today)
-    base = select(
-        C.id,
-        C.name,
-        C.sex,
-        C.birth_date,
-        C.id_number,
-        C.community_id,
-        C.address,
-        C.categories,
-        C.school,
-        C.status,
-        _open_cases,
-        _urgent,
-        C.director_staff_id,
-    ).select_from(Child)
-    communities = dict(session.execute(select(Community.id, Community.name)).all())
-    staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
+    found = person_search.plan(session, q.text, _COLUMNS, split=True)
+    if not found.narrowed or limit <= 0:
+        total = count(session, actor, q, cap=cap)
+        return total, page(session, actor, q, 0, limit) if total else []
+    total, ids = person_search.counted_page(
+        session, _ordering(session, actor, q)(found), limit, cap
+    )
+    return total, _rows(session, [r[0] for r in ids])
+
+
+def _ordering(
+    session: Session, actor: Actor, q: ChildQuery
+) -> Callable[[person_search.Search], Select]:
+    """The statement of the matching children's ids in the list's order, for a planned search."""
+    if q.sort not in SORT_COLUMNS:
+        raise ValueError(f"unknown sort column {q.sort!r}")
 
     def ordered(found: person_search.Search) -> Select:
         stmt, found = _filtered(session, actor, q, select(C.id).select_from(Child), found)
@@ -219,17 +242,38 @@ def page(
             stmt = stmt.order_by(case((suffix, 0), else_=1))
         return stmt.order_by(order, *ties)
 
-    found = person_search.plan(session, q.text, _COLUMNS, split=True)
-    if found.parts is not None:  # a common digit search: ID endings first, without a sort
-        ids = [r[0] for r in person_search.page_in_parts(session, found, ordered, offset, limit)]
-    else:
-        ids = list(session.scalars(ordered(found).offset(max(0, offset)).limit(max(0, limit))))
+    return ordered
+
+
+_DETAILS = select(
+    C.id,
+    C.name,
+    C.sex,
+    C.birth_date,
+    C.id_number,
+    C.community_id,
+    C.address,
+    C.categories,
+    C.school,
+    C.status,
+    _open_cases,
+    _urgent,
+    C.director_staff_id,
+).select_from(Child)
+
+
+def _rows(session: Session, ids: list[str]) -> list[ChildRow]:
+    """The register's lines of these children, in this order."""
+    if not ids:
+        return []
+    communities = dict(session.execute(select(Community.id, Community.name)).all())
+    staff = dict(session.execute(select(Staff.id, Staff.display_name)).all())
     # The page's ids first, then their rows: the open-case counts (two subqueries a row) are
     # read for the page only, not for every match the sort looked at.
     rows_by_id: dict[str, Any] = {}
     for start in range(0, len(ids), _DETAILS_CHUNK):
         chunk = ids[start : start + _DETAILS_CHUNK]
-        rows_by_id.update((r[0], r) for r in session.execute(base.where(C.id.in_(chunk))))
+        rows_by_id.update((r[0], r) for r in session.execute(_DETAILS.where(C.id.in_(chunk))))
     rows = [rows_by_id[i] for i in ids]
     return [
         ChildRow(

@@ -268,6 +268,29 @@ def page(
     return [_row(v, communities, staff) for v in session.execute(stmt)]
 
 
+def first_page(
+    session: Session,
+    actor: Actor,
+    q: RosterQuery,
+    limit: int,
+    *,
+    today: date | None = None,
+    cap: int | None = None,
+) -> tuple[int, list[RosterRow]]:
+    """`count(..., cap=cap)` and `page(..., 0, limit)` together (what a list shows when a search
+    is typed): a search the index narrows to a few rows is read in one statement
+    (`person_search.counted_page`), any other as the two."""
+    can_view(actor)
+    day = today_or(today)
+    found = person_search.plan(session, q.text, _COLUMNS, split=True)
+    if not found.narrowed or limit <= 0:
+        total = count(session, actor, q, today=day, cap=cap)
+        return total, page(session, actor, q, 0, limit, today=day) if total else []
+    stmt, communities, staff = _ordered(session, q, day, found)
+    total, rows = person_search.counted_page(session, stmt, limit, cap)
+    return total, [_row(v, communities, staff) for v in rows]
+
+
 @rows_checked_first(can_view)
 def stream(
     session: Session, actor: Actor, q: RosterQuery, *, today: date | None = None

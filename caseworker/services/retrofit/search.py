@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -155,9 +156,41 @@ def page(
 ) -> list[CaseRow]:
     """Rows `offset` .. `offset+limit-1` in the chosen order (ties by id: stable pages)."""
     can_view(actor)
+    day = today_or(today)
+    stmt, _found, names = _ordered(session, q, day)
+    stmt = stmt.offset(max(0, offset)).limit(max(0, limit))
+    return [_row(v, names, day) for v in session.execute(stmt)]
+
+
+def first_page(
+    session: Session,
+    actor: Actor,
+    q: CaseQuery,
+    limit: int,
+    *,
+    today: date | None = None,
+    cap: int | None = None,
+) -> tuple[int, list[CaseRow]]:
+    """`count(..., cap=cap)` and `page(..., 0, limit)` together (what the list shows when a
+    search is typed): a search the index narrows to a few cases is counted and paged in one
+    statement (`person_search.counted_page`), any other as the two."""
+    can_view(actor)
+    day = today_or(today)
+    if not person_search.plan(session, q.text, PERSON).narrowed or limit <= 0:
+        total = count(session, actor, q, today=day, cap=cap)
+        return total, page(session, actor, q, 0, limit, today=day) if total else []
+    stmt, _found, names = _ordered(session, q, day)
+    total, rows = person_search.counted_page(session, stmt, limit, cap)
+    return total, [_row(v, names, day) for v in rows]
+
+
+def _ordered(
+    session: Session, q: CaseQuery, day: date
+) -> tuple[Select, person_search.Search, tuple[dict, dict]]:
+    """The matching cases in the list's order, the search as planned, and the community and
+    contractor names."""
     if q.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {q.sort!r}")
-    day = today_or(today)
     communities = dict(session.execute(select(Community.id, Community.name)).all())
     contractors = dict(
         session.execute(select(RetrofitContractor.id, RetrofitContractor.name)).all()
@@ -188,42 +221,44 @@ def page(
         descending = q.descending
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
     tie = C.id.desc() if descending else C.id.asc()
-    stmt = stmt.order_by(order, tie).offset(max(0, offset)).limit(max(0, limit))
-    return [
-        CaseRow(
-            rid,
-            no,
-            name,
-            idnumber.mask(idn),
-            communities.get(cid, ""),
-            address,
-            phone,
-            "、".join(p for p in cats.split(",") if p),
-            bool(eligible),
-            step,
-            applied,
-            planned,
-            contractors.get(kid, "") if kid else "",
-            subsidy,
-            days_overdue(planned, day) if step == Step.CONSTRUCTION.value else 0,
-        )
-        for (
-            rid,
-            no,
-            name,
-            idn,
-            cid,
-            address,
-            phone,
-            cats,
-            eligible,
-            step,
-            applied,
-            planned,
-            kid,
-            subsidy,
-        ) in session.execute(stmt)
-    ]
+    return stmt.order_by(order, tie), found, (communities, contractors)
+
+
+def _row(values: Any, names: tuple[dict, dict], day: date) -> CaseRow:
+    communities, contractors = names
+    (
+        rid,
+        no,
+        name,
+        idn,
+        cid,
+        address,
+        phone,
+        cats,
+        eligible,
+        step,
+        applied,
+        planned,
+        kid,
+        subsidy,
+    ) = values
+    return CaseRow(
+        rid,
+        no,
+        name,
+        idnumber.mask(idn),
+        communities.get(cid, ""),
+        address,
+        phone,
+        "、".join(p for p in cats.split(",") if p),
+        bool(eligible),
+        step,
+        applied,
+        planned,
+        contractors.get(kid, "") if kid else "",
+        subsidy,
+        days_overdue(planned, day) if step == Step.CONSTRUCTION.value else 0,
+    )
 
 
 def work_list_counts(
