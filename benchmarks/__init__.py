@@ -11,6 +11,10 @@ from dataclasses import dataclass
 # The PostgreSQL server of `--db` (benchmarks that can run the district hub there read it).
 PG_ENV = "CASEWORKER_BENCH_PG_URL"
 
+# The target of a figure kept in the table for comparison with the last round, with no target of
+# its own (it cannot be missed; a crash still is).
+FIGURE = "figure only"
+
 
 @dataclass(frozen=True)
 class Result:

@@ -1,4 +1,6 @@
-"""Run all benchmark modules and print one table. Exit 1 when a target is missed or a module
+"""Run all benchmark modules and print one table of every target (name, figure, floor, ratio,
+target, met or MISSED; `python3 dev.py bench` runs this). Every module has `run()` returning its
+results, so nothing is printed outside the table. Exit 1 when a target is missed or a module
 crashed; the last line says which (a crash is reported as a missed target, with its traceback
 above the table, and the other modules still run)."""
 
@@ -22,16 +24,18 @@ def _modules(only: str | None) -> list[str]:
 
 
 def _table(results: list[Result]) -> str:
+    """One line a target: name, the figure (ms unless its note says otherwise), its floor, the
+    ratio, the target, and met or MISSED."""
     lines = [
-        f"{'measurement':<44} {'ms':>10} {'floor ms':>10} {'ratio':>7}  {'target':<22} ok",
-        "-" * 102,
+        f"{'name':<52} {'figure':>10} {'floor':>10} {'ratio':>7}  {'target':<22} met",
+        "-" * 112,
     ]
     for r in results:
         floor = "" if r.floor_ms is None else f"{r.floor_ms:10.1f}"
         ratio = "" if r.ratio is None else f"{r.ratio:6.2f}x"
         lines.append(
-            f"{r.name:<44} {r.ms:10.1f} {floor:>10} {ratio:>7}  {r.target:<22} "
-            f"{'yes' if r.ok else 'NO'}" + (f"  ({r.note})" if r.note else "")
+            f"{r.name:<52} {r.ms:10.1f} {floor:>10} {ratio:>7}  {r.target:<22} "
+            f"{'met' if r.ok else 'MISSED'}" + (f"  ({r.note})" if r.note else "")
         )
     return "\n".join(lines)
 
@@ -52,15 +56,18 @@ def main(argv: list[str] | None = None) -> int:
         if not url.startswith(("postgresql://", "postgres://")):
             parser.error("--db: a postgresql:// URL (or set CASEWORKER_TEST_PG_URL)")
         os.environ[PG_ENV] = url
+    names = _modules(args.only)
+    if not names:
+        parser.error(f"--only {args.only}: no benchmark module has this in its name")
     results: list[Result] = []
-    for name in _modules(args.only):
+    for name in names:
         print(f"· {name}", flush=True)
         try:
             module = importlib.import_module(f"benchmarks.{name}")
-            if hasattr(module, "run"):
-                results.extend(module.run())
-            else:  # a module that prints its own table
-                module.main()
+            found = module.run()
+            if not found:  # a module that measured nothing has gone wrong
+                raise RuntimeError("no figure measured")
+            results.extend(found)
         except Exception as exc:  # a crash is a missed target, not the end of the run
             traceback.print_exc()
             results.append(Result(f"{name}: crashed", 0.0, None, "no crash", False, repr(exc)))

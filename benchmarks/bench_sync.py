@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import FIGURE, Result
 from caseworker.district import service
 from caseworker.district.hub import Hub
 from caseworker.domain.roles import Actor
@@ -97,7 +98,7 @@ def _floor(source: Path, root: Path, name: str, tables: dict[str, str]) -> float
     return elapsed
 
 
-def bench_100k(root: Path, changes: int) -> None:
+def bench_100k(root: Path, changes: int) -> list[Result]:
     hub, offices = _district(root, ["B100"])
     ws = offices["B100"]
     t0 = time.perf_counter()
@@ -154,9 +155,31 @@ def bench_100k(root: Path, changes: int) -> None:
     )
     ws.close()
     hub.close()
+    floor_b = full_floor * 1000
+    return [
+        Result(
+            f"sync: office export of {changes:,} changes", export_s * 1000, floor_b, FIGURE, True
+        ),
+        Result(
+            f"sync: hub ingest of {changes:,} changes",
+            ingest_s * 1000,
+            floor_b,
+            FIGURE,
+            True,
+            f"floor B; includes the pre-import backup (~{backup_s:.1f} s)",
+        ),
+        Result(
+            f"sync: office import of {changes:,} district changes",
+            o_import_s * 1000,
+            floor_b,
+            FIGURE,
+            True,
+            f"district export {d_export_s:.1f} s; includes the office's backup",
+        ),
+    ]
 
 
-def bench_20_offices(root: Path, per_office: int) -> None:
+def bench_20_offices(root: Path, per_office: int) -> list[Result]:
     codes = [f"O{i:02d}" for i in range(20)]
     hub, offices = _district(root, codes)
     files = []
@@ -177,19 +200,38 @@ def bench_20_offices(root: Path, per_office: int) -> None:
     t0 = time.perf_counter()
     for code in codes[:5]:
         service.export_for(hub, code, root / f"{code}-down.cwbundle")
-    print(f"  district export to an office (5 offices): {(time.perf_counter() - t0) / 5:.2f}s each")
+    each = (time.perf_counter() - t0) / 5
+    print(f"  district export to an office (5 offices): {each:.2f}s each")
     hub.close()
+    return [
+        Result(
+            f"sync: hub ingest of 20 offices x {per_office:,} changes",
+            elapsed * 1000,
+            None,
+            "< 60000 ms",
+            elapsed < 60,
+            f"{total} changes",
+        ),
+        Result("sync: district export to one office", each * 1000, None, FIGURE, True),
+    ]
+
+
+def run() -> list[Result]:
+    changes = int(os.environ.get("CASEWORKER_BENCH_CHANGES", "100000"))
+    per_office = int(os.environ.get("CASEWORKER_BENCH_PER_OFFICE", "5000"))
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"export/import of {changes} changes")
+        results += bench_100k(Path(tmp) / "a", changes)
+    with tempfile.TemporaryDirectory() as tmp:
+        print("20 offices' monthly bundles")
+        results += bench_20_offices(Path(tmp) / "b", per_office)
+    return results
 
 
 def main() -> None:
-    changes = int(os.environ.get("CASEWORKER_BENCH_CHANGES", "100000"))
-    per_office = int(os.environ.get("CASEWORKER_BENCH_PER_OFFICE", "5000"))
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"export/import of {changes} changes")
-        bench_100k(Path(tmp) / "a", changes)
-    with tempfile.TemporaryDirectory() as tmp:
-        print("20 offices' monthly bundles")
-        bench_20_offices(Path(tmp) / "b", per_office)
+    for r in run():
+        print(f"  {r.name:<52} {r.ms / 1000:8.2f} s  {r.target}  {'met' if r.ok else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from caseworker.domain.errors import ValidationError, os_reason
@@ -77,12 +77,19 @@ def writing(out: Path | str) -> Iterator[Path]:
         raise
 
 
-def write_bytes(out: Path | str, data: bytes) -> Path:
-    """Write `data` to `out` through a temporary file (see `writing`)."""
+def write_bytes(
+    out: Path | str, data: bytes, *, before_rename: Callable[[], None] | None = None
+) -> Path:
+    """Write `data` to `out` through a temporary file (see `writing`). `before_rename` runs
+    once the file is whole, just before it takes its name (record what was printed there: if it
+    raises, no file appears), as caseworker.printing.in_parts.write does for a batch."""
     path = Path(out)
-    with writing(path) as tmp, open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
+    with writing(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+        if before_rename is not None:
+            before_rename()
     return path
 
 

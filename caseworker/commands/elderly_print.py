@@ -105,23 +105,14 @@ def _cmd_blank(args: argparse.Namespace) -> int:
 
 def _cmd_forms(args: argparse.Namespace) -> int:
     from caseworker.clikit import open_workspace
-    from caseworker.printing.visit_forms import write_visit_forms
-    from caseworker.services import paper
     from caseworker.services.elderly import forms
 
     out = _out_path(args)
     data = _due_in_month(args, forms.month_forms)
-    kind, targets = paper.visit_form_targets(data, _month(args.month))
     with open_workspace(args) as ws:
-        # written in parts (memory flat at a district's 75,563 forms); the codes are recorded
-        # once the file is whole, and a failed write leaves neither file nor rows
-        pages = paper.print_batch(
-            ws.engine,
-            Actor.system("cli"),
-            kind,
-            targets,
-            lambda stamps, recorded: write_visit_forms(data, stamps, out, before_rename=recorded),
-        )
+        # the window's path: written in parts (memory flat at a district's 75,563 forms); the
+        # codes are recorded once the file is whole, and a failed write leaves neither
+        pages = forms.print_forms(ws, Actor.system("cli"), data, _month(args.month), out)
     return said(
         args,
         f"已生成 {len(data)} 份探访记录表（每人一页，共 {pages} 页）：{out}",

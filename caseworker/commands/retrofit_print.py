@@ -11,70 +11,42 @@ from caseworker.commands.sync import add_json_arg
 from caseworker.domain.roles import Actor
 
 EXIT_OK = 0
-KINDS = {
-    "retrofit-assessment": ("入户评估表", "render_assessment"),
-    "retrofit-acceptance": ("验收单", "render_acceptance"),
-    "retrofit-file": ("改造档案", "render_file"),
-}
+KINDS = {"retrofit-assessment": "assessment", "retrofit-acceptance": "acceptance"}
+KINDS["retrofit-file"] = "file"
 
 
 def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from caseworker.clikit import open_workspace
-        from caseworker.printing import retrofit_forms as pdf
-        from caseworker.services import paper
         from caseworker.services.retrofit import forms
         from caseworker.services.retrofit.photo_store import PhotoStore
 
-        title, render = KINDS[kind]
         out = _out_path(args)
         actor = Actor.system("cli")
-        # codes are recorded only when the file is written: a failed write changes nothing
-        with open_workspace(args) as ws, ws.engine.begin() as conn, ws.reader() as s:
-            if kind == "retrofit-assessment" and args.blank:
-                office, lines = forms.blank_catalogue(s, actor)
-                stamp = paper.issue_one(conn, actor, "retrofit_assessment_blank")
-                pdf.write(pdf.render_blank_assessment(lines, office, stamp), out)
-                return said(
-                    args, f"空白入户评估表（含 {len(lines)} 个目录项目）已保存到 {out}", path=out
-                )
-            if kind == "retrofit-acceptance" and args.blank:
-                office, _lines = forms.blank_catalogue(s, actor)
-                stamp = paper.issue_one(conn, actor, "retrofit_acceptance_blank")
-                data = pdf.RetrofitFormData(office_name=office)
-                layout: pdf.Layout = []
-                made = pdf.render_acceptance(data, stamp, layout)
-                paper.record_layout(conn, stamp.form_id, layout)
-                pdf.write(made, out)
-                return said(args, f"空白验收单已保存到 {out}", path=out)
-            if not args.case:
-                raise _Refused("请用 --case 指定档案号（或用 --blank 打印空白表）")
-            case_id = forms.case_id_by_number(s, actor, args.case)
-            if case_id is None:
-                raise _Refused(f"没有档案号为“{args.case}”的改造户")
-            data = forms.case_form(
-                s, actor, case_id, PhotoStore(ws.paths.photos), full_id=kind == "retrofit-file"
+        blank = getattr(args, "blank", False)
+        with open_workspace(args) as ws:
+            case_id = None
+            if not blank:
+                if not args.case:
+                    raise _Refused("请用 --case 指定档案号（或用 --blank 打印空白表）")
+                with ws.reader() as s:
+                    case_id = forms.case_id_by_number(s, actor, args.case)
+                if case_id is None:
+                    raise _Refused(f"没有档案号为“{args.case}”的改造户")
+            # the window's path too: the code is recorded only when the file is written
+            done = forms.print_case(
+                ws, actor, KINDS[kind], case_id, PhotoStore(ws.paths.photos), out
             )
-            # the household's file is an archive print, not a form to type back: no code
-            stamp = (
-                None
-                if kind == "retrofit-file"
-                else paper.issue_one(conn, actor, kind.replace("-", "_"), case_id)
-            )
-            if stamp is None:
-                made = getattr(pdf, render)(data)
-            elif kind == "retrofit-acceptance":  # where its tick boxes landed is kept
-                layout = []
-                made = pdf.render_acceptance(data, stamp, layout)
-                paper.record_layout(conn, stamp.form_id, layout)
-            else:
-                made = getattr(pdf, render)(data, stamp)
-            pdf.write(made, out)
+        if blank and done.catalogue_items:
+            text = f"空白入户评估表（含 {done.catalogue_items} 个目录项目）已保存到 {out}"
+            return said(args, text, path=out)
+        if blank:
+            return said(args, f"空白{done.title}已保存到 {out}", path=out)
         return said(
             args,
-            f"{data.name}（{data.case_no}）的{title}已保存到 {out}",
+            f"{done.name}（{done.case_no}）的{done.title}已保存到 {out}",
             path=out,
-            case=data.case_no,
+            case=done.case_no,
         )
 
     return run

@@ -9,14 +9,15 @@ never contain a child's name (`default_filename`).
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from caseworker.printing import paper_marks
+from caseworker.printing import in_parts, paper_marks
 from caseworker.printing.fonts import register
 from caseworker.printing.paper_marks import Rect, Stamp
 from caseworker.printing.text import wrap
@@ -29,6 +30,7 @@ LABEL_W = 92.0
 SIZE = 9.5
 LINE = SIZE + 4.5
 GREY = 0.92
+TITLE = "保密"  # every printout's PDF title: never a child's name
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class _Pages:
     printed: Printed
     title: str
     y: float = TOP
-    page: int = 0
+    page: int = 0  # the page number printed in the footer (a part goes on from the last)
+    shown: int = 0  # pages begun on this canvas
     starts: list[int] = field(default_factory=list)
     stamp: Stamp | None = None  # the current document's printed-form code, when stamped
     doc_page: int = 0  # page within the current document
@@ -83,9 +86,10 @@ class _Pages:
     drawn: list[tuple[int, str, str, Rect]] = field(default_factory=list)
 
     def new_page(self, doc_title: str, subtitle: str, first: bool = False) -> None:
-        if self.page:
+        if self.shown:
             self._footer()
             self.c.showPage()
+        self.shown += 1
         self.page += 1
         self.doc_page = 1 if first else self.doc_page + 1
         if self.stamp is not None:
@@ -274,27 +278,75 @@ def _draw_signatures(p: _Pages, doc: Document) -> None:
 
 
 def render(
-    docs: Sequence[Document], printed: Printed, stamps: Sequence[Stamp] | None = None
+    docs: Sequence[Document],
+    printed: Printed,
+    stamps: Sequence[Stamp] | None = None,
+    *,
+    first_page: int = 1,
 ) -> bytes:
     """One PDF; each document starts on a new page. With `stamps` (one per document) every
-    page carries its printed-form code and corner marks."""
+    page carries its printed-form code and corner marks. `first_page` numbers a part of a
+    larger batch (`write_visit_forms`)."""
+    return _render(docs, printed, stamps, first_page)[0]
+
+
+def _render(
+    docs: Sequence[Document],
+    printed: Printed,
+    stamps: Sequence[Stamp] | None,
+    first_page: int,
+) -> tuple[bytes, int]:
+    """(the PDF, the number of its last page)."""
     font = register()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, pageCompression=1)
-    c.setTitle("保密")  # the PDF's title never names a child
+    c.setTitle(TITLE)  # the PDF's title never names a child
     c.setAuthor(printed.office)
-    p = _Pages(c, font, printed, "")
+    p = _Pages(c, font, printed, "", page=first_page - 1)
     for n, doc in enumerate(docs):
         p.stamp = stamps[n] if stamps else None
         p.new_page(doc.title, doc.subtitle, first=True)
         for block in doc.blocks:
             _draw_block(p, block, doc)
         _draw_signatures(p, doc)
-    if p.page == 0:
+    if not p.shown:
         p.new_page("（无内容）", "")
     p.finish()
     c.save()
-    return buf.getvalue()
+    return buf.getvalue(), p.page
+
+
+def write_visit_forms(
+    forms: Sequence[VisitFormData],
+    stamps: Sequence[Stamp] | None,
+    printed: Printed,
+    out: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    before_rename: Callable[[], None] | None = None,
+    part_pages: int | None = None,
+) -> int:
+    """The visit forms of `forms` (one document each, as `render`) written to `out` in parts
+    with memory flat (caseworker.printing.in_parts, as the elderly month's forms): pages are
+    numbered across the parts; `progress(done, total)` in forms after each part (it may raise
+    to cancel: no file is left); `before_rename` once the file is whole. Returns the pages."""
+    last = [0]  # the last page number rendered so far: the next part goes on from there
+
+    def part(start: int, stop: int) -> bytes:
+        docs = [visit_form(d) for d in forms[start:stop]]
+        pdf, last[0] = _render(docs, printed, stamps[start:stop] if stamps else None, last[0] + 1)
+        return pdf
+
+    return in_parts.write(
+        out,
+        len(forms),
+        part,
+        title=TITLE,
+        author=printed.office,
+        part_pages=part_pages or in_parts.PART_PAGES,
+        progress=progress,
+        before_rename=before_rename,
+    )
 
 
 def default_filename(kind: str, at: datetime) -> str:

@@ -154,9 +154,9 @@ def _more_calls(w: World) -> dict[str, list[Callable[[Any, Actor], Any]]]:
             lambda s, a: wl.services_overdue(s, a, today=TODAY, community_id=there)
         ],
         "worklists.view_log": [lambda s, a: wl.view_log(s, a, child_id=child)],
-        "forms.visit_forms_pdf": [
-            lambda s, a: forms.visit_forms_pdf(s, a, date(2026, 11, 1), community_id=there)[0],
-            lambda s, a: forms.visit_forms_pdf(s, a, date(2026, 12, 1), today=TODAY)[0],
+        "forms.visit_form_data": [
+            lambda s, a: forms.visit_form_data(s, a, date(2026, 11, 1), community_id=there).forms,
+            lambda s, a: forms.visit_form_data(s, a, date(2026, 12, 1), today=TODAY).forms,
         ],
         "cases.detail": [lambda s, a: cases.detail(s, a, ids["closed"])],
     }

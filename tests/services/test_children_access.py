@@ -261,8 +261,8 @@ def calls(ids: dict[str, str]) -> dict[str, tuple[Callable[[Any, Actor], Any], s
         "keys.holders": (lambda s, a: keys.holders(s, a), "supervisor-list"),
         "forms.child_file_pdf": (lambda s, a: forms.child_file_pdf(s, a, child), "read"),
         "forms.case_summary_pdf": (lambda s, a: forms.case_summary_pdf(s, a, case), "read"),
-        "forms.visit_forms_pdf": (
-            lambda s, a: forms.visit_forms_pdf(s, a, date(2026, 11, 1), today=TODAY)[1],
+        "forms.visit_form_data": (
+            lambda s, a: forms.visit_form_data(s, a, date(2026, 11, 1), today=TODAY).child_ids,
             "list",
         ),
         "keys.grant": (lambda s, a: keys.grant(s, a, ids["ertong1"]), "supervisor"),

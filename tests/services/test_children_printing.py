@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -54,7 +55,18 @@ def planned(office_ws: Workspace) -> tuple[dict[str, Actor], str, str]:
     return staff, child.id, case.id
 
 
-def test_every_page_says_confidential_and_who_printed_when(office_ws: Workspace, planned) -> None:
+def _printed(ws: Workspace, actor: Actor, tmp_path: Path, **kw) -> tuple[bytes, int]:
+    """(the PDF, forms) of a batch printed the way the GUI and the command line print it."""
+    with ws.reader(actor) as s:
+        batch = forms.visit_form_data(s, actor, today=TODAY, at=AT, **kw)
+    out = tmp_path / f"forms-{len(list(tmp_path.iterdir()))}.pdf"
+    forms.print_visit_forms(ws, actor, batch, out)
+    return out.read_bytes(), len(batch.child_ids)
+
+
+def test_every_page_says_confidential_and_who_printed_when(
+    office_ws: Workspace, planned, tmp_path: Path
+) -> None:
     staff, child_id, case_id = planned
     sup = staff["dudao"]
     with office_ws.writer(sup) as s:
@@ -62,8 +74,8 @@ def test_every_page_says_confidential_and_who_printed_when(office_ws: Workspace,
         summary = forms.case_summary_pdf(
             s, sup, case_id, referral_to="城关派出所", today=TODAY, at=AT
         )
-        month, count = forms.visit_forms_pdf(s, sup, date(2026, 11, 1), today=TODAY, at=AT)
-        blank, _ = forms.visit_forms_pdf(s, sup, blank=True, at=AT)
+    month, count = _printed(office_ws, sup, tmp_path, month=date(2026, 11, 1))
+    blank, _ = _printed(office_ws, sup, tmp_path, blank=True)
     assert count == 1
     file_pages = _pages(file_pdf)
     assert len(file_pages) >= 2  # long enough to continue on a second page
@@ -94,5 +106,5 @@ def test_other_roles_cannot_print(office_ws: Workspace, planned, worker: Actor) 
     other = staff["ertong2"]
     with office_ws.writer(other) as s, pytest.raises(NotFound):
         forms.case_summary_pdf(s, other, case_id)
-    with office_ws.writer(worker) as s, pytest.raises(PermissionDenied):
-        forms.visit_forms_pdf(s, worker, blank=True)
+    with office_ws.reader(worker) as s, pytest.raises(PermissionDenied):
+        forms.visit_form_data(s, worker, blank=True)

@@ -350,7 +350,7 @@ def test_a_scanned_acceptance_ticked_not_passed_opens_the_failed_acceptance_step
     tmp_path: Path,
 ) -> None:
     from caseworker.scan import templates
-    from ui.retrofit.printing import build_pdf
+    from ui.retrofit.printing import build
 
     ctx, actor = worker.ctx, worker.ctx.actor
     case_id = ctx.read(
@@ -358,7 +358,7 @@ def test_a_scanned_acceptance_ticked_not_passed_opens_the_failed_acceptance_step
             select(RetrofitCase.id).where(RetrofitCase.step == Step.INSPECTION.value)
         )
     )
-    pdf, _name = build_pdf(ctx, "acceptance", case_id)  # as 打印验收单 makes it
+    pdf = build(ctx, "acceptance", case_id).path.read_bytes()  # as 打印验收单 makes it
     row = ctx.read(
         lambda s: s.scalars(select(PrintedForm).where(PrintedForm.record_id == case_id)).first()
     )

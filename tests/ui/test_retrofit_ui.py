@@ -22,7 +22,7 @@ from tests.ui.test_admin_pages import no_popups  # noqa: F401  (a fixture)
 from ui.retrofit.application_dialog import ApplicationDialog
 from ui.retrofit.assessment_editor import AssessmentEditor
 from ui.retrofit.page import RetrofitPage
-from ui.retrofit.printing import build_blank, build_pdf
+from ui.retrofit.printing import build
 from ui.retrofit.step_dialog import StepDialog
 from ui.retrofit.work_lists import RetrofitWorkListsPanel
 
@@ -180,13 +180,68 @@ def test_acceptance_form_prints_with_photos(worker) -> None:
 
     row = worker.ctx.read(pick)
     assert row is not None
-    data, filename = build_pdf(worker.ctx, "acceptance", row.id)
+    made = build(worker.ctx, "acceptance", row.id)
+    data, filename = made.path.read_bytes(), made.filename
+    made.path.unlink()
     reader = PdfReader(BytesIO(data))
     text = "".join(p.extract_text() for p in reader.pages)
     assert "居家适老化改造验收单" in text and row.name in text and "签字" in text
     assert filename.endswith("验收单.pdf")
     images = sum(len(p.images) for p in reader.pages)
     assert images >= 2
+
+
+def test_a_case_prints_by_one_path_and_a_failed_print_leaves_no_code(
+    worker, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The window and the command line print a case through forms.print_case (it was written
+    twice, and the window recorded the form's code before the PDF was made: a failed print left
+    a code for paper that never existed)."""
+    from sqlalchemy import func
+
+    from caseworker import cli
+    from caseworker.domain.errors import ValidationError
+    from caseworker.printing import retrofit_forms
+    from caseworker.services.retrofit import forms
+    from db.models import PrintedForm
+
+    ctx = worker.ctx
+
+    def printed() -> int:
+        return ctx.read(lambda s: int(s.scalar(select(func.count(PrintedForm.id))) or 0))
+
+    case_id, case_no = ctx.read(
+        lambda s: s.execute(select(RetrofitCase.id, RetrofitCase.case_no).limit(1)).one()
+    )
+    exports = ctx.ws.paths.exports
+    exports.mkdir(parents=True, exist_ok=True)
+    before, files = printed(), set(exports.iterdir())
+
+    def broken(*args, **kw) -> bytes:
+        raise ValidationError("打印失败")
+
+    monkeypatch.setattr(retrofit_forms, "render_acceptance", broken)
+    with pytest.raises(ValidationError):
+        build(ctx, "acceptance", case_id)
+    assert printed() == before and set(exports.iterdir()) == files
+    monkeypatch.undo()
+
+    calls: list[tuple[str, str | None]] = []
+    real = forms.print_case
+
+    def spy(replica, actor, kind, case, store, out):
+        calls.append((kind, case))
+        return real(replica, actor, kind, case, store, out)
+
+    monkeypatch.setattr(forms, "print_case", spy)
+    made = build(ctx, "assessment", case_id)
+    made.path.unlink()
+    out = tmp_path / "a.pdf"
+    root = str(ctx.ws.paths.root)
+    argv = ["print", "retrofit-assessment", "--workspace", root, "--case", case_no]
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    assert calls == [("assessment", case_id), ("assessment", case_id)]
+    assert printed() == before + 2 and "入户评估表" in PdfReader(out).pages[0].extract_text()
 
 
 def test_contractor_register(worker, qtbot) -> None:
@@ -332,7 +387,7 @@ def test_blank_forms_from_the_list(worker, qtbot) -> None:
     when_dialog_opens(qtbot, look)
     page.cases.print_blank.emit("assessment")
     assert pages and pages[0] >= 1
-    data = build_blank(worker.ctx, "acceptance")[0]
+    data = build(worker.ctx, "acceptance", None).path.read_bytes()
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(data)).pages)
     assert "居家适老化改造验收单" in text and "老年人或家属" in text
 

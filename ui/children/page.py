@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.errors import CaseworkerError, ValidationError
 from caseworker.printing.children_forms import default_filename
 from caseworker.services.children import forms, keys, rotation, worklists
 from ui.children import dialogs
@@ -208,12 +208,59 @@ class ChildrenPage(QWidget):
         preview.deleteLater()  # freed when closed: it holds the whole PDF (ui/elderly/print_jobs)
 
     def print_visit_forms(self, *, blank: bool) -> None:
+        """This month's visit forms (or the blank one), read and written in parts on the runner
+        behind a cancellable progress dialog (forms.print_visit_forms: the same path as the
+        command line), into a file of the exports folder that lives as long as its preview."""
+        import secrets
+
+        from ui.widgets.print_preview import PrintPreview
+
+        ctx = self.ctx
+        actor = ctx.actor
+        assert actor is not None
         month = date.today()
-        self._print(
-            lambda s, a: forms.visit_forms_pdf(s, a, month, blank=blank),
-            "回访记录表",
-            tr("回访记录表（保密）"),
-        )
+        folder = ctx.ws.paths.exports
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f"{ctx.ws.paths.PREVIEW_PREFIX}{secrets.token_hex(4)}.pdf"
+
+        def run(progress: Progress | None = None) -> int:
+            with ctx.ws.reader(actor) as s:
+                batch = forms.visit_form_data(s, actor, month, blank=blank)
+            if not batch.forms:
+                raise ValidationError(tr("本月没有应回访的儿童，未生成回访记录表"))
+
+            def pages(done: int, total: int) -> None:
+                if progress is not None:
+                    progress(
+                        done, total, tr("正在生成回访记录表：{0} / {1} 份").format(done, total)
+                    )
+
+            forms.print_visit_forms(ctx.ws, actor, batch, out, progress=pages)
+            return len(batch.forms)
+
+        try:
+            count = run_with_progress(ctx.runner, run, self, tr("正在生成 PDF…"), cancellable=True)
+        except Cancelled:
+            return
+        except CaseworkerError as exc:
+            show_error(self, exc)
+            return
+        preview = None
+        try:
+            preview = PrintPreview(
+                self,
+                out,
+                tr("回访记录表（保密）"),
+                default_filename("回访记录表", datetime.now()),
+                tr("{0} 份；保密：打印件每页标注打印人和时间").format(count),
+                folder=folder,
+            )
+            preview.exec()
+        finally:  # the forms' file lives as long as its preview (as ui/elderly/print_jobs)
+            if preview is not None:
+                preview.doc.close()  # Windows: an open file cannot be removed
+            out.unlink(missing_ok=True)
+        preview.deleteLater()  # freed when closed: it holds the document
 
     def show_keys(self) -> None:
         dialog = KeysDialog(self.ctx, self)

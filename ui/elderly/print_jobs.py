@@ -218,28 +218,20 @@ def write_forms(ctx: AppContext, data: Sequence[Any], month: date | None, progre
     whole. Cancelled (progress raises): no file and no printed_form row."""
     import secrets
 
-    from caseworker.printing.visit_forms import write_visit_forms
-    from caseworker.services import paper
+    from caseworker.services.elderly import forms
 
     actor = ctx.actor
     assert actor is not None
     folder = ctx.ws.paths.exports
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{ctx.ws.paths.PREVIEW_PREFIX}{secrets.token_hex(4)}.pdf"
-    kind, targets = paper.visit_form_targets(data, month or date.today().replace(day=1))
 
     def pages(done: int, total: int) -> None:
         if progress is not None:
             progress(done, total, tr("正在生成探访记录表：{0} / {1} 页").format(done, total))
 
-    paper.print_batch(
-        ctx.ws.engine,
-        actor,
-        kind,
-        targets,
-        lambda stamps, recorded: write_visit_forms(
-            data, stamps, out, progress=pages, before_rename=recorded
-        ),
+    forms.print_forms(
+        ctx.ws, actor, data, month or date.today().replace(day=1), out, progress=pages
     )
     return out
 

@@ -3,7 +3,11 @@ child's record is logged like an opening (打印档案, 打印个案摘要, 打�
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,10 +20,11 @@ from caseworker.printing import children_forms as pf
 from caseworker.services import accounts
 from caseworker.services.children import cases as case_service
 from caseworker.services.children import register
-from caseworker.services.children._common import load_case, log_view, scope, today_or
+from caseworker.services.children._common import load_case, log_view, log_views, scope, today_or
 from caseworker.services.children.worklists import _due_expr
 from db.children import Child, ChildCase, ChildGuardian
 from db.models import Community
+from db.replica import Replica
 
 
 def _printed(session: Session, actor: Actor, at: datetime | None) -> pf.Printed:
@@ -141,7 +146,28 @@ def case_summary_pdf(
     return pf.render([doc], _printed(session, actor, at))
 
 
-def visit_forms_pdf(
+@dataclass(frozen=True)
+class VisitForms:
+    """A batch of visit record forms as printed: the data of each form, the case each is
+    issued for (None: the blank form), the children whose records it shows (logged as
+    打印回访表 when the file is whole), and who prints it."""
+
+    forms: list[pf.VisitFormData]
+    case_ids: list[str | None]
+    child_ids: list[str]
+    period: str
+    printed: pf.Printed
+
+    @property
+    def kind(self) -> str:
+        return "child_visit" if self.child_ids else "child_visit_blank"
+
+    @property
+    def targets(self) -> list[tuple[str | None, str]]:
+        return [(case_id, self.period) for case_id in self.case_ids]
+
+
+def visit_form_data(
     session: Session,
     actor: Actor,
     month: date | None = None,
@@ -150,17 +176,16 @@ def visit_forms_pdf(
     blank: bool = False,
     today: date | None = None,
     at: datetime | None = None,
-) -> tuple[bytes, int]:
+) -> VisitForms:
     """Visit record forms: one blank form, or one pre-filled form per open case whose follow-up
-    visit falls due in `month` (or is overdue), within the scope. Returns (pdf, forms). Each
-    pre-filled child is logged as 打印回访表."""
+    visit falls due in `month` (or is overdue), within the scope, in route order. Reads only:
+    nothing is logged or issued until the forms are printed (`print_visit_forms`)."""
     from caseworker.services import paper
 
     printed = _printed(session, actor, at)
     if blank:
         scope(actor)
-        stamp = paper.issue_one(session, actor, "child_visit_blank")
-        return pf.render([pf.visit_form(pf.VisitFormData())], printed, [stamp]), 1
+        return VisitForms([pf.VisitFormData()], [None], [], "", printed)
     day = today_or(today)
     first = (month or day).replace(day=1)
     end = rules.add_months(first, 1)
@@ -181,33 +206,110 @@ def visit_forms_pdf(
     )
     if community_id:
         stmt = stmt.where(Child.community_id == community_id)
-    docs = []
-    case_ids = []
+    out = VisitForms([], [], [], paper.period_of(first), printed)
+    rows = []
     for case, child, community, due_text in session.execute(stmt):
-        case_ids.append(case.id)
-        guardian = session.execute(
-            select(ChildGuardian.relation, ChildGuardian.name, ChildGuardian.phone)
-            .where(ChildGuardian.child_id == child.id, ChildGuardian.deleted_at.is_(None))
-            .order_by(ChildGuardian.is_guardian.desc(), ChildGuardian.created_at)
-            .limit(1)
-        ).first()
-        log_view(session, actor, child.id, "打印回访表")
-        docs.append(
-            pf.visit_form(
-                pf.VisitFormData(
-                    community=community,
-                    child_name=child.name,
-                    sex_age=f"{child.sex} / {idnumber.age_on(child.birth_date, day)} 岁",
-                    id_masked=idnumber.mask(child.id_number),
-                    address=child.address,
-                    guardian=f"{guardian[1]}（{guardian[0]}）{guardian[2]}" if guardian else "",
-                    categories=child.categories.strip(",").replace(",", "、"),
-                    risk=case.risk,
-                    last_visit=_d(case.last_visit_on),
-                    due=str(due_text or ""),
-                )
+        # plain values only: 20,000 ORM objects would stay in the session's identity map
+        rows.append(
+            (
+                case.id,
+                child.id,
+                community,
+                child.name,
+                f"{child.sex} / {idnumber.age_on(child.birth_date, day)} 岁",
+                idnumber.mask(child.id_number),
+                child.address,
+                child.categories.strip(",").replace(",", "、"),
+                case.risk,
+                _d(case.last_visit_on),
+                str(due_text or ""),
             )
         )
-    period = paper.period_of(first)
-    stamps = paper.issue(session, actor, "child_visit", [(c, period) for c in case_ids])
-    return pf.render(docs, printed, stamps), len(docs)
+        session.expunge(case)
+        session.expunge(child)
+    guardians = _first_guardians(session, [r[1] for r in rows])
+    for (
+        case_id,
+        child_id,
+        community,
+        name,
+        sex_age,
+        masked,
+        address,
+        cats,
+        risk,
+        last,
+        due_on,
+    ) in rows:
+        guardian = guardians.get(child_id)
+        out.forms.append(
+            pf.VisitFormData(
+                community=community,
+                child_name=name,
+                sex_age=sex_age,
+                id_masked=masked,
+                address=address,
+                guardian=f"{guardian[1]}（{guardian[0]}）{guardian[2]}" if guardian else "",
+                categories=cats,
+                risk=risk,
+                last_visit=last,
+                due=due_on,
+            )
+        )
+        out.case_ids.append(case_id)
+        out.child_ids.append(child_id)
+    return out
+
+
+def _first_guardians(session: Session, child_ids: list[str]) -> dict[str, tuple[str, str, str]]:
+    """Each child's first guardian (a guardian before other relatives, then the earliest):
+    (relation, name, phone), read 900 children a statement (no statement grows with the
+    batch, and not one query per child)."""
+    G = ChildGuardian
+    out: dict[str, tuple[str, str, str]] = {}
+    ids = list(dict.fromkeys(child_ids))
+    for start in range(0, len(ids), 900):
+        for child_id, relation, name, phone in session.execute(
+            select(G.child_id, G.relation, G.name, G.phone)
+            .where(G.child_id.in_(ids[start : start + 900]), G.deleted_at.is_(None))
+            .order_by(G.child_id, G.is_guardian.desc(), G.created_at)
+        ):
+            out.setdefault(child_id, (relation, name, phone))
+    return out
+
+
+def print_visit_forms(
+    replica: Replica,
+    actor: Actor,
+    batch: VisitForms,
+    out: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    part_pages: int | None = None,
+) -> int:
+    """Print `batch` (`visit_form_data`) to the PDF `out`, the one path of the GUI and the
+    command line: codes chosen first, the file written in parts under a temporary name
+    (caseworker.printing.in_parts; `progress(done, total)` may raise to cancel), then in one
+    journaled transaction, just before the file takes its name, the printed_form rows and a
+    打印回访表 view-log row per child; committed once the file has its name. A cancelled or
+    failed print leaves no file, no code and no log row. Returns the pages."""
+    from caseworker.services import paper
+
+    prepared = paper.prepare(replica.engine, actor, batch.kind, batch.targets)
+    with contextlib.ExitStack() as stack:
+
+        def record() -> None:
+            # the write lock is taken only now: nothing is held while the pages render
+            s = stack.enter_context(replica.writer(actor))
+            prepared.record(s.connection())
+            log_views(s, actor, batch.child_ids, "打印回访表")
+
+        return pf.write_visit_forms(
+            batch.forms,
+            prepared.stamps,
+            batch.printed,
+            out,
+            progress=progress,
+            before_rename=record,
+            part_pages=part_pages,
+        )

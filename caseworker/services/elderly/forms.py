@@ -1,4 +1,5 @@
-"""What goes on printed visit forms and route sheets: plain data for caseworker.printing.
+"""What goes on printed visit forms and route sheets: plain data for caseworker.printing, and
+`print_forms`, the one path by which the window and the command line print visit forms.
 
 Who is printed for a month: residents still scheduled whose next visit is due on or before
 the month's last day (overdue ones included), in route order (community, then address).
@@ -6,8 +7,9 @@ the month's last day (overdue ones included), in route order (community, then ad
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -24,6 +26,7 @@ from caseworker.services.elderly.schedule import intervals
 from db.base import table_of
 from db.elderly import ElderlyReferral, ElderlyResident
 from db.models import Community
+from db.replica import Replica
 
 R = table_of(ElderlyResident).c
 
@@ -228,3 +231,31 @@ def route_sheets(
         )
         for cname, rows in sheets.items()
     ]
+
+
+def print_forms(
+    replica: Replica,
+    actor: Actor,
+    forms: Sequence[VisitFormData],
+    month: date | None,
+    out: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Print visit forms (`month_forms`, `selection_forms`, or blank ones) to the PDF `out` in
+    parts (caseworker.printing.in_parts: memory flat at a district's 75,563 forms); the codes
+    are recorded once the file is whole, committed once it has its name, and a cancelled
+    (`progress` raises) or failed print leaves neither file nor rows. Returns the pages."""
+    from caseworker.printing.visit_forms import write_visit_forms
+    from caseworker.services import paper
+
+    kind, targets = paper.visit_form_targets(forms, month)
+    return paper.print_batch(
+        replica.engine,
+        actor,
+        kind,
+        targets,
+        lambda stamps, recorded: write_visit_forms(
+            forms, stamps, out, progress=progress, before_rename=recorded
+        ),
+    )

@@ -1,6 +1,11 @@
-"""What goes on the printed retrofit forms: plain data for caseworker.printing.retrofit_forms."""
+"""What goes on the printed retrofit forms: plain data for caseworker.printing.retrofit_forms,
+and `print_case`, the one path by which the window and the command line print a case's form
+(or a blank one) to a file."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -8,11 +13,13 @@ from sqlalchemy.orm import Session
 from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.retrofit import HouseholdCategory, PhotoStage, quantity_text, yuan
 from caseworker.domain.roles import Actor
+from caseworker.printing import retrofit_forms as pdf
 from caseworker.printing.retrofit_forms import FormEvent, FormLine, FormPhoto, RetrofitFormData
 from caseworker.services import accounts
 from caseworker.services.retrofit import cases, catalogue
 from caseworker.services.retrofit._common import can_view
 from caseworker.services.retrofit.photo_store import PhotoStore
+from db.replica import Replica
 from db.retrofit import RetrofitContractor
 
 
@@ -140,3 +147,75 @@ def case_id_by_number(session: Session, actor: Actor, case_no: str) -> str | Non
 
     can_view(actor)
     return session.scalar(select(RetrofitCase.id).where(RetrofitCase.case_no == case_no.strip()))
+
+
+# kind → what it is called on paper
+TITLES = {"assessment": "入户评估表", "acceptance": "验收单", "file": "改造档案"}
+
+
+@dataclass(frozen=True)
+class CasePrint:
+    """What `print_case` wrote: the file, what it is, and a default name to save it under."""
+
+    path: Path
+    title: str
+    filename: str
+    case_no: str  # "" for a blank form
+    name: str
+    catalogue_items: int  # the blank assessment's catalogue lines (0 otherwise)
+
+
+def print_case(
+    replica: Replica,
+    actor: Actor,
+    kind: str,
+    case_id: str | None,
+    store: PhotoStore | None,
+    out: Path,
+) -> CasePrint:
+    """Print a case's `kind` ("assessment", "acceptance" or "file") to the PDF `out`, or with
+    `case_id` None the blank assessment (the catalogue with prices) or acceptance form. The
+    form's code is chosen first and recorded, with where the acceptance's tick boxes landed,
+    in one transaction just before the file takes its name (caseworker.outfile): a failed print
+    leaves neither file nor code. The household's file is an archive print, not a form to type
+    back: it carries no code."""
+    from caseworker.outfile import write_bytes
+    from caseworker.services import paper
+
+    if kind not in TITLES or (case_id is None and kind == "file"):
+        raise ValueError(f"no printed retrofit {kind} {'blank' if case_id is None else ''}")
+    lines: list[FormLine] = []
+    with replica.reader(actor) as s:
+        if case_id is None:
+            office, lines = blank_catalogue(s, actor)
+            data = RetrofitFormData(office_name=office)
+        else:
+            data = case_form(s, actor, case_id, store, full_id=kind == "file")
+    coded = f"retrofit_{kind}" + ("_blank" if case_id is None else "")
+    prepared = (
+        None if kind == "file" else paper.prepare(replica.engine, actor, coded, [(case_id, "")])
+    )
+    stamp = prepared.stamps[0] if prepared else None
+    layout: pdf.Layout = []
+    if kind == "file":
+        made = pdf.render_file(data)
+    elif kind == "acceptance":  # its tick boxes flow with the items: where they landed is kept
+        made = pdf.render_acceptance(data, stamp, layout)
+    elif case_id is None:
+        made = pdf.render_blank_assessment(lines, data.office_name, stamp)
+    else:
+        made = pdf.render_assessment(data, stamp)
+    title = TITLES[kind]
+    filename = f"{data.case_no}-{title}.pdf" if case_id else f"空白{title}.pdf"
+    # the transaction's BEGIN is deferred: no lock is held until the rows are written
+    with replica.engine.begin() as conn:
+
+        def record() -> None:
+            if prepared is not None and stamp is not None:
+                prepared.record(conn)
+                if kind == "acceptance":
+                    paper.record_layout(conn, stamp.form_id, layout)
+
+        write_bytes(out, made, before_rename=record)
+    items = len(lines) if kind == "assessment" else 0
+    return CasePrint(out, title, filename, data.case_no, data.name, items)
