@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from caseworker.domain.hlc import ZERO, Hlc
 from caseworker.domain.text import strip_controls
-from caseworker.sync import tables
+from caseworker.sync import derived, tables
 from caseworker.sync.errors import SyncRefused
 from db.among import among
 from db.base import utcnow
@@ -841,6 +841,7 @@ def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> N
     """Carry out a plan in the caller's open transaction (`source`: the bundle id)."""
     with integrity_guard(), _no_gc():
         hold_duplicates(conn, result)
+        result.updates = derived.prefill(result.inserts, result.updates)
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             _write_sqlite(conn, result, source)
