@@ -60,7 +60,7 @@ def prefill(
     if not _PREFILL:
         return updates
     for tname, rows in inserts.items():
-        for sources, column, value in _PREFILL.get(tname, ()):
+        for _sources, column, value in _PREFILL.get(tname, ()):
             for row in rows:
                 row[column] = value(row)
     out: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
