@@ -123,14 +123,16 @@ def _visits_rewritten(engine) -> list[int]:
     return counts
 
 
-def test_a_first_bundle_writes_each_visit_once_and_a_moved_date_moves_it(tmp_path: Path) -> None:
+def test_a_first_bundle_writes_each_visit_once_and_a_moved_date_moves_it(
+    tmp_path: Path, district_db: str | None
+) -> None:
     """Issue 23: a visit's effective date is written with the visit, not by an UPDATE of every
     visit at the import's end (a first bundle of 100,000 residents brings 1.3 million); and a
     draft whose date the office moves after the district has it moves its effective date at the
     district too (before, only a NULL effective date was ever filled in: it stayed stale)."""
     from db.elderly import ElderlyVisit
 
-    w = make_world(tmp_path, ["A"])
+    w = make_world(tmp_path, ["A"], db_url=district_db)
     try:
         a = w.offices["A"]
         today = date.today()
