@@ -26,3 +26,10 @@ def _follow_intervals(engine: Engine) -> None:
 
 derived.register(_elderly_schedule)
 opening.on_open(_follow_intervals)
+
+# A visit's effective date is its visit date until an amendment moves it (the schedule's
+# recompute applies amendments at the import's end): written with the row, so a first bundle's
+# visits are not all rewritten at its end, and a visit date a later change moves moves it too.
+derived.register_prefill(
+    "elderly_visit", ("visit_date",), "effective_date", lambda row: row.get("visit_date")
+)

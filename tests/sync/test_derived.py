@@ -107,3 +107,55 @@ def test_the_sync_layer_recomputes_through_the_registered_hooks_and_never_withou
     monkeypatch.setattr(derived, "_HOOKS", [])
     with pytest.raises(RuntimeError, match="after-merge hook"):
         derived.Pending()
+
+
+def _visits_rewritten(engine) -> list[int]:
+    """Rows each UPDATE of elderly_visit touched while the listener is on (issue 23)."""
+    from sqlalchemy import event
+
+    counts: list[int] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("UPDATE ELDERLY_VISIT"):
+            counts.append(cursor.rowcount)
+
+    event.listen(engine, "after_cursor_execute", seen)
+    return counts
+
+
+def test_a_first_bundle_writes_each_visit_once_and_a_moved_date_moves_it(
+    tmp_path: Path, district_db: str | None
+) -> None:
+    """Issue 23: a visit's effective date is written with the visit, not by an UPDATE of every
+    visit at the import's end (a first bundle of 100,000 residents brings 1.3 million); and a
+    draft whose date the office moves after the district has it moves its effective date at the
+    district too (before, only a NULL effective date was ever filled in: it stayed stale)."""
+    from db.elderly import ElderlyVisit
+
+    w = make_world(tmp_path, ["A"], db_url=district_db)
+    try:
+        a = w.offices["A"]
+        today = date.today()
+        rid = _living_alone_visited_today(a, "钱奶奶", date(1939, 5, 6))
+        with a.writer(ADMIN) as s:
+            draft = visits.save_draft(
+                s, ADMIN, visits.VisitDraft(rid, today - timedelta(days=3)), today=today
+            )
+        rewritten = _visits_rewritten(w.hub.engine)
+        service.ingest(w.hub, [w.office_to_district("A")])
+        assert sum(n for n in rewritten if n > 0) == 0
+        with w.hub.reader() as s:
+            assert s.get(ElderlyVisit, draft.id).effective_date == today - timedelta(days=3)
+        with a.writer(ADMIN) as s:
+            visits.save_draft(
+                s,
+                ADMIN,
+                visits.VisitDraft(rid, today - timedelta(days=1)),
+                today=today,
+                visit_id=draft.id,
+            )
+        service.ingest(w.hub, [w.office_to_district("A")])
+        with w.hub.reader() as s:
+            assert s.get(ElderlyVisit, draft.id).effective_date == today - timedelta(days=1)
+    finally:
+        w.close()
