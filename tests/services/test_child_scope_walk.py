@@ -146,6 +146,10 @@ def _more_calls(w: World) -> dict[str, list[Callable[[Any, Actor], Any]]]:
             lambda s, a: search.page(s, a, search.ChildQuery(community_id=there), 0, 50)
         ],
         "search.count": [lambda s, a: search.count(s, a, search.ChildQuery(community_id=there))],
+        "search.first_page": [
+            lambda s, a: search.first_page(s, a, search.ChildQuery(community_id=there), 50),
+            lambda s, a: search.first_page(s, a, search.ChildQuery(text="小"), 50),
+        ],
         "worklists.case_list": [
             functools.partial(wl.case_list, key=k, today=TODAY, community_id=there)
             for k in wl.CASE_LISTS

@@ -236,6 +236,10 @@ def calls(ids: dict[str, str]) -> dict[str, tuple[Callable[[Any, Actor], Any], s
         "cases.detail": (lambda s, a: cases.detail(s, a, case), "read"),
         "search.count": (lambda s, a: search.count(s, a, search.ChildQuery()), "list"),
         "search.page": (lambda s, a: search.page(s, a, search.ChildQuery(), 0, 50), "list"),
+        "search.first_page": (
+            lambda s, a: search.first_page(s, a, search.ChildQuery(), 50),
+            "list",
+        ),
         "worklists.work_lists": (
             lambda s, a: worklists.work_lists(s, a, today=TODAY),
             "list",
@@ -290,6 +294,8 @@ def _is_empty(result: Any) -> bool:
         return True
     if isinstance(result, list):
         return not result
+    if isinstance(result, tuple) and len(result) == 2:  # first_page: (count, rows)
+        return result[0] == 0 and not result[1]
     if isinstance(result, worklists.WorkLists):
         return all(not getattr(result, f) for f in result.__dataclass_fields__)
     return False

@@ -47,6 +47,7 @@ NO_ACTOR_NEEDED: dict[str, str] = {
     "person_search.plan": "a search's WHERE clause; called by list services that check first",
     "person_search.capped_count": "counts a statement a list service built after its check",
     "person_search.page_in_parts": "reads a statement a list service built after its check",
+    "person_search.counted_page": "counts and pages a statement a list service built after its check",
     "elderly.schedule.recompute": "derived due dates, no result returned",
     "reports.units": "office and community names",
     "retrofit.catalogue.items": "the district's catalogue of items and prices",
