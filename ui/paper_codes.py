@@ -388,7 +388,7 @@ def _add_handwriting(dialog: QWidget, page) -> None:
     fields (a form without such areas gets its whole page, small)."""
     from caseworker.scan import templates
 
-    template = templates.for_kind(page.found.kind)
+    template = templates.for_kind(page.found.kind, page.found.template)
     box = QWidget()
     box.setObjectName("scan_handwriting")
     col = QVBoxLayout(box)

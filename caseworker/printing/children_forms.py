@@ -373,7 +373,15 @@ class VisitFormData:
     due: str = ""
 
 
-def visit_form(d: VisitFormData) -> Document:
+# The visit form's layout. Version 2 put 回访方式 in half a row, where its last choice (视频)
+# ran over the cell's edge; version 3 gives it the whole row. A form printed with version 2 is
+# still read with version 2's boxes (`scan.templates`), so the version of each printed form is
+# recorded with it (`services.paper.KINDS`, `printed_form.template`).
+VISIT_LAYOUT = 3
+VISIT_LAYOUTS = (2, 3)
+
+
+def visit_form(d: VisitFormData, *, layout: int = VISIT_LAYOUT) -> Document:
     fields = (
         Field("社区/村", d.community, half=True),
         Field("儿童姓名", d.child_name, half=True),
@@ -386,11 +394,24 @@ def visit_form(d: VisitFormData) -> Document:
         Field("上次回访", d.last_visit, half=True),
         Field("本次应访", d.due, half=True),
     )
+    method = "□入户  □电话  □到校  □视频"
+    answers = (
+        (
+            Field("回访日期", "", half=True),
+            Field("回访方式", method, half=True),
+            Field("是否见到儿童", "□是  □否", half=True),
+            Field("安全隐患", "□无  □有（见下）", half=True),
+        )
+        if layout == 2
+        else (
+            Field("回访日期", "", half=True),
+            Field("是否见到儿童", "□是  □否", half=True),
+            Field("回访方式", method),
+            Field("安全隐患", "□无  □有（见下）"),
+        )
+    )
     visit = (
-        Field("回访日期", "", half=True),
-        Field("回访方式", "□入户  □电话  □到校  □视频", half=True),
-        Field("是否见到儿童", "□是  □否", half=True),
-        Field("安全隐患", "□无  □有（见下）", half=True),
+        *answers,
         Field("儿童状况（身体、情绪、上学）", "", lines=4),
         Field("监护情况（谁在照顾、照顾得如何）", "", lines=4),
         Field("发现的问题与风险", "", lines=3),
@@ -415,16 +436,16 @@ class VisitGeometry:
     areas: tuple[tuple[str, Rect], ...]  # (field label, rectangle) of the part written by hand
 
 
-_VISIT_GEOMETRY: VisitGeometry | None = None
+_VISIT_GEOMETRY: dict[int, VisitGeometry] = {}
 
 
-def visit_geometry() -> VisitGeometry:
-    """The visit form's geometry, drawn once (on a canvas thrown away) and remembered."""
-    global _VISIT_GEOMETRY
-    if _VISIT_GEOMETRY is None:
+def visit_geometry(layout: int = VISIT_LAYOUT) -> VisitGeometry:
+    """The geometry of the visit form's `layout`, drawn once (on a canvas thrown away) and
+    remembered."""
+    if layout not in _VISIT_GEOMETRY:
         c = Canvas(io.BytesIO(), pagesize=A4)
         p = _Pages(c, register(), Printed("", datetime(2000, 1, 1)), "")
-        doc = visit_form(VisitFormData())
+        doc = visit_form(VisitFormData(), layout=layout)
         p.new_page(doc.title, doc.subtitle, first=True)
         for block in doc.blocks:
             _draw_block(p, block, doc)
@@ -435,8 +456,8 @@ def visit_geometry() -> VisitGeometry:
         areas = tuple(
             (label, r) for _n, label, choice, r in firsts if not choice and label in written
         )
-        _VISIT_GEOMETRY = VisitGeometry(boxes, areas)
-    return _VISIT_GEOMETRY
+        _VISIT_GEOMETRY[layout] = VisitGeometry(boxes, areas)
+    return _VISIT_GEOMETRY[layout]
 
 
 def child_file(

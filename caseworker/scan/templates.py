@@ -42,7 +42,10 @@ CHILD_FIELDS = {"回访方式": "method", "是否见到儿童": "child_seen", "�
 
 
 @cache
-def for_kind(kind: str) -> Template:
+def for_kind(kind: str, printed_with: str = "") -> Template:
+    """The template of a form of `kind`; `printed_with` is the template and version recorded
+    when the form was printed (`printed_form.template`): a form printed before its layout
+    changed is read with the layout it was printed with."""
     if kind in VISIT_KINDS:
         from caseworker.domain.visit_form import CHOICE_FIELDS
         from caseworker.printing.visit_forms import geometry, render_blank_form
@@ -62,10 +65,18 @@ def for_kind(kind: str) -> Template:
 
         from caseworker.printing import children_forms as cf
 
-        g = cf.visit_geometry()
-        blank = cf.render([cf.visit_form(cf.VisitFormData())], cf.Printed("", datetime(2000, 1, 1)))
+        layout = cf.VISIT_LAYOUT
+        if printed_with.startswith("childvisit/"):
+            version = printed_with.partition("/")[2]
+            layout = (
+                int(version) if version.isdigit() and int(version) in cf.VISIT_LAYOUTS else layout
+            )
+        g = cf.visit_geometry(layout)
+        blank = cf.render(
+            [cf.visit_form(cf.VisitFormData(), layout=layout)], cf.Printed("", datetime(2000, 1, 1))
+        )
         return Template(
-            "childvisit/2",
+            f"childvisit/{layout}",
             A4,
             tuple(TemplateBox(CHILD_FIELDS[label], choice, r) for label, choice, r in g.boxes),
             g.areas,
@@ -87,7 +98,7 @@ def for_found(session, found) -> Template:
     they were drawn when it was printed. Such a form has no blank print to lay a scan over:
     its boxes are drawn clear of any print, and its page is placed by its marks alone."""
     if found.kind not in ACCEPTANCE_KINDS:
-        return for_kind(found.kind)
+        return for_kind(found.kind, found.template)
     from caseworker.services import paper
 
     boxes = tuple(

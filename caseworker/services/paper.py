@@ -32,8 +32,8 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "retrofit_assessment_blank": ("空白入户评估表", "retrofit-assess/2", "retrofit"),
     "retrofit_acceptance": ("验收单", "retrofit-accept/2", "retrofit"),
     "retrofit_acceptance_blank": ("空白验收单", "retrofit-accept/2", "retrofit"),
-    "child_visit": ("困境儿童回访记录表", "childvisit/2", "children"),
-    "child_visit_blank": ("空白困境儿童回访记录表", "childvisit/2", "children"),
+    "child_visit": ("困境儿童回访记录表", "childvisit/3", "children"),
+    "child_visit_blank": ("空白困境儿童回访记录表", "childvisit/3", "children"),
 }
 
 
@@ -193,6 +193,7 @@ class Found:
     entered_ref: str | None  # the record already typed from this form (or for its month)
     entered_at: datetime | None
     original: str
+    template: str = ""  # the template and its version the form was printed with
 
     @property
     def title(self) -> str:
@@ -241,6 +242,7 @@ def resolve(session: Session, actor: Actor, text: str) -> Found:
         entered_ref,
         entered_at,
         row.original,
+        row.template,
     )
 
 

@@ -139,7 +139,10 @@ def test_a_page_whose_code_is_torn_off_is_read_once_its_form_is_named() -> None:
     assert all(b.unsure for b, t in zip(reading.boxes, scan.truth, strict=True) if t)
 
 
-def test_the_child_visit_forms_ticks_are_read_from_their_drawn_boxes() -> None:
+@pytest.mark.parametrize("layout", [2, 3])
+def test_the_child_visit_forms_ticks_are_read_from_their_drawn_boxes(layout: int) -> None:
+    """Each layout the form was ever printed with is read with its own boxes: a form printed
+    before 回访方式 got its whole row (version 2) is still read right after the change."""
     from datetime import datetime
 
     from caseworker.printing import children_forms as cf
@@ -147,11 +150,13 @@ def test_the_child_visit_forms_ticks_are_read_from_their_drawn_boxes() -> None:
 
     data = cf.VisitFormData(child_name="张小明", community="幸福社区", risk="中")
     printed = cf.Printed("王芳", datetime(2026, 11, 2), "幸福街道")
-    pdf = cf.render([cf.visit_form(data)], printed, [STAMP])
-    template = templates.for_kind("child_visit")
-    assert [b.field for b in template.boxes] == ["method"] * 4 + ["child_seen"] * 2 + [
-        "safety_concern"
-    ] * 2
+    pdf = cf.render([cf.visit_form(data, layout=layout)], printed, [STAMP])
+    recorded = f"childvisit/{layout}"  # what printed_form.template holds for such a form
+    template = templates.for_kind("child_visit", recorded)
+    assert template.name == recorded
+    method, seen, safety = ["method"] * 4, ["child_seen"] * 2, ["safety_concern"] * 2
+    order = method + seen + safety if layout == 2 else seen + method + safety
+    assert [b.field for b in template.boxes] == order
     rnd = random.Random(17)
     for n in range(10):
         scan = scan_of(pdf, 0, rnd, template=template)
@@ -159,7 +164,8 @@ def test_the_child_visit_forms_ticks_are_read_from_their_drawn_boxes() -> None:
         assert reading.registered, n
         assert _never_wrong_unasked(reading, scan.truth) == [], n
     # a plain answer: 电话, seen, no hazard
-    kinds = ["empty", "tick", "empty", "empty", "tick", "empty", "tick", "empty"]
+    ticked = {("method", "电话"), ("child_seen", "是"), ("safety_concern", "无")}
+    kinds = ["tick" if (b.field, b.choice) in ticked else "empty" for b in template.boxes]
     scan = scan_of(pdf, 0, random.Random(1), dpi=200, kinds=kinds, template=template)
     reading = reader.read_page(pages._normal(scan.image), lambda code: template)
     values, unsure = scans.proposed_values(reading.boxes, "child_visit")

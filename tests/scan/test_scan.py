@@ -123,6 +123,34 @@ def test_a_code_opens_its_form_and_says_when_it_was_entered(demo_ws: Path) -> No
             assert paper.resolve(s, SYSTEM, blank.code(1)).blank
 
 
+def test_a_form_is_read_with_the_layout_it_was_printed_with(demo_ws: Path) -> None:
+    """The child visit form's layout changed (version 3): a form printed before, whose row
+    says version 2, is read with version 2's boxes; one printed now with version 3's."""
+    from sqlalchemy import update
+
+    from caseworker.scan import templates
+    from db.models import PrintedForm
+
+    with Workspace.open(demo_ws) as ws:
+        old = paper.issue_one(ws.engine, SYSTEM, "child_visit_blank")
+        new = paper.issue_one(ws.engine, SYSTEM, "child_visit_blank")
+        with ws.engine.begin() as c:  # as a form printed before the change was recorded
+            c.execute(
+                update(PrintedForm)
+                .where(PrintedForm.id == old.form_id)
+                .values(template="childvisit/2")
+            )
+        with ws.reader() as s:
+            before = paper.resolve(s, SYSTEM, old.code(1))
+            after = paper.resolve(s, SYSTEM, new.code(1))
+            assert (before.template, after.template) == ("childvisit/2", "childvisit/3")
+            old_boxes = templates.for_found(s, before).boxes
+            new_boxes = templates.for_found(s, after).boxes
+    where = {(b.field, b.choice): b.rect for b in old_boxes}
+    moved = [(b.field, b.choice) for b in new_boxes if where[b.field, b.choice] != b.rect]
+    assert ("method", "视频") in moved and len(old_boxes) == len(new_boxes) == 8
+
+
 def test_a_scanned_batch_is_matched_page_by_page(demo_ws: Path, tmp_path: Path) -> None:
     rnd = random.Random(7)
     with Workspace.open(demo_ws) as ws:
