@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 
 from caseworker.district import accounts, rules
 from caseworker.domain.errors import PermissionDenied
@@ -198,18 +198,30 @@ def test_a_screen_that_another_clerk_changed_under_it_is_refused(world, controll
 def test_a_change_scheduled_with_the_date_picker_is_pending_then_cancelled(
     world, controller, qtbot
 ) -> None:
-    """设置 with *生效日期*: today by default (at once), a later day keeps today's value and
-    lists the change under 待生效的修改 (who, which day); a past day cannot be picked; the
-    pending change is cancelled with its button, and the office sees what the hub decided."""
+    """设置 with *生效日期*: today by default (at once), a later day typed as a clerk types it
+    keeps today's value and lists the change under 待生效的修改 (who, which day); a past day or
+    a day that is not a date is refused with one line and saves nothing; the pending change is
+    cancelled with its button, and the office sees what the hub decided."""
     tab = _page(world, controller, qtbot).settings
     today = dated.today()
-    assert tab.effective.date().toPython() == today
-    tab.effective.setDate(QDate(today - timedelta(days=3)))
-    assert tab.effective.date().toPython() == today  # the picker stops at today
+    high = "visit.interval_days.high_risk"
+    assert tab.effective.value() == today
     assert tab.pending.rowCount() == 0 and not tab.cancel_button.isEnabled()
-    later = today + timedelta(days=14)
     _select(tab.table, "高风险老人探访间隔")
-    tab.effective.setDate(QDate(later))
+    for typed, says in (
+        ((today - timedelta(days=3)).isoformat(), "不能早于今天"),
+        (f"{today.year + 1}-13-01", "月"),
+    ):
+        tab.value.setText("5")
+        tab.effective.clear()
+        qtbot.keyClicks(tab.effective, typed)
+        qtbot.keyClick(tab.value, Qt.Key.Key_Return)
+        assert says in tab.message.text(), (typed, tab.message.text())
+        assert tab.pending.rowCount() == 0 and _hub_value(world, high) == 7  # nothing saved
+    later = today + timedelta(days=14)
+    # typed over the whole field, key by key (a spin-box date edit turned this into today)
+    tab.effective.selectAll()
+    qtbot.keyClicks(tab.effective, later.isoformat())
     tab.value.setText("5")
     qtbot.keyClick(tab.value, Qt.Key.Key_Return)
     assert f"自 {later} 起生效" in tab.message.text()
@@ -222,7 +234,6 @@ def test_a_change_scheduled_with_the_date_picker_is_pending_then_cancelled(
     ]
     row = tab.table.currentRow()
     assert tab.table.item(row, 1).text() == "7天"  # today's value stands until then
-    high = "visit.interval_days.high_risk"
     assert _hub_value(world, high) == 7
     with world.hub.reader() as s:
         assert settings.get(s, high, later) == 5
@@ -253,7 +264,7 @@ def test_a_catalogue_price_scheduled_for_next_month(world, controller, qtbot) ->
     assert hint.width() <= 1366 and hint.height() <= 728, hint
     later = dated.today() + timedelta(days=31)
     _select(tab.table, "R02")
-    tab.effective.setDate(QDate(later))
+    tab.effective.set_value(later)
     tab.price.setText("700")
     tab.price_button.click()
     assert f"自 {later} 起生效" in tab.message.text()

@@ -12,11 +12,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,13 +26,15 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.district import rules
-from caseworker.domain.errors import CaseworkerError
+from caseworker.domain.dates import InvalidDate
+from caseworker.domain.errors import CaseworkerError, ValidationError
 from caseworker.domain.retrofit import Part, yuan
 from caseworker.services import dated
 from ui.context import AppContext
 from ui.district.dashboard import local
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.fields import ERROR_STYLE, DateField
 from ui.widgets.table_models import read_only_table
 
 SETTING_COLUMNS = ("参数", "当前值", "默认值", "允许范围", "最后修改", "修改人")
@@ -75,11 +75,9 @@ class _Tab(QWidget):
         self.ctx = ctx
         self.message = QLabel()
         self.message.setWordWrap(True)
-        today = QDate(dated.today())
-        self.effective = QDateEdit(today)
-        self.effective.setCalendarPopup(True)
-        self.effective.setDisplayFormat("yyyy-MM-dd")
-        self.effective.setMinimumDate(today)  # a past day cannot be picked
+        # typed as the office's date fields are (2027-01-01, 2027/1/1, 1.1 …): a spin-box
+        # date edit took "2027-01-01" typed over it as 2026-12-0 and saved the change at once
+        self.effective = DateField(dated.today())
         self.effective_label = QLabel(self.tr("生效日期(&E)："))
         self.effective_label.setBuddy(self.effective)
         self.pending_rows: list[Any] = []
@@ -102,10 +100,24 @@ class _Tab(QWidget):
         return box
 
     def effective_day(self) -> date | None:
-        """The picked day; None for today (at once)."""
-        day = self.effective.date().toPython()
-        assert isinstance(day, date)
-        return None if day == dated.today() else day
+        """The day typed; None for today (at once) or an empty field. InvalidDate or
+        ValidationError (one Chinese line) when it is not a date or is a past day."""
+        day = self.effective.value()
+        today = dated.today()
+        if day is not None and day < today:
+            raise ValidationError(self.tr("生效日期不能早于今天（{0}）").format(today))
+        return None if day is None or day == today else day
+
+    def refused_day(self) -> bool:
+        """Say what is wrong with the typed day, if anything: then nothing is saved."""
+        try:
+            self.effective_day()
+        except (ValidationError, InvalidDate) as exc:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(str(exc))
+            self.effective.setFocus()
+            return True
+        return False
 
     def when(self) -> str:
         day = self.effective_day()
@@ -255,6 +267,8 @@ class SettingsTab(_Tab):
             return
         hub, actor = self.ctx.ws, self.ctx.actor
         key, raw, shown = r.value.key, self.value.text(), r.value.value
+        if self.refused_day():
+            return
         day = self.effective_day()
         if self.save(
             # refused if another clerk changed it since this screen read it
@@ -434,6 +448,8 @@ class CatalogueTab(_Tab):
         hub, actor = self.ctx.ws, self.ctx.actor
         code, price, shown = r.item.code, self.price.text(), r.item
         cap = self.cap.text() if r.item.basic else ""
+        if self.refused_day():
+            return
         day = self.effective_day()
         if self.save(
             lambda: rules.set_price(hub, actor, code, price, cap, expected=shown, effective=day),  # type: ignore[arg-type]
@@ -447,6 +463,8 @@ class CatalogueTab(_Tab):
             return
         hub, actor = self.ctx.ws, self.ctx.actor
         code, restore, shown = r.item.code, r.item.retired, r.item
+        if self.refused_day():
+            return
         day = self.effective_day()
         done = (
             self.tr("已恢复使用 {0}，{1}")
