@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
 
 from caseworker.domain.roles import Actor, Role
@@ -137,6 +137,28 @@ def test_audit_filters_by_person_and_record(admin_session, qtbot) -> None:
     page.search()
     assert 1 <= page.model.total < everything
     assert all(r.record_id == first.record_id for r in page.model.rows)
+
+
+def test_audit_dates_are_typed_and_a_wrong_one_is_said(admin_session, qtbot) -> None:
+    """从/到 take a date typed as every date field does (empty: no bound); a day that is not
+    a date is said in one line and the rows shown stay those of the last search."""
+    page = admin_session.window.page("system").open_tab(AuditPage)
+    page.search()
+    everything = page.model.total
+    assert everything > 10
+    tomorrow = date.today() + timedelta(days=1)
+    qtbot.keyClicks(page.date_from, tomorrow.isoformat())
+    qtbot.keyClick(page.date_from, Qt.Key.Key_Return)
+    assert page.current_filter().date_from == tomorrow
+    assert page.model.total == 0  # nothing was done tomorrow
+    page.date_from.clear()
+    qtbot.keyClicks(page.date_to, f"{date.today().year}-02-30")
+    qtbot.keyClick(page.date_to, Qt.Key.Key_Return)
+    assert "没有2月30日" in page.count_label.text()
+    assert page.model.total == 0  # not searched again with a wrong day
+    page.date_to.clear()
+    qtbot.keyClick(page.date_to, Qt.Key.Key_Return)
+    assert page.model.total == everything
 
 
 def test_parameters_save_typed_values(admin_session, qtbot, no_popups) -> None:

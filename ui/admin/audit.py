@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -23,10 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from caseworker.domain.dates import InvalidDate
 from caseworker.services import audit
 from caseworker.services.audit import AuditFilter, AuditRow
 from ui.context import AppContext
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.fields import ERROR_STYLE, DateField
 from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
 
 if TYPE_CHECKING:
@@ -74,22 +74,21 @@ class AuditPage(QWidget):
         self.record = QLineEdit()
         self.record.setPlaceholderText(self.tr("记录编号（可选）"))
         self.record.setClearButtonEnabled(True)
-        self.use_from = QCheckBox(self.tr("从"))
-        self.date_from = QDateEdit(QDate.currentDate().addDays(-30))
-        self.use_to = QCheckBox(self.tr("到"))
-        self.date_to = QDateEdit(QDate.currentDate())
-        for d in (self.date_from, self.date_to):
-            d.setCalendarPopup(True)
-            d.setDisplayFormat("yyyy-MM-dd")
+        # typed as every date field is (2026-11-29, 11.29 …; empty: no bound): a spin-box date
+        # edit turned a date typed over it into a half-typed one and searched the old day
+        self.date_from = DateField()
+        self.date_to = DateField()
+        self.date_from.setPlaceholderText(self.tr("不限"))
+        self.date_to.setPlaceholderText(self.tr("不限"))
         self.search_button = QPushButton(self.tr("查询"))
         self.count_label = QLabel()
         filters = QHBoxLayout()
         filters.addWidget(QLabel(self.tr("操作人：")))
         filters.addWidget(self.person)
         filters.addWidget(self.record, 1)
-        filters.addWidget(self.use_from)
+        filters.addWidget(QLabel(self.tr("从")))
         filters.addWidget(self.date_from)
-        filters.addWidget(self.use_to)
+        filters.addWidget(QLabel(self.tr("到")))
         filters.addWidget(self.date_to)
         filters.addWidget(self.search_button)
         self.export_button = QPushButton(self.tr("导出Excel"))
@@ -127,6 +126,8 @@ class AuditPage(QWidget):
         self.model.loader = BackgroundRead(ctx, self)
         self.search_button.clicked.connect(self.search)
         self.record.returnPressed.connect(self.search)
+        self.date_from.returnPressed.connect(self.search)
+        self.date_to.returnPressed.connect(self.search)
         self.person.currentIndexChanged.connect(lambda _i: self.search())
         self.view.doubleClicked.connect(self._filter_by_record)
         self.reload_people()
@@ -152,12 +153,19 @@ class AuditPage(QWidget):
         return AuditFilter(
             actor_name=self.person.currentData(),
             record_id=self.record.text().strip() or None,
-            date_from=self.date_from.date().toPython() if self.use_from.isChecked() else None,
-            date_to=self.date_to.date().toPython() if self.use_to.isChecked() else None,
+            date_from=self.date_from.value(),
+            date_to=self.date_to.value(),
         )
 
     def search(self) -> None:
-        flt, actor = self.current_filter(), self.ctx.actor
+        try:
+            flt = self.current_filter()
+        except InvalidDate as exc:  # said in one line; the rows shown stay as they were
+            self.count_label.setStyleSheet(ERROR_STYLE)
+            self.count_label.setText(str(exc))
+            return
+        self.count_label.setStyleSheet("")
+        actor = self.ctx.actor
         assert actor is not None
         self.count_label.setText(self.tr("正在查询…"))
         limit = self.model.PAGE
