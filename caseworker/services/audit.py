@@ -172,6 +172,14 @@ def field_label(table: str, field: str) -> str:
     return TABLE_FIELD_LABELS.get((table, field)) or FIELD_LABELS.get(field, field)
 
 
+def conflict_field_label(table: str, field: str | None) -> str:
+    """A sync conflict's field as the office and the bureau read it (电话, not phone);
+    （整条记录） for a conflict over a whole record."""
+    from caseworker.sync.conflicts import WHOLE_RECORD
+
+    return field_label(table, field) if field else WHOLE_RECORD
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     actor_name: str | None = None

@@ -217,7 +217,6 @@ def _audit_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Se
 
 def _conflict_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Sequence[Any]]:
     from caseworker.sync import conflicts
-    from caseworker.sync.conflicts import WHOLE_RECORD
 
     if not conflicts.may_list(a):
         raise PermissionDenied("没有查看同步冲突的权限")
@@ -226,7 +225,7 @@ def _conflict_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator
             c.detected_at,
             audit.TABLE_LABELS.get(c.table_name, c.table_name),
             c.record_id,
-            audit.FIELD_LABELS.get(c.field, c.field) or WHOLE_RECORD,
+            audit.conflict_field_label(c.table_name, c.field),
             c.reason_label,
             "" if c.kept_value is None else str(c.kept_value),
             "" if c.lost_value is None else str(c.lost_value),

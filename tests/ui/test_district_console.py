@@ -278,6 +278,7 @@ def test_queues_show_both_sides_and_settle(world, controller, qtbot, monkeypatch
     assert tab.page.total == 1
     shown = tab.table.model()
     assert shown.index(0, 1).data() == "第1街道办事处"
+    assert (shown.index(0, 2).data(), shown.index(0, 3).data()) == ("老年人台账", "电话")
     assert "13900000002" in shown.index(0, 4).data()  # the office's later edit kept
     assert "13800000001" in tab.detail.text()  # the district's correction, side by side
     # filtered to another office: nothing

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.district import console, duplicates, service
 from caseworker.domain.errors import CaseworkerError
-from caseworker.services.audit import TABLE_LABELS
+from caseworker.services.audit import TABLE_LABELS, conflict_field_label
 from caseworker.sync.conflicts import REASONS
 from ui.context import AppContext
 from ui.messages import show_error
@@ -52,7 +52,7 @@ CONFLICT_VIEW: tuple[Column[Any], ...] = (
     Column(CONFLICT_COLUMNS[0], lambda c: f"#{c.id}"),
     Column(CONFLICT_COLUMNS[1], lambda c: c.source),
     Column(CONFLICT_COLUMNS[2], lambda c: TABLE_LABELS.get(c.table_name, c.table_name)),
-    Column(CONFLICT_COLUMNS[3], lambda c: c.field or "（整条记录）"),
+    Column(CONFLICT_COLUMNS[3], lambda c: conflict_field_label(c.table_name, c.field)),
     Column(CONFLICT_COLUMNS[4], lambda c: _text(c.kept_value)),
     Column(CONFLICT_COLUMNS[5], lambda c: _text(c.lost_value)),
     Column(CONFLICT_COLUMNS[6], lambda c: c.reason_label),

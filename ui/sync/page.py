@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.roles import Permission
-from caseworker.services.audit import FIELD_LABELS, TABLE_LABELS
+from caseworker.services.audit import TABLE_LABELS, conflict_field_label
 from caseworker.sync import conflicts, office
-from caseworker.sync.conflicts import WHOLE_RECORD, ConflictInfo
+from caseworker.sync.conflicts import ConflictInfo
 from caseworker.sync.office import BundleInfo, TransferredOut
 from ui.context import AppContext
 from ui.progress import run_with_progress
@@ -126,9 +126,7 @@ class SyncPage(QWidget):
         self.conflicts: ListTableModel[ConflictInfo] = ListTableModel(
             [
                 Column(self.tr("对象"), lambda c: TABLE_LABELS.get(c.table_name, c.table_name)),
-                Column(
-                    self.tr("字段"), lambda c: FIELD_LABELS.get(c.field, c.field) or WHOLE_RECORD
-                ),
+                Column(self.tr("字段"), lambda c: conflict_field_label(c.table_name, c.field)),
                 Column(self.tr("现在的值"), lambda c: _value(c.kept_value)),
                 Column(self.tr("被覆盖/未采用的值"), lambda c: _value(c.lost_value)),
                 Column(self.tr("原因"), lambda c: c.reason_label),
