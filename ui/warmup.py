@@ -30,7 +30,6 @@ MAIN_WINDOW_MODULES: tuple[str, ...] = (
     "ui.main_window",
     "ui.sections",
     "ui.pages.home",
-    "ui.reports.charts",
     "caseworker.services.reports",
     "ui.elderly.work_lists",
     "ui.retrofit.work_lists",

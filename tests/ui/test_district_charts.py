@@ -200,14 +200,15 @@ def test_report_page_shows_each_programmes_charts(visited, console_app, qtbot) -
     page = console_app.window.page("report")
     report = page.report
     assert report is not None
-    titles = [s.title for s in report.sections if s.charts]
-    assert [page.section_box.itemText(i) for i in range(page.section_box.count())] == titles
-    assert tuple(v.chart for v in page.charts) == report.sections[0].charts
-    page.section_box.setCurrentIndex(1)
-    assert tuple(v.chart for v in page.charts) == report.sections[1].charts
-    page.charts[0].resize(500, 260)
-    page.charts[0].grab()
-    assert [d.label for d in page.charts[0].drawn] == list(report.sections[1].charts[0].labels)
+    view = page.view
+    titles = [s.title for s in report.sections]
+    assert [view.section.itemText(i) for i in range(view.section.count())] == titles
+    assert (view.bar.chart, view.line.chart) == report.sections[0].charts
+    view.section.setCurrentIndex(1)
+    assert (view.bar.chart, view.line.chart) == report.sections[1].charts
+    view.bar.resize(500, 260)
+    view.bar.grab()
+    assert [d.label for d in view.bar.drawn] == list(report.sections[1].charts[0].labels)
 
 
 def test_the_district_report_pdf_carries_the_charts(visited, tmp_path: Path) -> None:

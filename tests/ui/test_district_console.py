@@ -361,14 +361,19 @@ def test_each_role_sees_its_own_sections_and_figures_export(
     window = controller.window
     assert window.section_keys() == ["dashboard", "report"]
     page = window.page("report")
-    assert page.report is not None and "统计" in page.heading.text()
-    assert page.table.rowCount() > 0
+    assert page.report is not None and "统计" in page.view.title.text()
+    # each office side by side with the district total, on screen as in the PDF
+    offices = page.view.tables.widget(0)
+    names = [offices.item(r, 0).text() for r in range(offices.rowCount())]
+    assert len(names) >= 2 and names[-1] == "合计"
     page.period.setText("2026-13")  # no such month: one line, nothing exported
     monkeypatch.setattr("ui.messages.QMessageBox.warning", lambda *a, **k: None)
     page.build()
     assert not page.pdf_button.isEnabled()
+    assert page.heading.isVisibleTo(page) and page.heading.text()  # the one line, on the page
     page.period.setText("")
     page.build()
+    assert not page.heading.isVisibleTo(page)
     out = tmp_path / "report.pdf"
     monkeypatch.setattr(file_dialogs, "ask", lambda parent, request: [out])
     monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.information", lambda *a, **k: None)

@@ -180,15 +180,15 @@ def test_reports_section_shows_the_hand_count_and_saves(
     assert page.report is not None and page.report.period == periods.month(TODAY)
     page.month.setCurrentIndex(9)  # October
     page.generate_button.click()
-    assert page.title.text().endswith("月报（2026年10月）")
+    assert page.view.title.text().endswith("月报（2026年10月）")
     texts = [
-        page.headline.itemAtPosition(1, c).widget().text()
-        for c in range(page.headline.columnCount())
+        page.view.headline.itemAtPosition(1, c).widget().text()
+        for c in range(page.view.headline.columnCount())
     ]
     # rate, target, people visited (人), visits (人次), due / visited people, overdue people
     assert texts[:6] == ["60.0%", "100%", "3 人", "3 人次", "5 / 3", "2 人"]
-    assert page.bar.chart is not None and page.bar.chart.values[0] == pytest.approx(2 / 3)
-    table = page.tables.widget(0)
+    assert page.view.bar.chart is not None and page.view.bar.chart.values[0] == pytest.approx(2 / 3)
+    table = page.view.tables.widget(0)
     assert table.item(table.rowCount() - 1, 5).text() == "60.0%"
     page.grab().save(str(tmp_path / "reports.png"))
     save_to.append(tmp_path / "月报.pdf")

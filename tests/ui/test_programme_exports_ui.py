@@ -139,16 +139,16 @@ def test_reports_page_shows_each_programme(
     page.resize(1200, 860)
     page.show()
     qtbot.wait(20)
-    assert [page.section.itemText(i) for i in range(page.section.count())] == [
+    assert [page.view.section.itemText(i) for i in range(page.view.section.count())] == [
         "老年人探访关爱",
         "居家适老化改造",
         "儿童关爱保护（仅统计数）",
     ]
-    page.section.setCurrentIndex(1)
-    assert page.headline.itemAtPosition(1, 0).widget().text() == "1 户"
-    assert page.bar.chart is not None and page.bar.chart.title.endswith("验收合格率")
-    assert page.tables.tabText(0) == "本期申请户数（按目前环节）"
+    page.view.section.setCurrentIndex(1)
+    assert page.view.headline.itemAtPosition(1, 0).widget().text() == "1 户"
+    assert page.view.bar.chart is not None and page.view.bar.chart.title.endswith("验收合格率")
+    assert page.view.tables.tabText(0) == "本期申请户数（按目前环节）"
     page.grab().save(str(tmp_path / "report-retrofit.png"))
-    page.section.setCurrentIndex(2)
-    assert page.bar.chart is not None and page.bar.chart.title.endswith("儿童回访率")
+    page.view.section.setCurrentIndex(2)
+    assert page.view.bar.chart is not None and page.view.bar.chart.title.endswith("儿童回访率")
     page.grab().save(str(tmp_path / "report-children.png"))

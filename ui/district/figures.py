@@ -58,14 +58,15 @@ class ChildFiguresPage(QWidget):
 
 
 class ReportPage(QWidget):
-    """统计报表 (区级业务员, 统计员): the district report for a month, quarter or year, its
-    headline figures and a programme's charts on screen (the very `Chart`s the PDF draws), and
-    PDF or Excel written off the UI thread."""
+    """统计报表 (区级业务员, 统计员): the district report for a month, quarter or year on screen
+    a programme at a time (its headline figures, charts, and tables of every office with the
+    district total: `ui.widgets.report_view`, the office's view), and PDF or Excel written off
+    the UI thread."""
 
     def __init__(self, ctx: AppContext) -> None:
-        from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton
+        from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton
 
-        from ui.widgets.charts import ChartView
+        from ui.widgets.report_view import ReportView
 
         super().__init__()
         self.ctx = ctx
@@ -89,34 +90,19 @@ class ReportPage(QWidget):
         row.addWidget(self.period, 1)
         for b in (self.build_button, self.pdf_button, self.xlsx_button):
             row.addWidget(b)
-        self.heading = QLabel()
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels([self.tr("项目"), self.tr("全区")])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(0, 360)
-        # the charts of one programme at a time (Alt+C chooses it), as the PDF prints them
-        self.section_box = QComboBox()
-        self.section_box.currentIndexChanged.connect(self._show_charts)
-        which = QLabel(self.tr("图表(&C)："))
-        which.setBuddy(self.section_box)
-        chart_head = QHBoxLayout()
-        chart_head.addWidget(which)
-        chart_head.addWidget(self.section_box)
-        chart_head.addStretch()
-        self.charts = [ChartView(self, self.tr("正在统计…")) for _ in range(2)]
-        chart_row = QHBoxLayout()
-        for view in self.charts:
-            chart_row.addWidget(view, 1)
+        # every office side by side with the district total, a programme at a time, as the
+        # office's 统计报表 shows its communities (the same view, the same `Report`)
+        self.heading = QLabel()  # what went wrong, when a period cannot be counted
+        self.heading.setStyleSheet("color: #b00020;")
+        self.heading.setWordWrap(True)
+        self.heading.hide()
+        self.view = ReportView(tables_height=200)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(row)
         layout.addWidget(self.heading)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(chart_head)
-        layout.addLayout(chart_row, 1)
-        self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
+        layout.addWidget(self.view, 1)
+        self.reader = BackgroundRead(ctx, self, BusyOverlay(self.view).set_busy)
         self._exports(False)
         self.build()
 
@@ -133,37 +119,18 @@ class ReportPage(QWidget):
         self.reader.start(
             lambda _s: console.district_report(hub, actor, text),  # type: ignore[arg-type]
             self._show,
-            lambda exc: (self.heading.setText(str(exc)), show_error(self, exc)),
+            lambda exc: (
+                self.heading.setText(str(exc)),
+                self.heading.show(),
+                show_error(self, exc),
+            ),
         )
 
     def _show(self, report: Any) -> None:
         self.report = report
-        self.heading.setText(report.title)
-        lines = [(f"{s.title}：{k}", v) for s in report.sections for k, v in s.headline]
-        self.table.setRowCount(len(lines))
-        for i, (k, v) in enumerate(lines):
-            self.table.setItem(i, 0, QTableWidgetItem(k))
-            self.table.setItem(i, 1, QTableWidgetItem(str(v)))
-        keep = self.section_box.currentText()
-        self.section_box.blockSignals(True)
-        self.section_box.clear()
-        self.section_box.addItems([s.title for s in report.sections if s.charts])
-        self.section_box.blockSignals(False)
-        at = self.section_box.findText(keep)
-        self.section_box.setCurrentIndex(max(0, at))
-        self._show_charts()
+        self.heading.hide()
+        self.view.show_report(report)
         self._exports(True)
-
-    def _show_charts(self, *_args: Any) -> None:
-        title = self.section_box.currentText()
-        charts: tuple[Any, ...] = ()
-        if self.report is not None:
-            for s in self.report.sections:
-                if s.title == title:
-                    charts = s.charts
-        for view, chart in zip(self.charts, (*charts, None, None), strict=False):
-            view.empty_text = self.tr("没有图表")
-            view.set_chart(chart)
 
     def export(self, suffix: str) -> None:
         from caseworker.domain.errors import CaseworkerError

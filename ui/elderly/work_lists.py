@@ -171,10 +171,10 @@ class WorkListsPanel(QGroupBox):
         rates_col = QVBoxLayout(rates_box)
         rates_col.setContentsMargins(0, 0, 0, 0)
         rates_col.addWidget(self.rates_title)
-        from ui.reports.charts import ChartWidget
+        from ui.widgets.charts import ChartView
 
         # This month's rate per community against the district's target, at a glance.
-        self.rates_chart = ChartWidget()
+        self.rates_chart = ChartView(self)
         self.rates_chart.setMinimumSize(200, 110)
         self.rates_chart.setMaximumHeight(190)
         rates_col.addWidget(self.rates_chart)

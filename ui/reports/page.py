@@ -9,19 +9,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,18 +26,8 @@ from caseworker.services import reports
 from ui.context import AppContext
 from ui.messages import show_error
 from ui.progress import run_with_progress
-from ui.reports.charts import ChartWidget
 from ui.widgets import file_dialogs
-
-
-def _cell(value: object, kind: str) -> str:
-    if value is None or value == "":
-        return "—" if kind == "percent" else ""
-    if kind == "percent":
-        return f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]
-    if kind == "float":
-        return f"{float(value):,.2f}"  # type: ignore[arg-type]
-    return str(value)
+from ui.widgets.report_view import ReportView
 
 
 class ReportsPage(QWidget):
@@ -84,42 +69,11 @@ class ReportsPage(QWidget):
         top.addWidget(self.pdf_button)
         top.addWidget(self.xlsx_button)
 
-        self.title = QLabel()
-        self.title.setStyleSheet("font-size: 12pt; font-weight: bold;")
-        # One programme on screen at a time (the PDF and the .xlsx hold them all).
-        self.section = QComboBox()
-        self.section.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.section.setToolTip(self.tr("选择项目；导出的PDF和Excel包含全部项目"))
-        self.section.currentIndexChanged.connect(self._show_section)
-        title_row = QHBoxLayout()
-        title_row.addWidget(self.title)
-        title_row.addStretch()
-        title_row.addWidget(self.section)
-        self.headline = QGridLayout()
-        self.bar = ChartWidget()
-        self.line = ChartWidget()
-        charts = QHBoxLayout()
-        charts.addWidget(self.bar, 1)
-        charts.addWidget(self.line, 1)
-        self.tables = QTabWidget()
-        self.tables.setMinimumHeight(260)
-        body = QWidget()
-        body_layout = QVBoxLayout(body)
-        body_layout.addLayout(title_row)
-        body_layout.addLayout(self.headline)
-        body_layout.addLayout(charts, 1)
-        body_layout.addWidget(self.tables, 1)
-        # The section's definitions (as the PDF prints them under it)
-        self.footnotes = QLabel()
-        self.footnotes.setWordWrap(True)
-        self.footnotes.setStyleSheet("color: #555;")
-        body_layout.addWidget(self.footnotes)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
+        # the report shown a programme at a time, as the district console shows its own
+        self.view = ReportView()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.view, 1)
         self._kind_changed()
         self._set_enabled()
         # Open on this month's figures (computed on the runner once the page is shown).
@@ -163,66 +117,7 @@ class ReportsPage(QWidget):
     def show_report(self, report: reports.Report) -> None:
         self.report = report
         self._set_enabled()
-        self.title.setText(report.title)
-        self.section.blockSignals(True)
-        self.section.clear()
-        for section in report.sections:
-            self.section.addItem(section.title)
-        self.section.blockSignals(False)
-        self.section.setVisible(len(report.sections) > 1)
-        self._show_section(0)
-
-    def _show_section(self, index: int) -> None:
-        """Headline, charts and tables of one section of the report shown."""
-        report = self.report
-        if report is None or not 0 <= index < len(report.sections):
-            return
-        while self.headline.count():
-            item = self.headline.takeAt(0)
-            widget = item.widget()
-            if widget is not None:
-                widget.hide()
-                widget.deleteLater()
-        self.tables.clear()
-        for section in report.sections[index : index + 1]:
-            for col, (label, value) in enumerate(section.headline):
-                name = QLabel(label)
-                name.setStyleSheet("color: #777;")
-                name.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                figure = QLabel(value)
-                figure.setStyleSheet("font-size: 15pt;")
-                figure.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                self.headline.addWidget(name, 0, col)
-                self.headline.addWidget(figure, 1, col)
-                name.show()  # added to a page already shown: not shown by the layout
-                figure.show()
-            charts = {c.kind: c for c in section.charts}
-            self.bar.set_chart(charts.get("bar"))
-            self.line.set_chart(charts.get("line"))
-            for t in section.tables:
-                w = QTableWidget(len(t.rows), len(t.columns))
-                w.setHorizontalHeaderLabels([c.header for c in t.columns])
-                w.verticalHeader().hide()
-                w.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-                for r, row in enumerate(t.rows):
-                    for c, (value, col) in enumerate(zip(row, t.columns, strict=False)):
-                        item = QTableWidgetItem(_cell(value, col.kind))
-                        if c:
-                            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                        if t.total and r == len(t.rows) - 1:
-                            font = item.font()
-                            font.setBold(True)
-                            item.setFont(font)
-                        w.setItem(r, c, item)
-                w.resizeColumnsToContents()
-                if t.note:
-                    w.setToolTip(t.note)
-                self.tables.addTab(w, t.title)
-            notes = [f"{i}. {text}" for i, text in enumerate(section.footnotes, 1)]
-            secret = self.tr("保密：儿童关爱统计仅限工作使用。") if section.confidential else ""
-            self.footnotes.setText(
-                "\n".join([secret, self.tr("注："), *notes] if notes else [secret]).strip()
-            )
+        self.view.show_report(report)
 
     def save(self, kind: str) -> Path | None:
         report = self.report
