@@ -176,6 +176,20 @@ def test_only_child_roles_import_and_a_director_only_their_community(
     assert rows[(data.CHILD_SHEET2, 2)].status.value == "新增"  # 陈晨, 安贞社区
 
 
+def test_the_three_imports_share_one_apply_file(
+    office_ws: Workspace, worker: Actor, tmp_path: Path
+) -> None:
+    """One tail for every 台账 import (`services/tabular/applying.py`): the same code, listed as
+    each importer's own function, and each programme's right checked before the file."""
+    importers = (ri, register_import, case_import)
+    assert {m.apply_file.__code__ for m in importers} == {ri.apply_file.__code__}
+    assert all(m.apply_file.__module__ == m.__name__ for m in importers)
+    with pytest.raises(PermissionDenied):  # a caseworker: no child right, whatever the path
+        register_import.apply_file(office_ws, worker, tmp_path / "不存在.xlsx", today=TODAY)
+    with pytest.raises(ValidationError, match="找不到文件"):
+        ri.apply_file(office_ws, worker, tmp_path / "不存在.xlsx", today=TODAY)
+
+
 def test_an_import_that_fails_half_way_writes_nothing(
     office_ws: Workspace, staff: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:

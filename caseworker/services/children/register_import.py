@@ -63,6 +63,7 @@ from caseworker.services.elderly.roster_import import (
     save_report,  # noqa: F401  (the row report is the roster's, re-exported)
 )
 from caseworker.services.tabular import importing
+from caseworker.services.tabular.applying import file_importer
 from caseworker.services.tabular.headers import Layout
 from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import Journaled, utcnow
@@ -73,7 +74,6 @@ from db.models import Community
 
 if TYPE_CHECKING:
     from caseworker.services.tabular import readers
-    from caseworker.workspace import Workspace
 
 SPEC = CHILDREN
 VIEW_ACTION = "导入台账"
@@ -785,35 +785,5 @@ def _log(session: Session, actor: Actor, child_ids: list[str]) -> None:
         )
 
 
-def apply_file(
-    ws: Workspace,
-    actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-    expect_fingerprint: str | None = None,
-    previewed: ImportPreview | None = None,
-) -> ImportResult:
-    """Preview, back up the database when something would be written, then apply in one
-    transaction (`importing.apply_with_backup`)."""
-    can_edit(actor)
-    target = Path(path)
-    return importing.apply_with_backup(
-        ws,
-        actor,
-        target,
-        preview=lambda s: preview(s, actor, target, options, today=today, progress=progress),
-        apply=lambda s, first: apply(
-            s,
-            actor,
-            target,
-            options,
-            today=today,
-            progress=progress,
-            expect_fingerprint=first.fingerprint,
-        ),
-        expect_fingerprint=expect_fingerprint,
-        previewed=previewed,
-    )
+# Preview, back up, apply in one transaction: the tail every 台账 import shares.
+apply_file = file_importer(__name__, can_edit, preview, apply)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,6 +53,7 @@ from caseworker.services.elderly import schedule
 from caseworker.services.elderly._common import can_edit, today_or
 from caseworker.services.elderly.roster import ResidentDraft, _check_fields, parse_roster_id
 from caseworker.services.tabular import readers
+from caseworker.services.tabular.applying import file_importer
 from caseworker.services.tabular.headers import ColumnReading, Layout, guess, locate
 from caseworker.services.tabular.xlsx import Column, XlsxWriter
 from db.base import table_of
@@ -60,9 +61,6 @@ from db.elderly import ElderlyResident
 from db.ids import new_ids
 from db.journal import insert_many
 from db.models import Community
-
-if TYPE_CHECKING:
-    from caseworker.workspace import Workspace
 
 Progress = Callable[[int, int, str], None]
 # Title of the report's sheets that only inform: importing the report reads its 未导入 sheet only.
@@ -780,42 +778,8 @@ def apply(
     return ImportResult(result, created, updated)
 
 
-def apply_file(
-    ws: Workspace,
-    actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-    expect_fingerprint: str | None = None,
-    previewed: ImportPreview | None = None,
-) -> ImportResult:
-    """Preview (or take the preview the person just saw, `previewed`, when the file is still
-    the same); when something would be written, back up the database, then apply in one
-    transaction (`importing.apply_with_backup`, as the programmes' imports). Nothing to write:
-    no backup, nothing changed, and the result says so."""
-    from caseworker.services.tabular import importing  # it imports this module's types
-
-    can_edit(actor)
-    target = Path(path)
-    return importing.apply_with_backup(
-        ws,
-        actor,
-        target,
-        preview=lambda s: preview(s, actor, target, options, today=today, progress=progress),
-        apply=lambda s, first: apply(
-            s,
-            actor,
-            target,
-            options,
-            today=today,
-            progress=progress,
-            expect_fingerprint=first.fingerprint,
-        ),
-        expect_fingerprint=expect_fingerprint,
-        previewed=previewed,
-    )
+# Preview, back up, apply in one transaction: the tail every 台账 import shares.
+apply_file = file_importer(__name__, can_edit, preview, apply)
 
 
 # -- the report ------------------------------------------------------------------------------

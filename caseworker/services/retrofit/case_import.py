@@ -70,6 +70,7 @@ from caseworker.services.elderly.roster_import import (
 from caseworker.services.retrofit import catalogue
 from caseworker.services.retrofit._common import can_edit
 from caseworker.services.tabular import importing
+from caseworker.services.tabular.applying import file_importer
 from caseworker.services.tabular.headers import Layout
 from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import Journaled, utcnow
@@ -85,7 +86,6 @@ from db.retrofit import (
 
 if TYPE_CHECKING:
     from caseworker.services.tabular import readers
-    from caseworker.workspace import Workspace
 
 SPEC = RETROFIT
 IMPORTED = "导入台账"
@@ -705,35 +705,5 @@ def _flush(session: Session, *groups: list[dict[str, Any]]) -> None:
             records.clear()
 
 
-def apply_file(
-    ws: Workspace,
-    actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-    expect_fingerprint: str | None = None,
-    previewed: ImportPreview | None = None,
-) -> ImportResult:
-    """Preview, back up the database when something would be written, then apply in one
-    transaction (`importing.apply_with_backup`)."""
-    can_edit(actor)
-    target = Path(path)
-    return importing.apply_with_backup(
-        ws,
-        actor,
-        target,
-        preview=lambda s: preview(s, actor, target, options, today=today, progress=progress),
-        apply=lambda s, first: apply(
-            s,
-            actor,
-            target,
-            options,
-            today=today,
-            progress=progress,
-            expect_fingerprint=first.fingerprint,
-        ),
-        expect_fingerprint=expect_fingerprint,
-        previewed=previewed,
-    )
+# Preview, back up, apply in one transaction: the tail every 台账 import shares.
+apply_file = file_importer(__name__, can_edit, preview, apply)
