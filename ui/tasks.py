@@ -167,17 +167,18 @@ class TaskRunner(QObject):
         order between reads); its result comes back on the UI thread like `submit`'s. It must
         not write."""
         job = Job(fn, on_done, on_error, None)
-
-        def run() -> None:
-            try:
-                result = job.run()
-            except BaseException as exc:
-                self._bridge.failed.emit(job, exc)
-            else:
-                self._bridge.finished.emit(job, result)
-
-        self._readers.submit(run)
+        self._readers.submit(self._bridged, job)
         return job
+
+    def _bridged(self, job: Job) -> None:
+        """Run `job` on this (reader or background) thread; its result or error is handed to
+        the UI thread through the bridge."""
+        try:
+            result = job.run()
+        except BaseException as exc:
+            self._bridge.failed.emit(job, exc)
+        else:
+            self._bridge.finished.emit(job, result)
 
     def shutdown(self, wait_ms: int = 30_000) -> None:
         """Finish queued jobs (writes must complete), then stop the worker and the readers
@@ -197,16 +198,9 @@ class TaskRunner(QObject):
         writer: it opens its own SQLite connection and never waits for, nor holds up, a save.
         Results come back on the UI thread like `submit`'s."""
         job = Job(fn, on_done, on_error, None)
-
-        def run() -> None:
-            try:
-                result = job.run()
-            except BaseException as exc:
-                self._bridge.failed.emit(job, exc)
-            else:
-                self._bridge.finished.emit(job, result)
-
-        threading.Thread(target=run, name="caseworker-background", daemon=True).start()
+        threading.Thread(
+            target=self._bridged, args=(job,), name="caseworker-background", daemon=True
+        ).start()
         return job
 
 
