@@ -9,14 +9,11 @@ from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QScrollArea,
-    QStackedWidget,
     QWidget,
 )
 
@@ -24,6 +21,7 @@ from caseworker.services import accounts
 from ui.context import AppContext
 from ui.messages import connect_while_alive
 from ui.widgets import screen
+from ui.widgets.nav import section_frame
 
 
 @dataclass(frozen=True)
@@ -64,27 +62,7 @@ class MainWindow(QMainWindow):
         office = ctx.read(accounts.office)
         self.office_name = office.name if office else ""
         self.setWindowTitle(self.office_name)  # Qt adds " — 街道民政工作台" (the display name)
-        self.nav = QListWidget()
-        self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(132)
-        self.nav.setStyleSheet(
-            "#nav { font-size: 12pt; background: #f3f5f8; border: none; }"
-            "#nav::item { padding: 10px 8px; }"
-            "#nav::item:selected { background: #1f5fa8; color: white; }"
-        )
-        for i, section in enumerate(sections):
-            self.nav.addItem(section.title)
-            self.nav.item(i).setToolTip(f"Ctrl+{i + 1}")
-        self.stack = QStackedWidget()
-        for _ in sections:
-            self.stack.addWidget(QWidget())  # real pages are built on first visit
-        central = QWidget()
-        row = QHBoxLayout(central)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(0)
-        row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        self.nav, self.stack = section_frame(self, [s.title for s in sections], 132)
         self.nav.currentRowChanged.connect(self.show_section)
         # Clicking the section already shown takes it back to its start (a resident's page
         # back to the roster): pages that have one offer `section_home()`.

@@ -9,11 +9,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
-    QListWidget,
     QMainWindow,
-    QStackedWidget,
     QWidget,
 )
 
@@ -21,6 +18,7 @@ from caseworker.domain.roles import DISTRICT_ROLE_LABELS, DistrictPermission, Di
 from ui.context import AppContext
 from ui.main_window import _PageScroll
 from ui.widgets import screen
+from ui.widgets.nav import section_frame
 
 GEOMETRY_KEY = "district/geometry"
 
@@ -77,27 +75,7 @@ class DistrictWindow(QMainWindow):
         self.sections = [s for s in sections(ctx) if ctx.can(s.permission)]  # type: ignore[arg-type]
         self._pages: dict[int, QWidget] = {}
         self.setWindowTitle(hub_name)
-        self.nav = QListWidget()
-        self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(120)
-        self.nav.setStyleSheet(
-            "#nav { font-size: 12pt; background: #f3f5f8; border: none; }"
-            "#nav::item { padding: 10px 8px; }"
-            "#nav::item:selected { background: #1f5fa8; color: white; }"
-        )
-        for i, section in enumerate(self.sections):
-            self.nav.addItem(self.tr(section.title))
-            self.nav.item(i).setToolTip(f"Ctrl+{i + 1}")
-        self.stack = QStackedWidget()
-        for _ in self.sections:
-            self.stack.addWidget(QWidget())
-        central = QWidget()
-        row = QHBoxLayout(central)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(0)
-        row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        self.nav, self.stack = section_frame(self, [self.tr(s.title) for s in self.sections], 120)
         self.nav.currentRowChanged.connect(self.show_section)
         self._build_menus()
         actor = ctx.actor
