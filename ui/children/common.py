@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.domain.dates import InvalidDate
-from caseworker.domain.errors import CaseworkerError, ValidationError
+from caseworker.domain.errors import CaseworkerError
 from ui.context import AppContext
 from ui.widgets.dialogs import save_cancel
 from ui.widgets.fields import DateField, ErrorLabel, FieldErrors, MultiLineField
@@ -156,11 +156,7 @@ class FormDialog(QDialog):
             self.result_value = self.ctx.write_wait(
                 lambda s, a: self.submit(s, a, values), parent=self
             )
-        except ValidationError as exc:
-            if not self.errors.show_error(exc):
-                self.general.say(str(exc))
-            return
         except CaseworkerError as exc:
-            self.general.say(str(exc))
+            self.errors.explain(exc, self.general.say)
             return
         super().accept()

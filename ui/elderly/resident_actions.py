@@ -50,12 +50,8 @@ class _FormDialog(QDialog):
         self.general.say("")
         try:
             self.apply()
-        except ValidationError as exc:
-            if not self.errors.show_error(exc):
-                self.general.say(str(exc))
-            return
         except CaseworkerError as exc:
-            self.general.say(str(exc))
+            self.errors.explain(exc, self.general.say)
             return
         self.accept()
 

@@ -286,12 +286,8 @@ class ResidentDialog(QDialog):
                     lambda s, a: roster.update(s, a, rid, draft, today=self.today),
                     parent=self,
                 )
-        except ValidationError as exc:
-            if not self.errors.show_error(exc):
-                self.general_error.setText(str(exc))
-            return
         except CaseworkerError as exc:
-            self.general_error.setText(str(exc))
+            self.errors.explain(exc, self.general_error.setText)
             return
         self.accept()
 

@@ -518,9 +518,7 @@ class VisitForm(QDialog):
         if field in ("target", "due_on", "owner_staff_id", "description"):
             self.ref_error.say(str(exc))
             return
-        if isinstance(exc, ValidationError) and self.errors.show_error(exc):
-            return
-        self.general_error.say(str(exc))
+        self.errors.explain(exc, self.general_error.say)
 
     def _write(self, complete: bool) -> bool:
         self.errors.clear()
