@@ -12,14 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QLabel,
-    QMenu,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QMenu, QPushButton, QWidget
 
 from caseworker.domain.children import ChildCategory
 from caseworker.domain.roles import Role
@@ -29,11 +22,7 @@ from caseworker.services.children.search import ChildQuery, ChildRow
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
 from ui.widgets.list_page import ListPage
-from ui.widgets.table_models import (
-    Column,
-    Index,
-    PagedTableModel,
-)
+from ui.widgets.table_models import Column, Index, PagedTableModel
 
 
 class RegisterModel(PagedTableModel[ChildRow]):

@@ -21,12 +21,7 @@ from caseworker.services.children import worklists
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
 from ui.widgets.refresh import RefreshWhenSeen
-from ui.widgets.table_models import (
-    WORK_LIST_ROWS,
-    Column,
-    ListTableModel,
-    configure_view,
-)
+from ui.widgets.table_models import WORK_LIST_ROWS, Column, ListTableModel, configure_view
 
 # The work lists as exported (caseworker.services.exports), in the tabs' order.
 EXPORTS: tuple[tuple[str, str], ...] = (

@@ -8,11 +8,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QLabel,
-    QMainWindow,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
 
 from caseworker.domain.roles import DISTRICT_ROLE_LABELS, DistrictPermission, DistrictRole
 from ui.context import AppContext

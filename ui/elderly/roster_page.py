@@ -8,17 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QMenu,
-    QPushButton,
-)
+from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QComboBox, QMenu, QPushButton
 
 from caseworker.domain import schedule as rules
 from caseworker.domain.elderly import Category, Status, Tier
@@ -28,14 +22,7 @@ from caseworker.services.elderly.search import RosterQuery, RosterRow
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
 from ui.widgets.list_page import ListPage
-from ui.widgets.table_models import (
-    Column,
-    Index,
-    PagedTableModel,
-)
-
-if TYPE_CHECKING:
-    pass
+from ui.widgets.table_models import Column, Index, PagedTableModel
 
 
 class RosterModel(PagedTableModel[RosterRow]):

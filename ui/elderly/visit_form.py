@@ -39,13 +39,7 @@ from caseworker.domain.dates import InvalidDate
 from caseworker.domain.elderly import MajorChange
 from caseworker.domain.errors import CaseworkerError, ValidationError
 from caseworker.domain.roles import Permission
-from caseworker.domain.visit_form import (
-    AREAS,
-    CHOICE_FIELDS,
-    REFERRAL_TARGETS,
-    TEXT_FIELDS,
-    Method,
-)
+from caseworker.domain.visit_form import AREAS, CHOICE_FIELDS, REFERRAL_TARGETS, TEXT_FIELDS, Method
 from caseworker.services.elderly import roster, schedule, visits
 from caseworker.services.elderly.roster import ResidentInfo
 from caseworker.services.elderly.visits import ReferralDraft, VisitDraft, VisitInfo

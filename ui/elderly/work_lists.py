@@ -35,12 +35,7 @@ from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
 from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.refresh import RefreshWhenSeen
-from ui.widgets.table_models import (
-    WORK_LIST_ROWS,
-    Column,
-    ListTableModel,
-    configure_view,
-)
+from ui.widgets.table_models import WORK_LIST_ROWS, Column, ListTableModel, configure_view
 
 LIST_LIMIT = 500  # a work list longer than this is read from the roster's filters instead
 REFERRAL_PAGE = 200  # open referrals per page (5,623 were open at a 100,000-resident office)

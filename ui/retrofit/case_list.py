@@ -12,11 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QComboBox,
-    QMenu,
-    QPushButton,
-)
+from PySide6.QtWidgets import QComboBox, QMenu, QPushButton
 
 from caseworker.domain.retrofit import HouseholdCategory, Step
 from caseworker.domain.roles import Permission
@@ -26,11 +22,7 @@ from caseworker.services.retrofit.search import CaseQuery, CaseRow
 from ui.context import AppContext
 from ui.retrofit.common import RETROFIT_TABLES, money, step_colour
 from ui.widgets.list_page import ListPage
-from ui.widgets.table_models import (
-    Column,
-    Index,
-    PagedTableModel,
-)
+from ui.widgets.table_models import Column, Index, PagedTableModel
 
 
 class CaseModel(PagedTableModel[CaseRow]):

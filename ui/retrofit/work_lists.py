@@ -15,12 +15,7 @@ from ui.context import AppContext
 from ui.retrofit.common import RETROFIT_TABLES
 from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.refresh import RefreshWhenSeen
-from ui.widgets.table_models import (
-    WORK_LIST_ROWS,
-    Column,
-    ListTableModel,
-    configure_view,
-)
+from ui.widgets.table_models import WORK_LIST_ROWS, Column, ListTableModel, configure_view
 
 LIST_LIMIT = 200  # longer lists are read in the 适老化改造 section's filters
 
