@@ -6,22 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QFrame,
-    QLabel,
-    QListWidgetItem,
-    QMainWindow,
-    QMessageBox,
-    QScrollArea,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFrame, QLabel, QListWidgetItem, QMessageBox, QScrollArea, QWidget
 
 from caseworker.services import accounts
 from ui.context import AppContext
 from ui.messages import connect_while_alive
-from ui.widgets import screen
-from ui.widgets.nav import section_frame
+from ui.widgets.nav import SectionWindow
 
 
 @dataclass(frozen=True)
@@ -48,21 +39,19 @@ class _PageScroll(QScrollArea):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SectionWindow):
     lock_requested = Signal()
     switch_user_requested = Signal()
-    closed = Signal()  # by the person (退出, the title bar's ×): the application ends
 
     def __init__(self, ctx: AppContext, sections: list[Section], settings: QSettings) -> None:
-        super().__init__()
+        super().__init__(settings, GEOMETRY_KEY)
         self.ctx = ctx
-        self.settings = settings
         self.sections = sections
         self._pages: dict[int, QWidget] = {}
         office = ctx.read(accounts.office)
         self.office_name = office.name if office else ""
         self.setWindowTitle(self.office_name)  # Qt adds " — 街道民政工作台" (the display name)
-        self.nav, self.stack = section_frame(self, [s.title for s in sections], 132)
+        self.set_up_sections([s.title for s in sections], 132)
         self.nav.currentRowChanged.connect(self.show_section)
         # Clicking the section already shown takes it back to its start (a resident's page
         # back to the roster): pages that have one offer `section_home()`.
@@ -76,11 +65,7 @@ class MainWindow(QMainWindow):
         self.code_catcher = paper_codes.install(ctx, self)
         self._build_status_bar()
         connect_while_alive(ctx.backup_taken, self, self.update_status)
-        if not screen.restore_geometry(settings, GEOMETRY_KEY, self):
-            # Office PCs are often 1366x768: use the whole screen the first time (and whenever
-            # the saved size does not fit this screen or is too small to work in).
-            self.resize(1280, 720)
-            self.setWindowState(Qt.WindowState.WindowMaximized)
+        self.restore_geometry(720)
         self.nav.setCurrentRow(0)
 
     # -- sections --------------------------------------------------------------------------------
@@ -170,12 +155,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.scan_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
-        go_menu = self.menuBar().addMenu(self.tr("转到(&G)"))
-        for i, section in enumerate(self.sections):
-            action = QAction(section.title, self)
-            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            action.triggered.connect(lambda _c=False, row=i: self._go_to(row))
-            go_menu.addAction(action)
+        self.add_go_menu([s.title for s in self.sections], self._go_to)
         help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
         about = QAction(self.tr("关于"), self)
         about.triggered.connect(self._about)
@@ -219,11 +199,3 @@ class MainWindow(QMainWindow):
             if last
             else self.tr("最近备份：无")
         )
-
-    def save_geometry(self) -> None:
-        screen.save_geometry(self.settings, GEOMETRY_KEY, self)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_geometry()
-        super().closeEvent(event)
-        self.closed.emit()

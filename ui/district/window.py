@@ -7,14 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QWidget
 
 from caseworker.domain.roles import DISTRICT_ROLE_LABELS, DistrictPermission, DistrictRole
 from ui.context import AppContext
 from ui.main_window import _PageScroll
-from ui.widgets import screen
-from ui.widgets.nav import section_frame
+from ui.widgets.nav import SectionWindow
 
 GEOMETRY_KEY = "district/geometry"
 
@@ -57,21 +56,19 @@ def sections(ctx: AppContext) -> list[Section]:
     ]
 
 
-class DistrictWindow(QMainWindow):
+class DistrictWindow(SectionWindow):
     lock_requested = Signal()
     switch_user_requested = Signal()
     password_requested = Signal()
-    closed = Signal()
 
     def __init__(self, ctx: AppContext, hub_name: str, settings: QSettings) -> None:
-        super().__init__()
+        super().__init__(settings, GEOMETRY_KEY)
         self.ctx = ctx
-        self.settings = settings
         self.hub_name = hub_name
         self.sections = [s for s in sections(ctx) if ctx.can(s.permission)]  # type: ignore[arg-type]
         self._pages: dict[int, QWidget] = {}
         self.setWindowTitle(hub_name)
-        self.nav, self.stack = section_frame(self, [self.tr(s.title) for s in self.sections], 120)
+        self.set_up_sections([self.tr(s.title) for s in self.sections], 120)
         self.nav.currentRowChanged.connect(self.show_section)
         self._build_menus()
         actor = ctx.actor
@@ -89,9 +86,7 @@ class DistrictWindow(QMainWindow):
         self.db_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         for label in (self.user_label, self.hub_label, self.db_label):
             self.statusBar().addWidget(label)
-        if not screen.restore_geometry(settings, GEOMETRY_KEY, self):
-            self.resize(1280, 700)
-            self.setWindowState(Qt.WindowState.WindowMaximized)
+        self.restore_geometry(700)
         if not self.sections:
             self.setCentralWidget(QLabel(self.tr("此账号没有可用的功能，请联系区级管理员。")))
         else:
@@ -137,17 +132,4 @@ class DistrictWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
-        go = self.menuBar().addMenu(self.tr("转到(&G)"))
-        for i, section in enumerate(self.sections):
-            action = QAction(self.tr(section.title), self)
-            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            action.triggered.connect(lambda _c=False, row=i: self.show_section(row))
-            go.addAction(action)
-
-    def save_geometry(self) -> None:
-        screen.save_geometry(self.settings, GEOMETRY_KEY, self)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_geometry()
-        super().closeEvent(event)
-        self.closed.emit()
+        self.add_go_menu([self.tr(s.title) for s in self.sections], self.show_section)
