@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFrame, QLabel, QListWidgetItem, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import QLabel, QListWidgetItem, QMessageBox, QWidget
 
 from caseworker.services import accounts
 from ui.context import AppContext
@@ -25,20 +25,6 @@ class Section:
 GEOMETRY_KEY = "main/geometry"
 
 
-class _PageScroll(QScrollArea):
-    """A page in the main window. Pages are made to fit an office screen; should one still need
-    more height than the window has (a new panel, a bigger font), it scrolls inside the window
-    instead of making the window taller than the screen (issue 18: the retrofit case page made
-    it 765 px tall, and a stacked widget is as tall as its tallest page, for ever)."""
-
-    def __init__(self, page: QWidget) -> None:
-        super().__init__()
-        self.setWidget(page)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-
-
 class MainWindow(SectionWindow):
     lock_requested = Signal()
     switch_user_requested = Signal()
@@ -46,13 +32,10 @@ class MainWindow(SectionWindow):
     def __init__(self, ctx: AppContext, sections: list[Section], settings: QSettings) -> None:
         super().__init__(settings, GEOMETRY_KEY)
         self.ctx = ctx
-        self.sections = sections
-        self._pages: dict[int, QWidget] = {}
         office = ctx.read(accounts.office)
         self.office_name = office.name if office else ""
         self.setWindowTitle(self.office_name)  # Qt adds " — 街道民政工作台" (the display name)
-        self.set_up_sections([s.title for s in sections], 132)
-        self.nav.currentRowChanged.connect(self.show_section)
+        self.set_up_sections(sections, [s.title for s in sections], 132)
         # Clicking the section already shown takes it back to its start (a resident's page
         # back to the roster): pages that have one offer `section_home()`.
         self._row_at_press = -1
@@ -69,27 +52,6 @@ class MainWindow(SectionWindow):
         self.nav.setCurrentRow(0)
 
     # -- sections --------------------------------------------------------------------------------
-    def show_section(self, row: int) -> None:
-        if row < 0:
-            return
-        self._build_page(row)
-        self.stack.setCurrentIndex(row)
-        if self.nav.currentRow() != row:
-            self.nav.setCurrentRow(row)
-
-    def _build_page(self, row: int) -> QWidget:
-        if row not in self._pages:
-            from ui.widgets.app_filters import building
-
-            with building():  # made without the app's Python event filters: 3-5x quicker
-                page = self.sections[row].build()
-            placeholder = self.stack.widget(row)
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
-            self.stack.insertWidget(row, _PageScroll(page))
-            self._pages[row] = page
-        return self._pages[row]
-
     def page_behind(self, key: str) -> QWidget:
         """A section's page (built if need be) without showing it: what a dialog opened from
         elsewhere tells it leaves the caseworker where she is."""
@@ -115,21 +77,6 @@ class MainWindow(SectionWindow):
         home = getattr(self._pages.get(row), "section_home", None)
         if callable(home):
             home()
-
-    def current_page(self) -> QWidget | None:
-        """The page shown now (None: not built yet)."""
-        return self._pages.get(self.stack.currentIndex())
-
-    def section_index(self, key: str) -> int:
-        return next(i for i, s in enumerate(self.sections) if s.key == key)
-
-    def page(self, key: str) -> QWidget:
-        index = self.section_index(key)
-        self.show_section(index)
-        finish = getattr(self._pages[index], "finish_building", None)
-        if callable(finish):  # asked for by code: the parts built later are wanted now
-            finish()
-        return self._pages[index]
 
     # -- chrome ----------------------------------------------------------------------------------
     def _import_scans(self) -> None:

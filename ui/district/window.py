@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from caseworker.domain.roles import DISTRICT_ROLE_LABELS, DistrictPermission, DistrictRole
 from ui.context import AppContext
-from ui.main_window import _PageScroll
 from ui.widgets.nav import SectionWindow
 
 GEOMETRY_KEY = "district/geometry"
@@ -65,11 +64,9 @@ class DistrictWindow(SectionWindow):
         super().__init__(settings, GEOMETRY_KEY)
         self.ctx = ctx
         self.hub_name = hub_name
-        self.sections = [s for s in sections(ctx) if ctx.can(s.permission)]  # type: ignore[arg-type]
-        self._pages: dict[int, QWidget] = {}
+        allowed = [s for s in sections(ctx) if ctx.can(s.permission)]  # type: ignore[arg-type]
         self.setWindowTitle(hub_name)
-        self.set_up_sections([self.tr(s.title) for s in self.sections], 120)
-        self.nav.currentRowChanged.connect(self.show_section)
+        self.set_up_sections(allowed, [self.tr(s.title) for s in allowed], 120)
         self._build_menus()
         actor = ctx.actor
         role = (
@@ -91,28 +88,6 @@ class DistrictWindow(SectionWindow):
             self.setCentralWidget(QLabel(self.tr("此账号没有可用的功能，请联系区级管理员。")))
         else:
             self.nav.setCurrentRow(0)
-
-    def show_section(self, row: int) -> None:
-        if row < 0 or row >= len(self.sections):
-            return
-        if row not in self._pages:
-            page = self.sections[row].build()
-            placeholder = self.stack.widget(row)
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
-            self.stack.insertWidget(row, _PageScroll(page))
-            self._pages[row] = page
-        self.stack.setCurrentIndex(row)
-        if self.nav.currentRow() != row:
-            self.nav.setCurrentRow(row)
-
-    def page(self, key: str) -> QWidget:
-        row = next(i for i, s in enumerate(self.sections) if s.key == key)
-        self.show_section(row)
-        return self._pages[row]
-
-    def section_keys(self) -> list[str]:
-        return [s.key for s in self.sections]
 
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu(self.tr("文件(&F)"))
