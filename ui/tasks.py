@@ -88,6 +88,16 @@ class _Bridge(QObject):
     failed = Signal(object, object)  # job, exception
     progressed = Signal(object, int, int, str)
 
+    def run(self, job: Job) -> None:
+        """Run `job` on the calling thread (the writer, a reader, a background thread); its
+        result or error goes to the UI thread through the signals."""
+        try:
+            result = job.run()
+        except BaseException as exc:
+            self.failed.emit(job, exc)
+        else:
+            self.finished.emit(job, result)
+
     @Slot(object, object)
     def _finished(self, job: Job, result: Any) -> None:
         if job.on_done is not None:
@@ -117,12 +127,7 @@ class _Worker(QThread):
             job = self._jobs.get()
             if job is None:
                 return
-            try:
-                result = job.run()
-            except BaseException as exc:
-                self._bridge.failed.emit(job, exc)
-            else:
-                self._bridge.finished.emit(job, result)
+            self._bridge.run(job)
 
 
 class TaskRunner(QObject):
@@ -167,18 +172,8 @@ class TaskRunner(QObject):
         order between reads); its result comes back on the UI thread like `submit`'s. It must
         not write."""
         job = Job(fn, on_done, on_error, None)
-        self._readers.submit(self._bridged, job)
+        self._readers.submit(self._bridge.run, job)
         return job
-
-    def _bridged(self, job: Job) -> None:
-        """Run `job` on this (reader or background) thread; its result or error is handed to
-        the UI thread through the bridge."""
-        try:
-            result = job.run()
-        except BaseException as exc:
-            self._bridge.failed.emit(job, exc)
-        else:
-            self._bridge.finished.emit(job, result)
 
     def shutdown(self, wait_ms: int = 30_000) -> None:
         """Finish queued jobs (writes must complete), then stop the worker and the readers
@@ -199,7 +194,7 @@ class TaskRunner(QObject):
         Results come back on the UI thread like `submit`'s."""
         job = Job(fn, on_done, on_error, None)
         threading.Thread(
-            target=self._bridged, args=(job,), name="caseworker-background", daemon=True
+            target=self._bridge.run, args=(job,), name="caseworker-background", daemon=True
         ).start()
         return job
 
