@@ -146,16 +146,8 @@ class RegisterPage(ListPage[ChildRow]):
         from caseworker.services.exports import ExportFilter
         from ui.export import export_list
 
-        words = [
-            combo.currentText()
-            for combo in (self.community, self.category)
-            if combo.currentData() is not None
-        ]
-        if self.search.text().strip():
-            words.insert(0, self.tr("查找“{0}”").format(self.search.text().strip()))
-        if self.open_only.isChecked():
-            words.append(self.open_only.text())
-        flt = ExportFilter(children=self.query(), description="，".join(words))
+        words = self.described([self.community, self.category], [self.open_only])
+        flt = ExportFilter(children=self.query(), description=words)
         return export_list(self.ctx, self, "children-register", flt)
 
     def export_cases(self) -> object:

@@ -161,18 +161,10 @@ class RosterPage(ListPage[RosterRow]):
         from caseworker.services.exports import ExportFilter
         from ui.export import export_list
 
-        words = [
-            combo.currentText()
-            for combo in (self.community, self.tier, self.category, self.status)
-            if combo.currentIndex() > 0
-        ]
-        if self.search.text().strip():
-            words.insert(0, self.tr("查找“{0}”").format(self.search.text().strip()))
-        if self.overdue.isChecked():
-            words.append(self.overdue.text())
-        if self.due_month.isChecked():
-            words.append(self.due_month.text())
-        flt = ExportFilter(roster=self.query(), description="，".join(words))
+        words = self.described(
+            [self.community, self.tier, self.category, self.status], [self.overdue, self.due_month]
+        )
+        flt = ExportFilter(roster=self.query(), description=words)
         return export_list(self.ctx, self, "elderly-roster", flt)
 
     def import_roster(self) -> None:

@@ -145,16 +145,10 @@ class CaseListPage(ListPage[CaseRow]):
         from caseworker.services.exports import ExportFilter
         from ui.export import export_list
 
-        words = [
-            combo.currentText()
-            for combo in (self.step, self.community, self.year, self.category)
-            if combo.currentIndex() > 0
-        ]
-        if self.search.text().strip():
-            words.insert(0, self.tr("查找“{0}”").format(self.search.text().strip()))
+        words = self.described([self.step, self.community, self.year, self.category])
         if self.work_list:
-            words.insert(0, search.WORK_LISTS[self.work_list][0])
-        flt = ExportFilter(retrofit=self.query(), description="，".join(words))
+            words = "，".join(w for w in (search.WORK_LISTS[self.work_list][0], words) if w)
+        flt = ExportFilter(retrofit=self.query(), description=words)
         return export_list(self.ctx, self, "retrofit-cases", flt)
 
     def _export_other(self, key: str) -> object:

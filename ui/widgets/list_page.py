@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from caseworker.domain.search import MAX_SEARCH
 from ui.widgets.busy import BackgroundRead, BusyOverlay
@@ -280,6 +289,17 @@ class ListPage(QWidget, Generic[R]):
             self.list_shown.emit()
 
         self.loader.load(text, count, page, shown, first)
+
+    def described(self, filters: list[QComboBox], checks: list[QCheckBox] | None = None) -> str:
+        """The search and the filters set, in words, for an export's description: a filter
+        counts when moved off its first ("all") item, or when it offers one item only (a
+        community director's own community)."""
+        words = [c.currentText() for c in filters if c.currentIndex() > 0 or c.count() == 1]
+        text = self.search.text().strip()
+        if text:
+            words.insert(0, self.tr("查找“{0}”").format(text))
+        words += [c.text() for c in checks or [] if c.isChecked()]
+        return "，".join(words)
 
     def _on_changed(self, tables: frozenset[str]) -> None:
         if tables & self.tables:
