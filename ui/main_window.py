@@ -6,24 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QMessageBox,
-    QScrollArea,
-    QStackedWidget,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QListWidgetItem, QMessageBox, QWidget
 
 from caseworker.services import accounts
 from ui.context import AppContext
 from ui.messages import connect_while_alive
-from ui.widgets import screen
+from ui.widgets.nav import SectionWindow
 
 
 @dataclass(frozen=True)
@@ -36,56 +25,17 @@ class Section:
 GEOMETRY_KEY = "main/geometry"
 
 
-class _PageScroll(QScrollArea):
-    """A page in the main window. Pages are made to fit an office screen; should one still need
-    more height than the window has (a new panel, a bigger font), it scrolls inside the window
-    instead of making the window taller than the screen (issue 18: the retrofit case page made
-    it 765 px tall, and a stacked widget is as tall as its tallest page, for ever)."""
-
-    def __init__(self, page: QWidget) -> None:
-        super().__init__()
-        self.setWidget(page)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-
-
-class MainWindow(QMainWindow):
+class MainWindow(SectionWindow):
     lock_requested = Signal()
     switch_user_requested = Signal()
-    closed = Signal()  # by the person (退出, the title bar's ×): the application ends
 
     def __init__(self, ctx: AppContext, sections: list[Section], settings: QSettings) -> None:
-        super().__init__()
+        super().__init__(settings, GEOMETRY_KEY)
         self.ctx = ctx
-        self.settings = settings
-        self.sections = sections
-        self._pages: dict[int, QWidget] = {}
         office = ctx.read(accounts.office)
         self.office_name = office.name if office else ""
         self.setWindowTitle(self.office_name)  # Qt adds " — 街道民政工作台" (the display name)
-        self.nav = QListWidget()
-        self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(132)
-        self.nav.setStyleSheet(
-            "#nav { font-size: 12pt; background: #f3f5f8; border: none; }"
-            "#nav::item { padding: 10px 8px; }"
-            "#nav::item:selected { background: #1f5fa8; color: white; }"
-        )
-        for i, section in enumerate(sections):
-            self.nav.addItem(section.title)
-            self.nav.item(i).setToolTip(f"Ctrl+{i + 1}")
-        self.stack = QStackedWidget()
-        for _ in sections:
-            self.stack.addWidget(QWidget())  # real pages are built on first visit
-        central = QWidget()
-        row = QHBoxLayout(central)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(0)
-        row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
-        self.nav.currentRowChanged.connect(self.show_section)
+        self.set_up_sections(sections, [s.title for s in sections], 132)
         # Clicking the section already shown takes it back to its start (a resident's page
         # back to the roster): pages that have one offer `section_home()`.
         self._row_at_press = -1
@@ -98,35 +48,10 @@ class MainWindow(QMainWindow):
         self.code_catcher = paper_codes.install(ctx, self)
         self._build_status_bar()
         connect_while_alive(ctx.backup_taken, self, self.update_status)
-        if not screen.restore_geometry(settings, GEOMETRY_KEY, self):
-            # Office PCs are often 1366x768: use the whole screen the first time (and whenever
-            # the saved size does not fit this screen or is too small to work in).
-            self.resize(1280, 720)
-            self.setWindowState(Qt.WindowState.WindowMaximized)
+        self.restore_geometry(720)
         self.nav.setCurrentRow(0)
 
     # -- sections --------------------------------------------------------------------------------
-    def show_section(self, row: int) -> None:
-        if row < 0:
-            return
-        self._build_page(row)
-        self.stack.setCurrentIndex(row)
-        if self.nav.currentRow() != row:
-            self.nav.setCurrentRow(row)
-
-    def _build_page(self, row: int) -> QWidget:
-        if row not in self._pages:
-            from ui.widgets.app_filters import building
-
-            with building():  # made without the app's Python event filters: 3-5x quicker
-                page = self.sections[row].build()
-            placeholder = self.stack.widget(row)
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
-            self.stack.insertWidget(row, _PageScroll(page))
-            self._pages[row] = page
-        return self._pages[row]
-
     def page_behind(self, key: str) -> QWidget:
         """A section's page (built if need be) without showing it: what a dialog opened from
         elsewhere tells it leaves the caseworker where she is."""
@@ -153,21 +78,6 @@ class MainWindow(QMainWindow):
         if callable(home):
             home()
 
-    def current_page(self) -> QWidget | None:
-        """The page shown now (None: not built yet)."""
-        return self._pages.get(self.stack.currentIndex())
-
-    def section_index(self, key: str) -> int:
-        return next(i for i, s in enumerate(self.sections) if s.key == key)
-
-    def page(self, key: str) -> QWidget:
-        index = self.section_index(key)
-        self.show_section(index)
-        finish = getattr(self._pages[index], "finish_building", None)
-        if callable(finish):  # asked for by code: the parts built later are wanted now
-            finish()
-        return self._pages[index]
-
     # -- chrome ----------------------------------------------------------------------------------
     def _import_scans(self) -> None:
         from ui import paper_codes
@@ -192,12 +102,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.scan_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
-        go_menu = self.menuBar().addMenu(self.tr("转到(&G)"))
-        for i, section in enumerate(self.sections):
-            action = QAction(section.title, self)
-            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            action.triggered.connect(lambda _c=False, row=i: self._go_to(row))
-            go_menu.addAction(action)
+        self.add_go_menu([s.title for s in self.sections], self._go_to)
         help_menu = self.menuBar().addMenu(self.tr("帮助(&H)"))
         about = QAction(self.tr("关于"), self)
         about.triggered.connect(self._about)
@@ -241,11 +146,3 @@ class MainWindow(QMainWindow):
             if last
             else self.tr("最近备份：无")
         )
-
-    def save_geometry(self) -> None:
-        screen.save_geometry(self.settings, GEOMETRY_KEY, self)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_geometry()
-        super().closeEvent(event)
-        self.closed.emit()

@@ -88,6 +88,16 @@ class _Bridge(QObject):
     failed = Signal(object, object)  # job, exception
     progressed = Signal(object, int, int, str)
 
+    def run(self, job: Job) -> None:
+        """Run `job` on the calling thread (the writer, a reader, a background thread); its
+        result or error goes to the UI thread through the signals."""
+        try:
+            result = job.run()
+        except BaseException as exc:
+            self.failed.emit(job, exc)
+        else:
+            self.finished.emit(job, result)
+
     @Slot(object, object)
     def _finished(self, job: Job, result: Any) -> None:
         if job.on_done is not None:
@@ -117,12 +127,7 @@ class _Worker(QThread):
             job = self._jobs.get()
             if job is None:
                 return
-            try:
-                result = job.run()
-            except BaseException as exc:
-                self._bridge.failed.emit(job, exc)
-            else:
-                self._bridge.finished.emit(job, result)
+            self._bridge.run(job)
 
 
 class TaskRunner(QObject):
@@ -167,16 +172,7 @@ class TaskRunner(QObject):
         order between reads); its result comes back on the UI thread like `submit`'s. It must
         not write."""
         job = Job(fn, on_done, on_error, None)
-
-        def run() -> None:
-            try:
-                result = job.run()
-            except BaseException as exc:
-                self._bridge.failed.emit(job, exc)
-            else:
-                self._bridge.finished.emit(job, result)
-
-        self._readers.submit(run)
+        self._readers.submit(self._bridge.run, job)
         return job
 
     def shutdown(self, wait_ms: int = 30_000) -> None:
@@ -197,16 +193,9 @@ class TaskRunner(QObject):
         writer: it opens its own SQLite connection and never waits for, nor holds up, a save.
         Results come back on the UI thread like `submit`'s."""
         job = Job(fn, on_done, on_error, None)
-
-        def run() -> None:
-            try:
-                result = job.run()
-            except BaseException as exc:
-                self._bridge.failed.emit(job, exc)
-            else:
-                self._bridge.finished.emit(job, result)
-
-        threading.Thread(target=run, name="caseworker-background", daemon=True).start()
+        threading.Thread(
+            target=self._bridge.run, args=(job,), name="caseworker-background", daemon=True
+        ).start()
         return job
 
 

@@ -346,22 +346,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from caseworker.clikit import open_workspace
     from caseworker.outfile import check_out
     from caseworker.services import reports
-    from caseworker.services.reports.output import write_xlsx
 
     out = check_out(args.out, (".pdf", ".xlsx"))
-    suffix = out.suffix.lower()
     period = _period(args)
     with open_workspace(args) as ws:
         actor = _actor(ws, args)
         with ws.reader() as session:
             report = reports.build(session, actor, period)
-    if suffix == ".pdf":
+    return write_report(report, out, args.json)
+
+
+def write_report(report: Any, out: Path, as_json: bool) -> int:
+    """Write 统计报表 to `out` (PDF or Excel by its suffix) and say so: its headline figures
+    as text, or as one JSON object with --json. The office's `report` and the district's."""
+    if out.suffix.lower() == ".pdf":
         from caseworker.printing.report_pdf import write_pdf
 
         write_pdf(report, out)
     else:
+        from caseworker.services.reports.output import write_xlsx
+
         write_xlsx(report, out)
-    if args.json:
+    if as_json:
         from caseworker.commands.sync import emit_json
 
         emit_json(report_json(report, out))
@@ -395,13 +401,9 @@ class _ListNames(str):
         return "列表：" + "、".join(LISTS)
 
 
-def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = subparsers.add_parser("import", help="导入 Excel 台账")
-    sub = p.add_subparsers(dest="import_command", metavar="内容", required=True)
-    q = sub.add_parser("roster", help="导入台账（.xlsx / .xls / .csv），先预览，全部成功或全部不写")
-    add_workspace_arg(q)
-    q.add_argument("file", type=Path, help="台账文件")
-    q.add_argument("--programme", choices=PROGRAMMES, default="elderly", help="哪个项目的台账")
+def _import_options(q: argparse.ArgumentParser, existing: str) -> None:
+    """What every `import` takes: a dry run, the row report, JSON, what to do with records
+    already there (`existing` names them), and the file's community names mapped."""
     q.add_argument("--dry-run", action="store_true", help="只预览，不写入")
     q.add_argument("--report", type=Path, help="把逐行报告保存为 .xlsx（未导入的行标红）")
     q.add_argument("--json", action="store_true", help="以 JSON 输出结果")
@@ -409,7 +411,7 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
         "--existing",
         choices=("update", "skip", "mark"),
         default="update",
-        help="已在台账的人：update 更新（默认）、skip 跳过、mark 不改只标出差异",
+        help=f"{existing}：update 更新（默认）、skip 跳过、mark 不改只标出差异",
     )
     q.add_argument(
         "--community",
@@ -417,6 +419,16 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
         metavar="名称=社区",
         help="文件里的社区名（工作表名或“社区”一栏）对应本街道的哪个社区/村，可写多次",
     )
+
+
+def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = subparsers.add_parser("import", help="导入 Excel 台账")
+    sub = p.add_subparsers(dest="import_command", metavar="内容", required=True)
+    q = sub.add_parser("roster", help="导入台账（.xlsx / .xls / .csv），先预览，全部成功或全部不写")
+    add_workspace_arg(q)
+    q.add_argument("file", type=Path, help="台账文件")
+    q.add_argument("--programme", choices=PROGRAMMES, default="elderly", help="哪个项目的台账")
+    _import_options(q, "已在台账的人")
     q.set_defaults(func=_cmd_import_roster)
     for name, func, what, extra in (
         (
@@ -435,21 +447,7 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
         q = sub.add_parser(name, help=what + "；先预览，全部成功或全部不写")
         add_workspace_arg(q)
         q.add_argument("file", type=Path, help="台账文件（.xlsx / .xls / .csv）")
-        q.add_argument("--dry-run", action="store_true", help="只预览，不写入")
-        q.add_argument("--report", type=Path, help="把逐行报告保存为 .xlsx（未导入的行标红）")
-        q.add_argument("--json", action="store_true", help="以 JSON 输出结果")
-        q.add_argument(
-            "--existing",
-            choices=("update", "skip", "mark"),
-            default="update",
-            help="已有记录：update 更新（默认）、skip 跳过、mark 不改只标出差异",
-        )
-        q.add_argument(
-            "--community",
-            action="append",
-            metavar="名称=社区",
-            help="文件里的社区名（工作表名或“社区”一栏）对应本街道的哪个社区/村，可写多次",
-        )
+        _import_options(q, "已有记录")
         q.add_argument(
             "--user",
             help=f"以此账号导入{extra}：按其权限；密码取自环境变量 {PASSWORD_ENV}，否则提示输入",

@@ -16,6 +16,7 @@ from caseworker.domain.roles import Actor
 from caseworker.sync.identity import KEY_FILE
 from db import backup as backups
 from db.engine import make_engine
+from db.journal import JournalContext
 from db.replica import Replica, check_district_account, ensure_device_id
 from db.schema import ensure_schema
 
@@ -73,6 +74,15 @@ class Hub(Replica):
     def __init__(self, home: Path, engine: Engine, device_id: str) -> None:
         super().__init__(engine, device_id)
         self.home = home
+
+    def journal(self, actor: Actor, source: str) -> JournalContext:
+        """The journal context of a change the hub makes inside a transaction it already has
+        (links cleared, rows re-sealed, numbers repaired): the hub's device, and the clock
+        tests fix."""
+        ctx = JournalContext(actor=actor, device_id=self.device_id, source=source)
+        if self.now_ms is not None:
+            ctx.now_ms = self.now_ms
+        return ctx
 
     @property
     def key_file(self) -> Path:

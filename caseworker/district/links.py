@@ -22,7 +22,6 @@ from caseworker.domain.roles import Actor
 from caseworker.sync import tables
 from db.among import among
 from db.base import Base
-from db.journal import JournalContext
 
 if TYPE_CHECKING:
     from caseworker.district.hub import Hub
@@ -101,9 +100,7 @@ def repair(hub: Hub, conn: Connection, changes: Iterable[object]) -> int:
     ]
     if not todo:
         return 0
-    ctx = JournalContext(actor=DISTRICT, device_id=hub.device_id, source="district-links")
-    if hub.now_ms is not None:
-        ctx.now_ms = hub.now_ms
+    ctx = hub.journal(DISTRICT, "district-links")
     cleared = 0
     with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
         s.info["journal"] = ctx

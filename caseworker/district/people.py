@@ -37,20 +37,22 @@ CHILD_NAME = "（儿童，姓名保密）"  # what the clerk sees for a child (d
 REASON_MAX = 200
 
 _E, _C = ElderlyResident, Child
-_ELDERLY = person_search.PersonColumns(
-    name=_E.name,
-    name_letters=_E.name_letters,
-    address=_E.address,
-    id_number=_E.id_number,
-    phones=(_E.phone,),
-)
-_CHILD = person_search.PersonColumns(
-    name=_C.name,
-    name_letters=_C.name_letters,
-    address=_C.address,
-    id_number=_C.id_number,
-    phones=(_C.phone,),
-)
+
+
+def _person_columns(model: type[ElderlyResident] | type[Child]) -> person_search.PersonColumns:
+    """What the hub's search reads of a register's person: name, its letters, address, ID
+    number and phone (the offices' own searches also read guardians and further phones)."""
+    return person_search.PersonColumns(
+        name=model.name,
+        name_letters=model.name_letters,
+        address=model.address,
+        id_number=model.id_number,
+        phones=(model.phone,),
+    )
+
+
+_ELDERLY = _person_columns(_E)
+_CHILD = _person_columns(_C)
 # (table, its model, the search's columns, the name column), in the order programmes are listed
 _REGISTERS = (
     ("elderly_resident", ElderlyResident, _ELDERLY, _E.name),

@@ -25,7 +25,6 @@ from caseworker.services import numbers
 from caseworker.sync import tables
 from db.among import among
 from db.base import utcnow
-from db.journal import JournalContext
 from db.models import JournalEntry
 from db.sync_models import SyncConflict
 
@@ -98,9 +97,7 @@ def settle(hub: Hub, conn: Connection, changes: Iterable[Any]) -> int:
             )
     if not todo:
         return 0
-    ctx = JournalContext(actor=RENUMBER, device_id=hub.device_id, source="district-numbers")
-    if hub.now_ms is not None:
-        ctx.now_ms = hub.now_ms
+    ctx = hub.journal(RENUMBER, "district-numbers")
     now = utcnow()
     rows = []
     with Session(bind=conn, join_transaction_mode="create_savepoint") as s:

@@ -18,13 +18,11 @@ class _Refused(CaseworkerError):
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from caseworker.clikit import open_hub as _hub
-    from caseworker.commands.tabular import _period
+    from caseworker.commands.tabular import _period, write_report
     from caseworker.outfile import check_out
     from caseworker.services import reports
-    from caseworker.services.reports.output import write_xlsx
 
     out = check_out(args.out, (".pdf", ".xlsx"))
-    suffix = out.suffix.lower()
     period = _period(args)
     with _hub(args) as hub, hub.reader() as session:
         report = reports.build(
@@ -34,22 +32,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             by_office=args.office is None,
             office_code=args.office,
         )
-    if suffix == ".pdf":
-        from caseworker.printing.report_pdf import write_pdf
-
-        write_pdf(report, out)
-    else:
-        write_xlsx(report, out)
-    if args.json:
-        from caseworker.commands.sync import emit_json
-        from caseworker.commands.tabular import report_json
-
-        emit_json(report_json(report, out))
-        return EXIT_OK
-    print(f"已生成{report.title}：{out}")
-    for section in report.sections:
-        print(f"  {section.title}：" + "，".join(f"{k} {v}" for k, v in section.headline))
-    return EXIT_OK
+    return write_report(report, out, args.json)
 
 
 def register(sub: Any) -> None:

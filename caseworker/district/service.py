@@ -201,29 +201,7 @@ def add_office(
         if record_ids:
             where = or_(where, j.c.record_id.in_(record_ids))
         changes = exchange.fetch_changes(conn, where)
-        district = {
-            "device_id": me.device_id,
-            "name": me.name,
-            "sign_pub": me.keys.sign_pub,
-            "box_pub": me.keys.box_pub,
-        }
-        office = {
-            "device_id": device_id,
-            "code": code,
-            "name": name.strip(),
-            "sign_pub": keys.sign_pub,
-            "box_pub": keys.box_pub,
-        }
-        data = enrollment.build(
-            me.keys,
-            district,
-            office,
-            keys,
-            existing=existing,
-            changes=changes,
-            passphrase=passphrase,
-            schema=HEAD,
-        )
+        data = _enrollment(me, device_id, code, name.strip(), keys, existing, changes, passphrase)
         add_peer(
             conn,
             device_id=device_id,
@@ -235,6 +213,43 @@ def add_office(
         )
         bundle.write_verified(out, data)
     return OfficeAdded(code, name.strip(), device_id, passphrase, out)
+
+
+def _enrollment(
+    me: Identity,
+    device_id: str,
+    code: str,
+    name: str,
+    keys: KeyPair,
+    existing: bool,
+    changes: list[list[Any]],
+    passphrase: str,
+) -> bytes:
+    """The sealed enrollment of an office's device (new or re-issued): the district's identity
+    and the office's, its fresh keys, and the changes it starts from."""
+    district = {
+        "device_id": me.device_id,
+        "name": me.name,
+        "sign_pub": me.keys.sign_pub,
+        "box_pub": me.keys.box_pub,
+    }
+    office = {
+        "device_id": device_id,
+        "code": code,
+        "name": name,
+        "sign_pub": keys.sign_pub,
+        "box_pub": keys.box_pub,
+    }
+    return enrollment.build(
+        me.keys,
+        district,
+        office,
+        keys,
+        existing=existing,
+        changes=changes,
+        passphrase=passphrase,
+        schema=HEAD,
+    )
 
 
 # -- devices and re-issued enrollments (区级管理员) -------------------------------------------------
@@ -428,28 +443,15 @@ def reissue_enrollment(
                 ids = select(c.c.id).where(c.c.office_id == row)
                 where = or_(where, j.c.record_id == row, j.c.record_id.in_(ids))
         changes = exchange.fetch_changes(conn, where)
-        district = {
-            "device_id": me.device_id,
-            "name": me.name,
-            "sign_pub": me.keys.sign_pub,
-            "box_pub": me.keys.box_pub,
-        }
-        fresh = {
-            "device_id": office.device_id,
-            "code": office.office_code,
-            "name": office.name,
-            "sign_pub": keys.sign_pub,
-            "box_pub": keys.box_pub,
-        }
-        data = enrollment.build(
-            me.keys,
-            district,
-            fresh,
+        data = _enrollment(
+            me,
+            office.device_id,
+            office.office_code,
+            office.name,
             keys,
-            existing=existing,
-            changes=changes,
-            passphrase=passphrase,
-            schema=HEAD,
+            existing,
+            changes,
+            passphrase,
         )
         conn.execute(
             update(t)

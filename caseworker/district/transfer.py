@@ -55,7 +55,6 @@ from caseworker.sync import tables
 from caseworker.sync.identity import Peer, find_identity, peers
 from db.base import Base, utcnow
 from db.children import ENCRYPTED_COLUMNS, ChildOfficeKey, ChildViewLog
-from db.journal import JournalContext
 from db.models import Community, Office
 from db.retrofit import RetrofitContractor
 from db.sync_models import SyncPush, SyncTransfer, SyncTransferLog
@@ -634,9 +633,7 @@ def reseal_arrivals(hub: Hub, conn: Connection, changes: Iterable[Any], office_i
                     elsewhere[owner].setdefault(tname, []).append(rid)
     if not elsewhere:
         return 0
-    ctx = JournalContext(actor=DISTRICT, device_id=hub.device_id, source="district-reseal")
-    if hub.now_ms is not None:
-        ctx.now_ms = hub.now_ms
+    ctx = hub.journal(DISTRICT, "district-reseal")
     done = 0
     with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
         s.info["journal"] = ctx

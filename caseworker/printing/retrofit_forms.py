@@ -139,6 +139,14 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(safe.replace("\n", "<br/>"), style)
 
 
+def _fields(s: dict[str, ParagraphStyle], *pairs: tuple[str, str]) -> list[Flowable | str]:
+    """A grid row of (label, value) pairs side by side: the label shaded, the value plain."""
+    row: list[Flowable | str] = []
+    for label, value in pairs:
+        row += [_p(label, s["label"]), _p(value, s["base"])]
+    return row
+
+
 def _grid(rows: list[list], widths: Sequence[float], label_cols: Sequence[int] = ()) -> Table:
     t = Table(rows, colWidths=list(widths))
     style = [
@@ -446,18 +454,12 @@ def acceptance_flow(d: RetrofitFormData, layout: Layout | None = None) -> list[F
     flow += [_applicant(d, s), Spacer(1, 3 * mm)]
     firm = _grid(
         [
-            [
-                _p("施工单位", s["label"]),
-                _p(d.contractor, s["base"]),
-                _p("联系人/电话", s["label"]),
-                _p(d.contractor_contact, s["base"]),
-            ],
-            [
-                _p("施工日期", s["label"]),
-                _p(d.construction, s["base"]),
-                _p("验收日期", s["label"]),
-                _p(d.accepted_on or "______年____月____日", s["base"]),
-            ],
+            _fields(s, ("施工单位", d.contractor), ("联系人/电话", d.contractor_contact)),
+            _fields(
+                s,
+                ("施工日期", d.construction),
+                ("验收日期", d.accepted_on or "______年____月____日"),
+            ),
         ],
         [WIDTH * 0.13, WIDTH * 0.42, WIDTH * 0.15, WIDTH * 0.30],
         (0, 2),
@@ -486,25 +488,10 @@ def file_flow(d: RetrofitFormData) -> list[Flowable]:
     flow = _header(d, FILE_TITLE, s)
     flow += [_applicant(d, s), Spacer(1, 3 * mm)]
     summary = [
-        [
-            _p("当前环节", s["label"]),
-            _p(d.step, s["base"]),
-            _p("申请日期", s["label"]),
-            _p(d.applied_on, s["base"]),
-        ],
-        [
-            _p("费用合计(元)", s["label"]),
-            _p(d.total_cost, s["base"]),
-            _p("政府补贴(元)", s["label"]),
-            _p(d.total_subsidy, s["base"]),
-        ],
-        [
-            _p("家庭自付(元)", s["label"]),
-            _p(d.total_household, s["base"]),
-            _p("施工单位", s["label"]),
-            _p(d.contractor, s["base"]),
-        ],
-        [_p("结案", s["label"]), _p(d.closed, s["base"]), "", ""],
+        _fields(s, ("当前环节", d.step), ("申请日期", d.applied_on)),
+        _fields(s, ("费用合计(元)", d.total_cost), ("政府补贴(元)", d.total_subsidy)),
+        _fields(s, ("家庭自付(元)", d.total_household), ("施工单位", d.contractor)),
+        [*_fields(s, ("结案", d.closed)), "", ""],
     ]
     t = _grid(summary, [WIDTH * 0.15, WIDTH * 0.35, WIDTH * 0.15, WIDTH * 0.35], (0, 2))
     t.setStyle(TableStyle([("SPAN", (1, 3), (3, 3))]))

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -22,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.domain.dates import InvalidDate
-from caseworker.domain.errors import CaseworkerError, ValidationError
+from caseworker.domain.errors import CaseworkerError
 from ui.context import AppContext
+from ui.widgets.dialogs import save_cancel
 from ui.widgets.fields import DateField, ErrorLabel, FieldErrors, MultiLineField
 
 # The programme 3 tables its views show: a view refreshes when `ctx.changed` (the tables a
@@ -105,13 +105,7 @@ class FormDialog(QDialog):
             layout.addWidget(label)
         layout.addLayout(self.form)
         layout.addWidget(self.general)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = save_cancel(self)
         layout.addWidget(self.buttons)
         QShortcut(QKeySequence("Ctrl+S"), self, self.accept)
         self.setMinimumWidth(560)
@@ -162,11 +156,7 @@ class FormDialog(QDialog):
             self.result_value = self.ctx.write_wait(
                 lambda s, a: self.submit(s, a, values), parent=self
             )
-        except ValidationError as exc:
-            if not self.errors.show_error(exc):
-                self.general.say(str(exc))
-            return
         except CaseworkerError as exc:
-            self.general.say(str(exc))
+            self.errors.explain(exc, self.general.say)
             return
         super().accept()

@@ -7,37 +7,22 @@ child matches); Ctrl+Shift+A adds a child.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QMenu,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QMenu, QPushButton, QWidget
 
 from caseworker.domain.children import ChildCategory
 from caseworker.domain.roles import Role
-from caseworker.domain.search import MAX_SEARCH
 from caseworker.services import accounts
 from caseworker.services.children import search
 from caseworker.services.children.search import ChildQuery, ChildRow
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
-from ui.widgets.list_page import SEARCH_DEBOUNCE_MS, ListLoader, ListView, SearchBox
-from ui.widgets.table_models import (
-    Column,
-    Index,
-    PagedTableModel,
-    configure_view,
-    total_text,
-)
+from ui.widgets.list_page import ListPage
+from ui.widgets.table_models import Column, Index, PagedTableModel
 
 
 class RegisterModel(PagedTableModel[ChildRow]):
@@ -49,7 +34,7 @@ class RegisterModel(PagedTableModel[ChildRow]):
         return super().data(index, role)
 
 
-class RegisterPage(QWidget):
+class RegisterPage(ListPage[ChildRow]):
     open_child = Signal(str)
     add_child = Signal()
     keys_requested = Signal()
@@ -58,33 +43,20 @@ class RegisterPage(QWidget):
     print_month = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
-        super().__init__()
-        self.ctx = ctx
-        actor = ctx.actor
-        assert actor is not None
-        from datetime import date
-
-        self.today = date.today()
-        heading = QLabel(self.tr("儿童台账"))
-        heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
-        secret = QLabel(self.tr("保密"))
-        secret.setStyleSheet("color: #b00020; border: 1px solid #b00020; padding: 1px 6px;")
-        self.search = SearchBox()
-        self.search.setMaxLength(MAX_SEARCH)
-        self.search.setPlaceholderText(
+        super().__init__(
+            ctx,
+            self.tr("儿童台账"),
             self.tr(
                 "搜索：姓名（或拼音、首字母）、父母/监护人姓名、住址、身份证号（或后几位）、电话"
                 "　Ctrl+F"
-            )
+            ),
+            CHILD_TABLES,
         )
-        self.search.setClearButtonEnabled(True)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(SEARCH_DEBOUNCE_MS)
-        self.timer.timeout.connect(self.reload)
-        self.search.textChanged.connect(lambda _t: self.timer.start())
-        self.search.returnPressed.connect(self._search_enter)
-        self.search.down.connect(self._into_list)
+        actor = ctx.actor
+        assert actor is not None
+        self.today = date.today()
+        secret = QLabel(self.tr("保密"))
+        secret.setStyleSheet("color: #b00020; border: 1px solid #b00020; padding: 1px 6px;")
         self.community = QComboBox()
         communities = ctx.read(accounts.communities)
         if actor.community_id:
@@ -106,7 +78,6 @@ class RegisterPage(QWidget):
         for box in (self.community, self.category, self.register_state):
             box.currentIndexChanged.connect(lambda _i: self.reload())
         self.open_only.toggled.connect(lambda _on: self.reload())
-        self.count_label = QLabel()
         self.columns: list[Column[ChildRow]] = [
             Column(self.tr("姓名"), lambda r: r.name, sort_key="name"),
             Column(self.tr("性别"), lambda r: r.sex, sort_key="sex"),
@@ -120,19 +91,11 @@ class RegisterPage(QWidget):
             Column(self.tr("紧急"), lambda r: "紧急" if r.urgent else ""),
             Column(self.tr("儿童主任"), lambda r: r.director_name),
         ]
-        self.sort_key, self.descending = "name", False
-        self.model = RegisterModel(self.columns, lambda: 0, lambda _o, _l: [])
-        self.view = ListView()
-        self.view.setModel(self.model)
-        configure_view(self.view)
-        header = self.view.horizontalHeader()
-        header.setSortIndicatorShown(True)
-        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
-        header.sectionClicked.connect(self._sort_by)
-        for col, width in enumerate((70, 40, 40, 140, 96, 110, 210, 110, 60, 40)):
-            self.view.setColumnWidth(col, width)
-        self.view.doubleClicked.connect(lambda i: self._open_row(i.row()))
-        self.view.activated_row.connect(self._open_row)
+        self.set_up_list(
+            RegisterModel(self.columns, lambda: 0, lambda _o, _l: []),
+            (70, 40, 40, 140, 96, 110, 210, 110, 60, 40),
+            "name",
+        )
 
         self.add_button = QPushButton(self.tr("新增儿童"))
         self.add_button.setToolTip("Ctrl+Shift+A")
@@ -151,46 +114,20 @@ class RegisterPage(QWidget):
         export_menu.addAction(self.tr("儿童台账（按查找和筛选条件）"), self.export_excel)
         export_menu.addAction(self.tr("个案一览"), self.export_cases)
         self.export_button.setMenu(export_menu)
-        buttons = QHBoxLayout()
-        for b in (self.add_button, open_button, blank, month, self.export_button):
-            buttons.addWidget(b)
+        buttons: list[QWidget] = [self.add_button, open_button, blank, month, self.export_button]
         if actor.role is Role.CHILD_SUPERVISOR:
             keys_button = QPushButton(self.tr("密钥授权"))
             keys_button.clicked.connect(self.keys_requested)
             log_button = QPushButton(self.tr("档案查阅记录"))
             log_button.clicked.connect(self.view_log_requested)
-            buttons.addWidget(keys_button)
-            buttons.addWidget(log_button)
-        buttons.addStretch()
-        hint = QLabel(
-            self.tr("Enter 打开　列表中身份证号和住址已隐去，打开档案可见全文（会记录查阅）")
+            buttons += [keys_button, log_button]
+        self.lay_out(
+            [self.community, self.category, self.register_state, self.open_only],
+            buttons,
+            self.tr("Enter 打开　列表中身份证号和住址已隐去，打开档案可见全文（会记录查阅）"),
+            beside_heading=(secret,),
         )
-        hint.setStyleSheet("color: #777;")
-        buttons.addWidget(hint)
-
-        top = QHBoxLayout()
-        top.addWidget(heading)
-        top.addWidget(secret)
-        top.addSpacing(12)
-        top.addWidget(self.search, 1)
-        filters = QHBoxLayout()
-        filters.addWidget(self.community)
-        filters.addWidget(self.category)
-        filters.addWidget(self.register_state)
-        filters.addWidget(self.open_only)
-        filters.addStretch()
-        filters.addWidget(self.count_label)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(filters)
-        layout.addWidget(self.view, 1)
-        layout.addLayout(buttons)
-        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.add_child)
-        ctx.on_changed(self, self._on_changed)
-        self.loader: ListLoader[ChildRow] = ListLoader(
-            ctx, self, self.view, self.model, self.count_label, self.timer
-        )
         self.reload()
 
     def query(self) -> ChildQuery:
@@ -209,16 +146,8 @@ class RegisterPage(QWidget):
         from caseworker.services.exports import ExportFilter
         from ui.export import export_list
 
-        words = [
-            combo.currentText()
-            for combo in (self.community, self.category)
-            if combo.currentData() is not None
-        ]
-        if self.search.text().strip():
-            words.insert(0, self.tr("查找“{0}”").format(self.search.text().strip()))
-        if self.open_only.isChecked():
-            words.append(self.open_only.text())
-        flt = ExportFilter(children=self.query(), description="，".join(words))
+        words = self.described([self.community, self.category], [self.open_only])
+        flt = ExportFilter(children=self.query(), description=words)
         return export_list(self.ctx, self, "children-register", flt)
 
     def export_cases(self) -> object:
@@ -235,55 +164,13 @@ class RegisterPage(QWidget):
         actor = self.ctx.actor
         assert actor is not None
         q = self.query()
-
-        def shown(total: int) -> None:
-            self.count_label.setText(self.tr("共 {0} 名儿童").format(total_text(total)))
-            if self.model.rows:
-                self.view.setCurrentIndex(self.model.index(0, 0))
-
-        self.loader.load(
+        self.read(
             q.text,
             lambda s, cap: search.count(s, actor, q, cap=cap),
             lambda s, offset, limit: search.page(s, actor, q, offset, limit),
-            shown,
             lambda s, cap, limit: search.first_page(s, actor, q, limit, cap=cap),
+            self.tr("共 {0} 名儿童"),
         )
 
-    def _on_changed(self, tables: frozenset[str]) -> None:
-        if tables & CHILD_TABLES:
-            self.reload()
-
-    def _sort_by(self, column: int) -> None:
-        key = self.columns[column].sort_key
-        if key is None:
-            return
-        if key == self.sort_key:
-            self.descending = not self.descending
-        else:
-            self.sort_key, self.descending = key, False
-        self.reload()
-
-    def _open_row(self, row: int) -> None:
-        if 0 <= row < len(self.model.rows):
-            self.open_child.emit(self.model.row(row).id)
-
-    def _search_enter(self) -> None:
-        self.loader.when_read(self._enter_done, self.reload)
-
-    def _enter_done(self) -> None:
-        if self.model.total == 1:
-            self._open_row(0)
-        else:
-            self._into_list_now()
-
-    def _into_list(self) -> None:
-        self.loader.when_read(self._into_list_now, self.reload)
-
-    def _into_list_now(self) -> None:
-        if self.model.rows:
-            self.view.setFocus()
-            self.view.selectRow(max(0, self.view.currentIndex().row()))
-
-    def focus_search(self) -> None:
-        self.search.setFocus()
-        self.search.selectAll()
+    def open_id(self, row_id: str) -> None:
+        self.open_child.emit(row_id)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
@@ -21,12 +20,8 @@ from PySide6.QtWidgets import (
 from caseworker.services.children import worklists
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
-from ui.widgets.table_models import (
-    WORK_LIST_ROWS,
-    Column,
-    ListTableModel,
-    configure_view,
-)
+from ui.widgets.refresh import RefreshWhenSeen
+from ui.widgets.table_models import WORK_LIST_ROWS, Column, ListTableModel, configure_view
 
 # The work lists as exported (caseworker.services.exports), in the tabs' order.
 EXPORTS: tuple[tuple[str, str], ...] = (
@@ -53,7 +48,6 @@ class ChildWorkLists(QGroupBox):
         super().__init__(self.tr("儿童关爱（保密）"))
         self.ctx = ctx
         self.fixed_today = today
-        self._stale = False
         self.figures = QLabel()
         self.figures.setWordWrap(True)
         self.figures.setStyleSheet("color: #333;")
@@ -141,7 +135,7 @@ class ChildWorkLists(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.figures)
         layout.addWidget(self.tabs, 1)
-        ctx.on_changed(self, self._on_changed)
+        RefreshWhenSeen(ctx, self, CHILD_TABLES, self.refresh)
         self.refresh()
 
     def export_excel(self, key: str) -> object:
@@ -155,7 +149,6 @@ class ChildWorkLists(QGroupBox):
         return self.fixed_today or date.today()
 
     def refresh(self) -> None:
-        self._stale = False
         actor = self.ctx.actor
         assert actor is not None
         today = self.today
@@ -192,15 +185,3 @@ class ChildWorkLists(QGroupBox):
         index = self.tabs.indexOf(self.tabs.findChild(QTableView, f"list_{key}"))
         base = self.tabs.tabText(index).split("（")[0]
         self.tabs.setTabText(index, f"{base}（{len(rows)}）")
-
-    def _on_changed(self, tables: frozenset[str]) -> None:
-        if tables & CHILD_TABLES:
-            if self.isVisible():
-                self.refresh()
-            else:
-                self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        if self._stale:
-            self.refresh()
-        super().showEvent(event)

@@ -4,14 +4,12 @@ password, change a role — through `caseworker.district.accounts` (journaled as
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -22,6 +20,7 @@ from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.roles import DISTRICT_ROLE_LABELS, DistrictRole
 from ui.context import AppContext
 from ui.district.dialogs import NewAccountDialog
+from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("登录名", "姓名", "角色", "电话", "状态", "最近登录")
 
@@ -45,13 +44,7 @@ class AccountsPage(QWidget):
         for b in (self.new_button, self.toggle_button, self.reset_button, self.role_button):
             row.addWidget(b)
         row.addStretch()
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = read_only_table([self.tr(c) for c in COLUMNS], ())
         note = QLabel(
             self.tr(
                 "区级管理员：街道、设备、密钥和账号；区级业务员：收发数据包、转移、更正、冲突、"

@@ -4,12 +4,10 @@ rows (not the offices' changes it received), newest first, by person, a page at 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -19,6 +17,7 @@ from caseworker.district import console
 from ui.context import AppContext
 from ui.district.dashboard import local
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("时间", "人员", "数据", "操作", "字段", "新值")
 
@@ -44,14 +43,7 @@ class AuditPage(QWidget):
         row.addStretch()
         row.addWidget(self.prev_button)
         row.addWidget(self.next_button)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for i, w in enumerate((130, 150, 130, 60, 140)):
-            self.table.setColumnWidth(i, w)
+        self.table = read_only_table([self.tr(c) for c in COLUMNS], (130, 150, 130, 60, 140))
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(row)

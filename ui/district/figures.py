@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QLabel,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QTableWidgetItem, QVBoxLayout, QWidget
 
 from caseworker.district import console
 from ui.context import AppContext
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("代码", "街道", "在册儿童", "按类别", "在办个案", "紧急个案", "按风险等级")
 
@@ -26,13 +20,7 @@ class ChildFiguresPage(QWidget):
         super().__init__()
         title = QLabel(self.tr("儿童关爱统计（只有数字）"))
         title.setStyleSheet("font-size: 14pt; font-weight: bold;")
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for i, width in enumerate((90, 150, 80, 300, 80, 80)):
-            self.table.setColumnWidth(i, width)
+        self.table = read_only_table([self.tr(c) for c in COLUMNS], (90, 150, 80, 300, 80, 80))
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(self.table, 1)

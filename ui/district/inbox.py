@@ -11,14 +11,12 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -30,6 +28,7 @@ from ui.messages import show_error
 from ui.tasks import Job
 from ui.widgets import file_dialogs
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("文件", "街道", "生成时间", "变更", "内容", "结果")
 REFUSED = QColor("#b00020")
@@ -69,17 +68,8 @@ class InboxPage(QWidget):
         self.progress.setValue(0)
         self.status = QLabel(self.tr("请选择 U 盘上的数据包（.cwbundle）或整个文件夹。"))
         self.status.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        for i, width in enumerate((240, 130, 120, 60, 300)):
-            self.table.setColumnWidth(i, width)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table = read_only_table([self.tr(c) for c in COLUMNS], (240, 130, 120, 60, 300))
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(row)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -33,6 +31,7 @@ from ui.district.dashboard import local
 from ui.widgets import file_dialogs
 from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.dialogs import ok_cancel
+from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("代码", "街道", "社区/村", "设备", "最近报送", "登记时间")
 
@@ -160,14 +159,7 @@ class DevicesDialog(QDialog):
         self.setWindowTitle(self.tr("{0}的设备").format(entry.name))
         self.setMinimumWidth(620)
         self.devices: list[console.Device] = []
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels([self.tr("设备编号"), self.tr("状态")])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setColumnWidth(0, 320)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = read_only_table([self.tr("设备编号"), self.tr("状态")], (320,))
         self.table.itemSelectionChanged.connect(self._enable)
         self.retire_button = QPushButton(self.tr("停用所选设备(&D)"))
         self.retire_button.clicked.connect(self.retire)
@@ -284,16 +276,8 @@ class OfficesPage(QWidget):
         head.addWidget(self.devices_button)
         head.addWidget(self.reissue_button)
         head.addWidget(self.enroll_button)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = read_only_table([self.tr(c) for c in COLUMNS], (90, 150, 380, 200, 130))
         self.table.itemSelectionChanged.connect(self._enable)
-        for i, w in enumerate((90, 150, 380, 200, 130)):
-            self.table.setColumnWidth(i, w)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.table, 1)

@@ -9,12 +9,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -26,6 +24,7 @@ from ui.messages import show_error
 from ui.tasks import Job
 from ui.widgets import file_dialogs
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("街道", "写出的文件", "变更", "内容")
 
@@ -65,14 +64,7 @@ class OutboxPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setFormat(self.tr("%v / %m 个"))
         self.progress.setValue(0)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for i, width in enumerate((220, 380, 70)):
-            self.table.setColumnWidth(i, width)
+        self.table = read_only_table([self.tr(c) for c in COLUMNS], (220, 380, 70))
         self.table.itemChanged.connect(lambda _i: self._update_button())
         layout = QVBoxLayout(self)
         layout.addWidget(title)

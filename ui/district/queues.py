@@ -5,6 +5,7 @@ earlier or the later registration; the other is tombstoned and both offices are 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -21,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.district import console, duplicates, service
-from caseworker.domain.errors import CaseworkerError
 from caseworker.services.audit import TABLE_LABELS, conflict_field_label
 from caseworker.sync.conflicts import REASONS
 from ui.context import AppContext
@@ -58,6 +58,18 @@ CONFLICT_VIEW: tuple[Column[Any], ...] = (
     Column(CONFLICT_COLUMNS[6], lambda c: c.reason_label),
     Column(CONFLICT_COLUMNS[7], lambda c: f"{c.detected_at:%Y-%m-%d %H:%M}"),
 )
+
+
+def _save(page: QWidget, ctx: AppContext, resolve: Callable[[], object]) -> None:
+    """Save a queue's resolution on the runner behind a progress note; a refusal (another
+    clerk resolved it first, a rule) is shown, and the queues are re-read either way."""
+    from ui.progress import run_with_progress
+
+    try:
+        run_with_progress(ctx.runner, resolve, page, page.tr("正在保存…"))
+    except Exception as exc:  # show_error words a refusal as a warning, the rest as a fault
+        show_error(page, exc)
+    ctx.changed.emit(frozenset({"sync_conflict"}))
 
 
 class ConflictsTab(QWidget):
@@ -182,20 +194,7 @@ class ConflictsTab(QWidget):
         actor = self.ctx.actor
         hub = self.ctx.ws
         assert actor is not None
-        try:
-            from ui.progress import run_with_progress
-
-            run_with_progress(
-                self.ctx.runner,
-                lambda: service.resolve_conflict(hub, c.id, action, actor=actor),  # type: ignore[arg-type]
-                self,
-                self.tr("正在保存…"),
-            )
-        except CaseworkerError as exc:
-            QMessageBox.warning(self, self.tr("无法完成"), str(exc))
-        except Exception as exc:
-            show_error(self, exc)
-        self.ctx.changed.emit(frozenset({"sync_conflict"}))
+        _save(self, self.ctx, lambda: service.resolve_conflict(hub, c.id, action, actor=actor))  # type: ignore[arg-type]
         self.load(self.page.offset)
 
 
@@ -319,20 +318,7 @@ class DuplicatesTab(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            from ui.progress import run_with_progress
-
-            run_with_progress(
-                self.ctx.runner,
-                lambda: duplicates.resolve(hub, c.id, keep, actor=actor),  # type: ignore[arg-type]
-                self,
-                self.tr("正在保存…"),
-            )
-        except CaseworkerError as exc:
-            QMessageBox.warning(self, self.tr("无法完成"), str(exc))
-        except Exception as exc:
-            show_error(self, exc)
-        self.ctx.changed.emit(frozenset({"sync_conflict"}))
+        _save(self, self.ctx, lambda: duplicates.resolve(hub, c.id, keep, actor=actor))  # type: ignore[arg-type]
         self.load()
 
 

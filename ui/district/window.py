@@ -7,20 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QMainWindow,
-    QStackedWidget,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QWidget
 
 from caseworker.domain.roles import DISTRICT_ROLE_LABELS, DistrictPermission, DistrictRole
 from ui.context import AppContext
-from ui.main_window import _PageScroll
-from ui.widgets import screen
+from ui.widgets.nav import SectionWindow
 
 GEOMETRY_KEY = "district/geometry"
 
@@ -63,42 +55,18 @@ def sections(ctx: AppContext) -> list[Section]:
     ]
 
 
-class DistrictWindow(QMainWindow):
+class DistrictWindow(SectionWindow):
     lock_requested = Signal()
     switch_user_requested = Signal()
     password_requested = Signal()
-    closed = Signal()
 
     def __init__(self, ctx: AppContext, hub_name: str, settings: QSettings) -> None:
-        super().__init__()
+        super().__init__(settings, GEOMETRY_KEY)
         self.ctx = ctx
-        self.settings = settings
         self.hub_name = hub_name
-        self.sections = [s for s in sections(ctx) if ctx.can(s.permission)]  # type: ignore[arg-type]
-        self._pages: dict[int, QWidget] = {}
+        allowed = [s for s in sections(ctx) if ctx.can(s.permission)]  # type: ignore[arg-type]
         self.setWindowTitle(hub_name)
-        self.nav = QListWidget()
-        self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(120)
-        self.nav.setStyleSheet(
-            "#nav { font-size: 12pt; background: #f3f5f8; border: none; }"
-            "#nav::item { padding: 10px 8px; }"
-            "#nav::item:selected { background: #1f5fa8; color: white; }"
-        )
-        for i, section in enumerate(self.sections):
-            self.nav.addItem(self.tr(section.title))
-            self.nav.item(i).setToolTip(f"Ctrl+{i + 1}")
-        self.stack = QStackedWidget()
-        for _ in self.sections:
-            self.stack.addWidget(QWidget())
-        central = QWidget()
-        row = QHBoxLayout(central)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(0)
-        row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
-        self.nav.currentRowChanged.connect(self.show_section)
+        self.set_up_sections(allowed, [self.tr(s.title) for s in allowed], 120)
         self._build_menus()
         actor = ctx.actor
         role = (
@@ -115,35 +83,11 @@ class DistrictWindow(QMainWindow):
         self.db_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         for label in (self.user_label, self.hub_label, self.db_label):
             self.statusBar().addWidget(label)
-        if not screen.restore_geometry(settings, GEOMETRY_KEY, self):
-            self.resize(1280, 700)
-            self.setWindowState(Qt.WindowState.WindowMaximized)
+        self.restore_geometry(700)
         if not self.sections:
             self.setCentralWidget(QLabel(self.tr("此账号没有可用的功能，请联系区级管理员。")))
         else:
             self.nav.setCurrentRow(0)
-
-    def show_section(self, row: int) -> None:
-        if row < 0 or row >= len(self.sections):
-            return
-        if row not in self._pages:
-            page = self.sections[row].build()
-            placeholder = self.stack.widget(row)
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
-            self.stack.insertWidget(row, _PageScroll(page))
-            self._pages[row] = page
-        self.stack.setCurrentIndex(row)
-        if self.nav.currentRow() != row:
-            self.nav.setCurrentRow(row)
-
-    def page(self, key: str) -> QWidget:
-        row = next(i for i, s in enumerate(self.sections) if s.key == key)
-        self.show_section(row)
-        return self._pages[row]
-
-    def section_keys(self) -> list[str]:
-        return [s.key for s in self.sections]
 
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu(self.tr("文件(&F)"))
@@ -163,17 +107,4 @@ class DistrictWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
-        go = self.menuBar().addMenu(self.tr("转到(&G)"))
-        for i, section in enumerate(self.sections):
-            action = QAction(self.tr(section.title), self)
-            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            action.triggered.connect(lambda _c=False, row=i: self.show_section(row))
-            go.addAction(action)
-
-    def save_geometry(self) -> None:
-        screen.save_geometry(self.settings, GEOMETRY_KEY, self)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_geometry()
-        super().closeEvent(event)
-        self.closed.emit()
+        self.add_go_menu([self.tr(s.title) for s in self.sections], self.show_section)

@@ -7,7 +7,6 @@ from datetime import date
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -22,6 +21,7 @@ from caseworker.domain.visit_form import FIELDS_BY_NAME, Method
 from caseworker.services.elderly import visits
 from caseworker.services.elderly.visits import AMENDABLE, FIELD_LABELS, VisitInfo
 from ui.context import AppContext
+from ui.widgets.dialogs import save_cancel
 from ui.widgets.fields import ChoiceRow, DateField, ErrorLabel, FieldErrors
 
 
@@ -59,13 +59,7 @@ class AmendDialog(QDialog):
         form.addRow(self.tr("现在的记录："), self.current)
         form.addRow(self.tr("改为："), self.errors.add("value", self.editors))
         form.addRow(self.tr("更正原因*："), self.errors.add("reason", self.reason))
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存更正"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel(self, self.save, save_text="保存更正")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(

@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLineEdit,
     QMessageBox,
@@ -27,6 +26,7 @@ from caseworker.services import accounts
 from ui.context import AppContext
 from ui.messages import tr
 from ui.progress import run_with_progress
+from ui.widgets.dialogs import ok_cancel
 from ui.widgets.fields import ErrorLabel
 
 KINDS = ("selection", "month", "route", "blank")
@@ -91,13 +91,7 @@ class PrintOptions(QDialog):
         form.addRow(self.tr("月份（YYYY-MM）："), self.month)
         form.addRow(self.tr("社区/村："), self.community)
         form.addRow(self.tr("责任人："), self.visitor)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("生成预览"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self._ok)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, "生成预览", self._ok)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -26,6 +25,7 @@ from caseworker.services.elderly import changes, roster, visits
 from caseworker.services.elderly.roster import ResidentInfo
 from caseworker.services.elderly.visits import ReferralInfo
 from ui.context import AppContext
+from ui.widgets.dialogs import save_cancel
 from ui.widgets.fields import DateField, ErrorLabel, FieldErrors
 
 
@@ -38,13 +38,7 @@ class _FormDialog(QDialog):
         self.errors = FieldErrors()
         self.general = ErrorLabel()
         self.form = QFormLayout()
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel(self, self.save)
         self.layout_ = QVBoxLayout(self)
         self.layout_.addLayout(self.form)
         self.layout_.addWidget(self.general)
@@ -56,12 +50,8 @@ class _FormDialog(QDialog):
         self.general.say("")
         try:
             self.apply()
-        except ValidationError as exc:
-            if not self.errors.show_error(exc):
-                self.general.say(str(exc))
-            return
         except CaseworkerError as exc:
-            self.general.say(str(exc))
+            self.errors.explain(exc, self.general.say)
             return
         self.accept()
 

@@ -35,6 +35,7 @@ from caseworker.services import accounts
 from caseworker.services.elderly import roster
 from caseworker.services.elderly.roster import ResidentDraft, ResidentInfo
 from ui.context import AppContext
+from ui.widgets.dialogs import save_cancel
 from ui.widgets.fields import DateField, FieldErrors, MultiLineField
 
 
@@ -139,13 +140,7 @@ class ResidentDialog(QDialog):
         self.general_error = QLabel()
         self.general_error.setStyleSheet("color: #b00020;")
         self.general_error.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel(self, self.save)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         layout = QVBoxLayout(self)
         layout.addLayout(columns)
@@ -291,12 +286,8 @@ class ResidentDialog(QDialog):
                     lambda s, a: roster.update(s, a, rid, draft, today=self.today),
                     parent=self,
                 )
-        except ValidationError as exc:
-            if not self.errors.show_error(exc):
-                self.general_error.setText(str(exc))
-            return
         except CaseworkerError as exc:
-            self.general_error.setText(str(exc))
+            self.errors.explain(exc, self.general_error.setText)
             return
         self.accept()
 

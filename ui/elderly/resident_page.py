@@ -74,26 +74,20 @@ class ResidentPage(QWidget):
         self.tier_button.clicked.connect(self.change_tier)
         self.status_button.clicked.connect(self.change_status)
         self.print_button.clicked.connect(lambda: self.print_form.emit(self.resident_id or ""))
-        for b in (
+        edits = (
             self.visit_button,
             self.edit_button,
             self.tier_button,
             self.status_button,
             self.change_button,
-        ):
+        )
+        for b in edits:
             b.setEnabled(can_edit)
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addSpacing(8)
         top.addWidget(self.title, 1)
-        for b in (
-            self.visit_button,
-            self.edit_button,
-            self.tier_button,
-            self.status_button,
-            self.change_button,
-            self.print_button,
-        ):
+        for b in (*edits, self.print_button):
             top.addWidget(b)
 
         self.fields: dict[str, QLabel] = {}

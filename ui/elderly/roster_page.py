@@ -6,46 +6,23 @@ resident; Ctrl+N starts a visit for the current row; Ctrl+Shift+A adds a residen
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QMenu,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QComboBox, QMenu, QPushButton
 
 from caseworker.domain import schedule as rules
 from caseworker.domain.elderly import Category, Status, Tier
-from caseworker.domain.search import MAX_SEARCH
 from caseworker.services import accounts
 from caseworker.services.elderly import search
 from caseworker.services.elderly.search import RosterQuery, RosterRow
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
-from ui.widgets.list_page import SEARCH_DEBOUNCE_MS, ListLoader, ListView, SearchBox
-from ui.widgets.table_models import (
-    Column,
-    Index,
-    PagedTableModel,
-    configure_view,
-    total_text,
-)
-
-if TYPE_CHECKING:
-    pass
+from ui.widgets.list_page import ListPage
+from ui.widgets.table_models import Column, Index, PagedTableModel
 
 
 class RosterModel(PagedTableModel[RosterRow]):
@@ -62,33 +39,20 @@ class RosterModel(PagedTableModel[RosterRow]):
         return super().data(index, role)
 
 
-class RosterPage(QWidget):
+class RosterPage(ListPage[RosterRow]):
     open_resident = Signal(str)
     new_visit = Signal(str)
     add_resident = Signal()
     print_requested = Signal(str)  # "selection" | "month" | "blank" | "route"
-    list_shown = Signal()  # a read's rows are on screen
 
     def __init__(self, ctx: AppContext) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.today = date.today()
-        heading = QLabel(self.tr("老年人台账"))
-        heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
-        self.search = SearchBox()
-        self.search.setMaxLength(MAX_SEARCH)
-        self.search.setPlaceholderText(
-            self.tr("搜索：姓名或住址的任意部分、身份证号（或后几位）、电话　Ctrl+F")
+        super().__init__(
+            ctx,
+            self.tr("老年人台账"),
+            self.tr("搜索：姓名或住址的任意部分、身份证号（或后几位）、电话　Ctrl+F"),
+            ELDERLY_TABLES,
         )
-        self.search.setClearButtonEnabled(True)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(SEARCH_DEBOUNCE_MS)
-        self.timer.timeout.connect(self.reload)
-        self.search.textChanged.connect(lambda _t: self.timer.start())
-        self.search.returnPressed.connect(self._search_enter)
-        self.search.down.connect(self._into_list)
-
+        self.today = date.today()
         self.community = QComboBox()
         self.community.addItem(self.tr("全部社区/村"), None)
         for c in ctx.read(accounts.communities):
@@ -114,7 +78,6 @@ class RosterPage(QWidget):
             combo.currentIndexChanged.connect(lambda _i: self.reload())
         for box in (self.overdue, self.due_month, self.mine):
             box.toggled.connect(lambda _on: self.reload())
-        self.count_label = QLabel()
         self.count_label.setStyleSheet("color: #333;")
 
         self.columns: list[Column[RosterRow]] = [
@@ -132,22 +95,12 @@ class RosterPage(QWidget):
             Column(self.tr("下次应访"), lambda r: r.next_due, sort_key="next_due"),
             Column(self.tr("责任人"), lambda r: r.assigned_staff_name, sort_key="assigned"),
         ]
-        self.sort_key = "name"
-        self.descending = False
-        self.model = RosterModel(self.columns, lambda: 0, lambda _o, _l: [])
-        self.view = ListView()
-        self.view.setModel(self.model)
-        configure_view(self.view)
+        self.set_up_list(
+            RosterModel(self.columns, lambda: 0, lambda _o, _l: []),
+            (70, 40, 40, 140, 96, 180, 100, 130, 50, 44, 86, 86),
+            "name",
+        )
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        header = self.view.horizontalHeader()
-        header.setSortIndicatorShown(True)
-        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
-        header.setSectionsClickable(True)
-        header.sectionClicked.connect(self._sort_by)
-        for col, width in enumerate((70, 40, 40, 140, 96, 180, 100, 130, 50, 44, 86, 86)):
-            self.view.setColumnWidth(col, width)
-        self.view.doubleClicked.connect(lambda i: self._open_row(i.row()))
-        self.view.activated_row.connect(self._open_row)
         self.view.to_end.connect(self.go_to_end)
 
         self.add_button = QPushButton(self.tr("新增老人"))
@@ -174,60 +127,28 @@ class RosterPage(QWidget):
         self.import_button = QPushButton(self.tr("导入台账"))
         self.import_button.clicked.connect(self.import_roster)
 
-        top = QHBoxLayout()
-        top.addWidget(heading)
-        top.addSpacing(12)
-        top.addWidget(self.search, 1)
-        filters = QHBoxLayout()
-        for w in (self.community, self.tier, self.category, self.status):
-            filters.addWidget(w)
-        filters.addWidget(self.overdue)
-        filters.addWidget(self.due_month)
-        filters.addWidget(self.mine)
-        filters.addStretch()
-        filters.addWidget(self.count_label)
-        buttons = QHBoxLayout()
-        for b in (self.add_button, self.open_button, self.visit_button, self.print_button):
-            buttons.addWidget(b)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(self.import_button)
-        buttons.addStretch()
-        hint = QLabel(self.tr("Enter 打开　Ctrl+N 登记探访　点击表头排序　按住 Ctrl/Shift 多选"))
-        hint.setStyleSheet("color: #777;")
-        buttons.addWidget(hint)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(filters)
-        layout.addWidget(self.view, 1)
-        layout.addLayout(buttons)
-
-        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
+        self.lay_out(
+            [
+                self.community,
+                self.tier,
+                self.category,
+                self.status,
+                self.overdue,
+                self.due_month,
+                self.mine,
+            ],
+            [
+                self.add_button,
+                self.open_button,
+                self.visit_button,
+                self.print_button,
+                self.export_button,
+                self.import_button,
+            ],
+            self.tr("Enter 打开　Ctrl+N 登记探访　点击表头排序　按住 Ctrl/Shift 多选"),
+        )
         QShortcut(QKeySequence("Ctrl+N"), self, self._new_visit)
         QShortcut(QKeySequence("Ctrl+Shift+A"), self, self._add_resident)
-        # Tab leaves the table (instead of walking it cell by cell) and reaches the buttons in
-        # reading order: search, filters, list, buttons.
-        self.view.setTabKeyNavigation(False)
-        chain: list[QWidget] = [
-            self.search,
-            self.community,
-            self.tier,
-            self.category,
-            self.status,
-            self.overdue,
-            self.due_month,
-            self.mine,
-            self.view,
-            self.add_button,
-            self.open_button,
-            self.visit_button,
-            self.print_button,
-        ]
-        for first, second in pairwise(chain):
-            QWidget.setTabOrder(first, second)
-        ctx.on_changed(self, self._on_changed)
-        self.loader: ListLoader[RosterRow] = ListLoader(
-            ctx, self, self.view, self.model, self.count_label, self.timer
-        )
         self.can_edit = ctx.actor is not None and _can_edit(ctx)
         self.add_button.setEnabled(self.can_edit)
         self.visit_button.setEnabled(self.can_edit)
@@ -240,18 +161,10 @@ class RosterPage(QWidget):
         from caseworker.services.exports import ExportFilter
         from ui.export import export_list
 
-        words = [
-            combo.currentText()
-            for combo in (self.community, self.tier, self.category, self.status)
-            if combo.currentIndex() > 0
-        ]
-        if self.search.text().strip():
-            words.insert(0, self.tr("查找“{0}”").format(self.search.text().strip()))
-        if self.overdue.isChecked():
-            words.append(self.overdue.text())
-        if self.due_month.isChecked():
-            words.append(self.due_month.text())
-        flt = ExportFilter(roster=self.query(), description="，".join(words))
+        words = self.described(
+            [self.community, self.tier, self.category, self.status], [self.overdue, self.due_month]
+        )
+        flt = ExportFilter(roster=self.query(), description=words)
         return export_list(self.ctx, self, "elderly-roster", flt)
 
     def import_roster(self) -> None:
@@ -289,42 +202,13 @@ class RosterPage(QWidget):
         assert actor is not None
         q = self.query()
         today = self.today
-        keep = self.current_id()
-
-        def shown(total: int) -> None:
-            self.count_label.setText(self.tr("共 {0} 人").format(total_text(total)))
-            row = next((i for i, r in enumerate(self.model.rows) if r.id == keep), 0)
-            if self.model.rows:
-                self.view.setCurrentIndex(self.model.index(row, 0))
-            self.list_shown.emit()
-
-        self.loader.load(
+        self.read(
             q.text,
             lambda s, cap: search.count(s, actor, q, today=today, cap=cap),
             lambda s, offset, limit: search.page(s, actor, q, offset, limit, today=today),
-            shown,
             lambda s, cap, limit: search.first_page(s, actor, q, limit, today=today, cap=cap),
+            self.tr("共 {0} 人"),
         )
-
-    def _when_read(self, action: Callable[[], None]) -> None:
-        self.loader.when_read(action, self.reload)
-
-    def _on_changed(self, tables: frozenset[str]) -> None:
-        if tables & ELDERLY_TABLES:
-            self.reload()
-
-    def _sort_by(self, column: int) -> None:
-        key = self.columns[column].sort_key
-        if key is None:
-            return
-        if key == self.sort_key:
-            self.descending = not self.descending
-        else:
-            self.sort_key, self.descending = key, False
-        self.view.horizontalHeader().setSortIndicator(
-            column, Qt.SortOrder.DescendingOrder if self.descending else Qt.SortOrder.AscendingOrder
-        )
-        self.reload()
 
     def go_to_end(self) -> None:
         """Load the rest of the list on the background runner, then select its last row."""
@@ -354,19 +238,12 @@ class RosterPage(QWidget):
             self.view.scrollTo(last)
 
     # -- rows ------------------------------------------------------------------------------------
-    def current_id(self) -> str | None:
-        index = self.view.currentIndex()
-        if not index.isValid() or index.row() >= len(self.model.rows):
-            return None
-        return self.model.row(index.row()).id
-
     def selected_ids(self) -> list[str]:
         rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
         return [self.model.row(r).id for r in rows if r < len(self.model.rows)]
 
-    def _open_row(self, row: int) -> None:
-        if 0 <= row < len(self.model.rows):
-            self.open_resident.emit(self.model.row(row).id)
+    def open_id(self, row_id: str) -> None:
+        self.open_resident.emit(row_id)
 
     def _add_resident(self) -> None:
         if self.can_edit:
@@ -376,37 +253,6 @@ class RosterPage(QWidget):
         rid = self.current_id()
         if rid is not None and self.can_edit:
             self.new_visit.emit(rid)
-
-    def _search_enter(self) -> None:
-        self._when_read(self._enter_done)
-
-    def _enter_done(self) -> None:
-        if self.model.total == 1:
-            self._open_row(0)
-        else:
-            self._into_list_now()
-
-    def _into_list(self) -> None:
-        self._when_read(self._into_list_now)
-
-    def _into_list_now(self) -> None:
-        if self.model.rows:
-            self.view.setFocus()
-            if not self.view.currentIndex().isValid():
-                self.view.setCurrentIndex(self.model.index(0, 0))
-            self.view.selectRow(self.view.currentIndex().row())
-
-    def focus_search(self) -> None:
-        self.search.setFocus()
-        self.search.selectAll()
-
-    def select_id(self, resident_id: str) -> None:
-        for i, r in enumerate(self.model.rows):
-            if r.id == resident_id:
-                self.view.setCurrentIndex(self.model.index(i, 0))
-                self.view.scrollTo(self.model.index(i, 0), QTableView.ScrollHint.PositionAtCenter)
-                return
-        self.view.setCurrentIndex(QModelIndex())
 
 
 def _can_edit(ctx: AppContext) -> bool:

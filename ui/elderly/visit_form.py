@@ -39,13 +39,7 @@ from caseworker.domain.dates import InvalidDate
 from caseworker.domain.elderly import MajorChange
 from caseworker.domain.errors import CaseworkerError, ValidationError
 from caseworker.domain.roles import Permission
-from caseworker.domain.visit_form import (
-    AREAS,
-    CHOICE_FIELDS,
-    REFERRAL_TARGETS,
-    TEXT_FIELDS,
-    Method,
-)
+from caseworker.domain.visit_form import AREAS, CHOICE_FIELDS, REFERRAL_TARGETS, TEXT_FIELDS, Method
 from caseworker.services.elderly import roster, schedule, visits
 from caseworker.services.elderly.roster import ResidentInfo
 from caseworker.services.elderly.visits import ReferralDraft, VisitDraft, VisitInfo
@@ -518,9 +512,7 @@ class VisitForm(QDialog):
         if field in ("target", "due_on", "owner_staff_id", "description"):
             self.ref_error.say(str(exc))
             return
-        if isinstance(exc, ValidationError) and self.errors.show_error(exc):
-            return
-        self.general_error.say(str(exc))
+        self.errors.explain(exc, self.general_error.say)
 
     def _write(self, complete: bool) -> bool:
         self.errors.clear()

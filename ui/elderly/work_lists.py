@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -35,12 +34,8 @@ from caseworker.services.elderly.schedule import CommunityRate, DueRow, Referral
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.table_models import (
-    WORK_LIST_ROWS,
-    Column,
-    ListTableModel,
-    configure_view,
-)
+from ui.widgets.refresh import RefreshWhenSeen
+from ui.widgets.table_models import WORK_LIST_ROWS, Column, ListTableModel, configure_view
 
 LIST_LIMIT = 500  # a work list longer than this is read from the roster's filters instead
 REFERRAL_PAGE = 200  # open referrals per page (5,623 were open at a 100,000-resident office)
@@ -70,7 +65,6 @@ class WorkListsPanel(QGroupBox):
         self.ctx = ctx
         self.open_resident = open_resident
         self.fixed_today = today
-        self._stale = False
         actor = ctx.actor
         assert actor is not None
         self.community = QComboBox()
@@ -217,7 +211,7 @@ class WorkListsPanel(QGroupBox):
         self.busy = BusyOverlay(self.tabs)
         self.loader = BackgroundRead(ctx, self, self.busy.set_busy)
         self.more_loader = BackgroundRead(ctx, self)
-        ctx.on_changed(self, self._on_changed)
+        RefreshWhenSeen(ctx, self, ELDERLY_TABLES | {"community", "staff"}, self.refresh)
         self.refresh()
 
     def print_(self, kind: str) -> None:
@@ -260,23 +254,8 @@ class WorkListsPanel(QGroupBox):
         if 0 <= row < self.referral_model.rowCount():
             self.open_resident(self.referral_model.row(row).resident_id)
 
-    def _on_changed(self, tables: frozenset[str]) -> None:
-        if tables & (ELDERLY_TABLES | {"community", "staff"}):
-            # Typing back forms changes the tables often while the home page is hidden:
-            # refresh now only when seen, else when next shown.
-            if self.isVisible():
-                self.refresh()
-            else:
-                self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        if self._stale:
-            self.refresh()
-        super().showEvent(event)
-
     def refresh(self) -> None:
         """Read the panel's lists on the runner; `_show` fills them in."""
-        self._stale = False
         actor = self.ctx.actor
         assert actor is not None
         today = self.today

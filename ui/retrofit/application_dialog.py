@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QLabel,
@@ -26,6 +25,7 @@ from caseworker.services import accounts
 from caseworker.services.retrofit import cases
 from caseworker.services.retrofit.cases import ApplicationDraft, CaseInfo
 from ui.context import AppContext
+from ui.widgets.dialogs import save_cancel
 from ui.widgets.fields import ERROR_STYLE, DateField
 
 
@@ -82,13 +82,7 @@ class ApplicationDialog(QDialog):
         form.addRow(self.tr("补贴资格"), self.rule)
         form.addRow(self.tr("申请日期"), self.applied_on)
         form.addRow(self.tr("申请说明"), self.note)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel(self, self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -33,6 +33,7 @@ from caseworker.services.retrofit import assessment
 from caseworker.services.retrofit.cases import CaseDetail
 from ui.context import AppContext
 from ui.retrofit.common import money, qty
+from ui.widgets.dialogs import save_cancel
 from ui.widgets.fields import ERROR_STYLE
 from ui.widgets.list_page import SearchBox
 
@@ -144,13 +145,7 @@ class AssessmentEditor(QDialog):
         body = QHBoxLayout()
         body.addLayout(left, 2)
         body.addLayout(right, 5)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存　Ctrl+S"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel(self, self.save, save_text="保存　Ctrl+S")
         if not self.data.editable:
             buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
             self.error.setText(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -22,6 +21,7 @@ from caseworker.domain.roles import Permission
 from caseworker.services.retrofit import contractors
 from caseworker.services.retrofit.contractors import ContractorDraft, ContractorInfo
 from ui.context import AppContext
+from ui.widgets.dialogs import save_cancel
 from ui.widgets.fields import ERROR_STYLE
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
@@ -49,13 +49,7 @@ class ContractorDialog(QDialog):
         form.addRow(self.tr("电话"), self.phone)
         form.addRow(self.tr("资质/执照编号"), self.licence)
         form.addRow("", self.active)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("保存"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel(self, self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -23,6 +22,7 @@ from caseworker.domain.retrofit import TRANSITIONS, Action
 from caseworker.services.retrofit import cases, contractors
 from caseworker.services.retrofit.cases import CaseInfo, StepRequest
 from ui.context import AppContext
+from ui.widgets.dialogs import ok_cancel
 from ui.widgets.fields import ERROR_STYLE, DateField
 
 REASON_LABELS: dict[Action, str] = {
@@ -89,13 +89,7 @@ class StepDialog(QDialog):
         self.error = QLabel()
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(action.value)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, action.value, self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QGroupBox, QMenu, QPushButton, QTableView, QTabWidget, QVBoxLayout
 
 from caseworker.services.retrofit import search
@@ -15,12 +14,8 @@ from caseworker.services.retrofit.search import WORK_LISTS, CaseQuery, CaseRow
 from ui.context import AppContext
 from ui.retrofit.common import RETROFIT_TABLES
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.table_models import (
-    WORK_LIST_ROWS,
-    Column,
-    ListTableModel,
-    configure_view,
-)
+from ui.widgets.refresh import RefreshWhenSeen
+from ui.widgets.table_models import WORK_LIST_ROWS, Column, ListTableModel, configure_view
 
 LIST_LIMIT = 200  # longer lists are read in the 适老化改造 section's filters
 
@@ -37,7 +32,6 @@ class RetrofitWorkListsPanel(QGroupBox):
         self.ctx = ctx
         self.open_case = open_case
         self.fixed_today = today
-        self._stale = False
         self.tabs = QTabWidget()
         self.models: dict[str, ListTableModel[CaseRow]] = {}
         for key in WORK_LISTS:
@@ -81,7 +75,7 @@ class RetrofitWorkListsPanel(QGroupBox):
         # not hold the window), the newest read winning.
         self.busy = BusyOverlay(self.tabs)
         self.loader = BackgroundRead(ctx, self, self.busy.set_busy)
-        ctx.on_changed(self, self._on_changed)  # not beyond this panel's life
+        RefreshWhenSeen(ctx, self, RETROFIT_TABLES, self.refresh)
         self.refresh()
 
     def export_excel(self, key: str) -> object:
@@ -98,20 +92,7 @@ class RetrofitWorkListsPanel(QGroupBox):
         if 0 <= row < model.rowCount():
             self.open_case(model.row(row).id)
 
-    def _on_changed(self, tables: frozenset[str]) -> None:
-        if tables & RETROFIT_TABLES:
-            if self.isVisible():
-                self.refresh()
-            else:
-                self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        if self._stale:
-            self.refresh()
-        super().showEvent(event)
-
     def refresh(self) -> None:
-        self._stale = False
         actor = self.ctx.actor
         assert actor is not None
         today = self.today

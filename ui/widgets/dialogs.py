@@ -1,4 +1,4 @@
-"""Small pieces every dialog uses: OK/Cancel buttons with Chinese labels, Enter on a focused
+"""Small pieces every dialog uses: OK/Cancel and Save/Cancel buttons with Chinese labels, Enter on a focused
 button."""
 
 from __future__ import annotations
@@ -14,13 +14,29 @@ def ok_cancel(
     dialog: QDialog, ok_text: str = "", on_ok: Callable[[], None] | None = None
 ) -> QDialogButtonBox:
     """OK (labelled `ok_text`, default 确定) and 取消; OK runs `on_ok` or accepts the dialog."""
+    return _buttons(dialog, QDialogButtonBox.StandardButton.Ok, ok_text or "确定", on_ok)
+
+
+def save_cancel(
+    dialog: QDialog, on_save: Callable[[], None] | None = None, save_text: str = ""
+) -> QDialogButtonBox:
+    """Save (labelled `save_text`, default 保存) and 取消, for a dialog that edits a record;
+    Save runs `on_save` (which checks and writes, and closes the dialog when it has) or
+    accepts the dialog."""
+    return _buttons(dialog, QDialogButtonBox.StandardButton.Save, save_text or "保存", on_save)
+
+
+def _buttons(
+    dialog: QDialog,
+    accept: QDialogButtonBox.StandardButton,
+    text: str,
+    on_accept: Callable[[], None] | None,
+) -> QDialogButtonBox:
     tr = QCoreApplication.translate
-    box = QDialogButtonBox(
-        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-    )
-    box.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text or tr("Caseworker", "确定"))
+    box = QDialogButtonBox(accept | QDialogButtonBox.StandardButton.Cancel)
+    box.button(accept).setText(tr("Caseworker", text))
     box.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Caseworker", "取消"))
-    box.accepted.connect(on_ok or dialog.accept)
+    box.accepted.connect(on_accept or dialog.accept)
     box.rejected.connect(dialog.reject)
     return box
 

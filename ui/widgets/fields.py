@@ -3,7 +3,7 @@ boxes, tick-box choice rows, errors shown next to the field at fault, and date f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.domain.dates import InvalidDate, parse_date
-from caseworker.domain.errors import ValidationError
+from caseworker.domain.errors import CaseworkerError, ValidationError
 from ui.messages import tr
 
 ERROR_STYLE = "color: #b00020;"
@@ -272,3 +272,9 @@ class FieldErrors:
 
     def show_error(self, exc: ValidationError) -> bool:
         return self.show(exc.field, str(exc))
+
+    def explain(self, exc: CaseworkerError, general: Callable[[str], None]) -> None:
+        """A service's refusal beside the field it names, else through `general` (the
+        dialog's message under the form)."""
+        if not (isinstance(exc, ValidationError) and self.show_error(exc)):
+            general(str(exc))
