@@ -132,7 +132,7 @@ def _photo_check(path: Path) -> str:
     """Import a photo into a throwaway store: proves this program reads its format (HEIC)."""
     import tempfile
 
-    from caseworker.services.retrofit.photo_store import PhotoStore
+    from db.photo_store import PhotoStore
 
     with tempfile.TemporaryDirectory() as tmp:
         stored = PhotoStore(Path(tmp)).import_file(path)

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from caseworker.demo import FILLERS, DemoReport, bulk
 from caseworker.demo.names import address, birth_for_age, id_number, person_name, phone
 from caseworker.domain import children as rules
+from caseworker.domain import pinyin
 from caseworker.domain.children import CloseReason, Risk, ServiceStatus
 from caseworker.domain.roles import Actor, Role
-from caseworker.services import accounts, pinyin
+from caseworker.services import accounts
 from caseworker.services.children import cases, keys, register
 from caseworker.workspace import Workspace
 from db.children import (

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from caseworker.demo import FILLERS, DemoReport
 from caseworker.demo.names import address, birth_for_age, id_number, person_name, phone
+from caseworker.domain import pinyin
 from caseworker.domain.elderly import (
     CHOSEN_CATEGORIES,
     LIVING_ARRANGEMENTS,
@@ -31,7 +32,7 @@ from caseworker.domain.elderly import (
 )
 from caseworker.domain.roles import Actor, Role
 from caseworker.domain.visit_form import CHOICE_FIELDS, REFERRAL_TARGETS, Method, VisitStatus
-from caseworker.services import accounts, pinyin
+from caseworker.services import accounts
 from caseworker.services.elderly.schedule import intervals, recompute
 from caseworker.workspace import Workspace
 from db.base import Journaled

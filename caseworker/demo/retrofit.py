@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.demo import FILLERS, DemoReport, bulk
 from caseworker.demo.names import address, birth_for_age, id_number, person_name, phone
+from caseworker.domain import pinyin
 from caseworker.domain.elderly import Category
 from caseworker.domain.elderly import decode_categories as decode_elderly
 from caseworker.domain.errors import ValidationError
@@ -29,12 +30,12 @@ from caseworker.domain.retrofit import (
     Step,
 )
 from caseworker.domain.roles import Actor, Role
-from caseworker.services import accounts, pinyin
+from caseworker.services import accounts
 from caseworker.services.retrofit import assessment, cases, catalogue, contractors, photos
-from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident
 from db.models import Staff
+from db.photo_store import PhotoStore
 from db.retrofit import RetrofitAssessmentItem, RetrofitCase, RetrofitCaseEvent
 
 FIRMS = (

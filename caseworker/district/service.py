@@ -34,12 +34,11 @@ from caseworker.district import transfer as transfers
 from caseworker.district.accounts import check as check_actor
 from caseworker.district.accounts import require
 from caseworker.district.hub import Hub
-from caseworker.domain import field_rules, idnumber
+from caseworker.domain import field_rules, idnumber, pinyin
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.outfile import check_out
-from caseworker.services import accounts, pinyin
-from caseworker.services.retrofit.photo_store import PhotoStore
+from caseworker.services import accounts
 from caseworker.sync import (
     bundle,
     derived,
@@ -68,6 +67,7 @@ from caseworker.sync.identity import (
 from db.base import utcnow
 from db.ids import new_id
 from db.models import Community, JournalEntry, LocalMeta, Office, Setting
+from db.photo_store import PhotoStore
 from db.schema import HEAD
 from db.stats import PlannerStats
 from db.sync_models import SyncBundle, SyncConflict, SyncPeer, SyncPush, SyncTransfer

@@ -37,8 +37,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, text
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber
-from caseworker.services import pinyin
+from caseworker.domain import idnumber, pinyin
 from db import search_index
 
 # At most this many index entries are read to decide whether a search is rare enough to be

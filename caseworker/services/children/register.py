@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import children as rules
-from caseworker.domain import idnumber
+from caseworker.domain import idnumber, pinyin
 from caseworker.domain.children import (
     ChildCategory,
     ChildFact,
@@ -26,7 +26,6 @@ from caseworker.domain.children import (
 )
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, Role
-from caseworker.services import pinyin
 from caseworker.services.audit import AuditRow, _history_rows
 from caseworker.services.children import keys
 from caseworker.services.children._common import (

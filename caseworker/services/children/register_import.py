@@ -38,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import children as rules
-from caseworker.domain import idnumber
+from caseworker.domain import idnumber, pinyin
 from caseworker.domain.children import ChildCategory, ChildFact, ParentCondition
 from caseworker.domain.errors import ValidationError
 from caseworker.domain.roles import Actor, Role
@@ -49,7 +49,6 @@ from caseworker.domain.roster_columns import (
     word_key,
 )
 from caseworker.domain.tabular import Cell, CellRefused, id_number_text, phone_text, split_words
-from caseworker.services import pinyin
 from caseworker.services.children import keys, register
 from caseworker.services.children._common import can_edit, scope, today_or
 from caseworker.services.elderly.roster_import import (

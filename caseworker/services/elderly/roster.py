@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber
+from caseworker.domain import idnumber, pinyin
 from caseworker.domain.elderly import (
     CHOSEN_CATEGORIES,
     LIVING_ARRANGEMENTS,
@@ -27,7 +27,6 @@ from caseworker.domain.elderly import (
 )
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor
-from caseworker.services import pinyin
 from caseworker.services.audit import AuditRow, record_history
 from caseworker.services.elderly import schedule
 from caseworker.services.elderly import visits as visit_service

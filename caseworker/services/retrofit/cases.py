@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber
+from caseworker.domain import idnumber, pinyin
 from caseworker.domain.elderly import Category
 from caseworker.domain.elderly import decode_categories as decode_elderly
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
@@ -39,10 +39,11 @@ from caseworker.domain.retrofit import (
     waiver_text,
 )
 from caseworker.domain.roles import Actor, Permission
-from caseworker.services import accounts, numbers, pinyin
+from caseworker.services import accounts
 from caseworker.services.elderly._common import clean, clean_multiline, clean_phone, today_or
 from caseworker.services.retrofit import catalogue
 from caseworker.services.retrofit._common import can_edit, can_view, permissions_of
+from db import numbers
 from db.base import utcnow
 from db.elderly import ElderlyResident
 from db.models import Community
@@ -386,7 +387,7 @@ def prefill_from_resident(session: Session, actor: Actor, resident_id: str) -> A
 
 
 def _next_case_no(session: Session, year: int) -> str:
-    # never a number issued before, even one lost with a restored backup (services/numbers.py)
+    # never a number issued before, even one lost with a restored backup (db/numbers.py)
     office = accounts.office(session)
     return numbers.next_number(session, RetrofitCase, f"{office.code if office else 'GZ'}-{year}-")
 

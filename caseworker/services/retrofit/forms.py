@@ -18,7 +18,7 @@ from caseworker.printing.retrofit_forms import FormEvent, FormLine, FormPhoto, R
 from caseworker.services import accounts
 from caseworker.services.retrofit import cases, catalogue
 from caseworker.services.retrofit._common import can_view
-from caseworker.services.retrofit.photo_store import PhotoStore
+from db.photo_store import PhotoStore
 from db.replica import Replica
 from db.retrofit import RetrofitContractor
 
