@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from caseworker.demo import FILLERS, DemoReport
 from caseworker.demo.names import address, birth_for_age, id_number, person_name, phone
-from caseworker.domain import pinyin
 from caseworker.domain.elderly import (
     CHOSEN_CATEGORIES,
     LIVING_ARRANGEMENTS,
@@ -30,6 +29,7 @@ from caseworker.domain.elderly import (
     suggest_tier,
     with_derived,
 )
+from caseworker.domain.person import name_columns
 from caseworker.domain.roles import Actor, Role
 from caseworker.domain.visit_form import CHOICE_FIELDS, REFERRAL_TARGETS, Method, VisitStatus
 from caseworker.services import accounts
@@ -161,12 +161,10 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
         worker = rng.choice(workers) if workers else None
         sup_name = person_name(rng, rng.choice("男女"))
         name = person_name(rng, sex)
-        spoken = pinyin.of_name(name)
         resident = dict(
             id=ids.pop(),
             name=name,
-            name_pinyin=spoken.sort_key,
-            name_letters=spoken.letters,
+            **name_columns(name),
             id_number=idn,
             birth_date=birth,
             sex=sex,

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from caseworker.demo import FILLERS, DemoReport, bulk
 from caseworker.demo.names import address, birth_for_age, id_number, person_name, phone
-from caseworker.domain import pinyin
 from caseworker.domain.elderly import Category
 from caseworker.domain.elderly import decode_categories as decode_elderly
 from caseworker.domain.errors import ValidationError
+from caseworker.domain.person import name_columns
 from caseworker.domain.retrofit import (
     CHOSEN_HOUSEHOLD_CATEGORIES,
     Action,
@@ -278,7 +278,7 @@ def _copies(
                 select(ElderlyResident.id).where(ElderlyResident.id_number == idn)
             ),
             applicant_name=name,
-            name_letters=pinyin.of_name(name).letters,
+            **name_columns(name, sort_key=False),
             id_number=idn,
             birth_date=birth,
             sex=sex,

@@ -34,8 +34,9 @@ from caseworker.district import transfer as transfers
 from caseworker.district.accounts import check as check_actor
 from caseworker.district.accounts import require
 from caseworker.district.hub import Hub
-from caseworker.domain import field_rules, idnumber, pinyin
+from caseworker.domain import field_rules, idnumber
 from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.person import name_columns
 from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.outfile import check_out
 from caseworker.services import accounts
@@ -1090,8 +1091,7 @@ def _correction_values(
                 typed["sex"] = parsed.sex
         if key == "name" and "name_pinyin" in columns:
             # sorting and initials search follow the name on every replica (they travel)
-            spoken = pinyin.of_name(typed[key])
-            typed["name_pinyin"], typed["name_letters"] = spoken.sort_key, spoken.letters
+            typed.update(name_columns(typed[key]))
     return typed
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import children as rules
-from caseworker.domain import idnumber, pinyin
+from caseworker.domain import idnumber
 from caseworker.domain.children import (
     ChildCategory,
     ChildFact,
@@ -25,6 +25,7 @@ from caseworker.domain.children import (
     Review,
 )
 from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.person import OfPerson, Person, name_columns, person_of
 from caseworker.domain.roles import Actor, Role
 from caseworker.services.audit import AuditRow, _history_rows
 from caseworker.services.children import keys
@@ -65,13 +66,9 @@ class ChildDraft:
 
 
 @dataclass(frozen=True)
-class ChildInfo:
+class ChildInfo(OfPerson):
     id: str
-    name: str
-    id_number: str
-    id_number_masked: str
-    birth_date: date
-    sex: str
+    person: Person  # name, ID number (and masked), birth date, sex, phone
     age: int
     turns_18_on: date
     age_warning: str
@@ -79,7 +76,6 @@ class ChildInfo:
     community_name: str
     address: str
     address_masked: str
-    phone: str
     school: str
     grade: str
     living_arrangement: str
@@ -112,11 +108,7 @@ def _info(session: Session, actor: Actor, c: Child, today: date) -> ChildInfo:
     age = rules.check_age(c.birth_date, today)
     return ChildInfo(
         id=c.id,
-        name=c.name,
-        id_number=c.id_number,
-        id_number_masked=idnumber.mask(c.id_number),
-        birth_date=c.birth_date,
-        sex=c.sex,
+        person=person_of(c),
         age=age.age,
         turns_18_on=age.turns_18_on,
         age_warning=age.message,
@@ -124,7 +116,6 @@ def _info(session: Session, actor: Actor, c: Child, today: date) -> ChildInfo:
         community_name=community.name if community else "",
         address=c.address,
         address_masked=rules.mask_address(c.address),
-        phone=c.phone,
         school=c.school,
         grade=c.grade,
         living_arrangement=c.living_arrangement,
@@ -197,11 +188,9 @@ def _check_fields(session: Session, actor: Actor, d: ChildDraft) -> dict[str, An
             f"居住情况只能选 {'、'.join(rules.LIVING_ARRANGEMENTS)}", field="living_arrangement"
         )
     name = clean(d.name, "姓名", "name", 60, required=True)
-    spoken = pinyin.of_name(name)
     return {
         "name": name,
-        "name_pinyin": spoken.sort_key,
-        "name_letters": spoken.letters,
+        **name_columns(name),
         "community_id": d.community_id,
         "address": clean(d.address, "住址", "address", 200),
         "phone": clean_phone(d.phone, "联系电话", "phone"),
@@ -356,7 +345,7 @@ def _guardian_values(session: Session, child_id: str, d: GuardianDraft, own: str
     return {
         "relation": d.relation,
         "name": name,
-        "name_letters": pinyin.of_name(name).letters,
+        **name_columns(name, sort_key=False),
         "id_number": id_value,
         "phone": clean_phone(d.phone, "电话", "guardian_phone"),
         "address": clean(d.address, "住址", "guardian_address", 200),

@@ -38,9 +38,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import children as rules
-from caseworker.domain import idnumber, pinyin
+from caseworker.domain import idnumber
 from caseworker.domain.children import ChildCategory, ChildFact, ParentCondition
 from caseworker.domain.errors import ValidationError
+from caseworker.domain.person import name_columns
 from caseworker.domain.roles import Actor, Role
 from caseworker.domain.roster_columns import (
     CHILDREN,
@@ -662,7 +663,7 @@ def apply(  # noqa: C901
                     "child_id": child_id,
                     "relation": p.relation,
                     "name": p.name,
-                    "name_letters": pinyin.of_name(p.name).letters,
+                    **name_columns(p.name, sort_key=False),
                     "id_number": p.id_number,
                     "phone": p.phone,
                     "is_guardian": p.is_guardian,

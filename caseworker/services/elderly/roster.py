@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber, pinyin
+from caseworker.domain import idnumber
 from caseworker.domain.elderly import (
     CHOSEN_CATEGORIES,
     LIVING_ARRANGEMENTS,
@@ -26,6 +26,7 @@ from caseworker.domain.elderly import (
     with_derived,
 )
 from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.person import OfPerson, Person, name_columns, person_of
 from caseworker.domain.roles import Actor
 from caseworker.services.audit import AuditRow, record_history
 from caseworker.services.elderly import schedule
@@ -65,15 +66,10 @@ class ResidentDraft:
 
 
 @dataclass(frozen=True)
-class ResidentInfo:
+class ResidentInfo(OfPerson):
     id: str
-    name: str
-    id_number: str
-    id_number_masked: str
-    birth_date: date
-    sex: str
+    person: Person  # name, ID number (and masked), birth date, sex, phone
     age: int
-    phone: str
     address: str
     community_id: str
     community_name: str
@@ -114,13 +110,8 @@ def _info(session: Session, r: ElderlyResident, today: date) -> ResidentInfo:
     suggestion = suggest_tier(cats)
     return ResidentInfo(
         id=r.id,
-        name=r.name,
-        id_number=r.id_number,
-        id_number_masked=idnumber.mask(r.id_number),
-        birth_date=r.birth_date,
-        sex=r.sex,
-        age=idnumber.age_on(r.birth_date, today),
-        phone=r.phone,
+        person=(person := person_of(r)),
+        age=person.age_on(today),
         address=r.address,
         community_id=r.community_id,
         community_name=community.name if community else "",
@@ -192,11 +183,9 @@ def _check_fields(session: Session, d: ResidentDraft) -> dict[str, Any]:
             f"居住情况只能选 {'、'.join(LIVING_ARRANGEMENTS)}", field="living_arrangement"
         )
     name = clean(d.name, "姓名", "name", 60, required=True)
-    spoken = pinyin.of_name(name)
     return {
         "name": name,
-        "name_pinyin": spoken.sort_key,
-        "name_letters": spoken.letters,
+        **name_columns(name),
         "community_id": d.community_id,
         "phone": clean_phone(d.phone, "联系电话", "phone"),
         "address": clean(d.address, "住址", "address", 200),

@@ -13,10 +13,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber, pinyin
+from caseworker.domain import idnumber
 from caseworker.domain.elderly import Category
 from caseworker.domain.elderly import decode_categories as decode_elderly
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
+from caseworker.domain.person import OfPerson, Person, name_columns, person_of
 from caseworker.domain.retrofit import (
     CHOSEN_HOUSEHOLD_CATEGORIES,
     MIN_AGE,
@@ -97,20 +98,15 @@ class StepRequest:
 
 
 @dataclass(frozen=True)
-class CaseInfo:
+class CaseInfo(OfPerson):
     id: str
     case_no: str
     step: Step
     community_id: str
     community_name: str
     resident_id: str | None
-    name: str
-    id_number: str
-    id_number_masked: str
-    birth_date: date
-    sex: str
+    person: Person  # the applicant: name, ID number (and masked), birth date, sex, phone
     age: int
-    phone: str
     address: str
     contact_name: str
     contact_phone: str
@@ -212,13 +208,8 @@ def _info(session: Session, r: RetrofitCase, today: date) -> CaseInfo:
         community_id=r.community_id,
         community_name=community.name if community else "",
         resident_id=r.resident_id,
-        name=r.applicant_name,
-        id_number=r.id_number,
-        id_number_masked=idnumber.mask(r.id_number),
-        birth_date=r.birth_date,
-        sex=r.sex,
-        age=idnumber.age_on(r.birth_date, today),
-        phone=r.phone,
+        person=(person := person_of(r, r.applicant_name)),
+        age=person.age_on(today),
         address=r.address,
         contact_name=r.contact_name,
         contact_phone=r.contact_phone,
@@ -437,7 +428,7 @@ def _application_values(session: Session, d: ApplicationDraft, today: date) -> d
     name = clean(d.name, "姓名", "name", 60, required=True)
     return {
         "applicant_name": name,
-        "name_letters": pinyin.of_name(name).letters,
+        **name_columns(name, sort_key=False),
         "id_number": parsed.value,
         "birth_date": parsed.birth_date,
         "sex": parsed.sex,
