@@ -20,6 +20,7 @@ from datetime import date
 from typing import Generic, Protocol, TypeVar, cast, overload
 
 from caseworker.domain import idnumber
+from caseworker.domain.errors import ValidationError
 from caseworker.domain.pinyin import NamePinyin, of_name
 
 T = TypeVar("T")
@@ -81,6 +82,31 @@ def person_of(row: PersonRow, name: str | None = None) -> Person:
         row.sex,
         row.phone,
     )
+
+
+def typed_id(
+    text: str,
+    today: date | None = None,
+    *,
+    field: str = "id_number",
+    min_age: int = 0,
+    too_young: str = "",
+) -> idnumber.IdNumber:
+    """An ID number as a person typed it (any programme's form): valid and normalised, or a
+    ValidationError on `field` saying which part is wrong. With `min_age`, also of someone that
+    old on `today`, else `too_young` formatted with `masked`, `born`, `age` and `min_age`."""
+    try:
+        parsed = idnumber.parse(text, today=today)
+    except idnumber.InvalidIdNumber as exc:
+        raise ValidationError(str(exc), field=field) from None
+    if min_age:
+        age = parsed.age_on(today or date.today())
+        if age < min_age:
+            message = too_young.format(
+                masked=parsed.masked, born=parsed.birth_date, age=age, min_age=min_age
+            )
+            raise ValidationError(message, field=field)
+    return parsed
 
 
 def name_columns(name: str, *, sort_key: bool = True) -> dict[str, str]:

@@ -76,3 +76,22 @@ def test_a_list_row_with_a_birth_date_has_an_age() -> None:
         birth_date: date
 
     assert Row(date(2014, 6, 2)).age_on(date(2026, 6, 1)) == 11
+
+
+def test_a_typed_id_number_is_refused_in_words_on_its_field() -> None:
+    from caseworker.domain.errors import ValidationError
+    from caseworker.domain.person import typed_id
+
+    assert typed_id(KNOWN.lower()).value == KNOWN
+    with pytest.raises(ValidationError) as bad:
+        typed_id("110105194912310021", field="guardian_id_number")
+    assert bad.value.field == "guardian_id_number" and "身份证号" in str(bad.value)
+    with pytest.raises(ValidationError, match=r"110105\*{8}002X 今年 59 岁，未满 60") as young:
+        typed_id(
+            KNOWN,
+            date(2009, 12, 30),
+            min_age=60,
+            too_young="{masked} 今年 {age} 岁，未满 {min_age}",
+        )
+    assert young.value.field == "id_number"
+    assert typed_id(KNOWN, date(2009, 12, 31), min_age=60).birth_date == date(1949, 12, 31)

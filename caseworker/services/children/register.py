@@ -25,7 +25,7 @@ from caseworker.domain.children import (
     Review,
 )
 from caseworker.domain.errors import NotFound, ValidationError
-from caseworker.domain.person import OfPerson, Person, name_columns, person_of
+from caseworker.domain.person import OfPerson, Person, name_columns, person_of, typed_id
 from caseworker.domain.roles import Actor, Role
 from caseworker.services.audit import AuditRow, _history_rows
 from caseworker.services.children import keys
@@ -134,10 +134,7 @@ def _info(session: Session, actor: Actor, c: Child, today: date) -> ChildInfo:
 
 def parse_child_id(text: str, today: date) -> tuple[idnumber.IdNumber, str]:
     """A valid ID number of someone under 18 today; the second value is the age warning."""
-    try:
-        parsed = idnumber.parse(text, today=today)
-    except idnumber.InvalidIdNumber as exc:
-        raise ValidationError(str(exc), field="id_number") from None
+    parsed = typed_id(text, today)
     check = rules.check_age(parsed.birth_date, today)
     if not check.allowed:
         raise ValidationError(f"身份证号 {parsed.masked}：{check.message}", field="id_number")
@@ -337,10 +334,7 @@ def _guardian_values(session: Session, child_id: str, d: GuardianDraft, own: str
             raise ValidationError(f"已经登记了{d.relation}", field="relation")
     id_value = ""
     if d.id_number.strip():
-        try:
-            id_value = idnumber.parse(d.id_number).value
-        except idnumber.InvalidIdNumber as exc:
-            raise ValidationError(str(exc), field="guardian_id_number") from None
+        id_value = typed_id(d.id_number, field="guardian_id_number").value
     name = clean(d.name, "姓名", "guardian_name", 60, required=True)
     return {
         "relation": d.relation,

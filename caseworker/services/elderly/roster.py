@@ -26,7 +26,7 @@ from caseworker.domain.elderly import (
     with_derived,
 )
 from caseworker.domain.errors import NotFound, ValidationError
-from caseworker.domain.person import OfPerson, Person, name_columns, person_of
+from caseworker.domain.person import OfPerson, Person, name_columns, person_of, typed_id
 from caseworker.domain.roles import Actor
 from caseworker.services.audit import AuditRow, record_history
 from caseworker.services.elderly import schedule
@@ -156,18 +156,13 @@ def _load(session: Session, resident_id: str) -> ElderlyResident:
 
 def parse_roster_id(text: str, today: date) -> idnumber.IdNumber:
     """Validate an ID number for the roster: valid, and the person is 60 or older today."""
-    try:
-        parsed = idnumber.parse(text, today=today)
-    except idnumber.InvalidIdNumber as exc:
-        raise ValidationError(str(exc), field="id_number") from None
-    age = parsed.age_on(today)
-    if age < ROSTER_MIN_AGE:
-        raise ValidationError(
-            f"身份证号 {parsed.masked} 显示出生于 {parsed.birth_date:%Y年%m月%d日}，今年 {age} 岁，"
-            f"未满 {ROSTER_MIN_AGE} 周岁，不能列入老年人台账。请核对身份证号。",
-            field="id_number",
-        )
-    return parsed
+    return typed_id(
+        text,
+        today,
+        min_age=ROSTER_MIN_AGE,
+        too_young="身份证号 {masked} 显示出生于 {born:%Y年%m月%d日}，今年 {age} 岁，"
+        "未满 {min_age} 周岁，不能列入老年人台账。请核对身份证号。",
+    )
 
 
 def _check_fields(session: Session, d: ResidentDraft) -> dict[str, Any]:

@@ -13,14 +13,12 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber
 from caseworker.domain.elderly import Category
 from caseworker.domain.elderly import decode_categories as decode_elderly
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
 from caseworker.domain.person import OfPerson, Person, name_columns, person_of
 from caseworker.domain.retrofit import (
     CHOSEN_HOUSEHOLD_CATEGORIES,
-    MIN_AGE,
     Action,
     HouseholdCategory,
     Line,
@@ -30,6 +28,7 @@ from caseworker.domain.retrofit import (
     Totals,
     TransitionRefused,
     allowed_actions,
+    applicant_id,
     check_transition,
     compute,
     days_overdue,
@@ -413,17 +412,7 @@ def _application_values(session: Session, d: ApplicationDraft, today: date) -> d
     bad = [c for c in d.categories if c not in CHOSEN_HOUSEHOLD_CATEGORIES]
     if bad:
         raise ValidationError("“高龄”由身份证号的年龄自动判断，不需要勾选", field="categories")
-    try:
-        parsed = idnumber.parse(d.id_number, today=today)
-    except idnumber.InvalidIdNumber as exc:
-        raise ValidationError(str(exc), field="id_number") from None
-    age = parsed.age_on(today)
-    if age < MIN_AGE:
-        raise ValidationError(
-            f"身份证号 {parsed.masked} 显示申请人 {age} 岁，未满 {MIN_AGE} 周岁，"
-            "不属于居家适老化改造对象。请核对身份证号。",
-            field="id_number",
-        )
+    parsed = applicant_id(d.id_number, today, "。请核对身份证号。")
     rule = eligibility(d.categories, parsed.birth_date, today)
     name = clean(d.name, "姓名", "name", 60, required=True)
     return {
