@@ -130,11 +130,8 @@ def _terms(text: str, cols: PersonColumns) -> _Terms | None:
     probe(cols.extra, raw)
     compact = idnumber.normalise(raw)
     if len(compact) in (15, 18) and compact[:-1].isdigit():
-        try:
-            value = idnumber.parse(compact).value
-        except idnumber.InvalidIdNumber:
-            pass
-        else:
+        value = idnumber.value_of(compact)
+        if value is not None:
             t.own.append(cols.id_number == value)
             probe([cols.id_number], _suffix_needle(value))
             t.by_key = not cols.extra

@@ -278,9 +278,8 @@ def find_by_id_number(
 ) -> ChildInfo | None:
     """The child with this ID number within the actor's scope, or None."""
     can_view(actor)
-    try:
-        value = idnumber.parse(text).value
-    except idnumber.InvalidIdNumber:
+    value = idnumber.value_of(text)
+    if value is None:
         return None
     row = session.scalar(select(Child).where(Child.id_number == value, scope(actor)))
     return None if row is None else _info(session, actor, row, today_or(today))

@@ -202,9 +202,8 @@ def find_by_id_number(
 ) -> ResidentInfo | None:
     """The resident with this ID number (any accepted spelling), or None."""
     can_view(actor)
-    try:
-        value = idnumber.parse(text).value
-    except idnumber.InvalidIdNumber:
+    value = idnumber.value_of(text)
+    if value is None:
         return None
     row = session.scalar(select(ElderlyResident).where(ElderlyResident.id_number == value))
     return None if row is None else _info(session, row, today_or(today))
