@@ -67,10 +67,10 @@ def fill(ws: Any, children: int = CHILDREN, cases: int = CASES) -> None:
     from caseworker.demo.names import address, birth_for_age, person_name, phone
     from caseworker.domain import idnumber
     from caseworker.domain.children import ChildCategory, encode_categories
+    from caseworker.domain.pinyin import of_name
     from caseworker.domain.roles import Actor, Role
     from caseworker.services import accounts
     from caseworker.services.children import keys
-    from caseworker.services.pinyin import of_name
     from db.children import (
         Child,
         ChildCase,

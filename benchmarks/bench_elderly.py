@@ -50,10 +50,10 @@ def _generate(root: Path) -> None:
         suggest_tier,
         with_derived,
     )
+    from caseworker.domain.pinyin import of_name
     from caseworker.domain.roles import Actor, Role
     from caseworker.services import accounts
     from caseworker.services.elderly.schedule import recompute
-    from caseworker.services.pinyin import of_name
     from caseworker.workspace import Workspace
     from db.elderly import ElderlyResident, ElderlyVisit
     from db.ids import new_id
@@ -271,9 +271,9 @@ def _rss_mb() -> float:
 
 def run() -> list[Result]:
     root = ensure_db()
+    from caseworker.domain.pinyin import of_name
     from caseworker.domain.roles import Actor
     from caseworker.services.elderly import forms, schedule, search
-    from caseworker.services.pinyin import of_name
     from caseworker.workspace import Workspace
 
     actor = Actor.system("bench")

@@ -169,8 +169,8 @@ def run() -> list[Result]:
     from caseworker.domain.retrofit import DEFAULT_CATALOGUE
     from caseworker.domain.roles import Actor
     from caseworker.services.retrofit import assessment, search
-    from caseworker.services.retrofit.photo_store import PhotoStore
     from caseworker.services.retrofit.search import WORK_LISTS, CaseQuery
+    from db.photo_store import PhotoStore
 
     results: list[Result] = []
     actor = Actor.system("bench")
@@ -248,9 +248,9 @@ def _bundle_with_photos(root: Path, source: Any, shas: list[str]) -> Result:
     from caseworker.domain.roles import Actor, Role
     from caseworker.services import accounts
     from caseworker.services.retrofit import cases
-    from caseworker.services.retrofit.photo_store import PhotoStore
     from caseworker.sync import office
     from caseworker.workspace import Workspace
+    from db.photo_store import PhotoStore
     from db.retrofit import RetrofitPhoto
 
     hub = Hub.open(root / "district")

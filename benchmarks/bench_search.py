@@ -130,10 +130,10 @@ def _elderly() -> list[Result]:
     from sqlalchemy import text
 
     from benchmarks import bench_elderly
+    from caseworker.domain.pinyin import of_name
     from caseworker.domain.roles import Actor
     from caseworker.services import person_search
     from caseworker.services.elderly import search
-    from caseworker.services.pinyin import of_name
     from caseworker.workspace import Workspace
 
     root = bench_elderly.ensure_db()
@@ -177,10 +177,10 @@ def _elderly() -> list[Result]:
 
 def _children() -> list[Result]:
     from benchmarks import bench_children
+    from caseworker.domain.pinyin import of_name
     from caseworker.domain.roles import Actor
     from caseworker.services import accounts, person_search
     from caseworker.services.children import search
-    from caseworker.services.pinyin import of_name
     from caseworker.workspace import Workspace
 
     root = bench_children.ensure_workspace()

@@ -9,6 +9,10 @@ import argparse
 import importlib
 from pathlib import Path
 
+# The composition root loads the services, which register what the layers below call by
+# registry: the programmes' after-merge hooks (sync) and the settings reader (the workspace's
+# backup retention). Sync imported them by accident before (through services.numbers).
+import caseworker.services  # noqa: F401
 from caseworker.clikit import ArgumentParser, open_workspace, run
 from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
@@ -132,7 +136,7 @@ def _photo_check(path: Path) -> str:
     """Import a photo into a throwaway store: proves this program reads its format (HEIC)."""
     import tempfile
 
-    from caseworker.services.retrofit.photo_store import PhotoStore
+    from db.photo_store import PhotoStore
 
     with tempfile.TemporaryDirectory() as tmp:
         stored = PhotoStore(Path(tmp)).import_file(path)

@@ -79,7 +79,7 @@ class Paths:
 
     @property
     def photos(self) -> Path:
-        """Retrofit photos, content-addressed (caseworker.services.retrofit.photo_store)."""
+        """Retrofit photos, content-addressed (db.photo_store)."""
         return self.root / "photos"
 
 
@@ -238,14 +238,16 @@ class Workspace(Replica):
 
     # -- backups -------------------------------------------------------------------------------
     def retention(self) -> tuple[int, int]:
-        """(daily, weekly) copies to keep, from the settings (the catalog's defaults if unread)."""
-        from caseworker.services import settings
+        """(daily, weekly) copies to keep, from the settings (the catalog's defaults if unread).
 
+        The settings are read through the services' reader (`opening.read_settings_with`): the
+        workspace sits below the services, which sync and the services both build on."""
+        read = opening.setting_reader()  # outside the try: a missing reader is a bug, not a default
         try:
             with self.reader() as s:
                 return (
-                    int(settings.get(s, "backup.keep_daily")),
-                    int(settings.get(s, "backup.keep_weekly")),
+                    int(read(s, "backup.keep_daily")),
+                    int(read(s, "backup.keep_weekly")),
                 )
         except Exception:  # a settings table that cannot be read must not stop a backup
             log.warning("backup retention unreadable; using the defaults")

@@ -46,7 +46,7 @@ class Child(Journaled, Base):
     )
 
     name: Mapped[str] = mapped_column(String(60))
-    # Kept with the name by the register service (caseworker/services/pinyin.py); journaled, so
+    # Kept with the name by the register service (caseworker/domain/pinyin.py); journaled, so
     # every replica sorts and searches alike.
     name_pinyin: Mapped[str] = mapped_column(String(200), default="")  # "han xiao xue"
     name_letters: Mapped[str] = mapped_column(String(260), default="")  # "hxx hanxiaoxue"

@@ -62,7 +62,7 @@ class ElderlyResident(Journaled, Base):
     __district_key__: ClassVar[str] = "id_number"
 
     name: Mapped[str] = mapped_column(String(60))
-    # Kept by the roster service with the name (caseworker/services/pinyin.py); journaled, so it
+    # Kept by the roster service with the name (caseworker/domain/pinyin.py); journaled, so it
     # travels with the name and every replica sorts alike.
     name_pinyin: Mapped[str] = mapped_column(String(200), default="")  # "wang xiao hong"
     name_letters: Mapped[str] = mapped_column(String(260), default="")  # "wxh wangxiaohong"

@@ -4,7 +4,7 @@ assessed items (with the prices they were approved with) and photo metadata.
 The catalogue has no path to `office`: it is district-wide and travels to every office, like
 settings. Everything else reaches `office` through required keys (case → community → office,
 contractor → office), so it travels only to its own office. Photo bytes live in the workspace's
-`photos/` folder (caseworker.services.retrofit.photo_store); the rows here say which exist.
+`photos/` folder (db.photo_store); the rows here say which exist.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class RetrofitCase(Journaled, Base):
     )
     applicant_name: Mapped[str] = mapped_column(String(60))
     # The name's pinyin for searching ("aqs anqiushi"), kept by the case service with the name
-    # (caseworker/services/pinyin.py); journaled, so it travels with the name.
+    # (caseworker/domain/pinyin.py); journaled, so it travels with the name.
     name_letters: Mapped[str] = mapped_column(String(260), default="")
     id_number: Mapped[str] = mapped_column(String(18), index=True)
     birth_date: Mapped[date] = mapped_column(Date)

@@ -345,26 +345,26 @@ INPUTS: tuple[Input, ...] = (
     ),
     Input(
         "photo picked by a caseworker (retrofit before/after)",
-        "caseworker/services/retrofit/photo_store.py",
+        "db/photo_store.py",
         (
             B(
                 "at most 40 MiB",
                 (
                     "services/test_photo_bounds.py::test_a_file_larger_than_a_phone_photo_is_refused_unread",
                 ),
-                ("caseworker.services.retrofit.photo_store", "MAX_SOURCE_BYTES", 40 * MB),
+                ("db.photo_store", "MAX_SOURCE_BYTES", 40 * MB),
             ),
             B(
                 "JPEG, PNG or HEIC only",
                 ("services/test_photo_bounds.py::test_only_the_supported_formats_are_read",),
-                ("caseworker.services.retrofit.photo_store", "FORMATS", ("JPEG", "PNG")),
+                ("db.photo_store", "FORMATS", ("JPEG", "PNG")),
             ),
             B(
                 "pixels from the header before decoding: a JPEG at most 120 million",
                 (
                     "services/test_photo_bounds.py::test_a_small_file_declaring_huge_pixels_is_one_clean_refusal",
                 ),
-                ("caseworker.services.retrofit.photo_store", "MAX_JPEG_PIXELS", 120_000_000),
+                ("db.photo_store", "MAX_JPEG_PIXELS", 120_000_000),
             ),
             B(
                 "a PNG or HEIC at most 24 million (decoded whole: about 310 MB at the peak)",
@@ -372,7 +372,7 @@ INPUTS: tuple[Input, ...] = (
                     "services/test_photo_bounds.py::test_a_png_of_8900_square_is_refused_in_a_second_without_the_memory",
                     "services/test_photo_bounds.py::test_a_photo_sized_png_is_still_taken",
                 ),
-                ("caseworker.services.retrofit.photo_store", "MAX_OTHER_PIXELS", 24_000_000),
+                ("db.photo_store", "MAX_OTHER_PIXELS", 24_000_000),
             ),
             B(
                 "a file name without control characters",

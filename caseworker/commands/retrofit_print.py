@@ -19,7 +19,7 @@ def _cmd(kind: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from caseworker.clikit import open_workspace
         from caseworker.services.retrofit import forms
-        from caseworker.services.retrofit.photo_store import PhotoStore
+        from db.photo_store import PhotoStore
 
         out = _out_path(args)
         actor = Actor.system("cli")

@@ -21,8 +21,9 @@ from caseworker.demo import FILLERS, DemoReport, bulk
 from caseworker.demo.names import address, birth_for_age, id_number, person_name, phone
 from caseworker.domain import children as rules
 from caseworker.domain.children import CloseReason, Risk, ServiceStatus
+from caseworker.domain.person import name_columns
 from caseworker.domain.roles import Actor, Role
-from caseworker.services import accounts, pinyin
+from caseworker.services import accounts
 from caseworker.services.children import cases, keys, register
 from caseworker.workspace import Workspace
 from db.children import (
@@ -504,11 +505,9 @@ def _copies(
         seen.add(idn)
         surname = person_name(rng, "男")[0]
         name = surname + person_name(rng, sex)[1:]
-        spoken = pinyin.of_name(name)
         child.update(
             name=name,
-            name_pinyin=spoken.sort_key,
-            name_letters=spoken.letters,
+            **name_columns(name),
             id_number=idn,
             address=address(rng, places[child["community_id"]]),
             phone=phone(rng) if child["phone"] else "",
@@ -521,7 +520,7 @@ def _copies(
                     record["name"] = person_name(
                         rng, "男" if record["relation"] == "祖父" else "女"
                     )
-                record["name_letters"] = pinyin.of_name(record["name"]).letters
+                record.update(name_columns(record["name"], sort_key=False))
                 record["phone"] = phone(rng)
             elif model is ChildCase:
                 cases_made += 1

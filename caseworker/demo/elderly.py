@@ -29,9 +29,10 @@ from caseworker.domain.elderly import (
     suggest_tier,
     with_derived,
 )
+from caseworker.domain.person import name_columns
 from caseworker.domain.roles import Actor, Role
 from caseworker.domain.visit_form import CHOICE_FIELDS, REFERRAL_TARGETS, Method, VisitStatus
-from caseworker.services import accounts, pinyin
+from caseworker.services import accounts
 from caseworker.services.elderly.schedule import intervals, recompute
 from caseworker.workspace import Workspace
 from db.base import Journaled
@@ -160,12 +161,10 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
         worker = rng.choice(workers) if workers else None
         sup_name = person_name(rng, rng.choice("男女"))
         name = person_name(rng, sex)
-        spoken = pinyin.of_name(name)
         resident = dict(
             id=ids.pop(),
             name=name,
-            name_pinyin=spoken.sort_key,
-            name_letters=spoken.letters,
+            **name_columns(name),
             id_number=idn,
             birth_date=birth,
             sex=sex,

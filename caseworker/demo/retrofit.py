@@ -21,6 +21,7 @@ from caseworker.demo.names import address, birth_for_age, id_number, person_name
 from caseworker.domain.elderly import Category
 from caseworker.domain.elderly import decode_categories as decode_elderly
 from caseworker.domain.errors import ValidationError
+from caseworker.domain.person import name_columns
 from caseworker.domain.retrofit import (
     CHOSEN_HOUSEHOLD_CATEGORIES,
     Action,
@@ -29,12 +30,12 @@ from caseworker.domain.retrofit import (
     Step,
 )
 from caseworker.domain.roles import Actor, Role
-from caseworker.services import accounts, pinyin
+from caseworker.services import accounts
 from caseworker.services.retrofit import assessment, cases, catalogue, contractors, photos
-from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident
 from db.models import Staff
+from db.photo_store import PhotoStore
 from db.retrofit import RetrofitAssessmentItem, RetrofitCase, RetrofitCaseEvent
 
 FIRMS = (
@@ -277,7 +278,7 @@ def _copies(
                 select(ElderlyResident.id).where(ElderlyResident.id_number == idn)
             ),
             applicant_name=name,
-            name_letters=pinyin.of_name(name).letters,
+            **name_columns(name, sort_key=False),
             id_number=idn,
             birth_date=birth,
             sex=sex,

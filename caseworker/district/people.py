@@ -106,7 +106,7 @@ def find_people(
     text = " ".join(text.split())
     if not text:
         return PeoplePage(text, 0, [], False)
-    whole = _whole_id(text)
+    whole = idnumber.value_of(text)
     parts = []
     for tname, model, cols, name in _REGISTERS:
         if tname == "child":
@@ -175,13 +175,6 @@ def _pinyin(tname: str) -> Any:
     )
     spelled = func.substr(rc.name_letters, func.length(rc.applicant_name) + 2)
     return func.coalesce(elderly, spelled)
-
-
-def _whole_id(text: str) -> str | None:
-    try:
-        return idnumber.parse(text).value
-    except idnumber.InvalidIdNumber:
-        return None
 
 
 def _held(s: Session, numbers: list[str]) -> dict[str, list[PersonRecord]]:

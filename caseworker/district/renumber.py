@@ -1,7 +1,7 @@
 """Human-facing numbers that collide, settled at the hub as they arrive.
 
 An office never issues a number any of its records holds, nor one it issued before a restore
-(`caseworker.services.numbers`). When no trace of an issued number was left (the PC died and an
+(`db.numbers`). When no trace of an issued number was left (the PC died and an
 older backup was restored on a new one), the same number can reach the hub twice: Monday's case
 `A-2026-0016`, back from the district after the restore, and Tuesday's new application that got
 it again. The hub keeps the number with the record that held it first (the earlier change that
@@ -21,8 +21,8 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain.roles import Actor
-from caseworker.services import numbers
 from caseworker.sync import tables
+from db import numbers
 from db.among import among
 from db.base import utcnow
 from db.models import JournalEntry

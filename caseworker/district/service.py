@@ -36,10 +36,10 @@ from caseworker.district.accounts import require
 from caseworker.district.hub import Hub
 from caseworker.domain import field_rules, idnumber
 from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.person import name_columns
 from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.outfile import check_out
-from caseworker.services import accounts, pinyin
-from caseworker.services.retrofit.photo_store import PhotoStore
+from caseworker.services import accounts
 from caseworker.sync import (
     bundle,
     derived,
@@ -68,6 +68,7 @@ from caseworker.sync.identity import (
 from db.base import utcnow
 from db.ids import new_id
 from db.models import Community, JournalEntry, LocalMeta, Office, Setting
+from db.photo_store import PhotoStore
 from db.schema import HEAD
 from db.stats import PlannerStats
 from db.sync_models import SyncBundle, SyncConflict, SyncPeer, SyncPush, SyncTransfer
@@ -1092,8 +1093,7 @@ def _correction_values(
                 typed["sex"] = parsed.sex
         if key == "name" and "name_pinyin" in columns:
             # sorting and initials search follow the name on every replica (they travel)
-            spoken = pinyin.of_name(typed[key])
-            typed["name_pinyin"], typed["name_letters"] = spoken.sort_key, spoken.letters
+            typed.update(name_columns(typed[key]))
     return typed
 
 

@@ -122,6 +122,14 @@ def parse(text: str, today: date | None = None) -> IdNumber:
     return IdNumber(value, born, sex, value[:6], upgraded)
 
 
+def value_of(text: str) -> str | None:
+    """The normalised number a search or a lookup was typed with; None when it is not one."""
+    try:
+        return parse(text).value
+    except InvalidIdNumber:
+        return None
+
+
 def is_valid(text: str) -> bool:
     try:
         parse(text)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from caseworker.domain.idnumber import age_on
+from caseworker.domain.idnumber import IdNumber, age_on
+from caseworker.domain.person import typed_id
 from caseworker.domain.roles import Permission
 
 MIN_AGE = 60
@@ -498,3 +499,12 @@ def days_overdue(planned_end: date | None, today: date) -> int:
     if planned_end is None or today <= planned_end:
         return 0
     return (today - planned_end).days
+
+
+def applicant_id(text: str, today: date, ending: str = "") -> IdNumber:
+    """An applicant's ID number: valid, and of someone `MIN_AGE` or older on `today` (the form
+    adds `ending`, a hint to check the number; the import's row report does not)."""
+    too_young = (
+        "身份证号 {masked} 显示申请人 {age} 岁，未满 {min_age} 周岁，不属于居家适老化改造对象"
+    )
+    return typed_id(text, today, min_age=MIN_AGE, too_young=too_young + ending)

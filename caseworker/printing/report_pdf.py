@@ -25,8 +25,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from caseworker.domain.report import Chart, Report, ReportSection, ReportTable
 from caseworker.printing.fonts import register
-from caseworker.services.reports import Chart, Report, ReportSection, ReportTable
 
 PAGE = landscape(A4)
 MARGIN = 14 * mm

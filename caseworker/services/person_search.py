@@ -37,8 +37,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, text
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber
-from caseworker.services import pinyin
+from caseworker.domain import idnumber, pinyin
 from db import search_index
 
 # At most this many index entries are read to decide whether a search is rare enough to be
@@ -131,11 +130,8 @@ def _terms(text: str, cols: PersonColumns) -> _Terms | None:
     probe(cols.extra, raw)
     compact = idnumber.normalise(raw)
     if len(compact) in (15, 18) and compact[:-1].isdigit():
-        try:
-            value = idnumber.parse(compact).value
-        except idnumber.InvalidIdNumber:
-            pass
-        else:
+        value = idnumber.value_of(compact)
+        if value is not None:
             t.own.append(cols.id_number == value)
             probe([cols.id_number], _suffix_needle(value))
             t.by_key = not cols.extra

@@ -21,8 +21,6 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select, upda
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.hlc import Hlc
 from caseworker.domain.roles import Actor, Permission
-from caseworker.services import numbers
-from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.sync import (
     bundle,
     derived,
@@ -48,9 +46,11 @@ from caseworker.sync.identity import (
     save_identity,
 )
 from caseworker.workspace import Workspace
+from db import numbers
 from db.base import table_of, utcnow
 from db.journal import HLC_KEY
 from db.models import JournalEntry, LocalMeta, Office
+from db.photo_store import PhotoStore
 from db.schema import known_revisions
 from db.sync_models import SyncBundle, SyncConflict, SyncDuplicate, SyncTransfer
 

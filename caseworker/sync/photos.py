@@ -1,6 +1,6 @@
 """Retrofit photo files in bundles: which files to send, their frames, and checking them on receipt.
 
-Photo files live outside the database, named by their sha256 (services/retrofit/photo_store).
+Photo files live outside the database, named by their sha256 (db/photo_store).
 They travel after a bundle's change frames, each file cut into frames of at most `CHUNK` bytes
 (raw frames: a small JSON header `{"photo": sha, "size": n, "at": offset}` and the bytes, not
 compressed), inside the same authenticated, numbered frame stream as the changes. A sender
@@ -38,9 +38,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select, update
 
 from caseworker.domain.errors import ValidationError, os_reason
-from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.sync.errors import SyncRefused
 from db.base import table_of, utcnow
+from db.photo_store import PhotoStore
 from db.retrofit import RetrofitPhoto
 from db.sync_models import SyncPhoto
 

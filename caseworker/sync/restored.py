@@ -17,7 +17,7 @@ never sends an office its own changes back. Two things make the district send th
   with it: that bundle was written after the hub saw what the office lacks.
 
 Also carried across: the human-facing numbers the replaced database had issued
-(`caseworker.services.numbers`), so a number lost with the restore is not issued again.
+(`db.numbers`), so a number lost with the restore is not issued again.
 
 Everything here works on a database file through `sqlite3` (the restore swaps files while no
 one has the workspace open) or on an open connection (the sync services).
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, delete, select, update
 
-from caseworker.services import numbers
+from db import numbers
 from db.base import table_of
 from db.ids import new_id
 from db.models import LocalMeta

@@ -116,3 +116,10 @@ def test_age_is_whole_years(birth: date, day: date) -> None:
     assert age >= 0
     # On the birthday of year (birth.year + age) the person had had `age` birthdays.
     assert (day.year - birth.year) - age in (0, 1)
+
+
+def test_value_of_a_typed_number_or_none() -> None:
+    assert idnumber.value_of(KNOWN.lower()) == KNOWN
+    assert idnumber.value_of("１１０１０５１９４９１２３１００２ｘ") == KNOWN  # full-width
+    assert idnumber.value_of("110105194912310021") is None  # wrong check character
+    assert idnumber.value_of("") is None

@@ -69,7 +69,7 @@ def take_photos(ws: Workspace, actor: Actor, case_id: str, stage: PhotoStage) ->
 
     from caseworker.demo.retrofit import picture
     from caseworker.services.retrofit import photos
-    from caseworker.services.retrofit.photo_store import PhotoStore
+    from db.photo_store import PhotoStore
 
     store = PhotoStore(ws.paths.photos)
     with ws.writer(actor) as s, tempfile.TemporaryDirectory() as tmp:

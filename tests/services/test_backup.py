@@ -138,3 +138,18 @@ def _staff_row(ws: Workspace, staff_id: str):
 
     with ws.reader() as s:
         return s.get(Staff, staff_id)
+
+
+def test_retention_follows_the_settings_read_through_the_services(
+    office_ws: Workspace, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workspace sits below the services and reads its retention through the reader they
+    register; with none registered it refuses rather than prune by the catalog's defaults."""
+    from caseworker import opening
+
+    with office_ws.writer(admin) as s:
+        settings.set_value(s, admin, "backup.keep_daily", 30)
+    assert office_ws.retention()[0] == 30
+    monkeypatch.setattr(opening, "_SETTING_READER", [])
+    with pytest.raises(RuntimeError, match="setting reader"):
+        office_ws.retention()

@@ -20,8 +20,8 @@ from PIL import Image
 from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.roles import Actor
 from caseworker.services.elderly import roster_import
-from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.workspace import Workspace
+from db.photo_store import PhotoStore
 from tests.examples import examples
 from tests.services import _rosters as m
 from tests.sync.helpers import snapshot

@@ -42,7 +42,6 @@ NO_ACTOR_NEEDED: dict[str, str] = {
     "children.keys.system_grant": "sealing the key to an account; called by checked services",
     "children.worklists.office_figures": "counts only, which every role may see",
     "elderly.schedule.intervals": "district settings",
-    "numbers.next_number": "the next free case number; called by services that check first",
     "person_search.index_present": "whether the search index exists (the schema)",
     "person_search.plan": "a search's WHERE clause; called by list services that check first",
     "person_search.capped_count": "counts a statement a list service built after its check",

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from caseworker.domain.errors import ValidationError
-from caseworker.services.retrofit.photo_store import PhotoStore
+from db.photo_store import PhotoStore
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -87,7 +87,7 @@ def test_a_png_of_8900_square_is_refused_in_a_second_without_the_memory(tmp_path
         "import resource, sys, time\n"
         "from pathlib import Path\n"
         "from caseworker.domain.errors import ValidationError\n"
-        "from caseworker.services.retrofit.photo_store import PhotoStore\n"
+        "from db.photo_store import PhotoStore\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "t = time.monotonic()\n"
         "try:\n"
@@ -135,7 +135,7 @@ def test_a_file_name_with_a_control_character_is_refused(tmp_path: Path, name: s
 
 
 def test_a_file_larger_than_a_phone_photo_is_refused_unread(tmp_path: Path, monkeypatch) -> None:
-    from caseworker.services.retrofit import photo_store
+    from db import photo_store
 
     monkeypatch.setattr(photo_store, "MAX_SOURCE_BYTES", 10_000)
     src = tmp_path / "big.png"

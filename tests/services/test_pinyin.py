@@ -1,5 +1,5 @@
 """The pinyin of names read character by character equals pypinyin's reading of the whole name
-(`caseworker.services.pinyin._syllables`), and a name is read that way whenever pypinyin would
+(`caseworker.domain.pinyin._syllables`), and a name is read that way whenever pypinyin would
 read it so: an import of 60,000 mostly distinct names asks pypinyin about characters, not
 names."""
 
@@ -11,7 +11,7 @@ import pytest
 from pypinyin import Style, lazy_pinyin
 
 from caseworker.demo.names import GIVEN_FEMALE, GIVEN_MALE, SURNAMES, person_name
-from caseworker.services import pinyin
+from caseworker.domain import pinyin
 
 # Surnames read otherwise as surnames, characters with several readings, and given names that
 # hold a phrase of pypinyin's dictionary (重庆, 长乐, 行长, 朝阳, 单于…), beside the demo's pools.

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from caseworker.domain import pinyin
 from caseworker.domain.elderly import CHOSEN_CATEGORIES
 from caseworker.domain.roles import Actor
-from caseworker.services import pinyin
 from caseworker.services.elderly import roster, search
 from caseworker.workspace import Workspace
 from db.elderly import ElderlyResident

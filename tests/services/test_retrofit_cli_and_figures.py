@@ -16,8 +16,8 @@ from caseworker.district import cli as district_cli
 from caseworker.domain.retrofit import Action, Step
 from caseworker.domain.roles import Actor
 from caseworker.services.retrofit import figures, photos, search
-from caseworker.services.retrofit.photo_store import PhotoStore
 from caseworker.workspace import Workspace
+from db.photo_store import PhotoStore
 from db.retrofit import RetrofitCase, RetrofitPhoto
 from tests.services._retrofit import assess, contractor, open_case, step, supervisor
 

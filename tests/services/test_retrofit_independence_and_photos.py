@@ -100,7 +100,7 @@ def test_no_photos_no_step_unless_a_supervisor_says_why(
 
     from caseworker.demo.retrofit import picture
     from caseworker.services.retrofit import photos
-    from caseworker.services.retrofit.photo_store import PhotoStore
+    from db.photo_store import PhotoStore
 
     with office_ws.writer(worker) as s, tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "after.jpg"

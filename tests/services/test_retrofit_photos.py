@@ -14,8 +14,8 @@ from caseworker.domain.errors import ValidationError
 from caseworker.domain.retrofit import Action, PhotoStage
 from caseworker.domain.roles import Actor
 from caseworker.services.retrofit import cases, photos
-from caseworker.services.retrofit.photo_store import PhotoStore, sha256_of
 from caseworker.workspace import Workspace
+from db.photo_store import PhotoStore, sha256_of
 from tests.services._retrofit import open_case, step
 
 

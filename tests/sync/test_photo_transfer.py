@@ -18,12 +18,12 @@ from caseworker.domain.retrofit import PhotoStage
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts
 from caseworker.services.retrofit import cases, photos
-from caseworker.services.retrofit.photo_store import PhotoStore, sha256_of
 from caseworker.sync import exchange, office
 from caseworker.sync import photos as sync_photos
 from caseworker.sync.errors import SyncRefused
 from caseworker.sync.identity import KEY_FILE, find_identity, peers
 from caseworker.workspace import Workspace
+from db.photo_store import PhotoStore, sha256_of
 from tests.services._elderly import TODAY, make_id
 from tests.sync.helpers import ADMIN, World, account, make_world, snapshot, table_rows
 

@@ -18,10 +18,10 @@ from caseworker.domain import form_code
 from caseworker.scan.reader import PageReading
 from caseworker.services import paper, scans, settings
 from caseworker.services.elderly import visits
-from caseworker.services.retrofit.photo_store import sha256_of
 from caseworker.sync import office, originals
 from caseworker.sync import photos as sync_photos
 from caseworker.workspace import Workspace
+from db.photo_store import sha256_of
 from tests.sync.helpers import ADMIN, World, make_world, snapshot
 from tests.sync.test_edit_paths import TODAY, _resident
 from tests.sync.test_photo_transfer import _craft, _frame, _Frames, _jpeg, _png

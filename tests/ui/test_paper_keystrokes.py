@@ -35,11 +35,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from caseworker import demo
+from caseworker.domain.pinyin import of_name
 from caseworker.domain.visit_form import CHOICE_FIELDS
 from caseworker.printing import visit_forms
 from caseworker.services import paper
 from caseworker.services.elderly import forms, visits
-from caseworker.services.pinyin import of_name
 from caseworker.workspace import Workspace
 from tests.scan.generator import TICKED_KINDS, choose_kinds, pdf_of_images, scan_of
 from tests.ui.conftest import log_in

@@ -33,7 +33,7 @@ from caseworker.domain.retrofit import Action, HouseholdCategory, PhotoStage, St
 from caseworker.domain.roles import Permission
 from caseworker.services.retrofit import cases, photos
 from caseworker.services.retrofit.cases import CaseDetail, EventInfo, ItemInfo, PhotoInfo
-from caseworker.services.retrofit.photo_store import PhotoStore
+from db.photo_store import PhotoStore
 from ui.context import AppContext
 from ui.messages import show_error
 from ui.retrofit.common import RETROFIT_TABLES, money, qty, step_colour

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 from caseworker.domain.errors import CaseworkerError
 from caseworker.services.retrofit import forms
 from caseworker.services.retrofit.forms import TITLES, CasePrint
-from caseworker.services.retrofit.photo_store import PhotoStore
+from db.photo_store import PhotoStore
 from ui.context import AppContext
 from ui.messages import show_error, tr
 from ui.progress import run_with_progress

@@ -1,4 +1,4 @@
-"""A report chart on screen: the bars or the line of a `caseworker.services.reports.Chart` (rates
+"""A report chart on screen: the bars or the line of a `caseworker.domain.report.Chart` (rates
 0..1, None where nobody was due), drawn with QPainter in the application's bundled font.
 
 PySide6's QtCharts is not part of the wheels the application installs (PySide6-Essentials), so

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import children as rules
-from caseworker.domain import idnumber
 from caseworker.domain.children import CaseStep, Risk
+from caseworker.domain.person import person_of
 from caseworker.domain.roles import Actor
 from caseworker.printing import children_forms as pf
 from caseworker.services import accounts
@@ -210,14 +210,15 @@ def visit_form_data(
     rows = []
     for case, child, community, due_text in session.execute(stmt):
         # plain values only: 20,000 ORM objects would stay in the session's identity map
+        person = person_of(child)
         rows.append(
             (
                 case.id,
                 child.id,
                 community,
-                child.name,
-                f"{child.sex} / {idnumber.age_on(child.birth_date, day)} 岁",
-                idnumber.mask(child.id_number),
+                person.name,
+                f"{person.sex} / {person.age_on(day)} 岁",
+                person.id_number_masked,
                 child.address,
                 child.categories.strip(",").replace(",", "、"),
                 case.risk,

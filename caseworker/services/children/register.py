@@ -25,8 +25,8 @@ from caseworker.domain.children import (
     Review,
 )
 from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.person import OfPerson, Person, name_columns, person_of, typed_id
 from caseworker.domain.roles import Actor, Role
-from caseworker.services import pinyin
 from caseworker.services.audit import AuditRow, _history_rows
 from caseworker.services.children import keys
 from caseworker.services.children._common import (
@@ -66,13 +66,9 @@ class ChildDraft:
 
 
 @dataclass(frozen=True)
-class ChildInfo:
+class ChildInfo(OfPerson):
     id: str
-    name: str
-    id_number: str
-    id_number_masked: str
-    birth_date: date
-    sex: str
+    person: Person  # name, ID number (and masked), birth date, sex, phone
     age: int
     turns_18_on: date
     age_warning: str
@@ -80,7 +76,6 @@ class ChildInfo:
     community_name: str
     address: str
     address_masked: str
-    phone: str
     school: str
     grade: str
     living_arrangement: str
@@ -113,11 +108,7 @@ def _info(session: Session, actor: Actor, c: Child, today: date) -> ChildInfo:
     age = rules.check_age(c.birth_date, today)
     return ChildInfo(
         id=c.id,
-        name=c.name,
-        id_number=c.id_number,
-        id_number_masked=idnumber.mask(c.id_number),
-        birth_date=c.birth_date,
-        sex=c.sex,
+        person=person_of(c),
         age=age.age,
         turns_18_on=age.turns_18_on,
         age_warning=age.message,
@@ -125,7 +116,6 @@ def _info(session: Session, actor: Actor, c: Child, today: date) -> ChildInfo:
         community_name=community.name if community else "",
         address=c.address,
         address_masked=rules.mask_address(c.address),
-        phone=c.phone,
         school=c.school,
         grade=c.grade,
         living_arrangement=c.living_arrangement,
@@ -144,10 +134,7 @@ def _info(session: Session, actor: Actor, c: Child, today: date) -> ChildInfo:
 
 def parse_child_id(text: str, today: date) -> tuple[idnumber.IdNumber, str]:
     """A valid ID number of someone under 18 today; the second value is the age warning."""
-    try:
-        parsed = idnumber.parse(text, today=today)
-    except idnumber.InvalidIdNumber as exc:
-        raise ValidationError(str(exc), field="id_number") from None
+    parsed = typed_id(text, today)
     check = rules.check_age(parsed.birth_date, today)
     if not check.allowed:
         raise ValidationError(f"身份证号 {parsed.masked}：{check.message}", field="id_number")
@@ -198,11 +185,9 @@ def _check_fields(session: Session, actor: Actor, d: ChildDraft) -> dict[str, An
             f"居住情况只能选 {'、'.join(rules.LIVING_ARRANGEMENTS)}", field="living_arrangement"
         )
     name = clean(d.name, "姓名", "name", 60, required=True)
-    spoken = pinyin.of_name(name)
     return {
         "name": name,
-        "name_pinyin": spoken.sort_key,
-        "name_letters": spoken.letters,
+        **name_columns(name),
         "community_id": d.community_id,
         "address": clean(d.address, "住址", "address", 200),
         "phone": clean_phone(d.phone, "联系电话", "phone"),
@@ -293,9 +278,8 @@ def find_by_id_number(
 ) -> ChildInfo | None:
     """The child with this ID number within the actor's scope, or None."""
     can_view(actor)
-    try:
-        value = idnumber.parse(text).value
-    except idnumber.InvalidIdNumber:
+    value = idnumber.value_of(text)
+    if value is None:
         return None
     row = session.scalar(select(Child).where(Child.id_number == value, scope(actor)))
     return None if row is None else _info(session, actor, row, today_or(today))
@@ -349,15 +333,12 @@ def _guardian_values(session: Session, child_id: str, d: GuardianDraft, own: str
             raise ValidationError(f"已经登记了{d.relation}", field="relation")
     id_value = ""
     if d.id_number.strip():
-        try:
-            id_value = idnumber.parse(d.id_number).value
-        except idnumber.InvalidIdNumber as exc:
-            raise ValidationError(str(exc), field="guardian_id_number") from None
+        id_value = typed_id(d.id_number, field="guardian_id_number").value
     name = clean(d.name, "姓名", "guardian_name", 60, required=True)
     return {
         "relation": d.relation,
         "name": name,
-        "name_letters": pinyin.of_name(name).letters,
+        **name_columns(name, sort_key=False),
         "id_number": id_value,
         "phone": clean_phone(d.phone, "电话", "guardian_phone"),
         "address": clean(d.address, "住址", "guardian_address", 200),

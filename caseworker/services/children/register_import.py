@@ -41,6 +41,7 @@ from caseworker.domain import children as rules
 from caseworker.domain import idnumber
 from caseworker.domain.children import ChildCategory, ChildFact, ParentCondition
 from caseworker.domain.errors import ValidationError
+from caseworker.domain.person import name_columns
 from caseworker.domain.roles import Actor, Role
 from caseworker.domain.roster_columns import (
     CHILDREN,
@@ -49,7 +50,6 @@ from caseworker.domain.roster_columns import (
     word_key,
 )
 from caseworker.domain.tabular import Cell, CellRefused, id_number_text, phone_text, split_words
-from caseworker.services import pinyin
 from caseworker.services.children import keys, register
 from caseworker.services.children._common import can_edit, scope, today_or
 from caseworker.services.elderly.roster_import import (
@@ -663,7 +663,7 @@ def apply(  # noqa: C901
                     "child_id": child_id,
                     "relation": p.relation,
                     "name": p.name,
-                    "name_letters": pinyin.of_name(p.name).letters,
+                    **name_columns(p.name, sort_key=False),
                     "id_number": p.id_number,
                     "phone": p.phone,
                     "is_guardian": p.is_guardian,

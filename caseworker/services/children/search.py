@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from caseworker.domain import children as rules
 from caseworker.domain import idnumber
 from caseworker.domain.children import CaseStep, ChildCategory
+from caseworker.domain.person import BornOn
 from caseworker.domain.roles import Actor
 from caseworker.domain.search import cap_search
 from caseworker.services import person_search
@@ -50,7 +51,7 @@ class ChildQuery:
 
 
 @dataclass(frozen=True)
-class ChildRow:
+class ChildRow(BornOn):
     """One line of the register (ID number and address masked)."""
 
     id: str
@@ -66,9 +67,6 @@ class ChildRow:
     open_cases: int
     urgent: bool
     director_name: str | None
-
-    def age_on(self, day: date) -> int:
-        return idnumber.age_on(self.birth_date, day)
 
 
 _OPEN = ChildCase.step != CaseStep.CLOSED.value

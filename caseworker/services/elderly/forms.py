@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber
 from caseworker.domain import schedule as rules
+from caseworker.domain.person import Person
 from caseworker.domain.roles import Actor
 from caseworker.domain.visit_form import ReferralStatus
 from caseworker.printing.route_sheet import RouteRow, RouteSheetData
@@ -129,15 +129,16 @@ def _forms(
         proposed = ""
         if due is not None:
             proposed = f"{rules.propose_next_visit(max(due, today), days[tier]):%Y-%m-%d}"
+        person = Person(name, idn, birth, sex, phone)
         form = VisitFormData(
             office_name=office_name,
             community_name=cname,
             month_label=_month_label(month),
-            resident_name=name,
-            sex=sex,
-            age=str(idnumber.age_on(birth, today)),
-            id_number_masked=idnumber.mask(idn),
-            phone=phone,
+            resident_name=person.name,
+            sex=person.sex,
+            age=str(person.age_on(today)),
+            id_number_masked=person.id_number_masked,
+            phone=person.phone,
             address=address,
             categories="、".join(p for p in cats.split(",") if p),
             tier=tier,
@@ -207,15 +208,16 @@ def route_sheets(
     office = accounts.office(session)
     sheets: dict[str, list[RouteRow]] = {}
     for row in session.execute(_due_in(month, community_id, assigned_staff_id)):
-        (_rid, name, sex, birth, _idn, phone, address, *_rest) = row
+        (_rid, name, sex, birth, idn, phone, address, *_rest) = row
         tier, last, due, cname = row[8], row[16], row[17], row[18]
+        person = Person(name, idn, birth, sex, phone)
         sheets.setdefault(cname, []).append(
             RouteRow(
-                name,
-                sex,
-                str(idnumber.age_on(birth, day)),
+                person.name,
+                person.sex,
+                str(person.age_on(day)),
                 address,
-                phone,
+                person.phone,
                 tier,
                 f"{due:%Y-%m-%d}",
                 "" if last is None else f"{last:%Y-%m-%d}",

@@ -26,8 +26,8 @@ from caseworker.domain.elderly import (
     with_derived,
 )
 from caseworker.domain.errors import NotFound, ValidationError
+from caseworker.domain.person import OfPerson, Person, name_columns, person_of, typed_id
 from caseworker.domain.roles import Actor
-from caseworker.services import pinyin
 from caseworker.services.audit import AuditRow, record_history
 from caseworker.services.elderly import schedule
 from caseworker.services.elderly import visits as visit_service
@@ -66,15 +66,10 @@ class ResidentDraft:
 
 
 @dataclass(frozen=True)
-class ResidentInfo:
+class ResidentInfo(OfPerson):
     id: str
-    name: str
-    id_number: str
-    id_number_masked: str
-    birth_date: date
-    sex: str
+    person: Person  # name, ID number (and masked), birth date, sex, phone
     age: int
-    phone: str
     address: str
     community_id: str
     community_name: str
@@ -115,13 +110,8 @@ def _info(session: Session, r: ElderlyResident, today: date) -> ResidentInfo:
     suggestion = suggest_tier(cats)
     return ResidentInfo(
         id=r.id,
-        name=r.name,
-        id_number=r.id_number,
-        id_number_masked=idnumber.mask(r.id_number),
-        birth_date=r.birth_date,
-        sex=r.sex,
-        age=idnumber.age_on(r.birth_date, today),
-        phone=r.phone,
+        person=(person := person_of(r)),
+        age=person.age_on(today),
         address=r.address,
         community_id=r.community_id,
         community_name=community.name if community else "",
@@ -166,18 +156,13 @@ def _load(session: Session, resident_id: str) -> ElderlyResident:
 
 def parse_roster_id(text: str, today: date) -> idnumber.IdNumber:
     """Validate an ID number for the roster: valid, and the person is 60 or older today."""
-    try:
-        parsed = idnumber.parse(text, today=today)
-    except idnumber.InvalidIdNumber as exc:
-        raise ValidationError(str(exc), field="id_number") from None
-    age = parsed.age_on(today)
-    if age < ROSTER_MIN_AGE:
-        raise ValidationError(
-            f"身份证号 {parsed.masked} 显示出生于 {parsed.birth_date:%Y年%m月%d日}，今年 {age} 岁，"
-            f"未满 {ROSTER_MIN_AGE} 周岁，不能列入老年人台账。请核对身份证号。",
-            field="id_number",
-        )
-    return parsed
+    return typed_id(
+        text,
+        today,
+        min_age=ROSTER_MIN_AGE,
+        too_young="身份证号 {masked} 显示出生于 {born:%Y年%m月%d日}，今年 {age} 岁，"
+        "未满 {min_age} 周岁，不能列入老年人台账。请核对身份证号。",
+    )
 
 
 def _check_fields(session: Session, d: ResidentDraft) -> dict[str, Any]:
@@ -193,11 +178,9 @@ def _check_fields(session: Session, d: ResidentDraft) -> dict[str, Any]:
             f"居住情况只能选 {'、'.join(LIVING_ARRANGEMENTS)}", field="living_arrangement"
         )
     name = clean(d.name, "姓名", "name", 60, required=True)
-    spoken = pinyin.of_name(name)
     return {
         "name": name,
-        "name_pinyin": spoken.sort_key,
-        "name_letters": spoken.letters,
+        **name_columns(name),
         "community_id": d.community_id,
         "phone": clean_phone(d.phone, "联系电话", "phone"),
         "address": clean(d.address, "住址", "address", 200),
@@ -219,9 +202,8 @@ def find_by_id_number(
 ) -> ResidentInfo | None:
     """The resident with this ID number (any accepted spelling), or None."""
     can_view(actor)
-    try:
-        value = idnumber.parse(text).value
-    except idnumber.InvalidIdNumber:
+    value = idnumber.value_of(text)
+    if value is None:
         return None
     row = session.scalar(select(ElderlyResident).where(ElderlyResident.id_number == value))
     return None if row is None else _info(session, row, today_or(today))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain import idnumber
 from caseworker.domain.elderly import ADVANCED_AGE, Category, Status, Tier
+from caseworker.domain.person import BornOn
 from caseworker.domain.roles import Actor
 from caseworker.domain.search import cap_search
 from caseworker.services import person_search
@@ -52,7 +53,7 @@ class RosterQuery:
 
 
 @dataclass(frozen=True)
-class RosterRow:
+class RosterRow(BornOn):
     """One line of the roster table (ID number masked)."""
 
     id: str
@@ -69,9 +70,6 @@ class RosterRow:
     last_visit_on: date | None
     next_due: date | None
     assigned_staff_name: str | None
-
-    def age_on(self, day: date) -> int:
-        return idnumber.age_on(self.birth_date, day)
 
 
 # Column key → (Chinese header, SQL expression to sort by).

@@ -37,15 +37,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber
 from caseworker.domain.errors import ValidationError
 from caseworker.domain.retrofit import (
     MAX_QUANTITY,
-    MIN_AGE,
     Action,
     CatalogueItem,
     HouseholdCategory,
     Step,
+    applicant_id,
     eligibility,
     encode_categories,
     parse_quantity,
@@ -131,21 +130,6 @@ CLOSING = {
     Step.WITHDRAWN: Action.WITHDRAW,
     Step.TERMINATED: Action.TERMINATE,
 }
-
-
-def _parse_applicant(text_: str, today: date) -> idnumber.IdNumber:
-    try:
-        parsed = idnumber.parse(text_, today=today)
-    except idnumber.InvalidIdNumber as exc:
-        raise ValidationError(str(exc), field="id_number") from None
-    age = parsed.age_on(today)
-    if age < MIN_AGE:
-        raise ValidationError(
-            f"身份证号 {parsed.masked} 显示申请人 {age} 岁，未满 {MIN_AGE} 周岁，"
-            "不属于居家适老化改造对象",
-            field="id_number",
-        )
-    return parsed
 
 
 def _money(cell: Cell, label: str) -> int | None:
@@ -284,9 +268,7 @@ def _read_row(  # noqa: C901
     index: int,
     cells: list[Cell],
 ) -> RowReading:
-    reading = importing.identity(
-        ctx, sheet, layout, sheet_community, index, cells, _parse_applicant
-    )
+    reading = importing.identity(ctx, sheet, layout, sheet_community, index, cells, applicant_id)
     if reading.status is not RowStatus.NEW or reading.values is None:
         return reading
     assert reading.birth_date is not None

@@ -13,13 +13,12 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from caseworker.domain import idnumber
 from caseworker.domain.elderly import Category
 from caseworker.domain.elderly import decode_categories as decode_elderly
 from caseworker.domain.errors import NotFound, PermissionDenied, ValidationError
+from caseworker.domain.person import OfPerson, Person, name_columns, person_of
 from caseworker.domain.retrofit import (
     CHOSEN_HOUSEHOLD_CATEGORIES,
-    MIN_AGE,
     Action,
     HouseholdCategory,
     Line,
@@ -29,6 +28,7 @@ from caseworker.domain.retrofit import (
     Totals,
     TransitionRefused,
     allowed_actions,
+    applicant_id,
     check_transition,
     compute,
     days_overdue,
@@ -39,10 +39,11 @@ from caseworker.domain.retrofit import (
     waiver_text,
 )
 from caseworker.domain.roles import Actor, Permission
-from caseworker.services import accounts, numbers, pinyin
+from caseworker.services import accounts
 from caseworker.services.elderly._common import clean, clean_multiline, clean_phone, today_or
 from caseworker.services.retrofit import catalogue
 from caseworker.services.retrofit._common import can_edit, can_view, permissions_of
+from db import numbers
 from db.base import utcnow
 from db.elderly import ElderlyResident
 from db.models import Community
@@ -96,20 +97,15 @@ class StepRequest:
 
 
 @dataclass(frozen=True)
-class CaseInfo:
+class CaseInfo(OfPerson):
     id: str
     case_no: str
     step: Step
     community_id: str
     community_name: str
     resident_id: str | None
-    name: str
-    id_number: str
-    id_number_masked: str
-    birth_date: date
-    sex: str
+    person: Person  # the applicant: name, ID number (and masked), birth date, sex, phone
     age: int
-    phone: str
     address: str
     contact_name: str
     contact_phone: str
@@ -211,13 +207,8 @@ def _info(session: Session, r: RetrofitCase, today: date) -> CaseInfo:
         community_id=r.community_id,
         community_name=community.name if community else "",
         resident_id=r.resident_id,
-        name=r.applicant_name,
-        id_number=r.id_number,
-        id_number_masked=idnumber.mask(r.id_number),
-        birth_date=r.birth_date,
-        sex=r.sex,
-        age=idnumber.age_on(r.birth_date, today),
-        phone=r.phone,
+        person=(person := person_of(r, r.applicant_name)),
+        age=person.age_on(today),
         address=r.address,
         contact_name=r.contact_name,
         contact_phone=r.contact_phone,
@@ -386,7 +377,7 @@ def prefill_from_resident(session: Session, actor: Actor, resident_id: str) -> A
 
 
 def _next_case_no(session: Session, year: int) -> str:
-    # never a number issued before, even one lost with a restored backup (services/numbers.py)
+    # never a number issued before, even one lost with a restored backup (db/numbers.py)
     office = accounts.office(session)
     return numbers.next_number(session, RetrofitCase, f"{office.code if office else 'GZ'}-{year}-")
 
@@ -421,22 +412,12 @@ def _application_values(session: Session, d: ApplicationDraft, today: date) -> d
     bad = [c for c in d.categories if c not in CHOSEN_HOUSEHOLD_CATEGORIES]
     if bad:
         raise ValidationError("“高龄”由身份证号的年龄自动判断，不需要勾选", field="categories")
-    try:
-        parsed = idnumber.parse(d.id_number, today=today)
-    except idnumber.InvalidIdNumber as exc:
-        raise ValidationError(str(exc), field="id_number") from None
-    age = parsed.age_on(today)
-    if age < MIN_AGE:
-        raise ValidationError(
-            f"身份证号 {parsed.masked} 显示申请人 {age} 岁，未满 {MIN_AGE} 周岁，"
-            "不属于居家适老化改造对象。请核对身份证号。",
-            field="id_number",
-        )
+    parsed = applicant_id(d.id_number, today, "。请核对身份证号。")
     rule = eligibility(d.categories, parsed.birth_date, today)
     name = clean(d.name, "姓名", "name", 60, required=True)
     return {
         "applicant_name": name,
-        "name_letters": pinyin.of_name(name).letters,
+        **name_columns(name, sort_key=False),
         "id_number": parsed.value,
         "birth_date": parsed.birth_date,
         "sex": parsed.sex,

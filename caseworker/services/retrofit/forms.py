@@ -18,7 +18,7 @@ from caseworker.printing.retrofit_forms import FormEvent, FormLine, FormPhoto, R
 from caseworker.services import accounts
 from caseworker.services.retrofit import cases, catalogue
 from caseworker.services.retrofit._common import can_view
-from caseworker.services.retrofit.photo_store import PhotoStore
+from db.photo_store import PhotoStore
 from db.replica import Replica
 from db.retrofit import RetrofitContractor
 
@@ -84,13 +84,13 @@ def case_form(
     return RetrofitFormData(
         office_name=office.name if office else "",
         case_no=c.case_no,
-        name=c.name,
-        sex=c.sex,
+        name=c.person.name,
+        sex=c.person.sex,
         age=str(c.age),
-        id_number=c.id_number if full_id else c.id_number_masked,
+        id_number=c.person.id_number if full_id else c.person.id_number_masked,
         community=c.community_name,
         address=c.address,
-        phone=c.phone,
+        phone=c.person.phone,
         contact=" ".join(x for x in (c.contact_name, c.contact_phone) if x),
         categories="、".join(h.value for h in HouseholdCategory if h in c.categories) or "无",
         eligibility=("符合：" if c.eligible else "不符合：") + c.eligibility_reason,

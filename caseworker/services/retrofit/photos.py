@@ -16,8 +16,8 @@ from caseworker.domain.roles import Actor
 from caseworker.services.elderly._common import clean
 from caseworker.services.retrofit._common import can_edit, can_view
 from caseworker.services.retrofit.cases import PhotoInfo, _load
-from caseworker.services.retrofit.photo_store import PhotoStore
 from db.base import utcnow
+from db.photo_store import PhotoStore
 from db.retrofit import RetrofitAssessmentItem, RetrofitPhoto
 
 # Before photos are taken at the assessment; after photos once construction has started.

@@ -9,13 +9,13 @@ write-only mode), so 100,000 rows do not sit in memory; widths are measured on t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from caseworker.domain.errors import ValidationError
+from caseworker.domain.report import Column
 from caseworker.outfile import check_out, part_of, writing
 
 WIDTH_SAMPLE = 300  # rows measured for column widths
@@ -24,15 +24,6 @@ MAX_WIDTH = 60
 # injection: =, +, -, @, tab, carriage return). Every such text is written as a text cell with
 # Excel's quote prefix (the ' a person types), so a name like =HYPERLINK(...) never runs.
 FORMULA_START = frozenset("=+-@\t\r")
-
-
-@dataclass(frozen=True)
-class Column:
-    """kind: "text" (kept as text: IDs, phones), "date", "datetime", "int", "float", "percent"."""
-
-    header: str
-    kind: str = "text"
-    width: float | None = None  # None: measured
 
 
 def _display_width(value: Any) -> float:

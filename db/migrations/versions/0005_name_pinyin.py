@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    from caseworker.services.pinyin import of_name
+    from caseworker.domain.pinyin import of_name
 
     with op.batch_alter_table("elderly_resident") as batch:
         batch.add_column(sa.Column("name_pinyin", sa.String(200), nullable=False, server_default=""))

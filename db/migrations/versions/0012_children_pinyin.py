@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _backfill(table_name: str, with_pinyin: bool) -> None:
-    from caseworker.services.pinyin import of_name
+    from caseworker.domain.pinyin import of_name
 
     conn = op.get_bind()
     columns = [sa.column("id", sa.String), sa.column("name", sa.String)]

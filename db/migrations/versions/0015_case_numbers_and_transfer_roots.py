@@ -9,7 +9,7 @@ it could issue again a number the district already holds (issue 19). The distric
 such a collision by renumbering the later case (a journaled change: caseworker/district/
 renumber.py), but a UNIQUE constraint refused the whole bundle first, and at an office the case
 coming back and the renumbering of its twin may arrive in different frames of one import. The
-program never issues a number any record holds (caseworker/services/numbers.py); the hub keeps
+program never issues a number any record holds (db/numbers.py); the hub keeps
 the numbers unique across the district.
 
 sync_push.root_id / sync_transfer.root_id: the record a transfer moved, which each pushed or

@@ -24,7 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    from caseworker.services.pinyin import of_name
+    from caseworker.domain.pinyin import of_name
 
     conn = op.get_bind()
     table = sa.table(
