@@ -3,9 +3,7 @@ through the commands themselves, then copied afresh for each case."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import logging
 import os
 import re
 import shutil
@@ -20,6 +18,7 @@ import pytest
 
 from caseworker import cli
 from caseworker.district import cli as district_cli
+from tests.isolation import own_log_handlers
 
 PASSPHRASE = "abcdefgh12345678"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -113,21 +112,6 @@ def unprivileged_prefix() -> list[str]:
     if setpriv is None:
         pytest.skip("running as root without setpriv: file permissions cannot be taken away")
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
-
-
-@contextlib.contextmanager
-def own_log_handlers() -> Iterator[None]:
-    """Each workspace opened in this process attaches its log file to the `caseworker` logger
-    for the life of the process (one process, one workspace, in real use); here the handlers a
-    case attached are taken off again, so one case's records never land in another's file."""
-    log = logging.getLogger("caseworker")
-    before = list(log.handlers)
-    try:
-        yield
-    finally:
-        for handler in [h for h in log.handlers if h not in before]:
-            log.removeHandler(handler)
-            handler.close()
 
 
 @pytest.fixture(scope="module")
