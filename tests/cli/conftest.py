@@ -1,4 +1,4 @@
-"""A small real office and district for the command-failure matrix, built once per module
+"""A small real office and district for the command-failure matrix, built once per test process
 through the commands themselves, then copied afresh for each case."""
 
 from __future__ import annotations
@@ -114,7 +114,9 @@ def unprivileged_prefix() -> list[str]:
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
-@pytest.fixture(scope="module")
+# Once per test process, not per module: the three modules that use it share one build (each
+# took a demo, a district, an enrollment and a sync round through the commands).
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     base = tmp_path_factory.mktemp("built")
     ws, hub, enroll = base / "ws", base / "hub", base / "e.cwenroll"
