@@ -44,9 +44,14 @@ def ensure_venv() -> None:
 
 
 # `dev.py test --fast`: the rules, the services and the commands, without PostgreSQL, windows,
-# the installer or the slow tests, and property tests at a quarter of their examples.
+# the installer or the slow tests, and property tests at a quarter of their examples (the
+# Hypothesis profile `fast`; `dev` is the default, `ci` what .ci/run asks for: tests/examples.py).
 FAST_TESTS = ["tests/domain", "tests/services", "tests/cli", "tests/test_readme_commands.py"]
 FAST_OPTIONS = ["-m", "not slow", "-q"]
+
+
+def _names_profile(args: list[str]) -> bool:
+    return any(a.startswith("--hypothesis-profile") for a in args)
 
 
 def run_tests(extra: list[str]) -> int:
@@ -59,10 +64,10 @@ def run_tests(extra: list[str]) -> int:
             "CASEWORKER_REQUIRE_SCREEN",
         ):
             env.pop(name, None)
-        env["CASEWORKER_EXAMPLES"] = "few"
         # the fast set unless paths were given (options such as `-x` keep it)
         paths = [a for a in extra if a.startswith("tests")]
-        extra = [*FAST_OPTIONS, *extra, *([] if paths else FAST_TESTS)]
+        profile = [] if _names_profile(extra) else ["--hypothesis-profile=fast"]
+        extra = [*FAST_OPTIONS, *profile, *extra, *([] if paths else FAST_TESTS)]
     # One worker per core (pytest-xdist); `-n 0` or `-p no:xdist` runs in one process.
     if not any(a.startswith(("-n", "--numprocesses")) or a.endswith("no:xdist") for a in extra):
         extra = ["-n", "auto", "--dist", "loadgroup", *extra]

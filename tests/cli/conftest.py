@@ -1,11 +1,9 @@
-"""A small real office and district for the command-failure matrix, built once per module
+"""A small real office and district for the command-failure matrix, built once per test process
 through the commands themselves, then copied afresh for each case."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import logging
 import os
 import re
 import shutil
@@ -20,6 +18,7 @@ import pytest
 
 from caseworker import cli
 from caseworker.district import cli as district_cli
+from tests.isolation import own_log_handlers
 
 PASSPHRASE = "abcdefgh12345678"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -115,22 +114,9 @@ def unprivileged_prefix() -> list[str]:
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
-@contextlib.contextmanager
-def own_log_handlers() -> Iterator[None]:
-    """Each workspace opened in this process attaches its log file to the `caseworker` logger
-    for the life of the process (one process, one workspace, in real use); here the handlers a
-    case attached are taken off again, so one case's records never land in another's file."""
-    log = logging.getLogger("caseworker")
-    before = list(log.handlers)
-    try:
-        yield
-    finally:
-        for handler in [h for h in log.handlers if h not in before]:
-            log.removeHandler(handler)
-            handler.close()
-
-
-@pytest.fixture(scope="module")
+# Once per test process, not per module: the three modules that use it share one build (each
+# took a demo, a district, an enrollment and a sync round through the commands).
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     base = tmp_path_factory.mktemp("built")
     ws, hub, enroll = base / "ws", base / "hub", base / "e.cwenroll"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from caseworker import demo
 from caseworker.workspace import Workspace
+from tests.isolation import own_log_handlers
 from ui.app import Controller
 from ui.resources import register_font
 from ui.tasks import SyncRunner
@@ -64,11 +66,22 @@ def make_controller(qsettings: QSettings, qtbot) -> Iterator:
         c.shutdown()
 
 
-@pytest.fixture
-def demo_root(tmp_path: Path) -> Path:
-    root = tmp_path / "demo-ws"
-    with Workspace.open(root) as ws:
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace (30 residents, seed 3; every password demo1234), built once per test
+    process: building it costs 4-5 s of CPU (the accounts' password hashes, the children's
+    keys), copying it a few milliseconds."""
+    root = tmp_path_factory.mktemp("demo-template") / "demo-ws"
+    with own_log_handlers(), Workspace.open(root) as ws:
         demo.build(ws, residents=30, seed=3)
+    return root
+
+
+@pytest.fixture
+def demo_root(_demo_template: Path, tmp_path: Path) -> Path:
+    """A copy of the demo workspace for this test alone."""
+    root = tmp_path / "demo-ws"
+    shutil.copytree(_demo_template, root)
     return root
 
 
