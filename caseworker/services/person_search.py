@@ -327,13 +327,16 @@ def plan(
     Kept in the session like the probe's count (`_probe_count`): a keystroke's first page
     plans the same search for its page and again for its count; built once, its clauses are
     the same either way (measured: 0.3-0.6 ms of Python a plan)."""
-    key = ("plan", text_, id(cols), split, counting)
-    kept: dict[Any, Search] = session.info.setdefault("person_search_plans", {})
-    if key not in kept:
+    key = (text_, id(cols), split, counting)
+    # (the columns kept beside the plan: while kept, their id cannot be another object's)
+    kept: dict[Any, tuple[PersonColumns, Search]] = session.info.setdefault(
+        "person_search_plans", {}
+    )
+    if key not in kept or kept[key][0] is not cols:
         if len(kept) >= _PROBES_KEPT:
             kept.clear()
-        kept[key] = _plan(session, text_, cols, split=split, counting=counting)
-    return kept[key]
+        kept[key] = (cols, _plan(session, text_, cols, split=split, counting=counting))
+    return kept[key][1]
 
 
 def _plan(

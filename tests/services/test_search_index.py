@@ -660,9 +660,10 @@ def test_a_replaced_row_leaves_no_stale_entry_that_breaks_a_write(tmp_path: Path
     con.execute("PRAGMA foreign_keys = OFF")
     child = (
         "INSERT OR REPLACE INTO child (rowid, id, name, name_pinyin, name_letters, sex, "
-        "birth_date, id_number, community_id, address, phone, categories, school, status, "
-        "registered_on, created_at, updated_at) VALUES (1, 'c', ?, '', ?, '女', '2015-01-01', "
-        "?, 'x', '', ?, ',', '', '', '2020-01-01', 'x', 'x')"
+        "birth_date, id_number, community_id, address, phone, school, grade, "
+        "living_arrangement, categories, categories_note, registered_on, status, notes, "
+        "created_at, updated_at) VALUES (1, 'c', ?, '', ?, '女', '2015-01-01', ?, 'x', '', ?, "
+        "'', '', '', ',', '', '2020-01-01', '', '', 'x', 'x')"
     )
     con.execute(child, ("韩小雪", "hxx hanxiaoxue", "110105201501010011", "137"))
     guardian = (
