@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import text as text_
 
 from caseworker.domain import idnumber
 from caseworker.domain.roles import Actor, Role
@@ -254,9 +255,32 @@ def registers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worksp
             con.execute(
                 f"UPDATE {table} SET deleted_at = '2026-11-01 00:00:00' WHERE id = ?", (rid,)
             )
+    # a guardian's text lives in their child's index row: guardians moved to another child,
+    # renamed (pinyin alone too), brought back from a tombstone, replaced and deleted
+    guardians = [r[0] for r in con.execute("SELECT id FROM child_guardian ORDER BY id")]
+    for gid in rng.sample(guardians, 15):
+        con.execute(
+            "UPDATE child_guardian SET child_id = ? WHERE id = ?", (rng.choice(children), gid)
+        )
+    for gid in rng.sample(guardians, 10):
+        name = _name(rng)
+        con.execute(
+            "UPDATE child_guardian SET name_letters = ? WHERE id = ?",
+            (pinyin.of_name(name).letters, gid),
+        )
+    con.execute(
+        "UPDATE child_guardian SET deleted_at = NULL WHERE id IN "
+        "(SELECT id FROM child_guardian WHERE deleted_at IS NOT NULL LIMIT 3)"
+    )
+    for gid in rng.sample(guardians, 5):
+        con.execute(
+            "INSERT OR REPLACE INTO child_guardian SELECT * FROM child_guardian WHERE id = ?",
+            (gid,),
+        )
     con.execute("PRAGMA foreign_keys = OFF")
     gone = con.execute("SELECT id FROM elderly_resident ORDER BY id DESC LIMIT 3").fetchall()
     con.executemany("DELETE FROM elderly_resident WHERE id = ?", gone)
+    con.executemany("DELETE FROM child_guardian WHERE id = ?", [(g,) for g in guardians[:6]])
     con.commit()
     con.close()
     yield ws, staff
@@ -629,26 +653,123 @@ def test_the_triggers_kept_the_index_as_a_rebuild_would(registers: tuple[Workspa
 
 def test_a_replaced_row_leaves_no_stale_entry_that_breaks_a_write(tmp_path: Path) -> None:
     """INSERT OR REPLACE fires no delete trigger; the rowid it frees may come back: the index's
-    insert replaces what it finds there, so the writer's insert never fails."""
+    insert replaces what it finds there, so the writer's insert never fails. A guardian
+    replaced rewrites their child's row with the guardian's new values."""
     ws = Workspace.open(tmp_path / "ws")
     ws.close()
     con = sqlite3.connect(tmp_path / "ws" / "caseworker.sqlite3")
     con.execute("PRAGMA foreign_keys = OFF")
-    cols = [c for c in search_index.INDEXED["child_guardian"]]
-    con.execute(
-        "INSERT INTO child_guardian (id, child_id, relation, name, name_letters, id_number, phone, "
-        "address, lives_with_child, is_guardian, created_at, updated_at) "
-        "VALUES ('g1', 'c', '母亲', '李秀英', 'lxy lixiuying', '', '139', '', 0, 0, 'x', 'x')"
+    child = (
+        "INSERT OR REPLACE INTO child (rowid, id, name, name_pinyin, name_letters, sex, "
+        "birth_date, id_number, community_id, address, phone, school, grade, "
+        "living_arrangement, categories, categories_note, registered_on, status, notes, "
+        "created_at, updated_at) VALUES (1, 'c', ?, '', ?, '女', '2015-01-01', ?, 'x', '', ?, "
+        "'', '', '', ',', '', '2020-01-01', '', '', 'x', 'x')"
     )
-    con.execute(
-        "INSERT OR REPLACE INTO child_guardian (rowid, id, child_id, relation, name, name_letters, "
-        "id_number, phone, address, lives_with_child, is_guardian, created_at, updated_at) "
-        "VALUES (1, 'g1', 'c', '母亲', '王芳', 'wf wangfang', '', '138', '', 0, 0, 'x', 'x')"
+    con.execute(child, ("韩小雪", "hxx hanxiaoxue", "110105201501010011", "137"))
+    guardian = (
+        "INSERT OR REPLACE INTO child_guardian (rowid, id, child_id, relation, name, "
+        "name_letters, id_number, phone, address, lives_with_child, is_guardian, created_at, "
+        "updated_at) VALUES (1, 'g1', 'c', '母亲', ?, ?, '', ?, '', 0, 0, 'x', 'x')"
     )
-    rows = con.execute(f"SELECT rowid, {', '.join(cols)} FROM child_guardian_search").fetchall()
+    con.execute(guardian, ("李秀英", "lxy lixiuying", "139"))
+    con.execute(guardian, ("王芳", "wf wangfang", "138"))
+    con.execute(child, ("韩晓雪", "hxx hanxiaoxue", "110105201501010011", "136"))
+    cols = ", ".join(search_index.INDEXED["child"])
+    rows = con.execute(f"SELECT rowid, {cols} FROM child_search").fetchall()
     con.commit()
     con.close()
-    assert rows == [(1, "王芳\x1f\x1f", "wf wangfang\x1f\x1f", "138\x1f\x1f")]
+    pad = search_index.PAD
+    assert rows == [
+        (
+            1,
+            *(v + pad for v in ("韩晓雪", "hxx hanxiaoxue", "", "11", "136")),
+            *(v + pad for v in ("王芳", "wf wangfang", "138")),
+        )
+    ]
+
+
+def test_each_childs_index_row_holds_its_live_guardians(registers: tuple[Workspace, dict]) -> None:
+    """The child's row of the index holds the names, pinyin and phones of the child's live
+    guardians (after the fixture's adds, edits, moves, tombstones, replaces and deletes): a
+    keystroke asks one index for children, never the guardians' table for guardians."""
+    ws, _staff = registers
+    con = sqlite3.connect(ws.paths.db)
+    try:
+        indexed = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT child.id, s.guardian_name, s.guardian_letters, s.guardian_phone "
+                "FROM child JOIN child_search s ON s.rowid = child.rowid"
+            )
+        }
+        live: dict[str, list[tuple[str, str, str]]] = {}
+        for cid, *values in con.execute(
+            "SELECT child_id, name, name_letters, phone FROM child_guardian "
+            "WHERE deleted_at IS NULL ORDER BY rowid"
+        ):
+            live.setdefault(cid, []).append(tuple(values))  # type: ignore[arg-type]
+        moved = con.execute(
+            "SELECT count(DISTINCT child_id) FROM child_guardian WHERE deleted_at IS NULL"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    pad = search_index.PAD
+    want = {
+        cid: tuple("".join(g[i] + pad for g in live.get(cid, [])) for i in range(3))
+        for cid in indexed
+    }
+    assert indexed == want
+    assert moved > 100 and sum(bool(v[0]) for v in indexed.values()) == moved
+
+
+def test_a_common_search_of_the_child_register_reads_no_guardians_but_its_childrens(
+    registers: tuple[Workspace, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A keystroke common enough to walk the register (every search, here) reads no guardian
+    but those of the children it looks at (by the guardians' `child_id` index), never the
+    whole guardians' table or an index of guardians; the answer is the LIKE query's."""
+    from sqlalchemy import event
+
+    ws, staff = registers
+    monkeypatch.setattr(person_search, "DENSE", 1)
+    monkeypatch.setattr(person_search, "DENSE_DIGITS", 1)
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        statements.append((statement, params))
+
+    con = sqlite3.connect(f"file:{ws.paths.db}?mode=ro", uri=True)
+    texts = ("l", "li", "lxy", "x", "王", "李秀", "1380", "wang")
+    try:
+        for text in texts:
+            statements.clear()
+            q = child_search.ChildQuery(text=text, register="")
+            event.listen(ws.engine, "before_cursor_execute", keep)
+            try:
+                with ws.reader() as s:
+                    total, _rows = child_search.first_page(s, staff["dudao"], q, 7, cap=20)
+            finally:
+                event.remove(ws.engine, "before_cursor_execute", keep)
+            plans = [
+                r[3]
+                for sql, params in statements
+                if "child_guardian" in sql
+                for r in con.execute("EXPLAIN QUERY PLAN " + sql, params)
+            ]
+            assert plans, text
+            touching = [p for p in plans if "child_guardian" in p]
+            assert all("ix_child_guardian_child_id (child_id=?)" in p for p in touching), (
+                text,
+                touching,
+            )
+            with ws.reader() as s:
+                want = child_search.count(s, staff["dudao"], q)
+            assert total == min(want, 21) and want == len(
+                _ids(ws, "child", _old_where("child", text))
+            ), text
+    finally:
+        con.close()
 
 
 def test_a_child_director_searches_only_their_community(
@@ -776,3 +897,174 @@ def test_this_python_has_fts5_with_the_trigram_tokenizer() -> None:
     """The office PC's Python (and this one) must have it: without it every search scans."""
     con = sqlite3.connect(":memory:")
     assert search_index.supported(con), sqlite3.sqlite_version
+
+
+def test_guardians_merged_by_sync_are_in_their_childs_index_row(tmp_path: Path) -> None:
+    """The district's copy (SQLite) keeps its own index through sync's merge: guardians added,
+    renamed, tombstoned and added again in the office arrive, and each child's index row holds
+    its live guardians; every search there finds what the LIKE query finds."""
+    from datetime import datetime
+
+    from caseworker.district import service
+    from caseworker.services.children import register
+    from tests.sync.helpers import make_world
+
+    world = make_world(tmp_path, ["A"])
+    try:
+        ws = world.offices["A"]
+        system = Actor.system("test")
+        with ws.writer(system) as s:
+            accounts.create_staff(
+                s,
+                system,
+                accounts.StaffDraft("dudao", "王督导", Role.CHILD_SUPERVISOR),
+                STAFF_PASSWORD,
+                force_password_change=False,
+            )
+            community = accounts.communities(s)[0].id
+        with ws.writer(Actor.system("login")) as s:
+            sup = accounts.authenticate(s, "dudao", STAFF_PASSWORD).actor
+        assert sup is not None
+        with ws.writer(sup) as s:
+            made = [
+                register.register(
+                    s,
+                    sup,
+                    register.ChildDraft(
+                        name, idnumber.make("110105", date(2015, 9, 9), 51 + i), community
+                    ),
+                ).child.id
+                for i, name in enumerate(("韩小雪", "周明"))
+            ]
+            mother = register.add_guardian(
+                s, sup, made[0], register.GuardianDraft("母亲", "李秀英", phone="13900001111")
+            ).id
+            father = register.add_guardian(
+                s, sup, made[0], register.GuardianDraft("父亲", "王建国")
+            ).id
+            register.add_guardian(s, sup, made[1], register.GuardianDraft("母亲", "赵丽"))
+        service.ingest(world.hub, [world.office_to_district("A")])
+        with ws.writer(sup) as s:
+            register.update_guardian(
+                s, sup, mother, register.GuardianDraft("母亲", "李秀兰", phone="13700002222")
+            )
+            row = s.get(ChildGuardian, father)
+            assert row is not None
+            row.deleted_at = datetime(2026, 12, 1, 9, 0)
+            register.add_guardian(s, sup, made[1], register.GuardianDraft("外祖母", "欧阳芳"))
+        service.ingest(world.hub, [world.office_to_district("A")])
+
+        hub = world.hub
+        with hub.reader() as s:
+            assert person_search.index_present(s)
+            held = dict(
+                s.execute(
+                    text_(
+                        "SELECT child.id, s.guardian_name FROM child "
+                        "JOIN child_search s ON s.rowid = child.rowid"
+                    )
+                ).all()
+            )
+        pad = search_index.PAD
+        assert held == {made[0]: "李秀兰" + pad, made[1]: "赵丽" + pad + "欧阳芳" + pad}
+        for typed in (
+            "李秀兰",
+            "李秀英",
+            "王建国",
+            "欧阳",
+            "oyf",
+            "lxl",
+            "2222",
+            "1111",
+            "赵",
+            "x",
+        ):
+            with hub.reader() as s:
+                found = person_search.plan(s, typed, child_search._COLUMNS)
+                got = set(
+                    s.scalars(select(Child.id).where(Child.deleted_at.is_(None), found.where))
+                )
+                want = set(
+                    s.scalars(
+                        select(Child.id).where(
+                            Child.deleted_at.is_(None), _old_where("child", typed)
+                        )
+                    )
+                )
+            assert got == want, typed
+        with hub.reader() as s:
+            names = {
+                t: s.scalars(
+                    select(Child.id).where(person_search.plan(s, t, child_search._COLUMNS).where)
+                ).all()
+                for t in ("李秀兰", "李秀英", "王建国", "欧阳芳")
+            }
+        assert names == {"李秀兰": [made[0]], "李秀英": [], "王建国": [], "欧阳芳": [made[1]]}
+    finally:
+        world.close()
+
+
+def test_migration_0024_puts_the_guardians_in_their_childs_index_row(tmp_path: Path) -> None:
+    """A workspace at 0023 (the guardians with an index of their own) with children and
+    guardians on file: opening it runs 0024, which rebuilds the child's index with the
+    guardians' text in it and drops the guardians' own; the downgrade puts the old layout back
+    (its triggers' text as 0023's program has them)."""
+    from alembic import command
+
+    from caseworker.services.children import register
+    from db.schema import _alembic_config
+
+    ws = Workspace.open(tmp_path / "ws")
+    system = Actor.system("test")
+    with ws.writer(system) as s:
+        accounts.initialise_office(
+            s,
+            system,
+            office_code="110105001",
+            office_name="测试街道办事处",
+            district_name="测试区",
+            community_names=["和平里社区", "安贞社区"],
+            admin=accounts.StaffDraft("admin", "张管理", Role.ADMIN),
+            admin_password=ADMIN_PASSWORD,
+        )
+    staff = add_child_staff(ws)
+    child = add_child(ws, staff["dudao"], "韩小雪", date(2014, 3, 1)).id
+    with ws.writer(staff["dudao"]) as s:
+        register.add_guardian(
+            s,
+            staff["dudao"],
+            child,
+            register.GuardianDraft("母亲", "欧阳秀英", phone="13911112222"),
+        )
+
+    def layout() -> tuple[set[str], str]:
+        con = sqlite3.connect(tmp_path / "ws" / "caseworker.sqlite3")
+        try:
+            names = {
+                r[0]
+                for r in con.execute("SELECT name FROM sqlite_master WHERE name LIKE '%search%'")
+            }
+            sql = con.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'child_guardian_search_insert'"
+            ).fetchone()[0]
+        finally:
+            con.close()
+        return names, sql
+
+    with ws.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0023")
+    ws.close()
+    names, trigger = layout()
+    assert {"child_guardian_search", "child_guardian_search_terms"} <= names
+    assert "INSERT OR REPLACE INTO child_guardian_search " in trigger
+    with Workspace.open(tmp_path / "ws") as ws2:
+        assert ws2.schema_status == "migrated"
+        with ws2.reader() as s:
+            assert person_search.index_present(s)
+            for text in ("欧阳", "oyxy", "ouyang", "1111"):
+                q = child_search.ChildQuery(text=text, register="")
+                assert [r.id for r in child_search.page(s, staff["dudao"], q, 0, 10)] == [child]
+        assert ws2.integrity_problems() == []
+    names, trigger = layout()
+    assert "child_guardian_search" not in names and "child_guardian_search_terms" not in names
+    assert "INSERT OR REPLACE INTO child_search " in trigger

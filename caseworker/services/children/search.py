@@ -26,6 +26,7 @@ from caseworker.domain.roles import Actor
 from caseworker.domain.search import cap_search
 from caseworker.services import person_search
 from caseworker.services.children._common import can_view, like_escape, scope, today_or
+from db.among import among
 from db.base import table_of
 from db.children import Child, ChildCase, ChildGuardian
 from db.models import Community, Staff
@@ -202,15 +203,20 @@ def first_page(
 ) -> tuple[int, list[ChildRow]]:
     """`count(..., cap=cap)` and `page(..., 0, limit)` together (what the register shows when
     a search is typed): a search the index narrows to a few children is counted and paged in
-    one statement (`person_search.counted_page`), any other as the two."""
+    one statement (`person_search.counted_page`), any other paged first and counted only when
+    its page is full (`person_search.total_after_page`)."""
     can_view(actor)
     if q.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {q.sort!r}")
     today_or(today)
     found = person_search.plan(session, q.text, _COLUMNS, split=True)
     if not found.narrowed or limit <= 0:
-        total = count(session, actor, q, cap=cap)
-        return total, page(session, actor, q, 0, limit) if total else []
+        return person_search.total_after_page(
+            page(session, actor, q, 0, limit),
+            limit,
+            cap,
+            lambda: count(session, actor, q, cap=cap),
+        )
     total, ids = person_search.counted_page(
         session, _ordering(session, actor, q)(found), limit, cap
     )
@@ -271,7 +277,11 @@ def _rows(session: Session, ids: list[str]) -> list[ChildRow]:
     rows_by_id: dict[str, Any] = {}
     for start in range(0, len(ids), _DETAILS_CHUNK):
         chunk = ids[start : start + _DETAILS_CHUNK]
-        rows_by_id.update((r[0], r) for r in session.execute(_DETAILS.where(C.id.in_(chunk))))
+        # the ids as one JSON parameter (`db.among`): 200 bound parameters cost SQLAlchemy
+        # more to expand than SQLite spends finding the rows
+        rows_by_id.update(
+            (r[0], r) for r in session.execute(_DETAILS.where(among(session, C.id, chunk)))
+        )
     rows = [rows_by_id[i] for i in ids]
     return [
         ChildRow(

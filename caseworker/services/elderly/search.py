@@ -277,13 +277,18 @@ def first_page(
 ) -> tuple[int, list[RosterRow]]:
     """`count(..., cap=cap)` and `page(..., 0, limit)` together (what a list shows when a search
     is typed): a search the index narrows to a few rows is read in one statement
-    (`person_search.counted_page`), any other as the two."""
+    (`person_search.counted_page`), any other paged first and counted only when its page is
+    full (`person_search.total_after_page`)."""
     can_view(actor)
     day = today_or(today)
     found = person_search.plan(session, q.text, _COLUMNS, split=True)
     if not found.narrowed or limit <= 0:
-        total = count(session, actor, q, today=day, cap=cap)
-        return total, page(session, actor, q, 0, limit, today=day) if total else []
+        return person_search.total_after_page(
+            page(session, actor, q, 0, limit, today=day),
+            limit,
+            cap,
+            lambda: count(session, actor, q, today=day, cap=cap),
+        )
     stmt, communities, staff = _ordered(session, q, day, found)
     total, rows = person_search.counted_page(session, stmt, limit, cap)
     return total, [_row(v, communities, staff) for v in rows]

@@ -173,12 +173,17 @@ def first_page(
 ) -> tuple[int, list[CaseRow]]:
     """`count(..., cap=cap)` and `page(..., 0, limit)` together (what the list shows when a
     search is typed): a search the index narrows to a few cases is counted and paged in one
-    statement (`person_search.counted_page`), any other as the two."""
+    statement (`person_search.counted_page`), any other paged first and counted only when its
+    page is full (`person_search.total_after_page`)."""
     can_view(actor)
     day = today_or(today)
     if not person_search.plan(session, q.text, PERSON).narrowed or limit <= 0:
-        total = count(session, actor, q, today=day, cap=cap)
-        return total, page(session, actor, q, 0, limit, today=day) if total else []
+        return person_search.total_after_page(
+            page(session, actor, q, 0, limit, today=day),
+            limit,
+            cap,
+            lambda: count(session, actor, q, today=day, cap=cap),
+        )
     stmt, _found, names = _ordered(session, q, day)
     total, rows = person_search.counted_page(session, stmt, limit, cap)
     return total, [_row(v, names, day) for v in rows]
