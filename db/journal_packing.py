@@ -14,6 +14,11 @@ Stored forms, told apart by the first byte:
 
 `DICTIONARY_1` must never change: rows packed with it are read with it for ever. A better
 dictionary gets a new leading byte (0x02) beside it.
+
+The journal's ids, clock and time are stored compactly too (migration 0026): `PackedId` (a UUID
+as its 16 bytes), `PackedHlc` (the clock as an order-preserving integer), `PackedTime` (integer
+microseconds). The `*_to_disk` / `*_from_disk` functions below are the only encodings: the column
+types call them, and so does every raw-SQL reader and writer of the journal.
 """
 
 from __future__ import annotations
@@ -126,18 +131,20 @@ class PackedJson(TypeDecorator[str]):
 # text. Raw-SQL readers and writers of the journal call these same functions: one place for the
 # encodings.
 
-_HEX = frozenset("0123456789abcdef")
-_DASHES = (8, 13, 18, 23)
-
 
 def id_to_disk(text: str) -> bytes:
     """The stored form of an id: a canonical UUID (lowercase, hyphenated: every id this program
     makes) as its 16 bytes, in the same order as its text; any other text (a crafted bundle's,
     a test's) as a zero byte and its UTF-8, never 16 bytes long, so the two never collide."""
-    if len(text) == 36 and all(text[i] == "-" for i in _DASHES):
+    if len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-":
         compact = text.replace("-", "")
-        if len(compact) == 32 and _HEX.issuperset(compact):
-            return bytes.fromhex(compact)
+        try:
+            raw = bytes.fromhex(compact)
+        except ValueError:
+            raw = b""
+        # fromhex also takes capitals and spaces: only the exact lowercase text is a UUID here
+        if len(raw) == 16 and raw.hex() == compact:
+            return raw
     if "\x00" in text:  # PostgreSQL's text never held one: nor does this form
         raise ValueError("an id cannot contain a NUL character")
     raw = text.encode()

@@ -198,11 +198,13 @@ def journal_devices(conn: Connection) -> list[str]:
     """PostgreSQL: the devices that wrote the journal, each found by one step along
     ix_journal_device_hlc (a loose index scan: the number of devices, not of rows, is read;
     PostgreSQL's DISTINCT would read every row)."""
+    # ORDER BY ... LIMIT 1, not min(): the ids are BYTEA (migration 0026), which has no min()
     found = conn.exec_driver_sql(
         "WITH RECURSIVE d(id) AS ("
-        " SELECT min(device_id) FROM journal"
+        " (SELECT device_id FROM journal ORDER BY device_id LIMIT 1)"
         " UNION ALL"
-        " SELECT (SELECT min(device_id) FROM journal WHERE device_id > d.id)"
+        " SELECT (SELECT device_id FROM journal WHERE device_id > d.id"
+        " ORDER BY device_id LIMIT 1)"
         " FROM d WHERE d.id IS NOT NULL)"
         " SELECT id FROM d WHERE id IS NOT NULL"
     ).scalars()

@@ -267,3 +267,21 @@ def test_an_office_journal_reads_the_same_after_the_upgrade(
             assert audit.first_page(s, admin, gone).rows == []
     finally:
         ws.close()
+
+
+def test_looking_up_change_ids_searches_the_unique_index(office_ws: Workspace) -> None:
+    """The journal's ids go to SQLite as one BLOB cut into 16-byte pieces; each is searched in
+    the change id's index (no scan of the journal), whatever the number of ids."""
+    j = JournalEntry.__table__
+    with office_ws.reader() as s:
+        conn = s.connection()
+        held = list(conn.execute(select(j.c.change_id)).scalars())
+        wanted = [*held[:3], *(str(uuid.uuid4()) for _ in range(2000))]
+        q = select(j.c.change_id).where(among(conn, j.c.change_id, wanted))
+        assert sorted(conn.execute(q).scalars()) == sorted(held[:3])
+        compiled = q.compile(conn)
+        params = tuple(compiled.params[k] for k in compiled.positiontup or ())
+        plan = " ".join(
+            str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params)
+        )
+    assert "SEARCH journal USING COVERING INDEX" in plan and "SCAN journal" not in plan, plan
