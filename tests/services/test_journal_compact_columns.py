@@ -111,7 +111,7 @@ def _old_rows() -> list[dict[str, Any]]:
                 "seq": n + 1,
                 "change_id": str(uuid.uuid4()) if n % 11 else f"ch{n}",
                 "tx_id": str(uuid.UUID(int=n // 3)) if n % 5 else "t" * 15,
-                "hlc": Hlc(walls[n % 5] + n // 5, n % 4 * 250_000).encode(),
+                "hlc": Hlc(walls[n % 5] + n // 5, n % 4 * 250_000 + n).encode(),
                 "device_id": device,
                 "actor_id": None if n % 4 == 0 else str(uuid.UUID(int=n + 1000)),
                 "actor_name": "系统" if n % 4 == 0 else f"李专干{n % 3}",
