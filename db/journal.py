@@ -30,7 +30,7 @@ from caseworker.domain.roles import Actor
 from caseworker.domain.text import CONTROLS, strip_controls
 from db.base import Journaled, table_of, utcnow
 from db.ids import new_id, new_ids
-from db.journal_packing import pack
+from db.journal_packing import hlc_to_disk, id_to_disk, pack
 from db.models import JournalEntry, LocalMeta
 
 _NOT_JOURNALED = frozenset({"id", "created_at", "updated_at"})
@@ -306,14 +306,22 @@ def insert_many(session: Session, model: type[Journaled], records: list[dict[str
     clock = next_clock(session, ctx).encode()
     tx_id = new_id()
     journal_sql, journal_processors = _raw_insert(conn, JournalEntry.__table__, _JOURNAL_COLUMNS)
-    stamp = journal_processors[-2](now)  # recorded_at, stored as the dialect stores datetimes
-    fixed = (tx_id, clock, ctx.device_id, ctx.actor.staff_id, ctx.actor.display_name)
+    stamp = journal_processors[-2](now)  # recorded_at, as the journal's column stores it
+    actor_id = ctx.actor.staff_id
+    # as the journal's column types store them (db/journal_packing.py): 16-byte ids, integer clock
+    fixed = (
+        id_to_disk(tx_id),
+        hlc_to_disk(clock),
+        id_to_disk(ctx.device_id),
+        None if actor_id is None else id_to_disk(actor_id),
+        ctx.actor.display_name,
+    )
     table_name = table_of(model).name
     conn.exec_driver_sql(
         journal_sql,
         [
             (
-                change_id,
+                id_to_disk(change_id),
                 *fixed,
                 table_name,
                 record_id,

@@ -14,14 +14,29 @@ Stored forms, told apart by the first byte:
 
 `DICTIONARY_1` must never change: rows packed with it are read with it for ever. A better
 dictionary gets a new leading byte (0x02) beside it.
+
+The journal's ids, clock and time are stored compactly too (migration 0025): `PackedId` (a UUID
+as its 16 bytes), `PackedHlc` (the clock as an order-preserving integer), `PackedTime` (integer
+microseconds). The `*_to_disk` / `*_from_disk` functions below are the only encodings: the column
+types call them, and so does every raw-SQL reader and writer of the journal.
 """
 
 from __future__ import annotations
 
 import zlib
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import LargeBinary, Text
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    literal_column,
+    type_coerce,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -105,3 +120,152 @@ class PackedJson(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return unpack(value)
+
+
+# --- The journal's identities, clock and time on disk (migration 0025) ---------------------------
+#
+# A journal row named four ids (change, transaction, device, person) as 36-character text, its
+# clock as 22 characters and its time as 26: about 200 bytes of a row, most of the table. On disk
+# they are now a 16-byte blob, a 64-bit integer and a 64-bit integer; every reader still sees the
+# text and the datetime it always saw (the column types below convert), and bundles carry the
+# text. Raw-SQL readers and writers of the journal call these same functions: one place for the
+# encodings.
+
+
+def id_to_disk(text: str) -> bytes:
+    """The stored form of an id: a canonical UUID (lowercase, hyphenated: every id this program
+    makes) as its 16 bytes, in the same order as its text; any other text (a crafted bundle's,
+    a test's) as a zero byte and its UTF-8, never 16 bytes long, so the two never collide."""
+    if len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-":
+        compact = text.replace("-", "")
+        try:
+            raw = bytes.fromhex(compact)
+        except ValueError:
+            raw = b""
+        # fromhex also takes capitals and spaces: only the exact lowercase text is a UUID here
+        if len(raw) == 16 and raw.hex() == compact:
+            return raw
+    if "\x00" in text:  # PostgreSQL's text never held one: nor does this form
+        raise ValueError("an id cannot contain a NUL character")
+    raw = text.encode()
+    return (b"\x00\x00" if len(raw) == 15 else b"\x00") + raw
+
+
+def id_from_disk(stored: bytes | memoryview | str | None) -> str | None:
+    """The text of a stored id, whichever form it was stored in (text: a row written before
+    0025 by a raw writer that did not encode it)."""
+    if stored is None or isinstance(stored, str):
+        return stored
+    data = bytes(stored)
+    if len(data) == 16:
+        h = data.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return data.lstrip(b"\x00").decode()
+
+
+# A clock "WWWWWWWWWWWWWWW-CCCCCC" (caseworker.domain.hlc: 15-digit milliseconds, 6-digit counter)
+# as the integer wall * 10**6 + counter: integer order is text order. It fits 64 bits until the
+# year 2262; a later clock (a PC set centuries ahead) stays text on SQLite, where text sorts after
+# every integer, so the order still holds. "" (what a peer never acknowledged) is -1: below every
+# clock, as "" was below every text.
+_HLC_MAX = 2**63 - 1
+
+
+def hlc_to_disk(text: str) -> int | str:
+    if text == "":
+        return -1
+    if len(text) == 22 and text[15] == "-" and text[:15].isdigit() and text[16:].isdigit():
+        value = int(text[:15]) * 1_000_000 + int(text[16:])
+        if value <= _HLC_MAX:
+            return value
+    return text
+
+
+def hlc_from_disk(stored: int | str | None) -> str | None:
+    if stored is None or isinstance(stored, str):
+        return stored
+    if stored < 0:
+        return ""
+    wall, counter = divmod(stored, 1_000_000)
+    return f"{wall:015d}-{counter:06d}"
+
+
+# A time as integer microseconds since 1970-01-01 (naive UTC, as the journal always held it).
+EPOCH = datetime(1970, 1, 1)
+_MICRO = timedelta(microseconds=1)
+
+
+def time_to_disk(value: datetime) -> int:
+    return (value.replace(tzinfo=None) - EPOCH) // _MICRO
+
+
+def time_from_disk(stored: int | str | None) -> datetime | None:
+    if stored is None:
+        return None
+    if isinstance(stored, str):  # a row written before 0025 by a raw writer
+        return datetime.fromisoformat(stored)
+    return EPOCH + timedelta(microseconds=stored)
+
+
+def time_text_to_disk(text: str) -> int:
+    """A bundle's "YYYY-MM-DD HH:MM:SS.ffffff" (or ISO 8601) as stored."""
+    return time_to_disk(datetime.fromisoformat(text))
+
+
+def sqlite_time_text(column: Any) -> Any:
+    """SQL giving a stored time back as "YYYY-MM-DD HH:MM:SS.ffffff", the text bundles carry,
+    computed by SQLite itself (a Python strftime per row would cost an export seconds)."""
+    c = type_coerce(column, Integer())
+    return type_coerce(
+        func.strftime("%Y-%m-%d %H:%M:%S", c / 1_000_000, literal_column("'unixepoch'"))
+        + "."
+        + func.printf("%06d", c % 1_000_000),
+        String(),
+    )
+
+
+class PackedId(TypeDecorator[str]):
+    """A text id stored as `id_to_disk` makes it: BLOB on SQLite, BYTEA on PostgreSQL."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else id_to_disk(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return id_from_disk(value)
+
+    def process_literal_param(self, value: str | None, dialect: Dialect) -> str:
+        return "NULL" if value is None else f"X'{id_to_disk(value).hex()}'"
+
+
+class PackedHlc(TypeDecorator[str]):
+    """A clock's text stored as an order-preserving integer (`hlc_to_disk`): BIGINT."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> int | str | None:
+        if value is None:
+            return None
+        stored = hlc_to_disk(value)
+        if isinstance(stored, str) and dialect.name == "postgresql":
+            raise ValueError(f"时钟值无法保存：{value!r}")
+        return stored
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return hlc_from_disk(value)
+
+
+class PackedTime(TypeDecorator[datetime]):
+    """A naive UTC datetime stored as integer microseconds since 1970: BIGINT."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
+        return None if value is None else time_to_disk(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return time_from_disk(value)

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, Journaled
-from db.journal_packing import PackedJson
+from db.journal_packing import PackedHlc, PackedId, PackedJson, PackedTime
 
 
 class Office(Journaled, Base):
@@ -155,18 +155,21 @@ class JournalEntry(Base):
 
     __tablename__ = "journal"
     __table_args__ = (
-        Index("ix_journal_record", "table_name", "record_id"),
+        # record ids are UUIDs, unique across tables: the table name adds bytes, not selectivity
+        Index("ix_journal_record", "record_id"),
         Index("ix_journal_device_hlc", "device_id", "hlc"),
         # The audit view filters by person newest first (migration 0010).
         Index("ix_journal_actor_time", "actor_name", "recorded_at"),
         Index("ix_journal_recorded_at", "recorded_at"),
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    change_id: Mapped[str] = mapped_column(String(36), unique=True)
-    tx_id: Mapped[str] = mapped_column(String(36))
-    hlc: Mapped[str] = mapped_column(String(24))
-    device_id: Mapped[str] = mapped_column(String(36))
-    actor_id: Mapped[str | None] = mapped_column(String(36))
+    # ids as 16 bytes, the clock and time as integers on disk (migration 0025); text and datetime
+    # to every reader (db/journal_packing.py)
+    change_id: Mapped[str] = mapped_column(PackedId, unique=True)
+    tx_id: Mapped[str] = mapped_column(PackedId)
+    hlc: Mapped[str] = mapped_column(PackedHlc)
+    device_id: Mapped[str] = mapped_column(PackedId)
+    actor_id: Mapped[str | None] = mapped_column(PackedId)
     actor_name: Mapped[str] = mapped_column(String(60))
     table_name: Mapped[str] = mapped_column(String(60))
     record_id: Mapped[str] = mapped_column(String(36))
@@ -175,7 +178,7 @@ class JournalEntry(Base):
     # JSON text, stored packed (db/journal_packing.py: an insert's values take a fifth of the room)
     old_value: Mapped[str | None] = mapped_column(PackedJson)
     new_value: Mapped[str | None] = mapped_column(PackedJson)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = mapped_column(PackedTime)
     source: Mapped[str] = mapped_column(String(40), default="local")  # "local" or a bundle id
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 from db.among import among
 from db.base import Base
+from db.journal_packing import id_from_disk
 
 OFFICE = "office"
 CHUNK = 500
@@ -197,16 +198,18 @@ def journal_devices(conn: Connection) -> list[str]:
     """PostgreSQL: the devices that wrote the journal, each found by one step along
     ix_journal_device_hlc (a loose index scan: the number of devices, not of rows, is read;
     PostgreSQL's DISTINCT would read every row)."""
-    return list(
-        conn.exec_driver_sql(
-            "WITH RECURSIVE d(id) AS ("
-            " SELECT min(device_id) FROM journal"
-            " UNION ALL"
-            " SELECT (SELECT min(device_id) FROM journal WHERE device_id > d.id)"
-            " FROM d WHERE d.id IS NOT NULL)"
-            " SELECT id FROM d WHERE id IS NOT NULL"
-        ).scalars()
-    )
+    # ORDER BY ... LIMIT 1, not min(): the ids are BYTEA (migration 0025), which has no min()
+    found = conn.exec_driver_sql(
+        "WITH RECURSIVE d(id) AS ("
+        " (SELECT device_id FROM journal ORDER BY device_id LIMIT 1)"
+        " UNION ALL"
+        " SELECT (SELECT device_id FROM journal WHERE device_id > d.id"
+        " ORDER BY device_id LIMIT 1)"
+        " FROM d WHERE d.id IS NOT NULL)"
+        " SELECT id FROM d WHERE id IS NOT NULL"
+    ).scalars()
+    # stored as 16 bytes (db/journal_packing.py); the text is what every caller compares
+    return [text for stored in found if (text := id_from_disk(stored)) is not None]
 
 
 def existing_tables(conn: Connection) -> list[str]:

@@ -16,7 +16,6 @@ from caseworker.domain.errors import PermissionDenied
 from caseworker.domain.roles import Actor, Permission
 from caseworker.domain.visit_form import CHOICE_FIELDS, TEXT_FIELDS
 from caseworker.services.checked import rows_checked_first
-from db.base import table_of
 from db.models import JournalEntry
 
 # Chinese names of tables and fields for the audit view; programme modules add theirs.
@@ -211,20 +210,6 @@ class AuditRow:
 CONFIDENTIAL_TABLE_PREFIX = "child"
 
 
-def _journaled_tables() -> list[str]:
-    """The tables the general audit trail may show: every journaled table but the confidential
-    ones (a fixed list of a few dozen names, not data)."""
-    import db.schema  # noqa: F401  (every programme's models registered)
-    from db.base import Base, Journaled
-
-    return sorted(
-        table_of(m.class_).name
-        for m in Base.registry.mappers
-        if issubclass(m.class_, Journaled)
-        and not table_of(m.class_).name.startswith(CONFIDENTIAL_TABLE_PREFIX)
-    )
-
-
 def _query(flt: AuditFilter) -> Select[Any]:
     q = select(JournalEntry).where(
         or_(JournalEntry.field.is_(None), JournalEntry.field.not_in(HIDDEN_FIELDS)),
@@ -233,11 +218,8 @@ def _query(flt: AuditFilter) -> Select[Any]:
     if flt.actor_name:
         q = q.where(JournalEntry.actor_name == flt.actor_name)
     if flt.record_id:
+        # ix_journal_record is on the record id alone (migration 0025): no table to name
         q = q.where(JournalEntry.record_id == flt.record_id.strip())
-        if not flt.table_name:
-            # The journal's record index leads with the table: naming the tables lets SQLite
-            # use it (a record id alone scanned all 1.5 M rows of a big office's journal).
-            q = q.where(JournalEntry.table_name.in_(_journaled_tables()))
     if flt.table_name:
         q = q.where(JournalEntry.table_name == flt.table_name)
     if flt.date_from:

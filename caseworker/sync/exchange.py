@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, String, delete, func, insert, select, type_coerce, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from caseworker.sync import bundle, crypto, merge, photos
 from caseworker.sync.errors import SyncCancelled, SyncRefused
 from caseworker.sync.identity import Identity, Peer, peer
 from db.base import table_of, utcnow
 from db.ids import new_id
+from db.journal_packing import sqlite_time_text
 from db.models import JournalEntry
 from db.schema import HEAD, known_revisions
 from db.sync_models import SyncAck, SyncBundle
@@ -32,7 +33,7 @@ Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 ACK_CHUNK = 1000
 MAX_ORIGINS = 5000
-# recorded_at travels as ISO 8601 with a space: the text SQLite already holds
+# recorded_at travels as ISO 8601 with a space (what SQLite held as text before migration 0025)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
@@ -132,8 +133,8 @@ def iter_changes(
     )
     cols: list[Any] = [j.c[name] for name in merge.COLUMNS]
     raw_text = conn.dialect.name == "sqlite"
-    if raw_text:  # SQLite already stores "YYYY-MM-DD HH:MM:SS.ffffff": send it as it is
-        cols[12] = type_coerce(j.c.recorded_at, String)
+    if raw_text:  # SQLite writes "YYYY-MM-DD HH:MM:SS.ffffff" itself, faster than strftime here
+        cols[12] = sqlite_time_text(j.c.recorded_at).label("recorded_at")
     done = 0
     # yield_per on the statement (not the connection): rows stream from a server-side cursor
     # on PostgreSQL, in fetchmany batches on SQLite

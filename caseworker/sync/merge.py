@@ -36,6 +36,7 @@ from caseworker.sync.errors import SyncRefused
 from db.among import among
 from db.base import table_of, utcnow
 from db.journal import CHANGE_COLUMNS, HLC_KEY
+from db.journal_packing import hlc_to_disk, id_to_disk, time_text_to_disk
 from db.models import JournalEntry, LocalMeta
 from db.stats import PlannerStats
 from db.sync_models import SyncConflict, SyncDuplicate
@@ -992,14 +993,23 @@ def _write_sqlite(conn: Connection, result: MergePlan, source: str) -> None:
             _encoded(rows, cols, enc),
         )
     if result.journal:
-        conv = tables.sqlite_datetime
+        # as the journal's column types store them (db/journal_packing.py): ids as 16 bytes, the
+        # clock and time as integers; the other columns as they came
         cur.executemany(
             f"INSERT INTO journal ({', '.join(COLUMNS)}, source) "
             f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
             [
-                (*c[:12], r if len(r) == 26 and r[10] == " " else conv(r), source)
+                (
+                    id_to_disk(c.change_id),
+                    id_to_disk(c.tx_id),
+                    hlc_to_disk(c.hlc),
+                    id_to_disk(c.device_id),
+                    None if c.actor_id is None else id_to_disk(c.actor_id),
+                    *c[5:12],
+                    time_text_to_disk(c.recorded_at),
+                    source,
+                )
                 for c in result.journal
-                for r in (c.recorded_at,)
             ],
         )
     cur.close()

@@ -17,6 +17,7 @@ from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.visit_form import VisitStatus
 from caseworker.sync import office
 from db.elderly import ElderlyResident, ElderlyVisit
+from db.journal_packing import id_to_disk
 from tests.district.test_district_devices import _people
 from tests.sync.helpers import ADMIN, make_world, snapshot
 
@@ -96,7 +97,7 @@ def test_a_clerk_finds_a_record_sees_the_locks_and_corrects_it(tmp_path: Path, h
                     "SELECT actor_name FROM journal WHERE record_id = :id AND field = 'phone' "
                     "AND device_id = :hub"
                 ),
-                {"id": person.id, "hub": w.hub.device_id},
+                {"id": person.id, "hub": id_to_disk(w.hub.device_id)},  # 16 bytes on disk (0025)
             ).all()
         assert who == [("李业务",)]
         # a name brings its pinyin (sorting and initials search at the office); an ID number

@@ -15,6 +15,7 @@ from caseworker.district import accounts, people, service
 from caseworker.domain.errors import ValidationError
 from caseworker.domain.roles import DistrictRole
 from db.elderly import ElderlyResident
+from db.journal_packing import id_to_disk
 from db.models import DistrictStaff
 from tests.sync.conftest import pg_database
 from tests.sync.helpers import make_world, snapshot
@@ -82,7 +83,7 @@ def test_the_search_pages_and_the_move_needs_a_reason(tmp_path: Path, hub_url) -
                     "SELECT DISTINCT actor_name FROM journal WHERE table_name = "
                     "'elderly_resident' AND record_id = :id AND device_id = :hub"
                 ),
-                {"id": first.id, "hub": w.hub.device_id},
+                {"id": first.id, "hub": id_to_disk(w.hub.device_id)},  # 16 bytes on disk (0025)
             ).all()
         assert who == [("李业务",)]
     finally:

@@ -287,22 +287,22 @@ def test_a_hub_that_stored_such_texts_before_keeps_every_office_syncing(world) -
     """A hub upgraded from a version that joined texts before parsing holds `"丙` in its
     journal. The record moves to office B; B edits it; the hub takes B's bundle (the stored text
     decides nothing) and B takes the hub's (keeping the text out)."""
-    from sqlalchemy import text
+    from sqlalchemy import insert
+
+    from db.journal import CHANGE_COLUMNS
+    from db.models import JournalEntry
 
     a, b = world.offices["A"], world.offices["B"]
     rid = _resident(a)
     service.ingest(world.hub, [world.office_to_district("A")])
     bad = _raw_row("elderly_resident", rid, "update", "notes", '""', '"丙')
     bad[2], bad[3] = "001790000000300-000000", a.device_id
-    with world.hub.engine.begin() as conn:
+    with world.hub.engine.begin() as conn:  # stored as the journal's column types store it
         conn.execute(
-            text(
-                "INSERT INTO journal (change_id, tx_id, hlc, device_id, actor_id, actor_name,"
-                " table_name, record_id, op, field, old_value, new_value, recorded_at, source)"
-                " VALUES (:c0, :c1, :c2, :c3, :c4, :c5, :c6, :c7, :c8, :c9, :c10, :c11, :c12,"
-                " 'old-version')"
-            ),
-            {f"c{i}": v for i, v in enumerate(bad[:12])} | {"c12": datetime(2026, 11, 29)},
+            insert(JournalEntry).values(
+                dict(zip(CHANGE_COLUMNS[:12], bad[:12], strict=True))
+                | {"recorded_at": datetime(2026, 11, 29), "source": "old-version"}
+            )
         )
     service.transfer(world.hub, "elderly_resident", rid, "B", community="B光明社区")
     first = office.import_bundle(b, ADMIN, world.district_to_office("B"))

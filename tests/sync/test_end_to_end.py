@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from caseworker.district.hub import normalise_url
+from db.journal_packing import id_to_disk
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -34,11 +35,11 @@ def _run_raw(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def count(url: str, sql: str) -> int:
+def count(url: str, sql: str, **params: object) -> int:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(text(sql)).scalar()
+            return conn.execute(text(sql), params).scalar()
     finally:
         engine.dispose()
 
@@ -135,9 +136,9 @@ def test_two_offices_and_the_district_by_command_line(
         )
         for c in offices
     )
-    district_local = count(
-        hub_url,
-        "SELECT count(*) FROM journal WHERE device_id=(SELECT value FROM local_meta WHERE key='device_id')",
+    hub_device = count(hub_url, "SELECT value FROM local_meta WHERE key='device_id'")
+    district_local = count(  # the journal holds the device id as 16 bytes (migration 0025)
+        hub_url, "SELECT count(*) FROM journal WHERE device_id = :d", d=id_to_disk(hub_device)
     )
     assert count(hub_url, "SELECT count(*) FROM journal") == office_journal + district_local
     r = run("caseworker", "check", "--workspace", str(tmp_path / "110105001"))
