@@ -1,7 +1,7 @@
 """journal: ids as 16 bytes, the clock and time as integers, the record index without the table
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-07 21:15:00
 
 A journal row named its change, transaction, device and person as 36-character text, its clock
