@@ -10,6 +10,7 @@ the demo is what a bureau's first month would leave behind.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -49,6 +50,7 @@ class DistrictDemo:
     stick: Path | None = None
     conflicts: int = 0
     duplicates: int = 0
+    pending: list[str] = field(default_factory=list)  # dated changes not yet in force
 
 
 def build(home: Path, *, residents: int = 120, seed: int = 11) -> DistrictDemo:
@@ -131,4 +133,34 @@ def build(home: Path, *, residents: int = 120, seed: int = 11) -> DistrictDemo:
         from caseworker.district import duplicates
 
         out.duplicates = duplicates.count_cases(hub)
+        out.pending = _pending_changes(hub)
     return out
+
+
+# The bureau's decisions for next month, not yet in force: what 设置/目录 lists as 待生效 (and
+# may cancel), and what reaches every office with its next bundle before its day.
+PENDING_SETTING = ("visit.interval_days.high_risk", "5")
+PENDING_RISE = 10  # per cent more for the catalogue's first item (its cap stays below)
+
+
+def _pending_changes(hub: Hub) -> list[str]:
+    """A setting and a catalogue price from the first day of next month, made by the clerk
+    (李业务) through the console's own services, so 设置 and 目录 each show one pending
+    change with who made it. Returns what was scheduled, in words."""
+    from caseworker.district import rules
+    from caseworker.services import dated
+
+    with hub.writer(accounts.LOGIN) as s:
+        clerk = accounts.authenticate(s, "yewu", demo.DEMO_PASSWORD).actor
+    assert clerk is not None
+    today = dated.today()
+    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)  # next month's 1st
+    key, value = PENDING_SETTING
+    rules.set_setting(hub, clerk, key, value, effective=first)
+    item = rules.catalogue_rows(hub, clerk)[0].item
+    price = str(item.price_fen * (100 + PENDING_RISE) // 10_000)  # whole yuan
+    rules.set_price(hub, clerk, item.code, price, effective=first)
+    return [
+        f"{first.isoformat()} 起 {key} = {value}",
+        f"{first.isoformat()} 起 {item.code} {price} 元",
+    ]

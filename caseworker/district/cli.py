@@ -415,11 +415,15 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
                     f"重复人员 #{done.id} 已处理：保留 {kept} 的记录，另一条已注销（随数据包通知两个街道）"
                 )
                 return EXIT_OK
-        rows = duplicates.list_cases(hub, open_only=not args.all)
+        # a page, as `conflicts` lists them: a district's thousands of cases never all at once
+        limit = None if args.limit == 0 else args.limit
+        rows = duplicates.list_cases(hub, open_only=not args.all, offset=args.offset, limit=limit)
+        total = duplicates.count_cases(hub, open_only=not args.all)
     if args.json:
-        emit_json({"duplicates": [asdict(r) for r in rows]})
+        emit_json({"total": total, "duplicates": [asdict(r) for r in rows]})
         return EXIT_OK
-    print(f"重复人员（同一身份证号在两个街道的台账上）：{len(rows)} 条")
+    shown = f"（显示第 {args.offset + 1}–{args.offset + len(rows)} 条）" if rows else ""
+    print(f"重复人员（同一身份证号在两个街道的台账上）：{total} 条{shown}")
     for r in rows:
         print(
             f"  #{r.id} {r.name} {r.id_number_masked}：先登记于 {r.earlier_office}，"
@@ -428,6 +432,17 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
     if rows and not args.all:
         print("处理：--keep-earlier ID 保留先登记的记录，--keep-later ID 保留后登记的记录")
     return EXIT_OK
+
+
+def _count_arg(text: str) -> int:
+    """--limit/--offset: a whole number, 0 or more (a usage error in Chinese otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为 0 或更大的整数，收到“{text}”") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"应为 0 或更大的整数，收到“{text}”")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -562,6 +577,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("duplicates", help="重复人员（同一身份证号在两个街道）；处理一条")
     p.add_argument("--all", action="store_true", help="包括已处理的")
+    p.add_argument(
+        "--limit",
+        type=_count_arg,
+        default=200,
+        metavar="N",
+        help="最多列出 N 条（默认 200；0 为全部）",
+    )
+    p.add_argument("--offset", type=_count_arg, default=0, metavar="N", help="跳过最早发现的 N 条")
     add_json_arg(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--keep-earlier", type=int, metavar="ID", help="保留先登记的记录")

@@ -61,12 +61,13 @@ def _cases(conn: Connection, found: list[Any]) -> list[DuplicateCase]:
     """The cases of these sync_duplicate rows with their offices, name and masked ID number:
     a page's worth of lookups, never the whole list's."""
     names = _office_names(conn)
+    owned = _owners_of_cases(conn, [r for r in found if tables.info(r.table_name) is not None])
     out: list[DuplicateCase] = []
     for r in found:
         t = tables.info(r.table_name)
         if t is None:
             continue
-        owners = scope.owners(conn, r.table_name, [r.record_id, r.other_id])
+        owners = {i: owned.get((r.table_name, i)) for i in (r.record_id, r.other_id)}
         row = conn.execute(
             select(t.table.c.name, t.table.c[t.district_key or "id"]).where(
                 t.table.c.id == r.record_id
@@ -210,6 +211,19 @@ def resolve(hub: Hub, case_id: int, keep: str, *, actor: Actor = DISTRICT) -> Du
         return _cases(conn, list(conn.execute(select(d).where(d.c.id == case_id))))[0]
 
 
+def _owners_of_cases(conn: Connection, found: list[Any]) -> dict[tuple[str, str], str | None]:
+    """(table, record id) → owning office id for both records of every case in `found`: one
+    read per table (in chunks of ids), not one per case."""
+    ids: dict[str, set[str]] = {}
+    for r in found:
+        ids.setdefault(r.table_name, set()).update((r.record_id, r.other_id))
+    out: dict[tuple[str, str], str | None] = {}
+    for name, wanted in ids.items():
+        for rid, owner in scope.owners(conn, name, sorted(wanted)).items():
+            out[(name, rid)] = owner
+    return out
+
+
 def notices_for(conn: Connection, office: Peer) -> list[list[Any]]:
     """The open cases that concern `office`, for its next bundle: [table, its record, the other
     office's name]. The list is the whole current set: the office replaces what it had."""
@@ -219,10 +233,12 @@ def notices_for(conn: Connection, office: Peer) -> list[list[Any]]:
     if office_id is None:
         return []
     names = _office_names(conn)
+    found = list(conn.execute(select(d).where(d.c.status == "open").order_by(d.c.id)))
+    owners = _owners_of_cases(conn, found)  # the owners of all of them, a read per table
     out: list[list[Any]] = []
-    for r in conn.execute(select(d).where(d.c.status == "open")):
-        owners = scope.owners(conn, r.table_name, [r.record_id, r.other_id])
-        mine, theirs = owners.get(r.record_id), owners.get(r.other_id)
+    for r in found:
+        mine = owners.get((r.table_name, r.record_id))
+        theirs = owners.get((r.table_name, r.other_id))
         if mine == office_id and theirs != office_id:
             out.append([r.table_name, r.record_id, names.get(theirs or "", "")])
         elif theirs == office_id and mine != office_id:

@@ -62,6 +62,43 @@ def get(session: Session, key: str, on: date | None = None) -> Any:
         return definition.default
 
 
+def on_days(session: Session, keys: list[str], days: list[date]) -> dict[date, dict[str, Any]]:
+    """The values of `keys` in force on each of `days` (`get` for every day and key, each
+    day today or earlier), in two statements: the stored rows and the keys' dated entries.
+    A report's twelve months each count with the interval of their own month."""
+    stored = dict(
+        session.execute(
+            select(Setting.key, Setting.value).where(
+                Setting.key.in_(keys), Setting.deleted_at.is_(None)
+            )
+        ).all()
+    )
+    entries = [e for e in dated.history(session, dated.SETTING) if e.key in keys]
+    out: dict[date, dict[str, Any]] = {}
+    for day in days:
+        values: dict[str, Any] = {}
+        for key in keys:
+            definition = get_def(key)
+            # the newest entry in force on the day (history is oldest first), as `in_force`
+            entry = next(
+                (e for e in reversed(entries) if e.key == key and e.effective_from <= day),
+                None,
+            )
+            if entry is not None and dated.counts(entry, day):
+                values[key] = _decode(definition, entry.value)
+                continue
+            try:
+                values[key] = (
+                    _decode(definition, json.loads(stored[key]))
+                    if key in stored
+                    else definition.default
+                )
+            except ValueError:
+                values[key] = definition.default
+        out[day] = values
+    return out
+
+
 def get_all(session: Session, on: date | None = None) -> list[SettingValue]:
     """Every setting's value in force on `on` (today): two small statements."""
     stored = {

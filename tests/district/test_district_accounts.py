@@ -4,6 +4,7 @@ journaled, and an account whose powers are taken away refused at once."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -179,5 +180,14 @@ def test_the_demo_district_has_offices_bundles_and_work_to_settle(tmp_path: Path
         assert [r.last_received is None for r in rows] == [False, False, False, True]
         assert sum(r.duplicates for r in rows) == 2  # one case, two offices
         assert len(duplicates.list_cases(hub, actor=clerk)) == 1
+        # 设置 and 目录 each show a change for next month, by the clerk, cancellable
+        from caseworker.district import rules
+
+        [setting] = rules.pending_settings(hub, clerk)
+        [price] = rules.pending_catalogue(hub, clerk)
+        assert setting.key == demo_district.PENDING_SETTING[0] and setting.value == 5
+        for change in (setting, price):
+            assert change.effective_from > date.today() and change.changed_by == "李业务"
+        assert len(done.pending) == 2
     with pytest.raises(ValidationError, match="已经有区级平台"):
         demo_district.build(done.home)

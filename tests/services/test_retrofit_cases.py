@@ -317,6 +317,23 @@ def test_case_list_filters_searches_and_work_lists(office_ws: Workspace, worker:
     assert ids(text="2222") == [b.id, a.id, c.id]  # phone digits; newest application first
 
 
+def test_the_case_list_sorts_names_by_pinyin(office_ws: Workspace, worker: Actor) -> None:
+    """As the roster does (Excel's order of Chinese names); by character code it was
+    丁 严 单 曾 王 阿."""
+    names = ["王小红", "丁一", "严冬", "单雄信", "曾国藩", "阿秀"]
+    for i, name in enumerate(names):
+        open_case(office_ws, worker, name, seq=81 + 2 * i)
+    with office_ws.reader() as s:
+        up = search.page(s, worker, search.CaseQuery(sort="name", descending=False), 0, 50)
+        down = search.page(s, worker, search.CaseQuery(sort="name"), 0, 50)
+        found = search.page(s, worker, search.CaseQuery(text="x", sort="name"), 0, 50)
+    expected = ["阿秀", "丁一", "单雄信", "王小红", "严冬", "曾国藩"]
+    assert [r.name for r in up] == expected
+    assert [r.name for r in down] == expected[::-1]
+    # a search sorts its few matches the same way
+    assert [r.name for r in found] == ["王小红", "单雄信", "阿秀"]  # xiaohong, xiongxin, xiu
+
+
 def test_assessment_items_are_replaced_as_a_whole(office_ws: Workspace, worker: Actor) -> None:
     case = open_case(office_ws, worker)
     step(office_ws, worker, case.id, Action.CHECK)

@@ -27,7 +27,13 @@ from caseworker.sync.conflicts import REASONS
 from ui.context import AppContext
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.table_models import Column, ListTableModel, configure_view, read_only_table
+from ui.widgets.table_models import (
+    Column,
+    ListTableModel,
+    configure_view,
+    read_only_table,
+    texts_of,
+)
 
 CONFLICT_COLUMNS = (
     "编号",
@@ -137,21 +143,25 @@ class ConflictsTab(QWidget):
         office = self.office.currentData()
         table = self.table_filter.currentData()
         reason = self.reason.currentData()
-        self.reader.start(
-            lambda _s: console.conflict_page(
+
+        def read(_s: Any) -> tuple[console.ConflictPage, list[list[str]]]:
+            page = console.conflict_page(
                 hub,  # type: ignore[arg-type]
                 actor,
                 office=office,
                 table=table,
                 reason=reason,
                 offset=offset,
-            ),
-            self._show,
-        )
+            )
+            # the page's texts made here, on the reader thread: the UI thread only paints
+            return page, texts_of(CONFLICT_VIEW, page.rows)
 
-    def _show(self, page: console.ConflictPage) -> None:
+        self.reader.start(read, self._show)
+
+    def _show(self, found: tuple[console.ConflictPage, list[list[str]]]) -> None:
+        page, texts = found
         self.page = page
-        self.model.set_rows(page.rows)
+        self.model.set_rows(page.rows, texts)
         end = page.offset + len(page.rows)
         self.count.setText(
             self.tr("未处理 {0} 条，第 {1}–{2} 条").format(page.total, page.offset + 1, end)

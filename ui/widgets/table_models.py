@@ -38,6 +38,21 @@ def _display(value: Any) -> str:
     return str(value)
 
 
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+    }
+)
+
+
+def texts_of(columns: Sequence[Column[T]], rows: Sequence[T]) -> list[list[str]]:
+    """Every cell's text of `rows`, made where the rows were read (a reader thread): the UI
+    thread then paints strings, it does not format a page of values on every paint."""
+    return [[_display(c.value(r)) for c in columns] for r in rows]
+
+
 class _ColumnsModel(QAbstractTableModel, Generic[T]):
     """Rows of T shown through Column getters; subclasses decide how rows arrive."""
 
@@ -55,17 +70,22 @@ class _ColumnsModel(QAbstractTableModel, Generic[T]):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
+    def text(self, row: int, column: int) -> str:
+        """A cell's text (the texts of the whole list when given: `ListTableModel`)."""
+        return _display(self.columns[column].value(self.rows[row]))
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # The view asks every visible cell for a dozen roles on each paint: the roles this
+        # model has nothing for are answered first, before any lookup.
+        if role not in _ROLES or not index.isValid():
             return None
-        col = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return _display(col.value(self.rows[index.row()]))
+            return self.text(index.row(), index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
             # A cell too narrow for its text shows it whole on hover.
-            text = _display(col.value(self.rows[index.row()]))
+            text = self.text(index.row(), index.column())
             return text if len(text) > 8 else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
+        if self.columns[index.column()].align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -80,10 +100,19 @@ class _ColumnsModel(QAbstractTableModel, Generic[T]):
 class ListTableModel(_ColumnsModel[T]):
     """Rows held in memory: for short lists (staff, backups)."""
 
-    def set_rows(self, rows: Sequence[T]) -> None:
+    texts: list[list[str]] | None = None
+
+    def set_rows(self, rows: Sequence[T], texts: list[list[str]] | None = None) -> None:
+        """The rows, and their cells' texts when made already (`texts_of`, off the UI thread)."""
         self.beginResetModel()
         self.rows = list(rows)
+        self.texts = texts if texts is not None and len(texts) == len(self.rows) else None
         self.endResetModel()
+
+    def text(self, row: int, column: int) -> str:
+        if self.texts is not None:
+            return self.texts[row][column]
+        return super().text(row, column)
 
 
 MORE = 1 << 40  # a total known only to be above the search's count cap: page until a fetch is empty

@@ -119,6 +119,17 @@ def intervals(session: Session, on: date | None = None) -> dict[str, int]:
     return {t.value: int(settings.get(session, t.setting_key, on)) for t in Tier}
 
 
+def intervals_on(session: Session, days: list[date]) -> dict[date, dict[str, int]]:
+    """`intervals` in force on each of `days` (today or earlier), read once for all of them:
+    a past month's figures count with the interval of that month (a dated change, migration
+    0023), not today's."""
+    today = dated.today()
+    keys = [t.setting_key for t in Tier]
+    wanted = sorted({min(d, today) for d in days})
+    found = settings.on_days(session, keys, wanted)
+    return {d: {t.value: int(found[min(d, today)][t.setting_key]) for t in Tier} for d in days}
+
+
 # local_meta: the intervals the stored due dates were last computed with (JSON, per tier).
 INTERVALS_APPLIED = "schedule.intervals_applied"
 

@@ -235,7 +235,10 @@ def _stream(  # noqa: C901
     if not ends:
         return {}, {}
     end = max(ends)
-    days = schedule.intervals(session)
+    # Each month counts with the intervals in force on its last day (a dated change of
+    # migration 0023): last year's months keep last year's intervals, not today's.
+    by_day = schedule.intervals_on(session, [last for _first, last in spans])
+    month_days = [by_day[last] for _first, last in spans]
     conn = session.connection()
     ordinal = _ordinals()
     scheduled_statuses = frozenset(SCHEDULED_STATUSES)
@@ -292,8 +295,8 @@ def _stream(  # noqa: C901
         birth_col = [ordinal(x) for x in birth_col]
     left_col = [x or 0 for x in left_col]
     sched_col = [x in scheduled_statuses for x in statuses]
-    people = (ids, cids, [days[t] for t in tiers], enrolled_col, sched_col, left_col)
-    residents: dict[str, tuple[str, int, int, bool, int]] = dict(
+    people = (ids, cids, tiers, enrolled_col, sched_col, left_col)
+    residents: dict[str, tuple[str, str, int, bool, int]] = dict(
         zip(ids, zip(*people[1:], strict=True), strict=True)
     )
     if roster is not None and span is not None:
@@ -332,7 +335,7 @@ def _stream(  # noqa: C901
     bisect_left, bisect_right = bisect.bisect_left, bisect.bisect_right
 
     def count(rid: str, effs: list[int], nexts: list[int | None], vids: list[str]) -> None:  # noqa: C901
-        cid, interval, enrolled, scheduled, status_date = residents[rid]
+        cid, tier, enrolled, scheduled, status_date = residents[rid]
         n = len(effs)
         if span is not None and n:  # visits in the span: the person once, each visit
             k = bisect_right(effs, seen_last) - bisect_left(effs, seen_first)
@@ -352,7 +355,7 @@ def _stream(  # noqa: C901
             i = bisect_left(effs, first) if n else 0  # visits before `first`: effs[:i]
             if i:  # domain.schedule.next_due, on day numbers
                 last_on = effs[i - 1]
-                due_at = last_on + interval
+                due_at = last_on + month_days[m][tier]
                 proposed = nexts[i - 1]
                 if proposed is not None and last_on < proposed < due_at:
                     due_at = proposed
@@ -410,6 +413,7 @@ def _stream(  # noqa: C901
                 columns[8][lo : lo + _CHUNK],
                 few,
                 ords,
+                month_days,
                 today_o,
                 (seen_first, seen_last) if span is not None else None,
                 by_community,
@@ -466,10 +470,11 @@ _DAY_SHIFT = 22
 
 
 def _bulk_counts(
-    residents: tuple[list[str], list[str], list[int], list[int], list[bool], list[int]],
+    residents: tuple[list[str], list[str], list[str], list[int], list[bool], list[int]],
     texts: Sequence[str | None],
     few: set[str],
     ords: Sequence[tuple[int, int, date]],
+    month_days: Sequence[dict[str, int]],
     today_o: int,
     span: tuple[int, int] | None,
     by_community: dict[str, list[VisitCounts]],
@@ -478,14 +483,14 @@ def _bulk_counts(
     """`_stream`'s month figures and 探访人数/次数 for every resident but `few`, added into
     `by_community` and `seen`: the same rules as `_stream`'s `count`, on arrays.
 
-    `residents`: their ids, community ids, visit intervals, enrolment and leaving day numbers
+    `residents`: their ids, community ids, tiers, enrolment and leaving day numbers
     and whether they are scheduled, as columns; `texts`: each one's completed visits as packed
     integers (see `_stream`). numpy parses them in C and each month is a handful of array
     operations over the people, not a Python step per person and month (1.2 million for a
     year's trend at 100,000 residents; that loop was most of the report's time, issue 23)."""
     import numpy as np  # only the reports and the scanner need it: not imported at start
 
-    ids, cids, intervals, enrolled_col, sched_col, left_col = residents
+    ids, cids, tiers, enrolled_col, sched_col, left_col = residents
     count = len(ids)
     sizes = [text.count(",") + 1 if text else 0 for text in texts]
     numbers = np.fromstring(",".join(filter(None, texts)), dtype=np.int64, sep=",")
@@ -512,7 +517,7 @@ def _bulk_counts(
     person_step = np.arange(count, dtype=np.int64) * _PERSON_STEP
 
     names, cidx = _codes(cids)
-    interval = np.asarray(intervals, dtype=np.int64)
+    tier_names, tier_idx = _codes(tiers)
     enrolled = np.asarray(enrolled_col, dtype=np.int64)
     scheduled = np.asarray(sched_col, dtype=bool)
     left = np.asarray(left_col, dtype=np.int64)
@@ -530,6 +535,8 @@ def _bulk_counts(
         has_prev = pos > start
         prev = pos - 1  # -1 (the sentinel) where there is none: not used there
         last_on, proposed = eff[prev], nxt[prev]
+        # the month's own intervals (`month_days`), each person's by their tier
+        interval = np.asarray([month_days[m][t] for t in tier_names], dtype=np.int64)[tier_idx]
         due_after = last_on + interval
         due_at = np.where(
             has_prev,

@@ -76,7 +76,11 @@ class CaseRow:
 
 SORT_COLUMNS: dict[str, tuple[str, object]] = {
     "case_no": ("档案号", C.case_no),
-    "name": ("姓名", C.applicant_name),
+    # Pinyin order, as the roster sorts names (not by character code: 丁 before 阿): the full
+    # spelling kept for the search, "wangxiaohong" of "wxh wangxiaohong" (`pinyin.letters`);
+    # homophones by name (see `_ordered`). Syllables run together there, so 王 (wang) can
+    # sort before 万 (wan) when the next letters decide it.
+    "name": ("姓名", func.substr(C.name_letters, func.instr(C.name_letters, " ") + 1)),
     "community": (
         "社区/村",
         select(Community.name).where(Community.id == C.community_id).scalar_subquery(),
@@ -226,6 +230,9 @@ def _ordered(
         descending = q.descending
     order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
     tie = C.id.desc() if descending else C.id.asc()
+    if q.sort == "name":  # the same pinyin: by the name itself, then as entered
+        name = C.applicant_name.desc() if descending else C.applicant_name.asc()
+        return stmt.order_by(order, name, tie), found, (communities, contractors)
     return stmt.order_by(order, tie), found, (communities, contractors)
 
 
