@@ -8,7 +8,6 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from ui.widgets.lifetime import retire
 
 if TYPE_CHECKING:
     from caseworker.domain.roles import Actor
+    from caseworker.first_look import LoginFacts
     from caseworker.workspace import Workspace
     from ui.context import AppContext
     from ui.idle import Cover, IdleWatcher, LockDialog
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 # Start-up measurement (benchmarks/bench_startup.py): print when a window is on screen, then quit.
 PROBE_ENV = "CASEWORKER_STARTUP_PROBE"  # "login", "ready" (login usable) or "main"
 PROBE_LOGIN_ENV = "CASEWORKER_PROBE_LOGIN"  # "user:password" for the "main" probe
+WARM_UP_AFTER_LOGIN_MS = 3000
 
 
 class Controller(QObject):
@@ -56,7 +57,10 @@ class Controller(QObject):
         self.account_watch.timeout.connect(self._watch_account)
         self.password_dialog: ChangePasswordDialog | None = None
         self.clock_warning = ""
-        self.facts: LoginFacts | None = None  # read when the workspace opens
+        self.facts: LoginFacts | None = None  # read when the start begins
+        self._opening: _Opening | None = None  # the workspace being opened on the runner
+        # A login submitted and not yet answered: the warm-up leaves the section pages for later.
+        self._login_waiting = False
         self.login = LoginDialog(settings)
         self.login.submitted.connect(self._authenticate)
         self.login.rejected.connect(self.quit)
@@ -70,20 +74,55 @@ class Controller(QObject):
             QTimer.singleShot(0, lambda: self._probe_done("login"))
             return
         root = self.root
+        assert root is not None
+
+        def peek() -> LoginFacts | None:
+            from caseworker.first_look import peek
+
+            return peek(root)
+
+        # The login's facts first, in plain SQL (caseworker/first_look.py): the login window is
+        # usable before SQLAlchemy and the programmes' tables are imported. The open and the
+        # imports then run on the same runner while the password is typed; a login submitted
+        # meanwhile queues behind them (`_authenticate`).
+        self.runner.submit(peek, on_done=self._peeked, on_error=lambda _exc: self._open())
+
+    def _peeked(self, facts: LoginFacts | None) -> None:
+        if facts is None or not facts.initialised or not facts.has_staff:
+            self._open()  # first start, a migration or an unreadable file: open first
+            return
+        self._open(facts)
+
+    def _open(self, facts: LoginFacts | None = None) -> None:
+        """Open the workspace on the runner; with the login's facts already read, the login
+        window is made usable first and the open runs behind it."""
+        root = self.root
+        assert root is not None
+        opening = self._opening = _Opening()
 
         def open_ws() -> Workspace:
-            from caseworker.workspace import Workspace
+            try:
+                from caseworker.workspace import Workspace
 
-            ws = Workspace.open(root)
-            # What the login window's next step reads with, imported here rather than on the
-            # UI thread (about 0.3 s: the accounts service brings in the child-data keys).
-            import caseworker.services.accounts  # noqa: F401
-            import db.models  # noqa: F401
-            import ui.context  # noqa: F401
-
+                ws = Workspace.open(root)
+                # What the login's next step reads with, imported here rather than on the
+                # UI thread (about 0.3 s: the accounts service brings in the child-data keys).
+                import caseworker.services.accounts  # noqa: F401
+                import db.models  # noqa: F401
+                import ui.context  # noqa: F401
+            except BaseException as exc:
+                opening.error = exc
+                raise
+            opening.ws = ws
             return ws
 
-        self.runner.submit(open_ws, on_done=self._opened, on_error=self._open_failed)
+        if facts is None:
+            self.runner.submit(open_ws, on_done=self._opened, on_error=self._open_failed)
+            return
+        self.facts = facts
+        self._ready_for_login(opened=False)
+        self.runner.submit(open_ws, on_done=self._attach, on_error=self._open_failed)
+        self._warm_up()
 
     def _open_failed(self, exc: BaseException) -> None:
         from caseworker.domain.errors import CaseworkerError
@@ -102,12 +141,16 @@ class Controller(QObject):
         self.quit()
 
     def _opened(self, ws: Workspace) -> None:
+        self._attach(ws)
+        self._read_login_facts()
+
+    def _attach(self, ws: Workspace) -> None:
+        """The workspace is open: its context for the windows, and the full check if due."""
         from ui.context import AppContext
 
         self.ws = ws
         self.ctx = AppContext(ws, self.runner)
         self._full_check_if_due(ws)
-        self._read_login_facts()
 
     def _read_login_facts(self) -> None:
         """What the login window needs (set up yet? the office's name, a demo?), read on the
@@ -127,9 +170,9 @@ class Controller(QObject):
             return
         self._ready_for_login()
 
-    def _ready_for_login(self) -> None:
+    def _ready_for_login(self, *, opened: bool = True) -> None:
         facts = self.facts
-        assert self.ctx is not None and facts is not None
+        assert facts is not None and (self.ctx is not None or not opened)
         demo = facts.demo
         hint = (
             self.tr("演示工作区：账号 admin（管理员）、zhuangan1（专干）等，密码均为 demo1234")
@@ -139,17 +182,22 @@ class Controller(QObject):
         self.login.set_ready(facts.office_name, hint)
         self.login.show()
         self.login.raise_()
-        # The main window's modules load on the runner while the password is typed; the login
-        # job queues behind them (ui/warmup.py).
-        from ui.warmup import import_main_window_modules
-
-        self.runner.submit(import_main_window_modules)
+        if opened:
+            self._warm_up()
         if self.probe == "ready":  # the login can be used (benchmarks/bench_backup.py)
             QTimer.singleShot(0, lambda: self._probe_done("ready"))
             return
         if self.probe == "main":
             user, _, password = os.environ.get(PROBE_LOGIN_ENV, "admin:demo1234").partition(":")
-            self._authenticate(user, password)
+            # From the event loop, as a click: after the open is queued (`_open`).
+            QTimer.singleShot(0, lambda: self._authenticate(user, password))
+
+    def _warm_up(self) -> None:
+        """The main window's modules load on the runner while the password is typed; the login
+        job queues behind them (ui/warmup.py)."""
+        from ui.warmup import import_main_window_modules
+
+        self.runner.submit(lambda: import_main_window_modules(lambda: self._login_waiting))
 
     # -- first start -----------------------------------------------------------------------------
     def _run_wizard(self, *, enrolled: bool = False) -> None:
@@ -229,8 +277,8 @@ class Controller(QObject):
 
     # -- login -----------------------------------------------------------------------------------
     def _authenticate(self, username: str, password: str) -> None:
-        ws = self.ws
-        if ws is None:
+        opening = self._opening
+        if self.ws is None and (opening is None or opening.error is not None):
             self.login.show_message(self.tr("工作区尚未打开，请稍候"))
             return
 
@@ -238,6 +286,11 @@ class Controller(QObject):
             from caseworker.domain.roles import Actor
             from caseworker.services import accounts
 
+            # Queued behind the open on the same runner: by now it has finished (the login
+            # window may be usable before it, see `start`).
+            ws = self.ws if self.ws is not None else opening.ws if opening is not None else None
+            if ws is None:  # the open failed: `_open_failed` has said so and ends the program
+                return None
             with ws.writer(Actor.system("login")) as s:
                 result = accounts.authenticate(s, username, password)
             if result.actor is not None:
@@ -246,9 +299,13 @@ class Controller(QObject):
                 warm_reads(ws, result.actor)
             return result
 
+        self._login_waiting = True
         self.runner.submit(job, on_done=self._authenticated, on_error=self._open_failed)
 
     def _authenticated(self, result: Any) -> None:
+        self._login_waiting = False
+        if result is None:  # the workspace did not open (`_open_failed`)
+            return
         if result.actor is None:
             self.login.show_message(result.message)
             return
@@ -324,6 +381,9 @@ class Controller(QObject):
         self.ctx.account_changed.connect(self._account_changed)
         self.account_watch.start()
         self._auto_backup()
+        # What a login typed quickly left out (ui/warmup.py: SECTION_PAGES), once the first
+        # page the person opens has been read; nothing to do when the warm-up had finished.
+        QTimer.singleShot(WARM_UP_AFTER_LOGIN_MS, self._warm_up)
         self._warn_about_clock()
         if self.probe == "main":
             QTimer.singleShot(0, lambda: self._probe_done("main"))
@@ -570,31 +630,28 @@ class Controller(QObject):
             self.ws.close()
 
 
-@dataclass(frozen=True)
-class LoginFacts:
-    """What the login window shows, read once the workspace is open."""
+class _Opening:
+    """The workspace the runner opens, for a login queued behind the open before the UI thread
+    has heard of it (set on the runner)."""
 
-    initialised: bool
-    has_staff: bool
-    office_name: str
-    demo: bool
+    def __init__(self) -> None:
+        self.ws: Workspace | None = None
+        self.error: BaseException | None = None
 
 
 def login_facts(ws: Workspace) -> LoginFacts:
-    """Read on the runner (`Controller._read_login_facts`)."""
-    from sqlalchemy import select
+    """Read on the runner (`Controller._read_login_facts`) once the workspace is open: the same
+    plain read as at the start (caseworker/first_look.py)."""
+    from caseworker.domain.errors import WorkspaceCorrupt
+    from caseworker.first_look import peek
 
-    from caseworker.services import accounts
-    from db.models import LocalMeta, Staff
-
-    with ws.reader() as s:
-        office = accounts.office(s)
-        return LoginFacts(
-            initialised=ws.is_initialised(),
-            has_staff=s.scalar(select(Staff.id).limit(1)) is not None,
-            office_name=office.name if office else "",
-            demo=s.get(LocalMeta, "demo") is not None,
+    facts = peek(ws.paths.root, at_head_only=False)
+    if facts is None:
+        raise WorkspaceCorrupt(
+            f"无法读取工作区 {ws.paths.root} 的账号信息。未做任何改动；"
+            "请用“恢复备份”从 backups 文件夹恢复。"
         )
+    return facts
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

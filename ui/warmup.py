@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,14 +46,29 @@ MAIN_WINDOW_MODULES: tuple[str, ...] = (
 )
 
 
-def import_main_window_modules() -> int:
+# The sections' own pages other than 老年人台账 (the first a login usually opens): none is needed
+# to show 工作台. When a login is already waiting behind the warm-up they are left out, so the
+# login does not wait for them, and imported once the main window is shown (`Controller`).
+SECTION_PAGES: frozenset[str] = frozenset(
+    {
+        "ui.retrofit.page",
+        "ui.children.page",
+        "ui.sync.page",
+        "ui.admin.system_page",
+        "ui.admin.audit",
+    }
+)
+
+
+def import_main_window_modules(login_waiting: Callable[[], bool] = lambda: False) -> int:
     """Import what the main window needs (a job for the runner); returns how many were new.
-    A module that fails to import is left for the UI thread, which shows the error as before."""
+    A module that fails to import is left for the UI thread, which shows the error as before.
+    `login_waiting()` true leaves the section pages out (see SECTION_PAGES)."""
     import sys
 
     new = 0
     for name in MAIN_WINDOW_MODULES:
-        if name in sys.modules:
+        if name in sys.modules or (name in SECTION_PAGES and login_waiting()):
             continue
         try:
             importlib.import_module(name)

@@ -198,7 +198,9 @@ def test_the_main_window_modules_are_imported_while_the_login_waits(
         assert name in sys.modules or __import__(name) is not None
     called: list[int] = []
     real = warmup.import_main_window_modules
-    monkeypatch.setattr(warmup, "import_main_window_modules", lambda: called.append(real()))
+    monkeypatch.setattr(
+        warmup, "import_main_window_modules", lambda *waiting: called.append(real(*waiting))
+    )
     controller = make_controller(demo_root)
     controller.start()
     assert controller.login.isVisible() and len(called) == 1  # submitted once the login is ready

@@ -110,8 +110,9 @@ def test_the_roster_read_is_refused_in_the_service_layer_too(demo_root: Path) ->
 
 def test_every_read_the_interface_makes_names_the_account() -> None:
     """A read opened with `ws.reader()` alone would not check the account: in ui/ only the
-    login's own facts (read before anyone has logged in) may — the office's and the district
-    console's (whether the hub has accounts yet, and is a demo)."""
+    district console's login facts (read before anyone has logged in: whether the hub has
+    accounts yet, and is a demo) may. The office's login facts are read in plain SQL before
+    the workspace is opened (caseworker/first_look.py)."""
     import re
 
     root = Path(__file__).resolve().parents[2] / "ui"
@@ -121,4 +122,4 @@ def test_every_read_the_interface_makes_names_the_account() -> None:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if re.search(r"\.reader\(\)", line)
     ]
-    assert sorted(b.split(":")[0] for b in bare) == ["ui/app.py", "ui/district/app.py"], bare
+    assert sorted(b.split(":")[0] for b in bare) == ["ui/district/app.py"], bare

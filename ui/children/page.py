@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.domain.errors import CaseworkerError, ValidationError
-from caseworker.printing.children_forms import default_filename
-from caseworker.services.children import forms, keys, rotation, worklists
+from caseworker.services.children import keys, rotation, worklists
 from ui.children import dialogs
 from ui.children.case_page import CasePage
 from ui.children.child_page import ChildPage
@@ -143,6 +142,8 @@ class ChildrenPage(QWidget):
             else:
                 self._run(dialogs.rejoin_dialog(self.ctx, self, child_id))
         elif key == "print_file":
+            from caseworker.services.children import forms  # reportlab: only when printing
+
             self._print(
                 lambda s, a: forms.child_file_pdf(s, a, child_id),
                 "儿童档案",
@@ -179,6 +180,8 @@ class ChildrenPage(QWidget):
             )
             if not ok:
                 return
+            from caseworker.services.children import forms  # reportlab: only when printing
+
             self._print(
                 lambda s, a: forms.case_summary_pdf(s, a, case_id, referral_to=target.strip()),
                 "个案摘要",
@@ -187,6 +190,7 @@ class ChildrenPage(QWidget):
 
     # -- printing and supervision ----------------------------------------------------------------
     def _print(self, build: Callable, kind: str, title: str) -> None:
+        from caseworker.printing.children_forms import default_filename
         from ui.widgets.print_preview import PrintPreview
 
         try:
@@ -213,6 +217,10 @@ class ChildrenPage(QWidget):
         command line), into a file of the exports folder that lives as long as its preview."""
         import secrets
 
+        # The printing modules (reportlab and its QR code: about 0.3 s of imports, holding the
+        # runner while the login window waited) load when something is printed, not with 工作台.
+        from caseworker.printing.children_forms import default_filename
+        from caseworker.services.children import forms
         from ui.widgets.print_preview import PrintPreview
 
         ctx = self.ctx
