@@ -6,6 +6,7 @@ carries the same series (the chart's title and its bar values in the text layer)
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -179,6 +180,11 @@ def test_dashboard_charts_are_the_district_reports_visit_rates(visited, console_
     assert by_office.labels == ("第1街道办事处", "第2街道办事处")
     # 3 due and 2 visited; 4 due and 2 visited: the rates the district report prints
     assert by_office.values == pytest.approx((2 / 3, 0.5))
+    today = date.today()  # this month so far, and it says so (on its last day it is whole)
+    so_far = today.day < calendar.monthrange(today.year, today.month)[1]
+    assert by_office.title == "各街道探访率" + (
+        f"（截至{today.month}月{today.day}日）" if so_far else ""
+    )
     report = console.district_report(visited.hub, console_app.ctx.actor, "")
     elderly = report.sections[0]
     assert (by_office, trend) == elderly.charts  # the same series as 统计报表 and the PDF
