@@ -9,10 +9,6 @@ import argparse
 import importlib
 from pathlib import Path
 
-# The composition root loads the services, which register what the layers below call by
-# registry: the programmes' after-merge hooks (sync) and the settings reader (the workspace's
-# backup retention). Sync imported them by accident before (through services.numbers).
-import caseworker.services  # noqa: F401
 from caseworker.clikit import ArgumentParser, open_workspace, run
 from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
@@ -260,7 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _compose(func: object) -> None:
+    """The composition root, once a command is chosen: load the services, which register what
+    the layers below call by registry (the programmes' after-merge hooks for sync, the settings
+    reader for the workspace's backup retention). Not while building the parser (`--help` stays
+    light) and not for the GUI, which loads them behind its login window (ui.app)."""
+    if func is not _cmd_gui:
+        import caseworker.services  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> int:
     # `--workspace` may stand before or after the sub-command; no command opens the GUI. Every
     # failure is exit 2 and one Chinese line (caseworker.clikit).
-    return run("caseworker", build_parser(), argv, default=_cmd_gui)
+    return run("caseworker", build_parser(), argv, default=_cmd_gui, compose=_compose)

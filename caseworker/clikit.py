@@ -177,8 +177,10 @@ def run(
     parser: argparse.ArgumentParser,
     argv: Sequence[str] | None,
     default: Callable[[argparse.Namespace], int] | None = None,
+    compose: Callable[[Callable[[argparse.Namespace], int]], None] | None = None,
 ) -> int:
-    """Parse `argv` and run the chosen command: its exit code, or 2 with one line on stderr."""
+    """Parse `argv` and run the chosen command: its exit code, or 2 with one line on stderr.
+    `compose` is called with the chosen command before it runs (to load what it needs)."""
     if not sys.warnoptions:
         # A library's warning on stderr would break "one line"; they are not for the person.
         warnings.simplefilter("ignore")
@@ -195,6 +197,8 @@ def run(
         print(f"{prog}: 参数错误：缺少命令（用 --help 查看用法）", file=sys.stderr)
         return EXIT_REFUSED
     try:
+        if compose is not None:
+            compose(func)
         return func(args)
     except BaseException as exc:
         if isinstance(exc, SystemExit):

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from caseworker.district import accounts, people, transfer
 from caseworker.domain.errors import PermissionDenied
 from caseworker.domain.roles import DistrictRole
+from db.journal_packing import id_to_disk
 from tests.sync.helpers import make_world, snapshot, table_rows
 from tests.sync.test_person_transfer import _resident_with_case, _sync
 from tests.ui.test_district_console import PASSWORD, _add, _log_in
@@ -117,7 +118,7 @@ def test_a_resident_with_a_retrofit_case_moves_through_the_widgets(
                 "SELECT actor_name FROM journal WHERE table_name = 'retrofit_case' "
                 "AND record_id = :case AND field = 'community_id' AND device_id = :hub"
             ),
-            {"case": case, "hub": world.hub.device_id},
+            {"case": case, "hub": id_to_disk(world.hub.device_id)},  # 16 bytes on disk (0025)
         ).all()
     assert moved_by == [("李业务",)]
     # 转移记录 shows it: who, whom (masked), from and to, why
