@@ -156,6 +156,22 @@ def driver_connection() -> Any:
     return op.get_bind().connection.driver_connection
 
 
+def add_pinyin(table_name: str, *, name: str = "name", pinyin: bool = True) -> None:
+    """Add `name_letters` (and `name_pinyin` where `pinyin`) to a table of people, empty by
+    default, and fill them from `name` for the rows on file (`fill_pinyin`). Only added columns
+    in the batch: SQLite adds them in place (a rebuilt table would be refused by the rows that
+    refer to it)."""
+    with op.batch_alter_table(table_name) as batch:
+        if pinyin:
+            batch.add_column(
+                sa.Column("name_pinyin", sa.String(200), nullable=False, server_default="")
+            )
+        batch.add_column(
+            sa.Column("name_letters", sa.String(260), nullable=False, server_default="")
+        )
+    fill_pinyin(table_name, name=name, pinyin=pinyin)
+
+
 def fill_pinyin(
     table_name: str,
     *,

@@ -9,7 +9,6 @@ journaled: every replica runs this same migration and computes the same values; 
 from now on carry them in the journal).
 """
 
-import sqlalchemy as sa
 from alembic import op
 
 from db import migration_kit as kit
@@ -19,12 +18,7 @@ down_revision: str | None = "0004"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("elderly_resident") as batch:
-        batch.add_column(sa.Column("name_pinyin", sa.String(200), nullable=False, server_default=""))
-        batch.add_column(
-            sa.Column("name_letters", sa.String(260), nullable=False, server_default="")
-        )
-    kit.fill_pinyin("elderly_resident")
+    kit.add_pinyin("elderly_resident")
     op.create_index(
         "ix_elderly_resident_pinyin",
         "elderly_resident",

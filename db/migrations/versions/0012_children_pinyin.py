@@ -10,7 +10,6 @@ The new columns are filled for the children and guardians already on file with a
 typed from now on carry them in the journal), in pages of 2,000 (bounded statements).
 """
 
-import sqlalchemy as sa
 from alembic import op
 
 from db import migration_kit as kit
@@ -20,19 +19,8 @@ down_revision: str | None = "0011"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("child") as batch:
-        batch.add_column(
-            sa.Column("name_pinyin", sa.String(200), nullable=False, server_default="")
-        )
-        batch.add_column(
-            sa.Column("name_letters", sa.String(260), nullable=False, server_default="")
-        )
-    with op.batch_alter_table("child_guardian") as batch:
-        batch.add_column(
-            sa.Column("name_letters", sa.String(260), nullable=False, server_default="")
-        )
-    kit.fill_pinyin("child")
-    kit.fill_pinyin("child_guardian", pinyin=False)
+    kit.add_pinyin("child")
+    kit.add_pinyin("child_guardian", pinyin=False)
     op.create_index(
         "ix_child_pinyin",
         "child",

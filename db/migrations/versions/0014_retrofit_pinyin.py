@@ -10,7 +10,6 @@ replica runs this same migration and computes the same values; names typed from 
 them in the journal), in pages of 2,000 (bounded statements). The search index gains it.
 """
 
-import sqlalchemy as sa
 from alembic import op
 
 from db import migration_kit as kit
@@ -20,13 +19,9 @@ down_revision: str | None = "0013"
 
 
 def upgrade() -> None:
-    # Only an added column inside the batch: SQLite adds it in place. (Index changes in the
-    # batch would make Alembic rebuild the table, which the cases' children refuse.)
-    with op.batch_alter_table("retrofit_case") as batch:
-        batch.add_column(
-            sa.Column("name_letters", sa.String(260), nullable=False, server_default="")
-        )
-    kit.fill_pinyin("retrofit_case", name="applicant_name", pinyin=False)
+    # The index changes come after the batch: in it, they would make Alembic rebuild the
+    # table, which the cases' children refuse.
+    kit.add_pinyin("retrofit_case", name="applicant_name", pinyin=False)
     op.drop_index("ix_retrofit_case_search", table_name="retrofit_case")
     op.create_index(
         "ix_retrofit_case_search",
