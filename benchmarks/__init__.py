@@ -40,16 +40,23 @@ class Result:
 # -- timing and pairing: a figure beside its floor ------------------------------------------
 
 
-def median_ms(fn: Callable[[], Any], repeat: int = 5) -> float:
-    """Median wall milliseconds of `fn` over `repeat` runs, after one warm-up run (page cache,
-    statement cache)."""
+def runs_ms(
+    fn: Callable[[], Any], repeat: int, clock: Callable[[], float] = time.perf_counter
+) -> list[float]:
+    """Milliseconds of `clock` (wall by default; `time.thread_time` for this thread's CPU) each
+    of `repeat` runs of `fn` took, after one warm-up run (page cache, statement cache)."""
     fn()
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+        times.append((clock() - t0) * 1000)
+    return times
+
+
+def median_ms(fn: Callable[[], Any], repeat: int = 5) -> float:
+    """Median wall milliseconds of `fn` over `repeat` runs, after a warm-up run."""
+    return statistics.median(runs_ms(fn, repeat))
 
 
 class SqlCapture:

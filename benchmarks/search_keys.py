@@ -23,17 +23,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import SqlCapture, replay
+from benchmarks import SqlCapture, replay, runs_ms
 from benchmarks.bench_search import keystroke
 
 
 def _measure(fn: Callable[[], Any], n: int) -> tuple[float, float]:
-    fn()
-    cpu = []
-    for _ in range(n):
-        c0 = time.thread_time()
-        fn()
-        cpu.append((time.thread_time() - c0) * 1000)
+    cpu = runs_ms(fn, n, time.thread_time)
     return min(cpu), statistics.median(cpu)
 
 
