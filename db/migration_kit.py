@@ -109,7 +109,12 @@ def _read(name: str, spec: str) -> _Table:
         else:
             kind, flags = rest[0], rest[1:]
             if "->" in flags:
-                table.references.append((head, flags[flags.index("->") + 1]))
+                at = flags.index("->")
+                table.references.append((head, flags[at + 1]))
+                flags = flags[:at] + flags[at + 2 :]
+            # a word misspelt would otherwise quietly give another column (NOT NULL for "nul")
+            if set(flags) - {"null", "auto"}:
+                raise ValueError(f"{name}.{head}: unknown words {flags}")
             # "auto" is SQLAlchemy's default: an integer primary key of its own counts up
             auto: bool | Literal["auto"] = True if "auto" in flags else "auto"
             table.columns.append(
