@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -20,6 +21,13 @@ from tests.sync.conftest import pg_database
 
 
 def test_every_step_leaves_the_pinned_schema(tmp_path: Path) -> None:
+    import sqlite3
+
+    from db import search_index
+
+    if not search_index.supported(sqlite3.connect(":memory:")):
+        # the pin holds 0018's FTS5 index tables, which such a SQLite does not create
+        pytest.skip("this SQLite has no FTS5 trigram tokenizer")
     pinned = migration_schema.load()
     walked = dict(migration_schema.walk(tmp_path / "walk.sqlite3"))
     assert list(walked) == list(pinned)  # the same steps, in the same order
