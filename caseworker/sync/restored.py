@@ -37,6 +37,7 @@ from db import numbers
 from db.base import table_of
 from db.ids import new_id
 from db.models import LocalMeta
+from db.schema import meta_of_file
 
 RESTORE = "sync.restore"
 RETIRED = "sync.retired_devices"
@@ -97,15 +98,7 @@ def mark(staged: Path, replaced: Path | None, backup_name: str) -> None:
 def waiting_in(db: Path) -> bool:
     """The workspace database file owes the district a round trip (for a message right after
     a restore, before the workspace is opened)."""
-    try:
-        con = sqlite3.connect(f"file:{Path(db).as_posix()}?mode=ro", uri=True)
-        try:
-            row = con.execute("SELECT 1 FROM local_meta WHERE key = ?", (RESTORE,)).fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return False
-    return row is not None
+    return meta_of_file(db, RESTORE) is not None
 
 
 def _list(text: str | None) -> list[str]:
