@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from caseworker.clikit import ArgumentParser, open_hub, run
 from caseworker.commands.sync import add_json_arg, emit_json
 from caseworker.domain.errors import CaseworkerError
+
+if TYPE_CHECKING:
+    from caseworker.district.hub import Hub
 
 EXIT_OK = 0
 EXIT_REFUSED = 2
@@ -369,69 +374,97 @@ def _cmd_children_recover(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_conflicts(args: argparse.Namespace) -> int:
-    from caseworker.district import service
-
+def _resolve_or_page(
+    args: argparse.Namespace,
+    actions: tuple[tuple[str, int | None], ...],
+    resolve: Callable[[Hub, int, str], Any],
+    resolved: Callable[[Any, str], str],
+    page: Callable[[Hub, int | None], tuple[list[Any], int]],
+    *,
+    key: str,
+    title: str,
+    line: Callable[[Any], str],
+    order: str = "",
+    hint: str = "",
+) -> int:
+    """A hub list the clerk works through from the command line (`conflicts`, `duplicates`):
+    one of `actions` given (name, record id) settles that record; otherwise a page of the list
+    (--limit 0: all of it, --offset: from where), never a district's thousands at once."""
     with open_hub(args) as hub:
-        for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
-            if cid is not None:
-                done = service.resolve_conflict(hub, cid, action)
+        for action, rid in actions:
+            if rid is not None:
+                done = resolve(hub, rid, action)
                 if args.json:
                     emit_json(asdict(done))
                     return EXIT_OK
-                print(
-                    f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
-                )
+                print(resolved(done, action))
                 return EXIT_OK
-        status = None if args.all else "open"
-        limit = None if args.limit == 0 else args.limit
-        rows = service.conflicts(hub, status, limit=limit, offset=args.offset)
-        total = service.conflict_count(hub, status)
+        rows, total = page(hub, None if args.limit == 0 else args.limit)
     if args.json:
-        emit_json({"total": total, "conflicts": [asdict(c) for c in rows]})
+        emit_json({"total": total, key: [asdict(r) for r in rows]})
         return EXIT_OK
-    shown = f"（显示第 {args.offset + 1}–{args.offset + len(rows)} 条，最新的在前）" if rows else ""
-    print(f"冲突：{total} 条{shown}")
-    for c in rows:
-        print(
-            f"  #{c.id} {c.table_name}.{c.field or '*'} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
-            f"（{c.source or '?'} {c.lost_actor}）— {c.reason_label} [{c.status}]"
-        )
+    shown = f"（显示第 {args.offset + 1}–{args.offset + len(rows)} 条{order}）" if rows else ""
+    print(f"{title}：{total} 条{shown}")
+    for r in rows:
+        print(f"  {line(r)}")
+    if rows and hint and not args.all:
+        print(hint)
     return EXIT_OK
+
+
+def _cmd_conflicts(args: argparse.Namespace) -> int:
+    from caseworker.district import service
+
+    status = None if args.all else "open"
+
+    def page(hub: Hub, limit: int | None) -> tuple[list[Any], int]:
+        rows = service.conflicts(hub, status, limit=limit, offset=args.offset)
+        return rows, service.conflict_count(hub, status)
+
+    return _resolve_or_page(
+        args,
+        (("keep", args.keep), ("reverse", args.reverse)),
+        service.resolve_conflict,
+        lambda done, action: (
+            f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
+        ),
+        page,
+        key="conflicts",
+        title="冲突",
+        order="，最新的在前",
+        line=lambda c: (
+            f"#{c.id} {c.table_name}.{c.field or '*'} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
+            f"（{c.source or '?'} {c.lost_actor}）— {c.reason_label} [{c.status}]"
+        ),
+    )
 
 
 def _cmd_duplicates(args: argparse.Namespace) -> int:
     from caseworker.district import duplicates
 
-    with open_hub(args) as hub:
-        for keep, cid in (("earlier", args.keep_earlier), ("later", args.keep_later)):
-            if cid is not None:
-                done = duplicates.resolve(hub, cid, keep)
-                if args.json:
-                    emit_json(asdict(done))
-                    return EXIT_OK
-                kept = done.earlier_office if keep == "earlier" else done.later_office
-                print(
-                    f"重复人员 #{done.id} 已处理：保留 {kept} 的记录，另一条已注销（随数据包通知两个街道）"
-                )
-                return EXIT_OK
-        # a page, as `conflicts` lists them: a district's thousands of cases never all at once
-        limit = None if args.limit == 0 else args.limit
-        rows = duplicates.list_cases(hub, open_only=not args.all, offset=args.offset, limit=limit)
-        total = duplicates.count_cases(hub, open_only=not args.all)
-    if args.json:
-        emit_json({"total": total, "duplicates": [asdict(r) for r in rows]})
-        return EXIT_OK
-    shown = f"（显示第 {args.offset + 1}–{args.offset + len(rows)} 条）" if rows else ""
-    print(f"重复人员（同一身份证号在两个街道的台账上）：{total} 条{shown}")
-    for r in rows:
-        print(
-            f"  #{r.id} {r.name} {r.id_number_masked}：先登记于 {r.earlier_office}，"
+    def page(hub: Hub, limit: int | None) -> tuple[list[Any], int]:
+        open_only = not args.all
+        rows = duplicates.list_cases(hub, open_only=open_only, offset=args.offset, limit=limit)
+        return rows, duplicates.count_cases(hub, open_only=open_only)
+
+    return _resolve_or_page(
+        args,
+        (("earlier", args.keep_earlier), ("later", args.keep_later)),
+        duplicates.resolve,
+        lambda done, keep: (
+            f"重复人员 #{done.id} 已处理：保留 "
+            f"{done.earlier_office if keep == 'earlier' else done.later_office} "
+            "的记录，另一条已注销（随数据包通知两个街道）"
+        ),
+        page,
+        key="duplicates",
+        title="重复人员（同一身份证号在两个街道的台账上）",
+        line=lambda r: (
+            f"#{r.id} {r.name} {r.id_number_masked}：先登记于 {r.earlier_office}，"
             f"后登记于 {r.later_office} [{r.status}]"
-        )
-    if rows and not args.all:
-        print("处理：--keep-earlier ID 保留先登记的记录，--keep-later ID 保留后登记的记录")
-    return EXIT_OK
+        ),
+        hint="处理：--keep-earlier ID 保留先登记的记录，--keep-later ID 保留后登记的记录",
+    )
 
 
 def _count_arg(text: str) -> int:
