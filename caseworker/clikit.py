@@ -12,14 +12,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import json
 import logging
 import os
 import re
 import sqlite3
 import sys
 import warnings
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 from caseworker.domain.errors import CaseworkerError, os_reason, sqlite_reason
 from caseworker.logs import LOGGER, capture_library_logs, file_log
@@ -27,6 +30,19 @@ from caseworker.logs import LOGGER, capture_library_logs, file_log
 EXIT_OK = 0
 EXIT_REFUSED = 2
 log = logging.getLogger(LOGGER)
+T = TypeVar("T")
+
+
+def typed(text: str | None, parse: Callable[[str], T]) -> T | None:
+    """An option's value as `parse` reads it (None when it was not given). The parsers speak
+    Chinese (a ValueError such as `InvalidDate`), so their reason refuses the command: exit 2
+    before any work."""
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise CaseworkerError(str(exc)) from None
 
 
 # -- argparse in Chinese -------------------------------------------------------------------------
@@ -215,6 +231,61 @@ def run(
             log.error("command %s failed", command or prog, exc_info=exc)
         print(f"{prog}: {' '.join(message.split())}", file=sys.stderr)
         return EXIT_REFUSED
+
+
+# -- what a command says ------------------------------------------------------------------------
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    """One machine-readable object on standard output (for `--json`): dates as ISO text."""
+    print(json.dumps(obj, ensure_ascii=False, default=_plain, sort_keys=True))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def answer(args: argparse.Namespace, facts: dict[str, Any], *lines: str) -> int:
+    """A command's result and exit 0: its lines for people, or with `--json` one object."""
+    if getattr(args, "json", False):
+        emit_json(facts)
+    else:
+        for line in lines:
+            print(line)
+    return EXIT_OK
+
+
+# -- declaring a sub-command ---------------------------------------------------------------------
+
+
+def add_json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="输出一个 JSON 对象（供脚本使用）")
+
+
+@contextlib.contextmanager
+def command(
+    sub: Any,
+    name: str,
+    help: str,
+    func: Callable[[argparse.Namespace], int],
+    *,
+    json: bool = True,
+    first: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> Iterator[argparse.ArgumentParser]:
+    """One sub-command, declared in one block: `first` (the office's `--workspace`), its own
+    arguments inside the `with`; then, in that order (as `--help` lists them), `--json` and the
+    function that runs it."""
+    p = sub.add_parser(name, help=help)
+    if first is not None:
+        first(p)
+    yield p
+    if json:
+        add_json_arg(p)
+    p.set_defaults(func=func)
 
 
 # -- opening what a command works on (shared by the command modules, so none imports a parser) --
