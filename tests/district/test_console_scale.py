@@ -119,3 +119,6 @@ def test_the_duplicates_command_settles_one_and_says_which_record_stays(
     assert "：5 条" in out and "处理：" not in out
     code, out, err = run_main(district_cli.main, [*home, "conflicts"], capsys)
     assert code == 0 and out.strip() == "冲突：0 条"
+    # the conflicts' page is read as the duplicates' is: a negative offset is a usage error
+    code, out, err = run_main(district_cli.main, [*home, "conflicts", "--offset", "-1"], capsys)
+    assert code == 2 and "应为 0 或更大的整数" in err
