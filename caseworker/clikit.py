@@ -48,50 +48,24 @@ def typed(text: str | None, parse: Callable[[str], T]) -> T | None:
 # -- argparse in Chinese -------------------------------------------------------------------------
 
 _ARGUMENT = re.compile(r"^argument (?P<arg>.+?): (?P<rest>.*)$", re.S)
-_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (
-        re.compile(r"^invalid choice: (?P<v>.*?) \(choose from (?P<c>.*)\)$", re.S),
-        lambda m: f"没有 {m['v']} 这一项，可选：{m['c']}",
-    ),
-    (
-        re.compile(r"^invalid int value: (?P<v>.*)$", re.S),
-        lambda m: f"应为整数，收到 {m['v']}",
-    ),
-    (
-        re.compile(r"^invalid float value: (?P<v>.*)$", re.S),
-        lambda m: f"应为数字，收到 {m['v']}",
-    ),
-    (
-        re.compile(r"^invalid (?P<t>\S+) value: (?P<v>.*)$", re.S),
-        lambda m: f"值无效：{m['v']}",
-    ),
-    (
-        re.compile(r"^the following arguments are required: (?P<a>.*)$", re.S),
-        lambda m: f"缺少必需的参数：{m['a']}",
-    ),
-    (
-        re.compile(r"^unrecognized arguments: (?P<a>.*)$", re.S),
-        lambda m: f"无法识别的参数：{m['a']}",
-    ),
-    (re.compile(r"^expected one argument$"), lambda m: "后面应跟一个值"),
-    (re.compile(r"^expected at least one argument$"), lambda m: "后面应至少跟一个值"),
-    (re.compile(r"^expected at most one argument$"), lambda m: "后面最多跟一个值"),
-    (
-        re.compile(r"^not allowed with argument (?P<a>.*)$", re.S),
-        lambda m: f"不能与 {m['a']} 同时使用",
-    ),
-    (
-        re.compile(r"^ambiguous option: (?P<o>\S+) could match (?P<m>.*)$", re.S),
-        lambda m: f"选项 {m['o']} 不明确，可能是：{m['m']}",
-    ),
-    (
-        re.compile(r"^one of the arguments (?P<a>.*) is required$", re.S),
-        lambda m: f"必须给出其中一个参数：{m['a']}",
-    ),
-    (
-        re.compile(r"^ignored explicit argument (?P<a>.*)$", re.S),
-        lambda m: f"这个选项不接受值：{m['a']}",
-    ),
+# argparse's messages and what to say instead: the named groups fill the template.
+_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(pattern, re.S), say)
+    for pattern, say in (
+        (r"^invalid choice: (?P<v>.*?) \(choose from (?P<c>.*)\)$", "没有 {v} 这一项，可选：{c}"),
+        (r"^invalid int value: (?P<v>.*)$", "应为整数，收到 {v}"),
+        (r"^invalid float value: (?P<v>.*)$", "应为数字，收到 {v}"),
+        (r"^invalid (?P<t>\S+) value: (?P<v>.*)$", "值无效：{v}"),
+        (r"^the following arguments are required: (?P<a>.*)$", "缺少必需的参数：{a}"),
+        (r"^unrecognized arguments: (?P<a>.*)$", "无法识别的参数：{a}"),
+        (r"^expected one argument$", "后面应跟一个值"),
+        (r"^expected at least one argument$", "后面应至少跟一个值"),
+        (r"^expected at most one argument$", "后面最多跟一个值"),
+        (r"^not allowed with argument (?P<a>.*)$", "不能与 {a} 同时使用"),
+        (r"^ambiguous option: (?P<o>\S+) could match (?P<m>.*)$", "选项 {o} 不明确，可能是：{m}"),
+        (r"^one of the arguments (?P<a>.*) is required$", "必须给出其中一个参数：{a}"),
+        (r"^ignored explicit argument (?P<a>.*)$", "这个选项不接受值：{a}"),
+    )
 ]
 
 
@@ -104,7 +78,7 @@ def translate_usage_error(message: str) -> str:
     for pattern, say in _MESSAGES:
         found = pattern.match(message)
         if found:
-            return prefix + say(found)
+            return prefix + say.format_map(found.groupdict())
     return prefix + message
 
 
