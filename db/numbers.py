@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.local_meta import meta_of_file
 from db.models import LocalMeta
-from db.schema import meta_of_file
 
 FLOOR_KEY = "numbers.floor"
 # table → column of every human-facing number the program issues

@@ -47,22 +47,6 @@ def revision_of_file(path: Path) -> str | None:
         con.close()
 
 
-def meta_of_file(path: Path, key: str) -> str | None:
-    """A `local_meta` value of a database file, read without changing the file (before the
-    workspace is opened); None when the key is absent or the file cannot be read."""
-    import sqlite3
-
-    try:
-        con = sqlite3.connect(f"file:{Path(path).as_posix()}?mode=ro", uri=True)
-        try:
-            row = con.execute("SELECT value FROM local_meta WHERE key = ?", (key,)).fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
-
-
 def is_empty(conn: Connection) -> bool:
     return not inspect(conn).get_table_names()
 
