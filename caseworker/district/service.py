@@ -1342,7 +1342,7 @@ def _waiting_counts(
     contents its acknowledgements reach (`_bases`) marks a journal position (`seq`, the order
     rows arrived) up to which it lacks nothing in its scope, so only the rows after it are
     looked at; an office without such a bundle (never sent one since the hub kept what each
-    carried, or restored a backup older than all of them) from the start of the journal.
+    carried, or restored a backup older than all of them) is counted over the whole journal.
 
     A row of an office's record concerns that office alone, so the journal after the oldest
     base is read once, each row's owner found up its record's foreign-key chain by primary keys
@@ -1357,7 +1357,18 @@ def _waiting_counts(
     if not facts:
         return out
     bases = _bases(conn, facts)
-    base_of = {peer: -1 if bases[peer] is None else int(bases[peer] or 0) for peer in facts}
+    # An office without a base is counted over the whole journal with its own WHERE, as the
+    # export reads it: one pass finding the owner of every row the hub ever took in would cost
+    # more, and it lasts only until the office's next bundle (never let it set `since`).
+    for office in offices:
+        if office.device_id in facts and bases[office.device_id] is None:
+            where = _office_where(conn, office, None, facts[office.device_id])
+            found = conn.execute(select(func.count()).select_from(j).where(where)).scalar()
+            out[office.device_id] = found or 0
+    facts = {peer: f for peer, f in facts.items() if bases[peer] is not None}
+    if not facts:
+        return out
+    base_of = {peer: int(bases[peer] or 0) for peer in facts}
     since = min(base_of.values())
     present = next(iter(facts.values())).present
     registry = [t for t in tables.registry() if t in present]
