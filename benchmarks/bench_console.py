@@ -289,13 +289,15 @@ def _dashboard(home: Path) -> dict[str, Any]:
         page.deleteLater()
         return table, charts, cpu, 0.0
 
-    def floor(sql_list: list[tuple[str, Any]]) -> float:
+    def floor(sql_list: list[tuple[str, Any]], cpu: list[float] | None = None) -> float:
         con = sqlite3.connect(hub.sqlite_file)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         for sql, params in sql_list:
             con.execute(sql, params or ()).fetchall()
         con.rollback()
         took = time.perf_counter() - t0
+        if cpu is not None:  # under load the wall time is the machine's: CPU to compare
+            cpu.append(time.thread_time() - cpu0)
         con.close()
         return took
 
@@ -317,9 +319,10 @@ def _dashboard(home: Path) -> dict[str, Any]:
         "cpu": [],
         "floor_table": [],
         "floor_all": [],
+        "floor_table_cpu": [],
     }
     for _ in range(REPEAT):
-        out["floor_table"].append(floor(table_sql))
+        out["floor_table"].append(floor(table_sql, out["floor_table_cpu"]))
         out["floor_all"].append(floor(table_sql + chart_sql))
         table, charts, cpu, _ = open_page()
         out["table"].append(table)
@@ -496,7 +499,8 @@ def run() -> list[Result]:
         print(
             f"  工作台: table {d['table']:.0f} ms (floor {d['floor_table']:.0f} ms, "
             f"{d['statements']} statements), charts {d['charts']:.0f} ms "
-            f"(floor of both {d['floor_all']:.0f} ms), CPU {d['cpu']:.0f} ms",
+            f"(floor of both {d['floor_all']:.0f} ms), CPU {d['cpu']:.0f} ms "
+            f"(floor {d['floor_table_cpu']:.0f} ms)",
             flush=True,
         )
         results.append(
@@ -506,7 +510,8 @@ def run() -> list[Result]:
                 d["floor_table"],
                 f"< {OPEN_TARGET_MS:.0f} ms",
                 d["table"] < OPEN_TARGET_MS,
-                f"median of {REPEAT}; CPU {d['cpu']:.0f} ms; floor: its SQL in sqlite3",
+                f"median of {REPEAT}; CPU {d['cpu']:.0f} ms (floor {d['floor_table_cpu']:.0f} ms);"
+                " floor: its SQL in sqlite3",
             )
         )
         results.append(

@@ -27,7 +27,6 @@ from caseworker.sync import exchange
 from caseworker.sync.errors import SyncRefused
 from caseworker.sync.identity import peers as sync_peers
 from db.base import utcnow
-from db.models import Office
 from db.sync_models import SyncBundle
 
 BUNDLE_SUFFIX = ".cwbundle"
@@ -59,33 +58,26 @@ class OfficeRow:
 
 def dashboard(hub: Hub, actor: Actor) -> list[OfficeRow]:
     """Every enrolled office with its exchange state (read off the UI thread: it counts the
-    journal rows each office still lacks)."""
+    journal rows each office still lacks). One pass of `service.status_detail`, which reads
+    the file names and office records with the figures, and the duplicates by office."""
     check(hub, actor, DistrictPermission.STATUS)
-    rows = service.status(hub, actor=actor)
+    rows = service.status_detail(hub, actor=actor)
     dup = duplicates.open_by_office(hub)  # read as the hub: counts only, grouped in SQL
-    with hub.engine.connect() as conn:
-        peers = {p.office_code: p.device_id for p in sync_peers(conn, "office")}
-        last = service.last_bundles(conn)  # the file names: one grouped read for all offices
-        o = Office.__table__
-        office_ids = dict(conn.execute(select(o.c.code, o.c.id)).all())
-    out: list[OfficeRow] = []
-    for s in rows:
-        got = last.get((peers.get(s.code, ""), "received"))
-        sent = last.get((peers.get(s.code, ""), "sent"))
-        out.append(
-            OfficeRow(
-                s.code,
-                s.name,
-                s.last_received,
-                got.file_name if got else "",
-                s.last_sent,
-                sent.file_name if sent else "",
-                s.pending,
-                s.unacknowledged,
-                s.conflicts,
-                dup.get(office_ids.get(s.code, ""), 0),
-            )
+    out = [
+        OfficeRow(
+            d.status.code,
+            d.status.name,
+            d.status.last_received,
+            d.received_file,
+            d.status.last_sent,
+            d.sent_file,
+            d.status.pending,
+            d.status.unacknowledged,
+            d.status.conflicts,
+            dup.get(d.office_id, 0) if d.office_id else 0,
         )
+        for d in rows
+    ]
     return sorted(out, key=lambda r: r.code)
 
 

@@ -104,6 +104,14 @@ def owned_ids(table_name: str, office_id: str) -> Select[Any]:
     return select(start.c.id).select_from(joined).where(owner == office_id).correlate(None)
 
 
+def owner_of(table_name: str, record_id: Any) -> Any:
+    """A scalar subquery: the office id of the `table_name` record whose id is `record_id` (a
+    column of the enclosing statement), by primary keys up its foreign-key chain; NULL when
+    the record is not there or its chain is broken (as `owned_ids` leaves it out)."""
+    start, joined, owner = _owned_chain(table_name)
+    return select(owner).select_from(joined).where(start.c.id == record_id).scalar_subquery()
+
+
 @functools.cache
 def _owned_chain(table_name: str) -> tuple[Any, Any, Any]:
     """The table, its join up the foreign-key chain to the office and the office column, built

@@ -107,7 +107,7 @@ def test_the_waiting_count_reads_only_the_journal_since_the_last_bundle(tmp_path
         sent: list[tuple[str, object]] = []
 
         def record(_c: object, _cur: object, sql: str, params: object, *_a: object) -> None:
-            if "journal" in sql and sql.lstrip().upper().startswith("SELECT"):
+            if "journal" in sql and sql.lstrip().upper().startswith(("SELECT", "WITH")):
                 sent.append((sql, params))
 
         event.listen(w.hub.engine, "before_cursor_execute", record)
