@@ -51,7 +51,7 @@ from caseworker.domain.roster_columns import (
 )
 from caseworker.domain.tabular import Cell, CellRefused, id_number_text, phone_text, split_words
 from caseworker.services.children import keys, register
-from caseworker.services.children._common import can_edit, scope, today_or
+from caseworker.services.children._common import can_edit, scope
 from caseworker.services.elderly.roster_import import (
     ExistingPolicy,
     FieldChange,
@@ -63,7 +63,7 @@ from caseworker.services.elderly.roster_import import (
     save_report,  # noqa: F401  (the row report is the roster's, re-exported)
 )
 from caseworker.services.tabular import importing
-from caseworker.services.tabular.applying import file_importer
+from caseworker.services.tabular.applying import importer
 from caseworker.services.tabular.headers import Layout
 from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import Journaled, utcnow
@@ -558,7 +558,7 @@ def _read(
     options: ImportOptions,
     today: date,
     progress: Progress | None,
-) -> ImportPreview:
+) -> tuple[ImportPreview, None]:
     can_edit(actor)
     book = importing.read(path, progress)
     ctx = _Context.load(session, actor, options, today)
@@ -578,41 +578,19 @@ def _read(
         ),
     )
     rows = _compare(ctx, _classify(ctx, rows))
-    return importing.preview_of(path, book, options.policy, sheets, rows)
+    return importing.preview_of(path, book, options.policy, sheets, rows), None
 
 
-def preview(
+def _write(  # noqa: C901
     session: Session,
     actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-) -> ImportPreview:
-    """Read the file and say what importing it would do; writes nothing."""
-    can_edit(actor)  # before the path is touched
-    return _read(session, actor, Path(path), options or ImportOptions(), today_or(today), progress)
-
-
-def apply(  # noqa: C901
-    session: Session,
-    actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-    expect_fingerprint: str | None = None,
+    result: ImportPreview,
+    _: None,
+    day: date,
+    progress: Progress | None,
 ) -> ImportResult:
-    """Read again against the register as it is now and write, in this transaction (all or
-    nothing): new children with their guardians and situations, what changed on known ones,
-    and a view-log row per child written."""
-    can_edit(actor)
-    day = today_or(today)
-    result = _read(session, actor, Path(path), options or ImportOptions(), day, progress)
-    if expect_fingerprint is not None and result.fingerprint != expect_fingerprint:
-        raise ValidationError("文件在预览之后被修改过，请重新预览后再导入")
+    """What `result` says to write, in this transaction: new children with their guardians
+    and situations, what changed on known ones, and a view-log row per child written."""
     todo = [r for r in result.rows if r.status in (RowStatus.NEW, RowStatus.UPDATE)]
     need_key = any(r.values and r.values.get("notes") for r in todo)
     key = keys.require(actor) if need_key else None
@@ -785,5 +763,12 @@ def _log(session: Session, actor: Actor, child_ids: list[str]) -> None:
         )
 
 
-# Preview, back up, apply in one transaction: the tail every 台账 import shares.
-apply_file = file_importer(__name__, can_edit, preview, apply)
+# Preview, back up, apply in one transaction: the face every 台账 import shares.
+preview, apply, apply_file = importer(
+    __name__,
+    can_edit,
+    _read,
+    _write,
+    "new children with their guardians and situations, what changed on known ones, and a"
+    " view-log row per child written",
+)

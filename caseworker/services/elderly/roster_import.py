@@ -50,10 +50,10 @@ from caseworker.domain.tabular import (
     split_words,
 )
 from caseworker.services.elderly import schedule
-from caseworker.services.elderly._common import can_edit, today_or
+from caseworker.services.elderly._common import can_edit
 from caseworker.services.elderly.roster import ResidentDraft, _check_fields, parse_roster_id
 from caseworker.services.tabular import readers
-from caseworker.services.tabular.applying import file_importer
+from caseworker.services.tabular.applying import importer
 from caseworker.services.tabular.headers import ColumnReading, Layout, guess, locate
 from caseworker.services.tabular.xlsx import Column, XlsxWriter
 from db.base import table_of
@@ -684,38 +684,26 @@ def _read_sheets(
     return sheets, rows, reader.unknown
 
 
-def preview(
+def _read(
     session: Session,
     actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-) -> ImportPreview:
-    """Read the file and say what importing it would do; writes nothing."""
-    can_edit(actor)
-    return _read_file(session, Path(path), options or ImportOptions(), today_or(today), progress)
+    path: Path,
+    options: ImportOptions,
+    today: date,
+    progress: Progress | None,
+) -> tuple[ImportPreview, None]:
+    return _read_file(session, path, options, today, progress), None
 
 
-def apply(
+def _write(
     session: Session,
     actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-    expect_fingerprint: str | None = None,
+    result: ImportPreview,
+    _: None,
+    day: date,
+    progress: Progress | None,
 ) -> ImportResult:
-    """Read again and write the new and changed residents in this transaction (all or nothing).
-
-    `expect_fingerprint`: the preview's; the file is refused if it changed since."""
-    can_edit(actor)
-    day = today_or(today)
-    result = _read_file(session, Path(path), options or ImportOptions(), day, progress)
-    if expect_fingerprint is not None and result.fingerprint != expect_fingerprint:
-        raise ValidationError("文件在预览之后被修改过，请重新预览后再导入")
+    """The new and changed residents of `result` written in this transaction."""
     created = updated = 0
     todo = [r for r in result.rows if r.status in (RowStatus.NEW, RowStatus.UPDATE)]
     reader_rows: dict[str, ElderlyResident] = {}
@@ -778,8 +766,10 @@ def apply(
     return ImportResult(result, created, updated)
 
 
-# Preview, back up, apply in one transaction: the tail every 台账 import shares.
-apply_file = file_importer(__name__, can_edit, preview, apply)
+# Preview, back up, apply in one transaction: the face every 台账 import shares.
+preview, apply, apply_file = importer(
+    __name__, can_edit, _read, _write, "the new and changed residents"
+)
 
 
 # -- the report ------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ from caseworker.domain.roles import Actor
 from caseworker.domain.roster_columns import RETROFIT, read_household_categories, word_key
 from caseworker.domain.tabular import Cell, CellRefused, cell_text, phone_text, split_words
 from caseworker.services import accounts
-from caseworker.services.elderly._common import clean, clean_phone, today_or
+from caseworker.services.elderly._common import clean, clean_phone
 from caseworker.services.elderly.roster_import import (
     ExistingPolicy,
     FieldChange,
@@ -69,7 +69,7 @@ from caseworker.services.elderly.roster_import import (
 from caseworker.services.retrofit import catalogue
 from caseworker.services.retrofit._common import can_edit
 from caseworker.services.tabular import importing
-from caseworker.services.tabular.applying import file_importer
+from caseworker.services.tabular.applying import importer
 from caseworker.services.tabular.headers import Layout
 from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import Journaled, utcnow
@@ -466,21 +466,6 @@ def _read(
     return importing.preview_of(path, book, options.policy, sheets, rows), ctx
 
 
-def preview(
-    session: Session,
-    actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-) -> ImportPreview:
-    """Read the file and say what importing it would do; writes nothing."""
-    can_edit(actor)  # before the path is touched
-    opts = options or ImportOptions()
-    return _read(session, actor, Path(path), opts, today_or(today), progress)[0]
-
-
 class _Numbers:
     """Case numbers as `cases._next_case_no` gives them (office code, year, a count), kept in
     memory for the whole import; a 档案号 from the 台账 is kept when no case holds it yet."""
@@ -506,23 +491,16 @@ class _Numbers:
         return f"{head}{n:04d}"
 
 
-def apply(
+def _write(
     session: Session,
     actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-    expect_fingerprint: str | None = None,
+    result: ImportPreview,
+    ctx: _Context,
+    day: date,
+    progress: Progress | None,
 ) -> ImportResult:
-    """Read again against the cases as they are now and write, in this transaction (all or
-    nothing): new cases with their timeline and items, changed contact details."""
-    can_edit(actor)
-    day = today_or(today)
-    result, ctx = _read(session, actor, Path(path), options or ImportOptions(), day, progress)
-    if expect_fingerprint is not None and result.fingerprint != expect_fingerprint:
-        raise ValidationError("文件在预览之后被修改过，请重新预览后再导入")
+    """What `result` says to write, in this transaction: new cases with their timeline and
+    items, changed contact details."""
     todo = [r for r in result.rows if r.status in (RowStatus.NEW, RowStatus.UPDATE)]
     numbers = _Numbers(session)
     residents = dict(
@@ -687,5 +665,11 @@ def _flush(session: Session, *groups: list[dict[str, Any]]) -> None:
             records.clear()
 
 
-# Preview, back up, apply in one transaction: the tail every 台账 import shares.
-apply_file = file_importer(__name__, can_edit, preview, apply)
+# Preview, back up, apply in one transaction: the face every 台账 import shares.
+preview, apply, apply_file = importer(
+    __name__,
+    can_edit,
+    _read,
+    _write,
+    "new cases with their timeline and items, changed contact details",
+)
