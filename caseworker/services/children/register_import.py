@@ -31,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -52,7 +51,11 @@ from caseworker.domain.roster_columns import (
 from caseworker.domain.tabular import Cell, CellRefused, id_number_text, phone_text, split_words
 from caseworker.services.children import keys, register
 from caseworker.services.children._common import can_edit, scope
-from caseworker.services.elderly.roster_import import (
+from caseworker.services.tabular import importing
+from caseworker.services.tabular.applying import importer
+from caseworker.services.tabular.headers import Layout
+from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
+from caseworker.services.tabular.preview import (
     ExistingPolicy,
     FieldChange,
     ImportOptions,
@@ -62,10 +65,6 @@ from caseworker.services.elderly.roster_import import (
     RowStatus,
     save_report,  # noqa: F401  (the row report is the roster's, re-exported)
 )
-from caseworker.services.tabular import importing
-from caseworker.services.tabular.applying import importer
-from caseworker.services.tabular.headers import Layout
-from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import Journaled, utcnow
 from db.children import Child, ChildCondition, ChildGuardian, ChildViewLog
 from db.ids import new_ids
@@ -521,23 +520,12 @@ def _compare(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
             *(FieldChange("categories", "儿童类别", "", c.value) for c in sorted(new_cats)),
         )
         values = {**v, "people": new_people, "conditions": new_conds}
-        if not changed and not added:
-            out.append(replace(r, reason="与台账一致", values=values))
-        elif policy is ExistingPolicy.UPDATE or not changed:
-            # additions never overwrite: they are written whatever the policy
-            keep = changed if policy is ExistingPolicy.UPDATE else ()
+        keep = changed if policy is ExistingPolicy.UPDATE else ()
+        if changed and not keep:  # marked or skipped, as the person chose
+            out.append(importing.settled(r, changed, policy))
+        else:  # additions never overwrite: they are written whatever the policy
             values = {**values, "changed": [c.field for c in keep]}
-            out.append(replace(r, status=RowStatus.UPDATE, changes=(*keep, *added), values=values))
-        elif policy is ExistingPolicy.MARK:
-            out.append(
-                replace(r, status=RowStatus.MARKED, changes=changed, reason="与台账不一致，待核对")
-            )
-        else:
-            out.append(
-                replace(
-                    r, status=RowStatus.EXISTING, changes=changed, reason="已在台账，按选择跳过"
-                )
-            )
+            out.append(importing.settled(r, (*keep, *added), ExistingPolicy.UPDATE, values=values))
     return out
 
 
@@ -551,41 +539,29 @@ def _shown(ctx: _Context, key: str, value_: Any) -> str:
     return str(value_)
 
 
-def _read(
-    session: Session,
-    actor: Actor,
-    path: Path,
-    options: ImportOptions,
-    today: date,
-    progress: Progress | None,
-) -> tuple[ImportPreview, None]:
-    can_edit(actor)
-    book = importing.read(path, progress)
-    ctx = _Context.load(session, actor, options, today)
-    sheets, rows = importing.walk(
-        book.book,
-        SPEC,
-        ctx,
-        lambda sh, lay, com, i, cells: _read_row(ctx, sh, lay, com, i, cells),
-        progress,
-        key=(
-            "children",
-            book.fingerprint,
-            actor.staff_id,
-            actor.role,
-            actor.community_id,
-            keys.unlocked(actor) is not None,
-        ),
+def _key(ctx: _Context, actor: Actor) -> tuple[Any, ...]:
+    """What a reading depends on besides the file: who reads (the scope, the key unlocked)."""
+    return (
+        "children",
+        actor.staff_id,
+        actor.role,
+        actor.community_id,
+        keys.unlocked(actor) is not None,
     )
-    rows = _compare(ctx, _classify(ctx, rows))
-    return importing.preview_of(path, book, options.policy, sheets, rows), None
+
+
+def _settle(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
+    return _compare(ctx, _classify(ctx, rows))
+
+
+_read = importing.reader(SPEC, _Context.load, _read_row, _key, _settle)
 
 
 def _write(  # noqa: C901
     session: Session,
     actor: Actor,
     result: ImportPreview,
-    _: None,
+    _: _Context,
     day: date,
     progress: Progress | None,
 ) -> ImportResult:

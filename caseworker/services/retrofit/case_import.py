@@ -31,7 +31,6 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -56,8 +55,13 @@ from caseworker.domain.roster_columns import RETROFIT, read_household_categories
 from caseworker.domain.tabular import Cell, CellRefused, cell_text, phone_text, split_words
 from caseworker.services import accounts
 from caseworker.services.elderly._common import clean, clean_phone
-from caseworker.services.elderly.roster_import import (
-    ExistingPolicy,
+from caseworker.services.retrofit import catalogue
+from caseworker.services.retrofit._common import can_edit
+from caseworker.services.tabular import importing
+from caseworker.services.tabular.applying import importer
+from caseworker.services.tabular.headers import Layout
+from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
+from caseworker.services.tabular.preview import (
     FieldChange,
     ImportOptions,
     ImportPreview,
@@ -66,12 +70,6 @@ from caseworker.services.elderly.roster_import import (
     RowStatus,
     save_report,  # noqa: F401  (the row report is the roster's, re-exported)
 )
-from caseworker.services.retrofit import catalogue
-from caseworker.services.retrofit._common import can_edit
-from caseworker.services.tabular import importing
-from caseworker.services.tabular.applying import importer
-from caseworker.services.tabular.headers import Layout
-from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import Journaled, utcnow
 from db.elderly import ElderlyResident
 from db.ids import new_ids
@@ -416,54 +414,16 @@ def _compare(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
                 *warnings,
                 f"已有改造档案 {case.case_no}（{case.step}）：环节和金额按系统记录，导入不改变",
             )
-        if not changes:
-            out.append(replace(r, reason="与台账一致", warnings=warnings))
-        elif policy is ExistingPolicy.UPDATE:
-            out.append(replace(r, status=RowStatus.UPDATE, changes=changes, warnings=warnings))
-        elif policy is ExistingPolicy.MARK:
-            out.append(
-                replace(
-                    r,
-                    status=RowStatus.MARKED,
-                    changes=changes,
-                    warnings=warnings,
-                    reason="与台账不一致，待核对",
-                )
-            )
-        else:
-            out.append(
-                replace(
-                    r,
-                    status=RowStatus.EXISTING,
-                    changes=changes,
-                    warnings=warnings,
-                    reason="已在台账，按选择跳过",
-                )
-            )
+        out.append(importing.settled(r, changes, policy, warnings=warnings))
     return out
 
 
-def _read(
-    session: Session,
-    actor: Actor,
-    path: Path,
-    options: ImportOptions,
-    today: date,
-    progress: Progress | None,
-) -> tuple[ImportPreview, _Context]:
-    can_edit(actor)
-    book = importing.read(path, progress)
-    ctx = _Context.load(session, actor, options, today)
-    sheets, rows = importing.walk(
-        book.book,
-        SPEC,
-        ctx,
-        lambda sh, lay, com, i, cells: _read_row(ctx, sh, lay, com, i, cells),
-        progress,
-        key=("retrofit", book.fingerprint, ctx.cap_fen, tuple(ctx.items), tuple(ctx.firms.items())),
-    )
-    rows = _compare(ctx, rows)
-    return importing.preview_of(path, book, options.policy, sheets, rows), ctx
+def _key(ctx: _Context, actor: Actor) -> tuple[Any, ...]:
+    """What a reading depends on besides the file: the cap, the catalogue, the firms."""
+    return ("retrofit", ctx.cap_fen, tuple(ctx.items), tuple(ctx.firms.items()))
+
+
+_read = importing.reader(SPEC, _Context.load, _read_row, _key, _compare)
 
 
 class _Numbers:

@@ -8,9 +8,6 @@ caller's transaction); here the permission is checked before the path is touched
 defaulted, the day fixed, a file changed since its preview refused, and `apply_file` takes the
 preview (or the one the person just saw), a backup when something would be written, and the
 apply in one transaction (`importing.apply_with_backup`).
-
-A module of its own because the elderly roster's import makes its functions here at import
-time while `importing` imports the roster's types: nothing here imports either at load.
 """
 
 from __future__ import annotations
@@ -22,15 +19,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from caseworker.domain.errors import ValidationError
 from caseworker.domain.roles import Actor
+from caseworker.services.tabular import importing
+from caseworker.services.tabular.preview import ImportOptions, ImportPreview, ImportResult
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from caseworker.services.elderly.roster_import import (
-        ImportOptions,
-        ImportPreview,
-        ImportResult,
-    )
     from caseworker.workspace import Workspace
 
 Progress = Callable[[int, int, str], None]
@@ -65,11 +59,6 @@ def importer(
     its `read` and `write` (see `Read`, `Write`); `writes` says, for `apply`'s docstring, what
     the programme writes."""
 
-    def options_or(options: ImportOptions | None) -> ImportOptions:
-        from caseworker.services.elderly.roster_import import ImportOptions
-
-        return options or ImportOptions()
-
     def preview(
         session: Session,
         actor: Actor,
@@ -82,7 +71,7 @@ def importer(
         """Read the file and say what importing it would do; writes nothing."""
         check(actor)  # before the path is touched
         day = today if today is not None else date.today()
-        return read(session, actor, Path(path), options_or(options), day, progress)[0]
+        return read(session, actor, Path(path), options or ImportOptions(), day, progress)[0]
 
     def apply(
         session: Session,
@@ -96,7 +85,7 @@ def importer(
     ) -> ImportResult:
         check(actor)
         day = today if today is not None else date.today()
-        result, extra = read(session, actor, Path(path), options_or(options), day, progress)
+        result, extra = read(session, actor, Path(path), options or ImportOptions(), day, progress)
         if expect_fingerprint is not None and result.fingerprint != expect_fingerprint:
             raise ValidationError("文件在预览之后被修改过，请重新预览后再导入")
         return write(session, actor, result, extra, day, progress)
@@ -123,8 +112,6 @@ def importer(
         one transaction against the records as they stand then (all or nothing). Nothing to
         write: no backup, nothing changed, and the result says so. `expect_fingerprint`: the
         preview's; the file is refused if it changed since."""
-        from caseworker.services.tabular import importing
-
         check(actor)  # before the path or the workspace is touched
         target = Path(path)
         return importing.apply_with_backup(
