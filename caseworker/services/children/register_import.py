@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,9 +70,6 @@ from db.children import Child, ChildCondition, ChildGuardian, ChildViewLog
 from db.ids import new_ids
 from db.journal import insert_many
 from db.models import Community
-
-if TYPE_CHECKING:
-    from caseworker.services.tabular import readers
 
 SPEC = CHILDREN
 VIEW_ACTION = "导入台账"
@@ -329,16 +326,10 @@ def _conditions(
 
 
 def _read_row(  # noqa: C901
-    ctx: _Context,
-    sheet: readers.Sheet,
-    layout: Layout,
-    sheet_community: str | None,
-    index: int,
-    cells: list[Cell],
+    ctx: _Context, reading: RowReading, layout: Layout, cells: list[Cell]
 ) -> RowReading:
-    reading = importing.identity(ctx, sheet, layout, sheet_community, index, cells, _parse_child)
-    if reading.status is not RowStatus.NEW or reading.values is None:
-        return reading
+    """The rest of a row whose person `importing.identity` read (`reading`, NEW)."""
+    assert reading.values is not None
     assert reading.birth_date is not None
     community_id = reading.values["community_id"]
     rejected = replace(reading, status=RowStatus.REJECTED, values=None)
@@ -554,7 +545,7 @@ def _settle(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
     return _compare(ctx, _classify(ctx, rows))
 
 
-_read = importing.reader(SPEC, _Context.load, _read_row, _key, _settle)
+_read = importing.reader(SPEC, _Context.load, _parse_child, _read_row, _key, _settle)
 
 
 def _write(  # noqa: C901

@@ -45,7 +45,7 @@ from caseworker.domain.tabular import (
 from caseworker.services.elderly import schedule
 from caseworker.services.elderly._common import can_edit
 from caseworker.services.elderly.roster import ResidentDraft, _check_fields, parse_roster_id
-from caseworker.services.tabular import importing, readers
+from caseworker.services.tabular import importing
 from caseworker.services.tabular.applying import importer
 from caseworker.services.tabular.headers import Layout
 from caseworker.services.tabular.importing import Context, date_of, value
@@ -177,18 +177,10 @@ def community_choices(
 
 
 def _read_row(  # noqa: C901
-    reader: _Reader,
-    sheet: readers.Sheet,
-    layout: Layout,
-    sheet_community: str | None,
-    index: int,
-    cells: list[Cell],
+    reader: _Reader, reading: RowReading, layout: Layout, cells: list[Cell]
 ) -> RowReading:
-    reading = importing.identity(
-        reader, sheet, layout, sheet_community, index, cells, parse_roster_id
-    )
-    if reading.status is not RowStatus.NEW or reading.values is None:
-        return reading
+    """The rest of a row whose person `importing.identity` read (`reading`, NEW)."""
+    assert reading.values is not None
     assert reading.birth_date is not None
     born_on, name = reading.birth_date, reading.name
     community_id = reading.values["community_id"]
@@ -345,7 +337,7 @@ def _settle(ctx: _Reader, rows: list[RowReading]) -> list[RowReading]:
     return _compare(ctx, _classify(ctx, rows))
 
 
-_read = importing.reader(ELDERLY, _Reader.load, _read_row, _key, _settle)
+_read = importing.reader(ELDERLY, _Reader.load, parse_roster_id, _read_row, _key, _settle)
 
 
 def _write(

@@ -31,7 +31,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -80,9 +80,6 @@ from db.retrofit import (
     RetrofitCaseEvent,
     RetrofitContractor,
 )
-
-if TYPE_CHECKING:
-    from caseworker.services.tabular import readers
 
 SPEC = RETROFIT
 IMPORTED = "导入台账"
@@ -259,16 +256,10 @@ def _step_of(
 
 
 def _read_row(  # noqa: C901
-    ctx: _Context,
-    sheet: readers.Sheet,
-    layout: Layout,
-    sheet_community: str | None,
-    index: int,
-    cells: list[Cell],
+    ctx: _Context, reading: RowReading, layout: Layout, cells: list[Cell]
 ) -> RowReading:
-    reading = importing.identity(ctx, sheet, layout, sheet_community, index, cells, applicant_id)
-    if reading.status is not RowStatus.NEW or reading.values is None:
-        return reading
+    """The rest of a row whose person `importing.identity` read (`reading`, NEW)."""
+    assert reading.values is not None
     assert reading.birth_date is not None
     rejected = replace(reading, status=RowStatus.REJECTED, values=None)
     warnings = list(reading.warnings)
@@ -423,7 +414,7 @@ def _key(ctx: _Context, actor: Actor) -> tuple[Any, ...]:
     return ("retrofit", ctx.cap_fen, tuple(ctx.items), tuple(ctx.firms.items()))
 
 
-_read = importing.reader(SPEC, _Context.load, _read_row, _key, _compare)
+_read = importing.reader(SPEC, _Context.load, applicant_id, _read_row, _key, _compare)
 
 
 class _Numbers:

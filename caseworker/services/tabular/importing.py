@@ -376,14 +376,30 @@ def settled(
 def reader(
     spec: RosterSpec,
     load: Callable[[Session, Any, ImportOptions, date], C],
-    read_row: Callable[[C, readers.Sheet, Layout, str | None, int, list[Cell]], RowReading],
+    parse_id: ParseId,
+    read_row: Callable[[C, RowReading, Layout, list[Cell]], RowReading],
     key: Callable[[C, Any], tuple[Any, ...]],
     settle: Callable[[C, list[RowReading]], list[RowReading]],
 ) -> Callable[..., tuple[ImportPreview, C]]:
     """A programme's reading of a file (`applying.Read`), made from its columns (`spec`), its
-    context (`load`: the records as they stand), its reading of a row, what else its reading
-    depends on (`key`, see `walk`) and its placing of the rows against the records
-    (`settle`). The reading gives the preview and the context, which the writing reuses."""
+    context (`load`: the records as they stand), its ID rule (`parse_id`, see `identity`),
+    its reading of the rest of a row whose person was read (`read_row`: the NEW reading
+    `identity` gave, the layout, the cells), what else its reading depends on (`key`, see
+    `walk`) and its placing of the rows against the records (`settle`). The reading gives the
+    preview and the context, which the writing reuses."""
+
+    def row_of(
+        ctx: C,
+        sheet: readers.Sheet,
+        layout: Layout,
+        community: str | None,
+        i: int,
+        cells: list[Cell],
+    ) -> RowReading:
+        reading = identity(ctx, sheet, layout, community, i, cells, parse_id)
+        if reading.status is not RowStatus.NEW or reading.values is None:
+            return reading
+        return read_row(ctx, reading, layout, cells)
 
     def read(
         session: Session,
@@ -399,7 +415,7 @@ def reader(
             book.book,
             spec,
             ctx,
-            functools.partial(read_row, ctx),
+            functools.partial(row_of, ctx),
             progress,
             key=(book.fingerprint, *key(ctx, actor)),
         )
