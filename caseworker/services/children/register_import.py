@@ -326,18 +326,16 @@ def _conditions(
 
 
 def _read_row(  # noqa: C901
-    ctx: _Context, reading: RowReading, layout: Layout, cells: list[Cell]
+    ctx: _Context, who: importing.Person, layout: Layout, cells: list[Cell]
 ) -> RowReading:
-    """The rest of a row whose person `importing.identity` read (`reading`, NEW)."""
-    assert reading.values is not None
-    assert reading.birth_date is not None
-    community_id = reading.values["community_id"]
-    rejected = replace(reading, status=RowStatus.REJECTED, values=None)
+    """The child's own cells of a row whose child `importing.identity` read: the family, the
+    situations, the categories, the school."""
+    reading, community_id, rejected = who.reading, who.community_id, who.rejected
     actor = ctx.actor
     if actor.role is Role.CHILD_DIRECTOR and community_id != actor.community_id:
         return replace(rejected, reason="不是您负责的社区：儿童主任只能导入本社区的儿童")
     warnings = list(reading.warnings)
-    age = rules.check_age(reading.birth_date, ctx.today)
+    age = rules.check_age(who.born, ctx.today)
     if age.message:
         warnings.append(age.message)
     values: dict[str, Any] = {"community_id": community_id, "name": reading.name}
@@ -367,7 +365,7 @@ def _read_row(  # noqa: C901
     if registered is not None:
         if registered > ctx.today:
             return replace(rejected, reason=f"登记日期 {registered:%Y-%m-%d} 在今天之后")
-        if registered < reading.birth_date:
+        if registered < who.born:
             return replace(rejected, reason=f"登记日期 {registered:%Y-%m-%d} 早于出生日期")
         values["registered_on"] = registered
     for key in values:

@@ -177,14 +177,12 @@ def community_choices(
 
 
 def _read_row(  # noqa: C901
-    reader: _Reader, reading: RowReading, layout: Layout, cells: list[Cell]
+    reader: _Reader, who: importing.Person, layout: Layout, cells: list[Cell]
 ) -> RowReading:
-    """The rest of a row whose person `importing.identity` read (`reading`, NEW)."""
-    assert reading.values is not None
-    assert reading.birth_date is not None
-    born_on, name = reading.birth_date, reading.name
-    community_id = reading.values["community_id"]
-    rejected = replace(reading, status=RowStatus.REJECTED, values=None)
+    """The resident's own cells of a row whose person `importing.identity` read: the contact
+    details, the categories, the living arrangement, the 登记日期."""
+    reading, born_on, name = who.reading, who.born, who.reading.name
+    community_id, rejected = who.community_id, who.rejected
 
     warnings = list(reading.warnings)
     values: dict[str, Any] = {}

@@ -256,12 +256,11 @@ def _step_of(
 
 
 def _read_row(  # noqa: C901
-    ctx: _Context, reading: RowReading, layout: Layout, cells: list[Cell]
+    ctx: _Context, who: importing.Person, layout: Layout, cells: list[Cell]
 ) -> RowReading:
-    """The rest of a row whose person `importing.identity` read (`reading`, NEW)."""
-    assert reading.values is not None
-    assert reading.birth_date is not None
-    rejected = replace(reading, status=RowStatus.REJECTED, values=None)
+    """The household's own cells of a row whose applicant `importing.identity` read: the step,
+    the dates, the money, the items."""
+    reading, rejected = who.reading, who.rejected
     warnings = list(reading.warnings)
     try:
         applied = date_of(cells, layout, "applied_on", "申请日期")
@@ -283,7 +282,7 @@ def _read_row(  # noqa: C901
     for label, day in (("申请日期", applied), ("验收日期", accepted)):
         if day is not None and day > ctx.today:
             return replace(rejected, reason=f"{label} {day:%Y-%m-%d} 在今天之后")
-    if reading.birth_date and applied < reading.birth_date:
+    if applied < who.born:
         return replace(rejected, reason="申请日期早于出生日期")
     words = split_words(value(cells, layout, "categories"))
     cats: frozenset[HouseholdCategory] = frozenset()
@@ -291,10 +290,10 @@ def _read_row(  # noqa: C901
         cats, unknown = read_household_categories(words)
         if unknown:
             warnings.append(f"类别中“{'、'.join(unknown)}”无法识别，未导入该项")
-    rule = eligibility(cats, reading.birth_date, applied)
+    rule = eligibility(cats, who.born, applied)
     try:
         values: dict[str, Any] = {
-            "community_id": reading.values["community_id"],
+            "community_id": who.community_id,
             "applicant_name": clean(reading.name, "姓名", "name", 60, required=True),
             "phone": clean_phone(phone_text(value(cells, layout, "phone")), "联系电话", "phone"),
             "address": clean(text(cells, layout, "address"), "住址", "address", 200),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -373,18 +373,27 @@ def settled(
     return replace(row, status=status, changes=changes, reason=reason, **more)
 
 
+class Person(NamedTuple):
+    """What `identity` read of a row it found NEW, for the programme's reading of the rest."""
+
+    reading: RowReading  # NEW, with the person's facts and the ID's warnings
+    born: date
+    community_id: str
+    rejected: RowReading  # the same, refused: for the programme's own reasons
+
+
 def reader(
     spec: RosterSpec,
     load: Callable[[Session, Any, ImportOptions, date], C],
     parse_id: ParseId,
-    read_row: Callable[[C, RowReading, Layout, list[Cell]], RowReading],
+    read_row: Callable[[C, Person, Layout, list[Cell]], RowReading],
     key: Callable[[C, Any], tuple[Any, ...]],
     settle: Callable[[C, list[RowReading]], list[RowReading]],
 ) -> Callable[..., tuple[ImportPreview, C]]:
     """A programme's reading of a file (`applying.Read`), made from its columns (`spec`), its
     context (`load`: the records as they stand), its ID rule (`parse_id`, see `identity`),
-    its reading of the rest of a row whose person was read (`read_row`: the NEW reading
-    `identity` gave, the layout, the cells), what else its reading depends on (`key`, see
+    its reading of the rest of a row whose person was read (`read_row`: the `Person`, the
+    layout, the cells), what else its reading depends on (`key`, see
     `walk`) and its placing of the rows against the records (`settle`). The reading gives the
     preview and the context, which the writing reuses."""
 
@@ -399,7 +408,10 @@ def reader(
         reading = identity(ctx, sheet, layout, community, i, cells, parse_id)
         if reading.status is not RowStatus.NEW or reading.values is None:
             return reading
-        return read_row(ctx, reading, layout, cells)
+        assert reading.birth_date is not None
+        rejected = replace(reading, status=RowStatus.REJECTED, values=None)
+        who = Person(reading, reading.birth_date, reading.values["community_id"], rejected)
+        return read_row(ctx, who, layout, cells)
 
     def read(
         session: Session,
