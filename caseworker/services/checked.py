@@ -1,13 +1,15 @@
-"""`rows_checked_first`: a row generator whose permission check runs when it is called.
+"""What the exports' row generators share: `rows_checked_first`, a row generator whose
+permission check runs when it is called, and `paged`, every row of a paged query.
 
-A generator function's body runs only at its first `next()`: without this, a caller without the
-right would get a generator back (and an export file opened) before being refused.
+A generator function's body runs only at its first `next()`: without `rows_checked_first`, a
+caller without the right would get a generator back (and an export file opened) before being
+refused.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from caseworker.domain.roles import Actor
@@ -29,3 +31,18 @@ def rows_checked_first(
         return call
 
     return wrap
+
+
+PAGE = 2000  # rows an export reads at a time
+
+
+def paged(fetch: Callable[[int, int], Sequence[T]]) -> Iterator[T]:
+    """Every row `fetch(offset, limit)` gives, a page of `PAGE` at a time, to the first page
+    that is not full."""
+    offset = 0
+    while True:
+        batch = fetch(offset, PAGE)
+        yield from batch
+        if len(batch) < PAGE:
+            return
+        offset += PAGE

@@ -24,6 +24,7 @@ from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.roles import Actor
 from caseworker.domain.visit_form import VisitStatus
 from caseworker.services import accounts, audit
+from caseworker.services.checked import paged
 from caseworker.services.children import exports as child_rows
 from caseworker.services.children import search as child_search
 from caseworker.services.children import worklists as child_worklists
@@ -36,7 +37,6 @@ from db.base import table_of
 from db.elderly import ElderlyResident, ElderlyVisit
 from db.models import Community
 
-PAGE = 2000
 Progress = Callable[[int, int, str], None]
 
 
@@ -71,16 +71,6 @@ class ExportResult:
     path: Path
     rows: int
     title: str
-
-
-def _paged(fetch: Callable[[int, int], list[Any]]) -> Iterator[Any]:
-    offset = 0
-    while True:
-        batch = fetch(offset, PAGE)
-        yield from batch
-        if len(batch) < PAGE:
-            return
-        offset += PAGE
 
 
 # -- programme 1 -------------------------------------------------------------------------------
@@ -119,7 +109,7 @@ def _due_rows(overdue: bool) -> Callable[..., Iterator[Sequence[Any]]]:
                 s, a, until, community_id=f.community_id, offset=o, limit=n, today=day
             )
 
-        for r in _paged(fetch):
+        for r in paged(fetch):
             yield (
                 r.name,
                 r.community_name,
@@ -181,7 +171,7 @@ def _visit_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator[Se
         q = q.where(R.community_id == f.community_id)
     q = q.order_by(V.effective_date, V.id)
     done = VisitStatus.COMPLETED.value
-    for row in _paged(lambda o, n: list(s.execute(q.offset(o).limit(n)))):
+    for row in paged(lambda o, n: list(s.execute(q.offset(o).limit(n)))):
         eff, name, idn, cid, method, visitors, status, problems, actions, nxt, _vid = row
         yield (
             eff,
@@ -234,6 +224,20 @@ def _conflict_rows(s: Session, a: Actor, f: ExportFilter, day: date) -> Iterator
         )
 
 
+# The due list and the overdue list: the same columns (one is a part of the other).
+_DUE_COLUMNS = (
+    Column("姓名"),
+    Column("社区/村"),
+    Column("住址"),
+    Column("联系电话"),
+    Column("探访等级"),
+    Column("状态"),
+    Column("上次探访", "date"),
+    Column("应访日期", "date"),
+    Column("逾期天数", "int"),
+    Column("责任人"),
+)
+
 LISTS: dict[str, ExportList] = {
     "elderly-roster": ExportList(
         "elderly-roster",
@@ -260,35 +264,13 @@ LISTS: dict[str, ExportList] = {
     "elderly-due": ExportList(
         "elderly-due",
         "本月应探访名单",
-        (
-            Column("姓名"),
-            Column("社区/村"),
-            Column("住址"),
-            Column("联系电话"),
-            Column("探访等级"),
-            Column("状态"),
-            Column("上次探访", "date"),
-            Column("应访日期", "date"),
-            Column("逾期天数", "int"),
-            Column("责任人"),
-        ),
+        _DUE_COLUMNS,
         _due_rows(False),
     ),
     "elderly-overdue": ExportList(
         "elderly-overdue",
         "逾期未探访名单",
-        (
-            Column("姓名"),
-            Column("社区/村"),
-            Column("住址"),
-            Column("联系电话"),
-            Column("探访等级"),
-            Column("状态"),
-            Column("上次探访", "date"),
-            Column("应访日期", "date"),
-            Column("逾期天数", "int"),
-            Column("责任人"),
-        ),
+        _DUE_COLUMNS,
         _due_rows(True),
     ),
     "elderly-referrals": ExportList(

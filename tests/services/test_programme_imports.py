@@ -334,3 +334,27 @@ def test_a_missing_file_is_refused_in_words(
     ):
         with office_ws.reader() as s, pytest.raises(ValidationError, match="找不到文件"):
             module.preview(s, who, gone, today=TODAY)
+
+
+def test_every_programme_offers_to_map_the_community_names_nothing_matched(
+    office_ws: Workspace, worker: Actor, tmp_path: Path
+) -> None:
+    """A community the file names its own way is counted in every programme's preview (the
+    roster's did; the child register's and the households' said nothing), so the import's
+    mapping (`ImportOptions.communities`, `--community`) is offered for it; mapped, its row
+    is read."""
+    from db.models import Community
+
+    text = (DATA / "retrofit-utf8.csv").read_text(encoding="utf-8-sig")
+    odd = tmp_path / "老名字.csv"
+    odd.write_text(text.replace("柳芳村委会", "老柳芳"), encoding="utf-8-sig")
+    with office_ws.reader() as s:
+        p = case_import.preview(s, worker, odd, today=TODAY)
+        cid = s.scalar(select(Community.id).where(Community.name.like("柳芳%")))
+        mapped = case_import.preview(
+            s, worker, odd, ri.ImportOptions(communities={"老柳芳": cid}), today=TODAY
+        )
+    assert p.unknown_communities == (("老柳芳", 1),)
+    assert [r.status for r in p.rows if r.name == "唐奶奶"] == [ri.RowStatus.REJECTED]
+    assert mapped.unknown_communities == ()
+    assert [r.status for r in mapped.rows if r.name == "唐奶奶"] == [ri.RowStatus.NEW]

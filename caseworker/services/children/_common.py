@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from caseworker.services.elderly._common import (  # noqa: F401  (re-exported fo
 from db.base import utcnow
 from db.children import Child, ChildCase, ChildViewLog
 
+T = TypeVar("T")
 NOT_FOUND = "找不到这个儿童档案，或它不在您负责的社区"
 
 
@@ -65,14 +67,23 @@ def load_child(session: Session, actor: Actor, child_id: str) -> Child:
 
 def load_case(session: Session, actor: Actor, case_id: str) -> ChildCase:
     can_view(actor)
+    return load_of_child(session, actor, ChildCase, case_id, "找不到这个个案，或它不在您负责的社区")
+
+
+def load_of_child(
+    session: Session, actor: Actor, model: type[T], record_id: str, missing: str
+) -> T:
+    """A live record held by a child (a case, a guardian: `model` has `child_id`) whose child
+    the actor's scope reaches, in one statement; else NotFound(`missing`)."""
+    m: Any = model
     row = session.scalar(
-        select(ChildCase)
-        .join(Child, Child.id == ChildCase.child_id)
-        .where(ChildCase.id == case_id, ChildCase.deleted_at.is_(None), scope(actor))
+        select(m)
+        .join(Child, Child.id == m.child_id)
+        .where(m.id == record_id, m.deleted_at.is_(None), scope(actor))
     )
     if row is None:
-        raise NotFound("找不到这个个案，或它不在您负责的社区")
-    return row
+        raise NotFound(missing)
+    return cast(T, row)
 
 
 def check_on_register(child: Child, on: date, what: str) -> None:
@@ -132,18 +143,21 @@ def open_record(session: Session, actor: Actor, table_name: str, record_id: str)
     log_view(session, actor, child.id, "查看修改记录")
 
 
+def view_row(actor: Actor, child_id: str, action: str) -> ChildViewLog:
+    """The view-log row of `actor` opening, printing or exporting a child's record now."""
+    return ChildViewLog(
+        child_id=child_id,
+        staff_id=actor.staff_id,
+        staff_name=actor.display_name,
+        role=actor.role.value if actor.role else "",
+        action=action,
+        viewed_at=utcnow(),
+    )
+
+
 def log_view(session: Session, actor: Actor, child_id: str, action: str) -> None:
     """Every open or print of a child's record leaves a row (journaled, so it travels)."""
-    session.add(
-        ChildViewLog(
-            child_id=child_id,
-            staff_id=actor.staff_id,
-            staff_name=actor.display_name,
-            role=actor.role.value if actor.role else "",
-            action=action,
-            viewed_at=utcnow(),
-        )
-    )
+    session.add(view_row(actor, child_id, action))
     session.flush()
 
 
@@ -151,17 +165,7 @@ def log_views(session: Session, actor: Actor, child_ids: Sequence[str], action: 
     """`log_view` for many children (a month's printed forms): flushed 500 at a time and let
     go, so neither memory nor the session's identity map grows with the batch."""
     for start in range(0, len(child_ids), 500):
-        rows = [
-            ChildViewLog(
-                child_id=child_id,
-                staff_id=actor.staff_id,
-                staff_name=actor.display_name,
-                role=actor.role.value if actor.role else "",
-                action=action,
-                viewed_at=utcnow(),
-            )
-            for child_id in child_ids[start : start + 500]
-        ]
+        rows = [view_row(actor, child_id, action) for child_id in child_ids[start : start + 500]]
         session.add_all(rows)
         session.flush()
         for row in rows:

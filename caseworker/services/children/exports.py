@@ -10,7 +10,7 @@ session for these lists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 from caseworker.domain import idnumber
 from caseworker.domain.children import CaseStep
 from caseworker.domain.roles import Actor
-from caseworker.services.checked import rows_checked_first
+from caseworker.services.checked import paged, rows_checked_first
 from caseworker.services.children import search, worklists
-from caseworker.services.children._common import can_view, scope
+from caseworker.services.children._common import can_view, scope, view_row
 from caseworker.services.tabular.xlsx import Column
-from db.base import utcnow
-from db.children import Child, ChildCase, ChildViewLog
+from db.children import Child, ChildCase
 from db.models import Community
 
 PAGE = 2000
@@ -45,16 +44,7 @@ class ViewLogger:
         if child_id in self.seen:
             return
         self.seen.add(child_id)
-        self.session.add(
-            ChildViewLog(
-                child_id=child_id,
-                staff_id=self.actor.staff_id,
-                staff_name=self.actor.display_name,
-                role=self.actor.role.value if self.actor.role else "",
-                action=self.action,
-                viewed_at=utcnow(),
-            )
-        )
+        self.session.add(view_row(self.actor, child_id, self.action))
         self.pending += 1
         if self.pending >= PAGE:
             self.flush()
@@ -63,16 +53,6 @@ class ViewLogger:
         if self.pending:
             self.session.flush()
             self.pending = 0
-
-
-def _paged(fetch: Callable[[int, int], Sequence[Any]]) -> Iterator[Any]:
-    offset = 0
-    while True:
-        batch = fetch(offset, PAGE)
-        yield from batch
-        if len(batch) < PAGE:
-            return
-        offset += PAGE
 
 
 # -- the register --------------------------------------------------------------------------------
@@ -102,7 +82,7 @@ def register_rows(
     log: ViewLogger,
 ) -> Iterator[Sequence[Any]]:
     """The register as the screen lists it (same query, same masking), every page."""
-    for r in _paged(lambda o, n: search.page(session, actor, query, o, n, today=day)):
+    for r in paged(lambda o, n: search.page(session, actor, query, o, n, today=day)):
         log.saw(r.id)
         yield (
             r.name,
@@ -180,7 +160,7 @@ def case_rows(
         q = q.where(K.step != CaseStep.CLOSED.value)
     closed_last = case((K.step == CaseStep.CLOSED.value, 1), else_=0)
     q = q.order_by(closed_last, K.reported_on, K.id)
-    for r in _paged(lambda o, n: session.execute(q.offset(o).limit(n)).all()):
+    for r in paged(lambda o, n: session.execute(q.offset(o).limit(n)).all()):
         log.saw(r[0])
         yield (
             r[1],
@@ -254,7 +234,7 @@ def work_case_rows(
             session, actor, key, today=day, offset=o, limit=n, community_id=community_id
         )
 
-    for i in _paged(fetch):
+    for i in paged(fetch):
         log.saw(i.child_id)
         if key == "turning_18":
             yield (i.child_name, i.community_name, i.step, i.risk, i.due, i.days_overdue or None)
@@ -281,7 +261,7 @@ def service_rows(
             session, actor, today=day, offset=o, limit=n, community_id=community_id
         )
 
-    for i in _paged(fetch):
+    for i in paged(fetch):
         log.saw(i.child_id)
         yield (i.child_name, i.kind, i.owner_name, i.due_on, i.days_overdue)
     log.flush()

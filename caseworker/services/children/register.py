@@ -38,6 +38,7 @@ from caseworker.services.children._common import (
     clean_multiline,
     clean_phone,
     load_child,
+    load_of_child,
     log_view,
     scope,
     supervisor_only,
@@ -369,14 +370,8 @@ def update_guardian(
 
 
 def _load_guardian(session: Session, actor: Actor, guardian_id: str) -> ChildGuardian:
-    row = session.scalar(
-        select(ChildGuardian)
-        .join(Child, Child.id == ChildGuardian.child_id)
-        .where(ChildGuardian.id == guardian_id, ChildGuardian.deleted_at.is_(None), scope(actor))
-    )
-    if row is None:
-        raise NotFound("找不到这位监护人，或不在您负责的社区")
-    return row
+    missing = "找不到这位监护人，或不在您负责的社区"
+    return load_of_child(session, actor, ChildGuardian, guardian_id, missing)
 
 
 def guardians_of(session: Session, actor: Actor, child_id: str) -> list[GuardianInfo]:

@@ -31,8 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,8 +50,12 @@ from caseworker.domain.roster_columns import (
 )
 from caseworker.domain.tabular import Cell, CellRefused, id_number_text, phone_text, split_words
 from caseworker.services.children import keys, register
-from caseworker.services.children._common import can_edit, scope, today_or
-from caseworker.services.elderly.roster_import import (
+from caseworker.services.children._common import can_edit, scope
+from caseworker.services.tabular import importing
+from caseworker.services.tabular.applying import importer
+from caseworker.services.tabular.headers import Layout
+from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
+from caseworker.services.tabular.preview import (
     ExistingPolicy,
     FieldChange,
     ImportOptions,
@@ -62,18 +65,11 @@ from caseworker.services.elderly.roster_import import (
     RowStatus,
     save_report,  # noqa: F401  (the row report is the roster's, re-exported)
 )
-from caseworker.services.tabular import importing
-from caseworker.services.tabular.applying import file_importer
-from caseworker.services.tabular.headers import Layout
-from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import Journaled, utcnow
 from db.children import Child, ChildCondition, ChildGuardian, ChildViewLog
 from db.ids import new_ids
 from db.journal import insert_many
 from db.models import Community
-
-if TYPE_CHECKING:
-    from caseworker.services.tabular import readers
 
 SPEC = CHILDREN
 VIEW_ACTION = "导入台账"
@@ -330,24 +326,16 @@ def _conditions(
 
 
 def _read_row(  # noqa: C901
-    ctx: _Context,
-    sheet: readers.Sheet,
-    layout: Layout,
-    sheet_community: str | None,
-    index: int,
-    cells: list[Cell],
+    ctx: _Context, who: importing.Person, layout: Layout, cells: list[Cell]
 ) -> RowReading:
-    reading = importing.identity(ctx, sheet, layout, sheet_community, index, cells, _parse_child)
-    if reading.status is not RowStatus.NEW or reading.values is None:
-        return reading
-    assert reading.birth_date is not None
-    community_id = reading.values["community_id"]
-    rejected = replace(reading, status=RowStatus.REJECTED, values=None)
+    """The child's own cells of a row whose child `importing.identity` read: the family, the
+    situations, the categories, the school."""
+    reading, community_id, rejected = who.reading, who.community_id, who.rejected
     actor = ctx.actor
     if actor.role is Role.CHILD_DIRECTOR and community_id != actor.community_id:
         return replace(rejected, reason="不是您负责的社区：儿童主任只能导入本社区的儿童")
     warnings = list(reading.warnings)
-    age = rules.check_age(reading.birth_date, ctx.today)
+    age = rules.check_age(who.born, ctx.today)
     if age.message:
         warnings.append(age.message)
     values: dict[str, Any] = {"community_id": community_id, "name": reading.name}
@@ -377,7 +365,7 @@ def _read_row(  # noqa: C901
     if registered is not None:
         if registered > ctx.today:
             return replace(rejected, reason=f"登记日期 {registered:%Y-%m-%d} 在今天之后")
-        if registered < reading.birth_date:
+        if registered < who.born:
             return replace(rejected, reason=f"登记日期 {registered:%Y-%m-%d} 早于出生日期")
         values["registered_on"] = registered
     for key in values:
@@ -521,23 +509,12 @@ def _compare(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
             *(FieldChange("categories", "儿童类别", "", c.value) for c in sorted(new_cats)),
         )
         values = {**v, "people": new_people, "conditions": new_conds}
-        if not changed and not added:
-            out.append(replace(r, reason="与台账一致", values=values))
-        elif policy is ExistingPolicy.UPDATE or not changed:
-            # additions never overwrite: they are written whatever the policy
-            keep = changed if policy is ExistingPolicy.UPDATE else ()
+        keep = changed if policy is ExistingPolicy.UPDATE else ()
+        if changed and not keep:  # marked or skipped, as the person chose
+            out.append(importing.settled(r, changed, policy))
+        else:  # additions never overwrite: they are written whatever the policy
             values = {**values, "changed": [c.field for c in keep]}
-            out.append(replace(r, status=RowStatus.UPDATE, changes=(*keep, *added), values=values))
-        elif policy is ExistingPolicy.MARK:
-            out.append(
-                replace(r, status=RowStatus.MARKED, changes=changed, reason="与台账不一致，待核对")
-            )
-        else:
-            out.append(
-                replace(
-                    r, status=RowStatus.EXISTING, changes=changed, reason="已在台账，按选择跳过"
-                )
-            )
+            out.append(importing.settled(r, (*keep, *added), ExistingPolicy.UPDATE, values=values))
     return out
 
 
@@ -551,68 +528,34 @@ def _shown(ctx: _Context, key: str, value_: Any) -> str:
     return str(value_)
 
 
-def _read(
-    session: Session,
-    actor: Actor,
-    path: Path,
-    options: ImportOptions,
-    today: date,
-    progress: Progress | None,
-) -> ImportPreview:
-    can_edit(actor)
-    book = importing.read(path, progress)
-    ctx = _Context.load(session, actor, options, today)
-    sheets, rows = importing.walk(
-        book.book,
-        SPEC,
-        ctx,
-        lambda sh, lay, com, i, cells: _read_row(ctx, sh, lay, com, i, cells),
-        progress,
-        key=(
-            "children",
-            book.fingerprint,
-            actor.staff_id,
-            actor.role,
-            actor.community_id,
-            keys.unlocked(actor) is not None,
-        ),
+def _key(ctx: _Context, actor: Actor) -> tuple[Any, ...]:
+    """What a reading depends on besides the file: who reads (the scope, the key unlocked)."""
+    return (
+        "children",
+        actor.staff_id,
+        actor.role,
+        actor.community_id,
+        keys.unlocked(actor) is not None,
     )
-    rows = _compare(ctx, _classify(ctx, rows))
-    return importing.preview_of(path, book, options.policy, sheets, rows)
 
 
-def preview(
+def _settle(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
+    return _compare(ctx, _classify(ctx, rows))
+
+
+_read = importing.reader(SPEC, _Context.load, _parse_child, _read_row, _key, _settle)
+
+
+def _write(  # noqa: C901
     session: Session,
     actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-) -> ImportPreview:
-    """Read the file and say what importing it would do; writes nothing."""
-    can_edit(actor)  # before the path is touched
-    return _read(session, actor, Path(path), options or ImportOptions(), today_or(today), progress)
-
-
-def apply(  # noqa: C901
-    session: Session,
-    actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-    expect_fingerprint: str | None = None,
+    result: ImportPreview,
+    _: _Context,
+    day: date,
+    progress: Progress | None,
 ) -> ImportResult:
-    """Read again against the register as it is now and write, in this transaction (all or
-    nothing): new children with their guardians and situations, what changed on known ones,
-    and a view-log row per child written."""
-    can_edit(actor)
-    day = today_or(today)
-    result = _read(session, actor, Path(path), options or ImportOptions(), day, progress)
-    if expect_fingerprint is not None and result.fingerprint != expect_fingerprint:
-        raise ValidationError("文件在预览之后被修改过，请重新预览后再导入")
+    """What `result` says to write, in this transaction: new children with their guardians
+    and situations, what changed on known ones, and a view-log row per child written."""
     todo = [r for r in result.rows if r.status in (RowStatus.NEW, RowStatus.UPDATE)]
     need_key = any(r.values and r.values.get("notes") for r in todo)
     key = keys.require(actor) if need_key else None
@@ -785,5 +728,12 @@ def _log(session: Session, actor: Actor, child_ids: list[str]) -> None:
         )
 
 
-# Preview, back up, apply in one transaction: the tail every 台账 import shares.
-apply_file = file_importer(__name__, can_edit, preview, apply)
+# Preview, back up, apply in one transaction: the face every 台账 import shares.
+preview, apply, apply_file = importer(
+    __name__,
+    can_edit,
+    _read,
+    _write,
+    "new children with their guardians and situations, what changed on known ones, and a"
+    " view-log row per child written",
+)

@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from caseworker.domain import children as rules
 from caseworker.domain import idnumber
 from caseworker.domain.children import CaseStep, ChildCategory
-from caseworker.domain.person import BornOn
 from caseworker.domain.roles import Actor
-from caseworker.domain.search import cap_search
 from caseworker.services import person_search
 from caseworker.services.children._common import can_view, like_escape, scope, today_or
 from db.among import among
@@ -35,8 +33,7 @@ C = table_of(Child).c
 
 
 @dataclass(frozen=True)
-class ChildQuery:
-    text: str = ""
+class ChildQuery(person_search.ListQuery):
     community_id: str | None = None
     category: ChildCategory | None = None
     open_case_only: bool = False
@@ -46,21 +43,11 @@ class ChildQuery:
     register: str = rules.ON_REGISTER
     day: date | None = None  # the day `register` is judged on (None: today)
 
-    def __post_init__(self) -> None:
-        # a search string is capped here, for every caller (caseworker.domain.search)
-        object.__setattr__(self, "text", cap_search(self.text))
-
 
 @dataclass(frozen=True)
-class ChildRow(BornOn):
+class ChildRow(person_search.PersonRow):
     """One line of the register (ID number and address masked)."""
 
-    id: str
-    name: str
-    sex: str
-    birth_date: date
-    id_number_masked: str
-    community_name: str
     address_masked: str
     categories: str
     school: str
@@ -233,18 +220,8 @@ def _ordering(
     def ordered(found: person_search.Search) -> Select:
         stmt, found = _filtered(session, actor, q, select(C.id).select_from(Child), found)
         key = SORT_COLUMNS[q.sort][1]
-        if found.narrowed or (not found.part and person_search.sorts_matches(q.text, q.sort)):
-            # Sort the matches rather than walk another index in order (as the elderly roster).
-            key = key.op("||")("")  # type: ignore[attr-defined]
-        descending = q.descending != (q.sort == "age")
-        order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
-        ties = [C.id.desc() if descending else C.id.asc()]
-        if q.sort == "name":  # same pinyin (韩小雪, 韩晓雪): by the characters, then stable
-            ties.insert(0, C.name.desc() if descending else C.name.asc())
-        suffix = None if found.part else person_search.id_suffix_match(q.text, C.id_number)
-        if suffix is not None:  # children whose ID ends in the digits first, then phone matches
-            stmt = stmt.order_by(case((suffix, 0), else_=1))
-        return stmt.order_by(order, *ties)
+        cols = (C.id, C.name, C.id_number)
+        return person_search.in_list_order(stmt, found, q.text, q.sort, q.descending, key, cols)
 
     return ordered
 

@@ -20,9 +20,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain import idnumber
 from caseworker.domain.elderly import ADVANCED_AGE, Category, Status, Tier
-from caseworker.domain.person import BornOn
 from caseworker.domain.roles import Actor
-from caseworker.domain.search import cap_search
 from caseworker.services import person_search
 from caseworker.services.checked import rows_checked_first
 from caseworker.services.elderly._common import can_view, like_escape, today_or
@@ -34,8 +32,7 @@ R = table_of(ElderlyResident).c
 
 
 @dataclass(frozen=True)
-class RosterQuery:
-    text: str = ""
+class RosterQuery(person_search.ListQuery):
     community_id: str | None = None
     tier: Tier | None = None
     category: Category | None = None
@@ -47,21 +44,11 @@ class RosterQuery:
     sort: str = "name"  # a key of SORT_COLUMNS
     descending: bool = False
 
-    def __post_init__(self) -> None:
-        # a search string is capped here, for every caller (caseworker.domain.search)
-        object.__setattr__(self, "text", cap_search(self.text))
-
 
 @dataclass(frozen=True)
-class RosterRow(BornOn):
+class RosterRow(person_search.PersonRow):
     """One line of the roster table (ID number masked)."""
 
-    id: str
-    name: str
-    sex: str
-    birth_date: date
-    id_number_masked: str
-    community_name: str
     address: str
     phone: str
     categories: str  # "独居、低保"
@@ -206,18 +193,9 @@ def _ordered(
         )
     communities, staff = names
     stmt, found = _filtered(session, q, day, base, found)
-    key = SORT_COLUMNS[q.sort][1]
-    if found.narrowed or (not found.part and person_search.sorts_matches(q.text, q.sort)):
-        key = key.op("||")("")  # type: ignore[attr-defined]
-    descending = q.descending != (q.sort == "age")
-    order = key.desc() if descending else key.asc()  # type: ignore[attr-defined]
-    ties = [R.id.desc() if descending else R.id.asc()]
-    if q.sort == "name":  # same pinyin (王小红, 王晓红): by the characters, then stable
-        ties.insert(0, R.name.desc() if descending else R.name.asc())
-    suffix = None if found.part else person_search.id_suffix_match(q.text, R.id_number)
-    if suffix is not None:  # people whose ID ends in the digits first, then phone matches
-        stmt = stmt.order_by(case((suffix, 0), else_=1))
-    return stmt.order_by(order, *ties), communities, staff
+    key, cols = SORT_COLUMNS[q.sort][1], (R.id, R.name, R.id_number)
+    stmt = person_search.in_list_order(stmt, found, q.text, q.sort, q.descending, key, cols)
+    return stmt, communities, staff
 
 
 def _row(values: Any, communities: dict, staff: dict) -> RosterRow:

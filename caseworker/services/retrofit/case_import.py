@@ -31,8 +31,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,9 +54,14 @@ from caseworker.domain.roles import Actor
 from caseworker.domain.roster_columns import RETROFIT, read_household_categories, word_key
 from caseworker.domain.tabular import Cell, CellRefused, cell_text, phone_text, split_words
 from caseworker.services import accounts
-from caseworker.services.elderly._common import clean, clean_phone, today_or
-from caseworker.services.elderly.roster_import import (
-    ExistingPolicy,
+from caseworker.services.elderly._common import clean, clean_phone
+from caseworker.services.retrofit import catalogue
+from caseworker.services.retrofit._common import can_edit
+from caseworker.services.tabular import importing
+from caseworker.services.tabular.applying import importer
+from caseworker.services.tabular.headers import Layout
+from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
+from caseworker.services.tabular.preview import (
     FieldChange,
     ImportOptions,
     ImportPreview,
@@ -66,12 +70,6 @@ from caseworker.services.elderly.roster_import import (
     RowStatus,
     save_report,  # noqa: F401  (the row report is the roster's, re-exported)
 )
-from caseworker.services.retrofit import catalogue
-from caseworker.services.retrofit._common import can_edit
-from caseworker.services.tabular import importing
-from caseworker.services.tabular.applying import file_importer
-from caseworker.services.tabular.headers import Layout
-from caseworker.services.tabular.importing import Context, Progress, date_of, text, value
 from db.base import Journaled, utcnow
 from db.elderly import ElderlyResident
 from db.ids import new_ids
@@ -82,9 +80,6 @@ from db.retrofit import (
     RetrofitCaseEvent,
     RetrofitContractor,
 )
-
-if TYPE_CHECKING:
-    from caseworker.services.tabular import readers
 
 SPEC = RETROFIT
 IMPORTED = "导入台账"
@@ -261,18 +256,11 @@ def _step_of(
 
 
 def _read_row(  # noqa: C901
-    ctx: _Context,
-    sheet: readers.Sheet,
-    layout: Layout,
-    sheet_community: str | None,
-    index: int,
-    cells: list[Cell],
+    ctx: _Context, who: importing.Person, layout: Layout, cells: list[Cell]
 ) -> RowReading:
-    reading = importing.identity(ctx, sheet, layout, sheet_community, index, cells, applicant_id)
-    if reading.status is not RowStatus.NEW or reading.values is None:
-        return reading
-    assert reading.birth_date is not None
-    rejected = replace(reading, status=RowStatus.REJECTED, values=None)
+    """The household's own cells of a row whose applicant `importing.identity` read: the step,
+    the dates, the money, the items."""
+    reading, rejected = who.reading, who.rejected
     warnings = list(reading.warnings)
     try:
         applied = date_of(cells, layout, "applied_on", "申请日期")
@@ -294,7 +282,7 @@ def _read_row(  # noqa: C901
     for label, day in (("申请日期", applied), ("验收日期", accepted)):
         if day is not None and day > ctx.today:
             return replace(rejected, reason=f"{label} {day:%Y-%m-%d} 在今天之后")
-    if reading.birth_date and applied < reading.birth_date:
+    if applied < who.born:
         return replace(rejected, reason="申请日期早于出生日期")
     words = split_words(value(cells, layout, "categories"))
     cats: frozenset[HouseholdCategory] = frozenset()
@@ -302,10 +290,10 @@ def _read_row(  # noqa: C901
         cats, unknown = read_household_categories(words)
         if unknown:
             warnings.append(f"类别中“{'、'.join(unknown)}”无法识别，未导入该项")
-    rule = eligibility(cats, reading.birth_date, applied)
+    rule = eligibility(cats, who.born, applied)
     try:
         values: dict[str, Any] = {
-            "community_id": reading.values["community_id"],
+            "community_id": who.community_id,
             "applicant_name": clean(reading.name, "姓名", "name", 60, required=True),
             "phone": clean_phone(phone_text(value(cells, layout, "phone")), "联系电话", "phone"),
             "address": clean(text(cells, layout, "address"), "住址", "address", 200),
@@ -416,69 +404,16 @@ def _compare(ctx: _Context, rows: list[RowReading]) -> list[RowReading]:
                 *warnings,
                 f"已有改造档案 {case.case_no}（{case.step}）：环节和金额按系统记录，导入不改变",
             )
-        if not changes:
-            out.append(replace(r, reason="与台账一致", warnings=warnings))
-        elif policy is ExistingPolicy.UPDATE:
-            out.append(replace(r, status=RowStatus.UPDATE, changes=changes, warnings=warnings))
-        elif policy is ExistingPolicy.MARK:
-            out.append(
-                replace(
-                    r,
-                    status=RowStatus.MARKED,
-                    changes=changes,
-                    warnings=warnings,
-                    reason="与台账不一致，待核对",
-                )
-            )
-        else:
-            out.append(
-                replace(
-                    r,
-                    status=RowStatus.EXISTING,
-                    changes=changes,
-                    warnings=warnings,
-                    reason="已在台账，按选择跳过",
-                )
-            )
+        out.append(importing.settled(r, changes, policy, warnings=warnings))
     return out
 
 
-def _read(
-    session: Session,
-    actor: Actor,
-    path: Path,
-    options: ImportOptions,
-    today: date,
-    progress: Progress | None,
-) -> tuple[ImportPreview, _Context]:
-    can_edit(actor)
-    book = importing.read(path, progress)
-    ctx = _Context.load(session, actor, options, today)
-    sheets, rows = importing.walk(
-        book.book,
-        SPEC,
-        ctx,
-        lambda sh, lay, com, i, cells: _read_row(ctx, sh, lay, com, i, cells),
-        progress,
-        key=("retrofit", book.fingerprint, ctx.cap_fen, tuple(ctx.items), tuple(ctx.firms.items())),
-    )
-    rows = _compare(ctx, rows)
-    return importing.preview_of(path, book, options.policy, sheets, rows), ctx
+def _key(ctx: _Context, actor: Actor) -> tuple[Any, ...]:
+    """What a reading depends on besides the file: the cap, the catalogue, the firms."""
+    return ("retrofit", ctx.cap_fen, tuple(ctx.items), tuple(ctx.firms.items()))
 
 
-def preview(
-    session: Session,
-    actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-) -> ImportPreview:
-    """Read the file and say what importing it would do; writes nothing."""
-    can_edit(actor)  # before the path is touched
-    opts = options or ImportOptions()
-    return _read(session, actor, Path(path), opts, today_or(today), progress)[0]
+_read = importing.reader(SPEC, _Context.load, applicant_id, _read_row, _key, _compare)
 
 
 class _Numbers:
@@ -506,23 +441,16 @@ class _Numbers:
         return f"{head}{n:04d}"
 
 
-def apply(
+def _write(
     session: Session,
     actor: Actor,
-    path: Path | str,
-    options: ImportOptions | None = None,
-    *,
-    today: date | None = None,
-    progress: Progress | None = None,
-    expect_fingerprint: str | None = None,
+    result: ImportPreview,
+    ctx: _Context,
+    day: date,
+    progress: Progress | None,
 ) -> ImportResult:
-    """Read again against the cases as they are now and write, in this transaction (all or
-    nothing): new cases with their timeline and items, changed contact details."""
-    can_edit(actor)
-    day = today_or(today)
-    result, ctx = _read(session, actor, Path(path), options or ImportOptions(), day, progress)
-    if expect_fingerprint is not None and result.fingerprint != expect_fingerprint:
-        raise ValidationError("文件在预览之后被修改过，请重新预览后再导入")
+    """What `result` says to write, in this transaction: new cases with their timeline and
+    items, changed contact details."""
     todo = [r for r in result.rows if r.status in (RowStatus.NEW, RowStatus.UPDATE)]
     numbers = _Numbers(session)
     residents = dict(
@@ -687,5 +615,11 @@ def _flush(session: Session, *groups: list[dict[str, Any]]) -> None:
             records.clear()
 
 
-# Preview, back up, apply in one transaction: the tail every 台账 import shares.
-apply_file = file_importer(__name__, can_edit, preview, apply)
+# Preview, back up, apply in one transaction: the face every 台账 import shares.
+preview, apply, apply_file = importer(
+    __name__,
+    can_edit,
+    _read,
+    _write,
+    "new cases with their timeline and items, changed contact details",
+)

@@ -175,6 +175,21 @@ class PhotoInfo:
     original_name: str
     taken_at: datetime | None
 
+    @classmethod
+    def of(cls, p: RetrofitPhoto) -> PhotoInfo:
+        return cls(
+            p.id,
+            p.stage,
+            p.item_id,
+            p.sha256,
+            p.thumb_sha256,
+            p.width,
+            p.height,
+            p.caption,
+            p.original_name,
+            p.taken_at,
+        )
+
 
 @dataclass(frozen=True)
 class CaseDetail:
@@ -314,21 +329,7 @@ def detail(
             EventInfo(e.action, e.from_step, e.to_step, e.on, e.at, e.actor_name, e.note)
             for e in events
         ),
-        tuple(
-            PhotoInfo(
-                p.id,
-                p.stage,
-                p.item_id,
-                p.sha256,
-                p.thumb_sha256,
-                p.width,
-                p.height,
-                p.caption,
-                p.original_name,
-                p.taken_at,
-            )
-            for p in photos
-        ),
+        tuple(PhotoInfo.of(p) for p in photos),
         tuple(
             allowed_actions(
                 Step(row.step),

@@ -11,12 +11,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from caseworker.domain.roles import Actor
-from caseworker.services.checked import rows_checked_first
+from caseworker.services.checked import paged, rows_checked_first
 from caseworker.services.retrofit import catalogue, contractors, search
 from caseworker.services.retrofit._common import can_view
 from caseworker.services.tabular.xlsx import Column
-
-PAGE = 2000
 
 CASE_COLUMNS = (
     Column("档案号"),
@@ -62,29 +60,23 @@ def case_rows(
     session: Session, actor: Actor, query: search.CaseQuery, day: date
 ) -> Iterator[Sequence[Any]]:
     """The case list as the screen shows it (same query, ID numbers masked), every page."""
-    offset = 0
-    while True:
-        batch = search.page(session, actor, query, offset, PAGE, today=day)
-        for r in batch:
-            yield (
-                r.case_no,
-                r.name,
-                r.id_number_masked,
-                r.community_name,
-                r.address,
-                r.phone,
-                r.categories,
-                "符合" if r.eligible else "自费",
-                r.step,
-                r.applied_on,
-                r.planned_end,
-                r.contractor_name,
-                yuan(r.subsidy_fen),
-                r.days_overdue or None,
-            )
-        if len(batch) < PAGE:
-            return
-        offset += PAGE
+    for r in paged(lambda o, n: search.page(session, actor, query, o, n, today=day)):
+        yield (
+            r.case_no,
+            r.name,
+            r.id_number_masked,
+            r.community_name,
+            r.address,
+            r.phone,
+            r.categories,
+            "符合" if r.eligible else "自费",
+            r.step,
+            r.applied_on,
+            r.planned_end,
+            r.contractor_name,
+            yuan(r.subsidy_fen),
+            r.days_overdue or None,
+        )
 
 
 @rows_checked_first(can_view)

@@ -37,21 +37,6 @@ class PhotoRequest:
     caption: str = ""
 
 
-def _info(p: RetrofitPhoto) -> PhotoInfo:
-    return PhotoInfo(
-        p.id,
-        p.stage,
-        p.item_id,
-        p.sha256,
-        p.thumb_sha256,
-        p.width,
-        p.height,
-        p.caption,
-        p.original_name,
-        p.taken_at,
-    )
-
-
 def add(
     session: Session, actor: Actor, store: PhotoStore, case_id: str, request: PhotoRequest
 ) -> PhotoInfo:
@@ -94,7 +79,7 @@ def add(
     )
     session.add(photo)
     session.flush()
-    return _info(photo)
+    return PhotoInfo.of(photo)
 
 
 def remove(session: Session, actor: Actor, photo_id: str) -> None:
@@ -117,7 +102,7 @@ def of_case(session: Session, actor: Actor, case_id: str) -> list[PhotoInfo]:
         .where(RetrofitPhoto.case_id == case_id, RetrofitPhoto.deleted_at.is_(None))
         .order_by(RetrofitPhoto.stage, RetrofitPhoto.created_at, RetrofitPhoto.id)  # 改造前 first
     )
-    return [_info(p) for p in rows]
+    return [PhotoInfo.of(p) for p in rows]
 
 
 def hashes_of_case(session: Session, case_id: str) -> set[str]:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from caseworker.domain import idnumber
 from caseworker.domain.retrofit import HouseholdCategory, Step, days_overdue
 from caseworker.domain.roles import Actor
-from caseworker.domain.search import cap_search
 from caseworker.services import person_search
 from caseworker.services.elderly._common import today_or
 from caseworker.services.person_search import like_escape
@@ -39,8 +38,7 @@ WORK_LISTS: dict[str, tuple[str, Step]] = {
 
 
 @dataclass(frozen=True)
-class CaseQuery:
-    text: str = ""
+class CaseQuery(person_search.ListQuery):
     step: Step | None = None
     open_only: bool = False  # every step but the closed ones
     community_id: str | None = None
@@ -49,10 +47,6 @@ class CaseQuery:
     work_list: str | None = None  # a key of WORK_LISTS
     sort: str = "applied_on"
     descending: bool = True
-
-    def __post_init__(self) -> None:
-        # a search string is capped here, for every caller (caseworker.domain.search)
-        object.__setattr__(self, "text", cap_search(self.text))
 
 
 @dataclass(frozen=True)

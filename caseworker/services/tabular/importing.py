@@ -1,22 +1,23 @@
 """What every programme's 台账 import shares: walking a workbook's sheets and reading who a row
-is about, through the same reading layer as the elderly roster's import (`readers.read`,
-`headers.locate`), with the same preview, row report and all-or-nothing apply.
+is about (`readers.read`, `headers.locate`), placing rows of people already on file by the
+person's policy (`settled`), and the pipeline from a file to its preview (`reader`), with the
+preview, row report and all-or-nothing apply of `tabular.preview` and `tabular.applying`.
 
-The elderly roster's import (`caseworker.services.elderly.roster_import`) defined the shape:
-the preview and result types, the row statuses, the existing-record policy and the row report
-(`save_report`) are its, reused here as they are. The child register's and the retrofit
-households' imports (`services/children/register_import.py`,
-`services/retrofit/case_import.py`) give this module a spec of their columns and a function
-reading one row's programme-specific cells; everything else is here, once.
+The three imports (`services/elderly/roster_import.py`, `services/children/register_import.py`,
+`services/retrofit/case_import.py`) give this module a spec of their columns, a context of
+their records, a function reading one row's programme-specific cells and one placing the rows
+against the records; everything else is here, once.
 """
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,26 +36,28 @@ from caseworker.domain.tabular import (
     is_total_row,
     match_name,
 )
-from caseworker.services.elderly import roster_import
-from caseworker.services.elderly.roster_import import (
+from caseworker.services.tabular import readers
+from caseworker.services.tabular.headers import Layout, guess, locate
+from caseworker.services.tabular.preview import (
     COMMUNITY_SUFFIXES,
     REPORT_ONLY,
+    ExistingPolicy,
+    FieldChange,
     ImportOptions,
     ImportPreview,
     ImportResult,
     RowReading,
     RowStatus,
     SheetReading,
-    _fingerprint,
+    fingerprint,
 )
-from caseworker.services.tabular import readers
-from caseworker.services.tabular.headers import Layout, guess, locate
 from db.models import Community
 
 if TYPE_CHECKING:
     from caseworker.workspace import Workspace
 
 Progress = Callable[[int, int, str], None]
+C = TypeVar("C", bound="Context")
 
 
 @dataclass
@@ -67,6 +70,9 @@ class Context:
     community_ids: dict[str, str] = field(default_factory=dict)  # header_key(name) → id
     community_names: dict[str, str] = field(default_factory=dict)  # id → name
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)  # ID → (sheet, row)
+    # A community name nothing matched → the rows it refused (what the preview offers to map
+    # with `ImportOptions.communities`; the roster's reading counts them)
+    unknown: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def of(cls, session: Session, options: ImportOptions, today: date) -> Self:
@@ -121,11 +127,11 @@ def identity(  # noqa: C901
     cells: list[Cell],
     parse_id: ParseId,
 ) -> RowReading:
-    """Who the row is about, read as the roster's import reads it: blank, 合计 and note rows
+    """Who the row is about, as every programme's import reads it: blank, 合计 and note rows
     skipped; the name (padding removed); the ID number (a number Excel made of it refused;
     checked by `parse_id`, the programme's age rule); the community (the row's cell, else the
-    sheet's name). A row that passes is NEW with those facts; a second row with the same ID is
-    a DUPLICATE. (One RowReading is made per row, at its end: 20,000 rows are read at once.)"""
+    sheet's name; a name nothing matched is counted in `ctx.unknown`). A row that passes is
+    NEW with those facts; a second row with the same ID is a DUPLICATE. (One RowReading is made per row, at its end: 20,000 rows are read at once.)"""
     where: dict[str, Any] = {"sheet": sheet.name, "row": index + 1, "cells": tuple(cells)}
     mapped = [value(cells, layout, f) for f in layout.fields]
     if is_blank_row(mapped):
@@ -163,11 +169,13 @@ def identity(  # noqa: C901
     if community_text:
         community_id = ctx.community_of(community_text)
         if community_id is None:
+            ctx.unknown[community_text] += 1
             known = "、".join(sorted(set(ctx.community_names.values())))
             return refused(f"社区“{community_text}”不是本街道的社区/村（现有：{known}）")
     elif sheet_community is not None:
         community_id = sheet_community
     else:
+        ctx.unknown[sheet.name] += 1
         return refused(f"没有社区：表中没有“社区”一栏，工作表名“{sheet.name}”也不是本街道的社区/村")
     warnings: list[str] = []
     if parsed.upgraded_from_15:
@@ -195,7 +203,7 @@ ReadRow = Callable[[readers.Sheet, Layout, "str | None", int, list[Cell]], RowRe
 # the preview reads it from here. It is what the file says only: a row's place against the
 # records (new, already there, changed) is decided again by the importer inside the apply's
 # transaction, from the records as they are then.
-_WALKED: dict[tuple[Any, ...], tuple[list[SheetReading], list[RowReading]]] = {}
+_WALKED: dict[tuple[Any, ...], tuple[list[SheetReading], list[RowReading], Counter[str]]] = {}
 
 
 def walk(
@@ -225,12 +233,13 @@ def walk(
             communities,
         )
         if full_key in _WALKED:
-            sheets, rows = _WALKED[full_key]
+            sheets, rows, unknown = _WALKED[full_key]
+            ctx.unknown = Counter(unknown)
             return list(sheets), list(rows)
     sheets, rows = _walk(book, spec, ctx, read_row, progress)
     if full_key is not None:
         _WALKED.clear()
-        _WALKED[full_key] = (list(sheets), list(rows))
+        _WALKED[full_key] = (list(sheets), list(rows), Counter(ctx.unknown))
     return sheets, rows
 
 
@@ -326,44 +335,115 @@ class Read:
 _LAST: dict[str, readers.Workbook] = {}
 
 
-def read(path: Path, progress: Progress | None) -> Read:
+def read_book(path: Path, progress: Progress | None) -> Read:
     try:
-        fingerprint = _fingerprint(path)
+        digest = fingerprint(path)
     except FileNotFoundError:  # the reader's own words (the file is hashed before it is read)
         raise ValidationError(f"找不到文件 {path}") from None
     except OSError as exc:
         raise ValidationError(f"无法打开文件 {path}：{os_reason(exc)}") from None
-    book = _LAST.get(fingerprint)
+    book = _LAST.get(digest)
     if book is None:
         book = readers.read(path, progress)
         _LAST.clear()
-        _LAST[fingerprint] = book
-    return Read(book, fingerprint)
+        _LAST[digest] = book
+    return Read(book, digest)
 
 
 def forget() -> None:
     """Drop the kept workbook and its reading (after an import is applied)."""
     _LAST.clear()
     _WALKED.clear()
-    roster_import.forget()
 
 
-def preview_of(
-    path: Path,
-    book: Read,
-    policy: Any,
-    sheets: list[SheetReading],
-    rows: list[RowReading],
-) -> ImportPreview:
-    return ImportPreview(
-        path.name,
-        book.book.kind,
-        book.book.encoding,
-        book.fingerprint,
-        policy,
-        tuple(sheets),
-        tuple(rows),
-    )
+def settled(
+    row: RowReading, changes: tuple[FieldChange, ...], policy: ExistingPolicy, **more: Any
+) -> RowReading:
+    """A row of someone already on file, with what the file changes (`changes`): the same, or
+    written, marked or skipped as the person chose (`policy`); `more`: the programme's own
+    fields of the reading (its values, its warnings)."""
+    if not changes:
+        return replace(row, status=RowStatus.SAME, reason="与台账一致", **more)
+    if policy is ExistingPolicy.UPDATE:
+        return replace(row, status=RowStatus.UPDATE, changes=changes, **more)
+    if policy is ExistingPolicy.MARK:
+        status, reason = RowStatus.MARKED, "与台账不一致，待核对"
+    else:
+        status, reason = RowStatus.EXISTING, "已在台账，按选择跳过"
+    return replace(row, status=status, changes=changes, reason=reason, **more)
+
+
+class Person(NamedTuple):
+    """What `identity` read of a row it found NEW, for the programme's reading of the rest."""
+
+    reading: RowReading  # NEW, with the person's facts and the ID's warnings
+    born: date
+    community_id: str
+    rejected: RowReading  # the same, refused: for the programme's own reasons
+
+
+def reader(
+    spec: RosterSpec,
+    load: Callable[[Session, Any, ImportOptions, date], C],
+    parse_id: ParseId,
+    read_row: Callable[[C, Person, Layout, list[Cell]], RowReading],
+    key: Callable[[C, Any], tuple[Any, ...]],
+    settle: Callable[[C, list[RowReading]], list[RowReading]],
+) -> Callable[..., tuple[ImportPreview, C]]:
+    """A programme's reading of a file (`applying.Read`), made from its columns (`spec`), its
+    context (`load`: the records as they stand), its ID rule (`parse_id`, see `identity`),
+    its reading of the rest of a row whose person was read (`read_row`: the `Person`, the
+    layout, the cells), what else its reading depends on (`key`, see
+    `walk`) and its placing of the rows against the records (`settle`). The reading gives the
+    preview and the context, which the writing reuses."""
+
+    def row_of(
+        ctx: C,
+        sheet: readers.Sheet,
+        layout: Layout,
+        community: str | None,
+        i: int,
+        cells: list[Cell],
+    ) -> RowReading:
+        reading = identity(ctx, sheet, layout, community, i, cells, parse_id)
+        if reading.status is not RowStatus.NEW or reading.values is None:
+            return reading
+        assert reading.birth_date is not None
+        rejected = replace(reading, status=RowStatus.REJECTED, values=None)
+        who = Person(reading, reading.birth_date, reading.values["community_id"], rejected)
+        return read_row(ctx, who, layout, cells)
+
+    def read(
+        session: Session,
+        actor: Any,
+        path: Path,
+        options: ImportOptions,
+        today: date,
+        progress: Progress | None,
+    ) -> tuple[ImportPreview, C]:
+        book = read_book(path, progress)
+        ctx = load(session, actor, options, today)
+        sheets, rows = walk(
+            book.book,
+            spec,
+            ctx,
+            functools.partial(row_of, ctx),
+            progress,
+            key=(book.fingerprint, *key(ctx, actor)),
+        )
+        preview = ImportPreview(
+            path.name,
+            book.book.kind,
+            book.book.encoding,
+            book.fingerprint,
+            options.policy,
+            tuple(sheets),
+            tuple(settle(ctx, rows)),
+            tuple(sorted(ctx.unknown.items(), key=lambda kv: (-kv[1], kv[0]))),
+        )
+        return preview, ctx
+
+    return read
 
 
 def apply_with_backup(
@@ -379,7 +459,7 @@ def apply_with_backup(
     """Preview (or take the preview the person just saw when the file is unchanged); nothing to
     write: no backup, nothing changed, and the result says so; else back up the database and
     apply in one transaction, against the records as they stand at that moment."""
-    if previewed is not None and previewed.fingerprint == _fingerprint(path):
+    if previewed is not None and previewed.fingerprint == fingerprint(path):
         first = previewed
     else:
         with ws.reader() as session:
