@@ -10,10 +10,8 @@ sqlite3.
 
 from __future__ import annotations
 
-import os
 import random
 import sqlite3
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,39 +21,30 @@ from typing import Any
 
 from sqlalchemy import event
 
-from benchmarks import Result
+from benchmarks import Result, median_ms
+from benchmarks.workspaces import PASSWORD, generated, start_office
 
 CHILDREN = 20_000
 CASES = 4_000
 VERSION = "v5"
-PASSWORD = "Bench2026x"
+REPEAT = 7  # runs of each figure, after a warm-up
 TODAY = date.today()
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("CASEWORKER_BENCH_CACHE")
-    root = Path(base) if base else Path(tempfile.gettempdir()) / "caseworker-bench"
-    return root / f"children-{CHILDREN}-{CASES}-{VERSION}"
+    return generated(f"children-{CHILDREN}-{CASES}-{VERSION}")
 
 
 def _generate(root: Path) -> None:
-    from caseworker.domain.roles import Actor, Role
-    from caseworker.services import accounts
+    from caseworker.domain.roles import Actor
     from caseworker.workspace import Workspace
 
     system = Actor.system("demo")
     names = [f"社区{i:02d}" for i in range(30)]
     with Workspace.open(root) as ws:
         with ws.writer(system) as s:
-            accounts.initialise_office(
-                s,
-                system,
-                office_code="110105099",
-                office_name="基准街道",
-                district_name="基准区",
-                community_names=names,
-                admin=accounts.StaffDraft("admin", "管理员", Role.ADMIN),
-                admin_password=PASSWORD,
+            start_office(
+                s, system, office_code="110105099", office_name="基准街道", communities=names
             )
         fill(ws)
 
@@ -256,16 +245,6 @@ def ensure_workspace() -> Path:
     return root
 
 
-def _median_ms(fn: Callable[[], Any], repeat: int = 7) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
-
-
 def run() -> list[Result]:
     from sqlalchemy import select
 
@@ -307,7 +286,7 @@ def run() -> list[Result]:
             for st, p in sqls:
                 raw.execute(st, p).fetchall()
 
-        floor_ms = _median_ms(floor)
+        floor_ms = median_ms(floor, REPEAT)
         for label, q, actor, limit in (
             ("register: count + first page (supervisor)", search.ChildQuery(), sup, 150),
             ("register: one community (child director)", search.ChildQuery(), director, 60),
@@ -319,7 +298,7 @@ def run() -> list[Result]:
             ("register: pinyin, child director", search.ChildQuery(text="wxh"), director, 60),
             ("register: sort by community", search.ChildQuery(sort="community"), sup, 200),
         ):
-            ms = _median_ms(page(q, actor))
+            ms = median_ms(page(q, actor), REPEAT)
             results.append(
                 Result(
                     label,
@@ -334,14 +313,14 @@ def run() -> list[Result]:
             with ws.reader() as s:
                 return worklists.work_lists(s, sup, today=TODAY, with_categories=False)
 
-        ms = _median_ms(lists, 5)
+        ms = median_ms(lists, 5)
         results.append(Result("work lists (six, on the runner)", ms, None, "< 500 ms", ms < 500))
 
         def review() -> Any:
             with ws.reader() as s:
                 return worklists.category_items(s, sup, today=TODAY)
 
-        ms = _median_ms(review, 3)
+        ms = median_ms(review, 3)
         results.append(
             Result(
                 "category review list (on the runner)",
@@ -357,7 +336,7 @@ def run() -> list[Result]:
             with ws.reader() as s:
                 return worklists.figures(s, sup, today=TODAY)
 
-        ms = _median_ms(figures, 5)
+        ms = median_ms(figures, 5)
         results.append(Result("figures (counts, on the runner)", ms, None, "< 800 ms", ms < 800))
 
         with ws.reader() as s:
@@ -368,7 +347,7 @@ def run() -> list[Result]:
             with ws.writer(sup) as s:
                 return register.detail(s, sup, child_id, today=TODAY)
 
-        ms = _median_ms(open_child)
+        ms = median_ms(open_child, REPEAT)
         results.append(
             Result("open a child's page (+ view-log write)", ms, None, "< 150 ms", ms < 150)
         )
@@ -377,7 +356,7 @@ def run() -> list[Result]:
             with ws.writer(sup) as s:
                 return cases.detail(s, sup, case_id)
 
-        ms = _median_ms(open_case)
+        ms = median_ms(open_case, REPEAT)
         d = open_case()
         fields = 3 + len(d.events) + 2 * len(d.services) + len(d.visits)
         results.append(

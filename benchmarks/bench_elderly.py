@@ -11,20 +11,18 @@ font and the same text.
 from __future__ import annotations
 
 import io
-import os
 import random
 import sqlite3
-import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
-from benchmarks import Result
+from benchmarks import Result, SqlCapture, median_ms, replay
+from benchmarks.workspaces import PASSWORD, generated, start_office
 
 RESIDENTS = 100_000
 VISITS = 1_000_000
@@ -33,9 +31,7 @@ TODAY = date.today()
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("CASEWORKER_BENCH_CACHE")
-    root = Path(base) if base else Path(tempfile.gettempdir()) / "caseworker-bench"
-    return root / f"elderly-{RESIDENTS}-{VISITS}-{VERSION}"
+    return generated(f"elderly-{RESIDENTS}-{VISITS}-{VERSION}")
 
 
 # -- generation ------------------------------------------------------------------------------
@@ -62,22 +58,13 @@ def _generate(root: Path) -> None:
     system = Actor.system("bench")
     with Workspace.open(root) as ws:
         with ws.writer(system) as s:
-            accounts.initialise_office(
-                s,
-                system,
-                office_code="110105001",
-                office_name="基准测试街道",
-                district_name="基准区",
-                community_names=[f"第{i + 1}社区" for i in range(18)] + ["东村", "西村"],
-                admin=accounts.StaffDraft("admin", "管理员", Role.ADMIN),
-                admin_password="Bench2026x",
-            )
+            start_office(s, system)
             for i in range(8):
                 accounts.create_staff(
                     s,
                     system,
                     accounts.StaffDraft(f"w{i}", person_name(rng, "女"), Role.CASEWORKER),
-                    "Bench2026x",
+                    PASSWORD,
                     force_password_change=False,
                 )
             comms = [(c.id, c.name) for c in accounts.communities(s)]
@@ -216,49 +203,6 @@ def ensure_db() -> Path:
 # -- measuring -------------------------------------------------------------------------------
 
 
-def _median_ms(fn: Callable[[], Any], repeat: int = 5) -> float:
-    fn()  # warm-up (page cache, statement cache)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
-class SqlCapture:
-    """Records the SQL a service call runs, to replay it through raw sqlite3 as the floor."""
-
-    def __init__(self, engine: Any) -> None:
-        self.statements: list[tuple[str, Any]] = []
-        self.on = False
-        event.listen(engine, "before_cursor_execute", self._hook)
-
-    def _hook(self, conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
-        if self.on:
-            self.statements.append((statement, params))
-
-    def capture(self, fn: Callable[[], Any]) -> list[tuple[str, Any]]:
-        self.statements, self.on = [], True
-        try:
-            fn()
-        finally:
-            self.on = False
-        return [
-            (sql, params)
-            for sql, params in self.statements
-            if not sql.startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK"))
-        ]
-
-
-def _replay(con: sqlite3.Connection, statements: list[tuple[str, Any]]) -> Callable[[], None]:
-    def run() -> None:
-        for sql, params in statements:
-            con.execute(sql, params).fetchall()
-
-    return run
-
-
 def _rss_mb() -> float:
     with open("/proc/self/status") as f:
         for line in f:
@@ -297,8 +241,8 @@ def run() -> list[Result]:
 
         def list_case(name: str, fn: Callable[[], Any], limit_ms: float, note: str = "") -> None:
             statements = cap.capture(fn)
-            ms = _median_ms(fn)
-            floor = _median_ms(_replay(raw, statements))
+            ms = median_ms(fn)
+            floor = median_ms(replay(raw, statements))
             results.append(Result(name, ms, floor, f"< {limit_ms:.0f} ms", ms < limit_ms, note))
 
         list_case("roster open: count + first page (50)", roster_call(), 100)
@@ -380,8 +324,8 @@ def _printing(data: list[Any], data_ms: float) -> list[Result]:
         c.save()
         return buf.getvalue()
 
-    ms = _median_ms(lambda: render_visit_forms(data), repeat=3)
-    floor = _median_ms(plain, repeat=3)
+    ms = median_ms(lambda: render_visit_forms(data), repeat=3)
+    floor = median_ms(plain, repeat=3)
     return [
         Result(
             f"print {len(data)} pre-filled forms",

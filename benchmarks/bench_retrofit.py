@@ -9,9 +9,7 @@ export, district ingest: every file read, sent, checked and stored; docs/sync.md
 
 from __future__ import annotations
 
-import os
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,7 +17,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks import Result
+from benchmarks import Result, SqlCapture, median_ms, replay
+from benchmarks.workspaces import PASSWORD, generated, start_office
 
 CASES = 10_000
 ITEMS_PER_CASE = 5
@@ -28,26 +27,14 @@ TODAY = date.today()
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("CASEWORKER_BENCH_CACHE")
-    root = Path(base) if base else Path(tempfile.gettempdir()) / "caseworker-bench"
-    return root / f"retrofit-{CASES}-{VERSION}"
-
-
-def _median_ms(fn: Callable[[], Any], repeat: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return generated(f"retrofit-{CASES}-{VERSION}")
 
 
 def _generate(root: Path) -> None:
     from caseworker.demo.names import address, birth_for_age, person_name, phone
     from caseworker.domain import idnumber
     from caseworker.domain.retrofit import DEFAULT_CATALOGUE, OPEN_STEPS, Step
-    from caseworker.domain.roles import Actor, Role
+    from caseworker.domain.roles import Actor
     from caseworker.services import accounts
     from caseworker.workspace import Workspace
     from db.ids import new_id
@@ -56,16 +43,7 @@ def _generate(root: Path) -> None:
     system = Actor.system("bench")
     with Workspace.open(root) as ws:
         with ws.writer(system) as s:
-            accounts.initialise_office(
-                s,
-                system,
-                office_code="110105001",
-                office_name="基准测试街道",
-                district_name="基准区",
-                community_names=[f"第{i + 1}社区" for i in range(18)] + ["东村", "西村"],
-                admin=accounts.StaffDraft("admin", "管理员", Role.ADMIN),
-                admin_password="Bench2026x",
-            )
+            start_office(s, system)
             communities = [c.id for c in accounts.communities(s)]
         now = "2026-01-01 00:00:00.000000"
         steps = [*OPEN_STEPS, Step.COMPLETED, Step.COMPLETED, Step.COMPLETED, Step.WITHDRAWN]
@@ -165,7 +143,6 @@ def _phone_jpeg(path: Path, rng: random.Random) -> None:
 def run() -> list[Result]:
     import sqlite3
 
-    from benchmarks.bench_elderly import SqlCapture, _replay
     from caseworker.domain.retrofit import DEFAULT_CATALOGUE
     from caseworker.domain.roles import Actor
     from caseworker.services.retrofit import assessment, search
@@ -179,8 +156,8 @@ def run() -> list[Result]:
         cap = SqlCapture(ws.engine)
 
         def measure(name: str, fn: Callable[[], Any], limit: float) -> None:
-            floor = _median_ms(_replay(raw, cap.capture(fn)))
-            ms = _median_ms(fn)
+            floor = median_ms(replay(raw, cap.capture(fn)))
+            ms = median_ms(fn)
             results.append(Result(name, ms, floor, f"< {limit:.0f} ms", ms < limit))
 
         def listing(q: CaseQuery) -> Callable[[], Any]:
@@ -204,7 +181,7 @@ def run() -> list[Result]:
         raw.close()
 
     lines = [(item, 250) for item in DEFAULT_CATALOGUE]  # a (very) full assessment: 30 lines
-    ms = _median_ms(lambda: assessment.preview(lines, True, 300000), repeat=50)
+    ms = median_ms(lambda: assessment.preview(lines, True, 300000), repeat=50)
     results.append(Result("retrofit: totals of 30 lines per keystroke", ms, None, "< 5 ms", ms < 5))
 
     rng = random.Random(7)
@@ -274,11 +251,11 @@ def _bundle_with_photos(root: Path, source: Any, shas: list[str]) -> Result:
                 s,
                 system,
                 accounts.StaffDraft("bench", "基准", Role.CASEWORKER),
-                "Bench2026x",
+                PASSWORD,
                 force_password_change=False,
             )
         with ws.writer(Actor.system("login")) as s:
-            actor = accounts.authenticate(s, "bench", "Bench2026x").actor
+            actor = accounts.authenticate(s, "bench", PASSWORD).actor
         assert actor is not None
         store = PhotoStore(ws.paths.photos)
         with ws.writer(actor) as s:

@@ -25,9 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
-
-from benchmarks import Result
+from benchmarks import Result, SqlCapture, replay
 
 TARGET_MS = 16.0  # one frame at 60 Hz
 REPEAT = 5
@@ -38,27 +36,24 @@ def _loaded() -> bool:
     return os.getloadavg()[0] > (os.cpu_count() or 1)
 
 
-class _Capture:
-    def __init__(self, engine: Any) -> None:
-        self.on = False
-        self.statements: list[tuple[str, Any]] = []
-        event.listen(engine, "before_cursor_execute", self._hook)
+def keystroke(
+    ws: Any, actor: Any, first_page: Callable[..., Any], query: Callable[..., Any], **options: Any
+) -> Callable[[str], Callable[[], Any]]:
+    """What a keystroke in a register's search box runs, as the list pages call it: the
+    programme's `first_page` of `query(text=typed)`, a page of 200 with the capped count;
+    `options` as that `first_page` takes them (the roster's `today`)."""
+    from caseworker.services import person_search
 
-    def _hook(self, conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
-        if self.on:
-            self.statements.append((statement, params))
+    def call(typed: str) -> Callable[[], Any]:
+        q = query(text=typed)
 
-    def capture(self, fn: Callable[[], Any]) -> list[tuple[str, Any]]:
-        self.statements, self.on = [], True
-        try:
-            fn()
-        finally:
-            self.on = False
-        return [
-            (sql, p)
-            for sql, p in self.statements
-            if not sql.lstrip().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK"))
-        ]
+        def go() -> Any:
+            with ws.reader() as s:
+                return first_page(s, actor, q, PAGE, cap=person_search.COUNT_CAP, **options)
+
+        return go
+
+    return call
 
 
 def _time(fn: Callable[[], Any], repeat: int = REPEAT) -> tuple[float, float]:
@@ -77,7 +72,7 @@ def _typed(
     label: str,
     word: str,
     call: Callable[[str], Callable[[], Any]],
-    cap: _Capture,
+    cap: SqlCapture,
     raw: sqlite3.Connection,
     scan: Callable[[str], float],
 ) -> Result:
@@ -90,13 +85,7 @@ def _typed(
         if judged > (worst[1] if loaded else worst[0]):
             worst = (wall, cpu, word[:k])
     wall, cpu, typed = worst
-    statements = cap.capture(call(typed))
-
-    def replay() -> None:
-        for sql, params in statements:
-            raw.execute(sql, params).fetchall()
-
-    floor, _floor_cpu = _time(replay)
+    floor, _floor_cpu = _time(replay(raw, cap.capture(call(typed))))
     before = scan(typed)
     judged = cpu if loaded else wall
     return Result(
@@ -132,7 +121,6 @@ def _elderly() -> list[Result]:
     from benchmarks import bench_elderly
     from caseworker.domain.pinyin import of_name
     from caseworker.domain.roles import Actor
-    from caseworker.services import person_search
     from caseworker.services.elderly import search
     from caseworker.workspace import Workspace
 
@@ -141,18 +129,10 @@ def _elderly() -> list[Result]:
     results: list[Result] = []
     with Workspace.open(root) as ws:
         raw = sqlite3.connect(ws.paths.db)
-        cap = _Capture(ws.engine)
-
-        def call(typed: str) -> Callable[[], Any]:
-            q = search.RosterQuery(text=typed)
-
-            def go() -> Any:
-                with ws.reader() as s:
-                    return search.first_page(
-                        s, actor, q, PAGE, today=bench_elderly.TODAY, cap=person_search.COUNT_CAP
-                    )
-
-            return go
+        cap = SqlCapture(ws.engine)
+        call = keystroke(
+            ws, actor, search.first_page, search.RosterQuery, today=bench_elderly.TODAY
+        )
 
         with ws.reader() as s:
             sample = search.page(s, actor, search.RosterQuery(sort="name"), 5000, 1)[0]
@@ -179,7 +159,7 @@ def _children() -> list[Result]:
     from benchmarks import bench_children
     from caseworker.domain.pinyin import of_name
     from caseworker.domain.roles import Actor
-    from caseworker.services import accounts, person_search
+    from caseworker.services import accounts
     from caseworker.services.children import search
     from caseworker.workspace import Workspace
 
@@ -191,19 +171,7 @@ def _children() -> list[Result]:
             director = accounts.authenticate(s, "ertong01", bench_children.PASSWORD).actor
         assert sup is not None and director is not None
         raw = sqlite3.connect(ws.paths.db)
-        cap = _Capture(ws.engine)
-
-        def caller(actor: Actor) -> Callable[[str], Callable[[], Any]]:
-            def call(typed: str) -> Callable[[], Any]:
-                q = search.ChildQuery(text=typed)
-
-                def go() -> Any:
-                    with ws.reader() as s:
-                        return search.first_page(s, actor, q, PAGE, cap=person_search.COUNT_CAP)
-
-                return go
-
-            return call
+        cap = SqlCapture(ws.engine)
 
         with ws.reader() as s:
             sample = search.page(s, sup, search.ChildQuery(sort="name"), 3000, 1)[0]
@@ -217,7 +185,7 @@ def _children() -> list[Result]:
             ).scalar_one()
         spoken = of_name(sample.name)
         for who, actor in (("supervisor", sup), ("director", director)):
-            call = caller(actor)
+            call = keystroke(ws, actor, search.first_page, search.ChildQuery)
             scan = _scan_ms(call)
             for label, word in (
                 ("name", sample.name),
@@ -239,7 +207,6 @@ def _retrofit() -> list[Result]:
 
     from benchmarks import bench_retrofit
     from caseworker.domain.roles import Actor
-    from caseworker.services import person_search
     from caseworker.services.retrofit import search
 
     actor = Actor.system("bench")
@@ -247,16 +214,8 @@ def _retrofit() -> list[Result]:
     ws = bench_retrofit._workspace()
     try:
         raw = sqlite3.connect(ws.paths.db)
-        cap = _Capture(ws.engine)
-
-        def call(typed: str) -> Callable[[], Any]:
-            q = search.CaseQuery(text=typed)
-
-            def go() -> Any:
-                with ws.reader() as s:
-                    return search.first_page(s, actor, q, PAGE, cap=person_search.COUNT_CAP)
-
-            return go
+        cap = SqlCapture(ws.engine)
+        call = keystroke(ws, actor, search.first_page, search.CaseQuery)
 
         with ws.reader() as s:
             name, address, idn, case_no = s.execute(

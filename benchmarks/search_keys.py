@@ -23,18 +23,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
-
-PAGE = 200
+from benchmarks import SqlCapture, replay, runs_ms
+from benchmarks.bench_search import keystroke
 
 
 def _measure(fn: Callable[[], Any], n: int) -> tuple[float, float]:
-    fn()
-    cpu = []
-    for _ in range(n):
-        c0 = time.thread_time()
-        fn()
-        cpu.append((time.thread_time() - c0) * 1000)
+    cpu = runs_ms(fn, n, time.thread_time)
     return min(cpu), statistics.median(cpu)
 
 
@@ -43,32 +37,12 @@ def _run(
 ) -> None:
     n = int(os.environ.get("N", "15"))
     raw = sqlite3.connect(db)
-    captured: list[tuple[str, Any]] = []
-    on = [False]
-
-    def hook(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
-        if on[0]:
-            captured.append((statement, params))
-
-    event.listen(engine, "before_cursor_execute", hook)
+    cap = SqlCapture(engine)
     for key in keys:
         fn = call(key)
-        captured.clear()
-        on[0] = True
-        fn()
-        on[0] = False
-        statements = [
-            (sql, p)
-            for sql, p in captured
-            if not sql.lstrip().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK"))
-        ]
-
-        def replay(statements: list[tuple[str, Any]] = statements) -> None:
-            for sql, p in statements:
-                raw.execute(sql, p).fetchall()
-
+        statements = cap.capture(fn)
         pm, pmed = _measure(fn, n)
-        fm, fmed = _measure(replay, n)
+        fm, fmed = _measure(replay(raw, statements), n)
         print(
             f"{which} {key!r}: product {pm:.1f}/{pmed:.1f}  floor {fm:.1f}/{fmed:.1f}  "
             f"stmts {len(statements)}",
@@ -79,7 +53,7 @@ def _run(
 
 def main(argv: list[str]) -> None:
     from caseworker.domain.roles import Actor
-    from caseworker.services import accounts, person_search
+    from caseworker.services import accounts
     from caseworker.workspace import Workspace
 
     which, keys = argv[0], argv[1:]
@@ -89,23 +63,9 @@ def main(argv: list[str]) -> None:
 
         actor = Actor.system("bench")
         with Workspace.open(bench_elderly.ensure_db()) as ws:
-
-            def call(t: str) -> Callable[[], Any]:
-                q = roster.RosterQuery(text=t)
-
-                def go() -> Any:
-                    with ws.reader() as s:
-                        return roster.first_page(
-                            s,
-                            actor,
-                            q,
-                            PAGE,
-                            today=bench_elderly.TODAY,
-                            cap=person_search.COUNT_CAP,
-                        )
-
-                return go
-
+            call = keystroke(
+                ws, actor, roster.first_page, roster.RosterQuery, today=bench_elderly.TODAY
+            )
             _run(which, ws.engine, ws.paths.db, call, keys)
     elif which in ("children-sup", "children-dir"):
         from benchmarks import bench_children
@@ -116,19 +76,7 @@ def main(argv: list[str]) -> None:
                 user = "dudao" if which == "children-sup" else "ertong01"
                 found = accounts.authenticate(s, user, bench_children.PASSWORD).actor
             assert found is not None
-            child_actor = found
-
-            def call(t: str) -> Callable[[], Any]:
-                q = register.ChildQuery(text=t)
-
-                def go() -> Any:
-                    with ws.reader() as s:
-                        return register.first_page(
-                            s, child_actor, q, PAGE, cap=person_search.COUNT_CAP
-                        )
-
-                return go
-
+            call = keystroke(ws, found, register.first_page, register.ChildQuery)
             _run(which, ws.engine, ws.paths.db, call, keys)
     elif which == "retrofit":
         from benchmarks import bench_retrofit
@@ -137,16 +85,7 @@ def main(argv: list[str]) -> None:
         actor = Actor.system("bench")
         ws = bench_retrofit._workspace()
         try:
-
-            def call(t: str) -> Callable[[], Any]:
-                q = cases.CaseQuery(text=t)
-
-                def go() -> Any:
-                    with ws.reader() as s:
-                        return cases.first_page(s, actor, q, PAGE, cap=person_search.COUNT_CAP)
-
-                return go
-
+            call = keystroke(ws, actor, cases.first_page, cases.CaseQuery)
             _run(which, ws.engine, ws.paths.db, call, keys)
         finally:
             ws.close()

@@ -9,14 +9,54 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 CACHE = Path(os.environ.get("CASEWORKER_BENCH_CACHE", Path.home() / ".cache" / "caseworker-bench"))
 _MIGRATE = (
     "import sys; from caseworker.workspace import Workspace; Workspace.open(sys.argv[1]).close()"
 )
+
+
+# The benchmark office: its communities (18 社区 and two 村) and every account's password.
+COMMUNITIES = [f"第{i + 1}社区" for i in range(18)] + ["东村", "西村"]
+PASSWORD = "Bench2026x"
+
+
+def generated(name: str) -> Path:
+    """Where a benchmark keeps the workspace it generates with its own SQL: under
+    CASEWORKER_BENCH_CACHE when set (read at each call), else under the temp folder."""
+    base = os.environ.get("CASEWORKER_BENCH_CACHE")
+    root = Path(base) if base else Path(tempfile.gettempdir()) / "caseworker-bench"
+    return root / name
+
+
+def start_office(
+    s: Any,
+    system: Any,
+    *,
+    office_code: str = "110105001",
+    office_name: str = "基准测试街道",
+    communities: Sequence[str] = COMMUNITIES,
+) -> None:
+    """Set up the benchmark office in a fresh workspace's writer session `s`: the office of the
+    基准区 district, its communities and the administrator `admin`."""
+    from caseworker.domain.roles import Role
+    from caseworker.services import accounts
+
+    accounts.initialise_office(
+        s,
+        system,
+        office_code=office_code,
+        office_name=office_name,
+        district_name="基准区",
+        community_names=list(communities),
+        admin=accounts.StaffDraft("admin", "管理员", Role.ADMIN),
+        admin_password=PASSWORD,
+    )
 
 
 def workspace_for(residents: int, source: Path | None = None) -> Path:

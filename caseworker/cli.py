@@ -6,11 +6,11 @@ Exit code 0 on success, 2 on bad input or refusal with a one-line reason on stde
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 from pathlib import Path
 
-from caseworker.clikit import ArgumentParser, open_workspace, run
-from caseworker.commands.sync import add_json_arg, emit_json
+from caseworker.clikit import ArgumentParser, command, emit_json, open_workspace, run
 from caseworker.domain.errors import CaseworkerError
 
 EXIT_OK = 0
@@ -213,41 +213,25 @@ def build_parser() -> argparse.ArgumentParser:
     add_workspace_arg(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="命令")
 
-    p = sub.add_parser("gui", help="打开工作台（默认）")
-    add_workspace_arg(p)
-    p.set_defaults(func=_cmd_gui)
-
-    p = sub.add_parser("demo", help="生成演示数据（合成数据，非真实个人信息）")
-    add_workspace_arg(p)
-    p.add_argument("--residents", type=int, default=2000, help="老年人数量（默认 2000）")
-    p.add_argument("--seed", type=int, default=1, help="随机种子：种子相同，数据相同")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_demo)
-
-    p = sub.add_parser("check", help="检查数据库完整性和版本")
-    add_workspace_arg(p)
-    p.add_argument(
-        "--photo", type=Path, default=None, help="再检查一张照片（JPEG/PNG/HEIC）能否导入"
-    )
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_check)
-
-    p = sub.add_parser("backup", help="立即备份数据库")
-    add_workspace_arg(p)
-    p.add_argument("--out", type=Path, default=None, help="备份文件路径（默认：工作区 backups/）")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_backup)
-
-    p = sub.add_parser("restore", help="从备份文件恢复（先自动备份当前数据库）")
-    add_workspace_arg(p)
-    p.add_argument("file", type=Path, help="备份文件")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_restore)
-
-    p = sub.add_parser("compact", help="整理数据库：压缩旧的操作日志，收回空闲空间（先自动备份）")
-    add_workspace_arg(p)
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_compact)
+    office = functools.partial(command, sub, first=add_workspace_arg)
+    with office("gui", "打开工作台（默认）", _cmd_gui, json=False):
+        pass  # the workspace only
+    with office("demo", "生成演示数据（合成数据，非真实个人信息）", _cmd_demo) as p:
+        p.add_argument("--residents", type=int, default=2000, help="老年人数量（默认 2000）")
+        p.add_argument("--seed", type=int, default=1, help="随机种子：种子相同，数据相同")
+    with office("check", "检查数据库完整性和版本", _cmd_check) as p:
+        p.add_argument(
+            "--photo", type=Path, default=None, help="再检查一张照片（JPEG/PNG/HEIC）能否导入"
+        )
+    with office("backup", "立即备份数据库", _cmd_backup) as p:
+        p.add_argument(
+            "--out", type=Path, default=None, help="备份文件路径（默认：工作区 backups/）"
+        )
+    with office("restore", "从备份文件恢复（先自动备份当前数据库）", _cmd_restore) as p:
+        p.add_argument("file", type=Path, help="备份文件")
+    compact = "整理数据库：压缩旧的操作日志，收回空闲空间（先自动备份）"
+    with office("compact", compact, _cmd_compact):
+        pass  # the workspace only
 
     from caseworker.commands import MODULES
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import json
 import logging
 import os
 import re
 import sqlite3
 import sys
 import warnings
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 from caseworker.domain.errors import CaseworkerError, os_reason, sqlite_reason
 from caseworker.logs import LOGGER, capture_library_logs, file_log
@@ -27,55 +30,42 @@ from caseworker.logs import LOGGER, capture_library_logs, file_log
 EXIT_OK = 0
 EXIT_REFUSED = 2
 log = logging.getLogger(LOGGER)
+T = TypeVar("T")
+
+
+def typed(text: str | None, parse: Callable[[str], T]) -> T | None:
+    """An option's value as `parse` reads it (None when it was not given). The parsers speak
+    Chinese (a ValueError such as `InvalidDate`), so their reason refuses the command: exit 2
+    before any work."""
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise CaseworkerError(str(exc)) from None
 
 
 # -- argparse in Chinese -------------------------------------------------------------------------
 
 _ARGUMENT = re.compile(r"^argument (?P<arg>.+?): (?P<rest>.*)$", re.S)
-_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (
-        re.compile(r"^invalid choice: (?P<v>.*?) \(choose from (?P<c>.*)\)$", re.S),
-        lambda m: f"没有 {m['v']} 这一项，可选：{m['c']}",
-    ),
-    (
-        re.compile(r"^invalid int value: (?P<v>.*)$", re.S),
-        lambda m: f"应为整数，收到 {m['v']}",
-    ),
-    (
-        re.compile(r"^invalid float value: (?P<v>.*)$", re.S),
-        lambda m: f"应为数字，收到 {m['v']}",
-    ),
-    (
-        re.compile(r"^invalid (?P<t>\S+) value: (?P<v>.*)$", re.S),
-        lambda m: f"值无效：{m['v']}",
-    ),
-    (
-        re.compile(r"^the following arguments are required: (?P<a>.*)$", re.S),
-        lambda m: f"缺少必需的参数：{m['a']}",
-    ),
-    (
-        re.compile(r"^unrecognized arguments: (?P<a>.*)$", re.S),
-        lambda m: f"无法识别的参数：{m['a']}",
-    ),
-    (re.compile(r"^expected one argument$"), lambda m: "后面应跟一个值"),
-    (re.compile(r"^expected at least one argument$"), lambda m: "后面应至少跟一个值"),
-    (re.compile(r"^expected at most one argument$"), lambda m: "后面最多跟一个值"),
-    (
-        re.compile(r"^not allowed with argument (?P<a>.*)$", re.S),
-        lambda m: f"不能与 {m['a']} 同时使用",
-    ),
-    (
-        re.compile(r"^ambiguous option: (?P<o>\S+) could match (?P<m>.*)$", re.S),
-        lambda m: f"选项 {m['o']} 不明确，可能是：{m['m']}",
-    ),
-    (
-        re.compile(r"^one of the arguments (?P<a>.*) is required$", re.S),
-        lambda m: f"必须给出其中一个参数：{m['a']}",
-    ),
-    (
-        re.compile(r"^ignored explicit argument (?P<a>.*)$", re.S),
-        lambda m: f"这个选项不接受值：{m['a']}",
-    ),
+# argparse's messages and what to say instead: the named groups fill the template.
+_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(pattern, re.S), say)
+    for pattern, say in (
+        (r"^invalid choice: (?P<v>.*?) \(choose from (?P<c>.*)\)$", "没有 {v} 这一项，可选：{c}"),
+        (r"^invalid int value: (?P<v>.*)$", "应为整数，收到 {v}"),
+        (r"^invalid float value: (?P<v>.*)$", "应为数字，收到 {v}"),
+        (r"^invalid (?P<t>\S+) value: (?P<v>.*)$", "值无效：{v}"),
+        (r"^the following arguments are required: (?P<a>.*)$", "缺少必需的参数：{a}"),
+        (r"^unrecognized arguments: (?P<a>.*)$", "无法识别的参数：{a}"),
+        (r"^expected one argument$", "后面应跟一个值"),
+        (r"^expected at least one argument$", "后面应至少跟一个值"),
+        (r"^expected at most one argument$", "后面最多跟一个值"),
+        (r"^not allowed with argument (?P<a>.*)$", "不能与 {a} 同时使用"),
+        (r"^ambiguous option: (?P<o>\S+) could match (?P<m>.*)$", "选项 {o} 不明确，可能是：{m}"),
+        (r"^one of the arguments (?P<a>.*) is required$", "必须给出其中一个参数：{a}"),
+        (r"^ignored explicit argument (?P<a>.*)$", "这个选项不接受值：{a}"),
+    )
 ]
 
 
@@ -88,7 +78,7 @@ def translate_usage_error(message: str) -> str:
     for pattern, say in _MESSAGES:
         found = pattern.match(message)
         if found:
-            return prefix + say(found)
+            return prefix + say.format_map(found.groupdict())
     return prefix + message
 
 
@@ -215,6 +205,61 @@ def run(
             log.error("command %s failed", command or prog, exc_info=exc)
         print(f"{prog}: {' '.join(message.split())}", file=sys.stderr)
         return EXIT_REFUSED
+
+
+# -- what a command says ------------------------------------------------------------------------
+
+
+def emit_json(obj: dict[str, Any]) -> None:
+    """One machine-readable object on standard output (for `--json`): dates as ISO text."""
+    print(json.dumps(obj, ensure_ascii=False, default=_plain, sort_keys=True))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def answer(args: argparse.Namespace, facts: dict[str, Any], *lines: str) -> int:
+    """A command's result and exit 0: its lines for people, or with `--json` one object."""
+    if getattr(args, "json", False):
+        emit_json(facts)
+    else:
+        for line in lines:
+            print(line)
+    return EXIT_OK
+
+
+# -- declaring a sub-command ---------------------------------------------------------------------
+
+
+def add_json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="输出一个 JSON 对象（供脚本使用）")
+
+
+@contextlib.contextmanager
+def command(
+    sub: Any,
+    name: str,
+    help: str,
+    func: Callable[[argparse.Namespace], int],
+    *,
+    json: bool = True,
+    first: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> Iterator[argparse.ArgumentParser]:
+    """One sub-command, declared in one block: `first` (the office's `--workspace`), its own
+    arguments inside the `with`; then, in that order (as `--help` lists them), `--json` and the
+    function that runs it."""
+    p = sub.add_parser(name, help=help)
+    if first is not None:
+        first(p)
+    yield p
+    if json:
+        add_json_arg(p)
+    p.set_defaults(func=func)
 
 
 # -- opening what a command works on (shared by the command modules, so none imports a parser) --

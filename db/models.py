@@ -49,15 +49,29 @@ class Community(Journaled, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Staff(Journaled, Base):
-    """A staff account. Disabled accounts cannot log in; their journal entries keep their name."""
+class SignIn:
+    """Mixin: what an account signs in with (an office's staff and the district's own). The
+    lock-out bookkeeping is local (not journaled, not synced); the hash is journaled as changed
+    without its value."""
 
-    __tablename__ = "staff"
-    __table_args__ = (UniqueConstraint("office_id", "username"),)
     __journal_exclude__: ClassVar[frozenset[str]] = frozenset(
         {"failed_logins", "locked_until", "last_login_at"}
     )
     __journal_redact__: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+
+    password_hash: Mapped[str] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class Staff(SignIn, Journaled, Base):
+    """A staff account. Disabled accounts cannot log in; their journal entries keep their name."""
+
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("office_id", "username"),)
 
     office_id: Mapped[str] = mapped_column(ForeignKey("office.id"), index=True)
     username: Mapped[str] = mapped_column(String(40))
@@ -65,17 +79,11 @@ class Staff(Journaled, Base):
     role: Mapped[str] = mapped_column(String(24))
     community_id: Mapped[str | None] = mapped_column(ForeignKey("community.id"), default=None)
     phone: Mapped[str] = mapped_column(String(40), default="")
-    password_hash: Mapped[str] = mapped_column(String(200))
-    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
     community: Mapped[Community | None] = relationship(lazy="joined")
 
 
-class DistrictStaff(Journaled, Base):
+class DistrictStaff(SignIn, Journaled, Base):
     """An account of the district bureau's staff on the hub (issue 24): 区级管理员, 区级业务员,
     统计员, 区未保中心. Journaled, so the hub's audit shows who created, disabled or reset whom,
     but it never travels (`__travels__`): an office neither receives the bureau's accounts nor
@@ -83,21 +91,11 @@ class DistrictStaff(Journaled, Base):
 
     __tablename__ = "district_staff"
     __travels__: ClassVar[bool] = False
-    __journal_exclude__: ClassVar[frozenset[str]] = frozenset(
-        {"failed_logins", "locked_until", "last_login_at"}
-    )
-    __journal_redact__: ClassVar[frozenset[str]] = frozenset({"password_hash"})
 
     username: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(60))
     role: Mapped[str] = mapped_column(String(24))
     phone: Mapped[str] = mapped_column(String(40), default="")
-    password_hash: Mapped[str] = mapped_column(String(200))
-    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
 class Setting(Journaled, Base):

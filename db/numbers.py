@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.local_meta import meta_of_file
 from db.models import LocalMeta
 
 FLOOR_KEY = "numbers.floor"
@@ -85,22 +86,10 @@ def floors_of_file(path: Path) -> Floors:
         return found
     finally:
         con.close()
-    for key, by_prefix in parse_floors(_meta_of_file(path)).items():
+    for key, by_prefix in parse_floors(meta_of_file(path, FLOOR_KEY)).items():
         for prefix, n in by_prefix.items():
             _add(found, key, f"{prefix}{n}")
     return found
-
-
-def _meta_of_file(path: Path) -> str | None:
-    try:
-        con = sqlite3.connect(f"file:{Path(path).as_posix()}?mode=ro", uri=True)
-        try:
-            row = con.execute("SELECT value FROM local_meta WHERE key = ?", (FLOOR_KEY,)).fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
 
 
 def _floor(session: Session, table: str, prefix: str) -> int:

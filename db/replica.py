@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
@@ -44,14 +45,7 @@ def check_account(session: Session, actor: Actor, *, reading: bool = False) -> N
             Staff.id == actor.staff_id
         )
     ).first()
-    done = "" if reading else "，未保存"
-    if row is None or row.deleted_at is not None:
-        raise AccountChanged(f"此账号已被删除{done}。请切换用户后重新登录")
-    if row.disabled:
-        raise AccountChanged(f"此账号已被管理员停用{done}。请联系系统管理员")
-    role = actor.role.value if actor.role is not None else None
-    if row.role != role or row.community_id != actor.community_id:
-        raise AccountChanged(f"管理员已更改此账号的角色或负责社区{done}。请重新登录后再操作")
+    _refuse_if_changed(row, actor, reading, ask="系统管理员", community=True)
 
 
 def check_district_account(session: Session, actor: Actor, *, reading: bool = False) -> None:
@@ -61,14 +55,22 @@ def check_district_account(session: Session, actor: Actor, *, reading: bool = Fa
             DistrictStaff.id == actor.staff_id
         )
     ).first()
+    _refuse_if_changed(row, actor, reading, ask="区级管理员", community=False)
+
+
+def _refuse_if_changed(row: Any, actor: Actor, reading: bool, *, ask: str, community: bool) -> None:
+    """The account's row as read now against the actor as logged in: deleted, disabled (ask
+    `ask` about it), another role, or (`community`) another community."""
     done = "" if reading else "，未保存"
     if row is None or row.deleted_at is not None:
         raise AccountChanged(f"此账号已被删除{done}。请切换用户后重新登录")
     if row.disabled:
-        raise AccountChanged(f"此账号已被管理员停用{done}。请联系区级管理员")
+        raise AccountChanged(f"此账号已被管理员停用{done}。请联系{ask}")
     role = actor.role.value if actor.role is not None else None
-    if row.role != role:
-        raise AccountChanged(f"管理员已更改此账号的角色{done}。请重新登录后再操作")
+    moved = community and row.community_id != actor.community_id
+    if row.role != role or moved:
+        what = "角色或负责社区" if community else "角色"
+        raise AccountChanged(f"管理员已更改此账号的{what}{done}。请重新登录后再操作")
 
 
 class Replica:

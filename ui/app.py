@@ -552,6 +552,7 @@ class Controller(QObject):
     def switch_user(self) -> None:
         self._close_main()
         self._ready_for_login()
+        self.login.for_another_person()
 
     def _close_main(self) -> None:
         self.account_watch.stop()

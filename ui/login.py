@@ -96,6 +96,14 @@ class LoginDialog(QDialog):
         self.password.selectAll()
         self.password.setFocus()
 
+    def for_another_person(self) -> None:
+        """After 切换用户 the next person is someone else: the cursor goes to 登录名 with the
+        previous name selected, so typing replaces it (a plain start keeps the password focused)."""
+        self.password.clear()
+        self.message.clear()
+        self.username.selectAll()
+        self.username.setFocus()
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not press_focused_button(self, event):  # Enter on the focused 登录 or 退出
             super().keyPressEvent(event)

@@ -74,40 +74,34 @@ def _cmd_visit_forms(args: argparse.Namespace) -> int:
 def register(
     sub: argparse._SubParsersAction, add_workspace_arg: Callable[[argparse.ArgumentParser], None]
 ) -> None:
+    from caseworker.clikit import command
     from caseworker.commands.elderly_print import _print_group
 
-    f = _print_group(sub).add_parser(
-        "child-visit-forms", help="困境儿童回访记录表：某月应回访的（每人一页；--blank 空白表）"
-    )
-    add_workspace_arg(f)
-    f.add_argument("--month", help="月份 YYYY-MM（默认本月；含已逾期的）")
-    f.add_argument("--community", help="只打印这个社区/村")
-    f.add_argument("--blank", action="store_true", help="一张空白表")
-    f.add_argument(
-        "--user",
-        metavar="LOGIN",
-        help="儿童督导员或儿童主任的登录名（必填；密码取自环境变量 CASEWORKER_PASSWORD 或提示输入）",
-    )
-    f.add_argument("--out", required=True, help="输出 PDF 文件")
-    from caseworker.commands.sync import add_json_arg
-
-    add_json_arg(f)
-    f.set_defaults(func=_cmd_visit_forms)
+    forms = "困境儿童回访记录表：某月应回访的（每人一页；--blank 空白表）"
+    printed = _print_group(sub)
+    with command(
+        printed, "child-visit-forms", forms, _cmd_visit_forms, first=add_workspace_arg
+    ) as f:
+        f.add_argument("--month", help="月份 YYYY-MM（默认本月；含已逾期的）")
+        f.add_argument("--community", help="只打印这个社区/村")
+        f.add_argument("--blank", action="store_true", help="一张空白表")
+        f.add_argument(
+            "--user",
+            metavar="LOGIN",
+            help="儿童督导员或儿童主任的登录名（必填；密码取自环境变量 CASEWORKER_PASSWORD 或提示输入）",
+        )
+        f.add_argument("--out", required=True, help="输出 PDF 文件")
     p = sub.add_parser("children", help="儿童关爱：导入区里的密钥恢复文件")
     add_workspace_arg(p)
     cs = p.add_subparsers(dest="children_command", metavar="操作", required=True)
-    r = cs.add_parser("recover", help="导入区里生成的儿童档案密钥恢复文件")
-    add_workspace_arg(r)
-    r.add_argument("file", type=Path, help="区里给的恢复文件（.cwchildkey）")
-    r.add_argument(
-        "--to", default=None, metavar="LOGIN", help="只授权给这个账号（默认：全部儿童督导员）"
-    )
-    r.add_argument(
-        "--user",
-        metavar="LOGIN",
-        help="系统管理员的登录名（必填；密码取自环境变量 CASEWORKER_PASSWORD 或提示输入）",
-    )
-    from caseworker.commands.sync import add_json_arg
-
-    add_json_arg(r)
-    r.set_defaults(func=_cmd_recover)
+    recover = "导入区里生成的儿童档案密钥恢复文件"
+    with command(cs, "recover", recover, _cmd_recover, first=add_workspace_arg) as r:
+        r.add_argument("file", type=Path, help="区里给的恢复文件（.cwchildkey）")
+        r.add_argument(
+            "--to", default=None, metavar="LOGIN", help="只授权给这个账号（默认：全部儿童督导员）"
+        )
+        r.add_argument(
+            "--user",
+            metavar="LOGIN",
+            help="系统管理员的登录名（必填；密码取自环境变量 CASEWORKER_PASSWORD 或提示输入）",
+        )

@@ -39,14 +39,11 @@ def _out_path(args: argparse.Namespace) -> Path:
 
 
 def _month(text: str | None) -> date:
+    """--month as typed, this month when it is not given."""
+    from caseworker.clikit import typed
     from caseworker.domain.schedule import parse_month
 
-    if text is None:
-        return date.today().replace(day=1)
-    try:
-        return parse_month(text)
-    except ValueError as exc:
-        raise _Refused(str(exc)) from None
+    return typed(text, parse_month) or date.today().replace(day=1)
 
 
 def _community_id(session: Any, name: str | None) -> str | None:
@@ -81,13 +78,9 @@ def _due_in_month(args: argparse.Namespace, gather: Callable[..., list[T]]) -> l
 
 def said(args: argparse.Namespace, text: str, **facts: Any) -> int:
     """The result of a print command: a line for people, or with --json one object."""
-    if getattr(args, "json", False):
-        from caseworker.commands.sync import emit_json
+    from caseworker.clikit import answer
 
-        emit_json(facts)
-    else:
-        print(text)
-    return EXIT_OK
+    return answer(args, facts, text)
 
 
 def _cmd_blank(args: argparse.Namespace) -> int:
@@ -149,24 +142,18 @@ def _cmd_route(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
-    from caseworker.commands.sync import add_json_arg
+    from caseworker.clikit import command
 
     sub = _print_group(subparsers)
-
-    p = sub.add_parser("blank-visit-form", help="空白探访记录表")
-    add_workspace_arg(p)
-    p.add_argument("--out", required=True, help="输出 PDF 文件")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_blank)
-
+    with command(
+        sub, "blank-visit-form", "空白探访记录表", _cmd_blank, first=add_workspace_arg
+    ) as p:
+        p.add_argument("--out", required=True, help="输出 PDF 文件")
     for name, helptext, func in (
         ("visit-forms", "本月应探访老人的预填探访记录表（每人一页）", _cmd_forms),
         ("route-sheet", "一个社区本月的探访路线表", _cmd_route),
     ):
-        p = sub.add_parser(name, help=helptext)
-        add_workspace_arg(p)
-        p.add_argument("--month", help="月份 YYYY-MM（默认本月）")
-        p.add_argument("--community", help="社区/村名称（默认全部）")
-        p.add_argument("--out", required=True, help="输出 PDF 文件")
-        add_json_arg(p)
-        p.set_defaults(func=func)
+        with command(sub, name, helptext, func, first=add_workspace_arg) as p:
+            p.add_argument("--month", help="月份 YYYY-MM（默认本月）")
+            p.add_argument("--community", help="社区/村名称（默认全部）")
+            p.add_argument("--out", required=True, help="输出 PDF 文件")

@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from caseworker.clikit import command
 from caseworker.commands.elderly_print import _out_path, _print_group, _Refused, said
-from caseworker.commands.sync import add_json_arg
 from caseworker.domain.roles import Actor
 
 EXIT_OK = 0
@@ -59,11 +59,8 @@ def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentPars
         ("retrofit-acceptance", "适老化改造验收单（含照片；--blank 空白表）"),
         ("retrofit-file", "一户的改造档案（全部内容）"),
     ):
-        p = sub.add_parser(kind, help=helptext)
-        add_workspace_arg(p)
-        p.add_argument("--case", help="档案号")
-        if kind != "retrofit-file":
-            p.add_argument("--blank", action="store_true", help="空白表（评估表带目录和单价）")
-        p.add_argument("--out", required=True, help="输出 PDF 文件")
-        add_json_arg(p)
-        p.set_defaults(func=_cmd(kind))
+        with command(sub, kind, helptext, _cmd(kind), first=add_workspace_arg) as p:
+            p.add_argument("--case", help="档案号")
+            if kind != "retrofit-file":
+                p.add_argument("--blank", action="store_true", help="空白表（评估表带目录和单价）")
+            p.add_argument("--out", required=True, help="输出 PDF 文件")

@@ -45,12 +45,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any, add_workspace_arg: Callable[[argparse.ArgumentParser], None]) -> None:
-    from caseworker.commands.sync import add_json_arg
+    from caseworker.clikit import command
 
-    p = subparsers.add_parser(
-        "scan", help="识别扫描的纸质表（PDF/TIFF/JPEG/PNG）：每页对应的记录与勾选，不保存"
-    )
-    add_workspace_arg(p)
-    p.add_argument("files", nargs="+", metavar="FILE", help="扫描件文件")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_scan)
+    scan = "识别扫描的纸质表（PDF/TIFF/JPEG/PNG）：每页对应的记录与勾选，不保存"
+    with command(subparsers, "scan", scan, _cmd_scan, first=add_workspace_arg) as p:
+        p.add_argument("files", nargs="+", metavar="FILE", help="扫描件文件")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
-import json
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from caseworker.clikit import command, emit_json
 from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.roles import Actor
 
@@ -66,19 +66,6 @@ def _cmd_init(args: argparse.Namespace) -> int:
         print(f"  收到记录：{result.records} 条")
         print(f"工作区：{ws.paths.root}")
     return 0
-
-
-def emit_json(obj: dict[str, Any]) -> None:
-    """One machine-readable object on standard output (for `--json`): dates as ISO text."""
-    print(json.dumps(obj, ensure_ascii=False, default=_plain, sort_keys=True))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(type(value).__name__)
 
 
 def _counts(title: str, counts: dict[str, int]) -> None:
@@ -238,49 +225,36 @@ def _cmd_conflicts(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_json_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="输出一个 JSON 对象（供脚本使用）")
-
-
 def register(
     sub: argparse._SubParsersAction, add_workspace_arg: Callable[[argparse.ArgumentParser], None]
 ) -> None:
-    p = sub.add_parser("init", help="用区里的登记文件登记本工作区")
-    add_workspace_arg(p)
-    p.add_argument("--enrollment", type=Path, metavar="FILE", help="区里给的登记文件")
-    p.add_argument("--passphrase", default=None, help="登记口令（也可用环境变量或交互输入）")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_init)
+    with command(
+        sub, "init", "用区里的登记文件登记本工作区", _cmd_init, first=add_workspace_arg
+    ) as p:
+        p.add_argument("--enrollment", type=Path, metavar="FILE", help="区里给的登记文件")
+        p.add_argument("--passphrase", default=None, help="登记口令（也可用环境变量或交互输入）")
 
     p = sub.add_parser("sync", help="与区级平台交换数据包（U 盘）")
     add_workspace_arg(p)
     ss = p.add_subparsers(dest="sync_command", metavar="操作", required=True)
-    e = ss.add_parser("export", help="导出发给区里的数据包")
-    add_workspace_arg(e)
-    e.add_argument("--out", type=Path, required=True, help="数据包文件（或 U 盘上的文件夹）")
-    add_json_arg(e)
-    e.set_defaults(func=_cmd_export)
-    i = ss.add_parser("import", help="导入区里发来的数据包")
-    add_workspace_arg(i)
-    i.add_argument("file", type=Path)
-    i.add_argument("--dry-run", action="store_true", help="只预览，不做任何改动")
-    add_json_arg(i)
-    i.set_defaults(func=_cmd_import)
-    s = ss.add_parser("status", help="同步状态：等待确认的变更、最近的数据包")
-    add_workspace_arg(s)
-    add_json_arg(s)
-    s.set_defaults(func=_cmd_status)
-    c = ss.add_parser("conflicts", help="冲突列表")
-    add_workspace_arg(c)
-    c.add_argument("--all", action="store_true", help="包括已处理的")
-    g = c.add_mutually_exclusive_group()
-    g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
-    g.add_argument("--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步）")
-    c.add_argument(
-        "--user",
-        required=False,
-        help="以此账号查看或处理（须有同步或处理冲突的权限；密码取自环境变量 "
-        "CASEWORKER_PASSWORD 或提示输入）",
-    )
-    add_json_arg(c)
-    c.set_defaults(func=_cmd_conflicts)
+    step = functools.partial(command, ss, first=add_workspace_arg)
+    with step("export", "导出发给区里的数据包", _cmd_export) as e:
+        e.add_argument("--out", type=Path, required=True, help="数据包文件（或 U 盘上的文件夹）")
+    with step("import", "导入区里发来的数据包", _cmd_import) as i:
+        i.add_argument("file", type=Path)
+        i.add_argument("--dry-run", action="store_true", help="只预览，不做任何改动")
+    with step("status", "同步状态：等待确认的变更、最近的数据包", _cmd_status):
+        pass  # the workspace only
+    with step("conflicts", "冲突列表", _cmd_conflicts) as c:
+        c.add_argument("--all", action="store_true", help="包括已处理的")
+        g = c.add_mutually_exclusive_group()
+        g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
+        g.add_argument(
+            "--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步）"
+        )
+        c.add_argument(
+            "--user",
+            required=False,
+            help="以此账号查看或处理（须有同步或处理冲突的权限；密码取自环境变量 "
+            "CASEWORKER_PASSWORD 或提示输入）",
+        )

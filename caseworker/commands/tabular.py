@@ -164,25 +164,17 @@ def _as_json(result: Any, dry_run: bool) -> dict[str, Any]:
 
 
 def _month(text: str | None) -> date | None:
-    if text is None:
-        return None
+    from caseworker.clikit import typed
     from caseworker.domain.schedule import parse_month
 
-    try:
-        return parse_month(text)
-    except ValueError as exc:
-        raise _Refused(str(exc)) from None
+    return typed(text, parse_month)
 
 
 def _day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    from caseworker.domain.dates import InvalidDate, parse_date
+    from caseworker.clikit import typed
+    from caseworker.domain.dates import parse_date
 
-    try:
-        return parse_date(text)
-    except InvalidDate as exc:
-        raise _Refused(str(exc)) from None
+    return typed(text, parse_date)
 
 
 PASSWORD_ENV = "CASEWORKER_PASSWORD"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from caseworker.domain.person import name_columns
 from caseworker.domain.retrofit import (
     CHOSEN_HOUSEHOLD_CATEGORIES,
     Action,
+    CatalogueItem,
     HouseholdCategory,
     PhotoStage,
     Step,
@@ -152,6 +154,7 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
     rng.shuffle(from_roster)
     basic = [i for i in items if i.basic]
     optional = [i for i in items if not i.basic]
+    demo = _Demo(ws, rng, store, chief, firms, basic, optional, today)
     counts = dict.fromkeys(Step, 0)
     templates: list[tuple[str, Step]] = []
     for n in range(min(n_cases, SERVICE_CASES)):
@@ -193,21 +196,7 @@ def fill(ws: Workspace, rng: random.Random, residents: int, report: DemoReport) 
                 case = cases.apply(s, worker, draft, today=today)
             except ValidationError:  # the same person drawn twice: skip
                 continue
-        _walk(
-            ws,
-            rng,
-            store,
-            case,
-            end,
-            worker,
-            chief,
-            firms,
-            basic,
-            optional,
-            today,
-            n < MAX_WITH_PHOTOS,
-            n < len(ENDS),
-        )
+        _walk(demo, case, end, worker, n < MAX_WITH_PHOTOS, n < len(ENDS))
         counts[end] += 1
         templates.append((case.id, end))
     if n_cases > SERVICE_CASES and templates:
@@ -294,22 +283,31 @@ def _copies(
     return made
 
 
+@dataclass(frozen=True)
+class _Demo:
+    """What every case's walk draws on: the office, the approver, firms and items, the day."""
+
+    ws: Workspace
+    rng: random.Random
+    store: PhotoStore
+    chief: Actor
+    firms: list[str]
+    basic: list[CatalogueItem]
+    optional: list[CatalogueItem]
+    today: date
+
+
 def _walk(  # noqa: C901
-    ws,
-    rng,
-    store,
-    case,
-    end,
-    worker,
-    chief,
-    firms,
-    basic,
-    optional,
-    today,
-    with_photos,
-    first_round,
+    demo: _Demo,
+    case: cases.CaseInfo,
+    end: Step,
+    worker: Actor,
+    with_photos: bool,
+    first_round: bool,
 ) -> None:
     """Take the case along the path to `end`, with dates in order and never after today."""
+    ws, rng, store, chief, firms = demo.ws, demo.rng, demo.store, demo.chief, demo.firms
+    basic, optional, today = demo.basic, demo.optional, demo.today
     day = case.applied_on
 
     def later(lo: int, hi: int) -> date:

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from caseworker.clikit import ArgumentParser, open_hub, run
-from caseworker.commands.sync import add_json_arg, emit_json
+from caseworker.clikit import ArgumentParser, answer, command, emit_json, open_hub, run
 from caseworker.domain.errors import CaseworkerError
+
+if TYPE_CHECKING:
+    from caseworker.district.hub import Hub
 
 EXIT_OK = 0
 EXIT_REFUSED = 2
+_HAND_OVER = "请把登记文件和口令分开交给街道（口令当面或电话告知，不要写在 U 盘上）。"
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
@@ -66,12 +71,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
     with open_hub(args) as hub:
         me = service.init(hub, args.name)
-        if args.json:
-            emit_json({"name": me.name, "device_id": me.device_id})
-            return EXIT_OK
-        print(f"区级平台已初始化：{me.name}（设备 {me.device_id}）")
-        print(f"数据库：{hub.engine.url.render_as_string(hide_password=True)}")
-    return EXIT_OK
+        return answer(
+            args,
+            {"name": me.name, "device_id": me.device_id},
+            f"区级平台已初始化：{me.name}（设备 {me.device_id}）",
+            f"数据库：{hub.engine.url.render_as_string(hide_password=True)}",
+        )
 
 
 def _cmd_office_add(args: argparse.Namespace) -> int:
@@ -88,13 +93,13 @@ def _cmd_office_add(args: argparse.Namespace) -> int:
             existing=args.existing,
             passphrase=args.passphrase,
         )
-    if args.json:
-        emit_json(asdict(r))
-        return EXIT_OK
-    print(f"已登记街道：{r.name}（{r.code}），登记文件：{r.path}")
-    print(f"登记口令：{r.passphrase}")
-    print("请把登记文件和口令分开交给街道（口令当面或电话告知，不要写在 U 盘上）。")
-    return EXIT_OK
+    return answer(
+        args,
+        asdict(r),
+        f"已登记街道：{r.name}（{r.code}），登记文件：{r.path}",
+        f"登记口令：{r.passphrase}",
+        _HAND_OVER,
+    )
 
 
 def _cmd_office_reissue(args: argparse.Namespace) -> int:
@@ -104,14 +109,14 @@ def _cmd_office_reissue(args: argparse.Namespace) -> int:
         r = service.reissue_enrollment(
             hub, args.code, args.out, existing=args.existing, passphrase=args.passphrase
         )
-    if args.json:
-        emit_json(asdict(r))
-        return EXIT_OK
-    print(f"已重新签发 {r.name}（{r.code}）的登记文件：{r.path}")
-    print(f"新的登记口令：{r.passphrase}")
-    print("原来的登记文件和口令已作废：用它登记的电脑发来的数据包不再导入。")
-    print("请把登记文件和口令分开交给街道（口令当面或电话告知，不要写在 U 盘上）。")
-    return EXIT_OK
+    return answer(
+        args,
+        asdict(r),
+        f"已重新签发 {r.name}（{r.code}）的登记文件：{r.path}",
+        f"新的登记口令：{r.passphrase}",
+        "原来的登记文件和口令已作废：用它登记的电脑发来的数据包不再导入。",
+        _HAND_OVER,
+    )
 
 
 def _cmd_device(args: argparse.Namespace) -> int:
@@ -121,11 +126,9 @@ def _cmd_device(args: argparse.Namespace) -> int:
         if args.device_command in ("add", "retire"):
             change = service.add_device if args.device_command == "add" else service.retire_device
             done = change(hub, args.office, args.device)
-            if args.json:
-                emit_json(asdict(done))
-                return EXIT_OK
-            print(f"街道 {done.office} 的设备 {done.device_id}：{done.state}")
-            return EXIT_OK
+            return answer(
+                args, asdict(done), f"街道 {done.office} 的设备 {done.device_id}：{done.state}"
+            )
         entries = console.office_list(hub, service.DISTRICT)
     if args.office:
         entries = [e for e in entries if e.code == args.office.strip()]
@@ -184,13 +187,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     with open_hub(args) as hub:
         r = service.export_for(hub, args.office, args.out)
-    if args.json:
-        emit_json(asdict(r))
-        return EXIT_OK
-    print(f"已导出发给 {args.office} 的数据包：{r.path}（{r.changes} 条变更）")
-    if r.photos or r.photos_waiting:
-        print(f"另附照片 {r.photos} 张；还有 {r.photos_waiting} 张下次发送")
-    return EXIT_OK
+    photos = f"另附照片 {r.photos} 张；还有 {r.photos_waiting} 张下次发送"
+    return answer(
+        args,
+        asdict(r),
+        f"已导出发给 {args.office} 的数据包：{r.path}（{r.changes} 条变更）",
+        *([photos] if r.photos or r.photos_waiting else []),
+    )
 
 
 def _cmd_transfer(args: argparse.Namespace) -> int:
@@ -234,12 +237,12 @@ def _cmd_correct(args: argparse.Namespace) -> int:
         values[key.strip()] = value
     with open_hub(args) as hub:
         stored = service.correct(hub, args.table, args.id, values)
-    if args.json:
-        emit_json({"table": args.table, "id": args.id, "stored": stored})
-        return EXIT_OK
-    print("已更正：" + "，".join(f"{k} = {v!r}" for k, v in stored.items()))
-    print("更正将随下一个数据包发给该记录所属的街道。")
-    return EXIT_OK
+    return answer(
+        args,
+        {"table": args.table, "id": args.id, "stored": stored},
+        "已更正：" + "，".join(f"{k} = {v!r}" for k, v in stored.items()),
+        "更正将随下一个数据包发给该记录所属的街道。",
+    )
 
 
 def _shown(value: object) -> str:
@@ -361,77 +364,101 @@ def _cmd_children_recover(args: argparse.Namespace) -> int:
     with open_hub(args) as hub, hub.reader() as session:
         me = load_identity(session.connection(), hub.key_file)
         r = write_recovery_file(session, me, args.office, args.out)
+    return answer(
+        args,
+        {"office": r.office_code, "path": r.path},
+        f"已生成 {r.office_name}（{r.office_code}）的儿童档案密钥恢复文件：{r.path}",
+        "只有该街道的电脑能打开它。请由街道的系统管理员用 caseworker children recover 导入。",
+    )
+
+
+def _resolve_or_page(
+    args: argparse.Namespace,
+    actions: tuple[tuple[str, int | None], ...],
+    resolve: Callable[[Hub, int, str], Any],
+    resolved: Callable[[Any, str], str],
+    page: Callable[[Hub, int | None], tuple[list[Any], int]],
+    *,
+    key: str,
+    title: str,
+    line: Callable[[Any], str],
+    order: str = "",
+    hint: str = "",
+) -> int:
+    """A hub list the clerk works through from the command line (`conflicts`, `duplicates`):
+    one of `actions` given (name, record id) settles that record; otherwise a page of the list
+    (--limit 0: all of it, --offset: from where), never a district's thousands at once."""
+    with open_hub(args) as hub:
+        for action, rid in actions:
+            if rid is not None:
+                done = resolve(hub, rid, action)
+                return answer(args, asdict(done), resolved(done, action))
+        rows, total = page(hub, None if args.limit == 0 else args.limit)
     if args.json:
-        emit_json({"office": r.office_code, "path": r.path})
+        emit_json({"total": total, key: [asdict(r) for r in rows]})
         return EXIT_OK
-    print(f"已生成 {r.office_name}（{r.office_code}）的儿童档案密钥恢复文件：{r.path}")
-    print("只有该街道的电脑能打开它。请由街道的系统管理员用 caseworker children recover 导入。")
+    shown = f"（显示第 {args.offset + 1}–{args.offset + len(rows)} 条{order}）" if rows else ""
+    print(f"{title}：{total} 条{shown}")
+    for r in rows:
+        print(f"  {line(r)}")
+    if rows and hint and not args.all:
+        print(hint)
     return EXIT_OK
 
 
 def _cmd_conflicts(args: argparse.Namespace) -> int:
     from caseworker.district import service
 
-    with open_hub(args) as hub:
-        for action, cid in (("keep", args.keep), ("reverse", args.reverse)):
-            if cid is not None:
-                done = service.resolve_conflict(hub, cid, action)
-                if args.json:
-                    emit_json(asdict(done))
-                    return EXIT_OK
-                print(
-                    f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
-                )
-                return EXIT_OK
-        status = None if args.all else "open"
-        limit = None if args.limit == 0 else args.limit
+    status = None if args.all else "open"
+
+    def page(hub: Hub, limit: int | None) -> tuple[list[Any], int]:
         rows = service.conflicts(hub, status, limit=limit, offset=args.offset)
-        total = service.conflict_count(hub, status)
-    if args.json:
-        emit_json({"total": total, "conflicts": [asdict(c) for c in rows]})
-        return EXIT_OK
-    shown = f"（显示第 {args.offset + 1}–{args.offset + len(rows)} 条，最新的在前）" if rows else ""
-    print(f"冲突：{total} 条{shown}")
-    for c in rows:
-        print(
-            f"  #{c.id} {c.table_name}.{c.field or '*'} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
+        return rows, service.conflict_count(hub, status)
+
+    return _resolve_or_page(
+        args,
+        (("keep", args.keep), ("reverse", args.reverse)),
+        service.resolve_conflict,
+        lambda done, action: (
+            f"冲突 #{done.id} 已处理：{'保留现值' if action == 'keep' else '已恢复被覆盖的值'}"
+        ),
+        page,
+        key="conflicts",
+        title="冲突",
+        order="，最新的在前",
+        line=lambda c: (
+            f"#{c.id} {c.table_name}.{c.field or '*'} 保留 {c.kept_value!r}，被覆盖 {c.lost_value!r}"
             f"（{c.source or '?'} {c.lost_actor}）— {c.reason_label} [{c.status}]"
-        )
-    return EXIT_OK
+        ),
+    )
 
 
 def _cmd_duplicates(args: argparse.Namespace) -> int:
     from caseworker.district import duplicates
 
-    with open_hub(args) as hub:
-        for keep, cid in (("earlier", args.keep_earlier), ("later", args.keep_later)):
-            if cid is not None:
-                done = duplicates.resolve(hub, cid, keep)
-                if args.json:
-                    emit_json(asdict(done))
-                    return EXIT_OK
-                kept = done.earlier_office if keep == "earlier" else done.later_office
-                print(
-                    f"重复人员 #{done.id} 已处理：保留 {kept} 的记录，另一条已注销（随数据包通知两个街道）"
-                )
-                return EXIT_OK
-        # a page, as `conflicts` lists them: a district's thousands of cases never all at once
-        limit = None if args.limit == 0 else args.limit
-        rows = duplicates.list_cases(hub, open_only=not args.all, offset=args.offset, limit=limit)
-        total = duplicates.count_cases(hub, open_only=not args.all)
-    if args.json:
-        emit_json({"total": total, "duplicates": [asdict(r) for r in rows]})
-        return EXIT_OK
-    shown = f"（显示第 {args.offset + 1}–{args.offset + len(rows)} 条）" if rows else ""
-    print(f"重复人员（同一身份证号在两个街道的台账上）：{total} 条{shown}")
-    for r in rows:
-        print(
-            f"  #{r.id} {r.name} {r.id_number_masked}：先登记于 {r.earlier_office}，"
+    def page(hub: Hub, limit: int | None) -> tuple[list[Any], int]:
+        open_only = not args.all
+        rows = duplicates.list_cases(hub, open_only=open_only, offset=args.offset, limit=limit)
+        return rows, duplicates.count_cases(hub, open_only=open_only)
+
+    return _resolve_or_page(
+        args,
+        (("earlier", args.keep_earlier), ("later", args.keep_later)),
+        duplicates.resolve,
+        lambda done, keep: (
+            f"重复人员 #{done.id} 已处理：保留 "
+            f"{done.earlier_office if keep == 'earlier' else done.later_office} "
+            "的记录，另一条已注销（随数据包通知两个街道）"
+        ),
+        page,
+        key="duplicates",
+        title="重复人员（同一身份证号在两个街道的台账上）",
+        line=lambda r: (
+            f"#{r.id} {r.name} {r.id_number_masked}：先登记于 {r.earlier_office}，"
             f"后登记于 {r.later_office} [{r.status}]"
-        )
-    if rows and not args.all:
-        print("处理：--keep-earlier ID 保留先登记的记录，--keep-later ID 保留后登记的记录")
-    return EXIT_OK
+        ),
+        hint="处理：--keep-earlier ID 保留先登记的记录，--keep-later ID 保留后登记的记录",
+    )
 
 
 def _count_arg(text: str) -> int:
@@ -445,137 +472,15 @@ def _count_arg(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
-    parser.add_argument("--home", type=Path, default=None, help="平台文件夹（密钥、默认数据库）")
-    parser.add_argument("--db", default=None, help="数据库 URL，例如 postgresql://user@host/db")
-    sub = parser.add_subparsers(dest="command", metavar="命令")
-
-    p = sub.add_parser("gui", help="打开区级平台的窗口（不写命令时默认）")
-    p.set_defaults(func=_cmd_gui)
-
-    p = sub.add_parser(
-        "demo", help="生成演示区（合成数据：几个街道、已导入的数据包、冲突和重复人员）"
-    )
-    p.add_argument("--residents", type=int, default=120, help="每个街道的老人数（默认 120）")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_demo)
-
-    p = sub.add_parser("init", help="初始化区级平台（生成密钥）")
-    p.add_argument("--name", required=True, help="区民政局名称")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_init)
-
-    office = sub.add_parser("office", help="街道登记")
-    osub = office.add_subparsers(dest="office_command", metavar="操作", required=True)
-    p = osub.add_parser("add", help="登记一个街道，写出它的登记文件")
-    p.add_argument("--code", required=True)
-    p.add_argument("--name", required=True)
-    p.add_argument("--communities", default="", help="社区/村名称，用逗号分隔")
-    p.add_argument("--existing", action="store_true", help="街道已经在用工作台、已有数据")
+def _enrollment_args(p: argparse.ArgumentParser, existing: str) -> None:
+    """What a new enrollment file is made with (`office add`, `office reissue`)."""
+    p.add_argument("--existing", action="store_true", help=existing)
     p.add_argument("--passphrase", default=None, help="登记口令（默认随机生成）")
     p.add_argument("--out", type=Path, required=True)
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_office_add)
 
-    p = osub.add_parser("reissue", help="重新签发一个已登记街道的登记文件和口令（原来的作废）")
-    p.add_argument("--code", required=True)
-    p.add_argument("--existing", action="store_true", help="接收的电脑上已有本街道的数据")
-    p.add_argument("--passphrase", default=None, help="登记口令（默认随机生成）")
-    p.add_argument("--out", type=Path, required=True)
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_office_reissue)
 
-    device = sub.add_parser("device", help="街道的设备：列出、添加、停用")
-    dsub = device.add_subparsers(dest="device_command", metavar="操作", required=True)
-    p = dsub.add_parser("list", help="各街道的设备")
-    p.add_argument("--office", default=None, metavar="CODE", help="只列这个街道")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_device)
-    for name, text in (
-        ("add", "把一台电脑的设备编号登记给街道，或恢复区里停用的设备"),
-        ("retire", "停用街道的一台设备：它以后写的数据包不再导入"),
-    ):
-        p = dsub.add_parser(name, help=text)
-        p.add_argument("--office", required=True, metavar="CODE", help="街道代码")
-        p.add_argument(
-            "--device", required=True, metavar="编号", help="设备编号（停用时可只写前 8 位）"
-        )
-        add_json_arg(p)
-        p.set_defaults(func=_cmd_device)
-
-    p = sub.add_parser("ingest", help="导入街道发来的数据包")
-    p.add_argument("files", type=Path, nargs="+")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_ingest)
-
-    p = sub.add_parser("export", help="导出发给一个街道的数据包")
-    p.add_argument("--office", required=True, help="街道代码")
-    p.add_argument("--out", type=Path, required=True)
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_export)
-
-    p = sub.add_parser(
-        "transfer",
-        help="把迁居的人员（老人、改造户、儿童，按身份证号）连同其全部记录转到另一个街道",
-    )
-    p.add_argument("--person", default=None, metavar="身份证号", help="要转移的人员（各项目一起）")
-    p.add_argument("--table", default=None, help="或：只转移这张表的一条记录（连同下属记录）")
-    p.add_argument("--id", default=None, help="与 --table 一起：记录编号")
-    p.add_argument("--to", required=True, help="转入街道代码")
-    p.add_argument("--community", default=None, help="转入的社区或村")
-    p.add_argument("--reason", default="", help="转移原因（与 --person 一起，记入区级转移记录）")
-    p.add_argument("--dry-run", action="store_true", help="只预览会转移什么，不做改动")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_transfer)
-
-    p = sub.add_parser("correct", help="更正一条记录的字段（随数据包发给所属街道）")
-    p.add_argument("--table", required=True)
-    p.add_argument("--id", required=True)
-    p.add_argument("--set", action="append", default=[], metavar="字段=值", required=True)
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_correct)
-
-    p = sub.add_parser("settings", help="全区参数（探访间隔等）；--set 参数=值 修改")
-    p.add_argument("--set", action="append", default=[], metavar="参数=值")
-    p.add_argument(
-        "--effective", default=None, metavar="YYYY-MM-DD", help="生效日期（默认今天，不能早于今天）"
-    )
-    p.add_argument(
-        "--cancel", default=None, metavar="参数", help="取消该参数在 --effective 那天的待生效修改"
-    )
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_settings)
-
-    p = sub.add_parser("status", help="各街道的同步状态")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_status)
-
-    p = sub.add_parser("children", help="各街道儿童关爱统计（只有数字）；recover 恢复街道密钥")
-    add_json_arg(p)
-    p.set_defaults(func=_cmd_children)
-    csub = p.add_subparsers(dest="children_command", metavar="操作")
-    r = csub.add_parser("recover", help="为丢失全部儿童岗位密码的街道生成密钥恢复文件")
-    r.add_argument("--office", required=True, metavar="CODE", help="街道代码")
-    r.add_argument("--out", type=Path, required=True, help="恢复文件（或 U 盘上的文件夹）")
-    add_json_arg(r)
-    r.set_defaults(func=_cmd_children_recover)
-
-    p = sub.add_parser("conflicts", help="冲突列表；--keep/--reverse 处理一条")
-    p.add_argument("--all", action="store_true", help="包括已处理的")
-    p.add_argument(
-        "--limit", type=int, default=200, metavar="N", help="最多列出 N 条（默认 200；0 为全部）"
-    )
-    p.add_argument("--offset", type=int, default=0, metavar="N", help="跳过最新的 N 条")
-    add_json_arg(p)
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
-    g.add_argument(
-        "--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步出去）"
-    )
-    p.set_defaults(func=_cmd_conflicts)
-
-    p = sub.add_parser("duplicates", help="重复人员（同一身份证号在两个街道）；处理一条")
+def _paging_args(p: argparse.ArgumentParser, offset: str) -> None:
+    """A page of a hub list (`conflicts`, `duplicates`): whole numbers, 0 or more."""
     p.add_argument("--all", action="store_true", help="包括已处理的")
     p.add_argument(
         "--limit",
@@ -584,12 +489,112 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="最多列出 N 条（默认 200；0 为全部）",
     )
-    p.add_argument("--offset", type=_count_arg, default=0, metavar="N", help="跳过最早发现的 N 条")
-    add_json_arg(p)
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--keep-earlier", type=int, metavar="ID", help="保留先登记的记录")
-    g.add_argument("--keep-later", type=int, metavar="ID", help="保留后登记的记录")
-    p.set_defaults(func=_cmd_duplicates)
+    p.add_argument("--offset", type=_count_arg, default=0, metavar="N", help=offset)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(prog="caseworker-district", description="区级民政数据平台")
+    parser.add_argument("--home", type=Path, default=None, help="平台文件夹（密钥、默认数据库）")
+    parser.add_argument("--db", default=None, help="数据库 URL，例如 postgresql://user@host/db")
+    sub = parser.add_subparsers(dest="command", metavar="命令")
+
+    sub.add_parser("gui", help="打开区级平台的窗口（不写命令时默认）").set_defaults(func=_cmd_gui)
+    demo = "生成演示区（合成数据：几个街道、已导入的数据包、冲突和重复人员）"
+    with command(sub, "demo", demo, _cmd_demo) as p:
+        p.add_argument("--residents", type=int, default=120, help="每个街道的老人数（默认 120）")
+    with command(sub, "init", "初始化区级平台（生成密钥）", _cmd_init) as p:
+        p.add_argument("--name", required=True, help="区民政局名称")
+
+    office = sub.add_parser("office", help="街道登记")
+    osub = office.add_subparsers(dest="office_command", metavar="操作", required=True)
+    with command(osub, "add", "登记一个街道，写出它的登记文件", _cmd_office_add) as p:
+        p.add_argument("--code", required=True)
+        p.add_argument("--name", required=True)
+        p.add_argument("--communities", default="", help="社区/村名称，用逗号分隔")
+        _enrollment_args(p, "街道已经在用工作台、已有数据")
+    reissue = "重新签发一个已登记街道的登记文件和口令（原来的作废）"
+    with command(osub, "reissue", reissue, _cmd_office_reissue) as p:
+        p.add_argument("--code", required=True)
+        _enrollment_args(p, "接收的电脑上已有本街道的数据")
+
+    device = sub.add_parser("device", help="街道的设备：列出、添加、停用")
+    dsub = device.add_subparsers(dest="device_command", metavar="操作", required=True)
+    with command(dsub, "list", "各街道的设备", _cmd_device) as p:
+        p.add_argument("--office", default=None, metavar="CODE", help="只列这个街道")
+    for name, text in (
+        ("add", "把一台电脑的设备编号登记给街道，或恢复区里停用的设备"),
+        ("retire", "停用街道的一台设备：它以后写的数据包不再导入"),
+    ):
+        with command(dsub, name, text, _cmd_device) as p:
+            p.add_argument("--office", required=True, metavar="CODE", help="街道代码")
+            p.add_argument(
+                "--device", required=True, metavar="编号", help="设备编号（停用时可只写前 8 位）"
+            )
+
+    with command(sub, "ingest", "导入街道发来的数据包", _cmd_ingest) as p:
+        p.add_argument("files", type=Path, nargs="+")
+    with command(sub, "export", "导出发给一个街道的数据包", _cmd_export) as p:
+        p.add_argument("--office", required=True, help="街道代码")
+        p.add_argument("--out", type=Path, required=True)
+
+    transfer = "把迁居的人员（老人、改造户、儿童，按身份证号）连同其全部记录转到另一个街道"
+    with command(sub, "transfer", transfer, _cmd_transfer) as p:
+        p.add_argument(
+            "--person", default=None, metavar="身份证号", help="要转移的人员（各项目一起）"
+        )
+        p.add_argument("--table", default=None, help="或：只转移这张表的一条记录（连同下属记录）")
+        p.add_argument("--id", default=None, help="与 --table 一起：记录编号")
+        p.add_argument("--to", required=True, help="转入街道代码")
+        p.add_argument("--community", default=None, help="转入的社区或村")
+        p.add_argument(
+            "--reason", default="", help="转移原因（与 --person 一起，记入区级转移记录）"
+        )
+        p.add_argument("--dry-run", action="store_true", help="只预览会转移什么，不做改动")
+
+    with command(sub, "correct", "更正一条记录的字段（随数据包发给所属街道）", _cmd_correct) as p:
+        p.add_argument("--table", required=True)
+        p.add_argument("--id", required=True)
+        p.add_argument("--set", action="append", default=[], metavar="字段=值", required=True)
+
+    with command(sub, "settings", "全区参数（探访间隔等）；--set 参数=值 修改", _cmd_settings) as p:
+        p.add_argument("--set", action="append", default=[], metavar="参数=值")
+        p.add_argument(
+            "--effective",
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="生效日期（默认今天，不能早于今天）",
+        )
+        p.add_argument(
+            "--cancel",
+            default=None,
+            metavar="参数",
+            help="取消该参数在 --effective 那天的待生效修改",
+        )
+
+    with command(sub, "status", "各街道的同步状态", _cmd_status):
+        pass  # no options of its own
+
+    children = "各街道儿童关爱统计（只有数字）；recover 恢复街道密钥"
+    with command(sub, "children", children, _cmd_children) as p:
+        csub = p.add_subparsers(dest="children_command", metavar="操作")
+    recover = "为丢失全部儿童岗位密码的街道生成密钥恢复文件"
+    with command(csub, "recover", recover, _cmd_children_recover) as p:
+        p.add_argument("--office", required=True, metavar="CODE", help="街道代码")
+        p.add_argument("--out", type=Path, required=True, help="恢复文件（或 U 盘上的文件夹）")
+
+    with command(sub, "conflicts", "冲突列表；--keep/--reverse 处理一条", _cmd_conflicts) as p:
+        _paging_args(p, "跳过最新的 N 条")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--keep", type=int, metavar="ID", help="保留现值，关闭这条冲突")
+        g.add_argument(
+            "--reverse", type=int, metavar="ID", help="恢复被覆盖的值（作为新的修改同步出去）"
+        )
+    duplicates = "重复人员（同一身份证号在两个街道）；处理一条"
+    with command(sub, "duplicates", duplicates, _cmd_duplicates) as p:
+        _paging_args(p, "跳过最早发现的 N 条")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--keep-earlier", type=int, metavar="ID", help="保留先登记的记录")
+        g.add_argument("--keep-later", type=int, metavar="ID", help="保留后登记的记录")
     from caseworker.district.report import register as register_report
 
     register_report(sub)

@@ -118,16 +118,20 @@ def find_records(
     return [RecordRow(r.id, _label(r, t.c)) for r in rows[:limit]], len(rows) > limit
 
 
+# What a column holds, as the correction form says it (DateTime before Date: first match wins).
+_KINDS: tuple[tuple[type, str], ...] = (
+    (Boolean, "是/否"),
+    (DateTime, "日期时间（如 2026-11-29 09:30）"),
+    (Date, "日期（如 2026-11-29）"),
+    (Integer, "整数"),
+)
+
+
 def _kind(col: Any) -> str:
     ctype = col.type
-    if isinstance(ctype, Boolean):
-        return "是/否"
-    if isinstance(ctype, DateTime):
-        return "日期时间（如 2026-11-29 09:30）"
-    if isinstance(ctype, Date):
-        return "日期（如 2026-11-29）"
-    if isinstance(ctype, Integer):
-        return "整数"
+    for kind, said in _KINDS:
+        if isinstance(ctype, kind):
+            return said
     length = getattr(ctype, "length", None) if isinstance(ctype, String) else None
     return f"文字（最多 {length} 字）" if length else "文字"
 

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, func, select, update
 
 from caseworker.district import scope
 from caseworker.district.accounts import require
+from caseworker.district.hub import DISTRICT
 from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, DistrictPermission
@@ -34,8 +35,6 @@ from db.sync_models import SyncDuplicate
 if TYPE_CHECKING:
     from caseworker.district.hub import Hub
     from caseworker.sync.identity import Peer
-
-DISTRICT = Actor.system("district")
 
 
 @dataclass(frozen=True)

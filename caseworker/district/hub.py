@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session
 
-from caseworker.domain.errors import WorkspaceError, os_reason, sqlite_reason
+from caseworker.domain.errors import NotFound, WorkspaceError, os_reason, sqlite_reason
 from caseworker.domain.roles import Actor
-from caseworker.sync.identity import KEY_FILE
+from caseworker.sync.identity import KEY_FILE, Peer, peers
 from db import backup as backups
 from db.engine import make_engine
 from db.journal import JournalContext
 from db.replica import Replica, check_district_account, ensure_device_id
 from db.schema import ensure_schema
+
+# The system actor of what the hub decides itself (links cleared, keys re-sealed, duplicates
+# and conflicts settled from the command line): its changes travel under this name.
+DISTRICT = Actor.system("district")
 
 HOME_ENV = "CASEWORKER_DISTRICT_HOME"
 DB_ENV = "CASEWORKER_DISTRICT_DB"
@@ -83,6 +89,15 @@ class Hub(Replica):
         if self.now_ms is not None:
             ctx.now_ms = self.now_ms
         return ctx
+
+    @contextmanager
+    def journaled(self, conn: Connection, actor: Actor, source: str) -> Iterator[Session]:
+        """A session in a savepoint of `conn` (the transaction an ingest or a transfer already
+        has) whose changes are journaled as `actor` under `source`; committed on success."""
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+            s.info["journal"] = self.journal(actor, source)
+            yield s
+            s.commit()
 
     @property
     def key_file(self) -> Path:
@@ -165,3 +180,11 @@ class Hub(Replica):
         if path is None:
             return None
         return backups.take(path, self.backups, reason)
+
+
+def office_peer(conn: Connection, code: str) -> Peer:
+    """The enrolled office with this code (refused in Chinese when there is none)."""
+    for p in peers(conn, "office"):
+        if p.office_code == code:
+            return p
+    raise NotFound(f"没有登记代码为 {code} 的街道。")

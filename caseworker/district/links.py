@@ -15,18 +15,15 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
 
 from caseworker.district import scope
-from caseworker.domain.roles import Actor
+from caseworker.district.hub import DISTRICT
 from caseworker.sync import tables
 from db.among import among
 from db.base import Base
 
 if TYPE_CHECKING:
     from caseworker.district.hub import Hub
-
-DISTRICT = Actor.system("district")
 CHUNK = 2000
 
 
@@ -100,10 +97,8 @@ def repair(hub: Hub, conn: Connection, changes: Iterable[object]) -> int:
     ]
     if not todo:
         return 0
-    ctx = hub.journal(DISTRICT, "district-links")
     cleared = 0
-    with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
-        s.info["journal"] = ctx
+    with hub.journaled(conn, DISTRICT, "district-links") as s:
         for tname, found in todo:
             t = tables.info(tname)
             assert t is not None
@@ -112,5 +107,4 @@ def repair(hub: Hub, conn: Connection, changes: Iterable[object]) -> int:
                 if obj is not None:
                     setattr(obj, col, None)
                     cleared += 1
-        s.commit()
     return cleared

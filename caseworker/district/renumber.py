@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select
-from sqlalchemy.orm import Session
 
 from caseworker.domain.roles import Actor
 from caseworker.sync import tables
@@ -97,11 +96,9 @@ def settle(hub: Hub, conn: Connection, changes: Iterable[Any]) -> int:
             )
     if not todo:
         return 0
-    ctx = hub.journal(RENUMBER, "district-numbers")
     now = utcnow()
     rows = []
-    with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
-        s.info["journal"] = ctx
+    with hub.journaled(conn, RENUMBER, "district-numbers") as s:
         for tname, value, rid, setter in todo:
             t = tables.info(tname)
             assert t is not None
@@ -130,7 +127,6 @@ def settle(hub: Hub, conn: Connection, changes: Iterable[Any]) -> int:
                     "status": "open",
                 }
             )
-        s.commit()
     if rows:
         conn.execute(insert(SyncConflict.__table__), rows)
     return len(rows)

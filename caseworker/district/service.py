@@ -33,7 +33,7 @@ from caseworker.district import duplicates, links, renumber, scope
 from caseworker.district import transfer as transfers
 from caseworker.district.accounts import check as check_actor
 from caseworker.district.accounts import require
-from caseworker.district.hub import Hub
+from caseworker.district.hub import DISTRICT, Hub, office_peer
 from caseworker.domain import field_rules, idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.person import name_columns
@@ -80,8 +80,6 @@ from db.sync_models import (
     SyncPush,
     SyncTransfer,
 )
-
-DISTRICT = Actor.system("district")
 
 
 @dataclass(frozen=True)
@@ -141,13 +139,6 @@ def _me(conn: Connection, hub: Hub) -> Identity:
     if me is None:
         raise ValidationError("区级平台还没有初始化，请先运行 caseworker-district init。")
     return me
-
-
-def _office_peer(conn: Connection, code: str) -> Peer:
-    for p in peers(conn, "office"):
-        if p.office_code == code:
-            return p
-    raise NotFound(f"没有登记代码为 {code} 的街道。")
 
 
 def add_office(
@@ -356,7 +347,7 @@ def retire_device(hub: Hub, code: str, device: str, *, actor: Actor = DISTRICT) 
     with hub.writer(actor) as s:
         conn = s.connection()
         _me(conn, hub)
-        office = _office_peer(conn, code.strip())
+        office = office_peer(conn, code.strip())
         device_id, role = _device_named(conn, office, device)
         if role == REVOKED:
             raise ValidationError(f"设备 {device_id[:8]} 已经停用了。未做任何改动。")
@@ -385,7 +376,7 @@ def add_device(hub: Hub, code: str, device: str, *, actor: Actor = DISTRICT) -> 
     with hub.writer(actor) as s:
         conn = s.connection()
         _me(conn, hub)
-        office = _office_peer(conn, code.strip())
+        office = office_peer(conn, code.strip())
         if device_id in (hub.device_id, office.device_id):
             raise ValidationError("这个编号不是街道的设备编号。未做任何改动。")
         owner = owner_of_device(conn, device_id)
@@ -439,7 +430,7 @@ def reissue_enrollment(
     with hub.writer(actor) as s:
         conn = s.connection()
         me = _me(conn, hub)
-        office = _office_peer(conn, code.strip())
+        office = office_peer(conn, code.strip())
         # the same office, taken by everyone's PC one at a time (as ingest and export are)
         hub.lock_office(conn, office.office_code)
         where = j.c.table_name == Setting.__tablename__
@@ -1031,7 +1022,7 @@ def export_for(hub: Hub, code: str, out: Path, *, actor: Actor = DISTRICT) -> Ex
     with hub.engine.begin() as conn:
         hub.lock_office(conn, code)  # one export or ingest of this office at a time
         me = _me(conn, hub)
-        office = _office_peer(conn, code)
+        office = office_peer(conn, code)
         tt = SyncTransfer.__table__
         # only the roots: the office extends each notice to what it holds under the root
         left = [

@@ -46,20 +46,19 @@ from sqlalchemy.orm import Session
 
 from caseworker.district import scope
 from caseworker.district.accounts import require
-from caseworker.district.hub import Hub
+from caseworker.district.hub import DISTRICT, Hub, office_peer
 from caseworker.domain import idnumber
 from caseworker.domain.errors import NotFound, ValidationError
 from caseworker.domain.roles import Actor, DistrictPermission
 from caseworker.services.children import keys
 from caseworker.sync import tables
-from caseworker.sync.identity import Peer, find_identity, peers
+from caseworker.sync.identity import find_identity, peers
 from db.base import Base, utcnow
 from db.children import ENCRYPTED_COLUMNS, ChildOfficeKey, ChildViewLog
 from db.models import Community, Office
 from db.retrofit import RetrofitContractor
 from db.sync_models import SyncPush, SyncTransfer, SyncTransferLog
 
-DISTRICT = Actor.system("district")
 CHUNK = 500
 log = logging.getLogger("caseworker")
 PAGE = 1000
@@ -139,13 +138,6 @@ def person_roots(conn: Connection, id_number: str) -> list[tuple[str, str]]:
 
 
 # -- the transfer ---------------------------------------------------------------------------------
-
-
-def _office_peer(conn: Connection, code: str) -> Peer:
-    for p in peers(conn, "office"):
-        if p.office_code == code:
-            return p
-    raise NotFound(f"没有登记代码为 {code} 的街道。")
 
 
 def _office_row(conn: Connection, code: str) -> tuple[str, str] | None:
@@ -260,7 +252,7 @@ def _move(  # noqa: C901
     dry_run: bool,
 ) -> Transferred:
     conn = s.connection()
-    target = _office_peer(conn, to_code)
+    target = office_peer(conn, to_code)
     office = _office_row(conn, to_code)
     if office is None:
         raise NotFound(f"区级平台上还没有街道 {to_code} 的数据。")
@@ -633,13 +625,10 @@ def reseal_arrivals(hub: Hub, conn: Connection, changes: Iterable[Any], office_i
                     elsewhere[owner].setdefault(tname, []).append(rid)
     if not elsewhere:
         return 0
-    ctx = hub.journal(DISTRICT, "district-reseal")
     done = 0
-    with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
-        s.info["journal"] = ctx
+    with hub.journaled(conn, DISTRICT, "district-reseal") as s:
         for owner, by_table in elsewhere.items():
             done += _reseal(s, hub, by_table, owner, only_foreign=True)
-        s.commit()
     return done
 
 

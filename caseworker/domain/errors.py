@@ -50,41 +50,57 @@ class SchemaTooNew(WorkspaceError):
     pass
 
 
+# The kinds of OSError a person can act on, first match wins; then the errno of the others.
+_OS_KINDS: tuple[tuple[type[OSError], str], ...] = (
+    (FileNotFoundError, "文件或文件夹不存在"),
+    (PermissionError, "没有权限（文件可能只读或被其他程序占用）"),
+    (IsADirectoryError, "这是一个文件夹，不是文件"),
+    (NotADirectoryError, "路径中有一段是文件而不是文件夹"),
+    (FileExistsError, "已有同名的文件，不是文件夹"),
+)
+_OS_ERRNOS = {errno.ENOSPC: "磁盘或 U 盘已满", errno.EROFS: "U 盘或磁盘是只读的"}
+
+
 def os_reason(exc: OSError) -> str:
     """What went wrong with a file, in words a caseworker reads (the system's are English)."""
-    if isinstance(exc, FileNotFoundError):
-        return "文件或文件夹不存在"
-    if isinstance(exc, PermissionError):
-        return "没有权限（文件可能只读或被其他程序占用）"
-    if isinstance(exc, IsADirectoryError):
-        return "这是一个文件夹，不是文件"
-    if isinstance(exc, NotADirectoryError):
-        return "路径中有一段是文件而不是文件夹"
-    if isinstance(exc, FileExistsError):
-        return "已有同名的文件，不是文件夹"
-    if exc.errno == errno.ENOSPC:
-        return "磁盘或 U 盘已满"
-    if exc.errno == errno.EROFS:
-        return "U 盘或磁盘是只读的"
+    for kind, said in _OS_KINDS:
+        if isinstance(exc, kind):
+            return said
+    if exc.errno in _OS_ERRNOS:
+        return _OS_ERRNOS[exc.errno]
     return f"读写出错（错误号 {exc.errno if exc.errno is not None else '未知'}）"
+
+
+# SQLite's messages a person can act on: any of the words (in the lower-cased message), first
+# match wins, and what to say.
+_SQLITE_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("disk is full",), "磁盘已满，操作未完成，数据库未改动。请腾出空间后再试。"),
+    (("disk i/o error",), "读写磁盘出错（磁盘已满、U 盘被拔出或已损坏），操作未完成。"),
+    (
+        ("readonly", "read-only"),
+        "数据库或工作区文件夹是只读的，无法写入。操作未完成，数据库未改动。",
+    ),
+    (
+        ("unable to open",),
+        "无法打开数据库文件：文件夹不存在、是只读的或没有权限。未做任何改动。",
+    ),
+    (("locked", "busy"), "数据库正被另一个程序占用。请关闭其他打开它的程序后再试。"),
+    (
+        ("not a database", "malformed"),
+        "数据库文件已损坏或不是工作台的数据库。未做任何改动；可以从备份恢复。",
+    ),
+    (
+        ("no such table", "no such column"),
+        "数据库缺少应有的表或列，不是完整的工作台数据库。请用“恢复备份”恢复。",
+    ),
+)
 
 
 def sqlite_reason(message: str) -> str | None:
     """SQLite's failures a person can act on, in Chinese (None for the others): the message of
     a sqlite3 error, never its SQL or parameters."""
     text = message.lower()
-    if "disk is full" in text:
-        return "磁盘已满，操作未完成，数据库未改动。请腾出空间后再试。"
-    if "disk i/o error" in text:
-        return "读写磁盘出错（磁盘已满、U 盘被拔出或已损坏），操作未完成。"
-    if "readonly" in text or "read-only" in text:
-        return "数据库或工作区文件夹是只读的，无法写入。操作未完成，数据库未改动。"
-    if "unable to open" in text:
-        return "无法打开数据库文件：文件夹不存在、是只读的或没有权限。未做任何改动。"
-    if "locked" in text or "busy" in text:
-        return "数据库正被另一个程序占用。请关闭其他打开它的程序后再试。"
-    if "not a database" in text or "malformed" in text:
-        return "数据库文件已损坏或不是工作台的数据库。未做任何改动；可以从备份恢复。"
-    if "no such table" in text or "no such column" in text:
-        return "数据库缺少应有的表或列，不是完整的工作台数据库。请用“恢复备份”恢复。"
+    for words, said in _SQLITE_REASONS:
+        if any(w in text for w in words):
+            return said
     return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select
 
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.hlc import Hlc
@@ -49,7 +49,8 @@ from caseworker.workspace import Workspace
 from db import numbers
 from db.base import table_of, utcnow
 from db.journal import HLC_KEY
-from db.models import JournalEntry, LocalMeta, Office
+from db.local_meta import meta, set_meta
+from db.models import JournalEntry, Office
 from db.photo_store import PhotoStore
 from db.schema import known_revisions
 from db.sync_models import SyncBundle, SyncConflict, SyncDuplicate, SyncTransfer
@@ -142,19 +143,6 @@ def _key_file(ws: Workspace) -> Path:
 def _require(actor: Actor) -> None:
     if not actor.can(Permission.SYNC):
         raise PermissionDenied("您的账号没有数据同步权限")
-
-
-def _meta(conn: Connection, key: str) -> str | None:
-    t = table_of(LocalMeta)
-    return conn.execute(select(t.c.value).where(t.c.key == key)).scalar()
-
-
-def _set_meta(conn: Connection, key: str, value: str) -> None:
-    t = table_of(LocalMeta)
-    if _meta(conn, key) is None:
-        conn.execute(insert(t).values(key=key, value=value))
-    else:
-        conn.execute(update(t).where(t.c.key == key).values(value=value))
 
 
 def identity(ws: Workspace) -> Identity | None:
@@ -420,10 +408,10 @@ def _apply(
     _store_duplicate_notices(conn, rec.extras.get("duplicates"))
     exchange.record_received(conn, rec, done)
     created = int(rec.manifest["created_ms"])
-    previous = _meta(conn, DISTRICT_TIME)
+    previous = meta(conn, DISTRICT_TIME)
     if previous is None or created >= int(previous):
-        _set_meta(conn, DISTRICT_TIME, str(created))
-        _set_meta(conn, CLOCK_SKEW, str(now - created))
+        set_meta(conn, DISTRICT_TIME, str(created))
+        set_meta(conn, CLOCK_SKEW, str(now - created))
     return done
 
 
@@ -703,8 +691,8 @@ def clock_status(ws: Workspace) -> ClockStatus:
     """Warn before writing when this PC's clock is far off (see docs/sync.md)."""
     now = ws.now()
     with ws.engine.connect() as conn:
-        stored = _meta(conn, HLC_KEY)
-        skew = _meta(conn, CLOCK_SKEW)
+        stored = meta(conn, HLC_KEY)
+        skew = meta(conn, CLOCK_SKEW)
     last = Hlc.decode(stored).wall_ms if stored else 0
     if now < last - 60_000:
         behind = last - now

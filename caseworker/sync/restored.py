@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, update
 
 from db import numbers
 from db.base import table_of
 from db.ids import new_id
+from db.local_meta import meta, meta_of_file
 from db.models import LocalMeta
 
 RESTORE = "sync.restore"
@@ -63,9 +64,9 @@ def mark(staged: Path, replaced: Path | None, backup_name: str) -> None:
         # The file is renamed into place alone: no WAL may hold part of what is written here.
         con.execute("PRAGMA journal_mode=DELETE")
         con.execute("BEGIN IMMEDIATE")
-        meta = dict(con.execute("SELECT key, value FROM local_meta").fetchall())
-        old = meta.get("device_id")
-        retired = _list(meta.get(RETIRED))
+        stored = dict(con.execute("SELECT key, value FROM local_meta").fetchall())
+        old = stored.get("device_id")
+        retired = _list(stored.get(RETIRED))
         if old and old not in retired:
             retired.append(old)
         values = {"device_id": new_id(), RETIRED: json.dumps(retired[-MAX_RETIRED:])}
@@ -80,7 +81,7 @@ def mark(staged: Path, replaced: Path | None, backup_name: str) -> None:
                 },
                 ensure_ascii=False,
             )
-        merged = numbers.merge_floors(numbers.parse_floors(meta.get(numbers.FLOOR_KEY)), floors)
+        merged = numbers.merge_floors(numbers.parse_floors(stored.get(numbers.FLOOR_KEY)), floors)
         if merged:
             values[numbers.FLOOR_KEY] = json.dumps(merged, ensure_ascii=False)
         for key, value in values.items():
@@ -97,15 +98,7 @@ def mark(staged: Path, replaced: Path | None, backup_name: str) -> None:
 def waiting_in(db: Path) -> bool:
     """The workspace database file owes the district a round trip (for a message right after
     a restore, before the workspace is opened)."""
-    try:
-        con = sqlite3.connect(f"file:{Path(db).as_posix()}?mode=ro", uri=True)
-        try:
-            row = con.execute("SELECT 1 FROM local_meta WHERE key = ?", (RESTORE,)).fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return False
-    return row is not None
+    return meta_of_file(db, RESTORE) is not None  # always JSON text when it is there
 
 
 def _list(text: str | None) -> list[str]:
@@ -116,18 +109,13 @@ def _list(text: str | None) -> list[str]:
     return [d for d in found if isinstance(d, str)] if isinstance(found, list) else []
 
 
-def _meta(conn: Connection, key: str) -> str | None:
-    t = table_of(LocalMeta)
-    return conn.execute(select(t.c.value).where(t.c.key == key)).scalar()
-
-
 def retired_devices(conn: Connection) -> list[str]:
     """Journal device ids this workspace wrote with before its restores, oldest first."""
-    return _list(_meta(conn, RETIRED))
+    return _list(meta(conn, RETIRED))
 
 
 def waiting(conn: Connection) -> RestoreWaiting | None:
-    text = _meta(conn, RESTORE)
+    text = meta(conn, RESTORE)
     if not text:
         return None
     try:
@@ -157,7 +145,7 @@ def sent_with_marker(conn: Connection, bundle_id: str) -> None:
     found = waiting(conn)
     if found is None:
         return
-    data = json.loads(_meta(conn, RESTORE) or "{}")
+    data = json.loads(meta(conn, RESTORE) or "{}")
     data["bundles"] = [*found.bundles, bundle_id][-1000:]
     t = table_of(LocalMeta)
     conn.execute(

@@ -198,21 +198,14 @@ def _fits(kind: int, v: Any) -> bool:
     if kind == _INT:
         return type(v) is int and -(2**63) <= v < 2**63
     if kind == _DATETIME:
-        return isinstance(v, str) and len(v) <= 32 and _is_datetime(v)
-    return isinstance(v, str) and _DATE.fullmatch(v) is not None and _is_date(v)
+        return isinstance(v, str) and len(v) <= 32 and _reads(datetime.fromisoformat, v)
+    return isinstance(v, str) and _DATE.fullmatch(v) is not None and _reads(date.fromisoformat, v)
 
 
-def _is_date(text: str) -> bool:
+def _reads(parse: Callable[[str], object], text: str) -> bool:
+    """Whether `parse` (`date.fromisoformat`, `datetime.fromisoformat`) accepts `text`."""
     try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_datetime(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text)
+        parse(text)
     except ValueError:
         return False
     return True

@@ -54,6 +54,52 @@ ROWS = [
     Row("district missing arguments", (DI, "office", "add", "--code", "1"), "缺少必需的参数", None),
     Row("district bad int", (DI, "--home", "{hub}", "conflicts", "--keep", "x"), "应为整数", "hub"),
     Row("mutually exclusive", (CW, "sync", "conflicts", "--keep", "1", "--reverse", "2"), "不能与"),
+    # dates typed at the command line: the parser's own reason, before any work (issue 22)
+    Row(
+        "export bad day",
+        (
+            CW,
+            "export",
+            "elderly-roster",
+            "--workspace",
+            "{ws}",
+            "--out",
+            "{out}.xlsx",
+            "--from",
+            "2026-02-30",
+        ),
+        "2026年没有2月30日",
+    ),
+    Row(
+        "export bad month",
+        (
+            CW,
+            "export",
+            "elderly-due",
+            "--workspace",
+            "{ws}",
+            "--out",
+            "{out}.xlsx",
+            "--month",
+            "2026-13",
+        ),
+        "月份应写成 YYYY-MM",
+    ),
+    Row(
+        "print bad month",
+        (
+            CW,
+            "print",
+            "visit-forms",
+            "--workspace",
+            "{ws}",
+            "--out",
+            "{out}.pdf",
+            "--month",
+            "11月",
+        ),
+        "月份应写成 YYYY-MM",
+    ),
     # where the data is
     Row(
         "--db garbage",

@@ -94,6 +94,20 @@ def test_scrub() -> None:
         ("unrecognized arguments: --bogus", "无法识别的参数：--bogus"),
         ("argument --out: expected one argument", "后面应跟一个值"),
         ("argument --keep: not allowed with argument --reverse", "不能与 --reverse 同时使用"),
+        # every row of the table (issue 22 made it one template per message)
+        ("argument --x: invalid float value: 'a'", "参数 --x：应为数字，收到 'a'"),
+        ("argument --x: invalid Path value: 'a'", "参数 --x：值无效：'a'"),
+        ("argument files: expected at least one argument", "参数 files：后面应至少跟一个值"),
+        ("argument --x: expected at most one argument", "参数 --x：后面最多跟一个值"),
+        (
+            "ambiguous option: --re could match --reverse, --reason",
+            "选项 --re 不明确，可能是：--reverse, --reason",
+        ),
+        ("one of the arguments --a --b is required", "必须给出其中一个参数：--a --b"),
+        ("argument --all: ignored explicit argument 'x'", "参数 --all：这个选项不接受值：'x'"),
+        # what was typed is shown as typed, braces and all, never read as a template
+        ("argument --keep: invalid int value: '{c}{0}'", "参数 --keep：应为整数，收到 '{c}{0}'"),
+        ("unknown words", "unknown words"),
     ],
 )
 def test_argparse_messages_in_chinese(english: str, chinese: str) -> None:

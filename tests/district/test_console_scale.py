@@ -97,3 +97,28 @@ def test_the_duplicates_command_lists_a_page(
     assert out.count("先登记于") == 3
     code, out, err = run_main(district_cli.main, [*home, "--offset", "-1"], capsys)
     assert code == 2 and "应为 0 或更大的整数" in err
+
+
+def test_the_duplicates_command_settles_one_and_says_which_record_stays(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The page and the settling share one path with `conflicts` (issue 22): pin both texts."""
+    home = ["--home", str(world.hub.home)]
+    first = duplicates.list_cases(world.hub)[0]
+    code, out, err = run_main(
+        district_cli.main, [*home, "duplicates", "--keep-later", str(first.id)], capsys
+    )
+    assert code == 0, err
+    assert out.strip() == (
+        f"重复人员 #{first.id} 已处理：保留 {first.later_office} 的记录，另一条已注销"
+        "（随数据包通知两个街道）"
+    )
+    code, out, err = run_main(district_cli.main, [*home, "duplicates"], capsys)
+    assert "：4 条（显示第 1–4 条）" in out and out.rstrip().endswith("保留后登记的记录")
+    code, out, err = run_main(district_cli.main, [*home, "duplicates", "--all"], capsys)
+    assert "：5 条" in out and "处理：" not in out
+    code, out, err = run_main(district_cli.main, [*home, "conflicts"], capsys)
+    assert code == 0 and out.strip() == "冲突：0 条"
+    # the conflicts' page is read as the duplicates' is: a negative offset is a usage error
+    code, out, err = run_main(district_cli.main, [*home, "conflicts", "--offset", "-1"], capsys)
+    assert code == 2 and "应为 0 或更大的整数" in err

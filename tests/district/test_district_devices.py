@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from caseworker import demo
 from caseworker.district import accounts, cli, service
+from caseworker.district.hub import office_peer
 from caseworker.domain.errors import PermissionDenied, ValidationError
 from caseworker.domain.roles import DistrictRole
 from caseworker.sync import office
@@ -85,7 +86,7 @@ def test_a_retired_device_has_its_later_bundles_refused(tmp_path: Path, hub_url,
             service.retire_device(w.hub, "A", device, actor=clerk)
         with pytest.raises(ValidationError, match="登记身份"):
             with w.hub.engine.connect() as conn:
-                me = service._office_peer(conn, "A").device_id
+                me = office_peer(conn, "A").device_id
             service.retire_device(w.hub, "A", me, actor=admin)
         done = service.retire_device(w.hub, "A", device[:8], actor=admin)
         assert done.device_id == device and "停用" in done.state

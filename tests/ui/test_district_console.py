@@ -380,6 +380,8 @@ def test_each_role_sees_its_own_sections_and_figures_export(
     page.pdf_button.click()
     assert out.read_bytes()[:5] == b"%PDF-"
     controller.switch_user()
+    login = controller.login  # the next person is someone else: 登录名 selected for typing over
+    assert login.focusWidget() is login.username and login.username.selectedText() == "tongji"
     _log_in(controller, qtbot, "weibao")
     assert controller.window.section_keys() == ["children"]
     children = controller.window.page("children")

@@ -97,6 +97,30 @@ def test_an_error_after_the_commit_says_the_change_was_saved(
     assert "Internal C++" not in texts[0]  # no raw Qt text in front of a caseworker
 
 
+def test_switching_user_puts_the_cursor_on_the_login_name(
+    demo_root: Path, make_controller, qtbot, qsettings
+) -> None:
+    """The next person after 切换用户 is someone else: the cursor is on 登录名 with the old name
+    selected (typing replaces it), the password field empty. (A start with a remembered name
+    focuses the password: the same person coming back.)"""
+    qsettings.setValue("login/last_username", "admin")
+    controller = make_controller(demo_root)
+    assert controller.login.focusWidget() is controller.login.password
+    controller.start()
+    log_in(controller, qtbot, "admin")
+    controller.switch_user()
+    login = controller.login
+    assert login.focusWidget() is login.username
+    assert login.username.selectedText() == "admin" and login.password.text() == ""
+    qtbot.keyClicks(login.username, "zhuangan1")
+    assert login.username.text() == "zhuangan1"
+    qtbot.keyClick(login.username, Qt.Key.Key_Return)  # on to the password, as before
+    qtbot.keyClicks(login.password, "demo1234")
+    qtbot.keyClick(login.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: controller.window is not None and controller.ctx.actor is not None)
+    assert controller.ctx.actor.username == "zhuangan1"
+
+
 def test_an_error_before_the_commit_says_nothing_was_changed(
     demo_root: Path, make_controller, qtbot, boxes
 ) -> None:

@@ -11,14 +11,10 @@ index replaces it (it serves every query the old one did, actor names included) 
 about 22 bytes more per journal row (+7.0 MB on a 673 MB, 20,000-resident demo workspace).
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0010"
 down_revision: str | None = "0009"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

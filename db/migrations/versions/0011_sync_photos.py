@@ -5,29 +5,25 @@ Revises: 0009
 Create Date: 2026-11-29 15:00:00
 """
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
+from db import migration_kit as kit
 
 revision: str = "0011"
 down_revision: str | None = "0010"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    kit.create_table(
         "sync_photo",
-        sa.Column("peer", sa.String(36), nullable=False),
-        sa.Column("sha256", sa.String(64), nullable=False),
-        sa.Column("bundle_id", sa.String(36), nullable=True),
-        sa.Column("acked_at", sa.DateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("peer", "sha256", name=op.f("pk_sync_photo")),
+        """
+        peer       str36
+        sha256     str64
+        bundle_id  str36 null
+        acked_at   datetime null
+        primary    peer sha256
+        index ix_sync_photo_bundle_id bundle_id
+        """,
     )
-    op.create_index("ix_sync_photo_bundle_id", "sync_photo", ["bundle_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_sync_photo_bundle_id", table_name="sync_photo")
-    op.drop_table("sync_photo")
+    kit.drop_tables("sync_photo")

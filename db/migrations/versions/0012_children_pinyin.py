@@ -10,62 +10,17 @@ The new columns are filled for the children and guardians already on file with a
 typed from now on carry them in the journal), in pages of 2,000 (bounded statements).
 """
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
 from alembic import op
+
+from db import migration_kit as kit
 
 revision: str = "0012"
 down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-
-def _backfill(table_name: str, with_pinyin: bool) -> None:
-    from caseworker.domain.pinyin import of_name
-
-    conn = op.get_bind()
-    columns = [sa.column("id", sa.String), sa.column("name", sa.String)]
-    columns.append(sa.column("name_letters", sa.String))
-    if with_pinyin:
-        columns.append(sa.column("name_pinyin", sa.String))
-    table = sa.table(table_name, *columns)
-    values: dict[str, sa.BindParameter[object]] = {"name_letters": sa.bindparam("i")}
-    if with_pinyin:
-        values["name_pinyin"] = sa.bindparam("p")
-    update = table.update().where(table.c.id == sa.bindparam("rid")).values(**values)
-    last = ""
-    while True:
-        rows = conn.execute(
-            sa.select(table.c.id, table.c.name)
-            .where(table.c.id > last)
-            .order_by(table.c.id)
-            .limit(2000)
-        ).all()
-        if not rows:
-            break
-        params = []
-        for rid, name in rows:
-            spoken = of_name(name)
-            params.append({"rid": rid, "p": spoken.sort_key, "i": spoken.letters})
-        conn.execute(update, params)
-        last = rows[-1][0]
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("child") as batch:
-        batch.add_column(
-            sa.Column("name_pinyin", sa.String(200), nullable=False, server_default="")
-        )
-        batch.add_column(
-            sa.Column("name_letters", sa.String(260), nullable=False, server_default="")
-        )
-    with op.batch_alter_table("child_guardian") as batch:
-        batch.add_column(
-            sa.Column("name_letters", sa.String(260), nullable=False, server_default="")
-        )
-    _backfill("child", True)
-    _backfill("child_guardian", False)
+    kit.add_pinyin("child")
+    kit.add_pinyin("child_guardian", pinyin=False)
     op.create_index(
         "ix_child_pinyin",
         "child",

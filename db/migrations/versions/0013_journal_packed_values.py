@@ -15,15 +15,11 @@ are: the reader tells the two forms apart by their first byte, so nothing is rew
 The downgrade unpacks every packed value in pages of 2,000, so the older program reads them.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
 down_revision: str | None = "0012"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _COLUMNS = ("old_value", "new_value")
 

@@ -18,15 +18,11 @@ one root, not 280,000 records held in memory at the office); the office extends 
 what it holds under the root. Rows already waiting are roots of their own.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
 down_revision: str | None = "0014"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -12,18 +12,12 @@ SQLite) nothing is created and searches scan as before. Nothing is journaled: th
 derived, every replica builds its own.
 """
 
-from collections.abc import Sequence
-
 from alembic import op
+
+from db import migration_kit as kit
 
 revision: str = "0018"
 down_revision: str | None = "0017"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-
-def _raw():  # the DB-API connection inside Alembic's transaction
-    return op.get_bind().connection.driver_connection
 
 
 def upgrade() -> None:
@@ -31,7 +25,7 @@ def upgrade() -> None:
         return
     from db import search_index
 
-    search_index.create(_raw())
+    search_index.create(kit.driver_connection())
 
 
 def downgrade() -> None:
@@ -39,4 +33,4 @@ def downgrade() -> None:
         return
     from db import search_index
 
-    search_index.drop(_raw())
+    search_index.drop(kit.driver_connection())

@@ -13,14 +13,10 @@ every page (0.7 s became 6.6 s at offset 50,000 of 100,000, measured under load)
 Indexes only: nothing in any row changes.
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0021"
 down_revision: str | None = "0020"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -12,40 +12,35 @@ entry: every replica derives the same ones (the same stable ids) from the rows i
 """
 
 import json
-from collections.abc import Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from alembic import op
 
+from db import migration_kit as kit
 from db.ids import stable_id
 
 revision: str = "0023"
 down_revision: str | None = "0022"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 SINCE_EVER = date(2000, 1, 1)
 
 
 def upgrade() -> None:
-    table = op.create_table(
+    table = kit.create_table(
         "dated_value",
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.Column("deleted_at", sa.DateTime(), nullable=True),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("key", sa.String(80), nullable=False),
-        sa.Column("value", sa.Text(), nullable=False),
-        sa.Column("effective_from", sa.Date(), nullable=False),
-        sa.Column("changed_by", sa.String(60), nullable=False),
-        sa.Column("changed_at", sa.DateTime(), nullable=False),
-        sa.UniqueConstraint(
-            "kind", "key", "effective_from", name="uq_dated_value_kind_key_effective_from"
-        ),
+        """
+        record
+        kind            str16
+        key             str80
+        value           text
+        effective_from  date
+        changed_by      str60
+        changed_at      datetime
+        unique          kind key effective_from
+        index ix_dated_value_effective_from effective_from
+        """,
     )
-    op.create_index("ix_dated_value_effective_from", "dated_value", ["effective_from"])
     conn = op.get_bind()
 
     def last_actor(table_name: str, record_id: str) -> str:
@@ -100,5 +95,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_dated_value_effective_from", table_name="dated_value")
-    op.drop_table("dated_value")
+    kit.drop_tables("dated_value")

@@ -17,18 +17,12 @@ The downgrade puts back the layout of 0018 exactly (its text frozen here: `db/ve
 the triggers of a file at its program's revision by their text).
 """
 
-from collections.abc import Sequence
-
 from alembic import op
+
+from db import migration_kit as kit
 
 revision: str = "0024"
 down_revision: str | None = "0023"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
-
-
-def _raw():  # the DB-API connection inside Alembic's transaction
-    return op.get_bind().connection.driver_connection
 
 
 def upgrade() -> None:
@@ -36,7 +30,7 @@ def upgrade() -> None:
         return
     from db import search_index
 
-    search_index.recreate(_raw(), "child")
+    search_index.recreate(kit.driver_connection(), "child")
 
 
 # -- the layout of 0018 (child and child_guardian each with an index of its own) --------------
@@ -73,7 +67,7 @@ def _old_triggers(table: str, columns: tuple[str, ...]) -> list[str]:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
-    con = _raw()
+    con = kit.driver_connection()
     found = con.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'child_search'"
     ).fetchone()

@@ -25,15 +25,12 @@ as it was, and `db.schema.ensure_schema` has taken the pre-migration backup befo
 The downgrade gives back the text columns and the two-column record index.
 """
 
-from collections.abc import Sequence
 from typing import Any
 
 from alembic import op
 
 revision: str = "0025"
 down_revision: str | None = "0024"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 IDS = ("change_id", "tx_id", "device_id", "actor_id")
 _OTHER_INDEXES = (
