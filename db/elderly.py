@@ -22,8 +22,21 @@ class ElderlyResident(Journaled, Base):
 
     __tablename__ = "elderly_resident"
     __table_args__ = (
-        Index("ix_elderly_resident_community_due", "community_id", "next_due"),
-        Index("ix_elderly_resident_next_due", "next_due"),
+        # The work lists' counts and the month's visit rate (工作台, read before the roster is
+        # shown) are answered by these alone, without a resident's row (migration 0026): the
+        # community's index holds every column `schedule.visit_rates` reads for the current
+        # month, and each carries deleted_at, which every count filters on.
+        Index(
+            "ix_elderly_resident_community_due",
+            "community_id",
+            "next_due",
+            "deleted_at",
+            "enrolled_on",
+            "status",
+            "status_date",
+            "last_visit_on",
+        ),
+        Index("ix_elderly_resident_next_due", "next_due", "deleted_at"),
         # Covering indexes for search: LIKE '%…%' is checked on the index entries, so a search
         # reads a small index rather than every row (and the first serves sorting by name).
         Index("ix_elderly_resident_name_address", "name", "address", "deleted_at"),
@@ -35,7 +48,7 @@ class ElderlyResident(Journaled, Base):
             "emergency_phone",
             "deleted_at",
         ),
-        Index("ix_elderly_resident_assigned", "assigned_staff_id", "next_due"),
+        Index("ix_elderly_resident_assigned", "assigned_staff_id", "next_due", "deleted_at"),
         # The ID number is the district-wide key: unique among the records not held as a
         # cross-office duplicate (see caseworker/district/duplicates.py).
         Index(
@@ -175,7 +188,19 @@ class ElderlyReferral(Journaled, Base):
     """A referral (转介) raised at a visit, tracked until it is closed."""
 
     __tablename__ = "elderly_referral"
-    __table_args__ = (Index("ix_elderly_referral_status_due", "status", "due_on"),)
+    __table_args__ = (
+        # Open referrals counted and paged (工作台) on this index alone (migration 0026): the
+        # page's ids in (due_on, id) order, then only that page's rows are read.
+        Index(
+            "ix_elderly_referral_status_due",
+            "status",
+            "due_on",
+            "id",
+            "deleted_at",
+            "owner_staff_id",
+            "resident_id",
+        ),
+    )
 
     visit_id: Mapped[str] = mapped_column(ForeignKey("elderly_visit.id"), index=True)
     resident_id: Mapped[str] = mapped_column(ForeignKey("elderly_resident.id"), index=True)

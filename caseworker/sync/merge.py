@@ -14,7 +14,6 @@ clock is more than a day ahead of this replica's clock.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 import sqlite3
@@ -38,6 +37,7 @@ from db.base import table_of, utcnow
 from db.journal import CHANGE_COLUMNS, HLC_KEY
 from db.journal_packing import hlc_to_disk, id_to_disk, time_text_to_disk
 from db.models import JournalEntry, LocalMeta
+from db.no_gc import no_cyclic_gc
 from db.stats import PlannerStats
 from db.sync_models import SyncConflict, SyncDuplicate
 
@@ -391,21 +391,8 @@ def plan(
     `refuse(new_changes, new_values)` may name changes (change id → reason) to keep out, into
     the conflicts list: the district uses it for what an office may not write
     (`caseworker.district.scope.refusals`). `new_values` maps change id → decoded new value."""
-    with _no_gc():
+    with no_cyclic_gc():
         return _plan(conn, rows, now_ms=now_ms, bundle_id=bundle_id, refuse=refuse)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """The plan allocates a few objects per change and frees none: the cyclic collector would
-    rescan them over and over (a third of the time at 100,000 changes)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _plan(
@@ -847,7 +834,7 @@ def integrity_guard() -> Iterator[None]:
 
 def write(conn: Connection, result: MergePlan, *, now_ms: int, source: str) -> None:
     """Carry out a plan in the caller's open transaction (`source`: the bundle id)."""
-    with integrity_guard(), _no_gc():
+    with integrity_guard(), no_cyclic_gc():
         hold_duplicates(conn, result)
         result.updates = derived.prefill(result.inserts, result.updates)
         if conn.dialect.name == "sqlite":

@@ -132,14 +132,22 @@ def test_the_referral_counts_start_from_the_referrals(
         assert referral_counts(s, worker, periods.month(date(2026, 10, 1))) == {}
         statement, parameters = seen[-1]
         plan = list(s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
-    # The rows of the outer query (parent 0) that read a table: the first is the referrals',
-    # and the other tables are only looked up by primary key from them.
-    top = [detail for _id, parent, _n, detail in plan if parent == 0]
+    # The per-referral rows are materialised first (each lookup made once per referral), then
+    # counted. The rows of that step that read a table: the first is the referrals', and the
+    # other tables are only looked up by primary key from them, once each.
+    (step,) = [i for i, parent, _n, d in plan if parent == 0 and d == "MATERIALIZE per_referral"]
+    top = [detail for _id, parent, _n, detail in plan if parent == step]
     reads = [d for d in top if d.startswith(("SCAN", "SEARCH"))]
     assert reads and "elderly_referral" in reads[0], plan
     assert all("elderly_referral" in d for d in reads), plan
-    inner = [detail for _id, parent, _n, detail in plan if parent != 0]
+    inner = [detail for _id, parent, _n, detail in plan if parent not in (0, step)]
     assert all(d.startswith("SEARCH") and "(id=?)" in d for d in inner), plan
+    assert sum("elderly_visit" in d for d in inner) == 1, plan
+    assert sum("elderly_resident" in d for d in inner) == 1, plan
+    # the count reads the materialised rows only
+    assert [d for _i, parent, _n, d in plan if parent == 0 and d.startswith("SCAN")] == [
+        "SCAN per_referral"
+    ], plan
 
 
 # -- the children's cases: the same pattern (`db.join_order.driven_join`) ----------------------

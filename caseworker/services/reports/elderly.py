@@ -74,6 +74,7 @@ from db.elderly import (
     ElderlyVisit,
     ElderlyVisitAmendment,
 )
+from db.no_gc import no_cyclic_gc
 
 R = table_of(ElderlyResident).c
 V = table_of(ElderlyVisit).c
@@ -212,6 +213,9 @@ def _visit_rows(
     )
 
 
+# The roster's 100,000 rows, their columns and the per-person tuples are all kept until the
+# figures are made: without the pause, the cyclic collector rescanned them (0.3 s of CPU).
+@no_cyclic_gc()
 def _stream(  # noqa: C901
     session: Session,
     actor: Actor,
@@ -671,6 +675,11 @@ def roster_counts(session: Session, actor: Actor, period: Period) -> dict[str, d
     }
 
 
+# A visit the schedule has not dated (effective_date NULL): after every period, so the referral
+# it raised is neither opened in a period nor open at its end, but its visit exists.
+_NO_DATE = date(9999, 12, 31)
+
+
 def referral_counts(session: Session, actor: Actor, period: Period) -> dict[str, dict[str, int]]:
     """Per community: referrals opened (by the raising visit's date), closed, open at the end."""
     can_view(actor)
@@ -680,9 +689,15 @@ def referral_counts(session: Session, actor: Actor, period: Period) -> dict[str,
     # A join let SQLite start from the 100,000 residents (in community order, to spare the
     # GROUP BY a sort) and probe each one's referrals, or, after ANALYZE on a workspace
     # without referrals, scan every visit instead.
-    visit_alive = select(V.id).where(V.id == F.visit_id, V.deleted_at.is_(None)).scalar_subquery()
+    # One lookup of each per referral: the visit's date (`_NO_DATE` for a visit the schedule
+    # has not dated yet, NULL when the visit is gone) and the person's community. The rows
+    # are MATERIALIZED before they are counted: flattened into the outer query, SQLite
+    # evaluated each lookup once per use (the date twice, the community three times: in the
+    # WHERE, the GROUP BY and the result), 0.67 s of CPU for 78,000 referrals instead of 0.3.
     opened_on = (
-        select(V.effective_date).where(V.id == F.visit_id, V.deleted_at.is_(None)).scalar_subquery()
+        select(func.coalesce(V.effective_date, _NO_DATE))
+        .where(V.id == F.visit_id, V.deleted_at.is_(None))
+        .scalar_subquery()
     )
     community = (
         select(R.community_id)
@@ -692,12 +707,12 @@ def referral_counts(session: Session, actor: Actor, period: Period) -> dict[str,
     per_referral = (
         select(
             community.label("community_id"),
-            visit_alive.label("visit_id"),
             opened_on.label("opened_on"),
             F.closed_on.label("closed_on"),
         )
         .where(F.deleted_at.is_(None))
-        .subquery()
+        .cte("per_referral")
+        .prefix_with("MATERIALIZED")
     )
     col = per_referral.c
     q = (
@@ -716,7 +731,7 @@ def referral_counts(session: Session, actor: Actor, period: Period) -> dict[str,
             ),
         )
         # A referral whose visit or person was deleted counts nowhere, as the join did.
-        .where(col.community_id.is_not(None), col.visit_id.is_not(None))
+        .where(col.community_id.is_not(None), col.opened_on.is_not(None))
         .group_by(col.community_id)
     )
     return {
