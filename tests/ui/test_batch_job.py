@@ -32,15 +32,7 @@ def _batch(qtbot, runner: Any) -> tuple[BatchJob, list[bool]]:
     PAGES.append(page)
     qtbot.addWidget(page)
     states: list[bool] = []
-    batch = BatchJob(
-        SimpleNamespace(runner=runner),  # type: ignore[arg-type]
-        page,
-        status="请选择",
-        step="正在导入 {0}（第 {1}/{2} 个）…",
-        cancel="取消导入",
-        cancelling="正在取消…",
-        running=states.append,
-    )
+    batch = BatchJob(SimpleNamespace(runner=runner), page, "导入", states.append)  # type: ignore[arg-type]
     return batch, states
 
 
@@ -50,13 +42,17 @@ def test_progress_cancel_and_the_end(qtbot) -> None:
     done: list[object] = []
     batch.start(lambda progress: None, done.append, done.append)
     assert batch.busy and states == [True] and batch.cancel_button.isEnabled()
+    assert batch.cancel_button.text() == "取消导入"
     job = runner.job
     assert job is not None and job.on_progress is not None
     job.on_progress(1, 3, "b.cwbundle")
     assert batch.progress.value() == 1 and batch.progress.maximum() == 3
     assert batch.status.text() == "正在导入 b.cwbundle（第 2/3 个）…"
     batch.cancel_button.click()
-    assert job.progress.cancel_event.is_set() and batch.status.text() == "正在取消…"
+    assert (
+        job.progress.cancel_event.is_set()
+        and batch.status.text() == "正在取消：当前这个数据包导入完后停止…"
+    )
     assert job.on_done is not None
     job.on_done(["a", "b"])
     assert done == [["a", "b"]] and states == [True, False]

@@ -48,16 +48,9 @@ class InboxPage(QWidget):
         self.clear_button = QPushButton(self.tr("清空列表"))
         self.ingest_button = QPushButton(self.tr("全部导入(&I)"))
         self.ingest_button.setEnabled(False)
-        self.batch = BatchJob(
-            ctx,
-            self,
-            status=self.tr("请选择 U 盘上的数据包（.cwbundle）或整个文件夹。"),
-            step=self.tr("正在导入 {0}（第 {1}/{2} 个）…"),
-            cancel=self.tr("取消导入"),
-            cancelling=self.tr("正在取消：当前这个数据包导入完后停止…"),
-            running=self._running,
-        )
+        self.batch = BatchJob(ctx, self, self.tr("导入"), self._running)
         self.status = self.batch.status
+        self.status.setText(self.tr("请选择 U 盘上的数据包（.cwbundle）或整个文件夹。"))
         self.files_button.clicked.connect(self.choose_files)
         self.folder_button.clicked.connect(self.choose_folder)
         self.clear_button.clicked.connect(lambda: self.set_paths([]))

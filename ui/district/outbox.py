@@ -42,16 +42,11 @@ class OutboxPage(QWidget):
         self.folder_button = QPushButton(self.tr("选择文件夹(&D)…"))
         self.folder_label = QLabel(self.tr("尚未选择文件夹"))
         self.write_button = QPushButton(self.tr("写出数据包(&W)"))
-        self.batch = BatchJob(
-            ctx,
-            self,
-            status=self.tr("勾选要发件的街道（空格键勾选），选择 U 盘上的文件夹，然后写出。"),
-            step=self.tr("正在写出 {0} 的数据包（第 {1}/{2} 个）…"),
-            cancel=self.tr("取消"),
-            cancelling=self.tr("正在取消：当前这个数据包写完后停止…"),
-            running=self._running,
-        )
+        self.batch = BatchJob(ctx, self, self.tr("写出"), self._running)
         self.status = self.batch.status
+        self.status.setText(
+            self.tr("勾选要发件的街道（空格键勾选），选择 U 盘上的文件夹，然后写出。")
+        )
         self.all_button.clicked.connect(lambda: self._check_all(True))
         self.none_button.clicked.connect(lambda: self._check_all(False))
         self.folder_button.clicked.connect(self.choose_folder)

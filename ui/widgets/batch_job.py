@@ -19,33 +19,25 @@ T = TypeVar("T")
 
 class BatchJob(QObject):
     """`start(job, …)` runs `job(progress)` on the runner; `progress(done, total, name)` moves
-    the bar and says `step` ("{0}": the item's name, "{1}/{2}": its number of the count).
+    the bar and names the bundle being done. `verb` is what the batch does to each bundle
+    (导入, 写出): the button and the lines say it the same way on every page.
     `running(bool)` lets the page enable its own buttons while the batch runs."""
 
     def __init__(
-        self,
-        ctx: AppContext,
-        owner: QWidget,
-        *,
-        status: str,
-        step: str,
-        cancel: str,
-        cancelling: str,
-        running: Callable[[bool], None],
+        self, ctx: AppContext, owner: QWidget, verb: str, running: Callable[[bool], None]
     ) -> None:
         super().__init__(owner)
         self.ctx = ctx
-        self.step = step
-        self.cancelling = cancelling
+        self.verb = verb
         self.running = running
         self.job: Job | None = None
-        self.cancel_button = QPushButton(cancel)
+        self.cancel_button = QPushButton(self.tr("取消{0}").format(verb))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setFormat(self.tr("%v / %m 个"))
         self.progress.setValue(0)
-        self.status = QLabel(status)
+        self.status = QLabel()
         self.status.setWordWrap(True)
 
     @property
@@ -81,7 +73,7 @@ class BatchJob(QObject):
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
-            self.status.setText(self.cancelling)
+            self.status.setText(self.tr("正在取消：当前这个数据包{0}完后停止…").format(self.verb))
 
     def _stopped(self) -> None:
         self.job = None
@@ -92,4 +84,6 @@ class BatchJob(QObject):
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
         if name:
-            self.status.setText(self.step.format(name, done + 1, total))
+            self.status.setText(
+                self.tr("正在{0} {1}（第 {2}/{3} 个）…").format(self.verb, name, done + 1, total)
+            )
