@@ -27,6 +27,7 @@ from caseworker.services.children import register
 from caseworker.services.children.register import ChildDetail
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
+from ui.widgets.audit_page import change_columns
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 
@@ -161,17 +162,7 @@ class ChildPage(QWidget):
         self.cases_view.doubleClicked.connect(self._open_case_row)
         self.cases_view.activated.connect(self._open_case_row)
         self.visits_view, self.visits = visits_table(self.tr, child_seen=True)
-        self.history_view, self.history = _table(
-            [
-                Column(self.tr("时间"), lambda r: r.recorded_at),
-                Column(self.tr("操作人"), lambda r: r.actor_name),
-                Column(self.tr("操作"), lambda r: r.op_label),
-                Column(self.tr("项目"), lambda r: r.field_label),
-                Column(self.tr("原值"), lambda r: r.old_value),
-                Column(self.tr("新值"), lambda r: r.new_value),
-            ],
-            (130, 80, 50, 90, 160),
-        )
+        self.history_view, self.history = _table(change_columns(self.tr), (130, 80, 50, 90, 160))
         self.tabs = QTabWidget()
         self.tabs.addTab(self.findings_view, self.tr("类别认定"))
         self.tabs.addTab(self.guardians_view, self.tr("父母/监护人"))

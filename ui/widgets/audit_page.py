@@ -38,6 +38,25 @@ if TYPE_CHECKING:
     from caseworker.domain.roles import Actor
     from ui.context import AppContext
 
+
+def change_columns(tr: Callable[[str], str], *, whole_log: bool = False) -> list[Column[AuditRow]]:
+    """The columns of the changes to one record (its history, on the record's own page), or,
+    with `whole_log`, of the audit log, which also names the record changed (对象, 记录编号)."""
+    record = [Column(tr("对象"), lambda r: r.table_label)] if whole_log else []
+    columns: list[Column[AuditRow]] = [
+        Column(tr("时间"), lambda r: r.recorded_at),
+        Column(tr("操作人"), lambda r: r.actor_name),
+        Column(tr("操作"), lambda r: r.op_label),
+        *record,
+        Column(tr("字段") if whole_log else tr("项目"), lambda r: r.field_label),
+        Column(tr("原值"), lambda r: r.old_value),
+        Column(tr("新值"), lambda r: r.new_value),
+    ]
+    if whole_log:
+        columns.append(Column(tr("记录编号"), lambda r: r.record_id))
+    return columns
+
+
 UNKNOWN_TOTAL = 2**31 - 1  # more than COUNT_CAP: the list ends when a page comes back empty
 
 
@@ -125,16 +144,7 @@ class AuditLogPage(QWidget):
         self.export_button.clicked.connect(self.export_excel)
         self.export_button.setVisible(export is not None)
         filters.addWidget(self.export_button)
-        columns = [
-            Column(self.tr("时间"), lambda r: r.recorded_at),
-            Column(self.tr("操作人"), lambda r: r.actor_name),
-            Column(self.tr("操作"), lambda r: r.op_label),
-            Column(self.tr("对象"), lambda r: r.table_label),
-            Column(self.tr("字段"), lambda r: r.field_label),
-            Column(self.tr("原值"), lambda r: r.old_value),
-            Column(self.tr("新值"), lambda r: r.new_value),
-            Column(self.tr("记录编号"), lambda r: r.record_id),
-        ]
+        columns = change_columns(self.tr, whole_log=True)
         if sources:
             local = self.tr("本机")
             columns.append(
