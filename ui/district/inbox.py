@@ -13,7 +13,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMessageBox,
     QPushButton,
     QTableWidgetItem,
@@ -27,6 +26,7 @@ from ui.messages import show_error
 from ui.widgets import file_dialogs
 from ui.widgets.batch_job import BatchJob
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.fields import heading
 from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("文件", "街道", "生成时间", "变更", "内容", "结果")
@@ -41,8 +41,7 @@ class InboxPage(QWidget):
         self.paths: list[Path] = []
         self.previews: dict[Path, console.Preview] = {}
         self.results: list[console.FileResult] = []
-        title = QLabel(self.tr("收件：导入街道报送的数据包"))
-        title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        title = heading(self.tr("收件：导入街道报送的数据包"))
         self.files_button = QPushButton(self.tr("选择文件(&F)…"))
         self.folder_button = QPushButton(self.tr("选择文件夹(&D)…"))
         self.clear_button = QPushButton(self.tr("清空列表"))

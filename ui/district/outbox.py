@@ -23,6 +23,7 @@ from ui.messages import show_error
 from ui.widgets import file_dialogs
 from ui.widgets.batch_job import BatchJob
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.fields import heading
 from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("街道", "写出的文件", "变更", "内容")
@@ -35,8 +36,7 @@ class OutboxPage(QWidget):
         self.offices: list[tuple[str, str]] = []
         self.written: dict[str, console.Written] = {}
         self.folder: Path | None = None
-        title = QLabel(self.tr("发件：给街道写出数据包"))
-        title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        title = heading(self.tr("发件：给街道写出数据包"))
         self.all_button = QPushButton(self.tr("全选(&A)"))
         self.none_button = QPushButton(self.tr("全不选"))
         self.folder_button = QPushButton(self.tr("选择文件夹(&D)…"))

@@ -35,7 +35,7 @@ from ui.context import AppContext
 from ui.district.dashboard import local
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.fields import ERROR_STYLE, DateField
+from ui.widgets.fields import ERROR_STYLE, DateField, heading
 from ui.widgets.table_models import read_only_table
 
 SETTING_COLUMNS = ("参数", "当前值", "默认值", "允许范围", "最后修改", "修改人")
@@ -507,8 +507,7 @@ class CatalogueTab(_Tab):
 class SettingsPage(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
-        title = QLabel(self.tr("全区参数与改造项目目录"))
-        title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        title = heading(self.tr("全区参数与改造项目目录"))
         note = QLabel(self.tr(EFFECT))
         note.setWordWrap(True)
         self.tabs = QTabWidget()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from caseworker.domain.errors import CaseworkerError
+from ui.widgets.fields import heading
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 if TYPE_CHECKING:
@@ -74,9 +75,7 @@ class AccountsPage(QWidget, Generic[A]):
         row.addStretch()
         layout = QVBoxLayout(self)
         if self.title:
-            heading = QLabel(self.title)
-            heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
-            layout.addWidget(heading)
+            layout.addWidget(heading(self.title))
         layout.addLayout(row)
         layout.addWidget(self.view, 1)
         if note:

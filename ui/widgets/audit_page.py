@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from caseworker.domain.dates import InvalidDate
 from caseworker.services.audit import COUNT_CAP, AuditFilter, AuditResult, AuditRow
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.fields import ERROR_STYLE, DateField
+from ui.widgets.fields import ERROR_STYLE, DateField, heading
 from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
 
 if TYPE_CHECKING:
@@ -160,9 +160,7 @@ class AuditLogPage(QWidget):
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout = QVBoxLayout(self)
         if title:
-            heading = QLabel(title)
-            heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
-            layout.addWidget(heading)
+            layout.addWidget(heading(title))
         layout.addLayout(filters)
         layout.addWidget(self.count_label)
         layout.addWidget(self.view)
