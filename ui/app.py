@@ -3,29 +3,29 @@ idle lock, restore. Heavy modules are imported after the login window is on scre
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLockFile, QObject, QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtCore import QLockFile, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ui.login import LoginDialog
 from ui.resources import install_icon, install_qt_translations, register_font
+from ui.shell import SessionShell
 from ui.tasks import Runner, TaskRunner
 from ui.widgets.lifetime import retire
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from caseworker.domain.roles import Actor
     from caseworker.first_look import LoginFacts
     from caseworker.workspace import Workspace
     from ui.context import AppContext
-    from ui.idle import Cover, IdleWatcher, LockDialog
-    from ui.login import ChangePasswordDialog
     from ui.main_window import MainWindow
     from ui.setup_wizard import SetupChoice, SetupWizard
 
@@ -35,35 +35,20 @@ PROBE_LOGIN_ENV = "CASEWORKER_PROBE_LOGIN"  # "user:password" for the "main" pro
 WARM_UP_AFTER_LOGIN_MS = 3000
 
 
-class Controller(QObject):
+class Controller(SessionShell):
     """Moves the person through: open workspace → wizard or login → main window ⇄ lock."""
 
     def __init__(self, root: Path | None, runner: Runner, settings: QSettings) -> None:
-        super().__init__()
+        super().__init__(runner, settings)
         self.root = root
-        self.runner = runner
-        self.settings = settings
         self.ws: Workspace | None = None
-        self.ctx: AppContext | None = None
         self.window: MainWindow | None = None
         self.wizard: SetupWizard | None = None
-        self.idle: IdleWatcher | None = None
-        self.lock_dialog: LockDialog | None = None
-        self.covers: list[Cover] = []
-        self._ending_session = False
-        # Asks every minute whether an administrator changed the logged-in account.
-        self.account_watch = QTimer(self)
-        self.account_watch.setInterval(60_000)
-        self.account_watch.timeout.connect(self._watch_account)
-        self.password_dialog: ChangePasswordDialog | None = None
         self.clock_warning = ""
         self.facts: LoginFacts | None = None  # read when the start begins
         self._opening: _Opening | None = None  # the workspace being opened on the runner
         # A login submitted and not yet answered: the warm-up leaves the section pages for later.
         self._login_waiting = False
-        self.login = LoginDialog(settings)
-        self.login.submitted.connect(self._authenticate)
-        self.login.rejected.connect(self.quit)
         self.probe = os.environ.get(PROBE_ENV, "")
         self.demo_residents = 2000
 
@@ -217,9 +202,7 @@ class Controller(QObject):
             self.quit()
 
     def _apply_setup(self, choice: SetupChoice) -> str | None:
-        from caseworker.domain.errors import CaseworkerError
         from caseworker.domain.roles import Actor
-        from ui.progress import run_with_progress
 
         ws = self.ws
         assert ws is not None
@@ -269,11 +252,7 @@ class Controller(QObject):
                     )
 
             label = self.tr("正在保存…")
-        try:
-            run_with_progress(self.runner, job, self.wizard, label)
-        except CaseworkerError as exc:
-            return str(exc)
-        return None
+        return self._saving(job, self.wizard, label)
 
     # -- login -----------------------------------------------------------------------------------
     def _authenticate(self, username: str, password: str) -> None:
@@ -304,64 +283,25 @@ class Controller(QObject):
 
     def _authenticated(self, result: Any) -> None:
         self._login_waiting = False
-        if result is None:  # the workspace did not open (`_open_failed`)
-            return
-        if result.actor is None:
-            self.login.show_message(result.message)
-            return
-        if result.must_change_password:
-            dialog = self._password_dialog(result.actor, forced=True)
-            dialog.accepted.connect(lambda: self._logged_in(result.actor))
-            dialog.rejected.connect(
-                lambda: self.login.show_message(self.tr("必须先修改密码才能使用"))
-            )
-            dialog.open()
-            return
-        self._logged_in(result.actor)
+        super()._authenticated(result)
 
-    def _logged_in(self, actor: Actor) -> None:
-        self.login.set_busy(False)
-        self.login.password.clear()
-        self.login.message.clear()
-        self.login.hide()
-        self._open_main(actor)
-
-    def _password_dialog(self, actor: Actor, *, forced: bool = False) -> ChangePasswordDialog:
-        from caseworker.domain.errors import CaseworkerError
+    def _change_own_password(self, actor: Actor, old: str, new: str) -> None:
         from caseworker.services import accounts
-        from ui.login import ChangePasswordDialog
-        from ui.progress import run_with_progress
 
         ws = self.ws
         assert ws is not None
+        with ws.writer(actor) as s:
+            accounts.change_own_password(s, actor, old, new)
 
-        def apply(old: str, new: str) -> str | None:
-            def job() -> None:
-                with ws.writer(actor) as s:
-                    accounts.change_own_password(s, actor, old, new)
-
-            try:
-                run_with_progress(self.runner, job, self.password_dialog, self.tr("正在保存…"))
-            except CaseworkerError as exc:
-                return str(exc)
-            return None
-
+    def _setting(self, actor: Actor, key: str) -> Any:
         from caseworker.services import settings
 
-        minimum = int(
-            self.ctx.read(lambda s: settings.get(s, "security.min_password_length"))
-            if self.ctx is not None
-            else 8
-        )
-        self.password_dialog = ChangePasswordDialog(
-            self.window, apply, forced=forced, min_length=minimum
-        )
-        return self.password_dialog
+        if self.ctx is None:  # not open yet: the rule's own default
+            return 8 if key == "security.min_password_length" else 0
+        return self.ctx.read(lambda s: settings.get(s, key))
 
     # -- main window -----------------------------------------------------------------------------
     def _open_main(self, actor: Actor) -> None:
-        from caseworker.services import settings
-        from ui.idle import IdleWatcher
         from ui.main_window import MainWindow
         from ui.sections import build_sections
 
@@ -371,15 +311,7 @@ class Controller(QObject):
 
         with building():  # made without the app's Python event filters (app_filters.py)
             self.window = MainWindow(self.ctx, build_sections(self), self.settings)
-        self.window.closed.connect(self.quit)
-        self.window.lock_requested.connect(lambda: self.lock(automatic=False))
-        self.window.switch_user_requested.connect(self.switch_user)
-        self.window.show()
-        minutes = self.ctx.read(lambda s: settings.get(s, "security.idle_lock_minutes"))
-        self.idle = IdleWatcher(minutes)
-        self.idle.idle.connect(self.lock)
-        self.ctx.account_changed.connect(self._account_changed)
-        self.account_watch.start()
+        self._show_main(actor)
         self._auto_backup()
         # What a login typed quickly left out (ui/warmup.py: SECTION_PAGES), once the first
         # page the person opens has been read; nothing to do when the warm-up had finished.
@@ -418,7 +350,6 @@ class Controller(QObject):
                 self.window.statusBar().showMessage(warning)
 
         def failed(exc: BaseException) -> None:
-            import logging
 
             from caseworker.domain.errors import CaseworkerError
 
@@ -452,138 +383,34 @@ class Controller(QObject):
 
         self.runner.spawn(ws.run_full_check, on_done=done)
 
-    def change_password(self) -> None:
-        assert self.ctx is not None and self.ctx.actor is not None
-        dialog = self._password_dialog(self.ctx.actor)
-        dialog.accepted.connect(
-            lambda: QMessageBox.information(
-                self.window, self.tr("修改密码"), self.tr("密码已修改。")
-            )
-        )
-        dialog.open()
+    # -- the session's hooks (ui/shell.py) -------------------------------------------------------
+    def _store(self) -> Workspace | None:
+        return self.ws
 
-    def lock(self, *, automatic: bool = True) -> None:
-        if self.lock_dialog is not None:
-            return
+    def _place_name(self) -> str:
+        assert self.window is not None
+        return self.window.office_name
+
+    def _unlock(self, actor: Actor, password: str) -> Any:
         from caseworker.domain.roles import Actor as _Actor
         from caseworker.services import accounts
-        from ui.idle import LockDialog, cover_windows
-        from ui.progress import run_with_progress
 
-        ctx, window, ws = self.ctx, self.window, self.ws
-        if ctx is None or window is None or ctx.actor is None or ws is None:
-            return
-        actor = ctx.actor
-        if self.idle is not None:
-            self.idle.paused = True
-        window.hide()
-        self.covers = cover_windows(keep=window)
+        ws = self.ws
+        assert ws is not None
+        # The login's rules: failed tries count towards the same lockout.
+        with ws.writer(_Actor.system("login")) as s:
+            return accounts.unlock(s, actor, password)
 
-        def unlock(password: str) -> str | None:
-            def job() -> accounts.LoginResult:
-                # The login's rules: failed tries count towards the same lockout.
-                with ws.writer(_Actor.system("login")) as s:
-                    return accounts.unlock(s, actor, password)
-
-            result = run_with_progress(self.runner, job, self.lock_dialog, self.tr("正在验证…"))
-            return None if result.actor is not None else result.message
-
-        self.lock_dialog = LockDialog(
-            actor.display_name, window.office_name, unlock, automatic=automatic
-        )
-        self.lock_dialog.switch_user.connect(self.switch_user)
-        self.lock_dialog.accepted.connect(self._unlocked)
-        self.lock_dialog.show()
-
-    def _uncover(self) -> None:
-        for cover in self.covers:
-            with contextlib.suppress(RuntimeError):  # its window may have gone meanwhile
-                cover.remove()
-        self.covers = []
-
-    def _unlocked(self) -> None:
-        retire(self.lock_dialog)  # from its own accepted signal: deleted later, not now
-        self.lock_dialog = None
-        self._uncover()
-        if self.window is not None:
-            self.window.show()
-        if self.idle is not None:
-            self.idle.resume()
-
-    # -- the account's current state ---------------------------------------------------------
-    def _watch_account(self) -> None:
-        """Every so often, end a session whose account an administrator has changed: writes
-        are refused at once (db.replica.check_account); this ends the reading too."""
-        from caseworker.domain.errors import AccountChanged
+    def _account_check(self, actor: Actor) -> Callable[[Session], object]:
         from caseworker.services import accounts
 
-        ctx = self.ctx
-        if ctx is None or ctx.actor is None or self.window is None:
-            return
-        actor = ctx.actor
+        return lambda s: accounts.ensure_current(s, actor)
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, AccountChanged):
-                self._account_changed(str(exc))
-            else:
-                logging.getLogger("caseworker.ui").warning(
-                    "account check failed: %s", type(exc).__name__
-                )
-
-        self.runner.submit(
-            lambda: ctx.read(lambda s: accounts.ensure_current(s, actor)), on_error=failed
-        )
-
-    def _account_changed(self, message: str) -> None:
-        if self.window is None or self._ending_session:
-            return
-        self._ending_session = True
-
-        def end() -> None:  # after the slot that noticed it has returned
-            self._ending_session = False
-            if self.window is None:
-                return
-            self._close_main()
-            self._ready_for_login()
-            self.login.show_message(message)
-
-        QTimer.singleShot(0, end)
-
-    def switch_user(self) -> None:
-        self._close_main()
-        self._ready_for_login()
-        self.login.for_another_person()
-
-    def _close_main(self) -> None:
-        self.account_watch.stop()
-        if self.lock_dialog is not None:  # 切换用户 from the lock screen
-            retire(self.lock_dialog)
-            self.lock_dialog = None
-        self._uncover()
-        # A dialog still open (a visit form behind the lock screen) is cancelled, not left
-        # running over the next person's login.
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QDialog) and widget.isVisible() and widget is not self.login:
-                widget.reject()
-        if self.idle is not None:
-            self.idle.stop()
-            self.idle = None
-        if self.window is not None:
-            self.window.closed.disconnect(self.quit)  # closed for the next person, not to quit
-            self.window.close()
-            retire(self.window)  # often from its own menu: deleted later, not now
-            self.window = None
-        if self.ctx is not None and self.ctx.actor is not None:
+    def _session_ended(self, ctx: AppContext) -> None:
+        if ctx.actor is not None:
             from caseworker.services.children import keys
 
-            keys.forget(self.ctx.actor.staff_id)  # the child-data key leaves with the person
-        if self.ctx is not None and self.ws is not None:
-            # Each session gets a context of its own: nothing the old window connected to the
-            # old one can be reached by the next person's writes.
-            self.ctx.end_session()
-            from ui.context import AppContext
-
-            self.ctx = AppContext(self.ws, self.runner)
+            keys.forget(ctx.actor.staff_id)  # the child-data key leaves with the person
 
     def restore(self, path: Path) -> None:
         """Close everything, restore the backup (which keeps a copy of the current file), reopen."""
@@ -616,13 +443,6 @@ class Controller(QObject):
     def _probe_done(self, what: str) -> None:
         print(f"PROBE {what} {time.time():.6f}", flush=True)
         self.quit()
-
-    def quit(self) -> None:
-        if self.window is not None:
-            self.window.save_geometry()
-        app = QApplication.instance()
-        if app is not None:
-            app.quit()
 
     def shutdown(self) -> None:
         """After the event loop: let queued writes finish, then close the database."""

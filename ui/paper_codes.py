@@ -16,7 +16,9 @@ form; then the page is kept as the signed original.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage, QKeyEvent, QPixmap
@@ -40,6 +42,8 @@ from caseworker.domain import form_code
 from caseworker.domain.errors import CaseworkerError
 from ui.context import AppContext
 from ui.messages import show_error, tr
+
+T = TypeVar("T")
 
 BURST_GAP = 0.08  # seconds between a scanner's key presses (a person types slower)
 UNSURE_STYLE = "background: #ffe08a;"
@@ -199,19 +203,9 @@ def _open_child_visit(ctx: AppContext, parent: QWidget, found, page) -> None:
     dialog = dialogs.visit_dialog(ctx, parent, detail.case.child_id, case_id)
     if page is not None:
         apply_child_scan(dialog, page)
-        _add_handwriting(dialog, page)
-    ok = dialog.exec()
-    visit = dialog.result_value if ok else None
-    dialog.deleteLater()
+    visit = _entry(dialog, page, lambda ok: dialog.result_value if ok else None)
     if visit is not None:
-        if page is not None:
-            from caseworker.services import scans
-
-            scans.keep_original(ctx.ws, actor, found, page.reading, visit.id)
-        else:
-            from caseworker.services import paper
-
-            paper.mark_entered(ctx.ws.engine, actor, found.form_id, visit.id)
+        _entered(ctx, actor, found, page, visit.id)
 
 
 def apply_child_scan(dialog, page) -> list[QWidget]:
@@ -273,11 +267,9 @@ def _open_retrofit(ctx: AppContext, parent: QWidget, found, page) -> None:
         if page is not None and page.values.get("conclusion") == "不合格":
             action = Action.FAIL
         step = StepDialog(ctx, case, action, parent)
-        if page is not None:
-            _add_handwriting(step, page)
-        step.exec()
-        saved_ref = case.id if step.result_info is not None else None
-        step.deleteLater()
+        saved_ref = _entry(
+            step, page, lambda _ok: case.id if step.result_info is not None else None
+        )
     else:
         if case.step not in EDITABLE_ASSESSMENT:
             QMessageBox.information(
@@ -291,22 +283,12 @@ def _open_retrofit(ctx: AppContext, parent: QWidget, found, page) -> None:
         from ui.retrofit.assessment_editor import AssessmentEditor
 
         editor = AssessmentEditor(ctx, detail, parent)
-        if page is not None:
-            _add_handwriting(editor, page)
-        editor.exec()
-        saved_ref = case.id if editor.saved else None
-        editor.deleteLater()
+        saved_ref = _entry(editor, page, lambda _ok: case.id if editor.saved else None)
     if saved_ref is not None:
-        from caseworker.services import paper, scans
-
-        if page is not None:
-            scans.keep_original(ctx.ws, actor, found, page.reading, saved_ref)
-        else:
-            paper.mark_entered(ctx.ws.engine, actor, found.form_id, saved_ref)
+        _entered(ctx, actor, found, page, saved_ref)
 
 
 def _open_visit(ctx: AppContext, parent: QWidget, found, page) -> None:
-    from caseworker.services import scans
     from caseworker.services.elderly import roster, visits
     from ui.elderly.visit_form import VisitForm
 
@@ -332,19 +314,12 @@ def _open_visit(ctx: AppContext, parent: QWidget, found, page) -> None:
             tr("{0} 的这张探访记录表已经录入过，现在打开已录入的记录。").format(info.name),
         )
     form = VisitForm(ctx, parent, info, visit)
-    if visit is None and page is not None:
-        apply_scan(form, page)
-        _add_handwriting(form, page)
-    form.exec()
-    saved = form.saved
-    form.deleteLater()
+    scanned = page if visit is None else None  # an entered visit opens as it was saved
+    if scanned is not None:
+        apply_scan(form, scanned)
+    saved = _entry(form, scanned, lambda _ok: form.saved)
     if saved is not None:
-        if page is not None:
-            scans.keep_original(ctx.ws, actor, found, page.reading, saved.id)
-        else:
-            from caseworker.services import paper
-
-            paper.mark_entered(ctx.ws.engine, actor, found.form_id, saved.id)
+        _entered(ctx, actor, found, page, saved.id)
         # what follows a visit typed by name follows one opened by its code or scan too (the
         # offer of a retrofit application when the visit found that need)
         window = _main_window(parent)
@@ -381,6 +356,30 @@ def _qimage(img) -> QImage:
     data = gray.tobytes()
     q = QImage(data, gray.width, gray.height, gray.width, QImage.Format.Format_Grayscale8)
     return q.copy()
+
+
+def _entry(dialog: Any, page: Any, outcome: Callable[[bool], T]) -> T:
+    """Run a paper form's entry dialog (beside the scan's handwriting when scanned) and give
+    what it saved (`outcome(accepted)`: None when nothing was)."""
+    if page is not None:
+        _add_handwriting(dialog, page)
+    accepted = bool(dialog.exec())
+    saved = outcome(accepted)
+    dialog.deleteLater()
+    return saved
+
+
+def _entered(ctx: AppContext, actor: Any, found: Any, page: Any, record_id: str) -> None:
+    """The form is entered as `record_id`: a scanned page is kept with it; a form opened by
+    its typed code is marked entered (neither opens it again for entry)."""
+    if page is not None:
+        from caseworker.services import scans
+
+        scans.keep_original(ctx.ws, actor, found, page.reading, record_id)
+    else:
+        from caseworker.services import paper
+
+        paper.mark_entered(ctx.ws.engine, actor, found.form_id, record_id)
 
 
 def _add_handwriting(dialog: QWidget, page) -> None:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -58,27 +58,58 @@ class Job:
         return self.fn()
 
 
-class Runner(Protocol):
-    """What TaskRunner and SyncRunner both offer."""
+Done = Callable[[Any], None] | None  # a job's result, on the UI thread
+Failed = Callable[[BaseException], None] | None  # its error, on the UI thread
+Progressed = Callable[[int, int, str], None] | None  # done, total, what: on the UI thread
+
+
+class Runner:
+    """What TaskRunner and SyncRunner both offer: `submit` (the writer, in order), `submit_read`
+    (a read beside it) and `spawn` (a long read on a thread of its own); each returns the job
+    (`cancel()` asks it to stop) and calls back on the UI thread. A runner says how it runs a
+    job in `_queue`, `_read` and `_apart`."""
 
     def submit(
         self,
         fn: Callable[..., Any],
         *,
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-        on_progress: Callable[[int, int, str], None] | None = None,
-    ) -> Job: ...
+        on_done: Done = None,
+        on_error: Failed = None,
+        on_progress: Progressed = None,
+    ) -> Job:
+        job = Job(fn, on_done, on_error, on_progress)
+        self._queue(job)
+        return job
 
-    def shutdown(self, wait_ms: int = ...) -> None: ...
+    def submit_read(
+        self, fn: Callable[..., Any], *, on_done: Done = None, on_error: Failed = None
+    ) -> Job:
+        """Run a read-only job beside the writer (no order between reads); its result comes
+        back like `submit`'s. It must not write."""
+        job = Job(fn, on_done, on_error, None)
+        self._read(job)
+        return job
 
     def spawn(
-        self,
-        fn: Callable[..., Any],
-        *,
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> Job: ...
+        self, fn: Callable[..., Any], *, on_done: Done = None, on_error: Failed = None
+    ) -> Job:
+        """Run a long read-only job (a backup, a full check) apart from the writer: it never
+        waits for, nor holds up, a save."""
+        job = Job(fn, on_done, on_error, None)
+        self._apart(job)
+        return job
+
+    def shutdown(self, wait_ms: int = 0) -> None:
+        """After the event loop: let queued writes finish."""
+
+    def _queue(self, job: Job) -> None:
+        raise NotImplementedError
+
+    def _read(self, job: Job) -> None:
+        self._queue(job)
+
+    def _apart(self, job: Job) -> None:
+        self._queue(job)
 
 
 class _Bridge(QObject):
@@ -130,7 +161,7 @@ class _Worker(QThread):
             self._bridge.run(job)
 
 
-class TaskRunner(QObject):
+class TaskRunner(QObject, Runner):
     """Submit work: `submit(fn, on_done=..., on_error=..., on_progress=...)`."""
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -148,32 +179,13 @@ class TaskRunner(QObject):
         # lists take seconds at 100,000 residents; the roster opened meanwhile does not wait).
         self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="caseworker-read")
 
-    def submit(
-        self,
-        fn: Callable[..., Any],
-        *,
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-        on_progress: Callable[[int, int, str], None] | None = None,
-    ) -> Job:
-        job = Job(fn, on_done, on_error, on_progress)
+    def _queue(self, job: Job) -> None:
         job.progress.report = lambda d, t, text: self._bridge.progressed.emit(job, d, t, text)
         self._jobs.put(job)
-        return job
 
-    def submit_read(
-        self,
-        fn: Callable[..., Any],
-        *,
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> Job:
-        """Run a read-only job on a reader thread (beside the writer and the other reads: no
-        order between reads); its result comes back on the UI thread like `submit`'s. It must
-        not write."""
-        job = Job(fn, on_done, on_error, None)
+    def _read(self, job: Job) -> None:
+        # Views' reads run on the reader threads: no order between them, none behind a write.
         self._readers.submit(self._bridge.run, job)
-        return job
 
     def shutdown(self, wait_ms: int = 30_000) -> None:
         """Finish queued jobs (writes must complete), then stop the worker and the readers
@@ -182,57 +194,26 @@ class TaskRunner(QObject):
         self._worker.wait(wait_ms)
         self._readers.shutdown(wait=True, cancel_futures=True)
 
-    def spawn(
-        self,
-        fn: Callable[..., Any],
-        *,
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> Job:
-        """Run a long read-only job (a backup, a full check) on a thread of its own, beside the
-        writer: it opens its own SQLite connection and never waits for, nor holds up, a save.
-        Results come back on the UI thread like `submit`'s."""
-        job = Job(fn, on_done, on_error, None)
+    def _apart(self, job: Job) -> None:
+        # A thread of its own, with its own SQLite connection: beside the writer.
         threading.Thread(
             target=self._bridge.run, args=(job,), name="caseworker-background", daemon=True
         ).start()
-        return job
 
 
-class SyncRunner:
-    """The same interface, run at once on the calling thread (for tests)."""
+class SyncRunner(Runner):
+    """The same interface, run at once on the calling thread (for tests): reads and
+    background jobs too, so that tests stay deterministic."""
 
-    def submit(
-        self,
-        fn: Callable[..., Any],
-        *,
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-        on_progress: Callable[[int, int, str], None] | None = None,
-    ) -> Job:
-        job = Job(fn, on_done, on_error, on_progress)
-        if on_progress is not None:
-            job.progress.report = on_progress
+    def _queue(self, job: Job) -> None:
+        if job.on_progress is not None:
+            job.progress.report = job.on_progress
         try:
             result = job.run()
         except BaseException as exc:
-            if on_error is None:
+            if job.on_error is None:
                 raise
-            on_error(exc)
+            job.on_error(exc)
         else:
-            if on_done is not None:
-                on_done(result)
-        return job
-
-    def shutdown(self, wait_ms: int = 0) -> None:
-        pass
-
-    def spawn(
-        self,
-        fn: Callable[..., Any],
-        *,
-        on_done: Callable[[Any], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> Job:
-        """Run at once, like `submit` (tests stay deterministic)."""
-        return self.submit(fn, on_done=on_done, on_error=on_error)
+            if job.on_done is not None:
+                job.on_done(result)

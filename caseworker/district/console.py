@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -28,6 +28,9 @@ from caseworker.sync.errors import SyncRefused
 from caseworker.sync.identity import peers as sync_peers
 from db.base import utcnow
 from db.sync_models import SyncBundle
+
+if TYPE_CHECKING:
+    from caseworker.services.audit import AuditFilter, AuditResult, AuditRow
 
 BUNDLE_SUFFIX = ".cwbundle"
 MAX_FILES = 500  # files taken from one folder: a month's sticks are twenty or so
@@ -609,55 +612,34 @@ def write_report(report: Any, out: Path) -> Path:
     return out
 
 
-@dataclass(frozen=True)
-class AuditRow:
-    at: datetime
-    who: str
-    table: str
-    record_id: str
-    op: str
-    field: str
-    value: str
-
-
-def audit_page(
-    hub: Hub, actor: Actor, *, who: str = "", offset: int = 0, limit: int = PAGE
-) -> tuple[list[str], list[AuditRow]]:
-    """What the bureau's people did at the hub (its own journal rows, not the offices'), newest
-    first, a page at a time; and the names to filter by. Password hashes never show."""
-    from caseworker.services.audit import TABLE_LABELS
-    from db.models import JournalEntry
+def audit_names(hub: Hub, actor: Actor) -> list[str]:
+    """Who of the bureau appears in the hub's own journal, for the 操作记录 page's filter."""
+    from db.models import JournalEntry as j
 
     require(actor, DistrictPermission.AUDIT)
-    j = JournalEntry
     with hub.reader(actor) as s:
-        names = list(
-            s.scalars(
-                select(j.actor_name)
-                .where(j.device_id == hub.device_id)
-                .distinct()
-                .order_by(j.actor_name)
-            )
-        )
-        q = select(j).where(j.device_id == hub.device_id)
-        if who:
-            q = q.where(j.actor_name == who)
-        found = s.scalars(q.order_by(j.seq.desc()).limit(limit).offset(offset or None)).all()
-        ops = {"insert": "新增", "update": "修改", "delete": "删除"}
-        rows = []
-        for e in found:
-            value = e.new_value or ""
-            if e.field == "password_hash":  # journaled as changed, its value redacted
-                value = "（密码已更改，不显示）"
-            rows.append(
-                AuditRow(
-                    e.recorded_at,
-                    e.actor_name,
-                    TABLE_LABELS.get(e.table_name, e.table_name),
-                    e.record_id,
-                    ops.get(e.op, e.op),
-                    e.field or "",
-                    value[:200],
-                )
-            )
-    return names, rows
+        q = select(j.actor_name).where(j.device_id == hub.device_id).distinct()
+        return list(s.scalars(q.order_by(j.actor_name)))
+
+
+def audit_first_page(hub: Hub, actor: Actor, flt: AuditFilter, limit: int = PAGE) -> AuditResult:
+    """What the bureau's people did at the hub (its own journal rows, not the offices' changes
+    it received), newest first, as the office's 操作日志 reads its own: the first page and
+    the capped count. Password hashes never show."""
+    from caseworker.services import audit
+
+    require(actor, DistrictPermission.AUDIT)
+    with hub.reader(actor) as s:
+        return audit._first_page(s, replace(flt, device_id=hub.device_id), limit)
+
+
+def audit_next_page(
+    hub: Hub, actor: Actor, flt: AuditFilter, last: AuditRow, limit: int = PAGE
+) -> list[AuditRow]:
+    """The page after `last` (the last row shown) of `audit_first_page`'s list."""
+    from caseworker.services import audit
+
+    require(actor, DistrictPermission.AUDIT)
+    with hub.reader(actor) as s:
+        own = replace(flt, device_id=hub.device_id)
+        return audit._page(s, own, 0, limit, audit.after_key(last))

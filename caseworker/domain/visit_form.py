@@ -5,6 +5,7 @@ referral destinations and statuses. One catalogue serves validation, storage and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 
@@ -109,3 +110,15 @@ def check_choice(field: ChoiceField, value: str) -> str | None:
     if field.multi and "无" in parts and len(parts) > 1:
         return f"“{field.label}”选了“无”就不能再选其他项"
     return None
+
+
+def as_text(value: object) -> str:
+    """A visit's value as an amendment records it and the forms show it (dates ISO, visitors
+    joined by 、): the service compares and journals these, the screens show the same."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return "、".join(value)
+    return str(value)

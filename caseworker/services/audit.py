@@ -186,6 +186,9 @@ class AuditFilter:
     table_name: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    # Only what was done on this device: the district hub's log of its own people (its journal
+    # also holds every office's changes, which its audit page does not list).
+    device_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,8 @@ def _query(flt: AuditFilter) -> Select[Any]:
         q = q.where(JournalEntry.record_id == flt.record_id.strip())
     if flt.table_name:
         q = q.where(JournalEntry.table_name == flt.table_name)
+    if flt.device_id:
+        q = q.where(JournalEntry.device_id == flt.device_id)
     if flt.date_from:
         q = q.where(JournalEntry.recorded_at >= datetime.combine(flt.date_from, time.min))
     if flt.date_to:
@@ -231,7 +236,13 @@ def _query(flt: AuditFilter) -> Select[Any]:
     return q
 
 
+# Journaled as changed but never shown, whoever reads the log (the office or the bureau).
+SECRET_FIELDS = frozenset({"password_hash"})
+
+
 def _value(field: str, value: object, names: dict[str, str]) -> str:
+    if field in SECRET_FIELDS:
+        return "（不显示）"
     if isinstance(value, bool):
         return "是" if value else "否"
     if field in REFERENCE_FIELDS and isinstance(value, str):
@@ -334,6 +345,10 @@ def count(session: Session, actor: Actor, flt: AuditFilter, cap: int | None = No
     """How many entries match; with `cap`, counting stops at cap + 1 (a busy office's journal
     holds millions of rows: the view says "more than cap" instead of counting them all)."""
     _require_audit(actor)
+    return _count(session, flt, cap)
+
+
+def _count(session: Session, flt: AuditFilter, cap: int | None) -> int:
     q: Select[Any] = _query(flt).with_only_columns(literal_column("1"))
     if cap is not None:
         q = q.limit(cap + 1)
@@ -366,6 +381,13 @@ def page(
     """Newest first; `after` (the last row shown, see `after_key`) continues a list by keyset.
     `offset` is kept for callers that page by number (small journals, tests)."""
     _require_audit(actor)
+    return _page(session, flt, offset, limit, after)
+
+
+def _page(
+    session: Session, flt: AuditFilter, offset: int, limit: int, after: tuple[datetime, int] | None
+) -> list[AuditRow]:
+    """`page` without its check, for a caller that has made its own (the district hub's)."""
     q = _query(flt)
     if after is not None:
         at, seq = after
@@ -381,8 +403,14 @@ def page(
 
 def first_page(session: Session, actor: Actor, flt: AuditFilter, limit: int = 200) -> AuditResult:
     """What the audit view shows on a search: the first page and the capped count."""
-    total = count(session, actor, flt, cap=COUNT_CAP)
-    rows = page(session, actor, flt, limit=limit) if total else []
+    _require_audit(actor)
+    return _first_page(session, flt, limit)
+
+
+def _first_page(session: Session, flt: AuditFilter, limit: int = 200) -> AuditResult:
+    """`first_page` without its check, for a caller that has made its own (the district hub's)."""
+    total = _count(session, flt, COUNT_CAP)
+    rows = _page(session, flt, 0, limit, None) if total else []
     return AuditResult(rows, min(total, COUNT_CAP), total > COUNT_CAP)
 
 

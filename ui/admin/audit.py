@@ -1,205 +1,28 @@
-"""操作日志: the journal filtered by person, record and date, newest first, paged from SQL.
-
-A search runs on the background runner (a busy office's journal holds millions of rows) with a
-busy note over the list; the count stops at `audit.COUNT_CAP`; scrolling reads the next page
-from the last row shown (keyset), one indexed page at a time."""
+"""操作日志: the office's whole journal on the shared audit log page (`ui.widgets.audit_page`),
+read through the audit services, with 导出Excel of the log as filtered."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from caseworker.services import audit
+from caseworker.services.audit import AuditFilter
+from ui.context import AppContext
+from ui.widgets.audit_page import AuditLogPage, AuditReads
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
+OFFICE_READS = AuditReads(
+    names=audit.actor_names,
+    first=audit.first_page,
+    after=lambda s, actor, flt, last, limit: audit.page(
+        s, actor, flt, limit=limit, after=audit.after_key(last)
+    ),
 )
 
-from caseworker.domain.dates import InvalidDate
-from caseworker.services import audit
-from caseworker.services.audit import AuditFilter, AuditRow
-from ui.context import AppContext
-from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.fields import ERROR_STYLE, DateField
-from ui.widgets.table_models import Column, Index, PagedTableModel, configure_view
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-UNKNOWN_TOTAL = 2**31 - 1  # more than COUNT_CAP: the list ends when a page comes back empty
-
-
-class _AuditModel(PagedTableModel[AuditRow]):
-    """Scrolling down asks the runner for the next page (once at a time); it is added below
-    when it arrives, if the search it belongs to is still the one shown."""
-
-    def __init__(
-        self, columns: list[Column[AuditRow]], loader: BackgroundRead | None = None
-    ) -> None:
-        super().__init__(columns, count=lambda: 0, fetch=lambda o, n: [])
-        self.loader = loader
-        self.next_page: Callable[[AuditRow], Callable[[Session], list[AuditRow]]] | None = None
-        self._asked = -1  # the generation a page is on its way for
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or not self.rows or self.next_page is None or self.loader is None:
-            return
-        if self._asked == self.generation:
-            return  # one page at a time
-        generation = self._asked = self.generation
-        read = self.next_page(self.rows[-1])
-
-        def arrived(more: list[AuditRow]) -> None:
-            if generation != self.generation:
-                return
-            self._asked = -1
-            if not more:
-                self.total = len(self.rows)  # the end of the list
-            self.append_rows(more, generation)
-
-        self.loader.start(read, arrived)
-
-
-class AuditPage(QWidget):
+class AuditPage(AuditLogPage):
     def __init__(self, ctx: AppContext) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.person = QComboBox()
-        self.record = QLineEdit()
-        self.record.setPlaceholderText(self.tr("记录编号（可选）"))
-        self.record.setClearButtonEnabled(True)
-        # typed as every date field is (2026-11-29, 11.29 …; empty: no bound): a spin-box date
-        # edit turned a date typed over it into a half-typed one and searched the old day
-        self.date_from = DateField()
-        self.date_to = DateField()
-        self.date_from.setPlaceholderText(self.tr("不限"))
-        self.date_to.setPlaceholderText(self.tr("不限"))
-        self.search_button = QPushButton(self.tr("查询"))
-        self.count_label = QLabel()
-        filters = QHBoxLayout()
-        filters.addWidget(QLabel(self.tr("操作人：")))
-        filters.addWidget(self.person)
-        filters.addWidget(self.record, 1)
-        filters.addWidget(QLabel(self.tr("从")))
-        filters.addWidget(self.date_from)
-        filters.addWidget(QLabel(self.tr("到")))
-        filters.addWidget(self.date_to)
-        filters.addWidget(self.search_button)
-        self.export_button = QPushButton(self.tr("导出Excel"))
-        self.export_button.clicked.connect(self.export_excel)
-        filters.addWidget(self.export_button)
-        self.model = _AuditModel(
-            [
-                Column(self.tr("时间"), lambda r: r.recorded_at),
-                Column(self.tr("操作人"), lambda r: r.actor_name),
-                Column(self.tr("操作"), lambda r: r.op_label),
-                Column(self.tr("对象"), lambda r: r.table_label),
-                Column(self.tr("字段"), lambda r: r.field_label),
-                Column(self.tr("原值"), lambda r: r.old_value),
-                Column(self.tr("新值"), lambda r: r.new_value),
-                Column(self.tr("记录编号"), lambda r: r.record_id),
-                Column(
-                    self.tr("来源"), lambda r: self.tr("本机") if r.source == "local" else r.source
-                ),
-            ],
-        )
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        configure_view(self.view)
-        for col, width in enumerate((118, 110, 44, 90, 90, 190, 310, 90)):
-            self.view.setColumnWidth(col, width)
-        self.view.setWordWrap(False)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        layout = QVBoxLayout(self)
-        layout.addLayout(filters)
-        layout.addWidget(self.count_label)
-        layout.addWidget(self.view)
-        self.busy = BusyOverlay(self.view, self.tr("正在查询，请稍候…"))
-        self.loader = BackgroundRead(ctx, self, self.busy.set_busy)
-        self.people_loader = BackgroundRead(ctx, self)
-        self.model.loader = BackgroundRead(ctx, self)
-        self.search_button.clicked.connect(self.search)
-        self.record.returnPressed.connect(self.search)
-        self.date_from.returnPressed.connect(self.search)
-        self.date_to.returnPressed.connect(self.search)
-        self.person.currentIndexChanged.connect(lambda _i: self.search())
-        self.view.doubleClicked.connect(self._filter_by_record)
-        self.reload_people()
-        self.search()
+        super().__init__(ctx, OFFICE_READS, export=lambda flt: self._export_excel(flt))
 
-    def reload_people(self) -> None:
-        actor = self.ctx.actor
-        assert actor is not None
-        self.people_loader.start(lambda s: audit.actor_names(s, actor), self._show_people)
-
-    def _show_people(self, names: list[str]) -> None:
-        current = self.person.currentData()
-        self.person.blockSignals(True)
-        self.person.clear()
-        self.person.addItem(self.tr("（全部）"), None)
-        for name in names:
-            self.person.addItem(name, name)
-        if current:
-            self.person.setCurrentIndex(max(0, self.person.findData(current)))
-        self.person.blockSignals(False)
-
-    def current_filter(self) -> AuditFilter:
-        return AuditFilter(
-            actor_name=self.person.currentData(),
-            record_id=self.record.text().strip() or None,
-            date_from=self.date_from.value(),
-            date_to=self.date_to.value(),
-        )
-
-    def search(self) -> None:
-        try:
-            flt = self.current_filter()
-        except InvalidDate as exc:  # said in one line; the rows shown stay as they were
-            self.count_label.setStyleSheet(ERROR_STYLE)
-            self.count_label.setText(str(exc))
-            return
-        self.count_label.setStyleSheet("")
-        actor = self.ctx.actor
-        assert actor is not None
-        self.count_label.setText(self.tr("正在查询…"))
-        limit = self.model.PAGE
-        self.loader.start(
-            lambda s: audit.first_page(s, actor, flt, limit),
-            lambda result: self._show(flt, result),
-        )
-
-    def _show(self, flt: AuditFilter, result: audit.AuditResult) -> None:
-        actor = self.ctx.actor
-        assert actor is not None
-        limit = self.model.PAGE
-
-        def next_page(last: AuditRow) -> Callable[[Session], list[AuditRow]]:
-            # The next page starts after the last row shown: one indexed range, however far
-            # down the list (OFFSET would re-read every row above it).
-            after = audit.after_key(last)
-            return lambda s: audit.page(s, actor, flt, limit=limit, after=after)
-
-        self.model.next_page = next_page
-        self.model.show(UNKNOWN_TOTAL if result.capped else result.total, result.rows)
-        if result.capped:
-            text = self.tr("超过 {0} 条记录，向下滚动继续显示；可按操作人、日期或记录编号缩小范围")
-        else:
-            text = self.tr("共 {0} 条记录（双击一行只看该记录的历史）")
-        self.count_label.setText(text.format(audit.COUNT_CAP if result.capped else result.total))
-
-    def _filter_by_record(self, index) -> None:
-        self.record.setText(self.model.row(index.row()).record_id)
-        self.search()
-
-    def export_excel(self) -> object:
-        """导出Excel: the log as filtered now."""
+    def _export_excel(self, flt: AuditFilter) -> object:
         from caseworker.services.exports import ExportFilter
         from ui.export import export_list
 
-        return export_list(self.ctx, self, "audit", ExportFilter(audit=self.current_filter()))
+        return export_list(self.ctx, self, "audit", ExportFilter(audit=flt))

@@ -6,13 +6,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,8 +18,9 @@ from caseworker.domain.roles import COMMUNITY_SCOPED, Role
 from caseworker.services import accounts
 from caseworker.services.accounts import CommunityInfo, StaffDraft, StaffInfo
 from ui.context import AppContext
+from ui.widgets.accounts_page import AccountsPage
 from ui.widgets.dialogs import ok_cancel
-from ui.widgets.table_models import Column, ListTableModel, configure_view
+from ui.widgets.table_models import Column
 
 STAFF_TABLES = frozenset({"staff"})
 
@@ -88,11 +85,10 @@ class StaffDialog(QDialog):
         )
 
 
-class StaffPage(QWidget):
+class StaffPage(AccountsPage[StaffInfo]):
     def __init__(self, ctx: AppContext) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.model: ListTableModel[StaffInfo] = ListTableModel(
+        super().__init__(
+            ctx,
             [
                 Column(self.tr("登录名"), lambda s: s.username),
                 Column(self.tr("姓名"), lambda s: s.display_name),
@@ -102,39 +98,21 @@ class StaffPage(QWidget):
                     self.tr("状态"), lambda s: self.tr("已停用") if s.disabled else self.tr("在用")
                 ),
                 Column(self.tr("最近登录"), lambda s: s.last_login_at),
+            ],
+            accounts,
+            accounts.list_staff,
+        )
+        self.view.doubleClicked.connect(lambda _i: self.edit())
+        self.lay_out(
+            [
+                (self.tr("新增账号"), self.add),
+                (self.tr("编辑"), self.edit),
+                (self.tr("停用/启用"), self.toggle),
+                (self.tr("重置密码"), self.reset),
             ]
         )
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        configure_view(self.view)
-        self.view.doubleClicked.connect(lambda _i: self.edit())
-        self.add_button = QPushButton(self.tr("新增账号"))
-        self.edit_button = QPushButton(self.tr("编辑"))
-        self.toggle_button = QPushButton(self.tr("停用/启用"))
-        self.reset_button = QPushButton(self.tr("重置密码"))
-        self.add_button.clicked.connect(self.add)
-        self.edit_button.clicked.connect(self.edit)
-        self.toggle_button.clicked.connect(self.toggle)
-        self.reset_button.clicked.connect(self.reset)
-        buttons = QHBoxLayout()
-        for b in (self.add_button, self.edit_button, self.toggle_button, self.reset_button):
-            buttons.addWidget(b)
-        buttons.addStretch()
-        layout = QVBoxLayout(self)
-        layout.addLayout(buttons)
-        layout.addWidget(self.view)
+        self.add_button, self.edit_button, self.toggle_button, self.reset_button = self.buttons
         ctx.on_changed(self, lambda t: self.refresh() if t & STAFF_TABLES else None)
-        self.refresh()
-
-    def refresh(self) -> None:
-        actor = self.ctx.actor
-        assert actor is not None
-        self.model.set_rows(self.ctx.read(lambda s: accounts.list_staff(s, actor)))
-        self.view.resizeColumnsToContents()
-
-    def selected(self) -> StaffInfo | None:
-        rows = self.view.selectionModel().selectedRows()
-        return self.model.row(rows[0].row()) if rows else None
 
     def _communities(self) -> list[CommunityInfo]:
         return self.ctx.read(accounts.communities)
@@ -167,40 +145,3 @@ class StaffPage(QWidget):
                 return
             except CaseworkerError as exc:
                 QMessageBox.warning(self, self.tr("无法保存"), str(exc))
-
-    def toggle(self) -> None:
-        staff = self.selected()
-        if staff is None:
-            return
-        verb = self.tr("启用") if staff.disabled else self.tr("停用")
-        answer = QMessageBox.question(
-            self,
-            verb,
-            self.tr("确定要{0}账号“{1}”（{2}）吗？").format(
-                verb, staff.display_name, staff.username
-            ),
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.ctx.write(
-                lambda s, a: accounts.set_disabled(s, a, staff.id, not staff.disabled),
-                parent=self,
-            )
-
-    def reset(self) -> None:
-        staff = self.selected()
-        if staff is None:
-            return
-        password, ok = QInputDialog.getText(
-            self,
-            self.tr("重置密码"),
-            self.tr("为“{0}”设置临时密码（本人下次登录须修改）：").format(staff.display_name),
-            QLineEdit.EchoMode.Password,
-        )
-        if ok:
-            self.ctx.write(
-                lambda s, a: accounts.reset_password(s, a, staff.id, password),
-                on_done=lambda _r: QMessageBox.information(
-                    self, self.tr("重置密码"), self.tr("密码已重置。")
-                ),
-                parent=self,
-            )

@@ -20,7 +20,7 @@ from caseworker.domain.children import CaseAction
 from caseworker.domain.roles import Role
 from caseworker.services.children import cases
 from caseworker.services.children.cases import CaseDetail
-from ui.children.child_page import _table
+from ui.children.child_page import _table, visits_table
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
 from ui.widgets.table_models import Column
@@ -85,16 +85,7 @@ class CasePage(QWidget):
             ],
             (80, 220, 70, 86, 60),
         )
-        self.visits_view, self.visits = _table(
-            [
-                Column(self.tr("日期"), lambda v: v.visit_date),
-                Column(self.tr("方式"), lambda v: v.method),
-                Column(self.tr("回访人"), lambda v: v.visitor_name),
-                Column(self.tr("安全隐患"), lambda v: v.safety_concern),
-                Column(self.tr("情况"), lambda v: v.notes),
-            ],
-            (86, 50, 70, 60),
-        )
+        self.visits_view, self.visits = visits_table(self.tr, child_seen=False)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.events_view, self.tr("个案经过"))
         self.tabs.addTab(self.services_view, self.tr("帮扶计划"))

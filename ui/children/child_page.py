@@ -4,6 +4,7 @@ page), visits and the record's history. Buttons lead to every form the child nee
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,6 +27,7 @@ from caseworker.services.children import register
 from caseworker.services.children.register import ChildDetail
 from ui.children.common import CHILD_TABLES
 from ui.context import AppContext
+from ui.widgets.audit_page import change_columns
 from ui.widgets.table_models import Column, ListTableModel, configure_view
 
 
@@ -37,6 +39,23 @@ def _table(columns: list[Column], widths: tuple[int, ...]) -> tuple[QTableView, 
     for col, width in enumerate(widths):
         view.setColumnWidth(col, width)
     return view, model
+
+
+def visits_table(
+    tr: Callable[[str], str], *, child_seen: bool
+) -> tuple[QTableView, ListTableModel]:
+    """A child's 回访 (on the child's page, and a case's own on the case page): the same rows,
+    the case page without 见到儿童 (its visits are all to the child of the case)."""
+    seen = [Column(tr("见到儿童"), lambda v: v.child_seen)] if child_seen else []
+    columns = [
+        Column(tr("日期"), lambda v: v.visit_date),
+        Column(tr("方式"), lambda v: v.method),
+        Column(tr("回访人"), lambda v: v.visitor_name),
+        *seen,
+        Column(tr("安全隐患"), lambda v: v.safety_concern),
+        Column(tr("情况"), lambda v: v.notes),
+    ]
+    return _table(columns, (86, 50, 70, 60, 60) if child_seen else (86, 50, 70, 60))
 
 
 class ChildPage(QWidget):
@@ -142,28 +161,8 @@ class ChildPage(QWidget):
         )
         self.cases_view.doubleClicked.connect(self._open_case_row)
         self.cases_view.activated.connect(self._open_case_row)
-        self.visits_view, self.visits = _table(
-            [
-                Column(self.tr("日期"), lambda v: v.visit_date),
-                Column(self.tr("方式"), lambda v: v.method),
-                Column(self.tr("回访人"), lambda v: v.visitor_name),
-                Column(self.tr("见到儿童"), lambda v: v.child_seen),
-                Column(self.tr("安全隐患"), lambda v: v.safety_concern),
-                Column(self.tr("情况"), lambda v: v.notes),
-            ],
-            (86, 50, 70, 60, 60),
-        )
-        self.history_view, self.history = _table(
-            [
-                Column(self.tr("时间"), lambda r: r.recorded_at),
-                Column(self.tr("操作人"), lambda r: r.actor_name),
-                Column(self.tr("操作"), lambda r: r.op_label),
-                Column(self.tr("项目"), lambda r: r.field_label),
-                Column(self.tr("原值"), lambda r: r.old_value),
-                Column(self.tr("新值"), lambda r: r.new_value),
-            ],
-            (130, 80, 50, 90, 160),
-        )
+        self.visits_view, self.visits = visits_table(self.tr, child_seen=True)
+        self.history_view, self.history = _table(change_columns(self.tr), (130, 80, 50, 90, 160))
         self.tabs = QTabWidget()
         self.tabs.addTab(self.findings_view, self.tr("类别认定"))
         self.tabs.addTab(self.guardians_view, self.tr("父母/监护人"))

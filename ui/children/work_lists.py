@@ -52,44 +52,48 @@ class ChildWorkLists(QGroupBox):
         self.figures.setWordWrap(True)
         self.figures.setStyleSheet("color: #333;")
         self.tabs = QTabWidget()
-        case_cols = [
+        # Every list names the child and the community first (a double-click opens the case
+        # or the child); what follows is the list's own.
+        who = [
             Column(self.tr("儿童"), lambda i: i.child_name),
             Column(self.tr("社区/村"), lambda i: i.community_name),
+        ]
+        overdue = self.tr("逾期天数")
+        case_cols = [
+            *who,
             Column(self.tr("紧急"), lambda i: i.urgent_reasons),
             Column(self.tr("阶段"), lambda i: i.step),
             Column(self.tr("风险"), lambda i: i.risk),
             Column(self.tr("报告日期"), lambda i: i.reported_on),
         ]
         visit_cols = [
-            *case_cols[:2],
+            *who,
             Column(self.tr("风险"), lambda i: i.risk),
             Column(self.tr("应访日期"), lambda i: i.due),
-            Column(self.tr("逾期天数"), lambda i: i.days_overdue or "", True),
+            Column(overdue, lambda i: i.days_overdue or "", True),
         ]
         service_cols = [
-            Column(self.tr("儿童"), lambda i: i.child_name),
+            who[0],
             Column(self.tr("服务"), lambda i: i.kind),
             Column(self.tr("责任人"), lambda i: i.owner_name),
             Column(self.tr("期限"), lambda i: i.due_on),
-            Column(self.tr("逾期天数"), lambda i: i.days_overdue, True),
+            Column(overdue, lambda i: i.days_overdue, True),
         ]
         adult_cols = [
-            *case_cols[:2],
+            *who,
             Column(self.tr("阶段"), lambda i: i.step),
             Column(self.tr("满18岁日期"), lambda i: i.due),
             Column(self.tr("已满天数"), lambda i: i.days_overdue or "", True),
         ]
         category_cols = [
-            Column(self.tr("儿童"), lambda i: i.child_name),
-            Column(self.tr("社区/村"), lambda i: i.community_name),
+            *who,
             Column(self.tr("类别"), lambda i: i.category),
             Column(self.tr("事项"), lambda i: i.kind),
             Column(self.tr("日期"), lambda i: i.on),
             Column(self.tr("依据"), lambda i: i.reason),
         ]
         leave_cols = [
-            Column(self.tr("儿童"), lambda i: i.child_name),
-            Column(self.tr("社区/村"), lambda i: i.community_name),
+            *who,
             Column(self.tr("建议"), lambda i: i.reason),
             Column(self.tr("离册日期"), lambda i: i.on),
             Column(self.tr("依据"), lambda i: i.text),

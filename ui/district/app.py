@@ -5,64 +5,50 @@ are reused; the hub's own services do the work (`caseworker.district`)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QDialog, QMessageBox
 
-from ui.login import LoginDialog
+from ui.shell import SessionShell
 from ui.tasks import Runner, TaskRunner
 from ui.widgets.lifetime import retire
 
 DB_ENV = "CASEWORKER_DISTRICT_DB"  # as caseworker.district.hub (not imported before the login)
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from caseworker.district.hub import Hub
     from caseworker.domain.roles import Actor
-    from ui.context import AppContext
     from ui.district.window import DistrictWindow
-    from ui.idle import Cover, IdleWatcher, LockDialog
-    from ui.login import ChangePasswordDialog
 
 TITLE = "区级民政数据平台"
 DB_KEY = "district/db_url"  # QSettings: the database this PC's console opens by default
 log = logging.getLogger("caseworker.ui")
 
 
-class DistrictController(QObject):
+class DistrictController(SessionShell):
     """open hub → first administrator or login → console ⇄ lock."""
 
     def __init__(
         self, home: Path | None, db_url: str | None, runner: Runner, settings: QSettings
     ) -> None:
-        super().__init__()
+        super().__init__(runner, settings)
         self.home = home
         self.db_url = db_url
-        self.runner = runner
-        self.settings = settings
         self.hub: Hub | None = None
-        self.ctx: AppContext | None = None
         self.window: DistrictWindow | None = None
-        self.idle: IdleWatcher | None = None
-        self.lock_dialog: LockDialog | None = None
         self.first_admin: QDialog | None = None
-        self.password_dialog: ChangePasswordDialog | None = None
-        self.covers: list[Cover] = []
         self.hub_name = ""
         self.demo = False
         self.remember_db = False
-        self.login = LoginDialog(settings)
         self.login.setWindowTitle(self.tr("登录"))
         self.login.title.setText(self.tr(TITLE))
-        self.login.submitted.connect(self._authenticate)
-        self.login.rejected.connect(self.quit)
-        self.account_watch = QTimer(self)
-        self.account_watch.setInterval(60_000)
-        self.account_watch.timeout.connect(self._watch_account)
 
     # -- start -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -144,9 +130,7 @@ class DistrictController(QObject):
 
         def apply(username: str, name: str, password: str) -> str | None:
             from caseworker.district import accounts
-            from caseworker.domain.errors import CaseworkerError
             from caseworker.domain.roles import DistrictRole
-            from ui.progress import run_with_progress
 
             def job() -> None:
                 with hub.writer(accounts.SETUP) as s:
@@ -154,11 +138,7 @@ class DistrictController(QObject):
                         s, accounts.AccountDraft(username, name, DistrictRole.ADMIN), password
                     )
 
-            try:
-                run_with_progress(self.runner, job, self.first_admin, self.tr("正在保存…"))
-            except CaseworkerError as exc:
-                return str(exc)
-            return None
+            return self._saving(job, self.first_admin, self.tr("正在保存…"))
 
         self.first_admin = FirstAdminDialog(self.hub_name, apply)
         self.first_admin.accepted.connect(self._first_admin_done)
@@ -189,194 +169,48 @@ class DistrictController(QObject):
 
         self.runner.submit(job, on_done=self._authenticated, on_error=self._open_failed)
 
-    def _authenticated(self, result: Any) -> None:
-        if result.actor is None:
-            self.login.show_message(result.message)
-            return
-        if result.must_change_password:
-            dialog = self._password_dialog(result.actor, forced=True)
-            dialog.accepted.connect(lambda: self._logged_in(result.actor))
-            dialog.rejected.connect(
-                lambda: self.login.show_message(self.tr("必须先修改密码才能使用"))
-            )
-            dialog.open()
-            return
-        self._logged_in(result.actor)
-
-    def _logged_in(self, actor: Actor) -> None:
-        self.login.set_busy(False)
-        self.login.password.clear()
-        self.login.message.clear()
-        self.login.hide()
-        self._open_main(actor)
-
-    def _password_dialog(self, actor: Actor, *, forced: bool = False) -> ChangePasswordDialog:
+    def _change_own_password(self, actor: Actor, old: str, new: str) -> None:
         from caseworker.district import accounts
-        from caseworker.domain.errors import CaseworkerError
+
+        assert self.hub is not None
+        with self.hub.writer(actor) as s:
+            accounts.change_own_password(s, actor, old, new)
+
+    def _setting(self, actor: Actor, key: str) -> Any:
         from caseworker.services import settings
-        from ui.login import ChangePasswordDialog
-        from ui.progress import run_with_progress
 
-        hub, ctx = self.hub, self.ctx
-        assert hub is not None and ctx is not None
-
-        def apply(old: str, new: str) -> str | None:
-            def job() -> None:
-                with hub.writer(actor) as s:
-                    accounts.change_own_password(s, actor, old, new)
-
-            try:
-                run_with_progress(self.runner, job, self.password_dialog, self.tr("正在保存…"))
-            except CaseworkerError as exc:
-                return str(exc)
-            return None
-
-        with hub.reader(actor) as s:
-            minimum = int(settings.get(s, "security.min_password_length"))
-        self.password_dialog = ChangePasswordDialog(
-            self.window, apply, forced=forced, min_length=minimum
-        )
-        return self.password_dialog
-
-    def change_password(self) -> None:
-        assert self.ctx is not None and self.ctx.actor is not None
-        dialog = self._password_dialog(self.ctx.actor)
-        dialog.accepted.connect(
-            lambda: QMessageBox.information(
-                self.window, self.tr("修改密码"), self.tr("密码已修改。")
-            )
-        )
-        dialog.open()
+        assert self.hub is not None
+        with self.hub.reader(actor) as s:
+            return settings.get(s, key)
 
     # -- the console -----------------------------------------------------------------------------
     def _open_main(self, actor: Actor) -> None:
-        from caseworker.services import settings
         from ui.district.window import DistrictWindow
-        from ui.idle import IdleWatcher
 
         assert self.ctx is not None and self.hub is not None
         self.ctx.actor = actor
         self.window = DistrictWindow(self.ctx, self.hub_name, self.settings)
-        self.window.closed.connect(self.quit)
-        self.window.lock_requested.connect(lambda: self.lock(automatic=False))
-        self.window.switch_user_requested.connect(self.switch_user)
         self.window.password_requested.connect(self.change_password)
-        self.window.show()
-        with self.hub.reader(actor) as s:
-            minutes = settings.get(s, "security.idle_lock_minutes")
-        self.idle = IdleWatcher(minutes)
-        self.idle.idle.connect(self.lock)
-        self.ctx.account_changed.connect(self._account_changed)
-        self.account_watch.start()
+        self._show_main(actor)
 
-    def lock(self, *, automatic: bool = True) -> None:
-        if self.lock_dialog is not None:
-            return
+    # -- the session's hooks (ui/shell.py) -------------------------------------------------------
+    def _store(self) -> Hub | None:
+        return self.hub
+
+    def _place_name(self) -> str:
+        return self.hub_name
+
+    def _unlock(self, actor: Actor, password: str) -> Any:
         from caseworker.district import accounts
-        from ui.idle import LockDialog, cover_windows
-        from ui.progress import run_with_progress
 
-        ctx, window, hub = self.ctx, self.window, self.hub
-        if ctx is None or window is None or ctx.actor is None or hub is None:
-            return
-        actor = ctx.actor
-        if self.idle is not None:
-            self.idle.paused = True
-        window.hide()
-        self.covers = cover_windows(keep=window)
+        assert self.hub is not None
+        with self.hub.writer(accounts.LOGIN) as s:  # failed tries count towards the lockout
+            return accounts.unlock(s, actor, password)
 
-        def unlock(password: str) -> str | None:
-            def job() -> Any:
-                with hub.writer(accounts.LOGIN) as s:  # failed tries count towards the lockout
-                    return accounts.unlock(s, actor, password)
-
-            result = run_with_progress(self.runner, job, self.lock_dialog, self.tr("正在验证…"))
-            return None if result.actor is not None else result.message
-
-        self.lock_dialog = LockDialog(
-            actor.display_name, self.hub_name, unlock, automatic=automatic
-        )
-        self.lock_dialog.switch_user.connect(self.switch_user)
-        self.lock_dialog.accepted.connect(self._unlocked)
-        self.lock_dialog.show()
-
-    def _uncover(self) -> None:
-        for cover in self.covers:
-            with contextlib.suppress(RuntimeError):
-                cover.remove()
-        self.covers = []
-
-    def _unlocked(self) -> None:
-        retire(self.lock_dialog)
-        self.lock_dialog = None
-        self._uncover()
-        if self.window is not None:
-            self.window.show()
-        if self.idle is not None:
-            self.idle.resume()
-
-    def _watch_account(self) -> None:
-        from caseworker.domain.errors import AccountChanged
-
-        ctx = self.ctx
-        if ctx is None or ctx.actor is None or self.window is None:
-            return
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, AccountChanged):
-                self._account_changed(str(exc))
-
-        self.runner.submit(lambda: ctx.read(lambda s: None), on_error=failed)
-
-    def _account_changed(self, message: str) -> None:
-        if self.window is None:
-            return
-
-        def end() -> None:
-            if self.window is None:
-                return
-            self._close_main()
-            self._ready_for_login()
-            self.login.show_message(message)
-
-        QTimer.singleShot(0, end)
-
-    def switch_user(self) -> None:
-        self._close_main()
-        self._ready_for_login()
-        self.login.for_another_person()
-
-    def _close_main(self) -> None:
-        self.account_watch.stop()
-        if self.lock_dialog is not None:
-            retire(self.lock_dialog)
-            self.lock_dialog = None
-        self._uncover()
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QDialog) and widget.isVisible() and widget is not self.login:
-                widget.reject()
-        if self.idle is not None:
-            self.idle.stop()
-            self.idle = None
-        if self.window is not None:
-            self.window.closed.disconnect(self.quit)
-            self.window.close()
-            retire(self.window)
-            self.window = None
-        if self.ctx is not None and self.hub is not None:
-            from ui.context import AppContext
-
-            self.ctx.end_session()
-            self.ctx = AppContext(self.hub, self.runner)  # type: ignore[arg-type]
+    def _account_check(self, actor: Actor) -> Callable[[Session], object]:
+        return lambda s: None  # the hub's reader checks the account it reads as (db.replica)
 
     # -- end -------------------------------------------------------------------------------------
-    def quit(self) -> None:
-        if self.window is not None:
-            self.window.save_geometry()
-        app = QApplication.instance()
-        if app is not None:
-            app.quit()
-
     def shutdown(self) -> None:
         self.runner.shutdown()
         if self.hub is not None:

@@ -13,9 +13,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
@@ -25,9 +23,10 @@ from PySide6.QtWidgets import (
 from caseworker.district import console
 from ui.context import AppContext
 from ui.messages import show_error
-from ui.tasks import Job
 from ui.widgets import file_dialogs
+from ui.widgets.batch_job import BatchJob
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.fields import heading
 from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("文件", "街道", "生成时间", "变更", "内容", "结果")
@@ -42,39 +41,32 @@ class InboxPage(QWidget):
         self.paths: list[Path] = []
         self.previews: dict[Path, console.Preview] = {}
         self.results: list[console.FileResult] = []
-        self.job: Job | None = None
-        title = QLabel(self.tr("收件：导入街道报送的数据包"))
-        title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        title = heading(self.tr("收件：导入街道报送的数据包"))
         self.files_button = QPushButton(self.tr("选择文件(&F)…"))
         self.folder_button = QPushButton(self.tr("选择文件夹(&D)…"))
         self.clear_button = QPushButton(self.tr("清空列表"))
         self.ingest_button = QPushButton(self.tr("全部导入(&I)"))
         self.ingest_button.setEnabled(False)
-        self.cancel_button = QPushButton(self.tr("取消导入"))
-        self.cancel_button.setEnabled(False)
+        self.batch = BatchJob(ctx, self, self.tr("导入"), self._running)
+        self.status = self.batch.status
+        self.status.setText(self.tr("请选择 U 盘上的数据包（.cwbundle）或整个文件夹。"))
         self.files_button.clicked.connect(self.choose_files)
         self.folder_button.clicked.connect(self.choose_folder)
         self.clear_button.clicked.connect(lambda: self.set_paths([]))
         self.ingest_button.clicked.connect(self.ingest_all)
-        self.cancel_button.clicked.connect(self.cancel)
         row = QHBoxLayout()
         for b in (self.files_button, self.folder_button, self.clear_button):
             row.addWidget(b)
         row.addStretch()
         row.addWidget(self.ingest_button)
-        row.addWidget(self.cancel_button)
-        self.progress = QProgressBar()
-        self.progress.setFormat(self.tr("%v / %m 个"))
-        self.progress.setValue(0)
-        self.status = QLabel(self.tr("请选择 U 盘上的数据包（.cwbundle）或整个文件夹。"))
-        self.status.setWordWrap(True)
+        row.addWidget(self.batch.cancel_button)
         self.table = read_only_table([self.tr(c) for c in COLUMNS], (240, 130, 120, 60, 300))
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(row)
         layout.addWidget(self.status)
-        layout.addWidget(self.progress)
+        layout.addWidget(self.batch.progress)
         layout.addWidget(self.table, 1)
         self.overlay = BusyOverlay(self.table, self.tr("正在读取数据包…"))
         self.reader = BackgroundRead(ctx, self, self.overlay.set_busy)
@@ -110,14 +102,14 @@ class InboxPage(QWidget):
         self.set_paths(found)
 
     def set_paths(self, paths: list[Path]) -> None:
-        if self.job is not None:
+        if self.batch.busy:
             return
         # the same file chosen twice is taken once
         self.paths = list(dict.fromkeys(Path(p) for p in paths))
         self.previews = {}
         self.results = []
-        self.progress.setMaximum(max(len(self.paths), 1))
-        self.progress.setValue(0)
+        self.batch.progress.setMaximum(max(len(self.paths), 1))
+        self.batch.progress.setValue(0)
         self._fill()
         self.ingest_button.setEnabled(False)
         if not self.paths:
@@ -145,7 +137,7 @@ class InboxPage(QWidget):
 
     # -- ingesting ---------------------------------------------------------------------------------
     def ingest_all(self) -> None:
-        if self.job is not None or not self.paths:
+        if self.batch.busy or not self.paths:
             return
         hub, actor, paths = self.ctx.ws, self.ctx.actor, list(self.paths)
         assert actor is not None
@@ -153,40 +145,24 @@ class InboxPage(QWidget):
         def job(progress: Any) -> list[console.FileResult]:
             return console.ingest_files(hub, actor, paths, progress)  # type: ignore[arg-type]
 
-        self._running(True)
         self.status.setText(self.tr("正在导入…"))
-        self.job = self.ctx.runner.submit(
-            job, on_done=self._done, on_error=self._failed, on_progress=self._progressed
-        )
+        self.batch.start(job, self._done, self._failed)
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.status.setText(self.tr("正在取消：当前这个数据包导入完后停止…"))
-
-    def _progressed(self, done: int, total: int, name: str) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        if name:
-            self.status.setText(
-                self.tr("正在导入 {0}（第 {1}/{2} 个）…").format(name, done + 1, total)
-            )
+        self.batch.cancel()
 
     def _running(self, running: bool) -> None:
         for b in (self.files_button, self.folder_button, self.clear_button, self.ingest_button):
             b.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
 
     def _done(self, results: list[console.FileResult]) -> None:
-        self.job = None
-        self._running(False)
         self.ingest_button.setEnabled(False)  # done: choose the next stick
         self.results = results
         self._fill()
         done = sum(1 for r in results if not r.refused and not r.cancelled)
         refused = sum(1 for r in results if r.refused)
         cancelled = sum(1 for r in results if r.cancelled)
-        self.progress.setValue(len(results) - cancelled)
+        self.batch.progress.setValue(len(results) - cancelled)
         text = self.tr("导入完成：{0} 个已处理，{1} 个未导入").format(done, refused)
         if cancelled:
             text += self.tr("，{0} 个因取消未导入").format(cancelled)
@@ -195,8 +171,6 @@ class InboxPage(QWidget):
         self.table.setFocus()
 
     def _failed(self, exc: BaseException) -> None:
-        self.job = None
-        self._running(False)
         self.status.setText(self.tr("导入没有进行：{0}").format(exc) if str(exc) else "")
         show_error(self, exc)
 

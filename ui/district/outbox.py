@@ -11,7 +11,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,9 +20,10 @@ from PySide6.QtWidgets import (
 from caseworker.district import console
 from ui.context import AppContext
 from ui.messages import show_error
-from ui.tasks import Job
 from ui.widgets import file_dialogs
+from ui.widgets.batch_job import BatchJob
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.fields import heading
 from ui.widgets.table_models import read_only_table
 
 COLUMNS = ("街道", "写出的文件", "变更", "内容")
@@ -36,41 +36,34 @@ class OutboxPage(QWidget):
         self.offices: list[tuple[str, str]] = []
         self.written: dict[str, console.Written] = {}
         self.folder: Path | None = None
-        self.job: Job | None = None
-        title = QLabel(self.tr("发件：给街道写出数据包"))
-        title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        title = heading(self.tr("发件：给街道写出数据包"))
         self.all_button = QPushButton(self.tr("全选(&A)"))
         self.none_button = QPushButton(self.tr("全不选"))
         self.folder_button = QPushButton(self.tr("选择文件夹(&D)…"))
         self.folder_label = QLabel(self.tr("尚未选择文件夹"))
         self.write_button = QPushButton(self.tr("写出数据包(&W)"))
-        self.cancel_button = QPushButton(self.tr("取消"))
-        self.cancel_button.setEnabled(False)
+        self.batch = BatchJob(ctx, self, self.tr("写出"), self._running)
+        self.status = self.batch.status
+        self.status.setText(
+            self.tr("勾选要发件的街道（空格键勾选），选择 U 盘上的文件夹，然后写出。")
+        )
         self.all_button.clicked.connect(lambda: self._check_all(True))
         self.none_button.clicked.connect(lambda: self._check_all(False))
         self.folder_button.clicked.connect(self.choose_folder)
         self.write_button.clicked.connect(self.write)
-        self.cancel_button.clicked.connect(self.cancel)
         row = QHBoxLayout()
         for w in (self.all_button, self.none_button, self.folder_button, self.folder_label):
             row.addWidget(w)
         row.addStretch()
         row.addWidget(self.write_button)
-        row.addWidget(self.cancel_button)
-        self.status = QLabel(
-            self.tr("勾选要发件的街道（空格键勾选），选择 U 盘上的文件夹，然后写出。")
-        )
-        self.status.setWordWrap(True)
-        self.progress = QProgressBar()
-        self.progress.setFormat(self.tr("%v / %m 个"))
-        self.progress.setValue(0)
+        row.addWidget(self.batch.cancel_button)
         self.table = read_only_table([self.tr(c) for c in COLUMNS], (220, 380, 70))
         self.table.itemChanged.connect(lambda _i: self._update_button())
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(row)
         layout.addWidget(self.status)
-        layout.addWidget(self.progress)
+        layout.addWidget(self.batch.progress)
         layout.addWidget(self.table, 1)
         self.overlay = BusyOverlay(self.table)
         self.reader = BackgroundRead(ctx, self, self.overlay.set_busy)
@@ -122,7 +115,7 @@ class OutboxPage(QWidget):
 
     def _update_button(self) -> None:
         n = len(self.chosen())
-        self.write_button.setEnabled(self.job is None and n > 0 and self.folder is not None)
+        self.write_button.setEnabled(not self.batch.busy and n > 0 and self.folder is not None)
         self.write_button.setText(
             self.tr("写出 {0} 个数据包(&W)").format(n) if n else self.tr("写出数据包(&W)")
         )
@@ -138,7 +131,7 @@ class OutboxPage(QWidget):
 
     def write(self) -> None:
         chosen = self.chosen()
-        if self.job is not None or not chosen or self.folder is None:
+        if self.batch.busy or not chosen or self.folder is None:
             return
         hub, actor, folder = self.ctx.ws, self.ctx.actor, self.folder
         assert actor is not None
@@ -146,36 +139,20 @@ class OutboxPage(QWidget):
         def job(progress: Any) -> list[console.Written]:
             return console.export_offices(hub, actor, chosen, folder, progress)  # type: ignore[arg-type]
 
-        self._running(True)
-        self.progress.setMaximum(len(chosen))
-        self.progress.setValue(0)
-        self.job = self.ctx.runner.submit(
-            job, on_done=self._done, on_error=self._failed, on_progress=self._progressed
-        )
+        self.batch.progress.setMaximum(len(chosen))
+        self.batch.progress.setValue(0)
+        self.batch.start(job, self._done, self._failed)
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.status.setText(self.tr("正在取消：当前这个数据包写完后停止…"))
-
-    def _progressed(self, done: int, total: int, name: str) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        if name:
-            self.status.setText(
-                self.tr("正在写出 {0} 的数据包（第 {1}/{2} 个）…").format(name, done + 1, total)
-            )
+        self.batch.cancel()
 
     def _running(self, running: bool) -> None:
         for b in (self.all_button, self.none_button, self.folder_button):
             b.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
         if running:
             self.write_button.setEnabled(False)
 
     def _done(self, written: list[console.Written]) -> None:
-        self.job = None
-        self._running(False)
         self.written = {w.code: w for w in written}
         ok = sum(1 for w in written if w.path is not None)
         bad = sum(1 for w in written if w.refused)
@@ -186,14 +163,12 @@ class OutboxPage(QWidget):
         if cancelled:
             text += self.tr("，{0} 个因取消未写出").format(cancelled)
         self.status.setText(text + self.tr("。请安全弹出 U 盘后交给各街道。"))
-        self.progress.setValue(ok + bad)
+        self.batch.progress.setValue(ok + bad)
         self._fill_results()
         self._update_button()
         self.ctx.changed.emit(frozenset({"sync_bundle"}))
 
     def _failed(self, exc: BaseException) -> None:
-        self.job = None
-        self._running(False)
         self._update_button()
         show_error(self, exc)
 

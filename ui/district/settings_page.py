@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -34,7 +35,7 @@ from ui.context import AppContext
 from ui.district.dashboard import local
 from ui.messages import show_error
 from ui.widgets.busy import BackgroundRead, BusyOverlay
-from ui.widgets.fields import ERROR_STYLE, DateField
+from ui.widgets.fields import ERROR_STYLE, DateField, heading
 from ui.widgets.table_models import read_only_table
 
 SETTING_COLUMNS = ("参数", "当前值", "默认值", "允许范围", "最后修改", "修改人")
@@ -89,15 +90,67 @@ class _Tab(QWidget):
         self.cancel_button.setEnabled(False)
         self.pending_label = QLabel(self.tr("待生效的修改："))
 
-    def pending_box(self) -> QVBoxLayout:
-        box = QVBoxLayout()
+    def set_up(self, table: QTableWidget, edit_rows: list[tuple[list[QWidget], bool]]) -> None:
+        """The tab's table over its rows of editing fields (each with a stretch at its end
+        or not), the message line and the pending changes; its reads go to the runner with a
+        busy note over the table."""
+        self.rows: list[Any] = []
+        self.table = table
+        table.itemSelectionChanged.connect(self._selected)
+        layout = QVBoxLayout(self)
+        layout.addWidget(table, 1)
+        for widgets, stretch in edit_rows:
+            row = QHBoxLayout()
+            for w in widgets:
+                row.addWidget(w)
+            if stretch:
+                row.addStretch()
+            layout.addLayout(row)
+        layout.addWidget(self.message)
         head = QHBoxLayout()
         head.addWidget(self.pending_label)
         head.addStretch()
         head.addWidget(self.cancel_button)
-        box.addLayout(head)
-        box.addWidget(self.pending)
-        return box
+        layout.addLayout(head)
+        layout.addWidget(self.pending)
+        self.reader = BackgroundRead(self.ctx, self, BusyOverlay(table).set_busy)
+
+    def read(self, fetch: Callable[[Any, Any], Any], shown: Callable[[Any], None]) -> None:
+        """`fetch(hub, actor)` on the runner (the rows and the pending changes), then `shown`."""
+        hub, actor = self.ctx.ws, self.ctx.actor
+        assert actor is not None
+        self.reader.start(lambda _s: fetch(hub, actor), shown)
+
+    def fill(
+        self,
+        found: tuple[list[Any], list[Any]],
+        pending_cells: Callable[[Any], tuple[str, ...]],
+        cells: Callable[[Any], tuple[str, ...]],
+        select: int = -1,
+    ) -> None:
+        """The rows and the pending changes read; the row chosen stays chosen (or `select`)."""
+        rows, waiting = found
+        self.show_pending(waiting, pending_cells)
+        keep = select if select >= 0 else self.table.currentRow()
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            for j, value in enumerate(cells(r)):
+                self.table.setItem(i, j, self.item(r, j, value))
+        if rows:
+            self.table.selectRow(keep if 0 <= keep < len(rows) else 0)
+        self._selected()
+
+    def item(self, row: Any, column: int, text: str) -> QTableWidgetItem:
+        """A cell of the table (a tab may mark one)."""
+        return QTableWidgetItem(text)
+
+    def current(self) -> Any:
+        row = self.table.currentRow()
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def _selected(self) -> None:  # each tab shows the chosen row in its fields
+        raise NotImplementedError
 
     def effective_day(self) -> date | None:
         """The day typed; None for today (at once) or an empty field. InvalidDate or
@@ -171,11 +224,10 @@ def _shown(value: object) -> str:
 
 
 class SettingsTab(_Tab):
+    rows: list[rules.SettingRow]
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
-        self.rows: list[rules.SettingRow] = []
-        self.table = read_only_table(SETTING_COLUMNS, (220, 110, 90, 130, 140))
-        self.table.itemSelectionChanged.connect(self._selected)
         self.value = QLineEdit()
         self.value.setMaxLength(20)
         self.value.setFixedWidth(120)
@@ -183,39 +235,37 @@ class SettingsTab(_Tab):
         self.save_button = QPushButton(self.tr("保存(&S)"))
         self.save_button.clicked.connect(self.save_value)
         self.chosen = QLabel()
-        edit = QHBoxLayout()
         label = QLabel(self.tr("新值(&N)："))
         label.setBuddy(self.value)
-        for w in (
-            self.chosen,
-            label,
-            self.value,
-            self.effective_label,
-            self.effective,
-            self.save_button,
-        ):
-            edit.addWidget(w)
-        edit.addStretch()
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(edit)
-        layout.addWidget(self.message)
-        layout.addLayout(self.pending_box())
-        self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
+        edit = [self.chosen, label, self.value, self.effective_label, self.effective]
+        self.set_up(
+            read_only_table(SETTING_COLUMNS, (220, 110, 90, 130, 140)),
+            [([*edit, self.save_button], True)],
+        )
         self.load()
 
     def load(self) -> None:
-        hub, actor = self.ctx.ws, self.ctx.actor
-        assert actor is not None
-        self.reader.start(
-            lambda _s: (rules.setting_rows(hub, actor), rules.pending_settings(hub, actor)),  # type: ignore[arg-type]
+        self.read(
+            lambda hub, actor: (rules.setting_rows(hub, actor), rules.pending_settings(hub, actor)),
             self._show,
         )
 
     def _show(self, found: tuple[list[rules.SettingRow], list[Any]]) -> None:
-        rows, waiting = found
-        self.show_pending(
-            waiting,
+        def cells(r: rules.SettingRow) -> tuple[str, ...]:
+            v = r.value
+            span = f"{v.minimum}–{v.maximum}{v.unit}" if v.minimum is not None else ""
+            if isinstance(v.default, bool):
+                span = "是 / 否"
+            return (
+                v.label,
+                f"{_shown(v.value)}{v.unit}",
+                f"{_shown(v.default)}{v.unit}",
+                span,
+                *_changed(r.changed),
+            )
+
+        self.fill(
+            found,
             lambda p: (
                 p.label,
                 f"{_shown(p.value)}{p.unit}",
@@ -223,37 +273,18 @@ class SettingsTab(_Tab):
                 p.changed_by or "—",
                 local(p.changed_at),
             ),
+            cells,
         )
-        keep = self.table.currentRow()
-        self.rows = rows
-        self.table.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            v = r.value
-            span = f"{v.minimum}–{v.maximum}{v.unit}" if v.minimum is not None else ""
-            if isinstance(v.default, bool):
-                span = "是 / 否"
-            values = (
-                v.label,
-                f"{_shown(v.value)}{v.unit}",
-                f"{_shown(v.default)}{v.unit}",
-                span,
-                *_changed(r.changed),
-            )
-            for j, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                item.setToolTip(v.key)
-                if j == 1 and v.value != v.default:
-                    font = item.font()
-                    font.setBold(True)
-                    item.setFont(font)
-                self.table.setItem(i, j, item)
-        if rows:
-            self.table.selectRow(keep if 0 <= keep < len(rows) else 0)
-        self._selected()
 
-    def current(self) -> rules.SettingRow | None:
-        row = self.table.currentRow()
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+    def item(self, row: rules.SettingRow, column: int, text: str) -> QTableWidgetItem:
+        item = QTableWidgetItem(text)
+        v = row.value
+        item.setToolTip(v.key)
+        if column == 1 and v.value != v.default:  # changed from the default: in bold
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+        return item
 
     def _selected(self) -> None:
         r = self.current()
@@ -293,11 +324,10 @@ class SettingsTab(_Tab):
 
 
 class CatalogueTab(_Tab):
+    rows: list[rules.CatalogueRow]
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
-        self.rows: list[rules.CatalogueRow] = []
-        self.table = read_only_table(ITEM_COLUMNS, (55, 80, 200, 55, 90, 130, 65, 130))
-        self.table.itemSelectionChanged.connect(self._selected)
         self.price = QLineEdit()
         self.cap = QLineEdit()
         for field in (self.price, self.cap):
@@ -309,24 +339,12 @@ class CatalogueTab(_Tab):
         self.retire_button = QPushButton(self.tr("停用(&D)"))
         self.retire_button.clicked.connect(self.toggle_retired)
         self.chosen = QLabel()
-        edit = QHBoxLayout()
         price_label = QLabel(self.tr("单价(&J)："))
         price_label.setBuddy(self.price)
         cap_label = QLabel(self.tr("补贴上限："))
         cap_label.setBuddy(self.cap)
-        for w in (
-            self.chosen,
-            price_label,
-            self.price,
-            cap_label,
-            self.cap,
-            self.effective_label,
-            self.effective,
-            self.price_button,
-            self.retire_button,
-        ):
-            edit.addWidget(w)
-        edit.addStretch()
+        edit = [self.chosen, price_label, self.price, cap_label, self.cap]
+        edit += [self.effective_label, self.effective, self.price_button, self.retire_button]
         # a new item
         self.new_code = QLineEdit()
         self.new_code.setMaxLength(8)
@@ -348,48 +366,32 @@ class CatalogueTab(_Tab):
         self.new_cap.setFixedWidth(80)
         self.add_button = QPushButton(self.tr("新增项目(&A)"))
         self.add_button.clicked.connect(self.add_item)
-        add = QHBoxLayout()
         code_label = QLabel(self.tr("新项目 编号(&B)："))
         code_label.setBuddy(self.new_code)
-        for w in (
-            code_label,
-            self.new_code,
-            self.new_part,
-            QLabel(self.tr("名称：")),
-            self.new_name,
-            QLabel(self.tr("单位：")),
-            self.new_unit,
-            QLabel(self.tr("单价：")),
-            self.new_price,
-            self.new_basic,
-            QLabel(self.tr("上限：")),
-            self.new_cap,
-            self.add_button,
-        ):
-            add.addWidget(w)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(edit)
-        layout.addLayout(add)
-        layout.addWidget(self.message)
-        layout.addLayout(self.pending_box())
-        self.reader = BackgroundRead(ctx, self, BusyOverlay(self.table).set_busy)
+        add = [code_label, self.new_code, self.new_part, QLabel(self.tr("名称：")), self.new_name]
+        add += [QLabel(self.tr("单位：")), self.new_unit, QLabel(self.tr("单价：")), self.new_price]
+        add += [self.new_basic, QLabel(self.tr("上限：")), self.new_cap, self.add_button]
+        self.set_up(
+            read_only_table(ITEM_COLUMNS, (55, 80, 200, 55, 90, 130, 65, 130)),
+            [(edit, True), (add, False)],
+        )
         self.load()
 
     def load(self, select_code: str = "") -> None:
-        hub, actor = self.ctx.ws, self.ctx.actor
-        assert actor is not None
-        self.reader.start(
-            lambda _s: (rules.catalogue_rows(hub, actor), rules.pending_catalogue(hub, actor)),  # type: ignore[arg-type]
+        self.read(
+            lambda hub, actor: (
+                rules.catalogue_rows(hub, actor),
+                rules.pending_catalogue(hub, actor),
+            ),
             lambda found: self._show(found, select_code),
         )
 
     def _show(
         self, found: tuple[list[rules.CatalogueRow], list[Any]], select_code: str = ""
     ) -> None:
-        rows, waiting = found
-        self.show_pending(
-            waiting,
+        codes = [r.item.code for r in found[0]]
+        self.fill(
+            found,
             lambda p: (
                 f"{p.code} {p.name}",
                 p.change,
@@ -397,34 +399,18 @@ class CatalogueTab(_Tab):
                 p.changed_by or "—",
                 local(p.changed_at),
             ),
-        )
-        keep = self.table.currentRow()
-        self.rows = rows
-        self.table.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            it = r.item
-            values = (
-                it.code,
-                it.part.value,
-                it.name,
-                it.unit,
-                yuan(it.price_fen),
-                yuan(it.cap_fen) if it.basic else "（可选项目）",
-                "已停用" if it.retired else "在用",
+            lambda r: (
+                r.item.code,
+                r.item.part.value,
+                r.item.name,
+                r.item.unit,
+                yuan(r.item.price_fen),
+                yuan(r.item.cap_fen) if r.item.basic else "（可选项目）",
+                "已停用" if r.item.retired else "在用",
                 *_changed(r.changed),
-            )
-            for j, value in enumerate(values):
-                self.table.setItem(i, j, QTableWidgetItem(value))
-        codes = [r.item.code for r in rows]
-        if select_code in codes:
-            keep = codes.index(select_code)
-        if rows:
-            self.table.selectRow(keep if 0 <= keep < len(rows) else 0)
-        self._selected()
-
-    def current(self) -> rules.CatalogueRow | None:
-        row = self.table.currentRow()
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+            ),
+            codes.index(select_code) if select_code in codes else -1,
+        )
 
     def _selected(self) -> None:
         r = self.current()
@@ -521,8 +507,7 @@ class CatalogueTab(_Tab):
 class SettingsPage(QWidget):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
-        title = QLabel(self.tr("全区参数与改造项目目录"))
-        title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        title = heading(self.tr("全区参数与改造项目目录"))
         note = QLabel(self.tr(EFFECT))
         note.setWordWrap(True)
         self.tabs = QTabWidget()

@@ -30,6 +30,7 @@ from caseworker.services.elderly.visits import ReferralInfo, VisitSummary
 from ui.context import AppContext
 from ui.elderly.common import ELDERLY_TABLES
 from ui.messages import show_error
+from ui.widgets.audit_page import change_columns
 from ui.widgets.busy import BackgroundRead, BusyOverlay
 from ui.widgets.fields import fmt_date
 from ui.widgets.table_models import Column, ListTableModel, configure_view
@@ -148,16 +149,7 @@ class ResidentPage(QWidget):
         )
         self.referrals_view = self._table(self.referrals_model, (110, 96, 80, 64, 200))
         self.referrals_view.doubleClicked.connect(lambda i: self._referral(i.row()))
-        self.history_model: ListTableModel[AuditRow] = ListTableModel(
-            [
-                Column(self.tr("时间"), lambda h: h.recorded_at),
-                Column(self.tr("操作人"), lambda h: h.actor_name),
-                Column(self.tr("操作"), lambda h: h.op_label),
-                Column(self.tr("项目"), lambda h: h.field_label),
-                Column(self.tr("原值"), lambda h: h.old_value),
-                Column(self.tr("新值"), lambda h: h.new_value),
-            ]
-        )
+        self.history_model: ListTableModel[AuditRow] = ListTableModel(change_columns(self.tr))
         self.history_view = self._table(self.history_model, (130, 110, 50, 90, 160))
         self.tabs = QTabWidget()
         self.tabs.addTab(self.visits_view, self.tr("探访记录"))

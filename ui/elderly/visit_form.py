@@ -39,7 +39,14 @@ from caseworker.domain.dates import InvalidDate
 from caseworker.domain.elderly import MajorChange
 from caseworker.domain.errors import CaseworkerError, ValidationError
 from caseworker.domain.roles import Permission
-from caseworker.domain.visit_form import AREAS, CHOICE_FIELDS, REFERRAL_TARGETS, TEXT_FIELDS, Method
+from caseworker.domain.visit_form import (
+    AREAS,
+    CHOICE_FIELDS,
+    REFERRAL_TARGETS,
+    TEXT_FIELDS,
+    Method,
+    as_text,
+)
 from caseworker.services.elderly import roster, schedule, visits
 from caseworker.services.elderly.roster import ResidentInfo
 from caseworker.services.elderly.visits import ReferralDraft, VisitDraft, VisitInfo
@@ -57,17 +64,6 @@ from ui.widgets.screen import fit_to_screen
 
 AMENDED_STYLE = "background: #fff3c4;"
 VISITOR_SEPARATORS = ("、", "，", ",", " ", "　", ";", "；")
-
-
-def as_text(value: object) -> str:
-    """A visit value as the amendment rows spell it (dates ISO, visitors joined by 、)."""
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return "、".join(value)
-    return str(value)
 
 
 def split_visitors(text: str) -> tuple[str, ...]:

@@ -3,7 +3,9 @@ eligibility rule's answer shown live with its reason. Also corrects an applicati
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,8 +27,11 @@ from caseworker.services import accounts
 from caseworker.services.retrofit import cases
 from caseworker.services.retrofit.cases import ApplicationDraft, CaseInfo
 from ui.context import AppContext
-from ui.widgets.dialogs import save_cancel
+from ui.widgets.dialogs import save_and_accept, save_cancel
 from ui.widgets.fields import ERROR_STYLE, DateField
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class ApplicationDialog(QDialog):
@@ -167,19 +172,10 @@ class ApplicationDialog(QDialog):
         )
 
     def save(self) -> None:
-        try:
-            draft = self.draft()
-            case = self.case
+        def write() -> Callable[[Session, Any], CaseInfo]:
+            draft, case = self.draft(), self.case
             if case is None:
-                self.result_info = self.ctx.write_wait(
-                    lambda s, a: cases.apply(s, a, draft), parent=self
-                )
-            else:
-                self.result_info = self.ctx.write_wait(
-                    lambda s, a: cases.update_application(s, a, case.id, draft),
-                    parent=self,
-                )
-        except CaseworkerError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+                return lambda s, a: cases.apply(s, a, draft)
+            return lambda s, a: cases.update_application(s, a, case.id, draft)
+
+        self.result_info = save_and_accept(self, self.ctx, self.error, write)[1]

@@ -8,7 +8,9 @@ again returns to the search for the next item. Delete removes the current line; 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QKeySequence, QShortcut
@@ -33,9 +35,13 @@ from caseworker.services.retrofit import assessment
 from caseworker.services.retrofit.cases import CaseDetail
 from ui.context import AppContext
 from ui.retrofit.common import money, qty
-from ui.widgets.dialogs import save_cancel
+from ui.widgets.dialogs import save_and_accept, save_cancel
 from ui.widgets.fields import ERROR_STYLE
 from ui.widgets.list_page import SearchBox
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 COLUMNS = ("项目", "类别", "单位", "数量", "单价", "金额", "政府补贴", "家庭自付", "位置", "说明")
 QTY, ROOM, NOTE = 3, 8, 9
@@ -315,15 +321,9 @@ class AssessmentEditor(QDialog):
     def save(self) -> None:
         if not self.data.editable:
             return
-        try:
-            drafts = self.drafts()
-            case_id = self.case.id
-            self.ctx.write_wait(
-                lambda s, a: assessment.save_items(s, a, case_id, drafts),
-                parent=self,
-            )
-        except CaseworkerError as exc:
-            self.error.setText(str(exc))
-            return
-        self.saved = True
-        self.accept()
+
+        def write() -> Callable[[Session, Any], object]:
+            drafts, case_id = self.drafts(), self.case.id
+            return lambda s, a: assessment.save_items(s, a, case_id, drafts)
+
+        self.saved = save_and_accept(self, self.ctx, self.error, write)[0]

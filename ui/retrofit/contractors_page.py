@@ -3,6 +3,9 @@ dialog to add or change one. Deactivated firms stay on old cases but are not off
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -16,14 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from caseworker.domain.errors import CaseworkerError
 from caseworker.domain.roles import Permission
 from caseworker.services.retrofit import contractors
 from caseworker.services.retrofit.contractors import ContractorDraft, ContractorInfo
 from ui.context import AppContext
-from ui.widgets.dialogs import save_cancel
+from ui.widgets.dialogs import save_and_accept, save_cancel
 from ui.widgets.fields import ERROR_STYLE
 from ui.widgets.table_models import Column, ListTableModel, configure_view
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class ContractorDialog(QDialog):
@@ -64,20 +69,13 @@ class ContractorDialog(QDialog):
             self.active.isChecked(),
         )
         info = self.info
-        try:
+
+        def write() -> Callable[[Session, Any], ContractorInfo]:
             if info is None:
-                self.result_info = self.ctx.write_wait(
-                    lambda s, a: contractors.add(s, a, draft), parent=self
-                )
-            else:
-                self.result_info = self.ctx.write_wait(
-                    lambda s, a: contractors.update(s, a, info.id, draft),
-                    parent=self,
-                )
-        except CaseworkerError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+                return lambda s, a: contractors.add(s, a, draft)
+            return lambda s, a: contractors.update(s, a, info.id, draft)
+
+        self.result_info = save_and_accept(self, self.ctx, self.error, write)[1]
 
 
 class ContractorsPage(QWidget):

@@ -4,7 +4,9 @@ and the dialog stays open."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,8 +24,12 @@ from caseworker.domain.retrofit import TRANSITIONS, Action
 from caseworker.services.retrofit import cases, contractors
 from caseworker.services.retrofit.cases import CaseInfo, StepRequest
 from ui.context import AppContext
-from ui.widgets.dialogs import ok_cancel
+from ui.widgets.dialogs import ok_cancel, save_and_accept
 from ui.widgets.fields import ERROR_STYLE, DateField
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 REASON_LABELS: dict[Action, str] = {
     Action.REJECT: "不予受理的原因*",
@@ -114,14 +120,8 @@ class StepDialog(QDialog):
         )
 
     def save(self) -> None:
-        try:
-            request = self.request()
-            case_id = self.case.id
-            self.result_info = self.ctx.write_wait(
-                lambda s, a: cases.act(s, a, case_id, request),
-                parent=self,
-            )
-        except CaseworkerError as exc:
-            self.error.setText(str(exc))
-            return
-        self.accept()
+        def write() -> Callable[[Session, Any], CaseInfo]:
+            request, case_id = self.request(), self.case.id
+            return lambda s, a: cases.act(s, a, case_id, request)
+
+        self.result_info = save_and_accept(self, self.ctx, self.error, write)[1]

@@ -4,10 +4,18 @@ button."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPushButton
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ui.context import AppContext
+
+T = TypeVar("T")
 
 
 def ok_cancel(
@@ -24,6 +32,27 @@ def save_cancel(
     Save runs `on_save` (which checks and writes, and closes the dialog when it has) or
     accepts the dialog."""
     return _buttons(dialog, QDialogButtonBox.StandardButton.Save, save_text or "保存", on_save)
+
+
+def save_and_accept(
+    dialog: QDialog,
+    ctx: AppContext,
+    error: QLabel,
+    write: Callable[[], Callable[[Session, Any], T]],
+) -> tuple[bool, T | None]:
+    """A dialog's 保存: `write()` reads the fields into a write (it may refuse a field), which
+    runs on the writer while the dialog waits; then the dialog closes, accepted. A refusal,
+    of a field or by the service, is said in the dialog's `error` line and the dialog stays
+    open. Gives whether it saved and what the write returned."""
+    from caseworker.domain.errors import CaseworkerError
+
+    try:
+        result = ctx.write_wait(write(), parent=dialog)
+    except CaseworkerError as exc:
+        error.setText(str(exc))
+        return False, None
+    dialog.accept()
+    return True, result
 
 
 def _buttons(

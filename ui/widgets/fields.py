@@ -27,6 +27,13 @@ from ui.messages import tr
 ERROR_STYLE = "color: #b00020;"
 
 
+def heading(text: str) -> QLabel:
+    """A page's title, as every page shows it."""
+    label = QLabel(text)
+    label.setStyleSheet("font-size: 14pt; font-weight: bold;")
+    return label
+
+
 def fmt_date(value: date | None) -> str:
     return "" if value is None else value.isoformat()
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from caseworker.domain.search import MAX_SEARCH
 from ui.widgets.busy import BackgroundRead, BusyOverlay
+from ui.widgets.fields import heading
 from ui.widgets.table_models import (
     PagedTableModel,
     capped_total,
@@ -174,8 +175,7 @@ class ListPage(QWidget, Generic[R]):
         super().__init__()
         self.ctx = ctx
         self.tables = tables  # a change to one of these reloads the list
-        self.heading = QLabel(title)
-        self.heading.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        self.heading = heading(title)
         self.search = SearchBox()
         self.search.setMaxLength(MAX_SEARCH)
         self.search.setPlaceholderText(placeholder)

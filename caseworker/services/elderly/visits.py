@@ -34,6 +34,7 @@ from caseworker.domain.visit_form import (
     Method,
     ReferralStatus,
     VisitStatus,
+    as_text,
     check_choice,
 )
 from caseworker.services.elderly import schedule
@@ -195,16 +196,6 @@ def _draft_of(v: ElderlyVisit) -> VisitDraft:
         next_visit_on=v.next_visit_on,
         **{name: getattr(v, name) for name in CONTENT_FIELDS},
     )
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return "、".join(value)
-    return str(value)
 
 
 def _from_text(name: str, text: str) -> Any:
@@ -577,7 +568,7 @@ def amend(
         proposed = replace(proposed, next_visit_on=moved)
     _validate(session, proposed, day, complete=True)
     names = [*changes, *(["next_visit_on"] if moved is not None else [])]
-    changed = [k for k in names if _text(getattr(proposed, k)) != _text(getattr(current, k))]
+    changed = [k for k in names if as_text(getattr(proposed, k)) != as_text(getattr(current, k))]
     if not changed:
         raise ValidationError("没有任何改动，无需更正", field=next(iter(changes), None))
     now = utcnow()
@@ -586,8 +577,8 @@ def amend(
             ElderlyVisitAmendment(
                 visit_id=v.id,
                 field=name,
-                old_value=_text(getattr(current, name)),
-                new_value=_text(getattr(proposed, name)),
+                old_value=as_text(getattr(current, name)),
+                new_value=as_text(getattr(proposed, name)),
                 reason=why,
                 amended_by_id=actor.staff_id,
                 amended_by_name=actor.display_name,
