@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from caseworker.domain.errors import CaseworkerError, os_reason, sqlite_reason
-from caseworker.logs import LOGGER, capture_library_logs, file_log
+from caseworker.logs import LOGGER, capture_library_logs, file_log, held_for_command
 
 EXIT_OK = 0
 EXIT_REFUSED = 2
@@ -186,6 +186,18 @@ def run(
     if func is None:
         print(f"{prog}: 参数错误：缺少命令（用 --help 查看用法）", file=sys.stderr)
         return EXIT_REFUSED
+    # The logs the command attaches stay until it has reported: its workspace is closed (and
+    # lets its log go) before an unexpected error reaches the `except` that logs it.
+    with held_for_command():
+        return _run_command(prog, func, args, compose)
+
+
+def _run_command(
+    prog: str,
+    func: Callable[[argparse.Namespace], int],
+    args: argparse.Namespace,
+    compose: Callable[[Callable[[argparse.Namespace], int]], None] | None,
+) -> int:
     try:
         if compose is not None:
             compose(func)
@@ -275,8 +287,7 @@ def open_workspace(args: argparse.Namespace):  # -> Workspace
 def open_hub(args: argparse.Namespace):  # -> Hub
     """The district hub `--home`/`--db` name, with its log file attached (skipped if read-only)."""
     from caseworker.district.hub import Hub
-    from caseworker.logs import attach_file_log
 
     hub = Hub.open(args.home, args.db)
-    attach_file_log(hub.home / "logs", name="caseworker-district.log")
+    hub.attach_log()
     return hub

@@ -26,7 +26,7 @@ from caseworker.domain.errors import (
     WorkspaceLocked,
     os_reason,
 )
-from caseworker.logs import attach_file_log
+from caseworker.logs import attach_file_log, detach_file_log
 from caseworker.sync import restored
 from db import backup as backups
 from db import verify
@@ -83,9 +83,9 @@ class Paths:
         return self.root / "photos"
 
 
-def _setup_logging(logs: Path) -> None:
+def _setup_logging(logs: Path) -> Path | None:
     # A read-only workspace has no file log rather than a crash (caseworker.logs).
-    attach_file_log(logs)
+    return attach_file_log(logs)
 
 
 def _check_existing(db_path: Path) -> None:
@@ -163,6 +163,7 @@ class Workspace(Replica):
         self.paths = paths
         self.schema_status = schema_status  # "current", "created" or "migrated"
         self._lock: lockfile.Held | None = None
+        self._log: Path | None = None  # this workspace's hold on its file log (caseworker.logs)
         # The last process that had this workspace open ended without closing it.
         self.unclean = False
 
@@ -175,7 +176,9 @@ class Workspace(Replica):
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WorkspaceError(f"无法创建工作区文件夹 {paths.root}：{os_reason(exc)}") from None
-        _setup_logging(paths.logs)
+        # A failed open keeps its log attached: whoever reports the failure (the application's
+        # "详情已写入日志", a command's message) writes the traceback there.
+        attached = _setup_logging(paths.logs)
         held, stale = lockfile.acquire_user(paths.root)
         try:
             existed = paths.db.exists() and paths.db.stat().st_size > 0
@@ -207,6 +210,7 @@ class Workspace(Replica):
             raise
         ws = cls(paths, engine, device_id, status)
         ws._lock = held
+        ws._log = attached
         opening.run(engine)  # e.g. a dated visit interval whose day has come since the last open
         _remove_stale_previews(paths.exports)  # the lock is ours: no preview of ours is open
         if status == "created":
@@ -223,12 +227,18 @@ class Workspace(Replica):
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+        # Its log file too: a process that opens many workspaces (a restore's reopen, the
+        # suite) keeps neither a handler nor an open file of one it closed.
+        detach_file_log(self._log)
+        self._log = None
 
     def relock(self) -> None:
-        """Take the workspace lock again after `close()` (a refused restore changed nothing, and
-        the same database is used on)."""
+        """Take the workspace lock (and its log file) again after `close()` (a refused restore
+        changed nothing, and the same database is used on)."""
         if self._lock is None:
             self._lock, _stale = lockfile.acquire_user(self.paths.root)
+        if self._log is None:
+            self._log = _setup_logging(self.paths.logs)
 
     def is_initialised(self) -> bool:
         with self.reader() as s:
@@ -400,7 +410,11 @@ def restore(root: Path, source: Path) -> Path:
     state = {"last_full_check": datetime.now().isoformat(), "pending": None}
     with contextlib.suppress(OSError):
         (paths.root / CHECK_STATE).write_text(json.dumps(state), encoding="utf-8")
+    # Into the workspace's own log, held for this line: the application closed the workspace,
+    # and let its log go, before restoring (a folder without logs/ gets none made here).
+    attached = _setup_logging(paths.logs) if paths.logs.is_dir() else None
     log.info("restored %s from %s (previous kept at %s)", paths.db, source, kept)
+    detach_file_log(attached)
     return kept if kept is not None else source
 
 

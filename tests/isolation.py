@@ -1,10 +1,11 @@
 """What one test leaves behind in the test process, taken away again.
 
-Each workspace (and district hub) opened attaches its log file to the `caseworker` logger for
-the life of the process: one process, one workspace, in real use. A pytest worker opens
-hundreds; left attached, every record is formatted and written once per workspace ever opened
-(7 ms a record at 256 of them, 2026-12-07), which made the suite quadratic in its length, and
-one test's records landed in every other test's log file."""
+Each workspace (and district hub) opened attaches its log file to the `caseworker` logger, and
+since session 32 lets it go when closed (caseworker/logs.py). What a test does not close (a
+failed open keeps its log for the failure's report, a workspace a test leaves open) stays
+attached; a pytest worker meets hundreds, and left attached every record is formatted and
+written once per log ever attached (7 ms a record at 256 of them, 2026-12-07), which made the
+suite quadratic in its length, and one test's records landed in every other test's log file."""
 
 from __future__ import annotations
 

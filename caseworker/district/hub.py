@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.domain.errors import NotFound, WorkspaceError, os_reason, sqlite_reason
 from caseworker.domain.roles import Actor
+from caseworker.logs import attach_file_log, detach_file_log
 from caseworker.sync.identity import KEY_FILE, Peer, peers
 from db import backup as backups
 from db.engine import make_engine
@@ -80,6 +81,17 @@ class Hub(Replica):
     def __init__(self, home: Path, engine: Engine, device_id: str) -> None:
         super().__init__(engine, device_id)
         self.home = home
+        self._log: Path | None = None  # its hold on logs/caseworker-district.log, if attached
+
+    def attach_log(self) -> None:
+        """Log to `home/logs/caseworker-district.log` until `close()` (skipped if read-only)."""
+        if self._log is None:
+            self._log = attach_file_log(self.home / "logs", name="caseworker-district.log")
+
+    def close(self) -> None:
+        super().close()
+        detach_file_log(self._log)  # no handler, no open file of a closed hub
+        self._log = None
 
     def journal(self, actor: Actor, source: str) -> JournalContext:
         """The journal context of a change the hub makes inside a transaction it already has

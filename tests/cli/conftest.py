@@ -18,6 +18,7 @@ import pytest
 
 from caseworker import cli
 from caseworker.district import cli as district_cli
+from tests.conftest import shared_template
 from tests.isolation import own_log_handlers
 
 PASSPHRASE = "abcdefgh12345678"
@@ -114,15 +115,18 @@ def unprivileged_prefix() -> list[str]:
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
-# Once per test process, not per module: the three modules that use it share one build (each
-# took a demo, a district, an enrollment and a sync round through the commands).
+# Once per test run, not per module or worker (tests/conftest.py's `shared_template`): the
+# modules that use it share one build (a demo, a district, an enrollment and a sync round
+# through the commands).
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    base = tmp_path_factory.mktemp("built")
+    def build(base: Path) -> None:
+        base.mkdir(parents=True)
+        _build(base / "ws", base / "hub", base / "e.cwenroll", base)
+
+    base = shared_template(tmp_path_factory, "cli-office-and-district", build)
     ws, hub, enroll = base / "ws", base / "hub", base / "e.cwenroll"
-    with own_log_handlers():
-        _build(ws, hub, enroll, base)
-    con = sqlite3.connect(hub / "district.sqlite3")
+    con = sqlite3.connect(f"file:{hub / 'district.sqlite3'}?immutable=1", uri=True)  # shared
     rows = con.execute("SELECT id, id_number FROM elderly_resident ORDER BY id LIMIT 3").fetchall()
     con.close()
     return Built(

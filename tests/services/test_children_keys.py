@@ -110,9 +110,11 @@ def _bytes_of(paths: list[Path]) -> bytes:
     return b"".join(out)
 
 
-def test_plaintext_is_nowhere_in_the_file_its_journal_or_a_backup(office_ws: Workspace) -> None:
+def test_plaintext_is_nowhere_in_the_file_its_journal_or_a_backup(
+    office_ws: Workspace, child_staff: dict[str, Actor]
+) -> None:
     ws = office_ws
-    staff = add_child_staff(ws)
+    staff = child_staff
     child_id = _fill(ws, staff["dudao"])
     packed = ws.backup("test")
     backup = packed.with_name("unpacked.sqlite3")  # backups are gzip: read what they hold
@@ -219,10 +221,10 @@ def test_first_child_login_creates_the_key_later_accounts_wait_for_a_grant(
 
 
 def test_password_change_keeps_the_key_admin_reset_needs_a_new_grant(
-    office_ws: Workspace, admin: Actor
+    office_ws: Workspace, admin: Actor, child_staff: dict[str, Actor]
 ) -> None:
     ws = office_ws
-    staff = add_child_staff(ws)
+    staff = child_staff
     child = add_child(ws, staff["dudao"], "钱小三", date(2016, 3, 3), notes="家里的情况")
     director = staff["ertong1"]
     with ws.writer(director) as s:
@@ -242,9 +244,11 @@ def test_password_change_keeps_the_key_admin_reset_needs_a_new_grant(
         assert register.get(s, director, child.id, today=TODAY).notes == "家里的情况"
 
 
-def test_leaving_the_child_roles_drops_the_grant(office_ws: Workspace, admin: Actor) -> None:
+def test_leaving_the_child_roles_drops_the_grant(
+    office_ws: Workspace, admin: Actor, child_staff: dict[str, Actor]
+) -> None:
     ws = office_ws
-    staff = add_child_staff(ws)
+    staff = child_staff
     director = staff["ertong1"]
     with ws.writer(admin) as s:
         accounts.update_staff(
@@ -288,8 +292,10 @@ def test_the_district_wrap_opens_with_the_district_key(office_ws: Workspace) -> 
     assert keys.open_district_wrap(row.district_wrap, crypto.KeyPair.generate(), row.key_id) is None
 
 
-def test_ciphertext_moved_to_another_record_is_refused(office_ws: Workspace) -> None:
-    staff = add_child_staff(office_ws)
+def test_ciphertext_moved_to_another_record_is_refused(
+    office_ws: Workspace, child_staff: dict[str, Actor]
+) -> None:
+    staff = child_staff
     sup = staff["dudao"]
     a = add_child(office_ws, sup, "甲", date(2015, 1, 1), seq=41, notes="甲的事")
     b = add_child(office_ws, sup, "乙", date(2015, 1, 1), seq=43, notes="乙的事")

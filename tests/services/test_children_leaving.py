@@ -22,14 +22,14 @@ from caseworker.workspace import Workspace
 from db.base import utcnow
 from db.children import Child, ChildCase, ChildCondition
 from db.sync_models import SyncConflict
-from tests.services._children import TODAY, add_child, add_child_staff
+from tests.services._children import TODAY, add_child
 
 D = date(2026, 11, 10)
 
 
 @pytest.fixture
-def staff(office_ws: Workspace) -> dict[str, Actor]:
-    return add_child_staff(office_ws)
+def staff(child_staff: dict[str, Actor]) -> dict[str, Actor]:
+    return child_staff  # add_child_staff(office_ws), from its template
 
 
 def _case(ws: Workspace, sup: Actor, child_id: str, *, planned: bool = True) -> str:

@@ -25,7 +25,7 @@ from caseworker.services.children import cases, forms
 from caseworker.workspace import Workspace
 from db.children import ChildViewLog
 from db.models import PrintedForm
-from tests.services._children import SECRET, TODAY, add_child, add_child_staff
+from tests.services._children import SECRET, TODAY, add_child
 
 AT = datetime(2026, 11, 18, 9, 30)
 PRINTED = pf.Printed("王督导", AT, "测试街道办事处")
@@ -116,9 +116,12 @@ class _Stop(Exception):
 
 
 def test_cancel_or_failure_leaves_nothing_and_a_whole_batch_records_each_form(
-    office_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    office_ws: Workspace,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    child_staff: dict[str, Actor],
 ) -> None:
-    sup = add_child_staff(office_ws)["dudao"]
+    sup = child_staff["dudao"]
     case_ids = _planned(office_ws, sup, 5)
     with office_ws.reader(sup) as s:
         batch = forms.visit_form_data(s, sup, date(2026, 11, 1), today=TODAY, at=AT)
@@ -169,8 +172,10 @@ def test_cancel_or_failure_leaves_nothing_and_a_whole_batch_records_each_form(
             assert found.kind == "child_visit"
 
 
-def test_the_blank_form_is_one_page_with_a_blank_code(office_ws: Workspace, tmp_path: Path) -> None:
-    sup = add_child_staff(office_ws)["dudao"]
+def test_the_blank_form_is_one_page_with_a_blank_code(
+    office_ws: Workspace, tmp_path: Path, child_staff: dict[str, Actor]
+) -> None:
+    sup = child_staff["dudao"]
     with office_ws.reader(sup) as s:
         batch = forms.visit_form_data(s, sup, blank=True, at=AT)
     out = tmp_path / "blank.pdf"
@@ -188,7 +193,11 @@ def test_the_blank_form_is_one_page_with_a_blank_code(office_ws: Workspace, tmp_
 
 
 def test_the_command_line_prints_the_month_by_the_same_path(
-    office_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+    office_ws: Workspace,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch,
+    child_staff: dict[str, Actor],
 ) -> None:
     """`caseworker print child-visit-forms`: a child role's login (the data is encrypted and
     scoped), --json, and exit 2 with one Chinese line when refused, nothing written."""
@@ -197,7 +206,7 @@ def test_the_command_line_prints_the_month_by_the_same_path(
     from caseworker.cli import main
     from tests.conftest import STAFF_PASSWORD
 
-    sup = add_child_staff(office_ws)["dudao"]
+    sup = child_staff["dudao"]
     _planned(office_ws, sup, 3)
     root = str(office_ws.paths.root)
     out = tmp_path / "forms.pdf"

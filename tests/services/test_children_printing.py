@@ -15,7 +15,7 @@ from caseworker.domain.roles import Actor
 from caseworker.printing import children_forms as pf
 from caseworker.services.children import cases, forms, register, worklists
 from caseworker.workspace import Workspace
-from tests.services._children import SECRET, TODAY, add_child, add_child_staff
+from tests.services._children import SECRET, TODAY, add_child
 
 AT = datetime(2026, 11, 18, 9, 30)
 
@@ -25,8 +25,10 @@ def _pages(pdf: bytes) -> list[str]:
 
 
 @pytest.fixture
-def planned(office_ws: Workspace) -> tuple[dict[str, Actor], str, str]:
-    staff = add_child_staff(office_ws)
+def planned(
+    office_ws: Workspace, child_staff: dict[str, Actor]
+) -> tuple[dict[str, Actor], str, str]:
+    staff = child_staff
     sup = staff["dudao"]
     child = add_child(office_ws, sup, "欧阳小满", date(2014, 1, 9), notes="备注" * 200)
     with office_ws.writer(sup) as s:

@@ -17,13 +17,13 @@ from caseworker.workspace import Workspace
 from db.children import ENCRYPTED_COLUMNS, Child, ChildKeyHolder, ChildOfficeKey
 from db.models import JournalEntry, Staff
 from tests.conftest import STAFF_PASSWORD, login
-from tests.services._children import TODAY, add_child_staff
+from tests.services._children import TODAY
 from tests.services.test_children_keys import SECRETS, _bytes_of, _fill
 
 
 @pytest.fixture
-def filled(office_ws: Workspace, admin: Actor):
-    staff = add_child_staff(office_ws)
+def filled(office_ws: Workspace, admin: Actor, child_staff: dict[str, Actor]):
+    staff = child_staff
     child_id = _fill(office_ws, staff["dudao"])
     yield office_ws, staff, child_id
     keys.forget_all()

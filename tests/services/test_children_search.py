@@ -15,12 +15,12 @@ from caseworker.domain.roles import Actor
 from caseworker.services.children import register, search
 from caseworker.workspace import Workspace
 from db.children import Child, ChildGuardian
-from tests.services._children import TODAY, add_child, add_child_staff, child_id_number
+from tests.services._children import TODAY, add_child, child_id_number
 
 
 @pytest.fixture
-def staff(office_ws: Workspace) -> dict[str, Actor]:
-    return add_child_staff(office_ws)
+def staff(child_staff: dict[str, Actor]) -> dict[str, Actor]:
+    return child_staff  # add_child_staff(office_ws), from its template
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ from caseworker.domain.roles import Actor
 from caseworker.services import settings
 from caseworker.services.children import cases, register, worklists
 from caseworker.workspace import Workspace
-from tests.services._children import TODAY, add_child, add_child_staff, child_id_number
+from tests.services._children import TODAY, add_child, child_id_number
 from tests.services._elderly import community_ids
 
 
 @pytest.fixture
-def staff(office_ws: Workspace) -> dict[str, Actor]:
-    return add_child_staff(office_ws)
+def staff(child_staff: dict[str, Actor]) -> dict[str, Actor]:
+    return child_staff  # add_child_staff(office_ws), from its template
 
 
 def test_register_refuses_18_warns_at_17_and_returns_a_known_child(

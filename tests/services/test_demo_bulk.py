@@ -38,17 +38,26 @@ TODAY = date.today()
 RESIDENTS = 200  # 23 children and 12 retrofit cases
 
 
-@pytest.fixture(autouse=True)
-def few_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+def _few_templates(monkeypatch: pytest.MonkeyPatch) -> None:
     """A small demo takes the district-sized path: most cases and children are copies."""
     monkeypatch.setattr(demo_children, "SERVICE_CHILDREN", 8)
     monkeypatch.setattr(demo_retrofit, "SERVICE_CASES", 5)
 
 
-@pytest.fixture
-def office(tmp_path: Path) -> Iterator[Workspace]:
-    ws = Workspace.open(tmp_path / "ws")
-    demo.build(ws, residents=RESIDENTS, seed=3)
+@pytest.fixture(autouse=True)
+def few_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    _few_templates(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """The demo as built, still open (the pragmas the build set must be gone from this very
+    engine): built once for the module's two tests (the second writes only the children's
+    view log, journaled like every table: the first's counts hold in either order)."""
+    ws = Workspace.open(tmp_path_factory.mktemp("bulk") / "ws")
+    with pytest.MonkeyPatch.context() as patch:
+        _few_templates(patch)
+        demo.build(ws, residents=RESIDENTS, seed=3)
     yield ws
     ws.close()
 

@@ -111,8 +111,10 @@ def test_retrofit_lists_export_with_masked_ids_dates_and_money(
 # -- children ------------------------------------------------------------------------------------
 
 
-def _children_world(ws: Workspace) -> tuple[dict[str, Actor], dict[str, str]]:
-    staff = add_child_staff(ws)
+def _children_world(
+    ws: Workspace, staff: dict[str, Actor]
+) -> tuple[dict[str, Actor], dict[str, str]]:
+    """Two children and their cases on `ws`, whose `staff` are `child_staff`'s."""
     sup = staff["dudao"]
     a = add_child(ws, sup, "黄小明", date(2015, 3, 4), seq=21)
     b = add_child(ws, sup, "张小红", date(2012, 6, 7), seq=22, community="安贞社区")
@@ -130,9 +132,13 @@ def _children_world(ws: Workspace) -> tuple[dict[str, Actor], dict[str, str]]:
 
 
 def test_children_register_export_is_masked_scoped_and_logged(
-    office_ws: Workspace, worker: Actor, admin: Actor, tmp_path: Path
+    office_ws: Workspace,
+    worker: Actor,
+    admin: Actor,
+    tmp_path: Path,
+    child_staff: dict[str, Actor],
 ) -> None:
-    staff, ids = _children_world(office_ws)
+    staff, ids = _children_world(office_ws, child_staff)
     before = len(_logs(office_ws))
     with office_ws.writer(staff["dudao"]) as s:
         result = exports.export(
@@ -177,8 +183,10 @@ def test_children_register_export_is_masked_scoped_and_logged(
         exports.export(s, staff["dudao"], "children-register", tmp_path / "x.xlsx")
 
 
-def test_children_cases_and_work_lists_export(office_ws: Workspace, tmp_path: Path) -> None:
-    staff, _ids = _children_world(office_ws)
+def test_children_cases_and_work_lists_export(
+    office_ws: Workspace, tmp_path: Path, child_staff: dict[str, Actor]
+) -> None:
+    staff, _ids = _children_world(office_ws, child_staff)
     sup, director = staff["dudao"], staff["ertong1"]
     out: dict[str, list[dict[str, object]]] = {}
     with office_ws.writer(sup) as s:
@@ -199,9 +207,13 @@ def test_children_cases_and_work_lists_export(office_ws: Workspace, tmp_path: Pa
 
 
 def test_cli_exports_children_only_as_a_child_role(
-    office_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    office_ws: Workspace,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,
+    child_staff: dict[str, Actor],
 ) -> None:
-    _children_world(office_ws)
+    _children_world(office_ws, child_staff)
     root = str(office_ws.paths.root)
     office_ws.close()
     monkeypatch.setenv("CASEWORKER_PASSWORD", STAFF_PASSWORD)

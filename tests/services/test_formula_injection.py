@@ -20,6 +20,7 @@ from caseworker.services import accounts, exports, reports
 from caseworker.services.reports.output import write_xlsx
 from caseworker.services.tabular.xlsx import Column, XlsxWriter
 from caseworker.workspace import Workspace
+from tests.conftest import DemoCopy
 
 PAYLOADS = (
     '=HYPERLINK("http://x","y")',
@@ -113,11 +114,9 @@ def _rename_everything(ws: Workspace) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory: pytest.TempPathFactory):
-    from caseworker import demo
-
-    ws = Workspace.open(tmp_path_factory.mktemp("formula") / "ws")
-    demo.build(ws, residents=30, seed=11)
+def demo_ws(demo_copy: DemoCopy):
+    # the demo test_reports_programmes and test_permission_walk read too: one build for all
+    ws = Workspace.open(demo_copy(60, 5))
     _rename_everything(ws)
     yield ws
     ws.close()

@@ -19,6 +19,7 @@ import caseworker.services as services_pkg
 from caseworker.domain.errors import PermissionDenied
 from caseworker.domain.roles import PERMISSIONS, Actor, Permission, Role
 from caseworker.workspace import Workspace
+from tests.conftest import DemoCopy
 
 EXTRA_MODULES = ("caseworker.sync.conflicts", "caseworker.sync.office")
 
@@ -157,11 +158,9 @@ CASES = list(_refused_cases())
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    from caseworker import demo
-
-    workspace = Workspace.open(tmp_path_factory.mktemp("walk") / "ws")
-    demo.build(workspace, residents=20, seed=5)
+def ws(demo_copy: DemoCopy) -> Iterator[Workspace]:
+    # the demo test_reports_programmes and test_formula_injection read too: one build for all
+    workspace = Workspace.open(demo_copy(60, 5))
     yield workspace
     workspace.close()
 

@@ -26,7 +26,6 @@ from db.models import JournalEntry
 from db.retrofit import RetrofitAssessmentItem, RetrofitCase, RetrofitCaseEvent
 from tests.conftest import STAFF_PASSWORD
 from tests.data import generate as data
-from tests.services._children import add_child_staff
 from tests.services._retrofit import contractor
 
 DATA = Path(data.__file__).resolve().parent
@@ -34,8 +33,8 @@ TODAY = data.TODAY
 
 
 @pytest.fixture
-def staff(office_ws: Workspace) -> dict[str, Actor]:
-    return add_child_staff(office_ws)
+def staff(child_staff: dict[str, Actor]) -> dict[str, Actor]:
+    return child_staff  # add_child_staff(office_ws), from its template
 
 
 def _rows(p: ri.ImportPreview) -> dict[tuple[str, int], ri.RowReading]:

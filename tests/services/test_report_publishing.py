@@ -12,7 +12,6 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from caseworker import demo
 from caseworker.domain import periods
 from caseworker.domain.children import ChildCategory
 from caseworker.domain.roles import Actor
@@ -21,14 +20,12 @@ from caseworker.services import accounts, reports
 from caseworker.services.children import worklists
 from caseworker.services.reports.output import write_xlsx
 from caseworker.workspace import Workspace
+from tests.conftest import DemoCopy
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("published") / "ws"
-    with Workspace.open(root) as ws:
-        demo.build(ws, residents=400, seed=5)
-    ws = Workspace.open(root)
+def office(demo_copy: DemoCopy) -> Workspace:
+    ws = Workspace.open(demo_copy(400, 5))  # built and closed once per run, opened afresh
     yield ws
     ws.close()
 

@@ -28,7 +28,7 @@ from caseworker.workspace import Workspace
 from db.children import Child, ChildCase, ChildVisit
 from db.models import Community
 from db.retrofit import RetrofitCase, RetrofitCaseEvent
-from tests.conftest import login
+from tests.conftest import DemoCopy, login
 
 TODAY = date.today()  # the demo generates its records around today
 YEAR = periods.year(TODAY.year)
@@ -36,9 +36,8 @@ MONTH = periods.month(TODAY)
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    ws = Workspace.open(tmp_path_factory.mktemp("demo") / "ws")
-    demo.build(ws, residents=60, seed=5)
+def office(demo_copy: DemoCopy) -> Iterator[Workspace]:
+    ws = Workspace.open(demo_copy(60, 5))  # built once per run, shared with other modules
     yield ws
     ws.close()
 

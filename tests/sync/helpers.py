@@ -40,6 +40,36 @@ def supervisor(ws: Workspace) -> Actor:
     return account(ws, "kezhang", "王科长", Role.SUPERVISOR)
 
 
+CHILD_PASSWORD = "Child2026x"
+
+
+def child_supervisor(
+    ws: Workspace,
+    username: str = "dudao",
+    name: str = "王督导",
+    password: str = CHILD_PASSWORD,
+) -> tuple[Actor, str]:
+    """A child supervisor made on office workspace `ws` (a `make_world` office) and logged in
+    through the real login, which makes the office's child-data key (wrapped for the district
+    once enrolled); with the id of the office's first community, where children go."""
+    from caseworker.services import accounts
+    from caseworker.services.children import keys
+
+    with ws.writer(ADMIN) as s:
+        accounts.create_staff(
+            s,
+            ADMIN,
+            accounts.StaffDraft(username, name, Role.CHILD_SUPERVISOR),
+            password,
+            force_password_change=False,
+        )
+        community = accounts.communities(s)[0].id
+    with ws.writer(Actor.system("login")) as s:
+        sup = accounts.authenticate(s, username, password).actor
+    assert sup is not None and keys.unlocked(sup) is not None
+    return sup, community
+
+
 class Clock:
     """A controllable wall clock in milliseconds."""
 

@@ -23,7 +23,7 @@ from caseworker.services import accounts
 from caseworker.services.children import keys, register
 from caseworker.workspace import Workspace
 from db.children import ChildKeyHolder
-from tests.sync.helpers import World, make_world
+from tests.sync.helpers import World, child_supervisor, make_world
 
 SECRET = "孩子说晚上常常一个人在家害怕"
 PASSWORD = "Child2026x"
@@ -63,16 +63,7 @@ def lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             )
     monkeypatch.setenv("CASEWORKER_PASSWORD", PASSWORD)
     ws = world.offices["A"]
-    with ws.writer(SYSTEM) as s:
-        staff = accounts.create_staff(
-            s,
-            SYSTEM,
-            accounts.StaffDraft("dudao", "王督导", Role.CHILD_SUPERVISOR),
-            PASSWORD,
-            force_password_change=False,
-        )
-        community = accounts.communities(s)[0].id
-    sup = _login(ws, "dudao", PASSWORD)
+    sup, community = child_supervisor(ws, password=PASSWORD)
     with ws.writer(sup) as s:
         child = register.register(
             s,
@@ -84,11 +75,11 @@ def lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     service.ingest(world.hub, [world.office_to_district("A")])
     keys.forget_all()
     with ws.writer(SYSTEM) as s:
-        accounts.reset_password(s, SYSTEM, staff.id, NEW_PASSWORD)
+        accounts.reset_password(s, SYSTEM, sup.staff_id, NEW_PASSWORD)
     sup = _login(ws, "dudao", NEW_PASSWORD)
     assert keys.unlocked(sup) is None
     assert _notes(ws, sup, child.id) == keys.LOCKED_TEXT
-    yield world, child.id, staff.id
+    yield world, child.id, sup.staff_id
     keys.forget_all()
     world.close()
 

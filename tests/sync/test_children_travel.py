@@ -11,14 +11,12 @@ from sqlalchemy import select
 from caseworker.district import service
 from caseworker.district.cli import main as district_main
 from caseworker.domain import idnumber
-from caseworker.domain.roles import Actor, Role
-from caseworker.services import accounts
 from caseworker.services.children import keys, register
 from caseworker.services.children.worklists import office_figures
 from caseworker.sync import office
 from caseworker.sync.identity import load_identity
 from db.children import Child, ChildOfficeKey, ChildViewLog
-from tests.sync.helpers import ADMIN, make_world
+from tests.sync.helpers import ADMIN, child_supervisor, make_world
 
 SECRET = "孩子说晚上常常一个人在家害怕"
 PASSWORD = "Child2026x"
@@ -30,19 +28,7 @@ def test_child_records_reach_the_district_sealed_and_never_another_office(
     world = make_world(tmp_path, ["A", "B"])
     try:
         ws = world.offices["A"]
-        system = Actor.system("test")
-        with ws.writer(system) as s:
-            accounts.create_staff(
-                s,
-                system,
-                accounts.StaffDraft("dudao", "王督导", Role.CHILD_SUPERVISOR),
-                PASSWORD,
-                force_password_change=False,
-            )
-            community = accounts.communities(s)[0].id
-        with ws.writer(Actor.system("login")) as s:
-            sup = accounts.authenticate(s, "dudao", PASSWORD).actor
-        assert sup is not None and keys.unlocked(sup) is not None
+        sup, community = child_supervisor(ws, password=PASSWORD)
         with ws.writer(sup) as s:
             child = register.register(
                 s,

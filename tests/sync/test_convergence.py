@@ -25,6 +25,7 @@ from caseworker.sync import office
 from caseworker.workspace import Workspace, restore
 from db.ids import stable_id
 from db.models import Community, Office
+from tests.conftest import shared_template
 from tests.examples import examples
 from tests.sync.conftest import PG_ENV, _pg_url
 from tests.sync.helpers import ADMIN, Clock, account, make_world, table_rows
@@ -33,12 +34,18 @@ SETTING = "visit.interval_days.key"
 LINKS = [("A", "D"), ("B", "D"), ("D", "A"), ("D", "B")]
 
 
-@pytest.fixture(scope="module")
+def _build_world(root: Path) -> None:
+    root.mkdir(parents=True)
+    make_world(root, ["A", "B"]).close()
+
+
+# Session-scoped, built once per run (tests/conftest.py's `shared_template`), not module-scoped:
+# a module-scoped fixture keeps the module on one xdist worker (tests/conftest.py), and this
+# module's three longest tests (a property each, minutes in the `ci` profile) then ran one after
+# another on it while the other worker idled at the end of the suite.
+@pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("template")
-    w = make_world(root, ["A", "B"])
-    w.close()
-    return root
+    return shared_template(tmp_path_factory, "convergence-world", _build_world)
 
 
 @dataclass
@@ -442,11 +449,15 @@ def _login(ws: Workspace, username: str):  # -> Actor
     return actor
 
 
-@pytest.fixture(scope="module")
-def prog_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("prog-template")
+def _build_prog_world(root: Path) -> None:
+    root.mkdir(parents=True)
     _prog_world(root).close()
-    return root
+
+
+@pytest.fixture(scope="session")
+def prog_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per run and shared by the workers, as `template`."""
+    return shared_template(tmp_path_factory, "convergence-programmes", _build_prog_world)
 
 
 @contextmanager

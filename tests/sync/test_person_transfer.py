@@ -24,13 +24,21 @@ from caseworker.domain.retrofit import Action, HouseholdCategory, PhotoStage
 from caseworker.domain.roles import Actor, Role
 from caseworker.services import accounts
 from caseworker.services.children import cases as child_cases
-from caseworker.services.children import keys, register
+from caseworker.services.children import register
 from caseworker.services.elderly import roster, visits
 from caseworker.services.retrofit import assessment, cases, contractors
 from caseworker.sync import office
 from db.children import ChildViewLog
 from tests.services._elderly import TODAY, make_id
-from tests.sync.helpers import ADMIN, World, account, journal_count, make_world, table_rows
+from tests.sync.helpers import (
+    ADMIN,
+    World,
+    account,
+    child_supervisor,
+    journal_count,
+    make_world,
+    table_rows,
+)
 
 PASSWORD = "Child2026x"
 SECRET = "孩子说晚上常常一个人在家害怕"
@@ -245,20 +253,7 @@ def test_the_command_moves_a_person_and_previews_without_changing_anything(
 def _child_supervisor(w: World, code: str, login: str) -> Actor:
     """A child supervisor who logged in once enrolled: the office's key exists, wrapped for the
     district, and the district receives the wrap with the office's next bundle."""
-    ws = w.offices[code]
-    system = Actor.system("test")
-    with ws.writer(system) as s:
-        accounts.create_staff(
-            s,
-            system,
-            accounts.StaffDraft(login, f"{code}督导", Role.CHILD_SUPERVISOR),
-            PASSWORD,
-            force_password_change=False,
-        )
-    with ws.writer(Actor.system("login")) as s:
-        sup = accounts.authenticate(s, login, PASSWORD).actor
-    assert sup is not None and keys.unlocked(sup) is not None
-    return sup
+    return child_supervisor(w.offices[code], login, f"{code}督导", PASSWORD)[0]
 
 
 def _child(w: World, sup: Actor) -> tuple[str, str, str]:

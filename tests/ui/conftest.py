@@ -11,9 +11,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from caseworker import demo
-from caseworker.workspace import Workspace
-from tests.isolation import own_log_handlers
+from tests.conftest import DemoCopy
 from ui.app import Controller
 from ui.resources import register_font
 from ui.tasks import SyncRunner
@@ -67,14 +65,11 @@ def make_controller(qsettings: QSettings, qtbot) -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _demo_template(demo_template: DemoCopy) -> Path:
     """The demo workspace (30 residents, seed 3; every password demo1234), built once per test
-    process: building it costs 4-5 s of CPU (the accounts' password hashes, the children's
-    keys), copying it a few milliseconds."""
-    root = tmp_path_factory.mktemp("demo-template") / "demo-ws"
-    with own_log_handlers(), Workspace.open(root) as ws:
-        demo.build(ws, residents=30, seed=3)
-    return root
+    run (tests/conftest.py): building it costs 4-5 s of CPU (the accounts' password hashes,
+    the children's keys), copying it a few milliseconds."""
+    return demo_template(30, 3)
 
 
 @pytest.fixture
