@@ -28,6 +28,7 @@ from db.schema import ensure_schema
 DISTRICT = Actor.system("district")
 
 HOME_ENV = "CASEWORKER_DISTRICT_HOME"
+LOG_NAME = "caseworker-district.log"  # in the hub's logs/ folder
 DB_ENV = "CASEWORKER_DISTRICT_DB"
 DB_NAME = "district.sqlite3"
 
@@ -75,6 +76,11 @@ def _server_engine(url: str) -> Engine:
 _UNRECOGNISED = "数据库 URL 无法识别，请写成 postgresql://用户@主机/库名 或 sqlite:///文件路径。"
 
 
+def home_folder(home: Path | str | None = None) -> Path:
+    """The hub's folder: the one given, else $CASEWORKER_DISTRICT_HOME, else ./district."""
+    return Path(home or os.environ.get(HOME_ENV) or "district").expanduser()
+
+
 class Hub(Replica):
     """An open district hub. `Hub.open(home, db_url)`; close with `close()`."""
 
@@ -84,9 +90,9 @@ class Hub(Replica):
         self._log: Path | None = None  # its hold on logs/caseworker-district.log, if attached
 
     def attach_log(self) -> None:
-        """Log to `home/logs/caseworker-district.log` until `close()` (skipped if read-only)."""
+        """Log to `home/logs/` (LOG_NAME) until `close()` (skipped if read-only)."""
         if self._log is None:
-            self._log = attach_file_log(self.home / "logs", name="caseworker-district.log")
+            self._log = attach_file_log(self.home / "logs", name=LOG_NAME)
 
     def close(self) -> None:
         super().close()
@@ -121,7 +127,7 @@ class Hub(Replica):
 
     @classmethod
     def open(cls, home: Path | str | None = None, db_url: str | None = None) -> Hub:
-        home = Path(home or os.environ.get(HOME_ENV) or "district").expanduser()
+        home = home_folder(home)
         db_url = db_url or os.environ.get(DB_ENV) or None
         sqlite_path = _sqlite_path(db_url) if db_url else home / DB_NAME
         # A server's engine is made (its driver loaded) before anything is created on disk.

@@ -395,6 +395,55 @@ def test_each_role_sees_its_own_sections_and_figures_export(
     assert not any("$" in r.new_value for r in audit.model.rows)  # no password hash shows
 
 
+def test_the_console_keeps_its_log_file_and_lets_it_go_when_it_closes(
+    world, qsettings: QSettings, qtbot
+) -> None:
+    """The console says "详情已写入日志" when something unexpected happens: the log must exist,
+    hold the error, and be released when the console closes."""
+    import logging
+
+    from tests.ui.conftest import console_on
+
+    log_file = world.hub.home / "logs" / "caseworker-district.log"
+    handlers = lambda: [  # noqa: E731
+        h
+        for h in logging.getLogger("caseworker").handlers
+        if getattr(h, "baseFilename", None) == str(log_file)
+    ]
+    with console_on(world.hub.home, qsettings) as c:
+        c.start()
+        qtbot.waitUntil(lambda: c.hub is not None)
+        logging.getLogger("caseworker.ui").error("控制台探针 console probe")
+        assert "console probe" in log_file.read_text(encoding="utf-8")
+    world.hub.close()  # the test's own hub holds the same file: both holders let go
+    assert handlers() == []
+
+
+def test_an_unexpected_failure_to_open_is_written_where_the_message_says(
+    tmp_path: Path, qsettings: QSettings, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caseworker.district.hub import Hub
+    from tests.ui.conftest import console_on
+
+    said: list[str] = []
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("disk said no")
+
+    monkeypatch.setattr(Hub, "open", broken)
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QMessageBox.critical", lambda *a, **k: said.append(str(a[2]))
+    )
+    home = tmp_path / "hub"
+    with console_on(home, qsettings) as c:
+        monkeypatch.setattr(c, "quit", lambda: None)
+        c.start()
+        qtbot.waitUntil(lambda: bool(said))
+    assert "详情已写入日志" in said[0]
+    text = (home / "logs" / "caseworker-district.log").read_text(encoding="utf-8")
+    assert "district hub did not open" in text and "disk said no" in text
+
+
 def test_the_database_given_once_is_remembered_on_this_pc(
     world, qsettings: QSettings, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

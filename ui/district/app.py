@@ -64,6 +64,7 @@ class DistrictController(SessionShell):
 
             hub = Hub.open(home, db_url)
             try:
+                hub.attach_log()  # until the hub closes
                 with hub.engine.connect() as conn:
                     me = find_identity(conn, hub.key_file)
                 if me is None:
@@ -88,7 +89,13 @@ class DistrictController(SessionShell):
             if self.db_url and not self.remember_db:
                 text += self.tr("（这是本机记住的数据库；可用 --db 指定另一个）")
         else:
+            from caseworker.district.hub import LOG_NAME, home_folder
+            from caseworker.logs import attach_file_log, detach_file_log
+
+            # No hub to hold its log: the message below says the details are in it.
+            held = attach_file_log(home_folder(self.home) / "logs", name=LOG_NAME)
             log.error("district hub did not open", exc_info=exc)
+            detach_file_log(held)
             text = self.tr("打开区级平台时发生了意外错误，数据没有改动。详情已写入日志。")
         self.login.hide()
         QMessageBox.critical(None, self.tr("无法打开区级平台"), text)
