@@ -300,6 +300,7 @@ HIDDEN_FIELDS = frozenset(
 )
 # Fields holding another record's id: shown by that record's name.
 REFERENCE_FIELDS: dict[str, str] = {
+    "office_id": "office",
     "community_id": "community",
     "assigned_staff_id": "staff",
     "visitor_staff_id": "staff",
@@ -383,9 +384,20 @@ def _query(flt: AuditFilter) -> Select[Any]:
 SECRET_FIELDS = frozenset({"password_hash"})
 
 
+def _role_words() -> dict[str, str]:
+    from caseworker.domain.roles import DISTRICT_ROLE_LABELS, ROLE_LABELS
+
+    return {
+        **{r.value: label for r, label in ROLE_LABELS.items()},
+        **{r.value: label for r, label in DISTRICT_ROLE_LABELS.items()},
+    }
+
+
 def _value(field: str, value: object, names: dict[str, str]) -> str:
     if field in SECRET_FIELDS:
         return "（不显示）"
+    if field == "role" and isinstance(value, str):
+        return _role_words().get(value, value)  # 区级统计员, not district_statistician
     if isinstance(value, bool):
         return "是" if value else "否"
     if field in REFERENCE_FIELDS and isinstance(value, str):
@@ -412,7 +424,7 @@ def _show(table: str, field: str | None, raw: str | None, names: dict[str, str])
 def _referenced_names(session: Session, entries: list[JournalEntry]) -> dict[str, str]:
     """Names of the records the page's values point at (bounded by the page size)."""
     from db.elderly import ElderlyResident, ElderlyVisit
-    from db.models import Community, Staff
+    from db.models import Community, Office, Staff
 
     wanted: dict[str, set[str]] = {}
     for e in entries:
@@ -426,6 +438,7 @@ def _referenced_names(session: Session, entries: list[JournalEntry]) -> dict[str
                     wanted.setdefault(REFERENCE_FIELDS[k], set()).add(v)
     names: dict[str, str] = {}
     sources = {
+        "office": (Office.id, Office.name),
         "community": (Community.id, Community.name),
         "staff": (Staff.id, Staff.display_name),
         "elderly_resident": (ElderlyResident.id, ElderlyResident.name),

@@ -77,3 +77,23 @@ def test_every_field_the_audit_shows_has_a_chinese_name() -> None:
         and not re.search(r"[\u4e00-\u9fff]", audit.field_label(t.name, c.name))
     ]
     assert unnamed == []
+
+
+def test_an_account_reads_with_its_role_and_office_in_words(
+    office_ws: Workspace, admin: Actor
+) -> None:
+    from caseworker.domain.roles import Role
+    from caseworker.services import accounts
+
+    with office_ws.writer(admin) as s:
+        accounts.create_staff(
+            s, admin, accounts.StaffDraft("wangzg", "王专干", Role.CASEWORKER), "Zg-2026-pass"
+        )
+    with office_ws.reader() as s:
+        rows = audit.page(s, admin, audit.AuditFilter(), 0, 200)
+    (made,) = [r for r in rows if r.table_name == "staff" and "王专干" in r.new_value]
+    assert f"角色={Role.CASEWORKER.label}" in made.new_value
+    assert Role.CASEWORKER.value not in made.new_value
+    office = next(r for r in rows if r.table_name == "staff" and "街道=" in r.new_value)
+    assert "街道=（已删除的记录）" not in office.new_value
+    assert re.search(r"街道=[^；]*街道", office.new_value)  # the office's name, not its id
