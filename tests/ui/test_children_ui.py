@@ -50,6 +50,11 @@ def test_register_is_masked_the_page_is_full_and_every_open_is_logged(supervisor
     rows = page.register.model.rows
     assert len(rows) >= 20
     supervisor.window.grab().save(str(SHOTS / "children-register.png"))
+    model = page.register.model
+    unrecorded = [i for i, r in enumerate(rows) if not r.categories]
+    assert unrecorded, "the demo has a child whose category is not recorded yet"
+    category = next(c for c, col in enumerate(page.register.columns) if col.header == "类别")
+    assert model.index(unrecorded[0], category).data() == "（无）"  # said, not a blank cell
     first = rows[0]
     assert "*" in first.id_number_masked and first.address_masked.endswith("****")
     logged = _count(supervisor, ChildViewLog)

@@ -85,7 +85,10 @@ class RegisterPage(ListPage[ChildRow]):
             Column(self.tr("身份证号"), lambda r: r.id_number_masked, sort_key="id_number"),
             Column(self.tr("社区/村"), lambda r: r.community_name, sort_key="community"),
             Column(self.tr("住址"), lambda r: r.address_masked, sort_key="address"),
-            Column(self.tr("类别"), lambda r: r.categories, sort_key="categories"),
+            # No category recorded yet (one about to hold, or under review): said, not a blank cell.
+            Column(
+                self.tr("类别"), lambda r: r.categories or self.tr("（无）"), sort_key="categories"
+            ),
             Column(self.tr("学校"), lambda r: r.school, sort_key="school"),
             Column(self.tr("在办个案"), lambda r: r.open_cases or "", True, sort_key="open_cases"),
             Column(self.tr("紧急"), lambda r: "紧急" if r.urgent else ""),
