@@ -91,12 +91,13 @@ def test_retrofit_export_buttons(
 
 def test_children_export_buttons_are_masked_and_logged(
     office_ws: Workspace,
+    child_staff: dict[str, Actor],
     qtbot,
     tmp_path: Path,
     popups,  # noqa: F811
     save_to,  # noqa: F811
 ) -> None:
-    staff, _ids = _children_world(office_ws)
+    staff, _ids = _children_world(office_ws, child_staff)
     ctx = _ctx(office_ws, staff["ertong1"])  # the director of 和平里社区
     page = RegisterPage(ctx)
     qtbot.addWidget(page)
