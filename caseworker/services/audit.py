@@ -262,7 +262,7 @@ TABLE_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("retrofit_catalogue_item", "code"): "目录编号",
     ("child_condition", "kind"): "情形",
     ("child_plan_service", "kind"): "服务内容",
-    ("dated_value", "kind"): "设置项",
+    ("dated_value", "kind"): "类别",  # 参数 or 改造目录; `key` is the 设置项
     ("elderly_referral", "owner_staff_id"): "跟进人",
     ("retrofit_assessment_item", "case_id"): "改造户",
     ("retrofit_case_event", "case_id"): "改造户",
